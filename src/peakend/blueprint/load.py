@@ -1,0 +1,104 @@
+"""Load a blueprint from YAML and check it, naming the line of every problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from peakend.blueprint.model import Blueprint, semantic_problems
+
+DEFAULT_NAME = "telecom_hall.yaml"
+
+
+@dataclass(frozen=True)
+class BlueprintProblem:
+    """One problem of a blueprint file: where it is and what is wrong."""
+
+    source: str
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.path or '(top)'}: {self.message}"
+
+
+class BlueprintError(ValueError):
+    """Raised when a blueprint cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[BlueprintProblem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def default_text() -> str:
+    """The YAML text of the default telecom-hall blueprint shipped with peakend."""
+    return resources.files("peakend.blueprint").joinpath(DEFAULT_NAME).read_text("utf-8")
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    node, line = root, (root.start_mark.line + 1 if root else None)
+    for key in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == key), None)
+            if child is None:  # a missing key: point at the mapping that lacks it
+                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            child = node.value[key]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+                   for i, p in enumerate(loc))
+
+
+def check_text(text: str, source: str = "<blueprint>") -> tuple[Blueprint | None, list[BlueprintProblem]]:
+    """Parse and check blueprint YAML; return the blueprint (if usable) and all problems."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        return None, [BlueprintProblem(source, "", line, f"not valid YAML: {exc}")]
+    if not isinstance(data, dict):
+        return None, [BlueprintProblem(source, "", 1, "expected a mapping at the top level")]
+    try:
+        bp = Blueprint.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            BlueprintProblem(source, _dotted(tuple(e["loc"])), _line_of(root, tuple(e["loc"])),
+                             e["msg"])
+            for e in exc.errors()
+        ]
+        return None, problems
+    problems = [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg)
+                for loc, msg in semantic_problems(bp)]
+    return (None if problems else bp), problems
+
+
+def load_blueprint(path: str | Path | None = None) -> Blueprint:
+    """Load and check a blueprint file (the default telecom hall when `path` is None)."""
+    if path is None:
+        text, source = default_text(), DEFAULT_NAME
+    else:
+        source = str(path)
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BlueprintError([BlueprintProblem(source, "", None, f"cannot read: {exc}")]) from exc
+    bp, problems = check_text(text, source)
+    if bp is None:
+        raise BlueprintError(problems)
+    return bp

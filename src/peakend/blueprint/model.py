@@ -1,0 +1,223 @@
+"""The service blueprint (服务全景蓝图): zones, key moments, routes, rules and grades.
+
+Structure is checked by pydantic; cross-references (a route naming an unknown moment,
+duplicate ids, weights that do not add up) by `semantic_problems`, so that an edited
+blueprint reports every problem at once, each with its location.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["peak", "end", "key"]
+Outcome = Literal["resolved", "unresolved", "complaint", "abandoned"]
+OUTCOMES: tuple[str, ...] = ("resolved", "unresolved", "complaint", "abandoned")
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, so a typo in an edited blueprint is reported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Text(Strict):
+    """A text in both languages."""
+
+    zh: str
+    en: str
+
+
+class Named(Strict):
+    """Anything with an id and a name in both languages."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    zh: str
+    en: str
+
+
+class Ramp(Strict):
+    """A penalty that grows linearly from 0 at `tolerance_min` to `weight` at `worst_min`."""
+
+    tolerance_min: float = Field(ge=0)
+    worst_min: float = Field(gt=0)
+    weight: float = Field(ge=0, le=2)
+
+
+class ExperienceRule(Strict):
+    """How an unrated touch's experience e in [-1, 1] is inferred.
+
+    e = clip(outcome value (or `base` without an outcome) − wait ramp − service ramp, −1, 1).
+    """
+
+    base: float = Field(default=0.0, ge=-1, le=1)
+    outcome: dict[Outcome, float] = Field(default_factory=dict)
+    wait: Ramp | None = None
+    service: Ramp | None = None
+
+
+class Moment(Named):
+    """A key moment (关键时刻) with its standards and place in the blueprint."""
+
+    zone: str
+    lane: str
+    stage: str
+    flow: str
+    role: Role = "key"
+    importance: int = Field(ge=1, le=5)
+    needs: list[Text] = Field(default_factory=list)
+    standards: list[Text] = Field(default_factory=list)
+    guidelines: list[Text] = Field(default_factory=list)
+    tools: list[Text] = Field(default_factory=list)
+    backstage: list[Text] = Field(default_factory=list)
+    coordination: list[Text] = Field(default_factory=list)
+    key_service: Text | None = None
+    rule: ExperienceRule | None = None
+
+
+class Route(Named):
+    """A flow-line (动线): the moments a customer on it passes, in order."""
+
+    moments: list[str] = Field(min_length=1)
+    steps: list[Text] = Field(default_factory=list)
+
+
+class ChecklistItem(Named):
+    """One item of the service-node control model (服务节点掌控模型)."""
+
+    group: str
+
+
+class Grade(Named):
+    """A maturity grade reached when the hall's mean REI is at least `min_rei`."""
+
+    min_rei: float = Field(ge=0, le=100)
+
+
+class Weights(Strict):
+    """Weights of the remembered experience: w_peak·peak + w_end·end + w_mean·mean."""
+
+    peak: float = 0.5
+    end: float = 0.5
+    mean: float = 0.0
+
+
+class Blueprint(Strict):
+    """A versioned service blueprint; a hall runs one version."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    name: Text
+    lanes: list[Named]
+    stages: list[Named]
+    flows: list[Named]
+    zones: list[Named]
+    moments: list[Moment] = Field(min_length=1)
+    routes: list[Route] = Field(default_factory=list)
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    checklist_groups: list[Named] = Field(default_factory=list)
+    default_rule: ExperienceRule = Field(default_factory=ExperienceRule)
+    weights: Weights = Field(default_factory=Weights)
+    grades: list[Grade] = Field(default_factory=list)
+    min_visits_for_grade: int = Field(default=30, ge=1)
+
+    def moment(self, moment_id: str) -> Moment:
+        """The moment with this id (KeyError if absent)."""
+        for m in self.moments:
+            if m.id == moment_id:
+                return m
+        raise KeyError(moment_id)
+
+    def moment_ids(self) -> list[str]:
+        """Moment ids in blueprint order."""
+        return [m.id for m in self.moments]
+
+    def rule_for(self, moment_id: str) -> ExperienceRule:
+        """The moment's own rule, or the blueprint's default rule."""
+        return self.moment(moment_id).rule or self.default_rule
+
+    def grade_for(self, rei: float, visits: int) -> Grade | None:
+        """The highest grade whose threshold `rei` reaches (None below all, or too few visits)."""
+        if visits < self.min_visits_for_grade:
+            return None
+        for g in sorted(self.grades, key=lambda g: -g.min_rei):
+            if rei >= g.min_rei:
+                return g
+        return None
+
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def _duplicates(items: list[Named], where: str) -> list[Problem]:
+    seen: dict[str, int] = {}
+    out: list[Problem] = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            out.append(((where, i, "id"), f"duplicate id '{item.id}' (first at {where}[{seen[item.id]}])"))
+        seen.setdefault(item.id, i)
+    return out
+
+
+def _refs(bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    known = {
+        "zone": {z.id for z in bp.zones},
+        "lane": {x.id for x in bp.lanes},
+        "stage": {x.id for x in bp.stages},
+        "flow": {x.id for x in bp.flows},
+    }
+    for i, m in enumerate(bp.moments):
+        for attr, ids in known.items():
+            value = getattr(m, attr)
+            if value not in ids:
+                out.append((("moments", i, attr), f"unknown {attr} '{value}' (known: {sorted(ids)})"))
+    moment_ids = set(bp.moment_ids())
+    for i, r in enumerate(bp.routes):
+        for j, mid in enumerate(r.moments):
+            if mid not in moment_ids:
+                out.append((("routes", i, "moments", j), f"route '{r.id}' names unknown moment '{mid}'"))
+    groups = {g.id for g in bp.checklist_groups}
+    for i, c in enumerate(bp.checklist):
+        if groups and c.group not in groups:
+            out.append((("checklist", i, "group"), f"unknown checklist group '{c.group}'"))
+    return out
+
+
+def _rules(bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    rules: list[tuple[tuple[str | int, ...], ExperienceRule]] = [(("default_rule",), bp.default_rule)]
+    rules += [(("moments", i, "rule"), m.rule) for i, m in enumerate(bp.moments) if m.rule]
+    for loc, rule in rules:
+        for part in ("wait", "service"):
+            ramp: Ramp | None = getattr(rule, part)
+            if ramp and ramp.worst_min <= ramp.tolerance_min:
+                out.append(((*loc, part, "worst_min"), "worst_min must be greater than tolerance_min"))
+        for name, value in rule.outcome.items():
+            if not -1 <= value <= 1:
+                out.append(((*loc, "outcome", name), f"outcome value {value} must lie in [-1, 1]"))
+    return out
+
+
+def _weights_and_roles(bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    w = bp.weights
+    for name in ("peak", "end", "mean"):
+        if getattr(w, name) < 0:
+            out.append((("weights", name), f"weight {name} must not be negative"))
+    total = w.peak + w.end + w.mean
+    if abs(total - 1) > 1e-9:
+        out.append((("weights",), f"weights peak + end + mean must add up to 1, they add up to {total:g}"))
+    if not any(m.role == "end" for m in bp.moments):
+        out.append((("moments",), "no moment has role 'end': the peak-end rule needs an end"))
+    return out
+
+
+def semantic_problems(bp: Blueprint) -> list[Problem]:
+    """Every cross-reference and consistency problem of a structurally valid blueprint."""
+    out: list[Problem] = []
+    for where in ("lanes", "stages", "flows", "zones", "moments", "routes", "checklist",
+                  "checklist_groups", "grades"):
+        out += _duplicates(getattr(bp, where), where)
+    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp)

@@ -1,0 +1,164 @@
+"""User-facing words in Chinese and English, in one catalogue.
+
+`say(key, **fields)` renders a message in the session language (env `PEAKEND_LANG`,
+`zh` or `en`, default `en`); `both(key, **fields)` returns both renderings.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    # ingest: row-level problems (the field's expectation is part of the message)
+    "missing": {
+        "en": "{source} row {row}: field '{field}' is required but empty",
+        "zh": "{source} 第 {row} 行：字段“{field}”必填，但为空",
+    },
+    "not_number": {
+        "en": "{source} row {row}: field '{field}' expected a number, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为数字，实际为“{value}”",
+    },
+    "not_integer": {
+        "en": "{source} row {row}: field '{field}' expected a whole number, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为整数，实际为“{value}”",
+    },
+    "not_timestamp": {
+        "en": "{source} row {row}: field '{field}' expected a time like "
+        "2026-11-02 09:15:00, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为时间（如 2026-11-02 09:15:00），"
+        "实际为“{value}”",
+    },
+    "not_bool": {
+        "en": "{source} row {row}: field '{field}' expected yes/no (1/0, true/false, 是/否), "
+        "got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为是/否（1/0、true/false），实际为“{value}”",
+    },
+    "not_in_set": {
+        "en": "{source} row {row}: field '{field}' expected one of {expected}, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为 {expected} 之一，实际为“{value}”",
+    },
+    "out_of_range": {
+        "en": "{source} row {row}: field '{field}' expected {expected}, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应在 {expected} 范围内，实际为“{value}”",
+    },
+    "before": {
+        "en": "{source} row {row}: field '{field}' must not be before {expected}, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”不得早于 {expected}，实际为“{value}”",
+    },
+    "unknown_visit": {
+        "en": "{source} row {row}: field '{field}' names visit '{value}', which is neither "
+        "stored nor in this file; give its hall_id to create it, or ingest the visit first",
+        "zh": "{source} 第 {row} 行：字段“{field}”引用的来访“{value}”既未入库也不在本文件中；"
+        "请提供 hall_id 以创建来访，或先导入来访",
+    },
+    "hall_conflict": {
+        "en": "{source} row {row}: field '{field}' says hall '{value}' but visit is already "
+        "in hall {expected}",
+        "zh": "{source} 第 {row} 行：字段“{field}”为营业厅“{value}”，但该来访已属于营业厅 {expected}",
+    },
+    "no_scale": {
+        "en": "{source} row {row}: field '{field}' has a rating '{value}' but no scale; "
+        "expected rating_scale one of {expected} (or pass --rating-scale)",
+        "zh": "{source} 第 {row} 行：字段“{field}”有评分“{value}”但未给出量表；"
+        "rating_scale 应为 {expected} 之一（或使用 --rating-scale）",
+    },
+    "bad_utf8": {
+        "en": "{source} row {row}: the line is not valid UTF-8 (byte {value}); "
+        "if the file is GBK, pass --encoding gbk",
+        "zh": "{source} 第 {row} 行：该行不是有效的 UTF-8（字节 {value}）；"
+        "若文件为 GBK 编码，请使用 --encoding gbk",
+    },
+    "bad_json": {
+        "en": "{source} row {row}: expected one JSON object per line: {value}",
+        "zh": "{source} 第 {row} 行：每行应为一个 JSON 对象：{value}",
+    },
+    "bad_row_shape": {
+        "en": "{source} row {row}: expected {expected} columns, got {value}",
+        "zh": "{source} 第 {row} 行：应有 {expected} 列，实际 {value} 列",
+    },
+    "empty_file": {
+        "en": "{source}: the file is empty; expected a header and at least one row",
+        "zh": "{source}：文件为空；应包含表头和至少一行数据",
+    },
+    "unreadable": {
+        "en": "{source}: cannot be read as {expected}: {value}",
+        "zh": "{source}：无法按 {expected} 读取：{value}",
+    },
+    # ingest: file-level notes
+    "missing_column": {
+        "en": "{source}: column '{field}' is missing (columns found: {value}); "
+        "rows that need it are quarantined",
+        "zh": "{source}：缺少列“{field}”（已有列：{value}）；需要该列的行已隔离",
+    },
+    "extra_columns": {
+        "en": "{source}: columns ignored (not in the event contract): {value}",
+        "zh": "{source}：以下列不在事件契约中，已忽略：{value}",
+    },
+    "unknown_kind": {
+        "en": "{source}: cannot tell what the rows are (columns: {value}); expected touch rows "
+        "(with moment_id), visits, surveys (overall/recommend) or audits (item/passed); "
+        "pass --kind or a --mapping",
+        "zh": "{source}：无法判断数据类型（列：{value}）；应为接触记录（含 moment_id）、来访、"
+        "问卷（overall/recommend）或稽核（item/passed）；请使用 --kind 或 --mapping",
+    },
+    "ingest_summary": {
+        "en": "{source}: {rows} rows read, {stored} new records stored, "
+        "{duplicates} already stored, {quarantined} rows quarantined",
+        "zh": "{source}：读取 {rows} 行，新入库 {stored} 条，已存在 {duplicates} 条，隔离 {quarantined} 行",
+    },
+    # blueprint
+    "bp_ok": {
+        "en": "{source}: blueprint '{value}' is valid ({expected})",
+        "zh": "{source}：蓝图“{value}”有效（{expected}）",
+    },
+    "bp_problems": {
+        "en": "{source}: {value} problem(s) found",
+        "zh": "{source}：发现 {value} 个问题",
+    },
+    # scoring, report, demo
+    "scored": {
+        "en": "scored {visits} visits ({touches} touches) in {halls} halls in {seconds:.1f} s",
+        "zh": "已评分：{halls} 个营业厅、{visits} 次来访（{touches} 个接触），用时 {seconds:.1f} 秒",
+    },
+    "no_data": {
+        "en": "the store {value} holds no visits yet: run `peakend ingest FILE` or `peakend demo`",
+        "zh": "数据库 {value} 中还没有来访数据：请先运行 `peakend ingest FILE` 或 `peakend demo`",
+    },
+    "not_scored": {
+        "en": "the store {value} has no scores yet: run `peakend score` first",
+        "zh": "数据库 {value} 中还没有评分结果：请先运行 `peakend score`",
+    },
+    "report_written": {
+        "en": "report written to {value}",
+        "zh": "报告已生成：{value}",
+    },
+    "demo_where": {
+        "en": "Open the report: {value}\nStart with the lift ranking: it lists the hall × moment "
+        "pairs where fixing bad experiences gains the most remembered experience.",
+        "zh": "打开报告：{value}\n建议先看“改进收益排名”：它列出消除负面体验后，"
+        "记忆体验提升最大的营业厅 × 关键时刻。",
+    },
+    "compare_none": {
+        "en": "fewer than {value} surveyed visits with an answer for '{field}': "
+        "cannot compare models",
+        "zh": "有“{field}”答案的已调查来访少于 {value} 次，无法比较模型",
+    },
+}
+
+
+def lang() -> Lang:
+    """The session language from env `PEAKEND_LANG` (default English)."""
+    return "zh" if os.environ.get("PEAKEND_LANG", "en").lower().startswith("zh") else "en"
+
+
+def say(key: str, language: Lang | None = None, **fields: object) -> str:
+    """Render message `key` in `language` (default: the session language)."""
+    return MESSAGES[key][language or lang()].format(**fields)
+
+
+def both(key: str, **fields: object) -> dict[Lang, str]:
+    """Render message `key` in both languages."""
+    return {code: say(key, code, **fields) for code in ("en", "zh")}

@@ -1,0 +1,131 @@
+"""The event contract: the fields of visits, touches, surveys and audits.
+
+One declaration serves every way events enter (files now, the HTTP API later): the
+validator turns these specs into vectorised checks. Ids are given by the sender, so an
+event sent twice is stored once; where an id is omitted it is derived from the fields
+named in `derived_id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["text", "int", "float", "timestamp", "bool", "rating"]
+Kind = Literal["touch", "visit", "survey", "audit"]
+
+# Rating scales: name -> (lowest, highest). A rating r maps to e = 2·(r−lo)/(hi−lo) − 1.
+SCALES: dict[str, tuple[float, float]] = {
+    "1-5": (1, 5),
+    "1-10": (1, 10),
+    "0-10": (0, 10),
+    "sat3": (1, 3),  # 满意 / 一般 / 不满意
+}
+SCALE_ALIASES: dict[str, str] = {
+    "1-5": "1-5", "1-10": "1-10", "0-10": "0-10", "sat3": "sat3", "3-level": "sat3",
+    "满意/一般/不满意": "sat3", "五分制": "1-5", "十分制": "1-10",
+}
+# Text ratings on the three-level satisfaction scale, and the number each stands for.
+SAT3_WORDS: dict[str, int] = {
+    "满意": 3, "一般": 2, "不满意": 1, "非常满意": 3, "很满意": 3, "不太满意": 1,
+    "satisfied": 3, "neutral": 2, "dissatisfied": 1,
+}
+OUTCOME_ALIASES: dict[str, str] = {
+    "resolved": "resolved", "unresolved": "unresolved", "complaint": "complaint",
+    "abandoned": "abandoned", "已解决": "resolved", "办结": "resolved", "未解决": "unresolved",
+    "遗留": "unresolved", "投诉": "complaint", "放弃": "abandoned", "离开": "abandoned",
+}
+TRUE_WORDS = ("1", "true", "yes", "y", "t", "是", "通过", "pass", "passed")
+FALSE_WORDS = ("0", "false", "no", "n", "f", "否", "未通过", "fail", "failed")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an event: its type, whether it is required, its allowed range."""
+
+    name: str
+    type: FieldType = "text"
+    required: bool = False
+    lo: float | None = None
+    hi: float | None = None
+
+
+VISIT_FIELDS = (
+    FieldSpec("visit_id", required=True),
+    FieldSpec("hall_id", required=True),
+    FieldSpec("customer_key"),
+    FieldSpec("segment"),
+    FieldSpec("route"),
+    FieldSpec("arrival", "timestamp"),
+    FieldSpec("departure", "timestamp"),
+    FieldSpec("source"),
+)
+TOUCH_FIELDS = (
+    *[f if f.name != "hall_id" else FieldSpec("hall_id") for f in VISIT_FIELDS],
+    FieldSpec("touch_id"),
+    FieldSpec("moment_id", required=True),
+    FieldSpec("seq", "int", lo=0),
+    FieldSpec("start_at", "timestamp"),
+    FieldSpec("end_at", "timestamp"),
+    FieldSpec("staff_id"),
+    FieldSpec("rating", "rating"),
+    FieldSpec("rating_scale"),
+    FieldSpec("wait_min", "float", lo=0, hi=24 * 60),
+    FieldSpec("service_min", "float", lo=0, hi=24 * 60),
+    FieldSpec("outcome"),
+)
+SURVEY_FIELDS = (
+    FieldSpec("survey_id"),
+    FieldSpec("visit_id", required=True),
+    FieldSpec("answered_at", "timestamp"),
+    FieldSpec("overall", "rating"),
+    FieldSpec("overall_scale"),
+    FieldSpec("recommend", "float", lo=0, hi=10),
+    FieldSpec("repurchase", "float", lo=1, hi=5),
+    FieldSpec("relationship", "float", lo=1, hi=5),
+    FieldSpec("switch_resist", "float", lo=1, hi=5),
+    FieldSpec("comment"),
+    FieldSpec("source"),
+)
+AUDIT_FIELDS = (
+    FieldSpec("audit_id"),
+    FieldSpec("hall_id", required=True),
+    FieldSpec("audited_at", "timestamp"),
+    FieldSpec("item", required=True),
+    FieldSpec("passed", "bool", required=True),
+    FieldSpec("staff_id"),
+    FieldSpec("auditor"),
+    FieldSpec("note"),
+    FieldSpec("source"),
+)
+
+FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
+    "touch": TOUCH_FIELDS,
+    "visit": VISIT_FIELDS,
+    "survey": SURVEY_FIELDS,
+    "audit": AUDIT_FIELDS,
+}
+# The id column of each kind, and the fields an omitted id is derived from.
+ID_FIELD: dict[Kind, str] = {
+    "touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id",
+}
+DERIVED_ID: dict[Kind, tuple[str, ...]] = {
+    "touch": ("visit_id", "moment_id", "seq", "start_at"),
+    "visit": ("visit_id",),
+    "survey": ("visit_id",),
+    "audit": ("hall_id", "item", "audited_at", "staff_id"),
+}
+
+
+def detect_kind(columns: list[str]) -> Kind | None:
+    """Tell the kind of rows from their columns (None when it cannot be told)."""
+    cols = set(columns)
+    if "moment_id" in cols:
+        return "touch"
+    if {"item", "passed"} <= cols:
+        return "audit"
+    if cols & {"overall", "recommend"}:
+        return "survey"
+    if {"visit_id", "hall_id"} <= cols:
+        return "visit"
+    return None

@@ -1,0 +1,210 @@
+"""Ingest files into the store: read, map, validate, store good rows, quarantine the rest.
+
+Ingest is idempotent: events are keyed by sender-given (or derived) ids and quarantined
+rows by (file content hash, row, field), so ingesting a file twice stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from peakend.i18n import both, say
+from peakend.ingest.contract import FIELDS, Kind
+from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
+from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format
+from peakend.ingest.validate import Context, check, q
+from peakend.store.db import scalar
+
+CHUNK_ROWS = 100_000
+TABLE: dict[Kind, str] = {"touch": "touches", "visit": "visits", "survey": "surveys", "audit": "audits"}
+# Visit fields a later event may fill in when an earlier one left them empty.
+VISIT_FILL = ("customer_key", "segment", "route", "arrival", "departure")
+
+
+@dataclass
+class FileResult:
+    """What ingesting one file did."""
+
+    source: str
+    kind: str = ""
+    rows: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The one-line summary in the session language."""
+        return say("ingest_summary", source=self.source, rows=self.rows, stored=self.stored,
+                   duplicates=self.duplicates, quarantined=self.quarantined)
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a file's bytes: the key of its quarantined rows."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Quarantine:
+    """Writes rejected rows of one source, with bilingual messages, once per (row, field)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, source_hash: str):
+        self.con, self.source, self.hash = con, source, source_hash
+        self.rows: set[int] = set()
+
+    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
+        """Store problems (columns _row, field, code, value, expected) with their raw records."""
+        if problems.empty:
+            return
+        out = []
+        for p in problems.drop_duplicates(["_row", "field"]).to_dict("records"):
+            row, shown = int(p["_row"]), labels.get(p["field"], p["field"])
+            msg = both(p["code"], source=self.source, row=row, field=shown, value=p["value"],
+                       expected=p["expected"])
+            out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"],
+                        records.get(row)))
+            self.rows.add(row)
+        self.con.executemany(
+            "INSERT INTO quarantine (source_hash, source, row_number, field, code, message_en, "
+            "message_zh, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", out)
+
+    def add_read_problems(self, problems: list[ReadProblem]) -> None:
+        """Store rows the reader could not read at all."""
+        frame = pd.DataFrame([{"_row": p.row, "field": "*", "code": p.code, "value": p.value,
+                               "expected": p.expected} for p in problems])
+        self.add(frame, {p.row: p.raw or "" for p in problems}, {})
+
+
+def _store(con: duckdb.DuckDBPyConnection, kind: Kind) -> int:
+    """Insert the validated rows of temp table `typed_ok`; return how many were new."""
+    table = TABLE[kind]
+    id_col = {"touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id"}[kind]
+    before = int(scalar(con, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
+    if kind in ("touch", "visit"):
+        cols = [f.name for f in FIELDS["visit"]]
+        updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
+        con.execute(f"INSERT INTO visits ({', '.join(cols)}) SELECT DISTINCT ON (visit_id) "
+                    f"{', '.join(cols)} FROM typed_ok WHERE hall_id IS NOT NULL ORDER BY visit_id, _row "
+                    f"ON CONFLICT (visit_id) DO UPDATE SET {updates}")
+    if kind != "visit":
+        cols = [c for c in (f.name for f in FIELDS[kind]) if c in _columns(con, table) and c != id_col]
+        source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
+        con.execute(f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
+                    f"{', '.join(source_cols)} FROM typed_ok ORDER BY _id, _row ON CONFLICT DO NOTHING")
+    after = int(scalar(con, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
+    return int(after - before)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(rows))
+    if not wanted:
+        return {}
+    found = con.execute(f"SELECT _row, to_json(s) FROM {STAGE} s WHERE _row IN ({', '.join(map(str, wanted))})")
+    return {int(r): json.dumps({k: v for k, v in json.loads(j).items() if k != "_row"}, ensure_ascii=False)
+            for r, j in found.fetchall()}
+
+
+def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]:
+    notes = [say("missing_column", source=source, field=m, value=", ".join(columns))
+             for p in parts for m in dict.fromkeys(p.missing)]
+    extra = [c for c in columns if c not in used_columns(parts, columns)]
+    if extra:
+        notes.append(say("extra_columns", source=source, value=", ".join(extra)))
+    return notes
+
+
+def _ingest_chunk(con: duckdb.DuckDBPyConnection, chunk: Chunk, parts: list[Part], ctx: Context,
+                  quarantine: Quarantine, result: FileResult) -> None:
+    quarantine.add_read_problems(chunk.problems)
+    result.rows += len(chunk.rows) + len(chunk.problems)
+    if not chunk.rows:
+        return
+    con.register(STAGE, chunk.to_arrow())
+    try:
+        for part in parts:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
+            errors = check(con, "stage", part.kind, ctx)
+            quarantine.add(errors, _records(con, errors["_row"]), part.labels)
+            good = int(scalar(con, "SELECT count(*) FROM typed_ok"))  # type: ignore[arg-type]
+            new = _store(con, part.kind)
+            result.stored += new
+            result.duplicates += int(good) - new
+    finally:
+        con.unregister(STAGE)
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, ctx: Context, mapping: Mapping | None = None,
+                kind: Kind | None = None, encoding: str = "utf-8",
+                progress: Callable[[int, int], None] | None = None) -> FileResult:
+    """Ingest one file; bad rows are quarantined and named, never raised."""
+    source = str(path)
+    result = FileResult(source)
+    fmt = file_format(path)
+    quarantine = Quarantine(con, source, file_hash(path) if path.is_file() else source)
+    if fmt is None or not path.is_file() or path.stat().st_size == 0:
+        code = "empty_file" if path.is_file() and fmt else "unreadable"
+        expected = "CSV, JSON Lines or Parquet" if fmt is None else "a file"
+        quarantine.add(pd.DataFrame([{"_row": 0, "field": "*", "code": code, "value": "no such file"
+                                      if not path.exists() else path.suffix, "expected": expected}]), {}, {})
+        result.notes.append(say(code, source=source, value=path.suffix, expected=expected))
+        result.quarantined = 1
+        return result
+    size = path.stat().st_size
+    reader = READERS[fmt]
+    parts: list[Part] | None = None
+    try:
+        for chunk in reader(path, encoding, CHUNK_ROWS, lambda done: progress and progress(done, size)):
+            if parts is None:
+                parts = plan_parts(chunk.columns, mapping, kind)
+                if not parts:
+                    result.notes.append(say("unknown_kind", source=source, value=", ".join(chunk.columns)))
+                    result.rows += len(chunk.rows)
+                    frame = pd.DataFrame([{"_row": n, "field": "*", "code": "unknown_kind",
+                                           "value": ", ".join(chunk.columns), "expected": ""}
+                                          for n in chunk.numbers[:1]])
+                    quarantine.add(frame, {}, {})
+                    break
+                result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
+                result.notes += _file_notes(source, chunk.columns, parts)
+            _ingest_chunk(con, chunk, parts, ctx, quarantine, result)
+    except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
+        quarantine.add(pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc),
+                                      "expected": fmt}]), {}, {})
+        result.notes.append(say("unreadable", source=source, value=str(exc), expected=fmt))
+    if parts is None and not result.notes:
+        quarantine.add(pd.DataFrame([{"_row": 0, "field": "*", "code": "empty_file", "value": "",
+                                      "expected": ""}]), {}, {})
+        result.notes.append(say("empty_file", source=source))
+    result.quarantined = len(quarantine.rows)
+    con.execute("INSERT INTO ingest_log (source_hash, source, kind, rows_read, stored, duplicates, quarantined) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", [quarantine.hash, source, result.kind or "?", result.rows,
+                                                 result.stored, result.duplicates, result.quarantined])
+    return result
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, with folders expanded to the readable files beneath them, sorted."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and file_format(f))
+        else:
+            out.append(p)
+    return out
+
+
+__all__ = ["FileResult", "ingest_file", "expand_paths", "q"]

@@ -1,0 +1,171 @@
+"""Read CSV, JSON Lines and Parquet files into chunks of text cells with row numbers.
+
+Every reader yields `Chunk`s of at most `chunk_rows` rows. Rows that cannot be read at all
+(bytes that are not in the file's encoding, a line that is not a JSON object, a row with
+the wrong number of cells) come back as `ReadProblem`s, so they are quarantined, not lost.
+Row numbers are line numbers in text files (the CSV header is line 1) and 1-based record
+numbers in Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+BAD_BYTE = re.compile("[\udc80-\udcff]")
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+           ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass
+class ReadProblem:
+    """A row that could not be read: its number, the problem code, and what was seen."""
+
+    row: int
+    code: str
+    value: str
+    expected: str = ""
+    raw: str | None = None
+
+
+@dataclass
+class Chunk:
+    """Rows of text cells (None for empty) under `columns`, with their row numbers."""
+
+    columns: list[str]
+    rows: list[list[str | None]] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+    problems: list[ReadProblem] = field(default_factory=list)
+
+    def to_arrow(self) -> pa.Table:
+        """The chunk as an Arrow table of strings plus the `_row` number column."""
+        data: dict[str, pa.Array] = {"_row": pa.array(self.numbers, pa.int64())}
+        for i, name in enumerate(self.columns):
+            data[name] = pa.array([r[i] for r in self.rows], pa.string())
+        return pa.table(data)
+
+
+Progress = Callable[[int], None]
+
+
+def file_format(path: Path) -> str | None:
+    """The reader for a file, from its suffix (None if unknown)."""
+    return FORMATS.get(path.suffix.lower())
+
+
+def _cell(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value).strip()
+    return text or None
+
+
+def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
+    """Yield chunks of a CSV file (delimiter sniffed among , ; tab |)."""
+    with path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+        sample = text.read(64 * 1024)
+        text.seek(0)
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(text, dialect)
+        header = next(reader, None)
+        if header is None:
+            return
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        columns = [h.strip() for h in header]
+        chunk = Chunk(columns)
+        for cells in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            bad = BAD_BYTE.search("\x1f".join(cells))
+            if bad:
+                chunk.problems.append(ReadProblem(line, "bad_utf8", f"0x{ord(bad.group()) - 0xDC00:02x}",
+                                                  raw=",".join(cells).encode("utf-8", "replace").decode()))
+            elif len(cells) != len(columns):
+                chunk.problems.append(ReadProblem(line, "bad_row_shape", str(len(cells)),
+                                                  str(len(columns)), raw=",".join(cells)))
+            else:
+                chunk.rows.append([c.strip() or None for c in cells])
+                chunk.numbers.append(line)
+            if len(chunk.rows) + len(chunk.problems) >= chunk_rows:
+                progress(raw.tell())
+                yield chunk
+                chunk = Chunk(columns)
+        progress(raw.tell())
+        yield chunk
+
+
+def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
+    """Yield chunks of a JSON Lines file: one object per line, keys become columns."""
+    records: list[tuple[int, dict[str, object]]] = []
+    problems: list[ReadProblem] = []
+
+    def flush() -> Chunk:
+        columns = list(dict.fromkeys(k for _, rec in records for k in rec))
+        chunk = Chunk(columns, problems=list(problems))
+        for number, rec in records:
+            chunk.rows.append([_cell(rec.get(c)) for c in columns])
+            chunk.numbers.append(number)
+        records.clear()
+        problems.clear()
+        return chunk
+
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line.decode(encoding))
+            except UnicodeDecodeError as exc:
+                byte = line[exc.start] if exc.start < len(line) else 0
+                problems.append(ReadProblem(number, "bad_utf8", f"0x{byte:02x}",
+                                            raw=line.decode(encoding, "replace")))
+                continue
+            except json.JSONDecodeError as exc:
+                problems.append(ReadProblem(number, "bad_json", str(exc), raw=line.decode(encoding, "replace")))
+                continue
+            if not isinstance(rec, dict):
+                problems.append(ReadProblem(number, "bad_json", "not an object", raw=line.decode(encoding)))
+                continue
+            records.append((number, rec))
+            if len(records) + len(problems) >= chunk_rows:
+                progress(raw.tell())
+                yield flush()
+        progress(raw.tell())
+        yield flush()
+
+
+def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
+    """Yield chunks of a Parquet file; every cell is turned into text for the validator."""
+    del encoding  # Parquet strings are UTF-8 by specification
+    pf = pq.ParquetFile(path)
+    total = max(pf.metadata.num_rows, 1)
+    size = path.stat().st_size
+    start = 0
+    for batch in pf.iter_batches(batch_size=chunk_rows):
+        columns = batch.schema.names
+        cells = [[_cell(v) for v in batch.column(i).to_pylist()] for i in range(len(columns))]
+        chunk = Chunk(list(columns))
+        chunk.rows = [list(r) for r in zip(*cells, strict=True)] if cells else []
+        chunk.numbers = list(range(start + 1, start + batch.num_rows + 1))
+        start += batch.num_rows
+        progress(size * start // total)
+        yield chunk
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
