@@ -109,7 +109,7 @@ def _any_present(cols: list[str], columns: set[str]) -> str:
 
 
 def _wide_parts(columns: set[str], mapping: Mapping) -> list[Part]:
-    parts = []
+    parts = [_select("visit", columns, mapping, {}, {})]  # every row is a visit, rated or not
     for seq, mc in enumerate(mapping.moments, start=1):
         cells = {"rating": mc.rating, "wait_min": mc.wait, "service_min": mc.service,
                  "outcome": mc.outcome, "staff_id": mc.staff}

@@ -1,0 +1,265 @@
+"""The `peakend` command line: blueprint, ingest, score, compare, report, demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from peakend.blueprint.load import BlueprintError, check_text, load_blueprint
+from peakend.blueprint.model import Blueprint
+from peakend.i18n import say
+from peakend.ingest.contract import Kind
+from peakend.ingest.mapping import Mapping, MappingError, load_mapping
+from peakend.ingest.pipeline import FileResult, expand_paths, ingest_file
+from peakend.ingest.validate import Context
+from peakend.store.db import connect, default_path
+
+app = typer.Typer(help="peakend: peak-end customer-experience management for service halls "
+                       "(峰终定律营业厅体验管理).", no_args_is_help=True)
+blueprint_app = typer.Typer(help="Check and show service blueprints (服务蓝图).", no_args_is_help=True)
+app.add_typer(blueprint_app, name="blueprint")
+console = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[str, typer.Option("--db", help="DuckDB store file (env PEAKEND_DB).")]
+BpOpt = Annotated[Path | None, typer.Option("--blueprint", "-b", help="Blueprint YAML (default: built-in telecom hall).")]
+
+
+@app.callback()
+def main(lang: Annotated[str | None, typer.Option("--lang", help="zh or en (env PEAKEND_LANG).")] = None) -> None:
+    """Set the language of messages."""
+    if lang:
+        os.environ["PEAKEND_LANG"] = lang
+
+
+def _blueprint(path: Path | None) -> Blueprint:
+    try:
+        return load_blueprint(path)
+    except BlueprintError as exc:
+        for p in exc.problems:
+            err.print(f"[red]{p}[/red]", markup=True, highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@blueprint_app.command("check")
+def blueprint_check(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Report every problem of an edited blueprint, with its line; exit 1 if there is any."""
+    try:
+        text = file.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        err.print(f"{file}: not UTF-8 text: {exc}")
+        raise typer.Exit(1) from exc
+    bp, problems = check_text(text, str(file))
+    for p in problems:
+        console.print(str(p), highlight=False, markup=False)
+    if problems:
+        err.print(say("bp_problems", source=file, value=len(problems)))
+        raise typer.Exit(1)
+    assert bp is not None
+    summary = f"{len(bp.moments)} moments, {len(bp.routes)} routes, {len(bp.checklist)} checklist items"
+    console.print(say("bp_ok", source=file, value=bp.id, expected=summary), highlight=False)
+
+
+@blueprint_app.command("show")
+def blueprint_show(blueprint: BpOpt = None) -> None:
+    """Print the blueprint's key moments as a table, in both languages."""
+    bp = _blueprint(blueprint)
+    names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
+    table = Table(title=f"{bp.name.zh} / {bp.name.en}  (v{bp.version})", show_lines=False)
+    for col in ("#", "id", "关键时刻 / moment", "角色 role", "区域 zone", "泳道 lane", "阶段 stage",
+                "重要性", "标准 standards"):
+        table.add_column(col)
+    for i, m in enumerate(bp.moments, start=1):
+        role = {"peak": "峰 peak", "end": "终 end", "key": ""}[m.role]
+        table.add_row(str(i), m.id, f"{m.zh}\n{m.en}", role, names[m.zone].zh, names[m.lane].zh,
+                      names[m.stage].zh, "★" * m.importance, "；".join(s.zh for s in m.standards))
+    console.print(table)
+    routes = Table(title="动线 / routes")
+    routes.add_column("id")
+    routes.add_column("名称 / name")
+    routes.add_column("关键时刻 / moments")
+    for r in bp.routes:
+        routes.add_row(r.id, f"{r.zh} / {r.en}", " → ".join(r.moments))
+    console.print(routes)
+
+
+def run_ingest(files: list[Path], db: str, bp: Blueprint, mapping: Mapping | None = None,
+               kind: Kind | None = None, encoding: str = "utf-8", rating_scale: str | None = None,
+               quiet: bool = False) -> list[FileResult]:
+    """Ingest files with a progress bar per file and print each file's summary."""
+    con = connect(db)
+    ctx = Context(bp, rating_scale or (mapping.rating_scale if mapping else None))
+    results = []
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        for path in expand_paths(files):
+            task = progress.add_task(path.name, total=path.stat().st_size if path.is_file() else 0)
+            result = ingest_file(con, path, ctx, mapping, kind, encoding,
+                                 lambda done, size, t=task: progress.update(t, completed=done, total=size))
+            progress.remove_task(task)
+            results.append(result)
+            if not quiet:
+                for note in result.notes:
+                    err.print(f"[yellow]{note}[/yellow]", highlight=False)
+                console.print(result.summary(), highlight=False)
+    con.close()
+    return results
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(exists=True, help="CSV, JSON Lines or Parquet files or folders.")],
+    db: DbOpt = default_path(),
+    blueprint: BpOpt = None,
+    mapping: Annotated[Path | None, typer.Option(help="Column mapping YAML (long renames or wide format).")] = None,
+    kind: Annotated[str | None, typer.Option(help="touch, visit, survey or audit (default: from columns).")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV/JSONL files, e.g. gbk.")] = "utf-8",
+    rating_scale: Annotated[str | None, typer.Option(help="Scale of ratings given without one: 1-5, 1-10, 0-10, sat3.")] = None,
+) -> None:
+    """Ingest event files; bad rows are quarantined with a message naming file, row and field."""
+    if kind not in (None, "touch", "visit", "survey", "audit"):
+        err.print(f"--kind: expected touch, visit, survey or audit, got '{kind}'")
+        raise typer.Exit(2)
+    try:
+        mp = load_mapping(mapping) if mapping else None
+    except MappingError as exc:
+        err.print(str(exc), highlight=False)
+        raise typer.Exit(2) from exc
+    results = run_ingest(files, db, _blueprint(blueprint), mp, kind, encoding, rating_scale)  # type: ignore[arg-type]
+    if len(results) > 1:
+        total = sum(r.quarantined for r in results)
+        console.print(f"{len(results)} files, {sum(r.stored for r in results)} new records, "
+                      f"{total} rows quarantined (see `peakend quarantine`)", highlight=False)
+
+
+@app.command()
+def quarantine(db: DbOpt = default_path(), limit: Annotated[int, typer.Option()] = 50) -> None:
+    """List rejected rows: source, row, field and why."""
+    con = connect(db)
+    lang = "zh" if os.environ.get("PEAKEND_LANG", "en").startswith("zh") else "en"
+    rows = con.execute(f"SELECT message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?", [limit]).fetchall()
+    for (msg,) in rows:
+        console.print(msg, highlight=False, markup=False)
+    console.print(f"({len(rows)} shown)")
+
+
+def run_score(db: str, bp: Blueprint) -> None:
+    """Score the store and print what was scored."""
+    from peakend.scoring.run import NoData, score
+
+    con = connect(db)
+    try:
+        with console.status("scoring…") as status:
+            result = score(con, bp, lambda step: status.update(f"scoring: {step}"))
+    except NoData as exc:
+        err.print(say("no_data", value=db))
+        raise typer.Exit(1) from exc
+    finally:
+        con.close()
+    console.print(say("scored", visits=result.visits, touches=result.touches, halls=result.halls,
+                      seconds=result.seconds), highlight=False)
+
+
+@app.command("score")
+def score_cmd(db: DbOpt = default_path(), blueprint: BpOpt = None) -> None:
+    """Score every visit by the peak-end rule; write touch, visit, moment and hall tables."""
+    run_score(db, _blueprint(blueprint))
+
+
+@app.command()
+def compare(
+    db: DbOpt = default_path(),
+    target: Annotated[str, typer.Option(help="overall, recommend (R²) or promoter (AUC).")] = "overall",
+    folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Cross-validate mean / peak / end / peak+end / … models of the survey answer."""
+    from peakend.scoring.compare import MIN_ANSWERS, TARGETS, survey_frame
+    from peakend.scoring.compare import compare as run
+
+    if target not in TARGETS:
+        err.print(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
+        raise typer.Exit(2)
+    con = connect(db)
+    if not _scored(con):
+        err.print(say("not_scored", value=db))
+        raise typer.Exit(1)
+    try:
+        c = run(survey_frame(con), target, folds, seed)  # type: ignore[arg-type]
+    except ValueError as exc:
+        err.print(say("compare_none", value=MIN_ANSWERS, field=target))
+        raise typer.Exit(1) from exc
+    table = Table(title=f"{target}: {c.metric.upper()}, {folds}-fold CV, {c.answers} answers")
+    for col in ("模型 / model", c.metric.upper(), "± sd"):
+        table.add_column(col)
+    for r in c.table.itertuples():
+        table.add_row(f"{r.name_zh} / {r.name_en}", f"{r.score:.3f}", f"{r.sd:.3f}")
+    console.print(table)
+
+
+def _scored(con: object) -> bool:
+    from peakend.store.db import scalar
+    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables "  # type: ignore[arg-type]
+                            "WHERE table_name = 'hall_scores'"))
+
+
+def run_report(db: str, bp: Blueprint, out: Path) -> Path:
+    """Write the HTML report; exit 1 with a hint if the store is not scored."""
+    from peakend.report.build import write_report
+
+    con = connect(db)
+    try:
+        if not _scored(con):
+            err.print(say("not_scored", value=db))
+            raise typer.Exit(1)
+        with console.status("report…"):
+            path = write_report(con, bp, out)
+    finally:
+        con.close()
+    console.print(say("report_written", value=path.resolve()), highlight=False)
+    return path
+
+
+@app.command()
+def report(db: DbOpt = default_path(), blueprint: BpOpt = None,
+           out: Annotated[Path, typer.Option("--out", "-o")] = Path("peakend-report.html")) -> None:
+    """Write one self-contained HTML report (zh/en) of the scored store."""
+    run_report(db, _blueprint(blueprint), out)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's files, store and report go.")] = Path("peakend-demo"),
+    days: Annotated[int, typer.Option(min=1, max=366)] = 30,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Build a demo network of 8 halls through the real ingest path, score it, and report."""
+    from peakend.demo.generate import generate_demo
+
+    bp = _blueprint(None)
+    db = str(folder / "peakend.duckdb")
+    if Path(db).exists():
+        Path(db).unlink()
+    with console.status("generating demo files…"):
+        files = generate_demo(folder / "sources", bp, days, seed)
+    daily = [f for f in files if f.parent.name == "touches"]
+    results = run_ingest(daily, db, bp, quiet=True)
+    console.print(f"{len(daily)} daily touch logs: {sum(r.rows for r in results)} rows, "
+                  f"{sum(r.stored for r in results)} touches stored", highlight=False)
+    for f in files:
+        if f not in daily:
+            mapping = f.with_suffix(".mapping.yaml")
+            run_ingest([f], db, bp, load_mapping(mapping) if mapping.exists() else None)
+    run_score(db, bp)
+    path = run_report(db, bp, folder / "report.html")
+    console.print(say("demo_where", value=path.resolve()), highlight=False)
+
+
+if __name__ == "__main__":
+    app()

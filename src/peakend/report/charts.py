@@ -1,0 +1,93 @@
+"""The report's charts as Vega-Lite specs (built with Altair), one per language."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from peakend.i18n import Lang
+
+WORDS: dict[str, dict[Lang, str]] = {
+    "hall": {"zh": "营业厅", "en": "Hall"},
+    "moment": {"zh": "关键时刻", "en": "Moment"},
+    "rei": {"zh": "记忆体验指数 REI", "en": "Remembered Experience Index (REI)"},
+    "grade": {"zh": "等级", "en": "Grade"},
+    "mean_e": {"zh": "平均体验值 e", "en": "Mean experience e"},
+    "share": {"zh": "占来访比例", "en": "Share of visits"},
+    "kind": {"zh": "类型", "en": "Kind"},
+    "pos_peak": {"zh": "正向峰值", "en": "Positive peak"},
+    "neg_peak": {"zh": "负向峰值", "en": "Negative peak"},
+    "end": {"zh": "终点", "en": "End"},
+    "lift": {"zh": "改进收益（REI 点）", "en": "Lift (REI points)"},
+    "model": {"zh": "模型", "en": "Model"},
+    "score": {"zh": "交叉验证得分", "en": "Cross-validated score"},
+    "target": {"zh": "调查答案", "en": "Survey answer"},
+}
+
+
+def w(key: str, lang: Lang) -> str:
+    """A chart word in `lang`."""
+    return WORDS[key][lang]
+
+
+def ranking(halls: pd.DataFrame, lang: Lang) -> alt.Chart:
+    """Halls by mean REI with 95% interval, coloured by grade."""
+    df = halls.assign(grade_label=halls[f"grade_{lang}"])
+    order = df.sort_values("rei", ascending=False).hall_id.tolist()
+    base = alt.Chart(df).encode(y=alt.Y("hall_id:N", sort=order, title=w("hall", lang)))
+    bars = base.mark_bar().encode(
+        x=alt.X("rei:Q", title=w("rei", lang), scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("grade_label:N", title=w("grade", lang)),
+        tooltip=["hall_id", alt.Tooltip("rei:Q", format=".1f"), "visits", "grade_label"])
+    err = base.mark_errorbar(color="black").encode(x="rei_low:Q", x2="rei_high:Q")
+    return (bars + err).properties(width=520, height=24 * len(df))
+
+
+def heatmap(moments: pd.DataFrame, order: list[str], lang: Lang) -> alt.Chart:
+    """Hall × moment mean experience, moments in blueprint order."""
+    df = moments.assign(label=moments[f"moment_{lang}"])
+    labels = [m for m in order if m in set(df.label)]
+    return alt.Chart(df).mark_rect().encode(
+        x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("hall_id:N", title=w("hall", lang)),
+        color=alt.Color("mean_e:Q", title=w("mean_e", lang),
+                        scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
+        tooltip=["hall_id", "label", alt.Tooltip("mean_e:Q", format=".2f"), "touches"],
+    ).properties(width=620, height=26 * df.hall_id.nunique())
+
+
+def peaks_and_ends(falls: pd.DataFrame, order: list[str], lang: Lang) -> alt.Chart:
+    """Across the network: share of visits whose positive/negative peak and end fall on each moment."""
+    df = falls.assign(label=falls[f"moment_{lang}"], kind_label=falls.kind.map(lambda k: w(k, lang)))
+    labels = [m for m in order if m in set(df.label)]
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
+        xOffset="kind_label:N",
+        y=alt.Y("share:Q", title=w("share", lang), axis=alt.Axis(format="%")),
+        color=alt.Color("kind_label:N", title=w("kind", lang),
+                        scale=alt.Scale(range=["#2166ac", "#b2182b", "#999999"])),
+        tooltip=["label", "kind_label", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(width=620, height=260)
+
+
+def lift_bars(top: pd.DataFrame, lang: Lang) -> alt.Chart:
+    """The hall × moment pairs with the largest lift."""
+    df = top.assign(pair=top.hall_id + " · " + top[f"moment_{lang}"])
+    return alt.Chart(df).mark_bar(color="#b2182b").encode(
+        x=alt.X("lift:Q", title=w("lift", lang)),
+        y=alt.Y("pair:N", sort="-x", title=None),
+        tooltip=["pair", alt.Tooltip("lift:Q", format=".2f"), "affected_visits"],
+    ).properties(width=480, height=22 * len(df))
+
+
+def models(cmp: pd.DataFrame, lang: Lang) -> alt.Chart:
+    """Model comparison: cross-validated score ± sd per model and target."""
+    df = cmp.assign(label=cmp[f"name_{lang}"], lo=cmp.score - cmp.sd, hi=cmp.score + cmp.sd,
+                    target_label=cmp.target + " (" + cmp.metric.str.upper() + ")")
+    base = alt.Chart(df).encode(y=alt.Y("label:N", sort=None, title=w("model", lang)))
+    bars = base.mark_bar().encode(x=alt.X("score:Q", title=w("score", lang)),
+                                  color=alt.Color("target_label:N", title=w("target", lang)),
+                                  yOffset="target_label:N",
+                                  tooltip=["label", "target_label", alt.Tooltip("score:Q", format=".3f")])
+    err = base.mark_errorbar(color="black").encode(x="lo:Q", x2="hi:Q", yOffset="target_label:N")
+    return (bars + err).properties(width=480, height=220)

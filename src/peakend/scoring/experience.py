@@ -1,0 +1,89 @@
+"""The experience value e in [-1, 1] of every touch, as an Ibis expression.
+
+A rating is mapped linearly from its scale (lowest → −1, middle → 0, highest → +1). Without
+a rating, the moment's experience rule infers e from outcome, wait and service time:
+
+    e = clip(outcome value (or the rule's base) − ramp(wait) − ramp(service), −1, 1)
+    ramp(x) = weight · clip((x − tolerance) / (worst − tolerance), 0, 1)   (0 if x is unknown)
+
+A rating wins over inference.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from peakend.blueprint.model import OUTCOMES, Blueprint, Ramp
+from peakend.ingest.contract import SCALES
+
+EPOCH = ibis.timestamp("1970-01-01 00:00:00")
+
+
+def rules_table(bp: Blueprint) -> ir.Table:
+    """One row per moment with its rule's parameters (nulls where a ramp is absent)."""
+    rows: dict[str, list[object]] = {k: [] for k in (
+        "moment_id", "base", *[f"o_{o}" for o in OUTCOMES],
+        "w_tol", "w_worst", "w_weight", "s_tol", "s_worst", "s_weight")}
+    for m in bp.moments:
+        rule = bp.rule_for(m.id)
+        rows["moment_id"].append(m.id)
+        rows["base"].append(rule.base)
+        for o in OUTCOMES:
+            rows[f"o_{o}"].append(rule.outcome.get(o, bp.default_rule.outcome.get(o, rule.base)))  # type: ignore[call-overload]
+        for prefix, ramp in (("w", rule.wait), ("s", rule.service)):
+            r: Ramp | None = ramp
+            rows[f"{prefix}_tol"].append(r.tolerance_min if r else None)
+            rows[f"{prefix}_worst"].append(r.worst_min if r else None)
+            rows[f"{prefix}_weight"].append(r.weight if r else None)
+    schema = pa.schema([("moment_id", pa.string())] + [(k, pa.float64()) for k in rows if k != "moment_id"])
+    return ibis.memtable(pa.table(rows, schema=schema))
+
+
+def rating_e(rating: ir.FloatingValue, scale: ir.StringValue) -> ir.FloatingValue:
+    """A rating on its scale mapped to [-1, 1] (null when there is no rating)."""
+    cases = [(scale == name, 2.0 * (rating - lo) / (hi - lo) - 1.0) for name, (lo, hi) in SCALES.items()]
+    return ibis.cases(*cases, else_=ibis.null("float64"))
+
+
+def _ramp(x: ir.FloatingValue, tol: ir.FloatingValue, worst: ir.FloatingValue,
+          weight: ir.FloatingValue) -> ir.FloatingValue:
+    return (((x - tol) / (worst - tol)).clip(lower=0.0, upper=1.0) * weight).fill_null(0.0)
+
+
+def inferred_e(t: ir.Table) -> ir.FloatingValue:
+    """e inferred by the joined rule from outcome, wait and service time."""
+    start = ibis.cases(*[(t.outcome == o, t[f"o_{o}"]) for o in OUTCOMES], else_=t.base)
+    e = start - _ramp(t.wait_min, t.w_tol, t.w_worst, t.w_weight) \
+        - _ramp(t.service_min, t.s_tol, t.s_worst, t.s_weight)
+    return e.clip(lower=-1.0, upper=1.0)
+
+
+def touch_experience(touches: ir.Table, bp: Blueprint) -> ir.Table:
+    """Touches with their experience value `e` and where it came from (`rating`/`inferred`).
+
+    A touch of a moment no longer in the blueprint is scored by the default rule.
+    """
+    rules = rules_table(bp)
+    t = touches.left_join(rules, touches.moment_id == rules.moment_id)
+    base = bp.default_rule
+    t = t.mutate(base=t.base.fill_null(base.base),
+                 **{f"o_{o}": t[f"o_{o}"].fill_null(base.outcome.get(o, base.base)) for o in OUTCOMES})
+    from_rating = rating_e(t.rating, t.rating_scale)
+    return t.select(
+        "touch_id", "visit_id", t.moment_id, "seq", "start_at", "end_at", "staff_id",
+        e=from_rating.coalesce(inferred_e(t)),
+        e_source=ibis.ifelse(from_rating.isnull(), "inferred", "rating"),
+    )
+
+
+def order_key(t: ir.Table) -> ir.StructValue:
+    """The journey order of a visit's touches: start time, then seq, then id."""
+    return ibis.struct({"t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0), "i": t.touch_id})
+
+
+def peak_key(t: ir.Table, e: ir.FloatingValue) -> ir.StructValue:
+    """Intensity first (|e|), then journey order, so the later touch wins a tie."""
+    return ibis.struct({"a": e.abs(), "t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0),
+                        "i": t.touch_id})

@@ -1,0 +1,60 @@
+"""Per-visit peak-end scores, as an Ibis expression.
+
+peak  = e of the touch with the largest |e| (the later one on ties)
+best  = max e, worst = min e, end = e of the last touch, mean = mean e
+remembered = w_peak·peak + w_end·end + w_mean·mean;  REI = 50·(1 + remembered), 0–100
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from peakend.blueprint.model import Weights
+from peakend.scoring.experience import order_key, peak_key
+
+
+def remembered(peak: ir.FloatingValue, end: ir.FloatingValue, mean: ir.FloatingValue,
+               w: Weights) -> ir.FloatingValue:
+    """The remembered experience in [-1, 1]."""
+    return peak * w.peak + end * w.end + mean * w.mean
+
+
+def rei(value: ir.FloatingValue) -> ir.FloatingValue:
+    """The Remembered Experience Index, 0–100, of a remembered experience."""
+    return (value + 1.0) * 50.0
+
+
+def peak_end(t: ir.Table, e: ir.FloatingValue) -> dict[str, ir.Value]:
+    """Aggregations of peak, end and mean of touches `t` with experience `e`, per group."""
+    pair = ibis.struct({"e": e, "m": t.moment_id})
+    peak = pair.argmax(peak_key(t, e))
+    end = pair.argmax(order_key(t))
+    return {"peak": peak["e"], "peak_moment": peak["m"], "end": end["e"], "end_moment": end["m"],
+            "mean": e.mean()}
+
+
+def visit_scores(te: ir.Table, visits: ir.Table, w: Weights) -> ir.Table:
+    """One row per visit with touches: hall, segment, route, peak-end figures, REI."""
+    agg = te.group_by("visit_id").aggregate(
+        touches=te.count(),
+        best=te.e.max(),
+        worst=te.e.min(),
+        first_start=te.start_at.min(),
+        last_end=te.end_at.coalesce(te.start_at).max(),
+        **peak_end(te, te.e),
+    )
+    v = visits.select("visit_id", "hall_id", "segment", "route", "arrival", "departure")
+    j = agg.join(v, "visit_id")
+    span_end = j.departure.coalesce(j.last_end)
+    span_start = j.arrival.coalesce(j.first_start)
+    duration = (span_end.epoch_seconds() - span_start.epoch_seconds()) / 60.0
+    rem = remembered(j.peak, j.end, j["mean"], w)
+    return j.select(
+        "visit_id", "hall_id", "segment", "route",
+        day=span_start.date(),
+        arrival=span_start,
+        touches=j.touches, peak=j.peak, peak_moment=j.peak_moment, best=j.best, worst=j.worst,
+        end=j.end, end_moment=j.end_moment, mean=j["mean"],
+        duration_min=duration, remembered=rem, rei=rei(rem),
+    )
