@@ -18,17 +18,21 @@ from peakend.ingest.contract import Kind
 from peakend.ingest.mapping import Mapping, MappingError, load_mapping
 from peakend.ingest.pipeline import FileResult, expand_paths, ingest_file
 from peakend.ingest.validate import Context
-from peakend.store.db import connect, default_path
+from peakend.store.db import DEFAULT_PATH, connect
 
-app = typer.Typer(help="peakend: peak-end customer-experience management for service halls "
-                       "(峰终定律营业厅体验管理).", no_args_is_help=True)
+app = typer.Typer(
+    help="peakend: peak-end customer-experience management for service halls (峰终定律营业厅体验管理).",
+    no_args_is_help=True,
+)
 blueprint_app = typer.Typer(help="Check and show service blueprints (服务蓝图).", no_args_is_help=True)
 app.add_typer(blueprint_app, name="blueprint")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
-DbOpt = Annotated[str, typer.Option("--db", help="DuckDB store file (env PEAKEND_DB).")]
-BpOpt = Annotated[Path | None, typer.Option("--blueprint", "-b", help="Blueprint YAML (default: built-in telecom hall).")]
+DbOpt = Annotated[str, typer.Option("--db", envvar="PEAKEND_DB", help="DuckDB store file.")]
+BpOpt = Annotated[
+    Path | None, typer.Option("--blueprint", "-b", help="Blueprint YAML (default: built-in telecom hall).")
+]
 
 
 @app.callback()
@@ -67,31 +71,66 @@ def blueprint_check(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
 
 
 @blueprint_app.command("show")
-def blueprint_show(blueprint: BpOpt = None) -> None:
-    """Print the blueprint's key moments as a table, in both languages."""
+def blueprint_show(
+    blueprint: BpOpt = None,
+    moment: Annotated[str | None, typer.Option(help="Show one moment in full (standards, guidelines...).")] = None,
+) -> None:
+    """Print the blueprint's key moments and routes as tables, in both languages."""
     bp = _blueprint(blueprint)
+    if moment:
+        _show_moment(bp, moment)
+        return
     names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
-    table = Table(title=f"{bp.name.zh} / {bp.name.en}  (v{bp.version})", show_lines=False)
-    for col in ("#", "id", "关键时刻 / moment", "角色 role", "区域 zone", "泳道 lane", "阶段 stage",
-                "重要性", "标准 standards"):
+    table = Table(title=f"{bp.name.zh} / {bp.name.en}  (v{bp.version})")
+    for col in ("#", "id", "关键时刻 / moment", "角色 role", "区域 zone", "阶段 stage", "重要性"):
         table.add_column(col)
     for i, m in enumerate(bp.moments, start=1):
         role = {"peak": "峰 peak", "end": "终 end", "key": ""}[m.role]
-        table.add_row(str(i), m.id, f"{m.zh}\n{m.en}", role, names[m.zone].zh, names[m.lane].zh,
-                      names[m.stage].zh, "★" * m.importance, "；".join(s.zh for s in m.standards))
+        table.add_row(str(i), m.id, f"{m.zh} / {m.en}", role, names[m.zone].zh, names[m.stage].zh, "★" * m.importance)
     console.print(table)
     routes = Table(title="动线 / routes")
-    routes.add_column("id")
-    routes.add_column("名称 / name")
-    routes.add_column("关键时刻 / moments")
+    for col in ("id", "名称 / name", "关键时刻 / moments"):
+        routes.add_column(col)
     for r in bp.routes:
         routes.add_row(r.id, f"{r.zh} / {r.en}", " → ".join(r.moments))
     console.print(routes)
 
 
-def run_ingest(files: list[Path], db: str, bp: Blueprint, mapping: Mapping | None = None,
-               kind: Kind | None = None, encoding: str = "utf-8", rating_scale: str | None = None,
-               quiet: bool = False) -> list[FileResult]:
+def _show_moment(bp: Blueprint, moment_id: str) -> None:
+    try:
+        m = bp.moment(moment_id)
+    except KeyError as exc:
+        err.print(f"unknown moment '{moment_id}'; known: {', '.join(bp.moment_ids())}")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"[bold]{m.zh} / {m.en}[/bold]  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, "
+        f"stage {m.stage}, flow {m.flow}, importance {m.importance})"
+    )
+    sections = [
+        ("客户需求 needs", m.needs),
+        ("标准 standards", m.standards),
+        ("行动指引 guidelines", m.guidelines),
+        ("应用工具 tools", m.tools),
+        ("后台支撑 backstage", m.backstage),
+        ("内部联动 coordination", m.coordination),
+    ]
+    for title, texts in sections:
+        if texts:
+            console.print(f"  {title}:")
+            for t in texts:
+                console.print(f"    • {t.zh} / {t.en}", highlight=False)
+
+
+def run_ingest(
+    files: list[Path],
+    db: str,
+    bp: Blueprint,
+    mapping: Mapping | None = None,
+    kind: Kind | None = None,
+    encoding: str = "utf-8",
+    rating_scale: str | None = None,
+    quiet: bool = False,
+) -> list[FileResult]:
     """Ingest files with a progress bar per file and print each file's summary."""
     con = connect(db)
     ctx = Context(bp, rating_scale or (mapping.rating_scale if mapping else None))
@@ -100,8 +139,15 @@ def run_ingest(files: list[Path], db: str, bp: Blueprint, mapping: Mapping | Non
     with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
         for path in expand_paths(files):
             task = progress.add_task(path.name, total=path.stat().st_size if path.is_file() else 0)
-            result = ingest_file(con, path, ctx, mapping, kind, encoding,
-                                 lambda done, size, t=task: progress.update(t, completed=done, total=size))
+            result = ingest_file(
+                con,
+                path,
+                ctx,
+                mapping,
+                kind,
+                encoding,
+                lambda done, size, t=task: progress.update(t, completed=done, total=size),
+            )
             progress.remove_task(task)
             results.append(result)
             if not quiet:
@@ -115,12 +161,14 @@ def run_ingest(files: list[Path], db: str, bp: Blueprint, mapping: Mapping | Non
 @app.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(exists=True, help="CSV, JSON Lines or Parquet files or folders.")],
-    db: DbOpt = default_path(),
+    db: DbOpt = DEFAULT_PATH,
     blueprint: BpOpt = None,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping YAML (long renames or wide format).")] = None,
     kind: Annotated[str | None, typer.Option(help="touch, visit, survey or audit (default: from columns).")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV/JSONL files, e.g. gbk.")] = "utf-8",
-    rating_scale: Annotated[str | None, typer.Option(help="Scale of ratings given without one: 1-5, 1-10, 0-10, sat3.")] = None,
+    rating_scale: Annotated[
+        str | None, typer.Option(help="Scale of ratings given without one: 1-5, 1-10, 0-10, sat3.")
+    ] = None,
 ) -> None:
     """Ingest event files; bad rows are quarantined with a message naming file, row and field."""
     if kind not in (None, "touch", "visit", "survey", "audit"):
@@ -134,12 +182,15 @@ def ingest(
     results = run_ingest(files, db, _blueprint(blueprint), mp, kind, encoding, rating_scale)  # type: ignore[arg-type]
     if len(results) > 1:
         total = sum(r.quarantined for r in results)
-        console.print(f"{len(results)} files, {sum(r.stored for r in results)} new records, "
-                      f"{total} rows quarantined (see `peakend quarantine`)", highlight=False)
+        console.print(
+            f"{len(results)} files, {sum(r.stored for r in results)} new records, "
+            f"{total} rows quarantined (see `peakend quarantine`)",
+            highlight=False,
+        )
 
 
 @app.command()
-def quarantine(db: DbOpt = default_path(), limit: Annotated[int, typer.Option()] = 50) -> None:
+def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] = 50) -> None:
     """List rejected rows: source, row, field and why."""
     con = connect(db)
     lang = "zh" if os.environ.get("PEAKEND_LANG", "en").startswith("zh") else "en"
@@ -162,19 +213,21 @@ def run_score(db: str, bp: Blueprint) -> None:
         raise typer.Exit(1) from exc
     finally:
         con.close()
-    console.print(say("scored", visits=result.visits, touches=result.touches, halls=result.halls,
-                      seconds=result.seconds), highlight=False)
+    console.print(
+        say("scored", visits=result.visits, touches=result.touches, halls=result.halls, seconds=result.seconds),
+        highlight=False,
+    )
 
 
 @app.command("score")
-def score_cmd(db: DbOpt = default_path(), blueprint: BpOpt = None) -> None:
+def score_cmd(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None) -> None:
     """Score every visit by the peak-end rule; write touch, visit, moment and hall tables."""
     run_score(db, _blueprint(blueprint))
 
 
 @app.command()
 def compare(
-    db: DbOpt = default_path(),
+    db: DbOpt = DEFAULT_PATH,
     target: Annotated[str, typer.Option(help="overall, recommend (R²) or promoter (AUC).")] = "overall",
     folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
     seed: Annotated[int, typer.Option()] = 0,
@@ -205,8 +258,14 @@ def compare(
 
 def _scored(con: object) -> bool:
     from peakend.store.db import scalar
-    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables "  # type: ignore[arg-type]
-                            "WHERE table_name = 'hall_scores'"))
+
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM information_schema.tables "  # type: ignore[arg-type]
+            "WHERE table_name = 'hall_scores'",
+        )
+    )
 
 
 def run_report(db: str, bp: Blueprint, out: Path) -> Path:
@@ -227,15 +286,20 @@ def run_report(db: str, bp: Blueprint, out: Path) -> Path:
 
 
 @app.command()
-def report(db: DbOpt = default_path(), blueprint: BpOpt = None,
-           out: Annotated[Path, typer.Option("--out", "-o")] = Path("peakend-report.html")) -> None:
+def report(
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("peakend-report.html"),
+) -> None:
     """Write one self-contained HTML report (zh/en) of the scored store."""
     run_report(db, _blueprint(blueprint), out)
 
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's files, store and report go.")] = Path("peakend-demo"),
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's files, store and report go.")] = Path(
+        "peakend-demo"
+    ),
     days: Annotated[int, typer.Option(min=1, max=366)] = 30,
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
@@ -250,8 +314,11 @@ def demo(
         files = generate_demo(folder / "sources", bp, days, seed)
     daily = [f for f in files if f.parent.name == "touches"]
     results = run_ingest(daily, db, bp, quiet=True)
-    console.print(f"{len(daily)} daily touch logs: {sum(r.rows for r in results)} rows, "
-                  f"{sum(r.stored for r in results)} touches stored", highlight=False)
+    console.print(
+        f"{len(daily)} daily touch logs: {sum(r.rows for r in results)} rows, "
+        f"{sum(r.stored for r in results)} touches stored",
+        highlight=False,
+    )
     for f in files:
         if f not in daily:
             mapping = f.with_suffix(".mapping.yaml")

@@ -26,14 +26,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "{source} 第 {row} 行：字段“{field}”应为整数，实际为“{value}”",
     },
     "not_timestamp": {
-        "en": "{source} row {row}: field '{field}' expected a time like "
-        "2026-11-02 09:15:00, got '{value}'",
-        "zh": "{source} 第 {row} 行：字段“{field}”应为时间（如 2026-11-02 09:15:00），"
-        "实际为“{value}”",
+        "en": "{source} row {row}: field '{field}' expected a time like 2026-11-02 09:15:00, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为时间（如 2026-11-02 09:15:00），实际为“{value}”",
     },
     "not_bool": {
-        "en": "{source} row {row}: field '{field}' expected yes/no (1/0, true/false, 是/否), "
-        "got '{value}'",
+        "en": "{source} row {row}: field '{field}' expected yes/no (1/0, true/false, 是/否), got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”应为是/否（1/0、true/false），实际为“{value}”",
     },
     "not_in_set": {
@@ -55,8 +52,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "请提供 hall_id 以创建来访，或先导入来访",
     },
     "hall_conflict": {
-        "en": "{source} row {row}: field '{field}' says hall '{value}' but visit is already "
-        "in hall {expected}",
+        "en": "{source} row {row}: field '{field}' says hall '{value}' but visit is already in hall {expected}",
         "zh": "{source} 第 {row} 行：字段“{field}”为营业厅“{value}”，但该来访已属于营业厅 {expected}",
     },
     "no_scale": {
@@ -66,10 +62,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "rating_scale 应为 {expected} 之一（或使用 --rating-scale）",
     },
     "bad_utf8": {
-        "en": "{source} row {row}: the line is not valid UTF-8 (byte {value}); "
-        "if the file is GBK, pass --encoding gbk",
-        "zh": "{source} 第 {row} 行：该行不是有效的 UTF-8（字节 {value}）；"
-        "若文件为 GBK 编码，请使用 --encoding gbk",
+        "en": "{source} row {row}: the line is not valid UTF-8 (byte {value}); if the file is GBK, pass --encoding gbk",
+        "zh": "{source} 第 {row} 行：该行不是有效的 UTF-8（字节 {value}）；若文件为 GBK 编码，请使用 --encoding gbk",
     },
     "bad_json": {
         "en": "{source} row {row}: expected one JSON object per line: {value}",
@@ -89,8 +83,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     # ingest: file-level notes
     "missing_column": {
-        "en": "{source}: column '{field}' is missing (columns found: {value}); "
-        "rows that need it are quarantined",
+        "en": "{source}: column '{field}' is missing (columns found: {value}); rows that need it are quarantined",
         "zh": "{source}：缺少列“{field}”（已有列：{value}）；需要该列的行已隔离",
     },
     "extra_columns": {
@@ -138,12 +131,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "demo_where": {
         "en": "Open the report: {value}\nStart with the lift ranking: it lists the hall × moment "
         "pairs where fixing bad experiences gains the most remembered experience.",
-        "zh": "打开报告：{value}\n建议先看“改进收益排名”：它列出消除负面体验后，"
-        "记忆体验提升最大的营业厅 × 关键时刻。",
+        "zh": "打开报告：{value}\n建议先看“改进收益排名”：它列出消除负面体验后，记忆体验提升最大的营业厅 × 关键时刻。",
     },
     "compare_none": {
-        "en": "fewer than {value} surveyed visits with an answer for '{field}': "
-        "cannot compare models",
+        "en": "fewer than {value} surveyed visits with an answer for '{field}': cannot compare models",
         "zh": "有“{field}”答案的已调查来访少于 {value} 次，无法比较模型",
     },
 }

@@ -59,8 +59,7 @@ def _line_of(root: yaml.Node | None, loc: tuple[str | int, ...]) -> int | None:
 
 
 def _dotted(loc: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
-                   for i, p in enumerate(loc))
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
 
 
 def check_text(text: str, source: str = "<blueprint>") -> tuple[Blueprint | None, list[BlueprintProblem]]:
@@ -78,13 +77,11 @@ def check_text(text: str, source: str = "<blueprint>") -> tuple[Blueprint | None
         bp = Blueprint.model_validate(data)
     except ValidationError as exc:
         problems = [
-            BlueprintProblem(source, _dotted(tuple(e["loc"])), _line_of(root, tuple(e["loc"])),
-                             e["msg"])
+            BlueprintProblem(source, _dotted(tuple(e["loc"])), _line_of(root, tuple(e["loc"])), e["msg"])
             for e in exc.errors()
         ]
         return None, problems
-    problems = [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg)
-                for loc, msg in semantic_problems(bp)]
+    problems = [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg) for loc, msg in semantic_problems(bp)]
     return (None if problems else bp), problems
 
 

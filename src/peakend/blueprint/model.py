@@ -217,7 +217,6 @@ def _weights_and_roles(bp: Blueprint) -> list[Problem]:
 def semantic_problems(bp: Blueprint) -> list[Problem]:
     """Every cross-reference and consistency problem of a structurally valid blueprint."""
     out: list[Problem] = []
-    for where in ("lanes", "stages", "flows", "zones", "moments", "routes", "checklist",
-                  "checklist_groups", "grades"):
+    for where in ("lanes", "stages", "flows", "zones", "moments", "routes", "checklist", "checklist_groups", "grades"):
         out += _duplicates(getattr(bp, where), where)
     return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp)

@@ -26,8 +26,15 @@ from peakend.blueprint.model import Blueprint
 
 START = date(2026, 10, 1)
 # Route mix of visitors (the seven flow-lines of the default blueprint).
-ROUTE_MIX = {"business_handling": 0.42, "waiting_diversion": 0.10, "handset_sales": 0.12,
-             "new_business": 0.08, "self_service_route": 0.18, "zone_guidance": 0.05, "whole_hall": 0.05}
+ROUTE_MIX = {
+    "business_handling": 0.42,
+    "waiting_diversion": 0.10,
+    "handset_sales": 0.12,
+    "new_business": 0.08,
+    "self_service_route": 0.18,
+    "zone_guidance": 0.05,
+    "whole_hall": 0.05,
+}
 HOURS = np.arange(9, 21)
 HOUR_LOAD = np.array([0.6, 1.2, 1.4, 1.0, 0.7, 0.9, 1.2, 1.3, 1.0, 0.8, 0.6, 0.4])
 WIDE_HALL = "花都新华厅"
@@ -38,12 +45,12 @@ class Hall:
     """A demo hall's character."""
 
     hall_id: str
-    daily: int        # mean visits per day
-    warmth: float     # shifts every staff touch
+    daily: int  # mean visits per day
+    warmth: float  # shifts every staff touch
     wait_mean: float  # mean waiting minutes at normal load
-    resolve: float    # share of counter visits resolved
-    farewell: float   # quality of the end
-    handset: float    # quality of handset sales
+    resolve: float  # share of counter visits resolved
+    farewell: float  # quality of the end
+    handset: float  # quality of handset sales
 
 
 HALLS = [
@@ -56,9 +63,26 @@ HALLS = [
     Hall("黄埔大沙厅", 150, -0.20, 20, 0.75, -0.2, -0.1),
     Hall(WIDE_HALL, 170, 0.15, 9, 0.90, 0.1, 0.2),
 ]
-TOUCH_HEADER = ["visit_id", "hall_id", "customer_key", "segment", "route", "arrival", "departure",
-                "touch_id", "moment_id", "seq", "start_at", "end_at", "staff_id", "rating",
-                "rating_scale", "wait_min", "service_min", "outcome"]
+TOUCH_HEADER = [
+    "visit_id",
+    "hall_id",
+    "customer_key",
+    "segment",
+    "route",
+    "arrival",
+    "departure",
+    "touch_id",
+    "moment_id",
+    "seq",
+    "start_at",
+    "end_at",
+    "staff_id",
+    "rating",
+    "rating_scale",
+    "wait_min",
+    "service_min",
+    "outcome",
+]
 OUTSIDE = {"find_hall", "approach", "storefront"}
 
 
@@ -73,8 +97,7 @@ def _ramp(x: float, tol: float, worst: float, weight: float) -> float:
 class _Visit:
     """Generates one visit's touches and its customer's true experience."""
 
-    def __init__(self, rng: np.random.Generator, hall: Hall, bp: Blueprint, vid: str, arrival: datetime,
-                 load: float):
+    def __init__(self, rng: np.random.Generator, hall: Hall, bp: Blueprint, vid: str, arrival: datetime, load: float):
         self.rng, self.hall, self.bp, self.vid = rng, hall, bp, vid
         self.t, self.load = arrival, load
         self.rows: list[dict[str, object]] = []
@@ -85,8 +108,13 @@ class _Visit:
         start = self.t
         self.t += timedelta(minutes=minutes)
         seq = len(self.rows) + 1
-        row = {"touch_id": f"{self.vid}-{seq}", "moment_id": moment, "seq": seq,
-               "start_at": f"{start:%Y-%m-%d %H:%M:%S}", "end_at": f"{self.t:%Y-%m-%d %H:%M:%S}"}
+        row = {
+            "touch_id": f"{self.vid}-{seq}",
+            "moment_id": moment,
+            "seq": seq,
+            "start_at": f"{start:%Y-%m-%d %H:%M:%S}",
+            "end_at": f"{self.t:%Y-%m-%d %H:%M:%S}",
+        }
         row.update({k: (round(v, 1) if isinstance(v, float) else v) for k, v in fields.items()})
         self.rows.append(row)
         self.true_e.append(_clip(true_e))
@@ -122,19 +150,27 @@ class _Visit:
             resolved = rng.random() < h.resolve
             self.unresolved = not resolved
             true = (0.6 if resolved else -0.7) + 0.5 * h.warmth + noise
-            self.touch(m, 1, true, staff_id=staff, outcome="resolved" if resolved else "unresolved",
-                       **self.rate(true, 0.75))
+            self.touch(
+                m, 1, true, staff_id=staff, outcome="resolved" if resolved else "unresolved", **self.rate(true, 0.75)
+            )
             if not resolved and rng.random() < 0.3:
                 recovered = rng.random() < 0.5 + h.warmth
                 self.unresolved = not recovered
                 true = (0.2 if recovered else -0.95) + noise
-                self.touch("complaint", 8, true, staff_id=staff,
-                           outcome="resolved" if recovered else "complaint", **self.rate(true, 0.4))
+                self.touch(
+                    "complaint",
+                    8,
+                    true,
+                    staff_id=staff,
+                    outcome="resolved" if recovered else "complaint",
+                    **self.rate(true, 0.4),
+                )
         elif m == "handset_purchase":
             bought = rng.random() < 0.55 + 0.3 * h.handset
             true = (0.6 if bought else -0.4) + 0.6 * h.handset + noise
-            self.touch(m, 15, true, staff_id=staff, outcome="resolved" if bought else "unresolved",
-                       **self.rate(true, 0.5))
+            self.touch(
+                m, 15, true, staff_id=staff, outcome="resolved" if bought else "unresolved", **self.rate(true, 0.5)
+            )
         elif m == "data_experience":
             service = float(rng.gamma(3, 1.5))
             true = 0.5 - _ramp(service, 3, 10, 0.5) + h.warmth + noise
@@ -146,8 +182,14 @@ class _Visit:
             self.touch(m, service, true, outcome="resolved" if ok else "unresolved")
         elif m == "leaving":
             true = (-0.6 if self.unresolved else 0.3) + h.farewell + noise
-            self.touch(m, 1, true, staff_id=staff, outcome="unresolved" if self.unresolved else "resolved",
-                       **self.rate(true, 0.35, "sat3"))
+            self.touch(
+                m,
+                1,
+                true,
+                staff_id=staff,
+                outcome="unresolved" if self.unresolved else "resolved",
+                **self.rate(true, 0.35, "sat3"),
+            )
         else:
             true = 0.2 + h.warmth + noise
             self.touch(m, float(rng.gamma(2, 2)), true, staff_id=staff)
@@ -173,17 +215,29 @@ def _visits(rng: np.random.Generator, hall: Hall, bp: Blueprint, day: date, inde
             v.moment(m, f"{index:02d}{staff[i]:02d}")
         e = v.true_e
         peak = max(reversed(e), key=abs)  # the later touch wins a tie, as in scoring
-        visit = {"visit_id": vid, "hall_id": hall.hall_id, "customer_key": f"C{customers[i]:07d}",
-                 "segment": segments[i], "route": routes[i], "arrival": f"{arrival:%Y-%m-%d %H:%M:%S}",
-                 "departure": f"{v.t:%Y-%m-%d %H:%M:%S}"}
+        visit = {
+            "visit_id": vid,
+            "hall_id": hall.hall_id,
+            "customer_key": f"C{customers[i]:07d}",
+            "segment": segments[i],
+            "route": routes[i],
+            "arrival": f"{arrival:%Y-%m-%d %H:%M:%S}",
+            "departure": f"{v.t:%Y-%m-%d %H:%M:%S}",
+        }
         yield visit, v.rows, 0.45 * peak + 0.45 * e[-1] + 0.1 * sum(e) / len(e)
 
 
 def _survey(rng: np.random.Generator, vid: str, felt: float, when: str) -> dict[str, object]:
     overall = int(np.clip(round(5.5 + 4.5 * felt + rng.normal(0, 0.9)), 1, 10))
     recommend = int(np.clip(round(5 + 5 * felt + rng.normal(0, 1.2)), 0, 10))
-    out: dict[str, object] = {"survey_id": f"S-{vid}", "visit_id": vid, "answered_at": when,
-                              "overall": overall, "overall_scale": "1-10", "recommend": recommend}
+    out: dict[str, object] = {
+        "survey_id": f"S-{vid}",
+        "visit_id": vid,
+        "answered_at": when,
+        "overall": overall,
+        "overall_scale": "1-10",
+        "recommend": recommend,
+    }
     if rng.random() < 0.1:
         out["comment"] = "排队太久了" if felt < 0 else "服务很好，谢谢"
     return out
@@ -193,8 +247,14 @@ def _wide_mapping(bp: Blueprint) -> dict[str, object]:
     moments = [m for m in bp.moments if m.id not in OUTSIDE]
     return {
         "format": "wide",
-        "columns": {"visit_id": "流水号", "hall_id": "营业厅", "arrival": "到厅时间",
-                    "departure": "离厅时间", "segment": "客户类型", "route": "动线"},
+        "columns": {
+            "visit_id": "流水号",
+            "hall_id": "营业厅",
+            "arrival": "到厅时间",
+            "departure": "离厅时间",
+            "segment": "客户类型",
+            "route": "动线",
+        },
         "rating_scale": "1-5",
         "moments": [{"moment": m.id, "rating": f"{m.zh}评分"} for m in moments],
         "survey": {"overall": "总体满意度"},
@@ -202,8 +262,12 @@ def _wide_mapping(bp: Blueprint) -> dict[str, object]:
     }
 
 
-def _write_wide(path: Path, bp: Blueprint, rows: list[tuple[dict[str, object], list[dict[str, object]], float]],
-                rng: np.random.Generator) -> None:
+def _write_wide(
+    path: Path,
+    bp: Blueprint,
+    rows: list[tuple[dict[str, object], list[dict[str, object]], float]],
+    rng: np.random.Generator,
+) -> None:
     mapping = _wide_mapping(bp)
     moment_cols = {m["moment"]: m["rating"] for m in mapping["moments"]}  # type: ignore[index, union-attr]
     cols = mapping["columns"]  # type: ignore[index]
@@ -215,24 +279,94 @@ def _write_wide(path: Path, bp: Blueprint, rows: list[tuple[dict[str, object], l
             ratings = {t["moment_id"]: t.get("rating") for t in touches if t.get("rating_scale") == "1-5"}
             overall = _survey(rng, str(visit["visit_id"]), felt, "")["overall"] if rng.random() < 0.3 else ""
             w.writerow([*(visit[k] for k in cols), *(ratings.get(m, "") for m in moment_cols), overall])  # type: ignore[union-attr]
-    path.with_suffix(".mapping.yaml").write_text(
-        yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False), "utf-8")
+    path.with_suffix(".mapping.yaml").write_text(yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False), "utf-8")
 
 
 BAD_ROWS = [
     # a row with a moment the blueprint does not know, a rating off its scale, a bad time,
     # a touch of an unknown visit, a leaving time before arrival
-    ["X-1", "北京路厅", "", "大众", "", "2026-10-05 10:00:00", "2026-10-05 10:20:00", "", "coffee_bar", 1,
-     "2026-10-05 10:01:00", "", "", "", "", "", "", ""],
-    ["X-2", "北京路厅", "", "大众", "", "2026-10-05 11:00:00", "2026-10-05 11:30:00", "", "counter_result", 1,
-     "2026-10-05 11:20:00", "", "0301", "7", "1-5", "", "", "resolved"],
-    ["X-3", "北京路厅", "", "大众", "", "2026/10/05 25:61", "", "", "waiting", 1, "", "", "", "", "", "12",
-     "", ""],
+    [
+        "X-1",
+        "北京路厅",
+        "",
+        "大众",
+        "",
+        "2026-10-05 10:00:00",
+        "2026-10-05 10:20:00",
+        "",
+        "coffee_bar",
+        1,
+        "2026-10-05 10:01:00",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "X-2",
+        "北京路厅",
+        "",
+        "大众",
+        "",
+        "2026-10-05 11:00:00",
+        "2026-10-05 11:30:00",
+        "",
+        "counter_result",
+        1,
+        "2026-10-05 11:20:00",
+        "",
+        "0301",
+        "7",
+        "1-5",
+        "",
+        "",
+        "resolved",
+    ],
+    ["X-3", "北京路厅", "", "大众", "", "2026/10/05 25:61", "", "", "waiting", 1, "", "", "", "", "", "12", "", ""],
     ["X-4", "", "", "", "", "", "", "", "leaving", 1, "", "", "", "满意", "", "", "", ""],
-    ["X-5", "北京路厅", "", "大众", "", "2026-10-05 15:00:00", "2026-10-05 14:00:00", "", "leaving", 1,
-     "", "", "", "", "", "", "", ""],
-    ["X-6", "北京路厅", "", "大众", "", "2026-10-05 16:00:00", "2026-10-05 16:30:00", "", "waiting", 1,
-     "2026-10-05 16:00:00", "", "", "", "", "-3", "", ""],
+    [
+        "X-5",
+        "北京路厅",
+        "",
+        "大众",
+        "",
+        "2026-10-05 15:00:00",
+        "2026-10-05 14:00:00",
+        "",
+        "leaving",
+        1,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "X-6",
+        "北京路厅",
+        "",
+        "大众",
+        "",
+        "2026-10-05 16:00:00",
+        "2026-10-05 16:30:00",
+        "",
+        "waiting",
+        1,
+        "2026-10-05 16:00:00",
+        "",
+        "",
+        "",
+        "",
+        "-3",
+        "",
+        "",
+    ],
 ]
 
 
@@ -285,6 +419,14 @@ def _write_audits(path: Path, bp: Blueprint, rng: np.random.Generator, days: int
                 when = START + timedelta(days=week + int(rng.integers(0, 5)))
                 for item in bp.checklist:
                     passed = rng.random() < 0.75 + 0.4 * hall.warmth
-                    w.writerow([f"A{index:02d}-{week:02d}-{item.id}", hall.hall_id, f"{when} 14:00:00",
-                                item.id, "是" if passed else "否", "暗访员01"])
+                    w.writerow(
+                        [
+                            f"A{index:02d}-{week:02d}-{item.id}",
+                            hall.hall_id,
+                            f"{when} 14:00:00",
+                            item.id,
+                            "是" if passed else "否",
+                            "暗访员01",
+                        ]
+                    )
     return path

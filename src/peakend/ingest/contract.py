@@ -22,18 +22,39 @@ SCALES: dict[str, tuple[float, float]] = {
     "sat3": (1, 3),  # 满意 / 一般 / 不满意
 }
 SCALE_ALIASES: dict[str, str] = {
-    "1-5": "1-5", "1-10": "1-10", "0-10": "0-10", "sat3": "sat3", "3-level": "sat3",
-    "满意/一般/不满意": "sat3", "五分制": "1-5", "十分制": "1-10",
+    "1-5": "1-5",
+    "1-10": "1-10",
+    "0-10": "0-10",
+    "sat3": "sat3",
+    "3-level": "sat3",
+    "满意/一般/不满意": "sat3",
+    "五分制": "1-5",
+    "十分制": "1-10",
 }
 # Text ratings on the three-level satisfaction scale, and the number each stands for.
 SAT3_WORDS: dict[str, int] = {
-    "满意": 3, "一般": 2, "不满意": 1, "非常满意": 3, "很满意": 3, "不太满意": 1,
-    "satisfied": 3, "neutral": 2, "dissatisfied": 1,
+    "满意": 3,
+    "一般": 2,
+    "不满意": 1,
+    "非常满意": 3,
+    "很满意": 3,
+    "不太满意": 1,
+    "satisfied": 3,
+    "neutral": 2,
+    "dissatisfied": 1,
 }
 OUTCOME_ALIASES: dict[str, str] = {
-    "resolved": "resolved", "unresolved": "unresolved", "complaint": "complaint",
-    "abandoned": "abandoned", "已解决": "resolved", "办结": "resolved", "未解决": "unresolved",
-    "遗留": "unresolved", "投诉": "complaint", "放弃": "abandoned", "离开": "abandoned",
+    "resolved": "resolved",
+    "unresolved": "unresolved",
+    "complaint": "complaint",
+    "abandoned": "abandoned",
+    "已解决": "resolved",
+    "办结": "resolved",
+    "未解决": "unresolved",
+    "遗留": "unresolved",
+    "投诉": "complaint",
+    "放弃": "abandoned",
+    "离开": "abandoned",
 }
 TRUE_WORDS = ("1", "true", "yes", "y", "t", "是", "通过", "pass", "passed")
 FALSE_WORDS = ("0", "false", "no", "n", "f", "否", "未通过", "fail", "failed")
@@ -107,7 +128,10 @@ FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
 }
 # The id column of each kind, and the fields an omitted id is derived from.
 ID_FIELD: dict[Kind, str] = {
-    "touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id",
+    "touch": "touch_id",
+    "visit": "visit_id",
+    "survey": "survey_id",
+    "audit": "audit_id",
 }
 DERIVED_ID: dict[Kind, tuple[str, ...]] = {
     "touch": ("visit_id", "moment_id", "seq", "start_at"),

@@ -89,8 +89,9 @@ def _source(name: str, columns: set[str], mapping: Mapping) -> str | None:
     return None
 
 
-def _select(kind: Kind, columns: set[str], mapping: Mapping, sql: dict[str, str | None],
-            labels: dict[str, str], where: str = "") -> Part:
+def _select(
+    kind: Kind, columns: set[str], mapping: Mapping, sql: dict[str, str | None], labels: dict[str, str], where: str = ""
+) -> Part:
     """A part of `kind`; `sql` overrides a field's expression, `labels` its shown name."""
     part = Part(kind, "")
     exprs = ["_row"]
@@ -111,8 +112,13 @@ def _any_present(cols: list[str], columns: set[str]) -> str:
 def _wide_parts(columns: set[str], mapping: Mapping) -> list[Part]:
     parts = [_select("visit", columns, mapping, {}, {})]  # every row is a visit, rated or not
     for seq, mc in enumerate(mapping.moments, start=1):
-        cells = {"rating": mc.rating, "wait_min": mc.wait, "service_min": mc.service,
-                 "outcome": mc.outcome, "staff_id": mc.staff}
+        cells = {
+            "rating": mc.rating,
+            "wait_min": mc.wait,
+            "service_min": mc.service,
+            "outcome": mc.outcome,
+            "staff_id": mc.staff,
+        }
         cells = {k: v for k, v in cells.items() if v}
         sql: dict[str, str | None] = {k: (q(v) if v in columns else None) for k, v in cells.items()}
         sql |= {"moment_id": lit(mc.moment), "seq": str(seq), "touch_id": None}

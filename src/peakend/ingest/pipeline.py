@@ -19,7 +19,7 @@ from peakend.i18n import both, say
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format
-from peakend.ingest.validate import Context, check, q
+from peakend.ingest.validate import Context, check, q, remember_visits
 from peakend.store.db import scalar
 
 CHUNK_ROWS = 100_000
@@ -42,8 +42,14 @@ class FileResult:
 
     def summary(self) -> str:
         """The one-line summary in the session language."""
-        return say("ingest_summary", source=self.source, rows=self.rows, stored=self.stored,
-                   duplicates=self.duplicates, quarantined=self.quarantined)
+        return say(
+            "ingest_summary",
+            source=self.source,
+            rows=self.rows,
+            stored=self.stored,
+            duplicates=self.duplicates,
+            quarantined=self.quarantined,
+        )
 
 
 def file_hash(path: Path) -> str:
@@ -69,19 +75,20 @@ class Quarantine:
         out = []
         for p in problems.drop_duplicates(["_row", "field"]).to_dict("records"):
             row, shown = int(p["_row"]), labels.get(p["field"], p["field"])
-            msg = both(p["code"], source=self.source, row=row, field=shown, value=p["value"],
-                       expected=p["expected"])
-            out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"],
-                        records.get(row)))
+            msg = both(p["code"], source=self.source, row=row, field=shown, value=p["value"], expected=p["expected"])
+            out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"], records.get(row)))
             self.rows.add(row)
         self.con.executemany(
             "INSERT INTO quarantine (source_hash, source, row_number, field, code, message_en, "
-            "message_zh, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", out)
+            "message_zh, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            out,
+        )
 
     def add_read_problems(self, problems: list[ReadProblem]) -> None:
         """Store rows the reader could not read at all."""
-        frame = pd.DataFrame([{"_row": p.row, "field": "*", "code": p.code, "value": p.value,
-                               "expected": p.expected} for p in problems])
+        frame = pd.DataFrame(
+            [{"_row": p.row, "field": "*", "code": p.code, "value": p.value, "expected": p.expected} for p in problems]
+        )
         self.add(frame, {p.row: p.raw or "" for p in problems}, {})
 
 
@@ -93,14 +100,18 @@ def _store(con: duckdb.DuckDBPyConnection, kind: Kind) -> int:
     if kind in ("touch", "visit"):
         cols = [f.name for f in FIELDS["visit"]]
         updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
-        con.execute(f"INSERT INTO visits ({', '.join(cols)}) SELECT DISTINCT ON (visit_id) "
-                    f"{', '.join(cols)} FROM typed_ok WHERE hall_id IS NOT NULL ORDER BY visit_id, _row "
-                    f"ON CONFLICT (visit_id) DO UPDATE SET {updates}")
+        con.execute(
+            f"INSERT INTO visits ({', '.join(cols)}) SELECT DISTINCT ON (visit_id) "
+            f"{', '.join(cols)} FROM typed_ok WHERE hall_id IS NOT NULL ORDER BY visit_id, _row "
+            f"ON CONFLICT (visit_id) DO UPDATE SET {updates}"
+        )
     if kind != "visit":
         cols = [c for c in (f.name for f in FIELDS[kind]) if c in _columns(con, table) and c != id_col]
         source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
-        con.execute(f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
-                    f"{', '.join(source_cols)} FROM typed_ok ORDER BY _id, _row ON CONFLICT DO NOTHING")
+        con.execute(
+            f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
+            f"{', '.join(source_cols)} FROM typed_ok ORDER BY _id, _row ON CONFLICT DO NOTHING"
+        )
     after = int(scalar(con, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
     return int(after - before)
 
@@ -114,42 +125,76 @@ def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, s
     if not wanted:
         return {}
     found = con.execute(f"SELECT _row, to_json(s) FROM {STAGE} s WHERE _row IN ({', '.join(map(str, wanted))})")
-    return {int(r): json.dumps({k: v for k, v in json.loads(j).items() if k != "_row"}, ensure_ascii=False)
-            for r, j in found.fetchall()}
+    return {
+        int(r): json.dumps({k: v for k, v in json.loads(j).items() if k != "_row"}, ensure_ascii=False)
+        for r, j in found.fetchall()
+    }
 
 
 def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]:
-    notes = [say("missing_column", source=source, field=m, value=", ".join(columns))
-             for p in parts for m in dict.fromkeys(p.missing)]
+    notes = [
+        say("missing_column", source=source, field=m, value=", ".join(columns))
+        for p in parts
+        for m in dict.fromkeys(p.missing)
+    ]
     extra = [c for c in columns if c not in used_columns(parts, columns)]
     if extra:
         notes.append(say("extra_columns", source=source, value=", ".join(extra)))
     return notes
 
 
-def _ingest_chunk(con: duckdb.DuckDBPyConnection, chunk: Chunk, parts: list[Part], ctx: Context,
-                  quarantine: Quarantine, result: FileResult) -> None:
+def _ingest_chunk(
+    con: duckdb.DuckDBPyConnection,
+    chunk: Chunk,
+    parts: list[Part],
+    ctx: Context,
+    quarantine: Quarantine,
+    result: FileResult,
+) -> None:
+    """Check every part of a chunk, then store the rows none of whose parts had a problem.
+
+    A source row is the unit: if any event drawn from it is bad, the whole row is quarantined.
+    """
     quarantine.add_read_problems(chunk.problems)
     result.rows += len(chunk.rows) + len(chunk.problems)
     if not chunk.rows:
         return
     con.register(STAGE, chunk.to_arrow())
     try:
-        for part in parts:
+        bad: set[int] = set()
+        remember_visits(con, None)
+        for i, part in enumerate(parts):
             con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
-            errors = check(con, "stage", part.kind, ctx)
+            con.execute(f"DROP TABLE IF EXISTS typed_{i}")
+            errors = check(con, "stage", part.kind, ctx, f"typed_{i}")
             quarantine.add(errors, _records(con, errors["_row"]), part.labels)
+            bad |= set(errors["_row"].astype(int))
+            remember_visits(con, f"typed_{i}")
+        con.register("bad_rows", pd.DataFrame({"_row": sorted(bad)}, dtype="int64"))
+        for i, part in enumerate(parts):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed_{i} "
+                "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
+            )
             good = int(scalar(con, "SELECT count(*) FROM typed_ok"))  # type: ignore[arg-type]
             new = _store(con, part.kind)
-            result.stored += new
-            result.duplicates += int(good) - new
+            if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
+                result.stored += new
+                result.duplicates += good - new
     finally:
         con.unregister(STAGE)
+        con.unregister("bad_rows")
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, ctx: Context, mapping: Mapping | None = None,
-                kind: Kind | None = None, encoding: str = "utf-8",
-                progress: Callable[[int, int], None] | None = None) -> FileResult:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    ctx: Context,
+    mapping: Mapping | None = None,
+    kind: Kind | None = None,
+    encoding: str = "utf-8",
+    progress: Callable[[int, int], None] | None = None,
+) -> FileResult:
     """Ingest one file; bad rows are quarantined and named, never raised."""
     source = str(path)
     result = FileResult(source)
@@ -158,8 +203,21 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, ctx: Context, mappin
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
         code = "empty_file" if path.is_file() and fmt else "unreadable"
         expected = "CSV, JSON Lines or Parquet" if fmt is None else "a file"
-        quarantine.add(pd.DataFrame([{"_row": 0, "field": "*", "code": code, "value": "no such file"
-                                      if not path.exists() else path.suffix, "expected": expected}]), {}, {})
+        quarantine.add(
+            pd.DataFrame(
+                [
+                    {
+                        "_row": 0,
+                        "field": "*",
+                        "code": code,
+                        "value": "no such file" if not path.exists() else path.suffix,
+                        "expected": expected,
+                    }
+                ]
+            ),
+            {},
+            {},
+        )
         result.notes.append(say(code, source=source, value=path.suffix, expected=expected))
         result.quarantined = 1
         return result
@@ -173,26 +231,47 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, ctx: Context, mappin
                 if not parts:
                     result.notes.append(say("unknown_kind", source=source, value=", ".join(chunk.columns)))
                     result.rows += len(chunk.rows)
-                    frame = pd.DataFrame([{"_row": n, "field": "*", "code": "unknown_kind",
-                                           "value": ", ".join(chunk.columns), "expected": ""}
-                                          for n in chunk.numbers[:1]])
+                    frame = pd.DataFrame(
+                        [
+                            {
+                                "_row": n,
+                                "field": "*",
+                                "code": "unknown_kind",
+                                "value": ", ".join(chunk.columns),
+                                "expected": "",
+                            }
+                            for n in chunk.numbers[:1]
+                        ]
+                    )
                     quarantine.add(frame, {}, {})
                     break
                 result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
                 result.notes += _file_notes(source, chunk.columns, parts)
             _ingest_chunk(con, chunk, parts, ctx, quarantine, result)
     except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
-        quarantine.add(pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc),
-                                      "expected": fmt}]), {}, {})
+        quarantine.add(
+            pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc), "expected": fmt}]), {}, {}
+        )
         result.notes.append(say("unreadable", source=source, value=str(exc), expected=fmt))
     if parts is None and not result.notes:
-        quarantine.add(pd.DataFrame([{"_row": 0, "field": "*", "code": "empty_file", "value": "",
-                                      "expected": ""}]), {}, {})
+        quarantine.add(
+            pd.DataFrame([{"_row": 0, "field": "*", "code": "empty_file", "value": "", "expected": ""}]), {}, {}
+        )
         result.notes.append(say("empty_file", source=source))
     result.quarantined = len(quarantine.rows)
-    con.execute("INSERT INTO ingest_log (source_hash, source, kind, rows_read, stored, duplicates, quarantined) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", [quarantine.hash, source, result.kind or "?", result.rows,
-                                                 result.stored, result.duplicates, result.quarantined])
+    con.execute(
+        "INSERT INTO ingest_log (source_hash, source, kind, rows_read, stored, duplicates, quarantined) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            quarantine.hash,
+            source,
+            result.kind or "?",
+            result.rows,
+            result.stored,
+            result.duplicates,
+            result.quarantined,
+        ],
+    )
     return result
 
 
@@ -207,4 +286,4 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-__all__ = ["FileResult", "ingest_file", "expand_paths", "q"]
+__all__ = ["FileResult", "expand_paths", "ingest_file", "q"]

@@ -21,8 +21,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 BAD_BYTE = re.compile("[\udc80-\udcff]")
-FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-           ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @dataclass
@@ -94,11 +102,18 @@ def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> 
                 continue
             bad = BAD_BYTE.search("\x1f".join(cells))
             if bad:
-                chunk.problems.append(ReadProblem(line, "bad_utf8", f"0x{ord(bad.group()) - 0xDC00:02x}",
-                                                  raw=",".join(cells).encode("utf-8", "replace").decode()))
+                chunk.problems.append(
+                    ReadProblem(
+                        line,
+                        "bad_utf8",
+                        f"0x{ord(bad.group()) - 0xDC00:02x}",
+                        raw=",".join(cells).encode("utf-8", "replace").decode(),
+                    )
+                )
             elif len(cells) != len(columns):
-                chunk.problems.append(ReadProblem(line, "bad_row_shape", str(len(cells)),
-                                                  str(len(columns)), raw=",".join(cells)))
+                chunk.problems.append(
+                    ReadProblem(line, "bad_row_shape", str(len(cells)), str(len(columns)), raw=",".join(cells))
+                )
             else:
                 chunk.rows.append([c.strip() or None for c in cells])
                 chunk.numbers.append(line)
@@ -133,8 +148,7 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
                 rec = json.loads(line.decode(encoding))
             except UnicodeDecodeError as exc:
                 byte = line[exc.start] if exc.start < len(line) else 0
-                problems.append(ReadProblem(number, "bad_utf8", f"0x{byte:02x}",
-                                            raw=line.decode(encoding, "replace")))
+                problems.append(ReadProblem(number, "bad_utf8", f"0x{byte:02x}", raw=line.decode(encoding, "replace")))
                 continue
             except json.JSONDecodeError as exc:
                 problems.append(ReadProblem(number, "bad_json", str(exc), raw=line.decode(encoding, "replace")))

@@ -28,10 +28,21 @@ from peakend.ingest.contract import (
     Kind,
 )
 
-TIME_FORMATS = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S",
-                "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M"]
-TYPE_CODE = {"int": "not_integer", "float": "not_number", "timestamp": "not_timestamp",
-             "bool": "not_bool", "rating": "not_number"}
+TIME_FORMATS = [
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M",
+]
+TYPE_CODE = {
+    "int": "not_integer",
+    "float": "not_number",
+    "timestamp": "not_timestamp",
+    "bool": "not_bool",
+    "rating": "not_number",
+}
 
 
 @dataclass(frozen=True)
@@ -72,11 +83,12 @@ def _typed(spec: FieldSpec) -> str:
     if spec.type == "float":
         return f"TRY_CAST({raw} AS DOUBLE)"
     if spec.type == "timestamp":
-        return (f"coalesce(TRY_CAST({raw} AS TIMESTAMP), "
-                f"TRY_STRPTIME({raw}, {TIME_FORMATS!r})::TIMESTAMP)")
+        return f"coalesce(TRY_CAST({raw} AS TIMESTAMP), TRY_STRPTIME({raw}, {TIME_FORMATS!r})::TIMESTAMP)"
     if spec.type == "bool":
-        return (f"CASE WHEN lower({raw}) IN {_in(TRUE_WORDS)} THEN true "
-                f"WHEN lower({raw}) IN {_in(FALSE_WORDS)} THEN false END")
+        return (
+            f"CASE WHEN lower({raw}) IN {_in(TRUE_WORDS)} THEN true "
+            f"WHEN lower({raw}) IN {_in(FALSE_WORDS)} THEN false END"
+        )
     if spec.type == "rating":
         return f"coalesce({_map('lower(' + raw + ')', dict(SAT3_WORDS))}, TRY_CAST({raw} AS DOUBLE))"
     if spec.name == "outcome":
@@ -108,11 +120,12 @@ def typed_select(kind: Kind, ctx: Context, stage: str) -> str:
     return f"SELECT {', '.join(cols)} FROM {stage}"
 
 
-def _check(field: str, condition: str, code: str, expected: str = "",
-           expected_sql: str | None = None) -> str:
+def _check(field: str, condition: str, code: str, expected: str = "", expected_sql: str | None = None) -> str:
     shown = f"CAST({q('raw_' + field)} AS VARCHAR)"
-    return (f"SELECT _row, {lit(field)} AS field, {lit(code)} AS code, {shown} AS value, "
-            f"{expected_sql or lit(expected)} AS expected FROM typed WHERE {condition}")
+    return (
+        f"SELECT _row, {lit(field)} AS field, {lit(code)} AS code, {shown} AS value, "
+        f"{expected_sql or lit(expected)} AS expected FROM typed WHERE {condition}"
+    )
 
 
 def _field_checks(kind: Kind) -> list[str]:
@@ -124,8 +137,11 @@ def _field_checks(kind: Kind) -> list[str]:
         if spec.type in TYPE_CODE:
             out.append(_check(spec.name, f"{raw} IS NOT NULL AND {typed} IS NULL", TYPE_CODE[spec.type]))
         if spec.lo is not None and spec.hi is not None:
-            out.append(_check(spec.name, f"{typed} < {spec.lo} OR {typed} > {spec.hi}", "out_of_range",
-                              f"{spec.lo:g}–{spec.hi:g}"))
+            out.append(
+                _check(
+                    spec.name, f"{typed} < {spec.lo} OR {typed} > {spec.hi}", "out_of_range", f"{spec.lo:g}–{spec.hi:g}"
+                )
+            )
         elif spec.lo is not None:
             out.append(_check(spec.name, f"{typed} < {spec.lo}", "out_of_range", f">= {spec.lo:g}"))
     return out
@@ -134,14 +150,25 @@ def _field_checks(kind: Kind) -> list[str]:
 def _rating_checks(rating: str, scale: str) -> list[str]:
     names = ", ".join(SCALES)
     out = [
-        _check(scale, f"{q('raw_' + scale)} IS NOT NULL AND scale_norm IS NULL AND {q(rating)} IS NOT NULL",
-               "not_in_set", names),
-        _check(rating, f"{q(rating)} IS NOT NULL AND scale_norm IS NULL AND {q('raw_' + scale)} IS NULL",
-               "no_scale", names),
+        _check(
+            scale,
+            f"{q('raw_' + scale)} IS NOT NULL AND scale_norm IS NULL AND {q(rating)} IS NOT NULL",
+            "not_in_set",
+            names,
+        ),
+        _check(
+            rating, f"{q(rating)} IS NOT NULL AND scale_norm IS NULL AND {q('raw_' + scale)} IS NULL", "no_scale", names
+        ),
     ]
     for name, (lo, hi) in SCALES.items():
-        out.append(_check(rating, f"scale_norm = {lit(name)} AND ({q(rating)} < {lo} OR {q(rating)} > {hi})",
-                          "out_of_range", f"{lo:g}–{hi:g} ({name})"))
+        out.append(
+            _check(
+                rating,
+                f"scale_norm = {lit(name)} AND ({q(rating)} < {lo} OR {q(rating)} > {hi})",
+                "out_of_range",
+                f"{lo:g}–{hi:g} ({name})",
+            )
+        )
     return out
 
 
@@ -163,13 +190,25 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[str]:
             out.append(_set_check("route", [r.id for r in bp.routes]))
     if kind == "touch":
         out.append(_set_check("moment_id", bp.moment_ids()))
-        out.append(_check("outcome", f"{q('raw_outcome')} IS NOT NULL AND outcome IS NULL", "not_in_set",
-                          "resolved, unresolved, complaint, abandoned (已解决/未解决/投诉/放弃)"))
+        out.append(
+            _check(
+                "outcome",
+                f"{q('raw_outcome')} IS NOT NULL AND outcome IS NULL",
+                "not_in_set",
+                "resolved, unresolved, complaint, abandoned (已解决/未解决/投诉/放弃)",
+            )
+        )
         out.append(_order_check("end_at", "start_at"))
         out += _rating_checks("rating", "rating_scale")
         out.append(_check("visit_id", "hall_id IS NULL AND known_hall IS NULL", "unknown_visit"))
-        out.append(_check("hall_id", "hall_id IS NOT NULL AND known_hall IS NOT NULL AND hall_id <> known_hall",
-                          "hall_conflict", expected_sql="known_hall"))
+        out.append(
+            _check(
+                "hall_id",
+                "hall_id IS NOT NULL AND known_hall IS NOT NULL AND hall_id <> known_hall",
+                "hall_conflict",
+                expected_sql="known_hall",
+            )
+        )
     if kind == "survey":
         out += _rating_checks("overall", "overall_scale")
         out.append(_check("visit_id", "visit_id IS NOT NULL AND known_hall IS NULL", "unknown_visit"))
@@ -178,27 +217,44 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[str]:
     return out
 
 
+CHUNK_VISITS = "chunk_visits"  # visits drawn from earlier parts of the rows being checked
+
+
 def _known_halls(kind: Kind) -> str:
-    """SQL for each visit id's hall: from the store, else from this chunk's first row of it."""
+    """SQL for each visit id's hall: from the store, earlier parts, else this part's first row."""
     if kind not in ("touch", "survey"):
         return ""
-    chunk = ("UNION ALL SELECT visit_id, arg_min(hall_id, _row), 2 FROM typed0 "
-             "WHERE hall_id IS NOT NULL GROUP BY visit_id" if kind == "touch" else "")
-    return (f"known AS (SELECT visit_id, arg_min(hall_id, pri) AS known_hall FROM ("
-            f"SELECT visit_id, hall_id, 1 AS pri FROM visits WHERE visit_id IN (SELECT visit_id FROM typed0) "
-            f"{chunk}) GROUP BY visit_id)")
+    own = (
+        "UNION ALL SELECT visit_id, arg_min(hall_id, _row), 3 FROM typed0 WHERE hall_id IS NOT NULL GROUP BY visit_id"
+        if kind == "touch"
+        else ""
+    )
+    return (
+        "known AS (SELECT visit_id, arg_min(hall_id, pri) AS known_hall FROM ("
+        "SELECT visit_id, hall_id, 1 AS pri FROM visits WHERE visit_id IN (SELECT visit_id FROM typed0) "
+        f"UNION ALL SELECT visit_id, hall_id, 2 FROM {CHUNK_VISITS} {own}) GROUP BY visit_id)"
+    )
 
 
-def check(con: duckdb.DuckDBPyConnection, stage: str, kind: Kind, ctx: Context) -> pd.DataFrame:
-    """Type `stage` into temp table `typed_ok` and return every problem found, one row each."""
+def remember_visits(con: duckdb.DuckDBPyConnection, typed: str | None) -> None:
+    """Start (None) or extend the set of visits that later parts of the same rows may name."""
+    if typed is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK_VISITS} (visit_id VARCHAR, hall_id VARCHAR)")
+    elif {"visit_id", "hall_id"} <= {r[0] for r in con.execute(f"DESCRIBE {typed}").fetchall()}:
+        con.execute(f"INSERT INTO {CHUNK_VISITS} SELECT visit_id, hall_id FROM {typed} WHERE hall_id IS NOT NULL")
+
+
+def check(con: duckdb.DuckDBPyConnection, stage: str, kind: Kind, ctx: Context, out: str) -> pd.DataFrame:
+    """Type `stage` into temp table `out` and return every problem found, one row each."""
     known = _known_halls(kind)
     con.execute(f"CREATE OR REPLACE TEMP TABLE typed0 AS {typed_select(kind, ctx, stage)}")
     join = "LEFT JOIN known USING (visit_id)" if known else ""
     hall = "known.known_hall" if known else "NULL AS known_hall"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {'WITH ' + known if known else ''} "
-                f"SELECT t.*, {hall}, {_derived_id(kind)} AS _id FROM typed0 t {join}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE typed AS {'WITH ' + known if known else ''} "
+        f"SELECT t.*, {hall}, {_derived_id(kind)} AS _id FROM typed0 t {join}"
+    )
     checks = _field_checks(kind) + _kind_checks(kind, ctx)
-    con.execute("CREATE OR REPLACE TEMP TABLE errors AS " + " UNION ALL ".join(checks))
-    con.execute("CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed "
-                "WHERE _row NOT IN (SELECT _row FROM errors)")
-    return con.execute("SELECT * FROM errors ORDER BY _row, field").df()
+    errors = con.execute(" UNION ALL ".join(checks) + " ORDER BY _row, field").df()
+    con.execute(f"ALTER TABLE typed RENAME TO {out}")
+    return errors

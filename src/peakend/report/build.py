@@ -44,9 +44,12 @@ def _named(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
 def _action(m: object, lang: Lang) -> str:
     if m is None:
         return ""
-    texts = (m.guidelines or m.standards)  # type: ignore[attr-defined]
-    return "；".join(getattr(t, lang) for t in texts[:2]) if lang == "zh" else "; ".join(
-        getattr(t, lang) for t in texts[:2])
+    texts = m.guidelines or m.standards  # type: ignore[attr-defined]
+    return (
+        "；".join(getattr(t, lang) for t in texts[:2])
+        if lang == "zh"
+        else "; ".join(getattr(t, lang) for t in texts[:2])
+    )
 
 
 def _falls(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -70,11 +73,20 @@ def gather(con: duckdb.DuckDBPyConnection, bp: Blueprint) -> dict[str, object]:
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
     cmp = compare_all(con)
     period = con.execute("SELECT min(day), max(day), count(*), sum(touches) FROM visit_scores").fetchall()[0]
-    quarantine = con.execute("SELECT source, row_number, field, message_en, message_zh FROM quarantine "
-                             "ORDER BY quarantined_at DESC, source, row_number LIMIT 50").df()
-    return {"halls": halls, "moments": moments, "lifts": lifts, "comparison": cmp,
-            "falls": _named(_falls(con), bp), "period": period, "quarantine": quarantine,
-            "quarantined": scalar(con, "SELECT count(*) FROM quarantine")}
+    quarantine = con.execute(
+        "SELECT source, row_number, field, message_en, message_zh FROM quarantine "
+        "ORDER BY quarantined_at DESC, source, row_number LIMIT 50"
+    ).df()
+    return {
+        "halls": halls,
+        "moments": moments,
+        "lifts": lifts,
+        "comparison": cmp,
+        "falls": _named(_falls(con), bp),
+        "period": period,
+        "quarantine": quarantine,
+        "quarantined": scalar(con, "SELECT count(*) FROM quarantine"),
+    }
 
 
 def _specs(data: dict[str, object], bp: Blueprint) -> dict[str, dict[Lang, str]]:
@@ -99,8 +111,13 @@ def render(con: duckdb.DuckDBPyConnection, bp: Blueprint) -> str:
     data = gather(con, bp)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(resources.files("peakend.report").joinpath("report.html.j2").read_text("utf-8"))
-    return template.render(bp=bp, data=data, specs=_specs(data, bp), js=vl_convert.javascript_bundle(),
-                           generated=datetime.now().strftime("%Y-%m-%d %H:%M"))
+    return template.render(
+        bp=bp,
+        data=data,
+        specs=_specs(data, bp),
+        js=vl_convert.javascript_bundle(),
+        generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 def write_report(con: duckdb.DuckDBPyConnection, bp: Blueprint, path: Path) -> Path:

@@ -38,7 +38,8 @@ def ranking(halls: pd.DataFrame, lang: Lang) -> alt.Chart:
     bars = base.mark_bar().encode(
         x=alt.X("rei:Q", title=w("rei", lang), scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("grade_label:N", title=w("grade", lang)),
-        tooltip=["hall_id", alt.Tooltip("rei:Q", format=".1f"), "visits", "grade_label"])
+        tooltip=["hall_id", alt.Tooltip("rei:Q", format=".1f"), "visits", "grade_label"],
+    )
     err = base.mark_errorbar(color="black").encode(x="rei_low:Q", x2="rei_high:Q")
     return (bars + err).properties(width=520, height=24 * len(df))
 
@@ -47,47 +48,68 @@ def heatmap(moments: pd.DataFrame, order: list[str], lang: Lang) -> alt.Chart:
     """Hall × moment mean experience, moments in blueprint order."""
     df = moments.assign(label=moments[f"moment_{lang}"])
     labels = [m for m in order if m in set(df.label)]
-    return alt.Chart(df).mark_rect().encode(
-        x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
-        y=alt.Y("hall_id:N", title=w("hall", lang)),
-        color=alt.Color("mean_e:Q", title=w("mean_e", lang),
-                        scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
-        tooltip=["hall_id", "label", alt.Tooltip("mean_e:Q", format=".2f"), "touches"],
-    ).properties(width=620, height=26 * df.hall_id.nunique())
+    return (
+        alt.Chart(df)
+        .mark_rect()
+        .encode(
+            x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
+            y=alt.Y("hall_id:N", title=w("hall", lang)),
+            color=alt.Color("mean_e:Q", title=w("mean_e", lang), scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
+            tooltip=["hall_id", "label", alt.Tooltip("mean_e:Q", format=".2f"), "touches"],
+        )
+        .properties(width=620, height=26 * df.hall_id.nunique())
+    )
 
 
 def peaks_and_ends(falls: pd.DataFrame, order: list[str], lang: Lang) -> alt.Chart:
     """Across the network: share of visits whose positive/negative peak and end fall on each moment."""
     df = falls.assign(label=falls[f"moment_{lang}"], kind_label=falls.kind.map(lambda k: w(k, lang)))
     labels = [m for m in order if m in set(df.label)]
-    return alt.Chart(df).mark_bar().encode(
-        x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
-        xOffset="kind_label:N",
-        y=alt.Y("share:Q", title=w("share", lang), axis=alt.Axis(format="%")),
-        color=alt.Color("kind_label:N", title=w("kind", lang),
-                        scale=alt.Scale(range=["#2166ac", "#b2182b", "#999999"])),
-        tooltip=["label", "kind_label", alt.Tooltip("share:Q", format=".1%")],
-    ).properties(width=620, height=260)
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
+            xOffset="kind_label:N",
+            y=alt.Y("share:Q", title=w("share", lang), axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "kind_label:N", title=w("kind", lang), scale=alt.Scale(range=["#2166ac", "#b2182b", "#999999"])
+            ),
+            tooltip=["label", "kind_label", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(width=620, height=260)
+    )
 
 
 def lift_bars(top: pd.DataFrame, lang: Lang) -> alt.Chart:
     """The hall × moment pairs with the largest lift."""
     df = top.assign(pair=top.hall_id + " · " + top[f"moment_{lang}"])
-    return alt.Chart(df).mark_bar(color="#b2182b").encode(
-        x=alt.X("lift:Q", title=w("lift", lang)),
-        y=alt.Y("pair:N", sort="-x", title=None),
-        tooltip=["pair", alt.Tooltip("lift:Q", format=".2f"), "affected_visits"],
-    ).properties(width=480, height=22 * len(df))
+    return (
+        alt.Chart(df)
+        .mark_bar(color="#b2182b")
+        .encode(
+            x=alt.X("lift:Q", title=w("lift", lang)),
+            y=alt.Y("pair:N", sort="-x", title=None),
+            tooltip=["pair", alt.Tooltip("lift:Q", format=".2f"), "affected_visits"],
+        )
+        .properties(width=480, height=22 * len(df))
+    )
 
 
 def models(cmp: pd.DataFrame, lang: Lang) -> alt.Chart:
     """Model comparison: cross-validated score ± sd per model and target."""
-    df = cmp.assign(label=cmp[f"name_{lang}"], lo=cmp.score - cmp.sd, hi=cmp.score + cmp.sd,
-                    target_label=cmp.target + " (" + cmp.metric.str.upper() + ")")
+    df = cmp.assign(
+        label=cmp[f"name_{lang}"],
+        lo=cmp.score - cmp.sd,
+        hi=cmp.score + cmp.sd,
+        target_label=cmp.target + " (" + cmp.metric.str.upper() + ")",
+    )
     base = alt.Chart(df).encode(y=alt.Y("label:N", sort=None, title=w("model", lang)))
-    bars = base.mark_bar().encode(x=alt.X("score:Q", title=w("score", lang)),
-                                  color=alt.Color("target_label:N", title=w("target", lang)),
-                                  yOffset="target_label:N",
-                                  tooltip=["label", "target_label", alt.Tooltip("score:Q", format=".3f")])
+    bars = base.mark_bar().encode(
+        x=alt.X("score:Q", title=w("score", lang)),
+        color=alt.Color("target_label:N", title=w("target", lang)),
+        yOffset="target_label:N",
+        tooltip=["label", "target_label", alt.Tooltip("score:Q", format=".3f")],
+    )
     err = base.mark_errorbar(color="black").encode(x="lo:Q", x2="hi:Q", yOffset="target_label:N")
     return (bars + err).properties(width=480, height=220)

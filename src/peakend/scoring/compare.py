@@ -29,7 +29,9 @@ MODELS: dict[str, list[str]] = {
     "all_moments": [],  # filled with one column per moment
 }
 MODEL_NAMES = {
-    "mean": ("仅平均", "Mean only"), "peak": ("仅峰值", "Peak only"), "end": ("仅终值", "End only"),
+    "mean": ("仅平均", "Mean only"),
+    "peak": ("仅峰值", "Peak only"),
+    "end": ("仅终值", "End only"),
     "peak_end": ("峰值+终值", "Peak + end"),
     "peak_end_mean_duration": ("峰值+终值+平均+时长", "Peak + end + mean + duration"),
     "all_moments": ("全部关键时刻", "All moments"),
@@ -83,14 +85,21 @@ def compare(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, see
         x = data[cols or moment_cols].fillna(0.0).to_numpy()
         if metric == "auc":
             cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-            scores = cross_val_score(LogisticRegression(max_iter=1000), x, y.astype(int), cv=cv,
-                                     scoring="roc_auc")
+            scores = cross_val_score(LogisticRegression(max_iter=1000), x, y.astype(int), cv=cv, scoring="roc_auc")
         else:
             cv = KFold(folds, shuffle=True, random_state=seed)
             scores = cross_val_score(LinearRegression(), x, y, cv=cv, scoring="r2")
         zh, en = MODEL_NAMES[model]
-        rows.append({"model": model, "name_zh": zh, "name_en": en, "score": float(scores.mean()),
-                     "sd": float(scores.std(ddof=1)), "folds": folds})
+        rows.append(
+            {
+                "model": model,
+                "name_zh": zh,
+                "name_en": en,
+                "score": float(scores.mean()),
+                "sd": float(scores.std(ddof=1)),
+                "folds": folds,
+            }
+        )
     return Comparison(target, metric, len(data), pd.DataFrame(rows))
 
 
@@ -104,8 +113,13 @@ def compare_all(con: duckdb.DuckDBPyConnection, folds: int = 5, seed: int = 0) -
         except ValueError:
             continue
         parts.append(c.table.assign(target=target, metric=c.metric, answers=c.answers))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["model", "name_zh", "name_en", "score", "sd", "folds", "target", "metric", "answers"])
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=["model", "name_zh", "name_en", "score", "sd", "folds", "target", "metric", "answers"]
+        )
+    )
     con.register("model_comparison_df", out)
     try:
         con.execute("CREATE OR REPLACE TABLE model_comparison AS SELECT * FROM model_comparison_df")

@@ -23,9 +23,20 @@ EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 
 def rules_table(bp: Blueprint) -> ir.Table:
     """One row per moment with its rule's parameters (nulls where a ramp is absent)."""
-    rows: dict[str, list[object]] = {k: [] for k in (
-        "moment_id", "base", *[f"o_{o}" for o in OUTCOMES],
-        "w_tol", "w_worst", "w_weight", "s_tol", "s_worst", "s_weight")}
+    rows: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "moment_id",
+            "base",
+            *[f"o_{o}" for o in OUTCOMES],
+            "w_tol",
+            "w_worst",
+            "w_weight",
+            "s_tol",
+            "s_worst",
+            "s_weight",
+        )
+    }
     for m in bp.moments:
         rule = bp.rule_for(m.id)
         rows["moment_id"].append(m.id)
@@ -47,16 +58,16 @@ def rating_e(rating: ir.FloatingValue, scale: ir.StringValue) -> ir.FloatingValu
     return ibis.cases(*cases, else_=ibis.null("float64"))
 
 
-def _ramp(x: ir.FloatingValue, tol: ir.FloatingValue, worst: ir.FloatingValue,
-          weight: ir.FloatingValue) -> ir.FloatingValue:
+def _ramp(
+    x: ir.FloatingValue, tol: ir.FloatingValue, worst: ir.FloatingValue, weight: ir.FloatingValue
+) -> ir.FloatingValue:
     return (((x - tol) / (worst - tol)).clip(lower=0.0, upper=1.0) * weight).fill_null(0.0)
 
 
 def inferred_e(t: ir.Table) -> ir.FloatingValue:
     """e inferred by the joined rule from outcome, wait and service time."""
     start = ibis.cases(*[(t.outcome == o, t[f"o_{o}"]) for o in OUTCOMES], else_=t.base)
-    e = start - _ramp(t.wait_min, t.w_tol, t.w_worst, t.w_weight) \
-        - _ramp(t.service_min, t.s_tol, t.s_worst, t.s_weight)
+    e = start - _ramp(t.wait_min, t.w_tol, t.w_worst, t.w_weight) - _ramp(t.service_min, t.s_tol, t.s_worst, t.s_weight)
     return e.clip(lower=-1.0, upper=1.0)
 
 
@@ -68,11 +79,19 @@ def touch_experience(touches: ir.Table, bp: Blueprint) -> ir.Table:
     rules = rules_table(bp)
     t = touches.left_join(rules, touches.moment_id == rules.moment_id)
     base = bp.default_rule
-    t = t.mutate(base=t.base.fill_null(base.base),
-                 **{f"o_{o}": t[f"o_{o}"].fill_null(base.outcome.get(o, base.base)) for o in OUTCOMES})
+    t = t.mutate(
+        base=t.base.fill_null(base.base),
+        **{f"o_{o}": t[f"o_{o}"].fill_null(base.outcome.get(o, base.base)) for o in OUTCOMES},
+    )
     from_rating = rating_e(t.rating, t.rating_scale)
     return t.select(
-        "touch_id", "visit_id", t.moment_id, "seq", "start_at", "end_at", "staff_id",
+        "touch_id",
+        "visit_id",
+        t.moment_id,
+        "seq",
+        "start_at",
+        "end_at",
+        "staff_id",
         e=from_rating.coalesce(inferred_e(t)),
         e_source=ibis.ifelse(from_rating.isnull(), "inferred", "rating"),
     )
@@ -85,5 +104,4 @@ def order_key(t: ir.Table) -> ir.StructValue:
 
 def peak_key(t: ir.Table, e: ir.FloatingValue) -> ir.StructValue:
     """Intensity first (|e|), then journey order, so the later touch wins a tie."""
-    return ibis.struct({"a": e.abs(), "t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0),
-                        "i": t.touch_id})
+    return ibis.struct({"a": e.abs(), "t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0), "i": t.touch_id})

@@ -19,15 +19,19 @@ from peakend.blueprint.model import Blueprint
 def hall_aggregates(vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Table:
     """Hall-level sums as an Ibis expression (intervals and grades are added in pandas)."""
     base = vs.group_by("hall_id").aggregate(
-        visits=vs.count(), days=vs.day.nunique(), rei=vs.rei.mean(), rei_sd=vs.rei.std(),
+        visits=vs.count(),
+        days=vs.day.nunique(),
+        rei=vs.rei.mean(),
+        rei_sd=vs.rei.std(),
         mean_e=vs["mean"].mean(),
         negative_peak_share=(vs.peak < 0).cast("float64").mean(),
         negative_end_share=(vs.end < 0).cast("float64").mean(),
     )
     sv = surveys.join(vs.select("visit_id", "hall_id"), "visit_id")
     sv = sv.group_by("hall_id").aggregate(surveys=sv.count())
-    au = audits.group_by("hall_id").aggregate(audit_items=audits.count(),
-                                              audit_pass_rate=audits.passed.cast("float64").mean())
+    au = audits.group_by("hall_id").aggregate(
+        audit_items=audits.count(), audit_pass_rate=audits.passed.cast("float64").mean()
+    )
     j = base.left_join(sv, "hall_id").drop("hall_id_right")
     j = j.left_join(au, "hall_id").drop("hall_id_right")
     return j.mutate(surveys=j.surveys.fill_null(0), audit_items=j.audit_items.fill_null(0))
@@ -49,10 +53,14 @@ def finish_halls(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
     df["rei_high"] = [b[1] for b in bounds]
     grades = [bp.grade_for(r, int(n)) for r, n in zip(df.rei, df.visits, strict=True)]
     df["grade"] = [g.id if g else "" for g in grades]
-    df["grade_zh"] = [g.zh if g else ("数据不足" if n < bp.min_visits_for_grade else "未达标")
-                      for g, n in zip(grades, df.visits, strict=True)]
-    df["grade_en"] = [g.en if g else ("Too few visits" if n < bp.min_visits_for_grade else "Below qualified")
-                      for g, n in zip(grades, df.visits, strict=True)]
+    df["grade_zh"] = [
+        g.zh if g else ("数据不足" if n < bp.min_visits_for_grade else "未达标")
+        for g, n in zip(grades, df.visits, strict=True)
+    ]
+    df["grade_en"] = [
+        g.en if g else ("Too few visits" if n < bp.min_visits_for_grade else "Below qualified")
+        for g, n in zip(grades, df.visits, strict=True)
+    ]
     df = df.sort_values(["rei", "hall_id"], ascending=[False, True]).reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     return df

@@ -24,34 +24,48 @@ def lift(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
     re = tt.group_by(["visit_id", "lift_moment"]).aggregate(**peak_end(tt, e2))
     j = re.join(vs.select("visit_id", "hall_id", old=vs.rei), "visit_id")
     gain = rei(remembered(j.peak, j.end, j["mean"], w)) - j.old
-    return (j.mutate(gain=gain).group_by(["hall_id", j.lift_moment.name("moment_id")])
-            .aggregate(lift_sum=ibis._.gain.sum(), affected_visits=ibis._.count()))
+    return (
+        j.mutate(gain=gain)
+        .group_by(["hall_id", j.lift_moment.name("moment_id")])
+        .aggregate(lift_sum=ibis._.gain.sum(), affected_visits=ibis._.count())
+    )
 
 
 def moment_scores(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
     """One row per (hall, moment) that has touches."""
     th = te.join(vs.select("visit_id", "hall_id"), "visit_id")
     base = th.group_by(["hall_id", "moment_id"]).aggregate(
-        touches=th.count(), mean_e=th.e.mean(),
+        touches=th.count(),
+        mean_e=th.e.mean(),
         negative_share=(th.e < 0).cast("float64").mean(),
         rated_share=(th.e_source == "rating").cast("float64").mean(),
     )
-    halls = vs.group_by("hall_id").aggregate(
-        visits=vs.count(), negative_peaks=(vs.peak < 0).cast("int64").sum())
+    halls = vs.group_by("hall_id").aggregate(visits=vs.count(), negative_peaks=(vs.peak < 0).cast("int64").sum())
     peaks = vs.group_by(["hall_id", vs.peak_moment.name("moment_id")]).aggregate(
-        peaks=vs.count(), neg_peaks=(vs.peak < 0).cast("int64").sum())
+        peaks=vs.count(), neg_peaks=(vs.peak < 0).cast("int64").sum()
+    )
     ends = vs.group_by(["hall_id", vs.end_moment.name("moment_id")]).aggregate(ends=vs.count())
     lifts = lift(te, vs, w)
     keys = ["hall_id", "moment_id"]
-    j = (base.join(halls, "hall_id").left_join(peaks, keys).drop(ibis.selectors.endswith("_right"))
-         .left_join(ends, keys).drop(ibis.selectors.endswith("_right"))
-         .left_join(lifts, keys).drop(ibis.selectors.endswith("_right")))
+    j = (
+        base.join(halls, "hall_id")
+        .left_join(peaks, keys)
+        .drop(ibis.selectors.endswith("_right"))
+        .left_join(ends, keys)
+        .drop(ibis.selectors.endswith("_right"))
+        .left_join(lifts, keys)
+        .drop(ibis.selectors.endswith("_right"))
+    )
     return j.select(
-        "hall_id", "moment_id", "touches", "mean_e", "negative_share", "rated_share",
+        "hall_id",
+        "moment_id",
+        "touches",
+        "mean_e",
+        "negative_share",
+        "rated_share",
         peak_share=j.peaks.fill_null(0) / j.visits,
         end_share=j.ends.fill_null(0) / j.visits,
-        negative_peak_share=ibis.ifelse(j.negative_peaks > 0,
-                                        j.neg_peaks.fill_null(0) / j.negative_peaks, 0.0),
+        negative_peak_share=ibis.ifelse(j.negative_peaks > 0, j.neg_peaks.fill_null(0) / j.negative_peaks, 0.0),
         lift=j.lift_sum.fill_null(0.0) / j.visits,
         affected_visits=j.affected_visits.fill_null(0),
     )

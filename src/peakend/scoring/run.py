@@ -36,8 +36,7 @@ class ScoreResult:
     seconds: float
 
 
-def score(con: duckdb.DuckDBPyConnection, bp: Blueprint,
-          step: Callable[[str], None] = lambda _: None) -> ScoreResult:
+def score(con: duckdb.DuckDBPyConnection, bp: Blueprint, step: Callable[[str], None] = lambda _: None) -> ScoreResult:
     """Score every visit in the store by the peak-end rule and write the score tables."""
     started = time.perf_counter()
     if not scalar(con, "SELECT count(*) FROM touches"):
@@ -55,14 +54,20 @@ def score(con: duckdb.DuckDBPyConnection, bp: Blueprint,
     step("hall_scores")
     halls = finish_halls(hall_aggregates(vs, db.table("surveys"), db.table("audits")).to_pandas(), bp)
     db.create_table("hall_scores", halls, overwrite=True)
-    result = ScoreResult(len(halls), int(halls.visits.sum()),
-                         int(scalar(con, "SELECT count(*) FROM touch_scores")),  # type: ignore[arg-type]
-                         time.perf_counter() - started)
-    con.execute("CREATE TABLE IF NOT EXISTS score_runs (run_at TIMESTAMP DEFAULT current_timestamp, "
-                "blueprint VARCHAR, version VARCHAR, weights VARCHAR, halls BIGINT, visits BIGINT, "
-                "touches BIGINT, seconds DOUBLE)")
-    con.execute("INSERT INTO score_runs (blueprint, version, weights, halls, visits, touches, seconds) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [bp.id, bp.version, json.dumps(w.model_dump()), result.halls, result.visits,
-                 result.touches, result.seconds])
+    result = ScoreResult(
+        len(halls),
+        int(halls.visits.sum()),
+        int(scalar(con, "SELECT count(*) FROM touch_scores")),  # type: ignore[arg-type]
+        time.perf_counter() - started,
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS score_runs (run_at TIMESTAMP DEFAULT current_timestamp, "
+        "blueprint VARCHAR, version VARCHAR, weights VARCHAR, halls BIGINT, visits BIGINT, "
+        "touches BIGINT, seconds DOUBLE)"
+    )
+    con.execute(
+        "INSERT INTO score_runs (blueprint, version, weights, halls, visits, touches, seconds) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [bp.id, bp.version, json.dumps(w.model_dump()), result.halls, result.visits, result.touches, result.seconds],
+    )
     return result

@@ -14,8 +14,7 @@ from peakend.blueprint.model import Weights
 from peakend.scoring.experience import order_key, peak_key
 
 
-def remembered(peak: ir.FloatingValue, end: ir.FloatingValue, mean: ir.FloatingValue,
-               w: Weights) -> ir.FloatingValue:
+def remembered(peak: ir.FloatingValue, end: ir.FloatingValue, mean: ir.FloatingValue, w: Weights) -> ir.FloatingValue:
     """The remembered experience in [-1, 1]."""
     return peak * w.peak + end * w.end + mean * w.mean
 
@@ -30,8 +29,7 @@ def peak_end(t: ir.Table, e: ir.FloatingValue) -> dict[str, ir.Value]:
     pair = ibis.struct({"e": e, "m": t.moment_id})
     peak = pair.argmax(peak_key(t, e))
     end = pair.argmax(order_key(t))
-    return {"peak": peak["e"], "peak_moment": peak["m"], "end": end["e"], "end_moment": end["m"],
-            "mean": e.mean()}
+    return {"peak": peak["e"], "peak_moment": peak["m"], "end": end["e"], "end_moment": end["m"], "mean": e.mean()}
 
 
 def visit_scores(te: ir.Table, visits: ir.Table, w: Weights) -> ir.Table:
@@ -51,10 +49,21 @@ def visit_scores(te: ir.Table, visits: ir.Table, w: Weights) -> ir.Table:
     duration = (span_end.epoch_seconds() - span_start.epoch_seconds()) / 60.0
     rem = remembered(j.peak, j.end, j["mean"], w)
     return j.select(
-        "visit_id", "hall_id", "segment", "route",
+        "visit_id",
+        "hall_id",
+        "segment",
+        "route",
         day=span_start.date(),
         arrival=span_start,
-        touches=j.touches, peak=j.peak, peak_moment=j.peak_moment, best=j.best, worst=j.worst,
-        end=j.end, end_moment=j.end_moment, mean=j["mean"],
-        duration_min=duration, remembered=rem, rei=rei(rem),
+        touches=j.touches,
+        peak=j.peak,
+        peak_moment=j.peak_moment,
+        best=j.best,
+        worst=j.worst,
+        end=j.end,
+        end_moment=j.end_moment,
+        mean=j["mean"],
+        duration_min=duration,
+        remembered=rem,
+        rei=rei(rem),
     )

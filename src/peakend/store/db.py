@@ -28,8 +28,10 @@ def migrations() -> list[tuple[int, str]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration newer than the store's schema version; return the new version."""
-    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+    )
     current = int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations"))  # type: ignore[arg-type]
     for version, sql in migrations():
         if version > current:

@@ -1,0 +1,73 @@
+"""The default blueprint, and problems of edited blueprints reported with their lines."""
+
+from __future__ import annotations
+
+from peakend.blueprint.load import check_text, default_text
+
+
+def test_default_blueprint_holds_the_domain(bp):
+    assert len(bp.moments) == 16
+    assert {m.id for m in bp.moments if m.role == "peak"} == {"counter_result", "data_experience", "handset_purchase"}
+    assert [m.id for m in bp.moments if m.role == "end"] == ["leaving"]
+    assert len(bp.routes) == 7
+    assert len(bp.checklist) == 15
+    assert [len([c for c in bp.checklist if c.group == g.id]) for g in bp.checklist_groups] == [1, 2, 3, 4, 5]
+    for m in bp.moments:
+        assert m.zh and m.en and m.standards, m.id
+        assert all(s.zh and s.en for s in m.standards)
+    assert bp.moment("data_experience").rule.service.tolerance_min == 3  # "coach at most 3 minutes"
+
+
+def problems(text: str) -> list[str]:
+    bp, found = check_text(text, "edited.yaml")
+    assert bp is None
+    return [str(p) for p in found]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def test_unknown_moment_in_route_duplicate_id_and_bad_weights_all_reported():
+    text = default_text()
+    text = text.replace(
+        "moments: [entering, greeting, self_service, leaving]", "moments: [entering, greting, self_service, leaving]"
+    )
+    text = text.replace("- id: approach", "- id: find_hall")
+    text = text.replace("weights: {peak: 0.5, end: 0.5, mean: 0.0}", "weights: {peak: 0.7, end: 0.5, mean: -0.2}")
+    found = problems(text)
+    assert len(found) == 4, found
+    joined = "\n".join(found)
+    assert (
+        f"edited.yaml:{line_of(text, 'greting')}: routes[5].moments[1]: route 'self_service_route' "
+        "names unknown moment 'greting'" in joined
+    )
+    assert f"edited.yaml:{line_of(text, '- id: find_hall') + 0}" in joined or "duplicate id 'find_hall'" in joined
+    assert "weight mean must not be negative" in joined
+
+
+def test_structural_errors_name_their_line():
+    text = default_text()
+    text = text.replace(
+        "    importance: 3\n    standards:\n      - {zh: 橱窗陈列",
+        "    importance: 9\n    standards:\n      - {zh: 橱窗陈列",
+    )
+    text = text.replace("  - id: entering\n    zh: 进入营业厅", "  - id: entering\n    zh: 进入营业厅\n    colour: red")
+    found = problems(text)
+    assert any(p.startswith(f"edited.yaml:{line_of(text, 'importance: 9')}: moments[2].importance") for p in found)
+    assert any("moments[3].colour" in p and "Extra inputs" in p for p in found)
+
+
+def test_ramp_and_end_checks():
+    text = default_text().replace(
+        "wait: {tolerance_min: 5, worst_min: 30, weight: 1.0}", "wait: {tolerance_min: 35, worst_min: 30, weight: 1.0}"
+    )
+    text = text.replace("role: end", "role: key")
+    found = "\n".join(problems(text))
+    assert "worst_min must be greater than tolerance_min" in found
+    assert "no moment has role 'end'" in found
+
+
+def test_not_yaml():
+    [p] = problems("moments: [a, b\n")
+    assert "not valid YAML" in p and p.startswith("edited.yaml:")

@@ -1,0 +1,91 @@
+"""The command line, as a user runs it: demo, ingest with bad files, blueprint, report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peakend.blueprint.load import default_text
+from peakend.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    result = runner.invoke(app, ["demo", "--dir", str(folder), "--days", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Open the report" in result.output
+    return folder
+
+
+def test_demo_goes_through_ingest_and_reports(demo_dir):
+    import duckdb
+
+    con = duckdb.connect(str(demo_dir / "peakend.duckdb"), read_only=True)
+    halls = con.execute("SELECT count(*), min(visits) FROM hall_scores").fetchall()[0]
+    assert halls[0] == 8 and halls[1] > 0
+    logged = {r[0] for r in con.execute("SELECT kind FROM ingest_log").fetchall()}
+    assert {"touch", "survey", "audit", "visit+touch+survey"} <= logged  # files went through ingest
+    assert con.execute("SELECT count(*) FROM quarantine WHERE source LIKE '%errors.csv'").fetchall()[0][0] == 6
+    assert con.execute("SELECT count(*) FROM surveys").fetchall()[0][0] > 100
+
+
+def test_report_is_self_contained_and_bilingual(demo_dir):
+    html = (demo_dir / "report.html").read_text("utf-8")
+    assert "营业厅排名" in html and "Network ranking" in html
+    assert "改进收益排名" in html and "Lift ranking" in html
+    assert "天河北厅" in html and "vegaEmbed" in html
+    assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<link[^>]+href=\"http", html)
+    for chart in ("ranking", "heatmap", "falls", "lift", "models"):
+        assert f'data-chart="{chart}"' in html and f'"{chart}": {{' in html
+
+
+def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(
+        b"visit_id,hall_id,moment_id,rating,rating_scale\nv1,H,leaving,5,1-5\nv2,H,nope,9,1-5\nv3,\xff\xfe,x\n"
+    )
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(bad), str(empty), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "3 rows read, 1 new records stored, 0 already stored, 2 rows quarantined" in result.output
+    assert "the file is empty" in result.output
+    listed = runner.invoke(app, ["quarantine", "--db", db])
+    assert "row 3: field 'moment_id' expected one of" in listed.output
+    zh = runner.invoke(app, ["--lang", "zh", "quarantine", "--db", db])
+    assert "第 3 行" in zh.output
+
+
+def test_score_and_report_on_empty_store_say_what_to_do(tmp_path):
+    db = str(tmp_path / "e.duckdb")
+    result = runner.invoke(app, ["score", "--db", db])
+    assert result.exit_code == 1 and "peakend ingest" in result.output
+    result = runner.invoke(app, ["report", "--db", db, "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 1 and "peakend score" in result.output
+
+
+def test_blueprint_check_and_show(tmp_path):
+    good = tmp_path / "bp.yaml"
+    good.write_text(default_text(), "utf-8")
+    result = runner.invoke(app, ["blueprint", "check", str(good)])
+    assert result.exit_code == 0 and "is valid" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(default_text().replace("- id: approach", "- id: find_hall"), "utf-8")
+    result = runner.invoke(app, ["blueprint", "check", str(bad)])
+    assert result.exit_code == 1 and "duplicate id 'find_hall'" in result.output
+    shown = runner.invoke(app, ["blueprint", "show"])
+    assert shown.exit_code == 0 and "离开" in shown.output and "Leaving" in shown.output
+
+
+def test_compare_prints_models(demo_dir):
+    result = runner.invoke(app, ["compare", "--db", str(demo_dir / "peakend.duckdb"), "--target", "promoter"])
+    assert result.exit_code == 0, result.output
+    assert "AUC" in result.output and "峰值+终值" in result.output

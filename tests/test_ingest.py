@@ -1,0 +1,322 @@
+"""File ingest: formats, mappings, idempotence, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from peakend.ingest.mapping import load_mapping
+from peakend.ingest.pipeline import ingest_file
+from peakend.ingest.validate import Context
+from tests.conftest import write_csv
+
+HEADER = [
+    "visit_id",
+    "hall_id",
+    "arrival",
+    "departure",
+    "moment_id",
+    "seq",
+    "start_at",
+    "rating",
+    "rating_scale",
+    "wait_min",
+    "outcome",
+]
+GOOD = [
+    [
+        "v1",
+        "天河北厅",
+        "2026-11-02 09:00:00",
+        "2026-11-02 09:30:00",
+        "entering",
+        1,
+        "2026-11-02 09:00:00",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "v1",
+        "天河北厅",
+        "2026-11-02 09:00:00",
+        "2026-11-02 09:30:00",
+        "waiting",
+        2,
+        "2026-11-02 09:01:00",
+        "",
+        "",
+        12,
+        "",
+    ],
+    [
+        "v1",
+        "天河北厅",
+        "2026-11-02 09:00:00",
+        "2026-11-02 09:30:00",
+        "counter_result",
+        3,
+        "2026-11-02 09:20:00",
+        5,
+        "1-5",
+        "",
+        "resolved",
+    ],
+]
+
+
+def count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def quarantined(con) -> list[tuple]:
+    return con.execute(
+        "SELECT row_number, field, code, message_en, message_zh, record FROM quarantine ORDER BY row_number, field"
+    ).fetchall()
+
+
+def test_good_rows_stored_once_even_when_sent_twice(con, bp, tmp_path):
+    path = write_csv(tmp_path / "t.csv", HEADER, GOOD)
+    first = ingest_file(con, path, Context(bp))
+    second = ingest_file(con, path, Context(bp))
+    assert (first.stored, first.duplicates, first.quarantined) == (3, 0, 0)
+    assert (second.stored, second.duplicates) == (0, 3)
+    assert (count(con, "touches"), count(con, "visits")) == (3, 1)
+    hall, arrival = con.execute("SELECT hall_id, arrival::VARCHAR FROM visits").fetchall()[0]
+    assert (hall, arrival) == ("天河北厅", "2026-11-02 09:00:00")
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "code"),
+    [
+        (["v2", "H", "", "", "coffee_bar", 1, "", "", "", "", ""], "moment_id", "not_in_set"),
+        (["v2", "H", "", "", "counter_result", 1, "", 7, "1-5", "", ""], "rating", "out_of_range"),
+        (["v2", "H", "", "", "counter_result", 1, "", 7, "", "", ""], "rating", "no_scale"),
+        (["v2", "H", "", "", "counter_result", 1, "", 4, "1-7", "", ""], "rating_scale", "not_in_set"),
+        (["v2", "H", "", "", "counter_result", 1, "", "great", "1-5", "", ""], "rating", "not_number"),
+        (["v2", "H", "2026-13-45 10:00", "", "waiting", 1, "", "", "", "", ""], "arrival", "not_timestamp"),
+        (["v2", "H", "", "", "waiting", 1, "soon", "", "", "", ""], "start_at", "not_timestamp"),
+        (["v2", "H", "2026-11-02 10:00", "2026-11-02 09:00", "waiting", 1, "", "", "", "", ""], "departure", "before"),
+        (["v2", "H", "", "", "waiting", 1, "", "", "", -3, ""], "wait_min", "out_of_range"),
+        (["v2", "H", "", "", "waiting", "x", "", "", "", "", ""], "seq", "not_integer"),
+        (["v2", "H", "", "", "counter_result", 1, "", "", "", "", "maybe"], "outcome", "not_in_set"),
+        (["v9", "", "", "", "leaving", 1, "", "", "", "", ""], "visit_id", "unknown_visit"),
+        (["", "H", "", "", "leaving", 1, "", "", "", "", ""], "visit_id", "missing"),
+        (["v1", "北京路厅", "", "", "leaving", 9, "", "", "", "", ""], "hall_id", "hall_conflict"),
+    ],
+)
+def test_bad_row_is_named_quarantined_and_good_rows_kept(con, bp, tmp_path, row, field, code):
+    path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, row])
+    result = ingest_file(con, path, Context(bp))
+    assert (result.stored, result.quarantined) == (3, 1)
+    [(line, qfield, qcode, en, zh, record)] = quarantined(con)
+    assert (line, qfield, qcode) == (5, field, code)  # header is line 1, the bad row line 5
+    assert str(path) in en and "row 5" in en and f"'{field}'" in en
+    assert "第 5 行" in zh
+    assert json.loads(record)["moment_id"] == row[4]
+
+
+def test_missing_column_quarantines_rows_that_need_it(con, bp, tmp_path):
+    header = [h for h in HEADER if h != "moment_id"]
+    rows = [[c for h, c in zip(HEADER, r, strict=True) if h != "moment_id"] for r in GOOD]
+    result = ingest_file(con, write_csv(tmp_path / "m.csv", header, rows), Context(bp), kind="touch")
+    assert (result.stored, result.quarantined) == (0, 3)
+    assert any("column 'moment_id' is missing" in n for n in result.notes)
+    assert {q[2] for q in quarantined(con)} == {"missing"}
+
+
+def test_unrecognisable_file_is_reported(con, bp, tmp_path):
+    result = ingest_file(con, write_csv(tmp_path / "x.csv", ["a", "b"], [[1, 2]]), Context(bp))
+    assert result.stored == 0 and result.quarantined == 1
+    assert "cannot tell what the rows are" in result.notes[0]
+
+
+def test_non_utf8_bytes(con, bp, tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_bytes(
+        "visit_id,hall_id,moment_id\nv1,H,leaving\nv2,H,lea\xff\n".encode("latin-1").replace(b"\xc3\xbf", b"\xff")
+    )
+    path.write_bytes(b"visit_id,hall_id,moment_id\nv1,H,leaving\nv2,H,lea\xffving\n")
+    result = ingest_file(con, path, Context(bp))
+    assert (result.stored, result.quarantined) == (1, 1)
+    [(line, field, code, en, _, record)] = quarantined(con)
+    assert (line, field, code) == (3, "*", "bad_utf8")
+    assert "0xff" in en and "--encoding gbk" in en and "v2" in record
+
+
+def test_gbk_file_with_encoding_option(con, bp, tmp_path):
+    path = write_csv(tmp_path / "g.csv", HEADER[:5], [["v1", "天河北厅", "", "", "leaving"]], encoding="gbk")
+    assert ingest_file(con, path, Context(bp)).quarantined == 1  # as UTF-8: rejected, not garbled
+    con.execute("DELETE FROM quarantine")
+    result = ingest_file(con, path, Context(bp), encoding="gbk")
+    assert (result.stored, result.quarantined) == (1, 0)
+    assert con.execute("SELECT hall_id FROM visits").fetchall() == [("天河北厅",)]
+
+
+def test_empty_file(con, bp, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    result = ingest_file(con, path, Context(bp))
+    assert result.stored == 0 and result.quarantined == 1
+    assert quarantined(con)[0][2] == "empty_file"
+    header_only = write_csv(tmp_path / "h.csv", HEADER, [])
+    assert ingest_file(con, header_only, Context(bp)).stored == 0
+
+
+def test_wrong_cell_count_is_quarantined(con, bp, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("visit_id,hall_id,moment_id\nv1,H,leaving\nv2,H\n", "utf-8")
+    result = ingest_file(con, path, Context(bp))
+    assert (result.stored, quarantined(con)[0][:3]) == (1, (3, "*", "bad_row_shape"))
+
+
+def test_jsonl_with_a_broken_line(con, bp, tmp_path):
+    path = tmp_path / "t.jsonl"
+    lines = [
+        json.dumps({"visit_id": "v1", "hall_id": "H", "moment_id": "leaving", "rating": "满意"}),
+        "{not json",
+        json.dumps([1, 2]),
+        json.dumps({"visit_id": "v2", "hall_id": "H", "moment_id": "waiting", "wait_min": 3}),
+    ]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    result = ingest_file(con, path, Context(bp))
+    assert (result.stored, result.quarantined) == (2, 2)
+    assert [q[:3] for q in quarantined(con)] == [(2, "*", "bad_json"), (3, "*", "bad_json")]
+    assert con.execute("SELECT rating, rating_scale FROM touches WHERE visit_id = 'v1'").fetchall() == [(3.0, "sat3")]
+
+
+def test_parquet(con, bp, tmp_path):
+    table = pa.table(
+        {
+            "visit_id": ["p1", "p1"],
+            "hall_id": ["H", "H"],
+            "moment_id": ["waiting", "leaving"],
+            "seq": [1, 2],
+            "rating": [None, 9.0],
+            "rating_scale": [None, "0-10"],
+            "wait_min": [4.5, None],
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+    result = ingest_file(con, tmp_path / "t.parquet", Context(bp))
+    assert (result.stored, result.quarantined) == (2, 0)
+
+
+def test_surveys_and_audits(con, bp, tmp_path):
+    ingest_file(con, write_csv(tmp_path / "t.csv", HEADER, GOOD), Context(bp))
+    surveys = write_csv(
+        tmp_path / "s.csv",
+        ["visit_id", "overall", "overall_scale", "recommend"],
+        [["v1", 9, "1-10", 10], ["v1", 11, "1-10", 5], ["nope", 5, "1-10", 5]],
+    )
+    r = ingest_file(con, surveys, Context(bp))
+    assert (r.kind, r.stored, r.quarantined) == ("survey", 1, 2)
+    audits = write_csv(
+        tmp_path / "a.csv",
+        ["hall_id", "audited_at", "item", "passed"],
+        [
+            ["H", "2026-11-02 14:00", "bow_welcome", "是"],
+            ["H", "2026-11-02 14:00", "smile_farewell", "否"],
+            ["H", "2026-11-02 14:00", "juggling", "是"],
+            ["H", "2026-11-02 14:00", "bow_farewell", "maybe"],
+        ],
+    )
+    r = ingest_file(con, audits, Context(bp))
+    assert (r.kind, r.stored, r.quarantined) == ("audit", 2, 2)
+    assert con.execute("SELECT item, passed FROM audits ORDER BY item").fetchall() == [
+        ("bow_welcome", True),
+        ("smile_farewell", False),
+    ]
+
+
+def test_wide_format_with_mapping(con, bp, tmp_path):
+    mapping = {
+        "format": "wide",
+        "rating_scale": "1-5",
+        "overall_scale": "1-10",
+        "columns": {"visit_id": "流水号", "hall_id": "营业厅", "arrival": "到厅时间"},
+        "moments": [
+            {"moment": "greeting", "rating": "迎宾"},
+            {"moment": "waiting", "rating": "等候", "wait": "等候分钟"},
+            {"moment": "counter_result", "rating": "办理结果"},
+            {"moment": "leaving", "rating": "离开"},
+        ],
+        "survey": {"overall": "总体"},
+    }
+    mpath = tmp_path / "m.yaml"
+    mpath.write_text(yaml.safe_dump(mapping, allow_unicode=True), "utf-8")
+    header = ["流水号", "营业厅", "到厅时间", "迎宾", "等候", "等候分钟", "办理结果", "离开", "总体"]
+    rows = [
+        ["w1", "花都新华厅", "2026-11-02 09:00", 5, "", 25, 2, 4, 8],
+        ["w2", "花都新华厅", "2026-11-02 09:05", "", "", "", "", "", 6],  # no ratings, an answer
+        ["w3", "花都新华厅", "2026-11-02 09:10", 4, "", "", 9, "", ""],
+    ]  # 9 is off the 1–5 scale
+    result = ingest_file(con, write_csv(tmp_path / "w.csv", header, rows), Context(bp, "1-5"), load_mapping(mpath))
+    got = con.execute(
+        "SELECT visit_id, moment_id, seq, rating, wait_min FROM touches ORDER BY visit_id, seq"
+    ).fetchall()
+    assert got == [
+        ("w1", "greeting", 1, 5.0, None),
+        ("w1", "waiting", 2, None, 25.0),
+        ("w1", "counter_result", 3, 2.0, None),
+        ("w1", "leaving", 4, 4.0, None),
+    ]
+    assert con.execute("SELECT visit_id, overall, overall_scale FROM surveys ORDER BY 1").fetchall() == [
+        ("w1", 8.0, "1-10"),
+        ("w2", 6.0, "1-10"),
+    ]
+    [(line, field, code, en, _, _)] = quarantined(con)
+    assert (line, field, code) == (4, "办理结果", "out_of_range")
+    assert "'办理结果'" in en
+    assert result.quarantined == 1
+
+
+def test_long_mapping_renames_chinese_headers(con, bp, tmp_path):
+    mpath = tmp_path / "m.yaml"
+    mpath.write_text(
+        yaml.safe_dump(
+            {"columns": {"visit_id": "流水号", "hall_id": "厅", "moment_id": "时刻"}, "defaults": {"source": "pad"}},
+            allow_unicode=True,
+        ),
+        "utf-8",
+    )
+    path = write_csv(tmp_path / "l.csv", ["流水号", "厅", "时刻"], [["l1", "H", "leaving"]])
+    result = ingest_file(con, path, Context(bp), load_mapping(mpath))
+    assert result.stored == 1
+    assert con.execute("SELECT source FROM touches").fetchall() == [("pad",)]
+
+
+def test_bad_mapping_is_reported(tmp_path):
+    from peakend.ingest.mapping import MappingError
+
+    mpath = tmp_path / "m.yaml"
+    mpath.write_text("format: wide\ncolums: {}\n", "utf-8")
+    with pytest.raises(MappingError, match="colums"):
+        load_mapping(mpath)
+
+
+def test_quarantine_is_idempotent(con, bp, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, ["v2", "H", "", "", "coffee", 1, "", "", "", "", ""]])
+    ingest_file(con, path, Context(bp))
+    ingest_file(con, path, Context(bp))
+    assert count(con, "quarantine") == 1
+
+
+def test_large_file_in_several_chunks(con, bp, tmp_path, monkeypatch):
+    import peakend.ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 7)
+    rows = [[f"c{i}", "H", "", "", "waiting", 1, "", "", "", i % 20, ""] for i in range(50)]
+    rows[33][4] = "nope"
+    seen: list[int] = []
+    result = ingest_file(
+        con, write_csv(tmp_path / "c.csv", HEADER, rows), Context(bp), progress=lambda done, size: seen.append(done)
+    )
+    assert (result.rows, result.stored, result.quarantined) == (50, 49, 1)
+    assert quarantined(con)[0][0] == 35
+    assert len(seen) >= 7 and seen == sorted(seen)

@@ -1,0 +1,173 @@
+"""Peak-end scoring on visits whose answers were worked out by hand.
+
+Ratings are on the 1–5 scale, so e = (r − 3) / 2: 1 → −1, 2 → −0.5, 3 → 0, 4 → 0.5, 5 → 1.
+REI = 50 · (1 + 0.5·peak + 0.5·end) with the default weights.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+
+import pytest
+
+from peakend.ingest.pipeline import ingest_file
+from peakend.ingest.validate import Context
+from peakend.scoring.run import NoData, score
+from tests.conftest import write_csv
+
+HEADER = ["visit_id", "hall_id", "moment_id", "seq", "rating", "rating_scale", "wait_min", "service_min", "outcome"]
+
+# (visit, hall, moment, seq, rating, scale, wait, service, outcome)
+ROWS = [
+    # A: e = [0.5, -1, 1, 0]. |e| = 1 twice: the later (+1, counter_result) is the peak.
+    #    end = 0, mean = 0.125, remembered = 0.5, REI = 75.
+    ["A", "H", "entering", 1, 4, "1-5", "", "", ""],
+    ["A", "H", "waiting", 2, 1, "1-5", "", "", ""],
+    ["A", "H", "counter_result", 3, 5, "1-5", "", "", ""],
+    ["A", "H", "leaving", 4, 3, "1-5", "", "", ""],
+    # B: a single touch, e = -0.5: peak = end = mean = -0.5, REI = 25.
+    ["B", "H", "counter_result", 1, 2, "1-5", "", "", ""],
+    # C: all neutral: peak = end = 0 (peak on the last touch), REI = 50.
+    ["C", "H", "entering", 1, 3, "1-5", "", "", ""],
+    ["C", "H", "waiting", 2, 3, "1-5", "", "", ""],
+    ["C", "H", "leaving", 3, 3, "1-5", "", "", ""],
+    # D: a 30-minute wait would infer e = 0.1 − 1.0 = −0.9, but the rating 5 wins: e = 1.
+    #    leaving, unrated, resolved: the leaving rule gives 0.4. REI = 50·(1 + 0.5 + 0.2) = 85.
+    ["D", "H", "waiting", 1, 5, "1-5", 30, "", ""],
+    ["D", "H", "leaving", 2, "", "", "", "", "resolved"],
+    # G (second hall): e = [-1, 0.5]: peak −1, end 0.5, REI = 37.5.
+    ["G", "H2", "entering", 1, 1, "1-5", "", "", ""],
+    ["G", "H2", "leaving", 2, 4, "1-5", "", "", ""],
+]
+
+
+@pytest.fixture
+def scored(con, bp, tmp_path: Path):
+    path = write_csv(tmp_path / "touches.csv", HEADER, ROWS)
+    result = ingest_file(con, path, Context(bp))
+    assert result.quarantined == 0, con.execute("SELECT message_en FROM quarantine").fetchall()
+    score(con, bp)
+    return con
+
+
+def visits(con) -> dict[str, dict]:
+    df = con.execute("SELECT * FROM visit_scores").df()
+    return {r["visit_id"]: r for r in df.to_dict("records")}
+
+
+def test_peak_end_and_rei_by_hand(scored):
+    v = visits(scored)
+    a = v["A"]
+    assert (a["peak"], a["peak_moment"], a["end"], a["end_moment"]) == (1.0, "counter_result", 0.0, "leaving")
+    assert (a["best"], a["worst"], a["touches"]) == (1.0, -1.0, 4)
+    assert a["mean"] == pytest.approx(0.125)
+    assert a["rei"] == pytest.approx(75.0)
+    assert (v["B"]["peak"], v["B"]["end"], v["B"]["mean"], v["B"]["rei"]) == (-0.5, -0.5, -0.5, 25.0)
+    assert (v["C"]["peak"], v["C"]["peak_moment"], v["C"]["rei"]) == (0.0, "leaving", 50.0)
+    assert v["G"]["rei"] == pytest.approx(37.5)
+
+
+def test_rating_overrides_inference(scored):
+    e = dict(scored.execute("SELECT touch_id, e FROM touch_scores WHERE visit_id = 'D'").fetchall())
+    src = dict(scored.execute("SELECT moment_id, e_source FROM touch_scores WHERE visit_id = 'D'").fetchall())
+    assert sorted(e.values()) == pytest.approx([0.4, 1.0])
+    assert src == {"waiting": "rating", "leaving": "inferred"}
+    assert visits(scored)["D"]["rei"] == pytest.approx(85.0)
+
+
+def test_moment_shares_and_lift_by_hand(scored):
+    rows = scored.execute("SELECT * FROM moment_scores").df()
+    m = {(r["hall_id"], r["moment_id"]): r for r in rows.to_dict("records")}
+    # Peaks in H: A→counter_result, B→counter_result, C→leaving, D→waiting (4 visits).
+    assert m[("H", "counter_result")]["peak_share"] == pytest.approx(0.5)
+    assert m[("H", "leaving")]["peak_share"] == pytest.approx(0.25)
+    assert m[("H", "waiting")]["peak_share"] == pytest.approx(0.25)
+    # Ends in H: A, C, D end on leaving; B on counter_result.
+    assert m[("H", "leaving")]["end_share"] == pytest.approx(0.75)
+    # Only B's peak is negative, and it is on counter_result.
+    assert m[("H", "counter_result")]["negative_peak_share"] == pytest.approx(1.0)
+    assert m[("H", "waiting")]["negative_peak_share"] == 0.0
+    # Waiting e in H: A −1, C 0, D +1.
+    assert m[("H", "waiting")]["mean_e"] == pytest.approx(0.0)
+    # Lift: B's −0.5 made neutral → REI 25 → 50, +25 over 4 visits = 6.25.
+    assert m[("H", "counter_result")]["lift"] == pytest.approx(6.25)
+    # A's waiting −1 made neutral leaves its peak (+1) and end (0): no gain.
+    assert m[("H", "waiting")]["lift"] == pytest.approx(0.0)
+    # G: entering −1 made neutral → peak 0.5, end 0.5 → REI 75, +37.5 over 1 visit.
+    assert m[("H2", "entering")]["lift"] == pytest.approx(37.5)
+
+
+def test_hall_interval_by_independent_formula(scored):
+    h = scored.execute("SELECT * FROM hall_scores WHERE hall_id = 'H'").df().iloc[0]
+    reis = [75.0, 25.0, 50.0, 85.0]
+    half = 3.182446305284263 * statistics.stdev(reis) / math.sqrt(4)  # t(0.975, 3)
+    assert h.rei == pytest.approx(58.75)
+    assert (h.rei_low, h.rei_high) == pytest.approx((58.75 - half, 58.75 + half))
+    assert h.grade == "" and h.grade_en == "Too few visits"
+
+
+def test_order_changes_end_and_memory_but_not_mean(con, bp, tmp_path):
+    rows = [
+        ["E", "H", "counter_result", 1, 5, "1-5", "", "", ""],
+        ["E", "H", "leaving", 2, 2, "1-5", "", "", ""],
+        ["F", "H", "counter_result", 1, 2, "1-5", "", "", ""],
+        ["F", "H", "leaving", 2, 5, "1-5", "", "", ""],
+    ]
+    ingest_file(con, write_csv(tmp_path / "o.csv", HEADER, rows), Context(bp))
+    score(con, bp)
+    v = visits(con)
+    assert v["E"]["mean"] == pytest.approx(v["F"]["mean"]) == pytest.approx(0.25)
+    assert (v["E"]["end"], v["F"]["end"]) == (-0.5, 1.0)
+    assert (v["E"]["rei"], v["F"]["rei"]) == (pytest.approx(62.5), pytest.approx(100.0))
+
+
+def test_start_time_orders_touches_before_seq(con, bp, tmp_path):
+    header = ["visit_id", "hall_id", "moment_id", "start_at", "rating", "rating_scale"]
+    rows = [
+        ["T", "H", "leaving", "2026-11-02 10:30:00", 2, "1-5"],
+        ["T", "H", "entering", "2026-11-02 10:00:00", 4, "1-5"],
+    ]
+    ingest_file(con, write_csv(tmp_path / "t.csv", header, rows), Context(bp))
+    score(con, bp)
+    t = visits(con)["T"]
+    assert (t["end_moment"], t["end"], t["duration_min"]) == ("leaving", -0.5, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("moment", "fields", "expected"),
+    [
+        ("waiting", {"wait_min": 12}, 0.1 - 7 / 25),  # base 0.1, ramp (12−5)/(30−5)·1.0
+        ("counter_handling", {"service_min": 20}, 0.1 - 0.25),  # base 0.1, ramp (20−10)/(30−10)·0.5
+        ("counter_result", {"outcome": "complaint"}, -1.0),
+        ("counter_result", {"outcome": "已解决"}, 0.6),  # Chinese outcome word
+        ("waiting", {"wait_min": 90, "outcome": "abandoned"}, -1.0),  # −0.9 − 1.0 clipped to −1
+        ("entering", {}, 0.0),  # default rule, nothing observed
+        ("leaving", {"rating": "满意"}, 1.0),
+        ("leaving", {"rating": "一般"}, 0.0),
+        ("leaving", {"rating": 10, "rating_scale": "1-10"}, 1.0),
+        ("leaving", {"rating": 5, "rating_scale": "0-10"}, 0.0),
+        ("leaving", {"rating": 1, "rating_scale": "1-10"}, -1.0),
+    ],
+)
+def test_experience_value(con, bp, tmp_path, moment, fields, expected):
+    row = {"visit_id": "V", "hall_id": "H", "moment_id": moment, "seq": 1, **fields}
+    path = write_csv(tmp_path / "e.csv", list(row), [list(row.values())])
+    assert ingest_file(con, path, Context(bp)).stored == 1
+    score(con, bp)
+    e = con.execute("SELECT e FROM touch_scores").fetchall()[0][0]
+    assert e == pytest.approx(expected)
+
+
+def test_empty_store_raises(con, bp):
+    with pytest.raises(NoData):
+        score(con, bp)
+
+
+def test_grades(bp):
+    assert bp.grade_for(80, 100).id == "great"
+    assert bp.grade_for(70, 100).id == "good"
+    assert bp.grade_for(55, 100).id == "qualified"
+    assert bp.grade_for(54.9, 100) is None
+    assert bp.grade_for(99, 5) is None  # too few visits
