@@ -19,7 +19,7 @@ from peakend.scoring.experience import touch_experience
 from peakend.scoring.halls import finish_halls, hall_aggregates
 from peakend.scoring.moments import moment_scores
 from peakend.scoring.visits import visit_scores
-from peakend.store.db import scalar
+from peakend.store.db import materialize, scalar
 
 
 class NoData(RuntimeError):
@@ -44,13 +44,13 @@ def score(con: duckdb.DuckDBPyConnection, bp: Blueprint, step: Callable[[str], N
     db = ibis.duckdb.from_connection(con)
     w = bp.weights
     step("touch_scores")
-    db.create_table("touch_scores", touch_experience(db.table("touches"), bp), overwrite=True)
+    materialize(db, "touch_scores", touch_experience(db.table("touches"), bp))
     te = db.table("touch_scores")
     step("visit_scores")
-    db.create_table("visit_scores", visit_scores(te, db.table("visits"), w), overwrite=True)
+    materialize(db, "visit_scores", visit_scores(te, db.table("visits"), w))
     vs = db.table("visit_scores")
     step("moment_scores")
-    db.create_table("moment_scores", moment_scores(te, vs, w), overwrite=True)
+    materialize(db, "moment_scores", moment_scores(te, vs, w))
     step("hall_scores")
     halls = finish_halls(hall_aggregates(vs, db.table("surveys"), db.table("audits")).to_pandas(), bp)
     db.create_table("hall_scores", halls, overwrite=True)
