@@ -28,13 +28,13 @@ from pathlib import Path
 import ibis
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reference_sql import load_rules, reference_sql  # noqa: E402
+from reference_sql import load_rules, reference_sql
 
-from peakend.blueprint.load import load_blueprint  # noqa: E402
-from peakend.scoring.experience import touch_experience  # noqa: E402
-from peakend.scoring.run import score  # noqa: E402
-from peakend.scoring.visits import visit_scores  # noqa: E402
-from peakend.store.db import connect, materialize  # noqa: E402
+from peakend.blueprint.load import load_blueprint
+from peakend.scoring.experience import touch_experience
+from peakend.scoring.run import score
+from peakend.scoring.visits import visit_scores
+from peakend.store.db import connect, materialize
 
 PER_VISIT = 6
 
@@ -92,7 +92,8 @@ def run(n: int, repeat: int, folder: Path) -> dict[str, object]:
 
 
 def machine() -> str:
-    return f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
 
 
 def main() -> None:

@@ -26,6 +26,15 @@ def load_rules(con: duckdb.DuckDBPyConnection, bp: Blueprint) -> None:
                     [m.id, r.base, *outcomes, *ramps])
 
 
+def _ramp(minutes: str, tol: str, worst: str, weight: str) -> str:
+    """Penalty of a ramp; 0 when the minutes or the ramp are missing.
+
+    DuckDB's least/greatest skip NULL arguments, so NULL must be caught before them.
+    """
+    return (f"(CASE WHEN {minutes} IS NULL OR {tol} IS NULL THEN 0 "
+            f"ELSE {weight} * greatest(0, least(1, ({minutes} - {tol}) / ({worst} - {tol}))) END)")
+
+
 def reference_sql(bp: Blueprint) -> str:
     """SELECT producing the same per-visit columns as peakend's `visit_scores`."""
     w = bp.weights
@@ -49,9 +58,8 @@ def reference_sql(bp: Blueprint) -> str:
                            WHEN 'abandoned' THEN coalesce(r.o_abandoned, {bp.default_rule.outcome.get("abandoned", 0)})
                            ELSE coalesce(r.base, {bp.default_rule.base})
                        END
-                       - coalesce(r.w_weight * greatest(0, least(1, (t.wait_min - r.w_tol) / (r.w_worst - r.w_tol))), 0)
-                       - coalesce(r.s_weight * greatest(0, least(1, (t.service_min - r.s_tol) / (r.s_worst - r.s_tol))),
-                                  0)))
+                       - {_ramp("t.wait_min", "r.w_tol", "r.w_worst", "r.w_weight")}
+                       - {_ramp("t.service_min", "r.s_tol", "r.s_worst", "r.s_weight")}))
                ) AS e
         FROM touches t LEFT JOIN ref_rules r ON t.moment_id = r.moment_id
     ), v AS (
