@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/peakend demo
 
+# scripts/services.sh installs (if missing) and starts PostgreSQL and Chromium for the tests.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -q
+	eval "$$(scripts/services.sh)" && $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scoring.py

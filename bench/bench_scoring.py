@@ -25,8 +25,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import ibis
-
 sys.path.insert(0, str(Path(__file__).parent))
 from reference_sql import load_rules, reference_sql
 
@@ -34,7 +32,7 @@ from peakend.blueprint.load import load_blueprint
 from peakend.scoring.experience import touch_experience
 from peakend.scoring.run import score
 from peakend.scoring.visits import visit_scores
-from peakend.store.db import connect, materialize
+from peakend.store.db import connect
 
 PER_VISIT = 6
 
@@ -70,22 +68,23 @@ def timed(fn, repeat: int) -> float:
 
 def run(n: int, repeat: int, folder: Path) -> dict[str, object]:
     bp = load_blueprint()
-    con = connect(folder / f"bench_{n}.duckdb")
+    store = connect(folder / f"bench_{n}.duckdb")
+    con = store.stage
     t0 = time.perf_counter()
     generate(con, n, bp.moment_ids())
     gen = time.perf_counter() - t0
     load_rules(con, bp)
-    db = ibis.duckdb.from_connection(con)
+    db = store.db
     expr = visit_scores(touch_experience(db.table("touches"), bp), db.table("visits"), bp.weights)
     sql = reference_sql(bp)
-    ibis_s = timed(lambda: materialize(db, "bench_ibis", expr), repeat)
+    ibis_s = timed(lambda: store.materialize("bench_ibis", expr), repeat)
     sql_s = timed(lambda: con.execute(f"CREATE OR REPLACE TABLE bench_sql AS {sql}"), repeat)
     diff = con.execute(
         "SELECT count(*), max(abs(a.rei - b.rei) + abs(a.duration_min - b.duration_min)) "
         "+ max(CASE WHEN a.peak_moment = b.peak_moment AND a.end_moment = b.end_moment THEN 0 ELSE 1 END) "
         "FROM bench_ibis a JOIN bench_sql b USING (visit_id)").fetchall()[0]
-    full_s = timed(lambda: score(con, bp), 1)
-    con.close()
+    full_s = timed(lambda: score(store, bp), 1)
+    store.close()
     return {"touches": n, "visits": n // PER_VISIT, "generate_s": round(gen, 2), "ibis_s": round(ibis_s, 3),
             "sql_s": round(sql_s, 3), "ratio": round(ibis_s / sql_s, 3), "full_score_s": round(full_s, 2),
             "rows_compared": diff[0], "max_rei_diff": diff[1]}

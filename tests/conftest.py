@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from peakend.blueprint.load import load_blueprint
 from peakend.blueprint.model import Blueprint
-from peakend.store.db import connect
+from peakend.store.db import Store, connect
 
 
 @pytest.fixture(scope="session")
@@ -18,11 +18,39 @@ def bp() -> Blueprint:
     return load_blueprint()
 
 
+def postgres_url() -> str:
+    """The test PostgreSQL server (started by scripts/services.sh); a clear failure, never a skip."""
+    url = os.environ.get("PEAKEND_TEST_PG")
+    if not url:
+        pytest.fail("PEAKEND_TEST_PG is not set: run the tests with `make test`, which starts PostgreSQL")
+    return url
+
+
+def empty_postgres() -> str:
+    """The test PostgreSQL database, emptied of every table."""
+    import psycopg
+
+    url = postgres_url()
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        c.execute("CREATE SCHEMA public")
+    return url
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request) -> Store:
+    """An empty store, once embedded (DuckDB) and once on the PostgreSQL server."""
+    s = connect(":memory:" if request.param == "duckdb" else empty_postgres())
+    yield s
+    s.close()
+
+
 @pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    c = connect(":memory:")
-    yield c
-    c.close()
+def duck() -> Store:
+    """An empty embedded store."""
+    s = connect(":memory:")
+    yield s
+    s.close()
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding: str = "utf-8") -> Path:

@@ -70,24 +70,24 @@ GOOD = [
 ]
 
 
-def count(con, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+def count(store, table: str) -> int:
+    return store.rows(f"SELECT count(*) FROM {table}")[0][0]
 
 
-def quarantined(con) -> list[tuple]:
-    return con.execute(
+def quarantined(store) -> list[tuple]:
+    return store.rows(
         "SELECT row_number, field, code, message_en, message_zh, record FROM quarantine ORDER BY row_number, field"
-    ).fetchall()
+    )
 
 
-def test_good_rows_stored_once_even_when_sent_twice(con, bp, tmp_path):
+def test_good_rows_stored_once_even_when_sent_twice(store, bp, tmp_path):
     path = write_csv(tmp_path / "t.csv", HEADER, GOOD)
-    first = ingest_file(con, path, Context(bp))
-    second = ingest_file(con, path, Context(bp))
+    first = ingest_file(store, path, Context(bp))
+    second = ingest_file(store, path, Context(bp))
     assert (first.stored, first.duplicates, first.quarantined) == (3, 0, 0)
     assert (second.stored, second.duplicates) == (0, 3)
-    assert (count(con, "touches"), count(con, "visits")) == (3, 1)
-    hall, arrival = con.execute("SELECT hall_id, arrival::VARCHAR FROM visits").fetchall()[0]
+    assert (count(store, "touches"), count(store, "visits")) == (3, 1)
+    hall, arrival = store.rows("SELECT hall_id, arrival::VARCHAR FROM visits")[0]
     assert (hall, arrival) == ("天河北厅", "2026-11-02 09:00:00")
 
 
@@ -110,72 +110,72 @@ def test_good_rows_stored_once_even_when_sent_twice(con, bp, tmp_path):
         (["v1", "北京路厅", "", "", "leaving", 9, "", "", "", "", ""], "hall_id", "hall_conflict"),
     ],
 )
-def test_bad_row_is_named_quarantined_and_good_rows_kept(con, bp, tmp_path, row, field, code):
+def test_bad_row_is_named_quarantined_and_good_rows_kept(store, bp, tmp_path, row, field, code):
     path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, row])
-    result = ingest_file(con, path, Context(bp))
+    result = ingest_file(store, path, Context(bp))
     assert (result.stored, result.quarantined) == (3, 1)
-    [(line, qfield, qcode, en, zh, record)] = quarantined(con)
+    [(line, qfield, qcode, en, zh, record)] = quarantined(store)
     assert (line, qfield, qcode) == (5, field, code)  # header is line 1, the bad row line 5
     assert str(path) in en and "row 5" in en and f"'{field}'" in en
     assert "第 5 行" in zh
     assert json.loads(record)["moment_id"] == row[4]
 
 
-def test_missing_column_quarantines_rows_that_need_it(con, bp, tmp_path):
+def test_missing_column_quarantines_rows_that_need_it(store, bp, tmp_path):
     header = [h for h in HEADER if h != "moment_id"]
     rows = [[c for h, c in zip(HEADER, r, strict=True) if h != "moment_id"] for r in GOOD]
-    result = ingest_file(con, write_csv(tmp_path / "m.csv", header, rows), Context(bp), kind="touch")
+    result = ingest_file(store, write_csv(tmp_path / "m.csv", header, rows), Context(bp), kind="touch")
     assert (result.stored, result.quarantined) == (0, 3)
     assert any("column 'moment_id' is missing" in n for n in result.notes)
-    assert {q[2] for q in quarantined(con)} == {"missing"}
+    assert {q[2] for q in quarantined(store)} == {"missing"}
 
 
-def test_unrecognisable_file_is_reported(con, bp, tmp_path):
-    result = ingest_file(con, write_csv(tmp_path / "x.csv", ["a", "b"], [[1, 2]]), Context(bp))
+def test_unrecognisable_file_is_reported(store, bp, tmp_path):
+    result = ingest_file(store, write_csv(tmp_path / "x.csv", ["a", "b"], [[1, 2]]), Context(bp))
     assert result.stored == 0 and result.quarantined == 1
     assert "cannot tell what the rows are" in result.notes[0]
 
 
-def test_non_utf8_bytes(con, bp, tmp_path):
+def test_non_utf8_bytes(store, bp, tmp_path):
     path = tmp_path / "b.csv"
     path.write_bytes(
         "visit_id,hall_id,moment_id\nv1,H,leaving\nv2,H,lea\xff\n".encode("latin-1").replace(b"\xc3\xbf", b"\xff")
     )
     path.write_bytes(b"visit_id,hall_id,moment_id\nv1,H,leaving\nv2,H,lea\xffving\n")
-    result = ingest_file(con, path, Context(bp))
+    result = ingest_file(store, path, Context(bp))
     assert (result.stored, result.quarantined) == (1, 1)
-    [(line, field, code, en, _, record)] = quarantined(con)
+    [(line, field, code, en, _, record)] = quarantined(store)
     assert (line, field, code) == (3, "*", "bad_utf8")
     assert "0xff" in en and "--encoding gbk" in en and "v2" in record
 
 
-def test_gbk_file_with_encoding_option(con, bp, tmp_path):
+def test_gbk_file_with_encoding_option(store, bp, tmp_path):
     path = write_csv(tmp_path / "g.csv", HEADER[:5], [["v1", "天河北厅", "", "", "leaving"]], encoding="gbk")
-    assert ingest_file(con, path, Context(bp)).quarantined == 1  # as UTF-8: rejected, not garbled
-    con.execute("DELETE FROM quarantine")
-    result = ingest_file(con, path, Context(bp), encoding="gbk")
+    assert ingest_file(store, path, Context(bp)).quarantined == 1  # as UTF-8: rejected, not garbled
+    store.execute("DELETE FROM quarantine")
+    result = ingest_file(store, path, Context(bp), encoding="gbk")
     assert (result.stored, result.quarantined) == (1, 0)
-    assert con.execute("SELECT hall_id FROM visits").fetchall() == [("天河北厅",)]
+    assert store.rows("SELECT hall_id FROM visits") == [("天河北厅",)]
 
 
-def test_empty_file(con, bp, tmp_path):
+def test_empty_file(store, bp, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    result = ingest_file(con, path, Context(bp))
+    result = ingest_file(store, path, Context(bp))
     assert result.stored == 0 and result.quarantined == 1
-    assert quarantined(con)[0][2] == "empty_file"
+    assert quarantined(store)[0][2] == "empty_file"
     header_only = write_csv(tmp_path / "h.csv", HEADER, [])
-    assert ingest_file(con, header_only, Context(bp)).stored == 0
+    assert ingest_file(store, header_only, Context(bp)).stored == 0
 
 
-def test_wrong_cell_count_is_quarantined(con, bp, tmp_path):
+def test_wrong_cell_count_is_quarantined(store, bp, tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("visit_id,hall_id,moment_id\nv1,H,leaving\nv2,H\n", "utf-8")
-    result = ingest_file(con, path, Context(bp))
-    assert (result.stored, quarantined(con)[0][:3]) == (1, (3, "*", "bad_row_shape"))
+    result = ingest_file(store, path, Context(bp))
+    assert (result.stored, quarantined(store)[0][:3]) == (1, (3, "*", "bad_row_shape"))
 
 
-def test_jsonl_with_a_broken_line(con, bp, tmp_path):
+def test_jsonl_with_a_broken_line(store, bp, tmp_path):
     path = tmp_path / "t.jsonl"
     lines = [
         json.dumps({"visit_id": "v1", "hall_id": "H", "moment_id": "leaving", "rating": "满意"}),
@@ -184,13 +184,13 @@ def test_jsonl_with_a_broken_line(con, bp, tmp_path):
         json.dumps({"visit_id": "v2", "hall_id": "H", "moment_id": "waiting", "wait_min": 3}),
     ]
     path.write_text("\n".join(lines) + "\n", "utf-8")
-    result = ingest_file(con, path, Context(bp))
+    result = ingest_file(store, path, Context(bp))
     assert (result.stored, result.quarantined) == (2, 2)
-    assert [q[:3] for q in quarantined(con)] == [(2, "*", "bad_json"), (3, "*", "bad_json")]
-    assert con.execute("SELECT rating, rating_scale FROM touches WHERE visit_id = 'v1'").fetchall() == [(3.0, "sat3")]
+    assert [q[:3] for q in quarantined(store)] == [(2, "*", "bad_json"), (3, "*", "bad_json")]
+    assert store.rows("SELECT rating, rating_scale FROM touches WHERE visit_id = 'v1'") == [(3.0, "sat3")]
 
 
-def test_parquet(con, bp, tmp_path):
+def test_parquet(store, bp, tmp_path):
     table = pa.table(
         {
             "visit_id": ["p1", "p1"],
@@ -203,18 +203,18 @@ def test_parquet(con, bp, tmp_path):
         }
     )
     pq.write_table(table, tmp_path / "t.parquet")
-    result = ingest_file(con, tmp_path / "t.parquet", Context(bp))
+    result = ingest_file(store, tmp_path / "t.parquet", Context(bp))
     assert (result.stored, result.quarantined) == (2, 0)
 
 
-def test_surveys_and_audits(con, bp, tmp_path):
-    ingest_file(con, write_csv(tmp_path / "t.csv", HEADER, GOOD), Context(bp))
+def test_surveys_and_audits(store, bp, tmp_path):
+    ingest_file(store, write_csv(tmp_path / "t.csv", HEADER, GOOD), Context(bp))
     surveys = write_csv(
         tmp_path / "s.csv",
         ["visit_id", "overall", "overall_scale", "recommend"],
         [["v1", 9, "1-10", 10], ["v1", 11, "1-10", 5], ["nope", 5, "1-10", 5]],
     )
-    r = ingest_file(con, surveys, Context(bp))
+    r = ingest_file(store, surveys, Context(bp))
     assert (r.kind, r.stored, r.quarantined) == ("survey", 1, 2)
     audits = write_csv(
         tmp_path / "a.csv",
@@ -226,15 +226,15 @@ def test_surveys_and_audits(con, bp, tmp_path):
             ["H", "2026-11-02 14:00", "bow_farewell", "maybe"],
         ],
     )
-    r = ingest_file(con, audits, Context(bp))
+    r = ingest_file(store, audits, Context(bp))
     assert (r.kind, r.stored, r.quarantined) == ("audit", 2, 2)
-    assert con.execute("SELECT item, passed FROM audits ORDER BY item").fetchall() == [
+    assert store.rows("SELECT item, passed FROM audits ORDER BY item") == [
         ("bow_welcome", True),
         ("smile_farewell", False),
     ]
 
 
-def test_wide_format_with_mapping(con, bp, tmp_path):
+def test_wide_format_with_mapping(store, bp, tmp_path):
     mapping = {
         "format": "wide",
         "rating_scale": "1-5",
@@ -256,27 +256,27 @@ def test_wide_format_with_mapping(con, bp, tmp_path):
         ["w2", "花都新华厅", "2026-11-02 09:05", "", "", "", "", "", 6],  # no ratings, an answer
         ["w3", "花都新华厅", "2026-11-02 09:10", 4, "", "", 9, "", ""],
     ]  # 9 is off the 1–5 scale
-    result = ingest_file(con, write_csv(tmp_path / "w.csv", header, rows), Context(bp, "1-5"), load_mapping(mpath))
-    got = con.execute(
+    result = ingest_file(store, write_csv(tmp_path / "w.csv", header, rows), Context(bp, "1-5"), load_mapping(mpath))
+    got = store.rows(
         "SELECT visit_id, moment_id, seq, rating, wait_min FROM touches ORDER BY visit_id, seq"
-    ).fetchall()
+    )
     assert got == [
         ("w1", "greeting", 1, 5.0, None),
         ("w1", "waiting", 2, None, 25.0),
         ("w1", "counter_result", 3, 2.0, None),
         ("w1", "leaving", 4, 4.0, None),
     ]
-    assert con.execute("SELECT visit_id, overall, overall_scale FROM surveys ORDER BY 1").fetchall() == [
+    assert store.rows("SELECT visit_id, overall, overall_scale FROM surveys ORDER BY 1") == [
         ("w1", 8.0, "1-10"),
         ("w2", 6.0, "1-10"),
     ]
-    [(line, field, code, en, _, _)] = quarantined(con)
+    [(line, field, code, en, _, _)] = quarantined(store)
     assert (line, field, code) == (4, "办理结果", "out_of_range")
     assert "'办理结果'" in en
     assert result.quarantined == 1
 
 
-def test_long_mapping_renames_chinese_headers(con, bp, tmp_path):
+def test_long_mapping_renames_chinese_headers(store, bp, tmp_path):
     mpath = tmp_path / "m.yaml"
     mpath.write_text(
         yaml.safe_dump(
@@ -286,9 +286,9 @@ def test_long_mapping_renames_chinese_headers(con, bp, tmp_path):
         "utf-8",
     )
     path = write_csv(tmp_path / "l.csv", ["流水号", "厅", "时刻"], [["l1", "H", "leaving"]])
-    result = ingest_file(con, path, Context(bp), load_mapping(mpath))
+    result = ingest_file(store, path, Context(bp), load_mapping(mpath))
     assert result.stored == 1
-    assert con.execute("SELECT source FROM touches").fetchall() == [("pad",)]
+    assert store.rows("SELECT source FROM touches") == [("pad",)]
 
 
 def test_bad_mapping_is_reported(tmp_path):
@@ -300,14 +300,14 @@ def test_bad_mapping_is_reported(tmp_path):
         load_mapping(mpath)
 
 
-def test_quarantine_is_idempotent(con, bp, tmp_path):
+def test_quarantine_is_idempotent(store, bp, tmp_path):
     path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, ["v2", "H", "", "", "coffee", 1, "", "", "", "", ""]])
-    ingest_file(con, path, Context(bp))
-    ingest_file(con, path, Context(bp))
-    assert count(con, "quarantine") == 1
+    ingest_file(store, path, Context(bp))
+    ingest_file(store, path, Context(bp))
+    assert count(store, "quarantine") == 1
 
 
-def test_large_file_in_several_chunks(con, bp, tmp_path, monkeypatch):
+def test_large_file_in_several_chunks(store, bp, tmp_path, monkeypatch):
     import peakend.ingest.pipeline as pipeline
 
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 7)
@@ -315,8 +315,8 @@ def test_large_file_in_several_chunks(con, bp, tmp_path, monkeypatch):
     rows[33][4] = "nope"
     seen: list[int] = []
     result = ingest_file(
-        con, write_csv(tmp_path / "c.csv", HEADER, rows), Context(bp), progress=lambda done, size: seen.append(done)
+        store, write_csv(tmp_path / "c.csv", HEADER, rows), Context(bp), progress=lambda done, size: seen.append(done)
     )
     assert (result.rows, result.stored, result.quarantined) == (50, 49, 1)
-    assert quarantined(con)[0][0] == 35
+    assert quarantined(store)[0][0] == 35
     assert len(seen) >= 7 and seen == sorted(seen)

@@ -29,12 +29,13 @@ touch = st.fixed_dictionaries({
 network = st.lists(st.lists(touch, min_size=1, max_size=6), min_size=1, max_size=25)
 
 
-def load(con, visits) -> None:
-    con.execute("DELETE FROM touches; DELETE FROM visits")
+def load(store, visits) -> None:
+    store.execute("DELETE FROM touches")
+    store.execute("DELETE FROM visits")
     for i, touches in enumerate(visits):
-        con.execute("INSERT INTO visits (visit_id, hall_id) VALUES (?, ?)", [f"v{i}", f"H{i % 3}"])
+        store.execute("INSERT INTO visits (visit_id, hall_id) VALUES (?, ?)", [f"v{i}", f"H{i % 3}"])
         for seq, t in enumerate(touches, start=1):
-            con.execute(
+            store.execute(
                 "INSERT INTO touches (touch_id, visit_id, moment_id, seq, start_at, rating, rating_scale, wait_min, "
                 "service_min, outcome) VALUES "
                 "(?, ?, ?, ?, TIMESTAMP '2026-11-02 10:00' + to_minutes(?), ?, ?, ?, ?, ?)",
@@ -44,12 +45,12 @@ def load(con, visits) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(visits=network)
-def test_ibis_scoring_equals_hand_written_sql(con_module, bp, visits):
-    con = con_module
-    load(con, visits)
-    score(con, bp)
-    load_rules(con, bp)
-    diff = con.execute(f"""
+def test_ibis_scoring_equals_hand_written_sql(duck_module, bp, visits):
+    store = duck_module
+    load(store, visits)
+    score(store, bp)
+    load_rules(store.stage, bp)
+    diff = store.stage.execute(f"""
         WITH ref AS ({reference_sql(bp)})
         SELECT count(*) AS n,
                sum(CASE WHEN abs(a.peak - b.peak) < 1e-12 AND abs(a."end" - b."end") < 1e-12
@@ -60,7 +61,7 @@ def test_ibis_scoring_equals_hand_written_sql(con_module, bp, visits):
 
 
 @pytest.fixture(scope="module")
-def con_module():
+def duck_module():
     from peakend.store.db import connect
 
     c = connect(":memory:")

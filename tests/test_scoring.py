@@ -44,16 +44,16 @@ ROWS = [
 
 
 @pytest.fixture
-def scored(con, bp, tmp_path: Path):
+def scored(store, bp, tmp_path: Path):
     path = write_csv(tmp_path / "touches.csv", HEADER, ROWS)
-    result = ingest_file(con, path, Context(bp))
-    assert result.quarantined == 0, con.execute("SELECT message_en FROM quarantine").fetchall()
-    score(con, bp)
-    return con
+    result = ingest_file(store, path, Context(bp))
+    assert result.quarantined == 0, store.rows("SELECT message_en FROM quarantine")
+    score(store, bp)
+    return store
 
 
-def visits(con) -> dict[str, dict]:
-    df = con.execute("SELECT * FROM visit_scores").df()
+def visits(store) -> dict[str, dict]:
+    df = store.query("SELECT * FROM visit_scores")
     return {r["visit_id"]: r for r in df.to_dict("records")}
 
 
@@ -70,15 +70,15 @@ def test_peak_end_and_rei_by_hand(scored):
 
 
 def test_rating_overrides_inference(scored):
-    e = dict(scored.execute("SELECT touch_id, e FROM touch_scores WHERE visit_id = 'D'").fetchall())
-    src = dict(scored.execute("SELECT moment_id, e_source FROM touch_scores WHERE visit_id = 'D'").fetchall())
+    e = dict(scored.rows("SELECT touch_id, e FROM touch_scores WHERE visit_id = 'D'"))
+    src = dict(scored.rows("SELECT moment_id, e_source FROM touch_scores WHERE visit_id = 'D'"))
     assert sorted(e.values()) == pytest.approx([0.4, 1.0])
     assert src == {"waiting": "rating", "leaving": "inferred"}
     assert visits(scored)["D"]["rei"] == pytest.approx(85.0)
 
 
 def test_moment_shares_and_lift_by_hand(scored):
-    rows = scored.execute("SELECT * FROM moment_scores").df()
+    rows = scored.query("SELECT * FROM moment_scores")
     m = {(r["hall_id"], r["moment_id"]): r for r in rows.to_dict("records")}
     # Peaks in H: A→counter_result, B→counter_result, C→leaving, D→waiting (4 visits).
     assert m[("H", "counter_result")]["peak_share"] == pytest.approx(0.5)
@@ -100,7 +100,7 @@ def test_moment_shares_and_lift_by_hand(scored):
 
 
 def test_hall_interval_by_independent_formula(scored):
-    h = scored.execute("SELECT * FROM hall_scores WHERE hall_id = 'H'").df().iloc[0]
+    h = scored.query("SELECT * FROM hall_scores WHERE hall_id = 'H'").iloc[0]
     reis = [75.0, 25.0, 50.0, 85.0]
     half = 3.182446305284263 * statistics.stdev(reis) / math.sqrt(4)  # t(0.975, 3)
     assert h.rei == pytest.approx(58.75)
@@ -108,30 +108,30 @@ def test_hall_interval_by_independent_formula(scored):
     assert h.grade == "" and h.grade_en == "Too few visits"
 
 
-def test_order_changes_end_and_memory_but_not_mean(con, bp, tmp_path):
+def test_order_changes_end_and_memory_but_not_mean(store, bp, tmp_path):
     rows = [
         ["E", "H", "counter_result", 1, 5, "1-5", "", "", ""],
         ["E", "H", "leaving", 2, 2, "1-5", "", "", ""],
         ["F", "H", "counter_result", 1, 2, "1-5", "", "", ""],
         ["F", "H", "leaving", 2, 5, "1-5", "", "", ""],
     ]
-    ingest_file(con, write_csv(tmp_path / "o.csv", HEADER, rows), Context(bp))
-    score(con, bp)
-    v = visits(con)
+    ingest_file(store, write_csv(tmp_path / "o.csv", HEADER, rows), Context(bp))
+    score(store, bp)
+    v = visits(store)
     assert v["E"]["mean"] == pytest.approx(v["F"]["mean"]) == pytest.approx(0.25)
     assert (v["E"]["end"], v["F"]["end"]) == (-0.5, 1.0)
     assert (v["E"]["rei"], v["F"]["rei"]) == (pytest.approx(62.5), pytest.approx(100.0))
 
 
-def test_start_time_orders_touches_before_seq(con, bp, tmp_path):
+def test_start_time_orders_touches_before_seq(store, bp, tmp_path):
     header = ["visit_id", "hall_id", "moment_id", "start_at", "rating", "rating_scale"]
     rows = [
         ["T", "H", "leaving", "2026-11-02 10:30:00", 2, "1-5"],
         ["T", "H", "entering", "2026-11-02 10:00:00", 4, "1-5"],
     ]
-    ingest_file(con, write_csv(tmp_path / "t.csv", header, rows), Context(bp))
-    score(con, bp)
-    t = visits(con)["T"]
+    ingest_file(store, write_csv(tmp_path / "t.csv", header, rows), Context(bp))
+    score(store, bp)
+    t = visits(store)["T"]
     assert (t["end_moment"], t["end"], t["duration_min"]) == ("leaving", -0.5, 30.0)
 
 
@@ -151,18 +151,18 @@ def test_start_time_orders_touches_before_seq(con, bp, tmp_path):
         ("leaving", {"rating": 1, "rating_scale": "1-10"}, -1.0),
     ],
 )
-def test_experience_value(con, bp, tmp_path, moment, fields, expected):
+def test_experience_value(store, bp, tmp_path, moment, fields, expected):
     row = {"visit_id": "V", "hall_id": "H", "moment_id": moment, "seq": 1, **fields}
     path = write_csv(tmp_path / "e.csv", list(row), [list(row.values())])
-    assert ingest_file(con, path, Context(bp)).stored == 1
-    score(con, bp)
-    e = con.execute("SELECT e FROM touch_scores").fetchall()[0][0]
+    assert ingest_file(store, path, Context(bp)).stored == 1
+    score(store, bp)
+    e = store.rows("SELECT e FROM touch_scores")[0][0]
     assert e == pytest.approx(expected)
 
 
-def test_empty_store_raises(con, bp):
+def test_empty_store_raises(store, bp):
     with pytest.raises(NoData):
-        score(con, bp)
+        score(store, bp)
 
 
 def test_grades(bp):

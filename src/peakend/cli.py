@@ -29,7 +29,9 @@ app.add_typer(blueprint_app, name="blueprint")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-DbOpt = Annotated[str, typer.Option("--db", envvar="PEAKEND_DB", help="DuckDB store file.")]
+DbOpt = Annotated[
+    str, typer.Option("--db", envvar="PEAKEND_DB", help="Store: a DuckDB file path or a postgresql:// URL.")
+]
 BpOpt = Annotated[
     Path | None, typer.Option("--blueprint", "-b", help="Blueprint YAML (default: built-in telecom hall).")
 ]
@@ -132,7 +134,7 @@ def run_ingest(
     quiet: bool = False,
 ) -> list[FileResult]:
     """Ingest files with a progress bar per file and print each file's summary."""
-    con = connect(db)
+    store = connect(db)
     ctx = Context(bp, rating_scale or (mapping.rating_scale if mapping else None))
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
@@ -140,7 +142,7 @@ def run_ingest(
         for path in expand_paths(files):
             task = progress.add_task(path.name, total=path.stat().st_size if path.is_file() else 0)
             result = ingest_file(
-                con,
+                store,
                 path,
                 ctx,
                 mapping,
@@ -154,7 +156,7 @@ def run_ingest(
                 for note in result.notes:
                     err.print(f"[yellow]{note}[/yellow]", highlight=False)
                 console.print(result.summary(), highlight=False)
-    con.close()
+    store.close()
     return results
 
 
@@ -192,10 +194,10 @@ def ingest(
 @app.command()
 def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] = 50) -> None:
     """List rejected rows: source, row, field and why."""
-    con = connect(db)
     lang = "zh" if os.environ.get("PEAKEND_LANG", "en").startswith("zh") else "en"
-    rows = con.execute(f"SELECT message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?", [limit]).fetchall()
-    for (msg,) in rows:
+    with connect(db) as store:
+        rows = store.query(f"SELECT message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?", [limit])
+    for msg in rows.iloc[:, 0]:
         console.print(msg, highlight=False, markup=False)
     console.print(f"({len(rows)} shown)")
 
@@ -204,15 +206,15 @@ def run_score(db: str, bp: Blueprint) -> None:
     """Score the store and print what was scored."""
     from peakend.scoring.run import NoData, score
 
-    con = connect(db)
+    store = connect(db)
     try:
         with console.status("scoring…") as status:
-            result = score(con, bp, lambda step: status.update(f"scoring: {step}"))
+            result = score(store, bp, lambda step: status.update(f"scoring: {step}"))
     except NoData as exc:
         err.print(say("no_data", value=db))
         raise typer.Exit(1) from exc
     finally:
-        con.close()
+        store.close()
     console.print(
         say("scored", visits=result.visits, touches=result.touches, halls=result.halls, seconds=result.seconds),
         highlight=False,
@@ -239,12 +241,12 @@ def compare(
     if target not in TARGETS:
         err.print(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
         raise typer.Exit(2)
-    con = connect(db)
-    if not _scored(con):
+    store = connect(db)
+    if not store.has_table("hall_scores"):
         err.print(say("not_scored", value=db))
         raise typer.Exit(1)
     try:
-        c = run(survey_frame(con), target, folds, seed)  # type: ignore[arg-type]
+        c = run(survey_frame(store), target, folds, seed)  # type: ignore[arg-type]
     except ValueError as exc:
         err.print(say("compare_none", value=MIN_ANSWERS, field=target))
         raise typer.Exit(1) from exc
@@ -256,31 +258,19 @@ def compare(
     console.print(table)
 
 
-def _scored(con: object) -> bool:
-    from peakend.store.db import scalar
-
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM information_schema.tables "  # type: ignore[arg-type]
-            "WHERE table_name = 'hall_scores'",
-        )
-    )
-
-
 def run_report(db: str, bp: Blueprint, out: Path) -> Path:
     """Write the HTML report; exit 1 with a hint if the store is not scored."""
     from peakend.report.build import write_report
 
-    con = connect(db)
+    store = connect(db)
     try:
-        if not _scored(con):
+        if not store.has_table("hall_scores"):
             err.print(say("not_scored", value=db))
             raise typer.Exit(1)
         with console.status("report…"):
-            path = write_report(con, bp, out)
+            path = write_report(store, bp, out)
     finally:
-        con.close()
+        store.close()
     console.print(say("report_written", value=path.resolve()), highlight=False)
     return path
 

@@ -19,8 +19,8 @@ from peakend.i18n import both, say
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format
-from peakend.ingest.validate import Context, check, q, remember_visits
-from peakend.store.db import scalar
+from peakend.ingest.validate import STORE_VISITS, Context, check, q, remember_visits
+from peakend.store.db import Store
 
 CHUNK_ROWS = 100_000
 TABLE: dict[Kind, str] = {"touch": "touches", "visit": "visits", "survey": "surveys", "audit": "audits"}
@@ -64,8 +64,8 @@ def file_hash(path: Path) -> str:
 class Quarantine:
     """Writes rejected rows of one source, with bilingual messages, once per (row, field)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: str, source_hash: str):
-        self.con, self.source, self.hash = con, source, source_hash
+    def __init__(self, store: Store, source: str, source_hash: str):
+        self.store, self.source, self.hash = store, source, source_hash
         self.rows: set[int] = set()
 
     def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
@@ -78,7 +78,7 @@ class Quarantine:
             msg = both(p["code"], source=self.source, row=row, field=shown, value=p["value"], expected=p["expected"])
             out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"], records.get(row)))
             self.rows.add(row)
-        self.con.executemany(
+        self.store.executemany(
             "INSERT INTO quarantine (source_hash, source, row_number, field, code, message_en, "
             "message_zh, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             out,
@@ -92,39 +92,62 @@ class Quarantine:
         self.add(frame, {p.row: p.raw or "" for p in problems}, {})
 
 
-def _store(con: duckdb.DuckDBPyConnection, kind: Kind) -> int:
-    """Insert the validated rows of temp table `typed_ok`; return how many were new."""
-    table = TABLE[kind]
-    id_col = {"touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id"}[kind]
-    before = int(scalar(con, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
+ID_COLUMN: dict[Kind, str] = {"touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id"}
+
+
+def store_rows(store: Store, kind: Kind) -> int:
+    """Insert the validated rows of staging table `typed_ok` into the store; return how many were new.
+
+    Rows whose id is already stored are left alone (a retry stores once); a visit's empty
+    fields are filled in by a later event that knows them.
+    """
+    table, id_col = TABLE[kind], ID_COLUMN[kind]
+    visit_cols = [f.name for f in FIELDS["visit"]]
+    cols = [c for c in (f.name for f in FIELDS[kind]) if c in store.columns(table) and c != id_col]
+    source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
+    wanted = dict.fromkeys(["_row", "_id", *source_cols, *(visit_cols if kind in ("touch", "visit") else [])])
+    store.upload("incoming", f"SELECT {', '.join(q(c) for c in wanted)} FROM typed_ok")
+    before = int(store.scalar(f"SELECT count(*) FROM {table}"))
     if kind in ("touch", "visit"):
-        cols = [f.name for f in FIELDS["visit"]]
         updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
-        con.execute(
-            f"INSERT INTO visits ({', '.join(cols)}) SELECT DISTINCT ON (visit_id) "
-            f"{', '.join(cols)} FROM typed_ok WHERE hall_id IS NOT NULL ORDER BY visit_id, _row "
+        store.execute(
+            f"INSERT INTO visits ({', '.join(visit_cols)}) SELECT DISTINCT ON (visit_id) "
+            f"{', '.join(visit_cols)} FROM incoming WHERE hall_id IS NOT NULL ORDER BY visit_id, _row "
             f"ON CONFLICT (visit_id) DO UPDATE SET {updates}"
         )
     if kind != "visit":
-        cols = [c for c in (f.name for f in FIELDS[kind]) if c in _columns(con, table) and c != id_col]
-        source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
-        con.execute(
+        store.execute(
             f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
-            f"{', '.join(source_cols)} FROM typed_ok ORDER BY _id, _row ON CONFLICT DO NOTHING"
+            f"{', '.join(source_cols)} FROM incoming ORDER BY _id, _row ON CONFLICT DO NOTHING"
         )
-    after = int(scalar(con, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
-    return int(after - before)
+    return int(store.scalar(f"SELECT count(*) FROM {table}")) - before
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+def mirror_visits(store: Store, kind: Kind) -> None:
+    """Give the staging database `store_visits`: the stored visits that staged rows name.
+
+    Validation joins it to tell a touch of a known visit from one of an unknown visit.
+    """
+    con = store.stage
+    if store.backend == "duckdb":
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {STORE_VISITS} AS SELECT visit_id, hall_id FROM visits")
+        return
+    if kind not in ("touch", "survey"):
+        return
+    ids = [r[0] for r in con.execute("SELECT DISTINCT visit_id FROM stage WHERE visit_id IS NOT NULL").fetchall()]
+    found = store.query("SELECT visit_id, hall_id FROM visits WHERE visit_id = ANY(?)", [ids])
+    con.register("_found_visits", found.astype({"visit_id": "object", "hall_id": "object"}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STORE_VISITS} AS SELECT visit_id::VARCHAR AS visit_id, "
+                "hall_id::VARCHAR AS hall_id FROM _found_visits")
+    con.unregister("_found_visits")
 
 
 def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, str]:
     wanted = sorted(set(rows))
     if not wanted:
         return {}
-    found = con.execute(f"SELECT _row, to_json(s) FROM {STAGE} s WHERE _row IN ({', '.join(map(str, wanted))})")
+    found = con.execute(
+        f"SELECT _row, to_json(s) FROM {STAGE} s WHERE _row IN ({', '.join(map(str, wanted))})")
     return {
         int(r): json.dumps({k: v for k, v in json.loads(j).items() if k != "_row"}, ensure_ascii=False)
         for r, j in found.fetchall()
@@ -144,7 +167,7 @@ def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]
 
 
 def _ingest_chunk(
-    con: duckdb.DuckDBPyConnection,
+    store: Store,
     chunk: Chunk,
     parts: list[Part],
     ctx: Context,
@@ -159,6 +182,7 @@ def _ingest_chunk(
     result.rows += len(chunk.rows) + len(chunk.problems)
     if not chunk.rows:
         return
+    con = store.stage
     con.register(STAGE, chunk.to_arrow())
     try:
         bad: set[int] = set()
@@ -166,6 +190,7 @@ def _ingest_chunk(
         for i, part in enumerate(parts):
             con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
             con.execute(f"DROP TABLE IF EXISTS typed_{i}")
+            mirror_visits(store, part.kind)
             errors = check(con, "stage", part.kind, ctx, f"typed_{i}")
             quarantine.add(errors, _records(con, errors["_row"]), part.labels)
             bad |= set(errors["_row"].astype(int))
@@ -176,8 +201,8 @@ def _ingest_chunk(
                 f"CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed_{i} "
                 "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
             )
-            good = int(scalar(con, "SELECT count(*) FROM typed_ok"))  # type: ignore[arg-type]
-            new = _store(con, part.kind)
+            good = int(con.execute("SELECT count(*) FROM typed_ok").fetchall()[0][0])
+            new = store_rows(store, part.kind)
             if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
                 result.stored += new
                 result.duplicates += good - new
@@ -187,7 +212,7 @@ def _ingest_chunk(
 
 
 def ingest_file(
-    con: duckdb.DuckDBPyConnection,
+    store: Store,
     path: Path,
     ctx: Context,
     mapping: Mapping | None = None,
@@ -196,10 +221,23 @@ def ingest_file(
     progress: Callable[[int, int], None] | None = None,
 ) -> FileResult:
     """Ingest one file; bad rows are quarantined and named, never raised."""
+    with store.lock:
+        return _ingest_file(store, path, ctx, mapping, kind, encoding, progress)
+
+
+def _ingest_file(
+    store: Store,
+    path: Path,
+    ctx: Context,
+    mapping: Mapping | None,
+    kind: Kind | None,
+    encoding: str,
+    progress: Callable[[int, int], None] | None,
+) -> FileResult:
     source = str(path)
     result = FileResult(source)
     fmt = file_format(path)
-    quarantine = Quarantine(con, source, file_hash(path) if path.is_file() else source)
+    quarantine = Quarantine(store, source, file_hash(path) if path.is_file() else source)
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
         code = "empty_file" if path.is_file() and fmt else "unreadable"
         expected = "CSV, JSON Lines or Parquet" if fmt is None else "a file"
@@ -247,7 +285,7 @@ def ingest_file(
                     break
                 result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
                 result.notes += _file_notes(source, chunk.columns, parts)
-            _ingest_chunk(con, chunk, parts, ctx, quarantine, result)
+            _ingest_chunk(store, chunk, parts, ctx, quarantine, result)
     except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
         quarantine.add(
             pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc), "expected": fmt}]), {}, {}
@@ -259,7 +297,7 @@ def ingest_file(
         )
         result.notes.append(say("empty_file", source=source))
     result.quarantined = len(quarantine.rows)
-    con.execute(
+    store.execute(
         "INSERT INTO ingest_log (source_hash, source, kind, rows_read, stored, duplicates, quarantined) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [

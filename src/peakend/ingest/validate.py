@@ -217,6 +217,7 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[str]:
     return out
 
 
+STORE_VISITS = "store_visits"  # stored visits named by the rows being checked (pipeline.mirror_visits)
 CHUNK_VISITS = "chunk_visits"  # visits drawn from earlier parts of the rows being checked
 
 
@@ -231,7 +232,7 @@ def _known_halls(kind: Kind) -> str:
     )
     return (
         "known AS (SELECT visit_id, arg_min(hall_id, pri) AS known_hall FROM ("
-        "SELECT visit_id, hall_id, 1 AS pri FROM visits WHERE visit_id IN (SELECT visit_id FROM typed0) "
+        f"SELECT visit_id, hall_id, 1 AS pri FROM {STORE_VISITS} WHERE visit_id IN (SELECT visit_id FROM typed0) "
         f"UNION ALL SELECT visit_id, hall_id, 2 FROM {CHUNK_VISITS} {own}) GROUP BY visit_id)"
     )
 

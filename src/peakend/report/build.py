@@ -7,7 +7,7 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-import duckdb
+import ibis
 import jinja2
 import pandas as pd
 import vl_convert
@@ -16,7 +16,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.i18n import Lang
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
-from peakend.store.db import scalar
+from peakend.store.db import Store
 
 LANGS: tuple[Lang, Lang] = ("zh", "en")
 TOP_LIFTS = 15
@@ -24,10 +24,6 @@ TOP_LIFTS = 15
 
 class NotScored(RuntimeError):
     """The store has no score tables yet."""
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
 
 
 def _named(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
@@ -52,40 +48,46 @@ def _action(m: object, lang: Lang) -> str:
     )
 
 
-def _falls(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def falls(store: Store) -> pd.DataFrame:
     """Network shares of visits whose positive peak, negative peak and end fall on each moment."""
-    df = con.execute("""
-        WITH n AS (SELECT count(*) AS visits FROM visit_scores)
-        SELECT moment_id, kind, count(*) / any_value(n.visits) AS share FROM (
-            SELECT peak_moment AS moment_id, CASE WHEN peak < 0 THEN 'neg_peak' ELSE 'pos_peak' END AS kind
-            FROM visit_scores
-            UNION ALL SELECT end_moment, 'end' FROM visit_scores) CROSS JOIN n
-        GROUP BY ALL""").df()
-    return df
+    vs = store.db.table("visit_scores")
+    peaks = vs.select(moment_id=vs.peak_moment, kind=ibis.ifelse(vs.peak < 0, "neg_peak", "pos_peak"))
+    ends = vs.select(moment_id=vs.end_moment, kind=ibis.literal("end"))
+    both_ = peaks.union(ends)
+    with store.lock:
+        total = int(vs.count().execute())
+        df = both_.group_by(["moment_id", "kind"]).agg(n=both_.count()).to_pandas()
+    return df.assign(share=df.n / max(total, 1)).drop(columns="n")
 
 
-def gather(con: duckdb.DuckDBPyConnection, bp: Blueprint) -> dict[str, object]:
+def gather(store: Store, bp: Blueprint) -> dict[str, object]:
     """Every table and figure the report shows."""
-    if not _has(con, "hall_scores"):
+    if not store.has_table("hall_scores"):
         raise NotScored
-    halls = con.execute("SELECT * FROM hall_scores ORDER BY rank").df()
-    moments = _named(con.execute("SELECT * FROM moment_scores").df(), bp)
+    db = store.db
+    vs = db.table("visit_scores")
+    qt = db.table("quarantine")
+    with store.lock:
+        halls = db.table("hall_scores").order_by("rank").to_pandas()
+        moments = _named(db.table("moment_scores").to_pandas(), bp)
+        period = vs.aggregate(lo=vs.day.min(), hi=vs.day.max(), n=vs.count(), t=vs.touches.sum()).to_pandas()
+        quarantine = (
+            qt.order_by([qt.quarantined_at.desc(), qt.source, qt.row_number])
+            .select("source", "row_number", "field", "message_en", "message_zh")
+            .limit(50)
+            .to_pandas()
+        )
+        quarantined = int(qt.count().execute())
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
-    cmp = compare_all(con)
-    period = con.execute("SELECT min(day), max(day), count(*), sum(touches) FROM visit_scores").fetchall()[0]
-    quarantine = con.execute(
-        "SELECT source, row_number, field, message_en, message_zh FROM quarantine "
-        "ORDER BY quarantined_at DESC, source, row_number LIMIT 50"
-    ).df()
     return {
         "halls": halls,
         "moments": moments,
         "lifts": lifts,
-        "comparison": cmp,
-        "falls": _named(_falls(con), bp),
-        "period": period,
+        "comparison": compare_all(store),
+        "falls": _named(falls(store), bp),
+        "period": tuple(period.iloc[0]),
         "quarantine": quarantine,
-        "quarantined": scalar(con, "SELECT count(*) FROM quarantine"),
+        "quarantined": quarantined,
     }
 
 
@@ -106,9 +108,9 @@ def _specs(data: dict[str, object], bp: Blueprint) -> dict[str, dict[Lang, str]]
     return specs
 
 
-def render(con: duckdb.DuckDBPyConnection, bp: Blueprint) -> str:
+def render(store: Store, bp: Blueprint) -> str:
     """The report as one HTML string."""
-    data = gather(con, bp)
+    data = gather(store, bp)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(resources.files("peakend.report").joinpath("report.html.j2").read_text("utf-8"))
     return template.render(
@@ -120,8 +122,8 @@ def render(con: duckdb.DuckDBPyConnection, bp: Blueprint) -> str:
     )
 
 
-def write_report(con: duckdb.DuckDBPyConnection, bp: Blueprint, path: Path) -> Path:
+def write_report(store: Store, bp: Blueprint, path: Path) -> Path:
     """Write the report to `path` (folders created as needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(con, bp), "utf-8")
+    path.write_text(render(store, bp), "utf-8")
     return path

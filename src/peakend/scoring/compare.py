@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import duckdb
+import ibis
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from peakend.ingest.contract import SCALES
+from peakend.store.db import Store
 
 MODELS: dict[str, list[str]] = {
     "mean": ["mean"],
@@ -51,18 +52,22 @@ class Comparison:
     table: pd.DataFrame  # model, name_zh, name_en, score, sd, folds
 
 
-def survey_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def survey_frame(store: Store) -> pd.DataFrame:
     """Scored visits with their latest survey answer and per-moment mean e (`m_<id>`)."""
-    visits = con.execute("""
-        SELECT v.visit_id, v.hall_id, v.peak, v."end", v."mean", v.duration_min,
-               s.overall, s.overall_scale, s.recommend
-        FROM visit_scores v JOIN (
-            SELECT * FROM surveys QUALIFY row_number() OVER (
-                PARTITION BY visit_id ORDER BY answered_at DESC NULLS LAST, survey_id DESC) = 1
-        ) s USING (visit_id)""").df()
-    moments = con.execute("""
-        SELECT visit_id, moment_id, avg(e) AS e FROM touch_scores
-        WHERE visit_id IN (SELECT visit_id FROM surveys) GROUP BY ALL""").df()
+    db = store.db
+    s = db.table("surveys")
+    latest = (
+        s.mutate(_n=ibis.row_number().over(group_by=s.visit_id,
+                                           order_by=[s.answered_at.desc(nulls_first=False), s.survey_id.desc()]))
+        .filter(lambda t: t._n == 0)
+        .select("visit_id", "overall", "overall_scale", "recommend")
+    )
+    v = db.table("visit_scores").select("visit_id", "hall_id", "peak", "end", "mean", "duration_min")
+    t = db.table("touch_scores")
+    answered = t.filter(t.visit_id.isin(s.visit_id))
+    with store.lock:
+        visits = v.join(latest, "visit_id").order_by("visit_id").to_pandas()
+        moments = answered.group_by(["visit_id", "moment_id"]).agg(e=answered.e.mean()).to_pandas()
     wide = moments.pivot_table(index="visit_id", columns="moment_id", values="e").add_prefix("m_")
     frame = visits.merge(wide, left_on="visit_id", right_index=True, how="left")
     lo = frame.overall_scale.map(lambda s: SCALES.get(s, (np.nan, np.nan))[0])
@@ -103,9 +108,9 @@ def compare(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, see
     return Comparison(target, metric, len(data), pd.DataFrame(rows))
 
 
-def compare_all(con: duckdb.DuckDBPyConnection, folds: int = 5, seed: int = 0) -> pd.DataFrame:
+def compare_all(store: Store, folds: int = 5, seed: int = 0) -> pd.DataFrame:
     """Every target that has enough answers, stacked, and stored as `model_comparison`."""
-    frame = survey_frame(con)
+    frame = survey_frame(store)
     parts = []
     for target in TARGETS:
         try:
@@ -120,9 +125,5 @@ def compare_all(con: duckdb.DuckDBPyConnection, folds: int = 5, seed: int = 0) -
             columns=["model", "name_zh", "name_en", "score", "sd", "folds", "target", "metric", "answers"]
         )
     )
-    con.register("model_comparison_df", out)
-    try:
-        con.execute("CREATE OR REPLACE TABLE model_comparison AS SELECT * FROM model_comparison_df")
-    finally:
-        con.unregister("model_comparison_df")
+    store.write_frame("model_comparison", out)
     return out

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from peakend.blueprint.model import Blueprint
+from peakend.scoring.portable import share
 
 
 def hall_aggregates(vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Table:
@@ -24,13 +25,13 @@ def hall_aggregates(vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Tab
         rei=vs.rei.mean(),
         rei_sd=vs.rei.std(),
         mean_e=vs["mean"].mean(),
-        negative_peak_share=(vs.peak < 0).cast("float64").mean(),
-        negative_end_share=(vs.end < 0).cast("float64").mean(),
+        negative_peak_share=share(vs.peak < 0),
+        negative_end_share=share(vs.end < 0),
     )
     sv = surveys.join(vs.select("visit_id", "hall_id"), "visit_id")
     sv = sv.group_by("hall_id").aggregate(surveys=sv.count())
     au = audits.group_by("hall_id").aggregate(
-        audit_items=audits.count(), audit_pass_rate=audits.passed.cast("float64").mean()
+        audit_items=audits.count(), audit_pass_rate=share(audits.passed)
     )
     j = base.left_join(sv, "hall_id").drop("hall_id_right")
     j = j.left_join(au, "hall_id").drop("hall_id_right")

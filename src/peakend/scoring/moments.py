@@ -13,6 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from peakend.blueprint.model import Weights
+from peakend.scoring.portable import count_if, share
 from peakend.scoring.visits import peak_end, rei, remembered
 
 
@@ -37,12 +38,12 @@ def moment_scores(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
     base = th.group_by(["hall_id", "moment_id"]).aggregate(
         touches=th.count(),
         mean_e=th.e.mean(),
-        negative_share=(th.e < 0).cast("float64").mean(),
-        rated_share=(th.e_source == "rating").cast("float64").mean(),
+        negative_share=share(th.e < 0),
+        rated_share=share(th.e_source == "rating"),
     )
-    halls = vs.group_by("hall_id").aggregate(visits=vs.count(), negative_peaks=(vs.peak < 0).cast("int64").sum())
+    halls = vs.group_by("hall_id").aggregate(visits=vs.count(), negative_peaks=count_if(vs.peak < 0))
     peaks = vs.group_by(["hall_id", vs.peak_moment.name("moment_id")]).aggregate(
-        peaks=vs.count(), neg_peaks=(vs.peak < 0).cast("int64").sum()
+        peaks=vs.count(), neg_peaks=count_if(vs.peak < 0)
     )
     ends = vs.group_by(["hall_id", vs.end_moment.name("moment_id")]).aggregate(ends=vs.count())
     lifts = lift(te, vs, w)

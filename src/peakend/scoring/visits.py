@@ -7,7 +7,6 @@ remembered = w_peak·peak + w_end·end + w_mean·mean;  REI = 50·(1 + remembere
 
 from __future__ import annotations
 
-import ibis
 import ibis.expr.types as ir
 
 from peakend.blueprint.model import Weights
@@ -26,10 +25,12 @@ def rei(value: ir.FloatingValue) -> ir.FloatingValue:
 
 def peak_end(t: ir.Table, e: ir.FloatingValue) -> dict[str, ir.Value]:
     """Aggregations of peak, end and mean of touches `t` with experience `e`, per group."""
-    pair = ibis.struct({"e": e, "m": t.moment_id})
-    peak = pair.argmax(peak_key(t, e))
-    end = pair.argmax(order_key(t))
-    return {"peak": peak["e"], "peak_moment": peak["m"], "end": end["e"], "end_moment": end["m"], "mean": e.mean()}
+    # Each key ends with the touch id, so it is unique: the e and the moment picked by two
+    # argmax calls come from the same touch. (A struct of both values would be one call, but
+    # PostgreSQL's Ibis backend returns struct fields as JSON text.)
+    pk, ok = peak_key(t, e), order_key(t)
+    return {"peak": e.argmax(pk), "peak_moment": t.moment_id.argmax(pk), "end": e.argmax(ok),
+            "end_moment": t.moment_id.argmax(ok), "mean": e.mean()}
 
 
 def visit_scores(te: ir.Table, visits: ir.Table, w: Weights) -> ir.Table:

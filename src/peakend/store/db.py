@@ -1,19 +1,40 @@
-"""The embedded DuckDB store: open a file, apply pending migrations, hand out connections."""
+"""The store: an embedded DuckDB file by default, or a shared PostgreSQL server.
+
+Both hold the same schema, applied by the same migrations. A `Store` hands out:
+- `db`, an Ibis backend on the store, which every analytic runs through;
+- `execute`/`query`/`scalar` for the few portable SQL statements ingest and migrations need;
+- `stage`, a DuckDB connection where incoming rows are typed and checked before they are
+  stored (the store itself for DuckDB; a private in-memory database for PostgreSQL).
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 import duckdb
+import ibis
+import pandas as pd
 
 DEFAULT_PATH = "peakend.duckdb"
+Backend = Literal["duckdb", "postgres"]
+# DuckDB column types as PostgreSQL spells them, for staging tables copied to the server.
+PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
+            "TIMESTAMP": "timestamp", "BOOLEAN": "boolean", "DATE": "date", "FLOAT": "real"}
 
 
 def default_path() -> str:
-    """The store path: env `PEAKEND_DB`, else `peakend.duckdb` in the working directory."""
+    """The store location: env `PEAKEND_DB`, else `peakend.duckdb` in the working directory."""
     return os.environ.get("PEAKEND_DB", DEFAULT_PATH)
+
+
+def is_postgres(url: str) -> bool:
+    """Whether a store location names a PostgreSQL server."""
+    return url.startswith(("postgresql://", "postgres://"))
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -26,46 +47,169 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply every migration newer than the store's schema version; return the new version."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
-    )
-    current = int(scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations"))  # type: ignore[arg-type]
-    for version, sql in migrations():
-        if version > current:
-            con.execute("BEGIN")
-            con.execute(sql)
-            con.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
-            con.execute("COMMIT")
-            current = version
-    return current
+class Store:
+    """One open store. Thread-safe: every statement runs under the store's lock."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.backend: Backend = "postgres" if is_postgres(url) else "duckdb"
+        self.lock = threading.RLock()
+        if self.backend == "postgres":
+            import psycopg
+
+            self.pg = psycopg.connect(url, autocommit=True)
+            self.db = ibis.postgres.from_connection(self.pg)
+            self.stage = duckdb.connect(":memory:")
+        else:
+            if url != ":memory:":
+                Path(url).parent.mkdir(parents=True, exist_ok=True)
+            self.stage = duckdb.connect(url)
+            self.db = ibis.duckdb.from_connection(self.stage)
+
+    # -- portable SQL on the store ------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
+        """Run one statement (with `?` placeholders) on the store."""
+        with self.lock:
+            if self.backend == "postgres":
+                self.pg.execute(_pg(sql), params or None)  # type: ignore[arg-type]
+            else:
+                self.stage.execute(sql, params or []).fetchall()
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        """Run one statement (with `?` placeholders) once per row of parameters."""
+        rows = list(rows)
+        if not rows:
+            return
+        with self.lock:
+            if self.backend == "postgres":
+                with self.pg.cursor() as cur:
+                    cur.executemany(_pg(sql), rows)
+            else:
+                self.stage.executemany(sql, rows)
+
+    def fetch(self, sql: str, params: Sequence[object] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows (as tuples, NULL as None) of a query on the store."""
+        with self.lock:
+            if self.backend == "postgres":
+                with self.pg.cursor() as cur:
+                    cur.execute(_pg(sql), params or None)  # type: ignore[arg-type]
+                    return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
+            result = self.stage.execute(sql, params or [])
+            return [d[0] for d in result.description or []], result.fetchall()
+
+    def rows(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of a query on the store, as tuples."""
+        return self.fetch(sql, params)[1]
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
+        """The rows of a query on the store, as a data frame."""
+        cols, rows = self.fetch(sql, params)
+        return pd.DataFrame(rows, columns=cols)
+
+    def scalar(self, sql: str, params: Sequence[object] | None = None) -> Any:
+        """The single value a query returns (None when it returns no row)."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds a table (or view) called `name`."""
+        # Not Ibis's list_tables: under DuckDB 2 it calls the removed fetch_arrow_table.
+        return bool(self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of a store table."""
+        with self.lock:
+            return list(self.db.table(table).columns)
+
+    # -- moving data ---------------------------------------------------------------------
+    def upload(self, name: str, select: str) -> None:
+        """Make the rows of a staging-database query visible in the store as temp table `name`.
+
+        On DuckDB the store is the staging database, so this is a view; on PostgreSQL the
+        rows are copied in with COPY.
+        """
+        with self.lock:
+            if self.backend == "duckdb":
+                self.stage.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+                return
+            schema = self.stage.execute(f"DESCRIBE {select}").fetchall()
+            cols = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t, *_ in schema)
+            self.pg.execute(f"DROP TABLE IF EXISTS {name}")
+            self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")
+            arrow = self.stage.sql(select).to_arrow_table()
+            with self.pg.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN") as copy:
+                for row in zip(*(col.to_pylist() for col in arrow.columns), strict=True):
+                    copy.write_row(row)
+
+    def materialize(self, name: str, expr: ibis.Table) -> None:
+        """Write an Ibis expression to store table `name`, replacing it.
+
+        On DuckDB one CREATE TABLE … AS statement (Ibis's create_table creates, inserts, drops
+        and renames: about 40% slower on large results); elsewhere Ibis's create_table.
+        """
+        with self.lock:
+            if self.backend != "duckdb":
+                self.db.create_table(name, expr, overwrite=True)
+                return
+            view = f"_peakend_{name}_view"
+            self.db.create_view(view, expr, overwrite=True)
+            self.stage.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"').fetchall()
+            self.db.drop_view(view)
+
+    def write_frame(self, name: str, frame: pd.DataFrame) -> None:
+        """Replace store table `name` by a data frame."""
+        with self.lock:
+            self.db.create_table(name, frame, overwrite=True)
+
+    # -- life cycle ----------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply every migration newer than the store's schema version; return the new version."""
+        with self.lock:
+            self.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+            )
+            current = int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+            for version, sql in migrations():
+                if version > current:
+                    self._apply(version, sql)
+                    current = version
+            return current
+
+    def _apply(self, version: int, sql: str) -> None:
+        if self.backend == "postgres":
+            with self.pg.transaction():
+                self.pg.execute(sql)  # type: ignore[arg-type]
+                self.pg.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [version])
+            return
+        self.stage.execute("BEGIN")
+        self.stage.execute(sql)
+        self.stage.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
+        self.stage.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        if self.backend == "postgres":
+            self.pg.close()
+        self.stage.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the store at `path` and bring its schema up to date."""
-    target = str(path or default_path())
-    if target != ":memory:":
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(target)
-    migrate(con)
-    return con
+def _pg(sql: str) -> str:
+    """Turn `?` placeholders into psycopg's `%s` (our SQL holds no literal `?` or `%`)."""
+    return sql.replace("%", "%%").replace("?", "%s")
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
-    """The single value a query returns (fetching all rows, as DuckDB 2 requires)."""
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0][0] if rows else None
+def connect(url: str | Path | None = None) -> Store:
+    """Open (creating if needed) the store at `url` and bring its schema up to date.
 
-
-def materialize(db: object, name: str, expr: object) -> None:
-    """Write an Ibis expression to table `name` in one CREATE TABLE … AS statement.
-
-    Ibis's own create_table creates, inserts, drops and renames: about 40% slower on large
-    results. Going through a view keeps Ibis in charge of registering in-memory tables.
+    `url` is a DuckDB file path, `:memory:`, or a `postgresql://` URL; default `default_path()`.
     """
-    view = f"_peakend_{name}_view"
-    db.create_view(view, expr, overwrite=True)  # type: ignore[attr-defined]
-    db.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"').fetchall()  # type: ignore[attr-defined]
-    db.drop_view(view)  # type: ignore[attr-defined]
+    store = Store(str(url or default_path()))
+    store.migrate()
+    return store

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install (if missing) and start the servers the tests need: PostgreSQL and Debian's Chromium.
+# Prints the environment the tests read; `make test` sources it. Safe to run again.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PGPORT="${PEAKEND_PG_PORT:-54329}"
+PGDATA="${PEAKEND_PG_DATA:-/tmp/peakend-pg-$PGPORT}"
+
+need_apt=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "services: installing ${need_apt[*]} from Debian" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+PGBIN="$(dirname "$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1)")"
+
+# PostgreSQL refuses to run as root: run it as the postgres user (or as ourselves if not root).
+as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  mkdir -p "$PGDATA"; [ "$(id -u)" -eq 0 ] && chown postgres "$PGDATA"
+  as_pg "'$PGBIN/initdb' -D '$PGDATA' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
+fi
+if ! as_pg "'$PGBIN/pg_ctl' -D '$PGDATA' status" >/dev/null 2>&1; then
+  as_pg "'$PGBIN/pg_ctl' -D '$PGDATA' -l '$PGDATA/server.log' -w -o \"-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off\" start" >&2
+fi
+for db in peakend_test peakend; do
+  as_pg "'$PGBIN/psql' -h 127.0.0.1 -p $PGPORT -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname='$db'\"" | grep -q 1 \
+    || as_pg "'$PGBIN/createdb' -h 127.0.0.1 -p $PGPORT -U postgres $db"
+done
+echo "export PEAKEND_TEST_PG=postgresql://postgres@127.0.0.1:$PGPORT/peakend_test"
+echo "export PEAKEND_CHROMIUM=$(command -v chromium)"
