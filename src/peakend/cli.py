@@ -318,5 +318,68 @@ def demo(
     console.print(say("demo_where", value=path.resolve()), highlight=False)
 
 
+@app.command()
+def serve(
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the pages and the JSON API (docs at /docs). Sessions are signed with env PEAKEND_SECRET."""
+    import uvicorn
+
+    from peakend.web.app import create_app
+
+    if blueprint is not None:
+        _blueprint(blueprint)  # report problems before starting
+    console.print(f"peakend on http://{host}:{port}  (store: {db}; API docs: /docs)", highlight=False)
+    uvicorn.run(create_app(db, blueprint), host=host, port=port, log_level="warning")
+
+
+user_app = typer.Typer(help="Users of the web app (admin, manager, staff).", no_args_is_help=True)
+token_app = typer.Typer(help="Device tokens: each writes events of one hall only.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, manager or staff.")],
+    hall: Annotated[list[str] | None, typer.Option(help="A hall the user sees (repeat for several).")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          envvar="PEAKEND_PASSWORD")] = "",
+    db: DbOpt = DEFAULT_PATH,
+) -> None:
+    """Create or replace a user (the password is stored only as an Argon2 hash)."""
+    from peakend.web.auth import UserError, add_user
+
+    with connect(db) as store:
+        try:
+            add_user(store, username, password, role, hall)
+        except UserError as exc:
+            err.print(str(exc), highlight=False)
+            raise typer.Exit(2) from exc
+    console.print(f"user {username} ({role}{': ' + ', '.join(hall) if hall else ''}) saved", highlight=False)
+
+
+@token_app.command("add")
+def token_add(
+    hall: Annotated[str, typer.Option(help="The hall whose events the device sends.")],
+    label: Annotated[str, typer.Option(help="What the device is, e.g. 'rating pad 3'.")] = "",
+    db: DbOpt = DEFAULT_PATH,
+) -> None:
+    """Create a device token; it is printed once and stored only hashed."""
+    from peakend.web.auth import UserError, add_token
+
+    with connect(db) as store:
+        try:
+            token = add_token(store, hall, label)
+        except UserError as exc:
+            err.print(str(exc), highlight=False)
+            raise typer.Exit(2) from exc
+    console.print(token, highlight=False)
+
+
 if __name__ == "__main__":
     app()

@@ -18,7 +18,7 @@ import pandas as pd
 from peakend.i18n import both, say
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
-from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format
+from peakend.ingest.readers import READERS, Chunk, ReadProblem, cell_text, file_format
 from peakend.ingest.validate import STORE_VISITS, Context, check, q, remember_visits
 from peakend.store.db import Store
 
@@ -67,6 +67,7 @@ class Quarantine:
     def __init__(self, store: Store, source: str, source_hash: str):
         self.store, self.source, self.hash = store, source, source_hash
         self.rows: set[int] = set()
+        self.problems: list[dict[str, object]] = []  # what was quarantined, for callers to answer with
 
     def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
         """Store problems (columns _row, field, code, value, expected) with their raw records."""
@@ -78,6 +79,8 @@ class Quarantine:
             msg = both(p["code"], source=self.source, row=row, field=shown, value=p["value"], expected=p["expected"])
             out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"], records.get(row)))
             self.rows.add(row)
+            self.problems.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
+                                  "message_zh": msg["zh"]})
         self.store.executemany(
             "INSERT INTO quarantine (source_hash, source, row_number, field, code, message_en, "
             "message_zh, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -313,6 +316,45 @@ def _ingest_file(
     return result
 
 
+@dataclass
+class RecordsResult:
+    """What ingesting a batch of records did; `problems` name each rejected record's index and field."""
+
+    stored: int = 0
+    duplicates: int = 0
+    problems: list[dict[str, object]] = field(default_factory=list)
+
+
+def records_hash(records: list[dict[str, object]]) -> str:
+    """The SHA-256 of a batch's canonical JSON: the key of its quarantined records."""
+    text = json.dumps(records, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def ingest_records(
+    store: Store,
+    records: list[dict[str, object]],
+    kind: Kind,
+    ctx: Context,
+    source: str,
+    numbers: list[int] | None = None,
+) -> RecordsResult:
+    """Ingest events sent as JSON objects (the HTTP API), checked by the same contract as files.
+
+    Record i is row `numbers[i]` (default i) of the request; a bad record is quarantined and
+    named, the good ones stored.
+    """
+    result = FileResult(source, kind)
+    quarantine = Quarantine(store, source, records_hash(records))
+    known = [f.name for f in FIELDS[kind]]
+    columns = known + sorted({k for r in records for k in r} - set(known))
+    chunk = Chunk(columns, [[cell_text(r.get(c)) for c in columns] for r in records],
+                  numbers or list(range(len(records))))
+    with store.lock:
+        _ingest_chunk(store, chunk, plan_parts(columns, None, kind), ctx, quarantine, result)
+    return RecordsResult(result.stored, result.duplicates, quarantine.problems)
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named, with folders expanded to the readable files beneath them, sorted."""
     out: list[Path] = []
@@ -324,4 +366,4 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-__all__ = ["FileResult", "expand_paths", "ingest_file", "q"]
+__all__ = ["FileResult", "RecordsResult", "expand_paths", "ingest_file", "ingest_records", "q"]

@@ -69,7 +69,8 @@ def file_format(path: Path) -> str | None:
     return FORMATS.get(path.suffix.lower())
 
 
-def _cell(value: object) -> str | None:
+def cell_text(value: object) -> str | None:
+    """A cell as stripped text (JSON for objects and lists), None when empty."""
     if value is None:
         return None
     if isinstance(value, (dict, list)):
@@ -134,7 +135,7 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
         columns = list(dict.fromkeys(k for _, rec in records for k in rec))
         chunk = Chunk(columns, problems=list(problems))
         for number, rec in records:
-            chunk.rows.append([_cell(rec.get(c)) for c in columns])
+            chunk.rows.append([cell_text(rec.get(c)) for c in columns])
             chunk.numbers.append(number)
         records.clear()
         problems.clear()
@@ -173,7 +174,7 @@ def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress)
     start = 0
     for batch in pf.iter_batches(batch_size=chunk_rows):
         columns = batch.schema.names
-        cells = [[_cell(v) for v in batch.column(i).to_pylist()] for i in range(len(columns))]
+        cells = [[cell_text(v) for v in batch.column(i).to_pylist()] for i in range(len(columns))]
         chunk = Chunk(list(columns))
         chunk.rows = [list(r) for r in zip(*cells, strict=True)] if cells else []
         chunk.numbers = list(range(start + 1, start + batch.num_rows + 1))

@@ -22,6 +22,10 @@ WORDS: dict[str, dict[Lang, str]] = {
     "model": {"zh": "模型", "en": "Model"},
     "score": {"zh": "交叉验证得分", "en": "Cross-validated score"},
     "target": {"zh": "调查答案", "en": "Survey answer"},
+    "step": {"zh": "步骤", "en": "Step"},
+    "e": {"zh": "体验值 e", "en": "Experience e"},
+    "touches": {"zh": "触点数", "en": "Touches"},
+    "peak": {"zh": "峰值", "en": "Peak"},
 }
 
 
@@ -113,3 +117,43 @@ def models(cmp: pd.DataFrame, lang: Lang) -> alt.Chart:
     )
     err = base.mark_errorbar(color="black").encode(x="lo:Q", x2="hi:Q", yOffset="target_label:N")
     return (bars + err).properties(width=480, height=220)
+
+
+def visit_timeline(touches: pd.DataFrame, lang: Lang) -> alt.Chart:
+    """One visit's touches in journey order with their e; the peak and the end are marked."""
+    df = touches.reset_index(drop=True)
+    df = df.assign(
+        step=df.index + 1,
+        label=df[f"moment_{lang}"],
+        mark=[
+            " / ".join(w(k, lang) for k, on in (("peak", p), ("end", en)) if on)
+            for p, en in zip(df.get("is_peak", False), df.get("is_end", False), strict=True)
+        ],
+    )
+    base = alt.Chart(df).encode(
+        x=alt.X("step:O", title=w("step", lang)),
+        y=alt.Y("e:Q", title=w("e", lang), scale=alt.Scale(domain=[-1, 1])),
+        tooltip=["step", "label", alt.Tooltip("e:Q", format=".2f"), "mark"],
+    )
+    line = base.mark_line(color="#888")
+    dots = base.mark_circle(size=160).encode(
+        color=alt.Color("e:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1]), legend=None)
+    )
+    text = base.mark_text(dy=-16).encode(text="label:N")
+    marks = base.transform_filter("datum.mark != ''").mark_text(dy=18, fontWeight="bold").encode(text="mark:N")
+    return (line + dots + text + marks).properties(width=620, height=260)
+
+
+def distribution(df: pd.DataFrame, lang: Lang) -> alt.Chart:
+    """How experience values at one moment are spread (touches per bin of e)."""
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            x=alt.X("bin:O", title=w("e", lang)),
+            y=alt.Y("touches:Q", title=w("touches", lang)),
+            color=alt.Color("bin:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1]), legend=None),
+            tooltip=["bin", "touches"],
+        )
+        .properties(width=480, height=220)
+    )

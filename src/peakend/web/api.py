@@ -1,0 +1,305 @@
+"""The JSON API: event ingest (single and batch) and the query endpoints behind the pages.
+
+Ingest runs the same contract checks as file ingest (`ingest.pipeline.ingest_records`): a
+bad record is answered with its index, field and reason and kept in quarantine, while the
+good records of the same batch are stored. Ids are sender-given, so a retry stores once.
+"""
+
+
+import math
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Body, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from peakend.ingest.contract import FIELDS, Kind
+from peakend.ingest.pipeline import ingest_records
+from peakend.ingest.validate import Context
+from peakend.web import queries
+from peakend.web.auth import Principal, check_password
+from peakend.web.deps import hall_visible, need_reader, principal, state
+
+MAX_BATCH = 10_000
+PLURAL: dict[str, Kind] = {"touches": "touch", "visits": "visit", "surveys": "survey", "audits": "audit"}
+Scalar = str | int | float | bool | None
+router = APIRouter(prefix="/api/v1")
+
+
+class Rejected(BaseModel):
+    """One rejected record: where it was in the request, which field, and why."""
+
+    index: int
+    field: str
+    code: str
+    message_en: str
+    message_zh: str
+
+
+class IngestAnswer(BaseModel):
+    """What an ingest request did."""
+
+    stored: int = Field(description="new records stored")
+    duplicates: int = Field(description="records already stored (a retry stores once)")
+    rejected: list[Rejected] = Field(description="bad records, each also kept in quarantine")
+
+
+class Login(BaseModel):
+    """A username and password."""
+
+    username: str
+    password: str
+
+
+def _event_model(kind: Kind) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        f.name: (Scalar, Field(None, description=f"{f.type}{', required' if f.required else ''}")) for f in FIELDS[kind]
+    }
+    return create_model(f"{kind.capitalize()}Event", __config__=ConfigDict(extra="allow"), **fields)
+
+
+MODELS: dict[Kind, type[BaseModel]] = {k: _event_model(k) for k in PLURAL.values()}
+
+
+def _forbidden(p: Principal, kind: Kind, records: list[dict[str, Any]], request: Request) -> dict[int, Rejected]:
+    """Records a device may not send (another hall's); fills in the device's hall where none is given."""
+    out: dict[int, Rejected] = {}
+    if p.is_admin:
+        return out
+    store = state(request).store
+    own = next(iter(p.halls))
+    for i, r in enumerate(records):
+        hall = r.get("hall_id")
+        visit_id = str(r["visit_id"]) if r.get("visit_id") is not None else None
+        if kind == "survey":
+            hall = queries.visit_hall(store, visit_id) if visit_id else None
+        elif hall is None:
+            hall = queries.visit_hall(store, visit_id) if kind == "touch" and visit_id else None
+            if hall is None:
+                r["hall_id"] = hall = own
+        if hall is not None and not p.writes_to(str(hall)):
+            msg_en = f"record {i}: field 'hall_id' is '{hall}', but this token may only send events of {own}"
+            msg_zh = f"第 {i} 条：字段“hall_id”为“{hall}”，但此令牌只能发送 {own} 的事件"
+            out[i] = Rejected(index=i, field="hall_id", code="forbidden_hall", message_en=msg_en, message_zh=msg_zh)
+    return out
+
+
+def _ingest(request: Request, kind: Kind, items: list[BaseModel]) -> JSONResponse:
+    p = principal(request)
+    if p is None:
+        raise HTTPException(401, "log in or send a device token (Authorization: Bearer …)")
+    if not (p.is_admin or p.role == "device"):
+        raise HTTPException(403, "only device tokens and admins may send events")
+    if len(items) > MAX_BATCH:
+        raise HTTPException(413, f"at most {MAX_BATCH} records per batch, got {len(items)}")
+    records = [m.model_dump(exclude_none=True) for m in items]
+    forbidden = _forbidden(p, kind, records, request)
+    allowed = [(i, r) for i, r in enumerate(records) if i not in forbidden]
+    st = state(request)
+    result = ingest_records(st.store, [r for _, r in allowed], kind, Context(st.blueprint), f"api:{p.name}:{kind}",
+                            [i for i, _ in allowed])
+    rejected = list(forbidden.values()) + [
+        Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
+        for x in result.problems
+    ]
+    rejected.sort(key=lambda r: (r.index, r.field))
+    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected)
+    status = 200 if not rejected else 403 if len(forbidden) == len(rejected) else 422
+    return JSONResponse(answer.model_dump(), status_code=status)
+
+
+def _routes_for(kind: Kind) -> tuple[Any, Any]:
+    model = MODELS[kind]
+
+    def single(request: Request, event: Annotated[model, Body()]) -> JSONResponse:  # type: ignore[valid-type]
+        return _ingest(request, kind, [event])
+
+    def batch(request: Request, events: Annotated[list[model], Body()]) -> JSONResponse:  # type: ignore[valid-type]
+        return _ingest(request, kind, events)
+
+    return single, batch
+
+
+def _add_ingest_routes() -> None:
+    answers: dict[int | str, dict[str, Any]] = {
+        422: {"model": IngestAnswer, "description": "some records rejected (named) and quarantined"},
+        403: {"model": IngestAnswer, "description": "records of another hall than the token's"},
+    }
+    for plural, kind in PLURAL.items():
+        single, batch = _routes_for(kind)
+        router.add_api_route(f"/{plural}", single, methods=["POST"], response_model=IngestAnswer,
+                             responses=answers, summary=f"Send one {kind}", tags=["ingest"])
+        router.add_api_route(f"/{plural}/batch", batch, methods=["POST"], response_model=IngestAnswer,
+                             responses=answers, summary=f"Send a batch of {kind} records", tags=["ingest"])
+
+
+_add_ingest_routes()
+
+
+def frame_json(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A data frame as JSON-ready records (NaN as null, times as ISO text)."""
+    out = []
+    for rec in df.to_dict("records"):
+        out.append({k: _plain(v) for k, v in rec.items()})
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if v is pd.NaT:
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    return v
+
+
+@router.post("/login", tags=["auth"], summary="Log in; the answer sets the session cookie")
+def login(request: Request, body: Login) -> dict[str, str]:
+    """Check a password and start a session."""
+    p = check_password(state(request).store, body.username, body.password)
+    if p is None:
+        raise HTTPException(401, "wrong username or password")
+    request.session["user"] = p.name
+    return {"user": p.name, "role": p.role}
+
+
+@router.get("/halls", tags=["query"], summary="Halls ranked by REI, with grade and trend")
+def api_halls(request: Request) -> list[dict[str, Any]]:
+    """The network overview for the asker's halls."""
+    p = need_reader(request)
+    return frame_json(_scored(lambda: queries.halls(state(request).store, None if p.is_admin else set(p.halls))))
+
+
+@router.get("/halls/{hall_id}", tags=["query"], summary="One hall: moments, peaks and ends, today")
+def api_hall(request: Request, hall_id: str) -> dict[str, Any]:
+    """The hall page's figures."""
+    hall_visible(request, hall_id)
+    st = state(request)
+    return {
+        "hall_id": hall_id,
+        "today": {k: _plain(v) for k, v in queries.hall_today(st.store, hall_id).items()},
+        "moments": frame_json(_scored(lambda: queries.hall_moments(st.store, st.blueprint, hall_id))),
+        "falls": frame_json(_scored(lambda: queries.hall_falls(st.store, st.blueprint, hall_id))),
+    }
+
+
+@router.get("/halls/{hall_id}/moments/{moment_id}", tags=["query"], summary="One moment of one hall")
+def api_moment(request: Request, hall_id: str, moment_id: str) -> dict[str, Any]:
+    """The moment page's figures: its distribution of e and the worst recent visits."""
+    hall_visible(request, hall_id)
+    st = state(request)
+    if moment_id not in st.blueprint.moment_ids():
+        raise HTTPException(404, f"unknown moment '{moment_id}'")
+    return {
+        "moment": st.blueprint.moment(moment_id).model_dump(),
+        "distribution": frame_json(_scored(lambda: queries.moment_distribution(st.store, hall_id, moment_id))),
+        "worst_visits": frame_json(_scored(lambda: queries.worst_visits(st.store, st.blueprint, hall_id, moment_id))),
+    }
+
+
+@router.get("/visits/{visit_id}", tags=["query"], summary="One visit and its touches")
+def api_visit(request: Request, visit_id: str) -> dict[str, Any]:
+    """A visit's record and timeline."""
+    st = state(request)
+    hall = queries.visit_hall(st.store, visit_id)
+    if hall is None:
+        raise HTTPException(404, "no such visit")
+    hall_visible(request, hall)
+    record, touches = queries.visit(st.store, st.blueprint, visit_id)
+    return {"visit": {k: _plain(v) for k, v in (record or {}).items()}, "touches": frame_json(touches)}
+
+
+@router.get("/quarantine", tags=["query"], summary="Quarantined records with their reasons (admins)")
+def api_quarantine(request: Request, limit: int = 500) -> list[dict[str, Any]]:
+    """The data-quality table."""
+    p = need_reader(request)
+    if not p.is_admin:
+        raise HTTPException(403, "only admins see the quarantine")
+    return frame_json(queries.quarantine(state(request).store, max(1, min(limit, 10_000))))
+
+
+@router.post("/score", tags=["query"], summary="Score the store now (admins)")
+def api_score(request: Request) -> dict[str, Any]:
+    """Run the peak-end scoring and write the score tables."""
+    from peakend.scoring.run import NoData, score
+
+    p = need_reader(request)
+    if not p.is_admin:
+        raise HTTPException(403, "only admins start scoring")
+    st = state(request)
+    try:
+        r = score(st.store, st.blueprint)
+    except NoData as exc:
+        raise HTTPException(409, "nothing to score yet") from exc
+    return {"halls": r.halls, "visits": r.visits, "touches": r.touches, "seconds": round(r.seconds, 3)}
+
+
+def _scored(fn: Any) -> pd.DataFrame:
+    try:
+        return fn()
+    except queries.NotScored as exc:
+        raise HTTPException(409, "not scored yet: run `peakend score` or POST /api/v1/score") from exc
+
+
+ExportFormat = Literal["csv", "xlsx"]
+
+
+def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
+    """A table as a CSV (UTF-8 with BOM, so spreadsheet programs read Chinese) or XLSX download."""
+    if fmt == "csv":
+        body = df.to_csv(index=False).encode("utf-8-sig")
+        media = "text/csv; charset=utf-8"
+    else:
+        import io
+
+        buf = io.BytesIO()
+        df = df.copy()
+        for c in df.columns:  # Excel keeps no time zones
+            if isinstance(df[c].dtype, pd.DatetimeTZDtype):
+                df[c] = df[c].dt.tz_localize(None)
+        df.to_excel(buf, index=False, sheet_name=name[:31], engine="openpyxl")
+        body = buf.getvalue()
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    return Response(body, media_type=media, headers=headers)
+
+
+@router.get("/export/{table}.{fmt}", tags=["query"], summary="Download a table a page shows, as CSV or XLSX")
+def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None = None,
+               moment: str | None = None, visit: str | None = None) -> Response:
+    """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine."""
+    st = state(request)
+    p = need_reader(request)
+    if table == "halls":
+        df = _scored(lambda: queries.halls(st.store, None if p.is_admin else set(p.halls)))
+    elif table == "quarantine":
+        if not p.is_admin:
+            raise HTTPException(403, "only admins see the quarantine")
+        df = queries.quarantine(st.store)
+    elif table == "visit_touches":
+        hall_of = queries.visit_hall(st.store, visit or "")
+        if hall_of is None:
+            raise HTTPException(404, "no such visit")
+        hall_visible(request, hall_of)
+        df = queries.visit(st.store, st.blueprint, visit or "")[1]
+    elif table in ("moments", "falls", "distribution", "worst_visits"):
+        if hall is None:
+            raise HTTPException(422, "this table needs ?hall=")
+        hall_visible(request, hall)
+        if table in ("distribution", "worst_visits") and moment not in st.blueprint.moment_ids():
+            raise HTTPException(422, "this table needs ?moment= naming a blueprint moment")
+        makers = {
+            "moments": lambda: queries.hall_moments(st.store, st.blueprint, hall),
+            "falls": lambda: queries.hall_falls(st.store, st.blueprint, hall),
+            "distribution": lambda: queries.moment_distribution(st.store, hall, moment),
+            "worst_visits": lambda: queries.worst_visits(st.store, st.blueprint, hall, moment),
+        }
+        df = _scored(makers[table])
+    else:
+        raise HTTPException(404, f"no table '{table}'")
+    return export(df, table, fmt)

@@ -1,0 +1,81 @@
+"""The FastAPI application: pages for people, a JSON API for devices and scripts.
+
+`create_app` opens the store (DuckDB file or PostgreSQL URL), picks the blueprint the halls
+run, and mounts the pages (`web.pages`) and the API (`web.api`, documented at /docs and
+/openapi.json).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from peakend.blueprint.load import load_blueprint
+from peakend.store.db import connect
+from peakend.web import api, pages
+from peakend.web.blueprints import active_blueprint
+from peakend.web.deps import AppState
+
+SESSION_HOURS = 12
+
+
+def create_app(store_url: str | None = None, blueprint: Path | None = None, secret: str | None = None) -> FastAPI:
+    """The web app on the store at `store_url` (default: env PEAKEND_DB, else peakend.duckdb).
+
+    `secret` signs session cookies (default: env PEAKEND_SECRET, else a random one per start,
+    which logs everybody out on restart).
+    """
+    store = connect(store_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="peakend",
+        version="0.1",
+        description="Peak-end customer experience for service halls: event ingest and the figures behind the pages.",
+    )
+    app.state.peakend = AppState(store, active_blueprint(store, load_blueprint(blueprint)))
+    key = secret or os.environ.get("PEAKEND_SECRET") or secrets.token_urlsafe(32)
+    app.add_middleware(SessionMiddleware, secret_key=key, max_age=SESSION_HOURS * 3600, same_site="lax")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """JSON for the API; for pages, the login form on 401 and a bilingual error page otherwise."""
+    if _is_api(request):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    key = "forbidden" if exc.status_code == 403 else "not_found"
+    return pages.render(request, "error.html.j2", status=exc.status_code, key=key, code=exc.status_code)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A request the API cannot read at all: 422 naming each place and why."""
+    problems = [
+        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)

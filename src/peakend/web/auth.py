@@ -1,0 +1,116 @@
+"""Users, roles, device tokens and who may see which hall.
+
+- Users log in with a password (hashed with Argon2) and keep a signed session cookie.
+- Devices (rating pads, the queue system, the SMS gateway) send events with a bearer token
+  that is scoped to one hall and may only write.
+- Roles: `admin` sees every hall and edits blueprints and users; `manager` sees only the
+  halls listed for them; `staff` sees the playbook (blueprint) and, later, their own cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from peakend.store.db import Store
+
+Role = Literal["admin", "manager", "staff"]
+ROLES: tuple[Role, ...] = ("admin", "manager", "staff")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a logged-in user, or a device holding a hall token."""
+
+    name: str
+    role: Role | Literal["device"]
+    halls: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this principal may see and edit everything."""
+        return self.role == "admin"
+
+    def sees(self, hall_id: str) -> bool:
+        """Whether this principal may read figures of hall `hall_id`."""
+        return self.is_admin or (self.role == "manager" and hall_id in self.halls)
+
+    def can_read(self) -> bool:
+        """Whether this principal may read hall figures at all."""
+        return self.role in ("admin", "manager")
+
+    def writes_to(self, hall_id: str | None) -> bool:
+        """Whether this principal may send events of hall `hall_id` (None: not yet known)."""
+        if self.is_admin:
+            return True
+        return self.role == "device" and (hall_id is None or hall_id in self.halls)
+
+
+class UserError(ValueError):
+    """A user or token could not be created as asked."""
+
+
+def add_user(store: Store, username: str, password: str, role: str, halls: list[str] | None = None) -> None:
+    """Create or replace a user; managers and staff must name at least one hall."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+    if not username.strip() or len(password) < 8:
+        raise UserError("a user needs a name and a password of at least 8 characters")
+    halls = [h.strip() for h in (halls or []) if h.strip()]
+    if role != "admin" and not halls:
+        raise UserError(f"a {role} needs at least one hall (--hall)")
+    store.execute("DELETE FROM users WHERE username = ?", [username])
+    store.execute(
+        "INSERT INTO users (username, password_hash, role, halls) VALUES (?, ?, ?, ?)",
+        [username, _hasher.hash(password), role, ",".join(halls)],
+    )
+
+
+def user(store: Store, username: str) -> Principal | None:
+    """The user called `username`, or None."""
+    rows = store.rows("SELECT role, halls FROM users WHERE username = ?", [username])
+    if not rows:
+        return None
+    role, halls = rows[0]
+    return Principal(username, role, frozenset(h for h in (halls or "").split(",") if h))
+
+
+def check_password(store: Store, username: str, password: str) -> Principal | None:
+    """The user if the password is right, else None (same answer for unknown users)."""
+    rows = store.rows("SELECT password_hash FROM users WHERE username = ?", [username])
+    stored = rows[0][0] if rows else _hasher.hash("no such user")
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    return user(store, username) if rows else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_token(store: Store, hall_id: str, label: str = "") -> str:
+    """Create a device token for one hall; returns the token, which is stored only hashed."""
+    if not hall_id.strip():
+        raise UserError("a device token needs a hall")
+    token = "pk_" + secrets.token_urlsafe(24)
+    store.execute(
+        "INSERT INTO api_tokens (token_hash, hall_id, label) VALUES (?, ?, ?)", [_token_hash(token), hall_id, label]
+    )
+    return token
+
+
+def token_principal(store: Store, token: str) -> Principal | None:
+    """The device a bearer token belongs to, or None."""
+    rows = store.rows("SELECT hall_id, label FROM api_tokens WHERE token_hash = ?", [_token_hash(token)])
+    if not rows:
+        return None
+    hall, label = rows[0]
+    return Principal(f"device:{label or hall}", "device", frozenset([hall]))

@@ -1,0 +1,40 @@
+"""Blueprint versions kept in the store: the hall network runs the latest saved one."""
+
+from __future__ import annotations
+
+from peakend.blueprint.load import check_text, default_text
+from peakend.blueprint.model import Blueprint
+from peakend.store.db import Store
+
+
+def blueprint_yaml(store: Store) -> str:
+    """The YAML of the latest saved version, else of the built-in default."""
+    rows = store.rows("SELECT yaml FROM blueprint_versions ORDER BY number DESC LIMIT 1")
+    return rows[0][0] if rows else default_text()
+
+
+def active_blueprint(store: Store, fallback: Blueprint) -> Blueprint:
+    """The latest saved version if it still checks clean, else `fallback`."""
+    rows = store.rows("SELECT yaml FROM blueprint_versions ORDER BY number DESC LIMIT 1")
+    if not rows:
+        return fallback
+    bp, _ = check_text(rows[0][0])
+    return bp or fallback
+
+
+def save_blueprint(store: Store, bp: Blueprint, text: str, who: str) -> int:
+    """Save a checked blueprint as the next version; return its number."""
+    with store.lock:
+        number = int(store.scalar("SELECT coalesce(max(number), 0) + 1 FROM blueprint_versions"))
+        store.execute(
+            "INSERT INTO blueprint_versions (number, blueprint_id, version, yaml, saved_by) VALUES (?, ?, ?, ?, ?)",
+            [number, bp.id, bp.version, text, who],
+        )
+    return number
+
+
+def versions(store: Store) -> list[tuple[object, ...]]:
+    """Saved versions, newest first: (number, blueprint id, version, saved by, saved at)."""
+    return store.rows(
+        "SELECT number, blueprint_id, version, saved_by, saved_at FROM blueprint_versions ORDER BY number DESC"
+    )

@@ -1,0 +1,54 @@
+"""What every request handler needs: the app's state, who is asking, and hall checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+
+from peakend.blueprint.model import Blueprint
+from peakend.store.db import Store
+from peakend.web.auth import Principal, token_principal, user
+
+
+@dataclass
+class AppState:
+    """The open store and the blueprint the halls run."""
+
+    store: Store
+    blueprint: Blueprint
+
+
+def state(request: Request) -> AppState:
+    """The app's state."""
+    return request.app.state.peakend
+
+
+def principal(request: Request) -> Principal | None:
+    """Who is asking: a bearer token's device, else the session's user, else None."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        p = token_principal(state(request).store, auth[7:].strip())
+        if p is None:
+            raise HTTPException(401, "unknown token")
+        return p
+    name = request.session.get("user")
+    return user(state(request).store, name) if isinstance(name, str) else None
+
+
+def need_reader(request: Request) -> Principal:
+    """The asker, who must be logged in with a role that reads hall figures (401/403 otherwise)."""
+    p = principal(request)
+    if p is None:
+        raise HTTPException(401, "log in first")
+    if not p.can_read():
+        raise HTTPException(403, "this role does not read hall figures")
+    return p
+
+
+def hall_visible(request: Request, hall_id: str) -> Principal:
+    """The asker, who must see hall `hall_id`; another manager's hall is answered 404, as if absent."""
+    p = need_reader(request)
+    if not p.sees(hall_id):
+        raise HTTPException(404, "no such hall")
+    return p

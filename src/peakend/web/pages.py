@@ -1,0 +1,265 @@
+"""The server-rendered pages: network, hall, moment, visit, blueprint, data quality, login.
+
+Each page reads its figures through `web.queries` (the same functions the JSON API and the
+exports use) and draws charts as Vega-Lite specs built by `report.charts`.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Annotated, Any
+
+import altair as alt
+import vl_convert
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from peakend.blueprint.load import check_text
+from peakend.i18n import Lang
+from peakend.report import charts
+from peakend.web import queries
+from peakend.web.auth import Principal, check_password
+from peakend.web.blueprints import blueprint_yaml, save_blueprint, versions
+from peakend.web.deps import hall_visible, need_reader, principal, state
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(resources.files("peakend.web").joinpath("templates")))
+WORDS: dict[str, dict[Lang, str]] = {
+    "app": {"zh": "峰终体验管理", "en": "Peak-end experience"},
+    "network": {"zh": "网络总览", "en": "Network"},
+    "blueprint": {"zh": "服务蓝图", "en": "Blueprint"},
+    "quality": {"zh": "数据质量", "en": "Data quality"},
+    "login": {"zh": "登录", "en": "Log in"},
+    "logout": {"zh": "退出", "en": "Log out"},
+    "username": {"zh": "用户名", "en": "Username"},
+    "password": {"zh": "密码", "en": "Password"},
+    "bad_login": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
+    "hall": {"zh": "营业厅", "en": "Hall"},
+    "rei": {"zh": "记忆体验指数", "en": "REI"},
+    "grade": {"zh": "等级", "en": "Grade"},
+    "trend": {"zh": "近 7 天变化", "en": "7-day trend"},
+    "visits": {"zh": "来访", "en": "Visits"},
+    "touches": {"zh": "触点", "en": "Touches"},
+    "today": {"zh": "今日实况", "en": "Today"},
+    "day": {"zh": "日期", "en": "Day"},
+    "low_share": {"zh": "低评分占比", "en": "Low-rating share"},
+    "unresolved": {"zh": "未解决", "en": "Unresolved"},
+    "heatmap": {"zh": "各关键时刻平均体验", "en": "Mean experience by moment"},
+    "falls": {"zh": "峰值与终点落在哪里", "en": "Where peaks and ends fall"},
+    "lift": {"zh": "改进收益排名（先做哪里）", "en": "Lift ranking (where to act first)"},
+    "moment": {"zh": "关键时刻", "en": "Moment"},
+    "standards": {"zh": "标准", "en": "Standards"},
+    "guidelines": {"zh": "行动指引", "en": "Action guidelines"},
+    "distribution": {"zh": "体验值分布", "en": "Distribution of experience"},
+    "worst": {"zh": "近期最差来访", "en": "Worst recent visits"},
+    "visit": {"zh": "来访", "en": "Visit"},
+    "timeline": {"zh": "来访时间线", "en": "Visit timeline"},
+    "peak": {"zh": "峰值", "en": "Peak"},
+    "end": {"zh": "终点", "en": "End"},
+    "export": {"zh": "导出", "en": "Export"},
+    "not_scored": {"zh": "尚未评分：请运行 peakend score", "en": "Not scored yet: run peakend score"},
+    "save": {"zh": "校验并保存新版本", "en": "Check and save as a new version"},
+    "saved": {"zh": "已保存为第 {n} 版", "en": "Saved as version {n}"},
+    "problems": {"zh": "蓝图有问题，未保存：", "en": "The blueprint has problems and was not saved:"},
+    "versions": {"zh": "版本记录", "en": "Versions"},
+    "edit": {"zh": "编辑蓝图（YAML）", "en": "Edit the blueprint (YAML)"},
+    "lane": {"zh": "泳道", "en": "Lane"},
+    "source": {"zh": "来源", "en": "Source"},
+    "row": {"zh": "行", "en": "Row"},
+    "field": {"zh": "字段", "en": "Field"},
+    "reason": {"zh": "原因", "en": "Reason"},
+    "not_found": {"zh": "找不到该页面，或您无权查看", "en": "Not found, or not yours to see"},
+    "forbidden": {"zh": "您的角色无权查看此页", "en": "Your role may not see this page"},
+    "role_peak": {"zh": "峰值", "en": "peak"},
+    "role_end": {"zh": "终点", "en": "end"},
+    "role_key": {"zh": "关键", "en": "key"},
+    "mean_e": {"zh": "平均 e", "en": "Mean e"},
+    "peak_share": {"zh": "峰值占比", "en": "Peak share"},
+    "end_share": {"zh": "终点占比", "en": "End share"},
+    "neg_share": {"zh": "负向峰值占比", "en": "Negative-peak share"},
+    "lift_pts": {"zh": "改进收益", "en": "Lift"},
+}
+
+
+def page_lang(request: Request) -> Lang:
+    """The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese."""
+    asked = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    return "en" if asked.startswith("en") else "zh"
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render template `name` with the words, language, user and navigation every page needs."""
+    lang = page_lang(request)
+    p = context.pop("user", None) or _quiet_principal(request)
+    context.update(
+        lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=state(request).blueprint, request=request
+    )
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    if request.query_params.get("lang"):
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _quiet_principal(request: Request) -> Principal | None:
+    try:
+        return principal(request)
+    except HTTPException:
+        return None
+
+
+def spec(chart: alt.TopLevelMixin) -> str:
+    """A chart as Vega-Lite JSON safe to put inside a <script> element."""
+    return json.dumps(chart.to_dict(), ensure_ascii=False).replace("</", "<\\/")
+
+
+@router.get("/static/vega.js")
+def vega_js() -> Response:
+    """Vega, Vega-Lite and vega-embed in one script, served from the installed package (no CDN)."""
+    return Response(_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+_BUNDLE: list[str] = []
+
+
+def _bundle() -> str:
+    if not _BUNDLE:
+        _BUNDLE.append(vl_convert.javascript_bundle())
+    return _BUNDLE[0]
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    """The login form."""
+    return render(request, "login.html.j2", next=next, failed=False)
+
+
+@router.post("/login")
+def login_post(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the password; on success start a session and go where the user was headed."""
+    p = check_password(state(request).store, username, password)
+    if p is None:
+        return render(request, "login.html.j2", status=401, next=next, failed=True)
+    request.session["user"] = p.name
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    if p.role == "staff" and target == "/":
+        target = "/blueprint"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    """End the session."""
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def network_page(request: Request) -> HTMLResponse:
+    """Halls ranked by REI with grade and trend."""
+    p = need_reader(request)
+    st, lang = state(request), page_lang(request)
+    try:
+        halls = queries.halls(st.store, None if p.is_admin else set(p.halls))
+    except queries.NotScored:
+        return render(request, "network.html.j2", user=p, halls=None, chart=None)
+    chart = spec(charts.ranking(halls, lang)) if len(halls) else None
+    return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart)
+
+
+@router.get("/halls/{hall_id}")
+def hall_page(request: Request, hall_id: str) -> HTMLResponse:
+    """One hall: today's live figures, the moment heat map, peaks and ends, lift ranking."""
+    p = hall_visible(request, hall_id)
+    st, lang = state(request), page_lang(request)
+    today = queries.hall_today(st.store, hall_id)
+    try:
+        moments = queries.hall_moments(st.store, st.blueprint, hall_id)
+        falls = queries.hall_falls(st.store, st.blueprint, hall_id)
+    except queries.NotScored:
+        return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today, moments=None, charts={})
+    order = [getattr(m, lang) for m in st.blueprint.moments]
+    lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(10)
+    made = {
+        "heatmap": spec(charts.heatmap(moments, order, lang)),
+        "falls": spec(charts.peaks_and_ends(falls, order, lang)),
+    }
+    if len(lifts):
+        made["lift"] = spec(charts.lift_bars(lifts, lang))
+    return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today,
+                  moments=moments.to_dict("records"), charts=made)
+
+
+@router.get("/halls/{hall_id}/moments/{moment_id}")
+def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
+    """One moment of one hall: standards, guidelines, distribution of e, worst recent visits."""
+    p = hall_visible(request, hall_id)
+    st, lang = state(request), page_lang(request)
+    if moment_id not in st.blueprint.moment_ids():
+        raise HTTPException(404, "unknown moment")
+    m = st.blueprint.moment(moment_id)
+    try:
+        dist = queries.moment_distribution(st.store, hall_id, moment_id)
+        worst = queries.worst_visits(st.store, st.blueprint, hall_id, moment_id)
+    except queries.NotScored:
+        dist, worst = None, None
+    chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
+    return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,
+                  worst=None if worst is None else worst.to_dict("records"))
+
+
+@router.get("/visits/{visit_id}")
+def visit_page(request: Request, visit_id: str) -> HTMLResponse:
+    """One visit's timeline: each touch's experience, the peak and the end marked."""
+    st, lang = state(request), page_lang(request)
+    hall = queries.visit_hall(st.store, visit_id)
+    if hall is None:
+        need_reader(request)
+        raise HTTPException(404, "no such visit")
+    p = hall_visible(request, hall)
+    record, touches = queries.visit(st.store, st.blueprint, visit_id)
+    chart = spec(charts.visit_timeline(touches, lang)) if "e" in touches and len(touches) else None
+    return render(request, "visit.html.j2", user=p, v=record, touches=touches.to_dict("records"), chart=chart)
+
+
+@router.get("/blueprint")
+def blueprint_page(request: Request) -> HTMLResponse:
+    """The blueprint as swim lanes (lane × stage); admins also get the editor and versions."""
+    p = principal(request)
+    if p is None or p.role == "device":
+        raise HTTPException(401, "log in first")
+    st = state(request)
+    return render(request, "blueprint.html.j2", user=p, text=blueprint_yaml(st.store), problems=[], saved=None,
+                  versions=versions(st.store) if p.is_admin else [])
+
+
+@router.post("/blueprint")
+def blueprint_save(request: Request, text: Annotated[str, Form()]) -> HTMLResponse:
+    """Check an edited blueprint; save it as a new version only if it has no problem."""
+    p = need_reader(request)
+    if not p.is_admin:
+        raise HTTPException(403, "only admins edit the blueprint")
+    st = state(request)
+    bp, problems = check_text(text, "blueprint")
+    saved = None
+    if bp is not None:
+        saved = save_blueprint(st.store, bp, text, p.name)
+        st.blueprint = bp
+    return render(request, "blueprint.html.j2", status=200 if bp else 422, user=p, text=text, problems=problems,
+                  saved=saved, versions=versions(st.store))
+
+
+@router.get("/quality")
+def quality_page(request: Request) -> HTMLResponse:
+    """Quarantined records with their reasons (admins)."""
+    p = need_reader(request)
+    if not p.is_admin:
+        raise HTTPException(403, "only admins see the quarantine")
+    rows = queries.quarantine(state(request).store)
+    return render(request, "quality.html.j2", user=p, rows=rows.to_dict("records"))

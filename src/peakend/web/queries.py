@@ -1,0 +1,185 @@
+"""The figures the web app shows, as data frames: one function per table.
+
+Pages, the JSON query API and the CSV/XLSX export all call these, so a page and its export
+always agree. Every function that takes a hall returns only that hall's rows; checking that
+the asker may see the hall is the caller's job (see `auth.Principal.sees`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import pandas as pd
+
+from peakend.blueprint.model import Blueprint
+from peakend.scoring.portable import count_if, share
+from peakend.store.db import Store
+
+TREND_DAYS = 7
+WORST_VISITS = 20
+
+
+class NotScored(LookupError):
+    """The store has no score tables yet: run `peakend score`."""
+
+
+def _need_scores(store: Store) -> None:
+    if not store.has_table("hall_scores"):
+        raise NotScored
+
+
+def _names(df: pd.DataFrame, bp: Blueprint, column: str = "moment_id") -> pd.DataFrame:
+    names = {m.id: m for m in bp.moments}
+    return df.assign(
+        moment_zh=df[column].map(lambda i: names[i].zh if i in names else i),
+        moment_en=df[column].map(lambda i: names[i].en if i in names else i),
+    )
+
+
+def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
+    """Halls ranked by REI with grade and trend (REI of the last 7 days minus the 7 before).
+
+    `visible` None means every hall.
+    """
+    _need_scores(store)
+    db = store.db
+    hs = db.table("hall_scores")
+    vs = db.table("visit_scores")
+    if visible is not None:
+        hs = hs.filter(hs.hall_id.isin(list(visible) or [""]))
+        vs = vs.filter(vs.hall_id.isin(list(visible) or [""]))
+    with store.lock:
+        frame = hs.order_by("rank").to_pandas()
+        last = vs.day.max().execute()
+    if frame.empty or last is None:
+        return frame.assign(trend=pd.Series(dtype=float))
+    last = pd.Timestamp(last).date()
+    recent = vs.filter(vs.day > last - timedelta(days=TREND_DAYS))
+    before = vs.filter((vs.day <= last - timedelta(days=TREND_DAYS)) & (vs.day > last - timedelta(days=2 * TREND_DAYS)))
+    with store.lock:
+        r = recent.group_by("hall_id").agg(recent=recent.rei.mean()).to_pandas()
+        b = before.group_by("hall_id").agg(before=before.rei.mean()).to_pandas()
+    frame = frame.merge(r, on="hall_id", how="left").merge(b, on="hall_id", how="left")
+    return frame.assign(trend=frame.recent - frame.before).drop(columns=["recent", "before"])
+
+
+def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
+    """Hall × moment figures of one hall (peak and end share, mean e, negative share, lift)."""
+    _need_scores(store)
+    ms = store.db.table("moment_scores")
+    with store.lock:
+        df = ms.filter(ms.hall_id == hall_id).to_pandas()
+    order = {m: i for i, m in enumerate(bp.moment_ids())}
+    df = df.assign(_o=df.moment_id.map(order)).sort_values("_o").drop(columns="_o")
+    return _names(df, bp)
+
+
+def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
+    """Shares of the hall's visits whose positive peak, negative peak and end fall on each moment."""
+    _need_scores(store)
+    vs = store.db.table("visit_scores")
+    vs = vs.filter(vs.hall_id == hall_id)
+    peaks = vs.select(moment_id=vs.peak_moment, kind=ibis.ifelse(vs.peak < 0, "neg_peak", "pos_peak"))
+    both = peaks.union(vs.select(moment_id=vs.end_moment, kind=ibis.literal("end")))
+    with store.lock:
+        total = int(vs.count().execute())
+        df = both.group_by(["moment_id", "kind"]).agg(n=both.count()).to_pandas()
+    df = df.assign(share=df.n / max(total, 1)).drop(columns="n").sort_values(["kind", "moment_id"])
+    return _names(df, bp)
+
+
+def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[str, object]:
+    """Live figures of the hall's latest day up to today, from the raw events (no scoring needed)."""
+    today = today or date.today()
+    v = store.db.table("visits")
+    t = store.db.table("touches")
+    j = t.join(v.filter(v.hall_id == hall_id).select("visit_id", "arrival"), "visit_id")
+    j = j.mutate(day=j.start_at.coalesce(j.arrival).date())
+    j = j.filter(j.day <= today)
+    with store.lock:
+        day = j.day.max().execute()
+        if day is None or pd.isna(day):
+            return {"day": None, "visits": 0, "touches": 0, "negative_share": None, "unresolved": 0}
+        day = pd.Timestamp(day).date()
+        d = j.filter(j.day == day)
+        low = d.rating_scale.notnull() & (d.rating <= ibis.cases((d.rating_scale == "sat3", 1), else_=2))
+        row = d.aggregate(
+            visits=d.visit_id.nunique(),
+            touches=d.count(),
+            low=share(low),
+            unresolved=count_if(d.outcome.isin(["unresolved", "complaint", "abandoned"])),
+        ).to_pandas().iloc[0]
+    return {"day": day, "visits": int(row.visits), "touches": int(row.touches), "negative_share": row.low,
+            "unresolved": int(row.unresolved or 0)}
+
+
+def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFrame:
+    """How the hall's experience values at one moment are spread, in tenths from −1 to 1."""
+    _need_scores(store)
+    ts = store.db.table("touch_scores")
+    vs = store.db.table("visit_scores")
+    t = ts.filter((ts.moment_id == moment_id) & ts.visit_id.isin(vs.filter(vs.hall_id == hall_id).visit_id))
+    binned = t.mutate(bin=((t.e * 5).round() / 5))
+    with store.lock:
+        df = binned.group_by("bin").agg(touches=binned.count()).order_by("bin").to_pandas()
+    return df
+
+
+def worst_visits(store: Store, bp: Blueprint, hall_id: str, moment_id: str, limit: int = WORST_VISITS) -> pd.DataFrame:
+    """The hall's most recent visits with the worst experience at one moment."""
+    _need_scores(store)
+    ts = store.db.table("touch_scores")
+    vs = store.db.table("visit_scores").filter(lambda v: v.hall_id == hall_id)
+    t = ts.filter(ts.moment_id == moment_id)
+    j = t.join(vs, "visit_id").select("visit_id", "arrival", "e", "peak", "end", "rei", "peak_moment", "end_moment")
+    with store.lock:
+        df = j.order_by([j.e.asc(), j.arrival.desc(), j.visit_id]).limit(limit).to_pandas()
+    return df
+
+
+def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object] | None, pd.DataFrame]:
+    """One visit's record and its touches in journey order, each with e and peak/end marks."""
+    v = store.db.table("visits")
+    with store.lock:
+        rows = v.filter(v.visit_id == visit_id).drop("customer_key").to_pandas()
+    if rows.empty:
+        return None, pd.DataFrame()
+    record = rows.iloc[0].to_dict()
+    table = "touch_scores" if store.has_table("touch_scores") else "touches"
+    t = store.db.table(table)
+    with store.lock:
+        touches = t.filter(t.visit_id == visit_id).to_pandas()
+    touches = touches.sort_values(["start_at", "seq", "touch_id"], na_position="first").reset_index(drop=True)
+    if "e" in touches and len(touches):
+        vs = store.db.table("visit_scores")
+        with store.lock:
+            score = vs.filter(vs.visit_id == visit_id).to_pandas()
+        if len(score):
+            record.update(score.iloc[0][["peak", "end", "mean", "rei", "peak_moment", "end_moment"]].to_dict())
+        peak_i = touches.assign(a=touches.e.abs()).reset_index().sort_values(["a", "index"]).index[-1]
+        touches["is_peak"] = touches.index == peak_i
+        touches["is_end"] = touches.index == len(touches) - 1
+    return record, _names(touches, bp)
+
+
+def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
+    """The most recently quarantined records with their reasons."""
+    q = store.db.table("quarantine")
+    with store.lock:
+        return (
+            q.order_by([q.quarantined_at.desc(), q.source, q.row_number])
+            .select("source", "row_number", "field", "code", "message_en", "message_zh", "record", "quarantined_at")
+            .limit(limit)
+            .to_pandas()
+        )
+
+
+def visit_hall(store: Store, visit_id: str) -> str | None:
+    """The hall of a stored visit, or None."""
+    return store.scalar("SELECT hall_id FROM visits WHERE visit_id = ?", [visit_id])
+
+
+def known_halls(store: Store) -> list[str]:
+    """Every hall that has a stored visit, sorted."""
+    return [r[0] for r in store.rows("SELECT DISTINCT hall_id FROM visits ORDER BY hall_id")]

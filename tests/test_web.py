@@ -1,0 +1,225 @@
+"""The web app: ingest API, roles and hall scoping on every endpoint, pages, exports.
+
+Runs on the embedded store and on the PostgreSQL server. Two halls, A and B; a manager of
+A must never see B, by page or by API.
+"""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import openpyxl
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from peakend.web import api, pages
+from peakend.web.app import create_app
+from peakend.web.auth import add_token, add_user
+from tests.conftest import empty_postgres
+
+A, B = "天河北厅", "花都新华厅"
+PASSWORD = "correct horse"
+
+
+def touches(hall: str, visit: str, ratings: list[tuple[str, int]]) -> list[dict]:
+    """Rated touches of one visit, one minute apart."""
+    return [
+        {"touch_id": f"{visit}-{i}", "visit_id": visit, "hall_id": hall, "moment_id": m, "seq": i,
+         "start_at": f"2026-11-02 10:0{i}", "rating": r, "rating_scale": "1-5"}
+        for i, (m, r) in enumerate(ratings, start=1)
+    ]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def app(request, tmp_path):
+    url = str(tmp_path / "web.duckdb") if request.param == "duckdb" else empty_postgres()
+    app = create_app(url, secret="test-secret")
+    store = app.state.peakend.store
+    add_user(store, "admin", PASSWORD, "admin")
+    add_user(store, "mgr_a", PASSWORD, "manager", [A])
+    add_user(store, "staff_a", PASSWORD, "staff", [A])
+    app.state.token_a = add_token(store, A, "pad")
+    yield app
+    store.close()
+
+
+def client(app, who: str | None = None) -> TestClient:
+    c = TestClient(app, follow_redirects=False)
+    if who:
+        assert c.post("/api/v1/login", json={"username": who, "password": PASSWORD}).status_code == 200
+    return c
+
+
+def device(app) -> TestClient:
+    return TestClient(app, headers={"Authorization": f"Bearer {app.state.token_a}"})
+
+
+@pytest.fixture
+def scored(app):
+    d = device(app)
+    assert d.post("/api/v1/touches/batch", json=touches(A, "a1", [("entering", 4), ("counter_result", 1),
+                                                                    ("leaving", 5)])).status_code == 200
+    admin = client(app, "admin")
+    assert admin.post("/api/v1/touches/batch", json=touches(B, "b1", [("entering", 2), ("leaving", 2)])).status_code == 200
+    assert admin.post("/api/v1/score").json()["visits"] == 2
+    return app
+
+
+def test_batch_stores_good_records_names_bad_ones_and_quarantines_them(app):
+    d = device(app)
+    batch = [*touches(A, "v1", [("entering", 4), ("leaving", 5)]),
+             {"visit_id": "v1", "moment_id": "coffee", "seq": 3},
+             {"visit_id": "v1", "moment_id": "leaving", "rating": 9, "rating_scale": "1-5", "seq": 4}]
+    r = d.post("/api/v1/touches/batch", json=batch)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["stored"] == 2
+    assert [(x["index"], x["field"], x["code"]) for x in body["rejected"]] == [
+        (2, "moment_id", "not_in_set"), (3, "rating", "out_of_range")]
+    assert "coffee" in body["rejected"][0]["message_en"] and "coffee" in body["rejected"][0]["message_zh"]
+    again = d.post("/api/v1/touches/batch", json=batch[:2])  # a retry stores once
+    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": []}
+    q = client(app, "admin").get("/api/v1/quarantine").json()
+    assert sorted((x["row_number"], x["field"]) for x in q) == [(2, "moment_id"), (3, "rating")]
+
+
+def test_single_event_and_device_scope(app):
+    d = device(app)
+    ok = d.post("/api/v1/visits", json={"visit_id": "s1", "arrival": "2026-11-02 09:00"})
+    assert ok.status_code == 200 and ok.json()["stored"] == 1  # hall filled in from the token
+    other = d.post("/api/v1/visits", json={"visit_id": "s2", "hall_id": B})
+    assert other.status_code == 403 and other.json()["rejected"][0]["code"] == "forbidden_hall"
+    assert d.get("/api/v1/halls").status_code == 403  # devices only write
+    assert TestClient(app).post("/api/v1/visits", json={"visit_id": "s3", "hall_id": A}).status_code == 401
+    bad_token = TestClient(app, headers={"Authorization": "Bearer nope"})
+    assert bad_token.post("/api/v1/visits", json={"visit_id": "s3", "hall_id": A}).status_code == 401
+    assert client(app, "mgr_a").post("/api/v1/visits", json={"visit_id": "s4", "hall_id": A}).status_code == 403
+
+
+def test_survey_of_another_halls_visit_is_forbidden(scored):
+    d = device(scored)
+    assert d.post("/api/v1/surveys", json={"visit_id": "a1", "overall": 9, "overall_scale": "1-10"}).status_code == 200
+    r = d.post("/api/v1/surveys", json={"visit_id": "b1", "overall": 9, "overall_scale": "1-10"})
+    assert r.status_code == 403
+
+
+def test_unreadable_body_is_422_not_500(app):
+    d = device(app)
+    assert d.post("/api/v1/touches/batch", content=b"{not json", headers={"content-type": "application/json"}
+                  ).status_code == 422
+    assert d.post("/api/v1/touches/batch", json={"not": "a list"}).status_code == 422
+
+
+def b_paths() -> list[str]:
+    """Every read of hall B's data, by page and by API."""
+    b = quote(B)
+    return [
+        f"/api/v1/halls/{b}", f"/api/v1/halls/{b}/moments/leaving", "/api/v1/visits/b1",
+        f"/api/v1/export/moments.csv?hall={b}", f"/api/v1/export/falls.xlsx?hall={b}",
+        f"/api/v1/export/distribution.csv?hall={b}&moment=leaving",
+        f"/api/v1/export/worst_visits.csv?hall={b}&moment=leaving", "/api/v1/export/visit_touches.csv?visit=b1",
+        f"/halls/{b}", f"/halls/{b}/moments/leaving", "/visits/b1",
+    ]
+
+
+def test_manager_of_a_never_sees_b(scored):
+    mgr = client(scored, "mgr_a")
+    for path in b_paths():
+        assert mgr.get(path).status_code in (403, 404), path
+    assert [h["hall_id"] for h in mgr.get("/api/v1/halls").json()] == [A]
+    assert B not in mgr.get("/api/v1/export/halls.csv").content.decode("utf-8-sig")
+    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/quality"):
+        assert mgr.get(path).status_code == 403, path
+    assert mgr.post("/blueprint", data={"text": "x"}).status_code == 403
+    admin = client(scored, "admin")
+    for path in b_paths():
+        assert admin.get(path).status_code == 200, path
+
+
+def test_staff_sees_the_playbook_only(scored):
+    staff = client(scored, "staff_a")
+    assert staff.get("/blueprint").status_code == 200
+    for path in ["/", "/api/v1/halls", f"/halls/{quote(A)}", f"/api/v1/halls/{quote(A)}"]:
+        assert staff.get(path).status_code == 403, path
+
+
+def test_every_route_refuses_strangers(scored):
+    """Each API route answers 401 and each page sends to the login form without a session."""
+    stranger = client(scored)
+    open_paths = {"/login", "/static/vega.js", "/api/v1/login", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+                  "/redoc"}
+    checked = 0
+    for route in [*api.router.routes, *pages.router.routes]:
+        if not isinstance(route, APIRoute) or route.path in open_paths:
+            continue
+        path = route.path.replace("{hall_id}", quote(A)).replace("{moment_id}", "leaving").replace(
+            "{visit_id}", "a1").replace("{table}.{fmt}", "halls.csv")
+        for method in route.methods:
+            if path.startswith("/api/"):
+                r = stranger.request(method, path, json=[] if path.endswith("batch") else {})
+            else:
+                r = stranger.request(method, path, data={"text": "x"} if method == "POST" else None)
+            if path.startswith("/api/"):
+                assert r.status_code == 401, (method, path, r.status_code)
+            else:
+                assert r.status_code == 303 and r.headers["location"].startswith("/login"), (method, path)
+            checked += 1
+    assert checked >= 20
+
+
+def test_hall_figures_and_visit_timeline(scored):
+    admin = client(scored, "admin")
+    hall = admin.get(f"/api/v1/halls/{quote(A)}").json()
+    leaving = next(m for m in hall["moments"] if m["moment_id"] == "leaving")
+    assert leaving["mean_e"] == pytest.approx(1.0)
+    v = admin.get("/api/v1/visits/a1").json()
+    # e = [0.5, -1, 1]: |e| ties between -1 and 1, the later (leaving) is the peak; end is 1.
+    assert [t["is_peak"] for t in v["touches"]] == [False, False, True]
+    assert [t["is_end"] for t in v["touches"]] == [False, False, True]
+    assert v["visit"]["rei"] == pytest.approx(100.0)
+    assert "customer_key" not in v["visit"]
+
+
+def test_exports_match_the_api(scored):
+    admin = client(scored, "admin")
+    csv = admin.get("/api/v1/export/halls.csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("hall_id,") and len(lines) == 3
+    xlsx = admin.get(f"/api/v1/export/moments.xlsx?hall={quote(A)}")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    api = admin.get(f"/api/v1/halls/{quote(A)}").json()["moments"]
+    assert len(rows) - 1 == len(api) and rows[0][: 2] == ("hall_id", "moment_id")
+
+
+def test_pages_switch_language(scored):
+    admin = client(scored, "admin")
+    zh = admin.get(f"/halls/{quote(A)}")
+    assert zh.status_code == 200 and "今日实况" in zh.text
+    en = admin.get(f"/halls/{quote(A)}?lang=en")
+    assert "Today" in en.text and en.cookies.get("lang") == "en"
+
+
+def test_blueprint_edit_is_checked_and_versioned(scored):
+    admin = client(scored, "admin")
+    page = admin.get("/blueprint")
+    text = page.text.split('id="blueprint-text">', 1)[1].split("</textarea>", 1)[0]
+    import html
+
+    text = html.unescape(text)
+    broken = text.replace("counter_result, leaving]", "no_such_moment, leaving]", 1)
+    assert broken != text
+    r = admin.post("/blueprint", data={"text": broken})
+    assert r.status_code == 422 and "no_such_moment" in r.text
+    ok = admin.post("/blueprint", data={"text": text.replace("2026.11-1", "2026.11-2")})
+    assert ok.status_code == 200 and 'id="saved"' in ok.text
+    assert scored.state.peakend.blueprint.version == "2026.11-2"
+
+
+def test_wrong_password(app):
+    c = client(app)
+    assert c.post("/api/v1/login", json={"username": "admin", "password": "nope"}).status_code == 401
+    assert c.post("/login", data={"username": "ghost", "password": "x"}).status_code == 401
