@@ -62,7 +62,8 @@ def scored(app):
     assert d.post("/api/v1/touches/batch", json=touches(A, "a1", [("entering", 4), ("counter_result", 1),
                                                                     ("leaving", 5)])).status_code == 200
     admin = client(app, "admin")
-    assert admin.post("/api/v1/touches/batch", json=touches(B, "b1", [("entering", 2), ("leaving", 2)])).status_code == 200
+    b_touches = touches(B, "b1", [("entering", 2), ("leaving", 2)])
+    assert admin.post("/api/v1/touches/batch", json=b_touches).status_code == 200
     assert admin.post("/api/v1/score").json()["visits"] == 2
     return app
 

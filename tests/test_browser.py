@@ -1,0 +1,116 @@
+"""Browser tests: Playwright driving Debian's Chromium against `peakend serve` on loopback.
+
+Screenshots are saved under test-artifacts/ (kept by CI as evidence of what a user sees).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from peakend.store.db import connect
+from peakend.web.auth import add_user
+
+A, B = "天河北厅", "花都新华厅"
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A scored demo store with an admin and a manager of hall A, served by `peakend serve`."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "peakend-demo" / "peakend.duckdb"
+    env = {**os.environ, "PEAKEND_LANG": "en"}
+    subprocess.run([sys.executable, "-m", "peakend.cli", "demo", "--dir", str(db.parent), "--days", "3"],
+                   check=True, env=env, capture_output=True)
+    with connect(db) as store:
+        add_user(store, "admin", "admin-pass", "admin")
+        add_user(store, "li", "manager-pass", "manager", [A])
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
+                            env={**env, "PEAKEND_SECRET": "browser-test"}, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/login", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = os.environ.get("PEAKEND_CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"Chromium not found at {executable}: run the tests with `make test`")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def login(page, url: str, user: str, password: str) -> None:
+    page.goto(url + "/login?lang=en")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_manager_sees_only_own_hall_opens_a_visit_and_switches_language(server, browser):
+    page = browser.new_page(viewport={"width": 1024, "height": 768})  # a tablet
+    login(page, server, "li", "manager-pass")
+    rows = page.locator("#halls tr td:nth-child(2)")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_text(A)
+    expect(page.locator("#chart-ranking svg")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "network-manager.png", full_page=True)
+    page.goto(f"{server}/halls/{quote(B)}")
+    expect(page.locator("#error")).to_be_visible()
+    page.goto(f"{server}/halls/{quote(A)}")
+    expect(page.locator("#chart-heatmap svg")).to_be_visible()
+    page.locator("#moments a").first.click()
+    page.locator("#worst a").first.click()
+    expect(page.locator("#chart-timeline svg")).to_be_visible()
+    expect(page.locator("#touches .end")).to_have_count(1)
+    page.screenshot(path=ARTIFACTS / "visit.png", full_page=True)
+    page.click("#lang-zh")
+    expect(page.locator("h2").first).to_have_text("来访时间线")
+    page.screenshot(path=ARTIFACTS / "visit-zh.png", full_page=True)
+    page.close()
+
+
+def test_admin_edit_with_a_broken_blueprint_shows_the_problem(server, browser):
+    page = browser.new_page()
+    login(page, server, "admin", "admin-pass")
+    page.goto(server + "/blueprint?lang=en")
+    expect(page.locator("#lanes")).to_be_visible()
+    text = page.input_value("#blueprint-text")
+    page.fill("#blueprint-text", text.replace("counter_result, leaving]", "no_such_moment, leaving]", 1))
+    page.click("#blueprint-save")
+    expect(page.locator("#problems")).to_contain_text("no_such_moment")
+    page.screenshot(path=ARTIFACTS / "blueprint-problem.png", full_page=True)
+    page.fill("#blueprint-text", text)
+    page.click("#blueprint-save")
+    expect(page.locator("#saved")).to_be_visible()
+    page.close()
