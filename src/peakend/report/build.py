@@ -7,7 +7,6 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-import ibis
 import jinja2
 import pandas as pd
 import vl_convert
@@ -16,6 +15,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.i18n import Lang
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
+from peakend.scoring.moments import falls
 from peakend.store.db import Store
 
 LANGS: tuple[Lang, Lang] = ("zh", "en")
@@ -48,15 +48,12 @@ def _action(m: object, lang: Lang) -> str:
     )
 
 
-def falls(store: Store) -> pd.DataFrame:
+def network_falls(store: Store) -> pd.DataFrame:
     """Network shares of visits whose positive peak, negative peak and end fall on each moment."""
     vs = store.db.table("visit_scores")
-    peaks = vs.select(moment_id=vs.peak_moment, kind=ibis.ifelse(vs.peak < 0, "neg_peak", "pos_peak"))
-    ends = vs.select(moment_id=vs.end_moment, kind=ibis.literal("end"))
-    both_ = peaks.union(ends)
     with store.lock:
         total = int(vs.count().execute())
-        df = both_.group_by(["moment_id", "kind"]).agg(n=both_.count()).to_pandas()
+        df = falls(vs).to_pandas()
     return df.assign(share=df.n / max(total, 1)).drop(columns="n")
 
 
@@ -84,7 +81,7 @@ def gather(store: Store, bp: Blueprint) -> dict[str, object]:
         "moments": moments,
         "lifts": lifts,
         "comparison": compare_all(store),
-        "falls": _named(falls(store), bp),
+        "falls": _named(network_falls(store), bp),
         "period": tuple(period.iloc[0]),
         "quarantine": quarantine,
         "quarantined": quarantined,

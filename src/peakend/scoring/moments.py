@@ -70,3 +70,10 @@ def moment_scores(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
         lift=j.lift_sum.fill_null(0.0) / j.visits,
         affected_visits=j.affected_visits.fill_null(0),
     )
+
+
+def falls(vs: ir.Table) -> ir.Table:
+    """Per moment and kind (pos_peak, neg_peak, end): how many of the visits `vs` fall there (n)."""
+    peaks = vs.select(moment_id=vs.peak_moment, kind=ibis.ifelse(vs.peak < 0, "neg_peak", "pos_peak"))
+    both = peaks.union(vs.select(moment_id=vs.end_moment, kind=ibis.literal("end")))
+    return both.group_by(["moment_id", "kind"]).agg(n=both.count())

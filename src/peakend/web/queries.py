@@ -13,6 +13,7 @@ import ibis
 import pandas as pd
 
 from peakend.blueprint.model import Blueprint
+from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.store.db import Store
 
@@ -80,11 +81,9 @@ def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
     _need_scores(store)
     vs = store.db.table("visit_scores")
     vs = vs.filter(vs.hall_id == hall_id)
-    peaks = vs.select(moment_id=vs.peak_moment, kind=ibis.ifelse(vs.peak < 0, "neg_peak", "pos_peak"))
-    both = peaks.union(vs.select(moment_id=vs.end_moment, kind=ibis.literal("end")))
     with store.lock:
         total = int(vs.count().execute())
-        df = both.group_by(["moment_id", "kind"]).agg(n=both.count()).to_pandas()
+        df = falls(vs).to_pandas()
     df = df.assign(share=df.n / max(total, 1)).drop(columns="n").sort_values(["kind", "moment_id"])
     return _names(df, bp)
 
