@@ -6,6 +6,7 @@ exports use) and draws charts as Vega-Lite specs built by `report.charts`.
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import resources
 from typing import Annotated, Any
@@ -120,13 +121,9 @@ def vega_js() -> Response:
     return Response(_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
 
-_BUNDLE: list[str] = []
-
-
+@functools.cache
 def _bundle() -> str:
-    if not _BUNDLE:
-        _BUNDLE.append(vl_convert.javascript_bundle())
-    return _BUNDLE[0]
+    return vl_convert.javascript_bundle()
 
 
 @router.get("/login")

@@ -156,8 +156,9 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
             score = vs.filter(vs.visit_id == visit_id).to_pandas()
         if len(score):
             record.update(score.iloc[0][["peak", "end", "mean", "rei", "peak_moment", "end_moment"]].to_dict())
-        peak_i = touches.assign(a=touches.e.abs()).reset_index().sort_values(["a", "index"]).index[-1]
-        touches["is_peak"] = touches.index == peak_i
+        intensity = touches.e.abs()
+        ties = touches.index[intensity == intensity.max()]
+        touches["is_peak"] = touches.index == ties[-1]  # the later touch wins a tie, as in scoring
         touches["is_end"] = touches.index == len(touches) - 1
     return record, _names(touches, bp)
 
