@@ -6,6 +6,7 @@ A must never see B, by page or by API.
 
 from __future__ import annotations
 
+import html
 import io
 from urllib.parse import quote
 
@@ -207,10 +208,7 @@ def test_pages_switch_language(scored):
 def test_blueprint_edit_is_checked_and_versioned(scored):
     admin = client(scored, "admin")
     page = admin.get("/blueprint")
-    text = page.text.split('id="blueprint-text">', 1)[1].split("</textarea>", 1)[0]
-    import html
-
-    text = html.unescape(text)
+    text = html.unescape(page.text.split('id="blueprint-text">', 1)[1].split("</textarea>", 1)[0])
     broken = text.replace("counter_result, leaving]", "no_such_moment, leaving]", 1)
     assert broken != text
     r = admin.post("/blueprint", data={"text": broken})

@@ -237,16 +237,18 @@ def compare(
     """Cross-validate mean / peak / end / peak+end / … models of the survey answer."""
     from peakend.scoring.compare import MIN_ANSWERS, TARGETS, survey_frame
     from peakend.scoring.compare import compare as run
+    from peakend.scoring.run import NotScored, require_scores
 
     if target not in TARGETS:
         err.print(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
         raise typer.Exit(2)
     store = connect(db)
-    if not store.has_table("hall_scores"):
-        err.print(say("not_scored", value=db))
-        raise typer.Exit(1)
     try:
+        require_scores(store)
         c = run(survey_frame(store), target, folds, seed)  # type: ignore[arg-type]
+    except NotScored as exc:
+        err.print(say("not_scored", value=db))
+        raise typer.Exit(1) from exc
     except ValueError as exc:
         err.print(say("compare_none", value=MIN_ANSWERS, field=target))
         raise typer.Exit(1) from exc
@@ -261,14 +263,15 @@ def compare(
 def run_report(db: str, bp: Blueprint, out: Path) -> Path:
     """Write the HTML report; exit 1 with a hint if the store is not scored."""
     from peakend.report.build import write_report
+    from peakend.scoring.run import NotScored
 
     store = connect(db)
     try:
-        if not store.has_table("hall_scores"):
-            err.print(say("not_scored", value=db))
-            raise typer.Exit(1)
         with console.status("report…"):
             path = write_report(store, bp, out)
+    except NotScored as exc:
+        err.print(say("not_scored", value=db))
+        raise typer.Exit(1) from exc
     finally:
         store.close()
     console.print(say("report_written", value=path.resolve()), highlight=False)

@@ -16,14 +16,11 @@ from peakend.i18n import Lang
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
 from peakend.scoring.moments import falls
+from peakend.scoring.run import require_scores
 from peakend.store.db import Store
 
 LANGS: tuple[Lang, Lang] = ("zh", "en")
 TOP_LIFTS = 15
-
-
-class NotScored(RuntimeError):
-    """The store has no score tables yet."""
 
 
 def _named(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
@@ -59,8 +56,7 @@ def network_falls(store: Store) -> pd.DataFrame:
 
 def gather(store: Store, bp: Blueprint) -> dict[str, object]:
     """Every table and figure the report shows."""
-    if not store.has_table("hall_scores"):
-        raise NotScored
+    require_scores(store)
     db = store.db
     vs = db.table("visit_scores")
     qt = db.table("quarantine")

@@ -23,6 +23,16 @@ class NoData(RuntimeError):
     """The store holds nothing to score."""
 
 
+class NotScored(LookupError):
+    """The store has no score tables yet: run `peakend score`."""
+
+
+def require_scores(store: Store) -> None:
+    """Raise NotScored unless the store holds score tables."""
+    if not store.has_table("hall_scores"):
+        raise NotScored
+
+
 @dataclass
 class ScoreResult:
     """Counts and time of one scoring run."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.validate import Context
+from peakend.scoring.run import NotScored
 from peakend.web import queries
 from peakend.web.auth import Principal, check_password
 from peakend.web.deps import hall_visible, need_reader, principal, state
@@ -242,7 +243,7 @@ def api_score(request: Request) -> dict[str, Any]:
 def _scored(fn: Any) -> pd.DataFrame:
     try:
         return fn()
-    except queries.NotScored as exc:
+    except NotScored as exc:
         raise HTTPException(409, "not scored yet: run `peakend score` or POST /api/v1/score") from exc
 
 

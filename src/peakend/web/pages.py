@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from peakend.blueprint.load import check_text
 from peakend.i18n import Lang
 from peakend.report import charts
+from peakend.scoring.run import NotScored
 from peakend.web import queries
 from peakend.web.auth import Principal, check_password
 from peakend.web.blueprints import blueprint_yaml, save_blueprint, versions
@@ -164,7 +165,7 @@ def network_page(request: Request) -> HTMLResponse:
     st, lang = state(request), page_lang(request)
     try:
         halls = queries.halls(st.store, None if p.is_admin else set(p.halls))
-    except queries.NotScored:
+    except NotScored:
         return render(request, "network.html.j2", user=p, halls=None, chart=None)
     chart = spec(charts.ranking(halls, lang)) if len(halls) else None
     return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart)
@@ -179,7 +180,7 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     try:
         moments = queries.hall_moments(st.store, st.blueprint, hall_id)
         falls = queries.hall_falls(st.store, st.blueprint, hall_id)
-    except queries.NotScored:
+    except NotScored:
         return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today, moments=None, charts={})
     order = [getattr(m, lang) for m in st.blueprint.moments]
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(10)
@@ -204,7 +205,7 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     try:
         dist = queries.moment_distribution(st.store, hall_id, moment_id)
         worst = queries.worst_visits(st.store, st.blueprint, hall_id, moment_id)
-    except queries.NotScored:
+    except NotScored:
         dist, worst = None, None
     chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,

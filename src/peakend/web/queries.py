@@ -15,19 +15,11 @@ import pandas as pd
 from peakend.blueprint.model import Blueprint
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
+from peakend.scoring.run import require_scores
 from peakend.store.db import Store
 
 TREND_DAYS = 7
 WORST_VISITS = 20
-
-
-class NotScored(LookupError):
-    """The store has no score tables yet: run `peakend score`."""
-
-
-def _need_scores(store: Store) -> None:
-    if not store.has_table("hall_scores"):
-        raise NotScored
 
 
 def _names(df: pd.DataFrame, bp: Blueprint, column: str = "moment_id") -> pd.DataFrame:
@@ -43,7 +35,7 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
 
     `visible` None means every hall.
     """
-    _need_scores(store)
+    require_scores(store)
     db = store.db
     hs = db.table("hall_scores")
     vs = db.table("visit_scores")
@@ -67,7 +59,7 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
 
 def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
     """Hall × moment figures of one hall (peak and end share, mean e, negative share, lift)."""
-    _need_scores(store)
+    require_scores(store)
     ms = store.db.table("moment_scores")
     with store.lock:
         df = ms.filter(ms.hall_id == hall_id).to_pandas()
@@ -78,7 +70,7 @@ def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
 
 def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
     """Shares of the hall's visits whose positive peak, negative peak and end fall on each moment."""
-    _need_scores(store)
+    require_scores(store)
     vs = store.db.table("visit_scores")
     vs = vs.filter(vs.hall_id == hall_id)
     with store.lock:
@@ -115,7 +107,7 @@ def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[st
 
 def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFrame:
     """How the hall's experience values at one moment are spread, in tenths from −1 to 1."""
-    _need_scores(store)
+    require_scores(store)
     ts = store.db.table("touch_scores")
     vs = store.db.table("visit_scores")
     t = ts.filter((ts.moment_id == moment_id) & ts.visit_id.isin(vs.filter(vs.hall_id == hall_id).visit_id))
@@ -127,7 +119,7 @@ def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFr
 
 def worst_visits(store: Store, bp: Blueprint, hall_id: str, moment_id: str, limit: int = WORST_VISITS) -> pd.DataFrame:
     """The hall's most recent visits with the worst experience at one moment."""
-    _need_scores(store)
+    require_scores(store)
     ts = store.db.table("touch_scores")
     vs = store.db.table("visit_scores").filter(lambda v: v.hall_id == hall_id)
     t = ts.filter(ts.moment_id == moment_id)
