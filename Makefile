@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_http_ingest.py
 
 clean:
 	rm -rf $(VENV) peakend-demo .pytest_cache

@@ -320,3 +320,17 @@ def test_large_file_in_several_chunks(store, bp, tmp_path, monkeypatch):
     assert (result.rows, result.stored, result.quarantined) == (50, 49, 1)
     assert quarantined(store)[0][0] == 35
     assert len(seen) >= 7 and seen == sorted(seen)
+
+
+def test_control_characters_are_quarantined_not_stored(store, bp):
+    from peakend.ingest.pipeline import ingest_records
+
+    sent = [{"visit_id": "v\x00", "hall_id": "H", "moment_id": "entering"},
+            {"visit_id": "v2", "hall_id": "H", "moment_id": "entering", "staff_id": "s\x07"},
+            {"visit_id": "v3", "hall_id": "H", "moment_id": "entering", "staff_id": "王\t芳"}]
+    result = ingest_records(store, sent, "touch", Context(bp), "api")
+    assert result.stored == 1
+    assert [(p["row"], p["field"], p["code"]) for p in result.problems] == [
+        (0, "visit_id", "control_char"), (1, "staff_id", "control_char")]
+    assert "v\\x00" in result.problems[0]["message_en"]
+    assert [r[1] for r in quarantined(store)] == ["visit_id", "staff_id"]

@@ -184,6 +184,16 @@ def test_hall_figures_and_visit_timeline(scored):
     assert "customer_key" not in v["visit"]
 
 
+def test_phone_shows_masked_never_in_clear(app):
+    sent = [{**t, "customer_key": "+86 138 1234 5678"} for t in touches(A, "a7", [("entering", 4), ("leaving", 5)])]
+    assert device(app).post("/api/v1/touches/batch", json=sent).status_code == 200
+    admin = client(app, "admin")
+    v = admin.get("/api/v1/visits/a7").json()["visit"]
+    assert v["customer_mask"] == "138****5678" and "customer_key" not in v
+    page = admin.get("/visits/a7").text
+    assert "138****5678" in page and "1234 5678" not in page and "12345678" not in page
+
+
 def test_exports_match_the_api(scored):
     admin = client(scored, "admin")
     csv = admin.get("/api/v1/export/halls.csv")

@@ -33,6 +33,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source} row {row}: field '{field}' expected yes/no (1/0, true/false, 是/否), got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”应为是/否（1/0、true/false），实际为“{value}”",
     },
+    "control_char": {
+        "en": "{source} row {row}: field '{field}' holds a NUL or other control character: '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”含有 NUL 等控制字符：“{value}”",
+    },
     "not_in_set": {
         "en": "{source} row {row}: field '{field}' expected one of {expected}, got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”应为 {expected} 之一，实际为“{value}”",

@@ -16,16 +16,20 @@ import duckdb
 import pandas as pd
 
 from peakend.i18n import both, say
+from peakend.ingest import privacy
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, cell_text, file_format
-from peakend.ingest.validate import STORE_VISITS, Context, check, q, remember_visits
+from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
 from peakend.store.db import Store
 
 CHUNK_ROWS = 100_000
+SMALL_CHUNK = 20_000  # rows below which staging runs on one thread (API batches)
 TABLE: dict[Kind, str] = {"touch": "touches", "visit": "visits", "survey": "surveys", "audit": "audits"}
 # Visit fields a later event may fill in when an earlier one left them empty.
-VISIT_FILL = ("customer_key", "segment", "route", "arrival", "departure")
+VISIT_FILL = ("customer_key", "customer_mask", "segment", "route", "arrival", "departure")
+# What a visit row holds: its contract fields and the masked phone derived from its customer key.
+VISIT_COLUMNS = (*(f.name for f in FIELDS["visit"]), "customer_mask")
 
 
 @dataclass
@@ -61,6 +65,14 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def shown_value(value: object) -> object:
+    """A rejected value as a message may quote it: phones masked, control characters escaped."""
+    if not isinstance(value, str):
+        return value
+    text = privacy.mask_phones_in(value) or ""
+    return "".join(c if c.isprintable() or c in "\t\n" else f"\\x{ord(c):02x}" for c in text)
+
+
 class Quarantine:
     """Writes rejected rows of one source, with bilingual messages, once per (row, field)."""
 
@@ -76,8 +88,10 @@ class Quarantine:
         out = []
         for p in problems.drop_duplicates(["_row", "field"]).to_dict("records"):
             row, shown = int(p["_row"]), labels.get(p["field"], p["field"])
-            msg = both(p["code"], source=self.source, row=row, field=shown, value=p["value"], expected=p["expected"])
-            out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"], records.get(row)))
+            value = shown_value(p["value"])
+            msg = both(p["code"], source=self.source, row=row, field=shown, value=value, expected=p["expected"])
+            record = privacy.mask_phones_in(records.get(row))
+            out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"], record))
             self.rows.add(row)
             self.problems.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
                                   "message_zh": msg["zh"]})
@@ -105,12 +119,16 @@ def store_rows(store: Store, kind: Kind) -> int:
     fields are filled in by a later event that knows them.
     """
     table, id_col = TABLE[kind], ID_COLUMN[kind]
-    visit_cols = [f.name for f in FIELDS["visit"]]
-    cols = [c for c in (f.name for f in FIELDS[kind]) if c in store.columns(table) and c != id_col]
+    visit_cols = list(VISIT_COLUMNS)
+    present = set(store.columns(table))
+    cols = [c for c in (f.name for f in FIELDS[kind]) if c in present and c != id_col]
     source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
     wanted = dict.fromkeys(["_row", "_id", *source_cols, *(visit_cols if kind in ("touch", "visit") else [])])
     store.upload("incoming", f"SELECT {', '.join(q(c) for c in wanted)} FROM typed_ok")
-    before = int(store.scalar(f"SELECT count(*) FROM {table}"))
+    new = 0
+    if kind == "visit":
+        new = int(store.scalar("SELECT count(*) FROM (SELECT DISTINCT visit_id FROM incoming) i "
+                               "WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.visit_id = i.visit_id)"))
     if kind in ("touch", "visit"):
         updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
         store.execute(
@@ -119,11 +137,11 @@ def store_rows(store: Store, kind: Kind) -> int:
             f"ON CONFLICT (visit_id) DO UPDATE SET {updates}"
         )
     if kind != "visit":
-        store.execute(
+        new = store.execute(
             f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
             f"{', '.join(source_cols)} FROM incoming ORDER BY _id, _row ON CONFLICT DO NOTHING"
         )
-    return int(store.scalar(f"SELECT count(*) FROM {table}")) - before
+    return new
 
 
 def mirror_visits(store: Store, kind: Kind) -> None:
@@ -137,7 +155,8 @@ def mirror_visits(store: Store, kind: Kind) -> None:
         return
     if kind not in ("touch", "survey"):
         return
-    ids = [r[0] for r in con.execute("SELECT DISTINCT visit_id FROM stage WHERE visit_id IS NOT NULL").fetchall()]
+    ids = [r[0] for r in con.execute("SELECT DISTINCT visit_id FROM stage WHERE visit_id IS NOT NULL "
+                                     f"AND NOT regexp_matches(visit_id, '{CONTROL_CHARS}')").fetchall()]
     found = store.query("SELECT visit_id, hall_id FROM visits WHERE visit_id = ANY(?)", [ids])
     con.register("_found_visits", found.astype({"visit_id": "object", "hall_id": "object"}))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STORE_VISITS} AS SELECT visit_id::VARCHAR AS visit_id, "
@@ -186,32 +205,38 @@ def _ingest_chunk(
     if not chunk.rows:
         return
     con = store.stage
+    privacy.register(store)
     con.register(STAGE, chunk.to_arrow())
+    small = len(chunk.rows) < SMALL_CHUNK
+    if small:  # on a few rows, DuckDB's second thread costs more than it gives
+        con.execute("SET threads = 1")
     try:
-        bad: set[int] = set()
-        remember_visits(con, None)
-        for i, part in enumerate(parts):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
-            con.execute(f"DROP TABLE IF EXISTS typed_{i}")
-            mirror_visits(store, part.kind)
-            errors = check(con, "stage", part.kind, ctx, f"typed_{i}")
-            quarantine.add(errors, _records(con, errors["_row"]), part.labels)
-            bad |= set(errors["_row"].astype(int))
-            remember_visits(con, f"typed_{i}")
-        con.register("bad_rows", pd.DataFrame({"_row": sorted(bad)}, dtype="int64"))
-        for i, part in enumerate(parts):
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed_{i} "
-                "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
-            )
-            good = int(con.execute("SELECT count(*) FROM typed_ok").fetchall()[0][0])
-            new = store_rows(store, part.kind)
-            if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
-                result.stored += new
-                result.duplicates += good - new
+        with store.transaction():
+            bad: set[int] = set()
+            remember_visits(con, None)
+            for i, part in enumerate(parts):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
+                con.execute(f"DROP TABLE IF EXISTS typed_{i}")
+                mirror_visits(store, part.kind)
+                errors = check(con, "stage", part.kind, ctx, f"typed_{i}")
+                quarantine.add(errors, _records(con, errors["_row"]), part.labels)
+                bad |= set(errors["_row"].astype(int))
+                remember_visits(con, f"typed_{i}")
+            con.register("bad_rows", pd.DataFrame({"_row": sorted(bad)}, dtype="int64"))
+            for i, part in enumerate(parts):
+                good = con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed_{i} "
+                    "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
+                ).fetchall()[0][0]
+                new = store_rows(store, part.kind)
+                if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
+                    result.stored += new
+                    result.duplicates += good - new
     finally:
         con.unregister(STAGE)
         con.unregister("bad_rows")
+        if small:
+            con.execute("RESET threads")
 
 
 def ingest_file(

@@ -27,6 +27,7 @@ from peakend.ingest.contract import (
     FieldSpec,
     Kind,
 )
+from peakend.ingest.privacy import key_sql, mask_sql
 
 TIME_FORMATS = [
     "%Y/%m/%d %H:%M:%S",
@@ -36,6 +37,8 @@ TIME_FORMATS = [
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%dT%H:%M",
 ]
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # an RE2 class: controls other than tab and newlines
+PHONE = "_phone_digits"  # a customer key's digits when it is a phone (privacy.register's macros)
 TYPE_CODE = {
     "int": "not_integer",
     "float": "not_number",
@@ -93,6 +96,8 @@ def _typed(spec: FieldSpec) -> str:
         return f"coalesce({_map('lower(' + raw + ')', dict(SAT3_WORDS))}, TRY_CAST({raw} AS DOUBLE))"
     if spec.name == "outcome":
         return _map(f"lower({raw})", dict(OUTCOME_ALIASES))
+    if spec.name == "customer_key":
+        return key_sql(raw, PHONE)
     return raw
 
 
@@ -108,32 +113,56 @@ def _derived_id(kind: Kind) -> str:
 
 
 def typed_select(kind: Kind, ctx: Context, stage: str) -> str:
-    """SQL typing every contract field of `stage`; raw text stays beside as `raw_<field>`."""
+    """SQL typing every contract field of `stage`; raw text stays beside as `raw_<field>`.
+
+    A phone number given as `customer_key` is hashed, with its masked form as `customer_mask`
+    (needs `privacy.register` on the connection).
+    """
     cols = ["_row"]
     for spec in FIELDS[kind]:
         cols.append(f"{_typed(spec)} AS {q(spec.name)}")
         cols.append(f"{q(spec.name)} AS {q('raw_' + spec.name)}")
+        if spec.name == "customer_key":
+            cols.append(f"{mask_sql(PHONE)} AS customer_mask")
     if kind == "touch":
         cols.append(f"{_scale_expr('rating', 'rating_scale', ctx.rating_scale)} AS scale_norm")
     if kind == "survey":
         cols.append(f"{_scale_expr('overall', 'overall_scale', None)} AS scale_norm")
+    if any(spec.name == "customer_key" for spec in FIELDS[kind]):
+        stage = f"(SELECT *, pk_phone_digits(customer_key) AS {PHONE} FROM {stage})"
     return f"SELECT {', '.join(cols)} FROM {stage}"
 
 
-def _check(field: str, condition: str, code: str, expected: str = "", expected_sql: str | None = None) -> str:
-    shown = f"CAST({q('raw_' + field)} AS VARCHAR)"
-    return (
-        f"SELECT _row, {lit(field)} AS field, {lit(code)} AS code, {shown} AS value, "
-        f"{expected_sql or lit(expected)} AS expected FROM typed WHERE {condition}"
-    )
+@dataclass(frozen=True)
+class Rule:
+    """One check: rows where `condition` holds have a problem `code` in `field`."""
+
+    field: str
+    condition: str
+    code: str
+    expected_sql: str
+
+    def select(self) -> str:
+        """SQL for the rows of `typed` failing this rule, as (_row, field, code, value, expected)."""
+        shown = f"CAST({q('raw_' + self.field)} AS VARCHAR)"
+        return (
+            f"SELECT _row, {lit(self.field)} AS field, {lit(self.code)} AS code, {shown} AS value, "
+            f"{self.expected_sql} AS expected FROM typed WHERE {self.condition}"
+        )
 
 
-def _field_checks(kind: Kind) -> list[str]:
+def _check(field: str, condition: str, code: str, expected: str = "", expected_sql: str | None = None) -> Rule:
+    return Rule(field, condition, code, expected_sql or lit(expected))
+
+
+def _field_checks(kind: Kind) -> list[Rule]:
     out = []
     for spec in FIELDS[kind]:
         raw, typed = q("raw_" + spec.name), q(spec.name)
         if spec.required:
             out.append(_check(spec.name, f"{raw} IS NULL", "missing"))
+        if spec.type == "text":  # PostgreSQL cannot hold NUL in text; other controls are never meant
+            out.append(_check(spec.name, f"regexp_matches({raw}, '{CONTROL_CHARS}')", "control_char"))
         if spec.type in TYPE_CODE:
             out.append(_check(spec.name, f"{raw} IS NOT NULL AND {typed} IS NULL", TYPE_CODE[spec.type]))
         if spec.lo is not None and spec.hi is not None:
@@ -147,7 +176,7 @@ def _field_checks(kind: Kind) -> list[str]:
     return out
 
 
-def _rating_checks(rating: str, scale: str) -> list[str]:
+def _rating_checks(rating: str, scale: str) -> list[Rule]:
     names = ", ".join(SCALES)
     out = [
         _check(
@@ -172,18 +201,18 @@ def _rating_checks(rating: str, scale: str) -> list[str]:
     return out
 
 
-def _order_check(field: str, earlier: str) -> str:
+def _order_check(field: str, earlier: str) -> Rule:
     return _check(field, f"{q(field)} < {q(earlier)}", "before", earlier)
 
 
-def _set_check(field: str, allowed: list[str]) -> str:
+def _set_check(field: str, allowed: list[str]) -> Rule:
     shown = ", ".join(allowed[:8]) + (", …" if len(allowed) > 8 else "")
     return _check(field, f"{q(field)} IS NOT NULL AND {q(field)} NOT IN {_in(allowed)}", "not_in_set", shown)
 
 
-def _kind_checks(kind: Kind, ctx: Context) -> list[str]:
+def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
     bp = ctx.blueprint
-    out: list[str] = []
+    out: list[Rule] = []
     if kind in ("touch", "visit"):
         out.append(_order_check("departure", "arrival"))
         if bp.routes:
@@ -248,14 +277,13 @@ def remember_visits(con: duckdb.DuckDBPyConnection, typed: str | None) -> None:
 def check(con: duckdb.DuckDBPyConnection, stage: str, kind: Kind, ctx: Context, out: str) -> pd.DataFrame:
     """Type `stage` into temp table `out` and return every problem found, one row each."""
     known = _known_halls(kind)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE typed0 AS {typed_select(kind, ctx, stage)}")
     join = "LEFT JOIN known USING (visit_id)" if known else ""
     hall = "known.known_hall" if known else "NULL AS known_hall"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE typed AS {'WITH ' + known if known else ''} "
-        f"SELECT t.*, {hall}, {_derived_id(kind)} AS _id FROM typed0 t {join}"
+        f"CREATE OR REPLACE TEMP TABLE typed AS WITH typed0 AS MATERIALIZED ({typed_select(kind, ctx, stage)})"
+        f"{', ' + known if known else ''} SELECT t.*, {hall}, {_derived_id(kind)} AS _id FROM typed0 t {join}"
     )
     checks = _field_checks(kind) + _kind_checks(kind, ctx)
-    errors = con.execute(" UNION ALL ".join(checks) + " ORDER BY _row, field").df()
+    errors = con.execute(" UNION ALL ".join(c.select() for c in checks) + " ORDER BY _row, field").df()
     con.execute(f"ALTER TABLE typed RENAME TO {out}")
     return errors

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +55,8 @@ class Store:
         self.url = url
         self.backend: Backend = "postgres" if is_postgres(url) else "duckdb"
         self.lock = threading.RLock()
+        self.prepared: set[str] = set()
+        self._columns: dict[str, list[str]] = {}  # helpers already defined on `stage` (e.g. ingest.privacy's macros)
         if self.backend == "postgres":
             import psycopg
 
@@ -67,13 +70,30 @@ class Store:
             self.db = ibis.duckdb.from_connection(self.stage)
 
     # -- portable SQL on the store ------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[object] | None = None) -> None:
-        """Run one statement (with `?` placeholders) on the store."""
+    def execute(self, sql: str, params: Sequence[object] | None = None) -> int:
+        """Run one statement (with `?` placeholders) on the store; return the rows it inserted or changed."""
         with self.lock:
             if self.backend == "postgres":
-                self.pg.execute(_pg(sql), params or None)  # type: ignore[arg-type]
-            else:
-                self.stage.execute(sql, params or []).fetchall()
+                return max(self.pg.execute(_pg(sql), params or None).rowcount, 0)  # type: ignore[arg-type]
+            result = self.stage.execute(sql, params or [])
+            rows = result.fetchall() if result.description and result.description[0][0] == "Count" else []
+            return int(rows[0][0]) if rows else 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together, or not at all (holds the store's lock)."""
+        with self.lock:
+            if self.backend == "postgres":
+                with self.pg.transaction():
+                    yield
+                return
+            self.stage.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.stage.execute("ROLLBACK")
+                raise
+            self.stage.execute("COMMIT")
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """Run one statement (with `?` placeholders) once per row of parameters."""
@@ -117,9 +137,13 @@ class Store:
         return bool(self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
 
     def columns(self, table: str) -> list[str]:
-        """The column names of a store table."""
-        with self.lock:
-            return list(self.db.table(table).columns)
+        """The column names of a store table, in order (remembered until the schema changes here)."""
+        if table not in self._columns:
+            self._columns[table] = [r[0] for r in self.rows(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = current_schema() AND table_catalog = current_database() ORDER BY ordinal_position",
+                [table])]
+        return self._columns[table]
 
     # -- moving data ---------------------------------------------------------------------
     def upload(self, name: str, select: str) -> None:
@@ -147,6 +171,7 @@ class Store:
         On DuckDB one CREATE TABLE … AS statement (Ibis's create_table creates, inserts, drops
         and renames: about 40% slower on large results); elsewhere Ibis's create_table.
         """
+        self._columns.pop(name, None)
         with self.lock:
             if self.backend != "duckdb":
                 self.db.create_table(name, expr, overwrite=True)
@@ -158,12 +183,14 @@ class Store:
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> None:
         """Replace store table `name` by a data frame."""
+        self._columns.pop(name, None)
         with self.lock:
             self.db.create_table(name, frame, overwrite=True)
 
     # -- life cycle ----------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply every migration newer than the store's schema version; return the new version."""
+        self._columns.clear()
         with self.lock:
             self.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "

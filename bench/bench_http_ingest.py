@@ -1,0 +1,176 @@
+"""HTTP ingest benchmark: the API on loopback against in-process ingest, same run, same machine.
+
+    python bench/bench_http_ingest.py                      # 30 batches of 1,000, 500 single posts
+    python bench/bench_http_ingest.py --batches 10 --singles 200 --seconds 20
+
+Three measurements on a fresh DuckDB store, each bounded by a count and by --seconds:
+  in-process  `ingest_records` on batches of 1,000 touches (the reference)
+  http batch  POST /api/v1/touches/batch with 1,000 touches each, by a device token,
+              to `peakend serve` started as a separate process on 127.0.0.1
+  http single POST /api/v1/touches one touch at a time: p50 and p99 latency
+Every batch has fresh ids (nothing is a duplicate) and every answer is checked (all stored).
+Prints touches/s, the ratio http/in-process, and the targets; appends to bench/results/http_ingest.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from peakend.blueprint.load import load_blueprint
+from peakend.ingest.pipeline import ingest_records
+from peakend.ingest.validate import Context
+from peakend.store.db import connect
+from peakend.web.auth import add_token
+
+BATCH = 1000
+VISIT_TOUCHES = 5
+TARGET_RATE = 20_000
+TARGET_RATIO = 0.5
+
+
+def touches(tag: str, n: int, moments: list[str]) -> list[dict[str, object]]:
+    """N touches of N/5 visits in hall H1, rated 1-5, with waits: fresh ids under `tag`."""
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        v, s = divmod(i, VISIT_TOUCHES)
+        out.append({"touch_id": f"{tag}-{v}-{s}", "visit_id": f"{tag}-{v}", "hall_id": "H1",
+                    "moment_id": moments[s % len(moments)], "seq": s, "start_at": f"2026-11-02 10:{s:02d}",
+                    "rating": 1 + (v + s) % 5, "rating_scale": "1-5", "wait_min": float(s)})
+    return out
+
+
+def bounded(step: Callable[[int], None], count: int, seconds: float) -> tuple[int, float]:
+    """Run step(0..count-1) until done or out of time; return steps done and seconds taken."""
+    start = time.perf_counter()
+    done = 0
+    while done < count and time.perf_counter() - start < seconds:
+        step(done)
+        done += 1
+    return done, time.perf_counter() - start
+
+
+def in_process(db: Path, batches: int, seconds: float, moments: list[str]) -> float:
+    """Touches/s through `ingest_records`, batches of 1,000."""
+    bp = load_blueprint()
+    ready = [touches(f"p{b}", BATCH, moments) for b in range(batches)]
+    with connect(db) as store:
+        ingest_records(store, touches("warm", BATCH, moments), "touch", Context(bp), "bench")
+
+        def step(b: int) -> None:
+            assert ingest_records(store, ready[b], "touch", Context(bp), "bench").stored == BATCH
+
+        done, took = bounded(step, batches, seconds)
+    return done * BATCH / took
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+    """`peakend serve` on loopback, waited for until it answers."""
+    cmd = [sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise SystemExit(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+    proc.kill()
+    raise SystemExit("server did not answer within 60 s")
+
+
+def over_http(db: Path, batches: int, singles: int, seconds: float, moments: list[str]) -> dict[str, float]:
+    """Touches/s of batch posts, and p50/p99 ms of single posts, to a served store."""
+    with connect(db) as store:
+        token = add_token(store, "H1", "bench")
+    port = free_port()
+    server = start_server(db, port)
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
+            client.post("/api/v1/touches/batch", json=touches("hwarm", BATCH, moments)).raise_for_status()
+            ready = [touches(f"h{b}", BATCH, moments) for b in range(batches)]
+
+            def batch(b: int) -> None:
+                r = client.post("/api/v1/touches/batch", json=ready[b])
+                assert r.status_code == 200 and r.json()["stored"] == BATCH, r.text[:300]
+
+            done, took = bounded(batch, batches, seconds)
+            one = touches("s", singles, moments)
+            latencies: list[float] = []
+
+            def single(i: int) -> None:
+                t0 = time.perf_counter()
+                r = client.post("/api/v1/touches", json=one[i])
+                latencies.append(time.perf_counter() - t0)
+                assert r.status_code == 200 and r.json()["stored"] == 1, r.text[:300]
+
+            bounded(single, singles, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"batch_rate": done * BATCH / took, "batches": done, "singles": len(latencies),
+            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+
+
+def machine() -> str:
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=30, help="batches of 1,000 touches, in-process and HTTP")
+    parser.add_argument("--singles", type=int, default=500, help="single-touch posts for latency")
+    parser.add_argument("--seconds", type=float, default=60, help="time bound of each measurement")
+    args = parser.parse_args()
+    moments = load_blueprint().moment_ids()
+    with tempfile.TemporaryDirectory() as tmp:
+        local = in_process(Path(tmp) / "local.duckdb", args.batches, args.seconds, moments)
+        http = over_http(Path(tmp) / "served.duckdb", args.batches, args.singles, args.seconds, moments)
+    ratio = http["batch_rate"] / local
+    print(f"machine: {machine()}")
+    print(f"in-process ingest_records : {local:>10,.0f} touches/s (batches of {BATCH:,})")
+    print(f"HTTP batch posts          : {http['batch_rate']:>10,.0f} touches/s ({http['batches']} batches)")
+    print(f"HTTP / in-process         : {ratio:>10.2f}")
+    print(f"HTTP single posts         : p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms "
+          f"({http['singles']} posts)")
+    ok_ratio = "met" if ratio >= TARGET_RATIO else "NOT met"
+    ok_rate = "met" if http["batch_rate"] >= TARGET_RATE else "NOT met"
+    print(f"targets: HTTP batch ≥ {TARGET_RATIO} × in-process ({ok_ratio}); ≥ {TARGET_RATE:,} touches/s ({ok_rate})")
+    row = {"date": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+           "in_process_rate": round(local), "http_batch_rate": round(http["batch_rate"]), "ratio": round(ratio, 3),
+           "single_p50_ms": round(http["p50_ms"], 2), "single_p99_ms": round(http["p99_ms"], 2)}
+    out = Path(__file__).parent / "results" / "http_ingest.csv"
+    new = not out.exists()
+    with out.open("a", newline="") as f:
+        w = csv.DictWriter(f, list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Customer phone numbers are never stored in clear: a keyed hash to join, a masked form to show."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from peakend.ingest.pipeline import ingest_file, ingest_records
+from peakend.ingest.privacy import customer_key, mask_phone, mask_phones_in, store_secret
+from peakend.ingest.validate import Context
+from tests.conftest import write_csv
+
+HEADER = ["visit_id", "hall_id", "customer_key", "moment_id", "seq", "start_at", "rating", "rating_scale"]
+MOBILE = "13812345678"
+
+
+@pytest.mark.parametrize(
+    ("given", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("+86 138-1234-5678", "138****5678"),
+        ("008613812345678", "138****5678"),
+        ("010-12345678", "010****5678"),
+        ("C0001234", None),
+        ("12345", None),
+        (None, None),
+    ],
+)
+def test_mask_phone(duck, given, masked):
+    assert mask_phone(duck, given) == masked
+
+
+def hmac_key(secret: str, digits: str) -> str:
+    """The expected join key, by Python's hmac module (the store computes it in SQL)."""
+    return "ph_" + hmac.new(secret.encode(), digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@pytest.mark.parametrize("secret", ["k", "x" * 64, "长密钥" * 40])  # short, one block, hashed first
+def test_phone_key_is_hmac_of_the_digits_and_ignores_how_it_was_written(duck, secret):
+    duck.execute("INSERT INTO settings VALUES ('phone_key', ?)", [secret])
+    expected = hmac_key(secret, MOBILE)
+    assert customer_key(duck, MOBILE) == customer_key(duck, "+86 138 1234 5678") == expected
+    assert customer_key(duck, "0086-138-1234-5678") == expected
+    assert customer_key(duck, "010-12345678") == hmac_key(secret, "01012345678")
+    assert customer_key(duck, "C0001234") == "C0001234"
+    assert customer_key(duck, None) is None
+
+
+def test_masking_in_free_text_leaves_dates_and_times_alone():
+    text = '{"phone": "13812345678", "at": "2026-11-02 09:30:00", "t": "20261102093000", "tel": "020-87654321"}'
+    assert mask_phones_in(text) == (
+        '{"phone": "138****5678", "at": "2026-11-02 09:30:00", "t": "20261102093000", "tel": "020****4321"}'
+    )
+
+
+def all_text(store) -> str:
+    """Every stored value of every table, as one text, to search for a phone in clear."""
+    tables = [r[0] for r in store.rows(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema IN ('main', 'public') "
+        "AND table_catalog <> 'temp' AND table_type = 'BASE TABLE'")]
+    out = []
+    for t in tables:
+        rows = store.rows(f"SELECT * FROM {t}")
+        out += [f"{t}: {v}" for row in rows for v in row]
+    return "\n".join(out)
+
+
+def test_phones_are_hashed_masked_and_join_across_file_and_api(store, bp, tmp_path):
+    rows = [
+        ["v1", "H", MOBILE, "entering", 1, "2026-11-02 09:00", 4, "1-5"],
+        ["v2", "H", "C0001234", "entering", 1, "2026-11-02 10:00", 4, "1-5"],
+        ["v3", "H", "+86 139 0000 1111", "entering", 1, "2026-11-02 11:00", 9, "1-5"],  # bad rating
+    ]
+    result = ingest_file(store, write_csv(tmp_path / "p.csv", HEADER, rows), Context(bp))
+    assert (result.stored, result.quarantined) == (2, 1)
+    api = ingest_records(store, [{"visit_id": "v4", "hall_id": "H", "customer_key": "+86 138-1234-5678",
+                                  "moment_id": "entering"}], "touch", Context(bp), "api")
+    assert api.stored == 1
+    expected = hmac_key(store_secret(store), MOBILE)
+    got = dict(store.rows("SELECT visit_id, customer_key || '|' || coalesce(customer_mask, '') FROM visits"))
+    assert got == {"v1": f"{expected}|138****5678", "v2": "C0001234|", "v4": f"{expected}|138****5678"}
+    text = all_text(store)
+    for clear in (MOBILE, "1234-5678", "139 0000 1111", "13900001111"):
+        assert clear not in text
+    assert "139****1111" in text  # the quarantined row is kept, with its phone masked
+
+
+def test_the_phone_key_is_made_once_per_store(store, monkeypatch):
+    monkeypatch.setenv("PEAKEND_PHONE_KEY", "from-env")
+    assert store_secret(store) == "from-env"
+    monkeypatch.setenv("PEAKEND_PHONE_KEY", "changed-later")
+    assert store_secret(store) == "from-env"
