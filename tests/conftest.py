@@ -37,6 +37,17 @@ def empty_postgres() -> str:
     return url
 
 
+def other_postgres(name: str) -> str:
+    """A fresh database `name` on the test server, for stores that outlive one test."""
+    import psycopg
+
+    url = postgres_url()
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
 def store(request) -> Store:
     """An empty store, once embedded (DuckDB) and once on the PostgreSQL server."""

@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from peakend.web import api, pages
+from peakend.web import api, live, pages
 from peakend.web.app import create_app
 from peakend.web.auth import add_token, add_user
 from tests.conftest import empty_postgres
@@ -82,7 +82,9 @@ def test_batch_stores_good_records_names_bad_ones_and_quarantines_them(app):
         (2, "moment_id", "not_in_set"), (3, "rating", "out_of_range")]
     assert "coffee" in body["rejected"][0]["message_en"] and "coffee" in body["rejected"][0]["message_zh"]
     again = d.post("/api/v1/touches/batch", json=batch[:2])  # a retry stores once
-    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": []}
+    nothing = {"alerts": 0, "cases": 0, "surveys": 0, "advice": 0}
+    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": [],
+                                                         "fired": nothing}
     q = client(app, "admin").get("/api/v1/quarantine").json()
     assert sorted((x["row_number"], x["field"]) for x in q) == [(2, "moment_id"), (3, "rating")]
 
@@ -123,6 +125,7 @@ def b_paths() -> list[str]:
         f"/api/v1/export/distribution.csv?hall={b}&moment=leaving",
         f"/api/v1/export/worst_visits.csv?hall={b}&moment=leaving", "/api/v1/export/visit_touches.csv?visit=b1",
         f"/halls/{b}", f"/halls/{b}/moments/leaving", "/visits/b1",
+        f"/api/v1/halls/{b}/live", f"/api/v1/cases?hall={b}", f"/cases?hall={b}", "/api/v1/cases/b1", "/cases/b1",
     ]
 
 
@@ -153,16 +156,18 @@ def test_every_route_refuses_strangers(scored):
     open_paths = {"/login", "/static/vega.js", "/api/v1/login", "/openapi.json", "/docs", "/docs/oauth2-redirect",
                   "/redoc"}
     checked = 0
-    for route in [*api.router.routes, *pages.router.routes]:
+    for route in [*api.router.routes, *pages.router.routes, *live.router.routes]:
         if not isinstance(route, APIRoute) or route.path in open_paths:
             continue
         path = route.path.replace("{hall_id}", quote(A)).replace("{moment_id}", "leaving").replace(
-            "{visit_id}", "a1").replace("{table}.{fmt}", "halls.csv")
+            "{visit_id}", "a1").replace("{table}.{fmt}", "halls.csv").replace("{case_id}", "b1")
         for method in route.methods:
             if path.startswith("/api/"):
-                r = stranger.request(method, path, json=[] if path.endswith("batch") else {})
+                body = [] if path.endswith("batch") else {"text": "x", "to": "x", "sender": "x"}
+                r = stranger.request(method, path, json=body)
             else:
-                r = stranger.request(method, path, data={"text": "x"} if method == "POST" else None)
+                form = {"text": "x", "action": "comment"} if method == "POST" else None
+                r = stranger.request(method, path, data=form)
             if path.startswith("/api/"):
                 assert r.status_code == 401, (method, path, r.status_code)
             else:
@@ -232,3 +237,49 @@ def test_wrong_password(app):
     c = client(app)
     assert c.post("/api/v1/login", json={"username": "admin", "password": "nope"}).status_code == 401
     assert c.post("/login", data={"username": "ghost", "password": "x"}).status_code == 401
+
+
+def test_live_rules_fire_from_the_api_and_cases_follow_roles(scored):
+    d, mgr, staff = device(scored), client(scored, "mgr_a"), client(scored, "staff_a")
+    # A customer still in hall A rates a counter 1 of 5: a recovery alert at once; a retry fires nothing.
+    bad = touches(A, "a2", [("entering", 4), ("counter_result", 1)])
+    bad[0]["staff_id"] = "staff_a"
+    first = d.post("/api/v1/touches/batch", json=bad).json()
+    assert first["fired"] == {"alerts": 1, "cases": 0, "surveys": 0, "advice": 0}
+    assert d.post("/api/v1/touches/batch", json=bad).json()["fired"]["alerts"] == 0
+    live_a = mgr.get(f"/api/v1/halls/{quote(A)}/live").json()
+    assert [a["alert_id"] for a in live_a["alerts"]] == ["a2-2:low_e"] and live_a["figures"]["alerts"] == 1
+    # The customer leaves unresolved: a case owned by the first touch's staff member.
+    leave = {"touch_id": "a2-3", "visit_id": "a2", "moment_id": "leaving", "seq": 3, "outcome": "unresolved",
+             "start_at": "2026-11-02 10:09", "departure": "2026-11-02 10:10"}
+    assert d.post("/api/v1/touches", json=leave).json()["fired"]["cases"] == 1
+    assert [c["case_id"] for c in staff.get("/api/v1/cases").json()] == ["a2"]  # own cases only
+    assert [c["case_id"] for c in mgr.get("/api/v1/cases").json()] == ["a2"]  # hall A only (b1 is B's)
+    assert [c["case_id"] for c in client(scored, "admin").get("/api/v1/cases").json()] == ["a2", "b1"]
+    assert staff.post("/api/v1/cases/a2/reassign", json={"to": "x"}).status_code == 403
+    assert staff.post("/api/v1/cases/a2/comment", json={"text": "回电客户"}).status_code == 200
+    assert mgr.post("/api/v1/cases/a2/resolve", json={"text": "办结：已补办"}).status_code == 200
+    assert mgr.post("/api/v1/cases/a2/resolve", json={"text": "again"}).status_code == 409
+    trail = mgr.get("/api/v1/cases/a2").json()["trail"]
+    assert [(e["actor"], e["action"]) for e in trail] == [
+        ("system", "opened"), ("staff_a", "comment"), ("mgr_a", "resolve")]
+    page = mgr.get(f"/halls/{quote(A)}?lang=en").text
+    assert "Recovery alerts today" in page and "Live service" in page
+
+
+def test_case_page_forms(scored):
+    admin = client(scored, "admin")
+    assert "b1" in admin.get("/cases?lang=en").text
+    r = admin.post("/cases/b1", data={"action": "resolve", "text": ""})
+    assert r.status_code == 409 and "resolution note" in r.text
+    assert admin.post("/cases/b1", data={"action": "reassign", "text": "S9"}).status_code == 303
+    assert admin.post("/cases/b1", data={"action": "resolve", "text": "called back"}).status_code == 303
+    page = admin.get("/cases/b1?lang=en").text
+    assert "resolved" in page and "called back" in page and "S9" in page
+
+
+def test_sms_reply_by_device(scored):
+    d = device(scored)
+    r = d.post("/api/v1/sms/replies", json={"sender": "13800000009", "text": "TD"})
+    assert r.json() == {"status": "opted_out", "visit_id": None}
+    assert client(scored, "mgr_a").post("/api/v1/sms/replies", json={"sender": "1", "text": "5"}).status_code == 403

@@ -103,6 +103,69 @@ class Weights(Strict):
     mean: float = 0.0
 
 
+CaseKind = Literal["complaint", "unresolved", "negative_end"]
+CASE_KINDS: tuple[CaseKind, ...] = ("complaint", "unresolved", "negative_end")  # most severe first
+
+
+class CaseRule(Strict):
+    """When a follow-up case of one kind is due, and how long before it its owner is reminded."""
+
+    deadline_h: float = Field(gt=0)
+    remind_before_h: float = Field(ge=0)
+
+
+class SurveyRule(Strict):
+    """The SMS survey sent after a visit ends."""
+
+    enabled: bool = True
+    delay_min: float = Field(default=10, ge=0)
+    fatigue_days: float = Field(default=30, ge=0)
+    quiet_start: str = Field(default="21:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    quiet_end: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    text: Text = Text(
+        zh="感谢您今天光临{hall}。请回复1-10分为本次服务打分，也可附上意见。回复TD退订。",
+        en="Thank you for visiting {hall} today. Reply with a score from 1 to 10, and any comment. "
+        "Reply TD to opt out.",
+    )
+
+
+class QueueLimits(Strict):
+    """Queue pressure past which a hall gets diversion advice."""
+
+    per_counter: float = Field(default=5, gt=0)
+    predicted_wait_min: float = Field(default=20, gt=0)
+
+
+class QueueRule(QueueLimits):
+    """How queue pressure is read from events, with the network's limits and each hall's own."""
+
+    queue_moment: str = "waiting"
+    counter_moments: list[str] = Field(default_factory=lambda: ["counter_handling", "counter_result"])
+    counter_window_min: float = Field(default=30, gt=0)
+    default_service_min: float = Field(default=8, gt=0)
+    halls: dict[str, QueueLimits] = Field(default_factory=dict)
+
+    def limits(self, hall: str) -> QueueLimits:
+        """The hall's own limits, else the network's."""
+        return self.halls.get(hall, self)
+
+
+class LiveRules(Strict):
+    """The rules that run as events arrive (DOMAIN.md §3, §5): alerts, cases, surveys, advice."""
+
+    alert_e: float = Field(default=-0.5, ge=-1, le=0)
+    negative_end_e: float = Field(default=-0.3, ge=-1, le=0)
+    cases: dict[CaseKind, CaseRule] = Field(
+        default_factory=lambda: {
+            "complaint": CaseRule(deadline_h=4, remind_before_h=1),
+            "unresolved": CaseRule(deadline_h=24, remind_before_h=4),
+            "negative_end": CaseRule(deadline_h=48, remind_before_h=8),
+        }
+    )
+    survey: SurveyRule = Field(default_factory=SurveyRule)
+    queue: QueueRule = Field(default_factory=QueueRule)
+
+
 class Blueprint(Strict):
     """A versioned service blueprint; a hall runs one version."""
 
@@ -121,6 +184,7 @@ class Blueprint(Strict):
     weights: Weights = Field(default_factory=Weights)
     grades: list[Grade] = Field(default_factory=list)
     min_visits_for_grade: int = Field(default=30, ge=1)
+    live: LiveRules = Field(default_factory=LiveRules)
 
     def moment(self, moment_id: str) -> Moment:
         """The moment with this id (KeyError if absent)."""
@@ -214,9 +278,26 @@ def _weights_and_roles(bp: Blueprint) -> list[Problem]:
     return out
 
 
+def _live(bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    known = set(bp.moment_ids())
+    q = bp.live.queue
+    for i, mid in enumerate([q.queue_moment, *q.counter_moments]):
+        if mid not in known:
+            loc = ("live", "queue", "queue_moment") if i == 0 else ("live", "queue", "counter_moments", i - 1)
+            out.append((loc, f"unknown moment '{mid}'"))
+    for kind in CASE_KINDS:
+        rule = bp.live.cases.get(kind)
+        if rule is None:
+            out.append((("live", "cases"), f"no rule for case kind '{kind}'"))
+        elif rule.remind_before_h >= rule.deadline_h:
+            out.append((("live", "cases", kind, "remind_before_h"), "remind_before_h must be less than deadline_h"))
+    return out
+
+
 def semantic_problems(bp: Blueprint) -> list[Problem]:
     """Every cross-reference and consistency problem of a structurally valid blueprint."""
     out: list[Problem] = []
     for where in ("lanes", "stages", "flows", "zones", "moments", "routes", "checklist", "checklist_groups", "grades"):
         out += _duplicates(getattr(bp, where), where)
-    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp)
+    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp) + _live(bp)

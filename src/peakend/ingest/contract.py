@@ -75,6 +75,7 @@ VISIT_FIELDS = (
     FieldSpec("visit_id", required=True),
     FieldSpec("hall_id", required=True),
     FieldSpec("customer_key"),
+    FieldSpec("ticket"),
     FieldSpec("segment"),
     FieldSpec("route"),
     FieldSpec("arrival", "timestamp"),

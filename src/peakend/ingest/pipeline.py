@@ -27,7 +27,7 @@ CHUNK_ROWS = 100_000
 SMALL_CHUNK = 20_000  # rows below which staging runs on one thread (API batches)
 TABLE: dict[Kind, str] = {"touch": "touches", "visit": "visits", "survey": "surveys", "audit": "audits"}
 # Visit fields a later event may fill in when an earlier one left them empty.
-VISIT_FILL = ("customer_key", "customer_mask", "segment", "route", "arrival", "departure")
+VISIT_FILL = ("customer_key", "customer_mask", "ticket", "segment", "route", "arrival", "departure")
 # What a visit row holds: its contract fields and the masked phone derived from its customer key.
 VISIT_COLUMNS = (*(f.name for f in FIELDS["visit"]), "customer_mask")
 

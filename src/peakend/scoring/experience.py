@@ -23,6 +23,11 @@ EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 
 def rules_table(bp: Blueprint) -> ir.Table:
     """One row per moment with its rule's parameters (nulls where a ramp is absent)."""
+    return ibis.memtable(rules_arrow(bp))
+
+
+def rules_arrow(bp: Blueprint) -> pa.Table:
+    """The rows of `rules_table`, as an Arrow table."""
     rows: dict[str, list[object]] = {
         k: []
         for k in (
@@ -49,7 +54,7 @@ def rules_table(bp: Blueprint) -> ir.Table:
             rows[f"{prefix}_worst"].append(r.worst_min if r else None)
             rows[f"{prefix}_weight"].append(r.weight if r else None)
     schema = pa.schema([("moment_id", pa.string())] + [(k, pa.float64()) for k in rows if k != "moment_id"])
-    return ibis.memtable(pa.table(rows, schema=schema))
+    return pa.table(rows, schema=schema)
 
 
 def rating_e(rating: ir.FloatingValue, scale: ir.StringValue) -> ir.FloatingValue:
@@ -64,26 +69,33 @@ def _ramp(
     return (((x - tol) / (worst - tol)).clip(lower=0.0, upper=1.0) * weight).fill_null(0.0)
 
 
-def inferred_e(t: ir.Table) -> ir.FloatingValue:
-    """e inferred by the joined rule from outcome, wait and service time."""
-    start = ibis.cases(*[(t.outcome == o, t[f"o_{o}"]) for o in OUTCOMES], else_=t.base)
-    e = start - _ramp(t.wait_min, t.w_tol, t.w_worst, t.w_weight) - _ramp(t.service_min, t.s_tol, t.s_worst, t.s_weight)
-    return e.clip(lower=-1.0, upper=1.0)
+def inferred_parts(t: ir.Table) -> ir.Table:
+    """The joined touches with the parts of inferred e: outcome value (`_start`) and wait/service ramps."""
+    return t.mutate(
+        _start=ibis.cases(*[(t.outcome == o, t[f"o_{o}"]) for o in OUTCOMES], else_=t.base),
+        _wait=_ramp(t.wait_min, t.w_tol, t.w_worst, t.w_weight),
+        _service=_ramp(t.service_min, t.s_tol, t.s_worst, t.s_weight),
+    )
 
 
-def touch_experience(touches: ir.Table, bp: Blueprint) -> ir.Table:
+def touch_experience(touches: ir.Table, bp: Blueprint, rules: ir.Table | None = None) -> ir.Table:
     """Touches with their experience value `e` and where it came from (`rating`/`inferred`).
 
-    A touch of a moment no longer in the blueprint is scored by the default rule.
+    A touch of a moment no longer in the blueprint is scored by the default rule. `rules` is
+    `rules_table(bp)` unless given (e.g. stored, so the compiled SQL can be reused). The
+    inferred and rated values are computed as columns first: written as one expression,
+    SQL would repeat each inside every CASE that clipping makes.
     """
-    rules = rules_table(bp)
+    rules = rules_table(bp) if rules is None else rules
     t = touches.left_join(rules, touches.moment_id == rules.moment_id)
     base = bp.default_rule
     t = t.mutate(
         base=t.base.fill_null(base.base),
         **{f"o_{o}": t[f"o_{o}"].fill_null(base.outcome.get(o, base.base)) for o in OUTCOMES},
     )
-    from_rating = rating_e(t.rating, t.rating_scale)
+    t = inferred_parts(t)
+    t = t.mutate(_rated=rating_e(t.rating, t.rating_scale),
+                 _inferred=(t._start - t._wait - t._service).clip(lower=-1.0, upper=1.0))
     return t.select(
         "touch_id",
         "visit_id",
@@ -92,8 +104,8 @@ def touch_experience(touches: ir.Table, bp: Blueprint) -> ir.Table:
         "start_at",
         "end_at",
         "staff_id",
-        e=from_rating.coalesce(inferred_e(t)),
-        e_source=ibis.ifelse(from_rating.isnull(), "inferred", "rating"),
+        e=t._rated.coalesce(t._inferred),
+        e_source=ibis.ifelse(t._rated.isnull(), "inferred", "rating"),
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.validate import Context
+from peakend.live.rules import on_events
 from peakend.scoring.run import NotScored
 from peakend.web import queries
 from peakend.web.auth import Principal, check_password
@@ -38,12 +39,22 @@ class Rejected(BaseModel):
     message_zh: str
 
 
+class Fired(BaseModel):
+    """What the live rules fired on the stored records (new only: a retry fires nothing)."""
+
+    alerts: int = 0
+    cases: int = 0
+    surveys: int = 0
+    advice: int = 0
+
+
 class IngestAnswer(BaseModel):
     """What an ingest request did."""
 
     stored: int = Field(description="new records stored")
     duplicates: int = Field(description="records already stored (a retry stores once)")
     rejected: list[Rejected] = Field(description="bad records, each also kept in quarantine")
+    fired: Fired = Field(default_factory=Fired, description="alerts, cases, surveys and advice the records fired")
 
 
 class Login(BaseModel):
@@ -105,7 +116,11 @@ def _ingest(request: Request, kind: Kind, items: list[BaseModel]) -> JSONRespons
         for x in result.problems
     ]
     rejected.sort(key=lambda r: (r.index, r.field))
-    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected)
+    bad = {r.index for r in rejected}
+    visits = [str(r["visit_id"]) for i, r in enumerate(records) if i not in bad and r.get("visit_id") is not None]
+    fired = on_events(st.store, st.blueprint, visits, st.clock()) if kind in ("touch", "visit") else None
+    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected,
+                          fired=Fired(**vars(fired)) if fired else Fired())
     status = 200 if not rejected else 403 if len(forbidden) == len(rejected) else 422
     return JSONResponse(answer.model_dump(), status_code=status)
 

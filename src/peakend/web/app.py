@@ -7,8 +7,10 @@ run, and mounts the pages (`web.pages`) and the API (`web.api`, documented at /d
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,8 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from peakend.blueprint.load import load_blueprint
+from peakend.live.sms import gateway_from
+from peakend.live.timers import tick
 from peakend.store.db import connect
-from peakend.web import api, pages
+from peakend.web import api, live, pages
 from peakend.web.blueprints import active_blueprint
 from peakend.web.deps import AppState
 
@@ -36,10 +40,19 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     which logs everybody out on restart).
     """
     store = connect(store_url)
+    bp = active_blueprint(store, load_blueprint(blueprint))
+    outbox = Path(store.url).with_name("sms-outbox.jsonl") if store.backend == "duckdb" else Path("sms-outbox.jsonl")
+    st = AppState(store, bp, gateway_from(os.environ.get("PEAKEND_SMS_GATEWAY"), outbox))
+    ticks = float(os.environ.get("PEAKEND_TICK_SECONDS", "5"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = threading.Thread(target=_run_timers, args=(st, stop, ticks), name="peakend-timers", daemon=True)
+        worker.start()
         yield
+        stop.set()
+        worker.join(timeout=30)
         store.close()
 
     app = FastAPI(
@@ -48,14 +61,29 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
         version="0.1",
         description="Peak-end customer experience for service halls: event ingest and the figures behind the pages.",
     )
-    app.state.peakend = AppState(store, active_blueprint(store, load_blueprint(blueprint)))
+    app.state.peakend = st
     key = secret or os.environ.get("PEAKEND_SECRET") or secrets.token_urlsafe(32)
     app.add_middleware(SessionMiddleware, secret_key=key, max_age=SESSION_HOURS * 3600, same_site="lax")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(live.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     return app
+
+
+def _run_timers(st: AppState, stop: threading.Event, every: float) -> None:
+    """Run due reminders, escalations and survey sends every `every` seconds until stopped.
+
+    Timers live in the store, so after a restart the ones that came due meanwhile run at once.
+    """
+    log = logging.getLogger("peakend.timers")
+    while not stop.is_set():
+        try:
+            tick(st.store, st.blueprint, st.clock(), st.gateway)
+        except Exception:  # a failed send or a lost connection: log, and try again next time
+            log.exception("timers failed; retrying in %s s", every)
+        stop.wait(every)
 
 
 def _is_api(request: Request) -> bool:

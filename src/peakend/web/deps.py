@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from fastapi import HTTPException, Request
 
 from peakend.blueprint.model import Blueprint
+from peakend.live.sms import Gateway
 from peakend.store.db import Store
 from peakend.web.auth import Principal, token_principal, user
 
 
 @dataclass
 class AppState:
-    """The open store and the blueprint the halls run."""
+    """The open store, the blueprint the halls run, the SMS gateway, and the clock of the live rules."""
 
     store: Store
     blueprint: Blueprint
+    gateway: Gateway
+    clock: Callable[[], datetime] = field(default=datetime.now)
 
 
 def state(request: Request) -> AppState:
@@ -51,4 +56,12 @@ def hall_visible(request: Request, hall_id: str) -> Principal:
     p = need_reader(request)
     if not p.sees(hall_id):
         raise HTTPException(404, "no such hall")
+    return p
+
+
+def need_user(request: Request) -> Principal:
+    """The asker, who must be a logged-in user (any role) or 401."""
+    p = principal(request)
+    if p is None or p.role == "device":
+        raise HTTPException(401, "log in first")
     return p

@@ -40,6 +40,34 @@ WORDS: dict[str, dict[Lang, str]] = {
     "bad_login": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
     "hall": {"zh": "营业厅", "en": "Hall"},
     "customer": {"zh": "客户", "en": "Customer"},
+    "cases": {"zh": "回访工单", "en": "Cases"},
+    "case": {"zh": "工单", "en": "Case"},
+    "case_kind": {"zh": "类型", "en": "Kind"},
+    "owner": {"zh": "负责人", "en": "Owner"},
+    "deadline": {"zh": "期限", "en": "Deadline"},
+    "status": {"zh": "状态", "en": "Status"},
+    "opened": {"zh": "开单", "en": "Opened"},
+    "escalated_to": {"zh": "已升级至", "en": "Escalated to"},
+    "resolution": {"zh": "办结说明", "en": "Resolution"},
+    "trail": {"zh": "处理记录", "en": "Audit trail"},
+    "comment": {"zh": "备注", "en": "Comment"},
+    "reassign": {"zh": "转派给", "en": "Reassign to"},
+    "resolve": {"zh": "办结", "en": "Resolve"},
+    "actor": {"zh": "操作人", "en": "By"},
+    "action": {"zh": "操作", "en": "Action"},
+    "open_cases": {"zh": "待办", "en": "Open"},
+    "all_cases": {"zh": "全部", "en": "All"},
+    "no_cases": {"zh": "没有工单", "en": "No cases"},
+    "not_done": {"zh": "操作未完成", "en": "Not done"},
+    "live": {"zh": "实时服务", "en": "Live service"},
+    "alerts_today": {"zh": "今日补救提醒", "en": "Recovery alerts today"},
+    "advice_today": {"zh": "今日分流建议", "en": "Diversion advice today"},
+    "cases_opened": {"zh": "今日新工单", "en": "Cases opened today"},
+    "resolved_in_time": {"zh": "按时办结", "en": "Resolved in time"},
+    "overdue": {"zh": "逾期未办", "en": "Overdue"},
+    "ticket": {"zh": "票号", "en": "Ticket"},
+    "time": {"zh": "时间", "en": "Time"},
+    "message": {"zh": "内容", "en": "Message"},
     "segment": {"zh": "客群", "en": "Segment"},
     "arrival": {"zh": "到店", "en": "Arrived"},
     "rei": {"zh": "记忆体验指数", "en": "REI"},
@@ -184,7 +212,8 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
         moments = queries.hall_moments(st.store, st.blueprint, hall_id)
         falls = queries.hall_falls(st.store, st.blueprint, hall_id)
     except NotScored:
-        return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today, moments=None, charts={})
+        return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today, moments=None, charts={},
+                      live=_live(request, hall_id))
     order = [getattr(m, lang) for m in st.blueprint.moments]
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(10)
     made = {
@@ -194,7 +223,14 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     if len(lifts):
         made["lift"] = spec(charts.lift_bars(lifts, lang))
     return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today,
-                  moments=moments.to_dict("records"), charts=made)
+                  moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id))
+
+
+def _live(request: Request, hall_id: str) -> dict[str, Any]:
+    st = state(request)
+    found = queries.hall_live(st.store, hall_id, st.clock())
+    return {"figures": found["figures"], "alerts": found["alerts"].to_dict("records"),
+            "advice": found["advice"].to_dict("records")}
 
 
 @router.get("/halls/{hall_id}/moments/{moment_id}")

@@ -7,12 +7,14 @@ the asker may see the hall is the caller's job (see `auth.Principal.sees`).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import ibis
 import pandas as pd
 
 from peakend.blueprint.model import Blueprint
+from peakend.live import cases
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
@@ -175,3 +177,15 @@ def visit_hall(store: Store, visit_id: str) -> str | None:
 def known_halls(store: Store) -> list[str]:
     """Every hall that has a stored visit, sorted."""
     return [r[0] for r in store.rows("SELECT DISTINCT hall_id FROM visits ORDER BY hall_id")]
+
+
+def hall_live(store: Store, hall_id: str, now: datetime) -> dict[str, Any]:
+    """The live loop on a hall page: case and alert figures of today, today's alerts and advice."""
+    day = datetime.combine(now.date(), time.min)
+    alerts = store.query("SELECT alert_id, kind, ticket, moment_id, staff_id, fired_at, message_zh, message_en "
+                         "FROM alerts WHERE hall_id = ? AND fired_at >= ? ORDER BY fired_at DESC LIMIT 50",
+                         [hall_id, day])
+    advice = store.query("SELECT advised_at, waiting, counters, predicted_wait_min, message_zh, message_en "
+                         "FROM advice WHERE hall_id = ? AND advised_at >= ? ORDER BY advised_at DESC LIMIT 20",
+                         [hall_id, day])
+    return {"figures": cases.figures(store, hall_id, day, now), "alerts": alerts, "advice": advice}

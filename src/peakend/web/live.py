@@ -1,0 +1,189 @@
+"""The live loop in the web app: case inboxes and case pages, alerts and advice, SMS replies.
+
+Who sees which cases: staff their own (first-ask ownership), managers those of their halls,
+admins all. Staff comment on and resolve their own cases; managers and admins also reassign.
+Alerts and advice of a hall are for its floor staff and managers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from peakend.live import cases
+from peakend.live.sms import handle_reply
+from peakend.web import queries
+from peakend.web.api import _plain, frame_json
+from peakend.web.auth import Principal
+from peakend.web.deps import need_user, principal, state
+from peakend.web.pages import render
+
+router = APIRouter()
+
+
+class Note(BaseModel):
+    """A comment or a resolution note."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class Reassign(BaseModel):
+    """The new owner of a case (a staff id or username)."""
+
+    to: str = Field(min_length=1, max_length=200)
+
+
+class SmsReply(BaseModel):
+    """An SMS reply as the gateway received it."""
+
+    sender: str = Field(min_length=1, max_length=100, description="the customer's phone (or customer key)")
+    text: str = Field(max_length=1000)
+    received_at: datetime | None = None
+
+
+def _halls_of(p: Principal) -> list[str] | None:
+    """The halls whose cases and alerts `p` sees (None: all)."""
+    return None if p.is_admin else sorted(p.halls)
+
+
+def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, Any]]:
+    """The asker and a case they may see; 404 otherwise (as if absent)."""
+    p = need_user(request)
+    try:
+        case = cases.get(state(request).store, case_id)
+    except cases.CaseError as exc:
+        raise HTTPException(404, "no such case") from exc
+    own = p.role == "staff" and case["owner"] == p.name
+    if not (p.is_admin or own or (p.role == "manager" and case["hall_id"] in p.halls)):
+        raise HTTPException(404, "no such case")
+    return p, case
+
+
+def _inbox(request: Request, p: Principal, hall: str | None, status: str | None) -> list[dict[str, Any]]:
+    store = state(request).store
+    if p.role == "staff":
+        return frame_json(cases.inbox(store, owner=p.name, status=status))
+    halls = _halls_of(p)
+    if hall is not None:
+        if halls is not None and hall not in halls:
+            raise HTTPException(404, "no such hall")
+        halls = [hall]
+    return frame_json(cases.inbox(store, halls=halls, status=status))
+
+
+@router.get("/api/v1/cases", tags=["live"], summary="A case inbox: staff their own, managers their halls'")
+def api_cases(request: Request, hall: str | None = None, status: str | None = "open") -> list[dict[str, Any]]:
+    """Cases the asker may see, by deadline (`status=` empty for all)."""
+    p = need_user(request)
+    return _inbox(request, p, hall, status or None)
+
+
+@router.get("/api/v1/cases/{case_id}", tags=["live"], summary="One case and its audit trail")
+def api_case(request: Request, case_id: str) -> dict[str, Any]:
+    """A case with every change made to it."""
+    _, case = _visible_case(request, case_id)
+    trail = cases.trail(state(request).store, case_id)
+    return {"case": {k: _plain(v) for k, v in case.items()}, "trail": frame_json(trail)}
+
+
+def _change(request: Request, case_id: str, action: str, text: str) -> None:
+    p, _ = _visible_case(request, case_id)
+    st = state(request)
+    if action == "reassign" and p.role == "staff":
+        raise HTTPException(403, "only managers and admins reassign cases")
+    try:
+        {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
+            st.store, case_id, p.name, text, st.clock())
+    except cases.CaseError as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.post("/api/v1/cases/{case_id}/comment", tags=["live"], summary="Comment on a case")
+def api_comment(request: Request, case_id: str, body: Note) -> dict[str, str]:
+    """Add a comment to the case's trail."""
+    _change(request, case_id, "comment", body.text)
+    return {"case_id": case_id, "done": "comment"}
+
+
+@router.post("/api/v1/cases/{case_id}/reassign", tags=["live"], summary="Give a case to another owner")
+def api_reassign(request: Request, case_id: str, body: Reassign) -> dict[str, str]:
+    """Reassign an open case (managers and admins)."""
+    _change(request, case_id, "reassign", body.to)
+    return {"case_id": case_id, "done": "reassign"}
+
+
+@router.post("/api/v1/cases/{case_id}/resolve", tags=["live"], summary="Resolve a case with a note")
+def api_resolve(request: Request, case_id: str, body: Note) -> dict[str, str]:
+    """Close an open case with a resolution note."""
+    _change(request, case_id, "resolve", body.text)
+    return {"case_id": case_id, "done": "resolve"}
+
+
+def _hall_for_live(request: Request, hall_id: str) -> Principal:
+    """The asker, who must work in (or manage) the hall; 404 otherwise."""
+    p = need_user(request)
+    if not (p.is_admin or hall_id in p.halls):
+        raise HTTPException(404, "no such hall")
+    return p
+
+
+@router.get("/api/v1/halls/{hall_id}/live", tags=["live"], summary="A hall's alerts, advice and case figures today")
+def api_hall_live(request: Request, hall_id: str) -> dict[str, Any]:
+    """Today's recovery alerts and diversion advice, and the case figures of the hall page."""
+    _hall_for_live(request, hall_id)
+    st = state(request)
+    found = queries.hall_live(st.store, hall_id, st.clock())
+    return {"figures": found["figures"], "alerts": frame_json(found["alerts"]), "advice": frame_json(found["advice"])}
+
+
+@router.post("/api/v1/sms/replies", tags=["live"], summary="An SMS reply: a survey answer or an opt-out")
+def api_sms_reply(request: Request, body: SmsReply) -> dict[str, Any]:
+    """Record a customer's reply (from the SMS gateway's device token, or an admin)."""
+    p = principal(request)
+    if p is None:
+        raise HTTPException(401, "send a device token (Authorization: Bearer …)")
+    if not (p.is_admin or p.role == "device"):
+        raise HTTPException(403, "only the SMS gateway's device token or an admin sends replies")
+    st = state(request)
+    at = body.received_at.replace(tzinfo=None) if body.received_at else st.clock()
+    done = handle_reply(st.store, st.blueprint, body.sender, body.text, at)
+    return {"status": done.status, "visit_id": done.visit_id}
+
+
+# -- pages -------------------------------------------------------------------------------
+@router.get("/cases")
+def cases_page(request: Request, hall: str | None = None, status: str = "open") -> HTMLResponse:
+    """The asker's case inbox."""
+    p = need_user(request)
+    rows = _inbox(request, p, hall, status or None)
+    return render(request, "cases.html.j2", user=p, cases=rows, showing=status, hall=hall)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str) -> HTMLResponse:
+    """One case: what happened, its trail, and the forms to comment, reassign and resolve."""
+    p, case = _visible_case(request, case_id)
+    trail = cases.trail(state(request).store, case_id).to_dict("records")
+    return render(request, "case.html.j2", user=p, case=case, trail=trail, error=None)
+
+
+@router.post("/cases/{case_id}", response_model=None)
+def case_post(request: Request, case_id: str, action: Annotated[str, Form()],
+              text: Annotated[str, Form()] = "") -> Response:
+    """A change made on the case page; a refused change is shown on the page."""
+    if action not in ("comment", "reassign", "resolve"):
+        raise HTTPException(422, "unknown action")
+    try:
+        _change(request, case_id, action, text)
+    except HTTPException as exc:
+        if exc.status_code not in (403, 409):
+            raise
+        p, case = _visible_case(request, case_id)
+        trail = cases.trail(state(request).store, case_id).to_dict("records")
+        return render(request, "case.html.j2", status=exc.status_code, user=p, case=case, trail=trail,
+                      error=str(exc.detail))
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -1,0 +1,164 @@
+"""The live loop: a recorded day replayed, and exactly what fires, and when.
+
+The expectations below were worked out by hand from tests/data/recorded_day.jsonl and the
+built-in blueprint's `live` rules (alert_e −0.5, waiting tolerance 5 min, survey 10 min
+after the visit, quiet 21:00–08:00, fatigue 30 days, complaint case due in 4 h with a
+reminder 1 h before, unresolved in 24 h with a reminder 4 h before, 5 waiting per counter).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from peakend.live import cases
+from peakend.live.replay import read_day, replay
+from peakend.live.rules import after_quiet_hours, on_events
+from peakend.live.sms import FileGateway, handle_reply, parse_reply
+from peakend.live.timers import tick
+from peakend.store.db import connect
+from peakend.web.auth import add_user
+from tests.conftest import other_postgres
+
+DAY = Path(__file__).parent / "data" / "recorded_day.jsonl"
+A, B = "天河北厅", "花都新华厅"
+
+
+def at(hhmm: str, day: int = 2) -> datetime:
+    return datetime.fromisoformat(f"2026-11-0{day} {hhmm}")
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def day(request, bp, tmp_path_factory):
+    """A store after replaying the recorded day (and the clock run on two days); tests that change it come last."""
+    store = connect(":memory:" if request.param == "duckdb" else other_postgres("peakend_test_day"))
+    add_user(store, "mgr_a", "password1", "manager", [A])
+    gateway = FileGateway(tmp_path_factory.mktemp("day") / "sms.jsonl")
+    replay(store, bp, read_day(DAY), gateway)
+    store.sms_file = gateway.path
+    yield store
+    store.close()
+
+
+def rows(store, sql: str) -> list[tuple]:
+    return [tuple(r) for r in store.rows(sql)]
+
+
+def test_recovery_alerts_fire_while_the_customer_is_in_the_hall(day):
+    assert rows(day, "SELECT alert_id, ticket, moment_id, fired_at FROM alerts ORDER BY alert_id") == [
+        ("V2-2:long_wait", "A002", "waiting", at("09:23")),  # waited 12 min, tolerance 5
+        ("V2-3:low_e", "A002", "counter_handling", at("09:35")),  # rated 1 of 5: e = −1
+        ("V3-2:low_e", "A101", "complaint", at("14:05")),  # complaint outcome: e = −1
+    ]
+    [(zh, en)] = rows(day, "SELECT message_zh, message_en FROM alerts WHERE alert_id = 'V2-2:long_wait'")
+    assert "A002" in zh and "等候" in zh and "压力大时分流" in zh  # the waiting moment's guideline
+    assert "Ticket A002" in en and "Waiting" in en and "divert" in en
+
+
+def test_cases_are_owned_by_the_first_touch_and_escalate_after_their_deadline(day):
+    assert rows(day, "SELECT case_id, kind, owner, opened_at, deadline, escalated_to, status FROM cases "
+                     "ORDER BY case_id") == [
+        ("V2", "unresolved", "G1", at("09:40"), at("09:40", 3), "mgr_a", "open"),
+        ("V3", "complaint", "G1", at("14:30"), at("18:30"), "mgr_a", "open"),
+    ]
+    assert rows(day, "SELECT notification_id, created_at, recipient FROM notifications ORDER BY created_at") == [
+        ("remind:V3", at("17:30"), "G1"),
+        ("escalate:V3:mgr_a", at("18:30"), "mgr_a"),
+        ("remind:V2", at("05:40", 3), "G1"),
+        ("escalate:V2:mgr_a", at("09:40", 3), "mgr_a"),
+    ]
+
+
+def test_surveys_respect_fatigue_quiet_hours_and_opt_out_and_replies_become_answers(day):
+    assert rows(day, "SELECT visit_id, status, send_at, sent_at FROM sms_surveys ORDER BY visit_id") == [
+        ("V1", "answered", at("09:30"), at("09:30")),
+        ("V2", "sent", at("09:50"), at("09:50")),
+        ("V3", "skipped_fatigue", None, None),  # V1's customer, surveyed that morning
+        ("V4", "sent", at("08:00", 3), at("08:00", 3)),  # 21:05 is quiet: sent at 08:00 next day
+        ("V5", "skipped_optout", None, None),  # replied 退订 at 08:30
+    ]
+    sent = [json.loads(line)["message_id"] for line in day.sms_file.read_text("utf-8").splitlines()]
+    assert sent == ["V1", "V2", "V4"]
+    assert rows(day, "SELECT survey_id, visit_id, overall, overall_scale, comment, source FROM surveys") == [
+        ("sms:V1", "V1", 9.0, "1-10", "很满意，谢谢", "sms")]
+
+
+def test_queue_pressure_gives_advice_once_per_quarter_hour(day):
+    assert rows(day, "SELECT advice_id, advised_at, waiting, counters, predicted_wait_min FROM advice") == [
+        (f"{B}:2026-11-02T09:45", at("09:57"), 6, 1, 18.0)]  # 6 per counter > 5; the 7th falls in the same slot
+
+
+def test_replaying_the_day_again_fires_nothing_new(day, bp, tmp_path):
+    before = {t: day.scalar(f"SELECT count(*) FROM {t}") for t in
+              ("alerts", "cases", "case_events", "timers", "notifications", "sms_surveys", "advice", "surveys")}
+    again = replay(day, bp, read_day(DAY), FileGateway(tmp_path / "again.jsonl"))
+    assert (again.fired.alerts, again.fired.cases, again.fired.surveys, again.fired.advice, again.timers) == (
+        0, 0, 0, 0, 0)
+    assert {t: day.scalar(f"SELECT count(*) FROM {t}") for t in before} == before
+    assert not (tmp_path / "again.jsonl").exists()
+
+
+def test_fatigue_only_within_its_window(store, bp, tmp_path):
+    """The same customer 31 days later is surveyed again; 29 days later is not."""
+    events = [
+        {"at": f"2026-{mon}-{d} 10:00", "kind": "touch", "visit_id": v, "hall_id": A, "moment_id": "leaving",
+         "customer_key": "13900000000", "departure": f"2026-{mon}-{d} 10:00"}
+        for v, mon, d in (("F1", "10", "01"), ("F2", "10", "30"), ("F3", "11", "01"))
+    ]
+    replay(store, bp, events, FileGateway(tmp_path / "s.jsonl"))
+    assert rows(store, "SELECT visit_id, status FROM sms_surveys ORDER BY visit_id") == [
+        ("F1", "sent"), ("F2", "skipped_fatigue"), ("F3", "sent")]
+
+
+@pytest.mark.parametrize(
+    ("ended", "sent"),
+    [("20:40", "20:50"), ("20:55", "08:00+1"), ("23:30", "08:00+1"), ("03:00", "08:00"), ("07:55", "08:05")],
+)
+def test_quiet_hours(bp, ended, sent):
+    hh, _, plus = sent.partition("+")
+    expected = at(hh, 3 if plus else 2)
+    assert after_quiet_hours(bp, at(ended).replace(second=0) + (at("00:10") - at("00:00"))) == expected
+
+
+def test_opt_out_stops_a_survey_already_scheduled(store, bp, tmp_path):
+    gateway = FileGateway(tmp_path / "s.jsonl")
+    store.execute("INSERT INTO visits (visit_id, hall_id, customer_key, departure) VALUES ('O1', ?, ?, ?)",
+                  [A, "plain-key", at("10:00")])
+    store.execute("INSERT INTO touches (touch_id, visit_id, moment_id) VALUES ('O1-1', 'O1', 'leaving')")
+    on_events(store, bp, ["O1"], at("10:00"))
+    assert handle_reply(store, bp, "plain-key", "TD", at("10:05")).status == "opted_out"
+    tick(store, bp, at("12:00"), gateway)
+    assert rows(store, "SELECT status FROM sms_surveys") == [("skipped_optout",)]
+    assert not gateway.path.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "opt_out", "score", "comment"),
+    [("TD", True, None, None), ("退订", True, None, None), ("td。", True, None, None),
+     ("10", False, 10, None), ("8分", False, 8, None), ("９ 很好", False, 9, "很好"), ("十分满意", False, 10, "满意"),
+     ("3, waited too long", False, 3, "waited too long"), ("11", False, None, "11"),
+     ("排队太久", False, None, "排队太久")],
+)
+def test_reply_parser(text, opt_out, score, comment):
+    r = parse_reply(text)
+    assert (r.opt_out, r.score, r.comment) == (opt_out, score, comment)
+
+
+def test_case_changes_are_kept_in_the_audit_trail(day):
+    cases.comment(day, "V3", "G1", "called the customer", at("15:00"))
+    cases.reassign(day, "V3", "mgr_a", "S3", at("15:10"))
+    cases.resolve(day, "V3", "S3", "refunded the fee", at("16:00", 3))
+    with pytest.raises(cases.CaseError):
+        cases.resolve(day, "V3", "S3", "again", at("16:30", 3))
+    with pytest.raises(cases.CaseError):
+        cases.comment(day, "V3", "S3", "  ", at("16:30", 3))
+    trail = cases.trail(day, "V3")
+    assert list(trail["action"]) == ["opened", "remind", "escalate", "comment", "reassign", "resolve"]
+    assert list(trail["detail"])[3:] == ["called the customer", "G1 → S3", "refunded the fee"]
+    assert list(cases.inbox(day, owner="S3", status=None)["case_id"]) == ["V3"]
+    assert list(cases.inbox(day, halls=[B])["case_id"]) == []
+    f = cases.figures(day, A, at("00:00"), at("12:00", 3))
+    assert f == {"alerts": 3, "advice": 0, "cases_opened": 2, "resolved_in_time": 0, "overdue": 1}
