@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_http_ingest.py
+	$(BIN)/python bench/bench_live.py
 
 clean:
 	rm -rf $(VENV) peakend-demo .pytest_cache

@@ -71,3 +71,13 @@ def test_ramp_and_end_checks():
 def test_not_yaml():
     [p] = problems("moments: [a, b\n")
     assert "not valid YAML" in p and p.startswith("edited.yaml:")
+
+
+def test_live_rules_are_checked():
+    [p] = problems(default_text().replace('quiet_start: "21:00"', 'quiet_start: "9pm"'))
+    assert "live.survey.quiet_start" in p and "pattern" in p  # structure first: HH:MM
+    text = default_text().replace("queue_moment: waiting", "queue_moment: lobby")
+    text = text.replace("{deadline_h: 4, remind_before_h: 1}", "{deadline_h: 4, remind_before_h: 5}")
+    found = "\n".join(problems(text))
+    assert "live.queue.queue_moment" in found and "unknown moment 'lobby'" in found
+    assert "live.cases.complaint.remind_before_h" in found and "less than deadline_h" in found

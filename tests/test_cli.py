@@ -89,3 +89,15 @@ def test_compare_prints_models(demo_dir):
     result = runner.invoke(app, ["compare", "--db", str(demo_dir / "peakend.duckdb"), "--target", "promoter"])
     assert result.exit_code == 0, result.output
     assert "AUC" in result.output and "峰值+终值" in result.output
+
+
+def test_live_replay_and_tick(tmp_path):
+    db = str(tmp_path / "live.duckdb")
+    day = Path(__file__).parent / "data" / "recorded_day.jsonl"
+    result = runner.invoke(app, ["live", "replay", str(day), "--db", db, "--sms", f"file:{tmp_path / 'sms.jsonl'}"])
+    assert result.exit_code == 0, result.output
+    said = "25 events: 23 stored, 0 rejected; fired 3 alerts, 2 cases, 3 surveys, 1 advice; 7 timers ran"
+    assert said in result.output
+    tick = runner.invoke(app, ["live", "tick", "--db", db, "--sms", f"file:{tmp_path / 'sms.jsonl'}"])
+    assert tick.exit_code == 0 and "0 timers ran" in tick.output
+    assert len((tmp_path / "sms.jsonl").read_text("utf-8").splitlines()) == 3

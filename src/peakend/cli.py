@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from peakend.ingest.mapping import Mapping, MappingError, load_mapping
 from peakend.ingest.pipeline import FileResult, expand_paths, ingest_file
 from peakend.ingest.validate import Context
 from peakend.store.db import DEFAULT_PATH, connect
+
+if TYPE_CHECKING:
+    from peakend.live.sms import Gateway
 
 app = typer.Typer(
     help="peakend: peak-end customer-experience management for service halls (峰终定律营业厅体验管理).",
@@ -382,6 +385,53 @@ def token_add(
             err.print(str(exc), highlight=False)
             raise typer.Exit(2) from exc
     console.print(token, highlight=False)
+
+
+live_app = typer.Typer(help="The live service loop: replay a recorded day, run due timers.", no_args_is_help=True)
+app.add_typer(live_app, name="live")
+SmsOpt = Annotated[str | None, typer.Option(
+    "--sms", envvar="PEAKEND_SMS_GATEWAY",
+    help="SMS gateway: an http(s):// URL, or file:PATH (default: sms-outbox.jsonl beside the store).")]
+
+
+def _gateway(spec: str | None, db: str) -> Gateway:
+    """The SMS gateway a command sends through."""
+    from peakend.live.sms import gateway_from
+
+    return gateway_from(spec, Path(db).with_name("sms-outbox.jsonl") if "://" not in db else Path("sms-outbox.jsonl"))
+
+
+@live_app.command("replay")
+def live_replay(
+    day: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines, one event a line, with 'at'.")],
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    sms: SmsOpt = None,
+) -> None:
+    """Replay a recorded day: events in time order through ingest and the live rules, timers in between."""
+    from peakend.live.replay import read_day, replay
+
+    bp = _blueprint(blueprint)
+    events = read_day(day)
+    with connect(db) as store, Progress(console=err, transient=True) as bar:
+        task = bar.add_task("replay", total=len(events))
+        r = replay(store, bp, events, _gateway(sms, db), progress=lambda n: bar.update(task, completed=n))
+    f = r.fired
+    console.print(f"{r.events} events: {r.stored} stored, {r.rejected} rejected; fired {f.alerts} alerts, "
+                  f"{f.cases} cases, {f.surveys} surveys, {f.advice} advice; {r.timers} timers ran", highlight=False)
+
+
+@live_app.command("tick")
+def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = None) -> None:
+    """Run every reminder, escalation and survey send due now (the server does this every few seconds)."""
+    from datetime import datetime
+
+    from peakend.live.timers import tick
+
+    bp = _blueprint(blueprint)
+    with connect(db) as store:
+        ran = tick(store, bp, datetime.now(), _gateway(sms, db))
+    console.print(f"{ran} timers ran", highlight=False)
 
 
 if __name__ == "__main__":

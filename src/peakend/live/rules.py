@@ -13,12 +13,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 
 from peakend.blueprint.model import CASE_KINDS, Blueprint, CaseKind
 from peakend.live.text import advice_text, alert_text
-from peakend.live.timers import case_event
 from peakend.scoring.experience import rules_arrow, touch_experience
 from peakend.store.db import Store
 
@@ -49,21 +49,42 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
     if not ids:
         return Fired()
     visits, touches = _load(store, bp, ids)
-    fired = Fired()
+    groups = {str(k): g for k, g in touches.groupby("visit_id", sort=False)}
+    in_hall, ended = [], []
+    for v in visits.itertuples(index=False):
+        ts = groups.get(str(v.visit_id))
+        if ts is None:
+            continue
+        end = _ended_at(bp, v, ts)
+        if end is None:
+            in_hall.append((v, ts))
+        else:
+            ended.append((v, ts, end))
     with store.transaction():
-        for v in visits.itertuples(index=False):
-            ts = touches[touches["visit_id"] == v.visit_id]
-            if ts.empty:
-                continue
-            ended = _ended_at(bp, v, ts)
-            if ended is None:
-                fired.alerts += _alerts(store, bp, v, ts, now)
-            else:
-                fired.cases += _case(store, bp, v, ts, ended)
-                fired.surveys += _survey(store, bp, v, ended)
-        for hall in sorted(set(visits["hall_id"])):
-            fired.advice += advise(store, bp, hall, now)
-    return fired
+        return Fired(
+            alerts=_alerts(store, bp, in_hall, now),
+            cases=_cases(store, bp, ended),
+            surveys=_surveys(store, bp, ended),
+            advice=sum(advise(store, bp, hall, now, state) for hall, state in queues(store, bp, visits, now).items()),
+        )
+
+
+def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Insert the rows whose `key` is not in `table` yet (first of equal keys wins); return them."""
+    if not rows:
+        return []
+    keys = list(dict.fromkeys(str(r[key]) for r in rows))
+    found: set[str] = set()
+    for i in range(0, len(keys), 1000):
+        part = keys[i:i + 1000]
+        found |= {str(r[0]) for r in store.rows(
+            f"SELECT {key} FROM {table} WHERE {key} IN ({', '.join('?' * len(part))})", part)}
+    new: dict[str, dict[str, object]] = {}
+    for r in rows:
+        if str(r[key]) not in found:
+            new.setdefault(str(r[key]), r)
+    store.insert_rows(table, list(new.values()))
+    return list(new.values())
 
 
 def _load(store: Store, bp: Blueprint, ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -114,26 +135,25 @@ def _ended_at(bp: Blueprint, visit: object, ts: pd.DataFrame) -> datetime | None
     return max((w for w in last if w), default=None) if last else None
 
 
-def _alerts(store: Store, bp: Blueprint, visit: object, ts: pd.DataFrame, now: datetime) -> int:
-    """Recovery alerts for a customer still in the hall: a touch at or below alert_e, or a long wait."""
-    new = 0
-    for r in ts.itertuples():
-        kinds = []
-        if r.e is not None and not pd.isna(r.e) and r.e <= bp.live.alert_e:
-            kinds.append("low_e")
-        ramp = bp.rule_for(r.moment_id).wait if r.moment_id in bp.moment_ids() else None
-        if ramp and r.wait_min is not None and not pd.isna(r.wait_min) and r.wait_min > ramp.tolerance_min:
-            kinds.append("long_wait")
-        for kind in kinds:
-            zh, en = alert_text(bp, kind, visit, r)
-            new += store.execute(
-                "INSERT INTO alerts (alert_id, kind, hall_id, visit_id, ticket, moment_id, staff_id, e, wait_min, "
-                "message_zh, message_en, fired_at, event_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                [f"{r.touch_id}:{kind}", kind, visit.hall_id, visit.visit_id, _ticket(visit), r.moment_id,  # type: ignore[attr-defined]
-                 _none(r.staff_id), _none(r.e), _none(r.wait_min), zh, en, now, _when(r)],
-            )
-    return new
+def _alerts(store: Store, bp: Blueprint, in_hall: list[tuple[Any, pd.DataFrame]], now: datetime) -> int:
+    """Recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
+    known = set(bp.moment_ids())
+    rows = []
+    for visit, ts in in_hall:
+        for r in ts.itertuples():
+            kinds = []
+            if _none(r.e) is not None and r.e <= bp.live.alert_e:
+                kinds.append("low_e")
+            ramp = bp.rule_for(r.moment_id).wait if r.moment_id in known else None
+            if ramp and _none(r.wait_min) is not None and r.wait_min > ramp.tolerance_min:
+                kinds.append("long_wait")
+            for kind in kinds:
+                zh, en = alert_text(bp, kind, visit, r)
+                rows.append({"alert_id": f"{r.touch_id}:{kind}", "kind": kind, "hall_id": visit.hall_id,
+                             "visit_id": visit.visit_id, "ticket": _ticket(visit), "moment_id": r.moment_id,
+                             "staff_id": _none(r.staff_id), "e": _none(r.e), "wait_min": _none(r.wait_min),
+                             "message_zh": zh, "message_en": en, "fired_at": now, "event_at": _when(r)})
+    return len(insert_new(store, "alerts", "alert_id", rows))
 
 
 def case_kind(bp: Blueprint, ts: pd.DataFrame) -> CaseKind | None:
@@ -149,31 +169,34 @@ def case_kind(bp: Blueprint, ts: pd.DataFrame) -> CaseKind | None:
     return None
 
 
-def _case(store: Store, bp: Blueprint, visit: object, ts: pd.DataFrame, ended: datetime) -> int:
-    """Open the visit's follow-up case, owned by the staff member of its first touch (first-ask)."""
-    kind = case_kind(bp, ts)
-    if kind is None:
-        return 0
-    staff = [s for s in ts["staff_id"] if isinstance(s, str) and s]
-    rule = bp.live.cases[kind]
-    deadline = ended + timedelta(hours=rule.deadline_h)
-    case_id = str(visit.visit_id)  # type: ignore[attr-defined]
-    new = store.execute(
-        "INSERT INTO cases (case_id, visit_id, hall_id, kind, owner, status, opened_at, deadline) "
-        "VALUES (?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT DO NOTHING",
-        [case_id, case_id, visit.hall_id, kind, staff[0] if staff else None, ended, deadline],  # type: ignore[attr-defined]
-    )
-    if new:
-        case_event(store, case_id, ended, "system", "opened", kind)
-        schedule(store, "remind", case_id, deadline - timedelta(hours=rule.remind_before_h))
-        schedule(store, "escalate", case_id, deadline)
-    return new
+def _cases(store: Store, bp: Blueprint, ended: list[tuple[Any, pd.DataFrame, datetime]]) -> int:
+    """Open follow-up cases, each owned by the staff member of its visit's first touch (first-ask)."""
+    rows = []
+    for visit, ts, end in ended:
+        kind = case_kind(bp, ts)
+        if kind is None:
+            continue
+        staff = [x for x in ts["staff_id"] if isinstance(x, str) and x]
+        rows.append({"case_id": str(visit.visit_id), "visit_id": str(visit.visit_id), "hall_id": visit.hall_id,
+                     "kind": kind, "owner": staff[0] if staff else None, "status": "open", "opened_at": end,
+                     "deadline": end + timedelta(hours=bp.live.cases[kind].deadline_h)})
+    new = insert_new(store, "cases", "case_id", rows)
+    store.insert_rows("case_events", [{"case_id": c["case_id"], "seq": 1, "happened_at": c["opened_at"],
+                                       "actor": "system", "action": "opened", "detail": c["kind"]} for c in new])
+    timers = []
+    for c in new:
+        rule = bp.live.cases[c["kind"]]  # type: ignore[index]
+        deadline: datetime = c["deadline"]  # type: ignore[assignment]
+        timers += [("remind", c["case_id"], deadline - timedelta(hours=rule.remind_before_h)),
+                   ("escalate", c["case_id"], deadline)]
+    schedule(store, timers)
+    return len(new)
 
 
-def schedule(store: Store, kind: str, ref: str, due: datetime) -> None:
-    """Add a timer (once: its id is kind:ref)."""
-    store.execute("INSERT INTO timers (timer_id, kind, ref, due_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                  [f"{kind}:{ref}", kind, ref, due])
+def schedule(store: Store, timers: list[tuple[str, object, datetime]]) -> None:
+    """Add timers given as (kind, ref, due), each once: its id is kind:ref."""
+    store.insert_rows("timers", [{"timer_id": f"{k}:{r}", "kind": k, "ref": str(r), "due_at": due}
+                                 for k, r, due in timers])
 
 
 def after_quiet_hours(bp: Blueprint, t: datetime) -> datetime:
@@ -192,30 +215,40 @@ def after_quiet_hours(bp: Blueprint, t: datetime) -> datetime:
     return t
 
 
-def _survey(store: Store, bp: Blueprint, visit: object, ended: datetime) -> int:
-    """Trigger the visit's SMS survey, unless opted out or surveyed within the fatigue window."""
+def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, pd.DataFrame, datetime]]) -> int:
+    """Trigger SMS surveys of ended visits, unless opted out or surveyed within the fatigue window."""
     q = bp.live.survey
-    key = visit.customer_key
-    if not q.enabled or not isinstance(key, str) or not key:
+    todo = [(v, end) for v, _, end in ended if q.enabled and isinstance(v.customer_key, str) and v.customer_key]
+    if not todo:
         return 0
-    if store.scalar("SELECT count(*) FROM sms_optouts WHERE customer_key = ?", [key]):
-        status, send_at = "skipped_optout", None
-    elif store.scalar(
-        "SELECT count(*) FROM sms_surveys WHERE customer_key = ? AND status IN ('scheduled', 'sent', 'answered') "
-        "AND triggered_at > ? AND visit_id <> ?",
-        [key, ended - timedelta(days=q.fatigue_days), visit.visit_id],  # type: ignore[attr-defined]
-    ):
-        status, send_at = "skipped_fatigue", None
-    else:
-        status, send_at = "scheduled", after_quiet_hours(bp, ended + timedelta(minutes=q.delay_min))
-    new = store.execute(
-        "INSERT INTO sms_surveys (visit_id, customer_key, hall_id, triggered_at, send_at, status) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [visit.visit_id, key, visit.hall_id, ended, send_at, status],  # type: ignore[attr-defined]
-    )
-    if new and send_at is not None:
-        schedule(store, "survey", str(visit.visit_id), send_at)  # type: ignore[attr-defined]
-    return new if status == "scheduled" else 0
+    done: set[str] = set()
+    keys = sorted({str(v.customer_key) for v, _ in todo})
+    marks = ", ".join("?" * len(keys))
+    opted = {str(r[0]) for r in store.rows(f"SELECT customer_key FROM sms_optouts WHERE customer_key IN ({marks})",
+                                           keys)}
+    earliest = min(end for _, end in todo) - timedelta(days=q.fatigue_days)
+    last: dict[str, list[tuple[str, datetime]]] = {}
+    for key, visit_id, at in store.rows(
+            f"SELECT customer_key, visit_id, triggered_at FROM sms_surveys WHERE customer_key IN ({marks}) "
+            "AND status IN ('scheduled', 'sent', 'answered') AND triggered_at > ?", [*keys, earliest]):
+        last.setdefault(str(key), []).append((str(visit_id), at))
+        done.add(str(visit_id))
+    rows = []
+    for v, end in sorted(todo, key=lambda x: x[1]):
+        key, vid = str(v.customer_key), str(v.visit_id)
+        if vid in done:
+            continue
+        recent = any(other != vid and at > end - timedelta(days=q.fatigue_days) for other, at in last.get(key, []))
+        status = "skipped_optout" if key in opted else "skipped_fatigue" if recent else "scheduled"
+        send_at = after_quiet_hours(bp, end + timedelta(minutes=q.delay_min)) if status == "scheduled" else None
+        rows.append({"visit_id": vid, "customer_key": key, "hall_id": v.hall_id, "triggered_at": end,
+                     "send_at": send_at, "status": status})
+        if status == "scheduled":
+            last.setdefault(key, []).append((vid, end))
+    new = insert_new(store, "sms_surveys", "visit_id", rows)
+    scheduled = [r for r in new if r["status"] == "scheduled"]
+    schedule(store, [("survey", r["visit_id"], r["send_at"]) for r in scheduled])  # type: ignore[misc]
+    return len(scheduled)
 
 
 @dataclass
@@ -232,31 +265,33 @@ class Queue:
         return self.waiting / max(self.counters, 1) * self.service_min
 
 
-def queue_state(store: Store, bp: Blueprint, hall: str, now: datetime) -> Queue:
-    """Who is waiting (took a ticket, not yet called, not gone) and how many counters serve, at `now`."""
+def queues(store: Store, bp: Blueprint, visits: pd.DataFrame, now: datetime) -> dict[str, Queue]:
+    """Every hall's queue at `now` (halls of `visits` with anyone waiting): who took a ticket and is not yet
+    called or gone, how many counters served in the last `counter_window_min`, their mean service time."""
     q = bp.live.queue
-    since = now - timedelta(hours=QUEUE_LOOKBACK_H)
-    rows = store.query(
-        "SELECT t.visit_id, t.moment_id, t.staff_id, t.start_at, t.end_at, t.service_min, v.departure "
-        "FROM touches t JOIN visits v ON v.visit_id = t.visit_id "
-        "WHERE v.hall_id = ? AND t.start_at BETWEEN ? AND ?",
-        [hall, since, now],
+    halls = sorted({str(h) for h in visits["hall_id"].dropna()})
+    if not halls:
+        return {}
+    counters = ", ".join("?" * len(q.counter_moments))
+    rows = store.rows(
+        "WITH r AS (SELECT v.hall_id, t.visit_id, t.moment_id, t.staff_id, t.start_at, t.end_at, t.service_min, "
+        "v.departure FROM touches t JOIN visits v ON v.visit_id = t.visit_id "
+        f"WHERE v.hall_id IN ({', '.join('?' * len(halls))}) AND t.start_at BETWEEN ? AND ?), "
+        f"served AS (SELECT * FROM r WHERE moment_id IN ({counters})), "
+        "waiting AS (SELECT hall_id, count(DISTINCT visit_id) AS n FROM r WHERE moment_id = ? "
+        "AND visit_id NOT IN (SELECT visit_id FROM served) AND (departure IS NULL OR departure > ?) "
+        "AND (end_at IS NULL OR end_at > ?) GROUP BY hall_id) "
+        "SELECT w.hall_id, w.n, (SELECT count(DISTINCT staff_id) FROM served s WHERE s.hall_id = w.hall_id "
+        "AND s.start_at >= ?), (SELECT avg(service_min) FROM served s WHERE s.hall_id = w.hall_id) FROM waiting w",
+        [*halls, now - timedelta(hours=QUEUE_LOOKBACK_H), now, *q.counter_moments, q.queue_moment, now, now,
+         now - timedelta(minutes=q.counter_window_min)],
     )
-    counter = rows[rows["moment_id"].isin(q.counter_moments)]
-    called = set(counter["visit_id"])
-    queued = rows[(rows["moment_id"] == q.queue_moment) & ~rows["visit_id"].isin(called)]
-    gone = queued["departure"].notna() & (queued["departure"] <= now) | queued["end_at"].notna() & (
-        queued["end_at"] <= now)
-    waiting = queued.loc[~gone, "visit_id"].nunique()
-    recent = counter[counter["start_at"] >= now - timedelta(minutes=q.counter_window_min)]
-    served = counter["service_min"].dropna()
-    return Queue(int(waiting), int(recent["staff_id"].dropna().nunique()),
-                 float(served.mean()) if len(served) else q.default_service_min)
+    return {str(h): Queue(int(n), int(c or 0), float(m) if m is not None else q.default_service_min)
+            for h, n, c, m in rows}
 
 
-def advise(store: Store, bp: Blueprint, hall: str, now: datetime) -> int:
+def advise(store: Store, bp: Blueprint, hall: str, now: datetime, state: Queue) -> int:
     """Diversion advice when the hall's queue is past its limits (once per hall and quarter hour)."""
-    state = queue_state(store, bp, hall, now)
     limits = bp.live.queue.limits(hall)
     if state.waiting == 0:
         return 0
@@ -266,12 +301,10 @@ def advise(store: Store, bp: Blueprint, hall: str, now: datetime) -> int:
         return 0
     slot = now.replace(minute=now.minute - now.minute % SLOT_MIN, second=0, microsecond=0)
     zh, en = advice_text(bp, hall, state.waiting, state.counters, state.predicted_wait_min)
-    return store.execute(
-        "INSERT INTO advice (advice_id, hall_id, advised_at, waiting, counters, predicted_wait_min, message_zh, "
-        "message_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [f"{hall}:{slot:%Y-%m-%dT%H:%M}", hall, now, state.waiting, state.counters,
-         round(state.predicted_wait_min, 1), zh, en],
-    )
+    row = {"advice_id": f"{hall}:{slot:%Y-%m-%dT%H:%M}", "hall_id": hall, "advised_at": now, "waiting": state.waiting,
+           "counters": state.counters, "predicted_wait_min": round(state.predicted_wait_min, 1),
+           "message_zh": zh, "message_en": en}
+    return len(insert_new(store, "advice", "advice_id", [row]))
 
 
 def _ticket(visit: object) -> str:
@@ -283,5 +316,5 @@ def _none(value: object) -> object:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
-__all__ = ["CASE_KINDS", "Fired", "Queue", "advise", "after_quiet_hours", "case_kind", "on_events", "queue_state",
-           "schedule"]
+__all__ = ["CASE_KINDS", "Fired", "Queue", "advise", "after_quiet_hours", "case_kind", "insert_new", "on_events",
+           "queues", "schedule"]

@@ -108,6 +108,28 @@ class Store:
             else:
                 self.stage.executemany(sql, rows)
 
+    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Insert rows (dicts with the same keys) into `table`, skipping any whose key is already there.
+
+        On DuckDB in one statement from a data frame (executemany runs one statement per row).
+        """
+        if not rows:
+            return
+        cols = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in cols)
+        if self.backend == "postgres":
+            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))}) "
+                             "ON CONFLICT DO NOTHING", [[r[c] for c in cols] for r in rows])
+            return
+        frame = pd.DataFrame(rows, columns=cols).astype(object).where(lambda f: f.notna(), None)
+        with self.lock:
+            self.stage.register("_peakend_rows", frame)
+            try:
+                self.stage.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _peakend_rows "
+                                   "ON CONFLICT DO NOTHING")
+            finally:
+                self.stage.unregister("_peakend_rows")
+
     def fetch(self, sql: str, params: Sequence[object] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Column names and rows (as tuples, NULL as None) of a query on the store."""
         with self.lock:
