@@ -15,9 +15,6 @@ Prints touches/s, the ratio http/in-process, and the targets; appends to bench/r
 from __future__ import annotations
 
 import argparse
-import csv
-import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -25,10 +22,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import httpx
+from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
 from peakend.ingest.pipeline import ingest_records
@@ -135,11 +132,6 @@ def over_http(db: Path, batches: int, singles: int, seconds: float, moments: lis
             "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
 
 
-def machine() -> str:
-    python = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=30, help="batches of 1,000 touches, in-process and HTTP")
@@ -160,16 +152,9 @@ def main() -> None:
     ok_ratio = "met" if ratio >= TARGET_RATIO else "NOT met"
     ok_rate = "met" if http["batch_rate"] >= TARGET_RATE else "NOT met"
     print(f"targets: HTTP batch ≥ {TARGET_RATIO} × in-process ({ok_ratio}); ≥ {TARGET_RATE:,} touches/s ({ok_rate})")
-    row = {"date": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-           "in_process_rate": round(local), "http_batch_rate": round(http["batch_rate"]), "ratio": round(ratio, 3),
-           "single_p50_ms": round(http["p50_ms"], 2), "single_p99_ms": round(http["p99_ms"], 2)}
-    out = Path(__file__).parent / "results" / "http_ingest.csv"
-    new = not out.exists()
-    with out.open("a", newline="") as f:
-        w = csv.DictWriter(f, list(row))
-        if new:
-            w.writeheader()
-        w.writerow(row)
+    append_result("http_ingest", {
+        "in_process_rate": round(local), "http_batch_rate": round(http["batch_rate"]), "ratio": round(ratio, 3),
+        "single_p50_ms": round(http["p50_ms"], 2), "single_p99_ms": round(http["p99_ms"], 2)})
 
 
 if __name__ == "__main__":

@@ -16,9 +16,6 @@ and what fired. Appends to bench/results/live.csv.
 from __future__ import annotations
 
 import argparse
-import csv
-import os
-import platform
 import random
 import statistics
 import sys
@@ -26,6 +23,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
 from peakend.ingest.pipeline import ingest_records
@@ -117,8 +116,7 @@ def main() -> None:
             singles.append(time.perf_counter() - t0)
         alerts = store.scalar("SELECT count(*) FROM alerts")
     n = len(events)
-    python = f"{platform.python_implementation()} {platform.python_version()}"
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, {python}")
+    print(f"machine: {machine()}")
     print(f"events replayed        : {n:,} in batches of {args.batch} ({total:.1f} s with ingest and timers)")
     print(f"rules throughput       : {n / in_rules:,.0f} events/s through the rules ({in_rules:.1f} s in rules)")
     print(f"end to end             : {n / total:,.0f} events/s (ingest + rules + timers)")
@@ -127,18 +125,11 @@ def main() -> None:
     print(f"fired: {fired.alerts:,} alerts ({alerts:,} stored), {fired.cases:,} cases, {fired.surveys:,} surveys, "
           f"{fired.advice:,} advice")
     print("target: every event through the rules within one second of ingest (p99 single < 1,000 ms)")
-    row = {"date": datetime.now().isoformat(timespec="seconds"), "events": n, "batch": args.batch,
+    append_result("live", {"events": n, "batch": args.batch,
            "rules_events_per_s": round(n / in_rules), "end_to_end_per_s": round(n / total),
            "batch_p50_ms": round(q(delays, 50) * 1000), "batch_p99_ms": round(q(delays, 99) * 1000),
            "single_p50_ms": round(q(singles, 50) * 1000), "single_p99_ms": round(q(singles, 99) * 1000),
-           "alerts": fired.alerts, "cases": fired.cases, "surveys": fired.surveys, "advice": fired.advice}
-    out = Path(__file__).parent / "results" / "live.csv"
-    new = not out.exists()
-    with out.open("a", newline="") as f:
-        w = csv.DictWriter(f, list(row))
-        if new:
-            w.writeheader()
-        w.writerow(row)
+           "alerts": fired.alerts, "cases": fired.cases, "surveys": fired.surveys, "advice": fired.advice})
 
 
 if __name__ == "__main__":

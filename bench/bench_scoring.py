@@ -15,17 +15,14 @@ Results are appended to bench/results/scoring.csv with the machine's description
 from __future__ import annotations
 
 import argparse
-import csv
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from common import append_result, machine
 from reference_sql import load_rules, reference_sql
 
 from peakend.blueprint.load import load_blueprint
@@ -90,17 +87,11 @@ def run(n: int, repeat: int, folder: Path) -> dict[str, object]:
             "rows_compared": diff[0], "max_rei_diff": diff[1]}
 
 
-def machine() -> str:
-    python = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"{platform.machine()} {os.cpu_count()} cores, {python}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--touches", type=float, nargs="+", default=[1e6, 1e7])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    out = Path(__file__).parent / "results" / "scoring.csv"
     print(f"machine: {machine()}")
     print(f"{'touches':>12} {'ibis s':>8} {'sql s':>8} {'ratio':>6} {'full s':>8}  check")
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,12 +100,7 @@ def main() -> None:
             ok = "ok" if r["max_rei_diff"] is not None and r["max_rei_diff"] < 1e-9 else "MISMATCH"
             print(f"{r['touches']:>12,} {r['ibis_s']:>8} {r['sql_s']:>8} {r['ratio']:>6} {r['full_score_s']:>8}  "
                   f"{ok} ({r['rows_compared']:,} visits equal)", flush=True)
-            new = not out.exists()
-            with out.open("a", newline="") as f:
-                w = csv.DictWriter(f, ["date", "machine", *r])
-                if new:
-                    w.writeheader()
-                w.writerow({"date": datetime.now().isoformat(timespec="seconds"), "machine": machine(), **r})
+            append_result("scoring", r)
     print("targets: ratio ≤ 1.3 at 10M touches; full score of 10M touches < 30 s")
 
 

@@ -65,20 +65,27 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
             alerts=_alerts(store, bp, in_hall, now),
             cases=_cases(store, bp, ended),
             surveys=_surveys(store, bp, ended),
-            advice=sum(advise(store, bp, hall, now, state) for hall, state in queues(store, bp, visits, now).items()),
+            advice=len(insert_new(store, "advice", "advice_id", [
+                row for hall, q in queues(store, bp, visits, now).items() if (row := advice(bp, hall, now, q))])),
         )
+
+
+def existing(store: Store, table: str, key: str, values: list[str]) -> set[str]:
+    """Which of `values` are already keys of `table`."""
+    keys = list(dict.fromkeys(values))
+    found: set[str] = set()
+    for i in range(0, len(keys), 1000):
+        part = keys[i:i + 1000]
+        found |= {str(r[0]) for r in store.rows(
+            f"SELECT {key} FROM {table} WHERE {key} IN ({', '.join('?' * len(part))})", part)}
+    return found
 
 
 def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
     """Insert the rows whose `key` is not in `table` yet (first of equal keys wins); return them."""
     if not rows:
         return []
-    keys = list(dict.fromkeys(str(r[key]) for r in rows))
-    found: set[str] = set()
-    for i in range(0, len(keys), 1000):
-        part = keys[i:i + 1000]
-        found |= {str(r[0]) for r in store.rows(
-            f"SELECT {key} FROM {table} WHERE {key} IN ({', '.join('?' * len(part))})", part)}
+    found = existing(store, table, key, [str(r[key]) for r in rows])
     new: dict[str, dict[str, object]] = {}
     for r in rows:
         if str(r[key]) not in found:
@@ -137,22 +144,29 @@ def _ended_at(bp: Blueprint, visit: object, ts: pd.DataFrame) -> datetime | None
 
 def _alerts(store: Store, bp: Blueprint, in_hall: list[tuple[Any, pd.DataFrame]], now: datetime) -> int:
     """Recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
-    known = set(bp.moment_ids())
+    if not in_hall:
+        return 0
+    visits = {str(v.visit_id): v for v, _ in in_hall}
+    t = pd.concat([ts for _, ts in in_hall])
+    tolerance = {m.id: r.wait.tolerance_min for m in bp.moments if (r := bp.rule_for(m.id)).wait}
+    low = t["e"].astype("float64") <= bp.live.alert_e
+    long = t["wait_min"].astype("float64") > t["moment_id"].map(tolerance).astype("float64")
+    found = [(r, kind) for kind, mask in (("low_e", low), ("long_wait", long))
+             for r in t[mask.fillna(False).astype(bool)].itertuples()]
+    if not found:
+        return 0
+    ids = [f"{r.touch_id}:{kind}" for r, kind in found]
+    old = existing(store, "alerts", "alert_id", ids)
     rows = []
-    for visit, ts in in_hall:
-        for r in ts.itertuples():
-            kinds = []
-            if _none(r.e) is not None and r.e <= bp.live.alert_e:
-                kinds.append("low_e")
-            ramp = bp.rule_for(r.moment_id).wait if r.moment_id in known else None
-            if ramp and _none(r.wait_min) is not None and r.wait_min > ramp.tolerance_min:
-                kinds.append("long_wait")
-            for kind in kinds:
-                zh, en = alert_text(bp, kind, visit, r)
-                rows.append({"alert_id": f"{r.touch_id}:{kind}", "kind": kind, "hall_id": visit.hall_id,
-                             "visit_id": visit.visit_id, "ticket": _ticket(visit), "moment_id": r.moment_id,
-                             "staff_id": _none(r.staff_id), "e": _none(r.e), "wait_min": _none(r.wait_min),
-                             "message_zh": zh, "message_en": en, "fired_at": now, "event_at": _when(r)})
+    for (r, kind), alert_id in zip(found, ids, strict=True):
+        if alert_id in old:
+            continue
+        visit = visits[str(r.visit_id)]
+        zh, en = alert_text(bp, kind, visit, r)
+        rows.append({"alert_id": alert_id, "kind": kind, "hall_id": visit.hall_id, "visit_id": visit.visit_id,
+                     "ticket": _ticket(visit), "moment_id": r.moment_id, "staff_id": _none(r.staff_id),
+                     "e": _none(r.e), "wait_min": _none(r.wait_min), "message_zh": zh, "message_en": en,
+                     "fired_at": now, "event_at": _when(r)})
     return len(insert_new(store, "alerts", "alert_id", rows))
 
 
@@ -290,21 +304,20 @@ def queues(store: Store, bp: Blueprint, visits: pd.DataFrame, now: datetime) -> 
             for h, n, c, m in rows}
 
 
-def advise(store: Store, bp: Blueprint, hall: str, now: datetime, state: Queue) -> int:
-    """Diversion advice when the hall's queue is past its limits (once per hall and quarter hour)."""
+def advice(bp: Blueprint, hall: str, now: datetime, state: Queue) -> dict[str, object] | None:
+    """Diversion advice when the hall's queue is past its limits, keyed by hall and quarter hour (None if not)."""
     limits = bp.live.queue.limits(hall)
     if state.waiting == 0:
-        return 0
+        return None
     pressed = (state.counters == 0 or state.waiting / state.counters > limits.per_counter
                or state.predicted_wait_min > limits.predicted_wait_min)
     if not pressed:
-        return 0
+        return None
     slot = now.replace(minute=now.minute - now.minute % SLOT_MIN, second=0, microsecond=0)
     zh, en = advice_text(bp, hall, state.waiting, state.counters, state.predicted_wait_min)
-    row = {"advice_id": f"{hall}:{slot:%Y-%m-%dT%H:%M}", "hall_id": hall, "advised_at": now, "waiting": state.waiting,
-           "counters": state.counters, "predicted_wait_min": round(state.predicted_wait_min, 1),
-           "message_zh": zh, "message_en": en}
-    return len(insert_new(store, "advice", "advice_id", [row]))
+    return {"advice_id": f"{hall}:{slot:%Y-%m-%dT%H:%M}", "hall_id": hall, "advised_at": now,
+            "waiting": state.waiting, "counters": state.counters,
+            "predicted_wait_min": round(state.predicted_wait_min, 1), "message_zh": zh, "message_en": en}
 
 
 def _ticket(visit: object) -> str:
@@ -316,5 +329,5 @@ def _none(value: object) -> object:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
-__all__ = ["CASE_KINDS", "Fired", "Queue", "advise", "after_quiet_hours", "case_kind", "insert_new", "on_events",
-           "queues", "schedule"]
+__all__ = ["CASE_KINDS", "Fired", "Queue", "advice", "after_quiet_hours", "case_kind", "existing", "insert_new",
+           "on_events", "queues", "schedule"]

@@ -1,8 +1,9 @@
 """The FastAPI application: pages for people, a JSON API for devices and scripts.
 
 `create_app` opens the store (DuckDB file or PostgreSQL URL), picks the blueprint the halls
-run, and mounts the pages (`web.pages`) and the API (`web.api`, documented at /docs and
-/openapi.json).
+run, mounts the pages (`web.pages`), the API (`web.api`, documented at /docs and
+/openapi.json) and the live loop's cases, alerts and SMS replies (`web.live`), and runs the
+live loop's timers in a background thread while it serves.
 """
 
 from __future__ import annotations
