@@ -334,3 +334,13 @@ def test_control_characters_are_quarantined_not_stored(store, bp):
         (0, "visit_id", "control_char"), (1, "staff_id", "control_char")]
     assert "v\\x00" in result.problems[0]["message_en"]
     assert [r[1] for r in quarantined(store)] == ["visit_id", "staff_id"]
+
+
+def test_a_column_named_like_an_sql_alias_is_kept_in_quarantine(store, bp):
+    """Found by the API property test: an extra field 'S' once shadowed the row alias 's'."""
+    from peakend.ingest.pipeline import ingest_records
+
+    result = ingest_records(store, [{"S": "[]", "_peakend": 1}], "touch", Context(bp), "api")
+    assert {p["field"] for p in result.problems} == {"visit_id", "moment_id"}
+    record = json.loads(quarantined(store)[0][5])
+    assert (record["S"], record["_peakend"]) == ("[]", "1")

@@ -8,16 +8,20 @@ reminder 1 h before, unresolved in 24 h with a reminder 4 h before, 5 waiting pe
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
+import httpx
 import pytest
 
 from peakend.live import cases
 from peakend.live.replay import read_day, replay
 from peakend.live.rules import after_quiet_hours, on_events
-from peakend.live.sms import FileGateway, handle_reply, parse_reply
+from peakend.live.sms import FileGateway, HttpGateway, handle_reply, parse_reply
 from peakend.live.timers import tick
 from peakend.store.db import connect
 from peakend.web.auth import add_user
@@ -162,3 +166,44 @@ def test_case_changes_are_kept_in_the_audit_trail(day):
     assert list(cases.inbox(day, halls=[B])["case_id"]) == []
     f = cases.figures(day, A, at("00:00"), at("12:00", 3))
     assert f == {"alerts": 3, "advice": 0, "cases_opened": 2, "resolved_in_time": 0, "overdue": 1}
+
+
+class Provider(http.server.BaseHTTPRequestHandler):
+    """A stand-in SMS provider: records each JSON body; answers 503 while `down`."""
+
+    received: ClassVar[list[dict]] = []
+    down = False
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if Provider.down:
+            self.send_response(503)
+        else:
+            Provider.received.append({**body, "auth": self.headers.get("Authorization")})
+            self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_http_gateway_sends_and_a_failed_send_is_retried(duck, bp):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gateway = HttpGateway(f"http://127.0.0.1:{server.server_port}/send", token="k1")
+        duck.execute("INSERT INTO visits (visit_id, hall_id, customer_key, departure) VALUES ('H1', ?, 'c-1', ?)",
+                     [A, at("10:00")])
+        duck.execute("INSERT INTO touches (touch_id, visit_id, moment_id) VALUES ('H1-1', 'H1', 'leaving')")
+        on_events(duck, bp, ["H1"], at("10:00"))
+        Provider.down, Provider.received = True, []
+        with pytest.raises(httpx.HTTPStatusError):
+            tick(duck, bp, at("10:30"), gateway)
+        assert rows(duck, "SELECT status FROM sms_surveys") == [("scheduled",)]  # not lost: retried next tick
+        Provider.down = False
+        assert tick(duck, bp, at("10:31"), gateway) == 1
+        assert [(m["message_id"], m["customer_key"], m["auth"]) for m in Provider.received] == [
+            ("H1", "c-1", "Bearer k1")]
+        assert rows(duck, "SELECT status, sent_at FROM sms_surveys") == [("sent", at("10:31"))]
+    finally:
+        server.shutdown()

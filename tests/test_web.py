@@ -283,3 +283,13 @@ def test_sms_reply_by_device(scored):
     r = d.post("/api/v1/sms/replies", json={"sender": "13800000009", "text": "TD"})
     assert r.json() == {"status": "opted_out", "visit_id": None}
     assert client(scored, "mgr_a").post("/api/v1/sms/replies", json={"sender": "1", "text": "5"}).status_code == 403
+
+
+def test_nul_in_path_query_or_text_is_422_not_500(scored):
+    admin = client(scored, "admin")
+    for path in ("/api/v1/cases?hall=%00", "/api/v1/cases/a%00", f"/api/v1/halls/{quote(A)}%00", "/visits/x%00"):
+        assert admin.get(path).status_code == 422, path
+    assert admin.post("/api/v1/cases/b1/comment", json={"text": "a\u0000b"}).status_code == 422
+    assert admin.post("/api/v1/sms/replies", json={"sender": "1\u0000", "text": "5"}).status_code == 422
+    assert client(scored).post("/api/v1/login", json={"username": "a\u0000", "password": "x"}).status_code == 401
+    assert admin.post("/cases/b1", data={"action": "comment", "text": "a\u0000"}).status_code == 422

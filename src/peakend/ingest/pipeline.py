@@ -169,7 +169,8 @@ def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, s
     if not wanted:
         return {}
     found = con.execute(
-        f"SELECT _row, to_json(s) FROM {STAGE} s WHERE _row IN ({', '.join(map(str, wanted))})")
+        f"SELECT _row, to_json(_peakend_record) FROM {STAGE} AS _peakend_record "
+        f"WHERE _row IN ({', '.join(map(str, wanted))})")
     return {
         int(r): json.dumps({k: v for k, v in json.loads(j).items() if k != "_row"}, ensure_ascii=False)
         for r, j in found.fetchall()

@@ -9,6 +9,7 @@ Message ids are the visit ids, so a provider can drop a message sent twice after
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -75,9 +76,10 @@ class HttpGateway:
 
 
 def gateway_from(spec: str | None, default: Path) -> Gateway:
-    """A gateway from a spec: an http(s):// URL, `file:PATH`, or None for a file at `default`."""
+    """A gateway from a spec: an http(s):// URL (bearer token from env PEAKEND_SMS_TOKEN), `file:PATH`,
+    or None for a file at `default`."""
     if spec and spec.startswith(("http://", "https://")):
-        return HttpGateway(spec)
+        return HttpGateway(spec, os.environ.get("PEAKEND_SMS_TOKEN"))
     if spec and spec.startswith("file:"):
         return FileGateway(Path(spec[5:]))
     return FileGateway(default)

@@ -15,6 +15,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -68,6 +69,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(live.router)
+    app.middleware("http")(_refuse_nul)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     return app
@@ -85,6 +87,13 @@ def _run_timers(st: AppState, stop: threading.Event, every: float) -> None:
         except Exception:  # a failed send or a lost connection: log, and try again next time
             log.exception("timers failed; retrying in %s s", every)
         stop.wait(every)
+
+
+async def _refuse_nul(request: Request, call_next: Any) -> Response:
+    """A NUL character in the path or query is answered 422: no store keeps it (PostgreSQL text cannot)."""
+    if "\x00" in request.url.path or any("\x00" in k + v for k, v in request.query_params.multi_items()):
+        return JSONResponse({"detail": "the request's path or query holds a NUL character"}, status_code=422)
+    return await call_next(request)
 
 
 def _is_api(request: Request) -> bool:

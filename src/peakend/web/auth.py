@@ -83,6 +83,8 @@ def user(store: Store, username: str) -> Principal | None:
 
 def check_password(store: Store, username: str, password: str) -> Principal | None:
     """The user if the password is right, else None (same answer for unknown users)."""
+    if "\x00" in username:  # no user has one; PostgreSQL would refuse the lookup
+        return None
     rows = store.rows("SELECT password_hash FROM users WHERE username = ?", [username])
     stored = rows[0][0] if rows else _hasher.hash("no such user")
     try:

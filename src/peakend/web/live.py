@@ -25,23 +25,26 @@ from peakend.web.pages import render
 router = APIRouter()
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+
 class Note(BaseModel):
     """A comment or a resolution note."""
 
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
 
 
 class Reassign(BaseModel):
     """The new owner of a case (a staff id or username)."""
 
-    to: str = Field(min_length=1, max_length=200)
+    to: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
 
 
 class SmsReply(BaseModel):
     """An SMS reply as the gateway received it."""
 
-    sender: str = Field(min_length=1, max_length=100, description="the customer's phone (or customer key)")
-    text: str = Field(max_length=1000)
+    sender: str = Field(min_length=1, max_length=100, pattern=NO_NUL, description="the customer's phone (or key)")
+    text: str = Field(max_length=1000, pattern=NO_NUL)
     received_at: datetime | None = None
 
 
@@ -93,6 +96,8 @@ def api_case(request: Request, case_id: str) -> dict[str, Any]:
 def _change(request: Request, case_id: str, action: str, text: str) -> None:
     p, _ = _visible_case(request, case_id)
     st = state(request)
+    if "\x00" in text:
+        raise HTTPException(422, "the text holds a NUL character")
     if action == "reassign" and p.role == "staff":
         raise HTTPException(403, "only managers and admins reassign cases")
     try:
