@@ -5,28 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from peakend.i18n import Lang
-
-WORDS: dict[str, dict[Lang, str]] = {
-    "hall": {"zh": "营业厅", "en": "Hall"},
-    "moment": {"zh": "关键时刻", "en": "Moment"},
-    "rei": {"zh": "记忆体验指数 REI", "en": "Remembered Experience Index (REI)"},
-    "grade": {"zh": "等级", "en": "Grade"},
-    "mean_e": {"zh": "平均体验值 e", "en": "Mean experience e"},
-    "share": {"zh": "占来访比例", "en": "Share of visits"},
-    "kind": {"zh": "类型", "en": "Kind"},
-    "pos_peak": {"zh": "正向峰值", "en": "Positive peak"},
-    "neg_peak": {"zh": "负向峰值", "en": "Negative peak"},
-    "end": {"zh": "终点", "en": "End"},
-    "lift": {"zh": "改进收益（REI 点）", "en": "Lift (REI points)"},
-    "model": {"zh": "模型", "en": "Model"},
-    "score": {"zh": "交叉验证得分", "en": "Cross-validated score"},
-    "target": {"zh": "调查答案", "en": "Survey answer"},
-    "step": {"zh": "步骤", "en": "Step"},
-    "e": {"zh": "体验值 e", "en": "Experience e"},
-    "touches": {"zh": "触点数", "en": "Touches"},
-    "peak": {"zh": "峰值", "en": "Peak"},
-}
+from peakend.i18n import WORDS, Lang
 
 
 def w(key: str, lang: Lang) -> str:
@@ -40,7 +19,7 @@ def ranking(halls: pd.DataFrame, lang: Lang) -> alt.Chart:
     order = df.sort_values("rei", ascending=False).hall_id.tolist()
     base = alt.Chart(df).encode(y=alt.Y("hall_id:N", sort=order, title=w("hall", lang)))
     bars = base.mark_bar().encode(
-        x=alt.X("rei:Q", title=w("rei", lang), scale=alt.Scale(domain=[0, 100])),
+        x=alt.X("rei:Q", title=w("rei_axis", lang), scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("grade_label:N", title=w("grade", lang)),
         tooltip=["hall_id", alt.Tooltip("rei:Q", format=".1f"), "visits", "grade_label"],
     )
@@ -58,7 +37,8 @@ def heatmap(moments: pd.DataFrame, order: list[str], lang: Lang) -> alt.Chart:
         .encode(
             x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
             y=alt.Y("hall_id:N", title=w("hall", lang)),
-            color=alt.Color("mean_e:Q", title=w("mean_e", lang), scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
+            color=alt.Color("mean_e:Q", title=w("mean_e_axis", lang),
+                            scale=alt.Scale(scheme="redblue", domain=[-1, 1])),
             tooltip=["hall_id", "label", alt.Tooltip("mean_e:Q", format=".2f"), "touches"],
         )
         .properties(width=620, height=26 * df.hall_id.nunique())
@@ -92,7 +72,7 @@ def lift_bars(top: pd.DataFrame, lang: Lang) -> alt.Chart:
         alt.Chart(df)
         .mark_bar(color="#b2182b")
         .encode(
-            x=alt.X("lift:Q", title=w("lift", lang)),
+            x=alt.X("lift:Q", title=w("lift_axis", lang)),
             y=alt.Y("pair:N", sort="-x", title=None),
             tooltip=["pair", alt.Tooltip("lift:Q", format=".2f"), "affected_visits"],
         )
@@ -151,7 +131,7 @@ def distribution(df: pd.DataFrame, lang: Lang) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("bin:O", title=w("e", lang)),
-            y=alt.Y("touches:Q", title=w("touches", lang)),
+            y=alt.Y("touches:Q", title=w("touches_axis", lang)),
             color=alt.Color("bin:Q", scale=alt.Scale(scheme="redblue", domain=[-1, 1]), legend=None),
             tooltip=["bin", "touches"],
         )

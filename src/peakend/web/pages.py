@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from peakend.blueprint.load import check_text
-from peakend.i18n import Lang
+from peakend.i18n import WORDS, Lang
 from peakend.report import charts
 from peakend.scoring.run import NotScored
 from peakend.web import queries
@@ -28,94 +28,6 @@ from peakend.web.deps import hall_visible, need_reader, principal, state
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("peakend.web").joinpath("templates")))
-WORDS: dict[str, dict[Lang, str]] = {
-    "app": {"zh": "峰终体验管理", "en": "Peak-end experience"},
-    "network": {"zh": "网络总览", "en": "Network"},
-    "blueprint": {"zh": "服务蓝图", "en": "Blueprint"},
-    "quality": {"zh": "数据质量", "en": "Data quality"},
-    "login": {"zh": "登录", "en": "Log in"},
-    "logout": {"zh": "退出", "en": "Log out"},
-    "username": {"zh": "用户名", "en": "Username"},
-    "password": {"zh": "密码", "en": "Password"},
-    "bad_login": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
-    "hall": {"zh": "营业厅", "en": "Hall"},
-    "customer": {"zh": "客户", "en": "Customer"},
-    "cases": {"zh": "回访工单", "en": "Cases"},
-    "case": {"zh": "工单", "en": "Case"},
-    "case_kind": {"zh": "类型", "en": "Kind"},
-    "owner": {"zh": "负责人", "en": "Owner"},
-    "deadline": {"zh": "期限", "en": "Deadline"},
-    "status": {"zh": "状态", "en": "Status"},
-    "opened": {"zh": "开单", "en": "Opened"},
-    "escalated_to": {"zh": "已升级至", "en": "Escalated to"},
-    "resolution": {"zh": "办结说明", "en": "Resolution"},
-    "trail": {"zh": "处理记录", "en": "Audit trail"},
-    "comment": {"zh": "备注", "en": "Comment"},
-    "reassign": {"zh": "转派给", "en": "Reassign to"},
-    "resolve": {"zh": "办结", "en": "Resolve"},
-    "actor": {"zh": "操作人", "en": "By"},
-    "action": {"zh": "操作", "en": "Action"},
-    "open_cases": {"zh": "待办", "en": "Open"},
-    "all_cases": {"zh": "全部", "en": "All"},
-    "no_cases": {"zh": "没有工单", "en": "No cases"},
-    "not_done": {"zh": "操作未完成", "en": "Not done"},
-    "live": {"zh": "实时服务", "en": "Live service"},
-    "alerts_today": {"zh": "今日补救提醒", "en": "Recovery alerts today"},
-    "advice_today": {"zh": "今日分流建议", "en": "Diversion advice today"},
-    "cases_opened": {"zh": "今日新工单", "en": "Cases opened today"},
-    "resolved_in_time": {"zh": "按时办结", "en": "Resolved in time"},
-    "overdue": {"zh": "逾期未办", "en": "Overdue"},
-    "ticket": {"zh": "票号", "en": "Ticket"},
-    "time": {"zh": "时间", "en": "Time"},
-    "message": {"zh": "内容", "en": "Message"},
-    "segment": {"zh": "客群", "en": "Segment"},
-    "arrival": {"zh": "到店", "en": "Arrived"},
-    "rei": {"zh": "记忆体验指数", "en": "REI"},
-    "grade": {"zh": "等级", "en": "Grade"},
-    "trend": {"zh": "近 7 天变化", "en": "7-day trend"},
-    "visits": {"zh": "来访", "en": "Visits"},
-    "touches": {"zh": "触点", "en": "Touches"},
-    "today": {"zh": "今日实况", "en": "Today"},
-    "day": {"zh": "日期", "en": "Day"},
-    "low_share": {"zh": "低评分占比", "en": "Low-rating share"},
-    "unresolved": {"zh": "未解决", "en": "Unresolved"},
-    "heatmap": {"zh": "各关键时刻平均体验", "en": "Mean experience by moment"},
-    "falls": {"zh": "峰值与终点落在哪里", "en": "Where peaks and ends fall"},
-    "lift": {"zh": "改进收益排名（先做哪里）", "en": "Lift ranking (where to act first)"},
-    "moment": {"zh": "关键时刻", "en": "Moment"},
-    "standards": {"zh": "标准", "en": "Standards"},
-    "guidelines": {"zh": "行动指引", "en": "Action guidelines"},
-    "distribution": {"zh": "体验值分布", "en": "Distribution of experience"},
-    "worst": {"zh": "近期最差来访", "en": "Worst recent visits"},
-    "visit": {"zh": "来访", "en": "Visit"},
-    "timeline": {"zh": "来访时间线", "en": "Visit timeline"},
-    "peak": {"zh": "峰值", "en": "Peak"},
-    "end": {"zh": "终点", "en": "End"},
-    "export": {"zh": "导出", "en": "Export"},
-    "not_scored": {"zh": "尚未评分：请运行 peakend score", "en": "Not scored yet: run peakend score"},
-    "save": {"zh": "校验并保存新版本", "en": "Check and save as a new version"},
-    "saved": {"zh": "已保存为第 {n} 版", "en": "Saved as version {n}"},
-    "problems": {"zh": "蓝图有问题，未保存：", "en": "The blueprint has problems and was not saved:"},
-    "versions": {"zh": "版本记录", "en": "Versions"},
-    "edit": {"zh": "编辑蓝图（YAML）", "en": "Edit the blueprint (YAML)"},
-    "lane": {"zh": "泳道", "en": "Lane"},
-    "source": {"zh": "来源", "en": "Source"},
-    "row": {"zh": "行", "en": "Row"},
-    "field": {"zh": "字段", "en": "Field"},
-    "reason": {"zh": "原因", "en": "Reason"},
-    "not_found": {"zh": "找不到该页面，或您无权查看", "en": "Not found, or not yours to see"},
-    "forbidden": {"zh": "您的角色无权查看此页", "en": "Your role may not see this page"},
-    "role_peak": {"zh": "峰值", "en": "peak"},
-    "role_end": {"zh": "终点", "en": "end"},
-    "role_key": {"zh": "关键", "en": "key"},
-    "mean_e": {"zh": "平均 e", "en": "Mean e"},
-    "peak_share": {"zh": "峰值占比", "en": "Peak share"},
-    "end_share": {"zh": "终点占比", "en": "End share"},
-    "neg_share": {"zh": "负向峰值占比", "en": "Negative-peak share"},
-    "lift_pts": {"zh": "改进收益", "en": "Lift"},
-}
-
-
 def page_lang(request: Request) -> Lang:
     """The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese."""
     asked = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
