@@ -50,19 +50,20 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
         return Fired()
     visits, touches = _load(store, bp, ids)
     groups = {str(k): g for k, g in touches.groupby("visit_id", sort=False)}
+    left = end_moment_times(bp, touches)
     in_hall, ended = [], []
     for v in visits.itertuples(index=False):
         ts = groups.get(str(v.visit_id))
         if ts is None:
             continue
-        end = _ended_at(bp, v, ts)
+        end = _ended_at(v, left.get(str(v.visit_id)))
         if end is None:
             in_hall.append((v, ts))
         else:
             ended.append((v, ts, end))
     with store.transaction():
         return Fired(
-            alerts=_alerts(store, bp, in_hall, now),
+            alerts=_alerts(store, bp, in_hall, touches, now),
             cases=_cases(store, bp, ended),
             surveys=_surveys(store, bp, ended),
             advice=len(insert_new(store, "advice", "advice_id", [
@@ -132,22 +133,30 @@ def _when(row: object) -> datetime | None:
     return None
 
 
-def _ended_at(bp: Blueprint, visit: object, ts: pd.DataFrame) -> datetime | None:
+def end_moment_times(bp: Blueprint, touches: pd.DataFrame) -> dict[str, datetime]:
+    """Each visit's latest time (end, else start) of a touch at an end moment, where it has one."""
+    ends = {m.id for m in bp.moments if m.role == "end"}
+    t = touches[touches["moment_id"].isin(ends)]
+    when = pd.to_datetime(t["end_at"]).fillna(pd.to_datetime(t["start_at"]))
+    last = when.groupby(t["visit_id"].astype(str)).max().dropna()
+    return {str(k): pd.Timestamp(v).to_pydatetime() for k, v in last.items()}
+
+
+def _ended_at(visit: Any, end_touch: datetime | None) -> datetime | None:
     """When the visit ended (departure, or its touch of an end moment), None if still in the hall."""
     departure = visit.departure
     if departure is not None and not pd.isna(departure):
         return pd.Timestamp(departure).to_pydatetime()
-    ends = {m.id for m in bp.moments if m.role == "end"}
-    last = [_when(r) for r in ts.itertuples() if r.moment_id in ends]
-    return max((w for w in last if w), default=None) if last else None
+    return end_touch
 
 
-def _alerts(store: Store, bp: Blueprint, in_hall: list[tuple[Any, pd.DataFrame]], now: datetime) -> int:
+def _alerts(store: Store, bp: Blueprint, in_hall: list[tuple[Any, pd.DataFrame]], touches: pd.DataFrame,
+            now: datetime) -> int:
     """Recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
     if not in_hall:
         return 0
     visits = {str(v.visit_id): v for v, _ in in_hall}
-    t = pd.concat([ts for _, ts in in_hall])
+    t = touches[touches["visit_id"].astype(str).isin(visits)]
     tolerance = {m.id: r.wait.tolerance_min for m in bp.moments if (r := bp.rule_for(m.id)).wait}
     low = t["e"].astype("float64") <= bp.live.alert_e
     long = t["wait_min"].astype("float64") > t["moment_id"].map(tolerance).astype("float64")
@@ -329,5 +338,17 @@ def _none(value: object) -> object:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
-__all__ = ["CASE_KINDS", "Fired", "Queue", "advice", "after_quiet_hours", "case_kind", "existing", "insert_new",
-           "on_events", "queues", "schedule"]
+__all__ = [
+    "CASE_KINDS",
+    "Fired",
+    "Queue",
+    "advice",
+    "after_quiet_hours",
+    "case_kind",
+    "end_moment_times",
+    "existing",
+    "insert_new",
+    "on_events",
+    "queues",
+    "schedule",
+]
