@@ -171,6 +171,8 @@ def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
 
 def visit_hall(store: Store, visit_id: str) -> str | None:
     """The hall of a stored visit, or None."""
+    if "\x00" in visit_id:  # no stored id holds one (the contract refuses control characters); PostgreSQL would refuse
+        return None
     return store.scalar("SELECT hall_id FROM visits WHERE visit_id = ?", [visit_id])
 
 
