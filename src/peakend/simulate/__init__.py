@@ -1,0 +1,1 @@
+"""Hall simulation and planning: a discrete-event model of a hall that emits the event contract."""

@@ -1,0 +1,172 @@
+"""A hall configuration for the simulator (YAML): arrivals, route mix, stations, service times, policies.
+
+Times are minutes; hours are clock hours (9 = 09:00–10:00). A station is a group of servers
+(counters, kiosks, staff) that serves some moments first come first served; a *queue moment*
+(e.g. `waiting`) in a route records the wait for the station of the moment after it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from peakend.blueprint.model import OUTCOMES, Blueprint
+
+
+class Strict(BaseModel):
+    """No unknown keys: a typo in a configuration is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dist(Strict):
+    """A duration distribution in minutes, given by its mean and coefficient of variation."""
+
+    kind: Literal["exponential", "gamma", "lognormal", "fixed", "uniform"] = "gamma"
+    mean: float = Field(gt=0)
+    cv: float = Field(default=1.0, ge=0)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """`n` draws (minutes)."""
+        if self.kind == "fixed" or self.cv == 0:
+            return np.full(n, self.mean)
+        if self.kind == "exponential":
+            return rng.exponential(self.mean, n)
+        if self.kind == "uniform":  # mean ± half-width giving this cv, never below 0
+            half = min(self.mean, self.mean * self.cv * 3**0.5)
+            return rng.uniform(self.mean - half, self.mean + half, n)
+        if self.kind == "lognormal":
+            s2 = np.log1p(self.cv**2)
+            return rng.lognormal(np.log(self.mean) - s2 / 2, s2**0.5, n)
+        shape = 1 / self.cv**2
+        return rng.gamma(shape, self.mean / shape, n)
+
+
+class Station(Strict):
+    """Servers that serve `moments`, first come first served; `servers` fixed or by clock hour."""
+
+    moments: list[str] = Field(min_length=1)
+    servers: int | dict[int, int] = Field(default=1)
+
+    def schedule(self, opens: int, closes: int) -> list[int]:
+        """Open servers per hour from `opens` to `closes` (an hour not listed keeps the previous count)."""
+        if isinstance(self.servers, int):
+            return [self.servers] * (closes - opens)
+        out, current = [], self.servers.get(opens, min(self.servers.values()))
+        for h in range(opens, closes):
+            current = self.servers.get(h, current)
+            out.append(current)
+        return out
+
+
+class Diversion(Strict):
+    """When `waiting_per_server` or more wait at `station`, steer a `share` of `routes` to `to_route`."""
+
+    station: str
+    waiting_per_server: float = Field(gt=0)
+    share: float = Field(default=1.0, ge=0, le=1)
+    routes: list[str] = Field(min_length=1)
+    to_route: str
+    hours: list[int] | None = None  # only while a floor walker is there; None = always
+
+
+class Rating(Strict):
+    """A rating pad (or other rater) at a moment: how often it is pressed and on which scale."""
+
+    share: float = Field(ge=0, le=1)
+    scale: Literal["1-5", "1-10", "0-10", "sat3"] = "1-5"
+
+
+class HallConfig(Strict):
+    """Everything the simulator needs about one hall beyond the blueprint."""
+
+    hall_id: str
+    opens: int = Field(default=9, ge=0, le=23)
+    closes: int = Field(default=21, ge=1, le=24)
+    arrivals: dict[int, float]  # clock hour → mean arrivals in that hour on a weekday
+    weekend_factor: float = Field(default=1.0, gt=0)
+    routes: dict[str, float]  # route → share of arrivals
+    segments: dict[str, float] = Field(default_factory=lambda: {"大众": 1.0})
+    stations: dict[str, Station] = Field(default_factory=dict)
+    queue_moments: list[str] = Field(default_factory=lambda: ["waiting"])
+    service: dict[str, Dist] = Field(default_factory=dict)  # moment → time spent there (or served there)
+    default_service: Dist = Field(default_factory=lambda: Dist(kind="gamma", mean=2.0, cv=0.5))
+    outcomes: dict[str, dict[str, float]] = Field(default_factory=dict)  # moment → outcome → share
+    patience: Dist | None = None  # a waiting customer leaves (reneges) after this long
+    balk_per_server: float | None = Field(default=None, gt=0)  # an arrival seeing this many waiting per server leaves
+    diversion: Diversion | None = None
+    ratings: dict[str, Rating] = Field(default_factory=dict)
+    character: dict[str, float] = Field(default_factory=dict)  # moment → shift of the felt experience
+    noise: float = Field(default=0.2, ge=0)  # spread of the felt experience around the inferred one
+    survey_share: float = Field(default=0.0, ge=0, le=1)
+    staff: int = Field(default=6, ge=1)  # staff ids drawn for staffed touches
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HallConfig:
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
+        for name, shares in (("routes", self.routes), ("segments", self.segments)):
+            if not shares or min(shares.values()) < 0 or sum(shares.values()) <= 0:
+                raise ValueError(f"{name}: shares must be ≥ 0 and not all 0")
+        for moment, shares in self.outcomes.items():
+            bad = set(shares) - set(OUTCOMES)
+            if bad:
+                raise ValueError(f"outcomes.{moment}: unknown outcome {sorted(bad)}; expected some of {OUTCOMES}")
+        served = [m for s in self.stations.values() for m in s.moments]
+        if len(served) != len(set(served)):
+            raise ValueError("stations: a moment is served by more than one station")
+        if self.diversion and self.diversion.station not in self.stations:
+            raise ValueError(f"diversion.station: '{self.diversion.station}' is not a station")
+        return self
+
+    def station_of(self) -> dict[str, str]:
+        """Moment → the station that serves it."""
+        return {m: name for name, s in self.stations.items() for m in s.moments}
+
+    def problems(self, bp: Blueprint) -> list[str]:
+        """What in this configuration the blueprint does not know (empty when it fits)."""
+        routes, moments = {r.id for r in bp.routes}, set(bp.moment_ids())
+        out = [f"routes: unknown route '{r}'" for r in self.routes if r not in routes]
+        named = [*self.service, *self.outcomes, *self.ratings, *self.character, *self.queue_moments,
+                 *self.station_of()]
+        out += [f"unknown moment '{m}'" for m in dict.fromkeys(named) if m not in moments]
+        if self.diversion:
+            out += [f"diversion: unknown route '{r}'" for r in [*self.diversion.routes, self.diversion.to_route]
+                    if r not in routes]
+        return out
+
+
+class ConfigError(ValueError):
+    """A hall configuration that cannot be used; `problems` says where and why."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = [f"{source}: {p}" for p in problems]
+        super().__init__("\n".join(self.problems))
+
+
+def load_config(path: str | Path, bp: Blueprint) -> HallConfig:
+    """Read and check a hall configuration YAML against the blueprint."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        cfg = HallConfig.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+    except ValidationError as exc:
+        raise ConfigError(str(path), [f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}"
+                                      for e in exc.errors()]) from exc
+    problems = cfg.problems(bp)
+    if problems:
+        raise ConfigError(str(path), problems)
+    return cfg
+
+
+def dump_config(cfg: HallConfig, path: Path) -> None:
+    """Write a configuration as YAML (Chinese kept readable)."""
+    data = cfg.model_dump(mode="json", exclude_defaults=True)
+    data = {"hall_id": cfg.hall_id, **data}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")

@@ -1,0 +1,91 @@
+"""Simulated visits through scoring, and what their customers press on rating pads and answer in surveys.
+
+Scoring is the one Ibis definition of `peakend.scoring`, run on an in-memory DuckDB: a planned
+day is judged exactly as a real one. The felt experience of a touch is the blueprint's inferred
+value plus the hall's `character` for that moment plus noise; rating pads record it on their
+scale when pressed, and survey answers follow the peak-end rule on it.
+"""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from peakend.blueprint.model import Blueprint
+from peakend.ingest.contract import SCALES
+from peakend.scoring.experience import touch_experience
+from peakend.scoring.visits import visit_scores
+from peakend.simulate.config import HallConfig
+from peakend.simulate.hall import Day
+
+SAT3 = {1: "不满意", 2: "一般", 3: "满意"}
+
+
+def _with_ratings(touches: pd.DataFrame) -> pd.DataFrame:
+    out = touches.copy()
+    if "rating" not in out:
+        out["rating"] = np.nan
+        out["rating_scale"] = None
+    numeric = out["rating"].map(lambda r: {v: k for k, v in SAT3.items()}.get(r, r)).astype("float64")
+    return out.assign(rating=numeric)
+
+
+def score(day: Day, bp: Blueprint) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each touch's experience e and each visit's peak-end scores (REI), by the store's own scoring."""
+    con = ibis.duckdb.connect()
+    try:
+        te = touch_experience(ibis.memtable(_with_ratings(day.touches)), bp)
+        vs = visit_scores(te, ibis.memtable(day.visits), bp.weights)
+        return con.to_pandas(te), con.to_pandas(vs)
+    finally:
+        con.disconnect()
+
+
+def felt(day: Day, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> np.ndarray:
+    """The experience each touch's customer felt, in [-1, 1], in the order of `day.touches`."""
+    te, _ = score(day, bp)
+    e = te.set_index("touch_id")["e"].reindex(day.touches["touch_id"]).to_numpy()
+    shift = day.touches["moment_id"].map(cfg.character).fillna(0.0).to_numpy()
+    return np.clip(e + shift + rng.normal(0, cfg.noise, len(e)), -1, 1)
+
+
+def _rating(true: np.ndarray, scale: str, rng: np.random.Generator) -> np.ndarray:
+    lo, hi = SCALES[scale]
+    raw = np.clip(np.round(lo + (true + 1) / 2 * (hi - lo) + rng.normal(0, 0.4, len(true))), lo, hi).astype(int)
+    return np.array([SAT3[r] for r in raw], dtype=object) if scale == "sat3" else raw.astype(object)
+
+
+def rate(day: Day, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> tuple[Day, pd.DataFrame]:
+    """The day with ratings where pads were pressed, and the survey answers of the visits surveyed."""
+    true = felt(day, cfg, bp, rng)
+    touches = day.touches.assign(rating=pd.Series([None] * len(true), dtype=object), rating_scale=None)
+    for moment, pad in cfg.ratings.items():
+        mask = (touches["moment_id"] == moment).to_numpy() & (rng.random(len(true)) < pad.share)
+        touches.loc[mask, "rating"] = _rating(true[mask], pad.scale, rng)
+        touches.loc[mask, "rating_scale"] = pad.scale
+    return Day(day.visits, touches), _surveys(day, true, cfg, bp, rng)
+
+
+def _surveys(day: Day, true: np.ndarray, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> pd.DataFrame:
+    """Answers of a `survey_share` of visits: overall (1–10) and recommend (0–10) from the felt peak and end."""
+    t = day.touches.assign(e=true)
+    t = t.assign(a=t["e"].abs())
+    peak = t.sort_values(["visit_id", "a", "seq"]).groupby("visit_id")["e"].last()
+    end = t.sort_values(["visit_id", "seq"]).groupby("visit_id")["e"].last()
+    mean = t.groupby("visit_id")["e"].mean()
+    w = bp.weights
+    remembered = w.peak * peak + w.end * end + w.mean * mean
+    asked = remembered[rng.random(len(remembered)) < cfg.survey_share]
+    n = len(asked)
+    overall = np.clip(np.round(5.5 + 4.5 * asked.to_numpy() + rng.normal(0, 0.9, n)), 1, 10).astype(int)
+    recommend = np.clip(np.round(5 + 5 * asked.to_numpy() + rng.normal(0, 1.2, n)), 0, 10).astype(int)
+    left = day.visits.set_index("visit_id")["departure"].reindex(asked.index)
+    return pd.DataFrame({
+        "survey_id": [f"Q-{v}" for v in asked.index],
+        "visit_id": asked.index,
+        "answered_at": (left + pd.Timedelta(minutes=30)).to_numpy(),
+        "overall": overall,
+        "overall_scale": "1-10",
+        "recommend": recommend,
+    })

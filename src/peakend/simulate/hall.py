@@ -1,0 +1,290 @@
+"""A simulated hall-day: arrivals, routes and stations turned into visits and touches of the event contract.
+
+Every visit is a run of rows, one per moment of its route, held as NumPy arrays sorted by
+(visit, position). Durations outside stations are drawn at once per moment; then the stations
+are passed in route order (`queue.serve`), each filling in the waits of its customers and
+ending, or re-routing, the visits that reneged, balked or were diverted.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from peakend.blueprint.model import Blueprint
+from peakend.simulate.config import ConfigError, HallConfig
+from peakend.simulate.queue import BALKED, DIVERTED, RENEGED, Policy, serve
+
+ABANDONED = "abandoned"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a configuration means for the simulator, worked out once: moment codes, routes, station order."""
+
+    cfg: HallConfig
+    moments: list[str]
+    routes: list[str]
+    route_moments: np.ndarray  # route × position → moment code, −1 past the route's end
+    station_of: np.ndarray  # moment code → station index, −1 outside stations
+    stations: list[str]  # in route order
+    staffed: np.ndarray  # moment code → whether a staff member serves it (frontstage lane)
+    queue: np.ndarray  # moment code → whether it records the wait for the next station
+
+
+def prepare(cfg: HallConfig, bp: Blueprint) -> Plan:
+    """Check the configuration against the blueprint and fix the station order (a DAG over all routes)."""
+    problems = cfg.problems(bp)
+    if problems:
+        raise ConfigError(cfg.hall_id, problems)
+    moments = bp.moment_ids()
+    code = {m: i for i, m in enumerate(moments)}
+    routes = [r.id for r in bp.routes]
+    longest = max(len(r.moments) for r in bp.routes)
+    rm = np.full((len(routes), longest), -1, dtype=np.int64)
+    for i, r in enumerate(bp.routes):
+        rm[i, : len(r.moments)] = [code[m] for m in r.moments]
+    where = cfg.station_of()
+    names = list(cfg.stations)
+    order = graphlib.TopologicalSorter({s: set() for s in names})
+    for r in bp.routes:
+        passed = [where[m] for m in r.moments if m in where]
+        if len(passed) != len(set(passed)):
+            raise ConfigError(cfg.hall_id, [f"route '{r.id}' passes a station twice: {passed}"])
+        for a, b in itertools.pairwise(passed):
+            order.add(b, a)
+    if cfg.diversion:
+        to = bp.routes[routes.index(cfg.diversion.to_route)]
+        for s in {where[m] for m in to.moments if m in where} - {cfg.diversion.station}:
+            order.add(s, cfg.diversion.station)
+    try:
+        ordered = list(order.static_order())
+    except graphlib.CycleError as exc:
+        raise ConfigError(cfg.hall_id, [f"routes pass stations in conflicting orders: {exc.args[1]}"]) from exc
+    index = {s: i for i, s in enumerate(ordered)}
+    station_of = np.array([index[where[m]] if m in where else -1 for m in moments])
+    staffed = np.array([bp.moment(m).lane == "frontstage" for m in moments])
+    queue = np.array([m in cfg.queue_moments for m in moments])
+    return Plan(cfg, moments, routes, rm, station_of, ordered, staffed, queue)
+
+
+@dataclass
+class _Rows:
+    """The rows of a day being simulated (one per moment of each visit), sorted by (visit, position)."""
+
+    visit: np.ndarray
+    pos: np.ndarray
+    moment: np.ndarray
+    dur: np.ndarray
+    wait: np.ndarray
+    service: np.ndarray
+    outcome: np.ndarray  # object: outcome or None
+    alive: np.ndarray
+
+    def take(self, order: np.ndarray) -> _Rows:
+        return _Rows(*(getattr(self, f)[order] for f in self.__dataclass_fields__))
+
+    def extend(self, other: _Rows) -> _Rows:
+        both = _Rows(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in self.__dataclass_fields__))
+        return both.take(np.lexsort((both.pos, both.visit)))
+
+    def starts(self, arrival: np.ndarray) -> np.ndarray:
+        """Minute each row starts: its visit's arrival plus the durations of the rows before it."""
+        cs = np.cumsum(self.dur)
+        first = np.r_[0, np.flatnonzero(np.diff(self.visit)) + 1]
+        before = np.repeat(cs[first] - self.dur[first], np.diff(np.r_[first, len(self.visit)]))
+        return arrival[self.visit] + cs - self.dur - before
+
+
+def _rows(plan: Plan, route: np.ndarray, rng: np.random.Generator, start_pos: np.ndarray | None = None) -> _Rows:
+    """Rows for visits on `route` (codes), from position `start_pos` of each route (0 by default)."""
+    length = (plan.route_moments[route] >= 0).sum(axis=1)
+    first = np.zeros(len(route), dtype=np.int64) if start_pos is None else start_pos
+    count = length - first
+    visit = np.repeat(np.arange(len(route)), count)
+    pos = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(first, count)
+    moment = plan.route_moments[route[visit], pos]
+    return _Rows(visit, pos, moment, *_durations(plan, moment, rng), np.full(len(visit), None, dtype=object),
+                 np.ones(len(visit), dtype=bool))
+
+
+def _durations(plan: Plan, moment: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Duration, wait (NaN) and service time of each row; a queue moment lasts its wait, filled in later."""
+    dur = np.zeros(len(moment))
+    for m in np.unique(moment):
+        mask = moment == m
+        if not plan.queue[m]:
+            dist = plan.cfg.service.get(plan.moments[m], plan.cfg.default_service)
+            dur[mask] = dist.sample(rng, int(mask.sum()))
+    service = np.where(plan.queue[moment], np.nan, dur)
+    return dur, np.full(len(moment), np.nan), service
+
+
+def _arrivals(cfg: HallConfig, day: date, rng: np.random.Generator) -> np.ndarray:
+    """Arrival minutes from midnight, sorted: a Poisson process with a constant rate within each hour."""
+    factor = cfg.weekend_factor if day.weekday() >= 5 else 1.0
+    hours = np.arange(cfg.opens, cfg.closes)
+    counts = rng.poisson([cfg.arrivals.get(int(h), 0.0) * factor for h in hours])
+    return np.sort(np.repeat(hours * 60.0, counts) + rng.uniform(0, 60, counts.sum()))
+
+
+def _choose(shares: dict[str, float], names: list[str], n: int, rng: np.random.Generator) -> np.ndarray:
+    p = np.array([shares.get(x, 0.0) for x in names])
+    return rng.choice(len(names), size=n, p=p / p.sum())
+
+
+@dataclass(frozen=True)
+class Day:
+    """One simulated hall-day in the event contract (no ratings yet: `experience.rate` adds them)."""
+
+    visits: pd.DataFrame
+    touches: pd.DataFrame
+
+
+def simulate_day(plan: Plan, day: date, rng: np.random.Generator, prefix: str = "S") -> Day:
+    """Simulate one day of the hall; ids are `{prefix}{yymmdd}-{n}` so that replications and days never clash."""
+    cfg = plan.cfg
+    arrival = _arrivals(cfg, day, rng)
+    route = _choose(cfg.routes, plan.routes, len(arrival), rng)
+    rows = _rows(plan, route, rng)
+    ended = np.zeros(len(arrival), dtype=bool)
+    for k, name in enumerate(plan.stations):
+        rows = _station(plan, k, name, rows, arrival, route, ended, rng)
+    _outcomes(plan, rows, ended, rng)
+    return _frames(plan, day, prefix, arrival, route, rows, rng)
+
+
+def _station(plan: Plan, k: int, name: str, rows: _Rows, arrival: np.ndarray, route: np.ndarray,
+             ended: np.ndarray, rng: np.random.Generator) -> _Rows:
+    """Pass station `k`: fill in waits, end visits that reneged or balked, re-route diverted ones."""
+    cfg, station = plan.cfg, plan.cfg.stations[name]
+    at = np.flatnonzero((plan.station_of[rows.moment] == k) & ~ended[rows.visit] & rows.alive)
+    if not len(at):
+        return rows
+    prev = np.maximum(at - 1, 0)
+    queued = (rows.visit[prev] == rows.visit[at]) & plan.queue[rows.moment[prev]] & (at > 0)
+    waits_at = np.where(queued, prev, at)
+    starts = rows.starts(arrival)[waits_at]
+    order = np.argsort(starts, kind="stable")
+    at, waits_at, queued, starts = at[order], waits_at[order], queued[order], starts[order]
+    div = cfg.diversion if cfg.diversion and cfg.diversion.station == name else None
+    policy = Policy(cfg.balk_per_server or math.inf, div.waiting_per_server if div else math.inf,
+                    frozenset(div.hours) if div and div.hours is not None else None)
+    divertible = None
+    if div:
+        allowed = np.isin(route[rows.visit[at]], [plan.routes.index(r) for r in div.routes])
+        divertible = allowed & (rng.random(len(at)) < div.share)
+    patience = cfg.patience.sample(rng, len(at)) if cfg.patience else None
+    passed = serve(starts, rows.dur[at], station.schedule(cfg.opens, cfg.closes), cfg.opens, patience, policy,
+                   divertible)
+    rows.wait[waits_at] = passed.wait
+    rows.dur[waits_at] = np.where(queued, passed.wait, rows.dur[waits_at] + passed.wait)
+    gone = (passed.status == RENEGED) | (passed.status == BALKED)
+    if gone.any():
+        _end_early(rows, at[gone], waits_at[gone], queued[gone], passed.wait[gone])
+        ended[rows.visit[at[gone]]] = True
+    diverted = passed.status == DIVERTED
+    if diverted.any():
+        rows = _divert(plan, rows, waits_at[diverted], at[diverted], queued[diverted], route, rng)
+    return rows
+
+
+def _end_early(rows: _Rows, at: np.ndarray, waits_at: np.ndarray, queued: np.ndarray, wait: np.ndarray) -> None:
+    """Visits that left the queue: the waiting row is abandoned, the rest of the route skipped but the end."""
+    rows.outcome[waits_at] = ABANDONED
+    rows.dur[at[~queued]] = wait[~queued]
+    rows.service[at[~queued]] = np.nan
+    last = np.r_[np.flatnonzero(np.diff(rows.visit)), len(rows.visit) - 1]
+    last_of = dict(zip(rows.visit[last].tolist(), last.tolist(), strict=True))
+    for w, v in zip(waits_at.tolist(), rows.visit[waits_at].tolist(), strict=True):
+        rows.alive[w + 1 : last_of[v]] = False
+        rows.dur[w + 1 : last_of[v]] = 0.0
+
+
+def _divert(plan: Plan, rows: _Rows, waits_at: np.ndarray, at: np.ndarray, queued: np.ndarray, route: np.ndarray,
+            rng: np.random.Generator) -> _Rows:
+    """Diverted visits keep their rows up to the queue and continue on the diversion's route from there."""
+    div = plan.cfg.diversion
+    assert div is not None
+    to = plan.routes.index(div.to_route)
+    to_moments = plan.route_moments[to].tolist()
+    kept_last = np.where(queued, waits_at, at - 1)
+    resume = []
+    for m in rows.moment[kept_last].tolist():
+        if m not in to_moments:
+            raise ConfigError(plan.cfg.hall_id, [f"diversion.to_route '{div.to_route}' has no moment "
+                                                 f"'{plan.moments[m]}' to continue from"])
+        resume.append(to_moments.index(m) + 1)
+    visits = rows.visit[kept_last]
+    last = np.r_[np.flatnonzero(np.diff(rows.visit)), len(rows.visit) - 1]
+    last_of = dict(zip(rows.visit[last].tolist(), last.tolist(), strict=True))
+    for kl, v in zip(kept_last.tolist(), visits.tolist(), strict=True):
+        rows.alive[kl + 1 : last_of[v] + 1] = False
+        rows.dur[kl + 1 : last_of[v] + 1] = 0.0
+    rows.wait[waits_at[queued]] = np.nan  # the wait of the new station fills it in
+    rows.dur[waits_at[queued]] = 0.0
+    route[visits] = to
+    tail = _rows(plan, np.full(len(visits), to), rng, np.array(resume))
+    tail.visit = visits[tail.visit]
+    tail.pos = tail.pos + 1000  # after every row of the original route
+    return rows.extend(tail)
+
+
+def _outcomes(plan: Plan, rows: _Rows, ended: np.ndarray, rng: np.random.Generator) -> None:
+    """Draw configured outcomes; the last row of a visit gets the visit's: abandoned, unresolved or resolved."""
+    for moment, shares in plan.cfg.outcomes.items():
+        mask = (rows.moment == plan.moments.index(moment)) & rows.alive & (rows.outcome == None)  # noqa: E711
+        labels = list(shares)
+        rows.outcome[mask] = np.array(labels, dtype=object)[_choose(shares, labels, int(mask.sum()), rng)]
+    last = np.r_[np.flatnonzero(np.diff(rows.visit)), len(rows.visit) - 1]
+    bad = pd.Series(np.isin(rows.outcome, ["unresolved", "complaint"]) & rows.alive).groupby(rows.visit).any()
+    end = np.where(ended[rows.visit[last]], ABANDONED, np.where(bad.to_numpy(), "unresolved", "resolved"))
+    rows.outcome[last] = np.where(rows.outcome[last] == None, end, rows.outcome[last])  # noqa: E711
+
+
+def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.ndarray, rows: _Rows,
+            rng: np.random.Generator) -> Day:
+    """The day's visits and touches as data frames in the event contract."""
+    cfg, n = plan.cfg, len(arrival)
+    midnight = pd.Timestamp(datetime.combine(day, datetime.min.time()))
+    keep = np.flatnonzero(rows.alive)
+    start = rows.starts(arrival)[keep]
+    rows = rows.take(keep)
+    end = start + rows.dur
+    ids = np.array([f"{prefix}{day:%y%m%d}-{i:04d}" for i in range(n)], dtype=object)
+    first = np.r_[0, np.flatnonzero(np.diff(rows.visit)) + 1]
+    seq = np.arange(len(rows.visit)) - np.repeat(first, np.diff(np.r_[first, len(rows.visit)])) + 1
+    staff = np.array([f"{cfg.hall_id[:2]}{s:02d}" for s in range(1, cfg.staff + 1)], dtype=object)
+    staff = staff[rng.integers(0, cfg.staff, n)][rows.visit]  # one staff member looks after a visit
+    vid = ids[rows.visit]
+    touches = pd.DataFrame({
+        "touch_id": [f"{v}-{q}" for v, q in zip(vid.tolist(), seq.tolist(), strict=True)],
+        "visit_id": vid,
+        "moment_id": np.array(plan.moments, dtype=object)[rows.moment],
+        "seq": seq,
+        "start_at": midnight + pd.to_timedelta(np.round(start * 60), unit="s"),
+        "end_at": midnight + pd.to_timedelta(np.round(end * 60), unit="s"),
+        "staff_id": np.where(plan.staffed[rows.moment], staff, None),
+        "wait_min": np.round(rows.wait, 2),
+        "service_min": np.round(rows.service, 2),
+        "outcome": rows.outcome,
+    })
+    last = np.r_[first[1:] - 1, len(rows.visit) - 1]
+    departure = np.full(n, np.nan)
+    departure[rows.visit[last]] = end[last]
+    visits = pd.DataFrame({
+        "visit_id": ids,
+        "hall_id": cfg.hall_id,
+        "customer_key": [f"C{c:07d}" for c in rng.integers(1, 10**7, n)],
+        "segment": np.array(list(cfg.segments), dtype=object)[_choose(cfg.segments, list(cfg.segments), n, rng)],
+        "route": np.array(plan.routes, dtype=object)[route],
+        "arrival": midnight + pd.to_timedelta(np.round(arrival * 60), unit="s"),
+        "departure": midnight + pd.to_timedelta(np.round(departure * 60), unit="s"),
+    })
+    return Day(visits, touches)

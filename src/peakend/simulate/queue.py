@@ -1,0 +1,140 @@
+"""One station's first-come-first-served queue in one pass over its arrivals.
+
+Why no event calendar (SimPy, Ciw)? In a hall every route passes its stations in one order
+(they form a DAG) and every station serves first come first served. A customer's start of
+service then depends only on the customers who arrived at that station before them, so a
+station is simulated exactly by one pass over its arrivals in time order — the Kiefer–Wolfowitz
+recursion: start = max(arrival, earliest free server) — and a hall by one pass per station in
+route order. All random draws are vectorised with NumPy before the pass; the pass itself is a
+tight loop over plain floats with a heap of server free times. That keeps the per-customer cost
+to a few hundred nanoseconds instead of an event calendar's tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SERVED, RENEGED, BALKED, DIVERTED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who leaves or is steered away on arrival: balking and diversion thresholds (waiting per open server)."""
+
+    balk_per_server: float = math.inf
+    divert_per_server: float = math.inf
+    divert_hours: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class Passed:
+    """What happened to each customer at the station (arrays in the order given)."""
+
+    status: np.ndarray  # SERVED, RENEGED, BALKED or DIVERTED
+    start: np.ndarray  # start of service (served), or the time of leaving the queue
+    end: np.ndarray  # end of service (served), or the time of leaving the queue
+    wait: np.ndarray  # minutes between arrival and service (or leaving the queue)
+
+
+def _free_at(duty: list[tuple[float, float]], t: float) -> float:
+    """The first time ≥ t at which a server with these duty intervals (minutes) is on duty (inf: never)."""
+    for lo, hi in duty:
+        if t < hi:
+            return max(t, lo)
+    return math.inf
+
+
+def duty_intervals(schedule: list[int], opens: int) -> list[list[tuple[float, float]]]:
+    """Per server, its merged on-duty intervals in minutes from midnight; server k works hour h iff k < count(h)."""
+    out: list[list[tuple[float, float]]] = []
+    for k in range(max(schedule, default=0)):
+        spans: list[tuple[float, float]] = []
+        for i, count in enumerate(schedule):
+            if k < count:
+                lo, hi = (opens + i) * 60.0, (opens + i + 1) * 60.0
+                spans[-1:] = [(spans[-1][0], hi)] if spans and spans[-1][1] == lo else [*spans[-1:], (lo, hi)]
+        out.append(spans)
+    return out
+
+
+def serve(
+    arrival: np.ndarray,
+    service: np.ndarray,
+    schedule: list[int],
+    opens: int,
+    patience: np.ndarray | None = None,
+    policy: Policy | None = None,
+    divertible: np.ndarray | None = None,
+) -> Passed:
+    """Simulate a FCFS station for customers given in arrival order (minutes from midnight).
+
+    `schedule` is the open servers per hour from `opens`; a server finishes the customer it
+    has when its hour ends. A customer whose wait would pass their `patience` reneges; one
+    arriving to `balk_per_server` or more waiting per open server balks; a `divertible` one
+    arriving to `divert_per_server` or more is diverted (both decided on arrival).
+    """
+    n = len(arrival)
+    policy = policy or Policy()
+    a, s = arrival.tolist(), service.tolist()
+    pat = patience.tolist() if patience is not None else [math.inf] * n
+    div = divertible.tolist() if divertible is not None else [False] * n
+    status, start, end = [SERVED] * n, [0.0] * n, [0.0] * n
+    fixed = len(set(schedule)) == 1
+    servers = schedule[0] if schedule else 0
+    duty = duty_intervals(schedule, opens)
+    free = [0.0] * len(duty) if fixed else [_free_at(d, 0.0) for d in duty]
+    queue: list[float] = []  # when each customer now waiting leaves the queue
+    watch = policy.balk_per_server < math.inf or policy.divert_per_server < math.inf
+    for i in range(n):
+        t = a[i]
+        if watch:
+            while queue and queue[0] <= t:
+                heapq.heappop(queue)
+            hour = int(t // 60)
+            open_now = schedule[hour - opens] if 0 <= hour - opens < len(schedule) else 0
+            per = len(queue) / open_now if open_now else math.inf
+            if per >= policy.balk_per_server:
+                status[i], start[i], end[i] = BALKED, t, t
+                continue
+            if div[i] and per >= policy.divert_per_server and (
+                policy.divert_hours is None or hour in policy.divert_hours
+            ):
+                status[i], start[i], end[i] = DIVERTED, t, t
+                continue
+        if fixed:
+            if not servers:
+                status[i], start[i], end[i] = RENEGED, t, t
+                continue
+            begin = max(t, free[0])
+            if begin - t > pat[i]:
+                status[i], start[i] = RENEGED, t + pat[i]
+                end[i] = start[i]
+            else:
+                start[i], end[i] = begin, begin + s[i]
+                heapq.heapreplace(free, end[i])
+        else:
+            k, begin = _earliest(free, duty, t)
+            if begin - t > pat[i] or begin == math.inf:
+                status[i], start[i] = RENEGED, t + min(pat[i], 24 * 60 - t)
+                end[i] = start[i]
+            else:
+                start[i], end[i] = begin, begin + s[i]
+                free[k] = _free_at(duty[k], end[i])
+        if watch:
+            heapq.heappush(queue, start[i])
+    begins = np.array(start)
+    return Passed(np.array(status, dtype=np.int8), begins, np.array(end), begins - arrival)
+
+
+def _earliest(free: list[float], duty: list[list[tuple[float, float]]], t: float) -> tuple[int, float]:
+    """The server that can start soonest on a customer arriving at t, and when."""
+    best, when = 0, math.inf
+    for k, f in enumerate(free):
+        begin = f if f >= t else _free_at(duty[k], t)
+        if begin < when:
+            best, when = k, begin
+    return best, when

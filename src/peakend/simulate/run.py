@@ -1,0 +1,88 @@
+"""Simulated days of a hall, as data frames and as the files real sources send (the ingest path's input)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from peakend.blueprint.model import Blueprint
+from peakend.simulate.config import HallConfig
+from peakend.simulate.experience import rate
+from peakend.simulate.hall import Day, prepare, simulate_day
+
+VISIT_FIELDS = ["visit_id", "hall_id", "customer_key", "segment", "route", "arrival", "departure"]
+TOUCH_FIELDS = ["touch_id", "moment_id", "seq", "start_at", "end_at", "staff_id", "rating", "rating_scale",
+                "wait_min", "service_min", "outcome"]
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """Simulated visits, touches (with ratings when the configuration has rating pads) and survey answers."""
+
+    visits: pd.DataFrame
+    touches: pd.DataFrame
+    surveys: pd.DataFrame
+
+
+def simulate(
+    cfg: HallConfig,
+    bp: Blueprint,
+    start: date,
+    days: int = 1,
+    seed: int = 0,
+    replication: int = 0,
+    rated: bool = True,
+    prefix: str = "S",
+    step: Callable[[int], None] = lambda _: None,
+) -> Simulated:
+    """Simulate `days` days from `start`; the same seed and replication give the same events, exactly."""
+    plan = prepare(cfg, bp)
+    rng = np.random.default_rng([seed, replication])
+    out: list[Day] = []
+    for d in range(days):
+        out.append(simulate_day(plan, start + timedelta(days=d), rng, f"{prefix}{replication}-" if replication
+                                else prefix))
+        step(d + 1)
+    day = Day(pd.concat([d.visits for d in out], ignore_index=True),
+              pd.concat([d.touches for d in out], ignore_index=True))
+    if rated and (cfg.ratings or cfg.survey_share):
+        day, surveys = rate(day, cfg, bp, rng)
+    else:
+        surveys = pd.DataFrame(columns=["survey_id", "visit_id", "answered_at", "overall", "overall_scale",
+                                        "recommend"])
+    return Simulated(day.visits, day.touches, surveys)
+
+
+def _text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps as 'YYYY-MM-DD HH:MM:SS', missing values as empty cells."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return out.astype(object).where(out.notna(), "")
+
+
+def touch_rows(sim: Simulated) -> pd.DataFrame:
+    """The long format of queue-system and rating-pad logs: one row per touch with its visit's fields."""
+    rows = sim.touches.merge(sim.visits, on="visit_id", how="left")
+    return _text(rows[[*VISIT_FIELDS, *TOUCH_FIELDS]])
+
+
+def write_events(sim: Simulated, out_dir: Path, name: str = "simulated") -> list[Path]:
+    """Write touches (long CSV) and survey answers (JSON Lines) as sources would; return the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    touches = out_dir / f"{name}_touches.csv"
+    touch_rows(sim).to_csv(touches, index=False, encoding="utf-8")
+    files = [touches]
+    if len(sim.surveys):
+        surveys = out_dir / f"{name}_surveys.jsonl"
+        records = _text(sim.surveys).to_dict("records")
+        surveys.write_text("".join(json.dumps(r, ensure_ascii=False, default=int) + "\n" for r in records), "utf-8")
+        files.append(surveys)
+    return files

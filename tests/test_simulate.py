@@ -1,0 +1,167 @@
+"""The hall simulator against queueing theory, small hand-worked cases, and the ingest contract.
+
+Theory: Erlang C for M/M/c (probability of waiting, mean wait) and Pollaczek–Khinchine for
+M/G/1 (mean wait), each compared with the simulation's 95% confidence interval from batch
+means over one long run after a warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from peakend.ingest.pipeline import ingest_file
+from peakend.ingest.validate import Context
+from peakend.scoring.run import score
+from peakend.simulate.config import ConfigError, Dist, HallConfig
+from peakend.simulate.queue import BALKED, DIVERTED, RENEGED, SERVED, Policy, serve
+from peakend.simulate.run import simulate, write_events
+
+
+def erlang_c(c: int, load: float) -> float:
+    """Probability of waiting in M/M/c with offered load `load` = λ/μ (textbook formula)."""
+    rho = load / c
+    top = load**c / math.factorial(c) / (1 - rho)
+    return top / (sum(load**k / math.factorial(k) for k in range(c)) + top)
+
+
+def batch_ci(x: np.ndarray, batches: int = 40) -> tuple[float, float]:
+    """95% confidence interval of the long-run mean of `x` by batch means."""
+    means = np.array([b.mean() for b in np.array_split(x, batches)])
+    half = stats.t.ppf(0.975, batches - 1) * means.std(ddof=1) / math.sqrt(batches)
+    return means.mean() - half, means.mean() + half
+
+
+def poisson_run(rng, rate: float, n: int) -> np.ndarray:
+    return np.cumsum(rng.exponential(1 / rate, n))
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.7, 0.85, 0.95])
+def test_mmc_reproduces_erlang_c(rho):
+    c, mu = 3, 1.0
+    rng = np.random.default_rng(11)
+    n = 400_000 if rho < 0.9 else 1_500_000
+    lam = rho * c * mu
+    run = serve(poisson_run(rng, lam, n), rng.exponential(1 / mu, n), [c], 0)
+    wait = run.wait[n // 20 :]
+    pw, wq = erlang_c(c, lam / mu), erlang_c(c, lam / mu) / (c * mu - lam)
+    lo, hi = batch_ci((wait > 0).astype(float))
+    assert lo <= pw <= hi, (pw, lo, hi)
+    lo, hi = batch_ci(wait)
+    assert lo <= wq <= hi, (wq, lo, hi)
+
+
+@pytest.mark.parametrize(("rho", "cv"), [(0.5, 0.5), (0.8, 0.5), (0.9, 1.5)])
+def test_mg1_reproduces_pollaczek_khinchine(rho, cv):
+    rng = np.random.default_rng(5)
+    n = 600_000 if rho < 0.85 else 1_500_000
+    service = Dist(kind="gamma", mean=2.0, cv=cv)
+    lam = rho / service.mean
+    es2 = service.mean**2 * (1 + cv**2)
+    wq = lam * es2 / (2 * (1 - rho))
+    run = serve(poisson_run(rng, lam, n), service.sample(rng, n), [1], 0)
+    lo, hi = batch_ci(run.wait[n // 20 :])
+    assert lo <= wq <= hi, (wq, lo, hi)
+
+
+def test_hall_simulation_reproduces_erlang_c(bp):
+    """The whole simulator (routes, NHPP arrivals, stations) on a hall that is an M/M/2 queue all day."""
+    c, rho, mean = 2, 0.7, 4.0
+    cfg = HallConfig(
+        hall_id="T", opens=0, closes=24, arrivals={h: rho * c / mean * 60 for h in range(24)},
+        routes={"business_handling": 1}, stations={"counter": {"moments": ["counter_handling"], "servers": c}},
+        service={"counter_handling": Dist(kind="exponential", mean=mean)},
+        default_service=Dist(kind="fixed", mean=1.0),
+    )
+    sim = simulate(cfg, bp, date(2026, 10, 5), days=30, seed=3)
+    w = sim.touches[sim.touches.moment_id == "waiting"].merge(sim.visits[["visit_id", "arrival"]], on="visit_id")
+    w = w[w.arrival.dt.hour >= 2]  # each day starts empty: leave out its first hours
+    wait = w.wait_min.to_numpy()
+    pw = erlang_c(c, rho * c)
+    lo, hi = batch_ci((wait > 0.005).astype(float), 30)  # waits are stored to 0.01 min
+    assert lo <= pw <= hi, (pw, lo, hi)
+    lo, hi = batch_ci(wait, 30)
+    assert lo <= pw / (c / mean - rho * c / mean) <= hi
+
+
+def test_reneging_balking_and_hourly_servers_by_hand():
+    # one server, three at once, 10 minutes each; the second gives up after 5 minutes
+    run = serve(np.zeros(3), np.full(3, 10.0), [1], 0, patience=np.array([math.inf, 5, 20]))
+    assert run.status.tolist() == [SERVED, RENEGED, SERVED]
+    assert run.start.tolist() == [0, 5, 10] and run.end.tolist() == [10, 5, 20]
+    # balking at 2 waiting per server: the fourth sees two waiting and leaves
+    run = serve(np.zeros(4), np.full(4, 10.0), [1], 0, policy=Policy(balk_per_server=2))
+    assert run.status.tolist() == [SERVED, SERVED, SERVED, BALKED]
+    # a second counter opens at 10:00: the second customer starts then, not when the first finishes
+    run = serve(np.array([540.0, 541.0]), np.array([100.0, 100.0]), [1, 2], 9)
+    assert run.start.tolist() == [540, 600] and run.end.tolist() == [640, 700]
+    # diversion only for those allowed, once one waits per server
+    run = serve(np.zeros(3), np.full(3, 10.0), [1], 0, policy=Policy(divert_per_server=1),
+                divertible=np.array([True, True, True]))
+    assert run.status.tolist() == [SERVED, SERVED, DIVERTED]
+
+
+def busy_hall(**changes) -> HallConfig:
+    """A hall whose counters cannot keep up in the late morning."""
+    base = dict(
+        hall_id="忙厅", arrivals={9: 30, 10: 80, 11: 80, 12: 30}, opens=9, closes=13,
+        routes={"business_handling": 0.8, "self_service_route": 0.2},
+        stations={"counter": {"moments": ["counter_handling"], "servers": {9: 2, 11: 3}},
+                  "kiosk": {"moments": ["self_service"], "servers": 4}},
+        service={"counter_handling": Dist(mean=6, cv=0.5), "self_service": Dist(mean=3, cv=0.5)},
+        outcomes={"counter_result": {"resolved": 0.9, "unresolved": 0.1}},
+    )
+    return HallConfig.model_validate({**base, **changes})
+
+
+def test_patience_and_diversion_shape_the_visits(bp):
+    patient = simulate(busy_hall(), bp, date(2026, 10, 5), seed=1)
+    impatient = simulate(busy_hall(patience={"kind": "fixed", "mean": 10}), bp, date(2026, 10, 5), seed=1)
+    waits = impatient.touches[impatient.touches.moment_id == "waiting"]
+    assert waits.wait_min.max() <= 10.0 and patient.touches.wait_min.max() > 10
+    left = waits[waits.outcome == "abandoned"]
+    assert len(left) > 0 and (left.wait_min == 10.0).all()
+    # an abandoning visit ends at once: waiting, then its last touch, abandoned too
+    ends = impatient.touches[impatient.touches.visit_id.isin(left.visit_id)].groupby("visit_id").moment_id.last()
+    assert set(ends) == {"leaving"}
+    steer = {"station": "counter", "waiting_per_server": 2, "routes": ["business_handling"],
+             "to_route": "waiting_diversion"}
+    diverted = simulate(busy_hall(diversion=steer), bp, date(2026, 10, 5), seed=1)
+    moved = diverted.visits[diverted.visits.route == "waiting_diversion"]
+    assert len(moved) > 0
+    steps = diverted.touches[diverted.touches.visit_id.isin(moved.visit_id)].groupby("visit_id").moment_id.agg(list)
+    assert set(map(tuple, steps)) == {("entering", "greeting", "waiting", "self_service", "leaving")}
+    assert diverted.touches[diverted.touches.moment_id == "waiting"].wait_min.mean() < \
+        patient.touches[patient.touches.moment_id == "waiting"].wait_min.mean()
+
+
+def test_a_fixed_seed_reproduces_exactly_and_another_differs(bp):
+    a = simulate(busy_hall(survey_share=0.3, ratings={"counter_result": {"share": 0.7}}), bp, date(2026, 10, 5),
+                 seed=9)
+    b = simulate(busy_hall(survey_share=0.3, ratings={"counter_result": {"share": 0.7}}), bp, date(2026, 10, 5),
+                 seed=9)
+    c = simulate(busy_hall(), bp, date(2026, 10, 5), seed=10)
+    assert a.touches.equals(b.touches) and a.surveys.equals(b.surveys) and a.visits.equals(b.visits)
+    assert not a.visits.arrival.equals(c.visits.arrival)
+
+
+def test_a_bad_configuration_is_named(bp):
+    with pytest.raises(ConfigError, match="unknown route 'vip_lounge'"):
+        simulate(busy_hall(routes={"vip_lounge": 1}), bp, date(2026, 10, 5))
+    with pytest.raises(ValueError, match="closes"):
+        busy_hall(opens=12, closes=10)
+
+
+def test_simulated_events_pass_the_contract_and_score(store, bp, tmp_path):
+    sim = simulate(busy_hall(survey_share=0.3, ratings={"counter_result": {"share": 0.7},
+                                                        "leaving": {"share": 0.3, "scale": "sat3"}}),
+                   bp, date(2026, 10, 5), days=2, seed=4)
+    results = [ingest_file(store, f, Context(bp)) for f in write_events(sim, tmp_path)]
+    assert [r.quarantined for r in results] == [0, 0]
+    assert results[0].stored == len(sim.touches) and results[1].stored == len(sim.surveys)
+    score(store, bp)
+    assert store.scalar("SELECT count(*) FROM visit_scores") == len(sim.visits)
