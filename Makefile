@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_http_ingest.py
 	$(BIN)/python bench/bench_live.py
+	$(BIN)/python bench/bench_simulate.py
 
 clean:
 	rm -rf $(VENV) peakend-demo .pytest_cache

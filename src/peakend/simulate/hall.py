@@ -12,10 +12,12 @@ import graphlib
 import itertools
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from peakend.blueprint.model import Blueprint
 from peakend.simulate.config import ConfigError, HallConfig
@@ -248,43 +250,60 @@ def _outcomes(plan: Plan, rows: _Rows, ended: np.ndarray, rng: np.random.Generat
     rows.outcome[last] = np.where(rows.outcome[last] == None, end, rows.outcome[last])  # noqa: E711
 
 
+def _numbered(head: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """Ids `head` + zero-padded number, built in Arrow (a Python f-string per id would dominate a day)."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
+    return pc.binary_join_element_wise(pa.scalar(head), digits, "")
+
+
+def _named(names: list[str], codes: np.ndarray) -> pa.Array:
+    """Text column of `names[code]` per row, without a Python string per row."""
+    return pa.array(names).take(pa.array(codes))
+
+
+def _clock(midnight: float, minutes: np.ndarray) -> pa.Array:
+    """Timestamps (to the second) `minutes` after midnight (given as epoch seconds); NaN → null."""
+    seconds = np.round(midnight + minutes * 60)
+    return pa.array(np.nan_to_num(seconds).astype(np.int64), pa.timestamp("s"), mask=np.isnan(seconds))
+
+
 def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.ndarray, rows: _Rows,
             rng: np.random.Generator) -> Day:
-    """The day's visits and touches as data frames in the event contract."""
+    """The day's visits and touches as data frames in the event contract (built in Arrow: fast for text)."""
     cfg, n = plan.cfg, len(arrival)
-    midnight = pd.Timestamp(datetime.combine(day, datetime.min.time()))
+    midnight = (day - date(1970, 1, 1)).days * 86400.0
     keep = np.flatnonzero(rows.alive)
     start = rows.starts(arrival)[keep]
     rows = rows.take(keep)
     end = start + rows.dur
-    ids = np.array([f"{prefix}{day:%y%m%d}-{i:04d}" for i in range(n)], dtype=object)
+    ids = _numbered(f"{prefix}{day:%y%m%d}-", np.arange(n), 4)
     first = np.r_[0, np.flatnonzero(np.diff(rows.visit)) + 1]
     seq = np.arange(len(rows.visit)) - np.repeat(first, np.diff(np.r_[first, len(rows.visit)])) + 1
-    staff = np.array([f"{cfg.hall_id[:2]}{s:02d}" for s in range(1, cfg.staff + 1)], dtype=object)
-    staff = staff[rng.integers(0, cfg.staff, n)][rows.visit]  # one staff member looks after a visit
-    vid = ids[rows.visit]
-    touches = pd.DataFrame({
-        "touch_id": [f"{v}-{q}" for v, q in zip(vid.tolist(), seq.tolist(), strict=True)],
+    staff = pa.array([f"{cfg.hall_id[:2]}{s:02d}" for s in range(1, cfg.staff + 1)])
+    own = rng.integers(0, cfg.staff, n)[rows.visit]  # one staff member looks after a visit
+    vid = ids.take(pa.array(rows.visit))
+    touches = pa.table({
+        "touch_id": pc.binary_join_element_wise(vid, pc.cast(pa.array(seq), pa.string()), "-"),
         "visit_id": vid,
-        "moment_id": np.array(plan.moments, dtype=object)[rows.moment],
+        "moment_id": _named(plan.moments, rows.moment),
         "seq": seq,
-        "start_at": midnight + pd.to_timedelta(np.round(start * 60), unit="s"),
-        "end_at": midnight + pd.to_timedelta(np.round(end * 60), unit="s"),
-        "staff_id": np.where(plan.staffed[rows.moment], staff, None),
+        "start_at": _clock(midnight, start),
+        "end_at": _clock(midnight, end),
+        "staff_id": staff.take(pa.array(own, mask=~plan.staffed[rows.moment])),
         "wait_min": np.round(rows.wait, 2),
         "service_min": np.round(rows.service, 2),
-        "outcome": rows.outcome,
+        "outcome": pa.array(rows.outcome, pa.string()),
     })
     last = np.r_[first[1:] - 1, len(rows.visit) - 1]
     departure = np.full(n, np.nan)
     departure[rows.visit[last]] = end[last]
-    visits = pd.DataFrame({
+    visits = pa.table({
         "visit_id": ids,
-        "hall_id": cfg.hall_id,
-        "customer_key": [f"C{c:07d}" for c in rng.integers(1, 10**7, n)],
-        "segment": np.array(list(cfg.segments), dtype=object)[_choose(cfg.segments, list(cfg.segments), n, rng)],
-        "route": np.array(plan.routes, dtype=object)[route],
-        "arrival": midnight + pd.to_timedelta(np.round(arrival * 60), unit="s"),
-        "departure": midnight + pd.to_timedelta(np.round(departure * 60), unit="s"),
+        "hall_id": _named([cfg.hall_id], np.zeros(n, dtype=np.int64)),
+        "customer_key": _numbered("C", rng.integers(1, 10**7, n), 7),
+        "segment": _named(list(cfg.segments), _choose(cfg.segments, list(cfg.segments), n, rng)),
+        "route": _named(plan.routes, route),
+        "arrival": _clock(midnight, arrival),
+        "departure": _clock(midnight, departure),
     })
-    return Day(visits, touches)
+    return Day(visits.to_pandas(), touches.to_pandas())

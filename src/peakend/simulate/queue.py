@@ -79,6 +79,8 @@ def serve(
     """
     n = len(arrival)
     policy = policy or Policy()
+    if patience is None and policy == Policy() and len(set(schedule)) == 1 and schedule[0] > 0:
+        return _plain(arrival, service, schedule[0])
     a, s = arrival.tolist(), service.tolist()
     pat = patience.tolist() if patience is not None else [math.inf] * n
     div = divertible.tolist() if divertible is not None else [False] * n
@@ -128,6 +130,19 @@ def serve(
             heapq.heappush(queue, start[i])
     begins = np.array(start)
     return Passed(np.array(status, dtype=np.int8), begins, np.array(end), begins - arrival)
+
+
+def _plain(arrival: np.ndarray, service: np.ndarray, servers: int) -> Passed:
+    """The common case, kept lean: fixed servers, everyone waits as long as it takes."""
+    a, s = arrival.tolist(), service.tolist()
+    start, free = [0.0] * len(a), [0.0] * servers
+    for i, t in enumerate(a):
+        f = free[0]
+        b = t if t > f else f
+        start[i] = b
+        heapq.heapreplace(free, b + s[i])
+    begins = np.array(start)
+    return Passed(np.zeros(len(a), dtype=np.int8), begins, begins + service, begins - arrival)
 
 
 def _earliest(free: list[float], duty: list[list[tuple[float, float]]], t: float) -> tuple[int, float]:
