@@ -11,6 +11,7 @@ import math
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -18,6 +19,7 @@ from peakend.ingest.pipeline import ingest_file
 from peakend.ingest.validate import Context
 from peakend.scoring.run import score
 from peakend.simulate.config import ConfigError, Dist, HallConfig
+from peakend.simulate.plan import Targets, staff
 from peakend.simulate.queue import BALKED, DIVERTED, RENEGED, SERVED, Policy, serve
 from peakend.simulate.run import simulate, write_events
 
@@ -165,3 +167,46 @@ def test_simulated_events_pass_the_contract_and_score(store, bp, tmp_path):
     assert results[0].stored == len(sim.touches) and results[1].stored == len(sim.surveys)
     score(store, bp)
     assert store.scalar("SELECT count(*) FROM visit_scores") == len(sim.visits)
+
+
+def test_plan_finds_the_erlang_c_staffing(bp):
+    """λ = 5.6/min, service 0.5 min: 3 servers leave 42% waiting over a minute (Erlang C), 4 servers 4% → 4."""
+    lam, mean = 5.6, 0.5
+    assert 1 - erlang_c(3, lam * mean) * math.exp(-(3 / mean - lam)) < 0.5
+    assert 1 - erlang_c(4, lam * mean) * math.exp(-(4 / mean - lam)) > 0.95
+    cfg = HallConfig(hall_id="T", opens=9, closes=13, arrivals={h: lam * 60 for h in range(24)},
+                     routes={"business_handling": 1}, stations={"counter": {"moments": ["counter_handling"]}},
+                     service={"counter_handling": Dist(kind="exponential", mean=mean)},
+                     default_service=Dist(kind="fixed", mean=1.0))
+    planned, table = staff(cfg, bp, "counter", Targets(wait_min=1, share=0.8, rei=0), date(2026, 10, 5), reps=6)
+    assert table["servers"].tolist() == [4, 4, 4, 4] and table["meets"].all()
+    assert planned.stations["counter"].schedule(9, 13) == [4, 4, 4, 4]
+    again = staff(cfg, bp, "counter", Targets(wait_min=1, share=0.8, rei=0), date(2026, 10, 5), reps=6)[1]
+    assert again.equals(table)  # a fixed seed reproduces the plan exactly
+
+
+def test_simulate_and_plan_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from peakend.cli import app
+
+    runner = CliRunner()
+    cfg = tmp_path / "hall.yaml"
+    cfg.write_text(busy_hall().model_dump_json(), "utf-8")  # JSON is YAML too
+    db = str(tmp_path / "s.duckdb")
+    result = runner.invoke(app, ["simulate", str(cfg), "--days", "2", "--out", str(tmp_path / "ev"), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "predicted REI" in result.output and "0 rows quarantined" in result.output
+    more = tmp_path / "more.yaml"
+    more.write_text(busy_hall(stations={"counter": {"moments": ["counter_handling"], "servers": 6}}).model_dump_json())
+    result = runner.invoke(app, ["plan", str(cfg), str(more), "--reps", "3", "--rei", "0",
+                                 "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p" / "hall_plan.csv").exists() and (tmp_path / "p" / "more_plan.csv").exists()
+    side = pd.read_csv(tmp_path / "p" / "compare.csv").set_index("config")
+    assert side.loc["more", "wait"] < side.loc["hall", "wait"]  # six counters all day beat two or three
+    assert "vega" in (tmp_path / "p" / "hall_plan.html").read_text("utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hall_id: X\narrivals: {9: 10}\nroutes: {vip: 1}\n", "utf-8")
+    result = runner.invoke(app, ["simulate", str(bad)])
+    assert result.exit_code == 2 and "unknown route 'vip'" in result.output

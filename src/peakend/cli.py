@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -22,6 +23,7 @@ from peakend.store.db import DEFAULT_PATH, connect
 
 if TYPE_CHECKING:
     from peakend.live.sms import Gateway
+    from peakend.simulate.config import HallConfig
 
 app = typer.Typer(
     help="peakend: peak-end customer-experience management for service halls (峰终定律营业厅体验管理).",
@@ -436,3 +438,114 @@ def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = N
 
 if __name__ == "__main__":
     app()
+
+
+# -- simulation and planning -------------------------------------------------------------
+ConfigArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Hall configuration YAML (default: the demo's 天河北厅).", exists=True, dir_okay=False),
+]
+DayOpt = Annotated[str, typer.Option("--day", help="First simulated day, YYYY-MM-DD (weekends get more visitors).")]
+
+
+def _configs(paths: list[Path] | None, bp: Blueprint) -> dict[str, HallConfig]:
+    """Named hall configurations from files (by file stem), or the demo's first hall; errors end the command."""
+    from peakend.demo.generate import HALLS
+    from peakend.simulate.config import ConfigError, load_config
+
+    if not paths:
+        return {HALLS[0].hall_id: HALLS[0].config()}
+    try:
+        return {p.stem: load_config(p, bp) for p in paths}
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{say('config_problem', problem=problem)}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command("simulate")
+def simulate_cmd(
+    config: ConfigArg = None,
+    days: Annotated[int, typer.Option(min=1, max=366)] = 1,
+    day: DayOpt = "2026-10-05",
+    seed: Annotated[int, typer.Option(help="The same seed reproduces the same events exactly.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated event files.")] = Path("simulated"),
+    db: Annotated[str | None, typer.Option("--db", help="Also ingest the events into this store and score it.")]
+    = None,
+    blueprint: BpOpt = None,
+) -> None:
+    """Simulate a hall (visits, touches, ratings, surveys in the event contract) and predict its REI."""
+    from datetime import date as date_
+
+    from peakend.simulate.experience import score
+    from peakend.simulate.hall import Day
+    from peakend.simulate.run import simulate, write_events
+
+    bp = _blueprint(blueprint)
+    ((name, cfg),) = list(_configs(config[:1] if config else None, bp).items())
+    with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(f"simulating {name}", total=days)
+        sim = simulate(cfg, bp, date_.fromisoformat(day), days, seed,
+                       step=lambda d: progress.update(task, completed=d))
+    files = write_events(sim, out, name)
+    _, vs = score(Day(sim.visits, sim.touches), bp)
+    waits = sim.touches.groupby("visit_id")["wait_min"].sum()
+    left = (sim.touches["outcome"] == "abandoned").groupby(sim.touches["visit_id"]).any()
+    console.print(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days, wait=waits.mean(),
+                      p90=waits.quantile(0.9), abandoned=left.mean(), rei=vs["rei"].mean()), highlight=False)
+    console.print(say("sim_written", files=", ".join(str(f) for f in files)), highlight=False)
+    if db:
+        run_ingest(files, db, bp)
+        run_score(db, bp)
+
+
+@app.command("plan")
+def plan_cmd(
+    config: ConfigArg = None,
+    station: Annotated[str, typer.Option(help="The station whose servers are planned.")] = "counter",
+    wait: Annotated[float, typer.Option(help="Target: minutes a customer may wait.")] = 10.0,
+    share: Annotated[float, typer.Option(help="Target: share of customers served within that wait.")] = 0.8,
+    rei: Annotated[float, typer.Option(help="Target: mean predicted REI per hour (0: none).")] = 75.0,
+    reps: Annotated[int, typer.Option(min=2, help="Replications per evaluation (for confidence intervals).")] = 10,
+    seed: Annotated[int, typer.Option()] = 0,
+    day: DayOpt = "2026-10-05",
+    out: Annotated[Path, typer.Option("--out", help="Folder for the plan's table and chart.")] = Path("plan"),
+    blueprint: BpOpt = None,
+) -> None:
+    """Find, per hour, the fewest servers meeting the targets; with several configurations, compare them too."""
+    from datetime import date as date_
+
+    import altair as alt
+
+    from peakend.simulate.plan import Targets, chart, compare, staff
+
+    bp = _blueprint(blueprint)
+    configs = _configs(config, bp)
+    targets, when = Targets(wait, share, rei), date_.fromisoformat(day)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, cfg in configs.items():
+        if station not in cfg.stations:
+            err.print(f"[red]{say('config_problem', problem=f'{name}: no station {station!r}')}[/red]")
+            raise typer.Exit(2)
+        with console.status("") as status:
+            _, table = staff(cfg, bp, station, targets, when, reps, seed,
+                             step=lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
+        shown = table[["hour", "servers", "visits", "wait", "within", "within_ci", "rei", "rei_ci", "meets"]]
+        _print_frame(shown.round(2), f"{name}: {station}")
+        csv_path, html = out / f"{name}_plan.csv", out / f"{name}_plan.html"
+        table.to_csv(csv_path, index=False, encoding="utf-8")
+        alt.Chart.from_dict(chart(table, targets)).save(str(html), inline=True)
+        console.print(say("plan_written", table=csv_path, chart=html), highlight=False)
+    if len(configs) > 1:
+        side = compare(configs, bp, targets, when, reps, seed)
+        _print_frame(side.round(3), "side by side / 方案对比")
+        side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console.print(table)

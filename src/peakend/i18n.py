@@ -12,6 +12,17 @@ from typing import Literal
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
+    # simulation and planning
+    "sim_summary": {
+        "en": "simulated {visits} visits ({touches} touches) over {days} day(s): mean wait {wait:.1f} min, "
+              "90th percentile {p90:.1f} min, {abandoned:.1%} left the queue, predicted REI {rei:.1f}",
+        "zh": "模拟 {days} 天共 {visits} 次到厅（{touches} 个触点）：平均等候 {wait:.1f} 分钟，"
+              "90 分位 {p90:.1f} 分钟，{abandoned:.1%} 中途离队，预测记忆体验指数 {rei:.1f}",
+    },
+    "sim_written": {"en": "events written: {files}", "zh": "事件已写入：{files}"},
+    "plan_hour": {"en": "hour {hour}: trying {servers} server(s)", "zh": "{hour} 时：试 {servers} 个窗口"},
+    "plan_written": {"en": "plan written: {table} and {chart}", "zh": "排班计划已写入：{table} 与 {chart}"},
+    "config_problem": {"en": "hall configuration problem: {problem}", "zh": "营业厅配置有误：{problem}"},
     # ingest: row-level problems (the field's expectation is part of the message)
     "missing": {
         "en": "{source} row {row}: field '{field}' is required but empty",

@@ -49,7 +49,10 @@ def _free_at(duty: list[tuple[float, float]], t: float) -> float:
 
 
 def duty_intervals(schedule: list[int], opens: int) -> list[list[tuple[float, float]]]:
-    """Per server, its merged on-duty intervals in minutes from midnight; server k works hour h iff k < count(h)."""
+    """Per server, its merged on-duty intervals in minutes from midnight; server k works hour h iff k < count(h).
+
+    A server on duty in the last hour stays until the queue is empty: a hall serves whoever came before closing.
+    """
     out: list[list[tuple[float, float]]] = []
     for k in range(max(schedule, default=0)):
         spans: list[tuple[float, float]] = []
@@ -57,6 +60,8 @@ def duty_intervals(schedule: list[int], opens: int) -> list[list[tuple[float, fl
             if k < count:
                 lo, hi = (opens + i) * 60.0, (opens + i + 1) * 60.0
                 spans[-1:] = [(spans[-1][0], hi)] if spans and spans[-1][1] == lo else [*spans[-1:], (lo, hi)]
+        if spans and k < schedule[-1]:  # on at closing: serves everyone already in the hall
+            spans[-1] = (spans[-1][0], math.inf)
         out.append(spans)
     return out
 

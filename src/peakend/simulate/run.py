@@ -71,7 +71,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
 def touch_rows(sim: Simulated) -> pd.DataFrame:
     """The long format of queue-system and rating-pad logs: one row per touch with its visit's fields."""
     rows = sim.touches.merge(sim.visits, on="visit_id", how="left")
-    return _text(rows[[*VISIT_FIELDS, *TOUCH_FIELDS]])
+    return _text(rows.reindex(columns=[*VISIT_FIELDS, *TOUCH_FIELDS]))  # unrated days have no rating columns
 
 
 def write_events(sim: Simulated, out_dir: Path, name: str = "simulated") -> list[Path]:

@@ -1,0 +1,146 @@
+"""Planning by simulation: per-hour figures with confidence intervals, the smallest staffing that meets
+targets, and named configurations side by side.
+
+Every evaluation runs `reps` replications of one day with the same seeds (common random numbers),
+so two staffings are compared on the same customers and a fixed seed reproduces a plan exactly.
+Predicted REI comes from the store's own scoring (`experience.score`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from peakend.blueprint.model import Blueprint
+from peakend.simulate.config import HallConfig
+from peakend.simulate.experience import score
+from peakend.simulate.hall import Day
+from peakend.simulate.run import simulate
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a plan must meet in every hour: a share of customers served within a wait, and a mean REI."""
+
+    wait_min: float = 10.0
+    share: float = 0.8
+    rei: float = 75.0
+
+
+def _half(sd: float, n: int) -> float:
+    """Half-width of a 95% t confidence interval of a mean of n replications."""
+    return float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 and not math.isnan(sd) else math.nan
+
+
+def visit_figures(cfg: HallConfig, bp: Blueprint, day: date, reps: int, seed: int,
+                  with_rei: bool = True) -> pd.DataFrame:
+    """One row per simulated visit: replication, hour of arrival, total wait, whether it was abandoned, REI.
+
+    Without `with_rei` the visits are not scored (REI is NaN): for plans without an REI target.
+    """
+    frames = [simulate(cfg, bp, day, seed=seed, replication=r + 1, rated=False) for r in range(reps)]
+    visits = pd.concat([f.visits.assign(rep=r) for r, f in enumerate(frames)], ignore_index=True)
+    touches = pd.concat([f.touches for f in frames], ignore_index=True)
+    if with_rei:
+        _, vs = score(Day(visits.drop(columns="rep"), touches), bp)
+    else:
+        vs = pd.DataFrame({"visit_id": visits["visit_id"], "rei": np.nan})
+    per = touches.assign(abandoned=touches["outcome"] == "abandoned").groupby("visit_id").agg(
+        wait=("wait_min", "sum"), abandoned=("abandoned", "any"))
+    out = visits[["visit_id", "rep", "arrival"]].merge(per, on="visit_id").merge(vs[["visit_id", "rei"]],
+                                                                                on="visit_id", how="left")
+    return out.assign(hour=out["arrival"].dt.hour)
+
+
+def hourly(figures: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+    """Per hour: visits, mean wait, share served within the target wait, mean REI — means over replications ± CI."""
+    f = figures.assign(within=(figures["wait"] <= targets.wait_min) & ~figures["abandoned"])
+    per_rep = f.groupby(["hour", "rep"]).agg(visits=("visit_id", "size"), wait=("wait", "mean"),
+                                            within=("within", "mean"), rei=("rei", "mean")).reset_index()
+    g = per_rep.groupby("hour")
+    out = g[["visits", "wait", "within", "rei"]].mean()
+    n = g.size()
+    for col in ("wait", "within", "rei"):
+        out[f"{col}_ci"] = [_half(sd, k) for sd, k in zip(g[col].std(), n, strict=True)]
+    out["meets"] = (out["within"] >= targets.share) & ((out["rei"] >= targets.rei) | (targets.rei <= 0))
+    return out.reset_index()
+
+
+def staff(cfg: HallConfig, bp: Blueprint, station: str, targets: Targets, day: date, reps: int = 10, seed: int = 0,
+          most: int = 20, step: Callable[[int, int], None] = lambda h, c: None) -> tuple[HallConfig, pd.DataFrame]:
+    """The smallest servers per hour at `station` that meet the targets, hour by hour from opening.
+
+    Hours are settled in order, since a queue carries into the next hour: each hour starts from
+    one server and gains one until it meets the targets, reaches `most`, or meets the wait target
+    while an added server no longer lifts REI (then the REI target is out of reach by staffing
+    and the hour keeps the smaller count, marked as not meeting). Customers served
+    first come first served are not affected by later arrivals, so a trial for an hour simulates
+    the day only up to that hour's end.
+    """
+    schedule = dict.fromkeys(range(cfg.opens, cfg.closes), 1)
+    for hour in range(cfg.opens, cfg.closes):
+        rei_before = -math.inf
+        while True:
+            trial = _with_servers(cfg, station, schedule).model_copy(update={"closes": hour + 1})
+            table = hourly(visit_figures(trial, bp, day, reps, seed, targets.rei > 0), targets)
+            step(hour, schedule[hour])
+            row = table[table["hour"] == hour]
+            if row.empty or bool(row["meets"].iloc[0]) or schedule[hour] >= most:
+                break
+            rei_now = float(row["rei"].iloc[0])
+            if row["within"].iloc[0] >= targets.share and rei_now - rei_before < 0.5:
+                schedule[hour] -= 1  # REI no longer rises with servers: out of reach by staffing alone
+                break
+            rei_before = rei_now
+            schedule[hour] += 1
+    planned = _with_servers(cfg, station, schedule)
+    table = hourly(visit_figures(planned, bp, day, reps, seed, targets.rei > 0), targets)
+    return planned, table.assign(servers=table["hour"].map(schedule))
+
+
+def _with_servers(cfg: HallConfig, station: str, schedule: dict[int, int]) -> HallConfig:
+    stations = {k: v.model_copy(update={"servers": dict(schedule)}) if k == station else v
+                for k, v in cfg.stations.items()}
+    return cfg.model_copy(update={"stations": stations})
+
+
+def compare(configs: dict[str, HallConfig], bp: Blueprint, targets: Targets, day: date, reps: int = 10,
+            seed: int = 0) -> pd.DataFrame:
+    """Named configurations side by side: whole-day mean wait, share within the target wait, REI (± 95% CI)."""
+    rows = []
+    for name, cfg in configs.items():
+        f = visit_figures(cfg, bp, day, reps, seed)
+        f = f.assign(within=(f["wait"] <= targets.wait_min) & ~f["abandoned"])
+        per = f.groupby("rep").agg(wait=("wait", "mean"), within=("within", "mean"), rei=("rei", "mean"),
+                                   abandoned=("abandoned", "mean"))
+        row: dict[str, object] = {"config": name, "visits": len(f) / reps}
+        for col in per.columns:
+            row[col], row[f"{col}_ci"] = float(per[col].mean()), _half(float(per[col].std()), reps)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def chart(table: pd.DataFrame, targets: Targets) -> dict:
+    """A Vega-Lite spec: servers per hour, and the share within the target wait with its interval."""
+    import altair as alt
+
+    base = alt.Chart(table).encode(x=alt.X("hour:O", title="hour / 时段"))
+    servers = base.mark_bar(opacity=0.4).encode(y=alt.Y("servers:Q", title="servers / 窗口数"))
+    lo = table["within"] - table["within_ci"].fillna(0)
+    hi = table["within"] + table["within_ci"].fillna(0)
+    band = alt.Chart(table.assign(lo=lo, hi=hi)).mark_errorbar().encode(
+        x="hour:O", y=alt.Y("lo:Q", title=f"share waiting ≤ {targets.wait_min:g} min / 等候达标率"), y2="hi:Q")
+    share = base.mark_line(point=True, color="#d62728").encode(y="within:Q")
+    right = alt.layer(band, share)
+    return alt.layer(servers, right).resolve_scale(y="independent").properties(width=560, height=260).to_dict()
+
+
+def servers_by_hour(cfg: HallConfig, station: str) -> np.ndarray:
+    """The station's open servers per hour from opening (for showing a plan)."""
+    return np.array(cfg.stations[station].schedule(cfg.opens, cfg.closes))
