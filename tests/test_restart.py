@@ -112,8 +112,13 @@ def test_timers_survive_a_killed_server(tmp_path):
         {"touch_id": "r1-3", "visit_id": "R1", "moment_id": "leaving", "seq": 3, "start_at": str(now),
          "departure": str(now)},
     ]
-    fired = httpx.post(f"{server.url}/api/v1/touches/batch", json=events, timeout=30,
-                       headers={"Authorization": f"Bearer {token}"}).json()["fired"]
+    answer = httpx.post(f"{server.url}/api/v1/touches/batch", json=events, timeout=30,
+                        headers={"Authorization": f"Bearer {token}"})
+    if answer.status_code != 200:  # show the server's own traceback, not just "Internal Server Error"
+        server.kill()
+        log = server.proc.stderr.read().decode() if server.proc and server.proc.stderr else ""
+        pytest.fail(f"batch post answered {answer.status_code}: {answer.text}\n{log[-4000:]}")
+    fired = answer.json()["fired"]
     assert (fired["cases"], fired["surveys"]) == (1, 1)
     server.kill()  # before the survey (6 s), the reminder (6 s) and the deadline (10 s) come due
     assert not outbox.exists()
