@@ -30,6 +30,7 @@ from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
 from peakend.blueprint.model import Blueprint, Route
+from peakend.demo.generate import Hall
 from peakend.simulate.config import Dist, HallConfig
 from peakend.simulate.hall import prepare, simulate_day
 from peakend.simulate.run import simulate
@@ -96,8 +97,7 @@ def run_peakend(bp: Blueprint, days: int) -> tuple[list[list[float]], int, float
 
 def hall_day_ms(bp: Blueprint, repeats: int) -> tuple[float, float]:
     """Median milliseconds of one simulated hall-day of the default blueprint, and its mean visits."""
-    cfg = HallConfig.model_validate(TYPICAL)
-    plan = prepare(cfg, bp)
+    plan = prepare(TYPICAL.config(), bp)
     rng = np.random.default_rng(0)
     times, visits = [], []
     for _ in range(repeats):
@@ -108,19 +108,8 @@ def hall_day_ms(bp: Blueprint, repeats: int) -> tuple[float, float]:
     return 1000 * float(np.median(times)), float(np.mean(visits))
 
 
-TYPICAL = {
-    "hall_id": "典型厅", "arrivals": {9: 50, 10: 110, 11: 120, 12: 85, 13: 60, 14: 80, 15: 110, 16: 115, 17: 85,
-                                      18: 70, 19: 50, 20: 35},
-    "routes": {"business_handling": 0.42, "waiting_diversion": 0.10, "handset_sales": 0.12, "new_business": 0.08,
-               "self_service_route": 0.18, "zone_guidance": 0.05, "whole_hall": 0.05},
-    "stations": {"counter": {"moments": ["counter_handling"], "servers": 7},
-                 "kiosk": {"moments": ["self_service"], "servers": 3},
-                 "experience": {"moments": ["handset_purchase", "data_experience"], "servers": 4}},
-    "service": {"counter_handling": {"mean": 9, "cv": 0.6}, "self_service": {"mean": 5, "cv": 0.7},
-                "handset_purchase": {"mean": 15, "cv": 0.5}, "data_experience": {"mean": 4.5, "cv": 0.6}},
-    "outcomes": {"counter_result": {"resolved": 0.92, "unresolved": 0.08}},
-    "patience": {"kind": "exponential", "mean": 40},
-}
+# A busy hall of the demo's kind: ~1,000 visits a day.
+TYPICAL = Hall("典型厅", daily=1000, warmth=0.2, counters=12, resolve=0.92, farewell=0.2, handset=0.2)
 
 
 def main() -> None:

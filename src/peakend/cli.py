@@ -479,6 +479,7 @@ def simulate_cmd(
 
     from peakend.simulate.experience import score
     from peakend.simulate.hall import Day
+    from peakend.simulate.plan import per_visit
     from peakend.simulate.run import simulate, write_events
 
     bp = _blueprint(blueprint)
@@ -489,10 +490,10 @@ def simulate_cmd(
                        step=lambda d: progress.update(task, completed=d))
     files = write_events(sim, out, name)
     _, vs = score(Day(sim.visits, sim.touches), bp)
-    waits = sim.touches.groupby("visit_id")["wait_min"].sum()
-    left = (sim.touches["outcome"] == "abandoned").groupby(sim.touches["visit_id"]).any()
-    console.print(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days, wait=waits.mean(),
-                      p90=waits.quantile(0.9), abandoned=left.mean(), rei=vs["rei"].mean()), highlight=False)
+    each = per_visit(sim.touches)
+    console.print(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days,
+                      wait=each["wait"].mean(), p90=each["wait"].quantile(0.9), abandoned=each["abandoned"].mean(),
+                      rei=vs["rei"].mean()), highlight=False)
     console.print(say("sim_written", files=", ".join(str(f) for f in files)), highlight=False)
     if db:
         run_ingest(files, db, bp)

@@ -14,7 +14,6 @@ felt (partly unseen) experience, plus noise, so the model comparison has somethi
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,7 +24,15 @@ import yaml
 
 from peakend.blueprint.model import Blueprint
 from peakend.simulate.config import HallConfig
-from peakend.simulate.run import Simulated, simulate, touch_rows
+from peakend.simulate.run import (
+    TOUCH_FIELDS,
+    VISIT_FIELDS,
+    Simulated,
+    as_text,
+    simulate,
+    touch_rows,
+    write_jsonl,
+)
 
 START = date(2026, 10, 1)
 # Route mix of visitors (the seven flow-lines of the default blueprint).
@@ -98,26 +105,9 @@ HALLS = [
     Hall("黄埔大沙厅", 150, -0.20, 2, 0.75, -0.2, -0.1),
     Hall(WIDE_HALL, 170, 0.15, 3, 0.90, 0.1, 0.2),
 ]
-TOUCH_HEADER = [
-    "visit_id",
-    "hall_id",
-    "customer_key",
-    "segment",
-    "route",
-    "arrival",
-    "departure",
-    "touch_id",
-    "moment_id",
-    "seq",
-    "start_at",
-    "end_at",
-    "staff_id",
-    "rating",
-    "rating_scale",
-    "wait_min",
-    "service_min",
-    "outcome",
-]
+TOUCH_HEADER = [*VISIT_FIELDS, *TOUCH_FIELDS]  # the long log format, for the hand-written bad rows
+
+
 def _wide_mapping(bp: Blueprint) -> dict[str, object]:
     moments = [m for m in bp.moments if m.id not in OUTSIDE]
     return {
@@ -146,11 +136,8 @@ def _write_wide(path: Path, bp: Blueprint, sim: Simulated) -> None:
     ratings = t.pivot_table(index="visit_id", columns="moment_id", values="rating", aggfunc="first")
     ratings = ratings.reindex(columns=list(moment_cols)).rename(columns=moment_cols)
     overall = sim.surveys.set_index("visit_id")["overall"].rename("总体满意度")
-    v = sim.visits.copy()
-    for c in ("arrival", "departure"):
-        v[c] = v[c].dt.strftime("%Y-%m-%d %H:%M:%S")
-    wide = v.set_index("visit_id", drop=False)[list(cols)].rename(columns=cols).join(ratings).join(overall)
-    wide.astype(object).where(wide.notna(), "").to_csv(path, index=False, encoding="utf-8")
+    wide = sim.visits.set_index("visit_id", drop=False)[list(cols)].rename(columns=cols).join(ratings).join(overall)
+    as_text(wide).to_csv(path, index=False, encoding="utf-8")
     path.with_suffix(".mapping.yaml").write_text(yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False), "utf-8")
 
 
@@ -264,12 +251,7 @@ def generate_demo(out_dir: Path, bp: Blueprint, days: int = 30, seed: int = 7) -
         rows[day_of == day].to_csv(path, index=False, encoding="utf-8")
         files.append(path)
     files.append(wide)
-    sv = out_dir / "sms_survey_replies.jsonl"
-    answers = pd.concat(surveys, ignore_index=True)
-    answers["answered_at"] = answers["answered_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    sv.write_text("".join(json.dumps(r, ensure_ascii=False, default=int) + "\n" for r in answers.to_dict("records")),
-                  "utf-8")
-    files.append(sv)
+    files.append(write_jsonl(pd.concat(surveys, ignore_index=True), out_dir / "sms_survey_replies.jsonl"))
     files.append(_write_audits(out_dir / "mystery_shopping_audits.csv", bp, rng, days))
     bad = out_dir / "queue_export_with_errors.csv"
     with bad.open("w", newline="", encoding="utf-8") as f:

@@ -164,9 +164,3 @@ def load_config(path: str | Path, bp: Blueprint) -> HallConfig:
         raise ConfigError(str(path), problems)
     return cfg
 
-
-def dump_config(cfg: HallConfig, path: Path) -> None:
-    """Write a configuration as YAML (Chinese kept readable)."""
-    data = cfg.model_dump(mode="json", exclude_defaults=True)
-    data = {"hall_id": cfg.hall_id, **data}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")

@@ -13,22 +13,21 @@ import numpy as np
 import pandas as pd
 
 from peakend.blueprint.model import Blueprint
-from peakend.ingest.contract import SCALES
+from peakend.ingest.contract import SAT3_WORDS, SCALES
 from peakend.scoring.experience import touch_experience
 from peakend.scoring.visits import visit_scores
 from peakend.simulate.config import HallConfig
 from peakend.simulate.hall import Day
 
-SAT3 = {1: "不满意", 2: "一般", 3: "满意"}
+SAT3 = {1: "不满意", 2: "一般", 3: "满意"}  # the word a three-level pad shows for each level
+SURVEY_FIELDS = ["survey_id", "visit_id", "answered_at", "overall", "overall_scale", "recommend"]
 
 
 def _with_ratings(touches: pd.DataFrame) -> pd.DataFrame:
-    out = touches.copy()
-    if "rating" not in out:
-        out["rating"] = np.nan
-        out["rating_scale"] = None
-    numeric = out["rating"].map(lambda r: {v: k for k, v in SAT3.items()}.get(r, r)).astype("float64")
-    return out.assign(rating=numeric)
+    """Touches with numeric ratings (words read as ingest reads them), as scoring expects."""
+    if "rating" not in touches:
+        return touches.assign(rating=np.nan, rating_scale=None)
+    return touches.assign(rating=touches["rating"].replace(SAT3_WORDS).astype("float64"))
 
 
 def score(day: Day, bp: Blueprint) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -81,7 +80,7 @@ def _surveys(day: Day, true: np.ndarray, cfg: HallConfig, bp: Blueprint, rng: np
     overall = np.clip(np.round(5.5 + 4.5 * asked.to_numpy() + rng.normal(0, 0.9, n)), 1, 10).astype(int)
     recommend = np.clip(np.round(5 + 5 * asked.to_numpy() + rng.normal(0, 1.2, n)), 0, 10).astype(int)
     left = day.visits.set_index("visit_id")["departure"].reindex(asked.index)
-    return pd.DataFrame({
+    answers = pd.DataFrame({
         "survey_id": [f"Q-{v}" for v in asked.index],
         "visit_id": asked.index,
         "answered_at": (left + pd.Timedelta(minutes=30)).to_numpy(),
@@ -89,3 +88,4 @@ def _surveys(day: Day, true: np.ndarray, cfg: HallConfig, bp: Blueprint, rng: np
         "overall_scale": "1-10",
         "recommend": recommend,
     })
+    return answers[SURVEY_FIELDS]

@@ -96,10 +96,30 @@ class _Rows:
         both = _Rows(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in self.__dataclass_fields__))
         return both.take(np.lexsort((both.pos, both.visit)))
 
+    def firsts(self) -> np.ndarray:
+        """Index of each visit's first row."""
+        return np.r_[0, np.flatnonzero(np.diff(self.visit)) + 1]
+
+    def lasts(self) -> np.ndarray:
+        """Index of each visit's last row."""
+        return np.r_[np.flatnonzero(np.diff(self.visit)), len(self.visit) - 1]
+
+    def last_of(self) -> dict[int, int]:
+        """Visit → index of its last row."""
+        last = self.lasts()
+        return dict(zip(self.visit[last].tolist(), last.tolist(), strict=True))
+
+    def drop(self, after: np.ndarray, until: dict[int, int], keep_end: bool) -> None:
+        """Skip each visit's rows after row `after` (up to its last row, kept if `keep_end`)."""
+        for a, v in zip(after.tolist(), self.visit[after].tolist(), strict=True):
+            stop = until[v] + (0 if keep_end else 1)
+            self.alive[a + 1 : stop] = False
+            self.dur[a + 1 : stop] = 0.0
+
     def starts(self, arrival: np.ndarray) -> np.ndarray:
         """Minute each row starts: its visit's arrival plus the durations of the rows before it."""
         cs = np.cumsum(self.dur)
-        first = np.r_[0, np.flatnonzero(np.diff(self.visit)) + 1]
+        first = self.firsts()
         before = np.repeat(cs[first] - self.dur[first], np.diff(np.r_[first, len(self.visit)]))
         return arrival[self.visit] + cs - self.dur - before
 
@@ -202,11 +222,7 @@ def _end_early(rows: _Rows, at: np.ndarray, waits_at: np.ndarray, queued: np.nda
     rows.outcome[waits_at] = ABANDONED
     rows.dur[at[~queued]] = wait[~queued]
     rows.service[at[~queued]] = np.nan
-    last = np.r_[np.flatnonzero(np.diff(rows.visit)), len(rows.visit) - 1]
-    last_of = dict(zip(rows.visit[last].tolist(), last.tolist(), strict=True))
-    for w, v in zip(waits_at.tolist(), rows.visit[waits_at].tolist(), strict=True):
-        rows.alive[w + 1 : last_of[v]] = False
-        rows.dur[w + 1 : last_of[v]] = 0.0
+    rows.drop(waits_at, rows.last_of(), keep_end=True)
 
 
 def _divert(plan: Plan, rows: _Rows, waits_at: np.ndarray, at: np.ndarray, queued: np.ndarray, route: np.ndarray,
@@ -224,11 +240,7 @@ def _divert(plan: Plan, rows: _Rows, waits_at: np.ndarray, at: np.ndarray, queue
                                                  f"'{plan.moments[m]}' to continue from"])
         resume.append(to_moments.index(m) + 1)
     visits = rows.visit[kept_last]
-    last = np.r_[np.flatnonzero(np.diff(rows.visit)), len(rows.visit) - 1]
-    last_of = dict(zip(rows.visit[last].tolist(), last.tolist(), strict=True))
-    for kl, v in zip(kept_last.tolist(), visits.tolist(), strict=True):
-        rows.alive[kl + 1 : last_of[v] + 1] = False
-        rows.dur[kl + 1 : last_of[v] + 1] = 0.0
+    rows.drop(kept_last, rows.last_of(), keep_end=False)
     rows.wait[waits_at[queued]] = np.nan  # the wait of the new station fills it in
     rows.dur[waits_at[queued]] = 0.0
     route[visits] = to
@@ -244,7 +256,7 @@ def _outcomes(plan: Plan, rows: _Rows, ended: np.ndarray, rng: np.random.Generat
         mask = (rows.moment == plan.moments.index(moment)) & rows.alive & (rows.outcome == None)  # noqa: E711
         labels = list(shares)
         rows.outcome[mask] = np.array(labels, dtype=object)[_choose(shares, labels, int(mask.sum()), rng)]
-    last = np.r_[np.flatnonzero(np.diff(rows.visit)), len(rows.visit) - 1]
+    last = rows.lasts()
     bad = pd.Series(np.isin(rows.outcome, ["unresolved", "complaint"]) & rows.alive).groupby(rows.visit).any()
     end = np.where(ended[rows.visit[last]], ABANDONED, np.where(bad.to_numpy(), "unresolved", "resolved"))
     rows.outcome[last] = np.where(rows.outcome[last] == None, end, rows.outcome[last])  # noqa: E711
@@ -277,7 +289,7 @@ def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.n
     rows = rows.take(keep)
     end = start + rows.dur
     ids = _numbered(f"{prefix}{day:%y%m%d}-", np.arange(n), 4)
-    first = np.r_[0, np.flatnonzero(np.diff(rows.visit)) + 1]
+    first = rows.firsts()
     seq = np.arange(len(rows.visit)) - np.repeat(first, np.diff(np.r_[first, len(rows.visit)])) + 1
     staff = pa.array([f"{cfg.hall_id[:2]}{s:02d}" for s in range(1, cfg.staff + 1)])
     own = rng.integers(0, cfg.staff, n)[rows.visit]  # one staff member looks after a visit
@@ -294,7 +306,7 @@ def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.n
         "service_min": np.round(rows.service, 2),
         "outcome": pa.array(rows.outcome, pa.string()),
     })
-    last = np.r_[first[1:] - 1, len(rows.visit) - 1]
+    last = rows.lasts()
     departure = np.full(n, np.nan)
     departure[rows.visit[last]] = end[last]
     visits = pa.table({

@@ -15,9 +15,9 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from peakend.blueprint.model import Blueprint
+from peakend.scoring.halls import confidence_interval
 from peakend.simulate.config import HallConfig
 from peakend.simulate.experience import score
 from peakend.simulate.hall import Day
@@ -34,8 +34,19 @@ class Targets:
 
 
 def _half(sd: float, n: int) -> float:
-    """Half-width of a 95% t confidence interval of a mean of n replications."""
-    return float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)) if n > 1 and not math.isnan(sd) else math.nan
+    """Half-width of the 95% interval of a mean of n replications (the scoring's own Student-t interval)."""
+    return confidence_interval(0.0, sd, n)[1]
+
+
+def per_visit(touches: pd.DataFrame) -> pd.DataFrame:
+    """Per visit (index): minutes waited in all, and whether it left a queue (`abandoned`)."""
+    return touches.assign(abandoned=touches["outcome"] == "abandoned").groupby("visit_id").agg(
+        wait=("wait_min", "sum"), abandoned=("abandoned", "any"))
+
+
+def _within(figures: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+    """The figures with `within`: served within the target wait (a visit that left the queue is not)."""
+    return figures.assign(within=(figures["wait"] <= targets.wait_min) & ~figures["abandoned"])
 
 
 def visit_figures(cfg: HallConfig, bp: Blueprint, day: date, reps: int, seed: int,
@@ -51,16 +62,14 @@ def visit_figures(cfg: HallConfig, bp: Blueprint, day: date, reps: int, seed: in
         _, vs = score(Day(visits.drop(columns="rep"), touches), bp)
     else:
         vs = pd.DataFrame({"visit_id": visits["visit_id"], "rei": np.nan})
-    per = touches.assign(abandoned=touches["outcome"] == "abandoned").groupby("visit_id").agg(
-        wait=("wait_min", "sum"), abandoned=("abandoned", "any"))
-    out = visits[["visit_id", "rep", "arrival"]].merge(per, on="visit_id").merge(vs[["visit_id", "rei"]],
+    out = visits[["visit_id", "rep", "arrival"]].merge(per_visit(touches), on="visit_id").merge(vs[["visit_id", "rei"]],
                                                                                 on="visit_id", how="left")
     return out.assign(hour=out["arrival"].dt.hour)
 
 
 def hourly(figures: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     """Per hour: visits, mean wait, share served within the target wait, mean REI — means over replications ± CI."""
-    f = figures.assign(within=(figures["wait"] <= targets.wait_min) & ~figures["abandoned"])
+    f = _within(figures, targets)
     per_rep = f.groupby(["hour", "rep"]).agg(visits=("visit_id", "size"), wait=("wait", "mean"),
                                             within=("within", "mean"), rei=("rei", "mean")).reset_index()
     g = per_rep.groupby("hour")
@@ -115,8 +124,7 @@ def compare(configs: dict[str, HallConfig], bp: Blueprint, targets: Targets, day
     """Named configurations side by side: whole-day mean wait, share within the target wait, REI (± 95% CI)."""
     rows = []
     for name, cfg in configs.items():
-        f = visit_figures(cfg, bp, day, reps, seed)
-        f = f.assign(within=(f["wait"] <= targets.wait_min) & ~f["abandoned"])
+        f = _within(visit_figures(cfg, bp, day, reps, seed), targets)
         per = f.groupby("rep").agg(wait=("wait", "mean"), within=("within", "mean"), rei=("rei", "mean"),
                                    abandoned=("abandoned", "mean"))
         row: dict[str, object] = {"config": name, "visits": len(f) / reps}
@@ -140,7 +148,3 @@ def chart(table: pd.DataFrame, targets: Targets) -> dict:
     right = alt.layer(band, share)
     return alt.layer(servers, right).resolve_scale(y="independent").properties(width=560, height=260).to_dict()
 
-
-def servers_by_hour(cfg: HallConfig, station: str) -> np.ndarray:
-    """The station's open servers per hour from opening (for showing a plan)."""
-    return np.array(cfg.stations[station].schedule(cfg.opens, cfg.closes))

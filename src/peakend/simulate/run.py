@@ -13,7 +13,7 @@ import pandas as pd
 
 from peakend.blueprint.model import Blueprint
 from peakend.simulate.config import HallConfig
-from peakend.simulate.experience import rate
+from peakend.simulate.experience import SURVEY_FIELDS, rate
 from peakend.simulate.hall import Day, prepare, simulate_day
 
 VISIT_FIELDS = ["visit_id", "hall_id", "customer_key", "segment", "route", "arrival", "departure"]
@@ -54,12 +54,11 @@ def simulate(
     if rated and (cfg.ratings or cfg.survey_share):
         day, surveys = rate(day, cfg, bp, rng)
     else:
-        surveys = pd.DataFrame(columns=["survey_id", "visit_id", "answered_at", "overall", "overall_scale",
-                                        "recommend"])
+        surveys = pd.DataFrame(columns=SURVEY_FIELDS)
     return Simulated(day.visits, day.touches, surveys)
 
 
-def _text(frame: pd.DataFrame) -> pd.DataFrame:
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Timestamps as 'YYYY-MM-DD HH:MM:SS', missing values as empty cells."""
     out = frame.copy()
     for col in out.columns:
@@ -71,7 +70,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
 def touch_rows(sim: Simulated) -> pd.DataFrame:
     """The long format of queue-system and rating-pad logs: one row per touch with its visit's fields."""
     rows = sim.touches.merge(sim.visits, on="visit_id", how="left")
-    return _text(rows.reindex(columns=[*VISIT_FIELDS, *TOUCH_FIELDS]))  # unrated days have no rating columns
+    return as_text(rows.reindex(columns=[*VISIT_FIELDS, *TOUCH_FIELDS]))  # unrated days have no rating columns
 
 
 def write_events(sim: Simulated, out_dir: Path, name: str = "simulated") -> list[Path]:
@@ -81,8 +80,12 @@ def write_events(sim: Simulated, out_dir: Path, name: str = "simulated") -> list
     touch_rows(sim).to_csv(touches, index=False, encoding="utf-8")
     files = [touches]
     if len(sim.surveys):
-        surveys = out_dir / f"{name}_surveys.jsonl"
-        records = _text(sim.surveys).to_dict("records")
-        surveys.write_text("".join(json.dumps(r, ensure_ascii=False, default=int) + "\n" for r in records), "utf-8")
-        files.append(surveys)
+        files.append(write_jsonl(sim.surveys, out_dir / f"{name}_surveys.jsonl"))
     return files
+
+
+def write_jsonl(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a frame as JSON Lines (one object per row, Chinese kept readable, times as text)."""
+    records = as_text(frame).to_dict("records")
+    path.write_text("".join(json.dumps(r, ensure_ascii=False, default=int) + "\n" for r in records), "utf-8")
+    return path

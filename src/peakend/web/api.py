@@ -79,15 +79,17 @@ def _forbidden(p: Principal, kind: Kind, records: list[dict[str, Any]], request:
     out: dict[int, Rejected] = {}
     if p.is_admin:
         return out
-    store = state(request).store
     own = next(iter(p.halls))
+    looked_up = [str(r["visit_id"]) for r in records if r.get("visit_id") is not None
+                 and (kind == "survey" or (kind == "touch" and r.get("hall_id") is None))]
+    stored = queries.visit_halls(state(request).store, looked_up)  # one query for the batch
     for i, r in enumerate(records):
         hall = r.get("hall_id")
         visit_id = str(r["visit_id"]) if r.get("visit_id") is not None else None
         if kind == "survey":
-            hall = queries.visit_hall(store, visit_id) if visit_id else None
+            hall = stored.get(visit_id) if visit_id else None
         elif hall is None:
-            hall = queries.visit_hall(store, visit_id) if kind == "touch" and visit_id else None
+            hall = stored.get(visit_id) if kind == "touch" and visit_id else None
             if hall is None:
                 r["hall_id"] = hall = own
         if hall is not None and not p.writes_to(str(hall)):
