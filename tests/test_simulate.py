@@ -210,3 +210,9 @@ def test_simulate_and_plan_commands(tmp_path):
     bad.write_text("hall_id: X\narrivals: {9: 10}\nroutes: {vip: 1}\n", "utf-8")
     result = runner.invoke(app, ["simulate", str(bad)])
     assert result.exit_code == 2 and "unknown route 'vip'" in result.output
+
+
+def test_a_day_without_arrivals_is_an_empty_day_not_an_error(bp):
+    quiet = HallConfig(hall_id="空厅", opens=10, closes=11, arrivals={10: 0.0}, routes={"self_service_route": 1})
+    sim = simulate(quiet, bp, date(2026, 10, 5))
+    assert (len(sim.visits), len(sim.touches)) == (0, 0) and "wait_min" in sim.touches

@@ -126,6 +126,7 @@ def b_paths() -> list[str]:
         f"/api/v1/export/worst_visits.csv?hall={b}&moment=leaving", "/api/v1/export/visit_touches.csv?visit=b1",
         f"/halls/{b}", f"/halls/{b}/moments/leaving", "/visits/b1",
         f"/api/v1/halls/{b}/live", f"/api/v1/cases?hall={b}", f"/cases?hall={b}", "/api/v1/cases/b1", "/cases/b1",
+        f"/halls/{b}/whatif", f"/api/v1/halls/{b}/whatif", f"/api/v1/export/whatif.csv?hall={b}",
     ]
 
 
@@ -293,3 +294,36 @@ def test_nul_in_path_query_or_text_is_422_not_500(scored):
     assert admin.post("/api/v1/sms/replies", json={"sender": "1\u0000", "text": "5"}).status_code == 422
     assert client(scored).post("/api/v1/login", json={"username": "a\u0000", "password": "x"}).status_code == 401
     assert admin.post("/cases/b1", data={"action": "comment", "text": "a\u0000"}).status_code == 422
+
+
+def test_what_if_page_and_api(app, bp, tmp_path):
+    """A week of a known hall: its fitted self unchanged predicts exactly itself; three more counters cut waits."""
+    from datetime import date
+
+    from peakend.ingest.pipeline import ingest_file
+    from peakend.ingest.validate import Context
+    from peakend.simulate.run import simulate, write_events
+    from tests.test_fit import TRUE
+
+    store = app.state.peakend.store
+    for f in write_events(simulate(TRUE.model_copy(update={"hall_id": A}), bp, date(2026, 10, 5), days=7), tmp_path):
+        assert ingest_file(store, f, Context(bp)).quarantined == 0
+    mgr = client(app, "mgr_a")
+    same = mgr.get(f"/api/v1/halls/{quote(A)}/whatif").json()
+    assert same["day"] == "2026-10-11" and same["change"] == {}
+    days = {d["series"]: d for d in same["day_figures"]}
+    assert days["whatif"]["wait"] == days["now"]["wait"]  # the same random numbers: no change, no difference
+    assert days["today"]["visits"] == int(store.scalar(
+        "SELECT count(*) FROM visits WHERE CAST(arrival AS DATE) = DATE '2026-10-11'"))
+    more = mgr.get(f"/api/v1/halls/{quote(A)}/whatif?add.counter_handling=3&closes=12").json()
+    figures = {d["series"]: d for d in more["day_figures"]}
+    assert figures["whatif"]["wait"] < figures["now"]["wait"]
+    assert figures["whatif"]["visits"] < figures["now"]["visits"]  # closing at 12 turns the last hour away
+    assert more["whatif"]["closes"] == 12 and max(h["hour"] for h in more["hours"] if (h["visits_whatif"] or 0) > 0) == 11
+    bad = mgr.get(f"/api/v1/halls/{quote(A)}/whatif?add.counter_handling=lots")
+    assert bad.status_code == 422 and "add.counter_handling" in bad.json()["detail"]
+    page = mgr.get(f"/halls/{quote(A)}/whatif?add.counter_handling=3&lang=en")
+    assert page.status_code == 200 and 'id="whatif-day"' in page.text and "spec-whatif" in page.text
+    assert mgr.get(f"/halls/{quote(A)}/whatif?closes=99").status_code == 422
+    csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")

@@ -1,8 +1,9 @@
-"""The `peakend` command line: blueprint, ingest, score, compare, report, demo."""
+"""The `peakend` command line: blueprint, ingest, score, compare, report, demo, serve, live, simulate, fit, plan."""
 
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -302,7 +303,7 @@ def demo(
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
     """Build a demo network of 8 halls through the real ingest path, score it, and report."""
-    from peakend.demo.generate import generate_demo
+    from peakend.demo.generate import HALLS, generate_demo
 
     bp = _blueprint(None)
     db = str(folder / "peakend.duckdb")
@@ -322,6 +323,8 @@ def demo(
             mapping = f.with_suffix(".mapping.yaml")
             run_ingest([f], db, bp, load_mapping(mapping) if mapping.exists() else None)
     run_score(db, bp)
+    first = HALLS[0]  # the simulator's model of a hall, fitted back from the hall's own events
+    run_fit(db, first.hall_id, bp, None, None, None, 3, seed, folder / f"{first.hall_id}.fitted.yaml")
     path = run_report(db, bp, folder / "report.html")
     console.print(say("demo_where", value=path.resolve()), highlight=False)
 
@@ -541,6 +544,72 @@ def plan_cmd(
         side = compare(configs, bp, targets, when, reps, seed)
         _print_frame(side.round(3), "side by side / 方案对比")
         side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+
+
+@app.command("fit")
+def fit_cmd(
+    hall: Annotated[str, typer.Argument(help="The hall whose ingested visits are fitted.")],
+    db: DbOpt = DEFAULT_PATH,
+    like: Annotated[Path | None, typer.Option("--like", exists=True, dir_okay=False,
+                                              help="Base configuration: stations' moments, ratings, policies.")]
+    = None,
+    since: Annotated[str | None, typer.Option(help="First day fitted, YYYY-MM-DD (default: all).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day fitted, YYYY-MM-DD (default: all).")] = None,
+    reps: Annotated[int, typer.Option(min=2, help="Replications of the check (for confidence intervals).")] = 5,
+    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Fitted YAML (default: HALL.fitted.yaml).")] = None,
+    blueprint: BpOpt = None,
+) -> None:
+    """Fit a hall configuration from the hall's ingested visits; check it against the observed waits per hour."""
+    from datetime import date as date_
+
+    bp = _blueprint(blueprint)
+    base = _configs([like], bp)[like.stem] if like else None
+    run_fit(db, hall, bp, base, date_.fromisoformat(since) if since else None,
+            date_.fromisoformat(until) if until else None, reps, seed, out or Path(f"{hall}.fitted.yaml"))
+
+
+def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: date | None, until: date | None,
+            reps: int, seed: int, out: Path) -> Path:
+    """Fit `hall`, print the notes and the hourly check, write the YAML and the check CSV; errors end the command."""
+    import yaml
+
+    from peakend.simulate.fit import FitError, check, fit, observed
+
+    try:
+        with connect(db) as store:
+            obs = observed(store, hall, since, until)
+        fitted = fit(obs, bp, base)
+    except FitError as exc:
+        err.print(f"[red]{say('fit_error', problem=exc)}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    console.print(say("fit_summary", hall=hall, visits=fitted.visits, days=fitted.days), highlight=False)
+    for note in fitted.notes:
+        console.print(say("fit_note", note=note), highlight=False)
+    with console.status(""):
+        table = check(fitted.cfg, bp, obs, reps, seed)
+    _print_frame(_check_shown(table), f"{hall}: observed vs simulated waits / 实测与模拟等候（分钟）")
+    gap = (table["observed_mean"] - table["simulated_mean"]).abs()
+    console.print(say("fit_gap", gap=gap.mean(), within=int((gap <= table["simulated_mean_ci"] + 1).sum()),
+                      hours=len(table)), highlight=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(fitted.cfg.model_dump(exclude_defaults=True), allow_unicode=True, sort_keys=False),
+                   "utf-8")
+    csv_path = out.with_name(out.name.removesuffix(".yaml") + ".check.csv")
+    table.to_csv(csv_path, index=False, encoding="utf-8")
+    console.print(say("fit_written", config=out, table=csv_path), highlight=False)
+    return out
+
+
+def _check_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The fit check, narrow enough for a terminal: simulated figures as 'mean ± half-width'."""
+    def pm(col: str) -> pd.Series:
+        return table[col].map("{:.2f}".format) + " ± " + table[f"{col}_ci"].map("{:.2f}".format)
+
+    return pd.DataFrame({"hour": table["hour"], "waits/day": table["observed_per_day"].round(1),
+                         "sim": table["simulated_per_day"].round(1), "mean": table["observed_mean"].round(2),
+                         "sim mean": pm("simulated_mean"), "p90": table["observed_p90"].round(2),
+                         "sim p90": pm("simulated_p90")})
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:

@@ -22,6 +22,16 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "sim_written": {"en": "events written: {files}", "zh": "事件已写入：{files}"},
     "plan_hour": {"en": "hour {hour}: trying {servers} server(s)", "zh": "{hour} 时：试 {servers} 个窗口"},
     "plan_written": {"en": "plan written: {table} and {chart}", "zh": "排班计划已写入：{table} 与 {chart}"},
+    "fit_summary": {"en": "fitted {hall} from {visits} visits over {days} day(s)",
+                    "zh": "已由 {days} 天共 {visits} 次到厅拟合 {hall}"},
+    "fit_note": {"en": "note: {note}", "zh": "说明：{note}"},
+    "fit_error": {"en": "cannot fit: {problem}", "zh": "无法拟合：{problem}"},
+    "fit_gap": {"en": "observed vs simulated mean wait differ by {gap:.1f} min on average over the hours "
+                      "({within} of {hours} hours within the simulation's 95% interval ± 1 min)",
+                "zh": "各时段实测与模拟平均等候平均相差 {gap:.1f} 分钟"
+                      "（{hours} 个时段中 {within} 个落在模拟 95% 区间 ± 1 分钟内）"},
+    "fit_written": {"en": "fitted configuration written: {config}; hourly check: {table}",
+                    "zh": "拟合配置已写入：{config}；分时段校验：{table}"},
     "config_problem": {"en": "hall configuration problem: {problem}", "zh": "营业厅配置有误：{problem}"},
     # ingest: row-level problems (the field's expectation is part of the message)
     "missing": {
@@ -158,6 +168,29 @@ MESSAGES: dict[str, dict[Lang, str]] = {
 # Words of pages and chart axes ("*_axis" where an axis says more than a page heading).
 WORDS: dict[str, dict[Lang, str]] = {
     "app": {"zh": "峰终体验管理", "en": "Peak-end experience"},
+    "whatif": {"zh": "假设推演", "en": "What if"},
+    "whatif_intro": {"zh": "按本厅近 {days} 天的数据拟合现状，改动窗口或策略后与 {day} 的实况并排比较"
+                           "（{reps} 次模拟的均值 ± 95% 区间）。",
+                     "en": "The hall as it runs now, fitted from its last {days} days; change counters or a policy and "
+                           "compare with {day} as it happened (mean of {reps} simulations ± 95% interval)."},
+    "servers_added": {"zh": "每小时增减", "en": "added per hour"},
+    "station": {"zh": "服务台", "en": "Station"},
+    "servers_now": {"zh": "现有（按时段）", "en": "Now (by hour)"},
+    "divert_at": {"zh": "每窗口排队达到此人数时引导办理自助（空为不分流）",
+                  "en": "Steer suited business to self-service at this many waiting per counter (empty: never)"},
+    "closes_at": {"zh": "关门时间（时）", "en": "Closing hour"},
+    "simulate": {"zh": "推演", "en": "Simulate"},
+    "series": {"zh": "情景", "en": "Scenario"},
+    "series_today": {"zh": "实况", "en": "As it happened"},
+    "series_now": {"zh": "现状模型", "en": "Model now"},
+    "series_whatif": {"zh": "假设", "en": "What if"},
+    "mean_wait": {"zh": "平均等候（分钟）", "en": "Mean wait (min)"},
+    "within_share": {"zh": "{wait} 分钟内办理占比", "en": "Served within {wait} min"},
+    "left_queue": {"zh": "离队占比", "en": "Left the queue"},
+    "predicted_rei": {"zh": "记忆体验指数 REI", "en": "REI"},
+    "hour": {"zh": "时段", "en": "Hour"},
+    "no_whatif": {"zh": "本厅还没有可拟合的来访数据：{why}", "en": "No visits of this hall to fit yet: {why}"},
+    "bad_change": {"zh": "改动有误：{why}", "en": "The change cannot be used: {why}"},
     "network": {"zh": "网络总览", "en": "Network"},
     "blueprint": {"zh": "服务蓝图", "en": "Blueprint"},
     "quality": {"zh": "数据质量", "en": "Data quality"},

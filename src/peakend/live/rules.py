@@ -110,18 +110,22 @@ def experience_sql(store: Store, bp: Blueprint) -> str:
     """SQL for every touch with its e, wait and outcome: Ibis compiled once per store and blueprint.
 
     The blueprint's rules are stored as table `live_rules_<hash>` so the SQL refers to real tables only.
+    Held under the store's lock throughout: Ibis reads table schemas on the store's connection, which
+    the timer thread uses too (a first request racing the first tick once answered 500).
     """
     digest = hashlib.sha256(bp.model_dump_json().encode()).hexdigest()[:12]
     key = f"experience_sql:{digest}"
-    if key not in store.sql_cache:
-        name = f"live_rules_{digest}"
-        if not store.has_table(name):
-            store.write_frame(name, rules_arrow(bp).to_pandas())
-        db = store.db
-        t = db.table("touches")
-        expr = touch_experience(t, bp, db.table(name)).join(t.select("touch_id", "wait_min", "outcome"), "touch_id")
-        store.sql_cache[key] = str(db.compile(expr))
-    return store.sql_cache[key]
+    with store.lock:
+        if key not in store.sql_cache:
+            name = f"live_rules_{digest}"
+            if not store.has_table(name):
+                store.write_frame(name, rules_arrow(bp).to_pandas())
+            db = store.db
+            t = store.table("touches")
+            expr = touch_experience(t, bp, store.table(name)).join(t.select("touch_id", "wait_min", "outcome"),
+                                                                "touch_id")
+            store.sql_cache[key] = str(db.compile(expr))
+        return store.sql_cache[key]
 
 
 def _when(row: object) -> datetime | None:

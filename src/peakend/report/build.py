@@ -47,7 +47,7 @@ def _action(m: object, lang: Lang) -> str:
 
 def network_falls(store: Store) -> pd.DataFrame:
     """Network shares of visits whose positive peak, negative peak and end fall on each moment."""
-    vs = store.db.table("visit_scores")
+    vs = store.table("visit_scores")
     with store.lock:
         total = int(vs.count().execute())
         df = falls(vs).to_pandas()
@@ -57,12 +57,11 @@ def network_falls(store: Store) -> pd.DataFrame:
 def gather(store: Store, bp: Blueprint) -> dict[str, object]:
     """Every table and figure the report shows."""
     require_scores(store)
-    db = store.db
-    vs = db.table("visit_scores")
-    qt = db.table("quarantine")
+    vs = store.table("visit_scores")
+    qt = store.table("quarantine")
     with store.lock:
-        halls = db.table("hall_scores").order_by("rank").to_pandas()
-        moments = _named(db.table("moment_scores").to_pandas(), bp)
+        halls = store.table("hall_scores").order_by("rank").to_pandas()
+        moments = _named(store.table("moment_scores").to_pandas(), bp)
         period = vs.aggregate(lo=vs.day.min(), hi=vs.day.max(), n=vs.count(), t=vs.touches.sum()).to_pandas()
         quarantine = (
             qt.order_by([qt.quarantined_at.desc(), qt.source, qt.row_number])

@@ -137,3 +137,18 @@ def distribution(df: pd.DataFrame, lang: Lang) -> alt.Chart:
         )
         .properties(width=480, height=220)
     )
+
+
+def whatif_waits(hours: pd.DataFrame, lang: Lang) -> alt.Chart:
+    """Mean wait per hour: the day as it happened, the fitted model now and the changed hall (± 95% CI)."""
+    names = {k: w(f"series_{k}", lang) for k in ("today", "now", "whatif")}
+    df = hours.assign(label=hours.series.map(names), lo=hours.wait - hours.wait_ci.fillna(0),
+                      hi=hours.wait + hours.wait_ci.fillna(0))
+    colour = alt.Color("label:N", title=w("series", lang), sort=list(names.values()),
+                       scale=alt.Scale(range=["#999999", "#2166ac", "#b2182b"]))
+    base = alt.Chart(df).encode(x=alt.X("hour:O", title=w("hour", lang)), color=colour)
+    lines = base.mark_line(point=True).encode(
+        y=alt.Y("wait:Q", title=w("mean_wait", lang)),
+        tooltip=["label", "hour", alt.Tooltip("wait:Q", format=".1f"), alt.Tooltip("visits:Q", format=".0f")])
+    bands = base.mark_errorbar().encode(y="lo:Q", y2="hi:Q")
+    return (bands + lines).properties(width=560, height=260)

@@ -54,16 +54,15 @@ class Comparison:
 
 def survey_frame(store: Store) -> pd.DataFrame:
     """Scored visits with their latest survey answer and per-moment mean e (`m_<id>`)."""
-    db = store.db
-    s = db.table("surveys")
+    s = store.table("surveys")
     latest = (
         s.mutate(_n=ibis.row_number().over(group_by=s.visit_id,
                                            order_by=[s.answered_at.desc(nulls_first=False), s.survey_id.desc()]))
         .filter(lambda t: t._n == 0)
         .select("visit_id", "overall", "overall_scale", "recommend")
     )
-    v = db.table("visit_scores").select("visit_id", "hall_id", "peak", "end", "mean", "duration_min")
-    t = db.table("touch_scores")
+    v = store.table("visit_scores").select("visit_id", "hall_id", "peak", "end", "mean", "duration_min")
+    t = store.table("touch_scores")
     answered = t.filter(t.visit_id.isin(s.visit_id))
     with store.lock:
         visits = v.join(latest, "visit_id").order_by("visit_id").to_pandas()

@@ -47,20 +47,19 @@ def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: N
     """Score every visit in the store by the peak-end rule and write the score tables."""
     started = time.perf_counter()
     with store.lock:
-        db = store.db
-        if not db.table("touches").count().execute():
+        if not store.table("touches").count().execute():
             raise NoData
         w = bp.weights
         step("touch_scores")
-        store.materialize("touch_scores", touch_experience(db.table("touches"), bp))
-        te = db.table("touch_scores")
+        store.materialize("touch_scores", touch_experience(store.table("touches"), bp))
+        te = store.table("touch_scores")
         step("visit_scores")
-        store.materialize("visit_scores", visit_scores(te, db.table("visits"), w))
-        vs = db.table("visit_scores")
+        store.materialize("visit_scores", visit_scores(te, store.table("visits"), w))
+        vs = store.table("visit_scores")
         step("moment_scores")
         store.materialize("moment_scores", moment_scores(te, vs, w))
         step("hall_scores")
-        halls = finish_halls(hall_aggregates(vs, db.table("surveys"), db.table("audits")).to_pandas(), bp)
+        halls = finish_halls(hall_aggregates(vs, store.table("surveys"), store.table("audits")).to_pandas(), bp)
         store.write_frame("hall_scores", halls)
         result = ScoreResult(
             len(halls), int(halls.visits.sum()), int(te.count().execute()), time.perf_counter() - started

@@ -98,10 +98,14 @@ class _Rows:
 
     def firsts(self) -> np.ndarray:
         """Index of each visit's first row."""
+        if not len(self.visit):
+            return np.zeros(0, dtype=np.int64)
         return np.r_[0, np.flatnonzero(np.diff(self.visit)) + 1]
 
     def lasts(self) -> np.ndarray:
         """Index of each visit's last row."""
+        if not len(self.visit):
+            return np.zeros(0, dtype=np.int64)
         return np.r_[np.flatnonzero(np.diff(self.visit)), len(self.visit) - 1]
 
     def last_of(self) -> dict[int, int]:

@@ -33,7 +33,7 @@ class Targets:
     rei: float = 75.0
 
 
-def _half(sd: float, n: int) -> float:
+def half_width(sd: float, n: int) -> float:
     """Half-width of the 95% interval of a mean of n replications (the scoring's own Student-t interval)."""
     return confidence_interval(0.0, sd, n)[1]
 
@@ -76,7 +76,7 @@ def hourly(figures: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     out = g[["visits", "wait", "within", "rei"]].mean()
     n = g.size()
     for col in ("wait", "within", "rei"):
-        out[f"{col}_ci"] = [_half(sd, k) for sd, k in zip(g[col].std(), n, strict=True)]
+        out[f"{col}_ci"] = [half_width(sd, k) for sd, k in zip(g[col].std(), n, strict=True)]
     out["meets"] = (out["within"] >= targets.share) & ((out["rei"] >= targets.rei) | (targets.rei <= 0))
     return out.reset_index()
 
@@ -119,19 +119,23 @@ def _with_servers(cfg: HallConfig, station: str, schedule: dict[int, int]) -> Ha
     return cfg.model_copy(update={"stations": stations})
 
 
+def summary(figures: pd.DataFrame, targets: Targets) -> dict[str, float]:
+    """The whole day: visits, mean wait, share within the target wait, share who left a queue, REI (± 95% CI)."""
+    f = _within(figures, targets)
+    per = f.groupby("rep").agg(wait=("wait", "mean"), within=("within", "mean"), rei=("rei", "mean"),
+                               abandoned=("abandoned", "mean"))
+    reps = len(per)
+    row = {"visits": len(f) / max(reps, 1)}
+    for col in per.columns:
+        row[col], row[f"{col}_ci"] = float(per[col].mean()), half_width(float(per[col].std()), reps)
+    return row
+
+
 def compare(configs: dict[str, HallConfig], bp: Blueprint, targets: Targets, day: date, reps: int = 10,
             seed: int = 0) -> pd.DataFrame:
     """Named configurations side by side: whole-day mean wait, share within the target wait, REI (± 95% CI)."""
-    rows = []
-    for name, cfg in configs.items():
-        f = _within(visit_figures(cfg, bp, day, reps, seed), targets)
-        per = f.groupby("rep").agg(wait=("wait", "mean"), within=("within", "mean"), rei=("rei", "mean"),
-                                   abandoned=("abandoned", "mean"))
-        row: dict[str, object] = {"config": name, "visits": len(f) / reps}
-        for col in per.columns:
-            row[col], row[f"{col}_ci"] = float(per[col].mean()), _half(float(per[col].std()), reps)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"config": name, **summary(visit_figures(cfg, bp, day, reps, seed), targets)}
+                         for name, cfg in configs.items()])
 
 
 def chart(table: pd.DataFrame, targets: Targets) -> dict:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 DEFAULT_PATH = "peakend.duckdb"
@@ -153,6 +154,11 @@ class Store:
         """The single value a query returns (None when it returns no row)."""
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
+
+    def table(self, name: str) -> ir.Table:
+        """The Ibis table `name` (its schema is read on the store's connection, so under the store's lock)."""
+        with self.lock:
+            return self.db.table(name)
 
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table (or view) called `name`."""

@@ -220,6 +220,40 @@ def api_moment(request: Request, hall_id: str, moment_id: str) -> dict[str, Any]
     }
 
 
+@router.get("/halls/{hall_id}/whatif", tags=["query"],
+            summary="What if: the hall fitted now, changed, and the day as it happened (the what-if page's figures)")
+def api_whatif(request: Request, hall_id: str, divert_at: float | None = None, closes: int | None = None
+               ) -> dict[str, Any]:
+    """Servers added per station are read from `add.<station>=N` query parameters (N from -20 to 20);
+    `divert_at` steers suited business to self-service at that many waiting per counter; `closes` is a closing hour.
+    Answers 409 when the hall has no visits to fit, 422 for a change that cannot be used.
+    """
+    from peakend.simulate.whatif import by_hour
+
+    hall_visible(request, hall_id)
+    change, result = _whatif(request, hall_id)
+    return {"hall_id": hall_id, "day": str(result.day), "change": change.query(),
+            "now": result.now.model_dump(), "whatif": result.whatif.model_dump(),
+            "day_figures": frame_json(result.day_figures), "hours": frame_json(by_hour(result))}
+
+
+def _whatif(request: Request, hall_id: str) -> tuple[Any, Any]:
+    """The change in the request's query and its what-if (409: no visits to fit, 422: a bad change)."""
+    from peakend.simulate.fit import FitError
+    from peakend.simulate.whatif import Change, fitted_now, what_if
+
+    st = state(request)
+    try:
+        now = fitted_now(st.store, st.blueprint, hall_id)
+    except FitError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    try:
+        change = Change.from_query(request.query_params, now.cfg)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return change, what_if(st.store, st.blueprint, now, change)
+
+
 @router.get("/visits/{visit_id}", tags=["query"], summary="One visit and its touches")
 def api_visit(request: Request, visit_id: str) -> dict[str, Any]:
     """A visit's record and timeline."""
@@ -290,7 +324,8 @@ def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
 @router.get("/export/{table}.{fmt}", tags=["query"], summary="Download a table a page shows, as CSV or XLSX")
 def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None = None,
                moment: str | None = None, visit: str | None = None) -> Response:
-    """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine."""
+    """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif
+    (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
     st = state(request)
     p = need_reader(request)
     if table == "halls":
@@ -305,6 +340,11 @@ def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None
             raise HTTPException(404, "no such visit")
         hall_visible(request, hall_of)
         df = queries.visit(st.store, st.blueprint, visit or "")[1]
+    elif table == "whatif":
+        from peakend.simulate.whatif import by_hour
+
+        hall_visible(request, hall or "")
+        df = by_hour(_whatif(request, hall or "")[1])
     elif table in ("moments", "falls", "distribution", "worst_visits"):
         if hall is None:
             raise HTTPException(422, "this table needs ?hall=")

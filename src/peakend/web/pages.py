@@ -10,6 +10,7 @@ import functools
 import json
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import altair as alt
 import vl_convert
@@ -27,6 +28,7 @@ from peakend.web.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.web.deps import hall_visible, need_reader, principal, state
 
 router = APIRouter(include_in_schema=False)
+REPS = 5  # simulations behind each what-if figure
 templates = Jinja2Templates(directory=str(resources.files("peakend.web").joinpath("templates")))
 def page_lang(request: Request) -> Lang:
     """The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese."""
@@ -143,6 +145,37 @@ def _live(request: Request, hall_id: str) -> dict[str, Any]:
     found = queries.hall_live(st.store, hall_id, st.clock())
     return {"figures": found["figures"], "alerts": found["alerts"].to_dict("records"),
             "advice": found["advice"].to_dict("records")}
+
+
+@router.get("/halls/{hall_id}/whatif")
+def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
+    """Change counters, diversion or closing hour; see predicted waits and REI beside the day as it happened."""
+    from peakend.simulate.fit import FitError
+    from peakend.simulate.plan import Targets
+    from peakend.simulate.whatif import FIT_DAYS, Change, by_hour, fitted_now, what_if
+
+    p = hall_visible(request, hall_id)
+    st, lang = state(request), page_lang(request)
+    try:
+        now = fitted_now(st.store, st.blueprint, hall_id)
+    except FitError as exc:
+        return render(request, "whatif.html.j2", user=p, hall_id=hall_id, now=None,
+                      problem=WORDS["no_whatif"][lang].format(why=exc))
+    context: dict[str, Any] = {"user": p, "hall_id": hall_id, "now": now, "problem": None, "days": None,
+                               "change": Change(), "can_divert": False, "query": "",
+                               "intro": WORDS["whatif_intro"][lang].format(days=FIT_DAYS, day=now.day, reps=REPS)}
+    try:
+        change = Change.from_query(request.query_params, now.cfg)
+    except ValueError as exc:
+        return render(request, "whatif.html.j2", status=422, **{**context, "problem": WORDS["bad_change"][lang]
+                                                                 .format(why=exc)})
+    result = what_if(st.store, st.blueprint, now, change, reps=REPS)
+    query = "".join(f"&{quote(k)}={quote(v)}" for k, v in change.query().items())
+    return render(request, "whatif.html.j2", **{
+        **context, "change": change, "can_divert": result.can_divert, "query": query,
+        "days": result.day_figures.to_dict("records"), "hours": by_hour(result).to_dict("records"),
+        "chart": spec(charts.whatif_waits(result.hours, lang)),
+        "within_label": WORDS["within_share"][lang].format(wait=f"{Targets().wait_min:g}")})
 
 
 @router.get("/halls/{hall_id}/moments/{moment_id}")

@@ -38,9 +38,8 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
     `visible` None means every hall.
     """
     require_scores(store)
-    db = store.db
-    hs = db.table("hall_scores")
-    vs = db.table("visit_scores")
+    hs = store.table("hall_scores")
+    vs = store.table("visit_scores")
     if visible is not None:
         hs = hs.filter(hs.hall_id.isin(list(visible) or [""]))
         vs = vs.filter(vs.hall_id.isin(list(visible) or [""]))
@@ -62,7 +61,7 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
 def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
     """Hall × moment figures of one hall (peak and end share, mean e, negative share, lift)."""
     require_scores(store)
-    ms = store.db.table("moment_scores")
+    ms = store.table("moment_scores")
     with store.lock:
         df = ms.filter(ms.hall_id == hall_id).to_pandas()
     order = {m: i for i, m in enumerate(bp.moment_ids())}
@@ -73,7 +72,7 @@ def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
 def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
     """Shares of the hall's visits whose positive peak, negative peak and end fall on each moment."""
     require_scores(store)
-    vs = store.db.table("visit_scores")
+    vs = store.table("visit_scores")
     vs = vs.filter(vs.hall_id == hall_id)
     with store.lock:
         total = int(vs.count().execute())
@@ -85,8 +84,8 @@ def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
 def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[str, object]:
     """Live figures of the hall's latest day up to today, from the raw events (no scoring needed)."""
     today = today or date.today()
-    v = store.db.table("visits")
-    t = store.db.table("touches")
+    v = store.table("visits")
+    t = store.table("touches")
     j = t.join(v.filter(v.hall_id == hall_id).select("visit_id", "arrival"), "visit_id")
     j = j.mutate(day=j.start_at.coalesce(j.arrival).date())
     j = j.filter(j.day <= today)
@@ -110,8 +109,8 @@ def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[st
 def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFrame:
     """How the hall's experience values at one moment are spread, in tenths from −1 to 1."""
     require_scores(store)
-    ts = store.db.table("touch_scores")
-    vs = store.db.table("visit_scores")
+    ts = store.table("touch_scores")
+    vs = store.table("visit_scores")
     t = ts.filter((ts.moment_id == moment_id) & ts.visit_id.isin(vs.filter(vs.hall_id == hall_id).visit_id))
     binned = t.mutate(bin=((t.e * 5).round() / 5))
     with store.lock:
@@ -122,8 +121,8 @@ def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFr
 def worst_visits(store: Store, bp: Blueprint, hall_id: str, moment_id: str, limit: int = WORST_VISITS) -> pd.DataFrame:
     """The hall's most recent visits with the worst experience at one moment."""
     require_scores(store)
-    ts = store.db.table("touch_scores")
-    vs = store.db.table("visit_scores").filter(lambda v: v.hall_id == hall_id)
+    ts = store.table("touch_scores")
+    vs = store.table("visit_scores").filter(lambda v: v.hall_id == hall_id)
     t = ts.filter(ts.moment_id == moment_id)
     j = t.join(vs, "visit_id").select("visit_id", "arrival", "e", "peak", "end", "rei", "peak_moment", "end_moment")
     with store.lock:
@@ -133,19 +132,19 @@ def worst_visits(store: Store, bp: Blueprint, hall_id: str, moment_id: str, limi
 
 def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object] | None, pd.DataFrame]:
     """One visit's record and its touches in journey order, each with e and peak/end marks."""
-    v = store.db.table("visits")
+    v = store.table("visits")
     with store.lock:
         rows = v.filter(v.visit_id == visit_id).drop("customer_key").to_pandas()
     if rows.empty:
         return None, pd.DataFrame()
     record = rows.iloc[0].to_dict()
     table = "touch_scores" if store.has_table("touch_scores") else "touches"
-    t = store.db.table(table)
+    t = store.table(table)
     with store.lock:
         touches = t.filter(t.visit_id == visit_id).to_pandas()
     touches = touches.sort_values(["start_at", "seq", "touch_id"], na_position="first").reset_index(drop=True)
     if "e" in touches and len(touches):
-        vs = store.db.table("visit_scores")
+        vs = store.table("visit_scores")
         with store.lock:
             score = vs.filter(vs.visit_id == visit_id).to_pandas()
         if len(score):
@@ -159,7 +158,7 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
     """The most recently quarantined records with their reasons."""
-    q = store.db.table("quarantine")
+    q = store.table("quarantine")
     with store.lock:
         return (
             q.order_by([q.quarantined_at.desc(), q.source, q.row_number])

@@ -1,0 +1,165 @@
+"""`peakend fit`: estimators worked by hand, and a known hall recovered from its own ingested events."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from peakend.cli import app
+from peakend.ingest.pipeline import ingest_file
+from peakend.ingest.validate import Context
+from peakend.simulate.config import Dist, HallConfig, load_config
+from peakend.simulate.fit import (
+    TOUCH_COLUMNS,
+    FitError,
+    Observed,
+    check,
+    fit,
+    infer_routes,
+    observed,
+    servers_by_hour,
+)
+from peakend.simulate.run import simulate, write_events
+
+T = pd.Timestamp
+
+
+def test_servers_are_the_most_services_begun_in_the_hour_at_once():
+    """Hour 10: three overlap at 10:06. Hour 11: the 10:50 service runs on, but only two begun in 11 overlap."""
+    begin = pd.Series([T("2026-10-05 10:00"), T("2026-10-05 10:05"), T("2026-10-05 10:06"), T("2026-10-05 10:50"),
+                       T("2026-10-05 11:00"), T("2026-10-05 11:05"), T("2026-10-06 10:00")])
+    end = pd.Series([T("2026-10-05 10:10"), T("2026-10-05 10:20"), T("2026-10-05 10:08"), T("2026-10-05 11:30"),
+                     T("2026-10-05 11:10"), T("2026-10-05 11:15"), T("2026-10-06 10:05")])
+    # day 2 saw one server in hour 10; the 90th percentile of (3, 1) taken at an observed value is 3
+    assert servers_by_hour(begin, end, 9, 13) == {10: 3, 11: 2}
+    # one service ending the second the next begins is one server, not two (timestamps kept to the second)
+    back_to_back = servers_by_hour(pd.Series([T("2026-10-05 09:00"), T("2026-10-05 09:10")]),
+                                   pd.Series([T("2026-10-05 09:10"), T("2026-10-05 09:20")]), 9, 13)
+    assert back_to_back == {9: 1}
+
+
+def hand_observed() -> Observed:
+    """Mon–Tue and one Saturday; a queue at `waiting` before the counter; one customer left the queue."""
+    arrivals = ["2026-10-05 09:10", "2026-10-05 09:20", "2026-10-05 10:05", "2026-10-06 09:30",
+                "2026-10-10 09:00", "2026-10-10 09:10", "2026-10-10 09:20", "2026-10-10 10:00"]
+    visits = pd.DataFrame({"visit_id": [f"V{i}" for i in range(8)],
+                           "route": ["business_handling"] * 6 + ["self_service_route", None],
+                           "segment": ["大众"] * 8, "arrival": pd.to_datetime(arrivals)})
+    rows = []
+    for i, (a, wait, service, left) in enumerate([("2026-10-05 09:10", 2.0, 4.0, False),
+                                                  ("2026-10-05 09:20", 4.0, 8.0, False),
+                                                  ("2026-10-05 10:05", 6.0, None, True)]):
+        t0 = T(a)
+        rows.append([f"V{i}", "waiting", 1, t0, t0 + pd.Timedelta(minutes=wait), wait, None,
+                     "abandoned" if left else None])
+        if not left:
+            s0 = t0 + pd.Timedelta(minutes=wait)
+            rows.append([f"V{i}", "counter_handling", 2, s0, s0 + pd.Timedelta(minutes=service), None, service, None])
+        rows.append([f"V{i}", "leaving", 3, None, None, None, None, "resolved"])
+    return Observed("手算厅", visits, pd.DataFrame(rows, columns=TOUCH_COLUMNS))
+
+
+def test_estimators_by_hand(bp):
+    fitted = fit(hand_observed(), bp)
+    cfg = fitted.cfg
+    assert (cfg.opens, cfg.closes) == (9, 11)
+    assert cfg.arrivals == {9: 1.5, 10: 0.5}  # weekdays: three arrivals at 9 and one at 10 over two days
+    assert cfg.weekend_factor == 2.0  # 4 visits on the one Saturday over 2 per weekday
+    assert cfg.routes == {"business_handling": 0.8571, "self_service_route": 0.1429}  # 6 and 1 of 7 named
+    assert any("1 of 8 visits name no route" in n for n in fitted.notes)
+    assert list(cfg.stations) == ["counter_handling"]  # it follows the queue moment
+    assert cfg.stations["counter_handling"].schedule(9, 11) == [1, 1]
+    service = cfg.service["counter_handling"]  # 4 and 8 minutes: mean 6, sd 2.83, cv 0.471
+    assert (service.kind, service.mean, service.cv) == ("gamma", 6.0, 0.471)
+    assert cfg.patience == Dist(kind="exponential", mean=12.0)  # 2 + 4 + 6 minutes waited, one left
+
+
+def test_routes_not_sent_are_inferred_from_the_moments_touched(bp):
+    obs = hand_observed()
+    routes = infer_routes(obs.touches, bp)
+    # waiting → counter → leaving: business handling (6 moments) before the whole hall (10);
+    # waiting → leaving: waiting and diversion, the shortest route holding both in that order
+    assert routes.to_dict() == {"V0": "business_handling", "V1": "business_handling", "V2": "waiting_diversion"}
+    odd = pd.DataFrame({"visit_id": ["X", "X"], "moment_id": ["leaving", "entering"]})  # no route runs backwards
+    assert infer_routes(odd, bp).to_dict() == {"X": None}
+    no_routes = Observed(obs.hall_id, obs.visits.assign(route=None), obs.touches)
+    assert fit(no_routes, bp).cfg.routes == {"business_handling": 0.6667, "waiting_diversion": 0.3333}
+
+
+def test_a_hall_without_data_or_routes_is_refused(duck, bp):
+    with pytest.raises(FitError, match="no visits"):
+        observed(duck, "无此厅")
+    obs = hand_observed()
+    nothing_known = Observed(obs.hall_id, obs.visits.assign(route=None), obs.touches.iloc[0:0])
+    with pytest.raises(FitError, match="--like"):
+        fit(nothing_known, bp)
+
+
+TRUE = HallConfig.model_validate(dict(
+    hall_id="拟合厅", opens=9, closes=13, arrivals={9: 24, 10: 30, 11: 30, 12: 18}, weekend_factor=1.5,
+    routes={"business_handling": 0.7, "self_service_route": 0.3},
+    stations={"counter": {"moments": ["counter_handling"], "servers": {9: 2, 10: 3, 12: 2}},
+              "kiosk": {"moments": ["self_service"], "servers": 2}},
+    service={"counter_handling": Dist(kind="exponential", mean=6), "self_service": Dist(mean=3, cv=0.5),
+             "greeting": Dist(kind="fixed", mean=1)},
+    outcomes={"counter_result": {"resolved": 0.9, "unresolved": 0.1}},
+    patience={"kind": "exponential", "mean": 30}))
+
+
+def test_fit_recovers_a_known_hall_from_its_ingested_events(store, bp, tmp_path):
+    """Four weeks simulated from a known configuration, ingested, fitted: every estimate within 4 standard errors."""
+    sim = simulate(TRUE, bp, date(2026, 10, 5), days=28, seed=7)
+    for f in write_events(sim, tmp_path):
+        assert ingest_file(store, f, Context(bp)).quarantined == 0
+    obs = observed(store, "拟合厅")
+    fitted = fit(obs, bp)
+    cfg, weekdays = fitted.cfg, 20
+    assert (fitted.visits, fitted.days) == (len(sim.visits), 28)
+    assert (cfg.opens, cfg.closes) == (9, 13)
+    for hour, rate in TRUE.arrivals.items():
+        assert abs(cfg.arrivals[hour] - rate) <= 4 * math.sqrt(rate / weekdays)
+    assert abs(cfg.weekend_factor - 1.5) <= 0.2
+    n = len(sim.visits)
+    assert abs(cfg.routes["business_handling"] - 0.7) <= 4 * math.sqrt(0.21 / n)
+    # the stations are found (named for their moments) and their servers recovered hour by hour
+    assert {k: s.schedule(9, 13) for k, s in cfg.stations.items()} == {
+        "counter_handling": [2, 3, 3, 2], "self_service": [2, 2, 2, 2]}
+    served = int(sim.touches["moment_id"].eq("counter_handling").sum())
+    counter = cfg.service["counter_handling"]
+    assert abs(counter.mean - 6) <= 4 * 6 / math.sqrt(served) and abs(counter.cv - 1) <= 0.1
+    assert abs(cfg.service["self_service"].mean - 3) <= 0.15 and abs(cfg.service["self_service"].cv - 0.5) <= 0.1
+    assert cfg.service["greeting"] == Dist(kind="fixed", mean=1.0)
+    left = int(sim.touches["outcome"].eq("abandoned").sum())
+    assert left > 20 and abs(cfg.patience.mean - 30) <= 4 * 30 / math.sqrt(left)
+    assert abs(cfg.outcomes["counter_result"]["resolved"] - 0.9) <= 4 * math.sqrt(0.09 / served)
+    table = check(cfg, bp, obs, reps=4).set_index("hour")
+    busy = table.loc[9:12]
+    assert np.allclose(busy["simulated_per_day"], busy["observed_per_day"], rtol=0.15)
+    # the fitted model reproduces the observed waits: within its 95% interval, plus 1 minute of fitting error
+    assert ((busy["observed_mean"] - busy["simulated_mean"]).abs() <= busy["simulated_mean_ci"] + 1).all()
+    assert ((busy["observed_p90"] - busy["simulated_p90"]).abs() <= busy["simulated_p90_ci"] + 3).all()
+
+
+def test_fit_command(tmp_path):
+    runner = CliRunner()
+    cfg = tmp_path / "true.yaml"
+    cfg.write_text(TRUE.model_dump_json(), "utf-8")
+    db = str(tmp_path / "f.duckdb")
+    result = runner.invoke(app, ["simulate", str(cfg), "--days", "7", "--out", str(tmp_path / "ev"), "--db", db])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "fitted.yaml"
+    result = runner.invoke(app, ["fit", "拟合厅", "--db", db, "--out", str(out), "--reps", "2", "--like", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert "fitted 拟合厅 from" in result.output and "observed vs simulated" in result.output
+    from peakend.blueprint.load import load_blueprint
+
+    again = load_config(out, load_blueprint())  # the written configuration is one `simulate` and `plan` take
+    assert list(again.stations) == ["counter", "kiosk"]  # the base's layout, servers refitted
+    assert pd.read_csv(tmp_path / "fitted.check.csv")["hour"].tolist()[:4] == [9, 10, 11, 12]
+    result = runner.invoke(app, ["fit", "无此厅", "--db", db])
+    assert result.exit_code == 2 and "has no visits" in result.output
