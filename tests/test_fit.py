@@ -55,12 +55,13 @@ def hand_observed() -> Observed:
                                                   ("2026-10-05 09:20", 4.0, 8.0, False),
                                                   ("2026-10-05 10:05", 6.0, None, True)]):
         t0 = T(a)
-        rows.append([f"V{i}", "waiting", 1, t0, t0 + pd.Timedelta(minutes=wait), wait, None,
-                     "abandoned" if left else None])
+        rows.append([f"V{i}-1", f"V{i}", "waiting", 1, t0, t0 + pd.Timedelta(minutes=wait), None, None, None, wait,
+                     None, "abandoned" if left else None])
         if not left:
             s0 = t0 + pd.Timedelta(minutes=wait)
-            rows.append([f"V{i}", "counter_handling", 2, s0, s0 + pd.Timedelta(minutes=service), None, service, None])
-        rows.append([f"V{i}", "leaving", 3, None, None, None, None, "resolved"])
+            rows.append([f"V{i}-2", f"V{i}", "counter_handling", 2, s0, s0 + pd.Timedelta(minutes=service), "G1", None,
+                         None, None, service, None])
+        rows.append([f"V{i}-3", f"V{i}", "leaving", 3, None, None, None, None, None, None, None, "resolved"])
     return Observed("手算厅", visits, pd.DataFrame(rows, columns=TOUCH_COLUMNS))
 
 
@@ -108,7 +109,8 @@ TRUE = HallConfig.model_validate(dict(
     service={"counter_handling": Dist(kind="exponential", mean=6), "self_service": Dist(mean=3, cv=0.5),
              "greeting": Dist(kind="fixed", mean=1)},
     outcomes={"counter_result": {"resolved": 0.9, "unresolved": 0.1}},
-    patience={"kind": "exponential", "mean": 30}))
+    patience={"kind": "exponential", "mean": 30},
+    ratings={"counter_result": {"share": 0.7}}, character={"counter_result": 0.3}))
 
 
 def test_fit_recovers_a_known_hall_from_its_ingested_events(store, bp, tmp_path):
@@ -137,6 +139,10 @@ def test_fit_recovers_a_known_hall_from_its_ingested_events(store, bp, tmp_path)
     left = int(sim.touches["outcome"].eq("abandoned").sum())
     assert left > 20 and abs(cfg.patience.mean - 30) <= 4 * 30 / math.sqrt(left)
     assert abs(cfg.outcomes["counter_result"]["resolved"] - 0.9) <= 4 * math.sqrt(0.09 / served)
+    # pads pressed at 70% of counter results; felt 0.3 above the inferred experience there (less a little
+    # for ratings clipped at the top of the scale)
+    assert abs(cfg.ratings["counter_result"].share - 0.7) <= 0.03 and cfg.ratings["counter_result"].scale == "1-5"
+    assert 0.22 <= cfg.character["counter_result"] <= 0.33
     table = check(cfg, bp, obs, reps=4).set_index("hour")
     busy = table.loc[9:12]
     assert np.allclose(busy["simulated_per_day"], busy["observed_per_day"], rtol=0.15)

@@ -439,8 +439,6 @@ def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = N
     console.print(f"{ran} timers ran", highlight=False)
 
 
-if __name__ == "__main__":
-    app()
 
 
 # -- simulation and planning -------------------------------------------------------------
@@ -619,3 +617,7 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
     for row in frame.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     console.print(table)
+
+
+if __name__ == "__main__":
+    app()

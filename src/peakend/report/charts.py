@@ -150,5 +150,5 @@ def whatif_waits(hours: pd.DataFrame, lang: Lang) -> alt.Chart:
     lines = base.mark_line(point=True).encode(
         y=alt.Y("wait:Q", title=w("mean_wait", lang)),
         tooltip=["label", "hour", alt.Tooltip("wait:Q", format=".1f"), alt.Tooltip("visits:Q", format=".0f")])
-    bands = base.mark_errorbar().encode(y="lo:Q", y2="hi:Q")
+    bands = base.mark_errorbar().encode(y=alt.Y("lo:Q", title=w("mean_wait", lang)), y2="hi:Q")
     return (bands + lines).properties(width=560, height=260)

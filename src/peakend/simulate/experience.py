@@ -30,6 +30,15 @@ def _with_ratings(touches: pd.DataFrame) -> pd.DataFrame:
     return touches.assign(rating=touches["rating"].replace(SAT3_WORDS).astype("float64"))
 
 
+def touch_e(touches: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
+    """Each touch's experience e and its source (rating or inferred), by the store's own scoring."""
+    con = ibis.duckdb.connect()
+    try:
+        return con.to_pandas(touch_experience(ibis.memtable(_with_ratings(touches)), bp))
+    finally:
+        con.disconnect()
+
+
 def score(day: Day, bp: Blueprint) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each touch's experience e and each visit's peak-end scores (REI), by the store's own scoring."""
     con = ibis.duckdb.connect()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import get_args
 
 import ibis
 import ibis.expr.types as ir
@@ -33,13 +34,16 @@ import numpy as np
 import pandas as pd
 
 from peakend.blueprint.model import OUTCOMES, Blueprint
-from peakend.simulate.config import Dist, HallConfig, Station
+from peakend.simulate.config import Dist, HallConfig, Rating, Station
+from peakend.simulate.experience import touch_e
 from peakend.simulate.plan import half_width
 from peakend.simulate.run import simulate
 from peakend.store.db import Store
 
 VISIT_COLUMNS = ["visit_id", "route", "segment", "arrival"]
-TOUCH_COLUMNS = ["visit_id", "moment_id", "seq", "start_at", "end_at", "wait_min", "service_min", "outcome"]
+TOUCH_COLUMNS = ["touch_id", "visit_id", "moment_id", "seq", "start_at", "end_at", "staff_id", "rating", "rating_scale",
+                 "wait_min", "service_min", "outcome"]
+RATING_SCALES = get_args(Rating.model_fields["scale"].annotation)  # the scales a simulated rating pad offers
 BUSY_QUANTILE = 0.9  # of the days' peak concurrency in an hour: the servers open then
 ROUNDING_S = 2  # seconds an interval is trimmed at its start: timestamps are kept to the second
 
@@ -150,6 +154,11 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None) -> Fitted:
         "outcomes": {**base.outcomes, **_outcomes(touches[~last.reindex(touches.index)])},
         "patience": _patience(touches, notes) or base.patience,
     }
+    ratings, character = _felt(touches, bp)
+    if ratings:
+        update.update(ratings={**base.ratings, **ratings}, character={**base.character, **character})
+    else:
+        notes.append("no touch carries a rating: rating pads and the hall's character not estimated")
     cfg = HallConfig.model_validate({**base.model_dump(), **{k: _plain(v) for k, v in update.items()}})
     return Fitted(cfg, len(obs.visits), len(obs.dates()), notes)
 
@@ -298,6 +307,24 @@ def _patience(touches: pd.DataFrame, notes: list[str]) -> Dist | None:
         notes.append("nobody left a queue: patience not estimated")
         return None
     return Dist(kind="exponential", mean=round(float(waits["wait_min"].sum()) / left, 3))
+
+
+def _felt(touches: pd.DataFrame, bp: Blueprint) -> tuple[dict[str, Rating], dict[str, float]]:
+    """Rating pads per moment (share of touches rated, usual scale) and the hall's character there.
+
+    The character is the mean of e as rated minus e as inferred over the moment's rated touches:
+    the simulator's felt experience is the inferred one shifted by it, and pads record the felt one.
+    """
+    rated = touches[touches["rating"].notna() & touches["rating_scale"].isin(RATING_SCALES)]
+    if rated.empty:
+        return {}, {}
+    as_rated = touch_e(rated, bp).set_index("touch_id")["e"]
+    as_inferred = touch_e(rated.assign(rating=np.nan, rating_scale=None), bp).set_index("touch_id")["e"]
+    shift = (as_rated - as_inferred.reindex(as_rated.index)).groupby(rated.set_index("touch_id")["moment_id"]).mean()
+    share = rated.groupby("moment_id").size() / touches.groupby("moment_id").size().reindex(shift.index)
+    scale = rated.groupby("moment_id")["rating_scale"].agg(lambda x: x.mode().iloc[0])
+    ratings = {str(m): Rating(share=round(min(float(share[m]), 1.0), 3), scale=scale[m]) for m in shift.index}
+    return ratings, {str(m): round(float(v), 3) for m, v in shift.items()}
 
 
 def _outcomes(touches: pd.DataFrame) -> dict[str, dict[str, float]]:

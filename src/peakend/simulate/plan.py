@@ -50,12 +50,14 @@ def _within(figures: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
 
 def visit_figures(cfg: HallConfig, bp: Blueprint, day: date, reps: int, seed: int,
-                  with_rei: bool = True) -> pd.DataFrame:
+                  with_rei: bool = True, rated: bool = False) -> pd.DataFrame:
     """One row per simulated visit: replication, hour of arrival, total wait, whether it was abandoned, REI.
 
     Without `with_rei` the visits are not scored (REI is NaN): for plans without an REI target.
+    With `rated`, the configuration's rating pads are pressed and scored as real ones are (a fitted
+    hall's character then shows in its REI); otherwise REI rests on inferred experience alone.
     """
-    frames = [simulate(cfg, bp, day, seed=seed, replication=r + 1, rated=False) for r in range(reps)]
+    frames = [simulate(cfg, bp, day, seed=seed, replication=r + 1, rated=rated) for r in range(reps)]
     visits = pd.concat([f.visits.assign(rep=r) for r, f in enumerate(frames)], ignore_index=True)
     touches = pd.concat([f.touches for f in frames], ignore_index=True)
     if with_rei:

@@ -158,8 +158,8 @@ def what_if(store: Store, bp: Blueprint, now: Now, change: Change, targets: Targ
     targets = targets or Targets()
     later = changed(now.cfg, change, bp)
     figures = {"today": observed_figures(store, now.obs, now.day),
-               "now": visit_figures(now.cfg, bp, now.day, reps, seed),
-               "whatif": visit_figures(later, bp, now.day, reps, seed)}
+               "now": visit_figures(now.cfg, bp, now.day, reps, seed, rated=True),
+               "whatif": visit_figures(later, bp, now.day, reps, seed, rated=True)}
     hours = pd.concat([hourly(f, targets).assign(series=k) for k, f in figures.items()], ignore_index=True)
     days = pd.DataFrame([{"series": k, **summary(f, targets)} for k, f in figures.items()])
     return WhatIf(now.day, now.cfg, later, hours, days, diversion(now.cfg, bp, 1.0) is not None)
