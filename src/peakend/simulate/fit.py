@@ -15,10 +15,12 @@ Each figure has one plain estimator, so a manager can follow where a number came
 - patience: exponential, by maximum likelihood with censoring: all minutes waited (by those who
   were served as well as by those who left) over the number who left a queue;
 - outcomes at a moment: shares among its touches that record one (a visit's last touch excluded:
-  the visit's own result is drawn by the simulator).
+  the visit's own result is drawn by the simulator);
+- rating pads: per moment, the share of touches rated and the usual scale; the hall's character
+  there: mean e as rated minus e as inferred.
 
 A base configuration (`like`) supplies what visits cannot show: which moments share a station,
-rating pads, the hall's character, balking and diversion. `check` simulates the fitted hall on
+balking, diversion, survey share, and the character of moments nobody rates. `check` simulates the fitted hall on
 the observed dates and sets observed and simulated waits side by side, hour by hour.
 """
 
