@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install (if missing) and start the servers the tests need: PostgreSQL and Debian's Chromium.
+# Install (if missing) and start the servers the tests need: PostgreSQL, Debian's Chromium, and
+# Java for Spark in local mode (Spark itself comes with the pyspark package `make` installs).
 # Prints the environment the tests read; `make test` sources it. Safe to run again.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -9,6 +10,7 @@ PGDATA="${PEAKEND_PG_DATA:-/tmp/peakend-pg-$PGPORT}"
 need_apt=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)  # Spark's JVM
 fc-list :lang=zh 2>/dev/null | grep -q . || need_apt+=(fonts-noto-cjk)  # Chinese text in screenshots
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "services: installing ${need_apt[*]} from Debian" >&2
@@ -33,3 +35,4 @@ for db in peakend_test peakend; do
 done
 echo "export PEAKEND_TEST_PG=postgresql://postgres@127.0.0.1:$PGPORT/peakend_test"
 echo "export PEAKEND_CHROMIUM=$(command -v chromium)"
+echo "export PEAKEND_JAVA=$(command -v java)"

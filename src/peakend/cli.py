@@ -24,6 +24,7 @@ from peakend.store.db import DEFAULT_PATH, connect
 
 if TYPE_CHECKING:
     from peakend.live.sms import Gateway
+    from peakend.scoring.engines import LakeEngine
     from peakend.simulate.config import HallConfig
 
 app = typer.Typer(
@@ -228,9 +229,71 @@ def run_score(db: str, bp: Blueprint) -> None:
 
 
 @app.command("score")
-def score_cmd(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None) -> None:
-    """Score every visit by the peak-end rule; write touch, visit, moment and hall tables."""
-    run_score(db, _blueprint(blueprint))
+def score_cmd(
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    engine: Annotated[str | None, typer.Option(
+        help="duckdb, postgres or spark (default: the store's own; with --lake, duckdb).")] = None,
+    lake: Annotated[Path | None, typer.Option(
+        help="Score a Parquet lake (`peakend export`) instead of the store.", file_okay=False)] = None,
+    out: Annotated[Path | None, typer.Option(help="Where a lake's score tables go (default LAKE/scores).")] = None,
+    master: Annotated[str | None, typer.Option(help="Spark master, e.g. spark://host:7077 (default: local).")]
+    = None,
+) -> None:
+    """Score every visit by the peak-end rule; write touch, visit, moment and hall tables.
+
+    On the store (DuckDB or PostgreSQL), or with --lake on a Parquet lake by DuckDB or Spark.
+    """
+    bp = _blueprint(blueprint)
+    if engine not in (None, "duckdb", "postgres", "spark"):
+        err.print(say("bad_engine", engine=engine))
+        raise typer.Exit(2)
+    if lake is None:
+        backend = "postgres" if db.startswith(("postgresql://", "postgres://")) else "duckdb"
+        if engine not in (None, backend):
+            err.print(say("engine_needs_lake", engine=engine, backend=backend))
+            raise typer.Exit(2)
+        run_score(db, bp)
+        return
+    if engine == "postgres":
+        err.print(say("engine_needs_lake", engine=engine, backend="lake"))
+        raise typer.Exit(2)
+    run_score_lake(lake, bp, engine or "duckdb", out, master)  # type: ignore[arg-type]
+
+
+def run_score_lake(lake: Path, bp: Blueprint, engine: LakeEngine, out: Path | None, master: str | None) -> None:
+    """Score a lake on DuckDB or Spark and print what was scored."""
+    from peakend.scoring.engines import score_lake
+    from peakend.scoring.run import NoData
+    from peakend.store.lake import LakeError
+
+    try:
+        with console.status(f"scoring on {engine}…") as status:
+            result = score_lake(engine, lake, bp, out, master, lambda step: status.update(f"{engine}: {step}"))
+    except (NoData, LakeError) as exc:
+        err.print(say("no_data", value=lake) if isinstance(exc, NoData) else str(exc), highlight=False)
+        raise typer.Exit(1) from exc
+    console.print(say("scored", visits=result.visits, touches=result.touches, halls=result.halls,
+                      seconds=result.seconds), highlight=False)
+    console.print(say("lake_scores", engine=engine, folder=out or lake / "scores"), highlight=False)
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Argument(help="The lake folder (its table folders are replaced).", file_okay=False)],
+    db: DbOpt = DEFAULT_PATH,
+) -> None:
+    """Write the store's visits, touches, surveys and audits as Parquet partitioned by date and hall."""
+    from peakend.store.lake import LakeError, export_lake
+
+    try:
+        with connect(db) as store, console.status("exporting…") as status:
+            rows = export_lake(store, out, lambda table, n: status.update(f"exporting {table}: {n:,} rows"))
+    except LakeError as exc:
+        err.print(str(exc), highlight=False)
+        raise typer.Exit(2) from exc
+    console.print(say("exported", rows=", ".join(f"{t} {n:,}" for t, n in rows.items()), folder=out),
+                  highlight=False)
 
 
 @app.command()

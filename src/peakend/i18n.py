@@ -22,6 +22,16 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "sim_written": {"en": "events written: {files}", "zh": "事件已写入：{files}"},
     "plan_hour": {"en": "hour {hour}: trying {servers} server(s)", "zh": "{hour} 时：试 {servers} 个窗口"},
     "plan_written": {"en": "plan written: {table} and {chart}", "zh": "排班计划已写入：{table} 与 {chart}"},
+    "bad_engine": {"en": "unknown engine '{engine}': expected duckdb, postgres or spark",
+                   "zh": "未知引擎 '{engine}'：应为 duckdb、postgres 或 spark"},
+    "engine_needs_lake": {"en": "engine {engine} does not score this store ({backend}); Spark and DuckDB score a "
+                                "Parquet lake: `peakend export LAKE` then `peakend score --lake LAKE --engine …`",
+                          "zh": "引擎 {engine} 不能对该库（{backend}）评分；Spark 与 DuckDB 可对 Parquet 数据湖评分："
+                                "先 `peakend export LAKE`，再 `peakend score --lake LAKE --engine …`"},
+    "lake_scores": {"en": "score tables ({engine}) written as Parquet under {folder}",
+                    "zh": "评分表（{engine}）已以 Parquet 写入 {folder}"},
+    "exported": {"en": "exported {rows} rows to {folder} (Parquet, partitioned by date and hall)",
+                 "zh": "已导出 {rows} 行至 {folder}（Parquet，按日期与营业厅分区）"},
     "fit_summary": {"en": "fitted {hall} from {visits} visits over {days} day(s)",
                     "zh": "已由 {days} 天共 {visits} 次到厅拟合 {hall}"},
     "fit_note": {"en": "note: {note}", "zh": "说明：{note}"},

@@ -22,6 +22,7 @@ from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_column
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, cell_text, file_format
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
 from peakend.store.db import Store
+from peakend.store.lake import is_lake, lake_files
 
 CHUNK_ROWS = 100_000
 SMALL_CHUNK = 20_000  # rows below which staging runs on one thread (API batches)
@@ -382,10 +383,12 @@ def ingest_records(
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files named, with folders expanded to the readable files beneath them, sorted."""
+    """Files named, with folders expanded to the readable files beneath them, sorted (a lake table by table)."""
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        if is_lake(p):
+            out += lake_files(p)
+        elif p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.is_file() and file_format(f))
         else:
             out.append(p)

@@ -20,6 +20,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from peakend.ingest.contract import FIELDS
+from peakend.store.lake import hive_values
+
+CONTRACT_NAMES = {f.name for fields in FIELDS.values() for f in fields}
+
 BAD_BYTE = re.compile("[\udc80-\udcff]")
 FORMATS = {
     ".csv": "csv",
@@ -166,15 +171,20 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
 
 
 def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
-    """Yield chunks of a Parquet file; every cell is turned into text for the validator."""
+    """Yield chunks of a Parquet file; every cell is turned into text for the validator.
+
+    A file in a lake (`peakend export`) gets the `key=value` folders above it as columns too.
+    """
     del encoding  # Parquet strings are UTF-8 by specification
     pf = pq.ParquetFile(path)
     total = max(pf.metadata.num_rows, 1)
     size = path.stat().st_size
     start = 0
+    hive = {k: v for k, v in hive_values(path).items() if k in CONTRACT_NAMES and k not in pf.schema_arrow.names}
     for batch in pf.iter_batches(batch_size=chunk_rows):
-        columns = batch.schema.names
-        cells = [[cell_text(v) for v in batch.column(i).to_pylist()] for i in range(len(columns))]
+        columns = [*batch.schema.names, *hive]
+        cells = [[cell_text(v) for v in batch.column(i).to_pylist()] for i in range(batch.num_columns)]
+        cells += [[value] * batch.num_rows for value in hive.values()]  # a lake's partition folders
         chunk = Chunk(list(columns))
         chunk.rows = [list(r) for r in zip(*cells, strict=True)] if cells else []
         chunk.numbers = list(range(start + 1, start + batch.num_rows + 1))

@@ -22,7 +22,10 @@ EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 
 
 def rules_table(bp: Blueprint) -> ir.Table:
-    """One row per moment with its rule's parameters (nulls where a ramp is absent)."""
+    """One row per moment with its rule's parameters; an absent ramp has weight 0.
+
+    No nulls: Spark builds a table from pandas, where a missing float is NaN, not null.
+    """
     return ibis.memtable(rules_arrow(bp))
 
 
@@ -50,9 +53,9 @@ def rules_arrow(bp: Blueprint) -> pa.Table:
             rows[f"o_{o}"].append(rule.outcome.get(o, bp.default_rule.outcome.get(o, rule.base)))  # type: ignore[call-overload]
         for prefix, ramp in (("w", rule.wait), ("s", rule.service)):
             r: Ramp | None = ramp
-            rows[f"{prefix}_tol"].append(r.tolerance_min if r else None)
-            rows[f"{prefix}_worst"].append(r.worst_min if r else None)
-            rows[f"{prefix}_weight"].append(r.weight if r else None)
+            rows[f"{prefix}_tol"].append(r.tolerance_min if r else 0.0)
+            rows[f"{prefix}_worst"].append(r.worst_min if r else 1.0)
+            rows[f"{prefix}_weight"].append(r.weight if r else 0.0)
     schema = pa.schema([("moment_id", pa.string())] + [(k, pa.float64()) for k in rows if k != "moment_id"])
     return pa.table(rows, schema=schema)
 

@@ -1,7 +1,7 @@
 """Small Ibis helpers that compile to SQL every backend accepts.
 
-PostgreSQL casts a boolean neither to double precision nor to bigint, so shares and counts
-of a condition are written with CASE instead of a cast.
+PostgreSQL casts a boolean neither to double precision nor to bigint (but to integer), and
+Spark reads a literal such as 1.0 as a decimal; shares and counts are written for all three.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import ibis.expr.types as ir
 
 def share(condition: ir.BooleanValue) -> ir.FloatingScalar:
     """The share (0–1) of rows where `condition` holds; NULL counts as not holding."""
-    return ibis.ifelse(condition, 1.0, 0.0).mean()
+    # Not ifelse(condition, 1.0, 0.0): Spark reads the literal 1.0 as a decimal, and so averages decimals.
+    return condition.fill_null(False).cast("int32").cast("float64").mean()
 
 
 def count_if(condition: ir.BooleanValue) -> ir.IntegerScalar:

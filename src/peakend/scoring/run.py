@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import ibis.expr.types as ir
+import pandas as pd
+
 from peakend.blueprint.model import Blueprint
 from peakend.scoring.experience import touch_experience
 from peakend.scoring.halls import finish_halls, hall_aggregates
@@ -43,27 +46,48 @@ class ScoreResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Sink:
+    """Where a scoring run reads its event tables and writes its score tables (a store, or a lake on an engine)."""
+
+    read: Callable[[str], ir.Table]
+    write: Callable[[str, ir.Table], ir.Table]  # materialize an expression; the table written, to read on
+    write_frame: Callable[[str, pd.DataFrame], None]
+
+
+def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda _: None) -> ScoreResult:
+    """Score every visit by the peak-end rule: touch, visit, hall × moment and hall tables, in that order."""
+    started = time.perf_counter()
+    touches = sink.read("touches")
+    if not touches.count().execute():
+        raise NoData
+    w = bp.weights
+    step("touch_scores")
+    te = sink.write("touch_scores", touch_experience(touches, bp))
+    step("visit_scores")
+    vs = sink.write("visit_scores", visit_scores(te, sink.read("visits"), w))
+    step("moment_scores")
+    sink.write("moment_scores", moment_scores(te, vs, w))
+    step("hall_scores")
+    halls = finish_halls(hall_aggregates(vs, sink.read("surveys"), sink.read("audits")).to_pandas(), bp)
+    sink.write_frame("hall_scores", halls)
+    return ScoreResult(len(halls), int(halls.visits.sum()), int(te.count().execute()), time.perf_counter() - started)
+
+
+def store_sink(store: Store) -> Sink:
+    """The store's own tables (call under the store's lock)."""
+    def write(name: str, expr: ir.Table) -> ir.Table:
+        store.materialize(name, expr)
+        return store.table(name)
+
+    return Sink(store.table, write, store.write_frame)
+
+
 def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: None) -> ScoreResult:
     """Score every visit in the store by the peak-end rule and write the score tables."""
-    started = time.perf_counter()
     with store.lock:
-        if not store.table("touches").count().execute():
-            raise NoData
+        result = run_scoring(store_sink(store), bp, step)
         w = bp.weights
-        step("touch_scores")
-        store.materialize("touch_scores", touch_experience(store.table("touches"), bp))
-        te = store.table("touch_scores")
-        step("visit_scores")
-        store.materialize("visit_scores", visit_scores(te, store.table("visits"), w))
-        vs = store.table("visit_scores")
-        step("moment_scores")
-        store.materialize("moment_scores", moment_scores(te, vs, w))
-        step("hall_scores")
-        halls = finish_halls(hall_aggregates(vs, store.table("surveys"), store.table("audits")).to_pandas(), bp)
-        store.write_frame("hall_scores", halls)
-        result = ScoreResult(
-            len(halls), int(halls.visits.sum()), int(te.count().execute()), time.perf_counter() - started
-        )
         store.execute(
             "INSERT INTO score_runs (blueprint, version, weights, halls, visits, touches, seconds) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

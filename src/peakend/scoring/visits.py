@@ -47,7 +47,7 @@ def visit_scores(te: ir.Table, visits: ir.Table, w: Weights) -> ir.Table:
     j = agg.join(v, "visit_id")
     span_end = j.departure.coalesce(j.last_end)
     span_start = j.arrival.coalesce(j.first_start)
-    duration = (span_end.epoch_seconds() - span_start.epoch_seconds()) / 60.0
+    duration = (span_end.epoch_seconds() - span_start.epoch_seconds()).cast("float64") / 60.0  # Spark: not decimal
     rem = remembered(j.peak, j.end, j["mean"], w)
     return j.select(
         "visit_id",

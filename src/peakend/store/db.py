@@ -21,6 +21,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 DEFAULT_PATH = "peakend.duckdb"
 Backend = Literal["duckdb", "postgres"]
@@ -159,6 +160,16 @@ class Store:
         """The Ibis table `name` (its schema is read on the store's connection, so under the store's lock)."""
         with self.lock:
             return self.db.table(name)
+
+    def arrow_batches(self, expr: ir.Table, rows: int) -> pa.RecordBatchReader:
+        """Stream an Ibis expression's result as Arrow record batches of about `rows` rows (under the lock).
+
+        On DuckDB through the connection's own reader: Ibis 12 calls a cursor method DuckDB 2 removed.
+        """
+        with self.lock:
+            if self.backend == "duckdb":
+                return self.stage.sql(str(self.db.compile(expr))).to_arrow_reader(rows)
+            return expr.to_pyarrow_batches(chunk_size=rows)
 
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table (or view) called `name`."""
