@@ -20,7 +20,9 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	eval "$$(scripts/services.sh)" && $(BIN)/python -m pytest -q
 
+# The benchmark suite: engines side by side (1M, 10M touches; BENCH_FLAGS=--huge adds 100M), then the rest.
 bench: $(STAMP)
+	$(BIN)/python bench/bench_engines.py $(BENCH_FLAGS)
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_http_ingest.py
 	$(BIN)/python bench/bench_live.py
