@@ -155,3 +155,15 @@ def test_score_command_on_a_lake_and_wrong_engines(lake, tmp_path):
     result = runner.invoke(app, ["score", "--engine", "spark", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "peakend export" in result.output
     assert runner.invoke(app, ["score", "--engine", "oracle", "--lake", str(folder / "lake")]).exit_code == 2
+
+
+def test_a_lake_table_without_rows_or_partitions_still_reads(tmp_path, bp):
+    """An empty store exports one plain file per table; a lake written by another tool need not be partitioned."""
+    with connect(tmp_path / "empty.duckdb") as store:
+        rows = export_lake(store, tmp_path / "lake")
+    assert rows == dict.fromkeys(["visits", "touches", "surveys", "audits"], 0)
+    assert (tmp_path / "lake" / "audits" / "empty.parquet").exists()
+    from peakend.scoring.run import NoData
+
+    with pytest.raises(NoData):  # read, found empty: nothing to score
+        score_lake("duckdb", tmp_path / "lake", bp)

@@ -140,8 +140,10 @@ def read_table(con: ibis.BaseBackend, lake: Path, table: str) -> ir.Table:
     name = f"lake_{table}"
     if con.name == "duckdb":  # a view of our own: Ibis passes hive_types as a MAP, DuckDB wants a STRUCT
         glob = str(folder / "**" / "*.parquet").replace("'", "''")
+        partitioned = any(hive_values(f) for f in folder.rglob("*.parquet"))  # an empty table has one plain file
+        hive = ("hive_partitioning = true, hive_types = {'date': DATE, 'hall_id': VARCHAR}" if partitioned
+                else "hive_partitioning = false")
         con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{glob}', "
-                    "hive_partitioning = true, union_by_name = true, "
-                    "hive_types = {'date': DATE, 'hall_id': VARCHAR})")
+                    f"union_by_name = true, {hive})")
         return con.table(name)
     return con.read_parquet(str(folder), table_name=name)
