@@ -24,6 +24,10 @@ from peakend.scoring.run import ScoreResult, Sink, run_scoring
 from peakend.store.lake import read_table
 
 LakeEngine = Literal["duckdb", "spark"]
+# Tables the later steps recompute rather than read back: e per touch is a projection of the
+# touches, cheaper to recompute than to read, and the touches keep their order (a lake's files
+# hold a visit's touches together, which lets the per-visit aggregation run in less memory).
+RECOMPUTED = frozenset({"touch_scores"})
 SPARK_LOCAL = "local[*]"
 
 
@@ -70,9 +74,12 @@ def lake_sink(con: ibis.BaseBackend, lake: Path, out: Path) -> Sink:
         path = _fresh(out / name)
         if con.name == "duckdb":
             con.to_parquet(expr, path / "part-0.parquet")
-            return con.read_parquet(str(path / "*.parquet"), table_name=f"score_{name}")
-        con.to_parquet(expr, str(path), mode="overwrite")
-        return con.read_parquet(str(path), table_name=f"score_{name}")
+        else:
+            con.to_parquet(expr, str(path), mode="overwrite")
+        if name in RECOMPUTED:
+            return expr
+        glob = str(path / "*.parquet") if con.name == "duckdb" else str(path)
+        return con.read_parquet(glob, table_name=f"score_{name}")
 
     def write_frame(name: str, frame: pd.DataFrame) -> None:
         frame.to_parquet(_fresh(out / name) / "part-0.parquet", index=False)

@@ -51,7 +51,7 @@ class Sink:
     """Where a scoring run reads its event tables and writes its score tables (a store, or a lake on an engine)."""
 
     read: Callable[[str], ir.Table]
-    write: Callable[[str, ir.Table], ir.Table]  # materialize an expression; the table written, to read on
+    write: Callable[[str, ir.Table], ir.Table]  # materialize; the table written (or the expression) to go on with
     write_frame: Callable[[str, pd.DataFrame], None]
 
 
