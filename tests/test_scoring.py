@@ -7,11 +7,13 @@ REI = 50 · (1 + 0.5·peak + 0.5·end) with the default weights.
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from pathlib import Path
 
 import pytest
 
+from peakend.blueprint.model import Weights
 from peakend.ingest.pipeline import ingest_file
 from peakend.ingest.validate import Context
 from peakend.scoring.run import NoData, score
@@ -171,3 +173,46 @@ def test_grades(bp):
     assert bp.grade_for(55, 100).id == "qualified"
     assert bp.grade_for(54.9, 100) is None
     assert bp.grade_for(99, 5) is None  # too few visits
+
+
+def brute_force_lift(rows: list[list[object]], w: Weights) -> dict[tuple[str, str], tuple[float, int]]:
+    """Lift per (hall, moment) by the definition: re-score every visit with the moment's negatives neutral."""
+    by_visit: dict[str, list[tuple[int, str, str, float]]] = {}
+    hall_of: dict[str, str] = {}
+    for touch, visit, hall, moment, seq, rating in rows:
+        by_visit.setdefault(str(visit), []).append((int(seq), str(touch), str(moment), (int(rating) - 3) / 2))
+        hall_of[str(visit)] = str(hall)
+
+    def rei(es: list[tuple[int, str, str, float]]) -> float:
+        peak = max(es, key=lambda t: (abs(t[3]), t[0], t[1]))[3]
+        end = max(es, key=lambda t: (t[0], t[1]))[3]
+        return 50 * (1 + w.peak * peak + w.end * end + w.mean * statistics.fmean(t[3] for t in es))
+
+    gains: dict[tuple[str, str], list[float]] = {}
+    for visit, touches in by_visit.items():
+        for moment in {t[2] for t in touches if t[3] < 0}:
+            neutral = [(s, i, m, 0.0 if m == moment and e < 0 else e) for s, i, m, e in touches]
+            gains.setdefault((hall_of[visit], moment), []).append(rei(neutral) - rei(touches))
+    visits = {h: sum(1 for v in hall_of.values() if v == h) for h in set(hall_of.values())}
+    return {k: (sum(g) / visits[k[0]], len(g)) for k, g in gains.items()}
+
+
+def test_lift_equals_rescoring_every_visit(store, bp, tmp_path: Path):
+    """Random visits with ties of |e| and of seq: the lift equals re-scoring each visit by brute force."""
+    rng = random.Random(7)
+    moments = ["entering", "waiting", "counter_result", "leaving"]
+    rows = [[f"t{v:03d}-{k}", f"v{v:03d}", f"H{v % 3}", rng.choice(moments), rng.randint(1, 4), rng.randint(1, 5)]
+            for v in range(150) for k in range(rng.randint(1, 6))]
+    header = ["touch_id", "visit_id", "hall_id", "moment_id", "seq", "rating", "rating_scale"]
+    path = write_csv(tmp_path / "touches.csv", header, [[*r, "1-5"] for r in rows])
+    with_mean = bp.model_copy(update={"weights": Weights(peak=0.4, end=0.35, mean=0.25)})
+    ingest_file(store, path, Context(with_mean))
+    score(store, with_mean)
+    got = {(r["hall_id"], r["moment_id"]): (r["lift"], r["affected_visits"])
+           for r in store.query("SELECT * FROM moment_scores").to_dict("records")}
+    expected = brute_force_lift(rows, with_mean.weights)
+    assert len(expected) > 6 and any(lift > 0 for lift, _ in expected.values())
+    for key, (lift, affected) in expected.items():
+        assert got[key][0] == pytest.approx(lift, abs=1e-9), key
+        assert got[key][1] == affected, key
+    assert all(got[k][1] == 0 for k in got.keys() - expected.keys())

@@ -18,18 +18,31 @@ from peakend.scoring.visits import peak_end, rei, remembered
 
 
 def lift(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
-    """REI gain per (hall, moment) from neutralising that moment's negative touches."""
-    neg = te.filter(te.e < 0).select("visit_id", lift_moment=te.moment_id).distinct()
-    tt = te.join(neg, "visit_id")
-    e2 = ibis.ifelse((tt.moment_id == tt.lift_moment) & (tt.e < 0), 0.0, tt.e)
-    re = tt.group_by(["visit_id", "lift_moment"]).aggregate(**peak_end(tt, e2))
-    j = re.join(vs.select("visit_id", "hall_id", old=vs.rei), "visit_id")
-    gain = rei(remembered(j.peak, j.end, j["mean"], w)) - j.old
-    return (
-        j.mutate(gain=gain)
-        .group_by(["hall_id", j.lift_moment.name("moment_id")])
-        .aggregate(lift_sum=ibis._.gain.sum(), affected_visits=ibis._.count())
+    """REI gain per (hall, moment) from neutralising that moment's negative touches.
+
+    Each visit with a negative touch at the moment is re-scored without re-reading its touches:
+    neutral negatives lower the mean by their sum / n; the end becomes 0 if it was a negative
+    touch there; the peak is unchanged unless it was a negative touch there, and then it is
+    the visit's peak over its other touches (`second_peaks`), or 0 if none is left.
+    """
+    neg = te.filter(te.e < 0).group_by(["visit_id", "moment_id"]).aggregate(neg_sum=ibis._.e.sum())
+    v = vs.select("visit_id", "hall_id", "peak", "peak_moment", "end", "end_moment", "mean", "touches", "rei")
+    j = neg.join(v, "visit_id").left_join(second_peaks(te, vs), "visit_id").drop("visit_id_right")
+    peak = ibis.ifelse((j.peak_moment == j.moment_id) & (j.peak < 0), j.second_peak.fill_null(0.0), j.peak)
+    end = ibis.ifelse((j.end_moment == j.moment_id) & (j.end < 0), 0.0, j.end)
+    mean = j["mean"] - j.neg_sum / j.touches
+    gain = rei(remembered(peak, end, mean, w)) - j.rei
+    return j.mutate(gain=gain).group_by(["hall_id", "moment_id"]).aggregate(
+        lift_sum=ibis._.gain.sum(), affected_visits=ibis._.count()
     )
+
+
+def second_peaks(te: ir.Table, vs: ir.Table) -> ir.Table:
+    """Per visit with a negative peak: the peak over its touches other than the negatives at the peak's moment."""
+    p = vs.filter(vs.peak < 0).select("visit_id", "peak_moment")
+    t = te.join(p, "visit_id")
+    t = t.filter((t.moment_id != t.peak_moment) | (t.e >= 0))
+    return t.group_by("visit_id").aggregate(second_peak=peak_end(t, t.e)["peak"])
 
 
 def moment_scores(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
