@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -344,3 +345,20 @@ def test_a_column_named_like_an_sql_alias_is_kept_in_quarantine(store, bp):
     assert {p["field"] for p in result.problems} == {"visit_id", "moment_id"}
     record = json.loads(quarantined(store)[0][5])
     assert (record["S"], record["_peakend"]) == ("[]", "1")
+
+
+def test_upload_keeps_every_value(store):
+    """Staged rows reach the store unchanged: empty text apart from NULL, quotes, new lines, Chinese, exact floats."""
+    store.stage.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM (VALUES "
+                        "(1, '', 0.1::DOUBLE, TIMESTAMP '2026-11-02 10:00:00.123456', true), "
+                        "(2, NULL, 1/3::DOUBLE, NULL, false), "
+                        "(3, 'a,\"b\"' || chr(10) || '天河北厅', -1e-300::DOUBLE, "
+                        "TIMESTAMP '2026-11-02 23:59:59', NULL)"
+                        ") AS v(n, text, x, stamp, flag)")
+    store.upload("incoming_test", "SELECT * FROM staged")
+    got = store.rows("SELECT n, text, x, stamp, flag FROM incoming_test ORDER BY n")
+    assert [tuple(r) for r in got] == [
+        (1, "", 0.1, datetime(2026, 11, 2, 10, 0, 0, 123456), True),
+        (2, None, 1 / 3, None, False),
+        (3, 'a,"b"\n天河北厅', -1e-300, datetime(2026, 11, 2, 23, 59, 59), None),
+    ]

@@ -10,6 +10,7 @@ Both hold the same schema, applied by the same migrations. A `Store` hands out:
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 DEFAULT_PATH = "peakend.duckdb"
+UPLOAD_CHUNK = 1 << 20  # bytes of CSV per write when copying staged rows to PostgreSQL
 Backend = Literal["duckdb", "postgres"]
 # DuckDB column types as PostgreSQL spells them, for staging tables copied to the server.
 PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
@@ -190,7 +192,8 @@ class Store:
         """Make the rows of a staging-database query visible in the store as temp table `name`.
 
         On DuckDB the store is the staging database, so this is a view; on PostgreSQL the
-        rows are copied in with COPY.
+        rows are copied in with COPY, as CSV written by DuckDB (NULL unquoted empty, an empty
+        string quoted: the distinction PostgreSQL's CSV reading keeps).
         """
         with self.lock:
             if self.backend == "duckdb":
@@ -200,10 +203,13 @@ class Store:
             cols = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t, *_ in schema)
             self.pg.execute(f"DROP TABLE IF EXISTS {name}")
             self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")
-            arrow = self.stage.sql(select).to_arrow_table()
-            with self.pg.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN") as copy:
-                for row in zip(*(col.to_pylist() for col in arrow.columns), strict=True):
-                    copy.write_row(row)
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "rows.csv"
+                self.stage.execute(f"COPY ({select}) TO '{path}' (FORMAT csv, HEADER false)")
+                with path.open("rb") as f, self.pg.cursor() as cur, \
+                        cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:
+                    while chunk := f.read(UPLOAD_CHUNK):
+                        copy.write(chunk)
 
     def materialize(self, name: str, expr: ibis.Table) -> None:
         """Write an Ibis expression to store table `name`, replacing it.
