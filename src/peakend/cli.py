@@ -20,7 +20,7 @@ from peakend.ingest.contract import Kind
 from peakend.ingest.mapping import Mapping, MappingError, load_mapping
 from peakend.ingest.pipeline import FileResult, expand_paths, ingest_file
 from peakend.ingest.validate import Context
-from peakend.store.db import DEFAULT_PATH, connect
+from peakend.store.db import DEFAULT_PATH, connect, is_postgres
 
 if TYPE_CHECKING:
     from peakend.live.sms import Gateway
@@ -249,7 +249,7 @@ def score_cmd(
         err.print(say("bad_engine", engine=engine))
         raise typer.Exit(2)
     if lake is None:
-        backend = "postgres" if db.startswith(("postgresql://", "postgres://")) else "duckdb"
+        backend = "postgres" if is_postgres(db) else "duckdb"
         if engine not in (None, backend):
             err.print(say("engine_needs_lake", engine=engine, backend=backend))
             raise typer.Exit(2)
@@ -502,8 +502,6 @@ def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = N
     console.print(f"{ran} timers ran", highlight=False)
 
 
-
-
 # -- simulation and planning -------------------------------------------------------------
 ConfigArg = Annotated[
     list[Path] | None,
@@ -622,12 +620,10 @@ def fit_cmd(
     blueprint: BpOpt = None,
 ) -> None:
     """Fit a hall configuration from the hall's ingested visits; check it against the observed waits per hour."""
-    from datetime import date as date_
-
     bp = _blueprint(blueprint)
     base = _configs([like], bp)[like.stem] if like else None
-    run_fit(db, hall, bp, base, date_.fromisoformat(since) if since else None,
-            date_.fromisoformat(until) if until else None, reps, seed, out or Path(f"{hall}.fitted.yaml"))
+    run_fit(db, hall, bp, base, date.fromisoformat(since) if since else None,
+            date.fromisoformat(until) if until else None, reps, seed, out or Path(f"{hall}.fitted.yaml"))
 
 
 def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: date | None, until: date | None,

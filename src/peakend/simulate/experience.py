@@ -9,6 +9,7 @@ scale when pressed, and survey answers follow the peak-end rule on it.
 from __future__ import annotations
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -30,29 +31,30 @@ def _with_ratings(touches: pd.DataFrame) -> pd.DataFrame:
     return touches.assign(rating=touches["rating"].replace(SAT3_WORDS).astype("float64"))
 
 
-def touch_e(touches: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
-    """Each touch's experience e and its source (rating or inferred), by the store's own scoring."""
+def _on_duckdb(*exprs: ir.Table) -> list[pd.DataFrame]:
+    """The results of Ibis expressions on a fresh in-memory DuckDB."""
     con = ibis.duckdb.connect()
     try:
-        return con.to_pandas(touch_experience(ibis.memtable(_with_ratings(touches)), bp))
+        return [con.to_pandas(e) for e in exprs]
     finally:
         con.disconnect()
+
+
+def touch_e(touches: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
+    """Each touch's experience e and its source (rating or inferred), by the store's own scoring."""
+    return _on_duckdb(touch_experience(ibis.memtable(_with_ratings(touches)), bp))[0]
 
 
 def score(day: Day, bp: Blueprint) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each touch's experience e and each visit's peak-end scores (REI), by the store's own scoring."""
-    con = ibis.duckdb.connect()
-    try:
-        te = touch_experience(ibis.memtable(_with_ratings(day.touches)), bp)
-        vs = visit_scores(te, ibis.memtable(day.visits), bp.weights)
-        return con.to_pandas(te), con.to_pandas(vs)
-    finally:
-        con.disconnect()
+    te = touch_experience(ibis.memtable(_with_ratings(day.touches)), bp)
+    touches, visits = _on_duckdb(te, visit_scores(te, ibis.memtable(day.visits), bp.weights))
+    return touches, visits
 
 
 def felt(day: Day, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> np.ndarray:
     """The experience each touch's customer felt, in [-1, 1], in the order of `day.touches`."""
-    te, _ = score(day, bp)
+    te = touch_e(day.touches, bp)
     e = te.set_index("touch_id")["e"].reindex(day.touches["touch_id"]).to_numpy()
     shift = day.touches["moment_id"].map(cfg.character).fillna(0.0).to_numpy()
     return np.clip(e + shift + rng.normal(0, cfg.noise, len(e)), -1, 1)

@@ -205,7 +205,8 @@ class Store:
             self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.csv"
-                self.stage.execute(f"COPY ({select}) TO '{path}' (FORMAT csv, HEADER false)")
+                target = str(path).replace("'", "''")
+                self.stage.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER false)")
                 with path.open("rb") as f, self.pg.cursor() as cur, \
                         cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:
                     while chunk := f.read(UPLOAD_CHUNK):

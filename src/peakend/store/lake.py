@@ -5,8 +5,8 @@
 
 This is the Hive layout Spark, DuckDB, Polars and pandas read directly. Partition values are
 written as they are (UTF-8), not percent-encoded: Spark reads percent escapes byte by byte, which
-would garble Chinese hall names. A hall id that cannot be a folder name (a slash, a leading
-dot) is refused by name. A date comes from the row's own time (arrival, the touch's start or
+would garble Chinese hall names. A hall id that cannot be a folder name (a slash, '=', a
+leading dot) is refused by name. A date comes from the row's own time (arrival, the touch's start or
 else its visit's arrival, the answer, the audit); a row without one goes under Hive's null
 partition.
 """
@@ -45,20 +45,17 @@ def _dated(store: Store, table: str) -> ir.Table:
     t = store.table(table)
     if table == "visits":
         return t.mutate(date=t.arrival.coalesce(t.departure).date())
-    v = store.table("visits").select("visit_id", v_hall=store.table("visits").hall_id,
-                                    v_arrival=store.table("visits").arrival)
-    if table == "touches":
-        j = t.left_join(v, "visit_id")
-        return j.mutate(date=j.start_at.coalesce(j.v_arrival).date(), hall_id=j.v_hall).drop(
-            "v_hall", "v_arrival", "visit_id_right")
-    if table == "surveys":
-        j = t.left_join(v, "visit_id")
-        return j.mutate(date=j.answered_at.coalesce(j.v_arrival).date(), hall_id=j.v_hall).drop(
-            "v_hall", "v_arrival", "visit_id_right")
-    return t.mutate(date=t.audited_at.date())
+    if table == "audits":
+        return t.mutate(date=t.audited_at.date())
+    visits = store.table("visits")  # touches and surveys: the hall of their visit, its arrival if they have no time
+    j = t.left_join(visits.select("visit_id", v_hall=visits.hall_id, v_arrival=visits.arrival), "visit_id")
+    own_time = j.start_at if table == "touches" else j.answered_at
+    return j.mutate(date=own_time.coalesce(j.v_arrival).date(), hall_id=j.v_hall).drop(
+        "v_hall", "v_arrival", "visit_id_right")
 
 
 def _check_halls(store: Store) -> None:
+    """Refuse hall ids that cannot name a partition folder."""
     bad = [h for (h,) in store.rows("SELECT DISTINCT hall_id FROM visits UNION SELECT DISTINCT hall_id FROM audits")
            if h is not None and ("/" in h or "\\" in h or h.startswith(".") or "=" in h)]
     if bad:

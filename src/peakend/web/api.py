@@ -7,7 +7,7 @@ good records of the same batch are stored. Ids are sender-given, so a retry stor
 
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Body, HTTPException, Request, Response
@@ -22,6 +22,9 @@ from peakend.scoring.run import NotScored
 from peakend.web import queries
 from peakend.web.auth import Principal, check_password
 from peakend.web.deps import hall_visible, need_reader, principal, state
+
+if TYPE_CHECKING:
+    from peakend.simulate.whatif import Change, WhatIf
 
 MAX_BATCH = 10_000
 PLURAL: dict[str, Kind] = {"touches": "touch", "visits": "visit", "surveys": "survey", "audits": "audit"}
@@ -237,7 +240,7 @@ def api_whatif(request: Request, hall_id: str, divert_at: float | None = None, c
             "day_figures": frame_json(result.day_figures), "hours": frame_json(by_hour(result))}
 
 
-def _whatif(request: Request, hall_id: str) -> tuple[Any, Any]:
+def _whatif(request: Request, hall_id: str) -> tuple["Change", "WhatIf"]:
     """The change in the request's query and its what-if (409: no visits to fit, 422: a bad change)."""
     from peakend.simulate.fit import FitError
     from peakend.simulate.whatif import Change, fitted_now, what_if
