@@ -18,9 +18,11 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from peakend.live import cases
+from peakend.ingest.pipeline import ingest_records
+from peakend.ingest.validate import Context
+from peakend.live import cases, pending
 from peakend.live.replay import read_day, replay
-from peakend.live.rules import after_quiet_hours, on_events
+from peakend.live.rules import Fired, after_quiet_hours, on_events
 from peakend.live.sms import FileGateway, HttpGateway, handle_reply, parse_reply
 from peakend.live.timers import tick
 from peakend.store.db import connect
@@ -207,3 +209,30 @@ def test_http_gateway_sends_and_a_failed_send_is_retried(duck, bp):
         assert rows(duck, "SELECT status, sent_at FROM sms_surveys") == [("sent", at("10:31"))]
     finally:
         server.shutdown()
+
+
+def test_queued_visits_outlive_a_crash_and_a_visit_queued_again_mid_pass_stays_queued(bp, tmp_path, monkeypatch):
+    db = tmp_path / "q.duckdb"
+    touch = {"touch_id": "Q1-1", "visit_id": "Q1", "hall_id": A, "moment_id": "counter_handling", "seq": 1,
+             "start_at": "2026-11-02 10:00", "rating": 1, "rating_scale": "1-5"}
+    with connect(db) as store:  # the API stored and queued the touch; the process died before the rules ran
+        assert ingest_records(store, [touch], "touch", Context(bp), "api", live=True).stored == 1
+        ingest_records(store, [{**touch, "touch_id": "F1-1", "visit_id": "F1"}], "touch", Context(bp), "file")
+        assert pending.pending(store) == 1  # file ingest queues nothing
+    with connect(db) as store:  # the restarted worker finds it
+        real = pending.on_events
+
+        def requeued_meanwhile(store_, bp_, ids, now):
+            fired = real(store_, bp_, ids, now)
+            later = {**touch, "touch_id": "Q1-2", "seq": 2, "start_at": "2026-11-02 10:05"}
+            ingest_records(store_, [later], "touch", Context(bp), "api", live=True)
+            return fired
+
+        monkeypatch.setattr(pending, "on_events", requeued_meanwhile)
+        assert pending.run_pending(store, bp, at("10:06")) == Fired(alerts=1)
+        assert rows(store, "SELECT alert_id FROM alerts") == [("Q1-1:low_e",)]
+        assert pending.pending(store) == 1  # Q1 again: its new touch still waits for the rules
+        monkeypatch.setattr(pending, "on_events", real)
+        assert pending.run_pending(store, bp, at("10:07")) == Fired(alerts=1)  # Q1-2, rated 1 too
+        assert pending.pending(store) == 0
+        assert pending.run_pending(store, bp, at("10:08")) == Fired()

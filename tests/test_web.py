@@ -15,6 +15,8 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from peakend.live.pending import run_pending
+from peakend.live.rules import Fired
 from peakend.web import api, live, pages
 from peakend.web.app import create_app
 from peakend.web.auth import add_token, add_user
@@ -57,6 +59,14 @@ def device(app) -> TestClient:
     return TestClient(app, headers={"Authorization": f"Bearer {app.state.token_a}"})
 
 
+def live_rules(app) -> Fired:
+    """One pass of the live worker (its thread runs only inside the app's lifespan, which these clients skip)."""
+    st = app.state.peakend
+    assert st.live_wake.is_set()  # the API woke the worker
+    st.live_wake.clear()
+    return run_pending(st.store, st.blueprint, st.clock())
+
+
 @pytest.fixture
 def scored(app):
     d = device(app)
@@ -65,6 +75,7 @@ def scored(app):
     admin = client(app, "admin")
     b_touches = touches(B, "b1", [("entering", 2), ("leaving", 2)])
     assert admin.post("/api/v1/touches/batch", json=b_touches).status_code == 200
+    live_rules(app)
     assert admin.post("/api/v1/score").json()["visits"] == 2
     return app
 
@@ -82,9 +93,7 @@ def test_batch_stores_good_records_names_bad_ones_and_quarantines_them(app):
         (2, "moment_id", "not_in_set"), (3, "rating", "out_of_range")]
     assert "coffee" in body["rejected"][0]["message_en"] and "coffee" in body["rejected"][0]["message_zh"]
     again = d.post("/api/v1/touches/batch", json=batch[:2])  # a retry stores once
-    nothing = {"alerts": 0, "cases": 0, "surveys": 0, "advice": 0}
-    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": [],
-                                                         "fired": nothing}
+    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": [], "queued": 1}
     q = client(app, "admin").get("/api/v1/quarantine").json()
     assert sorted((x["row_number"], x["field"]) for x in q) == [(2, "moment_id"), (3, "rating")]
 
@@ -136,7 +145,7 @@ def test_manager_of_a_never_sees_b(scored):
         assert mgr.get(path).status_code in (403, 404), path
     assert [h["hall_id"] for h in mgr.get("/api/v1/halls").json()] == [A]
     assert B not in mgr.get("/api/v1/export/halls.csv").content.decode("utf-8-sig")
-    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/quality"):
+    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/quality", "/api/v1/live/queue"):
         assert mgr.get(path).status_code == 403, path
     assert mgr.post("/blueprint", data={"text": "x"}).status_code == 403
     admin = client(scored, "admin")
@@ -245,15 +254,18 @@ def test_live_rules_fire_from_the_api_and_cases_follow_roles(scored):
     # A customer still in hall A rates a counter 1 of 5: a recovery alert at once; a retry fires nothing.
     bad = touches(A, "a2", [("entering", 4), ("counter_result", 1)])
     bad[0]["staff_id"] = "staff_a"
-    first = d.post("/api/v1/touches/batch", json=bad).json()
-    assert first["fired"] == {"alerts": 1, "cases": 0, "surveys": 0, "advice": 0}
-    assert d.post("/api/v1/touches/batch", json=bad).json()["fired"]["alerts"] == 0
+    assert d.post("/api/v1/touches/batch", json=bad).json()["queued"] == 1
+    assert client(scored, "admin").get("/api/v1/live/queue").json() == {"pending": 1}
+    assert live_rules(scored) == Fired(alerts=1)
+    assert d.post("/api/v1/touches/batch", json=bad).json()["queued"] == 1
+    assert live_rules(scored) == Fired()
     live_a = mgr.get(f"/api/v1/halls/{quote(A)}/live").json()
     assert [a["alert_id"] for a in live_a["alerts"]] == ["a2-2:low_e"] and live_a["figures"]["alerts"] == 1
     # The customer leaves unresolved: a case owned by the first touch's staff member.
     leave = {"touch_id": "a2-3", "visit_id": "a2", "moment_id": "leaving", "seq": 3, "outcome": "unresolved",
              "start_at": "2026-11-02 10:09", "departure": "2026-11-02 10:10"}
-    assert d.post("/api/v1/touches", json=leave).json()["fired"]["cases"] == 1
+    assert d.post("/api/v1/touches", json=leave).status_code == 200
+    assert live_rules(scored).cases == 1
     assert [c["case_id"] for c in staff.get("/api/v1/cases").json()] == ["a2"]  # own cases only
     assert [c["case_id"] for c in mgr.get("/api/v1/cases").json()] == ["a2"]  # hall A only (b1 is B's)
     assert [c["case_id"] for c in client(scored, "admin").get("/api/v1/cases").json()] == ["a2", "b1"]

@@ -21,6 +21,7 @@ from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, cell_text, file_format
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
+from peakend.live import pending
 from peakend.store.db import Store
 from peakend.store.lake import is_lake, lake_files
 
@@ -75,12 +76,22 @@ def shown_value(value: object) -> object:
 
 
 class Quarantine:
-    """Writes rejected rows of one source, with bilingual messages, once per (row, field)."""
+    """Writes rejected rows of one source, with bilingual messages, once per (row, field).
 
-    def __init__(self, store: Store, source: str, source_hash: str):
-        self.store, self.source, self.hash = store, source, source_hash
+    `source_hash` keys the rows; given as a function, it is computed only if something is quarantined.
+    """
+
+    def __init__(self, store: Store, source: str, source_hash: str | Callable[[], str]):
+        self.store, self.source, self._hash = store, source, source_hash
         self.rows: set[int] = set()
         self.problems: list[dict[str, object]] = []  # what was quarantined, for callers to answer with
+
+    @property
+    def hash(self) -> str:
+        """The source's hash (computed on first use when given as a function)."""
+        if callable(self._hash):
+            self._hash = self._hash()
+        return self._hash
 
     def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
         """Store problems (columns _row, field, code, value, expected) with their raw records."""
@@ -197,10 +208,12 @@ def _ingest_chunk(
     ctx: Context,
     quarantine: Quarantine,
     result: FileResult,
+    live: bool = False,
 ) -> None:
     """Check every part of a chunk, then store the rows none of whose parts had a problem.
 
     A source row is the unit: if any event drawn from it is bad, the whole row is quarantined.
+    With `live`, the visits of stored touches and visits are queued for the live rules.
     """
     quarantine.add_read_problems(chunk.problems)
     result.rows += len(chunk.rows) + len(chunk.problems)
@@ -231,6 +244,8 @@ def _ingest_chunk(
                     "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
                 ).fetchall()[0][0]
                 new = store_rows(store, part.kind)
+                if live and part.kind in ("touch", "visit"):
+                    pending.queue(store, "incoming")
                 if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
                     result.stored += new
                     result.duplicates += good - new
@@ -365,20 +380,22 @@ def ingest_records(
     ctx: Context,
     source: str,
     numbers: list[int] | None = None,
+    live: bool = False,
 ) -> RecordsResult:
     """Ingest events sent as JSON objects (the HTTP API), checked by the same contract as files.
 
     Record i is row `numbers[i]` (default i) of the request; a bad record is quarantined and
-    named, the good ones stored.
+    named, the good ones stored. With `live`, their visits are queued for the live rules
+    (`live.pending`) in the same transaction.
     """
     result = FileResult(source, kind)
-    quarantine = Quarantine(store, source, records_hash(records))
+    quarantine = Quarantine(store, source, lambda: records_hash(records))
     known = [f.name for f in FIELDS[kind]]
     columns = known + sorted({k for r in records for k in r} - set(known))
-    chunk = Chunk(columns, [[cell_text(r.get(c)) for c in columns] for r in records],
+    chunk = Chunk(columns, [[None if (v := r.get(c)) is None else cell_text(v) for c in columns] for r in records],
                   numbers or list(range(len(records))))
     with store.lock:
-        _ingest_chunk(store, chunk, plan_parts(columns, None, kind), ctx, quarantine, result)
+        _ingest_chunk(store, chunk, plan_parts(columns, None, kind), ctx, quarantine, result, live)
     return RecordsResult(result.stored, result.duplicates, quarantine.problems)
 
 

@@ -1,5 +1,8 @@
 """Replay a recorded day: events in time order through ingest and the live rules, the clock ticking.
 
+Each event goes the way an API post goes: ingest queues its visit, the live rules run on the
+queue (at the event's time, as the server's live worker would at once).
+
 A recorded day is a JSON Lines file, one event per line: `{"at": time, "kind": touch | visit |
 survey | reply, ...fields}`. Events are taken in `at` order; before each, the timers due by
 then run; after the last, the clock runs on to `until` (default: the end of the last day +
@@ -17,7 +20,8 @@ from pathlib import Path
 from peakend.blueprint.model import Blueprint
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.validate import Context
-from peakend.live.rules import Fired, on_events
+from peakend.live.pending import run_pending
+from peakend.live.rules import Fired
 from peakend.live.sms import Gateway, handle_reply
 from peakend.live.timers import due, tick
 from peakend.store.db import Store
@@ -54,11 +58,10 @@ def replay(store: Store, bp: Blueprint, events: list[dict[str, object]], gateway
         if kind == "reply":
             handle_reply(store, bp, str(record["sender"]), str(record["text"]), at)
         elif kind in KINDS:
-            done = ingest_records(store, [record], kind, Context(bp), "replay", [i])  # type: ignore[arg-type]
+            done = ingest_records(store, [record], kind, Context(bp), "replay", [i], live=True)  # type: ignore[arg-type]
             result.stored += done.stored
             result.rejected += len(done.problems)
-            if not done.problems and record.get("visit_id"):
-                result.fired += on_events(store, bp, [str(record["visit_id"])], at)
+            result.fired += run_pending(store, bp, at)  # as the server's live worker would, at the event's time
         result.events += 1
         if progress:
             progress(i + 1)

@@ -22,6 +22,7 @@ from peakend.live.text import advice_text, alert_text
 from peakend.scoring.experience import rules_arrow, touch_experience
 from peakend.store.db import Store
 
+ANY_OF = "SELECT unnest(?::VARCHAR[])"  # SQL for a list of text values given as one parameter
 SLOT_MIN = 15  # diversion advice is given at most once per hall and quarter hour
 QUEUE_LOOKBACK_H = 4
 
@@ -49,22 +50,21 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
     if not ids:
         return Fired()
     visits, touches = _load(store, bp, ids)
-    groups = {str(k): g for k, g in touches.groupby("visit_id", sort=False)}
+    with_touches = set(touches["visit_id"])
     left = end_moment_times(bp, touches)
     in_hall, ended = [], []
     for v in visits.itertuples(index=False):
-        ts = groups.get(str(v.visit_id))
-        if ts is None:
+        if str(v.visit_id) not in with_touches:
             continue
         end = _ended_at(v, left.get(str(v.visit_id)))
         if end is None:
-            in_hall.append((v, ts))
+            in_hall.append(v)
         else:
-            ended.append((v, ts, end))
+            ended.append((v, end))
     with store.transaction():
         return Fired(
             alerts=_alerts(store, bp, in_hall, touches, now),
-            cases=_cases(store, bp, ended),
+            cases=_cases(store, bp, ended, touches),
             surveys=_surveys(store, bp, ended),
             advice=len(insert_new(store, "advice", "advice_id", [
                 row for hall, q in queues(store, bp, visits, now).items() if (row := advice(bp, hall, now, q))])),
@@ -72,21 +72,23 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
 
 
 def existing(store: Store, table: str, key: str, values: list[str]) -> set[str]:
-    """Which of `values` are already keys of `table`."""
+    """Which of `values` are already keys of `table` (one query: the values go as one array parameter)."""
     keys = list(dict.fromkeys(values))
-    found: set[str] = set()
-    for i in range(0, len(keys), 1000):
-        part = keys[i:i + 1000]
-        found |= {str(r[0]) for r in store.rows(
-            f"SELECT {key} FROM {table} WHERE {key} IN ({', '.join('?' * len(part))})", part)}
-    return found
+    if not keys:
+        return set()
+    return {str(r[0]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {key} IN ({ANY_OF})", [keys])}
 
 
-def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Insert the rows whose `key` is not in `table` yet (first of equal keys wins); return them."""
+def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]],
+               found: set[str] | None = None) -> list[dict[str, object]]:
+    """Insert the rows whose `key` is not in `table` yet (first of equal keys wins); return them.
+
+    `found`: the keys already known to be stored, when the caller has just looked them up.
+    """
     if not rows:
         return []
-    found = existing(store, table, key, [str(r[key]) for r in rows])
+    if found is None:
+        found = existing(store, table, key, [str(r[key]) for r in rows])
     new: dict[str, dict[str, object]] = {}
     for r in rows:
         if str(r[key]) not in found:
@@ -97,12 +99,12 @@ def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]]
 
 def _load(store: Store, bp: Blueprint, ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The visits and their touches (with e, wait and outcome, in journey order)."""
-    marks = ", ".join("?" * len(ids))
     visits = store.query("SELECT visit_id, hall_id, customer_key, ticket, arrival, departure FROM visits "
-                         f"WHERE visit_id IN ({marks})", ids)
-    touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id IN ({marks})", ids)
+                         f"WHERE visit_id IN ({ANY_OF})", [ids])
+    touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id IN ({ANY_OF})", [ids])
     touches["_order"] = pd.to_datetime(touches["start_at"]).fillna(pd.Timestamp(0))
     touches = touches.sort_values(["visit_id", "_order", "seq", "touch_id"], na_position="first")
+    touches["visit_id"] = touches["visit_id"].astype(str)
     return visits, touches.reset_index(drop=True)
 
 
@@ -154,13 +156,12 @@ def _ended_at(visit: Any, end_touch: datetime | None) -> datetime | None:
     return end_touch
 
 
-def _alerts(store: Store, bp: Blueprint, in_hall: list[tuple[Any, pd.DataFrame]], touches: pd.DataFrame,
-            now: datetime) -> int:
+def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFrame, now: datetime) -> int:
     """Recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
     if not in_hall:
         return 0
-    visits = {str(v.visit_id): v for v, _ in in_hall}
-    t = touches[touches["visit_id"].astype(str).isin(visits)]
+    visits = {str(v.visit_id): v for v in in_hall}
+    t = touches[touches["visit_id"].isin(visits)]
     tolerance = {m.id: r.wait.tolerance_min for m in bp.moments if (r := bp.rule_for(m.id)).wait}
     low = t["e"].astype("float64") <= bp.live.alert_e
     long = t["wait_min"].astype("float64") > t["moment_id"].map(tolerance).astype("float64")
@@ -180,32 +181,51 @@ def _alerts(store: Store, bp: Blueprint, in_hall: list[tuple[Any, pd.DataFrame]]
                      "ticket": _ticket(visit), "moment_id": r.moment_id, "staff_id": _none(r.staff_id),
                      "e": _none(r.e), "wait_min": _none(r.wait_min), "message_zh": zh, "message_en": en,
                      "fired_at": now, "event_at": _when(r)})
-    return len(insert_new(store, "alerts", "alert_id", rows))
+    return len(insert_new(store, "alerts", "alert_id", rows, old))
 
 
-def case_kind(bp: Blueprint, ts: pd.DataFrame) -> CaseKind | None:
+@dataclass(frozen=True)
+class Ending:
+    """What a visit's touches, in journey order, say about how it ended."""
+
+    outcomes: tuple[str, ...] = ()  # the outcomes given, in order
+    last_e: float | None = None  # e of the last touch
+    first_staff: str | None = None  # staff id of the first touch that names one
+
+
+def endings(touches: pd.DataFrame) -> dict[str, Ending]:
+    """Each visit's Ending, from its touches in journey order (one pass over all visits)."""
+    said = touches[touches["outcome"].map(lambda o: isinstance(o, str))]
+    outcomes = said.groupby("visit_id", sort=False)["outcome"].agg(tuple).to_dict()
+    staffed = touches[touches["staff_id"].map(lambda x: isinstance(x, str) and x != "")]
+    staff = staffed.drop_duplicates("visit_id").set_index("visit_id")["staff_id"].to_dict()
+    last = touches.drop_duplicates("visit_id", keep="last").set_index("visit_id")["e"]
+    return {str(v): Ending(outcomes.get(v, ()), None if pd.isna(e) else float(e), staff.get(v))
+            for v, e in last.items()}
+
+
+def case_kind(bp: Blueprint, ending: Ending) -> CaseKind | None:
     """What a finished visit left to follow up: a complaint, an unresolved business, a negative end."""
-    outcomes = [o for o in ts["outcome"] if isinstance(o, str)]
-    if "complaint" in outcomes:
+    if "complaint" in ending.outcomes:
         return "complaint"
-    if outcomes and outcomes[-1] in ("unresolved", "abandoned"):
+    if ending.outcomes and ending.outcomes[-1] in ("unresolved", "abandoned"):
         return "unresolved"
-    last_e = ts["e"].iloc[-1]
-    if last_e is not None and not pd.isna(last_e) and last_e <= bp.live.negative_end_e:
+    if ending.last_e is not None and ending.last_e <= bp.live.negative_end_e:
         return "negative_end"
     return None
 
 
-def _cases(store: Store, bp: Blueprint, ended: list[tuple[Any, pd.DataFrame, datetime]]) -> int:
+def _cases(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]], touches: pd.DataFrame) -> int:
     """Open follow-up cases, each owned by the staff member of its visit's first touch (first-ask)."""
     rows = []
-    for visit, ts, end in ended:
-        kind = case_kind(bp, ts)
+    how = endings(touches[touches["visit_id"].isin({str(v.visit_id) for v, _ in ended})]) if ended else {}
+    for visit, end in ended:
+        ending = how[str(visit.visit_id)]
+        kind = case_kind(bp, ending)
         if kind is None:
             continue
-        staff = [x for x in ts["staff_id"] if isinstance(x, str) and x]
         rows.append({"case_id": str(visit.visit_id), "visit_id": str(visit.visit_id), "hall_id": visit.hall_id,
-                     "kind": kind, "owner": staff[0] if staff else None, "status": "open", "opened_at": end,
+                     "kind": kind, "owner": ending.first_staff, "status": "open", "opened_at": end,
                      "deadline": end + timedelta(hours=bp.live.cases[kind].deadline_h)})
     new = insert_new(store, "cases", "case_id", rows)
     store.insert_rows("case_events", [{"case_id": c["case_id"], "seq": 1, "happened_at": c["opened_at"],
@@ -242,22 +262,20 @@ def after_quiet_hours(bp: Blueprint, t: datetime) -> datetime:
     return t
 
 
-def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, pd.DataFrame, datetime]]) -> int:
+def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]]) -> int:
     """Trigger SMS surveys of ended visits, unless opted out or surveyed within the fatigue window."""
     q = bp.live.survey
-    todo = [(v, end) for v, _, end in ended if q.enabled and isinstance(v.customer_key, str) and v.customer_key]
+    todo = [(v, end) for v, end in ended if q.enabled and isinstance(v.customer_key, str) and v.customer_key]
     if not todo:
         return 0
     done: set[str] = set()
     keys = sorted({str(v.customer_key) for v, _ in todo})
-    marks = ", ".join("?" * len(keys))
-    opted = {str(r[0]) for r in store.rows(f"SELECT customer_key FROM sms_optouts WHERE customer_key IN ({marks})",
-                                           keys)}
+    opted = existing(store, "sms_optouts", "customer_key", keys)
     earliest = min(end for _, end in todo) - timedelta(days=q.fatigue_days)
     last: dict[str, list[tuple[str, datetime]]] = {}
     for key, visit_id, at in store.rows(
-            f"SELECT customer_key, visit_id, triggered_at FROM sms_surveys WHERE customer_key IN ({marks}) "
-            "AND status IN ('scheduled', 'sent', 'answered') AND triggered_at > ?", [*keys, earliest]):
+            f"SELECT customer_key, visit_id, triggered_at FROM sms_surveys WHERE customer_key IN ({ANY_OF}) "
+            "AND status IN ('scheduled', 'sent', 'answered') AND triggered_at > ?", [keys, earliest]):
         last.setdefault(str(key), []).append((str(visit_id), at))
         done.add(str(visit_id))
     rows = []
@@ -344,12 +362,14 @@ def _none(value: object) -> object:
 
 __all__ = [
     "CASE_KINDS",
+    "Ending",
     "Fired",
     "Queue",
     "advice",
     "after_quiet_hours",
     "case_kind",
     "end_moment_times",
+    "endings",
     "existing",
     "insert_new",
     "on_events",

@@ -12,12 +12,13 @@ CASE_KIND = {
 }
 
 
-def _moment(bp: Blueprint, moment_id: str) -> Text:
+def _moment(bp: Blueprint, moment_id: str) -> tuple[str, str]:
+    """A moment's name in Chinese and English (its id where the blueprint does not know it)."""
     try:
         m = bp.moment(moment_id)
-        return Text(zh=m.zh, en=m.en)
+        return m.zh, m.en
     except KeyError:
-        return Text(zh=moment_id, en=moment_id)
+        return moment_id, moment_id
 
 
 def guideline(bp: Blueprint, moment_id: str) -> Text:
@@ -32,15 +33,15 @@ def guideline(bp: Blueprint, moment_id: str) -> Text:
 def alert_text(bp: Blueprint, kind: str, visit: object, touch: object) -> tuple[str, str]:
     """A recovery alert: ticket, moment, what happened, suggested action."""
     ticket = getattr(visit, "ticket", None) or visit.visit_id
-    m, g = _moment(bp, touch.moment_id), guideline(bp, touch.moment_id)
+    (m_zh, m_en), g = _moment(bp, touch.moment_id), guideline(bp, touch.moment_id)
     if kind == "long_wait":
         wait = touch.wait_min
         what_zh, what_en = f"已等候 {wait:.0f} 分钟", f"has waited {wait:.0f} min"
     else:
         e = touch.e
         what_zh, what_en = f"体验很差（e={e:.2f}）", f"had a bad experience (e={e:.2f})"
-    return (f"票号 {ticket}：客户在“{m.zh}”{what_zh}，仍在厅内。建议：{g.zh}",
-            f"Ticket {ticket}: the customer {what_en} at '{m.en}' and is still in the hall. Suggested: {g.en}")
+    return (f"票号 {ticket}：客户在“{m_zh}”{what_zh}，仍在厅内。建议：{g.zh}",
+            f"Ticket {ticket}: the customer {what_en} at '{m_en}' and is still in the hall. Suggested: {g.en}")
 
 
 def advice_text(bp: Blueprint, hall: str, waiting: int, counters: int, wait_min: float) -> tuple[str, str]:

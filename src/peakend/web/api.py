@@ -3,6 +3,8 @@
 Ingest runs the same contract checks as file ingest (`ingest.pipeline.ingest_records`): a
 bad record is answered with its index, field and reason and kept in quarantine, while the
 good records of the same batch are stored. Ids are sender-given, so a retry stores once.
+The visits of stored touches and visits are queued for the live rules, which the server's
+live worker runs within moments (`live.pending`); the answer does not wait for them.
 """
 
 
@@ -17,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.validate import Context
-from peakend.live.rules import on_events
 from peakend.scoring.run import NotScored
 from peakend.web import queries
 from peakend.web.auth import Principal, check_password
@@ -42,22 +43,14 @@ class Rejected(BaseModel):
     message_zh: str
 
 
-class Fired(BaseModel):
-    """What the live rules fired on the stored records (new only: a retry fires nothing)."""
-
-    alerts: int = 0
-    cases: int = 0
-    surveys: int = 0
-    advice: int = 0
-
-
 class IngestAnswer(BaseModel):
     """What an ingest request did."""
 
     stored: int = Field(description="new records stored")
     duplicates: int = Field(description="records already stored (a retry stores once)")
     rejected: list[Rejected] = Field(description="bad records, each also kept in quarantine")
-    fired: Fired = Field(default_factory=Fired, description="alerts, cases, surveys and advice the records fired")
+    queued: int = Field(0, description="visits handed to the live rules (alerts, cases, surveys, advice follow "
+                                       "within moments: see /api/v1/halls/{hall_id}/live)")
 
 
 class Login(BaseModel):
@@ -114,18 +107,20 @@ def _ingest(request: Request, kind: Kind, items: list[BaseModel]) -> JSONRespons
     forbidden = _forbidden(p, kind, records, request)
     allowed = [(i, r) for i, r in enumerate(records) if i not in forbidden]
     st = state(request)
+    live = kind in ("touch", "visit")
     result = ingest_records(st.store, [r for _, r in allowed], kind, Context(st.blueprint), f"api:{p.name}:{kind}",
-                            [i for i, _ in allowed])
+                            [i for i, _ in allowed], live=live)
     rejected = list(forbidden.values()) + [
         Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
         for x in result.problems
     ]
     rejected.sort(key=lambda r: (r.index, r.field))
     bad = {r.index for r in rejected}
-    visits = [str(r["visit_id"]) for i, r in enumerate(records) if i not in bad and r.get("visit_id") is not None]
-    fired = on_events(st.store, st.blueprint, visits, st.clock()) if kind in ("touch", "visit") else None
+    visits = {str(r["visit_id"]) for i, r in enumerate(records) if i not in bad and r.get("visit_id") is not None}
+    if live and visits:
+        st.live_wake.set()
     answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected,
-                          fired=Fired(**vars(fired)) if fired else Fired())
+                          queued=len(visits) if live else 0)
     status = 200 if not rejected else 403 if len(forbidden) == len(rejected) else 422
     return JSONResponse(answer.model_dump(), status_code=status)
 

@@ -2,8 +2,9 @@
 
 `create_app` opens the store (DuckDB file or PostgreSQL URL), picks the blueprint the halls
 run, mounts the pages (`web.pages`), the API (`web.api`, documented at /docs and
-/openapi.json) and the live loop's cases, alerts and SMS replies (`web.live`), and runs the
-live loop's timers in a background thread while it serves.
+/openapi.json) and the live loop's cases, alerts and SMS replies (`web.live`), and runs two
+background threads while it serves: the live worker (the rules on visits that ingest queued)
+and the live loop's timers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from peakend.blueprint.load import load_blueprint
+from peakend.live.pending import pending, run_pending
 from peakend.live.sms import gateway_from
 from peakend.live.timers import tick
 from peakend.store.db import connect
@@ -33,6 +35,9 @@ from peakend.web.blueprints import active_blueprint
 from peakend.web.deps import AppState
 
 SESSION_HOURS = 12
+LIVE_IDLE_S = 5.0  # the live worker looks at its queue this often when nobody wakes it
+LIVE_GATHER_S = 0.2  # the live worker gathers queued visits this long before a pass (alerts: < 1 s)
+LIVE_RETRY_S = 2.0
 
 
 def create_app(store_url: str | None = None, blueprint: Path | None = None, secret: str | None = None) -> FastAPI:
@@ -50,11 +55,15 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        worker = threading.Thread(target=_run_timers, args=(st, stop, ticks), name="peakend-timers", daemon=True)
-        worker.start()
+        workers = [threading.Thread(target=_run_live, args=(st, stop), name="peakend-live", daemon=True),
+                   threading.Thread(target=_run_timers, args=(st, stop, ticks), name="peakend-timers", daemon=True)]
+        for w in workers:
+            w.start()
         yield
         stop.set()
-        worker.join(timeout=30)
+        st.live_wake.set()
+        for w in workers:
+            w.join(timeout=30)
         store.close()
 
     app = FastAPI(
@@ -73,6 +82,26 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     return app
+
+
+def _run_live(st: AppState, stop: threading.Event) -> None:
+    """Run the live rules on queued visits whenever ingest queues some (and at start: what a crash left).
+
+    Once woken it gathers for `LIVE_GATHER_S`, so that a burst of requests is taken by one pass;
+    requests that arrive while a pass runs are taken together by the next.
+    """
+    log = logging.getLogger("peakend.live")
+    while not stop.is_set():
+        stop.wait(LIVE_GATHER_S)
+        st.live_wake.clear()
+        try:
+            run_pending(st.store, st.blueprint, st.clock())
+            if pending(st.store):  # more than one pass takes: go on at once
+                st.live_wake.set()
+        except Exception:  # a lost connection or a bad blueprint: log, keep the queue, try again
+            log.exception("live rules failed; the visits stay queued")
+            stop.wait(LIVE_RETRY_S)
+        st.live_wake.wait(LIVE_IDLE_S)
 
 
 def _run_timers(st: AppState, stop: threading.Event, every: float) -> None:

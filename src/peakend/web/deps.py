@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,12 +17,14 @@ from peakend.web.auth import Principal, token_principal, user
 
 @dataclass
 class AppState:
-    """The open store, the blueprint the halls run, the SMS gateway, and the clock of the live rules."""
+    """The open store, the blueprint the halls run, the SMS gateway, the clock of the live rules,
+    and the event that wakes the live worker when ingest has queued visits."""
 
     store: Store
     blueprint: Blueprint
     gateway: Gateway
     clock: Callable[[], datetime] = field(default=datetime.now)
+    live_wake: threading.Event = field(default_factory=threading.Event)
 
 
 def state(request: Request) -> AppState:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from peakend.live import cases
+from peakend.live import cases, pending
 from peakend.live.sms import handle_reply
 from peakend.web import queries
 from peakend.web.api import _plain, frame_json
@@ -143,6 +143,15 @@ def api_hall_live(request: Request, hall_id: str) -> dict[str, Any]:
     st = state(request)
     found = queries.hall_live(st.store, hall_id, st.clock())
     return {"figures": found["figures"], "alerts": frame_json(found["alerts"]), "advice": frame_json(found["advice"])}
+
+
+@router.get("/api/v1/live/queue", tags=["live"], summary="How many visits wait for the live rules (admins)")
+def api_live_queue(request: Request) -> dict[str, int]:
+    """The live worker's backlog: visits whose new events the rules have not looked at yet."""
+    p = need_user(request)
+    if not p.is_admin:
+        raise HTTPException(403, "admins only")
+    return {"pending": pending.pending(state(request).store)}
 
 
 @router.post("/api/v1/sms/replies", tags=["live"], summary="An SMS reply: a survey answer or an opt-out")

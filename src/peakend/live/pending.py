@@ -1,0 +1,59 @@
+"""The live rules' queue: visits with new events, waiting for `rules.on_events`.
+
+API ingest queues the visits of the events it stores, in the same transaction (`queue`), and
+answers at once; the live worker of `peakend serve` runs the rules on everything queued
+(`run_pending`), many requests' visits in one pass. The queue is a store table, so visits
+queued before a crash are taken up after the restart, and a visit queued again while its rules
+ran stays queued for the next pass.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from peakend.blueprint.model import Blueprint
+from peakend.live.rules import Fired, on_events
+from peakend.store.db import Store
+
+PASS_VISITS = 20_000  # visits per pass of the rules at most (the rest wait for the next pass)
+_last_ns = 0
+_ns_lock = threading.Lock()
+
+
+def _stamp() -> int:
+    """Nanoseconds since the epoch, strictly increasing within this process."""
+    global _last_ns
+    with _ns_lock:
+        _last_ns = max(time.time_ns(), _last_ns + 1)
+        return _last_ns
+
+
+def queue(store: Store, source: str) -> None:
+    """Queue the visits named by the rows of store table or view `source` (column `visit_id`)."""
+    store.execute(
+        f"INSERT INTO live_pending (visit_id, queued_ns) SELECT DISTINCT visit_id, ? FROM {source} "
+        "WHERE visit_id IS NOT NULL ON CONFLICT (visit_id) DO UPDATE SET queued_ns = excluded.queued_ns",
+        [_stamp()])
+
+
+def pending(store: Store) -> int:
+    """How many visits wait for the live rules."""
+    return int(store.scalar("SELECT count(*) FROM live_pending"))
+
+
+def run_pending(store: Store, bp: Blueprint, now: datetime, limit: int = PASS_VISITS) -> Fired:
+    """Run the live rules as of `now` on the visits queued first (up to about `limit`); return what fired."""
+    rows = store.rows(
+        "SELECT visit_id, queued_ns FROM live_pending WHERE queued_ns <= (SELECT max(queued_ns) FROM "
+        "(SELECT queued_ns FROM live_pending ORDER BY queued_ns LIMIT ?) AS first)", [limit])
+    if not rows:
+        return Fired()
+    fired = on_events(store, bp, [str(r[0]) for r in rows], now)
+    for i in range(0, len(rows), 1000):  # only as read: a visit queued again meanwhile has a new stamp
+        part = rows[i:i + 1000]
+        store.execute(f"DELETE FROM live_pending WHERE (visit_id, queued_ns) IN ({', '.join(['(?, ?)'] * len(part))})",
+                      [x for r in part for x in r])
+    return fired
+
