@@ -392,7 +392,7 @@ def ingest_records(
     quarantine = Quarantine(store, source, lambda: records_hash(records))
     known = [f.name for f in FIELDS[kind]]
     columns = known + sorted({k for r in records for k in r} - set(known))
-    chunk = Chunk(columns, [[None if (v := r.get(c)) is None else cell_text(v) for c in columns] for r in records],
+    chunk = Chunk(columns, [[cell_text(r.get(c)) for c in columns] for r in records],
                   numbers or list(range(len(records))))
     with store.lock:
         _ingest_chunk(store, chunk, plan_parts(columns, None, kind), ctx, quarantine, result, live)
