@@ -9,8 +9,11 @@ Three measurements on a fresh DuckDB store, each bounded by a count and by --sec
               the live rules (`live.rules.on_events`) on each batch
   http batch  POST /api/v1/touches/batch with 1,000 touches each, by a device token,
               to `peakend serve` started as a separate process on 127.0.0.1; then the time until
-              the server's live worker has run the rules on all of them (GET /api/v1/live/queue)
-  http single POST /api/v1/touches one touch at a time: p50 and p99 latency
+              the server's live worker has run the rules on all of them (GET /api/v1/live/queue);
+              once from one client posting batch after batch, once from --clients devices at once
+              (the server ingests posts that arrive together as one: `ingest.group_commit`)
+  http single POST /api/v1/touches one touch at a time: p50 and p99 latency, from one client
+              and from --clients devices at once (with the posts/s the server answered)
 Every batch has fresh ids (nothing is a duplicate) and every answer is checked (all stored).
 Prints touches/s, the ratio http/in-process, and the targets; appends to bench/results/http_ingest.csv.
 """
@@ -23,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -55,14 +59,28 @@ def touches(tag: str, n: int, moments: list[str]) -> list[dict[str, object]]:
     return out
 
 
-def bounded(step: Callable[[int], None], count: int, seconds: float) -> tuple[int, float]:
-    """Run step(0..count-1) until done or out of time; return steps done and seconds taken."""
+def together(step: Callable[[int], None], count: int, clients: int, seconds: float) -> tuple[int, float]:
+    """Run step(0..count-1) from `clients` threads at once until done or out of time; return steps done, seconds."""
+    lock, done, next_i = threading.Lock(), [0], [0]
     start = time.perf_counter()
-    done = 0
-    while done < count and time.perf_counter() - start < seconds:
-        step(done)
-        done += 1
-    return done, time.perf_counter() - start
+
+    def client() -> None:
+        while time.perf_counter() - start < seconds:
+            with lock:
+                i = next_i[0]
+                next_i[0] += 1
+            if i >= count:
+                return
+            step(i)
+            with lock:
+                done[0] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0], time.perf_counter() - start
 
 
 def in_process(db: Path, batches: int, seconds: float, moments: list[str], rules: bool) -> float:
@@ -78,7 +96,7 @@ def in_process(db: Path, batches: int, seconds: float, moments: list[str], rules
             if rules:
                 on_events(store, bp, [str(t["visit_id"]) for t in ready[b]], datetime.now())
 
-        done, took = bounded(step, batches, seconds)
+        done, took = together(step, batches, 1, seconds)
     return done * BATCH / took
 
 
@@ -115,72 +133,94 @@ def until_drained(device: httpx.Client, port: int, seconds: float) -> float:
     return time.perf_counter() - t0
 
 
-def over_http(db: Path, batches: int, singles: int, seconds: float, moments: list[str]) -> dict[str, float]:
-    """Touches/s of batch posts, and p50/p99 ms of single posts, to a served store."""
+def over_http(db: Path, batches: int, singles: int, seconds: float, moments: list[str],
+              clients: int) -> dict[str, float]:
+    """Touches/s of batch posts, and p50/p99 ms of single posts, to a served store: from one client, then many."""
     with connect(db) as store:
         token = add_token(store, "H1", "bench")
         add_user(store, "bench-admin", "bench-password", "admin")
     port = free_port()
     server = start_server(db, port)
+    out: dict[str, float] = {}
     try:
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
-            client.post("/api/v1/touches/batch", json=touches("hwarm", BATCH, moments)).raise_for_status()
-            ready = [touches(f"h{b}", BATCH, moments) for b in range(batches)]
+        local = threading.local()
 
-            def batch(b: int) -> None:
-                r = client.post("/api/v1/touches/batch", json=ready[b])
+        def client() -> httpx.Client:  # one connection per thread
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120)
+            return local.client
+
+        client().post("/api/v1/touches/batch", json=touches("hwarm", BATCH, moments)).raise_for_status()
+        for n, label in ((1, "one"), (clients, "many")):
+            ready = [touches(f"h{label}{b}", BATCH, moments) for b in range(batches)]
+
+            def batch(b: int, ready: list[list[dict[str, object]]] = ready) -> None:
+                r = client().post("/api/v1/touches/batch", json=ready[b])
                 assert r.status_code == 200 and r.json()["stored"] == BATCH, r.text[:300]
 
-            done, took = bounded(batch, batches, seconds)
-            drained = took + until_drained(client, port, seconds)
-            one = touches("s", singles, moments)
+            done, took = together(batch, batches, n, seconds)
+            drained = took + until_drained(client(), port, seconds)
+            one = touches(f"s{label}", singles, moments)
             latencies: list[float] = []
 
-            def single(i: int) -> None:
+            def single(i: int, one: list[dict[str, object]] = one, latencies: list[float] = latencies) -> None:
                 t0 = time.perf_counter()
-                r = client.post("/api/v1/touches", json=one[i])
+                r = client().post("/api/v1/touches", json=one[i])
                 latencies.append(time.perf_counter() - t0)
                 assert r.status_code == 200 and r.json()["stored"] == 1, r.text[:300]
 
-            bounded(single, singles, seconds)
+            posted, posting = together(single, singles, n, seconds)
+            until_drained(client(), port, seconds)
+            q = statistics.quantiles(latencies, n=100, method="inclusive")
+            out |= {f"batch_rate_{label}": done * BATCH / took, f"drained_rate_{label}": done * BATCH / drained,
+                    f"batches_{label}": done, f"singles_{label}": posted, f"single_rate_{label}": posted / posting,
+                    f"p50_ms_{label}": q[49] * 1000, f"p99_ms_{label}": q[98] * 1000}
     finally:
         server.terminate()
         server.wait(timeout=30)
-    q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"batch_rate": done * BATCH / took, "drained_rate": done * BATCH / drained, "batches": done,
-            "singles": len(latencies),
-            "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=30, help="batches of 1,000 touches, in-process and HTTP")
     parser.add_argument("--singles", type=int, default=500, help="single-touch posts for latency")
+    parser.add_argument("--clients", type=int, default=8, help="devices posting at once in the concurrent runs")
     parser.add_argument("--seconds", type=float, default=60, help="time bound of each measurement")
     args = parser.parse_args()
     moments = load_blueprint().moment_ids()
     with tempfile.TemporaryDirectory() as tmp:
         bare = in_process(Path(tmp) / "bare.duckdb", args.batches, args.seconds, moments, rules=False)
         local = in_process(Path(tmp) / "local.duckdb", args.batches, args.seconds, moments, rules=True)
-        http = over_http(Path(tmp) / "served.duckdb", args.batches, args.singles, args.seconds, moments)
-    ratio = http["batch_rate"] / bare
+        http = over_http(Path(tmp) / "served.duckdb", args.batches, args.singles, args.seconds, moments, args.clients)
     print(f"machine: {machine()}")
     print(f"in-process ingest         : {bare:>10,.0f} touches/s (batches of {BATCH:,}; what the API does with one)")
     print(f"in-process ingest + rules : {local:>10,.0f} touches/s (the rules run at once on every batch)")
-    print(f"HTTP batch posts          : {http['batch_rate']:>10,.0f} touches/s ({http['batches']} batches)")
-    print(f"HTTP, live rules drained  : {http['drained_rate']:>10,.0f} touches/s (until the last alert has fired)")
-    print(f"HTTP / in-process         : {ratio:>10.2f}")
-    print(f"HTTP single posts         : p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms "
-          f"({http['singles']} posts)")
-    ok_ratio = "met" if ratio >= TARGET_RATIO else "NOT met"
-    ok_rate = "met" if http["batch_rate"] >= TARGET_RATE else "NOT met"
-    print(f"targets: HTTP batch ≥ {TARGET_RATIO} × in-process ({ok_ratio}); ≥ {TARGET_RATE:,} touches/s ({ok_rate})")
+    for label, who in (("one", "1 client"), ("many", f"{args.clients} clients")):
+        h = {k.removesuffix("_" + label): v for k, v in http.items() if k.endswith("_" + label)}
+        print(f"HTTP batch posts, {who:<10}: {h['batch_rate']:>8,.0f} touches/s ({h['batches']:.0f} batches; "
+              f"ratio to in-process {h['batch_rate'] / bare:.2f}), {h['drained_rate']:,.0f}/s until the live "
+              "rules had run on all")
+        print(f"HTTP single posts, {who:<9}: p50 {h['p50_ms']:.1f} ms, p99 {h['p99_ms']:.1f} ms, "
+              f"{h['single_rate']:,.0f} posts/s ({h['singles']:.0f} posts)")
+    for label, who in (("one", "1 client"), ("many", f"{args.clients} clients")):
+        rate = http["batch_rate_" + label]
+        ok_ratio = "met" if rate / bare >= TARGET_RATIO else "NOT met"
+        ok_rate = "met" if rate >= TARGET_RATE else "NOT met"
+        print(f"targets, {who}: HTTP batch ≥ {TARGET_RATIO} × in-process ({ok_ratio}); "
+              f"≥ {TARGET_RATE:,} touches/s ({ok_rate})")
     append_result("http_ingest", {
         "in_process_ingest_only": round(bare), "in_process_rate": round(local),
-        "http_batch_rate": round(http["batch_rate"]), "ratio": round(ratio, 3),
-        "http_drained_rate": round(http["drained_rate"]),
-        "single_p50_ms": round(http["p50_ms"], 2), "single_p99_ms": round(http["p99_ms"], 2)})
+        "http_batch_rate": round(http["batch_rate_one"]), "ratio": round(http["batch_rate_one"] / bare, 3),
+        "http_drained_rate": round(http["drained_rate_one"]),
+        "single_p50_ms": round(http["p50_ms_one"], 2), "single_p99_ms": round(http["p99_ms_one"], 2),
+        "clients": args.clients, "http_batch_rate_clients": round(http["batch_rate_many"]),
+        "ratio_clients": round(http["batch_rate_many"] / bare, 3),
+        "http_drained_rate_clients": round(http["drained_rate_many"]),
+        "single_posts_per_s_one": round(http["single_rate_one"], 1),
+        "single_posts_per_s_clients": round(http["single_rate_many"], 1),
+        "single_p50_ms_clients": round(http["p50_ms_many"], 2), "single_p99_ms_clients": round(http["p99_ms_many"], 2)})
 
 
 if __name__ == "__main__":

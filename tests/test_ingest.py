@@ -362,3 +362,47 @@ def test_upload_keeps_every_value(store):
         (2, None, 1 / 3, None, False),
         (3, 'a,"b"\n天河北厅', -1e-300, datetime(2026, 11, 2, 23, 59, 59), None),
     ]
+
+
+def _posts_answers(results) -> list[tuple[int, int, list[tuple[object, ...]]]]:
+    return [(r.stored, r.duplicates, [(p["row"], p["field"], p["code"]) for p in r.problems]) for r in results]
+
+
+def test_posts_ingested_together_answer_as_if_ingested_one_after_another(store, duck, bp):
+    """Group commit: one check and one transaction for several requests, each answered and quarantined as its own."""
+    from peakend.ingest.pipeline import Post, ingest_posts, ingest_records
+
+    def touch(visit: str, n: int, **extra: object) -> dict[str, object]:
+        return {"touch_id": f"{visit}-{n}", "visit_id": visit, "hall_id": "H1", "moment_id": "entering", "seq": n,
+                "rating": 4, "rating_scale": "1-5", **extra}
+
+    earlier = [touch("v0", 1)]
+    posts = [
+        Post([touch("v1", 1), touch("v1", 2, rating=9), touch("v1", 3)], "touch", "api:pad-a:touch"),
+        Post([touch("v1", 3), touch("v0", 1), touch("v2", 1), touch("v2", 2, moment_id="nowhere")],
+             "touch", "api:pad-b:touch", [10, 11, 12, 13]),
+        Post([touch("v2", 1, hall_id="H2")], "touch", "api:pad-c:touch"),
+    ]
+    for s in (store, duck):
+        ingest_records(s, earlier, "touch", Context(bp), "api:first:touch")
+    together = ingest_posts(store, posts, Context(bp))
+    alone = [ingest_records(duck, p.records, p.kind, Context(bp), p.source, p.numbers) for p in posts]
+    # worked by hand: post a stores v1-1 and v1-3 (v1-2 is out of range); post b repeats v1-3 and v0-1,
+    # stores v2-1, and v2-2 names no moment; post c's v2-1 says H2 for a visit already in H1
+    assert _posts_answers(together) == [
+        (2, 0, [(1, "rating", "out_of_range")]),
+        (1, 2, [(13, "moment_id", "not_in_set")]),
+        (0, 0, [(0, "hall_id", "hall_conflict")]),
+    ]
+    assert _posts_answers(together) == _posts_answers(alone)
+    kept = ("SELECT source, source_hash, row_number, field, code, message_en, message_zh, record FROM quarantine "
+            "ORDER BY source, row_number")
+    assert store.rows(kept) == duck.rows(kept)
+    assert [r[0] for r in store.rows("SELECT touch_id FROM touches ORDER BY 1")] == ["v0-1", "v1-1", "v1-3", "v2-1"]
+
+
+def test_posts_of_different_kinds_are_not_ingested_together(duck, bp):
+    from peakend.ingest.pipeline import Post, ingest_posts
+
+    with pytest.raises(ValueError, match="one kind"):
+        ingest_posts(duck, [Post([], "touch", "a"), Post([], "visit", "b")], Context(bp))

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
@@ -45,6 +46,11 @@ class FileResult:
     duplicates: int = 0
     quarantined: int = 0
     notes: list[str] = field(default_factory=list)
+
+    def tally(self, good: int, new: list[str]) -> None:
+        """Count a part's stored rows: `good` rows passed the checks, `new` ids were not stored before."""
+        self.stored += len(new)
+        self.duplicates += good - len(new)
 
     def summary(self) -> str:
         """The one-line summary in the session language."""
@@ -124,8 +130,8 @@ class Quarantine:
 ID_COLUMN: dict[Kind, str] = {"touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id"}
 
 
-def store_rows(store: Store, kind: Kind) -> int:
-    """Insert the validated rows of staging table `typed_ok` into the store; return how many were new.
+def store_rows(store: Store, kind: Kind) -> list[str]:
+    """Insert the validated rows of staging table `typed_ok` into the store; return the ids that were new.
 
     Rows whose id is already stored are left alone (a retry stores once); a visit's empty
     fields are filled in by a later event that knows them.
@@ -137,10 +143,10 @@ def store_rows(store: Store, kind: Kind) -> int:
     source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
     wanted = dict.fromkeys(["_row", "_id", *source_cols, *(visit_cols if kind in ("touch", "visit") else [])])
     store.upload("incoming", f"SELECT {', '.join(q(c) for c in wanted)} FROM typed_ok")
-    new = 0
+    new: list[str] = []
     if kind == "visit":
-        new = int(store.scalar("SELECT count(*) FROM (SELECT DISTINCT visit_id FROM incoming) i "
-                               "WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.visit_id = i.visit_id)"))
+        new = [r[0] for r in store.rows("SELECT DISTINCT visit_id FROM incoming i WHERE NOT EXISTS "
+                                        "(SELECT 1 FROM visits v WHERE v.visit_id = i.visit_id)")]
     if kind in ("touch", "visit"):
         updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
         store.execute(
@@ -149,10 +155,10 @@ def store_rows(store: Store, kind: Kind) -> int:
             f"ON CONFLICT (visit_id) DO UPDATE SET {updates}"
         )
     if kind != "visit":
-        new = store.execute(
+        new = [r[0] for r in store.rows(
             f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
-            f"{', '.join(source_cols)} FROM incoming ORDER BY _id, _row ON CONFLICT DO NOTHING"
-        )
+            f"{', '.join(source_cols)} FROM incoming ORDER BY _id, _row ON CONFLICT DO NOTHING RETURNING {id_col}"
+        )]
     return new
 
 
@@ -201,22 +207,32 @@ def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]
     return notes
 
 
+class Sink(Protocol):
+    """Where `_ingest_chunk` puts rejected rows: a `Quarantine`, or one per request (`PostsQuarantine`)."""
+
+    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
+        """Store problems (columns _row, field, code, value, expected) with their raw records."""
+
+
+# Counts what a part stored: told the part's good rows and the ids that were new.
+Tally = Callable[[int, list[str]], None]
+
+
 def _ingest_chunk(
     store: Store,
     chunk: Chunk,
     parts: list[Part],
     ctx: Context,
-    quarantine: Quarantine,
-    result: FileResult,
+    quarantine: Sink,
+    tally: Tally,
     live: bool = False,
 ) -> None:
     """Check every part of a chunk, then store the rows none of whose parts had a problem.
 
     A source row is the unit: if any event drawn from it is bad, the whole row is quarantined.
+    `tally` hears what each counted part stored (a wide file's visit rows are bookkeeping, not counted).
     With `live`, the visits of stored touches and visits are queued for the live rules.
     """
-    quarantine.add_read_problems(chunk.problems)
-    result.rows += len(chunk.rows) + len(chunk.problems)
     if not chunk.rows:
         return
     con = store.stage
@@ -246,9 +262,8 @@ def _ingest_chunk(
                 new = store_rows(store, part.kind)
                 if live and part.kind in ("touch", "visit"):
                     pending.queue(store, "incoming")
-                if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
-                    result.stored += new
-                    result.duplicates += good - new
+                if part.kind != "visit" or len(parts) == 1:
+                    tally(good, new)
     finally:
         con.unregister(STAGE)
         con.unregister("bad_rows")
@@ -330,7 +345,9 @@ def _ingest_file(
                     break
                 result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
                 result.notes += _file_notes(source, chunk.columns, parts)
-            _ingest_chunk(store, chunk, parts, ctx, quarantine, result)
+            quarantine.add_read_problems(chunk.problems)
+            result.rows += len(chunk.rows) + len(chunk.problems)
+            _ingest_chunk(store, chunk, parts, ctx, quarantine, result.tally)
     except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
         quarantine.add(
             pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc), "expected": fmt}]), {}, {}
@@ -367,10 +384,90 @@ class RecordsResult:
     problems: list[dict[str, object]] = field(default_factory=list)
 
 
+@dataclass
+class Post:
+    """One request's events as JSON objects: record i is row `numbers[i]` (default i) of `source`."""
+
+    records: list[dict[str, object]]
+    kind: Kind
+    source: str
+    numbers: list[int] | None = None
+
+    def rows(self) -> list[int]:
+        """The row number of each record in its request."""
+        return self.numbers or list(range(len(self.records)))
+
+
 def records_hash(records: list[dict[str, object]]) -> str:
     """The SHA-256 of a batch's canonical JSON: the key of its quarantined records."""
     text = json.dumps(records, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class PostsQuarantine:
+    """The quarantines of several posts checked as one chunk: chunk row r is a row of post `owner[r]`.
+
+    Each post's rejected records are kept under its own source, hash and row numbers, as if
+    it had been ingested alone.
+    """
+
+    def __init__(self, store: Store, posts: list[Post], owner: list[int], local: list[int]):
+        self.owner, self.local = owner, local
+        self.each = [Quarantine(store, p.source, lambda p=p: records_hash(p.records)) for p in posts]
+
+    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
+        """Hand each post the problems of its rows, renumbered as rows of that post."""
+        if problems.empty:
+            return
+        owners = problems["_row"].map(lambda r: self.owner[int(r)])
+        for k, mine in problems.groupby(owners):
+            mine = mine.assign(_row=mine["_row"].map(lambda r: self.local[int(r)]))
+            own = {self.local[r]: rec for r, rec in records.items() if self.owner[r] == k}
+            self.each[int(k)].add(mine, own, labels)
+
+
+def _post_chunk(posts: list[Post]) -> tuple[Chunk, list[int], list[int]]:
+    """The posts' records as one chunk numbered 0…n−1, with each row's post and its row in that post."""
+    known = [f.name for f in FIELDS[posts[0].kind]]
+    extra = sorted({k for p in posts for r in p.records for k in r} - set(known))
+    columns = known + extra
+    rows = [[cell_text(r.get(c)) for c in columns] for p in posts for r in p.records]
+    owner = [k for k, p in enumerate(posts) for _ in p.records]
+    local = [n for p in posts for n in p.rows()]
+    return Chunk(columns, rows, list(range(len(rows)))), owner, local
+
+
+def ingest_posts(store: Store, posts: list[Post], ctx: Context, live: bool = False) -> list[RecordsResult]:
+    """Ingest several requests' events of one kind together: one check, one transaction (group commit).
+
+    Each post is answered as if it had been ingested alone after the ones before it: its own
+    stored and duplicate counts (a record is new in the post where it first appears) and its
+    own rejected records, named by its row numbers and quarantined under its source. With
+    `live`, the visits of stored touches and visits are queued for the live rules (`live.pending`).
+    """
+    if not posts:
+        return []
+    kind = posts[0].kind
+    if any(p.kind != kind for p in posts):
+        raise ValueError("ingest_posts takes posts of one kind")
+    chunk, owner, local = _post_chunk(posts)
+    results = [RecordsResult() for _ in posts]
+    quarantine = PostsQuarantine(store, posts, owner, local)
+
+    def tally(good: int, new: list[str]) -> None:
+        firsts = dict(store.stage.execute("SELECT _id, min(_row) FROM typed_ok GROUP BY _id").fetchall())
+        for (row,) in store.stage.execute("SELECT _row FROM typed_ok").fetchall():
+            results[owner[row]].duplicates += 1
+        for new_id in new:
+            result = results[owner[firsts[new_id]]]
+            result.stored += 1
+            result.duplicates -= 1
+
+    with store.lock:
+        _ingest_chunk(store, chunk, plan_parts(chunk.columns, None, kind), ctx, quarantine, tally, live)
+    for result, q_ in zip(results, quarantine.each, strict=True):
+        result.problems = q_.problems
+    return results
 
 
 def ingest_records(
@@ -388,15 +485,7 @@ def ingest_records(
     named, the good ones stored. With `live`, their visits are queued for the live rules
     (`live.pending`) in the same transaction.
     """
-    result = FileResult(source, kind)
-    quarantine = Quarantine(store, source, lambda: records_hash(records))
-    known = [f.name for f in FIELDS[kind]]
-    columns = known + sorted({k for r in records for k in r} - set(known))
-    chunk = Chunk(columns, [[cell_text(r.get(c)) for c in columns] for r in records],
-                  numbers or list(range(len(records))))
-    with store.lock:
-        _ingest_chunk(store, chunk, plan_parts(columns, None, kind), ctx, quarantine, result, live)
-    return RecordsResult(result.stored, result.duplicates, quarantine.problems)
+    return ingest_posts(store, [Post(records, kind, source, numbers)], ctx, live)[0]
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -412,4 +501,4 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-__all__ = ["FileResult", "RecordsResult", "expand_paths", "ingest_file", "ingest_records", "q"]
+__all__ = ["FileResult", "Post", "RecordsResult", "expand_paths", "ingest_file", "ingest_posts", "ingest_records", "q"]

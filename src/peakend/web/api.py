@@ -1,8 +1,10 @@
 """The JSON API: event ingest (single and batch) and the query endpoints behind the pages.
 
-Ingest runs the same contract checks as file ingest (`ingest.pipeline.ingest_records`): a
+Ingest runs the same contract checks as file ingest (`ingest.pipeline.ingest_posts`): a
 bad record is answered with its index, field and reason and kept in quarantine, while the
 good records of the same batch are stored. Ids are sender-given, so a retry stores once.
+Posts that arrive while another is being ingested are ingested together with it
+(`ingest.group_commit`), each answered as its own.
 The visits of stored touches and visits are queued for the live rules, which the server's
 live worker runs within moments (`live.pending`); the answer does not wait for them.
 """
@@ -17,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from peakend.ingest.contract import FIELDS, Kind
-from peakend.ingest.pipeline import ingest_records
+from peakend.ingest.pipeline import Post
 from peakend.ingest.validate import Context
 from peakend.scoring.run import NotScored
 from peakend.web import queries
@@ -108,8 +110,8 @@ def _ingest(request: Request, kind: Kind, items: list[BaseModel]) -> JSONRespons
     allowed = [(i, r) for i, r in enumerate(records) if i not in forbidden]
     st = state(request)
     live = kind in ("touch", "visit")
-    result = ingest_records(st.store, [r for _, r in allowed], kind, Context(st.blueprint), f"api:{p.name}:{kind}",
-                            [i for i, _ in allowed], live=live)
+    post = Post([r for _, r in allowed], kind, f"api:{p.name}:{kind}", [i for i, _ in allowed])
+    result = st.intake.ingest(post, Context(st.blueprint), live)
     rejected = list(forbidden.values()) + [
         Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
         for x in result.problems

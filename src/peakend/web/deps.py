@@ -10,6 +10,7 @@ from datetime import datetime
 from fastapi import HTTPException, Request
 
 from peakend.blueprint.model import Blueprint
+from peakend.ingest.group_commit import GroupCommit
 from peakend.live.sms import Gateway
 from peakend.store.db import Store
 from peakend.web.auth import Principal, token_principal, user
@@ -18,13 +19,18 @@ from peakend.web.auth import Principal, token_principal, user
 @dataclass
 class AppState:
     """The open store, the blueprint the halls run, the SMS gateway, the clock of the live rules,
-    and the event that wakes the live worker when ingest has queued visits."""
+    the event that wakes the live worker when ingest has queued visits, and the group commit
+    through which every posted event is ingested."""
 
     store: Store
     blueprint: Blueprint
     gateway: Gateway
     clock: Callable[[], datetime] = field(default=datetime.now)
     live_wake: threading.Event = field(default_factory=threading.Event)
+    intake: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = GroupCommit(self.store)
 
 
 def state(request: Request) -> AppState:
