@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import io
+import threading
+import time
 from urllib.parse import quote
 
 import openpyxl
@@ -109,6 +111,36 @@ def test_single_event_and_device_scope(app):
     bad_token = TestClient(app, headers={"Authorization": "Bearer nope"})
     assert bad_token.post("/api/v1/visits", json={"visit_id": "s3", "hall_id": A}).status_code == 401
     assert client(app, "mgr_a").post("/api/v1/visits", json={"visit_id": "s4", "hall_id": A}).status_code == 403
+
+
+def test_posts_arriving_during_an_ingest_are_answered_by_one_more(app):
+    """Group commit through the API: a known device's posts get past auth while the store is busy, and
+    the posts that waited are ingested together, each answered as its own."""
+    st = app.state.peakend
+    d = device(app)
+    assert d.post("/api/v1/touches", json=touches(A, "w0", [("entering", 4)])[0]).status_code == 200
+    answers: dict[int, object] = {}
+    groups = st.intake.groups
+
+    def post(k: int) -> None:
+        answers[k] = device(app).post("/api/v1/touches/batch", json=touches(A, f"g{k}", [("entering", 4)] * (k + 1)))
+
+    with st.store.lock:  # an ingest (or a pass of the live rules) holds the store
+        first = threading.Thread(target=post, args=(0,))
+        first.start()
+        deadline = time.monotonic() + 10
+        while not st.intake._turn.locked() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert st.intake._turn.locked()  # the first post passed auth without the store and waits to ingest
+        others = [threading.Thread(target=post, args=(k,)) for k in (1, 2)]
+        for t in others:
+            t.start()
+        while len(st.intake._waiting) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    for t in [first, *others]:
+        t.join(30)
+    assert st.intake.groups == groups + 2  # the first post alone, then the two that waited for it together
+    assert [(answers[k].status_code, answers[k].json()["stored"]) for k in (0, 1, 2)] == [(200, 1), (200, 2), (200, 3)]
 
 
 def test_survey_of_another_halls_visit_is_forbidden(scored):

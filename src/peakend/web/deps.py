@@ -28,6 +28,7 @@ class AppState:
     clock: Callable[[], datetime] = field(default=datetime.now)
     live_wake: threading.Event = field(default_factory=threading.Event)
     intake: GroupCommit = field(init=False)
+    devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
 
     def __post_init__(self) -> None:
         self.intake = GroupCommit(self.store)
@@ -42,9 +43,11 @@ def principal(request: Request) -> Principal | None:
     """Who is asking: a bearer token's device, else the session's user, else None."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        p = token_principal(state(request).store, auth[7:].strip())
+        st, token = state(request), auth[7:].strip()
+        p = st.devices.get(token) or token_principal(st.store, token)  # a device posts without waiting for the store
         if p is None:
             raise HTTPException(401, "unknown token")
+        st.devices[token] = p
         return p
     name = request.session.get("user")
     return user(state(request).store, name) if isinstance(name, str) else None
