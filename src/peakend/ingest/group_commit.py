@@ -26,7 +26,7 @@ class _Job:
     live: bool
     done: threading.Event = field(default_factory=threading.Event)
     result: RecordsResult | None = None
-    error: BaseException | None = None
+    error: Exception | None = None
 
     def joins(self, first: _Job) -> bool:
         """Whether this job can be ingested with `first`: same kind, blueprint, default scale and live flag."""

@@ -455,8 +455,9 @@ def ingest_posts(store: Store, posts: list[Post], ctx: Context, live: bool = Fal
     quarantine = PostsQuarantine(store, posts, owner, local)
 
     def tally(good: int, new: list[str]) -> None:
-        firsts = dict(store.stage.execute("SELECT _id, min(_row) FROM typed_ok GROUP BY _id").fetchall())
-        for (row,) in store.stage.execute("SELECT _row FROM typed_ok").fetchall():
+        firsts: dict[str, int] = {}
+        for row, id_ in store.stage.execute("SELECT _row, _id FROM typed_ok ORDER BY _row").fetchall():
+            firsts.setdefault(id_, row)
             results[owner[row]].duplicates += 1
         for new_id in new:
             result = results[owner[firsts[new_id]]]
