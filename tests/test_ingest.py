@@ -9,9 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peakend.ingest.mapping import load_mapping
 from peakend.ingest.pipeline import ingest_file
+from peakend.ingest.readers import cell_text, text_column
 from peakend.ingest.validate import Context
 from tests.conftest import write_csv
 
@@ -406,3 +409,14 @@ def test_posts_of_different_kinds_are_not_ingested_together(duck, bp):
 
     with pytest.raises(ValueError, match="one kind"):
         ingest_posts(duck, [Post([], "touch", "a"), Post([], "visit", "b")], Context(bp))
+
+
+cells = st.one_of(st.none(), st.text(alphabet=" \t\n\u3000a1.-满意\x1f"), st.integers(-2**70, 2**70),
+                  st.floats(allow_nan=True), st.booleans(), st.dictionaries(st.text(max_size=2), st.integers()))
+
+
+@given(st.lists(cells, max_size=12) | st.lists(st.integers(), max_size=12) | st.lists(st.text(" a\t"), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_a_posted_column_reads_as_its_cells_one_by_one(values):
+    """API posts are read column by column (`text_column`): each cell exactly as `cell_text` reads it alone."""
+    assert text_column(values).to_pylist() == [cell_text(v) for v in values]

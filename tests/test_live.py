@@ -59,6 +59,12 @@ def test_recovery_alerts_fire_while_the_customer_is_in_the_hall(day):
         ("V2-3:low_e", "A002", "counter_handling", at("09:35")),  # rated 1 of 5: e = −1
         ("V3-2:low_e", "A101", "complaint", at("14:05")),  # complaint outcome: e = −1
     ]
+    assert rows(day, "SELECT alert_id, staff_id, wait_min, event_at FROM alerts ORDER BY alert_id") == [
+        ("V2-2:long_wait", None, 12.0, at("09:23")),  # the touch's end
+        ("V2-3:low_e", "S2", None, at("09:35")),
+        ("V3-2:low_e", "S3", None, at("14:05")),  # no end given: its start
+    ]
+    assert rows(day, "SELECT e FROM alerts WHERE kind = 'low_e' ORDER BY alert_id") == [(-1.0,), (-1.0,)]
     [(zh, en)] = rows(day, "SELECT message_zh, message_en FROM alerts WHERE alert_id = 'V2-2:long_wait'")
     assert "A002" in zh and "等候" in zh and "压力大时分流" in zh  # the waiting moment's guideline
     assert "Ticket A002" in en and "Waiting" in en and "divert" in en

@@ -155,6 +155,11 @@ def test_unreadable_body_is_422_not_500(app):
     assert d.post("/api/v1/touches/batch", content=b"{not json", headers={"content-type": "application/json"}
                   ).status_code == 422
     assert d.post("/api/v1/touches/batch", json={"not": "a list"}).status_code == 422
+    r = d.post("/api/v1/touches/batch", json=[{"visit_id": "v1", "rating": {"value": 4}}, 7])
+    assert r.status_code == 422  # a contract field must be a scalar; each record an object
+    assert [(x["loc"], x["type"]) for x in r.json()["detail"]] == [
+        (["body", 0, "rating"], "scalar_type"), (["body", 1], "dict_type")]
+    assert d.post("/api/v1/touches", json=[]).status_code == 422  # one event is an object
 
 
 def b_paths() -> list[str]:

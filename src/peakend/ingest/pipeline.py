@@ -20,7 +20,7 @@ from peakend.i18n import both, say
 from peakend.ingest import privacy
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
-from peakend.ingest.readers import READERS, Chunk, ReadProblem, cell_text, file_format
+from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format, text_column
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
 from peakend.live import pending
 from peakend.store.db import Store
@@ -233,12 +233,12 @@ def _ingest_chunk(
     `tally` hears what each counted part stored (a wide file's visit rows are bookkeeping, not counted).
     With `live`, the visits of stored touches and visits are queued for the live rules.
     """
-    if not chunk.rows:
+    if not chunk.size:
         return
     con = store.stage
     privacy.register(store)
     con.register(STAGE, chunk.to_arrow())
-    small = len(chunk.rows) < SMALL_CHUNK
+    small = chunk.size < SMALL_CHUNK
     if small:  # on a few rows, DuckDB's second thread costs more than it gives
         con.execute("SET threads = 1")
     try:
@@ -328,7 +328,7 @@ def _ingest_file(
                 parts = plan_parts(chunk.columns, mapping, kind)
                 if not parts:
                     result.notes.append(say("unknown_kind", source=source, value=", ".join(chunk.columns)))
-                    result.rows += len(chunk.rows)
+                    result.rows += chunk.size
                     frame = pd.DataFrame(
                         [
                             {
@@ -346,7 +346,7 @@ def _ingest_file(
                 result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
                 result.notes += _file_notes(source, chunk.columns, parts)
             quarantine.add_read_problems(chunk.problems)
-            result.rows += len(chunk.rows) + len(chunk.problems)
+            result.rows += chunk.size + len(chunk.problems)
             _ingest_chunk(store, chunk, parts, ctx, quarantine, result.tally)
     except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
         quarantine.add(
@@ -431,10 +431,11 @@ def _post_chunk(posts: list[Post]) -> tuple[Chunk, list[int], list[int]]:
     known = [f.name for f in FIELDS[posts[0].kind]]
     extra = sorted({k for p in posts for r in p.records for k in r} - set(known))
     columns = known + extra
-    rows = [[cell_text(r.get(c)) for c in columns] for p in posts for r in p.records]
+    records = [r for p in posts for r in p.records]
+    cells = {c: text_column([r.get(c) for r in records]) for c in columns}
     owner = [k for k, p in enumerate(posts) for _ in p.records]
     local = [n for p in posts for n in p.rows()]
-    return Chunk(columns, rows, list(range(len(rows)))), owner, local
+    return Chunk(columns, numbers=list(range(len(records))), cells=cells), owner, local
 
 
 def ingest_posts(store: Store, posts: list[Post], ctx: Context, live: bool = False) -> list[RecordsResult]:

@@ -51,18 +51,28 @@ class ReadProblem:
 
 @dataclass
 class Chunk:
-    """Rows of text cells (None for empty) under `columns`, with their row numbers."""
+    """Rows of text cells (None for empty) under `columns`, with their row numbers.
+
+    The cells are given either as `rows` (file readers) or, column by column, as `cells` (API posts).
+    """
 
     columns: list[str]
     rows: list[list[str | None]] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
+    cells: dict[str, pa.Array] | None = None
+
+    @property
+    def size(self) -> int:
+        """How many rows the chunk holds."""
+        return len(self.numbers)
 
     def to_arrow(self) -> pa.Table:
         """The chunk as an Arrow table of strings plus the `_row` number column."""
         data: dict[str, pa.Array] = {"_row": pa.array(self.numbers, pa.int64())}
         for i, name in enumerate(self.columns):
-            data[name] = pa.array([r[i] for r in self.rows], pa.string())
+            given = self.cells[name] if self.cells is not None else None
+            data[name] = given if given is not None else pa.array([r[i] for r in self.rows], pa.string())
         return pa.table(data)
 
 
@@ -82,6 +92,19 @@ def cell_text(value: object) -> str | None:
         return json.dumps(value, ensure_ascii=False)
     text = str(value).strip()
     return text or None
+
+
+def text_column(values: list[object]) -> pa.Array:
+    """Cells as an Arrow text column, each as `cell_text` gives it (integers and empty columns cast in Arrow)."""
+    try:
+        typed = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types: cell by cell
+        typed = None
+    if typed is not None and (pa.types.is_integer(typed.type) or pa.types.is_null(typed.type)):
+        return typed.cast(pa.string())
+    if typed is not None and pa.types.is_string(typed.type):
+        return pa.array([None if v is None else v.strip() or None for v in values], pa.string())  # type: ignore[attr-defined]
+    return pa.array([cell_text(v) for v in values], pa.string())
 
 
 def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:

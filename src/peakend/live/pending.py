@@ -51,9 +51,9 @@ def run_pending(store: Store, bp: Blueprint, now: datetime, limit: int = PASS_VI
     if not rows:
         return Fired()
     fired = on_events(store, bp, [str(r[0]) for r in rows], now)
-    for i in range(0, len(rows), 1000):  # only as read: a visit queued again meanwhile has a new stamp
-        part = rows[i:i + 1000]
-        store.execute(f"DELETE FROM live_pending WHERE (visit_id, queued_ns) IN ({', '.join(['(?, ?)'] * len(part))})",
-                      [x for r in part for x in r])
+    store.execute(  # only as read: a visit queued again meanwhile has a new stamp and stays
+        "DELETE FROM live_pending USING (SELECT unnest(?::VARCHAR[]) AS visit_id, unnest(?::BIGINT[]) AS queued_ns) "
+        "AS taken WHERE live_pending.visit_id = taken.visit_id AND live_pending.queued_ns = taken.queued_ns",
+        [[str(r[0]) for r in rows], [int(r[1]) for r in rows]])
     return fired
 

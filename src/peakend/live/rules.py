@@ -125,15 +125,6 @@ def experience_sql(store: Store, bp: Blueprint) -> str:
         return store.sql_cache[key]
 
 
-def _when(row: object) -> datetime | None:
-    """A touch's time: its end, else its start."""
-    for name in ("end_at", "start_at"):
-        value = getattr(row, name)
-        if value is not None and not pd.isna(value):
-            return pd.Timestamp(value).to_pydatetime()
-    return None
-
-
 def end_moment_times(bp: Blueprint, touches: pd.DataFrame) -> dict[str, datetime]:
     """Each visit's latest time (end, else start) of a touch at an end moment, where it has one."""
     ends = {m.id for m in bp.moments if m.role == "end"}
@@ -160,22 +151,23 @@ def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFra
     tolerance = {m.id: r.wait.tolerance_min for m in bp.moments if (r := bp.rule_for(m.id)).wait}
     low = t["e"].astype("float64") <= bp.live.alert_e
     long = t["wait_min"].astype("float64") > t["moment_id"].map(tolerance).astype("float64")
-    found = [(r, kind) for kind, mask in (("low_e", low), ("long_wait", long))
-             for r in t[mask.fillna(False).astype(bool)].itertuples()]
-    if not found:
+    hits = pd.concat([t[mask.fillna(False).astype(bool)].assign(kind=kind)
+                      for kind, mask in (("low_e", low), ("long_wait", long))])
+    hits["alert_id"] = hits["touch_id"].astype(str) + ":" + hits["kind"]
+    hits = hits[~hits["alert_id"].isin(list(existing(store, "alerts", "alert_id", hits["alert_id"].tolist())))]
+    if hits.empty:
         return 0
-    ids = [f"{r.touch_id}:{kind}" for r, kind in found]
-    old = existing(store, "alerts", "alert_id", ids)
+    hits["event_at"] = pd.to_datetime(hits["end_at"]).fillna(pd.to_datetime(hits["start_at"]))  # end, else start
+    cell = {c: hits[c].astype(object).where(hits[c].notna(), None).tolist()
+            for c in ("alert_id", "kind", "visit_id", "moment_id", "staff_id", "e", "wait_min", "event_at")}
     rows = []
-    for (r, kind), alert_id in zip(found, ids, strict=True):
-        if alert_id in old:
-            continue
-        visit = visits[str(r.visit_id)]
-        zh, en = alert_text(bp, kind, visit, r)
-        rows.append({"alert_id": alert_id, "kind": kind, "hall_id": visit.hall_id, "visit_id": visit.visit_id,
-                     "ticket": _ticket(visit), "moment_id": r.moment_id, "staff_id": _none(r.staff_id),
-                     "e": _none(r.e), "wait_min": _none(r.wait_min), "message_zh": zh, "message_en": en,
-                     "fired_at": now, "event_at": _when(r)})
+    for k in range(len(hits)):
+        r = {c: cell[c][k] for c in cell}
+        visit = visits[r["visit_id"]]
+        r["message_zh"], r["message_en"] = alert_text(bp, r["kind"], _ticket(visit), r["moment_id"], r["e"],
+                                                      r["wait_min"])
+        rows.append(r | {"hall_id": visit.hall_id, "visit_id": visit.visit_id, "ticket": _ticket(visit),
+                         "fired_at": now})
     store.insert_rows("alerts", rows)  # new ids only (looked up above), each once: a touch id and a kind
     return len(rows)
 
@@ -350,10 +342,6 @@ def advice(bp: Blueprint, hall: str, now: datetime, state: Queue) -> dict[str, o
 def _ticket(visit: object) -> str:
     ticket = visit.ticket
     return str(ticket) if isinstance(ticket, str) and ticket else str(visit.visit_id)
-
-
-def _none(value: object) -> object:
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
 __all__ = [

@@ -30,15 +30,13 @@ def guideline(bp: Blueprint, moment_id: str) -> Text:
     return found[0] if found else NO_GUIDELINE
 
 
-def alert_text(bp: Blueprint, kind: str, visit: object, touch: object) -> tuple[str, str]:
-    """A recovery alert: ticket, moment, what happened, suggested action."""
-    ticket = getattr(visit, "ticket", None) or visit.visit_id
-    (m_zh, m_en), g = _moment(bp, touch.moment_id), guideline(bp, touch.moment_id)
+def alert_text(bp: Blueprint, kind: str, ticket: str, moment_id: str, e: float | None,
+               wait_min: float | None) -> tuple[str, str]:
+    """A recovery alert: ticket, moment, what happened (a bad experience e, or a long wait), suggested action."""
+    (m_zh, m_en), g = _moment(bp, moment_id), guideline(bp, moment_id)
     if kind == "long_wait":
-        wait = touch.wait_min
-        what_zh, what_en = f"已等候 {wait:.0f} 分钟", f"has waited {wait:.0f} min"
+        what_zh, what_en = f"已等候 {wait_min:.0f} 分钟", f"has waited {wait_min:.0f} min"
     else:
-        e = touch.e
         what_zh, what_en = f"体验很差（e={e:.2f}）", f"had a bad experience (e={e:.2f})"
     return (f"票号 {ticket}：客户在“{m_zh}”{what_zh}，仍在厅内。建议：{g.zh}",
             f"Ticket {ticket}: the customer {what_en} at '{m_en}' and is still in the hall. Suggested: {g.en}")

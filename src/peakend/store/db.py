@@ -115,7 +115,8 @@ class Store:
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts with the same keys) into `table`, skipping any whose key is already there.
 
-        On DuckDB in one statement from a data frame (executemany runs one statement per row).
+        On DuckDB in one statement from Arrow columns (executemany runs one statement per row;
+        a pandas frame of objects took four times as long as Arrow). NaN and NaT are stored as NULL.
         """
         if not rows:
             return
@@ -125,7 +126,7 @@ class Store:
             self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))}) "
                              "ON CONFLICT DO NOTHING", [[r[c] for c in cols] for r in rows])
             return
-        frame = pd.DataFrame(rows, columns=cols).astype(object).where(lambda f: f.notna(), None)
+        frame = pa.table({c: pa.array([r[c] for r in rows], from_pandas=True) for c in cols})
         with self.lock:
             self.stage.register("_peakend_rows", frame)
             try:

