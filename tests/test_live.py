@@ -242,3 +242,19 @@ def test_queued_visits_outlive_a_crash_and_a_visit_queued_again_mid_pass_stays_q
         assert pending.run_pending(store, bp, at("10:07")) == Fired(alerts=1)  # Q1-2, rated 1 too
         assert pending.pending(store) == 0
         assert pending.run_pending(store, bp, at("10:08")) == Fired()
+
+
+def test_the_live_workers_reads_go_beside_a_held_store_and_see_what_is_committed(store):
+    """`beside` reads (the live worker's) run on their own connection: not blocked by an ingest holding
+    the store's lock, and they see committed rows only."""
+    store.execute("INSERT INTO live_pending (visit_id, queued_ns) VALUES ('v1', 1)")
+    got: list[object] = []
+    with store.transaction():  # an ingest holds the store, with a row not yet committed
+        store.execute("INSERT INTO live_pending (visit_id, queued_ns) VALUES ('v2', 2)")
+        reader = threading.Thread(target=lambda: got.append(
+            store.rows("SELECT visit_id FROM live_pending ORDER BY visit_id", beside=True)))
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive()  # done while the lock is still held
+    assert got == [[("v1",)]]
+    assert store.rows("SELECT visit_id FROM live_pending ORDER BY visit_id", beside=True) == [("v1",), ("v2",)]

@@ -160,6 +160,10 @@ def test_unreadable_body_is_422_not_500(app):
     assert [(x["loc"], x["type"]) for x in r.json()["detail"]] == [
         (["body", 0, "rating"], "scalar_type"), (["body", 1], "dict_type")]
     assert d.post("/api/v1/touches", json=[]).status_code == 422  # one event is an object
+    odd = touches(A, "v9", [("entering", 4)])[0] | {"staff_id": "S[1]{x}", "end_at": None, "note": ["kept"]}
+    r = d.post("/api/v1/touches", json=odd)  # brackets in text, an explicit null, a list outside the contract
+    assert r.status_code == 200 and r.json()["stored"] == 1
+    assert client(app, "admin").get("/api/v1/visits/v9").json()["touches"][0]["staff_id"] == "S[1]{x}"
 
 
 def b_paths() -> list[str]:

@@ -61,9 +61,11 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
             in_hall.append(v)
         else:
             ended.append((v, end))
+    alerts = _alerts(store, bp, in_hall, touches, now)  # built before the transaction: it holds the store
     with store.transaction():
+        store.insert_rows("alerts", alerts)  # new ids only (looked up), each once: a touch id and a kind
         return Fired(
-            alerts=_alerts(store, bp, in_hall, touches, now),
+            alerts=len(alerts),
             cases=_cases(store, bp, ended, touches),
             surveys=_surveys(store, bp, ended),
             advice=len(insert_new(store, "advice", "advice_id", [
@@ -71,12 +73,15 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
         )
 
 
-def existing(store: Store, table: str, key: str, values: list[str]) -> set[str]:
-    """Which of `values` are already keys of `table` (one query: the values go as one array parameter)."""
+def existing(store: Store, table: str, key: str, values: list[str], beside: bool = False) -> set[str]:
+    """Which of `values` are already keys of `table` (one query: the values go as one array parameter).
+
+    With `beside`, read outside the store's lock (`Store.fetch`): only what is committed counts.
+    """
     keys = list(dict.fromkeys(values))
     if not keys:
         return set()
-    return {str(r[0]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {key} IN ({ANY_OF})", [keys])}
+    return {str(r[0]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {key} IN ({ANY_OF})", [keys], beside)}
 
 
 def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -95,8 +100,9 @@ def insert_new(store: Store, table: str, key: str, rows: list[dict[str, object]]
 def _load(store: Store, bp: Blueprint, ids: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The visits and their touches (with e, wait and outcome, in journey order)."""
     visits = store.query("SELECT visit_id, hall_id, customer_key, ticket, arrival, departure FROM visits "
-                         f"WHERE visit_id IN ({ANY_OF})", [ids])
-    touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id IN ({ANY_OF})", [ids])
+                         f"WHERE visit_id IN ({ANY_OF})", [ids], beside=True)
+    touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id IN ({ANY_OF})", [ids],
+                          beside=True)
     touches["_order"] = pd.to_datetime(touches["start_at"]).fillna(pd.Timestamp(0))
     touches = touches.sort_values(["visit_id", "_order", "seq", "touch_id"], na_position="first")
     touches["visit_id"] = touches["visit_id"].astype(str)
@@ -142,10 +148,11 @@ def _ended_at(visit: Any, end_touch: datetime | None) -> datetime | None:
     return end_touch
 
 
-def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFrame, now: datetime) -> int:
-    """Recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
+def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFrame,
+            now: datetime) -> list[dict[str, object]]:
+    """New recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
     if not in_hall:
-        return 0
+        return []
     visits = {str(v.visit_id): v for v in in_hall}
     t = touches[touches["visit_id"].isin(visits)]
     tolerance = {m.id: r.wait.tolerance_min for m in bp.moments if (r := bp.rule_for(m.id)).wait}
@@ -154,9 +161,10 @@ def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFra
     hits = pd.concat([t[mask.fillna(False).astype(bool)].assign(kind=kind)
                       for kind, mask in (("low_e", low), ("long_wait", long))])
     hits["alert_id"] = hits["touch_id"].astype(str) + ":" + hits["kind"]
-    hits = hits[~hits["alert_id"].isin(list(existing(store, "alerts", "alert_id", hits["alert_id"].tolist())))]
+    old = existing(store, "alerts", "alert_id", hits["alert_id"].tolist(), beside=True)
+    hits = hits[~hits["alert_id"].isin(list(old))]
     if hits.empty:
-        return 0
+        return []
     hits["event_at"] = pd.to_datetime(hits["end_at"]).fillna(pd.to_datetime(hits["start_at"]))  # end, else start
     cell = {c: hits[c].astype(object).where(hits[c].notna(), None).tolist()
             for c in ("alert_id", "kind", "visit_id", "moment_id", "staff_id", "e", "wait_min", "event_at")}
@@ -168,8 +176,7 @@ def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFra
                                                       r["wait_min"])
         rows.append(r | {"hall_id": visit.hall_id, "visit_id": visit.visit_id, "ticket": _ticket(visit),
                          "fired_at": now})
-    store.insert_rows("alerts", rows)  # new ids only (looked up above), each once: a touch id and a kind
-    return len(rows)
+    return rows
 
 
 @dataclass(frozen=True)

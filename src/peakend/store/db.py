@@ -62,6 +62,9 @@ class Store:
         self.prepared: set[str] = set()  # helpers already defined on `stage` (e.g. ingest.privacy macros)
         self.sql_cache: dict[str, str] = {}  # SQL compiled once for this store (live.rules.experience_sql)
         self._columns: dict[str, list[str]] = {}  # column names by table (Store.columns)
+        self._beside = threading.local()  # each thread's connection for reads beside the lock (Store.fetch)
+        self._beside_all: list[Any] = []
+        self._beside_lock = threading.Lock()  # guards _beside_all and the DuckDB cursor they are made from
         if self.backend == "postgres":
             import psycopg
 
@@ -73,6 +76,7 @@ class Store:
                 Path(url).parent.mkdir(parents=True, exist_ok=True)
             self.stage = duckdb.connect(url)
             self.db = ibis.duckdb.from_connection(self.stage)
+            self._beside_base = self.stage.cursor()  # the beside connections are made from it, not from `stage`
 
     # -- portable SQL on the store ------------------------------------------------------
     def execute(self, sql: str, params: Sequence[object] | None = None) -> int:
@@ -135,8 +139,21 @@ class Store:
             finally:
                 self.stage.unregister("_peakend_rows")
 
-    def fetch(self, sql: str, params: Sequence[object] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Column names and rows (as tuples, NULL as None) of a query on the store."""
+    def fetch(self, sql: str, params: Sequence[object] | None = None,
+              beside: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows (as tuples, NULL as None) of a query on the store.
+
+        With `beside`, the query runs on a connection of the calling thread's own, without the
+        store's lock: beside an ingest, on what is committed (the live worker's reads).
+        """
+        if beside:
+            cur = self._beside_connection()
+            if self.backend == "postgres":
+                with cur.cursor() as c:
+                    c.execute(_pg(sql), params or None)
+                    return [d.name for d in c.description or []], [tuple(r) for r in c.fetchall()]
+            result = cur.execute(sql, params or [])
+            return [d[0] for d in result.description or []], result.fetchall()
         with self.lock:
             if self.backend == "postgres":
                 with self.pg.cursor() as cur:
@@ -145,13 +162,28 @@ class Store:
             result = self.stage.execute(sql, params or [])
             return [d[0] for d in result.description or []], result.fetchall()
 
-    def rows(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
-        """The rows of a query on the store, as tuples."""
-        return self.fetch(sql, params)[1]
+    def _beside_connection(self) -> Any:
+        """The calling thread's own connection to the store (made at first use, closed with the store)."""
+        con = getattr(self._beside, "con", None)
+        if con is None:
+            with self._beside_lock:  # not the store's lock: this must not wait for an ingest
+                if self.backend == "postgres":
+                    import psycopg
 
-    def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
-        """The rows of a query on the store, as a data frame."""
-        cols, rows = self.fetch(sql, params)
+                    con = psycopg.connect(self.url, autocommit=True)
+                else:
+                    con = self._beside_base.cursor()
+                self._beside.con = con
+                self._beside_all.append(con)
+        return con
+
+    def rows(self, sql: str, params: Sequence[object] | None = None, beside: bool = False) -> list[tuple[Any, ...]]:
+        """The rows of a query on the store, as tuples (`beside`: as `fetch`)."""
+        return self.fetch(sql, params, beside)[1]
+
+    def query(self, sql: str, params: Sequence[object] | None = None, beside: bool = False) -> pd.DataFrame:
+        """The rows of a query on the store, as a data frame (`beside`: as `fetch`)."""
+        cols, rows = self.fetch(sql, params, beside)
         return pd.DataFrame(rows, columns=cols)
 
     def scalar(self, sql: str, params: Sequence[object] | None = None) -> Any:
@@ -264,6 +296,10 @@ class Store:
 
     def close(self) -> None:
         """Close the store's connections."""
+        for con in self._beside_all:
+            con.close()
+        if self.backend == "duckdb":
+            self._beside_base.close()
         if self.backend == "postgres":
             self.pg.close()
         self.stage.close()
