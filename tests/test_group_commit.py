@@ -105,3 +105,25 @@ def test_a_post_alone_is_ingested_at_once(duck, bp, n):
     for k in range(n):
         assert gc.ingest(Post([_touch(f"v{k}", 1)], "touch", "p"), Context(bp)).stored == 1
     assert gc.groups == n
+
+
+def test_under_load_a_group_waits_for_the_senders_of_the_last_one_but_not_for_ever(duck, bp):
+    gc = GroupCommit(duck, linger=30)
+    posts = [Post([_touch(f"v{k}", 1)], "touch", f"p{k}") for k in range(4)]
+    _post_while_busy(gc, duck.lock, posts, Context(bp))
+    assert gc.groups == 2  # the first alone, then three
+    answers: list[RecordsResult] = []
+
+    def send(k: int) -> None:
+        answers.append(gc.ingest(Post([_touch(f"w{k}", 1)], "touch", f"p{k}"), Context(bp)))
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(3)]
+    for t in threads:  # the three post again, a while apart: the first waits for the other two
+        t.start()
+        time.sleep(0.2)
+    for t in threads:
+        t.join(20)
+    assert gc.groups == 3 and [a.stored for a in answers] == [1, 1, 1]
+    gc.linger = 0.2  # a post alone after a group of three waits at most `linger`, then goes alone
+    assert gc.ingest(Post([_touch("x", 1)], "touch", "p0"), Context(bp)).stored == 1
+    assert gc.groups == 4
