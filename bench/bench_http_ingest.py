@@ -1,6 +1,6 @@
 """HTTP ingest benchmark: the API on loopback against in-process ingest, same run, same machine.
 
-    python bench/bench_http_ingest.py                      # 30 batches of 1,000, 500 single posts
+    python bench/bench_http_ingest.py                      # 100 batches of 1,000, 500 single posts
     python bench/bench_http_ingest.py --batches 10 --singles 200 --seconds 20
 
 Three measurements on a fresh DuckDB store, each bounded by a count and by --seconds:
@@ -184,7 +184,8 @@ def over_http(db: Path, batches: int, singles: int, seconds: float, moments: lis
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", type=int, default=30, help="batches of 1,000 touches, in-process and HTTP")
+    parser.add_argument("--batches", type=int, default=100,
+                        help="batches of 1,000 touches, in-process and HTTP (8 clients: enough for a steady state)")
     parser.add_argument("--singles", type=int, default=500, help="single-touch posts for latency")
     parser.add_argument("--clients", type=int, default=8, help="devices posting at once in the concurrent runs")
     parser.add_argument("--seconds", type=float, default=60, help="time bound of each measurement")
