@@ -13,9 +13,11 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from peakend.blueprint.model import CASE_KINDS, Blueprint, CaseKind
 from peakend.live.text import advice_text, alert_text
@@ -65,7 +67,7 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
     with store.transaction():
         store.insert_rows("alerts", alerts)  # new ids only (looked up), each once: a touch id and a kind
         return Fired(
-            alerts=len(alerts),
+            alerts=alerts.num_rows,
             cases=_cases(store, bp, ended, touches),
             surveys=_surveys(store, bp, ended),
             advice=len(insert_new(store, "advice", "advice_id", [
@@ -148,11 +150,13 @@ def _ended_at(visit: Any, end_touch: datetime | None) -> datetime | None:
     return end_touch
 
 
-def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFrame,
-            now: datetime) -> list[dict[str, object]]:
-    """New recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance."""
+def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFrame, now: datetime) -> pa.Table:
+    """New recovery alerts for customers still in the hall: a touch at or below alert_e, or a wait past tolerance.
+
+    Built column by column (one Python step per alert: its text), ready for `Store.insert_rows`.
+    """
     if not in_hall:
-        return []
+        return pa.table({})
     visits = {str(v.visit_id): v for v in in_hall}
     t = touches[touches["visit_id"].isin(visits)]
     tolerance = {m.id: r.wait.tolerance_min for m in bp.moments if (r := bp.rule_for(m.id)).wait}
@@ -163,20 +167,22 @@ def _alerts(store: Store, bp: Blueprint, in_hall: list[Any], touches: pd.DataFra
     hits["alert_id"] = hits["touch_id"].astype(str) + ":" + hits["kind"]
     old = existing(store, "alerts", "alert_id", hits["alert_id"].tolist(), beside=True)
     hits = hits[~hits["alert_id"].isin(list(old))]
-    if hits.empty:
-        return []
-    hits["event_at"] = pd.to_datetime(hits["end_at"]).fillna(pd.to_datetime(hits["start_at"]))  # end, else start
-    cell = {c: hits[c].astype(object).where(hits[c].notna(), None).tolist()
-            for c in ("alert_id", "kind", "visit_id", "moment_id", "staff_id", "e", "wait_min", "event_at")}
-    rows = []
-    for k in range(len(hits)):
-        r = {c: cell[c][k] for c in cell}
-        visit = visits[r["visit_id"]]
-        r["message_zh"], r["message_en"] = alert_text(bp, r["kind"], _ticket(visit), r["moment_id"], r["e"],
-                                                      r["wait_min"])
-        rows.append(r | {"hall_id": visit.hall_id, "visit_id": visit.visit_id, "ticket": _ticket(visit),
-                         "fired_at": now})
-    return rows
+    ids, kinds, moments = (hits[c].astype(str).tolist() for c in ("visit_id", "kind", "moment_id"))
+    e, wait = (hits[c].astype("float64").tolist() for c in ("e", "wait_min"))
+    tickets = [_ticket(visits[v]) for v in ids]
+    texts = [alert_text(bp, *x) for x in zip(kinds, tickets, moments, e, wait, strict=True)]
+    column = partial(pa.array, from_pandas=True)  # NaN and NaT as NULL
+    return pa.table({
+        "alert_id": column(hits["alert_id"].astype(str), pa.string()), "kind": column(kinds, pa.string()),
+        "hall_id": column([visits[v].hall_id for v in ids], pa.string()), "visit_id": column(ids, pa.string()),
+        "ticket": column(tickets, pa.string()), "moment_id": column(moments, pa.string()),
+        "staff_id": column(hits["staff_id"].astype(object), pa.string()),
+        "e": column(e, pa.float64()), "wait_min": column(wait, pa.float64()),
+        "message_zh": column([zh for zh, _ in texts], pa.string()),
+        "message_en": column([en for _, en in texts], pa.string()),
+        "fired_at": column([now] * len(ids), pa.timestamp("us")),
+        "event_at": column(pd.to_datetime(hits["end_at"]).fillna(pd.to_datetime(hits["start_at"])), pa.timestamp("us")),
+    })
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,8 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class Store:
-    """One open store. Thread-safe: every statement runs under the store's lock."""
+    """One open store. Thread-safe: every statement runs under the store's lock, except reads asked
+    to go `beside` it (on the calling thread's own connection, seeing what is committed)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -116,21 +117,23 @@ class Store:
             else:
                 self.stage.executemany(sql, rows)
 
-    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """Insert rows (dicts with the same keys) into `table`, skipping any whose key is already there.
+    def insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table) -> None:
+        """Insert rows (dicts with the same keys, or an Arrow table) into `table`, skipping any whose key is there.
 
         On DuckDB in one statement from Arrow columns (executemany runs one statement per row;
         a pandas frame of objects took four times as long as Arrow). NaN and NaT are stored as NULL.
         """
-        if not rows:
+        if not len(rows):
             return
-        cols = list(rows[0])
+        cols = rows.column_names if isinstance(rows, pa.Table) else list(rows[0])
         names = ", ".join(f'"{c}"' for c in cols)
         if self.backend == "postgres":
+            dicts = rows.to_pylist() if isinstance(rows, pa.Table) else rows
             self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))}) "
-                             "ON CONFLICT DO NOTHING", [[r[c] for c in cols] for r in rows])
+                             "ON CONFLICT DO NOTHING", [[r[c] for c in cols] for r in dicts])
             return
-        frame = pa.table({c: pa.array([r[c] for r in rows], from_pandas=True) for c in cols})
+        frame = rows if isinstance(rows, pa.Table) else pa.table(
+            {c: pa.array([r[c] for r in rows], from_pandas=True) for c in cols})
         with self.lock:
             self.stage.register("_peakend_rows", frame)
             try:
