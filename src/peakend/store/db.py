@@ -150,20 +150,18 @@ class Store:
         store's lock: beside an ingest, on what is committed (the live worker's reads).
         """
         if beside:
-            cur = self._beside_connection()
-            if self.backend == "postgres":
-                with cur.cursor() as c:
-                    c.execute(_pg(sql), params or None)
-                    return [d.name for d in c.description or []], [tuple(r) for r in c.fetchall()]
-            result = cur.execute(sql, params or [])
-            return [d[0] for d in result.description or []], result.fetchall()
+            return self._fetch_on(self._beside_connection(), sql, params)
         with self.lock:
-            if self.backend == "postgres":
-                with self.pg.cursor() as cur:
-                    cur.execute(_pg(sql), params or None)  # type: ignore[arg-type]
-                    return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
-            result = self.stage.execute(sql, params or [])
-            return [d[0] for d in result.description or []], result.fetchall()
+            return self._fetch_on(self.pg if self.backend == "postgres" else self.stage, sql, params)
+
+    def _fetch_on(self, con: Any, sql: str, params: Sequence[object] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """`fetch` on one connection of this store's backend (psycopg or DuckDB)."""
+        if self.backend == "postgres":
+            with con.cursor() as cur:
+                cur.execute(_pg(sql), params or None)
+                return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
+        result = con.execute(sql, params or [])
+        return [d[0] for d in result.description or []], result.fetchall()
 
     def _beside_connection(self) -> Any:
         """The calling thread's own connection to the store (made at first use, closed with the store)."""
