@@ -42,12 +42,17 @@ def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def migrations() -> list[tuple[int, str]]:
-    """The schema migrations shipped with peakend, as (version, SQL) in order."""
+def migrations(backend: Backend) -> list[tuple[int, str]]:
+    """The schema migrations shipped with peakend for `backend`, as (version, SQL) in order.
+
+    `NNN_name.sql` applies to every backend; `NNN_name.postgres.sql` to PostgreSQL only (a
+    version another backend skips for good, e.g. indexes DuckDB's scans do not need).
+    """
     folder = resources.files("peakend.store").joinpath("migrations")
     found = []
     for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
+        parts = entry.name.split(".")
+        if parts[-1] == "sql" and (len(parts) == 2 or parts[1] == backend):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text("utf-8")))
     return sorted(found)
 
@@ -278,7 +283,7 @@ class Store:
                 "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
             )
             current = int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
-            for version, sql in migrations():
+            for version, sql in migrations(self.backend):
                 if version > current:
                     self._apply(version, sql)
                     current = version
