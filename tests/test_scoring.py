@@ -216,3 +216,22 @@ def test_lift_equals_rescoring_every_visit(store, bp, tmp_path: Path):
         assert got[key][0] == pytest.approx(lift, abs=1e-9), key
         assert got[key][1] == affected, key
     assert all(got[k][1] == 0 for k in got.keys() - expected.keys())
+
+
+def test_on_the_server_score_tables_are_analyzed_and_indexed_as_they_are_written(scored):
+    """PostgreSQL plans from statistics: a score table it has none of (just written) it takes for empty,
+    and a page joining two of millions of rows then took minutes. Each is analyzed as it is written (by
+    us, not some time later by autovacuum), and the visit page's look-ups go by index."""
+    if scored.backend != "postgres":
+        assert not scored.rows("SELECT * FROM duckdb_indexes() WHERE table_name LIKE '%_scores'")  # DuckDB scans
+        return
+    analyzed = scored.rows("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                           "WHERE relname LIKE '%\\_scores' ORDER BY relname")
+    assert analyzed == [(t, True) for t in ("hall_scores", "moment_scores", "touch_scores", "visit_scores")]
+    scored.execute("SET enable_seqscan = off")
+    for table in ("touch_scores", "visit_scores"):
+        plan = " ".join(r[0] for r in scored.rows(f"EXPLAIN SELECT * FROM {table} WHERE visit_id = 'A'"))
+        assert "Seq Scan" not in plan and f"{table}_visit_id" in plan, plan
+    plan = " ".join(r[0] for r in scored.rows("EXPLAIN SELECT * FROM visit_scores WHERE hall_id = 'H'"))
+    assert "visit_scores_hall_id" in plan, plan
+    scored.execute("SET enable_seqscan = on")

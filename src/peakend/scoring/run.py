@@ -21,6 +21,9 @@ from peakend.scoring.moments import moment_scores
 from peakend.scoring.visits import visit_scores
 from peakend.store.db import Store
 
+# Columns the pages look score tables up by: the server store (PostgreSQL) indexes them.
+LOOKED_UP_BY = {"touch_scores": ("visit_id",), "visit_scores": ("visit_id", "hall_id")}
+
 
 class NoData(RuntimeError):
     """The store holds nothing to score."""
@@ -77,7 +80,7 @@ def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda 
 def store_sink(store: Store) -> Sink:
     """The store's own tables (call under the store's lock)."""
     def write(name: str, expr: ir.Table) -> ir.Table:
-        store.materialize(name, expr)
+        store.materialize(name, expr, LOOKED_UP_BY.get(name, ()))
         return store.table(name)
 
     return Sink(store.table, write, store.write_frame)
