@@ -381,3 +381,27 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert mgr.get(f"/halls/{quote(A)}/whatif?closes=99").status_code == 422
     csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")
+
+
+def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(store):
+    """The hall page's figures of its latest day up to today, worked out by hand: a touch's day is its start's,
+    else its visit's arrival's; later days (after today) and other halls do not count."""
+    from datetime import date, datetime
+
+    from peakend.web.queries import hall_today
+
+    store.executemany("INSERT INTO visits (visit_id, hall_id, arrival) VALUES (?, ?, ?)", [
+        ("old", "H", datetime(2026, 1, 5, 9)), ("late", "H", datetime(2026, 3, 9, 9)),
+        ("nostart", "H", datetime(2026, 3, 10, 16)), ("other", "X", datetime(2026, 3, 11, 9)),
+        ("future", "H", datetime(2026, 3, 12, 9))])
+    store.executemany("INSERT INTO touches (touch_id, visit_id, moment_id, start_at, rating, rating_scale, outcome) "
+                      "VALUES (?, ?, 'm', ?, ?, '1-5', ?)", [
+        ("o1", "old", datetime(2026, 1, 5, 9), 1, None), ("o2", "old", datetime(2026, 1, 5, 10), 5, "unresolved"),
+        ("l1", "late", datetime(2026, 3, 10, 9, 30), 2, "complaint"),  # started the day after its visit's arrival
+        ("n1", "nostart", None, 4, None), ("n2", "nostart", None, None, "resolved"),
+        ("x1", "other", datetime(2026, 3, 11, 9), 1, None), ("f1", "future", datetime(2026, 3, 12, 9), 1, None)])
+    assert hall_today(store, "H", date(2026, 3, 11)) == {  # l1, n1, n2 on 10 March: 1 of 2 rated low
+        "day": date(2026, 3, 10), "visits": 2, "touches": 3, "negative_share": pytest.approx(1 / 3), "unresolved": 1}
+    assert hall_today(store, "H", date(2026, 3, 9)) == {  # late's only touch started on the 10th: 5 January
+        "day": date(2026, 1, 5), "visits": 1, "touches": 2, "negative_share": 0.5, "unresolved": 1}
+    assert hall_today(store, "H", date(2026, 1, 4))["day"] is None

@@ -5,6 +5,7 @@
 -- index would slow its ingest.
 CREATE INDEX touches_visit ON touches (visit_id);
 CREATE INDEX touches_start ON touches (start_at);
+CREATE INDEX visits_hall ON visits (hall_id, arrival);
 CREATE INDEX alerts_hall_time ON alerts (hall_id, fired_at);
 CREATE INDEX advice_hall_time ON advice (hall_id, advised_at);
 CREATE INDEX cases_hall_opened ON cases (hall_id, opened_at);
