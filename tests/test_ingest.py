@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from peakend.ingest.mapping import load_mapping
 from peakend.ingest.pipeline import ingest_file
-from peakend.ingest.readers import cell_text, text_column
+from peakend.ingest.readers import cell_text, read_parquet, text_column
 from peakend.ingest.validate import Context
 from tests.conftest import write_csv
 
@@ -420,3 +420,46 @@ cells = st.one_of(st.none(), st.text(alphabet=" \t\n\u3000a1.-满意\x1f"), st.i
 def test_a_posted_column_reads_as_its_cells_one_by_one(values):
     """API posts are read column by column (`text_column`): each cell exactly as `cell_text` reads it alone."""
     assert text_column(values).to_pylist() == [cell_text(v) for v in values]
+
+
+def test_a_parquet_file_is_read_column_by_column_as_its_cells_one_by_one(tmp_path):
+    """Each typed column of a Parquet file (integers, floats, padded text, dictionary text, times, dates,
+    booleans, lists, a column of nulls, a repeated name) reads as `cell_text` reads each of its values alone."""
+    from datetime import date
+
+    columns = {
+        "i": pa.array([1, None, -(2**40)], pa.int64()), "f": pa.array([2.0, None, 1e-05]),
+        "s": pa.array([" a\u3000", "", None]), "d": pa.array(["x ", "x ", None]).dictionary_encode(),
+        "t": pa.array([datetime(2026, 10, 1, 9), None, datetime(2026, 10, 1, 9, 0, 0, 5)]),
+        "day": pa.array([date(2026, 10, 1), None, None]), "b": pa.array([True, False, None]),
+        "l": pa.array([[1, 2], None, []]), "n": pa.array([None, None, None], pa.null()),
+        "large": pa.array([" 满意 ", None, "b"], pa.large_string()),
+    }
+    names = [*columns, "i"]
+    table = pa.Table.from_arrays([*columns.values(), pa.array([7, 8, 9])], names=names)  # "i" twice: the last
+    pq.write_table(table, tmp_path / "typed.parquet")
+    [chunk] = list(read_parquet(tmp_path / "typed.parquet", "utf-8", 100, lambda _: None))
+    read = chunk.to_arrow()
+    expected = {name: [cell_text(v) for v in table.column(k).to_pylist()] for k, name in enumerate(names)}
+    assert {name: read[name].to_pylist() for name in names} == expected
+    assert read["i"].to_pylist() == ["7", "8", "9"] and read["_row"].to_pylist() == [1, 2, 3]
+
+
+@given(st.sampled_from(["s", "ms", "us", "ns"]),
+       st.lists(st.one_of(st.none(), st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(2262, 1, 1))),
+                max_size=8),
+       st.lists(st.one_of(st.none(), st.floats(), st.floats(width=32)), max_size=8),
+       st.lists(st.one_of(st.none(), st.dates()), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_a_typed_column_reads_as_its_cells_one_by_one(unit, times, floats, days):
+    """Typed columns (a Parquet file's) go through Arrow or fast paths (`arrow_text`), yet read as `cell_text`
+    reads each value alone: times of every unit with and without fractions, floats of both widths, dates."""
+    from peakend.ingest.readers import arrow_text
+
+    typed = pa.array(times, pa.timestamp("us"))
+    try:
+        typed = typed.cast(pa.timestamp(unit))  # a time finer than the unit holds is not one of its values
+    except pa.ArrowInvalid:
+        typed = typed.cast(pa.timestamp(unit), safe=False)
+    for column in (typed, pa.array(floats, pa.float64()), pa.array(floats, pa.float32()), pa.array(days, pa.date32())):
+        assert arrow_text(column).to_pylist() == [cell_text(v) for v in column.to_pylist()], column.type

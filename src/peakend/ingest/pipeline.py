@@ -15,6 +15,7 @@ from typing import Protocol
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from peakend.i18n import both, say
 from peakend.ingest import privacy
@@ -103,21 +104,22 @@ class Quarantine:
         """Store problems (columns _row, field, code, value, expected) with their raw records."""
         if problems.empty:
             return
-        out = []
+        found = []
         for p in problems.drop_duplicates(["_row", "field"]).to_dict("records"):
             row, shown = int(p["_row"]), labels.get(p["field"], p["field"])
             value = shown_value(p["value"])
             msg = both(p["code"], source=self.source, row=row, field=shown, value=value, expected=p["expected"])
-            record = privacy.mask_phones_in(records.get(row))
-            out.append((self.hash, self.source, row, shown, p["code"], msg["en"], msg["zh"], record))
             self.rows.add(row)
-            self.problems.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
-                                  "message_zh": msg["zh"]})
-        self.store.executemany(
-            "INSERT INTO quarantine (source_hash, source, row_number, field, code, message_en, "
-            "message_zh, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            out,
-        )
+            found.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
+                          "message_zh": msg["zh"]})
+        self.problems += found
+        # One insert of all of them (one statement per row took 6 ms a row: 20,000 rejected rows, two minutes).
+        self.store.insert_rows("quarantine", pa.table({
+            "source_hash": [self.hash] * len(found), "source": [self.source] * len(found),
+            "row_number": pa.array([f["row"] for f in found], pa.int64()),
+            **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh")},
+            "record": pa.array([privacy.mask_phones_in(records.get(int(f["row"]))) for f in found], pa.string()),
+        }))
 
     def add_read_problems(self, problems: list[ReadProblem]) -> None:
         """Store rows the reader could not read at all."""

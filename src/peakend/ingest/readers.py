@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from peakend.ingest.contract import FIELDS
@@ -53,7 +54,7 @@ class ReadProblem:
 class Chunk:
     """Rows of text cells (None for empty) under `columns`, with their row numbers.
 
-    The cells are given either as `rows` (file readers) or, column by column, as `cells` (API posts).
+    The cells are given either as `rows` (text files) or, column by column, as `cells` (Parquet, API posts).
     """
 
     columns: list[str]
@@ -95,15 +96,40 @@ def cell_text(value: object) -> str | None:
 
 
 def text_column(values: list[object]) -> pa.Array:
-    """Cells as an Arrow text column, each as `cell_text` gives it (integers and empty columns cast in Arrow)."""
+    """Cells as an Arrow text column, each as `cell_text` gives it (see `arrow_text`)."""
     try:
         typed = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types: cell by cell
         typed = None
-    if typed is not None and (pa.types.is_integer(typed.type) or pa.types.is_null(typed.type)):
-        return typed.cast(pa.string())
-    if typed is not None and pa.types.is_string(typed.type):
-        return pa.array([None if v is None else v.strip() or None for v in values], pa.string())  # type: ignore[attr-defined]
+    if typed is not None and _as_is(typed.type):
+        return arrow_text(typed)
+    return pa.array([cell_text(v) for v in values], pa.string())  # as given: 0 in [0, 0.5] is "0", not "0.0"
+
+
+def _as_is(kind: pa.DataType) -> bool:
+    """Whether a column of this type reads as text without going cell by cell through Python's `str`."""
+    return pa.types.is_integer(kind) or pa.types.is_null(kind) or pa.types.is_string(kind) or \
+        pa.types.is_large_string(kind)
+
+
+def arrow_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A typed Arrow column as text, each cell as `cell_text` gives it.
+
+    Integers, dates, empty columns and times are cast in Arrow, text is stripped, floats are
+    written by Python ("2.0", not Arrow's "2"); anything else goes through `cell_text` cell by cell.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_null(kind) or pa.types.is_date32(kind):
+        return column.cast(pa.string())
+    if pa.types.is_timestamp(kind) and kind.tz is None and kind.unit != "ns":  # as str(datetime): no ".000000"
+        return pc.replace_substring_regex(column.cast(pa.timestamp("us")).cast(pa.string()), r"\.0{6}$", "")
+    values = column.to_pylist()
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pa.array([None if v is None else v.strip() or None for v in values], pa.string())
+    if pa.types.is_floating(kind):  # as Python writes them: "2.0", "1e-05" (Arrow: "2", "0.00001")
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
     return pa.array([cell_text(v) for v in values], pa.string())
 
 
@@ -194,7 +220,7 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
 
 
 def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
-    """Yield chunks of a Parquet file; every cell is turned into text for the validator.
+    """Yield chunks of a Parquet file; every cell is turned into text for the validator, column by column.
 
     A file in a lake (`peakend export`) gets the `key=value` folders above it as columns too.
     """
@@ -205,11 +231,9 @@ def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress)
     start = 0
     hive = {k: v for k, v in hive_values(path).items() if k in CONTRACT_NAMES and k not in pf.schema_arrow.names}
     for batch in pf.iter_batches(batch_size=chunk_rows):
-        columns = [*batch.schema.names, *hive]
-        cells = [[cell_text(v) for v in batch.column(i).to_pylist()] for i in range(batch.num_columns)]
-        cells += [[value] * batch.num_rows for value in hive.values()]  # a lake's partition folders
-        chunk = Chunk(list(columns))
-        chunk.rows = [list(r) for r in zip(*cells, strict=True)] if cells else []
+        cells = {name: arrow_text(batch.column(i)) for i, name in enumerate(batch.schema.names)}  # a repeated name:
+        cells |= {k: pa.array([v] * batch.num_rows, pa.string()) for k, v in hive.items()}  # the last, as in rows
+        chunk = Chunk([*batch.schema.names, *hive], cells=cells)
         chunk.numbers = list(range(start + 1, start + batch.num_rows + 1))
         start += batch.num_rows
         progress(size * start // total)
