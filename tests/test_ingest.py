@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from peakend.ingest.mapping import load_mapping
 from peakend.ingest.pipeline import ingest_file
-from peakend.ingest.readers import cell_text, read_parquet, text_column
+from peakend.ingest.readers import cell_text, read_csv, read_parquet, text_column
 from peakend.ingest.validate import Context
 from tests.conftest import write_csv
 
@@ -411,7 +411,8 @@ def test_posts_of_different_kinds_are_not_ingested_together(duck, bp):
         ingest_posts(duck, [Post([], "touch", "a"), Post([], "visit", "b")], Context(bp))
 
 
-cells = st.one_of(st.none(), st.text(alphabet=" \t\n\u3000a1.-满意\x1f"), st.integers(-2**70, 2**70),
+cells = st.one_of(st.none(), st.text(alphabet=" \t\n\u3000a1.-满意\x1f\x1c\x85\xa0\u2028\u200b"),
+                  st.integers(-2**70, 2**70),
                   st.floats(allow_nan=True), st.booleans(), st.dictionaries(st.text(max_size=2), st.integers()))
 
 
@@ -463,3 +464,21 @@ def test_a_typed_column_reads_as_its_cells_one_by_one(unit, times, floats, days)
         typed = typed.cast(pa.timestamp(unit), safe=False)
     for column in (typed, pa.array(floats, pa.float64()), pa.array(floats, pa.float32()), pa.array(days, pa.date32())):
         assert arrow_text(column).to_pylist() == [cell_text(v) for v in column.to_pylist()], column.type
+
+
+@given(st.lists(st.lists(st.text(alphabet=" \u3000\x1c\x85\xa0\u2028a满", max_size=4), min_size=3, max_size=3),
+                max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_a_csv_file_is_read_column_by_column_as_its_cells_stripped_one_by_one(tmp_path_factory, rows):
+    """CSV cells are stripped in Arrow, column by column: each exactly as Python's strip() leaves it (None when
+    empty), rows of nothing but spaces skipped, each kept row numbered by its line."""
+    import csv as csvlib
+
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csvlib.writer(f).writerows([["a", "b", "c"], *rows])
+    [chunk] = list(read_csv(path, "utf-8", 100, lambda _: None))
+    kept = [r for r in rows if "".join(r).strip()]
+    read = chunk.to_arrow()
+    assert [read[c].to_pylist() for c in "abc"] == [[r[i].strip() or None for r in kept] for i in range(3)]
+    assert chunk.size == len(kept) and chunk.problems == []

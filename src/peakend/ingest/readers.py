@@ -52,16 +52,15 @@ class ReadProblem:
 
 @dataclass
 class Chunk:
-    """Rows of text cells (None for empty) under `columns`, with their row numbers.
+    """Text cells (None for empty) column by column, under `columns`, with their row numbers.
 
-    The cells are given either as `rows` (text files) or, column by column, as `cells` (Parquet, API posts).
+    `cells` holds one Arrow text column per name (a name given twice: the last of them).
     """
 
     columns: list[str]
-    rows: list[list[str | None]] = field(default_factory=list)
+    cells: dict[str, pa.Array] = field(default_factory=dict)
     numbers: list[int] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
-    cells: dict[str, pa.Array] | None = None
 
     @property
     def size(self) -> int:
@@ -70,11 +69,7 @@ class Chunk:
 
     def to_arrow(self) -> pa.Table:
         """The chunk as an Arrow table of strings plus the `_row` number column."""
-        data: dict[str, pa.Array] = {"_row": pa.array(self.numbers, pa.int64())}
-        for i, name in enumerate(self.columns):
-            given = self.cells[name] if self.cells is not None else None
-            data[name] = given if given is not None else pa.array([r[i] for r in self.rows], pa.string())
-        return pa.table(data)
+        return pa.table({"_row": pa.array(self.numbers, pa.int64()), **{c: self.cells[c] for c in self.columns}})
 
 
 Progress = Callable[[int], None]
@@ -107,7 +102,7 @@ def text_column(values: list[object]) -> pa.Array:
 
 
 def _as_is(kind: pa.DataType) -> bool:
-    """Whether a column of this type reads as text without going cell by cell through Python's `str`."""
+    """Whether Arrow, inferring this type from Python values, keeps each one's text (floats do not: 0 → 0.0)."""
     return pa.types.is_integer(kind) or pa.types.is_null(kind) or pa.types.is_string(kind) or \
         pa.types.is_large_string(kind)
 
@@ -115,8 +110,8 @@ def _as_is(kind: pa.DataType) -> bool:
 def arrow_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A typed Arrow column as text, each cell as `cell_text` gives it.
 
-    Integers, dates, empty columns and times are cast in Arrow, text is stripped, floats are
-    written by Python ("2.0", not Arrow's "2"); anything else goes through `cell_text` cell by cell.
+    Integers, dates, empty columns and times are cast in Arrow, text is stripped in Arrow, floats
+    are written by Python ("2.0", not Arrow's "2"); anything else goes through `cell_text` cell by cell.
     """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -125,9 +120,10 @@ def arrow_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
         return column.cast(pa.string())
     if pa.types.is_timestamp(kind) and kind.tz is None and kind.unit != "ns":  # as str(datetime): no ".000000"
         return pc.replace_substring_regex(column.cast(pa.timestamp("us")).cast(pa.string()), r"\.0{6}$", "")
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):  # Arrow strips what Python's strip() does
+        stripped = pc.utf8_trim_whitespace(column.cast(pa.string()))
+        return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
     values = column.to_pylist()
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return pa.array([None if v is None else v.strip() or None for v in values], pa.string())
     if pa.types.is_floating(kind):  # as Python writes them: "2.0", "1e-05" (Arrow: "2", "0.00001")
         return pa.array([None if v is None else str(v) for v in values], pa.string())
     return pa.array([cell_text(v) for v in values], pa.string())
@@ -150,34 +146,37 @@ def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> 
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         columns = [h.strip() for h in header]
-        chunk = Chunk(columns)
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        problems: list[ReadProblem] = []
         for cells in reader:
             line = reader.line_num
-            if not any(c.strip() for c in cells):
+            joined = "".join(cells)
+            if not joined.strip():
                 continue
-            bad = BAD_BYTE.search("\x1f".join(cells))
+            bad = BAD_BYTE.search(joined)
             if bad:
-                chunk.problems.append(
-                    ReadProblem(
-                        line,
-                        "bad_utf8",
-                        f"0x{ord(bad.group()) - 0xDC00:02x}",
-                        raw=",".join(cells).encode("utf-8", "replace").decode(),
-                    )
-                )
+                raw_row = ",".join(cells).encode("utf-8", "replace").decode()
+                problems.append(ReadProblem(line, "bad_utf8", f"0x{ord(bad.group()) - 0xDC00:02x}", raw=raw_row))
             elif len(cells) != len(columns):
-                chunk.problems.append(
-                    ReadProblem(line, "bad_row_shape", str(len(cells)), str(len(columns)), raw=",".join(cells))
-                )
+                problems.append(ReadProblem(line, "bad_row_shape", str(len(cells)), str(len(columns)),
+                                            raw=",".join(cells)))
             else:
-                chunk.rows.append([c.strip() or None for c in cells])
-                chunk.numbers.append(line)
-            if len(chunk.rows) + len(chunk.problems) >= chunk_rows:
+                rows.append(cells)
+                numbers.append(line)
+            if len(rows) + len(problems) >= chunk_rows:
                 progress(raw.tell())
-                yield chunk
-                chunk = Chunk(columns)
+                yield _text_chunk(columns, rows, numbers, problems)
+                rows, numbers, problems = [], [], []
         progress(raw.tell())
-        yield chunk
+        yield _text_chunk(columns, rows, numbers, problems)
+
+
+def _text_chunk(columns: list[str], rows: list[list[str]], numbers: list[int], problems: list[ReadProblem]) -> Chunk:
+    """A chunk of rows of text cells as read (stripped here, column by column)."""
+    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    cells = {name: arrow_text(pa.array(values, pa.string())) for name, values in zip(columns, by_column, strict=True)}
+    return Chunk(columns, cells, numbers, problems)
 
 
 def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
@@ -187,10 +186,8 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
 
     def flush() -> Chunk:
         columns = list(dict.fromkeys(k for _, rec in records for k in rec))
-        chunk = Chunk(columns, problems=list(problems))
-        for number, rec in records:
-            chunk.rows.append([cell_text(rec.get(c)) for c in columns])
-            chunk.numbers.append(number)
+        cells = {c: text_column([rec.get(c) for _, rec in records]) for c in columns}
+        chunk = Chunk(columns, cells, [number for number, _ in records], list(problems))
         records.clear()
         problems.clear()
         return chunk
