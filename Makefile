@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engines.py $(BENCH_FLAGS)
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_file_ingest.py
 	$(BIN)/python bench/bench_http_ingest.py
 	$(BIN)/python bench/bench_live.py
 	$(BIN)/python bench/bench_simulate.py
