@@ -118,7 +118,7 @@ class Quarantine:
             "source_hash": [self.hash] * len(found), "source": [self.source] * len(found),
             "row_number": pa.array([f["row"] for f in found], pa.int64()),
             **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh")},
-            "record": pa.array([privacy.mask_phones_in(records.get(int(f["row"]))) for f in found], pa.string()),
+            "record": pa.array([privacy.mask_phones_in(records.get(f["row"])) for f in found], pa.string()),
         }))
 
     def add_read_problems(self, problems: list[ReadProblem]) -> None:
