@@ -51,13 +51,18 @@ def write_files(n: int, folder: Path) -> tuple[Path, int]:
     return folder / "visits.duckdb", written
 
 
-def peakend(visits: Path | None, source: Path, work: Path) -> tuple[float, int, int]:
-    """Seconds to ingest `source` into a copy of the visits store (or an empty one); stored, quarantined."""
+def fresh(visits: Path | None, work: Path) -> Path:
+    """A store for one measurement: a copy of the visits store (or none: an empty store)."""
     db = work / "run.duckdb"
     db.unlink(missing_ok=True)
     if visits is not None:
         shutil.copy(visits, db)
-    with connect(db) as store:
+    return db
+
+
+def peakend(visits: Path | None, source: Path, work: Path) -> tuple[float, int, int]:
+    """Seconds to ingest `source` into a copy of the visits store (or an empty one); stored, quarantined."""
+    with connect(fresh(visits, work)) as store:
         t0 = time.perf_counter()
         result = ingest_file(store, source, Context(load_blueprint()))
         return time.perf_counter() - t0, result.stored, result.quarantined
@@ -65,10 +70,7 @@ def peakend(visits: Path | None, source: Path, work: Path) -> tuple[float, int, 
 
 def bare(visits: Path, source: Path, work: Path) -> float:
     """Seconds for DuckDB to load `source` into the touches table of a copy of the visits store."""
-    db = work / "run.duckdb"
-    db.unlink(missing_ok=True)
-    shutil.copy(visits, db)
-    with connect(db) as store:
+    with connect(fresh(visits, work)) as store:
         reader = "read_parquet" if source.suffix == ".parquet" else "read_csv"
         t0 = time.perf_counter()
         store.stage.execute(f"INSERT INTO touches BY NAME SELECT * FROM {reader}('{source}')")

@@ -269,7 +269,7 @@ def test_on_the_server_store_the_live_loop_reads_by_index_not_by_scanning_histor
     """Every query the live loop makes on PostgreSQL (a recorded day replayed: rules, timers, the hall's live
     figures) can be answered from an index: planned with sequential scans made prohibitive, none reads a
     table that grows with history from end to end. (Without the server's indexes a live pass over 1,000 new
-    touches took 650 ms with 2 million stored, and grew with them; with them, 145 ms.)"""
+    touches took 650 ms with 2 million stored, and grew with them; with them, ~150 ms.)"""
     store = connect(other_postgres("peakend_test_index"))
     seen: list[tuple[str, object]] = []
     real = Store._fetch_on
