@@ -48,7 +48,7 @@ def fuzzed(request, tmp_path_factory):
     app.state.fuzz_auth = {
         "stranger": ({}, {}),
         "device": ({"Authorization": f"Bearer {token}"}, {}),
-        "admin": ({}, cookies),
+        "admin": ({"Origin": "http://localhost"}, cookies),
     }
     yield app
     store.close()

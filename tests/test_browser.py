@@ -27,6 +27,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+PLANTED = ['<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=1</script>",
+           '"><svg onload="window.__pwned=1">', "</script><script>window.__pwned=1</script>"]
+
+
+def plant(store) -> None:
+    """A visit whose every text field carries a script, and a quarantined record that does too."""
+    from peakend.blueprint.load import load_blueprint
+    from peakend.ingest.pipeline import ingest_records
+    from peakend.ingest.validate import Context
+
+    touch = {"touch_id": "planted-1", "visit_id": "planted", "hall_id": A, "moment_id": "counter_result",
+             "start_at": "2026-10-03 10:00", "rating": 1, "rating_scale": "1-5", "staff_id": PLANTED[0],
+             "ticket": PLANTED[1], "segment": PLANTED[2], "source": PLANTED[3]}
+    bad = {**touch, "touch_id": "planted-2", "moment_id": PLANTED[1]}
+    ingest_records(store, [touch, bad], "touch", Context(load_blueprint()), PLANTED[2])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,6 +61,7 @@ def server(tmp_path_factory):
     with connect(db) as store:
         add_user(store, "admin", "admin-pass", "admin")
         add_user(store, "li", "manager-pass", "manager", [A])
+        plant(store)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
                             env={**env, "PEAKEND_SECRET": "browser-test"}, stdout=subprocess.DEVNULL)
@@ -133,4 +151,22 @@ def test_manager_tries_two_more_counters_on_the_what_if_page(server, browser):
     page.locator("input[name=closes]").evaluate("e => e.removeAttribute('min')")
     page.click("#change button[type=submit]")
     expect(page.locator("#problem")).to_contain_text("closes")
+    page.close()
+
+
+def test_a_planted_script_never_runs(server, browser):
+    page = browser.new_page()
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    login(page, server, "admin", "admin-pass")
+    for path in ("/visits/planted?lang=en", "/quality?lang=en", f"/halls/{quote(A)}?lang=en", "/cases?lang=en"):
+        page.goto(server + path)
+        assert page.evaluate("window.__pwned") is None, path
+    page.goto(server + "/visits/planted?lang=en")
+    expect(page.locator("#chart-timeline svg")).to_be_visible()  # the page's own script runs under the policy
+    page.screenshot(path=ARTIFACTS / "visit-planted.png", full_page=True)
+    page.goto(server + "/quality?lang=en")
+    expect(page.locator("#quarantine")).to_contain_text("window.__pwned")  # shown as text
+    page.screenshot(path=ARTIFACTS / "quality-planted.png", full_page=True)
+    assert blocked == []  # nothing of ours needed an exception to the policy
     page.close()

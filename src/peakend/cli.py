@@ -15,6 +15,7 @@ from rich.table import Table
 
 from peakend.blueprint.load import BlueprintError, check_text, load_blueprint
 from peakend.blueprint.model import Blueprint
+from peakend.i18n import lang as i18n_lang
 from peakend.i18n import say
 from peakend.ingest.contract import Kind
 from peakend.ingest.mapping import Mapping, MappingError, load_mapping
@@ -49,6 +50,20 @@ def main(lang: Annotated[str | None, typer.Option("--lang", help="zh or en (env 
     """Set the language of messages."""
     if lang:
         os.environ["PEAKEND_LANG"] = lang
+
+
+@app.command("settings")
+def settings_cmd() -> None:
+    """Print every setting (environment variable) with the value in force and what it does."""
+    from peakend import settings
+
+    lang = i18n_lang()
+    table = Table(title=say("settings_title"))
+    for column in ("variable", "value", "meaning"):
+        table.add_column(say(f"settings_{column}"))
+    for s, shown, given in settings.in_force():
+        table.add_row(s.env, (shown or "—") + ("" if given else say("settings_default")), s.zh if lang == "zh" else s.en)
+    console.print(table)
 
 
 def _blueprint(path: Path | None) -> Blueprint:
@@ -201,7 +216,7 @@ def ingest(
 @app.command()
 def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] = 50) -> None:
     """List rejected rows: source, row, field and why."""
-    lang = "zh" if os.environ.get("PEAKEND_LANG", "en").startswith("zh") else "en"
+    lang = i18n_lang()
     with connect(db) as store:
         rows = store.query(f"SELECT message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?", [limit])
     for msg in rows.iloc[:, 0]:
@@ -439,16 +454,18 @@ def user_add(
 
 @token_app.command("add")
 def token_add(
-    hall: Annotated[str, typer.Option(help="The hall whose events the device sends.")],
+    hall: Annotated[str, typer.Option(help="The hall whose events the device sends ('*' with --sms: every hall).")],
     label: Annotated[str, typer.Option(help="What the device is, e.g. 'rating pad 3'.")] = "",
+    sms: Annotated[bool, typer.Option("--sms", help="A token for the SMS gateway: it only posts survey replies.")]
+    = False,
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
-    """Create a device token; it is printed once and stored only hashed."""
+    """Create a device token (or the SMS gateway's, --sms); it is printed once and stored only hashed."""
     from peakend.web.auth import UserError, add_token
 
     with connect(db) as store:
         try:
-            token = add_token(store, hall, label)
+            token = add_token(store, hall, label, "sms" if sms else "device")
         except UserError as exc:
             err.print(str(exc), highlight=False)
             raise typer.Exit(2) from exc

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Literal
+
+from peakend import settings
 
 Lang = Literal["zh", "en"]
 
@@ -43,6 +44,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "fit_written": {"en": "fitted configuration written: {config}; hourly check: {table}",
                     "zh": "拟合配置已写入：{config}；分时段校验：{table}"},
     "config_problem": {"en": "hall configuration problem: {problem}", "zh": "营业厅配置有误：{problem}"},
+    "settings_title": {"en": "Settings (environment variables)", "zh": "设置（环境变量）"},
+    "settings_variable": {"en": "variable", "zh": "变量"},
+    "settings_value": {"en": "value in force", "zh": "当前值"},
+    "settings_meaning": {"en": "what it does", "zh": "作用"},
+    "settings_default": {"en": " (default)", "zh": "（默认）"},
     # ingest: row-level problems (the field's expectation is part of the message)
     "missing": {
         "en": "{source} row {row}: field '{field}' is required but empty",
@@ -85,6 +91,24 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "stored nor in this file; give its hall_id to create it, or ingest the visit first",
         "zh": "{source} 第 {row} 行：字段“{field}”引用的来访“{value}”既未入库也不在本文件中；"
         "请提供 hall_id 以创建来访，或先导入来访",
+    },
+    "too_long": {
+        "en": "{source} row {row}: field '{field}' expected at most {expected} characters, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”最多 {expected} 个字符，实际为“{value}”",
+    },
+    "visit_elsewhere": {
+        "en": "{source} row {row}: field '{field}' names visit '{value}', which this token cannot use: "
+        "the id is taken by a visit it may not see; send its own visit id",
+        "zh": "{source} 第 {row} 行：字段“{field}”引用的来访“{value}”不能由此令牌使用："
+        "该编号已被它无权查看的来访占用；请使用本厅的来访编号",
+    },
+    "forbidden_hall": {
+        "en": "{source} row {row}: field '{field}' is '{value}', but this token may only send events of {expected}",
+        "zh": "{source} 第 {row} 行：字段“{field}”为“{value}”，但此令牌只能发送 {expected} 的事件",
+    },
+    "store_refused": {
+        "en": "{source} row {row}: the store refused this record ({value}); the rest of the request was stored",
+        "zh": "{source} 第 {row} 行：存储拒绝了这条记录（{value}）；请求中的其余记录已入库",
     },
     "hall_conflict": {
         "en": "{source} row {row}: field '{field}' says hall '{value}' but visit is already in hall {expected}",
@@ -204,10 +228,14 @@ WORDS: dict[str, dict[Lang, str]] = {
     "network": {"zh": "网络总览", "en": "Network"},
     "blueprint": {"zh": "服务蓝图", "en": "Blueprint"},
     "quality": {"zh": "数据质量", "en": "Data quality"},
+    "parked": {"zh": "实时规则搁置的来访", "en": "Visits the live rules set aside"},
+    "parked_none": {"zh": "没有：实时规则在所有来访上都运行正常。", "en": "None: the live rules ran on every visit."},
+    "parked_at": {"zh": "搁置时间", "en": "Set aside at"},
     "login": {"zh": "登录", "en": "Log in"},
     "logout": {"zh": "退出", "en": "Log out"},
     "username": {"zh": "用户名", "en": "Username"},
     "password": {"zh": "密码", "en": "Password"},
+    "login_wait": {"zh": "失败次数过多，请稍后再试。", "en": "Too many failed attempts: try again later."},
     "bad_login": {"zh": "用户名或密码错误", "en": "Wrong username or password"},
     "hall": {"zh": "营业厅", "en": "Hall"},
     "customer": {"zh": "客户", "en": "Customer"},
@@ -302,7 +330,7 @@ WORDS: dict[str, dict[Lang, str]] = {
 
 def lang() -> Lang:
     """The session language from env `PEAKEND_LANG` (default English)."""
-    return "zh" if os.environ.get("PEAKEND_LANG", "en").lower().startswith("zh") else "en"
+    return settings.get("lang")
 
 
 def say(key: str, language: Lang | None = None, **fields: object) -> str:

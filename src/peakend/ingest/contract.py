@@ -62,13 +62,19 @@ FALSE_WORDS = ("0", "false", "no", "n", "f", "否", "未通过", "fail", "failed
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field of an event: its type, whether it is required, its allowed range."""
+    """One field of an event: its type, whether it is required, its allowed range.
+
+    Text is an id or short text (at most setting `max_id_chars` characters) unless `free`
+    (comments and notes: `max_text_chars`); timestamps lie within `past_days` before now and
+    `future_days` after it.
+    """
 
     name: str
     type: FieldType = "text"
     required: bool = False
     lo: float | None = None
     hi: float | None = None
+    free: bool = False
 
 
 VISIT_FIELDS = (
@@ -86,7 +92,7 @@ TOUCH_FIELDS = (
     *[f if f.name != "hall_id" else FieldSpec("hall_id") for f in VISIT_FIELDS],
     FieldSpec("touch_id"),
     FieldSpec("moment_id", required=True),
-    FieldSpec("seq", "int", lo=0),
+    FieldSpec("seq", "int", lo=0, hi=2**31 - 1),  # the store keeps a 32-bit integer
     FieldSpec("start_at", "timestamp"),
     FieldSpec("end_at", "timestamp"),
     FieldSpec("staff_id"),
@@ -106,7 +112,7 @@ SURVEY_FIELDS = (
     FieldSpec("repurchase", "float", lo=1, hi=5),
     FieldSpec("relationship", "float", lo=1, hi=5),
     FieldSpec("switch_resist", "float", lo=1, hi=5),
-    FieldSpec("comment"),
+    FieldSpec("comment", free=True),
     FieldSpec("source"),
 )
 AUDIT_FIELDS = (
@@ -117,9 +123,14 @@ AUDIT_FIELDS = (
     FieldSpec("passed", "bool", required=True),
     FieldSpec("staff_id"),
     FieldSpec("auditor"),
-    FieldSpec("note"),
+    FieldSpec("note", free=True),
     FieldSpec("source"),
 )
+
+# Fields checked against a set (the blueprint's moments, routes and checklist; scales): never stored as sent otherwise.
+SET_FIELDS = frozenset({"moment_id", "route", "item", "rating_scale", "overall_scale", "outcome"})
+# Fields that are keys: a phone number in them is stored as its keyed hash (elsewhere it is masked).
+KEY_FIELDS = frozenset({"visit_id", "touch_id", "survey_id", "audit_id", "hall_id", "staff_id", "customer_key"})
 
 FIELDS: dict[Kind, tuple[FieldSpec, ...]] = {
     "touch": TOUCH_FIELDS,

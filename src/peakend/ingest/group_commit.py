@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from peakend.ingest.pipeline import Post, RecordsResult, ingest_posts
+from peakend.ingest.pipeline import Post, RecordsResult, ingest_isolated, ingest_posts
 from peakend.ingest.validate import Context
 from peakend.store.db import Store
 
@@ -89,14 +89,19 @@ class GroupCommit:
             return group
 
     def _run(self, group: list[_Job]) -> None:
+        """Ingest a group; if it fails, each post again on its own (`ingest_isolated`), so that a post
+        the store refuses fails alone (its refused records quarantined) and never fails the others."""
         self.groups += 1
         try:
             results = ingest_posts(self.store, [j.post for j in group], group[0].ctx, group[0].live)
             for job, result in zip(group, results, strict=True):
                 job.result = result
-        except Exception as exc:  # each waiting request answers with the failure, none hangs
+        except Exception:
             for job in group:
-                job.error = exc
+                try:
+                    job.result = ingest_isolated(self.store, job.post, job.ctx, job.live)
+                except Exception as exc:  # the store is down: each request answers with that, none hangs
+                    job.error = exc
         finally:
             for job in group:
                 job.done.set()

@@ -74,12 +74,23 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+SHOWN_CHARS = 120  # a rejected value is quoted in its message up to this length
+RECORD_CHARS = 20_000  # a quarantined record is kept up to this length
+
+
 def shown_value(value: object) -> object:
-    """A rejected value as a message may quote it: phones masked, control characters escaped."""
+    """A rejected value as a message may quote it: phones masked, control characters escaped, cut short."""
     if not isinstance(value, str):
         return value
     text = privacy.mask_phones_in(value) or ""
-    return "".join(c if c.isprintable() or c in "\t\n" else f"\\x{ord(c):02x}" for c in text)
+    cut = text[:SHOWN_CHARS] + ("…" if len(text) > SHOWN_CHARS else "")
+    return "".join(c if c.isprintable() or c in "\t\n" else f"\\x{ord(c):02x}" for c in cut)
+
+
+def kept_record(record: str | None) -> str | None:
+    """A rejected record as quarantine keeps it: phones masked, cut at `RECORD_CHARS`."""
+    text = privacy.mask_phones_in(record)
+    return text if text is None or len(text) <= RECORD_CHARS else text[:RECORD_CHARS] + "…"
 
 
 class Quarantine:
@@ -89,7 +100,7 @@ class Quarantine:
     """
 
     def __init__(self, store: Store, source: str, source_hash: str | Callable[[], str]):
-        self.store, self.source, self._hash = store, source, source_hash
+        self.store, self.source, self._hash = store, privacy.mask_phones_in(source) or source, source_hash
         self.rows: set[int] = set()
         self.problems: list[dict[str, object]] = []  # what was quarantined, for callers to answer with
 
@@ -118,7 +129,7 @@ class Quarantine:
             "source_hash": [self.hash] * len(found), "source": [self.source] * len(found),
             "row_number": pa.array([f["row"] for f in found], pa.int64()),
             **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh")},
-            "record": pa.array([privacy.mask_phones_in(records.get(f["row"])) for f in found], pa.string()),
+            "record": pa.array([kept_record(records.get(f["row"])) for f in found], pa.string()),
         }))
 
     def add_read_problems(self, problems: list[ReadProblem]) -> None:
@@ -173,9 +184,9 @@ def mirror_visits(store: Store, kind: Kind) -> None:
     if store.backend == "duckdb":
         con.execute(f"CREATE OR REPLACE TEMP VIEW {STORE_VISITS} AS SELECT visit_id, hall_id FROM visits")
         return
-    if kind not in ("touch", "survey"):
+    if kind == "audit":
         return
-    ids = [r[0] for r in con.execute("SELECT DISTINCT visit_id FROM stage WHERE visit_id IS NOT NULL "
+    ids = [r[0] for r in con.execute("SELECT DISTINCT pk_scrub_key(visit_id) FROM stage WHERE visit_id IS NOT NULL "
                                      f"AND NOT regexp_matches(visit_id, '{CONTROL_CHARS}')").fetchall()]
     found = store.query("SELECT visit_id, hall_id FROM visits WHERE visit_id = ANY(?)", [ids])
     con.register("_found_visits", found.astype({"visit_id": "object", "hall_id": "object"}))
@@ -366,7 +377,7 @@ def _ingest_file(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             quarantine.hash,
-            source,
+            quarantine.source,
             result.kind or "?",
             result.rows,
             result.stored,
@@ -492,6 +503,44 @@ def ingest_records(
     return ingest_posts(store, [Post(records, kind, source, numbers)], ctx, live)[0]
 
 
+class StoreUnavailable(RuntimeError):
+    """The store does not answer at all: nothing was stored, the sender should try again later."""
+
+
+def ingest_isolated(store: Store, post: Post, ctx: Context, live: bool = False) -> RecordsResult:
+    """Ingest one post whose group failed in the store: halves that fail are split again, so a record
+    the store refuses (one the contract checks let through) is quarantined alone and the rest stored.
+
+    Raises `StoreUnavailable` when the store does not answer at all (then no record is to blame).
+    """
+    try:
+        return ingest_posts(store, [post], ctx, live)[0]
+    except Exception as exc:
+        try:
+            store.scalar("SELECT 1")
+        except Exception as down:
+            raise StoreUnavailable(str(down)) from exc
+        if len(post.records) > 1:
+            half = len(post.records) // 2
+            rows = post.rows()
+            parts = [Post(post.records[:half], post.kind, post.source, rows[:half]),
+                     Post(post.records[half:], post.kind, post.source, rows[half:])]
+            results = [ingest_isolated(store, part, ctx, live) for part in parts]
+            return RecordsResult(sum(r.stored for r in results), sum(r.duplicates for r in results),
+                                 [x for r in results for x in r.problems])
+        return _refused(store, post, exc)
+
+
+def _refused(store: Store, post: Post, exc: Exception) -> RecordsResult:
+    """Quarantine the one record of `post` that the store refused, naming the store's reason."""
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    quarantine = Quarantine(store, post.source, lambda: records_hash(post.records))
+    row = post.rows()[0]
+    frame = pd.DataFrame([{"_row": row, "field": "*", "code": "store_refused", "value": reason, "expected": ""}])
+    quarantine.add(frame, {row: json.dumps(post.records[0], ensure_ascii=False, default=str)}, {})
+    return RecordsResult(problems=quarantine.problems)
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named, with folders expanded to the readable files beneath them, sorted (a lake table by table)."""
     out: list[Path] = []
@@ -505,4 +554,5 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-__all__ = ["FileResult", "Post", "RecordsResult", "expand_paths", "ingest_file", "ingest_posts", "ingest_records", "q"]
+__all__ = ["FileResult", "Post", "RecordsResult", "StoreUnavailable", "expand_paths", "ingest_file", "ingest_isolated",
+           "ingest_posts", "ingest_records", "q"]

@@ -12,27 +12,47 @@ Quarantined records and messages have phone numbers masked too.
 from __future__ import annotations
 
 import hashlib
-import os
+import hmac
 import re
 import secrets
+from collections.abc import Callable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from duckdb.sqltypes import VARCHAR
+
+from peakend import settings
 from peakend.store.db import Store
 
 KEY_SETTING = "phone_key"
-# A phone as people write it: optional +, digits with spaces, dashes, dots or brackets.
+# Characters people type for phone digits and separators, and their ASCII twins (one for one, so
+# positions in the text are kept): full-width digits, plus, dash, brackets, dot and space.
+WIDE, NARROW = "０１２３４５６７８９＋－（）．　", "0123456789+-(). "
+TO_NARROW = str.maketrans(WIDE, NARROW)
+# A phone as people write it: optional tel:, optional +, digits with spaces, dashes, dots or brackets.
 PHONE_SQL = r"\+?[0-9][0-9 ().\-]{5,22}[0-9]"
-# Phones inside free text: China's mobiles (optional +86, 3-4-4 groups) and area-coded landlines.
-# Narrower than a customer key's rule so that dates and times in quarantined records stay readable.
+# Phones inside any text (after TO_NARROW): China's mobiles with or without +86/0086 and with any
+# separators between digits, area-coded landlines, and international numbers written with + or 00.
+# Narrower than a customer key's rule so that dates, times and ids in records stay readable.
+_SEP = r"[ .\-]?"
 PHONE_TEXT = re.compile(
-    r"(?<![0-9])(?:(?:\+|00)?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])"
-    r"|(?<![0-9])0[1-9][0-9]{1,2}-[0-9]{7,8}(?![0-9])"
+    r"(?<![0-9])(?:tel:\s*)?(?:"
+    r"(?:(?:(?:\+|00)?\s?86|\(\s?\+?86\s?\))[ .\-]?)?\(?1[3-9](?:\)?" + _SEP + r"[0-9]){9}"  # mobile
+    r"|\(?0[1-9][0-9]{1,2}\)?" + _SEP + r"[0-9]{3,4}" + _SEP + r"[0-9]{4}"  # landline with area code
+    r"|(?:\+|00)[1-9](?:[ .\-()]{0,2}[0-9]){7,14}"  # international
+    r")(?![0-9])",
+    re.IGNORECASE,
 )
+# Cells that may hold a phone (Arrow's RE2, before the Python pass): seven digits with separators.
+MAYBE_PHONE = r"[0-9０-９](?:[ ().\-－（）　]{0,2}[0-9０-９]){6}"
 # pk_phone_digits: a phone's digits (China's +86/0086 dropped before a mobile), NULL if not a phone;
 # pk_phone_hash and pk_phone_mask work on those digits (compute them once per row: macros inline).
 MACROS = """
-CREATE OR REPLACE TEMP MACRO pk_phone_strip(x) AS (regexp_replace(trim(x), '[ ().+\\-]', '', 'g'));
+CREATE OR REPLACE TEMP MACRO pk_phone_norm(x) AS (
+    regexp_replace(translate(trim(x), '{wide}', '{narrow}'), '^[Tt][Ee][Ll]:\\s*', ''));
+CREATE OR REPLACE TEMP MACRO pk_phone_strip(x) AS (regexp_replace(pk_phone_norm(x), '[ ().+\\-]', '', 'g'));
 CREATE OR REPLACE TEMP MACRO pk_phone_digits(x) AS (
-    CASE WHEN regexp_full_match(trim(x), '{phone}') THEN
+    CASE WHEN regexp_full_match(pk_phone_norm(x), '{phone}') THEN
         CASE WHEN regexp_full_match(pk_phone_strip(x), '(?:86|0086)?1[3-9][0-9]{{9}}') THEN right(pk_phone_strip(x), 11)
              WHEN regexp_full_match(pk_phone_strip(x), '[0-9]{{7,15}}') THEN pk_phone_strip(x) END
     END);
@@ -54,28 +74,50 @@ def _pads(secret: str) -> tuple[str, str]:
 
 
 def store_secret(store: Store) -> str:
-    """The store's phone key, made on first use (env `PEAKEND_PHONE_KEY`, else random)."""
+    """The store's phone key, made on first use (env `PEAKEND_PHONE_KEY`, else random); kept in memory once read."""
+    if KEY_SETTING in store.sql_cache:
+        return store.sql_cache[KEY_SETTING]
     found = store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING])
-    if found:
-        return str(found)
-    made = os.environ.get("PEAKEND_PHONE_KEY") or secrets.token_hex(32)
-    store.execute("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [KEY_SETTING, made])
-    return str(store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING]))
+    if not found:
+        made = settings.get("phone_key") or secrets.token_hex(32)
+        store.execute("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [KEY_SETTING, made])
+        found = store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING])
+    store.sql_cache[KEY_SETTING] = str(found)
+    return str(found)
 
 
 def register(store: Store) -> None:
-    """Give the staging connection the `pk_phone_*` macros (once)."""
+    """Give the staging connection the `pk_phone_*` macros and the `pk_scrub_*` functions (once)."""
     with store.lock:
         if "phone_macros" in store.prepared:
             return
-        ipad, opad = _pads(store_secret(store))
-        store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad))
+        secret = store_secret(store)
+        ipad, opad = _pads(secret)
+        store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad, wide=WIDE, narrow=NARROW))
+        for name, fn in (("pk_scrub_key", lambda t: hash_phones_in(secret, t)), ("pk_scrub_text", mask_phones_in)):
+            store.stage.create_function(name, _column_scrubber(fn), [VARCHAR], VARCHAR, type="arrow",
+                                        side_effects=False)
         store.prepared.add("phone_macros")
+
+
+def _column_scrubber(scrub: Callable[[str], str | None]) -> Callable[[pa.Array], pa.Array]:
+    """An Arrow function applying `scrub` to the cells that may hold a phone (RE2 finds them in bulk)."""
+
+    def column(cells: pa.Array) -> pa.Array:
+        maybe = pc.match_substring_regex(cells, MAYBE_PHONE)
+        if not pc.any(maybe).as_py():
+            return cells
+        values = cells.to_pylist()
+        for i in pc.indices_nonzero(pc.fill_null(maybe, False)).to_pylist():
+            values[i] = scrub(values[i])
+        return pa.array(values, pa.string())
+
+    return column
 
 
 def key_sql(raw: str, digits: str) -> str:
     """SQL for a stored customer key, given the raw key and its `pk_phone_digits`."""
-    return f"CASE WHEN {digits} IS NULL THEN {raw} ELSE pk_phone_hash({digits}) END"
+    return f"CASE WHEN {digits} IS NULL THEN pk_scrub_key({raw}) ELSE pk_phone_hash({digits}) END"
 
 
 def mask_sql(digits: str) -> str:
@@ -100,17 +142,52 @@ def mask_phone(store: Store, text: str | None) -> str | None:
     return _one(store, mask_sql("d"), text)
 
 
-def mask_phones_in(text: str | None) -> str | None:
-    """Text with every China mobile or area-coded landline in it masked (for quarantine)."""
+def phone_digits(text: str) -> str | None:
+    """A written phone's digits as the store keys them (China's +86/0086 dropped before a mobile), or None."""
+    digits = re.sub(r"[ ().+\-]", "", re.sub(r"^tel:\s*", "", text.translate(TO_NARROW).strip(), flags=re.I))
+    if re.fullmatch(r"(?:86|0086)?1[3-9][0-9]{9}", digits):
+        return digits[-11:]
+    return digits if re.fullmatch(r"[0-9]{7,15}", digits) else None
+
+
+def masked(digits: str) -> str:
+    """The display form of a phone's digits: 138****5678, or 2 + stars + 2 for short numbers."""
+    if len(digits) >= 11:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
+
+
+def hashed(secret: str, digits: str) -> str:
+    """The join key of a phone's digits: `ph_` + HMAC-SHA256 under the store's key (as `pk_phone_hash`)."""
+    return "ph_" + hmac.new(secret.encode(), digits.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _replace_phones(text: str | None, replace: Callable[[str], str]) -> str | None:
     if not text:
         return text
+    narrow = text.translate(TO_NARROW)
+    out, last = [], 0
+    for m in PHONE_TEXT.finditer(narrow):
+        digits = phone_digits(m.group(0)) or re.sub(r"[^0-9]", "", m.group(0))
+        out += [text[last:m.start()], replace(digits)]
+        last = m.end()
+    return "".join(out) + text[last:] if out else text
 
-    def masked(m: re.Match[str]) -> str:
-        digits = re.sub(r"[^0-9]", "", m.group(0))
-        digits = digits[-11:] if digits.startswith(("86", "0086")) and len(digits) > 11 else digits
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
-    return PHONE_TEXT.sub(masked, text)
+def mask_phones_in(text: str | None) -> str | None:
+    """Text with every phone in it masked (free text: comments, notes, replies, quarantined records)."""
+    return _replace_phones(text, masked)
 
 
-__all__ = ["customer_key", "key_sql", "mask_phone", "mask_phones_in", "mask_sql", "register", "store_secret"]
+def hash_phones_in(secret: str, text: str | None) -> str | None:
+    """Text with every phone in it replaced by its join key (ids and keys: staff, visit and touch ids)."""
+    return _replace_phones(text, lambda digits: hashed(secret, digits))
+
+
+def key_text(store: Store, text: str | None) -> str | None:
+    """An id or key as the store keeps it (phones in it hashed), for looking up what ingest stored."""
+    return hash_phones_in(store_secret(store), text)
+
+
+__all__ = ["customer_key", "hash_phones_in", "key_sql", "key_text", "mask_phone", "mask_phones_in", "mask_sql",
+           "register", "store_secret"]

@@ -9,20 +9,24 @@ on large files while every bad cell is still named.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import duckdb
 import pandas as pd
 
+from peakend import settings
 from peakend.blueprint.model import Blueprint
 from peakend.ingest.contract import (
     DERIVED_ID,
     FALSE_WORDS,
     FIELDS,
     ID_FIELD,
+    KEY_FIELDS,
     OUTCOME_ALIASES,
     SAT3_WORDS,
     SCALE_ALIASES,
     SCALES,
+    SET_FIELDS,
     TRUE_WORDS,
     FieldSpec,
     Kind,
@@ -98,7 +102,9 @@ def _typed(spec: FieldSpec) -> str:
         return _map(f"lower({raw})", dict(OUTCOME_ALIASES))
     if spec.name == "customer_key":
         return key_sql(raw, PHONE)
-    return raw
+    if spec.name in SET_FIELDS:
+        return raw
+    return f"pk_scrub_key({raw})" if spec.name in KEY_FIELDS else f"pk_scrub_text({raw})"
 
 
 def _scale_expr(rating: str, scale: str, default: str | None) -> str:
@@ -135,44 +141,67 @@ def typed_select(kind: Kind, ctx: Context, stage: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """One check: rows where `condition` holds have a problem `code` in `field`."""
+    """One check: rows where `condition` holds have a problem `code_sql` in `field`."""
 
     field: str
     condition: str
-    code: str
+    code_sql: str
     expected_sql: str
 
     def select(self) -> str:
         """SQL for the rows of `typed` failing this rule, as (_row, field, code, value, expected)."""
         shown = f"CAST({q('raw_' + self.field)} AS VARCHAR)"
         return (
-            f"SELECT _row, {lit(self.field)} AS field, {lit(self.code)} AS code, {shown} AS value, "
+            f"SELECT _row, {lit(self.field)} AS field, {self.code_sql} AS code, {shown} AS value, "
             f"{self.expected_sql} AS expected FROM typed WHERE {self.condition}"
         )
 
 
 def _check(field: str, condition: str, code: str, expected: str = "", expected_sql: str | None = None) -> Rule:
-    return Rule(field, condition, code, expected_sql or lit(expected))
+    return Rule(field, condition, lit(code), expected_sql or lit(expected))
+
+
+def _either(field: str, first: tuple[str, str, str], second: tuple[str, str, str]) -> Rule:
+    """One rule for two problems of a field, each (condition, code, expected): the first wins where both hold."""
+    (c1, code1, exp1), (c2, code2, exp2) = first, second
+    return Rule(field, f"({c1}) OR ({c2})", f"CASE WHEN {c1} THEN {lit(code1)} ELSE {lit(code2)} END",
+                f"CASE WHEN {c1} THEN {lit(exp1)} ELSE {lit(exp2)} END")
+
+
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def time_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The event times ingest accepts: settings `past_days` before now to `future_days` after it."""
+    now = (now or datetime.now()).replace(microsecond=0)
+    return now - timedelta(days=settings.get("past_days")), now + timedelta(days=settings.get("future_days"))
 
 
 def _field_checks(kind: Kind) -> list[Rule]:
     out = []
+    first, last = time_window()
     for spec in FIELDS[kind]:
         raw, typed = q("raw_" + spec.name), q(spec.name)
         if spec.required:
             out.append(_check(spec.name, f"{raw} IS NULL", "missing"))
         if spec.type == "text":  # PostgreSQL cannot hold NUL in text; other controls are never meant
-            out.append(_check(spec.name, f"regexp_matches({raw}, '{CONTROL_CHARS}')", "control_char"))
-        if spec.type in TYPE_CODE:
+            most = settings.get("max_text_chars" if spec.free else "max_id_chars")
+            out.append(_either(spec.name, (f"regexp_matches({raw}, '{CONTROL_CHARS}')", "control_char", ""),
+                               (f"length({raw}) > {most}", "too_long", f"{most:,}")))
+        elif spec.type == "timestamp":
+            window = f"{first:%Y-%m-%d %H:%M} … {last:%Y-%m-%d %H:%M}"
+            out.append(_either(spec.name, (f"{raw} IS NOT NULL AND {typed} IS NULL", "not_timestamp", ""),
+                               (f"{typed} < {lit(str(first))}::TIMESTAMP OR {typed} > {lit(str(last))}::TIMESTAMP",
+                                "out_of_range", window)))
+        elif spec.type in TYPE_CODE:
             out.append(_check(spec.name, f"{raw} IS NOT NULL AND {typed} IS NULL", TYPE_CODE[spec.type]))
+        finite = f" OR NOT isfinite({typed})" if spec.type == "float" else ""
         if spec.lo is not None and spec.hi is not None:
-            out.append(
-                _check(
-                    spec.name, f"{typed} < {spec.lo} OR {typed} > {spec.hi}", "out_of_range", f"{spec.lo:g}–{spec.hi:g}"
-                )
-            )
+            out.append(_check(spec.name, f"{typed} < {spec.lo} OR {typed} > {spec.hi}{finite}", "out_of_range",
+                              f"{_number(spec.lo)}–{_number(spec.hi)}"))
         elif spec.lo is not None:
-            out.append(_check(spec.name, f"{typed} < {spec.lo}", "out_of_range", f">= {spec.lo:g}"))
+            out.append(_check(spec.name, f"{typed} < {spec.lo}{finite}", "out_of_range", f">= {_number(spec.lo)}"))
     return out
 
 
@@ -193,12 +222,17 @@ def _rating_checks(rating: str, scale: str) -> list[Rule]:
         out.append(
             _check(
                 rating,
-                f"scale_norm = {lit(name)} AND ({q(rating)} < {lo} OR {q(rating)} > {hi})",
+                f"scale_norm = {lit(name)} AND ({q(rating)} < {lo} OR {q(rating)} > {hi} OR NOT isfinite({q(rating)}))",
                 "out_of_range",
                 f"{lo:g}–{hi:g} ({name})",
             )
         )
     return out
+
+
+def _hall_conflict() -> Rule:
+    return _check("hall_id", "hall_id IS NOT NULL AND known_hall IS NOT NULL AND hall_id <> known_hall",
+                  "hall_conflict", expected_sql="known_hall")
 
 
 def _order_check(field: str, earlier: str) -> Rule:
@@ -217,6 +251,8 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
         out.append(_order_check("departure", "arrival"))
         if bp.routes:
             out.append(_set_check("route", [r.id for r in bp.routes]))
+    if kind == "visit":  # a visit id is the network's: another hall's visit is never changed
+        out.append(_hall_conflict())
     if kind == "touch":
         out.append(_set_check("moment_id", bp.moment_ids()))
         out.append(
@@ -230,14 +266,7 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
         out.append(_order_check("end_at", "start_at"))
         out += _rating_checks("rating", "rating_scale")
         out.append(_check("visit_id", "hall_id IS NULL AND known_hall IS NULL", "unknown_visit"))
-        out.append(
-            _check(
-                "hall_id",
-                "hall_id IS NOT NULL AND known_hall IS NOT NULL AND hall_id <> known_hall",
-                "hall_conflict",
-                expected_sql="known_hall",
-            )
-        )
+        out.append(_hall_conflict())
     if kind == "survey":
         out += _rating_checks("overall", "overall_scale")
         out.append(_check("visit_id", "visit_id IS NOT NULL AND known_hall IS NULL", "unknown_visit"))
@@ -252,7 +281,7 @@ CHUNK_VISITS = "chunk_visits"  # visits drawn from earlier parts of the rows bei
 
 def _known_halls(kind: Kind) -> str:
     """SQL for each visit id's hall: from the store, earlier parts, else this part's first row."""
-    if kind not in ("touch", "survey"):
+    if kind == "audit":
         return ""
     own = (
         "UNION ALL SELECT visit_id, arg_min(hall_id, _row), 3 FROM typed0 WHERE hall_id IS NOT NULL GROUP BY visit_id"

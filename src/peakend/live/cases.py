@@ -9,6 +9,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from peakend import settings
+from peakend.ingest.privacy import key_text, mask_phones_in
 from peakend.live.timers import case_event
 from peakend.store.db import Store
 
@@ -57,33 +59,43 @@ def _open(store: Store, case_id: str) -> dict[str, object]:
 
 
 def comment(store: Store, case_id: str, actor: str, text: str, at: datetime) -> None:
-    """Add a comment to a case."""
-    if not text.strip():
-        raise CaseError("a comment needs text")
+    """Add a comment to a case (phone numbers in it masked)."""
+    text = _clean(text, "a comment needs text")
     with store.transaction():
         get(store, case_id)
-        case_event(store, case_id, at, actor, "comment", text.strip())
+        case_event(store, case_id, at, actor, "comment", text)
 
 
 def reassign(store: Store, case_id: str, actor: str, to: str, at: datetime) -> None:
-    """Give an open case to another owner."""
-    if not to.strip():
-        raise CaseError("reassign needs the new owner")
+    """Give an open case to another owner (a staff id: a phone number in it is keyed, as ingest keys staff ids)."""
+    to = key_text(store, _clean(to, "reassign needs the new owner", settings.get("max_id_chars"))) or ""
     with store.transaction():
         case = _open(store, case_id)
-        store.execute("UPDATE cases SET owner = ? WHERE case_id = ?", [to.strip(), case_id])
-        case_event(store, case_id, at, actor, "reassign", f"{case['owner'] or '-'} → {to.strip()}")
+        store.execute("UPDATE cases SET owner = ? WHERE case_id = ?", [to, case_id])
+        case_event(store, case_id, at, actor, "reassign", f"{case['owner'] or '-'} → {to}")
 
 
 def resolve(store: Store, case_id: str, actor: str, note: str, at: datetime) -> None:
     """Close an open case with a resolution note (its pending reminder and escalation then do nothing)."""
-    if not note.strip():
-        raise CaseError("resolving needs a resolution note")
+    note = _clean(note, "resolving needs a resolution note")
     with store.transaction():
         _open(store, case_id)
         store.execute("UPDATE cases SET status = 'resolved', resolved_at = ?, resolution = ? WHERE case_id = ?",
-                      [at, note.strip(), case_id])
-        case_event(store, case_id, at, actor, "resolve", note.strip())
+                      [at, note, case_id])
+        case_event(store, case_id, at, actor, "resolve", note)
+
+
+def _clean(text: str, empty: str, most: int | None = None) -> str:
+    """A note as stored: stripped, phones masked; CaseError if empty, too long or holding control characters."""
+    most = most or settings.get("max_text_chars")
+    text = text.strip()
+    if not text:
+        raise CaseError(empty)
+    if len(text) > most:
+        raise CaseError(f"at most {most:,} characters, got {len(text):,}")
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+        raise CaseError("the text holds a NUL or other control character")
+    return mask_phones_in(text) or ""
 
 
 def figures(store: Store, hall: str, day_start: datetime, now: datetime) -> dict[str, int]:

@@ -9,11 +9,15 @@ ran stays queued for the next pass.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
 
+import pandas as pd
+
 from peakend.blueprint.model import Blueprint
+from peakend.ingest.privacy import mask_phones_in
 from peakend.live.rules import Fired, on_events
 from peakend.store.db import Store
 
@@ -38,6 +42,36 @@ def queue(store: Store, source: str) -> None:
         [_stamp()])
 
 
+def _isolated(store: Store, bp: Blueprint, ids: list[str], now: datetime) -> Fired:
+    """The rules on `ids`; if they fail, on each half again, so that a visit whose rules fail is parked
+    alone (`live_parked`, with the reason) and the others run. Raises if the store itself is gone."""
+    try:
+        return on_events(store, bp, ids, now)
+    except Exception as exc:
+        store.scalar("SELECT 1")  # the store gone: raise that, and the queue stays as it is
+        if len(ids) == 1:
+            park(store, ids[0], f"{type(exc).__name__}: {exc}", now)
+            return Fired()
+        fired = Fired()
+        for part in (ids[: len(ids) // 2], ids[len(ids) // 2:]):
+            fired += _isolated(store, bp, part, now)
+        return fired
+
+
+def park(store: Store, visit_id: str, reason: str, now: datetime) -> None:
+    """Set a visit aside whose rules failed, with the reason (first line, short) for admins to see."""
+    logging.getLogger("peakend.live").error("live rules failed on visit %s; parked: %s", visit_id, reason)
+    short = mask_phones_in((reason.splitlines() or [""])[0][:500]) or ""
+    store.execute("INSERT INTO live_parked (visit_id, reason, parked_at) VALUES (?, ?, ?) ON CONFLICT (visit_id) "
+                  "DO UPDATE SET reason = excluded.reason, parked_at = excluded.parked_at", [visit_id, short, now])
+
+
+def parked(store: Store) -> pd.DataFrame:
+    """Visits set aside by the live worker, newest first, with their hall and reason."""
+    return store.query("SELECT p.visit_id, v.hall_id, p.reason, p.parked_at FROM live_parked p "
+                       "LEFT JOIN visits v USING (visit_id) ORDER BY p.parked_at DESC, p.visit_id LIMIT 500")
+
+
 def pending(store: Store) -> int:
     """How many visits wait for the live rules."""
     return int(store.scalar("SELECT count(*) FROM live_pending"))
@@ -50,7 +84,7 @@ def run_pending(store: Store, bp: Blueprint, now: datetime, limit: int = PASS_VI
         "(SELECT queued_ns FROM live_pending ORDER BY queued_ns LIMIT ?) AS first)", [limit])
     if not rows:
         return Fired()
-    fired = on_events(store, bp, [str(r[0]) for r in rows], now)
+    fired = _isolated(store, bp, [str(r[0]) for r in rows], now)
     store.execute(  # only as read: a visit queued again meanwhile has a new stamp and stays
         "DELETE FROM live_pending USING (SELECT unnest(?::VARCHAR[]) AS visit_id, unnest(?::BIGINT[]) AS queued_ns) "
         "AS taken WHERE live_pending.visit_id = taken.visit_id AND live_pending.queued_ns = taken.queued_ns",

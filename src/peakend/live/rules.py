@@ -127,8 +127,8 @@ def experience_sql(store: Store, bp: Blueprint) -> str:
                 store.write_frame(name, rules_arrow(bp).to_pandas())
             db = store.db
             t = store.table("touches")
-            expr = touch_experience(t, bp, store.table(name)).join(t.select("touch_id", "wait_min", "outcome"),
-                                                                "touch_id")
+            extra = t.select("touch_id", "wait_min", "outcome", "source")
+            expr = touch_experience(t, bp, store.table(name)).join(extra, "touch_id")
             store.sql_cache[key] = str(db.compile(expr))
         return store.sql_cache[key]
 

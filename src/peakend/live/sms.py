@@ -9,7 +9,6 @@ Message ids are the visit ids, so a provider can drop a message sent twice after
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Protocol
 
 import httpx
 
+from peakend import settings
 from peakend.blueprint.model import Blueprint
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.privacy import customer_key, mask_phones_in
@@ -79,7 +79,7 @@ def gateway_from(spec: str | None, default: Path) -> Gateway:
     """A gateway from a spec: an http(s):// URL (bearer token from env PEAKEND_SMS_TOKEN), `file:PATH`,
     or None for a file at `default`."""
     if spec and spec.startswith(("http://", "https://")):
-        return HttpGateway(spec, os.environ.get("PEAKEND_SMS_TOKEN"))
+        return HttpGateway(spec, settings.get("sms_token"))
     if spec and spec.startswith("file:"):
         return FileGateway(Path(spec[5:]))
     return FileGateway(default)
@@ -115,8 +115,10 @@ class ReplyResult:
     visit_id: str | None = None
 
 
-def handle_reply(store: Store, bp: Blueprint, sender: str, text: str, at: datetime) -> ReplyResult:
-    """Record a reply from `sender` (a phone or customer key): an opt-out, or the answer to their last survey."""
+def handle_reply(store: Store, bp: Blueprint, sender: str, text: str, at: datetime,
+                 halls: list[str] | None = None) -> ReplyResult:
+    """Record a reply from `sender` (a phone or customer key): an opt-out, or the answer to their last survey
+    sent (to a visit of `halls`; None: any hall)."""
     key = customer_key(store, sender) or sender
     reply = parse_reply(text)
     if reply.opt_out:
@@ -126,9 +128,10 @@ def handle_reply(store: Store, bp: Blueprint, sender: str, text: str, at: dateti
             store.execute("UPDATE sms_surveys SET status = 'skipped_optout' WHERE customer_key = ? "
                           "AND status = 'scheduled'", [key])
         return ReplyResult("opted_out")
+    scope = "" if halls is None else " AND hall_id IN (SELECT unnest(?::VARCHAR[]))"
     found = store.rows(
-        "SELECT visit_id FROM sms_surveys WHERE customer_key = ? AND status IN ('sent', 'answered') AND sent_at <= ? "
-        "ORDER BY sent_at DESC LIMIT 1", [key, at])
+        "SELECT visit_id FROM sms_surveys WHERE customer_key = ? AND status IN ('sent', 'answered') AND sent_at <= ?"
+        f"{scope} ORDER BY sent_at DESC LIMIT 1", [key, at] + ([] if halls is None else [halls]))
     if not found:
         return ReplyResult("unmatched")
     visit_id = str(found[0][0])

@@ -7,6 +7,7 @@ marked done: a crash in between resends it, under the same message id.)
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from peakend.blueprint.model import Blueprint
@@ -23,23 +24,33 @@ def due(store: Store, now: datetime) -> list[tuple[str, str, str]]:
 
 
 def tick(store: Store, bp: Blueprint, now: datetime, gateway: Gateway) -> int:
-    """Run every timer due by `now`; return how many ran."""
+    """Run every timer due by `now`; return how many ran. A timer that fails (a send refused, odd data)
+    is logged and stays due for the next tick; the others run all the same."""
     ran = 0
     for timer_id, kind, ref in due(store, now):
-        with store.transaction():
-            if store.scalar("SELECT done_at FROM timers WHERE timer_id = ?", [timer_id]) is not None:
-                continue  # another process ran it meanwhile
-            if kind == "remind":
-                outcome = _remind(store, ref, now)
-            elif kind == "escalate":
-                outcome = _escalate(store, ref, now)
-            elif kind == "survey":
-                outcome = _send_survey(store, bp, ref, now, gateway)
-            else:
-                outcome = f"unknown timer kind {kind}"
-            store.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE timer_id = ?", [now, outcome, timer_id])
-        ran += 1
+        try:
+            ran += _run(store, bp, now, gateway, timer_id, kind, ref)
+        except Exception:
+            store.scalar("SELECT 1")  # the store itself gone: raise that, the caller retries the whole tick
+            logging.getLogger("peakend.timers").exception("timer %s failed; it stays due", timer_id)
     return ran
+
+
+def _run(store: Store, bp: Blueprint, now: datetime, gateway: Gateway, timer_id: str, kind: str, ref: str) -> int:
+    """Run one due timer in one transaction with its effect; 1 if it ran, 0 if another process had."""
+    with store.transaction():
+        if store.scalar("SELECT done_at FROM timers WHERE timer_id = ?", [timer_id]) is not None:
+            return 0  # another process ran it meanwhile
+        if kind == "remind":
+            outcome = _remind(store, ref, now)
+        elif kind == "escalate":
+            outcome = _escalate(store, ref, now)
+        elif kind == "survey":
+            outcome = _send_survey(store, bp, ref, now, gateway)
+        else:
+            outcome = f"unknown timer kind {kind}"
+        store.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE timer_id = ?", [now, outcome, timer_id])
+    return 1
 
 
 def _open_case(store: Store, case_id: str) -> tuple[str, str, str | None, object] | None:

@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from peakend import settings
 from peakend.blueprint.model import Blueprint
 from peakend.scoring.run import ScoreResult, Sink, run_scoring
 from peakend.store.lake import read_table
@@ -33,8 +34,8 @@ SPARK_LOCAL = "local[*]"
 
 def memory_limit() -> str:
     """DuckDB's memory limit for lake scoring: env PEAKEND_MEMORY_LIMIT, else a quarter of physical memory."""
-    if os.environ.get("PEAKEND_MEMORY_LIMIT"):
-        return os.environ["PEAKEND_MEMORY_LIMIT"]
+    if settings.get("memory_limit"):
+        return str(settings.get("memory_limit"))
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return f"{max(1, total // 4 // 2**20)}MB"
 
@@ -62,7 +63,7 @@ def spark_session(master: str | None = None) -> Any:
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false"))
     if not master:  # one machine: few shuffle partitions, and the driver is the executor
         builder = (builder.config("spark.sql.shuffle.partitions", str(4 * (os.cpu_count() or 2)))
-                   .config("spark.driver.memory", os.environ.get("PEAKEND_SPARK_MEMORY", "4g")))
+                   .config("spark.driver.memory", settings.get("spark_memory")))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -9,7 +9,6 @@ Both hold the same schema, applied by the same migrations. A `Store` hands out:
 
 from __future__ import annotations
 
-import os
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +23,8 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from peakend import settings
+
 DEFAULT_PATH = "peakend.duckdb"
 UPLOAD_CHUNK = 1 << 20  # bytes of CSV per write when copying staged rows to PostgreSQL
 Backend = Literal["duckdb", "postgres"]
@@ -34,7 +35,7 @@ PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE
 
 def default_path() -> str:
     """The store location: env `PEAKEND_DB`, else `peakend.duckdb` in the working directory."""
-    return os.environ.get("PEAKEND_DB", DEFAULT_PATH)
+    return settings.get("db") or DEFAULT_PATH
 
 
 def is_postgres(url: str) -> bool:

@@ -10,6 +10,7 @@ live worker runs within moments (`live.pending`); the answer does not wait for t
 """
 
 
+import json
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,18 +22,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic_core import from_json
 
+from peakend import settings
 from peakend.ingest.contract import FIELDS, Kind
-from peakend.ingest.pipeline import Post
+from peakend.ingest.pipeline import Post, Quarantine, StoreUnavailable, records_hash
+from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
 from peakend.scoring.run import NotScored
+from peakend.store.db import Store
 from peakend.web import queries
-from peakend.web.auth import Principal, check_password
-from peakend.web.deps import hall_visible, need_reader, principal, state
+from peakend.web.auth import Principal
+from peakend.web.deps import hall_visible, log_in, need_reader, principal, state
 
 if TYPE_CHECKING:
     from peakend.simulate.whatif import Change, WhatIf
 
-MAX_BATCH = 10_000
 PLURAL: dict[str, Kind] = {"touches": "touch", "visits": "visit", "surveys": "survey", "audits": "audit"}
 Scalar = str | int | float | bool | None
 router = APIRouter(prefix="/api/v1")
@@ -76,29 +79,34 @@ MODELS: dict[Kind, type[BaseModel]] = {k: _event_model(k) for k in PLURAL.values
 FIELD_NAMES: dict[Kind, frozenset[str]] = {k: frozenset(f.name for f in FIELDS[k]) for k in PLURAL.values()}
 
 
-def _forbidden(p: Principal, kind: Kind, records: list[dict[str, Any]], request: Request) -> dict[int, Rejected]:
-    """Records a device may not send (another hall's); fills in the device's hall where none is given."""
-    out: dict[int, Rejected] = {}
+def _refusals(p: Principal, kind: Kind, records: list[dict[str, Any]], store: Store) -> pd.DataFrame:
+    """The records a device may not send, as problems (_row, field, code, value, expected); fills in the
+    device's hall where none is given.
+
+    A device sees only its own hall: a visit of another hall is answered as if it did not exist
+    (a survey or a touch naming it: `unknown_visit`, exactly as for an absent visit), and a record
+    that would create a visit under an id another hall holds is refused without naming that hall.
+    """
+    problems: list[dict[str, Any]] = []
     if p.is_admin:
-        return out
+        return pd.DataFrame(problems, columns=["_row", "field", "code", "value", "expected"])
     own = next(iter(p.halls))
-    looked_up = [str(r["visit_id"]) for r in records if r.get("visit_id") is not None
-                 and (kind == "survey" or (kind == "touch" and r.get("hall_id") is None))]
-    stored = queries.visit_halls(state(request).store, looked_up)  # one query for the batch
+    ids = {str(r["visit_id"]): key_text(store, str(r["visit_id"])) or "" for r in records
+           if r.get("visit_id") is not None}
+    stored = queries.visit_halls(store, list(ids.values()), beside=True)  # one query, not waiting for the lock
     for i, r in enumerate(records):
-        hall = r.get("hall_id")
-        visit_id = str(r["visit_id"]) if r.get("visit_id") is not None else None
-        if kind == "survey":
-            hall = stored.get(visit_id) if visit_id else None
-        elif hall is None:
-            hall = stored.get(visit_id) if kind == "touch" and visit_id else None
-            if hall is None:
-                r["hall_id"] = hall = own
-        if hall is not None and not p.writes_to(str(hall)):
-            msg_en = f"record {i}: field 'hall_id' is '{hall}', but this token may only send events of {own}"
-            msg_zh = f"第 {i} 条：字段“hall_id”为“{hall}”，但此令牌只能发送 {own} 的事件"
-            out[i] = Rejected(index=i, field="hall_id", code="forbidden_hall", message_en=msg_en, message_zh=msg_zh)
-    return out
+        visit = str(r["visit_id"]) if r.get("visit_id") is not None else None
+        there = stored.get(ids[visit]) if visit is not None else None
+        if r.get("hall_id") is not None and not p.writes_to(str(r["hall_id"])):
+            problems.append({"_row": i, "field": "hall_id", "code": "forbidden_hall", "value": str(r["hall_id"]),
+                             "expected": own})
+        elif there is not None and there not in p.halls:
+            hidden = kind == "survey" or (kind == "touch" and r.get("hall_id") is None)
+            problems.append({"_row": i, "field": "visit_id", "code": "unknown_visit" if hidden else "visit_elsewhere",
+                             "value": visit, "expected": ""})
+        elif r.get("hall_id") is None and kind != "survey" and there is None:
+            r["hall_id"] = own
+    return pd.DataFrame(problems, columns=["_row", "field", "code", "value", "expected"])
 
 
 def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSONResponse:
@@ -107,18 +115,26 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
         raise HTTPException(401, "log in or send a device token (Authorization: Bearer …)")
     if not (p.is_admin or p.role == "device"):
         raise HTTPException(403, "only device tokens and admins may send events")
-    if len(records) > MAX_BATCH:
-        raise HTTPException(413, f"at most {MAX_BATCH} records per batch, got {len(records)}")
-    forbidden = _forbidden(p, kind, records, request)
-    allowed = [(i, r) for i, r in enumerate(records) if i not in forbidden]
+    most = settings.get("max_batch")
+    if len(records) > most:
+        raise HTTPException(413, f"at most {most:,} records per batch (setting PEAKEND_MAX_BATCH), "
+                                 f"got {len(records):,}")
     st = state(request)
+    source = f"api:{p.name}:{kind}"
+    refused = _refusals(p, kind, records, st.store)
+    refused_rows = set(refused["_row"])
+    kept = Quarantine(st.store, source, lambda: records_hash(records))
+    kept.add(refused, {i: json.dumps(records[i], ensure_ascii=False, default=str) for i in refused_rows}, {})
+    allowed = [(i, r) for i, r in enumerate(records) if i not in refused_rows]
     live = kind in ("touch", "visit")
-    post = Post([r for _, r in allowed], kind, f"api:{p.name}:{kind}", [i for i, _ in allowed])
-    result = st.intake.ingest(post, Context(st.blueprint), live)
-    rejected = list(forbidden.values()) + [
-        Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
-        for x in result.problems
-    ]
+    post = Post([r for _, r in allowed], kind, source, [i for i, _ in allowed])
+    try:
+        result = st.intake.ingest(post, Context(st.blueprint), live)
+    except StoreUnavailable as exc:
+        raise HTTPException(503, "the store does not answer: nothing was stored, send again later",
+                            {"Retry-After": "5"}) from exc
+    rejected = [Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
+                for x in kept.problems + result.problems]
     rejected.sort(key=lambda r: (r.index, r.field))
     bad = {r.index for r in rejected}
     visits = {str(r["visit_id"]) for i, r in enumerate(records) if i not in bad and r.get("visit_id") is not None}
@@ -126,7 +142,8 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
         st.live_wake.set()
     answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected,
                           queued=len(visits) if live else 0)
-    status = 200 if not rejected else 403 if len(forbidden) == len(rejected) else 422
+    forbidden = sum(r.code == "forbidden_hall" for r in rejected)
+    status = 200 if not rejected else 403 if forbidden == len(rejected) else 422
     return JSONResponse(answer.model_dump(), status_code=status)
 
 
@@ -173,7 +190,7 @@ def _check_records(items: list[Any], kind: Kind, single: bool) -> None:
 def _body(kind: Kind, single: bool) -> dict[str, Any]:
     """The OpenAPI request body of an ingest route: one event of `kind`, or a list of them."""
     event = MODELS[kind].model_json_schema()
-    schema = event if single else {"type": "array", "items": event, "maxItems": MAX_BATCH}
+    schema = event if single else {"type": "array", "items": event, "maxItems": settings.get("max_batch")}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
@@ -227,11 +244,8 @@ def _plain(v: Any) -> Any:
 
 @router.post("/login", tags=["auth"], summary="Log in; the answer sets the session cookie")
 def login(request: Request, body: Login) -> dict[str, str]:
-    """Check a password and start a session."""
-    p = check_password(state(request).store, body.username, body.password)
-    if p is None:
-        raise HTTPException(401, "wrong username or password")
-    request.session["user"] = p.name
+    """Check a password and start a session (429 after too many failures)."""
+    p = log_in(request, body.username, body.password)
     return {"user": p.name, "role": p.role}
 
 

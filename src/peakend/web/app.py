@@ -10,13 +10,11 @@ and the live loop's timers.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -25,6 +23,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from peakend import settings
 from peakend.blueprint.load import load_blueprint
 from peakend.live.pending import pending, run_pending
 from peakend.live.sms import gateway_from
@@ -33,8 +32,8 @@ from peakend.store.db import connect
 from peakend.web import api, live, pages
 from peakend.web.blueprints import active_blueprint
 from peakend.web.deps import AppState
+from peakend.web.guard import SESSION_COOKIE, Guard
 
-SESSION_HOURS = 12
 LIVE_IDLE_S = 5.0  # the live worker looks at its queue this often when nobody wakes it
 LIVE_GATHER_S = 0.2  # the live worker gathers queued visits this long before a pass (alerts: < 1 s)
 LIVE_RETRY_S = 2.0
@@ -49,8 +48,8 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     store = connect(store_url)
     bp = active_blueprint(store, load_blueprint(blueprint))
     outbox = Path(store.url).with_name("sms-outbox.jsonl") if store.backend == "duckdb" else Path("sms-outbox.jsonl")
-    st = AppState(store, bp, gateway_from(os.environ.get("PEAKEND_SMS_GATEWAY"), outbox))
-    ticks = float(os.environ.get("PEAKEND_TICK_SECONDS", "5"))
+    st = AppState(store, bp, gateway_from(settings.get("sms_gateway"), outbox))
+    ticks = settings.get("tick_seconds")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,12 +72,14 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
         description="Peak-end customer experience for service halls: event ingest and the figures behind the pages.",
     )
     app.state.peakend = st
-    key = secret or os.environ.get("PEAKEND_SECRET") or secrets.token_urlsafe(32)
-    app.add_middleware(SessionMiddleware, secret_key=key, max_age=SESSION_HOURS * 3600, same_site="lax")
+    key = secret or settings.get("secret") or secrets.token_urlsafe(32)
+    hours = settings.get("session_hours")
+    app.add_middleware(SessionMiddleware, secret_key=key, max_age=int(hours * 3600), same_site="lax",
+                       session_cookie=SESSION_COOKIE)
+    app.add_middleware(Guard)  # outermost: refuses before anything is read
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(live.router)
-    app.middleware("http")(_refuse_nul)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     return app
@@ -116,13 +117,6 @@ def _run_timers(st: AppState, stop: threading.Event, every: float) -> None:
         except Exception:  # a failed send or a lost connection: log, and try again next time
             log.exception("timers failed; retrying in %s s", every)
         stop.wait(every)
-
-
-async def _refuse_nul(request: Request, call_next: Any) -> Response:
-    """A NUL character in the path or query is answered 422: no store keeps it (PostgreSQL text cannot)."""
-    if "\x00" in request.url.path or any("\x00" in k + v for k, v in request.query_params.multi_items()):
-        return JSONResponse({"detail": "the request's path or query holds a NUL character"}, status_code=422)
-    return await call_next(request)
 
 
 def _is_api(request: Request) -> bool:

@@ -1,8 +1,11 @@
 """Users, roles, device tokens and who may see which hall.
 
 - Users log in with a password (hashed with Argon2) and keep a signed session cookie.
-- Devices (rating pads, the queue system, the SMS gateway) send events with a bearer token
-  that is scoped to one hall and may only write.
+- Sessions live in the store (`sessions`): the cookie carries a random id, stored only hashed,
+  so logging out ends the session everywhere, and a copied cookie dies with it.
+- Devices (rating pads, the queue system) send events with a bearer token that is scoped to one
+  hall and may only write; the SMS gateway's token (scope `sms`) only posts replies, for the
+  surveys of its halls (`*`: every hall).
 - Roles: `admin` sees every hall and edits blueprints and users; `manager` sees only the
   halls listed for them; `staff` sees the playbook (blueprint) and, later, their own cases.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -29,7 +33,7 @@ class Principal:
     """Who is asking: a logged-in user, or a device holding a hall token."""
 
     name: str
-    role: Role | Literal["device"]
+    role: Role | Literal["device", "sms"]
     halls: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -98,21 +102,49 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_token(store: Store, hall_id: str, label: str = "") -> str:
-    """Create a device token for one hall; returns the token, which is stored only hashed."""
-    if not hall_id.strip():
+ALL_HALLS = "*"  # an SMS gateway token's hall: every hall
+
+
+def add_token(store: Store, hall_id: str, label: str = "", scope: Literal["device", "sms"] = "device") -> str:
+    """Create a token for one hall (an SMS gateway's may name `*`); returns it (it is stored only hashed)."""
+    if not hall_id.strip() or (hall_id == ALL_HALLS and scope != "sms"):
         raise UserError("a device token needs a hall")
     token = "pk_" + secrets.token_urlsafe(24)
-    store.execute(
-        "INSERT INTO api_tokens (token_hash, hall_id, label) VALUES (?, ?, ?)", [_token_hash(token), hall_id, label]
-    )
+    store.execute("INSERT INTO api_tokens (token_hash, hall_id, label, scope) VALUES (?, ?, ?, ?)",
+                  [_token_hash(token), hall_id, label, scope])
     return token
 
 
 def token_principal(store: Store, token: str) -> Principal | None:
-    """The device a bearer token belongs to, or None."""
-    rows = store.rows("SELECT hall_id, label FROM api_tokens WHERE token_hash = ?", [_token_hash(token)])
+    """The device or SMS gateway a bearer token belongs to, or None."""
+    if "\x00" in token:
+        return None
+    rows = store.rows("SELECT hall_id, label, scope FROM api_tokens WHERE token_hash = ?", [_token_hash(token)])
     if not rows:
         return None
-    hall, label = rows[0]
+    hall, label, scope = rows[0]
+    if scope == "sms":
+        return Principal(f"sms:{label or hall}", "sms", frozenset([hall]))
     return Principal(f"device:{label or hall}", "device", frozenset([hall]))
+
+
+def start_session(store: Store, username: str, hours: float) -> str:
+    """A new session of `username` lasting `hours`; returns its id (the store keeps only its hash)."""
+    sid = secrets.token_urlsafe(32)
+    now = datetime.now()
+    store.execute("DELETE FROM sessions WHERE expires_at < ?", [now])
+    store.execute("INSERT INTO sessions (session_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                  [_token_hash(sid), username, now, now + timedelta(hours=hours)])
+    return sid
+
+
+def session_user(store: Store, sid: str) -> Principal | None:
+    """The user of a live session, or None (unknown, ended or expired)."""
+    rows = store.rows("SELECT username FROM sessions WHERE session_hash = ? AND expires_at > ?",
+                      [_token_hash(sid), datetime.now()])
+    return user(store, rows[0][0]) if rows else None
+
+
+def end_session(store: Store, sid: str) -> None:
+    """End a session (logout): its cookie is worth nothing from now on."""
+    store.execute("DELETE FROM sessions WHERE session_hash = ?", [_token_hash(sid)])

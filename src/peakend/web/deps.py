@@ -9,11 +9,14 @@ from datetime import datetime
 
 from fastapi import HTTPException, Request
 
+from peakend import settings
 from peakend.blueprint.model import Blueprint
 from peakend.ingest.group_commit import GroupCommit
+from peakend.ingest.privacy import store_secret
 from peakend.live.sms import Gateway
 from peakend.store.db import Store
-from peakend.web.auth import Principal, token_principal, user
+from peakend.web.auth import Principal, check_password, end_session, session_user, start_session, token_principal
+from peakend.web.guard import LoginLimiter, client_address
 
 
 @dataclass
@@ -29,9 +32,11 @@ class AppState:
     live_wake: threading.Event = field(default_factory=threading.Event)
     intake: GroupCommit = field(init=False)
     devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
+    logins: LoginLimiter = field(default_factory=LoginLimiter)
 
     def __post_init__(self) -> None:
         self.intake = GroupCommit(self.store)
+        store_secret(self.store)  # read once now: device posts key their ids without waiting for the store
 
 
 def state(request: Request) -> AppState:
@@ -49,8 +54,8 @@ def principal(request: Request) -> Principal | None:
             raise HTTPException(401, "unknown token")
         st.devices[token] = p
         return p
-    name = request.session.get("user")
-    return user(state(request).store, name) if isinstance(name, str) else None
+    sid = request.session.get("sid")
+    return session_user(state(request).store, sid) if isinstance(sid, str) else None
 
 
 def need_reader(request: Request) -> Principal:
@@ -74,6 +79,34 @@ def hall_visible(request: Request, hall_id: str) -> Principal:
 def need_user(request: Request) -> Principal:
     """The asker, who must be a logged-in user (any role) or 401."""
     p = principal(request)
-    if p is None or p.role == "device":
+    if p is None or p.role in ("device", "sms"):
         raise HTTPException(401, "log in first")
     return p
+
+
+def log_in(request: Request, username: str, password: str) -> Principal:
+    """Check a password and start a server-side session (a new id: no fixation).
+
+    401 for a wrong name or password, 429 (with Retry-After) after too many failures of this
+    user name or from this address within setting `login_window_s`.
+    """
+    st, address = state(request), client_address(request.scope)
+    wait = st.logins.wait(username, address)
+    if wait:
+        raise HTTPException(429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)})
+    p = check_password(st.store, username, password)
+    if p is None:
+        st.logins.failed(username, address)
+        raise HTTPException(401, "wrong username or password")
+    st.logins.succeeded(username)
+    log_out(request)
+    request.session["sid"] = start_session(st.store, p.name, settings.get("session_hours"))
+    return p
+
+
+def log_out(request: Request) -> None:
+    """End the asker's session on the server and forget the cookie."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        end_session(state(request).store, sid)
+    request.session.clear()

@@ -18,7 +18,7 @@ from peakend.live import cases, pending
 from peakend.live.sms import handle_reply
 from peakend.web import queries
 from peakend.web.api import _plain, frame_json
-from peakend.web.auth import Principal
+from peakend.web.auth import ALL_HALLS, Principal
 from peakend.web.deps import need_user, principal, state
 from peakend.web.pages import render
 
@@ -60,7 +60,7 @@ def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, 
         case = cases.get(state(request).store, case_id)
     except cases.CaseError as exc:
         raise HTTPException(404, "no such case") from exc
-    own = p.role == "staff" and case["owner"] == p.name
+    own = p.role == "staff" and case["owner"] == p.name and case["hall_id"] in p.halls
     if not (p.is_admin or own or (p.role == "manager" and case["hall_id"] in p.halls)):
         raise HTTPException(404, "no such case")
     return p, case
@@ -69,7 +69,7 @@ def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, 
 def _inbox(request: Request, p: Principal, hall: str | None, status: str | None) -> list[dict[str, Any]]:
     store = state(request).store
     if p.role == "staff":
-        return frame_json(cases.inbox(store, owner=p.name, status=status))
+        return frame_json(cases.inbox(store, owner=p.name, halls=sorted(p.halls), status=status))
     halls = _halls_of(p)
     if hall is not None:
         if halls is not None and hall not in halls:
@@ -96,15 +96,13 @@ def api_case(request: Request, case_id: str) -> dict[str, Any]:
 def _change(request: Request, case_id: str, action: str, text: str) -> None:
     p, _ = _visible_case(request, case_id)
     st = state(request)
-    if "\x00" in text:
-        raise HTTPException(422, "the text holds a NUL character")
     if action == "reassign" and p.role == "staff":
         raise HTTPException(403, "only managers and admins reassign cases")
     try:
         {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
             st.store, case_id, p.name, text, st.clock())
     except cases.CaseError as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409 if "resolved" in str(exc) else 422, str(exc)) from exc
 
 
 @router.post("/api/v1/cases/{case_id}/comment", tags=["live"], summary="Comment on a case")
@@ -151,20 +149,32 @@ def api_live_queue(request: Request) -> dict[str, int]:
     p = need_user(request)
     if not p.is_admin:
         raise HTTPException(403, "admins only")
-    return {"pending": pending.pending(state(request).store)}
+    store = state(request).store
+    return {"pending": pending.pending(store), "parked": int(store.scalar("SELECT count(*) FROM live_parked"))}
+
+
+@router.get("/api/v1/live/parked", tags=["live"], summary="Visits the live worker set aside, with why (admins)")
+def api_live_parked(request: Request) -> list[dict[str, Any]]:
+    """Visits whose live rules failed: parked with the reason, so that the rest of the queue went on."""
+    p = need_user(request)
+    if not p.is_admin:
+        raise HTTPException(403, "admins only")
+    return frame_json(pending.parked(state(request).store))
 
 
 @router.post("/api/v1/sms/replies", tags=["live"], summary="An SMS reply: a survey answer or an opt-out")
 def api_sms_reply(request: Request, body: SmsReply) -> dict[str, Any]:
-    """Record a customer's reply (from the SMS gateway's device token, or an admin)."""
+    """Record a customer's reply: only from the SMS gateway's token (`peakend token add --sms`), and only for
+    surveys sent to visits of its halls."""
     p = principal(request)
     if p is None:
-        raise HTTPException(401, "send a device token (Authorization: Bearer …)")
-    if not (p.is_admin or p.role == "device"):
-        raise HTTPException(403, "only the SMS gateway's device token or an admin sends replies")
+        raise HTTPException(401, "send the SMS gateway's token (Authorization: Bearer …)")
+    if p.role != "sms":
+        raise HTTPException(403, "only the SMS gateway's token sends replies")
     st = state(request)
     at = body.received_at.replace(tzinfo=None) if body.received_at else st.clock()
-    done = handle_reply(st.store, st.blueprint, body.sender, body.text, at)
+    halls = None if ALL_HALLS in p.halls else sorted(p.halls)
+    done = handle_reply(st.store, st.blueprint, body.sender, body.text, at, halls)
     return {"status": done.status, "visit_id": done.visit_id}
 
 
@@ -194,7 +204,7 @@ def case_post(request: Request, case_id: str, action: Annotated[str, Form()],
     try:
         _change(request, case_id, action, text)
     except HTTPException as exc:
-        if exc.status_code not in (403, 409):
+        if exc.status_code not in (403, 409, 422):
             raise
         p, case = _visible_case(request, case_id)
         trail = cases.trail(state(request).store, case_id).to_dict("records")

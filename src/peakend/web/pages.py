@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import altair as alt
+import jinja2
 import vl_convert
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,31 +21,37 @@ from fastapi.templating import Jinja2Templates
 
 from peakend.blueprint.load import check_text
 from peakend.i18n import WORDS, Lang
+from peakend.live import pending
 from peakend.report import charts
 from peakend.scoring.run import NotScored
 from peakend.web import queries
-from peakend.web.auth import Principal, check_password
+from peakend.web.auth import Principal
 from peakend.web.blueprints import blueprint_yaml, save_blueprint, versions
-from peakend.web.deps import hall_visible, need_reader, principal, state
+from peakend.web.deps import hall_visible, log_in, log_out, need_reader, principal, state
 
 router = APIRouter(include_in_schema=False)
 REPS = 5  # simulations behind each what-if figure
-templates = Jinja2Templates(directory=str(resources.files("peakend.web").joinpath("templates")))
+# Every template autoescapes whatever its file name (Jinja's default looks at the extension, and .j2 is none).
+templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(resources.files("peakend.web").joinpath("templates"))), autoescape=True))
+
+
 def page_lang(request: Request) -> Lang:
     """The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese."""
     asked = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     return "en" if asked.startswith("en") else "zh"
 
 
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, status: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
     """Render template `name` with the words, language, user and navigation every page needs."""
     lang = page_lang(request)
     p = context.pop("user", None) or _quiet_principal(request)
     context.update(
         lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=state(request).blueprint, request=request
     )
-    response = templates.TemplateResponse(request, name, context, status_code=status)
-    if request.query_params.get("lang"):
+    response = templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
+    if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
     return response
 
@@ -57,14 +64,21 @@ def _quiet_principal(request: Request) -> Principal | None:
 
 
 def spec(chart: alt.TopLevelMixin) -> str:
-    """A chart as Vega-Lite JSON safe to put inside a <script> element."""
-    return json.dumps(chart.to_dict(), ensure_ascii=False).replace("</", "<\\/")
+    """A chart as Vega-Lite JSON safe to put inside a <script> element (no `<` at all, so no tag or comment)."""
+    return json.dumps(chart.to_dict(), ensure_ascii=False).replace("<", "\\u003c")
 
 
 @router.get("/static/vega.js")
 def vega_js() -> Response:
     """Vega, Vega-Lite and vega-embed in one script, served from the installed package (no CDN)."""
     return Response(_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/static/peakend.js")
+def app_js() -> Response:
+    """The pages' own script (charts), a file: the Content-Security-Policy allows no inline script."""
+    body = resources.files("peakend.web").joinpath("static", "peakend.js").read_text("utf-8")
+    return Response(body, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
 @functools.cache
@@ -86,10 +100,13 @@ def login_post(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the password; on success start a session and go where the user was headed."""
-    p = check_password(state(request).store, username, password)
-    if p is None:
-        return render(request, "login.html.j2", status=401, next=next, failed=True)
-    request.session["user"] = p.name
+    try:
+        p = log_in(request, username, password)
+    except HTTPException as exc:
+        if exc.status_code not in (401, 429):
+            raise
+        return render(request, "login.html.j2", status=exc.status_code, next=next, failed=exc.status_code,
+                      headers=exc.headers)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     if p.role == "staff" and target == "/":
         target = "/blueprint"
@@ -98,8 +115,8 @@ def login_post(
 
 @router.post("/logout")
 def logout(request: Request) -> RedirectResponse:
-    """End the session."""
-    request.session.clear()
+    """End the session, on the server too: the old cookie no longer logs anybody in."""
+    log_out(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -243,5 +260,6 @@ def quality_page(request: Request) -> HTMLResponse:
     p = need_reader(request)
     if not p.is_admin:
         raise HTTPException(403, "only admins see the quarantine")
-    rows = queries.quarantine(state(request).store)
-    return render(request, "quality.html.j2", user=p, rows=rows.to_dict("records"))
+    store = state(request).store
+    rows, parked = queries.quarantine(store), pending.parked(store)
+    return render(request, "quality.html.j2", user=p, rows=rows.to_dict("records"), parked=parked.to_dict("records"))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from peakend.blueprint.model import Blueprint
 from peakend.live import cases
+from peakend.live.rules import experience_sql
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
@@ -152,21 +153,19 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
     if rows.empty:
         return None, pd.DataFrame()
     record = rows.iloc[0].to_dict()
-    table = "touch_scores" if store.has_table("touch_scores") else "touches"
-    t = store.table(table)
-    with store.lock:
-        touches = t.filter(t.visit_id == visit_id).to_pandas()
+    # The touches as stored now, each with e by the blueprint's rules (scored yet or not: pages read what is stored).
+    touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id = ?", [visit_id])
     touches = touches.sort_values(["start_at", "seq", "touch_id"], na_position="first").reset_index(drop=True)
-    if "e" in touches and len(touches):
-        vs = store.table("visit_scores")
-        with store.lock:
-            score = vs.filter(vs.visit_id == visit_id).to_pandas()
-        if len(score):
-            record.update(score.iloc[0][["peak", "end", "mean", "rei", "peak_moment", "end_moment"]].to_dict())
+    if len(touches):
         intensity = touches.e.abs()
         ties = touches.index[intensity == intensity.max()]
         touches["is_peak"] = touches.index == ties[-1]  # the later touch wins a tie, as in scoring
         touches["is_end"] = touches.index == len(touches) - 1
+        peak, end, mean = touches.e[ties[-1]], touches.e.iloc[-1], touches.e.mean()
+        w = bp.weights
+        remembered = w.peak * peak + w.end * end + w.mean * mean
+        record.update(peak=peak, end=end, mean=mean, rei=50 * (1 + remembered),
+                      peak_moment=touches.moment_id[ties[-1]], end_moment=touches.moment_id.iloc[-1])
     return record, _names(touches, bp)
 
 
@@ -182,13 +181,15 @@ def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
         )
 
 
-def visit_halls(store: Store, visit_ids: list[str]) -> dict[str, str]:
-    """The hall of each of these visits that is stored, in one query."""
+def visit_halls(store: Store, visit_ids: list[str], beside: bool = False) -> dict[str, str]:
+    """The hall of each of these visits that is stored, in one query (`beside`: what is committed,
+    read without waiting for the store's lock)."""
     # An id with NUL is never stored (the contract refuses control characters) and PostgreSQL refuses to compare it.
     ids = sorted({v for v in visit_ids if "\x00" not in v})
     if not ids:
         return {}
-    rows = store.rows(f"SELECT visit_id, hall_id FROM visits WHERE visit_id IN ({', '.join('?' * len(ids))})", ids)
+    rows = store.rows(f"SELECT visit_id, hall_id FROM visits WHERE visit_id IN ({', '.join('?' * len(ids))})", ids,
+                      beside)
     return dict(rows)  # type: ignore[arg-type]
 
 

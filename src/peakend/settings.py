@@ -1,0 +1,122 @@
+"""Every setting peakend reads from the environment, as one table: name, type, default, help.
+
+`get(name)` reads a setting now (the environment may change between calls, as tests do);
+`peakend settings` prints what is in force. The README documents every row (a test checks).
+A value that cannot be read as its type is an error naming the setting and what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable, how to read it, its default, and what it does (en, zh)."""
+
+    name: str
+    read: Callable[[str], Any]
+    default: Any
+    en: str
+    zh: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        """The environment variable that holds it."""
+        return "PEAKEND_" + self.name.upper()
+
+
+def _lang(text: str) -> str:
+    return "zh" if text.strip().lower().startswith("zh") else "en"
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def read(text: str) -> Any:
+        value = kind(text)
+        if not value > 0:
+            raise ValueError("must be positive")
+        return value
+
+    read.__name__ = f"positive {kind.__name__}"
+    return read
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", str, "peakend.duckdb", "the store: a DuckDB file or a postgresql:// URL",
+            "存储：DuckDB 文件或 postgresql:// 地址"),
+    Setting("lang", _lang, "en", "language of CLI messages: zh or en (any case)",
+            "命令行消息语言：zh 或 en（不分大小写）"),
+    Setting("secret", str, None, "key that signs session cookies (default: random per start)",
+            "签名会话 Cookie 的密钥（默认每次启动随机）", secret=True),
+    Setting("phone_key", str, None, "HMAC key for phone numbers, used when a store is created (default: random)",
+            "电话号码 HMAC 密钥，仅在新建存储时使用（默认随机）", secret=True),
+    Setting("password", str, None, "password for `peakend user add` without a prompt",
+            "`peakend user add` 免交互密码",
+            secret=True),
+    Setting("sms_gateway", str, None,
+            "where SMS surveys go: https://… URL or file:PATH (default: a file beside the store)",
+            "短信调查发送到：https://… 地址或 file:路径（默认存储旁的文件）"),
+    Setting("sms_token", str, None, "bearer token for an https SMS gateway",
+            "https 短信网关的 Bearer 令牌", secret=True),
+    Setting("tick_seconds", _positive(float), 5.0, "how often the server runs due timers (s)",
+            "服务器运行到期定时器的间隔（秒）"),
+    Setting("memory_limit", str, None, "DuckDB memory limit when scoring a lake (default: a quarter of RAM)",
+            "对数据湖评分时 DuckDB 内存上限（默认内存的四分之一）"),
+    Setting("spark_memory", str, "4g", "Spark driver memory", "Spark 驱动内存"),
+    Setting("max_body_bytes", _positive(int), 8 * 1024 * 1024,
+            "largest request body the server reads (bytes; 413 above)",
+            "服务器读取的最大请求体（字节；超出返回 413）"),
+    Setting("max_batch", _positive(int), 10_000, "most records in one API batch (413 above)",
+            "一次 API 批量的最多记录数（超出 413）"),
+    Setting("max_id_chars", _positive(int), 200, "longest id or short text field (ids, staff, ticket, segment…)",
+            "标识及短文本字段（编号、员工、票号、客群…）的最大长度"),
+    Setting("max_text_chars", _positive(int), 4000, "longest free text (comments, notes, replies, case notes)",
+            "自由文本（评论、备注、短信回复、工单说明）的最大长度"),
+    Setting("max_form_chars", _positive(int), 1_000_000, "longest form field (the blueprint editor's YAML)",
+            "表单字段最大长度（蓝图编辑器的 YAML）"),
+    Setting("past_days", _positive(int), 18_262, "oldest accepted event time, in days before now (default 50 years)",
+            "可接受的最早事件时间，距今天数（默认 50 年）"),
+    Setting("future_days", _positive(int), 400, "latest accepted event time, in days after now",
+            "可接受的最晚事件时间，距今后天数"),
+    Setting("session_hours", _positive(float), 12.0, "how long a login lasts (hours)", "登录有效时长（小时）"),
+    Setting("login_attempts", _positive(int), 5, "failed logins per user name within the window before 429",
+            "时间窗内同一用户名失败登录次数上限（超出 429）"),
+    Setting("login_attempts_address", _positive(int), 20, "failed logins per client address within the window",
+            "时间窗内同一客户端地址失败登录次数上限"),
+    Setting("login_window_s", _positive(float), 900.0, "the window of the login limits (s)", "登录限制的时间窗（秒）"),
+    Setting("origins", str, "", "other origins allowed to post forms (comma-separated, e.g. behind a proxy)",
+            "允许提交表单的其他来源（逗号分隔，例如反向代理之后）"),
+)
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+class SettingError(ValueError):
+    """A setting's value cannot be read as its type."""
+
+
+def get(name: str) -> Any:
+    """The value of setting `name` now: its environment variable read as its type, else its default."""
+    s = BY_NAME[name]
+    raw = os.environ.get(s.env)
+    if raw is None or raw == "":
+        return s.default
+    try:
+        return s.read(raw)
+    except (TypeError, ValueError) as exc:
+        kind = getattr(s.read, "__name__", "value")
+        raise SettingError(f"{s.env}={raw!r}: expected a {kind} ({exc})") from None
+
+
+def in_force() -> list[tuple[Setting, str, bool]]:
+    """Each setting with its value as shown (secrets hidden) and whether it was set in the environment."""
+    out = []
+    for s in SETTINGS:
+        given = bool(os.environ.get(s.env))
+        value = get(s.name)
+        shown = ("***" if value else "") if s.secret else ("" if value is None else str(value))
+        out.append((s, shown, given))
+    return out

@@ -1,0 +1,168 @@
+"""The web app's guard at the door: what every request passes before a route sees it.
+
+- **Size**: a body larger than setting `max_body_bytes` is refused with 413 before it is read
+  (by its Content-Length, and counted while it streams in when that is absent or false).
+- **Cross-site posts**: a write (POST, PUT, PATCH, DELETE) must come from the app's own pages:
+  its `Origin` (else `Referer`), when it names one, must be the app's own origin or one listed in
+  setting `origins`, and a write that rides on the session cookie must name one. Browsers name the
+  origin of every cross-site post, so neither a forged form nor a forged login gets through.
+  Device and gateway writes carry a bearer token instead, which browsers never add by themselves.
+- **Headers**: a Content-Security-Policy without inline script, no framing, no sniffing, no
+  referrer sent elsewhere.
+- **NUL**: a path or query with a NUL character is answered 422 (no store keeps it).
+- **Logins**: failed attempts are limited per user name and per client address (`LoginLimiter`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from peakend import settings
+
+SESSION_COOKIE = "session"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+DOCS = ("/docs", "/redoc")  # FastAPI's documentation pages load their script from a CDN: their own policy
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the size limit while it was being read."""
+
+
+class Guard:
+    """ASGI middleware: body size, cross-site writes, security headers and NUL (see the module)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = _refusal(scope, headers)
+        if refusal is not None:
+            await _with_headers(refusal, scope)(scope, receive, send)
+            return
+        limit = settings.get("max_body_bytes")
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+            return message
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start" and not scope["path"].startswith(DOCS):
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        try:
+            await self.app(scope, counted, secured)
+        except BodyTooLarge:
+            await _with_headers(_too_large(limit), scope)(scope, receive, send)
+
+
+def _refusal(scope: Scope, headers: Headers) -> JSONResponse | None:
+    """The answer to a request refused at the door, or None."""
+    query = scope.get("query_string", b"")
+    if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+        return JSONResponse({"detail": "the request's path or query holds a NUL character"}, status_code=422)
+    length = headers.get("content-length")
+    limit = settings.get("max_body_bytes")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        return _too_large(limit)
+    if scope["method"] in UNSAFE and not headers.get("authorization", "").lower().startswith("bearer "):
+        origin = headers.get("origin") or _origin_of(headers.get("referer", ""))
+        with_cookie = SESSION_COOKIE + "=" in headers.get("cookie", "")
+        if (origin or with_cookie) and origin not in allowed_origins(scope, headers):
+            return JSONResponse({"detail": "cross-site request refused: post from this app's own pages "
+                                           "(Origin or Referer must be this site), or send a bearer token"},
+                                status_code=403)
+    return None
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"request body larger than {limit:,} bytes (setting PEAKEND_MAX_BODY_BYTES)"},
+                        status_code=413)
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def allowed_origins(scope: Scope, headers: Headers) -> set[str]:
+    """The app's own origin (as the request addressed it) and those of setting `origins`."""
+    own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+    return {own, *(o.strip().rstrip("/") for o in settings.get("origins").split(",") if o.strip())}
+
+
+def _with_headers(response: JSONResponse, scope: Scope) -> JSONResponse:
+    if not scope["path"].startswith(DOCS):
+        response.raw_headers += SECURITY_HEADERS
+    return response
+
+
+class LoginLimiter:
+    """Failed logins counted per user name and per client address over a sliding window (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        found = self._failures[key]
+        window = settings.get("login_window_s")
+        while found and found[0] <= now - window:
+            found.popleft()
+        return found
+
+    def wait(self, username: str, address: str) -> int:
+        """Seconds until this user name and address may try again (0: now)."""
+        now = time.monotonic()
+        window = settings.get("login_window_s")
+        with self._lock:
+            waits = [0.0]
+            for key, most in ((("user", username), settings.get("login_attempts")),
+                              (("addr", address), settings.get("login_attempts_address"))):
+                found = self._recent(key, now)
+                if len(found) >= most:
+                    waits.append(found[len(found) - most] + window - now)
+            return int(max(waits)) + (1 if max(waits) > 0 else 0)
+
+    def failed(self, username: str, address: str) -> None:
+        """Count a failed attempt."""
+        now = time.monotonic()
+        with self._lock:
+            self._recent(("user", username), now).append(now)
+            self._recent(("addr", address), now).append(now)
+
+    def succeeded(self, username: str) -> None:
+        """Forget the user name's failures (the address's stay counted)."""
+        with self._lock:
+            self._failures.pop(("user", username), None)
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    """The client's address as the server saw it."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
