@@ -405,12 +405,14 @@ def test_sms_replies_only_from_the_gateway_and_only_for_its_surveys(app):
         store.execute("INSERT INTO visits (visit_id, hall_id) VALUES (?, ?)", [visit, hall])
         store.execute("INSERT INTO sms_surveys (visit_id, customer_key, hall_id, triggered_at, sent_at, status) "
                       "VALUES (?, 'k1', ?, ?, ?, 'sent')", [visit, hall, now, now])
-    reply = {"sender": "k1", "text": "9 很好"}
+    reply = {"sender": "k1", "text": "9 很好，请打 +86 138-1234-5678"}
     assert device(app, app.state.token_a).post("/api/v1/sms/replies", json=reply).status_code == 403
     assert login(app, "admin").post("/api/v1/sms/replies", json=reply).status_code == 403
     got = device(app, app.state.sms_a).post("/api/v1/sms/replies", json=reply).json()
     assert got == {"status": "answered", "visit_id": "va"}  # vb is hall B's: this gateway token never reaches it
     assert store.rows("SELECT visit_id FROM sms_surveys WHERE status = 'answered'") == [("va",)]
+    assert store.rows("SELECT reply FROM sms_surveys WHERE visit_id = 'va'") == [("9 很好，请打 138****5678",)]
+    assert store.rows("SELECT comment FROM surveys") == [("很好，请打 138****5678",)]
 
 
 # -- 4. phone numbers ----------------------------------------------------------------------------------------
@@ -559,3 +561,29 @@ def test_a_visit_ingested_after_scoring_shows_its_touches(app):
     assert got["visit"]["rei"] == pytest.approx(62.5) and got["visit"]["peak_moment"] == "entering"
     page = admin.get("/visits/v2")
     assert page.status_code == 200 and page.text.count('class="end"') == 1
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(app):
+    import io
+
+    import openpyxl
+
+    admin = login(app, "admin")
+    sent = [{"touch_id": "f1", "visit_id": "=HYPERLINK(\"http://x\")", "hall_id": A, "moment_id": "entering",
+             "staff_id": "@SUM(1+1)", "source": "+cmd|' /C calc'!A0"}]
+    assert admin.post("/api/v1/touches/batch", json=sent).status_code == 200
+    visit = quote(sent[0]["visit_id"], safe="")
+    text = admin.get(f"/api/v1/export/visit_touches.csv?visit={visit}").content.decode("utf-8-sig")
+    assert "'@SUM(1+1)" in text and "'+cmd" in text and ",=HYPERLINK" not in text
+    book = openpyxl.load_workbook(io.BytesIO(admin.get(f"/api/v1/export/visit_touches.xlsx?visit={visit}").content))
+    cells = [c.value for row in book.active.iter_rows() for c in row]
+    assert "'=HYPERLINK(\"http://x\")" in cells and not [c for c in cells if isinstance(c, str) and c.startswith("=")]
+
+
+def test_login_sends_only_to_this_site_and_refuses_huge_credentials(app):
+    c = TestClient(app, follow_redirects=False, headers=ORIGIN)
+    for evil in ("//evil.example/", "/\\evil.example", "https://evil.example/", "/\\/evil.example"):
+        r = c.post("/login", data={"username": "admin", "password": PASSWORD, "next": evil})
+        assert r.status_code == 303 and r.headers["location"] == "/", evil
+    assert c.post("/api/v1/login", json={"username": "a" * 201, "password": "x"}).status_code == 422
+    assert c.post("/api/v1/login", json={"username": "admin", "password": "x" * 1025}).status_code == 422

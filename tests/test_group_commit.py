@@ -86,7 +86,7 @@ def test_a_failed_group_is_ingested_again_post_by_post(duck, bp, monkeypatch):
     answers = _post_while_busy(gc, duck.lock, posts, Context(bp))
     assert calls == [1, 3]
     assert all(isinstance(a, RecordsResult) and a.stored == 1 for a in answers)  # each post alone went through
-    after = gc.ingest(Post([_touch("v1", 1)], "touch", "p1"), Context(bp))  # the store still takes posts
+    after = gc.ingest(Post([_touch("v9", 1)], "touch", "p9"), Context(bp))  # the store still takes posts
     assert after.stored == 1
 
 

@@ -62,7 +62,8 @@ def settings_cmd() -> None:
     for column in ("variable", "value", "meaning"):
         table.add_column(say(f"settings_{column}"))
     for s, shown, given in settings.in_force():
-        table.add_row(s.env, (shown or "—") + ("" if given else say("settings_default")), s.zh if lang == "zh" else s.en)
+        value = (shown or "—") + ("" if given else say("settings_default"))
+        table.add_row(s.env, value, s.zh if lang == "zh" else s.en)
     console.print(table)
 
 

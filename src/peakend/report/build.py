@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -96,7 +95,7 @@ def _specs(data: dict[str, object], bp: Blueprint) -> dict[str, dict[Lang, str]]
         if len(data["comparison"]):  # type: ignore[arg-type]
             made["models"] = charts.models(data["comparison"], lang)  # type: ignore[arg-type]
         for name, chart in made.items():
-            specs.setdefault(name, {})[lang] = json.dumps(chart.to_dict(), ensure_ascii=False).replace("</", "<\\/")
+            specs.setdefault(name, {})[lang] = charts.script_json(chart)
     return specs
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -152,3 +154,8 @@ def whatif_waits(hours: pd.DataFrame, lang: Lang) -> alt.Chart:
         tooltip=["label", "hour", alt.Tooltip("wait:Q", format=".1f"), alt.Tooltip("visits:Q", format=".0f")])
     bands = base.mark_errorbar().encode(y=alt.Y("lo:Q", title=w("mean_wait", lang)), y2="hi:Q")
     return (bands + lines).properties(width=560, height=260)
+
+
+def script_json(chart: alt.TopLevelMixin) -> str:
+    """A chart's Vega-Lite spec as JSON safe inside a <script> element: no `<` at all, so no tag and no comment."""
+    return json.dumps(chart.to_dict(), ensure_ascii=False).replace("<", "\\u003c")

@@ -362,10 +362,20 @@ def _scored(fn: Any) -> pd.DataFrame:
 
 
 ExportFormat = Literal["csv", "xlsx"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """A cell as a spreadsheet shows it and never runs it."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
-    """A table as a CSV (UTF-8 with BOM, so spreadsheet programs read Chinese) or XLSX download."""
+    """A table as a CSV (UTF-8 with BOM, so spreadsheet programs read Chinese) or XLSX download.
+
+    Text that a spreadsheet would run as a formula (starting with = + - @ or a tab) gets a leading `'`.
+    """
+    df = df.apply(lambda col: col.map(_inert) if col.dtype == object or pd.api.types.is_string_dtype(col) else col)
     if fmt == "csv":
         body = df.to_csv(index=False).encode("utf-8-sig")
         media = "text/csv; charset=utf-8"
@@ -373,7 +383,6 @@ def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
         import io
 
         buf = io.BytesIO()
-        df = df.copy()
         for c in df.columns:  # Excel keeps no time zones
             if isinstance(df[c].dtype, pd.DatetimeTZDtype):
                 df[c] = df[c].dt.tz_localize(None)

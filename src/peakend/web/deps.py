@@ -18,6 +18,8 @@ from peakend.store.db import Store
 from peakend.web.auth import Principal, check_password, end_session, session_user, start_session, token_principal
 from peakend.web.guard import LoginLimiter, client_address
 
+MAX_PASSWORD = 1024  # characters: Argon2 of a longer one only costs the server
+
 
 @dataclass
 class AppState:
@@ -91,6 +93,9 @@ def log_in(request: Request, username: str, password: str) -> Principal:
     user name or from this address within setting `login_window_s`.
     """
     st, address = state(request), client_address(request.scope)
+    if len(username) > settings.get("max_id_chars") or len(password) > MAX_PASSWORD:
+        raise HTTPException(422, f"a user name has at most {settings.get('max_id_chars')} characters and a password "
+                                 f"at most {MAX_PASSWORD}")
     wait = st.logins.wait(username, address)
     if wait:
         raise HTTPException(429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)})

@@ -7,7 +7,6 @@ exports use) and draws charts as Vega-Lite specs built by `report.charts`.
 from __future__ import annotations
 
 import functools
-import json
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from peakend import settings
 from peakend.blueprint.load import check_text
 from peakend.i18n import WORDS, Lang
 from peakend.live import pending
@@ -64,8 +64,8 @@ def _quiet_principal(request: Request) -> Principal | None:
 
 
 def spec(chart: alt.TopLevelMixin) -> str:
-    """A chart as Vega-Lite JSON safe to put inside a <script> element (no `<` at all, so no tag or comment)."""
-    return json.dumps(chart.to_dict(), ensure_ascii=False).replace("<", "\\u003c")
+    """A chart as Vega-Lite JSON safe to put inside a <script> element."""
+    return charts.script_json(chart)
 
 
 @router.get("/static/vega.js")
@@ -107,7 +107,7 @@ def login_post(
             raise
         return render(request, "login.html.j2", status=exc.status_code, next=next, failed=exc.status_code,
                       headers=exc.headers)
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
     if p.role == "staff" and target == "/":
         target = "/blueprint"
     return RedirectResponse(target, status_code=303)
@@ -244,6 +244,10 @@ def blueprint_save(request: Request, text: Annotated[str, Form()]) -> HTMLRespon
     p = need_reader(request)
     if not p.is_admin:
         raise HTTPException(403, "only admins edit the blueprint")
+    most = settings.get("max_form_chars")
+    if len(text) > most:
+        raise HTTPException(413, f"the blueprint text is longer than {most:,} characters "
+                                 "(setting PEAKEND_MAX_FORM_CHARS)")
     st = state(request)
     bp, problems = check_text(text, "blueprint")
     saved = None

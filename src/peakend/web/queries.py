@@ -152,7 +152,7 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
         rows = v.filter(v.visit_id == visit_id).drop("customer_key").to_pandas()
     if rows.empty:
         return None, pd.DataFrame()
-    record = rows.iloc[0].to_dict()
+    record = {k: None if _missing(x) else x for k, x in rows.iloc[0].to_dict().items()}  # no "nan" or "NaT" shown
     # The touches as stored now, each with e by the blueprint's rules (scored yet or not: pages read what is stored).
     touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id = ?", [visit_id])
     touches = touches.sort_values(["start_at", "seq", "touch_id"], na_position="first").reset_index(drop=True)
@@ -167,6 +167,13 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
         record.update(peak=peak, end=end, mean=mean, rei=50 * (1 + remembered),
                       peak_moment=touches.moment_id[ties[-1]], end_moment=touches.moment_id.iloc[-1])
     return record, _names(touches, bp)
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array: not one missing value
+        return False
 
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
