@@ -561,6 +561,12 @@ def test_a_visit_ingested_after_scoring_shows_its_touches(app):
     assert got["visit"]["rei"] == pytest.approx(62.5) and got["visit"]["peak_moment"] == "entering"
     page = admin.get("/visits/v2")
     assert page.status_code == 200 and page.text.count('class="end"') == 1
+    store, now = app.state.peakend.store, app.state.peakend.clock()
+    store.execute("INSERT INTO cases (case_id, visit_id, hall_id, kind, owner, status, opened_at, deadline) "
+                  "VALUES ('v2', 'v2', ?, 'negative_end', 'staff_a', 'open', ?, ?)", [A, now, now])
+    case = login(app, "staff_a").get("/cases/v2?lang=en")
+    rows = case.text.split('id="case-touches"')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 3 and "Leaving" in rows and rows.count('class="peak"') == 1
 
 
 def test_exports_never_hand_a_spreadsheet_a_formula(app):

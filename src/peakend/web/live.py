@@ -192,7 +192,14 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     """One case: what happened, its trail, and the forms to comment, reassign and resolve."""
     p, case = _visible_case(request, case_id)
     trail = cases.trail(state(request).store, case_id).to_dict("records")
-    return render(request, "case.html.j2", user=p, case=case, trail=trail, error=None)
+    return render(request, "case.html.j2", user=p, case=case, trail=trail, error=None,
+                  touches=_case_touches(request, case))
+
+
+def _case_touches(request: Request, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's visit as stored now: each touch with its moment's name, e, and the peak and end marked."""
+    st = state(request)
+    return queries.visit(st.store, st.blueprint, str(case["visit_id"]))[1].to_dict("records")
 
 
 @router.post("/cases/{case_id}", response_model=None)
@@ -209,5 +216,5 @@ def case_post(request: Request, case_id: str, action: Annotated[str, Form()],
         p, case = _visible_case(request, case_id)
         trail = cases.trail(state(request).store, case_id).to_dict("records")
         return render(request, "case.html.j2", status=exc.status_code, user=p, case=case, trail=trail,
-                      error=str(exc.detail))
+                      error=str(exc.detail), touches=_case_touches(request, case))
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
