@@ -38,7 +38,8 @@ def fuzzed(request, tmp_path_factory):
     add_user(store, "admin", PASSWORD, "admin")
     add_user(store, "mgr_a", PASSWORD, "manager", [A])
     token = add_token(store, A, "pad")
-    c = TestClient(app, headers={"Origin": "http://testserver"})  # not as a context: leaving it would shut the app (and its store) down
+    # not as a context: leaving it would shut the app (and its store) down
+    c = TestClient(app, headers={"Origin": "http://testserver"})
     assert c.post("/api/v1/login", json={"username": "admin", "password": PASSWORD}).status_code == 200
     for hall, visit in ((A, "a1"), (B, "b1")):
         sent = touches(hall, visit, [("entering", 4), ("counter_result", 1), ("leaving", 5)])

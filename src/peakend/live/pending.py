@@ -63,7 +63,8 @@ def park(store: Store, visit_id: str, reason: str, now: datetime) -> None:
     logging.getLogger("peakend.live").error("live rules failed on visit %s; parked: %s", visit_id, reason)
     short = mask_phones_in((reason.splitlines() or [""])[0][:500]) or ""
     store.execute("INSERT INTO live_parked (visit_id, reason, parked_at) VALUES (?, ?, ?) ON CONFLICT (visit_id) "
-                  "DO UPDATE SET reason = excluded.reason, parked_at = excluded.parked_at", [visit_id, short, now.replace(microsecond=0)])
+                  "DO UPDATE SET reason = excluded.reason, parked_at = excluded.parked_at",
+                  [visit_id, short, now.replace(microsecond=0)])
 
 
 def parked(store: Store) -> pd.DataFrame:
