@@ -538,8 +538,10 @@ def test_case_notes_are_limited_in_forms_and_api_alike(app, monkeypatch):
     monkeypatch.setenv("PEAKEND_MAX_TEXT_CHARS", "20")
     staff = login(app, "staff_a")
     assert staff.post("/api/v1/cases/c1/comment", json={"text": "x" * 21}).status_code == 422
-    page = staff.post("/cases/c1", data={"action": "comment", "text": "x" * 21})
+    page = staff.post("/cases/c1?lang=en", data={"action": "comment", "text": "x" * 21})
     assert page.status_code == 422 and "at most 20 characters" in page.text
+    page = staff.post("/cases/c1?lang=zh", data={"action": "comment", "text": "x" * 21})
+    assert "最多 20 个字符" in page.text
     assert staff.post("/cases/c1", data={"action": "comment", "text": "ok"}).status_code == 303
     assert cases_mod.trail(store, "c1").detail.tolist() == ["ok"]
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from peakend.errors import TooFewAnswers
 from peakend.scoring.compare import compare
 
 
@@ -46,5 +47,5 @@ def test_auc_for_yes_no_answer():
 
 
 def test_too_few_answers():
-    with pytest.raises(ValueError, match="too few"):
+    with pytest.raises(TooFewAnswers, match="too few"):
         compare(frame(10), "overall")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from peakend import settings
+from peakend.errors import SettingError
 from peakend.i18n import lang
 
 ROOT = Path(__file__).parent.parent
@@ -35,10 +36,10 @@ def test_chinese_is_chinese_however_written(monkeypatch, given):
 
 def test_a_setting_that_is_not_its_type_names_itself(monkeypatch):
     monkeypatch.setenv("PEAKEND_MAX_BATCH", "many")
-    with pytest.raises(settings.SettingError, match="PEAKEND_MAX_BATCH='many'"):
+    with pytest.raises(SettingError, match="PEAKEND_MAX_BATCH='many'"):
         settings.get("max_batch")
     monkeypatch.setenv("PEAKEND_MAX_BATCH", "-3")
-    with pytest.raises(settings.SettingError, match="positive"):
+    with pytest.raises(SettingError, match="positive"):
         settings.get("max_batch")
 
 

@@ -1,38 +1,75 @@
-"""The `peakend` command line: blueprint, ingest, score, compare, report, demo, serve, live, simulate, fit, plan."""
+"""The `peakend` command line: blueprint, ingest, score, compare, report, demo, serve, live, simulate, fit, plan.
+
+Each command imports what it needs when it runs, so `peakend --help` and light commands answer at once
+(see bench/bench_cli.py). Every `PeakendError` a command raises is told once, here (`Command`): its
+message in the session language on stderr, and its exit code.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from peakend.blueprint.load import BlueprintError, check_text, load_blueprint
-from peakend.blueprint.model import Blueprint
+from peakend.errors import BlueprintError, ConfigError, PeakendError
 from peakend.i18n import lang as i18n_lang
 from peakend.i18n import say
-from peakend.ingest.contract import Kind
-from peakend.ingest.mapping import Mapping, MappingError, load_mapping
-from peakend.ingest.pipeline import FileResult, expand_paths, ingest_file
-from peakend.ingest.validate import Context
-from peakend.store.db import DEFAULT_PATH, connect, is_postgres
+from peakend.settings import DEFAULT_DB as DEFAULT_PATH
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from peakend.blueprint.model import Blueprint
+    from peakend.ingest.contract import Kind
+    from peakend.ingest.mapping import Mapping
+    from peakend.ingest.pipeline import FileResult
     from peakend.live.sms import Gateway
     from peakend.scoring.engines import LakeEngine
     from peakend.simulate.config import HallConfig
 
-app = typer.Typer(
+
+class App(typer.Typer):
+    """A Typer app whose commands tell a `PeakendError` in the session language and exit with its code."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(fn)
+            def run(*a: Any, **k: Any) -> Any:
+                try:
+                    return fn(*a, **k)
+                except PeakendError as exc:
+                    tell(exc)
+                    raise typer.Exit(exc.exit_code) from exc
+
+            register(run)
+            return fn
+
+        return decorate
+
+
+def tell(exc: PeakendError) -> None:
+    """Print an error's message (each problem of a blueprint or configuration on its own line) to stderr."""
+    lines = ([str(p) for p in exc.problems] if isinstance(exc, BlueprintError)
+             else [say("config_problem", problem=p) for p in exc.problems] if isinstance(exc, ConfigError)
+             else exc.say().splitlines())
+    for line in lines:
+        err.print(line, style="red", markup=False, highlight=False)
+
+
+app = App(
     help="peakend: peak-end customer-experience management for service halls (峰终定律营业厅体验管理).",
     no_args_is_help=True,
 )
-blueprint_app = typer.Typer(help="Check and show service blueprints (服务蓝图).", no_args_is_help=True)
+blueprint_app = App(help="Check and show service blueprints (服务蓝图).", no_args_is_help=True)
 app.add_typer(blueprint_app, name="blueprint")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -68,21 +105,27 @@ def settings_cmd() -> None:
 
 
 def _blueprint(path: Path | None) -> Blueprint:
-    try:
-        return load_blueprint(path)
-    except BlueprintError as exc:
-        for p in exc.problems:
-            err.print(f"[red]{p}[/red]", markup=True, highlight=False)
-        raise typer.Exit(2) from exc
+    from peakend.blueprint.load import load_blueprint
+
+    return load_blueprint(path)
+
+
+def connect(db: str) -> Any:
+    """The store at `db` (imported when a command needs it)."""
+    from peakend.store.db import connect as open_store
+
+    return open_store(db)
 
 
 @blueprint_app.command("check")
 def blueprint_check(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Report every problem of an edited blueprint, with its line; exit 1 if there is any."""
+    from peakend.blueprint.load import check_text
+
     try:
         text = file.read_text("utf-8")
     except UnicodeDecodeError as exc:
-        err.print(f"{file}: not UTF-8 text: {exc}")
+        err.print(say("not_utf8", source=file, value=exc), highlight=False)
         raise typer.Exit(1) from exc
     bp, problems = check_text(text, str(file))
     for p in problems:
@@ -125,7 +168,7 @@ def _show_moment(bp: Blueprint, moment_id: str) -> None:
     try:
         m = bp.moment(moment_id)
     except KeyError as exc:
-        err.print(f"unknown moment '{moment_id}'; known: {', '.join(bp.moment_ids())}")
+        err.print(say("unknown_moment", value=moment_id, expected=", ".join(bp.moment_ids())), highlight=False)
         raise typer.Exit(2) from exc
     console.print(
         f"[bold]{m.zh} / {m.en}[/bold]  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, "
@@ -157,6 +200,11 @@ def run_ingest(
     quiet: bool = False,
 ) -> list[FileResult]:
     """Ingest files with a progress bar per file and print each file's summary."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from peakend.ingest.pipeline import expand_paths, ingest_file
+    from peakend.ingest.validate import Context
+
     store = connect(db)
     ctx = Context(bp, rating_scale or (mapping.rating_scale if mapping else None))
     results = []
@@ -196,22 +244,17 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest event files; bad rows are quarantined with a message naming file, row and field."""
+    from peakend.ingest.mapping import load_mapping
+
     if kind not in (None, "touch", "visit", "survey", "audit"):
-        err.print(f"--kind: expected touch, visit, survey or audit, got '{kind}'")
+        err.print(say("bad_option", option="--kind", expected="touch, visit, survey, audit", value=kind))
         raise typer.Exit(2)
-    try:
-        mp = load_mapping(mapping) if mapping else None
-    except MappingError as exc:
-        err.print(str(exc), highlight=False)
-        raise typer.Exit(2) from exc
+    mp = load_mapping(mapping) if mapping else None
     results = run_ingest(files, db, _blueprint(blueprint), mp, kind, encoding, rating_scale)  # type: ignore[arg-type]
     if len(results) > 1:
         total = sum(r.quarantined for r in results)
-        console.print(
-            f"{len(results)} files, {sum(r.stored for r in results)} new records, "
-            f"{total} rows quarantined (see `peakend quarantine`)",
-            highlight=False,
-        )
+        console.print(say("ingest_total", files=len(results), stored=sum(r.stored for r in results),
+                          quarantined=total), highlight=False)
 
 
 @app.command()
@@ -222,20 +265,17 @@ def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] =
         rows = store.query(f"SELECT message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?", [limit])
     for msg in rows.iloc[:, 0]:
         console.print(msg, highlight=False, markup=False)
-    console.print(f"({len(rows)} shown)")
+    console.print(say("shown", value=len(rows)))
 
 
 def run_score(db: str, bp: Blueprint) -> None:
     """Score the store and print what was scored."""
-    from peakend.scoring.run import NoData, score
+    from peakend.scoring.run import score
 
     store = connect(db)
     try:
-        with console.status("scoring…") as status:
-            result = score(store, bp, lambda step: status.update(f"scoring: {step}"))
-    except NoData as exc:
-        err.print(say("no_data", value=db))
-        raise typer.Exit(1) from exc
+        with console.status(say("scoring", value="")) as status:
+            result = score(store, bp, lambda step: status.update(say("scoring", value=step)))
     finally:
         store.close()
     console.print(
@@ -260,6 +300,8 @@ def score_cmd(
 
     On the store (DuckDB or PostgreSQL), or with --lake on a Parquet lake by DuckDB or Spark.
     """
+    from peakend.store.db import is_postgres
+
     bp = _blueprint(blueprint)
     if engine not in (None, "duckdb", "postgres", "spark"):
         err.print(say("bad_engine", engine=engine))
@@ -280,15 +322,9 @@ def score_cmd(
 def run_score_lake(lake: Path, bp: Blueprint, engine: LakeEngine, out: Path | None, master: str | None) -> None:
     """Score a lake on DuckDB or Spark and print what was scored."""
     from peakend.scoring.engines import score_lake
-    from peakend.scoring.run import NoData
-    from peakend.store.lake import LakeError
 
-    try:
-        with console.status(f"scoring on {engine}…") as status:
-            result = score_lake(engine, lake, bp, out, master, lambda step: status.update(f"{engine}: {step}"))
-    except (NoData, LakeError) as exc:
-        err.print(say("no_data", value=lake) if isinstance(exc, NoData) else str(exc), highlight=False)
-        raise typer.Exit(1) from exc
+    with console.status(say("scoring", value=engine)) as status:
+        result = score_lake(engine, lake, bp, out, master, lambda step: status.update(f"{engine}: {step}"))
     console.print(say("scored", visits=result.visits, touches=result.touches, halls=result.halls,
                       seconds=result.seconds), highlight=False)
     console.print(say("lake_scores", engine=engine, folder=out or lake / "scores"), highlight=False)
@@ -300,14 +336,10 @@ def export_cmd(
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
     """Write the store's visits, touches, surveys and audits as Parquet partitioned by date and hall."""
-    from peakend.store.lake import LakeError, export_lake
+    from peakend.store.lake import export_lake
 
-    try:
-        with connect(db) as store, console.status("exporting…") as status:
-            rows = export_lake(store, out, lambda table, n: status.update(f"exporting {table}: {n:,} rows"))
-    except LakeError as exc:
-        err.print(str(exc), highlight=False)
-        raise typer.Exit(2) from exc
+    with connect(db) as store, console.status(say("exporting", table="", rows="")) as status:
+        rows = export_lake(store, out, lambda table, n: status.update(say("exporting", table=table, rows=f"{n:,}")))
     console.print(say("exported", rows=", ".join(f"{t} {n:,}" for t, n in rows.items()), folder=out),
                   highlight=False)
 
@@ -320,24 +352,17 @@ def compare(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Cross-validate mean / peak / end / peak+end / … models of the survey answer."""
-    from peakend.scoring.compare import MIN_ANSWERS, TARGETS, survey_frame
+    from peakend.scoring.compare import TARGETS, survey_frame
     from peakend.scoring.compare import compare as run
-    from peakend.scoring.run import NotScored, require_scores
+    from peakend.scoring.run import require_scores
 
     if target not in TARGETS:
-        err.print(f"--target: expected one of {', '.join(TARGETS)}, got '{target}'")
+        err.print(say("bad_option", option="--target", expected=", ".join(TARGETS), value=target))
         raise typer.Exit(2)
-    store = connect(db)
-    try:
+    with connect(db) as store:
         require_scores(store)
         c = run(survey_frame(store), target, folds, seed)  # type: ignore[arg-type]
-    except NotScored as exc:
-        err.print(say("not_scored", value=db))
-        raise typer.Exit(1) from exc
-    except ValueError as exc:
-        err.print(say("compare_none", value=MIN_ANSWERS, field=target))
-        raise typer.Exit(1) from exc
-    table = Table(title=f"{target}: {c.metric.upper()}, {folds}-fold CV, {c.answers} answers")
+    table = Table(title=say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
     for col in ("模型 / model", c.metric.upper(), "± sd"):
         table.add_column(col)
     for r in c.table.itertuples():
@@ -348,17 +373,9 @@ def compare(
 def run_report(db: str, bp: Blueprint, out: Path) -> Path:
     """Write the HTML report; exit 1 with a hint if the store is not scored."""
     from peakend.report.build import write_report
-    from peakend.scoring.run import NotScored
 
-    store = connect(db)
-    try:
-        with console.status("report…"):
-            path = write_report(store, bp, out)
-    except NotScored as exc:
-        err.print(say("not_scored", value=db))
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
+    with connect(db) as store, console.status(say("reporting")):
+        path = write_report(store, bp, out)
     console.print(say("report_written", value=path.resolve()), highlight=False)
     return path
 
@@ -383,20 +400,18 @@ def demo(
 ) -> None:
     """Build a demo network of 8 halls through the real ingest path, score it, and report."""
     from peakend.demo.generate import HALLS, generate_demo
+    from peakend.ingest.mapping import load_mapping
 
     bp = _blueprint(None)
     db = str(folder / "peakend.duckdb")
     if Path(db).exists():
         Path(db).unlink()
-    with console.status("generating demo files…"):
+    with console.status(say("demo_generating")):
         files = generate_demo(folder / "sources", bp, days, seed)
     daily = [f for f in files if f.parent.name == "touches"]
     results = run_ingest(daily, db, bp, quiet=True)
-    console.print(
-        f"{len(daily)} daily touch logs: {sum(r.rows for r in results)} rows, "
-        f"{sum(r.stored for r in results)} touches stored",
-        highlight=False,
-    )
+    console.print(say("demo_daily", files=len(daily), rows=sum(r.rows for r in results),
+                      stored=sum(r.stored for r in results)), highlight=False)
     for f in files:
         if f not in daily:
             mapping = f.with_suffix(".mapping.yaml")
@@ -422,12 +437,14 @@ def serve(
 
     if blueprint is not None:
         _blueprint(blueprint)  # report problems before starting
-    console.print(f"peakend on http://{host}:{port}  (store: {db}; API docs: /docs)", highlight=False)
+    from peakend.store.db import redacted_url
+
+    console.print(say("serving", host=host, port=port, db=redacted_url(db)), highlight=False)
     uvicorn.run(create_app(db, blueprint), host=host, port=port, log_level="warning")
 
 
-user_app = typer.Typer(help="Users of the web app (admin, manager, staff).", no_args_is_help=True)
-token_app = typer.Typer(help="Device tokens: each writes events of one hall only.", no_args_is_help=True)
+user_app = App(help="Users of the web app (admin, manager, staff).", no_args_is_help=True)
+token_app = App(help="Device tokens: each writes events of one hall only.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 
@@ -442,15 +459,12 @@ def user_add(
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
     """Create or replace a user (the password is stored only as an Argon2 hash)."""
-    from peakend.web.auth import UserError, add_user
+    from peakend.web.auth import add_user
 
     with connect(db) as store:
-        try:
-            add_user(store, username, password, role, hall)
-        except UserError as exc:
-            err.print(str(exc), highlight=False)
-            raise typer.Exit(2) from exc
-    console.print(f"user {username} ({role}{': ' + ', '.join(hall) if hall else ''}) saved", highlight=False)
+        add_user(store, username, password, role, hall)
+    console.print(say("user_saved", user=username, role=role + (": " + ", ".join(hall) if hall else "")),
+                  highlight=False)
 
 
 @token_app.command("add")
@@ -462,18 +476,14 @@ def token_add(
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
     """Create a device token (or the SMS gateway's, --sms); it is printed once and stored only hashed."""
-    from peakend.web.auth import UserError, add_token
+    from peakend.web.auth import add_token
 
     with connect(db) as store:
-        try:
-            token = add_token(store, hall, label, "sms" if sms else "device")
-        except UserError as exc:
-            err.print(str(exc), highlight=False)
-            raise typer.Exit(2) from exc
+        token = add_token(store, hall, label, "sms" if sms else "device")
     console.print(token, highlight=False)
 
 
-live_app = typer.Typer(help="The live service loop: replay a recorded day, run due timers.", no_args_is_help=True)
+live_app = App(help="The live service loop: replay a recorded day, run due timers.", no_args_is_help=True)
 app.add_typer(live_app, name="live")
 SmsOpt = Annotated[str | None, typer.Option(
     "--sms", envvar="PEAKEND_SMS_GATEWAY",
@@ -495,6 +505,8 @@ def live_replay(
     sms: SmsOpt = None,
 ) -> None:
     """Replay a recorded day: events in time order through ingest and the live rules, timers in between."""
+    from rich.progress import Progress
+
     from peakend.live.replay import read_day, replay
 
     bp = _blueprint(blueprint)
@@ -503,8 +515,8 @@ def live_replay(
         task = bar.add_task("replay", total=len(events))
         r = replay(store, bp, events, _gateway(sms, db), progress=lambda n: bar.update(task, completed=n))
     f = r.fired
-    console.print(f"{r.events} events: {r.stored} stored, {r.rejected} rejected; fired {f.alerts} alerts, "
-                  f"{f.cases} cases, {f.surveys} surveys, {f.advice} advice; {r.timers} timers ran", highlight=False)
+    console.print(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=f.alerts,
+                      cases=f.cases, surveys=f.surveys, advice=f.advice, timers=r.timers), highlight=False)
 
 
 @live_app.command("tick")
@@ -517,7 +529,7 @@ def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = N
     bp = _blueprint(blueprint)
     with connect(db) as store:
         ran = tick(store, bp, datetime.now(), _gateway(sms, db))
-    console.print(f"{ran} timers ran", highlight=False)
+    console.print(say("timers_ran", value=ran), highlight=False)
 
 
 # -- simulation and planning -------------------------------------------------------------
@@ -531,16 +543,11 @@ DayOpt = Annotated[str, typer.Option("--day", help="First simulated day, YYYY-MM
 def _configs(paths: list[Path] | None, bp: Blueprint) -> dict[str, HallConfig]:
     """Named hall configurations from files (by file stem), or the demo's first hall; errors end the command."""
     from peakend.demo.generate import HALLS
-    from peakend.simulate.config import ConfigError, load_config
+    from peakend.simulate.config import load_config
 
     if not paths:
         return {HALLS[0].hall_id: HALLS[0].config()}
-    try:
-        return {p.stem: load_config(p, bp) for p in paths}
-    except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]{say('config_problem', problem=problem)}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
+    return {p.stem: load_config(p, bp) for p in paths}
 
 
 @app.command("simulate")
@@ -557,6 +564,8 @@ def simulate_cmd(
     """Simulate a hall (visits, touches, ratings, surveys in the event contract) and predict its REI."""
     from datetime import date as date_
 
+    from rich.progress import BarColumn, Progress, TextColumn
+
     from peakend.simulate.experience import score
     from peakend.simulate.hall import Day
     from peakend.simulate.plan import per_visit
@@ -565,7 +574,7 @@ def simulate_cmd(
     bp = _blueprint(blueprint)
     ((name, cfg),) = list(_configs(config[:1] if config else None, bp).items())
     with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True) as progress:
-        task = progress.add_task(f"simulating {name}", total=days)
+        task = progress.add_task(say("simulating", value=name), total=days)
         sim = simulate(cfg, bp, date_.fromisoformat(day), days, seed,
                        step=lambda d: progress.update(task, completed=d))
     files = write_events(sim, out, name)
@@ -606,8 +615,7 @@ def plan_cmd(
     out.mkdir(parents=True, exist_ok=True)
     for name, cfg in configs.items():
         if station not in cfg.stations:
-            err.print(f"[red]{say('config_problem', problem=f'{name}: no station {station!r}')}[/red]")
-            raise typer.Exit(2)
+            raise ConfigError(name, [say("no_station", value=station, expected=", ".join(cfg.stations))])
         with console.status("") as status:
             _, table = staff(cfg, bp, station, targets, when, reps, seed,
                              step=lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
@@ -619,7 +627,7 @@ def plan_cmd(
         console.print(say("plan_written", table=csv_path, chart=html), highlight=False)
     if len(configs) > 1:
         side = compare(configs, bp, targets, when, reps, seed)
-        _print_frame(side.round(3), "side by side / 方案对比")
+        _print_frame(side.round(3), say("side_by_side"))
         side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
 
 
@@ -649,21 +657,17 @@ def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: d
     """Fit `hall`, print the notes and the hourly check, write the YAML and the check CSV; errors end the command."""
     import yaml
 
-    from peakend.simulate.fit import FitError, check, fit, observed
+    from peakend.simulate.fit import check, fit, observed
 
-    try:
-        with connect(db) as store:
-            obs = observed(store, hall, since, until)
-        fitted = fit(obs, bp, base)
-    except FitError as exc:
-        err.print(f"[red]{say('fit_error', problem=exc)}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
+    with connect(db) as store:
+        obs = observed(store, hall, since, until)
+    fitted = fit(obs, bp, base)
     console.print(say("fit_summary", hall=hall, visits=fitted.visits, days=fitted.days), highlight=False)
     for note in fitted.notes:
         console.print(say("fit_note", note=note), highlight=False)
     with console.status(""):
         table = check(fitted.cfg, bp, obs, reps, seed)
-    _print_frame(_check_shown(table), f"{hall}: observed vs simulated waits / 实测与模拟等候（分钟）")
+    _print_frame(_check_shown(table), say("fit_table", hall=hall))
     gap = (table["observed_mean"] - table["simulated_mean"]).abs()
     console.print(say("fit_gap", gap=gap.mean(), within=int((gap <= table["simulated_mean_ci"] + 1).sum()),
                       hours=len(table)), highlight=False)
@@ -678,6 +682,8 @@ def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: d
 
 def _check_shown(table: pd.DataFrame) -> pd.DataFrame:
     """The fit check, narrow enough for a terminal: simulated figures as 'mean ± half-width'."""
+    import pandas as pd
+
     def pm(col: str) -> pd.Series:
         return table[col].map("{:.2f}".format) + " ± " + table[f"{col}_ci"].map("{:.2f}".format)
 
@@ -688,6 +694,8 @@ def _check_shown(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    import pandas as pd
+
     table = Table(title=title)
     for col in frame.columns:
         table.add_column(str(col))

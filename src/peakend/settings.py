@@ -45,8 +45,9 @@ def _positive(kind: type) -> Callable[[str], Any]:
     return read
 
 
+DEFAULT_DB = "peakend.duckdb"
 SETTINGS: tuple[Setting, ...] = (
-    Setting("db", str, "peakend.duckdb", "the store: a DuckDB file or a postgresql:// URL",
+    Setting("db", str, DEFAULT_DB, "the store: a DuckDB file or a postgresql:// URL",
             "存储：DuckDB 文件或 postgresql:// 地址"),
     Setting("lang", _lang, "en", "language of CLI messages: zh or en (any case)",
             "命令行消息语言：zh 或 en（不分大小写）"),
@@ -94,8 +95,6 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
-class SettingError(ValueError):
-    """A setting's value cannot be read as its type."""
 
 
 def get(name: str) -> Any:
@@ -107,8 +106,9 @@ def get(name: str) -> Any:
     try:
         return s.read(raw)
     except (TypeError, ValueError) as exc:
-        kind = getattr(s.read, "__name__", "value")
-        raise SettingError(f"{s.env}={raw!r}: expected a {kind} ({exc})") from None
+        from peakend.errors import SettingError  # errors → i18n → settings: imported when needed
+
+        raise SettingError(env=s.env, raw=raw, kind=getattr(s.read, "__name__", "value"), why=exc) from None
 
 
 def in_force() -> list[tuple[Setting, str, bool]]:

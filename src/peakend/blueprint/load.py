@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from peakend.blueprint.model import Blueprint, semantic_problems
+from peakend.errors import BlueprintError
 
 DEFAULT_NAME = "telecom_hall.yaml"
 
@@ -28,12 +29,6 @@ class BlueprintProblem:
         return f"{where}: {self.path or '(top)'}: {self.message}"
 
 
-class BlueprintError(ValueError):
-    """Raised when a blueprint cannot be used; carries every problem found."""
-
-    def __init__(self, problems: list[BlueprintProblem]):
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 def default_text() -> str:

@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from peakend.errors import MappingError
 from peakend.ingest.contract import FIELDS, Kind, detect_kind
 from peakend.ingest.validate import lit, q
 
@@ -50,8 +51,6 @@ class Mapping(_Strict):
     overall_scale: str | None = None
 
 
-class MappingError(ValueError):
-    """A mapping file that cannot be used."""
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -60,12 +59,12 @@ def load_mapping(path: str | Path) -> Mapping:
         data = yaml.safe_load(Path(path).read_text("utf-8"))
         mapping = Mapping.model_validate(data or {})
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: cannot read mapping: {exc}") from exc
+        raise MappingError(source=path, value=exc) from exc
     except ValidationError as exc:
         lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise MappingError("\n".join(lines)) from exc
+        raise MappingError(source=path, value="\n" + "\n".join(lines)) from exc
     if mapping.format == "wide" and not mapping.moments:
-        raise MappingError(f"{path}: a wide mapping needs a 'moments' list (journey order)")
+        raise MappingError(source=path, value="a wide mapping needs a 'moments' list (journey order)")
     return mapping
 
 

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from peakend.errors import StoreUnavailable
 from peakend.i18n import both, say
 from peakend.ingest import privacy
 from peakend.ingest.contract import FIELDS, Kind
@@ -503,8 +504,6 @@ def ingest_records(
     return ingest_posts(store, [Post(records, kind, source, numbers)], ctx, live)[0]
 
 
-class StoreUnavailable(RuntimeError):
-    """The store does not answer at all: nothing was stored, the sender should try again later."""
 
 
 def ingest_isolated(store: Store, post: Post, ctx: Context, live: bool = False) -> RecordsResult:
@@ -519,7 +518,7 @@ def ingest_isolated(store: Store, post: Post, ctx: Context, live: bool = False) 
         try:
             store.scalar("SELECT 1")
         except Exception as down:
-            raise StoreUnavailable(str(down)) from exc
+            raise StoreUnavailable(value=type(down).__name__) from exc
         if len(post.records) > 1:
             half = len(post.records) // 2
             rows = post.rows()

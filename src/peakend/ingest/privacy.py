@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from duckdb.sqltypes import VARCHAR
 
 from peakend import settings
@@ -101,23 +100,24 @@ def register(store: Store) -> None:
 
 
 def _column_scrubber(scrub: Callable[[str], str | None]) -> Callable[[pa.Array], pa.Array]:
-    """An Arrow function applying `scrub` to the cells that may hold a phone (RE2 finds them in bulk)."""
+    """An Arrow function applying `scrub` to every cell (`scrub_sql` hands it only cells that may hold a phone)."""
 
     def column(cells: pa.Array) -> pa.Array:
-        maybe = pc.match_substring_regex(cells, MAYBE_PHONE)
-        if not pc.any(maybe).as_py():
-            return cells
-        values = cells.to_pylist()
-        for i in pc.indices_nonzero(pc.fill_null(maybe, False)).to_pylist():
-            values[i] = scrub(values[i])
-        return pa.array(values, pa.string())
+        return pa.array([scrub(x) if x is not None else None for x in cells.to_pylist()], pa.string())
 
     return column
 
 
+def scrub_sql(raw: str, key: bool) -> str:
+    """SQL for a text as stored: each phone in it hashed (`key`) or masked. Only cells that may hold a phone
+    (RE2 in DuckDB) reach the Python function."""
+    fn = "pk_scrub_key" if key else "pk_scrub_text"
+    return f"CASE WHEN regexp_matches({raw}, '{MAYBE_PHONE}') THEN {fn}({raw}) ELSE {raw} END"
+
+
 def key_sql(raw: str, digits: str) -> str:
     """SQL for a stored customer key, given the raw key and its `pk_phone_digits`."""
-    return f"CASE WHEN {digits} IS NULL THEN pk_scrub_key({raw}) ELSE pk_phone_hash({digits}) END"
+    return f"CASE WHEN {digits} IS NULL THEN {scrub_sql(raw, key=True)} ELSE pk_phone_hash({digits}) END"
 
 
 def mask_sql(digits: str) -> str:

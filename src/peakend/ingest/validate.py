@@ -31,7 +31,7 @@ from peakend.ingest.contract import (
     FieldSpec,
     Kind,
 )
-from peakend.ingest.privacy import key_sql, mask_sql
+from peakend.ingest.privacy import key_sql, mask_sql, scrub_sql
 
 TIME_FORMATS = [
     "%Y/%m/%d %H:%M:%S",
@@ -104,7 +104,7 @@ def _typed(spec: FieldSpec) -> str:
         return key_sql(raw, PHONE)
     if spec.name in SET_FIELDS:
         return raw
-    return f"pk_scrub_key({raw})" if spec.name in KEY_FIELDS else f"pk_scrub_text({raw})"
+    return scrub_sql(raw, key=spec.name in KEY_FIELDS)
 
 
 def _scale_expr(rating: str, scale: str, default: str | None) -> str:

@@ -10,13 +10,10 @@ from datetime import datetime
 import pandas as pd
 
 from peakend import settings
+from peakend.errors import CaseClosed, CaseError, CaseNotFound
 from peakend.ingest.privacy import key_text, mask_phones_in
 from peakend.live.timers import case_event
 from peakend.store.db import Store
-
-
-class CaseError(ValueError):
-    """A case change that cannot be made (unknown case, already resolved, empty note)."""
 
 
 def inbox(store: Store, *, owner: str | None = None, halls: list[str] | None = None,
@@ -41,7 +38,7 @@ def get(store: Store, case_id: str) -> dict[str, object]:
     """One case (CaseError if unknown)."""
     cols, rows = store.fetch("SELECT * FROM cases WHERE case_id = ?", [case_id])
     if not rows:
-        raise CaseError(f"no case {case_id}")
+        raise CaseNotFound(case=case_id)
     return dict(zip(cols, rows[0], strict=True))
 
 
@@ -54,13 +51,13 @@ def trail(store: Store, case_id: str) -> pd.DataFrame:
 def _open(store: Store, case_id: str) -> dict[str, object]:
     case = get(store, case_id)
     if case["status"] != "open":
-        raise CaseError(f"case {case_id} is already resolved")
+        raise CaseClosed(case=case_id)
     return case
 
 
 def comment(store: Store, case_id: str, actor: str, text: str, at: datetime) -> None:
     """Add a comment to a case (phone numbers in it masked)."""
-    text = _clean(text, "a comment needs text")
+    text = _clean(text, "case_empty_comment")
     with store.transaction():
         get(store, case_id)
         case_event(store, case_id, at, actor, "comment", text)
@@ -68,7 +65,7 @@ def comment(store: Store, case_id: str, actor: str, text: str, at: datetime) -> 
 
 def reassign(store: Store, case_id: str, actor: str, to: str, at: datetime) -> None:
     """Give an open case to another owner (a staff id: a phone number in it is keyed, as ingest keys staff ids)."""
-    to = key_text(store, _clean(to, "reassign needs the new owner", settings.get("max_id_chars"))) or ""
+    to = key_text(store, _clean(to, "case_empty_owner", settings.get("max_id_chars"))) or ""
     with store.transaction():
         case = _open(store, case_id)
         store.execute("UPDATE cases SET owner = ? WHERE case_id = ?", [to, case_id])
@@ -77,7 +74,7 @@ def reassign(store: Store, case_id: str, actor: str, to: str, at: datetime) -> N
 
 def resolve(store: Store, case_id: str, actor: str, note: str, at: datetime) -> None:
     """Close an open case with a resolution note (its pending reminder and escalation then do nothing)."""
-    note = _clean(note, "resolving needs a resolution note")
+    note = _clean(note, "case_empty_note")
     with store.transaction():
         _open(store, case_id)
         store.execute("UPDATE cases SET status = 'resolved', resolved_at = ?, resolution = ? WHERE case_id = ?",
@@ -92,9 +89,9 @@ def _clean(text: str, empty: str, most: int | None = None) -> str:
     if not text:
         raise CaseError(empty)
     if len(text) > most:
-        raise CaseError(f"at most {most:,} characters, got {len(text):,}")
+        raise CaseError("case_too_long", most=most, got=len(text))
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        raise CaseError("the text holds a NUL or other control character")
+        raise CaseError("case_control")
     return mask_phones_in(text) or ""
 
 

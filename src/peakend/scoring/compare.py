@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
+from peakend.errors import TooFewAnswers
 from peakend.ingest.contract import SCALES
 from peakend.store.db import Store
 
@@ -77,11 +78,11 @@ def survey_frame(store: Store) -> pd.DataFrame:
 
 
 def compare(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, seed: int = 0) -> Comparison:
-    """Cross-validate every model on `frame` for `target`; raise ValueError if too few answers."""
+    """Cross-validate every model on `frame` for `target`; raise TooFewAnswers if too few answers."""
     metric = TARGETS[target]
     data = frame[frame[target].notna()].reset_index(drop=True)
     if len(data) < MIN_ANSWERS or (metric == "auc" and data[target].nunique() < 2):
-        raise ValueError(f"too few answers for {target}: {len(data)}")
+        raise TooFewAnswers(value=MIN_ANSWERS, field=target, got=len(data))
     moment_cols = sorted(c for c in data.columns if c.startswith("m_"))
     y = data[target].to_numpy()
     rows = []
@@ -114,7 +115,7 @@ def compare_all(store: Store, folds: int = 5, seed: int = 0) -> pd.DataFrame:
     for target in TARGETS:
         try:
             c = compare(frame, target, folds, seed)  # type: ignore[arg-type]
-        except ValueError:
+        except TooFewAnswers:
             continue
         parts.append(c.table.assign(target=target, metric=c.metric, answers=c.answers))
     out = (

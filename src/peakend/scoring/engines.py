@@ -85,7 +85,7 @@ def lake_sink(con: ibis.BaseBackend, lake: Path, out: Path) -> Sink:
     def write_frame(name: str, frame: pd.DataFrame) -> None:
         frame.to_parquet(_fresh(out / name) / "part-0.parquet", index=False)
 
-    return Sink(lambda t: read_table(con, lake, t), write, write_frame)
+    return Sink(lambda t: read_table(con, lake, t), write, write_frame, str(lake))
 
 
 def _fresh(path: Path) -> Path:

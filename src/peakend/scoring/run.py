@@ -15,22 +15,19 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from peakend.blueprint.model import Blueprint
+from peakend.errors import NoData, NotScored
 from peakend.scoring.experience import touch_experience
 from peakend.scoring.halls import finish_halls, hall_aggregates
 from peakend.scoring.moments import moment_scores
 from peakend.scoring.visits import visit_scores
-from peakend.store.db import Store
+from peakend.store.db import Store, redacted_url
 
 # Columns the pages look score tables up by: the server store (PostgreSQL) indexes them.
 LOOKED_UP_BY = {"touch_scores": ("visit_id",), "visit_scores": ("visit_id", "hall_id")}
 
 
-class NoData(RuntimeError):
-    """The store holds nothing to score."""
 
 
-class NotScored(LookupError):
-    """The store has no score tables yet: run `peakend score`."""
 
 
 def require_scores(store: Store) -> None:
@@ -56,6 +53,7 @@ class Sink:
     read: Callable[[str], ir.Table]
     write: Callable[[str, ir.Table], ir.Table]  # materialize; the table written (or the expression) to go on with
     write_frame: Callable[[str, pd.DataFrame], None]
+    name: str = "the store"  # what messages call it
 
 
 def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda _: None) -> ScoreResult:
@@ -63,7 +61,7 @@ def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda 
     started = time.perf_counter()
     touches = sink.read("touches")
     if not touches.count().execute():
-        raise NoData
+        raise NoData(value=sink.name)
     w = bp.weights
     step("touch_scores")
     te = sink.write("touch_scores", touch_experience(touches, bp))
@@ -83,7 +81,7 @@ def store_sink(store: Store) -> Sink:
         store.materialize(name, expr, LOOKED_UP_BY.get(name, ()))
         return store.table(name)
 
-    return Sink(store.table, write, store.write_frame)
+    return Sink(store.table, write, store.write_frame, redacted_url(store.url))
 
 
 def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: None) -> ScoreResult:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from peakend.blueprint.model import OUTCOMES, Blueprint
+from peakend.errors import ConfigError
 
 
 class Strict(BaseModel):
@@ -140,12 +141,6 @@ class HallConfig(Strict):
         return out
 
 
-class ConfigError(ValueError):
-    """A hall configuration that cannot be used; `problems` says where and why."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.problems = [f"{source}: {p}" for p in problems]
-        super().__init__("\n".join(self.problems))
 
 
 def load_config(path: str | Path, bp: Blueprint) -> HallConfig:

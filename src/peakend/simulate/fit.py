@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from peakend.blueprint.model import OUTCOMES, Blueprint
+from peakend.errors import FitError
 from peakend.simulate.config import Dist, HallConfig, Rating, Station
 from peakend.simulate.experience import touch_e
 from peakend.simulate.plan import half_width
@@ -50,8 +51,6 @@ BUSY_QUANTILE = 0.9  # of the days' peak concurrency in an hour: the servers ope
 ROUNDING_S = 2  # seconds an interval is trimmed at its start: timestamps are kept to the second
 
 
-class FitError(ValueError):
-    """The hall's data cannot support a fit (no visits, no routes); the message says what is missing."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +92,8 @@ def observed(store: Store, hall_id: str, since: date | None = None, until: date 
         visits = v.to_pandas()
         touches = t.to_pandas()
     if visits.empty:
-        raise FitError(f"hall '{hall_id}' has no visits with an arrival or touch time in the store"
-                       + (f" between {since or '…'} and {until or '…'}" if since or until else ""))
+        between = f" ({since or '…'} – {until or '…'})" if since or until else ""
+        raise FitError("fit_no_visits", hall=hall_id, between=between)
     for frame, cols in ((visits, ["arrival"]), (touches, ["start_at", "end_at"])):
         for col in cols:
             frame[col] = pd.to_datetime(frame[col])
@@ -184,8 +183,7 @@ def _routes(obs: Observed, bp: Blueprint, notes: list[str]) -> pd.Series:
 
 def _kept(like: HallConfig | None, what: str) -> dict[str, float]:
     if like is None:
-        raise FitError(f"no visit names a {what[:-1]} the blueprint knows; give a base configuration (--like) "
-                       f"whose {what} to keep")
+        raise FitError("fit_no_names", what=what[:-1], whats=what)
     return dict(getattr(like, what))
 
 

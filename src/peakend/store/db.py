@@ -9,6 +9,7 @@ Both hold the same schema, applied by the same migrations. A `Store` hands out:
 
 from __future__ import annotations
 
+import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,7 +26,6 @@ import pyarrow as pa
 
 from peakend import settings
 
-DEFAULT_PATH = "peakend.duckdb"
 UPLOAD_CHUNK = 1 << 20  # bytes of CSV per write when copying staged rows to PostgreSQL
 Backend = Literal["duckdb", "postgres"]
 # DuckDB column types as PostgreSQL spells them, for staging tables copied to the server.
@@ -35,7 +35,12 @@ PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE
 
 def default_path() -> str:
     """The store location: env `PEAKEND_DB`, else `peakend.duckdb` in the working directory."""
-    return settings.get("db") or DEFAULT_PATH
+    return settings.get("db") or settings.DEFAULT_DB
+
+
+def redacted_url(url: str) -> str:
+    """A store URL as messages may show it: a password in it replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", url)
 
 
 def is_postgres(url: str) -> bool:

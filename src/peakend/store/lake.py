@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from peakend.errors import LakeError
 from peakend.store.db import Store
 
 TABLES = ("visits", "touches", "surveys", "audits")  # in the order a lake is ingested
@@ -31,8 +32,6 @@ PARTITIONS = pa.schema([("date", pa.date32()), ("hall_id", pa.string())])
 ROWS_PER_BATCH = 500_000
 
 
-class LakeError(ValueError):
-    """A store that cannot be written as a lake, or a folder that is not one; the message says why."""
 
 
 def partitioning() -> ds.Partitioning:
@@ -59,7 +58,7 @@ def _check_halls(store: Store) -> None:
     bad = [h for (h,) in store.rows("SELECT DISTINCT hall_id FROM visits UNION SELECT DISTINCT hall_id FROM audits")
            if h is not None and ("/" in h or "\\" in h or h.startswith(".") or "=" in h)]
     if bad:
-        raise LakeError(f"hall ids that cannot name a folder (a slash, '=' or a leading dot): {bad[:5]}")
+        raise LakeError("lake_hall_names", value=bad[:5])
 
 
 def export_lake(store: Store, out: Path, step: Callable[[str, int], None] = lambda t, n: None) -> dict[str, int]:
@@ -115,7 +114,7 @@ def is_lake(folder: Path) -> bool:
 def lake_files(lake: Path) -> list[Path]:
     """The lake's Parquet files, table by table in ingest order (visits before the touches that refer to them)."""
     if not is_lake(lake):
-        raise LakeError(f"{lake}: not a lake (no visits/ or touches/ folder); `peakend export` writes one")
+        raise LakeError("lake_not", source=lake)
     return [f for t in TABLES if (lake / t).is_dir() for f in sorted((lake / t).rglob("*.parquet"))]
 
 
@@ -133,7 +132,7 @@ def read_table(con: ibis.BaseBackend, lake: Path, table: str) -> ir.Table:
     """A lake table on an Ibis backend (DuckDB or PySpark), partition columns included."""
     folder = lake / table
     if not folder.is_dir():
-        raise LakeError(f"{lake}: no {table}/ folder; `peakend export` writes every table")
+        raise LakeError("lake_table", source=lake, value=table)
     name = f"lake_{table}"
     if con.name == "duckdb":  # a view of our own: Ibis passes hive_types as a MAP, DuckDB wants a STRUCT
         glob = str(folder / "**" / "*.parquet").replace("'", "''")

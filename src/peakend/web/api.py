@@ -12,6 +12,7 @@ live worker runs within moments (`live.pending`); the answer does not wait for t
 
 import json
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -24,10 +25,9 @@ from pydantic_core import from_json
 
 from peakend import settings
 from peakend.ingest.contract import FIELDS, Kind
-from peakend.ingest.pipeline import Post, Quarantine, StoreUnavailable, records_hash
+from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
-from peakend.scoring.run import NotScored
 from peakend.store.db import Store
 from peakend.web import queries
 from peakend.web.auth import Principal
@@ -128,11 +128,7 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
     allowed = [(i, r) for i, r in enumerate(records) if i not in refused_rows]
     live = kind in ("touch", "visit")
     post = Post([r for _, r in allowed], kind, source, [i for i, _ in allowed])
-    try:
-        result = st.intake.ingest(post, Context(st.blueprint), live)
-    except StoreUnavailable as exc:
-        raise HTTPException(503, "the store does not answer: nothing was stored, send again later",
-                            {"Retry-After": "5"}) from exc
+    result = st.intake.ingest(post, Context(st.blueprint), live)  # a store that does not answer: 503 (web.app)
     rejected = [Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
                 for x in kept.problems + result.problems]
     rejected.sort(key=lambda r: (r.index, r.field))
@@ -253,7 +249,7 @@ def login(request: Request, body: Login) -> dict[str, str]:
 def api_halls(request: Request) -> list[dict[str, Any]]:
     """The network overview for the asker's halls."""
     p = need_reader(request)
-    return frame_json(_scored(lambda: queries.halls(state(request).store, None if p.is_admin else set(p.halls))))
+    return frame_json(queries.halls(state(request).store, None if p.is_admin else set(p.halls)))
 
 
 @router.get("/halls/{hall_id}", tags=["query"], summary="One hall: moments, peaks and ends, today")
@@ -264,8 +260,8 @@ def api_hall(request: Request, hall_id: str) -> dict[str, Any]:
     return {
         "hall_id": hall_id,
         "today": {k: _plain(v) for k, v in queries.hall_today(st.store, hall_id).items()},
-        "moments": frame_json(_scored(lambda: queries.hall_moments(st.store, st.blueprint, hall_id))),
-        "falls": frame_json(_scored(lambda: queries.hall_falls(st.store, st.blueprint, hall_id))),
+        "moments": frame_json(queries.hall_moments(st.store, st.blueprint, hall_id)),
+        "falls": frame_json(queries.hall_falls(st.store, st.blueprint, hall_id)),
     }
 
 
@@ -278,8 +274,8 @@ def api_moment(request: Request, hall_id: str, moment_id: str) -> dict[str, Any]
         raise HTTPException(404, f"unknown moment '{moment_id}'")
     return {
         "moment": st.blueprint.moment(moment_id).model_dump(),
-        "distribution": frame_json(_scored(lambda: queries.moment_distribution(st.store, hall_id, moment_id))),
-        "worst_visits": frame_json(_scored(lambda: queries.worst_visits(st.store, st.blueprint, hall_id, moment_id))),
+        "distribution": frame_json(queries.moment_distribution(st.store, hall_id, moment_id)),
+        "worst_visits": frame_json(queries.worst_visits(st.store, st.blueprint, hall_id, moment_id)),
     }
 
 
@@ -302,14 +298,10 @@ def api_whatif(request: Request, hall_id: str, divert_at: float | None = None, c
 
 def _whatif(request: Request, hall_id: str) -> tuple["Change", "WhatIf"]:
     """The change in the request's query and its what-if (409: no visits to fit, 422: a bad change)."""
-    from peakend.simulate.fit import FitError
     from peakend.simulate.whatif import Change, fitted_now, what_if
 
     st = state(request)
-    try:
-        now = fitted_now(st.store, st.blueprint, hall_id)
-    except FitError as exc:
-        raise HTTPException(409, str(exc)) from exc
+    now = fitted_now(st.store, st.blueprint, hall_id)  # no visits to fit: FitError, 409
     try:
         change = Change.from_query(request.query_params, now.cfg)
     except ValueError as exc:
@@ -341,24 +333,14 @@ def api_quarantine(request: Request, limit: int = 500) -> list[dict[str, Any]]:
 @router.post("/score", tags=["query"], summary="Score the store now (admins)")
 def api_score(request: Request) -> dict[str, Any]:
     """Run the peak-end scoring and write the score tables."""
-    from peakend.scoring.run import NoData, score
+    from peakend.scoring.run import score
 
     p = need_reader(request)
     if not p.is_admin:
         raise HTTPException(403, "only admins start scoring")
     st = state(request)
-    try:
-        r = score(st.store, st.blueprint)
-    except NoData as exc:
-        raise HTTPException(409, "nothing to score yet") from exc
+    r = score(st.store, st.blueprint)  # nothing to score: NoData, 409
     return {"halls": r.halls, "visits": r.visits, "touches": r.touches, "seconds": round(r.seconds, 3)}
-
-
-def _scored(fn: Any) -> pd.DataFrame:
-    try:
-        return fn()
-    except NotScored as exc:
-        raise HTTPException(409, "not scored yet: run `peakend score` or POST /api/v1/score") from exc
 
 
 ExportFormat = Literal["csv", "xlsx"]
@@ -393,43 +375,96 @@ def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
     return Response(body, media_type=media, headers=headers)
 
 
+ExportMaker = Callable[[Request, Principal, dict[str, str | None]], pd.DataFrame]
+EXPORTS: dict[str, ExportMaker] = {}  # every table a page shows, by name: each checks its own scope once
+
+
+def exported(name: str) -> Callable[[ExportMaker], ExportMaker]:
+    """Register the maker of export table `name` (see `api_export`)."""
+
+    def register(maker: ExportMaker) -> ExportMaker:
+        EXPORTS[name] = maker
+        return maker
+
+    return register
+
+
+def _hall_arg(request: Request, args: dict[str, str | None]) -> str:
+    """The `?hall=` of an export, which the asker must see (422 when missing, 404 when not theirs)."""
+    if not args["hall"]:
+        raise HTTPException(422, "this table needs ?hall=")
+    hall_visible(request, args["hall"])
+    return args["hall"]
+
+
+def _moment_arg(request: Request, args: dict[str, str | None]) -> str:
+    """The `?moment=` of an export, a blueprint moment (422 otherwise)."""
+    if args["moment"] not in state(request).blueprint.moment_ids():
+        raise HTTPException(422, "this table needs ?moment= naming a blueprint moment")
+    return str(args["moment"])
+
+
+@exported("halls")
+def _export_halls(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
+    return queries.halls(state(request).store, None if p.is_admin else set(p.halls))
+
+
+@exported("quarantine")
+def _export_quarantine(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
+    if not p.is_admin:
+        raise HTTPException(403, "only admins see the quarantine")
+    return queries.quarantine(state(request).store)
+
+
+@exported("visit_touches")
+def _export_visit(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    hall = queries.visit_hall(st.store, args["visit"] or "")
+    if hall is None:
+        raise HTTPException(404, "no such visit")
+    hall_visible(request, hall)
+    return queries.visit(st.store, st.blueprint, args["visit"] or "")[1]
+
+
+@exported("whatif")
+def _export_whatif(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    from peakend.simulate.whatif import by_hour
+
+    hall_visible(request, args["hall"] or "")
+    return by_hour(_whatif(request, args["hall"] or "")[1])
+
+
+@exported("moments")
+def _export_moments(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    return queries.hall_moments(st.store, st.blueprint, _hall_arg(request, args))
+
+
+@exported("falls")
+def _export_falls(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    return queries.hall_falls(st.store, st.blueprint, _hall_arg(request, args))
+
+
+@exported("distribution")
+def _export_distribution(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    hall = _hall_arg(request, args)
+    return queries.moment_distribution(state(request).store, hall, _moment_arg(request, args))
+
+
+@exported("worst_visits")
+def _export_worst(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    hall = _hall_arg(request, args)
+    return queries.worst_visits(st.store, st.blueprint, hall, _moment_arg(request, args))
+
+
 @router.get("/export/{table}.{fmt}", tags=["query"], summary="Download a table a page shows, as CSV or XLSX")
 def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None = None,
                moment: str | None = None, visit: str | None = None) -> Response:
     """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif
     (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
-    st = state(request)
     p = need_reader(request)
-    if table == "halls":
-        df = _scored(lambda: queries.halls(st.store, None if p.is_admin else set(p.halls)))
-    elif table == "quarantine":
-        if not p.is_admin:
-            raise HTTPException(403, "only admins see the quarantine")
-        df = queries.quarantine(st.store)
-    elif table == "visit_touches":
-        hall_of = queries.visit_hall(st.store, visit or "")
-        if hall_of is None:
-            raise HTTPException(404, "no such visit")
-        hall_visible(request, hall_of)
-        df = queries.visit(st.store, st.blueprint, visit or "")[1]
-    elif table == "whatif":
-        from peakend.simulate.whatif import by_hour
-
-        hall_visible(request, hall or "")
-        df = by_hour(_whatif(request, hall or "")[1])
-    elif table in ("moments", "falls", "distribution", "worst_visits"):
-        if hall is None:
-            raise HTTPException(422, "this table needs ?hall=")
-        hall_visible(request, hall)
-        if table in ("distribution", "worst_visits") and moment not in st.blueprint.moment_ids():
-            raise HTTPException(422, "this table needs ?moment= naming a blueprint moment")
-        makers = {
-            "moments": lambda: queries.hall_moments(st.store, st.blueprint, hall),
-            "falls": lambda: queries.hall_falls(st.store, st.blueprint, hall),
-            "distribution": lambda: queries.moment_distribution(st.store, hall, moment),
-            "worst_visits": lambda: queries.worst_visits(st.store, st.blueprint, hall, moment),
-        }
-        df = _scored(makers[table])
-    else:
-        raise HTTPException(404, f"no table '{table}'")
-    return export(df, table, fmt)
+    if table not in EXPORTS:
+        raise HTTPException(404, f"no table '{table}'; tables: {', '.join(EXPORTS)}")
+    return export(EXPORTS[table](request, p, {"hall": hall, "moment": moment, "visit": visit}), table, fmt)

@@ -25,6 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from peakend import settings
 from peakend.blueprint.load import load_blueprint
+from peakend.errors import PeakendError
 from peakend.live.pending import pending, run_pending
 from peakend.live.sms import gateway_from
 from peakend.live.timers import tick
@@ -82,6 +83,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(live.router)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PeakendError, _peakend_error)  # type: ignore[arg-type]
     return app
 
 
@@ -132,6 +134,16 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
     key = "forbidden" if exc.status_code == 403 else "not_found"
     return pages.render(request, "error.html.j2", status=exc.status_code, key=key, code=exc.status_code)
+
+
+async def _peakend_error(request: Request, exc: PeakendError) -> Response:
+    """Every product error, once: its status, its message in both languages (the API) or the page's (pages)."""
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    if _is_api(request):
+        return JSONResponse({"detail": exc.say("en"), "detail_zh": exc.say("zh")}, status_code=exc.status,
+                            headers=headers)
+    return pages.render(request, "error.html.j2", status=exc.status, headers=headers, code=exc.status,
+                        message=exc.say(pages.page_lang(request)))
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -21,6 +21,7 @@ from typing import Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from peakend.errors import UserError
 from peakend.store.db import Store
 
 Role = Literal["admin", "manager", "staff"]
@@ -56,19 +57,17 @@ class Principal:
         return self.role == "device" and (hall_id is None or hall_id in self.halls)
 
 
-class UserError(ValueError):
-    """A user or token could not be created as asked."""
 
 
 def add_user(store: Store, username: str, password: str, role: str, halls: list[str] | None = None) -> None:
     """Create or replace a user; managers and staff must name at least one hall."""
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+        raise UserError("user_role", roles=", ".join(ROLES), value=role)
     if not username.strip() or len(password) < 8:
-        raise UserError("a user needs a name and a password of at least 8 characters")
+        raise UserError("user_password")
     halls = [h.strip() for h in (halls or []) if h.strip()]
     if role != "admin" and not halls:
-        raise UserError(f"a {role} needs at least one hall (--hall)")
+        raise UserError("user_hall", value=role)
     store.execute("DELETE FROM users WHERE username = ?", [username])
     store.execute(
         "INSERT INTO users (username, password_hash, role, halls) VALUES (?, ?, ?, ?)",
@@ -108,7 +107,7 @@ ALL_HALLS = "*"  # an SMS gateway token's hall: every hall
 def add_token(store: Store, hall_id: str, label: str = "", scope: Literal["device", "sms"] = "device") -> str:
     """Create a token for one hall (an SMS gateway's may name `*`); returns it (it is stored only hashed)."""
     if not hall_id.strip() or (hall_id == ALL_HALLS and scope != "sms"):
-        raise UserError("a device token needs a hall")
+        raise UserError("token_hall")
     token = "pk_" + secrets.token_urlsafe(24)
     store.execute("INSERT INTO api_tokens (token_hash, hall_id, label, scope) VALUES (?, ?, ?, ?)",
                   [_token_hash(token), hall_id, label, scope])

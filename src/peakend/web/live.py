@@ -14,13 +14,14 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from peakend.errors import CaseError
 from peakend.live import cases, pending
 from peakend.live.sms import handle_reply
 from peakend.web import queries
 from peakend.web.api import _plain, frame_json
 from peakend.web.auth import ALL_HALLS, Principal
 from peakend.web.deps import need_user, principal, state
-from peakend.web.pages import render
+from peakend.web.pages import page_lang, render
 
 router = APIRouter()
 
@@ -56,10 +57,7 @@ def _halls_of(p: Principal) -> list[str] | None:
 def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, Any]]:
     """The asker and a case they may see; 404 otherwise (as if absent)."""
     p = need_user(request)
-    try:
-        case = cases.get(state(request).store, case_id)
-    except cases.CaseError as exc:
-        raise HTTPException(404, "no such case") from exc
+    case = cases.get(state(request).store, case_id)  # unknown: CaseNotFound, 404
     own = p.role == "staff" and case["owner"] == p.name and case["hall_id"] in p.halls
     if not (p.is_admin or own or (p.role == "manager" and case["hall_id"] in p.halls)):
         raise HTTPException(404, "no such case")
@@ -98,11 +96,8 @@ def _change(request: Request, case_id: str, action: str, text: str) -> None:
     st = state(request)
     if action == "reassign" and p.role == "staff":
         raise HTTPException(403, "only managers and admins reassign cases")
-    try:
-        {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
-            st.store, case_id, p.name, text, st.clock())
-    except cases.CaseError as exc:
-        raise HTTPException(409 if "resolved" in str(exc) else 422, str(exc)) from exc
+    {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
+        st.store, case_id, p.name, text, st.clock())  # a refused change: a CaseError with its status
 
 
 @router.post("/api/v1/cases/{case_id}/comment", tags=["live"], summary="Comment on a case")
@@ -210,11 +205,13 @@ def case_post(request: Request, case_id: str, action: Annotated[str, Form()],
         raise HTTPException(422, "unknown action")
     try:
         _change(request, case_id, action, text)
-    except HTTPException as exc:
-        if exc.status_code not in (403, 409, 422):
+    except (HTTPException, CaseError) as exc:
+        status = exc.status_code if isinstance(exc, HTTPException) else exc.status
+        if status not in (403, 409, 422):
             raise
         p, case = _visible_case(request, case_id)
         trail = cases.trail(state(request).store, case_id).to_dict("records")
-        return render(request, "case.html.j2", status=exc.status_code, user=p, case=case, trail=trail,
-                      error=str(exc.detail), touches=_case_touches(request, case))
+        why = str(exc.detail) if isinstance(exc, HTTPException) else exc.say(page_lang(request))
+        return render(request, "case.html.j2", status=status, user=p, case=case, trail=trail, error=why,
+                      touches=_case_touches(request, case))
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

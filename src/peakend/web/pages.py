@@ -20,10 +20,10 @@ from fastapi.templating import Jinja2Templates
 
 from peakend import settings
 from peakend.blueprint.load import check_text
+from peakend.errors import FitError, NotScored
 from peakend.i18n import WORDS, Lang
 from peakend.live import pending
 from peakend.report import charts
-from peakend.scoring.run import NotScored
 from peakend.web import queries
 from peakend.web.auth import Principal
 from peakend.web.blueprints import blueprint_yaml, save_blueprint, versions
@@ -167,7 +167,6 @@ def _live(request: Request, hall_id: str) -> dict[str, Any]:
 @router.get("/halls/{hall_id}/whatif")
 def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
     """Change counters, diversion or closing hour; see predicted waits and REI beside the day as it happened."""
-    from peakend.simulate.fit import FitError
     from peakend.simulate.plan import Targets
     from peakend.simulate.whatif import FIT_DAYS, Change, by_hour, fitted_now, what_if
 
@@ -177,7 +176,7 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
         now = fitted_now(st.store, st.blueprint, hall_id)
     except FitError as exc:
         return render(request, "whatif.html.j2", user=p, hall_id=hall_id, now=None,
-                      problem=WORDS["no_whatif"][lang].format(why=exc))
+                      problem=WORDS["no_whatif"][lang].format(why=exc.say(lang)))
     context: dict[str, Any] = {"user": p, "hall_id": hall_id, "now": now, "problem": None, "days": None,
                                "change": Change(), "can_divert": False, "query": "",
                                "intro": WORDS["whatif_intro"][lang].format(days=FIT_DAYS, day=now.day, reps=REPS)}

@@ -1,0 +1,128 @@
+"""Every error peakend reports to a person, under one root.
+
+A `PeakendError` carries what the web app answers (`status`) and what the command line exits
+with (`exit_code`), and says what went wrong in Chinese and English (`say(lang)`, a message of
+`i18n.MESSAGES`). The web app has one handler for them (`web.app`), the CLI one (`cli`); code
+that raises one need not know which of the two will tell the user.
+
+Exit codes: 1 the data are not there yet (nothing to score, not scored), 2 the input is wrong
+(a bad file, option or configuration).
+"""
+
+from __future__ import annotations
+
+from peakend.i18n import Lang, say
+
+
+class PeakendError(Exception):
+    """The root: an error with an HTTP status, a CLI exit code and a bilingual message."""
+
+    status = 422
+    exit_code = 2
+    key = "error"
+
+    def __init__(self, key: str | None = None, /, **fields: object) -> None:
+        self.key = key or type(self).key
+        self.fields = fields
+        super().__init__(self.say("en"))
+
+    def say(self, lang: Lang | None = None) -> str:
+        """The message in `lang` (default: the session language)."""
+        return say(self.key, lang, **self.fields)
+
+
+class BlueprintError(PeakendError):
+    """A blueprint that cannot be used; `problems` holds every problem found, each with its place."""
+
+    key = "bp_invalid"
+
+    def __init__(self, problems: list) -> None:  # list[load.BlueprintProblem]
+        self.problems = problems
+        super().__init__(value="\n".join(str(p) for p in problems))
+
+
+class ConfigError(PeakendError):
+    """A hall configuration that cannot be used; `problems` says where and why."""
+
+    key = "config_problem"
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = [f"{source}: {p}" for p in problems]
+        super().__init__(problem="\n".join(self.problems))
+
+
+class MappingError(PeakendError):
+    """A mapping file that cannot be used."""
+
+    key = "mapping_invalid"
+
+
+class LakeError(PeakendError):
+    """A store that cannot be written as a lake, or a folder that is not one."""
+
+
+class FitError(PeakendError):
+    """The hall's data cannot support a fit (no visits, no routes)."""
+
+    status = 409
+
+
+class UserError(PeakendError):
+    """A user or token could not be created as asked."""
+
+
+class SettingError(PeakendError):
+    """A setting's value cannot be read as its type."""
+
+    status = 500
+    key = "setting_invalid"
+
+
+class CaseError(PeakendError):
+    """A case change that cannot be made (empty or too long a note, control characters)."""
+
+
+class CaseNotFound(CaseError):
+    """No such case (or none the asker may see)."""
+
+    status = 404
+    key = "case_unknown"
+
+
+class CaseClosed(CaseError):
+    """The case is already resolved."""
+
+    status = 409
+    key = "case_closed"
+
+
+class NoData(PeakendError):
+    """The store holds nothing to score."""
+
+    status = 409
+    exit_code = 1
+    key = "no_data"
+
+
+class TooFewAnswers(PeakendError):
+    """Too few survey answers to compare models."""
+
+    status = 409
+    exit_code = 1
+    key = "compare_none"
+
+
+class NotScored(PeakendError):
+    """The store has no score tables yet: run `peakend score`."""
+
+    status = 409
+    exit_code = 1
+    key = "not_scored"
+
+
+class StoreUnavailable(PeakendError):
+    """The store does not answer at all: nothing was stored, the sender should try again later."""
+
+    status = 503
+    exit_code = 1
+    key = "store_down"
