@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_http_ingest.py
 	$(BIN)/python bench/bench_live.py
 	$(BIN)/python bench/bench_simulate.py
+	$(BIN)/python bench/bench_cli.py
 
 clean:
 	rm -rf $(VENV) peakend-demo .pytest_cache

@@ -101,3 +101,14 @@ def test_live_replay_and_tick(tmp_path):
     tick = runner.invoke(app, ["live", "tick", "--db", db, "--sms", f"file:{tmp_path / 'sms.jsonl'}"])
     assert tick.exit_code == 0 and "0 timers ran" in tick.output
     assert len((tmp_path / "sms.jsonl").read_text("utf-8").splitlines()) == 3
+
+
+def test_the_command_line_loads_no_heavy_library_before_a_command_runs():
+    """`peakend --help` answers at once: the libraries of the commands load only when one runs (bench_cli.py)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, peakend.cli; heavy = {'pandas', 'ibis', 'duckdb', 'fastapi', 'numpy', 'pyarrow', 'altair'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
