@@ -42,7 +42,7 @@ from reference_sql import load_rules, reference_sql
 
 from peakend.blueprint.load import load_blueprint
 from peakend.blueprint.model import OUTCOMES, Blueprint
-from peakend.ingest.contract import SCALES
+from peakend.contract import SCALES
 from peakend.scoring.engines import duckdb_engine, memory_limit, score_lake, spark_session
 from peakend.scoring.experience import rules_arrow, touch_experience
 from peakend.scoring.visits import visit_scores

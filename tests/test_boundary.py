@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from peakend.contract import FIELDS, KEY_FIELDS, SET_FIELDS
 from peakend.ingest import pipeline
-from peakend.ingest.contract import FIELDS, KEY_FIELDS, SET_FIELDS
 from peakend.ingest.group_commit import GroupCommit, _Job
 from peakend.ingest.pipeline import Post, ingest_file
 from peakend.ingest.validate import Context

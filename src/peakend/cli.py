@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from peakend.blueprint.model import Blueprint
-    from peakend.ingest.contract import Kind
+    from peakend.contract import Kind
     from peakend.ingest.mapping import Mapping
     from peakend.ingest.pipeline import FileResult
     from peakend.live.sms import Gateway

@@ -16,8 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from peakend.contract import FIELDS, Kind, detect_kind
 from peakend.errors import MappingError
-from peakend.ingest.contract import FIELDS, Kind, detect_kind
 from peakend.ingest.validate import lit, q
 
 STAGE = "stage_raw"

@@ -17,14 +17,14 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from peakend.contract import FIELDS, Kind
 from peakend.errors import StoreUnavailable
 from peakend.i18n import both, say
 from peakend.ingest import privacy
-from peakend.ingest.contract import FIELDS, Kind
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format, text_column
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
-from peakend.live import pending
+from peakend.store.backlog import queue_visits
 from peakend.store.db import Store
 from peakend.store.lake import is_lake, lake_files
 
@@ -275,7 +275,7 @@ def _ingest_chunk(
                 ).fetchall()[0][0]
                 new = store_rows(store, part.kind)
                 if live and part.kind in ("touch", "visit"):
-                    pending.queue(store, "incoming")
+                    queue_visits(store, "incoming")
                 if part.kind != "visit" or len(parts) == 1:
                     tally(good, new)
     finally:

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import weakref
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -24,6 +25,8 @@ from peakend import settings
 from peakend.store.db import Store
 
 KEY_SETTING = "phone_key"
+_secrets: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()  # each open store's phone key
+_registered: weakref.WeakSet[Store] = weakref.WeakSet()  # stores whose staging connection has the helpers
 # Characters people type for phone digits and separators, and their ASCII twins (one for one, so
 # positions in the text are kept): full-width digits, plus, dash, brackets, dot and space.
 WIDE, NARROW = "０１２３４５６７８９＋－（）．　", "0123456789+-(). "
@@ -74,21 +77,21 @@ def _pads(secret: str) -> tuple[str, str]:
 
 def store_secret(store: Store) -> str:
     """The store's phone key, made on first use (env `PEAKEND_PHONE_KEY`, else random); kept in memory once read."""
-    if KEY_SETTING in store.sql_cache:
-        return store.sql_cache[KEY_SETTING]
+    if store in _secrets:
+        return _secrets[store]
     found = store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING])
     if not found:
         made = settings.get("phone_key") or secrets.token_hex(32)
         store.execute("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [KEY_SETTING, made])
         found = store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING])
-    store.sql_cache[KEY_SETTING] = str(found)
+    _secrets[store] = str(found)
     return str(found)
 
 
 def register(store: Store) -> None:
     """Give the staging connection the `pk_phone_*` macros and the `pk_scrub_*` functions (once)."""
     with store.lock:
-        if "phone_macros" in store.prepared:
+        if store in _registered:
             return
         secret = store_secret(store)
         ipad, opad = _pads(secret)
@@ -96,7 +99,7 @@ def register(store: Store) -> None:
         for name, fn in (("pk_scrub_key", lambda t: hash_phones_in(secret, t)), ("pk_scrub_text", mask_phones_in)):
             store.stage.create_function(name, _column_scrubber(fn), [VARCHAR], VARCHAR, type="arrow",
                                         side_effects=False)
-        store.prepared.add("phone_macros")
+        _registered.add(store)
 
 
 def _column_scrubber(scrub: Callable[[str], str | None]) -> Callable[[pa.Array], pa.Array]:

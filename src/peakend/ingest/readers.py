@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from peakend.ingest.contract import FIELDS
+from peakend.contract import FIELDS
 from peakend.store.lake import hive_values
 
 CONTRACT_NAMES = {f.name for fields in FIELDS.values() for f in fields}

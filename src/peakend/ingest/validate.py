@@ -16,7 +16,7 @@ import pandas as pd
 
 from peakend import settings
 from peakend.blueprint.model import Blueprint
-from peakend.ingest.contract import (
+from peakend.contract import (
     DERIVED_ID,
     FALSE_WORDS,
     FIELDS,

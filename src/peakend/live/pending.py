@@ -1,8 +1,8 @@
 """The live rules' queue: visits with new events, waiting for `rules.on_events`.
 
-API ingest queues the visits of the events it stores, in the same transaction (`queue`), and
-answers at once; the live worker of `peakend serve` runs the rules on everything queued
-(`run_pending`), many requests' visits in one pass. The queue is a store table, so visits
+API ingest queues the visits of the events it stores, in the same transaction
+(`store.backlog.queue_visits`), and answers at once; the live worker of `peakend serve` runs the
+rules on everything queued (`run_pending`), many requests' visits in one pass. The queue is a store table, so visits
 queued before a crash are taken up after the restart, and a visit queued again while its rules
 ran stays queued for the next pass.
 """
@@ -10,8 +10,6 @@ ran stays queued for the next pass.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from datetime import datetime
 
 import pandas as pd
@@ -22,26 +20,6 @@ from peakend.live.rules import Fired, on_events
 from peakend.store.db import Store
 
 PASS_VISITS = 20_000  # visits per pass of the rules at most (the rest wait for the next pass)
-_last_ns = 0
-_ns_lock = threading.Lock()
-
-
-def _stamp() -> int:
-    """Nanoseconds since the epoch, strictly increasing within this process."""
-    global _last_ns
-    with _ns_lock:
-        _last_ns = max(time.time_ns(), _last_ns + 1)
-        return _last_ns
-
-
-def queue(store: Store, source: str) -> None:
-    """Queue the visits named by the rows of store table or view `source` (column `visit_id`)."""
-    store.execute(
-        f"INSERT INTO live_pending (visit_id, queued_ns) SELECT DISTINCT visit_id, ? FROM {source} "
-        "WHERE visit_id IS NOT NULL ON CONFLICT (visit_id) DO UPDATE SET queued_ns = excluded.queued_ns",
-        [_stamp()])
-
-
 def _isolated(store: Store, bp: Blueprint, ids: list[str], now: datetime) -> Fired:
     """The rules on `ids`; if they fail, on each half again, so that a visit whose rules fail is parked
     alone (`live_parked`, with the reason) and the others run. Raises if the store itself is gone."""

@@ -10,6 +10,7 @@ twice. Deadlines, reminders and survey sends become rows of `timers`, run by `ti
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -27,6 +28,7 @@ from peakend.store.db import Store
 ANY_OF = "SELECT unnest(?::VARCHAR[])"  # SQL for a list of text values given as one parameter
 SLOT_MIN = 15  # diversion advice is given at most once per hall and quarter hour
 QUEUE_LOOKBACK_H = 4
+_compiled: weakref.WeakKeyDictionary[Store, dict[str, str]] = weakref.WeakKeyDictionary()  # experience_sql per store
 
 
 @dataclass
@@ -121,7 +123,8 @@ def experience_sql(store: Store, bp: Blueprint) -> str:
     digest = hashlib.sha256(bp.model_dump_json().encode()).hexdigest()[:12]
     key = f"experience_sql:{digest}"
     with store.lock:
-        if key not in store.sql_cache:
+        compiled = _compiled.setdefault(store, {})
+        if key not in compiled:
             name = f"live_rules_{digest}"
             if not store.has_table(name):
                 store.write_frame(name, rules_arrow(bp).to_pandas())
@@ -129,8 +132,8 @@ def experience_sql(store: Store, bp: Blueprint) -> str:
             t = store.table("touches")
             extra = t.select("touch_id", "wait_min", "outcome", "source")
             expr = touch_experience(t, bp, store.table(name)).join(extra, "touch_id")
-            store.sql_cache[key] = str(db.compile(expr))
-        return store.sql_cache[key]
+            compiled[key] = str(db.compile(expr))
+        return compiled[key]
 
 
 def end_moment_times(bp: Blueprint, touches: pd.DataFrame) -> dict[str, datetime]:

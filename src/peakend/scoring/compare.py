@@ -18,8 +18,8 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
+from peakend.contract import SCALES
 from peakend.errors import TooFewAnswers
-from peakend.ingest.contract import SCALES
 from peakend.store.db import Store
 
 MODELS: dict[str, list[str]] = {

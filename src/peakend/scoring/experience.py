@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from peakend.blueprint.model import OUTCOMES, Blueprint, Ramp
-from peakend.ingest.contract import SCALES
+from peakend.contract import SCALES
 
 EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 

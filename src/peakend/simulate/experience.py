@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from peakend.blueprint.model import Blueprint
-from peakend.ingest.contract import SAT3_WORDS, SCALES
+from peakend.contract import SAT3_WORDS, SCALES
 from peakend.scoring.experience import touch_experience
 from peakend.scoring.visits import visit_scores
 from peakend.simulate.config import HallConfig

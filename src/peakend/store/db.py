@@ -71,8 +71,6 @@ class Store:
         self.url = url
         self.backend: Backend = "postgres" if is_postgres(url) else "duckdb"
         self.lock = threading.RLock()
-        self.prepared: set[str] = set()  # helpers already defined on `stage` (e.g. ingest.privacy macros)
-        self.sql_cache: dict[str, str] = {}  # SQL compiled once for this store (live.rules.experience_sql)
         self._columns: dict[str, list[str]] = {}  # column names by table (Store.columns)
         self._beside = threading.local()  # each thread's connection for reads beside the lock (Store.fetch)
         self._beside_all: list[Any] = []

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic_core import from_json
 
 from peakend import settings
-from peakend.ingest.contract import FIELDS, Kind
+from peakend.contract import FIELDS, Kind
 from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
