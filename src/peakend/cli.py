@@ -490,11 +490,11 @@ SmsOpt = Annotated[str | None, typer.Option(
     help="SMS gateway: an http(s):// URL, or file:PATH (default: sms-outbox.jsonl beside the store).")]
 
 
-def _gateway(spec: str | None, db: str) -> Gateway:
-    """The SMS gateway a command sends through."""
+def _gateway(spec: str | None, store: Any) -> Gateway:
+    """The SMS gateway a command sends through (default: a file beside the store)."""
     from peakend.live.sms import gateway_from
 
-    return gateway_from(spec, Path(db).with_name("sms-outbox.jsonl") if "://" not in db else Path("sms-outbox.jsonl"))
+    return gateway_from(spec, store.file_beside("sms-outbox.jsonl"))
 
 
 @live_app.command("replay")
@@ -513,7 +513,7 @@ def live_replay(
     events = read_day(day)
     with connect(db) as store, Progress(console=err, transient=True) as bar:
         task = bar.add_task("replay", total=len(events))
-        r = replay(store, bp, events, _gateway(sms, db), progress=lambda n: bar.update(task, completed=n))
+        r = replay(store, bp, events, _gateway(sms, store), progress=lambda n: bar.update(task, completed=n))
     f = r.fired
     console.print(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=f.alerts,
                       cases=f.cases, surveys=f.surveys, advice=f.advice, timers=r.timers), highlight=False)
@@ -528,7 +528,7 @@ def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = N
 
     bp = _blueprint(blueprint)
     with connect(db) as store:
-        ran = tick(store, bp, datetime.now(), _gateway(sms, db))
+        ran = tick(store, bp, datetime.now(), _gateway(sms, store))
     console.print(say("timers_ran", value=ran), highlight=False)
 
 

@@ -181,19 +181,16 @@ def mirror_visits(store: Store, kind: Kind) -> None:
 
     Validation joins it to tell a touch of a known visit from one of an unknown visit.
     """
-    con = store.stage
-    if store.backend == "duckdb":
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {STORE_VISITS} AS SELECT visit_id, hall_id FROM visits")
-        return
     if kind == "audit":
         return
-    ids = [r[0] for r in con.execute("SELECT DISTINCT pk_scrub_key(visit_id) FROM stage WHERE visit_id IS NOT NULL "
-                                     f"AND NOT regexp_matches(visit_id, '{CONTROL_CHARS}')").fetchall()]
-    found = store.query("SELECT visit_id, hall_id FROM visits WHERE visit_id = ANY(?)", [ids])
-    con.register("_found_visits", found.astype({"visit_id": "object", "hall_id": "object"}))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STORE_VISITS} AS SELECT visit_id::VARCHAR AS visit_id, "
-                "hall_id::VARCHAR AS hall_id FROM _found_visits")
-    con.unregister("_found_visits")
+    con = store.stage
+
+    def named() -> list[str]:
+        sql = ("SELECT DISTINCT pk_scrub_key(visit_id) FROM stage WHERE visit_id IS NOT NULL "
+               f"AND NOT regexp_matches(visit_id, '{CONTROL_CHARS}')")
+        return [r[0] for r in con.execute(sql).fetchall()]
+
+    store.stage_visits(STORE_VISITS, named)
 
 
 def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -65,91 +65,54 @@ def migrations(backend: Backend) -> list[tuple[int, str]]:
 
 class Store:
     """One open store. Thread-safe: every statement runs under the store's lock, except reads asked
-    to go `beside` it (on the calling thread's own connection, seeing what is committed)."""
+    to go `beside` it (on the calling thread's own connection, seeing what is committed).
+
+    What is the same on every engine is here; `DuckDBStore` and `PostgresStore` hold what differs.
+    """
+
+    backend: Backend
 
     def __init__(self, url: str):
         self.url = url
-        self.backend: Backend = "postgres" if is_postgres(url) else "duckdb"
         self.lock = threading.RLock()
         self._columns: dict[str, list[str]] = {}  # column names by table (Store.columns)
         self._beside = threading.local()  # each thread's connection for reads beside the lock (Store.fetch)
         self._beside_all: list[Any] = []
-        self._beside_lock = threading.Lock()  # guards _beside_all and the DuckDB cursor they are made from
-        if self.backend == "postgres":
-            import psycopg
-
-            self.pg = psycopg.connect(url, autocommit=True)
-            self.db = ibis.postgres.from_connection(self.pg)
-            self.stage = duckdb.connect(":memory:")
-        else:
-            if url != ":memory:":
-                Path(url).parent.mkdir(parents=True, exist_ok=True)
-            self.stage = duckdb.connect(url)
-            self.db = ibis.duckdb.from_connection(self.stage)
-            self._beside_base = self.stage.cursor()  # the beside connections are made from it, not from `stage`
+        self._beside_lock = threading.Lock()  # guards _beside_all and the connections they are made from
+        self.stage: duckdb.DuckDBPyConnection  # where incoming rows are typed and checked
+        self.db: Any  # the Ibis backend on the store
 
     # -- portable SQL on the store ------------------------------------------------------
     def execute(self, sql: str, params: Sequence[object] | None = None) -> int:
         """Run one statement (with `?` placeholders) on the store; return the rows it inserted or changed."""
         with self.lock:
-            if self.backend == "postgres":
-                return max(self.pg.execute(_pg(sql), params or None).rowcount, 0)  # type: ignore[arg-type]
-            result = self.stage.execute(sql, params or [])
-            rows = result.fetchall() if result.description and result.description[0][0] == "Count" else []
-            return int(rows[0][0]) if rows else 0
+            return self._execute(sql, params)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def _execute(self, sql: str, params: Sequence[object] | None) -> int:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[None]:
         """Everything inside commits together, or not at all (holds the store's lock)."""
-        with self.lock:
-            if self.backend == "postgres":
-                with self.pg.transaction():
-                    yield
-                return
-            self.stage.execute("BEGIN TRANSACTION")
-            try:
-                yield
-            except BaseException:
-                self.stage.execute("ROLLBACK")
-                raise
-            self.stage.execute("COMMIT")
+        raise NotImplementedError
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """Run one statement (with `?` placeholders) once per row of parameters."""
         rows = list(rows)
-        if not rows:
-            return
-        with self.lock:
-            if self.backend == "postgres":
-                with self.pg.cursor() as cur:
-                    cur.executemany(_pg(sql), rows)
-            else:
-                self.stage.executemany(sql, rows)
+        if rows:
+            with self.lock:
+                self._executemany(sql, rows)
+
+    def _executemany(self, sql: str, rows: list[Sequence[object]]) -> None:
+        raise NotImplementedError
 
     def insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table) -> None:
         """Insert rows (dicts with the same keys, or an Arrow table) into `table`, skipping any whose key is there.
+        NaN and NaT are stored as NULL."""
+        if len(rows):
+            self._insert_rows(table, rows, rows.column_names if isinstance(rows, pa.Table) else list(rows[0]))
 
-        On DuckDB in one statement from Arrow columns (executemany runs one statement per row;
-        a pandas frame of objects took four times as long as Arrow). NaN and NaT are stored as NULL.
-        """
-        if not len(rows):
-            return
-        cols = rows.column_names if isinstance(rows, pa.Table) else list(rows[0])
-        names = ", ".join(f'"{c}"' for c in cols)
-        if self.backend == "postgres":
-            dicts = rows.to_pylist() if isinstance(rows, pa.Table) else rows
-            self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))}) "
-                             "ON CONFLICT DO NOTHING", [[r[c] for c in cols] for r in dicts])
-            return
-        frame = rows if isinstance(rows, pa.Table) else pa.table(
-            {c: pa.array([r[c] for r in rows], from_pandas=True) for c in cols})
-        with self.lock:
-            self.stage.register("_peakend_rows", frame)
-            try:
-                self.stage.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _peakend_rows "
-                                   "ON CONFLICT DO NOTHING")
-            finally:
-                self.stage.unregister("_peakend_rows")
+    def _insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table, cols: list[str]) -> None:
+        raise NotImplementedError
 
     def fetch(self, sql: str, params: Sequence[object] | None = None,
               beside: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -161,31 +124,30 @@ class Store:
         if beside:
             return self._fetch_on(self._beside_connection(), sql, params)
         with self.lock:
-            return self._fetch_on(self.pg if self.backend == "postgres" else self.stage, sql, params)
+            return self._fetch_on(self._main_connection(), sql, params)
+
+    def _main_connection(self) -> Any:
+        raise NotImplementedError
 
     def _fetch_on(self, con: Any, sql: str, params: Sequence[object] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """`fetch` on one connection of this store's backend (psycopg or DuckDB)."""
-        if self.backend == "postgres":
-            with con.cursor() as cur:
-                cur.execute(_pg(sql), params or None)
-                return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
-        result = con.execute(sql, params or [])
-        return [d[0] for d in result.description or []], result.fetchall()
+        """`fetch` on one connection of this store's engine (every query the store answers passes here)."""
+        return self._query_on(con, sql, params)
+
+    def _query_on(self, con: Any, sql: str, params: Sequence[object] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        raise NotImplementedError
 
     def _beside_connection(self) -> Any:
         """The calling thread's own connection to the store (made at first use, closed with the store)."""
         con = getattr(self._beside, "con", None)
         if con is None:
             with self._beside_lock:  # not the store's lock: this must not wait for an ingest
-                if self.backend == "postgres":
-                    import psycopg
-
-                    con = psycopg.connect(self.url, autocommit=True)
-                else:
-                    con = self._beside_base.cursor()
+                con = self._new_connection()
                 self._beside.con = con
                 self._beside_all.append(con)
         return con
+
+    def _new_connection(self) -> Any:
+        raise NotImplementedError
 
     def rows(self, sql: str, params: Sequence[object] | None = None, beside: bool = False) -> list[tuple[Any, ...]]:
         """The rows of a query on the store, as tuples (`beside`: as `fetch`)."""
@@ -207,13 +169,8 @@ class Store:
             return self.db.table(name)
 
     def arrow_batches(self, expr: ir.Table, rows: int) -> pa.RecordBatchReader:
-        """Stream an Ibis expression's result as Arrow record batches of about `rows` rows (under the lock).
-
-        On DuckDB through the connection's own reader: Ibis 12 calls a cursor method DuckDB 2 removed.
-        """
+        """Stream an Ibis expression's result as Arrow record batches of about `rows` rows (under the lock)."""
         with self.lock:
-            if self.backend == "duckdb":
-                return self.stage.sql(str(self.db.compile(expr))).to_arrow_reader(rows)
             return expr.to_pyarrow_batches(chunk_size=rows)
 
     def has_table(self, name: str) -> bool:
@@ -230,66 +187,37 @@ class Store:
                 [table])]
         return self._columns[table]
 
+    def file_beside(self, name: str) -> Path:
+        """A file that belongs with the store (e.g. the SMS outbox): beside its DuckDB file, else here."""
+        return Path(name)
+
     # -- moving data ---------------------------------------------------------------------
     def upload(self, name: str, select: str) -> None:
-        """Make the rows of a staging-database query visible in the store as temp table `name`.
+        """Make the rows of a staging-database query visible in the store as temp table `name`."""
+        raise NotImplementedError
 
-        On DuckDB the store is the staging database, so this is a view; on PostgreSQL the
-        rows are copied in with COPY, as CSV written by DuckDB (NULL unquoted empty, an empty
-        string quoted: the distinction PostgreSQL's CSV reading keeps).
-        """
-        with self.lock:
-            if self.backend == "duckdb":
-                self.stage.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
-                return
-            schema = self.stage.execute(f"DESCRIBE {select}").fetchall()
-            cols = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t, *_ in schema)
-            self.pg.execute(f"DROP TABLE IF EXISTS {name}")
-            self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "rows.csv"
-                target = str(path).replace("'", "''")
-                self.stage.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER false)")
-                with path.open("rb") as f, self.pg.cursor() as cur, \
-                        cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:
-                    while chunk := f.read(UPLOAD_CHUNK):
-                        copy.write(chunk)
+    def stage_visits(self, name: str, ids: Callable[[], list[str]]) -> None:
+        """Give the staging database `name` (visit_id, hall_id): at least the stored visits among `ids()`."""
+        raise NotImplementedError
 
     def materialize(self, name: str, expr: ibis.Table, index: Sequence[str] = ()) -> None:
-        """Write an Ibis expression to store table `name`, replacing it.
-
-        On DuckDB one CREATE TABLE … AS statement (Ibis's create_table creates, inserts, drops
-        and renames: about 40% slower on large results); elsewhere Ibis's create_table, then
-        `_settle` (an index on each column of `index`, planner statistics).
-        """
+        """Write an Ibis expression to store table `name`, replacing it (`index`: columns looked up by)."""
         self._columns.pop(name, None)
         with self.lock:
-            if self.backend != "duckdb":
-                self.db.create_table(name, expr, overwrite=True)
-                self._settle(name, index)
-                return
-            view = f"_peakend_{name}_view"
-            self.db.create_view(view, expr, overwrite=True)
-            self.stage.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"').fetchall()
-            self.db.drop_view(view)
+            self._materialize(name, expr, index)
+
+    def _materialize(self, name: str, expr: ibis.Table, index: Sequence[str]) -> None:
+        raise NotImplementedError
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> None:
         """Replace store table `name` by a data frame."""
         self._columns.pop(name, None)
         with self.lock:
             self.db.create_table(name, frame, overwrite=True)
-            if self.backend == "postgres":
-                self._settle(name, ())
+            self._settle(name, ())
 
     def _settle(self, name: str, index: Sequence[str]) -> None:
-        """On PostgreSQL, a table just written: indexed by each column of `index`, and analyzed.
-
-        Without statistics the planner takes a new table for an empty one: a page joining two
-        score tables of millions of rows then planned nested loops and took minutes, not 0.2 s.
-        """
-        for column in index:
-            self.pg.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{column}" ON "{name}" ("{column}")')  # type: ignore[arg-type]
-        self.pg.execute(f'ANALYZE "{name}"')  # type: ignore[arg-type]
+        """A table just written, made ready to be read (nothing to do on an embedded store)."""
 
     # -- life cycle ----------------------------------------------------------------------
     def migrate(self) -> int:
@@ -303,29 +231,20 @@ class Store:
             current = int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
             for version, sql in migrations(self.backend):
                 if version > current:
-                    self._apply(version, sql)
+                    with self.transaction():
+                        self._run_script(sql)
+                        self.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
                     current = version
             return current
 
-    def _apply(self, version: int, sql: str) -> None:
-        if self.backend == "postgres":
-            with self.pg.transaction():
-                self.pg.execute(sql)  # type: ignore[arg-type]
-                self.pg.execute("INSERT INTO schema_migrations (version) VALUES (%s)", [version])
-            return
-        self.stage.execute("BEGIN")
-        self.stage.execute(sql)
-        self.stage.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
-        self.stage.execute("COMMIT")
+    def _run_script(self, sql: str) -> None:
+        """Run a migration's statements (several, separated by semicolons)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Close the store's connections."""
         for con in self._beside_all:
             con.close()
-        if self.backend == "duckdb":
-            self._beside_base.close()
-        if self.backend == "postgres":
-            self.pg.close()
         self.stage.close()
 
     def __enter__(self) -> Store:
@@ -333,6 +252,191 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class DuckDBStore(Store):
+    """An embedded DuckDB file (or `:memory:`): the store is also the staging database."""
+
+    backend: Backend = "duckdb"
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        if url != ":memory:":
+            Path(url).parent.mkdir(parents=True, exist_ok=True)
+        self.stage = duckdb.connect(url)
+        self.db = ibis.duckdb.from_connection(self.stage)
+        self._beside_base = self.stage.cursor()  # the beside connections are made from it, not from `stage`
+
+    def _execute(self, sql: str, params: Sequence[object] | None) -> int:
+        result = self.stage.execute(sql, params or [])
+        rows = result.fetchall() if result.description and result.description[0][0] == "Count" else []
+        return int(rows[0][0]) if rows else 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together, or not at all (holds the store's lock)."""
+        with self.lock:
+            self.stage.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.stage.execute("ROLLBACK")
+                raise
+            self.stage.execute("COMMIT")
+
+    def _executemany(self, sql: str, rows: list[Sequence[object]]) -> None:
+        self.stage.executemany(sql, rows)
+
+    def _insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table, cols: list[str]) -> None:
+        """In one statement from Arrow columns (executemany runs one statement per row; a pandas frame
+        of objects took four times as long as Arrow)."""
+        names = ", ".join(f'"{c}"' for c in cols)
+        frame = rows if isinstance(rows, pa.Table) else pa.table(
+            {c: pa.array([r[c] for r in rows], from_pandas=True) for c in cols})
+        with self.lock:
+            self.stage.register("_peakend_rows", frame)
+            try:
+                self.stage.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _peakend_rows "
+                                   "ON CONFLICT DO NOTHING")
+            finally:
+                self.stage.unregister("_peakend_rows")
+
+    def _main_connection(self) -> Any:
+        return self.stage
+
+    def _query_on(self, con: Any, sql: str, params: Sequence[object] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        result = con.execute(sql, params or [])
+        return [d[0] for d in result.description or []], result.fetchall()
+
+    def _new_connection(self) -> Any:
+        return self._beside_base.cursor()
+
+    def arrow_batches(self, expr: ir.Table, rows: int) -> pa.RecordBatchReader:
+        """Through the connection's own reader: Ibis 12 calls a cursor method DuckDB 2 removed."""
+        with self.lock:
+            return self.stage.sql(str(self.db.compile(expr))).to_arrow_reader(rows)
+
+    def file_beside(self, name: str) -> Path:
+        """A file beside the DuckDB file (here for an in-memory store)."""
+        return Path(name) if self.url == ":memory:" else Path(self.url).with_name(name)
+
+    def upload(self, name: str, select: str) -> None:
+        """The store is the staging database: a view."""
+        with self.lock:
+            self.stage.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+
+    def stage_visits(self, name: str, ids: Callable[[], list[str]]) -> None:
+        """Every stored visit, as a view (the staging database is the store)."""
+        self.stage.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT visit_id, hall_id FROM visits")
+
+    def _materialize(self, name: str, expr: ibis.Table, index: Sequence[str]) -> None:
+        """One CREATE TABLE … AS statement (Ibis's create_table creates, inserts, drops and renames: about
+        40% slower on large results)."""
+        view = f"_peakend_{name}_view"
+        self.db.create_view(view, expr, overwrite=True)
+        self.stage.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{view}"').fetchall()
+        self.db.drop_view(view)
+
+    def _run_script(self, sql: str) -> None:
+        self.stage.execute(sql)
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        for con in self._beside_all:
+            con.close()
+        self._beside_base.close()
+        self.stage.close()
+
+
+class PostgresStore(Store):
+    """A shared PostgreSQL server; incoming rows are checked in a private in-memory DuckDB first."""
+
+    backend: Backend = "postgres"
+
+    def __init__(self, url: str):
+        import psycopg
+
+        super().__init__(url)
+        self.pg = psycopg.connect(url, autocommit=True)
+        self.db = ibis.postgres.from_connection(self.pg)
+        self.stage = duckdb.connect(":memory:")
+
+    def _execute(self, sql: str, params: Sequence[object] | None) -> int:
+        return max(self.pg.execute(_pg(sql), params or None).rowcount, 0)  # type: ignore[arg-type]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together, or not at all (holds the store's lock)."""
+        with self.lock, self.pg.transaction():
+            yield
+
+    def _executemany(self, sql: str, rows: list[Sequence[object]]) -> None:
+        with self.pg.cursor() as cur:
+            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+
+    def _insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table, cols: list[str]) -> None:
+        names = ", ".join(f'"{c}"' for c in cols)
+        dicts = rows.to_pylist() if isinstance(rows, pa.Table) else rows
+        self.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))}) "
+                         "ON CONFLICT DO NOTHING", [[r[c] for c in cols] for r in dicts])
+
+    def _main_connection(self) -> Any:
+        return self.pg
+
+    def _query_on(self, con: Any, sql: str, params: Sequence[object] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with con.cursor() as cur:
+            cur.execute(_pg(sql), params or None)
+            return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
+
+    def _new_connection(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True)
+
+    def upload(self, name: str, select: str) -> None:
+        """The rows are copied in with COPY, as CSV written by DuckDB (NULL unquoted empty, an empty
+        string quoted: the distinction PostgreSQL's CSV reading keeps)."""
+        with self.lock:
+            schema = self.stage.execute(f"DESCRIBE {select}").fetchall()
+            cols = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t, *_ in schema)
+            self.pg.execute(f"DROP TABLE IF EXISTS {name}")  # type: ignore[arg-type]
+            self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")  # type: ignore[arg-type]
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "rows.csv"
+                target = str(path).replace("'", "''")
+                self.stage.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER false)")
+                with path.open("rb") as f, self.pg.cursor() as cur, \
+                        cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:  # type: ignore[arg-type]
+                    while chunk := f.read(UPLOAD_CHUNK):
+                        copy.write(chunk)
+
+    def stage_visits(self, name: str, ids: Callable[[], list[str]]) -> None:
+        """The stored visits among `ids()`, copied into the staging database."""
+        found = self.query("SELECT visit_id, hall_id FROM visits WHERE visit_id = ANY(?)", [ids()])
+        self.stage.register("_found_visits", found.astype({"visit_id": "object", "hall_id": "object"}))
+        self.stage.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT visit_id::VARCHAR AS visit_id, "
+                           "hall_id::VARCHAR AS hall_id FROM _found_visits")
+        self.stage.unregister("_found_visits")
+
+    def _materialize(self, name: str, expr: ibis.Table, index: Sequence[str]) -> None:
+        self.db.create_table(name, expr, overwrite=True)
+        self._settle(name, index)
+
+    def _settle(self, name: str, index: Sequence[str]) -> None:
+        """Indexed by each column of `index`, and analyzed. Without statistics the planner takes a new table
+        for an empty one: a page joining two score tables of millions of rows then planned nested loops and
+        took minutes, not 0.2 s."""
+        for column in index:
+            self.pg.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{column}" ON "{name}" ("{column}")')  # type: ignore[arg-type]
+        self.pg.execute(f'ANALYZE "{name}"')  # type: ignore[arg-type]
+
+    def _run_script(self, sql: str) -> None:
+        self.pg.execute(sql)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        super().close()
+        self.pg.close()
 
 
 def _pg(sql: str) -> str:
@@ -345,6 +449,7 @@ def connect(url: str | Path | None = None) -> Store:
 
     `url` is a DuckDB file path, `:memory:`, or a `postgresql://` URL; default `default_path()`.
     """
-    store = Store(str(url or default_path()))
+    location = str(url or default_path())
+    store: Store = PostgresStore(location) if is_postgres(location) else DuckDBStore(location)
     store.migrate()
     return store

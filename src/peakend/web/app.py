@@ -48,8 +48,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     """
     store = connect(store_url)
     bp = active_blueprint(store, load_blueprint(blueprint))
-    outbox = Path(store.url).with_name("sms-outbox.jsonl") if store.backend == "duckdb" else Path("sms-outbox.jsonl")
-    st = AppState(store, bp, gateway_from(settings.get("sms_gateway"), outbox))
+    st = AppState(store, bp, gateway_from(settings.get("sms_gateway"), store.file_beside("sms-outbox.jsonl")))
     ticks = settings.get("tick_seconds")
 
     @asynccontextmanager
