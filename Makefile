@@ -18,6 +18,7 @@ demo: $(STAMP)
 # scripts/services.sh installs (if missing) and starts PostgreSQL and Chromium for the tests.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	eval "$$(scripts/services.sh)" && $(BIN)/python -m pytest -q
 
 # The benchmark suite: engines side by side (1M, 10M touches; BENCH_FLAGS=--huge adds 100M), then the rest.

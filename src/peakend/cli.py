@@ -12,11 +12,12 @@ import os
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.models import CommandFunctionType
 
 from peakend.errors import BlueprintError, ConfigError, PeakendError
 from peakend.i18n import lang as i18n_lang
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from peakend.ingest.mapping import Mapping
     from peakend.ingest.pipeline import FileResult
     from peakend.live.sms import Gateway
+    from peakend.scoring.compare import Target
     from peakend.scoring.engines import LakeEngine
     from peakend.simulate.config import HallConfig
 
@@ -38,10 +40,10 @@ if TYPE_CHECKING:
 class App(typer.Typer):
     """A Typer app whose commands tell a `PeakendError` in the session language and exit with its code."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        register = super().command(*args, **kwargs)
+    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        register = super().command(name, **kwargs)
 
-        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def decorate(fn: CommandFunctionType) -> CommandFunctionType:
             @functools.wraps(fn)
             def run(*a: Any, **k: Any) -> Any:
                 try:
@@ -219,7 +221,7 @@ def run_ingest(
                 mapping,
                 kind,
                 encoding,
-                lambda done, size, t=task: progress.update(t, completed=done, total=size),
+                functools.partial(_advance, progress, task),
             )
             progress.remove_task(task)
             results.append(result)
@@ -229,6 +231,10 @@ def run_ingest(
                 console.print(result.summary(), highlight=False)
     store.close()
     return results
+
+
+def _advance(progress: Any, task: Any, done: int, size: int) -> None:
+    progress.update(task, completed=done, total=size)
 
 
 @app.command()
@@ -250,7 +256,7 @@ def ingest(
         err.print(say("bad_option", option="--kind", expected="touch, visit, survey, audit", value=kind))
         raise typer.Exit(2)
     mp = load_mapping(mapping) if mapping else None
-    results = run_ingest(files, db, _blueprint(blueprint), mp, kind, encoding, rating_scale)  # type: ignore[arg-type]
+    results = run_ingest(files, db, _blueprint(blueprint), mp, cast("Kind | None", kind), encoding, rating_scale)
     if len(results) > 1:
         total = sum(r.quarantined for r in results)
         console.print(say("ingest_total", files=len(results), stored=sum(r.stored for r in results),
@@ -316,7 +322,7 @@ def score_cmd(
     if engine == "postgres":
         err.print(say("engine_needs_lake", engine=engine, backend="lake"))
         raise typer.Exit(2)
-    run_score_lake(lake, bp, engine or "duckdb", out, master)  # type: ignore[arg-type]
+    run_score_lake(lake, bp, cast("LakeEngine", engine or "duckdb"), out, master)
 
 
 def run_score_lake(lake: Path, bp: Blueprint, engine: LakeEngine, out: Path | None, master: str | None) -> None:
@@ -361,7 +367,7 @@ def compare(
         raise typer.Exit(2)
     with connect(db) as store:
         require_scores(store)
-        c = run(survey_frame(store), target, folds, seed)  # type: ignore[arg-type]
+        c = run(survey_frame(store), cast("Target", target), folds, seed)
     table = Table(title=say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
     for col in ("模型 / model", c.metric.upper(), "± sd"):
         table.add_column(col)

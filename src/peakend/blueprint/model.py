@@ -150,18 +150,19 @@ class QueueRule(QueueLimits):
         return self.halls.get(hall, self)
 
 
+DEFAULT_CASES: dict[CaseKind, CaseRule] = {
+    "complaint": CaseRule(deadline_h=4, remind_before_h=1),
+    "unresolved": CaseRule(deadline_h=24, remind_before_h=4),
+    "negative_end": CaseRule(deadline_h=48, remind_before_h=8),
+}
+
+
 class LiveRules(Strict):
     """The rules that run as events arrive (DOMAIN.md §3, §5): alerts, cases, surveys, advice."""
 
     alert_e: float = Field(default=-0.5, ge=-1, le=0)
     negative_end_e: float = Field(default=-0.3, ge=-1, le=0)
-    cases: dict[CaseKind, CaseRule] = Field(
-        default_factory=lambda: {
-            "complaint": CaseRule(deadline_h=4, remind_before_h=1),
-            "unresolved": CaseRule(deadline_h=24, remind_before_h=4),
-            "negative_end": CaseRule(deadline_h=48, remind_before_h=8),
-        }
-    )
+    cases: dict[CaseKind, CaseRule] = Field(default_factory=lambda: dict(DEFAULT_CASES))
     survey: SurveyRule = Field(default_factory=SurveyRule)
     queue: QueueRule = Field(default_factory=QueueRule)
 

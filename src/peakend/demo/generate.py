@@ -17,6 +17,7 @@ import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,7 @@ HALLS = [
 TOUCH_HEADER = [*VISIT_FIELDS, *TOUCH_FIELDS]  # the long log format, for the hand-written bad rows
 
 
-def _wide_mapping(bp: Blueprint) -> dict[str, object]:
+def _wide_mapping(bp: Blueprint) -> dict[str, Any]:
     moments = [m for m in bp.moments if m.id not in OUTSIDE]
     return {
         "format": "wide",
@@ -130,8 +131,9 @@ def _wide_mapping(bp: Blueprint) -> dict[str, object]:
 def _write_wide(path: Path, bp: Blueprint, sim: Simulated) -> None:
     """The wide rating-pad export: one row per visit, a rating column per moment, the overall answer."""
     mapping = _wide_mapping(bp)
-    moment_cols = {m["moment"]: m["rating"] for m in mapping["moments"]}  # type: ignore[index, union-attr]
-    cols: dict[str, str] = mapping["columns"]  # type: ignore[assignment]
+    moments: list[dict[str, str]] = mapping["moments"]
+    moment_cols = {m["moment"]: m["rating"] for m in moments}
+    cols: dict[str, str] = mapping["columns"]
     t = sim.touches[(sim.touches.rating_scale == "1-5") & sim.touches.moment_id.isin(list(moment_cols))]
     ratings = t.pivot_table(index="visit_id", columns="moment_id", values="rating", aggfunc="first")
     ratings = ratings.reindex(columns=list(moment_cols)).rename(columns=moment_cols)

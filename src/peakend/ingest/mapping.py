@@ -121,8 +121,8 @@ def _wide_parts(columns: set[str], mapping: Mapping) -> list[Part]:
         cells = {k: v for k, v in cells.items() if v}
         sql: dict[str, str | None] = {k: (q(v) if v in columns else None) for k, v in cells.items()}
         sql |= {"moment_id": lit(mc.moment), "seq": str(seq), "touch_id": None}
-        where = _any_present(list(cells.values()), columns)
-        parts.append(_select("touch", columns, mapping, sql, cells, where))
+        where = _any_present([v for v in cells.values() if v], columns)
+        parts.append(_select("touch", columns, mapping, sql, {k: v for k, v in cells.items() if v}, where))
     if mapping.survey:
         labels = dict(mapping.survey)
         sql = {k: (q(v) if v in columns else None) for k, v in labels.items()}

@@ -6,6 +6,7 @@ rows by (file content hash, row, field), so ingesting a file twice stores nothin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -424,7 +425,7 @@ class PostsQuarantine:
 
     def __init__(self, store: Store, posts: list[Post], owner: list[int], local: list[int]):
         self.owner, self.local = owner, local
-        self.each = [Quarantine(store, p.source, lambda p=p: records_hash(p.records)) for p in posts]
+        self.each = [Quarantine(store, p.source, functools.partial(records_hash, p.records)) for p in posts]
 
     def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
         """Hand each post the problems of its rows, renumbered as rows of that post."""

@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable
 
 import pyarrow as pa
+from duckdb.func import PythonUDFType
 from duckdb.sqltypes import VARCHAR
 
 from peakend import settings
@@ -97,7 +98,7 @@ def register(store: Store) -> None:
         ipad, opad = _pads(secret)
         store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad, wide=WIDE, narrow=NARROW))
         for name, fn in (("pk_scrub_key", lambda t: hash_phones_in(secret, t)), ("pk_scrub_text", mask_phones_in)):
-            store.stage.create_function(name, _column_scrubber(fn), [VARCHAR], VARCHAR, type="arrow",
+            store.stage.create_function(name, _column_scrubber(fn), [VARCHAR], VARCHAR, type=PythonUDFType.ARROW,
                                         side_effects=False)
         _registered.add(store)
 

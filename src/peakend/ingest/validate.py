@@ -8,6 +8,7 @@ on large files while every bad cell is still named.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,8 +75,8 @@ def lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _in(values: object) -> str:
-    return "(" + ", ".join(lit(v) for v in values) + ")"  # type: ignore[attr-defined]
+def _in(values: Iterable[object]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
 def _map(expr: str, mapping: dict[str, object]) -> str:

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from peakend.blueprint.model import Blueprint
+from peakend.contract import Kind
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.validate import Context
 from peakend.live.pending import run_pending
@@ -58,7 +60,7 @@ def replay(store: Store, bp: Blueprint, events: list[dict[str, object]], gateway
         if kind == "reply":
             handle_reply(store, bp, str(record["sender"]), str(record["text"]), at)
         elif kind in KINDS:
-            done = ingest_records(store, [record], kind, Context(bp), "replay", [i], live=True)  # type: ignore[arg-type]
+            done = ingest_records(store, [record], cast("Kind", kind), Context(bp), "replay", [i], live=True)
             result.stored += done.stored
             result.rejected += len(done.problems)
             result.fired += run_pending(store, bp, at)  # as the server's live worker would, at the event's time

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -236,8 +236,8 @@ def _cases(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]], touch
                                        "actor": "system", "action": "opened", "detail": c["kind"]} for c in new])
     timers = []
     for c in new:
-        rule = bp.live.cases[c["kind"]]  # type: ignore[index]
-        deadline: datetime = c["deadline"]  # type: ignore[assignment]
+        rule = bp.live.cases[cast(CaseKind, c["kind"])]
+        deadline = cast(datetime, c["deadline"])
         timers += [("remind", c["case_id"], deadline - timedelta(hours=rule.remind_before_h)),
                    ("escalate", c["case_id"], deadline)]
     schedule(store, timers)
@@ -296,7 +296,7 @@ def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]]) -> 
             last.setdefault(key, []).append((vid, end))
     new = insert_new(store, "sms_surveys", "visit_id", rows)
     scheduled = [r for r in new if r["status"] == "scheduled"]
-    schedule(store, [("survey", r["visit_id"], r["send_at"]) for r in scheduled])  # type: ignore[misc]
+    schedule(store, [("survey", r["visit_id"], cast(datetime, r["send_at"])) for r in scheduled])
     return len(scheduled)
 
 
@@ -355,7 +355,7 @@ def advice(bp: Blueprint, hall: str, now: datetime, state: Queue) -> dict[str, o
             "predicted_wait_min": round(state.predicted_wait_min, 1), "message_zh": zh, "message_en": en}
 
 
-def _ticket(visit: object) -> str:
+def _ticket(visit: Any) -> str:
     ticket = visit.ticket
     return str(ticket) if isinstance(ticket, str) and ticket else str(visit.visit_id)
 

@@ -56,7 +56,7 @@ def _run(store: Store, bp: Blueprint, now: datetime, gateway: Gateway, timer_id:
 def _open_case(store: Store, case_id: str) -> tuple[str, str, str | None, object] | None:
     rows = store.rows("SELECT hall_id, kind, owner, deadline FROM cases WHERE case_id = ? AND status = 'open'",
                       [case_id])
-    return rows[0] if rows else None  # type: ignore[return-value]
+    return rows[0] if rows else None
 
 
 def case_event(store: Store, case_id: str, at: datetime, actor: str, action: str, detail: str | None) -> None:
@@ -100,7 +100,8 @@ def _escalate(store: Store, case_id: str, now: datetime) -> str:
     to = managers(store, hall)
     store.execute("UPDATE cases SET escalated_to = ? WHERE case_id = ?", [",".join(to) or None, case_id])
     text = case_text("escalate", case_id, kind, deadline)
-    for m in to or [None]:  # type: ignore[list-item]
+    recipients: list[str | None] = [*to] or [None]
+    for m in recipients:
         notify(store, f"escalate:{case_id}:{m or ''}", now, m, hall, "escalate", case_id, text)
     case_event(store, case_id, now, "system", "escalate", ",".join(to) or None)
     return "escalated"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pandas as pd
 import vl_convert
 
-from peakend.blueprint.model import Blueprint
+from peakend.blueprint.model import Blueprint, Moment
 from peakend.i18n import Lang
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
@@ -33,10 +34,10 @@ def _named(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
     return df
 
 
-def _action(m: object, lang: Lang) -> str:
+def _action(m: Moment | None, lang: Lang) -> str:
     if m is None:
         return ""
-    texts = m.guidelines or m.standards  # type: ignore[attr-defined]
+    texts = m.guidelines or m.standards
     return (
         "；".join(getattr(t, lang) for t in texts[:2])
         if lang == "zh"
@@ -53,7 +54,7 @@ def network_falls(store: Store) -> pd.DataFrame:
     return df.assign(share=df.n / max(total, 1)).drop(columns="n")
 
 
-def gather(store: Store, bp: Blueprint) -> dict[str, object]:
+def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
     """Every table and figure the report shows."""
     require_scores(store)
     vs = store.table("visit_scores")
@@ -82,18 +83,18 @@ def gather(store: Store, bp: Blueprint) -> dict[str, object]:
     }
 
 
-def _specs(data: dict[str, object], bp: Blueprint) -> dict[str, dict[Lang, str]]:
+def _specs(data: dict[str, Any], bp: Blueprint) -> dict[str, dict[Lang, str]]:
     specs: dict[str, dict[Lang, str]] = {}
     for lang in LANGS:
         order = [getattr(m, lang) for m in bp.moments]
         made = {
-            "ranking": charts.ranking(data["halls"], lang),  # type: ignore[arg-type]
-            "heatmap": charts.heatmap(data["moments"], order, lang),  # type: ignore[arg-type]
-            "falls": charts.peaks_and_ends(data["falls"], order, lang),  # type: ignore[arg-type]
-            "lift": charts.lift_bars(data["lifts"], lang),  # type: ignore[arg-type]
+            "ranking": charts.ranking(data["halls"], lang),
+            "heatmap": charts.heatmap(data["moments"], order, lang),
+            "falls": charts.peaks_and_ends(data["falls"], order, lang),
+            "lift": charts.lift_bars(data["lifts"], lang),
         }
-        if len(data["comparison"]):  # type: ignore[arg-type]
-            made["models"] = charts.models(data["comparison"], lang)  # type: ignore[arg-type]
+        if len(data["comparison"]):
+            made["models"] = charts.models(data["comparison"], lang)
         for name, chart in made.items():
             specs.setdefault(name, {})[lang] = charts.script_json(chart)
     return specs
@@ -108,7 +109,7 @@ def render(store: Store, bp: Blueprint) -> str:
         bp=bp,
         data=data,
         specs=_specs(data, bp),
-        js=vl_convert.javascript_bundle(),
+        js=vl_convert.javascript_bundle(),  # type: ignore[call-arg]  # vl-convert's stub calls the optional snippet required
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )
 

@@ -39,7 +39,7 @@ MODEL_NAMES = {
     "all_moments": ("全部关键时刻", "All moments"),
 }
 Target = Literal["overall", "recommend", "promoter"]
-TARGETS: dict[str, str] = {"overall": "r2", "recommend": "r2", "promoter": "auc"}
+TARGETS: dict[Target, str] = {"overall": "r2", "recommend": "r2", "promoter": "auc"}
 MIN_ANSWERS = 20
 
 
@@ -114,7 +114,7 @@ def compare_all(store: Store, folds: int = 5, seed: int = 0) -> pd.DataFrame:
     parts = []
     for target in TARGETS:
         try:
-            c = compare(frame, target, folds, seed)  # type: ignore[arg-type]
+            c = compare(frame, target, folds, seed)
         except TooFewAnswers:
             continue
         parts.append(c.table.assign(target=target, metric=c.metric, answers=c.answers))

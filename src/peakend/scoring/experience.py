@@ -11,11 +11,13 @@ A rating wins over inference.
 
 from __future__ import annotations
 
+from typing import cast
+
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from peakend.blueprint.model import OUTCOMES, Blueprint, Ramp
+from peakend.blueprint.model import OUTCOMES, Blueprint, Outcome, Ramp
 from peakend.contract import SCALES
 
 EPOCH = ibis.timestamp("1970-01-01 00:00:00")
@@ -50,7 +52,8 @@ def rules_arrow(bp: Blueprint) -> pa.Table:
         rows["moment_id"].append(m.id)
         rows["base"].append(rule.base)
         for o in OUTCOMES:
-            rows[f"o_{o}"].append(rule.outcome.get(o, bp.default_rule.outcome.get(o, rule.base)))  # type: ignore[call-overload]
+            known = cast("Outcome", o)
+            rows[f"o_{o}"].append(rule.outcome.get(known, bp.default_rule.outcome.get(known, rule.base)))
         for prefix, ramp in (("w", rule.wait), ("s", rule.service)):
             r: Ramp | None = ramp
             rows[f"{prefix}_tol"].append(r.tolerance_min if r else 0.0)
@@ -94,7 +97,7 @@ def touch_experience(touches: ir.Table, bp: Blueprint, rules: ir.Table | None = 
     base = bp.default_rule
     t = t.mutate(
         base=t.base.fill_null(base.base),
-        **{f"o_{o}": t[f"o_{o}"].fill_null(base.outcome.get(o, base.base)) for o in OUTCOMES},
+        **{f"o_{o}": t[f"o_{o}"].fill_null(base.outcome.get(cast("Outcome", o), base.base)) for o in OUTCOMES},
     )
     t = inferred_parts(t)
     t = t.mutate(_rated=rating_e(t.rating, t.rating_scale),

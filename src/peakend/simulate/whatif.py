@@ -8,9 +8,10 @@ figures observed on that day, computed the same way from the hall's real visits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 
 import pandas as pd
 
@@ -19,6 +20,8 @@ from peakend.simulate.config import Diversion, HallConfig
 from peakend.simulate.fit import Observed, fit, latest_day, observed
 from peakend.simulate.plan import Targets, hourly, per_visit, summary, visit_figures
 from peakend.store.db import Store
+
+N = TypeVar("N", int, float)
 
 FIT_DAYS = 28  # the hall as it runs now: fitted from its last four weeks
 MOST_ADDED = 20
@@ -56,7 +59,7 @@ class Change:
         return out
 
 
-def _number(name: str, raw: str, kind: type, lo: float, hi: float) -> int | float:
+def _number(name: str, raw: str, kind: Callable[[str], N], lo: float, hi: float) -> N:
     try:
         value = kind(raw)
     except ValueError:

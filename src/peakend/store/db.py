@@ -362,7 +362,7 @@ class PostgresStore(Store):
         self.stage = duckdb.connect(":memory:")
 
     def _execute(self, sql: str, params: Sequence[object] | None) -> int:
-        return max(self.pg.execute(_pg(sql), params or None).rowcount, 0)  # type: ignore[arg-type]
+        return max(self.pg.execute(_pg(sql), params or None).rowcount, 0)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -372,7 +372,7 @@ class PostgresStore(Store):
 
     def _executemany(self, sql: str, rows: list[Sequence[object]]) -> None:
         with self.pg.cursor() as cur:
-            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+            cur.executemany(_pg(sql), rows)
 
     def _insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table, cols: list[str]) -> None:
         names = ", ".join(f'"{c}"' for c in cols)
@@ -399,14 +399,14 @@ class PostgresStore(Store):
         with self.lock:
             schema = self.stage.execute(f"DESCRIBE {select}").fetchall()
             cols = ", ".join(f'"{c}" {PG_TYPES.get(t, "text")}' for c, t, *_ in schema)
-            self.pg.execute(f"DROP TABLE IF EXISTS {name}")  # type: ignore[arg-type]
-            self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")  # type: ignore[arg-type]
+            self.pg.execute(f"DROP TABLE IF EXISTS {name}")
+            self.pg.execute(f"CREATE TEMP TABLE {name} ({cols})")
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.csv"
                 target = str(path).replace("'", "''")
                 self.stage.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER false)")
                 with path.open("rb") as f, self.pg.cursor() as cur, \
-                        cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:  # type: ignore[arg-type]
+                        cur.copy(f"COPY {name} FROM STDIN (FORMAT csv)") as copy:
                     while chunk := f.read(UPLOAD_CHUNK):
                         copy.write(chunk)
 
@@ -427,11 +427,11 @@ class PostgresStore(Store):
         for an empty one: a page joining two score tables of millions of rows then planned nested loops and
         took minutes, not 0.2 s."""
         for column in index:
-            self.pg.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{column}" ON "{name}" ("{column}")')  # type: ignore[arg-type]
-        self.pg.execute(f'ANALYZE "{name}"')  # type: ignore[arg-type]
+            self.pg.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{column}" ON "{name}" ("{column}")')
+        self.pg.execute(f'ANALYZE "{name}"')
 
     def _run_script(self, sql: str) -> None:
-        self.pg.execute(sql)  # type: ignore[arg-type]
+        self.pg.execute(sql)
 
     def close(self) -> None:
         """Close the store's connections."""

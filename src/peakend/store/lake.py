@@ -13,6 +13,7 @@ partition.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,7 +74,7 @@ def export_lake(store: Store, out: Path, step: Callable[[str, int], None] = lamb
         with store.lock:
             reader = store.arrow_batches(expr, ROWS_PER_BATCH)
             schema = reader.schema
-            counted = _counting(reader, lambda n, t=table: step(t, n))
+            counted = _counting(reader, functools.partial(step, table))
             ds.write_dataset(counted, folder, schema=schema, format="parquet", partitioning=partitioning(),
                              basename_template="part-{i}.parquet", existing_data_behavior="overwrite_or_ignore",
                              max_rows_per_group=ROWS_PER_BATCH)

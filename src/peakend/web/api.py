@@ -129,7 +129,7 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
     live = kind in ("touch", "visit")
     post = Post([r for _, r in allowed], kind, source, [i for i, _ in allowed])
     result = st.intake.ingest(post, Context(st.blueprint), live)  # a store that does not answer: 503 (web.app)
-    rejected = [Rejected(index=int(x["row"]), **{k: str(v) for k, v in x.items() if k != "row"})  # type: ignore[arg-type]
+    rejected = [Rejected.model_validate({**{k: str(v) for k, v in x.items()}, "index": x["row"]})
                 for x in kept.problems + result.problems]
     rejected.sort(key=lambda r: (r.index, r.field))
     bad = {r.index for r in rejected}

@@ -80,6 +80,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(live.router)
+    # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(PeakendError, _peakend_error)  # type: ignore[arg-type]

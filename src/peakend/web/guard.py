@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -162,7 +163,7 @@ class LoginLimiter:
             self._failures.pop(("user", username), None)
 
 
-def client_address(scope: dict[str, Any]) -> str:
+def client_address(scope: MutableMapping[str, Any]) -> str:
     """The client's address as the server saw it."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"

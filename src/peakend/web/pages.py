@@ -7,6 +7,7 @@ exports use) and draws charts as Vega-Lite specs built by `report.charts`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -42,7 +43,7 @@ def page_lang(request: Request) -> Lang:
     return "en" if asked.startswith("en") else "zh"
 
 
-def render(request: Request, name: str, status: int = 200, headers: dict[str, str] | None = None,
+def render(request: Request, name: str, status: int = 200, headers: Mapping[str, str] | None = None,
            **context: Any) -> HTMLResponse:
     """Render template `name` with the words, language, user and navigation every page needs."""
     lang = page_lang(request)
@@ -83,7 +84,7 @@ def app_js() -> Response:
 
 @functools.cache
 def _bundle() -> str:
-    return vl_convert.javascript_bundle()
+    return vl_convert.javascript_bundle()  # type: ignore[call-arg]  # vl-convert's stub calls the optional snippet required
 
 
 @router.get("/login")

@@ -197,7 +197,7 @@ def visit_halls(store: Store, visit_ids: list[str], beside: bool = False) -> dic
         return {}
     rows = store.rows(f"SELECT visit_id, hall_id FROM visits WHERE visit_id IN ({', '.join('?' * len(ids))})", ids,
                       beside)
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def visit_hall(store: Store, visit_id: str) -> str | None:
