@@ -9,7 +9,7 @@ Three measurements on a fresh DuckDB store, each bounded by a count and by --sec
               the live rules (`live.rules.on_events`) on each batch
   http batch  POST /api/v1/touches/batch with 1,000 touches each, by a device token,
               to `peakend serve` started as a separate process on 127.0.0.1; then the time until
-              the server's live worker has run the rules on all of them (GET /api/v1/live/queue);
+              the server's live worker has run the rules on all of them (GET /api/v1/live/backlog);
               once from one client posting batch after batch, once from --clients devices at once
               (the server ingests posts that arrive together as one: `ingest.group_commit`)
   http single POST /api/v1/touches one touch at a time: p50 and p99 latency, from one client
@@ -124,11 +124,11 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def until_drained(device: httpx.Client, port: int, seconds: float) -> float:
-    """Seconds until the server's live worker has no visit left queued (an admin asks GET /api/v1/live/queue)."""
+    """Seconds until the server's live worker has no visit left queued (an admin asks GET /api/v1/live/backlog)."""
     t0 = time.perf_counter()
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as admin:
         admin.post("/api/v1/login", json={"username": "bench-admin", "password": "bench-password"}).raise_for_status()
-        while admin.get("/api/v1/live/queue").json()["pending"] and time.perf_counter() - t0 < seconds:
+        while admin.get("/api/v1/live/backlog").json()["pending"] and time.perf_counter() - t0 < seconds:
             time.sleep(0.01)
     return time.perf_counter() - t0
 

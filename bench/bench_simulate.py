@@ -97,12 +97,12 @@ def run_peakend(bp: Blueprint, days: int) -> tuple[list[list[float]], int, float
 
 def hall_day_ms(bp: Blueprint, repeats: int) -> tuple[float, float]:
     """Median milliseconds of one simulated hall-day of the default blueprint, and its mean visits."""
-    plan = prepare(TYPICAL.config(), bp)
+    model = prepare(TYPICAL.config(), bp)
     rng = np.random.default_rng(0)
     times, visits = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        day = simulate_day(plan, date(2026, 10, 5), rng)
+        day = simulate_day(model, date(2026, 10, 5), rng)
         times.append(time.perf_counter() - t0)
         visits.append(len(day.visits))
     return 1000 * float(np.median(times)), float(np.mean(visits))

@@ -79,5 +79,14 @@ def test_live_rules_are_checked():
     text = default_text().replace("queue_moment: waiting", "queue_moment: lobby")
     text = text.replace("{deadline_h: 4, remind_before_h: 1}", "{deadline_h: 4, remind_before_h: 5}")
     found = "\n".join(problems(text))
-    assert "live.queue.queue_moment" in found and "unknown moment 'lobby'" in found
+    assert "live.diversion.queue_moment" in found and "unknown moment 'lobby'" in found
     assert "live.cases.complaint.remind_before_h" in found and "less than deadline_h" in found
+
+
+def test_a_blueprint_saved_with_the_old_queue_key_reads_the_same():
+    old = default_text().replace("  diversion:", "  queue:")
+    assert old != default_text()
+    bp_old, problems_old = check_text(old, "old.yaml")
+    bp_new, _ = check_text(default_text(), "new.yaml")
+    assert problems_old == [] and bp_old is not None and bp_new is not None
+    assert bp_old.live.diversion == bp_new.live.diversion

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from peakend.errors import TooFewAnswers
-from peakend.scoring.compare import compare
+from peakend.scoring.compare import compare_models as compare
 
 
 def frame(n: int = 600, seed: int = 1) -> pd.DataFrame:

@@ -20,8 +20,8 @@ from peakend.ingest.validate import Context
 from peakend.scoring.run import score
 from peakend.simulate.config import ConfigError, Dist, HallConfig
 from peakend.simulate.plan import Targets, staff
-from peakend.simulate.queue import BALKED, DIVERTED, RENEGED, SERVED, Policy, serve
 from peakend.simulate.run import simulate, write_events
+from peakend.simulate.stations import BALKED, DIVERTED, RENEGED, SERVED, Policy, serve
 
 
 def erlang_c(c: int, load: float) -> float:

@@ -190,7 +190,7 @@ def test_manager_of_a_never_sees_b(scored):
         assert mgr.get(path).status_code in (403, 404), path
     assert [h["hall_id"] for h in mgr.get("/api/v1/halls").json()] == [A]
     assert B not in mgr.get("/api/v1/export/halls.csv").content.decode("utf-8-sig")
-    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/quality", "/api/v1/live/queue"):
+    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/quality", "/api/v1/live/backlog"):
         assert mgr.get(path).status_code == 403, path
     assert mgr.post("/blueprint", data={"text": "x"}).status_code == 403
     admin = client(scored, "admin")
@@ -300,7 +300,7 @@ def test_live_rules_fire_from_the_api_and_cases_follow_roles(scored):
     bad = touches(A, "a2", [("entering", 4), ("counter_result", 1)])
     bad[0]["staff_id"] = "staff_a"
     assert d.post("/api/v1/touches/batch", json=bad).json()["queued"] == 1
-    assert client(scored, "admin").get("/api/v1/live/queue").json() == {"pending": 1, "parked": 0}
+    assert client(scored, "admin").get("/api/v1/live/backlog").json() == {"pending": 1, "parked": 0}
     assert live_rules(scored) == Fired(alerts=1)
     assert d.post("/api/v1/touches/batch", json=bad).json()["queued"] == 1
     assert live_rules(scored) == Fired()

@@ -350,16 +350,15 @@ def export_cmd(
                   highlight=False)
 
 
-@app.command()
-def compare(
+@app.command("compare")
+def compare_cmd(
     db: DbOpt = DEFAULT_PATH,
     target: Annotated[str, typer.Option(help="overall, recommend (R²) or promoter (AUC).")] = "overall",
     folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Cross-validate mean / peak / end / peak+end / … models of the survey answer."""
-    from peakend.scoring.compare import TARGETS, survey_frame
-    from peakend.scoring.compare import compare as run
+    from peakend.scoring.compare import TARGETS, compare_models, survey_frame
     from peakend.scoring.run import require_scores
 
     if target not in TARGETS:
@@ -367,7 +366,7 @@ def compare(
         raise typer.Exit(2)
     with connect(db) as store:
         require_scores(store)
-        c = run(survey_frame(store), cast("Target", target), folds, seed)
+        c = compare_models(survey_frame(store), cast("Target", target), folds, seed)
     table = Table(title=say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
     for col in ("模型 / model", c.metric.upper(), "± sd"):
         table.add_column(col)
@@ -613,7 +612,7 @@ def plan_cmd(
 
     import altair as alt
 
-    from peakend.simulate.plan import Targets, chart, compare, staff
+    from peakend.simulate.plan import Targets, chart, side_by_side, staff
 
     bp = _blueprint(blueprint)
     configs = _configs(config, bp)
@@ -632,7 +631,7 @@ def plan_cmd(
         alt.Chart.from_dict(chart(table, targets)).save(str(html), inline=True)
         console.print(say("plan_written", table=csv_path, chart=html), highlight=False)
     if len(configs) > 1:
-        side = compare(configs, bp, targets, when, reps, seed)
+        side = side_by_side(configs, bp, targets, when, reps, seed)
         _print_frame(side.round(3), say("side_by_side"))
         side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 Role = Literal["peak", "end", "key"]
 Outcome = Literal["resolved", "unresolved", "complaint", "abandoned"]
@@ -129,23 +129,24 @@ class SurveyRule(Strict):
     )
 
 
-class QueueLimits(Strict):
+class DiversionLimits(Strict):
     """Queue pressure past which a hall gets diversion advice."""
 
     per_counter: float = Field(default=5, gt=0)
     predicted_wait_min: float = Field(default=20, gt=0)
 
 
-class QueueRule(QueueLimits):
-    """How queue pressure is read from events, with the network's limits and each hall's own."""
+class DiversionRule(DiversionLimits):
+    """When a hall gets diversion advice: how the customers' queue is read from events (the moment a ticket
+    is taken, the counter moments), with the network's limits and each hall's own."""
 
     queue_moment: str = "waiting"
     counter_moments: list[str] = Field(default_factory=lambda: ["counter_handling", "counter_result"])
     counter_window_min: float = Field(default=30, gt=0)
     default_service_min: float = Field(default=8, gt=0)
-    halls: dict[str, QueueLimits] = Field(default_factory=dict)
+    halls: dict[str, DiversionLimits] = Field(default_factory=dict)
 
-    def limits(self, hall: str) -> QueueLimits:
+    def limits(self, hall: str) -> DiversionLimits:
         """The hall's own limits, else the network's."""
         return self.halls.get(hall, self)
 
@@ -164,7 +165,8 @@ class LiveRules(Strict):
     negative_end_e: float = Field(default=-0.3, ge=-1, le=0)
     cases: dict[CaseKind, CaseRule] = Field(default_factory=lambda: dict(DEFAULT_CASES))
     survey: SurveyRule = Field(default_factory=SurveyRule)
-    queue: QueueRule = Field(default_factory=QueueRule)
+    # `queue:` is its name in blueprints saved before it was renamed; both read the same.
+    diversion: DiversionRule = Field(default_factory=DiversionRule, validation_alias=AliasChoices("diversion", "queue"))
 
 
 class Blueprint(Strict):
@@ -282,10 +284,10 @@ def _weights_and_roles(bp: Blueprint) -> list[Problem]:
 def _live(bp: Blueprint) -> list[Problem]:
     out: list[Problem] = []
     known = set(bp.moment_ids())
-    q = bp.live.queue
+    q = bp.live.diversion
     for i, mid in enumerate([q.queue_moment, *q.counter_moments]):
         if mid not in known:
-            loc = ("live", "queue", "queue_moment") if i == 0 else ("live", "queue", "counter_moments", i - 1)
+            loc = ("live", "diversion", "queue_moment") if i == 0 else ("live", "diversion", "counter_moments", i - 1)
             out.append((loc, f"unknown moment '{mid}'"))
     for kind in CASE_KINDS:
         rule = bp.live.cases.get(kind)

@@ -1,4 +1,4 @@
-"""The live rules' queue: visits with new events, waiting for `rules.on_events`.
+"""The live rules' backlog: visits with new events, waiting for `rules.on_events`.
 
 API ingest queues the visits of the events it stores, in the same transaction
 (`store.backlog.queue_visits`), and answers at once; the live worker of `peakend serve` runs the

@@ -317,7 +317,7 @@ class Queue:
 def queues(store: Store, bp: Blueprint, visits: pd.DataFrame, now: datetime) -> dict[str, Queue]:
     """Every hall's queue at `now` (halls of `visits` with anyone waiting): who took a ticket and is not yet
     called or gone, how many counters served in the last `counter_window_min`, their mean service time."""
-    q = bp.live.queue
+    q = bp.live.diversion
     halls = sorted({str(h) for h in visits["hall_id"].dropna()})
     if not halls:
         return {}
@@ -341,7 +341,7 @@ def queues(store: Store, bp: Blueprint, visits: pd.DataFrame, now: datetime) -> 
 
 def advice(bp: Blueprint, hall: str, now: datetime, state: Queue) -> dict[str, object] | None:
     """Diversion advice when the hall's queue is past its limits, keyed by hall and quarter hour (None if not)."""
-    limits = bp.live.queue.limits(hall)
+    limits = bp.live.diversion.limits(hall)
     if state.waiting == 0:
         return None
     pressed = (state.counters == 0 or state.waiting / state.counters > limits.per_counter

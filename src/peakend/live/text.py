@@ -44,7 +44,7 @@ def alert_text(bp: Blueprint, kind: str, ticket: str, moment_id: str, e: float |
 
 def advice_text(bp: Blueprint, hall: str, waiting: int, counters: int, wait_min: float) -> tuple[str, str]:
     """Diversion advice: open a counter, send a floor walker, steer business to self-service."""
-    g = guideline(bp, bp.live.queue.queue_moment)
+    g = guideline(bp, bp.live.diversion.queue_moment)
     return (
         f"{hall}：{waiting} 位客户等候，{counters} 个窗口服务，预计等候 {wait_min:.0f} 分钟。"
         f"建议：增开窗口；派引导员到等候区；引导适合的业务到自助终端。{g.zh}",

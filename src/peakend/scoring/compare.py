@@ -77,7 +77,7 @@ def survey_frame(store: Store) -> pd.DataFrame:
     return frame
 
 
-def compare(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, seed: int = 0) -> Comparison:
+def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, seed: int = 0) -> Comparison:
     """Cross-validate every model on `frame` for `target`; raise TooFewAnswers if too few answers."""
     metric = TARGETS[target]
     data = frame[frame[target].notna()].reset_index(drop=True)
@@ -114,7 +114,7 @@ def compare_all(store: Store, folds: int = 5, seed: int = 0) -> pd.DataFrame:
     parts = []
     for target in TARGETS:
         try:
-            c = compare(frame, target, folds, seed)
+            c = compare_models(frame, target, folds, seed)
         except TooFewAnswers:
             continue
         parts.append(c.table.assign(target=target, metric=c.metric, answers=c.answers))

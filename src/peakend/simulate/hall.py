@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 
 from peakend.blueprint.model import Blueprint
 from peakend.simulate.config import ConfigError, HallConfig
-from peakend.simulate.queue import BALKED, DIVERTED, RENEGED, Policy, serve
+from peakend.simulate.stations import BALKED, DIVERTED, RENEGED, Policy, serve
 
 ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
-class Plan:
+class HallModel:
     """What a configuration means for the simulator, worked out once: moment codes, routes, station order."""
 
     cfg: HallConfig
@@ -37,10 +37,10 @@ class Plan:
     station_of: np.ndarray  # moment code → station index, −1 outside stations
     stations: list[str]  # in route order
     staffed: np.ndarray  # moment code → whether a staff member serves it (frontstage lane)
-    queue: np.ndarray  # moment code → whether it records the wait for the next station
+    records_wait: np.ndarray  # moment code → whether it records the wait for the next station (a queue moment)
 
 
-def prepare(cfg: HallConfig, bp: Blueprint) -> Plan:
+def prepare(cfg: HallConfig, bp: Blueprint) -> HallModel:
     """Check the configuration against the blueprint and fix the station order (a DAG over all routes)."""
     problems = cfg.problems(bp)
     if problems:
@@ -73,7 +73,7 @@ def prepare(cfg: HallConfig, bp: Blueprint) -> Plan:
     station_of = np.array([index[where[m]] if m in where else -1 for m in moments])
     staffed = np.array([bp.moment(m).lane == "frontstage" for m in moments])
     queue = np.array([m in cfg.queue_moments for m in moments])
-    return Plan(cfg, moments, routes, rm, station_of, ordered, staffed, queue)
+    return HallModel(cfg, moments, routes, rm, station_of, ordered, staffed, queue)
 
 
 @dataclass
@@ -128,27 +128,28 @@ class _Rows:
         return arrival[self.visit] + cs - self.dur - before
 
 
-def _rows(plan: Plan, route: np.ndarray, rng: np.random.Generator, start_pos: np.ndarray | None = None) -> _Rows:
+def _rows(model: HallModel, route: np.ndarray, rng: np.random.Generator, start_pos: np.ndarray | None = None) -> _Rows:
     """Rows for visits on `route` (codes), from position `start_pos` of each route (0 by default)."""
-    length = (plan.route_moments[route] >= 0).sum(axis=1)
+    length = (model.route_moments[route] >= 0).sum(axis=1)
     first = np.zeros(len(route), dtype=np.int64) if start_pos is None else start_pos
     count = length - first
     visit = np.repeat(np.arange(len(route)), count)
     pos = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count) + np.repeat(first, count)
-    moment = plan.route_moments[route[visit], pos]
-    return _Rows(visit, pos, moment, *_durations(plan, moment, rng), np.full(len(visit), None, dtype=object),
+    moment = model.route_moments[route[visit], pos]
+    return _Rows(visit, pos, moment, *_durations(model, moment, rng), np.full(len(visit), None, dtype=object),
                  np.ones(len(visit), dtype=bool))
 
 
-def _durations(plan: Plan, moment: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _durations(model: HallModel, moment: np.ndarray,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Duration, wait (NaN) and service time of each row; a queue moment lasts its wait, filled in later."""
     dur = np.zeros(len(moment))
     for m in np.unique(moment):
         mask = moment == m
-        if not plan.queue[m]:
-            dist = plan.cfg.service.get(plan.moments[m], plan.cfg.default_service)
+        if not model.records_wait[m]:
+            dist = model.cfg.service.get(model.moments[m], model.cfg.default_service)
             dur[mask] = dist.sample(rng, int(mask.sum()))
-    service = np.where(plan.queue[moment], np.nan, dur)
+    service = np.where(model.records_wait[moment], np.nan, dur)
     return dur, np.full(len(moment), np.nan), service
 
 
@@ -173,28 +174,28 @@ class Day:
     touches: pd.DataFrame
 
 
-def simulate_day(plan: Plan, day: date, rng: np.random.Generator, prefix: str = "S") -> Day:
+def simulate_day(model: HallModel, day: date, rng: np.random.Generator, prefix: str = "S") -> Day:
     """Simulate one day of the hall; ids are `{prefix}{yymmdd}-{n}` so that replications and days never clash."""
-    cfg = plan.cfg
+    cfg = model.cfg
     arrival = _arrivals(cfg, day, rng)
-    route = _choose(cfg.routes, plan.routes, len(arrival), rng)
-    rows = _rows(plan, route, rng)
+    route = _choose(cfg.routes, model.routes, len(arrival), rng)
+    rows = _rows(model, route, rng)
     ended = np.zeros(len(arrival), dtype=bool)
-    for k, name in enumerate(plan.stations):
-        rows = _station(plan, k, name, rows, arrival, route, ended, rng)
-    _outcomes(plan, rows, ended, rng)
-    return _frames(plan, day, prefix, arrival, route, rows, rng)
+    for k, name in enumerate(model.stations):
+        rows = _station(model, k, name, rows, arrival, route, ended, rng)
+    _outcomes(model, rows, ended, rng)
+    return _frames(model, day, prefix, arrival, route, rows, rng)
 
 
-def _station(plan: Plan, k: int, name: str, rows: _Rows, arrival: np.ndarray, route: np.ndarray,
+def _station(model: HallModel, k: int, name: str, rows: _Rows, arrival: np.ndarray, route: np.ndarray,
              ended: np.ndarray, rng: np.random.Generator) -> _Rows:
     """Pass station `k`: fill in waits, end visits that reneged or balked, re-route diverted ones."""
-    cfg, station = plan.cfg, plan.cfg.stations[name]
-    at = np.flatnonzero((plan.station_of[rows.moment] == k) & ~ended[rows.visit] & rows.alive)
+    cfg, station = model.cfg, model.cfg.stations[name]
+    at = np.flatnonzero((model.station_of[rows.moment] == k) & ~ended[rows.visit] & rows.alive)
     if not len(at):
         return rows
     prev = np.maximum(at - 1, 0)
-    queued = (rows.visit[prev] == rows.visit[at]) & plan.queue[rows.moment[prev]] & (at > 0)
+    queued = (rows.visit[prev] == rows.visit[at]) & model.records_wait[rows.moment[prev]] & (at > 0)
     waits_at = np.where(queued, prev, at)
     starts = rows.starts(arrival)[waits_at]
     order = np.argsort(starts, kind="stable")
@@ -204,7 +205,7 @@ def _station(plan: Plan, k: int, name: str, rows: _Rows, arrival: np.ndarray, ro
                     frozenset(div.hours) if div and div.hours is not None else None)
     divertible = None
     if div:
-        allowed = np.isin(route[rows.visit[at]], [plan.routes.index(r) for r in div.routes])
+        allowed = np.isin(route[rows.visit[at]], [model.routes.index(r) for r in div.routes])
         divertible = allowed & (rng.random(len(at)) < div.share)
     patience = cfg.patience.sample(rng, len(at)) if cfg.patience else None
     passed = serve(starts, rows.dur[at], station.schedule(cfg.opens, cfg.closes), cfg.opens, patience, policy,
@@ -217,7 +218,7 @@ def _station(plan: Plan, k: int, name: str, rows: _Rows, arrival: np.ndarray, ro
         ended[rows.visit[at[gone]]] = True
     diverted = passed.status == DIVERTED
     if diverted.any():
-        rows = _divert(plan, rows, waits_at[diverted], at[diverted], queued[diverted], route, rng)
+        rows = _divert(model, rows, waits_at[diverted], at[diverted], queued[diverted], route, rng)
     return rows
 
 
@@ -229,35 +230,35 @@ def _end_early(rows: _Rows, at: np.ndarray, waits_at: np.ndarray, queued: np.nda
     rows.drop(waits_at, rows.last_of(), keep_end=True)
 
 
-def _divert(plan: Plan, rows: _Rows, waits_at: np.ndarray, at: np.ndarray, queued: np.ndarray, route: np.ndarray,
+def _divert(model: HallModel, rows: _Rows, waits_at: np.ndarray, at: np.ndarray, queued: np.ndarray, route: np.ndarray,
             rng: np.random.Generator) -> _Rows:
     """Diverted visits keep their rows up to the queue and continue on the diversion's route from there."""
-    div = plan.cfg.diversion
+    div = model.cfg.diversion
     assert div is not None
-    to = plan.routes.index(div.to_route)
-    to_moments = plan.route_moments[to].tolist()
+    to = model.routes.index(div.to_route)
+    to_moments = model.route_moments[to].tolist()
     kept_last = np.where(queued, waits_at, at - 1)
     resume = []
     for m in rows.moment[kept_last].tolist():
         if m not in to_moments:
-            raise ConfigError(plan.cfg.hall_id, [f"diversion.to_route '{div.to_route}' has no moment "
-                                                 f"'{plan.moments[m]}' to continue from"])
+            raise ConfigError(model.cfg.hall_id, [f"diversion.to_route '{div.to_route}' has no moment "
+                                                 f"'{model.moments[m]}' to continue from"])
         resume.append(to_moments.index(m) + 1)
     visits = rows.visit[kept_last]
     rows.drop(kept_last, rows.last_of(), keep_end=False)
     rows.wait[waits_at[queued]] = np.nan  # the wait of the new station fills it in
     rows.dur[waits_at[queued]] = 0.0
     route[visits] = to
-    tail = _rows(plan, np.full(len(visits), to), rng, np.array(resume))
+    tail = _rows(model, np.full(len(visits), to), rng, np.array(resume))
     tail.visit = visits[tail.visit]
     tail.pos = tail.pos + 1000  # after every row of the original route
     return rows.extend(tail)
 
 
-def _outcomes(plan: Plan, rows: _Rows, ended: np.ndarray, rng: np.random.Generator) -> None:
+def _outcomes(model: HallModel, rows: _Rows, ended: np.ndarray, rng: np.random.Generator) -> None:
     """Draw configured outcomes; the last row of a visit gets the visit's: abandoned, unresolved or resolved."""
-    for moment, shares in plan.cfg.outcomes.items():
-        mask = (rows.moment == plan.moments.index(moment)) & rows.alive & (rows.outcome == None)  # noqa: E711
+    for moment, shares in model.cfg.outcomes.items():
+        mask = (rows.moment == model.moments.index(moment)) & rows.alive & (rows.outcome == None)  # noqa: E711
         labels = list(shares)
         rows.outcome[mask] = np.array(labels, dtype=object)[_choose(shares, labels, int(mask.sum()), rng)]
     last = rows.lasts()
@@ -283,10 +284,10 @@ def _clock(midnight: float, minutes: np.ndarray) -> pa.Array:
     return pa.array(np.nan_to_num(seconds).astype(np.int64), pa.timestamp("s"), mask=np.isnan(seconds))
 
 
-def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.ndarray, rows: _Rows,
+def _frames(model: HallModel, day: date, prefix: str, arrival: np.ndarray, route: np.ndarray, rows: _Rows,
             rng: np.random.Generator) -> Day:
     """The day's visits and touches as data frames in the event contract (built in Arrow: fast for text)."""
-    cfg, n = plan.cfg, len(arrival)
+    cfg, n = model.cfg, len(arrival)
     midnight = (day - date(1970, 1, 1)).days * 86400.0
     keep = np.flatnonzero(rows.alive)
     start = rows.starts(arrival)[keep]
@@ -301,11 +302,11 @@ def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.n
     touches = pa.table({
         "touch_id": pc.binary_join_element_wise(vid, pc.cast(pa.array(seq), pa.string()), "-"),
         "visit_id": vid,
-        "moment_id": _named(plan.moments, rows.moment),
+        "moment_id": _named(model.moments, rows.moment),
         "seq": seq,
         "start_at": _clock(midnight, start),
         "end_at": _clock(midnight, end),
-        "staff_id": staff.take(pa.array(own, mask=~plan.staffed[rows.moment])),
+        "staff_id": staff.take(pa.array(own, mask=~model.staffed[rows.moment])),
         "wait_min": np.round(rows.wait, 2),
         "service_min": np.round(rows.service, 2),
         "outcome": pa.array(rows.outcome, pa.string()),
@@ -318,7 +319,7 @@ def _frames(plan: Plan, day: date, prefix: str, arrival: np.ndarray, route: np.n
         "hall_id": _named([cfg.hall_id], np.zeros(n, dtype=np.int64)),
         "customer_key": _numbered("C", rng.integers(1, 10**7, n), 7),
         "segment": _named(list(cfg.segments), _choose(cfg.segments, list(cfg.segments), n, rng)),
-        "route": _named(plan.routes, route),
+        "route": _named(model.routes, route),
         "arrival": _clock(midnight, arrival),
         "departure": _clock(midnight, departure),
     })

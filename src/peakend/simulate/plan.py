@@ -133,7 +133,7 @@ def summary(figures: pd.DataFrame, targets: Targets) -> dict[str, float]:
     return row
 
 
-def compare(configs: dict[str, HallConfig], bp: Blueprint, targets: Targets, day: date, reps: int = 10,
+def side_by_side(configs: dict[str, HallConfig], bp: Blueprint, targets: Targets, day: date, reps: int = 10,
             seed: int = 0) -> pd.DataFrame:
     """Named configurations side by side: whole-day mean wait, share within the target wait, REI (± 95% CI)."""
     return pd.DataFrame([{"config": name, **summary(visit_figures(cfg, bp, day, reps, seed), targets)}

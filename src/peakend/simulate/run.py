@@ -42,11 +42,11 @@ def simulate(
     step: Callable[[int], None] = lambda _: None,
 ) -> Simulated:
     """Simulate `days` days from `start`; the same seed and replication give the same events, exactly."""
-    plan = prepare(cfg, bp)
+    model = prepare(cfg, bp)
     rng = np.random.default_rng([seed, replication])
     out: list[Day] = []
     for d in range(days):
-        out.append(simulate_day(plan, start + timedelta(days=d), rng, f"{prefix}{replication}-" if replication
+        out.append(simulate_day(model, start + timedelta(days=d), rng, f"{prefix}{replication}-" if replication
                                 else prefix))
         step(d + 1)
     day = Day(pd.concat([d.visits for d in out], ignore_index=True),

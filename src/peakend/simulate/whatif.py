@@ -72,10 +72,10 @@ def _number(name: str, raw: str, kind: Callable[[str], N], lo: float, hi: float)
 def diversion(cfg: HallConfig, bp: Blueprint, at: float) -> Diversion | None:
     """Steer routes queueing for the counter to a route that continues from the queue to another station.
 
-    The queue and counter moments are the blueprint's live queue rule's; None when the blueprint
+    The queue and counter moments are the blueprint's diversion rule's; None when the blueprint
     has no such second route or the configuration no counter station.
     """
-    rule = bp.live.queue
+    rule = bp.live.diversion
     station = next((cfg.station_of()[m] for m in rule.counter_moments if m in cfg.station_of()), None)
     if station is None:
         return None

@@ -138,8 +138,8 @@ def api_hall_live(request: Request, hall_id: str) -> dict[str, Any]:
     return {"figures": found["figures"], "alerts": frame_json(found["alerts"]), "advice": frame_json(found["advice"])}
 
 
-@router.get("/api/v1/live/queue", tags=["live"], summary="How many visits wait for the live rules (admins)")
-def api_live_queue(request: Request) -> dict[str, int]:
+@router.get("/api/v1/live/backlog", tags=["live"], summary="How many visits wait for the live rules (admins)")
+def api_live_backlog(request: Request) -> dict[str, int]:
     """The live worker's backlog: visits whose new events the rules have not looked at yet."""
     p = need_user(request)
     if not p.is_admin:
