@@ -8,6 +8,7 @@ marked done: a crash in between resends it, under the same message id.)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from peakend.blueprint.model import Blueprint
@@ -41,16 +42,18 @@ def _run(store: Store, bp: Blueprint, now: datetime, gateway: Gateway, timer_id:
     with store.transaction():
         if store.scalar("SELECT done_at FROM timers WHERE timer_id = ?", [timer_id]) is not None:
             return 0  # another process ran it meanwhile
-        if kind == "remind":
-            outcome = _remind(store, ref, now)
-        elif kind == "escalate":
-            outcome = _escalate(store, ref, now)
-        elif kind == "survey":
-            outcome = _send_survey(store, bp, ref, now, gateway)
-        else:
-            outcome = f"unknown timer kind {kind}"
+        run = TIMER_KINDS.get(kind)
+        outcome = run(store, bp, ref, now, gateway) if run else f"unknown timer kind {kind}"
         store.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE timer_id = ?", [now, outcome, timer_id])
     return 1
+
+
+def _remind_timer(store: Store, bp: Blueprint, ref: str, now: datetime, gateway: Gateway) -> str:
+    return _remind(store, ref, now)
+
+
+def _escalate_timer(store: Store, bp: Blueprint, ref: str, now: datetime, gateway: Gateway) -> str:
+    return _escalate(store, ref, now)
 
 
 def _open_case(store: Store, case_id: str) -> tuple[str, str, str | None, object] | None:
@@ -120,3 +123,11 @@ def _send_survey(store: Store, bp: Blueprint, visit_id: str, now: datetime, gate
     gateway.send(SmsMessage(visit_id, str(key), str(hall), text.zh.format(hall=hall)))
     store.execute("UPDATE sms_surveys SET status = 'sent', sent_at = ? WHERE visit_id = ?", [now, visit_id])
     return "sent"
+
+
+# What each kind of timer does when it comes due: (store, blueprint, ref, now, gateway) → its outcome.
+TIMER_KINDS: dict[str, Callable[[Store, Blueprint, str, datetime, Gateway], str]] = {
+    "remind": _remind_timer,
+    "escalate": _escalate_timer,
+    "survey": _send_survey,
+}
