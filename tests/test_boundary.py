@@ -24,29 +24,14 @@ from peakend.ingest.validate import Context
 from peakend.live import cases as cases_mod
 from peakend.live.pending import parked, pending, run_pending
 from peakend.store.db import connect
-from peakend.web.app import create_app
-from peakend.web.auth import add_token, add_user
 from tests.conftest import write_csv
+from tests.test_web import PASSWORD, A, B, make_app
 
-A, B = "天河北厅", "花都新华厅"
-PASSWORD = "correct horse"
 ORIGIN = {"Origin": "http://testserver"}
 # Each example builds a store, so few of them, drawn the same way every run, and not shrunk (too slow here:
 # a failure prints the example as drawn).
 FEW = settings(max_examples=8, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
                suppress_health_check=list(HealthCheck))
-
-
-def make_app(url: str):
-    app = create_app(url, secret="boundary")
-    store = app.state.peakend.store
-    add_user(store, "admin", PASSWORD, "admin")
-    add_user(store, "mgr_a", PASSWORD, "manager", [A])
-    add_user(store, "staff_a", PASSWORD, "staff", [A])
-    app.state.token_a = add_token(store, A, "pad")
-    app.state.token_b = add_token(store, B, "pad b")
-    app.state.sms_a = add_token(store, A, "sms", "sms")
-    return app
 
 
 @pytest.fixture

@@ -37,16 +37,26 @@ def touches(hall: str, visit: str, ratings: list[tuple[str, int]]) -> list[dict]
     ]
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def app(request, tmp_path):
-    url = str(tmp_path / "web.duckdb") if request.param == "duckdb" else empty_postgres()
+def make_app(url: str):
+    """The web app on `url` with an admin, hall A's manager and staff, a device token of A (`token_a`), one of B
+    (`token_b`) and the SMS gateway's tokens for every hall (`token_sms`) and for A (`sms_a`)."""
     app = create_app(url, secret="test-secret")
     store = app.state.peakend.store
     add_user(store, "admin", PASSWORD, "admin")
     add_user(store, "mgr_a", PASSWORD, "manager", [A])
     add_user(store, "staff_a", PASSWORD, "staff", [A])
     app.state.token_a = add_token(store, A, "pad")
+    app.state.token_b = add_token(store, B, "pad b")
     app.state.token_sms = add_token(store, "*", "gateway", "sms")
+    app.state.sms_a = add_token(store, A, "sms", "sms")
+    return app
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def app(request, tmp_path):
+    url = str(tmp_path / "web.duckdb") if request.param == "duckdb" else empty_postgres()
+    app = make_app(url)
+    store = app.state.peakend.store
     yield app
     store.close()
 
