@@ -36,6 +36,7 @@ from peakend.web.deps import hall_visible, log_in, need_reader, principal, state
 if TYPE_CHECKING:
     from peakend.simulate.whatif import Change, WhatIf
 
+MAX_EXTRA_FIELDS = 64  # names outside the event contract in one request (each becomes a staging column)
 PLURAL: dict[str, Kind] = {"touches": "touch", "visits": "visit", "surveys": "survey", "audits": "audit"}
 Scalar = str | int | float | bool | None
 router = APIRouter(prefix="/api/v1")
@@ -166,6 +167,10 @@ def read_events(body: bytes, kind: Kind, single: bool) -> list[dict[str, Any]]:
             and body.count(b"[") == (0 if single else 1))
     if not flat:
         _check_records(items, kind, single)
+    names = set().union(*items) - FIELD_NAMES[kind]
+    if len(names) > MAX_EXTRA_FIELDS:
+        raise RequestValidationError([_problem([], f"at most {MAX_EXTRA_FIELDS} field names outside the contract "
+                                                    f"in one request, got {len(names):,}", "too_many_fields")])
     return items if b"null" not in body else [{k: v for k, v in r.items() if v is not None} for r in items]
 
 
