@@ -208,7 +208,7 @@ def run_ingest(
     from peakend.ingest.validate import Context
 
     store = connect(db)
-    ctx = Context(bp, rating_scale or (mapping.rating_scale if mapping else None))
+    ctx = Context(bp, rating_scale)  # the mapping's own scale and fractions are read by ingest_file
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err, transient=True, disable=quiet) as progress:

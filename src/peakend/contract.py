@@ -8,6 +8,7 @@ named in `derived_id`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +21,7 @@ SCALES: dict[str, tuple[float, float]] = {
     "1-10": (1, 10),
     "0-10": (0, 10),
     "sat3": (1, 3),  # 满意 / 一般 / 不满意
+    "binary": (0, 1),  # yes / no, 是 / 否: the two ends of the experience
 }
 SCALE_ALIASES: dict[str, str] = {
     "1-5": "1-5",
@@ -30,6 +32,10 @@ SCALE_ALIASES: dict[str, str] = {
     "满意/一般/不满意": "sat3",
     "五分制": "1-5",
     "十分制": "1-10",
+    "binary": "binary",
+    "yes/no": "binary",
+    "是/否": "binary",
+    "0-1": "binary",
 }
 # Text ratings on the three-level satisfaction scale, and the number each stands for.
 SAT3_WORDS: dict[str, int] = {
@@ -43,6 +49,24 @@ SAT3_WORDS: dict[str, int] = {
     "neutral": 2,
     "dissatisfied": 1,
 }
+# Answers on the two-valued scale, and the number each stands for (any other two words: a mapping's `values`).
+BINARY_WORDS: dict[str, int] = {"yes": 1, "no": 0, "y": 1, "n": 0, "true": 1, "false": 0, "是": 1, "否": 0}
+# What each scale takes, as messages say it.
+SCALE_TAKES: dict[str, str] = {
+    "sat3": "满意/一般/不满意 (satisfied/neutral/dissatisfied) or 1–3",
+    "binary": "yes/no, 是/否, true/false or 1/0",
+}
+# Characters typed full-width, and their ASCII twins (one for one): digits, letters, signs, the ideographic space.
+FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+
+
+def fold(text: str) -> str:
+    """A word as answers are compared: full-width read as ASCII, spaces trimmed and collapsed, lower case
+    (the same as `validate.fold_sql`)."""
+    return re.sub(r"[ \t\n\f\r]+", " ", text.translate(str.maketrans(FULL_WIDTH, HALF_WIDTH))).strip(" ").lower()
+
+
 OUTCOME_ALIASES: dict[str, str] = {
     "resolved": "resolved",
     "unresolved": "unresolved",

@@ -115,8 +115,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "{source} 第 {row} 行：字段“{field}”必填，但为空",
     },
     "not_number": {
-        "en": "{source} row {row}: field '{field}' expected a number, got '{value}'",
-        "zh": "{source} 第 {row} 行：字段“{field}”应为数字，实际为“{value}”",
+        "en": "{source} row {row}: field '{field}' expected {expected}, got '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”应为 {expected}，实际为“{value}”",
     },
     "not_integer": {
         "en": "{source} row {row}: field '{field}' expected a whole number, got '{value}'",
@@ -151,6 +151,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "stored nor in this file; give its hall_id to create it, or ingest the visit first",
         "zh": "{source} 第 {row} 行：字段“{field}”引用的来访“{value}”既未入库也不在本文件中；"
         "请提供 hall_id 以创建来访，或先导入来访",
+    },
+    "fraction": {
+        "en": "{source} row {row}: field '{field}' is {value}, between the points of scale {expected}; "
+        "to accept such ratings, set `allow_fractions: true` in the mapping",
+        "zh": "{source} 第 {row} 行：字段“{field}”为 {value}，不是量表 {expected} 的刻度；"
+        "如需接受，请在映射文件中设置 `allow_fractions: true`",
     },
     "too_long": {
         "en": "{source} row {row}: field '{field}' expected at most {expected} characters, got '{value}'",

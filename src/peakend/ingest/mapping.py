@@ -16,9 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from peakend.contract import FIELDS, Kind, detect_kind
+from peakend.contract import FIELDS, Kind, detect_kind, fold
 from peakend.errors import MappingError
-from peakend.ingest.validate import lit, q
+from peakend.ingest.validate import fold_sql, lit, q
 
 STAGE = "stage_raw"
 
@@ -38,8 +38,20 @@ class MomentColumns(_Strict):
     staff: str | None = None
 
 
+class Answers(_Strict):
+    """How one column's answers read: codes that mean no answer, and words that stand for values."""
+
+    missing: list[str] | None = None
+    values: dict[str, float] | None = None
+
+
 class Mapping(_Strict):
-    """A file's column mapping (see the module docstring and README for examples)."""
+    """A file's column mapping (see the module docstring and README for examples).
+
+    `missing` and `values` read every rating and survey answer column (`per_column` overrides them for
+    one file column): a missing code becomes no answer, a word its value; both compared as
+    `contract.fold` does (case, surrounding and repeated spaces, full-width characters).
+    """
 
     format: Literal["long", "wide"] = "long"
     kind: Kind | None = None
@@ -49,6 +61,16 @@ class Mapping(_Strict):
     moments: list[MomentColumns] = []
     survey: dict[str, str] = {}
     overall_scale: str | None = None
+    missing: list[str] = []
+    values: dict[str, float] = {}
+    per_column: dict[str, Answers] = {}
+    allow_fractions: bool = False  # accept ratings between the points of their scale (3.5 on 1–5)
+
+    def answers(self, column: str) -> tuple[list[str], dict[str, float]]:
+        """The missing codes and word values of file column `column`."""
+        own = self.per_column.get(column, Answers())
+        return (self.missing if own.missing is None else own.missing,
+                self.values if own.values is None else own.values)
 
 
 
@@ -88,6 +110,24 @@ def _source(name: str, columns: set[str], mapping: Mapping) -> str | None:
     return None
 
 
+ANSWER_FIELDS = frozenset({"rating", "overall", "recommend", "repurchase", "relationship", "switch_resist"})
+
+
+def answer_sql(expr: str, column: str, mapping: Mapping) -> str:
+    """SQL for an answer cell as the mapping reads it: a missing code NULL, a word its value, else as sent."""
+    missing, values = mapping.answers(column)
+    if not missing and not values:
+        return expr
+    folded = fold_sql(expr)
+    out = expr
+    if values:
+        whens = " ".join(f"WHEN {lit(fold(k))} THEN {lit(repr(float(v)))}" for k, v in values.items())
+        out = f"coalesce(CASE {folded} {whens} END, {expr})"
+    if missing:
+        out = f"CASE WHEN {folded} IN ({', '.join(lit(fold(x)) for x in missing)}) THEN NULL ELSE {out} END"
+    return out
+
+
 def _select(
     kind: Kind, columns: set[str], mapping: Mapping, sql: dict[str, str | None], labels: dict[str, str], where: str = ""
 ) -> Part:
@@ -96,6 +136,8 @@ def _select(
     exprs = ["_row"]
     for spec in FIELDS[kind]:
         src = sql[spec.name] if spec.name in sql else _source(spec.name, columns, mapping)
+        if src is not None and spec.name in ANSWER_FIELDS and spec.name not in sql:
+            src = answer_sql(src, mapping.columns.get(spec.name, spec.name), mapping)
         exprs.append(f"CAST({src or 'NULL'} AS VARCHAR) AS {q(spec.name)}")
         part.labels[spec.name] = labels.get(spec.name) or mapping.columns.get(spec.name, spec.name)
         if src is None and spec.required:
@@ -104,8 +146,15 @@ def _select(
     return part
 
 
-def _any_present(cols: list[str], columns: set[str]) -> str:
-    return " OR ".join(f"{q(c)} IS NOT NULL" for c in cols if c in columns) or "false"
+def _cell(field_name: str, column: str, columns: set[str], mapping: Mapping) -> str | None:
+    """SQL for a wide file's cell of `column` as field `field_name` (None when the file lacks the column)."""
+    if column not in columns:
+        return None
+    return answer_sql(q(column), column, mapping) if field_name in ANSWER_FIELDS else q(column)
+
+
+def _any_present(cells: dict[str, str | None]) -> str:
+    return " OR ".join(f"({expr}) IS NOT NULL" for expr in cells.values() if expr) or "false"
 
 
 def _wide_parts(columns: set[str], mapping: Mapping) -> list[Part]:
@@ -118,17 +167,17 @@ def _wide_parts(columns: set[str], mapping: Mapping) -> list[Part]:
             "outcome": mc.outcome,
             "staff_id": mc.staff,
         }
-        cells = {k: v for k, v in cells.items() if v}
-        sql: dict[str, str | None] = {k: (q(v) if v in columns else None) for k, v in cells.items()}
+        named = {k: v for k, v in cells.items() if v}
+        sql: dict[str, str | None] = {k: _cell(k, v, columns, mapping) for k, v in named.items()}
+        where = _any_present(sql)  # a moment whose cells are all empty or missing codes: no touch
         sql |= {"moment_id": lit(mc.moment), "seq": str(seq), "touch_id": None}
-        where = _any_present([v for v in cells.values() if v], columns)
-        parts.append(_select("touch", columns, mapping, sql, {k: v for k, v in cells.items() if v}, where))
+        parts.append(_select("touch", columns, mapping, sql, named, where))
     if mapping.survey:
         labels = dict(mapping.survey)
-        sql = {k: (q(v) if v in columns else None) for k, v in labels.items()}
+        sql = {k: _cell(k, v, columns, mapping) for k, v in labels.items()}
+        where = _any_present(sql)
         if mapping.overall_scale:
             sql["overall_scale"] = lit(mapping.overall_scale)
-        where = _any_present(list(labels.values()), columns)
         parts.append(_select("survey", columns, mapping, sql, labels, where))
     return parts
 

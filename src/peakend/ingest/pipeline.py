@@ -309,6 +309,9 @@ def _ingest_file(
     source = str(path)
     result = FileResult(source)
     fmt = file_format(path)
+    if mapping is not None:  # the mapping's scale and fractions, unless the caller gave them
+        ctx = Context(ctx.blueprint, ctx.rating_scale or mapping.rating_scale,
+                      ctx.allow_fractions or mapping.allow_fractions)
     quarantine = Quarantine(store, source, file_hash(path) if path.is_file() else source)
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
         code = "empty_file" if path.is_file() and fmt else "unreadable"

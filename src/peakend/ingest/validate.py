@@ -18,19 +18,24 @@ import pandas as pd
 from peakend import settings
 from peakend.blueprint.model import Blueprint
 from peakend.contract import (
+    BINARY_WORDS,
     DERIVED_ID,
     FALSE_WORDS,
     FIELDS,
+    FULL_WIDTH,
+    HALF_WIDTH,
     ID_FIELD,
     KEY_FIELDS,
     OUTCOME_ALIASES,
     SAT3_WORDS,
     SCALE_ALIASES,
+    SCALE_TAKES,
     SCALES,
     SET_FIELDS,
     TRUE_WORDS,
     FieldSpec,
     Kind,
+    fold,
 )
 from peakend.ingest.privacy import key_sql, mask_sql, scrub_sql
 
@@ -55,10 +60,12 @@ TYPE_CODE = {
 
 @dataclass(frozen=True)
 class Context:
-    """What validation needs besides the rows: the blueprint and the default rating scale."""
+    """What validation needs besides the rows: the blueprint, the default rating scale, and whether a
+    rating between the points of its scale (3.5 on 1–5) is accepted."""
 
     blueprint: Blueprint
     rating_scale: str | None = None
+    allow_fractions: bool = False
 
 
 def q(name: str) -> str:
@@ -84,12 +91,23 @@ def _map(expr: str, mapping: dict[str, object]) -> str:
     return f"CASE {expr} {whens} END"
 
 
+def fold_sql(expr: str) -> str:
+    """SQL for a word as answers are compared (`contract.fold`): full-width as ASCII, spaces collapsed, lower."""
+    return (f"lower(trim(regexp_replace(translate({expr}, {lit(FULL_WIDTH)}, {lit(HALF_WIDTH)}), "
+            f"'[ \\t\\n\\f\\r]+', ' ', 'g')))")
+
+
+def _number_sql(raw: str) -> str:
+    """SQL for a number as typed, full-width digits and signs read as ASCII."""
+    return f"translate({raw}, {lit(FULL_WIDTH[:94])}, {lit(HALF_WIDTH[:94])})"
+
+
 def _typed(spec: FieldSpec) -> str:
     raw = q(spec.name)
     if spec.type == "int":
-        return f"TRY_CAST({raw} AS BIGINT)"
+        return f"TRY_CAST({_number_sql(raw)} AS BIGINT)"
     if spec.type == "float":
-        return f"TRY_CAST({raw} AS DOUBLE)"
+        return f"TRY_CAST({_number_sql(raw)} AS DOUBLE)"
     if spec.type == "timestamp":
         return f"coalesce(TRY_CAST({raw} AS TIMESTAMP), TRY_STRPTIME({raw}, {TIME_FORMATS!r})::TIMESTAMP)"
     if spec.type == "bool":
@@ -98,7 +116,8 @@ def _typed(spec: FieldSpec) -> str:
             f"WHEN lower({raw}) IN {_in(FALSE_WORDS)} THEN false END"
         )
     if spec.type == "rating":
-        return f"coalesce({_map('lower(' + raw + ')', dict(SAT3_WORDS))}, TRY_CAST({raw} AS DOUBLE))"
+        words = _map(fold_sql(raw), {**SAT3_WORDS, **BINARY_WORDS})
+        return f"coalesce({words}, TRY_CAST({_number_sql(raw)} AS DOUBLE))"
     if spec.name == "outcome":
         return _map(f"lower({raw})", dict(OUTCOME_ALIASES))
     if spec.name == "customer_key":
@@ -109,9 +128,11 @@ def _typed(spec: FieldSpec) -> str:
 
 
 def _scale_expr(rating: str, scale: str, default: str | None) -> str:
-    words = _in(SAT3_WORDS)
-    named = _map(f"coalesce({q(scale)}, {lit(default)})", dict(SCALE_ALIASES))
-    return f"CASE WHEN {q(rating)} IS NULL THEN NULL WHEN lower({q(rating)}) IN {words} THEN 'sat3' ELSE {named} END"
+    """SQL for a rating's scale: a satisfaction or yes/no word says its own, else the given or default scale."""
+    named = _map(fold_sql(f"coalesce({q(scale)}, {lit(default)})"), {fold(k): v for k, v in SCALE_ALIASES.items()})
+    folded = fold_sql(q(rating))
+    return (f"CASE WHEN {q(rating)} IS NULL THEN NULL WHEN {folded} IN {_in(SAT3_WORDS)} THEN 'sat3' "
+            f"WHEN {folded} IN {_in(BINARY_WORDS)} THEN 'binary' ELSE {named} END")
 
 
 def _derived_id(kind: Kind) -> str:
@@ -195,8 +216,9 @@ def _field_checks(kind: Kind) -> list[Rule]:
             out.append(_either(spec.name, (f"{raw} IS NOT NULL AND {typed} IS NULL", "not_timestamp", ""),
                                (f"{typed} < {lit(str(first))}::TIMESTAMP OR {typed} > {lit(str(last))}::TIMESTAMP",
                                 "out_of_range", window)))
-        elif spec.type in TYPE_CODE:
-            out.append(_check(spec.name, f"{raw} IS NOT NULL AND {typed} IS NULL", TYPE_CODE[spec.type]))
+        elif spec.type in TYPE_CODE and spec.type != "rating":  # a rating's own check names its scale's words
+            out.append(_check(spec.name, f"{raw} IS NOT NULL AND {typed} IS NULL", TYPE_CODE[spec.type],
+                              "a number / 数字" if spec.type == "float" else ""))
         finite = f" OR NOT isfinite({typed})" if spec.type == "float" else ""
         if spec.lo is not None and spec.hi is not None:
             out.append(_check(spec.name, f"{typed} < {spec.lo} OR {typed} > {spec.hi}{finite}", "out_of_range",
@@ -206,9 +228,12 @@ def _field_checks(kind: Kind) -> list[Rule]:
     return out
 
 
-def _rating_checks(rating: str, scale: str) -> list[Rule]:
+def _rating_checks(rating: str, scale: str, fractions: bool) -> list[Rule]:
     names = ", ".join(SCALES)
+    takes = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in SCALE_TAKES.items())
     out = [
+        _check(rating, f"{q('raw_' + rating)} IS NOT NULL AND {q(rating)} IS NULL", "not_number",
+               expected_sql=f"CASE scale_norm {takes} ELSE 'a number / 数字' END"),
         _check(
             scale,
             f"{q('raw_' + scale)} IS NOT NULL AND scale_norm IS NULL AND {q(rating)} IS NOT NULL",
@@ -228,6 +253,9 @@ def _rating_checks(rating: str, scale: str) -> list[Rule]:
                 f"{lo:g}–{hi:g} ({name})",
             )
         )
+    if not fractions:  # every scale's points are whole numbers
+        out.append(_check(rating, f"scale_norm IS NOT NULL AND {q(rating)} <> floor({q(rating)})", "fraction",
+                          expected_sql="scale_norm"))
     return out
 
 
@@ -265,11 +293,11 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
             )
         )
         out.append(_order_check("end_at", "start_at"))
-        out += _rating_checks("rating", "rating_scale")
+        out += _rating_checks("rating", "rating_scale", ctx.allow_fractions)
         out.append(_check("visit_id", "hall_id IS NULL AND known_hall IS NULL", "unknown_visit"))
         out.append(_hall_conflict())
     if kind == "survey":
-        out += _rating_checks("overall", "overall_scale")
+        out += _rating_checks("overall", "overall_scale", ctx.allow_fractions)
         out.append(_check("visit_id", "visit_id IS NOT NULL AND known_hall IS NULL", "unknown_visit"))
     if kind == "audit":
         out.append(_set_check("item", [c.id for c in bp.checklist]))
