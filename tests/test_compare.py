@@ -49,3 +49,57 @@ def test_auc_for_yes_no_answer():
 def test_too_few_answers():
     with pytest.raises(TooFewAnswers, match="too few"):
         compare(frame(10), "overall")
+
+
+def test_every_model_is_scored_on_the_same_folds_and_the_verdict_is_a_paired_test():
+    """Independent computation: scikit-learn on the same shuffled folds by hand, scipy's paired t-test."""
+    from scipy import stats
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold
+
+    data = frame()
+    c = compare(data, "overall", folds=5, seed=3)
+    by_hand = {}
+    for model, cols in (("mean", ["mean"]), ("peak_end", ["peak", "end"]), ("peak_end_mean", ["peak", "end", "mean"])):
+        x, y = data[cols].to_numpy(), data["overall"].to_numpy()
+        scores = []
+        for train, test in KFold(5, shuffle=True, random_state=3).split(x):
+            fitted = LinearRegression().fit(x[train], y[train])
+            scores.append(r2_score(y[test], fitted.predict(x[test])))
+        by_hand[model] = np.array(scores)
+        assert np.allclose(c.fold_scores[model], by_hand[model])
+    v = c.verdict()
+    assert v.model == "peak_end" and v.winner == "peak_end"
+    assert v.p == pytest.approx(stats.ttest_rel(by_hand["peak_end"], by_hand["mean"]).pvalue)
+    assert "peak-end rule" in v.say("en") and "峰终定律" in v.say("zh") and "p <" in v.say("en")
+
+
+def test_the_mean_wins_when_answers_follow_the_mean_and_too_few_say_no_detectable_difference():
+    data = frame()
+    data["overall"] = data["mean"] + np.random.default_rng(2).normal(0, 0.05, len(data))
+    v = compare(data, "overall").verdict()
+    assert v.winner == "mean" and "plain mean predicts" in v.say("en")
+    small = frame(24, seed=5)
+    small["overall"] = np.random.default_rng(9).normal(0, 1, 24)  # no signal at all
+    assert compare(small, "overall").verdict().winner is None
+
+
+def test_an_answer_that_never_varies_is_refused():
+    from peakend.errors import AnswerDoesNotVary
+
+    data = frame()
+    data["promoter"] = 1.0
+    with pytest.raises(AnswerDoesNotVary, match="takes 1 value"):
+        compare(data, "promoter")
+    data["promoter"] = [1.0] * (len(data) - 3) + [0.0] * 3  # 3 of one value cannot fill 5 folds
+    with pytest.raises(AnswerDoesNotVary, match="rarest 3 times"):
+        compare(data, "promoter")
+
+
+def test_the_all_moments_model_is_regularised_so_a_rare_moment_cannot_blow_it_up():
+    data = frame()
+    data["m_rare"] = np.nan
+    data.loc[:2, "m_rare"] = [1.0, -1.0, 1.0]  # seen on 3 of 600 visits
+    s = dict(zip(*[compare(data, "overall").table[c] for c in ("model", "score")], strict=True))
+    assert s["all_moments"] > 0.2 and np.isfinite(s["all_moments"])

@@ -355,24 +355,42 @@ def compare_cmd(
     db: DbOpt = DEFAULT_PATH,
     target: Annotated[str, typer.Option(help="overall, recommend (R²) or promoter (AUC).")] = "overall",
     folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(help="Shuffles the folds (the same for every model); recorded in the output.")]
+    = 0,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json (the table and the verdict).")] = "table",
 ) -> None:
-    """Cross-validate mean / peak / end / peak+end / … models of the survey answer."""
+    """Cross-validate mean / peak / end / peak+end / … models of the survey answer, and say which wins."""
+    import json
+
     from peakend.scoring.compare import TARGETS, compare_models, survey_frame
     from peakend.scoring.run import require_scores
 
     if target not in TARGETS:
         err.print(say("bad_option", option="--target", expected=", ".join(TARGETS), value=target))
         raise typer.Exit(2)
+    if fmt not in ("table", "csv", "json"):
+        err.print(say("bad_option", option="--format", expected="table, csv, json", value=fmt))
+        raise typer.Exit(2)
     with connect(db) as store:
         require_scores(store)
         c = compare_models(survey_frame(store), cast("Target", target), folds, seed)
+    verdict = c.verdict()
+    shown = c.table.assign(target=target, metric=c.metric, answers=c.answers, seed=seed)
+    if fmt == "csv":
+        console.print(shown.to_csv(index=False), end="", markup=False, highlight=False, soft_wrap=True)
+        return
+    if fmt == "json":
+        body = {"verdict": {"winner": verdict.winner, "model": verdict.model, "p": verdict.p, "zh": verdict.say("zh"),
+                            "en": verdict.say("en")}, "models": shown.to_dict("records")}
+        console.print(json.dumps(body, ensure_ascii=False, indent=1), markup=False, highlight=False, soft_wrap=True)
+        return
     table = Table(title=say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
     for col in ("模型 / model", c.metric.upper(), "± sd"):
         table.add_column(col)
     for r in c.table.itertuples():
         table.add_row(f"{r.name_zh} / {r.name_en}", f"{r.score:.3f}", f"{r.sd:.3f}")
     console.print(table)
+    console.print(verdict.say(i18n_lang()), highlight=False)
 
 
 def run_report(db: str, bp: Blueprint, out: Path) -> Path:

@@ -112,6 +112,14 @@ class TooFewAnswers(PeakendError):
     key = "compare_none"
 
 
+class AnswerDoesNotVary(PeakendError):
+    """The answer takes one value (or too few of one) for models to be compared on it."""
+
+    status = 409
+    exit_code = 1
+    key = "answer_constant"
+
+
 class NotScored(PeakendError):
     """The store has no score tables yet: run `peakend score`."""
 

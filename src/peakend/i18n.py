@@ -258,6 +258,22 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "pairs where fixing bad experiences gains the most remembered experience.",
         "zh": "打开报告：{value}\n建议先看“改进收益排名”：它列出消除负面体验后，记忆体验提升最大的营业厅 × 关键时刻。",
     },
+    "answer_constant": {
+        "en": "'{field}' takes {value} value(s), the rarest {least} times: each of {folds} folds needs every value; cannot compare models",
+        "zh": "“{field}”只有 {value} 种取值，最少的只出现 {least} 次：{folds} 折中每一折都需要每种取值，无法比较模型",
+    },
+    "verdict_peak_end": {
+        "en": "Here {model} predicts {target} better than the plain mean ({metric} {ours:.3f} vs {mean:.3f}, {p}, paired t-test over the folds): what these customers remember follows the peak-end rule.",
+        "zh": "在这里，{model}比单纯平均更能预测“{target}”（{metric} {ours:.3f} 对 {mean:.3f}，{p}，各折配对 t 检验）：这些客户记住的体验符合峰终定律。",
+    },
+    "verdict_mean": {
+        "en": "Here the plain mean predicts {target} better than {model} ({metric} {mean:.3f} vs {ours:.3f}, {p}, paired t-test over the folds): for these customers the whole visit counts more than its peak and end.",
+        "zh": "在这里，单纯平均比{model}更能预测“{target}”（{metric} {mean:.3f} 对 {ours:.3f}，{p}，各折配对 t 检验）：对这些客户，整个过程比峰值和终点更重要。",
+    },
+    "verdict_none": {
+        "en": "No detectable difference between {model} and the plain mean for {target} ({metric} {ours:.3f} vs {mean:.3f}, {p}, paired t-test over the folds): the data are too few or the two agree.",
+        "zh": "对“{target}”，{model}与单纯平均之间没有可检测的差异（{metric} {ours:.3f} 对 {mean:.3f}，{p}，各折配对 t 检验）：数据太少，或两者相当。",
+    },
     "compare_none": {
         "en": "too few answers: fewer than {value} surveyed visits with an answer for '{field}' (got {got}): "
         "cannot compare models",

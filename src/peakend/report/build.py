@@ -71,11 +71,13 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         )
         quarantined = int(qt.count().execute())
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
+    comparison, verdicts = compare_all(store)
     return {
         "halls": halls,
         "moments": moments,
         "lifts": lifts,
-        "comparison": compare_all(store),
+        "comparison": comparison,
+        "verdicts": [{lang: v.say(lang) for lang in LANGS} for v in verdicts],
         "falls": _named(network_falls(store), bp),
         "period": tuple(period.iloc[0]),
         "quarantine": quarantine,

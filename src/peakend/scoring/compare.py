@@ -3,23 +3,29 @@
 On visits with a survey answer, each model predicts the answer from per-visit features;
 k-fold cross-validation gives R² for a numeric answer (overall satisfaction, recommend
 0–10) and ROC AUC for a yes/no answer (promoter: recommend ≥ 9), with the spread across
-folds. Models: mean only, peak only, end only, peak+end, peak+end+mean+duration, and all
-moments (the visit's mean e at each moment, 0 where absent).
+folds. Models: mean only, peak only, end only, peak+end, peak+end+mean, peak+end+mean+duration,
+and all moments (the visit's mean e at each moment, 0 where absent, with an indicator of
+whether the visit had the moment; regularised, its penalty chosen by an inner cross-validation,
+so a rarely seen moment cannot blow it up). Every model is scored on the same shuffled folds
+(a fixed, recorded seed), and `verdict` states the winner by
+a paired t-test over those folds of peak + end against the plain mean.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import ibis
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from scipy import stats
+from sklearn.linear_model import LinearRegression, LogisticRegression, LogisticRegressionCV, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from peakend.contract import SCALES
-from peakend.errors import TooFewAnswers
+from peakend.errors import AnswerDoesNotVary, TooFewAnswers
+from peakend.i18n import Lang, say
 from peakend.store.db import Store
 
 MODELS: dict[str, list[str]] = {
@@ -27,6 +33,7 @@ MODELS: dict[str, list[str]] = {
     "peak": ["peak"],
     "end": ["end"],
     "peak_end": ["peak", "end"],
+    "peak_end_mean": ["peak", "end", "mean"],
     "peak_end_mean_duration": ["peak", "end", "mean", "duration_min"],
     "all_moments": [],  # filled with one column per moment
 }
@@ -35,6 +42,7 @@ MODEL_NAMES = {
     "peak": ("仅峰值", "Peak only"),
     "end": ("仅终值", "End only"),
     "peak_end": ("峰值+终值", "Peak + end"),
+    "peak_end_mean": ("峰值+终值+平均", "Peak + end + mean"),
     "peak_end_mean_duration": ("峰值+终值+平均+时长", "Peak + end + mean + duration"),
     "all_moments": ("全部关键时刻", "All moments"),
 }
@@ -45,12 +53,45 @@ MIN_ANSWERS = 20
 
 @dataclass
 class Comparison:
-    """Per-model scores of one target."""
+    """Per-model scores of one target, each fold's score kept (`fold_scores`, same folds for every model)."""
 
     target: str
     metric: str
     answers: int
     table: pd.DataFrame  # model, name_zh, name_en, score, sd, folds
+    fold_scores: dict[str, np.ndarray]
+    seed: int = 0
+
+    def verdict(self, alpha: float = 0.05) -> Verdict:
+        """Peak + end against the plain mean, the rule against the baseline: a paired t-test over the folds."""
+        best = "peak_end"
+        ours, mean = self.fold_scores[best], self.fold_scores["mean"]
+        diff = ours - mean
+        p = float(stats.ttest_rel(ours, mean).pvalue) if np.ptp(diff) > 0 else (0.0 if diff[0] else 1.0)
+        winner = None if not p < alpha else best if diff.mean() > 0 else "mean"
+        return Verdict(self.target, self.metric, best, float(ours.mean()), float(mean.mean()), p, winner)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether peak and end predict the answer better than the plain mean, on the same folds."""
+
+    target: str
+    metric: str
+    model: str  # the peak-end model compared with the mean
+    score: float
+    mean_score: float
+    p: float
+    winner: str | None  # the model that predicts better at the 5% level; None: no detectable difference
+
+    def say(self, lang: Lang) -> str:
+        """The verdict as a sentence, with both scores and the p-value."""
+        name = MODEL_NAMES[self.model][0 if lang == "zh" else 1]
+        p = "p < 0.001" if self.p < 0.001 else f"p = {self.p:.3f}"
+        fields = {"metric": "R²" if self.metric == "r2" else "AUC", "target": self.target, "model": name,
+                  "ours": self.score, "mean": self.mean_score, "p": p}
+        key = "verdict_none" if self.winner is None else "verdict_peak_end" if self.winner != "mean" else "verdict_mean"
+        return say(key, lang, **fields)
 
 
 def survey_frame(store: Store) -> pd.DataFrame:
@@ -81,19 +122,21 @@ def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int =
     """Cross-validate every model on `frame` for `target`; raise TooFewAnswers if too few answers."""
     metric = TARGETS[target]
     data = frame[frame[target].notna()].reset_index(drop=True)
-    if len(data) < MIN_ANSWERS or (metric == "auc" and data[target].nunique() < 2):
+    if len(data) < MIN_ANSWERS:
         raise TooFewAnswers(value=MIN_ANSWERS, field=target, got=len(data))
+    least = data[target].value_counts().min() if metric == "auc" else len(data)
+    if data[target].nunique() < 2 or least < folds:
+        raise AnswerDoesNotVary(field=target, value=data[target].nunique(), least=int(least), folds=folds)
     moment_cols = sorted(c for c in data.columns if c.startswith("m_"))
+    seen = data[moment_cols].notna().astype(float).add_prefix("seen_")  # "not applicable" as a feature
+    data = pd.concat([data, seen], axis=1)
     y = data[target].to_numpy()
-    rows = []
+    rows, kept = [], {}
     for model, cols in MODELS.items():
-        x = data[cols or moment_cols].fillna(0.0).to_numpy()
-        if metric == "auc":
-            cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-            scores = cross_val_score(LogisticRegression(max_iter=1000), x, y.astype(int), cv=cv, scoring="roc_auc")
-        else:
-            cv = KFold(folds, shuffle=True, random_state=seed)
-            scores = cross_val_score(LinearRegression(), x, y, cv=cv, scoring="r2")
+        x = data[cols or moment_cols + list(seen.columns)].fillna(0.0).to_numpy()
+        estimator, cv, scoring = _estimator(metric, model == "all_moments", folds, seed)
+        scores = cross_val_score(estimator, x, y.astype(int) if metric == "auc" else y, cv=cv, scoring=scoring)
+        kept[model] = scores
         zh, en = MODEL_NAMES[model]
         rows.append(
             {
@@ -105,25 +148,37 @@ def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int =
                 "folds": folds,
             }
         )
-    return Comparison(target, metric, len(data), pd.DataFrame(rows))
+    return Comparison(target, metric, len(data), pd.DataFrame(rows), kept, seed)
 
 
-def compare_all(store: Store, folds: int = 5, seed: int = 0) -> pd.DataFrame:
-    """Every target that has enough answers, stacked, and stored as `model_comparison`."""
+def _estimator(metric: str, regularised: bool, folds: int, seed: int) -> tuple[Any, Any, str]:
+    """The model, the folds (shuffled by `seed`, the same for every model) and the score of a metric."""
+    if metric == "auc":
+        model = (LogisticRegressionCV(Cs=10, cv=3, max_iter=2000, l1_ratios=(0.0,), scoring="neg_log_loss",
+                                      use_legacy_attributes=False) if regularised
+                 else LogisticRegression(max_iter=1000))
+        return model, StratifiedKFold(folds, shuffle=True, random_state=seed), "roc_auc"
+    model = RidgeCV(alphas=np.logspace(-3, 3, 13)) if regularised else LinearRegression()
+    return model, KFold(folds, shuffle=True, random_state=seed), "r2"
+
+
+def compare_all(store: Store, folds: int = 5, seed: int = 0) -> tuple[pd.DataFrame, list[Verdict]]:
+    """Every target that has enough answers, stacked (and stored as `model_comparison`), with its verdict."""
     frame = survey_frame(store)
-    parts = []
+    parts, verdicts = [], []
     for target in TARGETS:
         try:
             c = compare_models(frame, target, folds, seed)
-        except TooFewAnswers:
+        except (TooFewAnswers, AnswerDoesNotVary):
             continue
-        parts.append(c.table.assign(target=target, metric=c.metric, answers=c.answers))
+        parts.append(c.table.assign(target=target, metric=c.metric, answers=c.answers, seed=seed))
+        verdicts.append(c.verdict())
     out = (
         pd.concat(parts, ignore_index=True)
         if parts
         else pd.DataFrame(
-            columns=["model", "name_zh", "name_en", "score", "sd", "folds", "target", "metric", "answers"]
+            columns=["model", "name_zh", "name_en", "score", "sd", "folds", "target", "metric", "answers", "seed"]
         )
     )
     store.write_frame("model_comparison", out)
-    return out
+    return out, verdicts
