@@ -140,6 +140,38 @@ def blueprint_check(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
     console.print(say("bp_ok", source=file, value=bp.id, expected=summary), highlight=False)
 
 
+@blueprint_app.command("new")
+def blueprint_new(
+    out: Annotated[Path, typer.Argument(help="The YAML file to write.", dir_okay=False)],
+    moments: Annotated[str | None, typer.Option(help="Key moments in journey order, comma-separated.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="…or the moments of a wide mapping file, in its order.",
+                                                 exists=True, dir_okay=False)] = None,
+    blueprint_id: Annotated[str, typer.Option("--id", help="The blueprint's id (a-z, 0-9, _).")] = "my_service",
+    name: Annotated[str, typer.Option(help="The service's name.")] = "My service",
+) -> None:
+    """Write a minimal valid blueprint for any service from its moments (the last one is the end)."""
+    from peakend.blueprint.load import check_text
+    from peakend.blueprint.new import new_blueprint_text
+    from peakend.ingest.mapping import load_mapping
+
+    if (moments is None) == (mapping is None):
+        err.print(say("bad_option", option="--moments / --mapping", expected="one of them", value="both or none"))
+        raise typer.Exit(2)
+    if moments is not None:
+        names = moments.replace("，", ",").split(",")
+    else:
+        assert mapping is not None
+        names = [m.moment for m in load_mapping(mapping).moments]
+    text = new_blueprint_text(names, blueprint_id, name)
+    bp, problems = check_text(text, str(out))
+    if bp is None:
+        from peakend.errors import BlueprintError
+
+        raise BlueprintError(problems)
+    out.write_text(text, "utf-8")
+    console.print(say("bp_written", source=out, value=len(bp.moments), expected=bp.moments[-1].id), highlight=False)
+
+
 @blueprint_app.command("show")
 def blueprint_show(
     blueprint: BpOpt = None,

@@ -232,6 +232,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source}: blueprint '{value}' is valid ({expected})",
         "zh": "{source}：蓝图“{value}”有效（{expected}）",
     },
+    "bp_written": {
+        "en": "{source}: a blueprint of {value} moments written (the end: {expected}); edit it, then `peakend blueprint check {source}`",
+        "zh": "{source}：已写出含 {value} 个关键时刻的蓝图（终点：{expected}）；编辑后请运行 `peakend blueprint check {source}`",
+    },
     "bp_problems": {
         "en": "{source}: {value} problem(s) found",
         "zh": "{source}：发现 {value} 个问题",

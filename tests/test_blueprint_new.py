@@ -1,0 +1,48 @@
+"""A blueprint for any service in minutes: `peakend blueprint new` writes one that is valid as written,
+and a non-telecom journey then goes through ingest and scoring with it."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from peakend.blueprint.load import check_text, load_blueprint
+from peakend.blueprint.new import moment_id, new_blueprint_text
+from peakend.cli import app
+from peakend.ingest.pipeline import ingest_records
+from peakend.ingest.validate import Context
+from peakend.scoring.run import score
+
+
+def test_ids_come_from_names_and_never_collide():
+    taken: set[str] = set()
+    assert [moment_id(n, taken) for n in ["Check-in", "check in", "值机", "2nd security", "值机"]] == [
+        "check_in", "check_in_2", "m3", "m_2nd_security", "m5"]
+
+
+def test_a_new_blueprint_is_valid_and_scores_a_journey(duck, tmp_path):
+    text = new_blueprint_text(["Booking", "Check-in", "Boarding", "Baggage claim"], "airline", "Airline")
+    bp, problems = check_text(text, "airline.yaml")
+    assert problems == [] and bp is not None
+    assert [m.id for m in bp.moments] == ["booking", "check_in", "boarding", "baggage_claim"]
+    assert [m.role for m in bp.moments][-1] == "end" and bp.routes[0].moments == bp.moment_ids()
+    sent = [{"visit_id": "p1", "hall_id": "PEK T3", "moment_id": m, "seq": i, "rating": r, "rating_scale": "1-5"}
+            for i, (m, r) in enumerate([("booking", 4), ("check_in", 1), ("boarding", 3), ("baggage_claim", 5)])]
+    assert ingest_records(duck, sent, "touch", Context(bp), "api").stored == 4
+    score(duck, bp)
+    # by hand: e = 0.5, −1, 0, 1; peak: |−1| = |1|, the later wins → 1; end 1; REI = 50·(1 + 1) = 100
+    assert duck.rows('SELECT peak, "end", rei FROM visit_scores') == [(1.0, 1.0, 100.0)]
+
+
+def test_the_command_writes_it_from_a_list_or_a_mapping(tmp_path):
+    out = tmp_path / "bank.yaml"
+    args = ["blueprint", "new", str(out), "--moments", "取号，等候，办理，离开", "--id", "bank"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    bp = load_blueprint(out)
+    assert [m.zh for m in bp.moments] == ["取号", "等候", "办理", "离开"] and bp.moments[-1].role == "end"
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("format: wide\nmoments:\n  - {moment: arrive, rating: a}\n  - {moment: leave, rating: b}\n")
+    done = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "m_bp.yaml"), "--mapping", str(mapping)])
+    assert done.exit_code == 0 and load_blueprint(tmp_path / "m_bp.yaml").moment_ids() == ["arrive", "leave"]
+    one = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "x.yaml"), "--moments", "only"])
+    assert one.exit_code == 2 and "at least two moments" in one.output
