@@ -103,3 +103,21 @@ def test_the_all_moments_model_is_regularised_so_a_rare_moment_cannot_blow_it_up
     data.loc[:2, "m_rare"] = [1.0, -1.0, 1.0]  # seen on 3 of 600 visits
     s = dict(zip(*[compare(data, "overall").table[c] for c in ("model", "score")], strict=True))
     assert s["all_moments"] > 0.2 and np.isfinite(s["all_moments"])
+
+
+def test_a_yes_no_answer_is_compared_by_auc_on_the_same_folds():
+    """A binary `overall` (the survey's yes/no satisfaction, stored as e −1/1): AUC, equal to scikit-learn by hand."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    data = frame()
+    data["overall"] = np.where(0.5 * data.peak + 0.5 * data.end > 0, 1.0, -1.0)
+    c = compare(data, "overall", seed=4)
+    assert c.metric == "auc"
+    x, y = data[["peak", "end"]].to_numpy(), (data.overall > 0).to_numpy(int)
+    by_hand = [roc_auc_score(y[test], LogisticRegression(max_iter=1000).fit(x[train], y[train])
+                             .predict_proba(x[test])[:, 1])
+               for train, test in StratifiedKFold(5, shuffle=True, random_state=4).split(x, y)]
+    assert np.allclose(c.fold_scores["peak_end"], by_hand)
+    assert c.verdict().winner == "peak_end" and "AUC" in c.verdict().say("en")

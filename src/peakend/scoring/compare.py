@@ -120,8 +120,9 @@ def survey_frame(store: Store) -> pd.DataFrame:
 
 def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, seed: int = 0) -> Comparison:
     """Cross-validate every model on `frame` for `target`; raise TooFewAnswers if too few answers."""
-    metric = TARGETS[target]
     data = frame[frame[target].notna()].reset_index(drop=True)
+    # A two-valued answer (promoter, or a yes/no satisfaction on the binary scale) is told apart by AUC.
+    metric = "auc" if data[target].nunique() == 2 else TARGETS[target]
     if len(data) < MIN_ANSWERS:
         raise TooFewAnswers(value=MIN_ANSWERS, field=target, got=len(data))
     least = data[target].value_counts().min() if metric == "auc" else len(data)
@@ -130,12 +131,12 @@ def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int =
     moment_cols = sorted(c for c in data.columns if c.startswith("m_"))
     seen = data[moment_cols].notna().astype(float).add_prefix("seen_")  # "not applicable" as a feature
     data = pd.concat([data, seen], axis=1)
-    y = data[target].to_numpy()
+    y = (data[target] == data[target].max()).to_numpy(int) if metric == "auc" else data[target].to_numpy()
     rows, kept = [], {}
     for model, cols in MODELS.items():
         x = data[cols or moment_cols + list(seen.columns)].fillna(0.0).to_numpy()
         estimator, cv, scoring = _estimator(metric, model == "all_moments", folds, seed)
-        scores = cross_val_score(estimator, x, y.astype(int) if metric == "auc" else y, cv=cv, scoring=scoring)
+        scores = cross_val_score(estimator, x, y, cv=cv, scoring=scoring)
         kept[model] = scores
         zh, en = MODEL_NAMES[model]
         rows.append(
