@@ -393,6 +393,8 @@ def test_sms_replies_only_from_the_gateway_and_only_for_its_surveys(app):
     reply = {"sender": "k1", "text": "9 很好，请打 +86 138-1234-5678"}
     assert device(app, app.state.token_a).post("/api/v1/sms/replies", json=reply).status_code == 403
     assert login(app, "admin").post("/api/v1/sms/replies", json=reply).status_code == 403
+    far = device(app, app.state.sms_a).post("/api/v1/sms/replies", json={**reply, "received_at": "9999-01-01T00:00"})
+    assert far.status_code == 422 and "outside" in far.text  # a gateway's clock is range-checked too
     got = device(app, app.state.sms_a).post("/api/v1/sms/replies", json=reply).json()
     assert got == {"status": "answered", "visit_id": "va"}  # vb is hall B's: this gateway token never reaches it
     assert store.rows("SELECT visit_id FROM sms_surveys WHERE status = 'answered'") == [("va",)]

@@ -23,15 +23,14 @@ from duckdb.func import PythonUDFType
 from duckdb.sqltypes import VARCHAR
 
 from peakend import settings
+from peakend.contract import FULL_WIDTH, HALF_WIDTH
 from peakend.store.db import Store
 
 KEY_SETTING = "phone_key"
 _secrets: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()  # each open store's phone key
 _registered: weakref.WeakSet[Store] = weakref.WeakSet()  # stores whose staging connection has the helpers
-# Characters people type for phone digits and separators, and their ASCII twins (one for one, so
-# positions in the text are kept): full-width digits, plus, dash, brackets, dot and space.
-WIDE, NARROW = "０１２３４５６７８９＋－（）．　", "0123456789+-(). "
-TO_NARROW = str.maketrans(WIDE, NARROW)
+# Full-width characters read as their ASCII twins (one for one, so positions in the text are kept).
+TO_NARROW = str.maketrans(FULL_WIDTH, HALF_WIDTH)
 # A phone as people write it: optional tel:, optional +, digits with spaces, dashes, dots or brackets.
 PHONE_SQL = r"\+?[0-9][0-9 ().\-]{5,22}[0-9]"
 # Phones inside any text (after TO_NARROW): China's mobiles with or without +86/0086 and with any
@@ -96,7 +95,8 @@ def register(store: Store) -> None:
             return
         secret = store_secret(store)
         ipad, opad = _pads(secret)
-        store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad, wide=WIDE, narrow=NARROW))
+        store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad, wide=FULL_WIDTH.replace("'", "''"),
+                                                narrow=HALF_WIDTH.replace("'", "''")))
         for name, fn in (("pk_scrub_key", lambda t: hash_phones_in(secret, t)), ("pk_scrub_text", mask_phones_in)):
             store.stage.create_function(name, _column_scrubber(fn), [VARCHAR], VARCHAR, type=PythonUDFType.ARROW,
                                         side_effects=False)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from peakend.errors import CaseError
+from peakend.ingest.validate import time_window
 from peakend.live import cases, pending
 from peakend.live.sms import handle_reply
 from peakend.web import queries
@@ -168,6 +169,10 @@ def api_sms_reply(request: Request, body: SmsReply) -> dict[str, Any]:
         raise HTTPException(403, "only the SMS gateway's token sends replies")
     st = state(request)
     at = body.received_at.replace(tzinfo=None) if body.received_at else st.clock()
+    first, last = time_window()
+    if not first <= at <= last:
+        raise HTTPException(422, f"received_at {at:%Y-%m-%d %H:%M} is outside {first:%Y-%m-%d} … {last:%Y-%m-%d} "
+                                 "(settings PEAKEND_PAST_DAYS, PEAKEND_FUTURE_DAYS)")
     halls = None if ALL_HALLS in p.halls else sorted(p.halls)
     done = handle_reply(st.store, st.blueprint, body.sender, body.text, at, halls)
     return {"status": done.status, "visit_id": done.visit_id}
