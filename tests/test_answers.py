@@ -34,7 +34,7 @@ ROWS = [
     ["a", "H", "8", "0", "9", "Satisfied"],  # checkin 0: not applicable, no touch
     ["b", "H", "N/A", "５", "10", "  neutral   OR dissatisfied "],  # full-width 5; case and spaces folded
     ["c", "H", "0", "0", "0", "ＳＡＴＩＳＦＩＥＤ"],  # no rating at all: a visit and its answer, no touch
-    ["d", "H", "7.5", "6", "7", "satisfied"],  # 7.5 on a 0–10 scale: the whole row is quarantined
+    ["d", "H", "7.5", "6", "7", "satisfied"],  # 7.5 on a 0–10 scale: that touch dropped with a warning
     ["e", "H", "3", "4", "4", "maybe"],  # an answer the scale does not take: quarantined, named
 ]
 
@@ -42,15 +42,17 @@ ROWS = [
 def test_a_wide_export_reads_with_one_mapping_and_every_row_is_accounted_for(duck, bp, tmp_path):
     m = mapping_file(tmp_path)
     result = ingest_file(duck, write_csv(tmp_path / "s.csv", HEADER, ROWS), Context(bp), m)
-    assert result.rows == 5 and result.quarantined == 2
+    assert result.rows == 5 and result.quarantined == 1
+    f = result.fates
+    assert (f.stored, f.warned, f.rejected, f.already, f.conflicted, f.corrected) == (3, 1, 1, 0, 0, 0)
     touches = duck.rows("SELECT visit_id, moment_id, rating FROM touches ORDER BY visit_id, seq")
     assert touches == [("a", "entering", 8.0), ("a", "leaving", 9.0), ("b", "counter_handling", 5.0),
-                       ("b", "leaving", 10.0)]
+                       ("b", "leaving", 10.0), ("d", "counter_handling", 6.0), ("d", "leaving", 7.0)]
     assert duck.rows("SELECT visit_id, overall, overall_scale FROM surveys ORDER BY 1") == [
-        ("a", 1.0, "binary"), ("b", 0.0, "binary"), ("c", 1.0, "binary")]
-    assert duck.rows("SELECT visit_id FROM visits ORDER BY 1") == [("a",), ("b",), ("c",)]
-    why = dict(duck.rows("SELECT row_number, code FROM quarantine"))
-    assert why == {5: "fraction", 6: "not_number"}
+        ("a", 1.0, "binary"), ("b", 0.0, "binary"), ("c", 1.0, "binary"), ("d", 1.0, "binary")]
+    assert duck.rows("SELECT visit_id FROM visits ORDER BY 1") == [("a",), ("b",), ("c",), ("d",)]
+    why = {r: (c, a) for r, c, a in duck.rows("SELECT row_number, code, action FROM quarantine")}
+    assert why == {5: ("fraction", "warned"), 6: ("not_number", "rejected")}
     said = duck.scalar("SELECT message_en FROM quarantine WHERE code = 'not_number'")
     assert "yes/no, 是/否" in said and "'maybe'" in said
     said = duck.scalar("SELECT message_en FROM quarantine WHERE code = 'fraction'")

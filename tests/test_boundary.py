@@ -250,10 +250,10 @@ POISON = "poison"
 def refusing_store_rows(original):
     """`store_rows` of a store that refuses every row naming visit id `poison` (as a store error would)."""
 
-    def store_rows(store, kind):
+    def store_rows(store, kind, replace=False):
         if store.stage.execute(f"SELECT count(*) FROM typed_ok WHERE visit_id LIKE '{POISON}%'").fetchone()[0]:
             raise RuntimeError("store refused a row")
-        return original(store, kind)
+        return original(store, kind, replace)
 
     return store_rows
 

@@ -56,7 +56,8 @@ def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
     result = runner.invoke(app, ["ingest", str(bad), str(empty), "--db", db])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert "3 rows read, 1 new records stored, 0 already stored, 2 rows quarantined" in result.output
+    assert ("3 rows read: 1 stored, 0 already there, 0 corrected, 0 stored with a warning, 0 in conflict, "
+            "2 quarantined") in result.output
     assert "the file is empty" in result.output
     listed = runner.invoke(app, ["quarantine", "--db", db])
     assert "row 3: field 'moment_id' expected one of" in listed.output

@@ -269,6 +269,7 @@ def test_wide_format_with_mapping(store, bp, tmp_path):
         ("w1", "waiting", 2, None, 25.0),
         ("w1", "counter_result", 3, 2.0, None),
         ("w1", "leaving", 4, 4.0, None),
+        ("w3", "greeting", 1, 4.0, None),  # w3's unreadable result costs that touch only
     ]
     assert store.rows("SELECT visit_id, overall, overall_scale FROM surveys ORDER BY 1") == [
         ("w1", 8.0, "1-10"),
@@ -277,7 +278,10 @@ def test_wide_format_with_mapping(store, bp, tmp_path):
     [(line, field, code, en, _, _)] = quarantined(store)
     assert (line, field, code) == (4, "办理结果", "out_of_range")
     assert "'办理结果'" in en
-    assert result.quarantined == 1
+    assert store.rows("SELECT action FROM quarantine") == [("warned",)]
+    assert result.quarantined == 0
+    assert (result.fates.stored, result.fates.warned, result.fates.rejected) == (2, 1, 0)
+    assert (result.kinds["touch"].stored, result.kinds["touch"].warned) == (5, 1)
 
 
 def test_long_mapping_renames_chinese_headers(store, bp, tmp_path):

@@ -53,6 +53,12 @@ def awkward_events(folder: Path, moments: list[str]) -> list[Path]:
         if v % 3 == 0:
             surveys.append({"survey_id": f"s{v}", "visit_id": f"v{v}", "overall": int(rng.integers(1, 11)),
                             "overall_scale": "1-10", "answered_at": str(arrival + timedelta(hours=2))})
+    for v in range(8):  # averaged ratings equally far from neutral (|e| = 2/3 in floats differing in the last bit)
+        arrival = t0 + timedelta(days=1, hours=v)
+        low_first = v % 2 == 0
+        for s, r in enumerate((5 / 3, 13 / 3) if low_first else (13 / 3, 5 / 3), start=1):
+            rows.append([f"tie{v}", HALLS[v % 3], str(arrival), f"tie{v}-{s}", moments[s], s,
+                         str(arrival + timedelta(minutes=s)), repr(r), "1-5", "", "", ""])
     touches = write_csv(folder / "touches.csv", HEADER, rows)
     answers = folder / "surveys.jsonl"
     answers.write_text("\n".join(json.dumps(s, ensure_ascii=False) for s in surveys), "utf-8")
@@ -93,7 +99,7 @@ def lake(tmp_path_factory, bp):
     stores = {"duckdb": connect(folder / "events.duckdb"), "postgres": connect(empty_postgres())}
     for store in stores.values():
         for f in files:
-            assert ingest_file(store, f, Context(bp)).quarantined == 0
+            assert ingest_file(store, f, Context(bp, allow_fractions=True)).quarantined == 0
         score(store, bp)
     export_lake(stores["duckdb"], folder / "lake")
     yield folder, stores
@@ -112,6 +118,23 @@ def test_the_lake_is_partitioned_by_date_and_hall_with_plain_folder_names(lake):
         lake_files(folder)
 
 
+def test_peak_ties_on_averaged_ratings_go_to_the_later_touch_on_every_engine(lake, bp):
+    """5/3 and 13/3 on 1–5 are e = −2/3 and +2/3, floats that differ in the last bit: a tie, the later touch wins."""
+    folder, stores = lake
+    assert abs(2 * (5 / 3 - 1) / 4 - 1) != abs(2 * (13 / 3 - 1) / 4 - 1)  # the trap is real
+    by_engine = {name: s.query("SELECT visit_id, peak, peak_moment FROM visit_scores WHERE visit_id LIKE 'tie%'")
+                 for name, s in stores.items()}
+    score_lake("duckdb", folder / "lake", bp, folder / "ties-duckdb")
+    lake_scores = pd.read_parquet(folder / "ties-duckdb" / "visit_scores")
+    by_engine["duckdb lake"] = lake_scores[lake_scores.visit_id.str.startswith("tie")]
+    later = bp.moment_ids()[2]
+    for name, frame in by_engine.items():
+        assert len(frame) == 8, name
+        assert (frame.peak_moment == later).all(), name
+        low_first = frame.visit_id.str[3:].astype(int) % 2 == 0
+        assert (frame.peak.where(low_first, -frame.peak).round(12) == round(2 / 3, 12)).all(), name
+
+
 def test_postgres_scores_equal_duckdb(lake):
     _, stores = lake
     same(tables_of_store(stores["duckdb"]), tables_of_store(stores["postgres"]), "postgres vs duckdb")
@@ -126,7 +149,7 @@ def test_duckdb_and_spark_on_the_lake_equal_the_store(lake, bp):
     on_spark = score_lake("spark", folder / "lake", bp, folder / "scores-spark")
     same(reference, tables_of_lake(folder / "scores-spark"), "spark lake vs store")
     assert (on_duckdb.visits, on_duckdb.touches) == (on_spark.visits, on_spark.touches) == (
-        300, stores["duckdb"].scalar("SELECT count(*) FROM touches"))
+        308, stores["duckdb"].scalar("SELECT count(*) FROM touches"))
 
 
 def test_a_lake_ingests_back_into_the_same_store_once(lake, bp, tmp_path):
@@ -139,7 +162,7 @@ def test_a_lake_ingests_back_into_the_same_store_once(lake, bp, tmp_path):
     for _ in range(2):  # the second time stores nothing
         result = runner.invoke(app, ["ingest", str(pg_lake), "--db", db])
         assert result.exit_code == 0, result.output
-    assert "0 new records" in result.output
+    assert "0 new records" in result.output and "0 stored, " in result.output
     with connect(db) as back:
         score(back, bp)
         same(tables_of_store(stores["duckdb"]), tables_of_store(back), "lake round trip")
@@ -150,7 +173,7 @@ def test_score_command_on_a_lake_and_wrong_engines(lake, tmp_path):
     folder, _ = lake
     runner = CliRunner()
     result = runner.invoke(app, ["score", "--lake", str(folder / "lake"), "--out", str(tmp_path / "s")])
-    assert result.exit_code == 0 and "300 visits" in result.output, result.output
+    assert result.exit_code == 0 and "308 visits" in result.output, result.output
     assert (tmp_path / "s" / "visit_scores").is_dir()
     result = runner.invoke(app, ["score", "--engine", "spark", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "peakend export" in result.output

@@ -196,7 +196,7 @@ def test_simulate_and_plan_commands(tmp_path):
     db = str(tmp_path / "s.duckdb")
     result = runner.invoke(app, ["simulate", str(cfg), "--days", "2", "--out", str(tmp_path / "ev"), "--db", db])
     assert result.exit_code == 0, result.output
-    assert "predicted REI" in result.output and "0 rows quarantined" in result.output
+    assert "predicted REI" in result.output and "0 quarantined" in result.output
     more = tmp_path / "more.yaml"
     more.write_text(busy_hall(stations={"counter": {"moments": ["counter_handling"], "servers": 6}}).model_dump_json())
     result = runner.invoke(app, ["plan", str(cfg), str(more), "--reps", "3", "--rei", "0",

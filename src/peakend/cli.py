@@ -20,8 +20,8 @@ from rich.table import Table
 from typer.models import CommandFunctionType
 
 from peakend.errors import BlueprintError, ConfigError, PeakendError
+from peakend.i18n import WORDS, say
 from peakend.i18n import lang as i18n_lang
-from peakend.i18n import say
 from peakend.settings import DEFAULT_DB as DEFAULT_PATH
 
 if TYPE_CHECKING:
@@ -232,6 +232,8 @@ def run_ingest(
     encoding: str = "utf-8",
     rating_scale: str | None = None,
     quiet: bool = False,
+    replace: bool = False,
+    allow_fractions: bool = False,
 ) -> list[FileResult]:
     """Ingest files with a progress bar per file and print each file's summary."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -240,7 +242,7 @@ def run_ingest(
     from peakend.ingest.validate import Context
 
     store = connect(db)
-    ctx = Context(bp, rating_scale)  # the mapping's own scale and fractions are read by ingest_file
+    ctx = Context(bp, rating_scale, allow_fractions, replace)  # ingest_file reads the mapping's scale and fractions
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
@@ -260,9 +262,20 @@ def run_ingest(
             if not quiet:
                 for note in result.notes:
                     err.print(f"[yellow]{note}[/yellow]", highlight=False)
-                console.print(result.summary(), highlight=False)
+                console.print(result.summary(), highlight=False, markup=False)
+                for c in result.clashes:
+                    err.print(clash_text(result.source, c), highlight=False, markup=False)
     store.close()
     return results
+
+
+def clash_text(source: str, c: Any) -> str:
+    """One conflict or correction with both versions, in the session language."""
+    import json
+
+    return say("clash", source=source, row=c.row, kind=say(f"kind_{c.kind}"), value=c.event_id,
+               action=say(f"clash_{c.action}"), before=json.dumps(c.kept, ensure_ascii=False, default=str),
+               sent=json.dumps(c.sent, ensure_ascii=False, default=str))
 
 
 def _advance(progress: Any, task: Any, done: int, size: int) -> None:
@@ -280,15 +293,24 @@ def ingest(
     rating_scale: Annotated[
         str | None, typer.Option(help="Scale of ratings given without one: 1-5, 1-10, 0-10, sat3.")
     ] = None,
+    allow_fractions: Annotated[bool, typer.Option(
+        help="Accept ratings between a scale's points (3.5 on 1-5).")] = False,
+    replace: Annotated[bool, typer.Option(help="An id sent again with different content is a correction: apply "
+                                               "it, keep the old version in the audit table.")] = False,
 ) -> None:
-    """Ingest event files; bad rows are quarantined with a message naming file, row and field."""
+    """Ingest event files; bad rows are quarantined with a message naming file, row and field.
+
+    An id already stored with different content is reported as a conflict with both versions
+    (see `peakend quarantine`), or applied with --replace; identical content is a no-op.
+    """
     from peakend.ingest.mapping import load_mapping
 
     if kind not in (None, "touch", "visit", "survey", "audit"):
         err.print(say("bad_option", option="--kind", expected="touch, visit, survey, audit", value=kind))
         raise typer.Exit(2)
     mp = load_mapping(mapping) if mapping else None
-    results = run_ingest(files, db, _blueprint(blueprint), mp, cast("Kind | None", kind), encoding, rating_scale)
+    results = run_ingest(files, db, _blueprint(blueprint), mp, cast("Kind | None", kind), encoding, rating_scale,
+                         replace=replace, allow_fractions=allow_fractions)
     if len(results) > 1:
         total = sum(r.quarantined for r in results)
         console.print(say("ingest_total", files=len(results), stored=sum(r.stored for r in results),
@@ -297,13 +319,22 @@ def ingest(
 
 @app.command()
 def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] = 50) -> None:
-    """List rejected rows: source, row, field and why."""
+    """List rejected rows and warnings (source, row, field and why), then conflicts with both versions."""
+    from peakend.ingest.corrections import listed
+
     lang = i18n_lang()
     with connect(db) as store:
-        rows = store.query(f"SELECT message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?", [limit])
-    for msg in rows.iloc[:, 0]:
-        console.print(msg, highlight=False, markup=False)
+        rows = store.query(f"SELECT action, message_{lang} FROM quarantine ORDER BY source, row_number LIMIT ?",
+                           [limit])
+        clashes = listed(store, limit)
+    for action, msg in rows.itertuples(index=False):
+        shown = WORDS["action_" + (action or "rejected")][lang]
+        console.print(f"[{shown}] {msg}", highlight=False, markup=False)
     console.print(say("shown", value=len(rows)))
+    for c in clashes.itertuples(index=False):
+        console.print(say("clash", source=c.source, row=c.row_number, kind=say(f"kind_{c.kind}"), value=c.event_id,
+                          action=say(f"clash_{c.action}"), before=c.stored_version, sent=c.sent_version),
+                      highlight=False, markup=False)
 
 
 def run_score(db: str, bp: Blueprint) -> None:

@@ -223,10 +223,30 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "问卷（overall/recommend）或稽核（item/passed）；请使用 --kind 或 --mapping",
     },
     "ingest_summary": {
-        "en": "{source}: {rows} rows read, {stored} new records stored, "
-        "{duplicates} already stored, {quarantined} rows quarantined",
-        "zh": "{source}：读取 {rows} 行，新入库 {stored} 条，已存在 {duplicates} 条，隔离 {quarantined} 行",
+        "en": "{source}: {rows} rows read: {stored} stored, {duplicates} already there, {corrected} corrected, "
+        "{warned} stored with a warning, {conflicted} in conflict, {quarantined} quarantined",
+        "zh": "{source}：读取 {rows} 行：入库 {stored} 行，已存在 {duplicates} 行，更正 {corrected} 行，"
+        "带警告入库 {warned} 行，冲突 {conflicted} 行，隔离 {quarantined} 行",
     },
+    "ingest_kind": {
+        "en": "{kind}: {stored} new, {duplicates} already stored, {rejected} rejected, {warned} dropped with a "
+        "warning, {conflicts} in conflict, {replaced} replaced",
+        "zh": "{kind}：新增 {stored} 条，已存在 {duplicates} 条，拒收 {rejected} 条，警告并舍弃 {warned} 条，"
+        "冲突 {conflicts} 条，替换 {replaced} 条",
+    },
+    "kind_touch": {"en": "touches", "zh": "接触"},
+    "kind_visit": {"en": "visits", "zh": "来访"},
+    "kind_survey": {"en": "surveys", "zh": "问卷"},
+    "kind_audit": {"en": "audits", "zh": "稽核"},
+    "clash": {
+        "en": "{source} row {row}: {kind} {value} was sent before with different content ({action}): "
+        "before {before}; sent {sent}",
+        "zh": "{source} 第 {row} 行：{kind} {value} 之前以不同内容发送过（{action}）：之前 {before}；本次 {sent}",
+    },
+    "clash_conflict": {"en": "kept the first; pass --replace to apply a correction",
+                       "zh": "保留先前版本；如为更正请加 --replace"},
+    "clash_replaced": {"en": "replaced; the previous version is kept in the audit table",
+                       "zh": "已替换；先前版本保存在审计表中"},
     # blueprint
     "bp_ok": {
         "en": "{source}: blueprint '{value}' is valid ({expected})",
@@ -316,6 +336,16 @@ WORDS: dict[str, dict[Lang, str]] = {
     "blueprint": {"zh": "服务蓝图", "en": "Blueprint"},
     "quality": {"zh": "数据质量", "en": "Data quality"},
     "parked": {"zh": "实时规则搁置的来访", "en": "Visits the live rules set aside"},
+    "outcome_of_row": {"zh": "处理", "en": "What happened"},
+    "action_rejected": {"zh": "整行隔离", "en": "row quarantined"},
+    "action_warned": {"zh": "该接触舍弃，其余入库", "en": "touch dropped, rest stored"},
+    "conflicts": {"zh": "冲突与更正", "en": "Conflicts and corrections"},
+    "conflicts_none": {"zh": "没有：没有以不同内容重复发送的编号。", "en": "None: no id was sent again with different content."},
+    "event": {"zh": "事件", "en": "Event"},
+    "stored_version": {"zh": "已存版本", "en": "Stored version"},
+    "sent_version": {"zh": "发送版本", "en": "Sent version"},
+    "action_conflict": {"zh": "冲突：保留已存版本", "en": "conflict: stored version kept"},
+    "action_replaced": {"zh": "已更正：旧版本留档", "en": "corrected: old version kept here"},
     "parked_none": {"zh": "没有：实时规则在所有来访上都运行正常。", "en": "None: the live rules ran on every visit."},
     "parked_at": {"zh": "搁置时间", "en": "Set aside at"},
     "login": {"zh": "登录", "en": "Log in"},

@@ -34,9 +34,10 @@ class _Job:
     error: Exception | None = None
 
     def joins(self, first: _Job) -> bool:
-        """Whether this job can be ingested with `first`: same kind, blueprint, default scale and live flag."""
-        return (self.post.kind == first.post.kind and self.ctx.blueprint is first.ctx.blueprint
-                and self.ctx.rating_scale == first.ctx.rating_scale and self.live == first.live)
+        """Whether this job can be ingested with `first`: same kind, blueprint, options and live flag."""
+        a, b = self.ctx, first.ctx
+        return (self.post.kind == first.post.kind and a.blueprint is b.blueprint and self.live == first.live
+                and (a.rating_scale, a.allow_fractions, a.replace) == (b.rating_scale, b.allow_fractions, b.replace))
 
 
 class GroupCommit:

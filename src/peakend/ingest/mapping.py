@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from peakend.contract import FIELDS, Kind, detect_kind, fold
+from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
 from peakend.ingest.validate import fold_sql, lit, q
 
@@ -65,6 +65,14 @@ class Mapping(_Strict):
     values: dict[str, float] = {}
     per_column: dict[str, Answers] = {}
     allow_fractions: bool = False  # accept ratings between the points of their scale (3.5 on 1–5)
+
+    @field_validator("rating_scale", "overall_scale")
+    @classmethod
+    def _known_scale(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().lower() not in SCALE_ALIASES:
+            raise ValueError(f"unknown scale {value!r}; the scales are {', '.join(SCALE_ALIASES)} "
+                             "(a 0 that means 'not applicable' is a missing code: missing: [\"0\"])")
+        return value
 
     def answers(self, column: str) -> tuple[list[str], dict[str, float]]:
         """The missing codes and word values of file column `column`."""

@@ -6,6 +6,7 @@ rows by (file content hash, row, field), so ingesting a file twice stores nothin
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -21,7 +22,7 @@ import pyarrow as pa
 from peakend.contract import FIELDS, Kind
 from peakend.errors import StoreUnavailable
 from peakend.i18n import both, say
-from peakend.ingest import privacy
+from peakend.ingest import corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format, text_column
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
@@ -39,6 +40,42 @@ VISIT_COLUMNS = (*(f.name for f in FIELDS["visit"]), "customer_mask")
 
 
 @dataclass
+class KindCounts:
+    """What ingest did with one kind of event: stored new, already there, rejected, warned (touch dropped),
+    in conflict with a stored version (not applied), replaced (a correction applied)."""
+
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    warned: int = 0
+    conflicts: int = 0
+    replaced: int = 0
+
+    def add(self, other: KindCounts) -> None:
+        """Add another chunk's counts."""
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class RowCounts:
+    """What became of a file's rows, each counted once (worst first): rejected, conflicted, warned,
+    corrected, stored (something new), already there. They add up to the rows read."""
+
+    rejected: int = 0
+    conflicted: int = 0
+    warned: int = 0
+    corrected: int = 0
+    stored: int = 0
+    already: int = 0
+
+    def add(self, other: RowCounts) -> None:
+        """Add another chunk's counts."""
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
 class FileResult:
     """What ingesting one file did."""
 
@@ -49,22 +86,31 @@ class FileResult:
     duplicates: int = 0
     quarantined: int = 0
     notes: list[str] = field(default_factory=list)
+    kinds: dict[str, KindCounts] = field(default_factory=dict)
+    fates: RowCounts = field(default_factory=RowCounts)
+    clashes: list[corrections.Clash] = field(default_factory=list)  # the first `SHOWN_CLASHES`
 
-    def tally(self, good: int, new: list[str]) -> None:
-        """Count a part's stored rows: `good` rows passed the checks, `new` ids were not stored before."""
-        self.stored += len(new)
-        self.duplicates += good - len(new)
+    def absorb(self, out: Outcome) -> None:
+        """Add what one chunk did."""
+        self.stored += out.stored
+        self.duplicates += out.duplicates
+        self.fates.add(out.fates)
+        for kind, k in out.kinds.items():
+            self.kinds.setdefault(kind, KindCounts()).add(k)
+        self.clashes += out.clashes[: SHOWN_CLASHES - len(self.clashes)]
 
     def summary(self) -> str:
-        """The one-line summary in the session language."""
-        return say(
-            "ingest_summary",
-            source=self.source,
-            rows=self.rows,
-            stored=self.stored,
-            duplicates=self.duplicates,
-            quarantined=self.quarantined,
-        )
+        """The summary in the session language: the rows' fates, then a line per kind of event."""
+        f = self.fates
+        lines = [say("ingest_summary", source=self.source, rows=self.rows, stored=f.stored, duplicates=f.already,
+                     quarantined=self.quarantined, warned=f.warned, conflicted=f.conflicted, corrected=f.corrected)]
+        for kind, k in self.kinds.items():
+            lines.append("  " + say("ingest_kind", kind=say(f"kind_{kind}"), stored=k.stored, duplicates=k.duplicates,
+                                    rejected=k.rejected, warned=k.warned, conflicts=k.conflicts, replaced=k.replaced))
+        return "\n".join(lines)
+
+
+SHOWN_CLASHES = 20  # conflicts a file's result lists with both versions (all are kept in the store)
 
 
 def file_hash(path: Path) -> str:
@@ -103,8 +149,10 @@ class Quarantine:
 
     def __init__(self, store: Store, source: str, source_hash: str | Callable[[], str]):
         self.store, self.source, self._hash = store, privacy.mask_phones_in(source) or source, source_hash
-        self.rows: set[int] = set()
+        self.rows: set[int] = set()  # rows rejected
+        self.warned: set[int] = set()  # rows stored without a touch that had a problem
         self.problems: list[dict[str, object]] = []  # what was quarantined, for callers to answer with
+        self.clashes: list[corrections.Clash] = []
 
     @property
     def hash(self) -> str:
@@ -113,8 +161,12 @@ class Quarantine:
             self._hash = self._hash()
         return self._hash
 
-    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
-        """Store problems (columns _row, field, code, value, expected) with their raw records."""
+    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str],
+            action: str = "rejected") -> None:
+        """Store problems (columns _row, field, code, value, expected) with their raw records.
+
+        `action` says what became of the row: `rejected` (not stored) or `warned` (stored without the touch).
+        """
         if problems.empty:
             return
         found = []
@@ -122,17 +174,23 @@ class Quarantine:
             row, shown = int(p["_row"]), labels.get(p["field"], p["field"])
             value = shown_value(p["value"])
             msg = both(p["code"], source=self.source, row=row, field=shown, value=value, expected=p["expected"])
-            self.rows.add(row)
+            (self.rows if action == "rejected" else self.warned).add(row)
             found.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
-                          "message_zh": msg["zh"]})
+                          "message_zh": msg["zh"], "action": action})
         self.problems += found
         # One insert of all of them (one statement per row took 6 ms a row: 20,000 rejected rows, two minutes).
         self.store.insert_rows("quarantine", pa.table({
             "source_hash": [self.hash] * len(found), "source": [self.source] * len(found),
             "row_number": pa.array([f["row"] for f in found], pa.int64()),
-            **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh")},
+            **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh", "action")},
             "record": pa.array([kept_record(records.get(f["row"])) for f in found], pa.string()),
         }))
+
+    def clashed(self, clashes: list[corrections.Clash]) -> None:
+        """Keep ids sent again with different content, under this source."""
+        if clashes:
+            corrections.record(self.store, self.source, self.hash, clashes)
+            self.clashes += clashes
 
     def add_read_problems(self, problems: list[ReadProblem]) -> None:
         """Store rows the reader could not read at all."""
@@ -145,11 +203,20 @@ class Quarantine:
 ID_COLUMN: dict[Kind, str] = {"touch": "touch_id", "visit": "visit_id", "survey": "survey_id", "audit": "audit_id"}
 
 
-def store_rows(store: Store, kind: Kind) -> list[str]:
-    """Insert the validated rows of staging table `typed_ok` into the store; return the ids that were new.
+@dataclass
+class Stored:
+    """What storing one part did: the ids that were new, and the ids that clashed with another version."""
 
-    Rows whose id is already stored are left alone (a retry stores once); a visit's empty
-    fields are filled in by a later event that knows them.
+    new: list[str]
+    clashes: list[corrections.Clash]
+
+
+def store_rows(store: Store, kind: Kind, replace: bool = False) -> Stored:
+    """Insert the validated rows of staging table `typed_ok` into the store.
+
+    Rows whose id is already stored with the same content are left alone (a retry stores once);
+    different content is a clash (`ingest.corrections`), applied only with `replace`. A visit's
+    empty fields are filled in by a later event that knows them.
     """
     table, id_col = TABLE[kind], ID_COLUMN[kind]
     visit_cols = list(VISIT_COLUMNS)
@@ -158,6 +225,7 @@ def store_rows(store: Store, kind: Kind) -> list[str]:
     source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
     wanted = dict.fromkeys(["_row", "_id", *source_cols, *(visit_cols if kind in ("touch", "visit") else [])])
     store.upload("incoming", f"SELECT {', '.join(q(c) for c in wanted)} FROM typed_ok")
+    clashes = corrections.find(store, kind, table, id_col, cols, source_cols, replace)
     new: list[str] = []
     if kind == "visit":
         new = [r[0] for r in store.rows("SELECT DISTINCT visit_id FROM incoming i WHERE NOT EXISTS "
@@ -166,15 +234,17 @@ def store_rows(store: Store, kind: Kind) -> list[str]:
         updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
         store.execute(
             f"INSERT INTO visits ({', '.join(visit_cols)}) SELECT DISTINCT ON (visit_id) "
-            f"{', '.join(visit_cols)} FROM incoming WHERE hall_id IS NOT NULL ORDER BY visit_id, _row "
-            f"ON CONFLICT (visit_id) DO UPDATE SET {updates}"
+            f"{', '.join(visit_cols)} FROM incoming WHERE hall_id IS NOT NULL ORDER BY visit_id, _row"
+            f"{' DESC' if replace and kind == 'visit' else ''} ON CONFLICT (visit_id) DO UPDATE SET {updates}"
         )
     if kind != "visit":
         new = [r[0] for r in store.rows(
-            f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT DISTINCT ON (_id) _id, "
-            f"{', '.join(source_cols)} FROM incoming ORDER BY _id, _row ON CONFLICT DO NOTHING RETURNING {id_col}"
+            f"INSERT INTO {table} ({id_col}, {', '.join(cols)}) SELECT _id, {', '.join(source_cols)} "
+            f"FROM {corrections.chosen(replace)} AS c ON CONFLICT DO NOTHING RETURNING {id_col}"
         )]
-    return new
+    if replace and clashes:
+        corrections.apply(store, kind, table, id_col, cols, source_cols, clashes)
+    return Stored(new, clashes)
 
 
 def mirror_visits(store: Store, kind: Kind) -> None:
@@ -222,12 +292,70 @@ def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]
 class Sink(Protocol):
     """Where `_ingest_chunk` puts rejected rows: a `Quarantine`, or one per request (`PostsQuarantine`)."""
 
-    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
+    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str],
+            action: str = "rejected") -> None:
         """Store problems (columns _row, field, code, value, expected) with their raw records."""
 
+    def clashed(self, clashes: list[corrections.Clash]) -> None:
+        """Keep ids sent again with different content (conflicts or corrections)."""
 
-# Counts what a part stored: told the part's good rows and the ids that were new.
+
+# Hears what each part stored: its good rows (in `typed_ok`) and the ids that were new.
 Tally = Callable[[int, list[str]], None]
+
+
+@dataclass
+class Outcome:
+    """What ingesting one chunk did: events stored and already there (counted parts), the rows' fates,
+    counts per kind of event, and the clashes."""
+
+    stored: int = 0
+    duplicates: int = 0
+    fates: RowCounts = field(default_factory=RowCounts)
+    kinds: dict[str, KindCounts] = field(default_factory=dict)
+    clashes: list[corrections.Clash] = field(default_factory=list)
+
+
+def _checked(con: duckdb.DuckDBPyConnection, store: Store, parts: list[Part], ctx: Context,
+             quarantine: Sink) -> tuple[set[int], list[set[int]], dict[str, KindCounts]]:
+    """Check every part into `typed_<i>`; quarantine what cannot be stored.
+
+    A source row is the unit: a problem in any event drawn from it rejects the whole row, except a
+    touch of a wide file (one row, many moments): that touch alone is dropped, with a warning, and
+    the rest of the row is stored. Returns the rejected rows, each part's dropped rows, and counts.
+    """
+    wide = len(parts) > 1
+    bad: set[int] = set()
+    found: list[tuple[pd.DataFrame, set[int]]] = []
+    remember_visits(con, None)
+    for i, part in enumerate(parts):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
+        con.execute(f"DROP TABLE IF EXISTS typed_{i}")
+        mirror_visits(store, part.kind)
+        errors = check(con, "stage", part.kind, ctx, f"typed_{i}")
+        rows = set(errors["_row"].astype(int))
+        found.append((errors, rows))
+        if not (wide and part.kind == "touch"):
+            bad |= rows
+        remember_visits(con, f"typed_{i}")
+    counts: dict[str, KindCounts] = {}
+    dropped: list[set[int]] = []
+    con.register("bad_rows", pd.DataFrame({"_row": sorted(bad)}, dtype="int64"))
+    for i, (part, (errors, rows)) in enumerate(zip(parts, found, strict=True)):
+        k = counts.setdefault(part.kind, KindCounts())
+        warned = rows - bad if wide and part.kind == "touch" else set()
+        # every event a rejected row would have given is rejected with it
+        k.rejected += con.execute(f"SELECT count(*) FROM typed_{i} WHERE _row IN (SELECT _row FROM bad_rows)"
+                                  ).fetchall()[0][0] if bad else 0
+        k.warned += len(warned)
+        rejected = errors[errors["_row"].isin(bad)]
+        records = _records(con, rejected["_row"])
+        quarantine.add(rejected, records, part.labels)
+        if warned:
+            mine = errors[errors["_row"].isin(warned)]
+            quarantine.add(mine, _records(con, mine["_row"]), part.labels, "warned")
+        dropped.append(bad | warned)
+    return bad, dropped, counts
 
 
 def _ingest_chunk(
@@ -236,17 +364,17 @@ def _ingest_chunk(
     parts: list[Part],
     ctx: Context,
     quarantine: Sink,
-    tally: Tally,
+    tally: Tally | None = None,
     live: bool = False,
-) -> None:
-    """Check every part of a chunk, then store the rows none of whose parts had a problem.
+) -> Outcome:
+    """Check every part of a chunk, then store the rows none of whose parts had a problem (see `_checked`).
 
-    A source row is the unit: if any event drawn from it is bad, the whole row is quarantined.
-    `tally` hears what each counted part stored (a wide file's visit rows are bookkeeping, not counted).
-    With `live`, the visits of stored touches and visits are queued for the live rules.
+    `tally` hears what each part stored. With `live`, the visits of stored touches and visits are
+    queued for the live rules.
     """
+    out = Outcome()
     if not chunk.size:
-        return
+        return out
     con = store.stage
     privacy.register(store)
     con.register(STAGE, chunk.to_arrow())
@@ -255,32 +383,64 @@ def _ingest_chunk(
         con.execute("SET threads = 1")
     try:
         with store.transaction():
-            bad: set[int] = set()
-            remember_visits(con, None)
+            bad, dropped, counts = _checked(con, store, parts, ctx, quarantine)
+            new_rows: set[int] = set()
+            clashes: list[corrections.Clash] = []
             for i, part in enumerate(parts):
-                con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {part.sql}")
-                con.execute(f"DROP TABLE IF EXISTS typed_{i}")
-                mirror_visits(store, part.kind)
-                errors = check(con, "stage", part.kind, ctx, f"typed_{i}")
-                quarantine.add(errors, _records(con, errors["_row"]), part.labels)
-                bad |= set(errors["_row"].astype(int))
-                remember_visits(con, f"typed_{i}")
-            con.register("bad_rows", pd.DataFrame({"_row": sorted(bad)}, dtype="int64"))
-            for i, part in enumerate(parts):
+                con.register("bad_rows", pd.DataFrame({"_row": sorted(dropped[i])}, dtype="int64"))
                 good = con.execute(
                     f"CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed_{i} "
                     "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
                 ).fetchall()[0][0]
-                new = store_rows(store, part.kind)
+                done = store_rows(store, part.kind, ctx.replace)
                 if live and part.kind in ("touch", "visit"):
                     queue_visits(store, "incoming")
-                if part.kind != "visit" or len(parts) == 1:
-                    tally(good, new)
+                new_rows |= _rows_of(con, done.new, ctx.replace)
+                clashes += done.clashes
+                k = counts[part.kind]
+                k.conflicts += sum(c.action == "conflict" for c in done.clashes)
+                k.replaced += sum(c.action == "replaced" for c in done.clashes)
+                k.stored += len(done.new)
+                k.duplicates += good - len(done.new)
+                if part.kind != "visit" or len(parts) == 1:  # a wide file's visit rows are bookkeeping
+                    out.stored += len(done.new)
+                    out.duplicates += good - len(done.new)
+                if tally:
+                    tally(good, done.new)
+            quarantine.clashed(clashes)
+            out.fates = _fates(chunk.size, bad, dropped, clashes, new_rows)
+            out.kinds, out.clashes = counts, clashes
     finally:
         con.unregister(STAGE)
         con.unregister("bad_rows")
         if small:
             con.execute("RESET threads")
+    return out
+
+
+def _rows_of(con: duckdb.DuckDBPyConnection, ids: list[str], replace: bool) -> set[int]:
+    """The row of `typed_ok` that stored each new id in `ids`: its first (as a correction, its last)."""
+    if not ids:
+        return set()
+    con.register("new_ids", pd.DataFrame({"_id": ids}))
+    pick = "max" if replace else "min"
+    try:
+        return {int(r[0]) for r in con.execute(
+            f"SELECT {pick}(_row) FROM typed_ok WHERE _id IN (SELECT _id FROM new_ids) GROUP BY _id").fetchall()}
+    finally:
+        con.unregister("new_ids")
+
+
+def _fates(size: int, bad: set[int], dropped: list[set[int]], clashes: list[corrections.Clash],
+           new_rows: set[int]) -> RowCounts:
+    """Each row counted once, worst first: rejected, conflicted, warned, corrected, stored, already there."""
+    conflicted = {c.row for c in clashes if c.action == "conflict"} - bad
+    warned = set().union(*dropped) - bad - conflicted if dropped else set()
+    corrected = {c.row for c in clashes if c.action == "replaced"} - bad - conflicted - warned
+    stored = new_rows - bad - conflicted - warned - corrected
+    fates = RowCounts(len(bad), len(conflicted), len(warned), len(corrected), len(stored))
+    fates.already = size - fates.rejected - fates.conflicted - fates.warned - fates.corrected - fates.stored
+    return fates
 
 
 def ingest_file(
@@ -310,8 +470,8 @@ def _ingest_file(
     result = FileResult(source)
     fmt = file_format(path)
     if mapping is not None:  # the mapping's scale and fractions, unless the caller gave them
-        ctx = Context(ctx.blueprint, ctx.rating_scale or mapping.rating_scale,
-                      ctx.allow_fractions or mapping.allow_fractions)
+        ctx = dataclasses.replace(ctx, rating_scale=ctx.rating_scale or mapping.rating_scale,
+                                  allow_fractions=ctx.allow_fractions or mapping.allow_fractions)
     quarantine = Quarantine(store, source, file_hash(path) if path.is_file() else source)
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
         code = "empty_file" if path.is_file() and fmt else "unreadable"
@@ -362,7 +522,7 @@ def _ingest_file(
                 result.notes += _file_notes(source, chunk.columns, parts)
             quarantine.add_read_problems(chunk.problems)
             result.rows += chunk.size + len(chunk.problems)
-            _ingest_chunk(store, chunk, parts, ctx, quarantine, result.tally)
+            result.absorb(_ingest_chunk(store, chunk, parts, ctx, quarantine))
     except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
         quarantine.add(
             pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc), "expected": fmt}]), {}, {}
@@ -397,6 +557,7 @@ class RecordsResult:
     stored: int = 0
     duplicates: int = 0
     problems: list[dict[str, object]] = field(default_factory=list)
+    clashes: list[corrections.Clash] = field(default_factory=list)
 
 
 @dataclass
@@ -430,7 +591,8 @@ class PostsQuarantine:
         self.owner, self.local = owner, local
         self.each = [Quarantine(store, p.source, functools.partial(records_hash, p.records)) for p in posts]
 
-    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str]) -> None:
+    def add(self, problems: pd.DataFrame, records: dict[int, str], labels: dict[str, str],
+            action: str = "rejected") -> None:
         """Hand each post the problems of its rows, renumbered as rows of that post."""
         if problems.empty:
             return
@@ -438,7 +600,12 @@ class PostsQuarantine:
         for k, mine in problems.groupby(owners):
             mine = mine.assign(_row=mine["_row"].map(lambda r: self.local[int(r)]))
             own = {self.local[r]: rec for r, rec in records.items() if self.owner[r] == k}
-            self.each[int(k)].add(mine, own, labels)
+            self.each[int(k)].add(mine, own, labels, action)
+
+    def clashed(self, clashes: list[corrections.Clash]) -> None:
+        """Hand each post the clashes of its rows, renumbered as rows of that post."""
+        for c in clashes:
+            self.each[self.owner[c.row]].clashed([dataclasses.replace(c, row=self.local[c.row])])
 
 
 def _post_chunk(posts: list[Post]) -> tuple[Chunk, list[int], list[int]]:
@@ -483,7 +650,7 @@ def ingest_posts(store: Store, posts: list[Post], ctx: Context, live: bool = Fal
     with store.lock:
         _ingest_chunk(store, chunk, plan_parts(chunk.columns, None, kind), ctx, quarantine, tally, live)
     for result, q_ in zip(results, quarantine.each, strict=True):
-        result.problems = q_.problems
+        result.problems, result.clashes = q_.problems, q_.clashes
     return results
 
 
@@ -527,7 +694,7 @@ def ingest_isolated(store: Store, post: Post, ctx: Context, live: bool = False) 
                      Post(post.records[half:], post.kind, post.source, rows[half:])]
             results = [ingest_isolated(store, part, ctx, live) for part in parts]
             return RecordsResult(sum(r.stored for r in results), sum(r.duplicates for r in results),
-                                 [x for r in results for x in r.problems])
+                                 [x for r in results for x in r.problems], [x for r in results for x in r.clashes])
         return _refused(store, post, exc)
 
 

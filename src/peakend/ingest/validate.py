@@ -60,12 +60,14 @@ TYPE_CODE = {
 
 @dataclass(frozen=True)
 class Context:
-    """What validation needs besides the rows: the blueprint, the default rating scale, and whether a
-    rating between the points of its scale (3.5 on 1–5) is accepted."""
+    """What ingest needs besides the rows: the blueprint, the default rating scale, whether a rating
+    between the points of its scale (3.5 on 1–5) is accepted, and whether an id sent again with
+    different content is a correction to apply (`replace`) or a conflict to report."""
 
     blueprint: Blueprint
     rating_scale: str | None = None
     allow_fractions: bool = False
+    replace: bool = False
 
 
 def q(name: str) -> str:

@@ -21,6 +21,9 @@ from peakend.blueprint.model import OUTCOMES, Blueprint, Outcome, Ramp
 from peakend.contract import SCALES
 
 EPOCH = ibis.timestamp("1970-01-01 00:00:00")
+# |e| is compared to this many decimals when the peak is picked: averaged ratings such as 5/3 and 13/3 on
+# 1–5 are equally far from neutral but differ in a float's last bit; they tie, and the later touch wins.
+TIE_DIGITS = 9
 
 
 def rules_table(bp: Blueprint) -> ir.Table:
@@ -120,6 +123,12 @@ def order_key(t: ir.Table) -> ir.StructValue:
     return ibis.struct({"t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0), "i": t.touch_id})
 
 
+def intensity(e: ir.FloatingValue) -> ir.FloatingValue:
+    """|e| rounded to `TIE_DIGITS`: touches equally far from neutral tie though their floats differ in the last bit."""
+    return e.abs().round(TIE_DIGITS)
+
+
 def peak_key(t: ir.Table, e: ir.FloatingValue) -> ir.StructValue:
-    """Intensity first (|e|), then journey order, so the later touch wins a tie."""
-    return ibis.struct({"a": e.abs(), "t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0), "i": t.touch_id})
+    """Intensity first (|e| to `TIE_DIGITS`), then journey order, so the later touch wins a tie."""
+    return ibis.struct({"a": intensity(e), "t": t.start_at.coalesce(EPOCH), "s": t.seq.coalesce(0),
+                        "i": t.touch_id})

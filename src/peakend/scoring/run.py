@@ -95,4 +95,5 @@ def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: N
             [bp.id, bp.version, json.dumps(w.model_dump()), result.halls, result.visits, result.touches,
              result.seconds],
         )
+        store.execute("DELETE FROM rescore")  # every corrected visit is scored again now
     return result

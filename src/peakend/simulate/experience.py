@@ -15,7 +15,7 @@ import pandas as pd
 
 from peakend.blueprint.model import Blueprint
 from peakend.contract import SAT3_WORDS, SCALES
-from peakend.scoring.experience import touch_experience
+from peakend.scoring.experience import TIE_DIGITS, touch_experience
 from peakend.scoring.visits import visit_scores
 from peakend.simulate.config import HallConfig
 from peakend.simulate.hall import Day
@@ -80,7 +80,7 @@ def rate(day: Day, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> 
 def _surveys(day: Day, true: np.ndarray, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> pd.DataFrame:
     """Answers of a `survey_share` of visits: overall (1–10) and recommend (0–10) from the felt peak and end."""
     t = day.touches.assign(e=true)
-    t = t.assign(a=t["e"].abs())
+    t = t.assign(a=t["e"].abs().round(TIE_DIGITS))
     peak = t.sort_values(["visit_id", "a", "seq"]).groupby("visit_id")["e"].last()
     end = t.sort_values(["visit_id", "seq"]).groupby("visit_id")["e"].last()
     mean = t.groupby("visit_id")["e"].mean()

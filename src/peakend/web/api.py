@@ -52,12 +52,25 @@ class Rejected(BaseModel):
     message_zh: str
 
 
+class Conflict(BaseModel):
+    """A record whose id was stored (or sent earlier) with different content: both versions."""
+
+    index: int
+    kind: str
+    event_id: str
+    action: str = Field(description="conflict (the stored version kept; send with ?replace=true to correct) "
+                                    "or replaced (applied; the previous version kept in the audit table)")
+    stored_version: dict[str, Any]
+    sent_version: dict[str, Any]
+
+
 class IngestAnswer(BaseModel):
     """What an ingest request did."""
 
     stored: int = Field(description="new records stored")
     duplicates: int = Field(description="records already stored (a retry stores once)")
     rejected: list[Rejected] = Field(description="bad records, each also kept in quarantine")
+    conflicts: list[Conflict] = Field([], description="ids sent before with different content")
     queued: int = Field(0, description="visits handed to the live rules (alerts, cases, surveys, advice follow "
                                        "within moments: see /api/v1/halls/{hall_id}/live)")
 
@@ -129,7 +142,8 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
     allowed = [(i, r) for i, r in enumerate(records) if i not in refused_rows]
     live = kind in ("touch", "visit")
     post = Post([r for _, r in allowed], kind, source, [i for i, _ in allowed])
-    result = st.intake.ingest(post, Context(st.blueprint), live)  # a store that does not answer: 503 (web.app)
+    replace = _flag(request, "replace")
+    result = st.intake.ingest(post, Context(st.blueprint, replace=replace), live)  # store down: 503 (web.app)
     rejected = [Rejected.model_validate({**{k: str(v) for k, v in x.items()}, "index": x["row"]})
                 for x in kept.problems + result.problems]
     rejected.sort(key=lambda r: (r.index, r.field))
@@ -137,11 +151,22 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
     visits = {str(r["visit_id"]) for i, r in enumerate(records) if i not in bad and r.get("visit_id") is not None}
     if live and visits:
         st.live_wake.set()
+    conflicts = [Conflict(index=c.row, kind=c.kind, event_id=c.event_id, action=c.action, stored_version=c.kept,
+                          sent_version=c.sent) for c in result.clashes]
     answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected,
-                          queued=len(visits) if live else 0)
+                          conflicts=conflicts, queued=len(visits) if live else 0)
     forbidden = sum(r.code == "forbidden_hall" for r in rejected)
     status = 200 if not rejected else 403 if forbidden == len(rejected) else 422
     return JSONResponse(answer.model_dump(), status_code=status)
+
+
+def _flag(request: Request, name: str) -> bool:
+    """A true/false query parameter (absent: false); 422 for anything else."""
+    value = request.query_params.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0"):
+        raise RequestValidationError([{"loc": ["query", name], "msg": "Input should be true or false",
+                                       "type": "bool_parsing"}])
+    return value in ("true", "1")
 
 
 def _problem(loc: list[str | int], msg: str, type_: str) -> dict[str, Any]:
@@ -192,7 +217,11 @@ def _body(kind: Kind, single: bool) -> dict[str, Any]:
     """The OpenAPI request body of an ingest route: one event of `kind`, or a list of them."""
     event = MODELS[kind].model_json_schema()
     schema = event if single else {"type": "array", "items": event, "maxItems": settings.get("max_batch")}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    replace = {"name": "replace", "in": "query", "required": False, "schema": {"type": "boolean", "default": False},
+               "description": "an id sent before with different content is a correction: apply it and keep "
+                              "the previous version in the audit table (default: report it as a conflict)"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+            "parameters": [replace]}
 
 
 def _routes_for(kind: Kind) -> tuple[Any, Any]:

@@ -23,6 +23,7 @@ from peakend import settings
 from peakend.blueprint.load import check_text
 from peakend.errors import FitError, NotScored
 from peakend.i18n import WORDS, Lang
+from peakend.ingest import corrections
 from peakend.live import pending
 from peakend.report import charts
 from peakend.web import queries
@@ -266,4 +267,7 @@ def quality_page(request: Request) -> HTMLResponse:
         raise HTTPException(403, "only admins see the quarantine")
     store = state(request).store
     rows, parked = queries.quarantine(store), pending.parked(store)
-    return render(request, "quality.html.j2", user=p, rows=rows.to_dict("records"), parked=parked.to_dict("records"))
+    with store.lock:
+        clashes = corrections.listed(store)
+    return render(request, "quality.html.j2", user=p, rows=rows.to_dict("records"), parked=parked.to_dict("records"),
+                  conflicts=clashes.to_dict("records"))

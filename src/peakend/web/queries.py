@@ -16,6 +16,7 @@ import pandas as pd
 from peakend.blueprint.model import Blueprint
 from peakend.live import cases
 from peakend.live.rules import experience_sql
+from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
@@ -157,7 +158,7 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
     touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id = ?", [visit_id])
     touches = touches.sort_values(["start_at", "seq", "touch_id"], na_position="first").reset_index(drop=True)
     if len(touches):
-        intensity = touches.e.abs()
+        intensity = touches.e.abs().round(TIE_DIGITS)
         ties = touches.index[intensity == intensity.max()]
         touches["is_peak"] = touches.index == ties[-1]  # the later touch wins a tie, as in scoring
         touches["is_end"] = touches.index == len(touches) - 1
@@ -182,7 +183,8 @@ def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
     with store.lock:
         return (
             q.order_by([q.quarantined_at.desc(), q.source, q.row_number])
-            .select("source", "row_number", "field", "code", "message_en", "message_zh", "record", "quarantined_at")
+            .select("source", "row_number", "field", "code", "action", "message_en", "message_zh", "record",
+                    "quarantined_at")
             .limit(limit)
             .to_pandas()
         )

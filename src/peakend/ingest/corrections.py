@@ -1,0 +1,127 @@
+"""An id sent again with different content: a conflict kept with both versions, or a correction applied.
+
+Ingest stores one version of each event id. When a batch names an id that is already stored
+(or appears twice in the batch) with different content, the difference is never dropped in
+silence: by default the version stored first stays and the other is recorded as a `conflict`;
+as a correction (`--replace`, `?replace=true`) the later version is applied, the one it replaced
+kept in `conflicts` as `replaced`, and the visit queued in `rescore` for scoring again.
+Re-sending identical content is a no-op. A visit's fields are compared only where both versions
+have a value: a later event may fill in a field an earlier one left empty.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from peakend.contract import Kind
+from peakend.ingest.validate import q
+from peakend.store.db import Store
+
+VISIT_COMPARED = ("segment", "route", "arrival", "departure", "ticket", "customer_key")
+
+
+@dataclass
+class Clash:
+    """One event whose id came with content different from the version it met."""
+
+    row: int  # the row (of the batch) of the version not kept as is: the conflict, or the replaced one
+    kind: Kind
+    event_id: str
+    action: str  # conflict | replaced
+    kept: dict[str, Any]  # the version stored before (or earlier in the batch)
+    sent: dict[str, Any]  # the version sent
+
+
+def chosen(replace: bool) -> str:
+    """The batch's version of each id: the first row, or (a correction) the last."""
+    return f"(SELECT DISTINCT ON (_id) * FROM incoming ORDER BY _id, _row{' DESC' if replace else ''})"
+
+
+def _differs(kind: Kind, a: str, b: str, cols: list[str], src: list[str]) -> str:
+    pairs = list(zip(cols, src, strict=True))
+    if kind == "visit":
+        return " OR ".join(f"({a}.{q(c)} IS NOT NULL AND {b}.{q(s)} IS NOT NULL AND {a}.{q(c)} <> {b}.{q(s)})"
+                           for c, s in pairs if c in VISIT_COMPARED) or "false"
+    return " OR ".join(f"{a}.{q(c)} IS DISTINCT FROM {b}.{q(s)}" for c, s in pairs) or "false"
+
+
+def _pairs(frame: pd.DataFrame, cols: list[str]) -> list[tuple[int, str, dict[str, Any], dict[str, Any]]]:
+    def version(r: dict[str, Any], prefix: str) -> dict[str, Any]:
+        return {c: _plain(r[f"{prefix}{i}"]) for i, c in enumerate(cols)}
+
+    return [(int(r["_row"]), str(r["_id"]), version(r, "k"), version(r, "n")) for r in frame.to_dict("records")]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(sep=" ")
+    if hasattr(value, "item"):  # a NumPy scalar
+        return value.item()
+    return value
+
+
+def find(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src: list[str],
+         replace: bool) -> list[Clash]:
+    """The clashes of staged `incoming` with the stored versions and within the batch itself."""
+    mine = chosen(replace)
+    kept_cols = ", ".join(f"k.{q(c)} AS k{i}" for i, c in enumerate(cols))
+    sent_cols = ", ".join(f"n.{q(s)} AS n{i}" for i, s in enumerate(src))
+    stored = store.query(f"SELECT n._row, n._id, {kept_cols}, {sent_cols} FROM {mine} n JOIN {table} k "
+                         f"ON k.{q(id_col)} = n._id WHERE {_differs(kind, 'k', 'n', cols, src)}")
+    batch_kept = ", ".join(f"k.{q(s)} AS k{i}" for i, s in enumerate(src))
+    batch = store.query(f"SELECT o._row, o._id, {batch_kept}, {sent_cols.replace('n.', 'o.')} FROM incoming o "
+                        f"JOIN {mine} k ON k._id = o._id AND k._row <> o._row "
+                        f"WHERE {_differs(kind, 'k', 'o', src, src)}")
+    action = "replaced" if replace else "conflict"
+    out = [Clash(row, kind, id_, action, kept, sent) for row, id_, kept, sent in _pairs(stored, cols)]
+    for row, id_, first, other in _pairs(batch, cols):
+        # Without replace the first row is kept and the other conflicts; as a correction the last row is
+        # applied and the earlier one is what it replaced.
+        out.append(Clash(row, kind, id_, action, first, other) if not replace
+                   else Clash(row, kind, id_, action, other, first))
+    return out
+
+
+def apply(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src: list[str],
+          clashes: list[Clash]) -> None:
+    """Write the batch's (last) version over every stored event it differs from; queue their visits for scoring."""
+    if kind == "visit":
+        sets = ", ".join(f"{q(c)} = coalesce(n.{q(s)}, {table}.{q(c)})" for c, s in zip(cols, src, strict=True)
+                         if c in VISIT_COMPARED)
+    else:
+        sets = ", ".join(f"{q(c)} = n.{q(s)}" for c, s in zip(cols, src, strict=True))
+    store.execute(f"UPDATE {table} SET {sets} FROM {chosen(True)} n WHERE {table}.{q(id_col)} = n._id "
+                  f"AND ({_differs(kind, table, 'n', cols, src)})")
+    visits: set[str] = set()
+    for c in clashes:  # the visit before and after: a touch moved to another visit changes both
+        named = [c.event_id] if kind == "visit" else [c.kept.get("visit_id"), c.sent.get("visit_id")]
+        visits |= {str(v) for v in named if v is not None}
+    if visits:
+        store.executemany("INSERT INTO rescore (visit_id) VALUES (?) ON CONFLICT DO NOTHING",
+                          [[v] for v in sorted(visits)])
+
+
+def record(store: Store, source: str, source_hash: str, clashes: list[Clash]) -> None:
+    """Keep the clashes in `conflicts` (once per source row, event and action)."""
+    if not clashes:
+        return
+    store.executemany(
+        "INSERT INTO conflicts (source_hash, source, row_number, kind, event_id, action, stored_version, "
+        "sent_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [[source_hash, source, c.row, c.kind, c.event_id, c.action, _json(c.kept), _json(c.sent)] for c in clashes])
+
+
+def _json(version: dict[str, Any]) -> str:
+    return json.dumps(version, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def listed(store: Store, limit: int = 200) -> pd.DataFrame:
+    """The most recent conflicts and corrections, with both versions."""
+    return store.query("SELECT source, row_number, kind, event_id, action, stored_version, sent_version, noted_at "
+                       f"FROM conflicts ORDER BY noted_at DESC, source, row_number LIMIT {int(limit)}")

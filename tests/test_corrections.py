@@ -1,0 +1,132 @@
+"""A real export with every kind of trouble goes in with one mapping file and no hand work: each row is
+stored, warned, conflicted, corrected or quarantined, and the counts add up to the file's rows. An id sent
+again with different content is never dropped in silence: a conflict with both versions, or (with
+--replace / ?replace=true) a correction applied with the previous version kept and the visit queued for scoring."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from typer.testing import CliRunner
+
+from peakend.cli import app
+from peakend.ingest.mapping import load_mapping
+from peakend.ingest.pipeline import ingest_file, ingest_records
+from peakend.ingest.validate import Context
+from tests.conftest import write_csv
+
+HEADER = ["id", "hall", "arrived", "wifi", "counter", "leaving", "satisfaction"]
+MAPPING = {
+    "format": "wide",
+    "columns": {"visit_id": "id", "hall_id": "hall", "arrival": "arrived"},
+    "rating_scale": "1-5",  # 0 is "not applicable" (a missing code), so the ratings are 1–5
+    "missing": ["0", "-"],
+    "moments": [{"moment": "entering", "rating": "wifi"}, {"moment": "counter_handling", "rating": "counter"},
+                {"moment": "leaving", "rating": "leaving"}],
+    "survey": {"overall": "satisfaction"},
+    "overall_scale": "binary",
+    "per_column": {"satisfaction": {"missing": [], "values": {"neutral or dissatisfied": 0, "satisfied": 1}}},
+}
+ROWS = [
+    ["a", "H", "2026-11-02 09:00", "4", "0", "5", "Satisfied"],  # 0: not applicable (no counter touch)
+    ["b", "H", "2026-11-02 09:10", "2", "3", "1", " NEUTRAL or dissatisfied"],
+    ["a", "H", "2026-11-02 09:00", "4", "0", "2", "satisfied"],  # a again, a different end: a conflict
+    ["c", "H", "2026-11-02 09:20", "3", "4", "", "satisfied"],  # a blank end rating: no leaving touch
+    ["d", "H", "2026-11-02 09:30", "4", "x", "4", "satisfied"],  # one unreadable rating: that touch dropped
+    ["e", "H", "2026-11-02 09:40", "4", "4", "4", "maybe"],  # an answer the scale does not take: rejected
+    ["b", "H", "2026-11-02 09:10", "2", "3", "1", "neutral or dissatisfied"],  # b again, the same: a no-op
+]
+
+
+def mapping(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(MAPPING, allow_unicode=True), "utf-8")
+    return load_mapping(path)
+
+
+def fates(result):
+    f = result.fates
+    return {"stored": f.stored, "already": f.already, "warned": f.warned, "conflicted": f.conflicted,
+            "corrected": f.corrected, "rejected": f.rejected}
+
+
+def test_every_row_of_a_troubled_export_is_accounted_for(store, bp, tmp_path):
+    m = mapping(tmp_path)
+    path = write_csv(tmp_path / "export.csv", HEADER, ROWS)
+    result = ingest_file(store, path, Context(bp), m)
+    assert fates(result) == {"stored": 3, "already": 1, "warned": 1, "conflicted": 1, "corrected": 0, "rejected": 1}
+    assert sum(fates(result).values()) == result.rows == len(ROWS)
+    assert store.rows("SELECT visit_id, moment_id, rating FROM touches ORDER BY visit_id, seq") == [
+        ("a", "entering", 4.0), ("a", "leaving", 5.0),  # the first version of a stays
+        ("b", "entering", 2.0), ("b", "counter_handling", 3.0), ("b", "leaving", 1.0),
+        ("c", "entering", 3.0), ("c", "counter_handling", 4.0),
+        ("d", "entering", 4.0), ("d", "leaving", 4.0)]
+    [(kind, event, action, before, sent)] = store.rows(
+        "SELECT kind, event_id, action, stored_version, sent_version FROM conflicts")
+    assert (kind, action, json.loads(before)["rating"], json.loads(sent)["rating"]) == ("touch", "conflict", 5.0, 2.0)
+    assert event.startswith("a:") and result.clashes[0].row == 4  # the file's row 4 (after the header)
+    assert store.rows("SELECT row_number, code, action FROM quarantine ORDER BY 1") == [
+        (6, "not_number", "warned"), (7, "not_number", "rejected")]
+    touches = result.kinds["touch"]
+    assert (touches.stored, touches.warned, touches.conflicts, touches.rejected) == (9, 1, 1, 3)
+    summary = result.summary()
+    assert "7 rows read: 3 stored, 1 already there" in summary and "1 in conflict, 1 quarantined" in summary
+
+    again = ingest_file(store, path, Context(bp), m)  # the same file again: nothing new, nothing lost
+    assert fates(again) == {"stored": 0, "already": 4, "warned": 1, "conflicted": 1, "corrected": 0, "rejected": 1}
+    assert store.scalar("SELECT count(*) FROM conflicts") == 1
+
+
+def test_a_correction_replaces_keeps_the_old_version_and_queues_the_visit(store, bp, tmp_path):
+    m = mapping(tmp_path)
+    ingest_file(store, write_csv(tmp_path / "first.csv", HEADER, ROWS[:2]), Context(bp), m)
+    fixed = write_csv(tmp_path / "fixed.csv", HEADER, [ROWS[2]])
+    plain = ingest_file(store, fixed, Context(bp), m)
+    assert fates(plain)["conflicted"] == 1 and not store.rows("SELECT * FROM rescore")
+    corrected = ingest_file(store, fixed, Context(bp, replace=True), m)
+    assert fates(corrected) == {"stored": 0, "already": 0, "warned": 0, "conflicted": 0, "corrected": 1,
+                                "rejected": 0}
+    assert store.scalar("SELECT rating FROM touches WHERE visit_id = 'a' AND moment_id = 'leaving'") == 2.0
+    kept = store.rows("SELECT action, stored_version FROM conflicts WHERE action = 'replaced'")
+    assert [(a, json.loads(v)["rating"]) for a, v in kept] == [("replaced", 5.0)]
+    assert store.rows("SELECT visit_id FROM rescore") == [("a",)]
+    same = ingest_file(store, fixed, Context(bp, replace=True), m)  # the correction sent again: a no-op
+    assert fates(same)["already"] == 1 and store.scalar("SELECT count(*) FROM conflicts") == 2
+
+    from peakend.scoring.run import score
+
+    score(store, bp)
+    assert store.scalar("SELECT count(*) FROM rescore") == 0
+
+
+def test_a_record_sent_again_through_the_api_conflicts_or_corrects(store, bp):
+    first = {"touch_id": "t1", "visit_id": "v1", "hall_id": "H", "moment_id": "leaving", "rating": 4,
+             "rating_scale": "1-5"}
+    assert ingest_records(store, [first], "touch", Context(bp), "api").stored == 1
+    assert ingest_records(store, [first], "touch", Context(bp), "api").duplicates == 1  # identical: a no-op
+    changed = {**first, "rating": 1}
+    got = ingest_records(store, [changed], "touch", Context(bp), "api")
+    assert (got.stored, got.duplicates, [c.action for c in got.clashes]) == (0, 1, ["conflict"])
+    got = ingest_records(store, [changed], "touch", Context(bp, replace=True), "api")
+    assert [c.action for c in got.clashes] == ["replaced"] and got.clashes[0].kept["rating"] == 4.0
+    assert store.scalar("SELECT rating FROM touches WHERE touch_id = 't1'") == 1.0
+    # a batch naming one id twice with different content: the first kept, the second a conflict
+    twice = [{**first, "touch_id": "t2"}, {**first, "touch_id": "t2", "rating": 2}]
+    got = ingest_records(store, twice, "touch", Context(bp), "api")
+    assert got.stored == 1 and [(c.row, c.action) for c in got.clashes] == [(1, "conflict")]
+    assert store.scalar("SELECT rating FROM touches WHERE touch_id = 't2'") == 4.0
+
+
+def test_cli_reports_conflicts_with_both_versions_and_replace_applies(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    header = ["touch_id", "visit_id", "hall_id", "moment_id", "rating", "rating_scale"]
+    runner = CliRunner()
+    first = write_csv(tmp_path / "a.csv", header, [["t1", "v1", "H", "leaving", 4, "1-5"]])
+    assert runner.invoke(app, ["ingest", str(first), "--db", db]).exit_code == 0
+    fixed = write_csv(tmp_path / "b.csv", header, [["t1", "v1", "H", "leaving", 2, "1-5"]])
+    result = runner.invoke(app, ["ingest", str(fixed), "--db", db])
+    assert result.exit_code == 0 and "1 in conflict" in result.output
+    assert "sent before with different content" in result.output and '"rating": 4.0' in result.output
+    result = runner.invoke(app, ["ingest", str(fixed), "--db", db, "--replace"])
+    assert "1 corrected" in result.output and "replaced" in result.output
