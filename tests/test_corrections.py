@@ -130,3 +130,44 @@ def test_cli_reports_conflicts_with_both_versions_and_replace_applies(tmp_path):
     assert "sent before with different content" in result.output and '"rating": 4.0' in result.output
     result = runner.invoke(app, ["ingest", str(fixed), "--db", db, "--replace"])
     assert "1 corrected" in result.output and "replaced" in result.output
+
+
+def test_the_store_remembers_its_blueprint_and_warns_on_another(tmp_path, bp):
+    from peakend.blueprint.load import default_text
+
+    db = str(tmp_path / "s.duckdb")
+    runner = CliRunner()
+    header = ["touch_id", "visit_id", "hall_id", "moment_id", "seq", "rating", "rating_scale"]
+    events = write_csv(tmp_path / "t.csv", header, [["t1", "v1", "H", "entering", 1, 5, "1-5"],
+                                                     ["t2", "v1", "H", "leaving", 2, 2, "1-5"]])
+    assert runner.invoke(app, ["ingest", str(events), "--db", db]).exit_code == 0
+    mine = tmp_path / "mean.yaml"  # the default blueprint with the plain mean as the remembered score
+    mine.write_text(default_text().replace("weights: {peak: 0.5, end: 0.5, mean: 0.0}",
+                                           "weights: {peak: 0.0, end: 0.0, mean: 1.0}"), "utf-8")
+    assert "mean: 1.0" in mine.read_text("utf-8")
+    result = runner.invoke(app, ["blueprint", "use", str(mine), "--db", db])
+    assert result.exit_code == 0 and "version #1" in result.output, result.output
+    assert "already runs" in runner.invoke(app, ["blueprint", "use", str(mine), "--db", db]).output
+    assert runner.invoke(app, ["score", "--db", db]).exit_code == 0  # no --blueprint: the store's
+    from peakend.store.db import connect
+
+    with connect(db) as store:
+        assert store.scalar("SELECT rei FROM visit_scores") == 50 * (1 + (1.0 + -0.5) / 2)  # the mean of +1 and −0.5
+    default = tmp_path / "default.yaml"
+    default.write_text(default_text(), "utf-8")
+    result = runner.invoke(app, ["score", "--db", db, "--blueprint", str(default)])
+    assert result.exit_code == 0 and "differs from the store's (version #1" in result.output
+    with connect(db) as store:
+        assert store.scalar("SELECT rei FROM visit_scores") == 50 * (1 + 0.5 * 1.0 + 0.5 * -0.5)  # peak +1, end −0.5
+
+
+def test_a_mapping_whose_last_moment_is_not_the_end_is_warned(tmp_path, bp):
+    wrong = {**MAPPING, "moments": list(reversed(MAPPING["moments"]))}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(wrong, allow_unicode=True), "utf-8")
+    from peakend.store.db import connect
+
+    with connect(":memory:") as store:
+        result = ingest_file(store, write_csv(tmp_path / "e.csv", HEADER, ROWS[:1]), Context(bp), load_mapping(path))
+    [note] = [n for n in result.notes if "end moment" in n]
+    assert "'entering'" in note and "leaving" in note

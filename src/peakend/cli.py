@@ -106,10 +106,32 @@ def settings_cmd() -> None:
     console.print(table)
 
 
-def _blueprint(path: Path | None) -> Blueprint:
+def _blueprint(path: Path | None, db: str | None = None) -> Blueprint:
+    """The blueprint a command runs: `path` if given, else the store's (`db`), else the built-in one.
+
+    A given blueprint that differs from the store's is used, with a warning naming both.
+    """
     from peakend.blueprint.load import load_blueprint
 
-    return load_blueprint(path)
+    saved = _stored_blueprint(db) if db else None
+    if path is None:
+        return saved[1] if saved else load_blueprint(None)
+    given = load_blueprint(path)
+    if saved and saved[1] != given:
+        err.print(say("bp_differs", source=path, value=f"{given.id} {given.version}", number=saved[0],
+                      expected=f"{saved[1].id} {saved[1].version}"), highlight=False, markup=False)
+    return given
+
+
+def _stored_blueprint(db: str) -> tuple[int, Blueprint] | None:
+    """The store's latest blueprint version, if the store exists and has one."""
+    from peakend.store.blueprints import stored_blueprint
+    from peakend.store.db import is_postgres
+
+    if not is_postgres(db) and not Path(db).exists():
+        return None
+    with connect(db) as store:
+        return stored_blueprint(store)
 
 
 def connect(db: str) -> Any:
@@ -138,6 +160,27 @@ def blueprint_check(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
     assert bp is not None
     summary = f"{len(bp.moments)} moments, {len(bp.routes)} routes, {len(bp.checklist)} checklist items"
     console.print(say("bp_ok", source=file, value=bp.id, expected=summary), highlight=False)
+
+
+@blueprint_app.command("use")
+def blueprint_use(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], db: DbOpt = DEFAULT_PATH,
+                  who: Annotated[str, typer.Option(help="Who saves it (kept with the version).")] = "cli") -> None:
+    """Make a checked blueprint the store's: saved as its next version, used by every command and the web app."""
+    from peakend.blueprint.load import check_text
+    from peakend.errors import BlueprintError
+    from peakend.store.blueprints import save_blueprint, stored_blueprint
+
+    text = file.read_text("utf-8")
+    bp, problems = check_text(text, str(file))
+    if bp is None:
+        raise BlueprintError(problems)
+    with connect(db) as store:
+        saved = stored_blueprint(store)
+        if saved and saved[1] == bp:
+            console.print(say("bp_same", source=file, number=saved[0]), highlight=False)
+            return
+        number = save_blueprint(store, bp, text, who)
+    console.print(say("bp_used", source=file, value=bp.id, number=number), highlight=False)
 
 
 @blueprint_app.command("new")
@@ -309,7 +352,7 @@ def ingest(
         err.print(say("bad_option", option="--kind", expected="touch, visit, survey, audit", value=kind))
         raise typer.Exit(2)
     mp = load_mapping(mapping) if mapping else None
-    results = run_ingest(files, db, _blueprint(blueprint), mp, cast("Kind | None", kind), encoding, rating_scale,
+    results = run_ingest(files, db, _blueprint(blueprint, db), mp, cast("Kind | None", kind), encoding, rating_scale,
                          replace=replace, allow_fractions=allow_fractions)
     if len(results) > 1:
         total = sum(r.quarantined for r in results)
@@ -371,7 +414,7 @@ def score_cmd(
     """
     from peakend.store.db import is_postgres
 
-    bp = _blueprint(blueprint)
+    bp = _blueprint(blueprint, db)
     if engine not in (None, "duckdb", "postgres", "spark"):
         err.print(say("bad_engine", engine=engine))
         raise typer.Exit(2)
@@ -473,7 +516,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("peakend-report.html"),
 ) -> None:
     """Write one self-contained HTML report (zh/en) of the scored store."""
-    run_report(db, _blueprint(blueprint), out)
+    run_report(db, _blueprint(blueprint, db), out)
 
 
 @app.command()
@@ -595,7 +638,7 @@ def live_replay(
 
     from peakend.live.replay import read_day, replay
 
-    bp = _blueprint(blueprint)
+    bp = _blueprint(blueprint, db)
     events = read_day(day)
     with connect(db) as store, Progress(console=err, transient=True) as bar:
         task = bar.add_task("replay", total=len(events))
@@ -612,7 +655,7 @@ def live_tick(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None, sms: SmsOpt = N
 
     from peakend.live.timers import tick
 
-    bp = _blueprint(blueprint)
+    bp = _blueprint(blueprint, db)
     with connect(db) as store:
         ran = tick(store, bp, datetime.now(), _gateway(sms, store))
     console.print(say("timers_ran", value=ran), highlight=False)
@@ -657,7 +700,7 @@ def simulate_cmd(
     from peakend.simulate.plan import per_visit
     from peakend.simulate.run import simulate, write_events
 
-    bp = _blueprint(blueprint)
+    bp = _blueprint(blueprint, db)
     ((name, cfg),) = list(_configs(config[:1] if config else None, bp).items())
     with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True) as progress:
         task = progress.add_task(say("simulating", value=name), total=days)
@@ -732,7 +775,7 @@ def fit_cmd(
     blueprint: BpOpt = None,
 ) -> None:
     """Fit a hall configuration from the hall's ingested visits; check it against the observed waits per hour."""
-    bp = _blueprint(blueprint)
+    bp = _blueprint(blueprint, db)
     base = _configs([like], bp)[like.stem] if like else None
     run_fit(db, hall, bp, base, date.fromisoformat(since) if since else None,
             date.fromisoformat(until) if until else None, reps, seed, out or Path(f"{hall}.fitted.yaml"))

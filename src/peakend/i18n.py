@@ -248,6 +248,26 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "clash_replaced": {"en": "replaced; the previous version is kept in the audit table",
                        "zh": "已替换；先前版本保存在审计表中"},
     # blueprint
+    "bp_differs": {
+        "en": "warning: the blueprint given ({source}: {value}) differs from the store's (version #{number}: "
+        "{expected}); this command uses the one given. `peakend blueprint use {source}` makes it the store's.",
+        "zh": "警告：所给蓝图（{source}：{value}）与存储中的蓝图（第 {number} 版：{expected}）不同；本命令使用所给蓝图。"
+        "用 `peakend blueprint use {source}` 可将其设为存储的蓝图。",
+    },
+    "bp_used": {
+        "en": "{source}: blueprint '{value}' saved as the store's version #{number}; every command and the web app "
+        "use it from now on",
+        "zh": "{source}：蓝图 '{value}' 已存为存储的第 {number} 版；此后所有命令和网页均使用它",
+    },
+    "bp_same": {"en": "{source}: the store already runs this blueprint (version #{number})",
+                "zh": "{source}：存储已在使用该蓝图（第 {number} 版）"},
+    "mapping_end": {
+        "en": "warning: {source}: the mapping's last moment '{value}' is not an end moment of blueprint '{blueprint}' "
+        "({expected}); the peak-end rule reads the last touch as the end, so check the moments' order or the "
+        "blueprint",
+        "zh": "警告：{source}：映射的最后一个时刻 '{value}' 不是蓝图 '{blueprint}' 的终点时刻（{expected}）；"
+        "峰终定律把最后一个接触当作终点，请检查时刻顺序或蓝图",
+    },
     "bp_ok": {
         "en": "{source}: blueprint '{value}' is valid ({expected})",
         "zh": "{source}：蓝图“{value}”有效（{expected}）",

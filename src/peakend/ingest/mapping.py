@@ -16,8 +16,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from peakend.blueprint.model import Blueprint
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
+from peakend.i18n import say
 from peakend.ingest.validate import fold_sql, lit, q
 
 STAGE = "stage_raw"
@@ -201,6 +203,16 @@ def plan_parts(columns: list[str], mapping: Mapping | None, kind: Kind | None) -
     if chosen is None:
         return []
     return [_select(chosen, cols, mapping, {}, {})]
+
+
+def end_note(mapping: Mapping | None, bp: Blueprint, source: str) -> str | None:
+    """A warning when a wide mapping's last moment is not the blueprint's end (the end would be misread)."""
+    if mapping is None or mapping.format != "wide" or not mapping.moments:
+        return None
+    last, ends = mapping.moments[-1].moment, [m.id for m in bp.moments if m.role == "end"]
+    if last in ends:
+        return None
+    return say("mapping_end", source=source, value=last, expected=", ".join(ends) or "-", blueprint=bp.id)
 
 
 def used_columns(parts: list[Part], columns: list[str]) -> set[str]:

@@ -23,7 +23,7 @@ from peakend.contract import FIELDS, Kind
 from peakend.errors import StoreUnavailable
 from peakend.i18n import both, say
 from peakend.ingest import corrections, privacy
-from peakend.ingest.mapping import STAGE, Mapping, Part, plan_parts, used_columns
+from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
 from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format, text_column
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
 from peakend.store.backlog import queue_visits
@@ -520,6 +520,7 @@ def _ingest_file(
                     break
                 result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
                 result.notes += _file_notes(source, chunk.columns, parts)
+                result.notes += [n for n in [end_note(mapping, ctx.blueprint, source)] if n]
             quarantine.add_read_problems(chunk.problems)
             result.rows += chunk.size + len(chunk.problems)
             result.absorb(_ingest_chunk(store, chunk, parts, ctx, quarantine))

@@ -29,9 +29,9 @@ from peakend.errors import PeakendError
 from peakend.live.pending import pending, run_pending
 from peakend.live.sms import gateway_from
 from peakend.live.timers import tick
+from peakend.store.blueprints import active_blueprint
 from peakend.store.db import connect
 from peakend.web import api, live, pages
-from peakend.web.blueprints import active_blueprint
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 

@@ -26,9 +26,9 @@ from peakend.i18n import WORDS, Lang
 from peakend.ingest import corrections
 from peakend.live import pending
 from peakend.report import charts
+from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.web.deps import hall_visible, log_in, log_out, need_reader, principal, state
 
 router = APIRouter(include_in_schema=False)

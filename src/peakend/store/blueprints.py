@@ -1,4 +1,8 @@
-"""Blueprint versions kept in the store: the hall network runs the latest saved one."""
+"""Blueprint versions kept in the store: the hall network runs the latest saved one.
+
+Every command and the web app use the store's blueprint unless one is given (`--blueprint`); a
+blueprint is saved by the web editor, `peakend blueprint use` and `peakend calibrate --approve`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,15 @@ def blueprint_yaml(store: Store) -> str:
     """The YAML of the latest saved version, else of the built-in default."""
     rows = store.rows("SELECT yaml FROM blueprint_versions ORDER BY number DESC LIMIT 1")
     return rows[0][0] if rows else default_text()
+
+
+def stored_blueprint(store: Store) -> tuple[int, Blueprint] | None:
+    """The number and blueprint of the latest saved version that still checks clean (None: none saved)."""
+    for number, text in store.rows("SELECT number, yaml FROM blueprint_versions ORDER BY number DESC"):
+        bp, _ = check_text(text)
+        if bp is not None:
+            return int(number), bp
+    return None
 
 
 def active_blueprint(store: Store, fallback: Blueprint) -> Blueprint:
