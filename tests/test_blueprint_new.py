@@ -46,3 +46,27 @@ def test_the_command_writes_it_from_a_list_or_a_mapping(tmp_path):
     assert done.exit_code == 0 and load_blueprint(tmp_path / "m_bp.yaml").moment_ids() == ["arrive", "leave"]
     one = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "x.yaml"), "--moments", "only"])
     assert one.exit_code == 2 and "at least two moments" in one.output
+
+
+def test_blueprint_check_names_the_line_and_a_fix_for_each_problem(tmp_path):
+    from typer.testing import CliRunner
+
+    from peakend.blueprint.new import new_blueprint_text
+    from peakend.cli import app
+
+    text = new_blueprint_text(["check-in", "security", "boarding"])
+    broken = (text.replace("zone: service", "zone: servce", 1)  # a misspelt zone
+                  .replace("role: end", "role: key")  # no end
+                  .replace("peak: 0.5", "peak: 1.5"))  # weights add up to 2
+    path = tmp_path / "b.yaml"
+    path.write_text(broken, "utf-8")
+    result = CliRunner().invoke(app, ["blueprint", "check", str(path)])
+    assert result.exit_code == 1
+    out = result.output
+    line = next(i for i, x in enumerate(broken.splitlines(), 1) if "servce" in x)
+    assert f"b.yaml:{line}: moments[0].zone: unknown zone 'servce'" in out and "→ did you mean 'service'?" in out
+    assert "→ set `role: end` on the journey's last moment ('boarding')" in out
+    assert "→ divide each by 2: weights: {peak: 0.75, end: 0.25, mean: 0}" in out
+    path.write_text(text.replace("version:", "versoin:", 1), "utf-8")
+    out = CliRunner().invoke(app, ["blueprint", "check", str(path)]).output
+    assert "→ remove `versoin` or correct its spelling" in out and "→ add `version:` here" in out

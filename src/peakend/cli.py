@@ -565,7 +565,7 @@ def serve(
     from peakend.web.app import create_app
 
     if blueprint is not None:
-        _blueprint(blueprint)  # report problems before starting
+        _blueprint(blueprint, db)  # report problems (and a difference from the store's) before starting
     from peakend.store.db import redacted_url
 
     console.print(say("serving", host=host, port=port, db=redacted_url(db)), highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -23,10 +24,28 @@ class BlueprintProblem:
     path: str
     line: int | None
     message: str
+    fix: str = ""
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.path or '(top)'}: {self.message}"
+        return f"{where}: {self.path or '(top)'}: {self.message}" + (f"\n    → {self.fix}" if self.fix else "")
+
+
+def structural_fix(error: dict[str, Any]) -> str:
+    """How to fix a problem the schema found (a missing, misspelt or mistyped field)."""
+    kind, loc = error["type"], error["loc"]
+    name = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        return f"add `{name}:` here (see the shipped blueprint, `peakend blueprint show`, for an example)"
+    if kind == "extra_forbidden":
+        return f"remove `{name}` or correct its spelling"
+    if kind in ("literal_error", "enum"):
+        return "use one of the values named"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"give `{name}` as {kind.removesuffix('_type').removesuffix('_parsing').replace('_', ' ')}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"give `{name}` a value in the range named"
+    return ""
 
 
 
@@ -72,11 +91,13 @@ def check_text(text: str, source: str = "<blueprint>") -> tuple[Blueprint | None
         bp = Blueprint.model_validate(data)
     except ValidationError as exc:
         problems = [
-            BlueprintProblem(source, _dotted(tuple(e["loc"])), _line_of(root, tuple(e["loc"])), e["msg"])
+            BlueprintProblem(source, _dotted(tuple(e["loc"])), _line_of(root, tuple(e["loc"])), e["msg"],
+                             structural_fix(dict(e)))
             for e in exc.errors()
         ]
         return None, problems
-    problems = [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg) for loc, msg in semantic_problems(bp)]
+    problems = [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg, fix)
+                for loc, msg, fix in semantic_problems(bp)]
     return (None if problems else bp), problems
 
 

@@ -7,6 +7,8 @@ blueprint reports every problem at once, each with its location.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -214,7 +216,17 @@ class Blueprint(Strict):
         return None
 
 
-Problem = tuple[tuple[str | int, ...], str]
+# Where (a path into the YAML), what is wrong, and how to fix it.
+Problem = tuple[tuple[str | int, ...], str, str]
+
+
+def _nearest(value: str, known: Iterable[str], where: str) -> str:
+    """A fix for an unknown id: the nearest known one, else where to add it."""
+    names = sorted(known)
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"use one of {', '.join(names[:12]) or '(none yet)'}, or add '{value}' to `{where}:`"
 
 
 def _duplicates(items: list[Named], where: str) -> list[Problem]:
@@ -222,7 +234,8 @@ def _duplicates(items: list[Named], where: str) -> list[Problem]:
     out: list[Problem] = []
     for i, item in enumerate(items):
         if item.id in seen:
-            out.append(((where, i, "id"), f"duplicate id '{item.id}' (first at {where}[{seen[item.id]}])"))
+            out.append(((where, i, "id"), f"duplicate id '{item.id}' (first at {where}[{seen[item.id]}])",
+                        f"rename one of them, e.g. '{item.id}_2': ids must be unique"))
         seen.setdefault(item.id, i)
     return out
 
@@ -239,16 +252,19 @@ def _refs(bp: Blueprint) -> list[Problem]:
         for attr, ids in known.items():
             value = getattr(m, attr)
             if value not in ids:
-                out.append((("moments", i, attr), f"unknown {attr} '{value}' (known: {sorted(ids)})"))
+                out.append((("moments", i, attr), f"unknown {attr} '{value}' (known: {sorted(ids)})",
+                            _nearest(value, ids, attr + "s")))
     moment_ids = set(bp.moment_ids())
     for i, r in enumerate(bp.routes):
         for j, mid in enumerate(r.moments):
             if mid not in moment_ids:
-                out.append((("routes", i, "moments", j), f"route '{r.id}' names unknown moment '{mid}'"))
+                out.append((("routes", i, "moments", j), f"route '{r.id}' names unknown moment '{mid}'",
+                            _nearest(mid, moment_ids, "moments")))
     groups = {g.id for g in bp.checklist_groups}
     for i, c in enumerate(bp.checklist):
         if groups and c.group not in groups:
-            out.append((("checklist", i, "group"), f"unknown checklist group '{c.group}'"))
+            out.append((("checklist", i, "group"), f"unknown checklist group '{c.group}'",
+                        _nearest(c.group, groups, "checklist_groups")))
     return out
 
 
@@ -260,10 +276,12 @@ def _rules(bp: Blueprint) -> list[Problem]:
         for part in ("wait", "service"):
             ramp: Ramp | None = getattr(rule, part)
             if ramp and ramp.worst_min <= ramp.tolerance_min:
-                out.append(((*loc, part, "worst_min"), "worst_min must be greater than tolerance_min"))
+                out.append(((*loc, part, "worst_min"), "worst_min must be greater than tolerance_min",
+                            f"e.g. worst_min: {max(2 * ramp.tolerance_min, ramp.tolerance_min + 10):g}"))
         for name, value in rule.outcome.items():
             if not -1 <= value <= 1:
-                out.append(((*loc, "outcome", name), f"outcome value {value} must lie in [-1, 1]"))
+                out.append(((*loc, "outcome", name), f"outcome value {value} must lie in [-1, 1]",
+                            f"e.g. {name}: {max(-1.0, min(1.0, value)):g}"))
     return out
 
 
@@ -272,12 +290,17 @@ def _weights_and_roles(bp: Blueprint) -> list[Problem]:
     w = bp.weights
     for name in ("peak", "end", "mean"):
         if getattr(w, name) < 0:
-            out.append((("weights", name), f"weight {name} must not be negative"))
+            out.append((("weights", name), f"weight {name} must not be negative", f"{name}: 0"))
     total = w.peak + w.end + w.mean
     if abs(total - 1) > 1e-9:
-        out.append((("weights",), f"weights peak + end + mean must add up to 1, they add up to {total:g}"))
+        fix = ("e.g. weights: {peak: 0.5, end: 0.5, mean: 0.0}" if total <= 0 else
+               f"divide each by {total:g}: weights: {{peak: {w.peak / total:.3g}, end: {w.end / total:.3g}, "
+               f"mean: {w.mean / total:.3g}}}")
+        out.append((("weights",), f"weights peak + end + mean must add up to 1, they add up to {total:g}", fix))
     if not any(m.role == "end" for m in bp.moments):
-        out.append((("moments",), "no moment has role 'end': the peak-end rule needs an end"))
+        last = bp.moments[-1].id if bp.moments else "…"
+        out.append((("moments",), "no moment has role 'end': the peak-end rule needs an end",
+                    f"set `role: end` on the journey's last moment ('{last}')"))
     return out
 
 
@@ -288,13 +311,15 @@ def _live(bp: Blueprint) -> list[Problem]:
     for i, mid in enumerate([q.queue_moment, *q.counter_moments]):
         if mid not in known:
             loc = ("live", "diversion", "queue_moment") if i == 0 else ("live", "diversion", "counter_moments", i - 1)
-            out.append((loc, f"unknown moment '{mid}'"))
+            out.append((loc, f"unknown moment '{mid}'", _nearest(mid, known, "moments")))
     for kind in CASE_KINDS:
         rule = bp.live.cases.get(kind)
         if rule is None:
-            out.append((("live", "cases"), f"no rule for case kind '{kind}'"))
+            out.append((("live", "cases"), f"no rule for case kind '{kind}'",
+                        f"add under live.cases: {kind}: {{deadline_h: 24, remind_before_h: 4}}"))
         elif rule.remind_before_h >= rule.deadline_h:
-            out.append((("live", "cases", kind, "remind_before_h"), "remind_before_h must be less than deadline_h"))
+            out.append((("live", "cases", kind, "remind_before_h"), "remind_before_h must be less than deadline_h",
+                        f"e.g. remind_before_h: {rule.deadline_h / 4:g}"))
     return out
 
 

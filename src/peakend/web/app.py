@@ -47,7 +47,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     which logs everybody out on restart).
     """
     store = connect(store_url)
-    bp = active_blueprint(store, load_blueprint(blueprint))
+    bp = load_blueprint(blueprint) if blueprint else active_blueprint(store, load_blueprint(None))  # as every command
     st = AppState(store, bp, gateway_from(settings.get("sms_gateway"), store.file_beside("sms-outbox.jsonl")))
     ticks = settings.get("tick_seconds")
 
