@@ -420,3 +420,23 @@ def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(st
     assert hall_today(store, "H", date(2026, 3, 9)) == {  # late's only touch started on the 10th: 5 January
         "day": date(2026, 1, 5), "visits": 1, "touches": 2, "negative_share": 0.5, "unresolved": 1}
     assert hall_today(store, "H", date(2026, 1, 4))["day"] is None
+
+
+def test_the_network_page_states_the_verdict_of_the_model_comparison(app):
+    """Answers that follow the visit's end: the page says peak + end predicts them better than the plain mean."""
+    import random
+
+    rng = random.Random(4)
+    admin = client(app, "admin")
+    events, answers = [], []
+    for i in range(80):
+        r = [rng.randint(1, 5) for _ in range(3)]
+        events += touches(A, f"v{i}", list(zip(["entering", "counter_result", "leaving"], r, strict=True)))
+        answers.append({"survey_id": f"s{i}", "visit_id": f"v{i}", "overall": r[2], "overall_scale": "1-5"})
+    assert admin.post("/api/v1/touches/batch", json=events).status_code == 200
+    assert admin.post("/api/v1/surveys/batch", json=answers).status_code == 200
+    assert "Not scored yet" in admin.get("/?lang=en").text
+    assert admin.post("/api/v1/score").json()["visits"] == 80
+    page = admin.get("/?lang=en").text
+    assert "Here Peak + end predicts overall better than the plain mean" in page
+    assert "Does the peak-end rule hold here?" in page

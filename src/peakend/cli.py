@@ -459,7 +459,10 @@ def export_cmd(
 @app.command("compare")
 def compare_cmd(
     db: DbOpt = DEFAULT_PATH,
-    target: Annotated[str, typer.Option(help="overall, recommend (R²) or promoter (AUC).")] = "overall",
+    target: Annotated[str, typer.Option(
+        help="A survey answer: overall, recommend, repurchase, relationship, switch_resist (R², or AUC when it "
+             "takes two values, e.g. yes/no) or promoter (recommend ≥ 9, AUC). A file's own column becomes one "
+             "of them through the mapping (survey: {overall: satisfied}).")] = "overall",
     folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
     seed: Annotated[int, typer.Option(help="Shuffles the folds (the same for every model); recorded in the output.")]
     = 0,

@@ -46,8 +46,11 @@ MODEL_NAMES = {
     "peak_end_mean_duration": ("峰值+终值+平均+时长", "Peak + end + mean + duration"),
     "all_moments": ("全部关键时刻", "All moments"),
 }
-Target = Literal["overall", "recommend", "promoter"]
-TARGETS: dict[Target, str] = {"overall": "r2", "recommend": "r2", "promoter": "auc"}
+Target = Literal["overall", "recommend", "repurchase", "relationship", "switch_resist", "promoter"]
+# Each answer field of a survey, and the metric used when it takes more than two values (two: AUC).
+TARGETS: dict[Target, str] = {"overall": "r2", "recommend": "r2", "repurchase": "r2", "relationship": "r2",
+                              "switch_resist": "r2", "promoter": "auc"}
+ANSWERS = ("overall", "recommend", "repurchase", "relationship", "switch_resist")
 MIN_ANSWERS = 20
 
 
@@ -94,16 +97,18 @@ class Verdict:
         return say(key, lang, **fields)
 
 
-def survey_frame(store: Store) -> pd.DataFrame:
-    """Scored visits with their latest survey answer and per-moment mean e (`m_<id>`)."""
+def survey_frame(store: Store, halls: set[str] | None = None) -> pd.DataFrame:
+    """Scored visits (of `halls`, default all) with their latest survey answers and per-moment mean e (`m_<id>`)."""
     s = store.table("surveys")
     latest = (
         s.mutate(_n=ibis.row_number().over(group_by=s.visit_id,
                                            order_by=[s.answered_at.desc(nulls_first=False), s.survey_id.desc()]))
         .filter(lambda t: t._n == 0)
-        .select("visit_id", "overall", "overall_scale", "recommend")
+        .select("visit_id", "overall_scale", *ANSWERS)
     )
     v = store.table("visit_scores").select("visit_id", "hall_id", "peak", "end", "mean", "duration_min")
+    if halls is not None:
+        v = v.filter(v.hall_id.isin(sorted(halls)))
     t = store.table("touch_scores")
     answered = t.filter(t.visit_id.isin(s.visit_id))
     with store.lock:
@@ -161,6 +166,18 @@ def _estimator(metric: str, regularised: bool, folds: int, seed: int) -> tuple[A
         return model, StratifiedKFold(folds, shuffle=True, random_state=seed), "roc_auc"
     model = RidgeCV(alphas=np.logspace(-3, 3, 13)) if regularised else LinearRegression()
     return model, KFold(folds, shuffle=True, random_state=seed), "r2"
+
+
+def verdicts(store: Store, halls: set[str] | None = None, folds: int = 5, seed: int = 0) -> list[Verdict]:
+    """The verdict on every answer with enough answers, on the visits of `halls` (default all)."""
+    frame = survey_frame(store, halls)
+    out = []
+    for target in TARGETS:
+        try:
+            out.append(compare_models(frame, target, folds, seed).verdict())
+        except (TooFewAnswers, AnswerDoesNotVary):
+            continue
+    return out
 
 
 def compare_all(store: Store, folds: int = 5, seed: int = 0) -> tuple[pd.DataFrame, list[Verdict]]:

@@ -132,7 +132,8 @@ def network_page(request: Request) -> HTMLResponse:
     except NotScored:
         return render(request, "network.html.j2", user=p, halls=None, chart=None)
     chart = spec(charts.ranking(halls, lang)) if len(halls) else None
-    return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart)
+    said = [v.say(lang) for v in queries.verdicts(st.store, None if p.is_admin else set(p.halls))]
+    return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart, verdicts=said)
 
 
 @router.get("/halls/{hall_id}")

@@ -7,6 +7,7 @@ the asker may see the hall is the caller's job (see `auth.Principal.sees`).
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ import pandas as pd
 from peakend.blueprint.model import Blueprint
 from peakend.live import cases
 from peakend.live.rules import experience_sql
+from peakend.scoring import compare
+from peakend.scoring.compare import Verdict
 from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
@@ -175,6 +178,23 @@ def _missing(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # a list or array: not one missing value
         return False
+
+
+_verdicts: weakref.WeakKeyDictionary[Store, dict[tuple[int, frozenset[str] | None], list[Verdict]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def verdicts(store: Store, halls: set[str] | None) -> list[Verdict]:
+    """Peak + end against the plain mean on the visits of `halls` (None: all), for each survey answer with
+    enough answers; computed once per scoring run (cross-validation takes seconds)."""
+    run = int(store.scalar("SELECT count(*) FROM score_runs"))
+    key = (run, frozenset(halls) if halls is not None else None)
+    cache = _verdicts.setdefault(store, {})
+    if key not in cache:
+        for old in [k for k in cache if k[0] != run]:
+            del cache[old]
+        cache[key] = compare.verdicts(store, halls)
+    return cache[key]
 
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
