@@ -502,6 +502,53 @@ def compare_cmd(
     console.print(verdict.say(i18n_lang()), highlight=False)
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    db: DbOpt = DEFAULT_PATH,
+    target: Annotated[str, typer.Option(help="The survey answer to fit to (as for `peakend compare`).")] = "overall",
+    boot: Annotated[int, typer.Option(min=50, max=10_000, help="Bootstrap resamples for the intervals.")] = 400,
+    folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
+    seed: Annotated[int, typer.Option(help="Seeds the bootstrap and the folds (recorded in the note).")] = 0,
+    approve: Annotated[bool, typer.Option(help="Save the fitted weights as the store's next blueprint version.")]
+    = False,
+) -> None:
+    """Fit the weights of peak, end and mean to the store's survey answers, with intervals, and test them
+    out of sample against 0.5/0.5/0 and the mean alone; --approve writes them into the blueprint."""
+    from datetime import date
+
+    from peakend.scoring.calibrate import calibrate, with_weights
+    from peakend.scoring.compare import TARGETS, survey_frame
+    from peakend.scoring.run import require_scores
+    from peakend.store.blueprints import blueprint_yaml, save_blueprint
+
+    if target not in TARGETS:
+        err.print(say("bad_option", option="--target", expected=", ".join(TARGETS), value=target))
+        raise typer.Exit(2)
+    with connect(db) as store:
+        require_scores(store)
+        with console.status(say("scoring", value="calibrate")):
+            c = calibrate(survey_frame(store), target, boot, folds, seed)
+        console.print(c.say(i18n_lang()), highlight=False, markup=False)
+        if approve:
+            note = (f"fitted by peakend calibrate on {c.answers} answers to {target}, {date.today()}, seed {seed}; "
+                    f"{c.metric} {c.scores['fitted']:.3f} vs {c.scores['peak_end']:.3f} for 0.5/0.5/0")
+            text = with_weights(blueprint_yaml(store), c.weights, note)
+            bp = _checked_text(text)
+            number = save_blueprint(store, bp, text, "calibrate")
+            w = bp.weights
+            console.print(say("calibrate_saved", peak=w.peak, end=w.end, mean=w.mean, number=number), highlight=False)
+
+
+def _checked_text(text: str) -> Blueprint:
+    from peakend.blueprint.load import check_text
+    from peakend.errors import BlueprintError
+
+    bp, problems = check_text(text)
+    if bp is None:
+        raise BlueprintError(problems)
+    return bp
+
+
 def run_report(db: str, bp: Blueprint, out: Path) -> Path:
     """Write the HTML report; exit 1 with a hint if the store is not scored."""
     from peakend.report.build import write_report

@@ -314,6 +314,43 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Here the plain mean predicts {target} better than {model} ({metric} {mean:.3f} vs {ours:.3f}, {p}, paired t-test over the folds): for these customers the whole visit counts more than its peak and end.",
         "zh": "在这里，单纯平均比{model}更能预测“{target}”（{metric} {mean:.3f} 对 {ours:.3f}，{p}，各折配对 t 检验）：对这些客户，整个过程比峰值和终点更重要。",
     },
+    "w_peak": {"en": "peak", "zh": "峰值"},
+    "w_end": {"en": "end", "zh": "终点"},
+    "w_mean": {"en": "mean", "zh": "平均"},
+    "calibrate_better": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals). Out of sample they "
+        "predict better than 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}, {p}, paired t-test over the folds; "
+        "the mean alone: {mean:.3f}). `--approve` makes them the blueprint's weights.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（95% 自助法区间）。样本外预测优于 0.5/0.5/0"
+        "（{metric} {fitted:.3f} 对 {default:.3f}，{p}，各折配对 t 检验；仅平均：{mean:.3f}）。"
+        "加 `--approve` 即写入蓝图权重。",
+    },
+    "calibrate_no_better": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals). Out of sample no "
+        "detectable improvement over 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}, {p}, paired t-test over the "
+        "folds; the mean alone: {mean:.3f}): keeping the blueprint's weights is as good.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（95% 自助法区间）。样本外相对 0.5/0.5/0 没有可检测的"
+        "改进（{metric} {fitted:.3f} 对 {default:.3f}，{p}，各折配对 t 检验；仅平均：{mean:.3f}）：保留蓝图权重同样好。",
+    },
+    "weights_rule": {
+        "en": "The REI weighs peak {peak}, end {end}, mean {mean}: the peak-end rule as blueprint '{value}' sets it "
+        "(not fitted to these answers; `peakend calibrate` fits and tests weights).",
+        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}：蓝图 '{value}' 设定的峰终定律"
+        "（未按这些答案拟合；`peakend calibrate` 可拟合并检验权重）。",
+    },
+    "weights_set": {
+        "en": "The REI weighs peak {peak}, end {end}, mean {mean}, as blueprint '{value}' sets them by hand.",
+        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}，由蓝图 '{value}' 手工设定。",
+    },
+    "weights_fitted": {
+        "en": "The REI weighs peak {peak}, end {end}, mean {mean}: fitted to what these customers report "
+        "(blueprint version #{number}: {value}).",
+        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}：按这些客户的回答拟合（蓝图第 {number} 版：{value}）。",
+    },
+    "calibrate_saved": {
+        "en": "weights peak {peak}, end {end}, mean {mean} saved as blueprint version #{number}; run `peakend score`",
+        "zh": "权重 峰值 {peak}、终点 {end}、平均 {mean} 已存为蓝图第 {number} 版；请运行 `peakend score`",
+    },
     "verdict_none": {
         "en": "No detectable difference between {model} and the plain mean for {target} ({metric} {ours:.3f} vs {mean:.3f}, {p}, paired t-test over the folds): the data are too few or the two agree.",
         "zh": "对“{target}”，{model}与单纯平均之间没有可检测的差异（{metric} {ours:.3f} 对 {mean:.3f}，{p}，各折配对 t 检验）：数据太少，或两者相当。",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -11,8 +12,9 @@ import jinja2
 import pandas as pd
 import vl_convert
 
+from peakend.blueprint.load import check_text
 from peakend.blueprint.model import Blueprint, Moment
-from peakend.i18n import Lang
+from peakend.i18n import Lang, both
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
 from peakend.scoring.moments import falls
@@ -54,6 +56,19 @@ def network_falls(store: Store) -> pd.DataFrame:
     return df.assign(share=df.n / max(total, 1)).drop(columns="n")
 
 
+def weights_note(store: Store, bp: Blueprint) -> dict[Lang, str]:
+    """Which weights the REI uses and why: fitted by `peakend calibrate` (with its note), or set in the blueprint."""
+    w = bp.weights
+    rows = store.rows("SELECT number, saved_by, yaml FROM blueprint_versions ORDER BY number DESC LIMIT 1")
+    fitted = rows and rows[0][1] == "calibrate" and (saved := check_text(rows[0][2])[0]) is not None and saved == bp
+    if fitted:
+        note = re.search(r"^weights:.*#\s*(.+)$", rows[0][2], re.M)
+        return both("weights_fitted", peak=w.peak, end=w.end, mean=w.mean, number=rows[0][0],
+                    value=note.group(1) if note else "")
+    key = "weights_rule" if (w.peak, w.end, w.mean) == (0.5, 0.5, 0.0) else "weights_set"
+    return both(key, peak=w.peak, end=w.end, mean=w.mean, value=bp.id)
+
+
 def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
     """Every table and figure the report shows."""
     require_scores(store)
@@ -78,6 +93,7 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         "lifts": lifts,
         "comparison": comparison,
         "verdicts": [{lang: v.say(lang) for lang in LANGS} for v in verdicts],
+        "weights": weights_note(store, bp),
         "falls": _named(network_falls(store), bp),
         "period": tuple(period.iloc[0]),
         "quarantine": quarantine,

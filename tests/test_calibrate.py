@@ -1,0 +1,95 @@
+"""`peakend calibrate`: weights fitted to the answers, with intervals, recovered from data made with them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from typer.testing import CliRunner
+
+from peakend.errors import AnswerDoesNotVary
+from peakend.scoring.calibrate import calibrate, fit_weights, with_weights
+
+
+def visits(n: int, weights: tuple[float, float, float], noise: float, seed: int) -> pd.DataFrame:
+    """Peak, end and mean of `n` made-up visits, and an answer on 1–10 driven by the weighted score."""
+    rng = np.random.default_rng(seed)
+    e = rng.uniform(-1, 1, (n, 5))
+    order = np.argsort(np.abs(e), axis=1)
+    peak = e[np.arange(n), order[:, -1]]
+    frame = pd.DataFrame({"peak": peak, "end": e[:, -1], "mean": e.mean(axis=1)})
+    score = frame.to_numpy() @ np.array(weights)
+    frame["overall"] = 5.5 + 4.5 * score + rng.normal(0, noise, n)
+    return frame
+
+
+def test_known_weights_are_recovered_within_their_intervals():
+    """Over 30 data sets made with 0.2/0.3/0.5, each 95% interval holds the true weight in at least 80% of them
+    (at 95% coverage, fewer than 24 of 30 happens with probability < 0.1%)."""
+    true = {"peak": 0.2, "end": 0.3, "mean": 0.5}
+    covered = dict.fromkeys(true, 0)
+    for seed in range(30):
+        c = calibrate(visits(1500, tuple(true.values()), 0.5, seed), boot=200, seed=seed)
+        for k, w in true.items():
+            covered[k] += c.low[k] <= w <= c.high[k]
+            assert abs(c.weights[k] - w) < 0.06
+    assert min(covered.values()) >= 24, covered
+    assert sum(c.weights.values()) == pytest.approx(1)
+    assert c.better and c.scores["fitted"] > c.scores["peak_end"]  # out of sample, against 0.5/0.5/0
+    assert "Out of sample they predict better than 0.5/0.5/0" in c.say("en")
+
+
+def test_answers_made_from_the_mean_pick_the_mean():
+    c = calibrate(visits(1500, (0.0, 0.0, 1.0), 0.5, 2), boot=300)
+    assert c.weights["mean"] > 0.9 and c.high["mean"] >= 1 - 1e-9
+    assert c.scores["mean"] >= c.scores["peak_end"]
+
+
+def test_fit_weights_equals_an_independent_constrained_least_squares():
+    """The NNLS-and-divide shortcut against a direct fit: min ||y − a − b·(w·x)||² over w ≥ 0, Σw = 1, b free."""
+    frame = visits(400, (0.6, 0.4, 0.0), 1.0, 3)
+    x, y = frame[["peak", "end", "mean"]].to_numpy(), frame["overall"].to_numpy()
+
+    def loss(w: np.ndarray) -> float:
+        s = x @ w
+        slope, intercept = np.polyfit(s, y, 1)
+        return float(((y - intercept - slope * s) ** 2).sum())
+
+    direct = optimize.minimize(loss, np.full(3, 1 / 3), bounds=[(0, 1)] * 3, method="SLSQP",
+                               constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}]).x
+    assert np.allclose(fit_weights(x, y), direct, atol=1e-3)
+
+
+def test_a_constant_answer_is_refused():
+    frame = visits(100, (0.5, 0.5, 0.0), 0.0, 4).assign(overall=7.0)
+    with pytest.raises(AnswerDoesNotVary):
+        calibrate(frame)
+
+
+def test_new_weights_replace_the_blueprints_and_still_check():
+    from peakend.blueprint.load import check_text, default_text
+
+    text = with_weights(default_text(), {"peak": 0.204, "end": 0.299, "mean": 0.497}, "fitted in a test")
+    bp, problems = check_text(text)
+    assert not problems and (bp.weights.peak, bp.weights.end, bp.weights.mean) == (0.2, 0.3, 0.5)
+    assert "# fitted in a test" in text and text.count("weights:") == default_text().count("weights:")
+
+
+def test_calibrate_command_fits_and_approve_saves_a_version(tmp_path):
+    from peakend.cli import app
+    from peakend.store.db import connect
+
+    db = str(tmp_path / "demo" / "peakend.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--days", "2"]).exit_code == 0
+    result = runner.invoke(app, ["calibrate", "--db", db, "--boot", "100", "--approve"])
+    assert result.exit_code == 0, result.output
+    assert "95% bootstrap intervals" in result.output and "saved as blueprint version #1" in result.output
+    with connect(db) as store:
+        assert store.rows("SELECT saved_by FROM blueprint_versions") == [("calibrate",)]
+    assert runner.invoke(app, ["score", "--db", db]).exit_code == 0  # the store's blueprint: the fitted weights
+    report = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", "--db", db, "--out", str(report)]).exit_code == 0
+    html = report.read_text("utf-8")
+    assert "fitted to what these customers report (blueprint version #1: fitted by peakend calibrate on" in html
