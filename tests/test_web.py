@@ -109,7 +109,8 @@ def test_batch_stores_good_records_names_bad_ones_and_quarantines_them(app):
         (2, "moment_id", "not_in_set"), (3, "rating", "out_of_range")]
     assert "coffee" in body["rejected"][0]["message_en"] and "coffee" in body["rejected"][0]["message_zh"]
     again = d.post("/api/v1/touches/batch", json=batch[:2])  # a retry stores once
-    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": [], "queued": 1}
+    assert again.status_code == 200 and again.json() == {"stored": 0, "duplicates": 2, "rejected": [], "conflicts": [],
+                                                         "queued": 1}
     q = client(app, "admin").get("/api/v1/quarantine").json()
     assert sorted((x["row_number"], x["field"]) for x in q) == [(2, "moment_id"), (3, "rating")]
 
