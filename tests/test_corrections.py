@@ -127,7 +127,7 @@ def test_cli_reports_conflicts_with_both_versions_and_replace_applies(tmp_path):
     fixed = write_csv(tmp_path / "b.csv", header, [["t1", "v1", "H", "leaving", 2, "1-5"]])
     result = runner.invoke(app, ["ingest", str(fixed), "--db", db])
     assert result.exit_code == 0 and "1 in conflict" in result.output
-    assert "sent before with different content" in result.output and '"rating": 4.0' in result.output
+    assert "sent before with different content" in result.output and 'before {"rating": 4.0}; sent {"rating": 2.0}' in result.output
     result = runner.invoke(app, ["ingest", str(fixed), "--db", db, "--replace"])
     assert "1 corrected" in result.output and "replaced" in result.output
 
@@ -171,3 +171,41 @@ def test_a_mapping_whose_last_moment_is_not_the_end_is_warned(tmp_path, bp):
         result = ingest_file(store, write_csv(tmp_path / "e.csv", HEADER, ROWS[:1]), Context(bp), load_mapping(path))
     [note] = [n for n in result.notes if "end moment" in n]
     assert "'entering'" in note and "leaving" in note
+
+
+# -- a property: whatever the order of sends, the store holds the version the rules say, and no send vanishes --
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+send = st.lists(st.tuples(st.sampled_from(["t1", "t2", "t3"]), st.integers(1, 3)), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches=st.lists(st.tuples(send, st.booleans()), min_size=1, max_size=4))
+def test_every_send_is_stored_already_there_or_a_clash_and_the_rules_pick_the_version(bp, batches):
+    """Batches of (touch id, rating), each plain or a correction. Expected, worked out batch by batch: a new id
+    takes its first row (a correction: its last); a stored id changes only by a correction; every row is
+    counted once as new, already there, or a clash."""
+    from peakend.store.db import connect
+
+    with connect(":memory:") as store:
+        expected: dict[str, int] = {}
+        for rows, replace in batches:
+            records = [{"touch_id": t, "visit_id": "v", "hall_id": "H", "moment_id": "leaving", "rating": r,
+                        "rating_scale": "1-5"} for t, r in rows]
+            got = ingest_records(store, records, "touch", Context(bp, replace=replace), "api")
+            before = dict(expected)
+            for t, r in (reversed(rows) if replace else rows):
+                if replace:
+                    expected[t] = next(r2 for t2, r2 in reversed(rows) if t2 == t)
+                else:
+                    expected.setdefault(t, r)
+            stored = dict(store.rows("SELECT touch_id, rating FROM touches"))
+            assert stored == {t: float(r) for t, r in expected.items()}
+            differing = sum(1 for i, (t, r) in enumerate(rows)
+                            if (r != before[t] if t in before else
+                                r != next(r2 for t2, r2 in (reversed(rows) if replace else rows) if t2 == t)))
+            if not replace:
+                assert len(got.clashes) == differing and {c.action for c in got.clashes} <= {"conflict"}
+            assert got.stored == len({t for t, _ in rows} - set(before))
+            assert got.stored + got.duplicates == len(rows)  # every row counted: new, or already there

@@ -313,12 +313,15 @@ def run_ingest(
 
 
 def clash_text(source: str, c: Any) -> str:
-    """One conflict or correction with both versions, in the session language."""
+    """One conflict or correction, naming the fields that differ with both values, in the session language."""
     import json
 
+    from peakend.ingest.corrections import differing
+
+    before, sent = differing(c.kept, c.sent)
     return say("clash", source=source, row=c.row, kind=say(f"kind_{c.kind}"), value=c.event_id,
-               action=say(f"clash_{c.action}"), before=json.dumps(c.kept, ensure_ascii=False, default=str),
-               sent=json.dumps(c.sent, ensure_ascii=False, default=str))
+               action=say(f"clash_{c.action}"), before=json.dumps(before, ensure_ascii=False, default=str),
+               sent=json.dumps(sent, ensure_ascii=False, default=str))
 
 
 def _advance(progress: Any, task: Any, done: int, size: int) -> None:
@@ -376,7 +379,7 @@ def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] =
     console.print(say("shown", value=len(rows)))
     for c in clashes.itertuples(index=False):
         console.print(say("clash", source=c.source, row=c.row_number, kind=say(f"kind_{c.kind}"), value=c.event_id,
-                          action=say(f"clash_{c.action}"), before=c.stored_version, sent=c.sent_version),
+                          action=say(f"clash_{c.action}"), before=c.stored_diff, sent=c.sent_diff),
                       highlight=False, markup=False)
 
 

@@ -243,8 +243,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "before {before}; sent {sent}",
         "zh": "{source} 第 {row} 行：{kind} {value} 之前以不同内容发送过（{action}）：之前 {before}；本次 {sent}",
     },
-    "clash_conflict": {"en": "kept the first; pass --replace to apply a correction",
-                       "zh": "保留先前版本；如为更正请加 --replace"},
+    "clash_conflict": {"en": "the stored version stays; pass --replace to apply it as a correction",
+                       "zh": "保留已存版本；如为更正请加 --replace"},
     "clash_replaced": {"en": "replaced; the previous version is kept in the audit table",
                        "zh": "已替换；先前版本保存在审计表中"},
     # blueprint
@@ -402,6 +402,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "conflicts": {"zh": "冲突与更正", "en": "Conflicts and corrections"},
     "conflicts_none": {"zh": "没有：没有以不同内容重复发送的编号。", "en": "None: no id was sent again with different content."},
     "event": {"zh": "事件", "en": "Event"},
+    "whole_record": {"zh": "完整记录", "en": "whole record"},
     "stored_version": {"zh": "已存版本", "en": "Stored version"},
     "sent_version": {"zh": "发送版本", "en": "Sent version"},
     "action_conflict": {"zh": "冲突：保留已存版本", "en": "conflict: stored version kept"},

@@ -68,23 +68,29 @@ def _plain(value: Any) -> Any:
 
 def find(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src: list[str],
          replace: bool) -> list[Clash]:
-    """The clashes of staged `incoming` with the stored versions and within the batch itself."""
-    mine = chosen(replace)
+    """The clashes of staged `incoming` with the stored versions and within the batch itself.
+
+    Without `replace` each row is compared with the version that stays: the stored one, else the
+    batch's first row. As a correction the batch's last row is applied, and every version it
+    differs from (the stored one, earlier rows of the batch) is what it replaced.
+    """
     kept_cols = ", ".join(f"k.{q(c)} AS k{i}" for i, c in enumerate(cols))
-    sent_cols = ", ".join(f"n.{q(s)} AS n{i}" for i, s in enumerate(src))
-    stored = store.query(f"SELECT n._row, n._id, {kept_cols}, {sent_cols} FROM {mine} n JOIN {table} k "
-                         f"ON k.{q(id_col)} = n._id WHERE {_differs(kind, 'k', 'n', cols, src)}")
     batch_kept = ", ".join(f"k.{q(s)} AS k{i}" for i, s in enumerate(src))
-    batch = store.query(f"SELECT o._row, o._id, {batch_kept}, {sent_cols.replace('n.', 'o.')} FROM incoming o "
-                        f"JOIN {mine} k ON k._id = o._id AND k._row <> o._row "
-                        f"WHERE {_differs(kind, 'k', 'o', src, src)}")
-    action = "replaced" if replace else "conflict"
-    out = [Clash(row, kind, id_, action, kept, sent) for row, id_, kept, sent in _pairs(stored, cols)]
-    for row, id_, first, other in _pairs(batch, cols):
-        # Without replace the first row is kept and the other conflicts; as a correction the last row is
-        # applied and the earlier one is what it replaced.
-        out.append(Clash(row, kind, id_, action, first, other) if not replace
-                   else Clash(row, kind, id_, action, other, first))
+    sent_cols = ", ".join(f"n.{q(s)} AS n{i}" for i, s in enumerate(src))
+    final = chosen(replace)
+    against_store = store.query(
+        f"SELECT n._row, n._id, {kept_cols}, {sent_cols} FROM {final if replace else 'incoming'} n JOIN {table} k "
+        f"ON k.{q(id_col)} = n._id WHERE {_differs(kind, 'k', 'n', cols, src)}")
+    unstored = "" if replace else f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{q(id_col)} = n._id)"
+    in_batch = store.query(
+        f"SELECT n._row, n._id, {batch_kept}, {sent_cols} FROM incoming n JOIN {final} k "
+        f"ON k._id = n._id AND k._row <> n._row WHERE ({_differs(kind, 'k', 'n', src, src)}){unstored}")
+    if not replace:
+        return [Clash(row, kind, id_, "conflict", kept, sent)
+                for frame in (against_store, in_batch) for row, id_, kept, sent in _pairs(frame, cols)]
+    # A correction: the stored version was replaced by the final row; an earlier row of the batch by it too.
+    out = [Clash(row, kind, id_, "replaced", kept, sent) for row, id_, kept, sent in _pairs(against_store, cols)]
+    out += [Clash(row, kind, id_, "replaced", earlier, last) for row, id_, last, earlier in _pairs(in_batch, cols)]
     return out
 
 
@@ -121,7 +127,17 @@ def _json(version: dict[str, Any]) -> str:
     return json.dumps(version, ensure_ascii=False, default=str, sort_keys=True)
 
 
+def differing(kept: dict[str, Any], sent: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose values differ, as they were before and as sent."""
+    names = [k for k in dict.fromkeys([*kept, *sent]) if kept.get(k) != sent.get(k)]
+    return {k: kept.get(k) for k in names}, {k: sent.get(k) for k in names}
+
+
 def listed(store: Store, limit: int = 200) -> pd.DataFrame:
-    """The most recent conflicts and corrections, with both versions."""
-    return store.query("SELECT source, row_number, kind, event_id, action, stored_version, sent_version, noted_at "
-                       f"FROM conflicts ORDER BY noted_at DESC, source, row_number LIMIT {int(limit)}")
+    """The most recent conflicts and corrections, with both versions and (`stored_diff`, `sent_diff`) the
+    fields that differ."""
+    frame = store.query("SELECT source, row_number, kind, event_id, action, stored_version, sent_version, noted_at "
+                        f"FROM conflicts ORDER BY noted_at DESC, source, row_number LIMIT {int(limit)}")
+    pairs = [differing(json.loads(a), json.loads(b)) for a, b in zip(frame.stored_version, frame.sent_version,
+                                                                      strict=True)]
+    return frame.assign(stored_diff=[_json(a) for a, _ in pairs], sent_diff=[_json(b) for _, b in pairs])

@@ -68,7 +68,8 @@ class IngestAnswer(BaseModel):
     """What an ingest request did."""
 
     stored: int = Field(description="new records stored")
-    duplicates: int = Field(description="records already stored (a retry stores once)")
+    duplicates: int = Field(description="records whose id was already stored: identical (a retry stores once), "
+                                        "or different and listed under conflicts")
     rejected: list[Rejected] = Field(description="bad records, each also kept in quarantine")
     conflicts: list[Conflict] = Field([], description="ids sent before with different content")
     queued: int = Field(0, description="visits handed to the live rules (alerts, cases, surveys, advice follow "
