@@ -127,7 +127,8 @@ def test_cli_reports_conflicts_with_both_versions_and_replace_applies(tmp_path):
     fixed = write_csv(tmp_path / "b.csv", header, [["t1", "v1", "H", "leaving", 2, "1-5"]])
     result = runner.invoke(app, ["ingest", str(fixed), "--db", db])
     assert result.exit_code == 0 and "1 in conflict" in result.output
-    assert "sent before with different content" in result.output and 'before {"rating": 4.0}; sent {"rating": 2.0}' in result.output
+    assert "sent before with different content" in result.output
+    assert 'before {"rating": 4.0}; sent {"rating": 2.0}' in result.output  # the fields that differ
     result = runner.invoke(app, ["ingest", str(fixed), "--db", db, "--replace"])
     assert "1 corrected" in result.output and "replaced" in result.output
 
