@@ -31,10 +31,10 @@ def erlang_c(c: int, load: float) -> float:
     return top / (sum(load**k / math.factorial(k) for k in range(c)) + top)
 
 
-def batch_ci(x: np.ndarray, batches: int = 40) -> tuple[float, float]:
-    """95% confidence interval of the long-run mean of `x` by batch means."""
+def batch_ci(x: np.ndarray, batches: int = 40, level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval (95% unless told) of the long-run mean of `x` by batch means."""
     means = np.array([b.mean() for b in np.array_split(x, batches)])
-    half = stats.t.ppf(0.975, batches - 1) * means.std(ddof=1) / math.sqrt(batches)
+    half = stats.t.ppf(0.5 + level / 2, batches - 1) * means.std(ddof=1) / math.sqrt(batches)
     return means.mean() - half, means.mean() + half
 
 
@@ -55,6 +55,46 @@ def test_mmc_reproduces_erlang_c(rho):
     assert lo <= pw <= hi, (pw, lo, hi)
     lo, hi = batch_ci(wait)
     assert lo <= wq <= hi, (wq, lo, hi)
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.8, 1.0, 1.2])
+def test_a_station_with_impatient_customers_reproduces_erlang_a(rho):
+    """M/M/n+M (Garnett, Mandelbaum & Reiman 2002): probability of waiting, mean wait of all arrivals, the
+    share who leave and the mean wait of those served, each inside the simulation's batch-means interval,
+    at loads up to 1.2 (a queue with abandonment is stable past load 1). Twenty comparisons in all, so each
+    interval is at 99.75% (Bonferroni: 95% for the family)."""
+    from peakend.simulate.erlang import erlang_a
+
+    n_servers, service, patience = 4, 5.0, 10.0
+    lam = rho * n_servers / service
+    rng = np.random.default_rng(23)
+    n = 1_000_000
+    run = serve(poisson_run(rng, lam, n), rng.exponential(service, n), [n_servers], 0,
+                patience=rng.exponential(patience, n))
+    keep = slice(n // 20, None)
+    theory = erlang_a(lam, service, n_servers, patience)
+    for name, values, expected in (("p_wait", (run.wait[keep] > 1e-12).astype(float), theory.p_wait),
+                                   ("mean_wait", run.wait[keep], theory.mean_wait),
+                                   ("abandon", (run.status[keep] == RENEGED).astype(float), theory.abandon)):
+        lo, hi = batch_ci(values, level=0.9975)
+        assert lo <= expected <= hi, (name, expected, lo, hi)
+    served = run.status[keep] == SERVED
+    lo, hi = batch_ci(run.wait[keep][served], level=0.9975)
+    assert lo <= theory.mean_wait_served <= hi, (theory.mean_wait_served, lo, hi)
+
+
+def test_erlang_a_by_hand_and_its_limits():
+    """One server, λ = μ = θ = 1: π_k ∝ 1/k! for k ≥ 1 past the server (death rates 1, 2, 3, …), so π is Poisson(1):
+    P(wait) = 1 − e⁻¹, E[queue] = E[(K − 1)⁺] = 1 − 1 + e⁻¹ = e⁻¹. And with patience far longer than any
+    wait, Erlang-A is Erlang C."""
+    from peakend.simulate.erlang import erlang_a
+
+    a = erlang_a(1.0, 1.0, 1, 1.0)
+    assert a.p_wait == pytest.approx(1 - math.exp(-1), abs=1e-9)
+    assert a.mean_wait == pytest.approx(math.exp(-1), abs=1e-9) and a.abandon == pytest.approx(math.exp(-1), abs=1e-9)
+    c = erlang_a(2.0, 1.0, 3, 1e7)
+    assert c.p_wait == pytest.approx(erlang_c(3, 2.0), rel=1e-4)
+    assert c.mean_wait == pytest.approx(erlang_c(3, 2.0) / (3 - 2.0), rel=1e-4)
 
 
 @pytest.mark.parametrize(("rho", "cv"), [(0.5, 0.5), (0.8, 0.5), (0.9, 1.5)])
