@@ -7,12 +7,16 @@ Times are minutes; hours are clock hours (9 = 09:00–10:00). A station is a gro
 
 from __future__ import annotations
 
+import functools
+import math
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import optimize
 
 from peakend.blueprint.model import OUTCOMES, Blueprint
 from peakend.errors import ConfigError
@@ -27,7 +31,7 @@ class Strict(BaseModel):
 class Dist(Strict):
     """A duration distribution in minutes, given by its mean and coefficient of variation."""
 
-    kind: Literal["exponential", "gamma", "lognormal", "fixed", "uniform"] = "gamma"
+    kind: Literal["exponential", "gamma", "lognormal", "weibull", "fixed", "uniform"] = "gamma"
     mean: float = Field(gt=0)
     cv: float = Field(default=1.0, ge=0)
 
@@ -43,8 +47,20 @@ class Dist(Strict):
         if self.kind == "lognormal":
             s2 = np.log1p(self.cv**2)
             return rng.lognormal(np.log(self.mean) - s2 / 2, s2**0.5, n)
+        if self.kind == "weibull":
+            k = weibull_shape(self.cv)
+            return self.mean / math.gamma(1 + 1 / k) * rng.weibull(k, n)
         shape = 1 / self.cv**2
         return rng.gamma(shape, self.mean / shape, n)
+
+
+@functools.lru_cache(maxsize=256)
+def weibull_shape(cv: float) -> float:
+    """The Weibull shape k whose coefficient of variation is `cv` (cv² = Γ(1+2/k)/Γ(1+1/k)² − 1, falling in k)."""
+    def gap(k: float) -> float:
+        return math.exp(math.lgamma(1 + 2 / k) - 2 * math.lgamma(1 + 1 / k)) - 1 - cv**2
+
+    return float(optimize.brentq(gap, 0.05, 200.0))
 
 
 class Station(Strict):
@@ -90,6 +106,8 @@ class HallConfig(Strict):
     closes: int = Field(default=21, ge=1, le=24)
     arrivals: dict[int, float]  # clock hour → mean arrivals in that hour on a weekday
     weekend_factor: float = Field(default=1.0, gt=0)
+    weekend: list[int] = Field(default_factory=lambda: [5, 6])  # weekdays (Monday 0) with weekend arrivals
+    holidays: list[date] = Field(default_factory=list)  # days with weekend arrivals too
     routes: dict[str, float]  # route → share of arrivals
     segments: dict[str, float] = Field(default_factory=lambda: {"大众": 1.0})
     stations: dict[str, Station] = Field(default_factory=dict)
@@ -123,6 +141,10 @@ class HallConfig(Strict):
         if self.diversion and self.diversion.station not in self.stations:
             raise ValueError(f"diversion.station: '{self.diversion.station}' is not a station")
         return self
+
+    def is_weekend(self, day: date) -> bool:
+        """Whether `day` has weekend arrivals: a weekend weekday of this hall, or a holiday."""
+        return day.weekday() in self.weekend or day in self.holidays
 
     def station_of(self) -> dict[str, str]:
         """Moment → the station that serves it."""

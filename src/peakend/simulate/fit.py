@@ -28,18 +28,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import get_args
+from typing import Any, cast, get_args
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from peakend.blueprint.model import OUTCOMES, Blueprint
+from peakend.blueprint.model import OUTCOMES, Blueprint, Route
 from peakend.errors import FitError
 from peakend.simulate.config import Dist, HallConfig, Rating, Station
 from peakend.simulate.experience import touch_e
-from peakend.simulate.plan import half_width
 from peakend.simulate.run import simulate
 from peakend.store.db import Store
 
@@ -121,17 +121,38 @@ def latest_day(store: Store, hall_id: str) -> date | None:
 
 
 def infer_routes(touches: pd.DataFrame, bp: Blueprint) -> pd.Series:
-    """Per visit (index), the shortest blueprint route holding every moment it touched, in order; else None."""
+    """Per visit (index), the blueprint route it took, told by the moments it touched; else None.
+
+    A visit that was served takes the shortest route holding every moment it touched, in order. One
+    that left a queue stays in the queue it left: of the routes holding its moments up to the one it
+    left, the route most served visits took (then the shortest) — never another route that merely
+    passes the same queue (an abandoned wait is not a visit to self-service).
+    """
     routes = sorted(bp.routes, key=lambda r: len(r.moments))
 
-    def route_of(moments: list[str]) -> str | None:
-        for r in routes:
-            where = [r.moments.index(m) if m in r.moments else -1 for m in moments]
-            if min(where, default=0) >= 0 and where == sorted(where):
-                return r.id
-        return None
+    def holds(r: Route, moments: list[str]) -> bool:
+        where = [r.moments.index(m) if m in r.moments else -1 for m in moments]
+        return min(where, default=0) >= 0 and where == sorted(where)
 
-    return touches.groupby("visit_id", sort=False)["moment_id"].agg(lambda m: route_of(list(m)))
+    grouped = touches.groupby("visit_id", sort=False)
+    moments = grouped["moment_id"].agg(list)
+    left_at = touches[touches.get("outcome", pd.Series(index=touches.index, dtype=object)) == "abandoned"]
+    left_at = left_at.groupby("visit_id", sort=False)["moment_id"].first()
+    served = moments[~moments.index.isin(left_at.index)].map(
+        lambda ms: next((r.id for r in routes if holds(r, ms)), None))
+    taken = served.value_counts()
+
+    def stayed(visit: str) -> str | None:
+        ms = moments[visit]
+        upto = ms[: ms.index(left_at[visit]) + 1]
+        fits = [r for r in routes if holds(r, upto)]
+        fits.sort(key=lambda r: (-int(taken.get(r.id, 0)), len(r.moments)))
+        return fits[0].id if fits else None
+
+    out = served.reindex(moments.index).astype(object)
+    for visit in left_at.index:
+        out[visit] = stayed(visit)
+    return out.where(out.notna(), None)
 
 
 def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None) -> Fitted:
@@ -299,14 +320,62 @@ def servers_by_hour(begin: pd.Series, end: pd.Series, opens: int, closes: int) -
     return {int(h): max(1, int(n)) for h, n in by_hour.items() if opens <= h < closes}
 
 
+PATIENCE_KINDS = ("exponential", "lognormal", "weibull")
+
+
+@dataclass(frozen=True)
+class Patience:
+    """Patience fitted from censored waits: the chosen distribution, and each candidate's AIC."""
+
+    dist: Dist
+    aic: dict[str, float]
+    left: int
+    waited: int
+
+
+def fit_patience(waits: np.ndarray, left: np.ndarray) -> Patience | None:
+    """Patience from waits (minutes) and whether each waiter left: those who left show their patience, those
+    served only that it was longer (right-censored). Exponential, lognormal and Weibull are fitted by
+    maximum likelihood (scipy's censored fit) and the lowest AIC is kept. None when nobody left."""
+    if not left.any():
+        return None
+    events = np.maximum(waits[left], 0.01)  # a wait kept to the second may read 0; patience is positive
+    censored = waits[~left][waits[~left] > 0]  # served at once: patience > 0 says nothing
+    data = stats.CensoredData(uncensored=events, right=censored)
+    aic: dict[str, float] = {}
+    dists: dict[str, Dist] = {}
+    mean_exp = float((events.sum() + censored.sum()) / len(events))  # all minutes waited over those who left
+    aic["exponential"] = 2 * 1 - 2 * float(stats.expon.logpdf(events, scale=mean_exp).sum()
+                                           + stats.expon.logsf(censored, scale=mean_exp).sum())
+    dists["exponential"] = Dist(kind="exponential", mean=round(mean_exp, 3))
+    for kind, family in (("lognormal", stats.lognorm), ("weibull", stats.weibull_min)):
+        try:
+            shape, _, scale = family.fit(data, floc=0)
+        except (ValueError, RuntimeError, FloatingPointError):
+            continue
+        ll = float(family.logpdf(events, shape, 0, scale).sum() + family.logsf(censored, shape, 0, scale).sum())
+        if not np.isfinite(ll):
+            continue
+        mean, var = (float(x) for x in family.stats(shape, 0, scale, moments="mv"))
+        if not (np.isfinite(mean) and mean > 0 and np.isfinite(var)):
+            continue
+        aic[kind] = 2 * 2 - 2 * ll
+        dists[kind] = Dist(kind=cast("Any", kind), mean=round(mean, 3), cv=round(var**0.5 / mean, 3))
+    best = min(aic, key=lambda k: aic[k])
+    return Patience(dists[best], aic, int(left.sum()), len(waits))
+
+
 def _patience(touches: pd.DataFrame, notes: list[str]) -> Dist | None:
-    """Exponential patience: minutes waited by all who waited over the number who left (censored MLE)."""
+    """Patience from every recorded wait (`fit_patience`), with a note of the distributions compared."""
     waits = touches[touches["wait_min"].notna()]
-    left = int((waits["outcome"] == "abandoned").sum())
-    if not left:
+    found = fit_patience(waits["wait_min"].to_numpy(float), (waits["outcome"] == "abandoned").to_numpy())
+    if found is None:
         notes.append("nobody left a queue: patience not estimated")
         return None
-    return Dist(kind="exponential", mean=round(float(waits["wait_min"].sum()) / left, 3))
+    compared = ", ".join(f"{k} {v:.1f}" for k, v in sorted(found.aic.items(), key=lambda kv: kv[1]))
+    notes.append(f"patience: {found.dist.kind} (mean {found.dist.mean} min, cv {found.dist.cv}) from {found.left} "
+                 f"who left of {found.waited} who waited, by likelihood with censoring (AIC {compared})")
+    return found.dist
 
 
 def _felt(touches: pd.DataFrame, bp: Blueprint) -> tuple[dict[str, Rating], dict[str, float]]:
@@ -337,33 +406,219 @@ def _outcomes(touches: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
+FIGURES = ("mean", "p90", "abandon")  # what the check compares per hour: mean wait, its 90th percentile, share left
+BOOT = 200  # resamples of the observed days for the observation's own interval
+
+
+def _waits(touches: pd.DataFrame) -> pd.DataFrame:
+    """Every recorded wait: its day, clock hour, minutes, and whether the waiter left."""
+    w = touches[touches["wait_min"].notna() & touches["start_at"].notna()]
+    return pd.DataFrame({"day": w["start_at"].dt.normalize(), "hour": w["start_at"].dt.hour,
+                         "wait": w["wait_min"].to_numpy(float), "left": (w["outcome"] == "abandoned").to_numpy()})
+
+
 def hourly_waits(touches: pd.DataFrame) -> pd.DataFrame:
-    """Per clock hour in which waits began: number of waits, mean and 90th percentile (minutes)."""
-    w = touches[touches["wait_min"].notna()]
-    g = w.groupby(w["start_at"].dt.hour.rename("hour"))["wait_min"]
-    return pd.DataFrame({"waits": g.size(), "mean": g.mean(), "p90": g.quantile(0.9)})
+    """Per clock hour in which waits began: number of waits, mean and 90th percentile (minutes), share who left."""
+    w = _waits(touches)
+    g = w.groupby("hour")
+    return pd.DataFrame({"waits": g.size(), "mean": g["wait"].mean(), "p90": g["wait"].quantile(0.9),
+                         "abandon": g["left"].mean()})
 
 
-def check(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int = 5, seed: int = 0) -> pd.DataFrame:
-    """Per hour: observed waits (per day, mean, p90) beside the fitted model's on the same dates (± 95% CI).
+def _observed_intervals(touches: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The observation's own 95% sampling interval of each hourly figure: the days resampled (a day's
+    customers share its staffing and its queue, so the day is the unit that varies)."""
+    w = _waits(touches)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for hour, mine in w.groupby("hour"):
+        days = [d for _, d in mine.groupby("day")]
+        if len(days) < 2:
+            rows.append({"hour": hour, **{f"{f}_{e}": np.nan for f in FIGURES for e in ("lo", "hi")}})
+            continue
+        draws = []
+        for _ in range(BOOT):
+            pick = pd.concat([days[i] for i in rng.integers(0, len(days), len(days))])
+            draws.append((pick["wait"].mean(), pick["wait"].quantile(0.9), pick["left"].mean()))
+        lo, hi = np.percentile(np.array(draws), [2.5, 97.5], axis=0)
+        rows.append({"hour": hour, **{f"{f}_lo": lo[i] for i, f in enumerate(FIGURES)},
+                     **{f"{f}_hi": hi[i] for i, f in enumerate(FIGURES)}})
+    return pd.DataFrame(rows).set_index("hour")
 
-    Each replication simulates every day from the first observed date to the last and keeps the
-    observed dates, so the weekday/weekend mix is the data's.
-    """
+
+def simulated_runs(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int, seed: int) -> pd.DataFrame:
+    """Each replication's hourly figures, the fitted hall simulated over the observed dates (so the weekday and
+    weekend mix is the data's): columns hour, rep, waits, mean, p90, abandon."""
     dates = obs.dates()
-    seen = hourly_waits(obs.touches)
     runs = []
     for r in range(reps):
         sim = simulate(cfg, bp, dates[0], (dates[-1] - dates[0]).days + 1, seed, replication=r + 1, rated=False)
         kept = sim.visits.loc[sim.visits["arrival"].dt.date.isin(dates), "visit_id"]
         runs.append(hourly_waits(sim.touches[sim.touches["visit_id"].isin(kept)]).assign(rep=r))
-    sims = pd.concat(runs).reset_index()
-    g = sims.groupby("hour")
-    out = pd.DataFrame({
-        "observed_per_day": seen["waits"] / len(dates), "simulated_per_day": g["waits"].sum() / reps / len(dates),
-        "observed_mean": seen["mean"], "simulated_mean": g["mean"].mean(),
-        "simulated_mean_ci": [half_width(s, n) for s, n in zip(g["mean"].std(), g.size(), strict=True)],
-        "observed_p90": seen["p90"], "simulated_p90": g["p90"].mean(),
-        "simulated_p90_ci": [half_width(s, n) for s, n in zip(g["p90"].std(), g.size(), strict=True)],
-    })
-    return out.rename_axis("hour").reset_index()
+    return pd.concat(runs).rename_axis("hour").reset_index()
+
+
+def check(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Per hour, observed beside simulated: waits per day, mean wait, 90th-percentile wait and the share who left.
+
+    Each observed figure has its own 95% sampling interval (`_lo`, `_hi`, the days resampled); each
+    simulated one the mean over replications and a 95% prediction interval for one replication
+    (`_plo`, `_phi`: mean ± t·sd·√(1 + 1/reps)). A replication covers the same dates as the data, so it
+    carries the same sampling noise: the hour agrees (`_ok`) when the observed figure lies inside it.
+    No fixed slack.
+    """
+    dates = obs.dates()
+    seen = hourly_waits(obs.touches)
+    own = _observed_intervals(obs.touches, seed)
+    sims = simulated_runs(cfg, bp, obs, reps, seed)
+    hours = sorted(set(seen.index) | set(sims["hour"]))
+    g = sims.set_index(["hour", "rep"]).reindex(pd.MultiIndex.from_product([hours, range(reps)], names=["hour", "rep"]))
+    g = g.assign(waits=g["waits"].fillna(0)).groupby("hour")
+    out = pd.DataFrame(index=pd.Index(hours, name="hour"))
+    out["observed_per_day"] = seen["waits"].reindex(out.index).fillna(0) / len(dates)
+    out["simulated_per_day"] = g["waits"].mean() / len(dates)
+    t = stats.t.ppf(0.975, max(reps - 1, 1))
+    for f in FIGURES:
+        out[f"observed_{f}"] = seen[f].reindex(out.index)
+        out[f"observed_{f}_lo"], out[f"observed_{f}_hi"] = own[f"{f}_lo"].reindex(out.index), own[
+            f"{f}_hi"].reindex(out.index)
+        mean, sd = g[f].mean(), g[f].std().fillna(0)
+        spread = t * sd * np.sqrt(1 + 1 / reps)
+        out[f"simulated_{f}"] = mean
+        out[f"simulated_{f}_plo"], out[f"simulated_{f}_phi"] = (mean - spread).clip(lower=0), mean + spread
+        inside = (out[f"observed_{f}"] >= out[f"simulated_{f}_plo"] - 1e-9) & (
+            out[f"observed_{f}"] <= out[f"simulated_{f}_phi"] + 1e-9)
+        out[f"{f}_ok"] = inside.where(out[f"observed_{f}"].notna())
+    return out.reset_index()
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How well a check's hours agree, figure by figure: coverage, mean absolute error, hours that miss."""
+
+    hours: int
+    covered: dict[str, int]
+    mae: dict[str, float]
+    missed: dict[str, list[int]]
+    abandon_observed: float
+    abandon_simulated: float
+
+    def reproduces(self, share: float = 0.8) -> bool:
+        """Whether the observed mean wait lies inside the model's interval in at least `share` of the hours."""
+        return self.hours > 0 and self.covered["mean"] >= share * self.hours
+
+
+def agreement(table: pd.DataFrame, obs: Observed) -> Agreement:
+    """Summarise a `check` table; hours without observed waits are not counted."""
+    seen = table[table["observed_mean"].notna()]
+    w = _waits(obs.touches)
+    return Agreement(
+        len(seen),
+        {f: int(seen[f"{f}_ok"].fillna(False).astype(bool).sum()) for f in FIGURES},
+        {f: float((seen[f"observed_{f}"] - seen[f"simulated_{f}"]).abs().mean()) for f in FIGURES},
+        {f: [int(h) for h in seen.loc[~seen[f"{f}_ok"].fillna(False).astype(bool), "hour"]] for f in FIGURES},
+        float(w["left"].mean()) if len(w) else 0.0,
+        float((table["simulated_abandon"] * table["simulated_per_day"]).sum()
+              / max(table["simulated_per_day"].sum(), 1e-12)),
+    )
+
+
+SHIFTS = (-2, -1, 0, 1, 2)  # server counts tried around the current one, per hour, each round
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Servers per hour at the station customers queue for: raw concurrency, and the effective count
+    calibrated by simulation, with the counts consistent with the data (`low`–`high`)."""
+
+    station: str
+    table: pd.DataFrame  # hour, raw, effective, low, high, observed_mean, simulated_mean, observed_abandon, ...
+
+
+def _queued_station(cfg: HallConfig, obs: Observed) -> str | None:
+    """The station most waits are for: the one serving the moment after a queue moment (or with its own wait)."""
+    where = cfg.station_of()
+    t = obs.touches
+    nxt = t["moment_id"].shift(-1).where(t["visit_id"].shift(-1) == t["visit_id"])
+    target = np.where(t["moment_id"].isin(cfg.queue_moments), nxt, t["moment_id"])
+    counts = pd.Series(target[t["wait_min"].notna().to_numpy()]).map(where).value_counts()
+    return str(counts.index[0]) if len(counts) else None
+
+
+def _scale(seen: pd.DataFrame, own: pd.DataFrame, f: str, floor: float) -> pd.Series:
+    """The observation's standard error of figure `f` per hour (from its bootstrap interval), at least `floor`."""
+    se = (own[f"{f}_hi"] - own[f"{f}_lo"]).reindex(seen.index) / 3.92
+    return se.fillna(floor).clip(lower=floor)
+
+
+def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int = 3, seed: int = 0,
+                      rounds: int = 4) -> tuple[HallConfig, Capacity | None]:
+    """Servers per hour at the queued station, calibrated so that the model reproduces each hour's observed
+    mean wait and share who left (a simulation-based fit: each round tries the counts around the current
+    ones in every hour at once and keeps, hour by hour, the one closest to the data in standard errors).
+
+    Raw concurrency counts everyone who ever served; the effective count is the capacity callers met.
+    The interval is every count tried whose simulated figures lie within 1.96 combined standard errors
+    (observation and simulation) of the observed ones.
+    """
+    name = _queued_station(cfg, obs)
+    if name is None:
+        return cfg, None
+    seen, own = hourly_waits(obs.touches), _observed_intervals(obs.touches, seed)
+    se_m, se_a = _scale(seen, own, "mean", 0.05), _scale(seen, own, "abandon", 0.005)
+    raw = dict(enumerate(cfg.stations[name].schedule(cfg.opens, cfg.closes), start=cfg.opens))
+    current = dict(raw)
+    tried: dict[int, dict[int, tuple[float, float, float, float]]] = {h: {} for h in raw}
+    for _ in range(rounds):
+        moved = False
+        for parity in (0, 1):  # every other hour at once: a neighbour's queue spills over, so neighbours stay put
+            mine = [h for h in raw if (h - cfg.opens) % 2 == parity and h in seen.index]
+            results = {d: _hourly(cfg, bp, obs, name, {h: max(1, c + d) if h in mine else c
+                                                       for h, c in current.items()}, reps, seed) for d in SHIFTS}
+            for h in mine:
+                for d, r in results.items():
+                    if h in r.index:
+                        tried[h][max(1, current[h] + d)] = tuple(r.loc[h, ["mean", "mean_se", "abandon",
+                                                                           "abandon_se"]])
+                best = min(tried[h], key=lambda c: _loss(tried[h][c], seen.loc[h], se_m[h], se_a[h]))
+                moved |= best != current[h]
+                current[h] = best
+        if not moved:
+            break
+    rows = []
+    for h in raw:
+        fits = [c for c, v in tried[h].items() if h in seen.index and _consistent(v, seen.loc[h], se_m[h], se_a[h])]
+        chosen = tried[h].get(current[h])
+        rows.append({"hour": h, "raw": raw[h], "effective": current[h],
+                     "low": min(fits) if fits else current[h], "high": max(fits) if fits else current[h],
+                     "observed_mean": seen["mean"].get(h, np.nan), "simulated_mean": chosen[0] if chosen else np.nan,
+                     "observed_abandon": seen["abandon"].get(h, np.nan),
+                     "simulated_abandon": chosen[2] if chosen else np.nan})
+    stations = {**cfg.stations, name: Station(moments=cfg.stations[name].moments, servers=current)}
+    fitted = HallConfig.model_validate({**cfg.model_dump(), "stations": {k: v.model_dump() for k, v in
+                                                                         stations.items()}})
+    return fitted, Capacity(name, pd.DataFrame(rows))
+
+
+def _hourly(cfg: HallConfig, bp: Blueprint, obs: Observed, name: str, servers: dict[int, int], reps: int,
+            seed: int) -> pd.DataFrame:
+    """Mean wait and share who left per hour (with standard errors over replications) under these servers."""
+    trial = cfg.model_copy(update={"stations": {**cfg.stations, name: Station(moments=cfg.stations[name].moments,
+                                                                              servers=servers)}})
+    runs = simulated_runs(trial, bp, obs, reps, seed)
+    g = runs.groupby("hour")
+    n = np.sqrt(g.size())
+    return pd.DataFrame({"mean": g["mean"].mean(), "mean_se": g["mean"].std().fillna(0) / n,
+                         "abandon": g["abandon"].mean(), "abandon_se": g["abandon"].std().fillna(0) / n})
+
+
+def _loss(sim: tuple[float, float, float, float], seen: pd.Series, se_m: float, se_a: float) -> float:
+    mean, mean_se, abandon, abandon_se = sim
+    return float(((mean - seen["mean"]) ** 2 / (se_m**2 + mean_se**2))
+                 + ((abandon - seen["abandon"]) ** 2 / (se_a**2 + abandon_se**2)))
+
+
+def _consistent(sim: tuple[float, float, float, float], seen: pd.Series, se_m: float, se_a: float) -> bool:
+    mean, mean_se, abandon, abandon_se = sim
+    return bool(abs(mean - seen["mean"]) <= 1.96 * np.hypot(se_m, mean_se)
+                and abs(abandon - seen["abandon"]) <= 1.96 * np.hypot(se_a, abandon_se))

@@ -155,7 +155,7 @@ def _durations(model: HallModel, moment: np.ndarray,
 
 def _arrivals(cfg: HallConfig, day: date, rng: np.random.Generator) -> np.ndarray:
     """Arrival minutes from midnight, sorted: a Poisson process with a constant rate within each hour."""
-    factor = cfg.weekend_factor if day.weekday() >= 5 else 1.0
+    factor = cfg.weekend_factor if cfg.is_weekend(day) else 1.0
     hours = np.arange(cfg.opens, cfg.closes)
     counts = rng.poisson([cfg.arrivals.get(int(h), 0.0) * factor for h in hours])
     return np.sort(np.repeat(hours * 60.0, counts) + rng.uniform(0, 60, counts.sum()))
@@ -214,7 +214,7 @@ def _station(model: HallModel, k: int, name: str, rows: _Rows, arrival: np.ndarr
     rows.dur[waits_at] = np.where(queued, passed.wait, rows.dur[waits_at] + passed.wait)
     gone = (passed.status == RENEGED) | (passed.status == BALKED)
     if gone.any():
-        _end_early(rows, at[gone], waits_at[gone], queued[gone], passed.wait[gone])
+        _end_early(model, rows, at[gone], waits_at[gone], queued[gone], passed.wait[gone])
         ended[rows.visit[at[gone]]] = True
     diverted = passed.status == DIVERTED
     if diverted.any():
@@ -222,12 +222,19 @@ def _station(model: HallModel, k: int, name: str, rows: _Rows, arrival: np.ndarr
     return rows
 
 
-def _end_early(rows: _Rows, at: np.ndarray, waits_at: np.ndarray, queued: np.ndarray, wait: np.ndarray) -> None:
-    """Visits that left the queue: the waiting row is abandoned, the rest of the route skipped but the end."""
+def _end_early(model: HallModel, rows: _Rows, at: np.ndarray, waits_at: np.ndarray, queued: np.ndarray,
+               wait: np.ndarray) -> None:
+    """Visits that left the queue: the waiting row is abandoned, the rest of the route skipped but its end
+    (leaving the hall), unless the route ends at a station (a call centre's last moment is the call itself)."""
     rows.outcome[waits_at] = ABANDONED
     rows.dur[at[~queued]] = wait[~queued]
     rows.service[at[~queued]] = np.nan
-    rows.drop(waits_at, rows.last_of(), keep_end=True)
+    last = rows.last_of()
+    for keep_end in (True, False):
+        mine = np.array([(model.station_of[rows.moment[last[v]]] < 0) == keep_end
+                         for v in rows.visit[waits_at].tolist()], dtype=bool)
+        if mine.any():
+            rows.drop(waits_at[mine], last, keep_end=keep_end)
 
 
 def _divert(model: HallModel, rows: _Rows, waits_at: np.ndarray, at: np.ndarray, queued: np.ndarray, route: np.ndarray,
