@@ -84,12 +84,13 @@ def test_routes_not_sent_are_inferred_from_the_moments_touched(bp):
     obs = hand_observed()
     routes = infer_routes(obs.touches, bp)
     # waiting → counter → leaving: business handling (6 moments) before the whole hall (10);
-    # waiting → leaving: waiting and diversion, the shortest route holding both in that order
-    assert routes.to_dict() == {"V0": "business_handling", "V1": "business_handling", "V2": "waiting_diversion"}
+    # V2 left the queue (waiting → leaving): it stays in the queue it left, the route the served took —
+    # not waiting and diversion, the shortest route holding both (an abandoned wait is no self-service visit)
+    assert routes.to_dict() == {"V0": "business_handling", "V1": "business_handling", "V2": "business_handling"}
     odd = pd.DataFrame({"visit_id": ["X", "X"], "moment_id": ["leaving", "entering"]})  # no route runs backwards
     assert infer_routes(odd, bp).to_dict() == {"X": None}
     no_routes = Observed(obs.hall_id, obs.visits.assign(route=None), obs.touches)
-    assert fit(no_routes, bp).cfg.routes == {"business_handling": 0.6667, "waiting_diversion": 0.3333}
+    assert fit(no_routes, bp).cfg.routes == {"business_handling": 1.0}
 
 
 def test_a_hall_without_data_or_routes_is_refused(duck, bp):
@@ -143,12 +144,12 @@ def test_fit_recovers_a_known_hall_from_its_ingested_events(store, bp, tmp_path)
     # for ratings clipped at the top of the scale)
     assert abs(cfg.ratings["counter_result"].share - 0.7) <= 0.03 and cfg.ratings["counter_result"].scale == "1-5"
     assert 0.22 <= cfg.character["counter_result"] <= 0.33
-    table = check(cfg, bp, obs, reps=4).set_index("hour")
+    table = check(cfg, bp, obs, reps=10).set_index("hour")
     busy = table.loc[9:12]
     assert np.allclose(busy["simulated_per_day"], busy["observed_per_day"], rtol=0.15)
-    # the fitted model reproduces the observed waits: within its 95% interval, plus 1 minute of fitting error
-    assert ((busy["observed_mean"] - busy["simulated_mean"]).abs() <= busy["simulated_mean_ci"] + 1).all()
-    assert ((busy["observed_p90"] - busy["simulated_p90"]).abs() <= busy["simulated_p90_ci"] + 3).all()
+    # the fitted model reproduces the observed waits: each hour's observed figure inside the model's 95%
+    # prediction interval for one replication of these dates (no slack added)
+    assert busy["mean_ok"].all() and busy["p90_ok"].sum() >= 3 and busy["abandon_ok"].sum() >= 3
 
 
 def test_fit_command(tmp_path):
@@ -169,3 +170,88 @@ def test_fit_command(tmp_path):
     assert pd.read_csv(tmp_path / "fitted.check.csv")["hour"].tolist()[:4] == [9, 10, 11, 12]
     result = runner.invoke(app, ["fit", "无此厅", "--db", db])
     assert result.exit_code == 2 and "has no visits" in result.output
+
+
+# -- a queue log with a known answer: effective servers, patience, a Sunday–Thursday week, idle staff -------------
+CALL_LAMBDA = {8: 20, 9: 40, 10: 55, 11: 60, 12: 45, 13: 40, 14: 50, 15: 55, 16: 50, 17: 40, 18: 30, 19: 15}
+CALL_SERVERS = {8: 2, 9: 4, 10: 6, 11: 6, 12: 5, 13: 4, 14: 5, 15: 6, 16: 5, 17: 4, 18: 3, 19: 2}
+
+
+def call_centre_blueprint():
+    from peakend.blueprint.load import check_text
+    from peakend.blueprint.new import new_blueprint_text
+
+    bp, problems = check_text(new_blueprint_text(["waiting", "service"], "centre", "Service centre"))
+    assert not problems
+    return bp
+
+
+def queue_log(days: int = 28, idle: int = 2, seed: int = 5) -> Observed:
+    """A service centre's contacts: Poisson arrivals per hour (a third as many on Friday and Saturday, its
+    weekend), lognormal service (mean 4 min, cv 0.9), exponential patience (mean 6 min), CALL_SERVERS regular
+    servers, and `idle` staff who each serve only in one random six-minute spell an hour — counted by raw
+    concurrency, hardly by the capacity callers meet. Built minute by minute with the station pass itself
+    (time scaled by 60, so its hourly schedule is a schedule per minute)."""
+    from peakend.simulate.stations import RENEGED, serve
+
+    rng = np.random.default_rng(seed)
+    visits, touches = [], []
+    for d in range(days):
+        day = T("2026-09-06") + pd.Timedelta(days=d)  # a Sunday
+        factor = 1 / 3 if day.weekday() in (4, 5) else 1.0
+        arrival = np.sort(np.concatenate([h * 60 + rng.uniform(0, 60, rng.poisson(rate * factor))
+                                          for h, rate in CALL_LAMBDA.items()]))
+        n = len(arrival)
+        service = rng.lognormal(np.log(4 / np.sqrt(1 + 0.81)), np.sqrt(np.log(1.81)), n)
+        patience = rng.exponential(6, n)
+        minutes = []
+        for h in range(8, 20):
+            spells = [rng.integers(0, 55) for _ in range(idle)]
+            minutes += [CALL_SERVERS[h] + sum(s <= m < s + 6 for s in spells) for m in range(60)]
+        run = serve(arrival * 60, service * 60, minutes, 8 * 60, patience * 60)
+        wait = np.where(run.status == RENEGED, patience, run.wait / 60)  # the pass caps waits at midnight, in its units
+        for i in range(n):
+            vid, t0 = f"C{d:02d}-{i:04d}", day + pd.Timedelta(minutes=float(arrival[i]))
+            left = run.status[i] == RENEGED
+            visits.append({"visit_id": vid, "route": None, "segment": "public", "arrival": t0})
+            touches.append([f"{vid}-1", vid, "waiting", 1, t0, t0 + pd.Timedelta(minutes=float(wait[i])), None,
+                            None, None, round(float(wait[i]), 2), None, "abandoned" if left else None])
+            if not left:
+                s0 = t0 + pd.Timedelta(minutes=float(wait[i]))
+                touches.append([f"{vid}-2", vid, "service", 2, s0, s0 + pd.Timedelta(minutes=float(service[i])),
+                                "S1", None, None, None, round(float(service[i]), 2), "resolved"])
+    frame = pd.DataFrame(touches, columns=TOUCH_COLUMNS)
+    for col in ("start_at", "end_at"):
+        frame[col] = frame[col].dt.round("s")
+    return Observed("centre", pd.DataFrame(visits), frame.sort_values(["visit_id", "seq"], ignore_index=True))
+
+
+def test_fit_holds_on_a_queue_log_with_idle_staff_and_its_own_weekend():
+    """Raw concurrency counts the idle staff and makes a hall where nobody waits; the fitted effective servers
+    hold the true ones in their intervals in ≥ 80% of hours, the check covers the observed mean wait in
+    ≥ 80% of hours, and abandonment overall is within 2 points. Callers who left stay in the queue they left
+    (the route ends at the station: no other touch), and Friday–Saturday is found to be the weekend."""
+    from peakend.simulate.fit import agreement
+
+    bp = call_centre_blueprint()
+    obs = queue_log()
+    fitted = fit(obs, bp, reps=3)
+    cfg, cap = fitted.cfg, fitted.capacity
+    assert cfg.weekend == [4, 5] and any("Fri, Sat" in n for n in fitted.notes)
+    assert cfg.routes == {"main": 1.0}
+    table = cap.table.set_index("hour")
+    assert (table["raw"] > pd.Series(CALL_SERVERS)).sum() >= 6  # idle staff inflate raw concurrency
+    held = sum(table.loc[h, "low"] <= c <= table.loc[h, "high"] for h, c in CALL_SERVERS.items())
+    assert held >= 0.8 * len(CALL_SERVERS), table
+    assert abs(cfg.patience.mean - 6) <= 0.9  # about 900 who left: a standard error near 0.2 min
+    good = agreement(check(cfg, bp, obs, reps=10), obs)
+    assert good.reproduces(0.8), good
+    assert abs(good.abandon_observed - good.abandon_simulated) <= 0.02
+    sim = simulate(cfg, bp, date(2026, 10, 4), days=2, seed=1, rated=False)
+    left = sim.touches[sim.touches["outcome"] == "abandoned"]["visit_id"]
+    assert len(left) and not sim.touches[sim.touches["visit_id"].isin(left)]["moment_id"].eq("service").any()
+    raw = HallConfig.model_validate({**cfg.model_dump(), "stations": {
+        cap.station: {"moments": cfg.stations[cap.station].moments, "servers": {int(h): int(r) for h, r in
+                                                                                 table["raw"].items()}}}})
+    bad = agreement(check(raw, bp, obs, reps=10), obs)
+    assert not bad.reproduces(0.8)  # the raw concurrency does not reproduce the centre, and the check says so

@@ -836,26 +836,36 @@ def fit_cmd(
 
 def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: date | None, until: date | None,
             reps: int, seed: int, out: Path) -> Path:
-    """Fit `hall`, print the notes and the hourly check, write the YAML and the check CSV; errors end the command."""
+    """Fit `hall`, print the notes, the capacity and the hourly check, write the YAML and the check CSV."""
+    import pandas as pd
     import yaml
 
-    from peakend.simulate.fit import check, fit, observed
+    from peakend.simulate.fit import agreement, check, fit, observed
 
     with connect(db) as store:
         obs = observed(store, hall, since, until)
-    fitted = fit(obs, bp, base)
+    with console.status(say("fitting", hall=hall)):
+        fitted = fit(obs, bp, base, seed=seed)
     console.print(say("fit_summary", hall=hall, visits=fitted.visits, days=fitted.days), highlight=False)
     for note in fitted.notes:
-        console.print(say("fit_note", note=note), highlight=False)
-    with console.status(""):
+        console.print(say("fit_note", note=note), highlight=False, markup=False)
+    if fitted.capacity is not None:
+        cap = fitted.capacity.table
+        shown = pd.DataFrame({"hour": cap["hour"], "raw": cap["raw"], "effective": cap["effective"],
+                              "95%": cap["low"].astype(str) + "–" + cap["high"].astype(str)})
+        _print_frame(shown, say("fit_capacity", station=fitted.capacity.station))
+    with console.status(say("fit_checking", reps=reps)):
         table = check(fitted.cfg, bp, obs, reps, seed)
     _print_frame(_check_shown(table), say("fit_table", hall=hall))
-    gap = (table["observed_mean"] - table["simulated_mean"]).abs()
-    console.print(say("fit_gap", gap=gap.mean(), within=int((gap <= table["simulated_mean_ci"] + 1).sum()),
-                      hours=len(table)), highlight=False)
+    a = agreement(table, obs)
+    console.print(say("fit_agreement", hours=a.hours, mean=a.covered["mean"], p90=a.covered["p90"],
+                      abandon=a.covered["abandon"], mae_mean=a.mae["mean"], mae_p90=a.mae["p90"],
+                      observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated), highlight=False)
+    if not a.reproduces():
+        console.print(say("fit_not_reproduced", hours=", ".join(map(str, a.missed["mean"]))), highlight=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(fitted.cfg.model_dump(exclude_defaults=True), allow_unicode=True, sort_keys=False),
-                   "utf-8")
+    out.write_text(yaml.safe_dump(fitted.cfg.model_dump(exclude_defaults=True, mode="json"), allow_unicode=True,
+                                  sort_keys=False), "utf-8")
     csv_path = out.with_name(out.name.removesuffix(".yaml") + ".check.csv")
     table.to_csv(csv_path, index=False, encoding="utf-8")
     console.print(say("fit_written", config=out, table=csv_path), highlight=False)
@@ -863,22 +873,30 @@ def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: d
 
 
 def _check_shown(table: pd.DataFrame) -> pd.DataFrame:
-    """The fit check, narrow enough for a terminal: simulated figures as 'mean ± half-width'."""
+    """The fit check, narrow enough for a terminal: observed 'value [its interval]', simulated 'mean
+    [prediction interval]', and ✓ where the observed figure lies inside the model's interval (mean wait and
+    the share who left; the p90 wait and simulated counts are in the CSV)."""
     import pandas as pd
 
-    def pm(col: str) -> pd.Series:
-        return table[col].map("{:.2f}".format) + " ± " + table[f"{col}_ci"].map("{:.2f}".format)
+    def seen(f: str, fmt: str) -> pd.Series:
+        return (table[f"observed_{f}"].map(fmt.format) + " [" + table[f"observed_{f}_lo"].map(fmt.format) + "–"
+                + table[f"observed_{f}_hi"].map(fmt.format) + "]")
 
+    def sim(f: str, fmt: str) -> pd.Series:
+        mark = table[f"{f}_ok"].map({True: " ✓", False: " ✗"}).fillna("")
+        return (table[f"simulated_{f}"].map(fmt.format) + " [" + table[f"simulated_{f}_plo"].map(fmt.format) + "–"
+                + table[f"simulated_{f}_phi"].map(fmt.format) + "]" + mark)
+
+    pct = "{:.1%}"
     return pd.DataFrame({"hour": table["hour"], "waits/day": table["observed_per_day"].round(1),
-                         "sim": table["simulated_per_day"].round(1), "mean": table["observed_mean"].round(2),
-                         "sim mean": pm("simulated_mean"), "p90": table["observed_p90"].round(2),
-                         "sim p90": pm("simulated_p90")})
+                         "mean wait": seen("mean", "{:.2f}"), "model": sim("mean", "{:.2f}"),
+                         "left": seen("abandon", pct), "model ": sim("abandon", pct)})
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     import pandas as pd
 
-    table = Table(title=title)
+    table = Table(title=title, box=None, padding=(0, 1))
     for col in frame.columns:
         table.add_column(str(col))
     for row in frame.itertuples(index=False):

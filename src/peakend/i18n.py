@@ -36,10 +36,20 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "fit_summary": {"en": "fitted {hall} from {visits} visits over {days} day(s)",
                     "zh": "已由 {days} 天共 {visits} 次到厅拟合 {hall}"},
     "fit_note": {"en": "note: {note}", "zh": "说明：{note}"},
-    "fit_gap": {"en": "observed vs simulated mean wait differ by {gap:.1f} min on average over the hours "
-                      "({within} of {hours} hours within the simulation's 95% interval ± 1 min)",
-                "zh": "各时段实测与模拟平均等候平均相差 {gap:.1f} 分钟"
-                      "（{hours} 个时段中 {within} 个落在模拟 95% 区间 ± 1 分钟内）"},
+    "fitting": {"en": "fitting {hall}…", "zh": "正在拟合 {hall}…"},
+    "fit_checking": {"en": "checking the fit ({reps} replications)…", "zh": "正在检验拟合（{reps} 次重复）…"},
+    "fit_capacity": {"en": "station {station}: servers per hour, raw concurrency vs effective (calibrated by "
+                           "simulation)", "zh": "站点 {station}：每小时服务人数，原始并发数与有效人数（模拟校准）"},
+    "fit_agreement": {"en": "of {hours} hours, the observed figure lies inside the model's 95% interval for the "
+                            "mean wait in {mean}, the p90 wait in {p90}, the share who left in {abandon}; mean "
+                            "absolute error {mae_mean:.2f} min (mean), {mae_p90:.2f} min (p90); left overall: "
+                            "{observed:.1f}% observed, {simulated:.1f}% simulated",
+                      "zh": "{hours} 个时段中，实测值落在模型 95% 区间内的：平均等候 {mean} 个，p90 等候 {p90} 个，"
+                            "放弃比例 {abandon} 个；平均绝对误差 {mae_mean:.2f} 分钟（平均）、{mae_p90:.2f} 分钟（p90）；"
+                            "总放弃率：实测 {observed:.1f}%，模拟 {simulated:.1f}%"},
+    "fit_not_reproduced": {"en": "the model does not reproduce hours {hours} (mean wait outside its interval): "
+                                 "use it for them with care",
+                           "zh": "模型未能重现这些时段：{hours}（平均等候落在区间外）：用于这些时段时请谨慎"},
     "fit_written": {"en": "fitted configuration written: {config}; hourly check: {table}",
                     "zh": "拟合配置已写入：{config}；分时段校验：{table}"},
     "config_problem": {"en": "hall configuration problem: {problem}", "zh": "营业厅配置有误：{problem}"},

@@ -26,6 +26,7 @@ the observed dates and sets observed and simulated waits side by side, hour by h
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast, get_args
@@ -74,6 +75,7 @@ class Fitted:
     visits: int
     days: int
     notes: list[str] = field(default_factory=list)
+    capacity: Capacity | None = None
 
 
 def observed(store: Store, hall_id: str, since: date | None = None, until: date | None = None) -> Observed:
@@ -155,11 +157,16 @@ def infer_routes(touches: pd.DataFrame, bp: Blueprint) -> pd.Series:
     return out.where(out.notna(), None)
 
 
-def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None) -> Fitted:
-    """A hall configuration estimated from `obs` (structure and policies from `like` where given)."""
+def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate: bool = True, reps: int = 3,
+        seed: int = 0) -> Fitted:
+    """A hall configuration estimated from `obs` (structure and policies from `like` where given).
+
+    With `calibrate`, the servers of the station customers queue for are the effective ones
+    (`effective_servers`), the raw concurrency kept beside them in `Fitted.capacity`.
+    """
     base = like or HallConfig(hall_id=obs.hall_id, arrivals={9: 1.0}, routes={bp.routes[0].id: 1.0})
     notes: list[str] = []
-    opens, closes, arrivals, weekend = _arrivals(obs.visits, notes)
+    opens, closes, arrivals, weekend, weekend_days_ = _arrivals(obs.visits, notes)
     routes = _shares(_routes(obs, bp, notes), {r.id for r in bp.routes}, "route", notes) or _kept(like, "routes")
     segments = _shares(obs.visits["segment"], None, "segment", notes) or base.segments
     last = obs.touches["visit_id"].ne(obs.touches["visit_id"].shift(-1))
@@ -171,6 +178,7 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None) -> Fitted:
     stations = _stations(touches, queue, like, opens, closes, notes)
     update = {
         "hall_id": obs.hall_id, "opens": opens, "closes": closes, "arrivals": arrivals, "weekend_factor": weekend,
+        "weekend": weekend_days_,
         "routes": routes, "segments": segments, "stations": stations, "queue_moments": queue,
         "service": {**base.service, **_service(touches, queue)},
         "outcomes": {**base.outcomes, **_outcomes(touches[~last.reindex(touches.index)])},
@@ -182,7 +190,15 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None) -> Fitted:
     else:
         notes.append("no touch carries a rating: rating pads and the hall's character not estimated")
     cfg = HallConfig.model_validate({**base.model_dump(), **{k: _plain(v) for k, v in update.items()}})
-    return Fitted(cfg, len(obs.visits), len(obs.dates()), notes)
+    capacity = None
+    if calibrate and touches["wait_min"].notna().any():
+        cfg, capacity = effective_servers(cfg, bp, obs, reps, seed)
+        if capacity is not None:
+            t = capacity.table
+            notes.append(f"station '{capacity.station}': effective servers calibrated by simulation to the observed "
+                         f"waits and abandonment; {int((t['effective'] < t['raw']).sum())} of {len(t)} hours below "
+                         f"the raw concurrency (which counts everyone who ever served)")
+    return Fitted(cfg, len(obs.visits), len(obs.dates()), notes, capacity)
 
 
 def _plain(value: object) -> object:
@@ -208,14 +224,39 @@ def _kept(like: HallConfig | None, what: str) -> dict[str, float]:
     return dict(getattr(like, what))
 
 
-def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[int, float], float]:
-    """Opening hours, mean arrivals per clock hour on a weekday, and the weekend factor."""
+WEEKEND_GAP, WEEKEND_Z = 0.25, 3.0  # a weekend weekday differs from the median weekday by this share, surely
+
+
+def weekend_days(visits: pd.DataFrame, notes: list[str]) -> list[int]:
+    """The hall's weekend weekdays (Monday 0), told by the data when every weekday was seen at least twice:
+    those whose mean visits per day differ from the median weekday's by more than `WEEKEND_GAP` (fewer, as
+    at a centre closed to most on its weekend, or more, as at a hall busiest on Saturday) and by more than
+    `WEEKEND_Z` standard errors. Else Saturday and Sunday."""
+    per_day = visits["arrival"].dt.normalize().value_counts()
+    by_weekday = per_day.groupby(per_day.index.weekday)
+    if by_weekday.ngroups < 7 or by_weekday.size().min() < 2:
+        return [5, 6]
+    mean, size = by_weekday.mean(), by_weekday.size()
+    spread = float(np.sqrt((by_weekday.var(ddof=1) * (size - 1)).sum() / (size - 1).sum()))  # pooled day-to-day sd
+    median = float(mean.median())
+    odd = [int(d) for d in mean.index if abs(mean[d] / median - 1) > WEEKEND_GAP
+           and abs(mean[d] - median) > WEEKEND_Z * max(spread, 1.0) / np.sqrt(size[d])]
+    if odd != [5, 6]:
+        names = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in odd) or "none"
+        notes.append(f"weekend days told by the data: {names} (mean visits per weekday "
+                     f"{', '.join(f'{v:.0f}' for v in mean.to_numpy())})")
+    return sorted(odd)
+
+
+def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[int, float], float, list[int]]:
+    """Opening hours, mean arrivals per clock hour on a working day, the weekend factor and weekend days."""
     day = visits["arrival"].dt.normalize()
-    weekend = day.dt.weekday >= 5
+    days = weekend_days(visits, notes)
+    weekend = day.dt.weekday.isin(days)
     n_weekdays, n_weekend = day[~weekend].nunique(), day[weekend].nunique()
     basis = ~weekend if n_weekdays else weekend
     if not n_weekdays:
-        notes.append("no weekday observed: arrivals are those of weekend days, weekend factor 1")
+        notes.append("no working day observed: arrivals are those of weekend days, weekend factor 1")
     hour = visits["arrival"].dt.hour
     opens, closes = int(hour.min()), int(hour.max()) + 1
     counts = hour[basis].value_counts().reindex(range(opens, closes), fill_value=0)
@@ -225,7 +266,7 @@ def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[in
         factor = round((weekend.sum() / n_weekend) / ((~weekend).sum() / n_weekdays), 3)
     elif n_weekdays:
         notes.append("no weekend day observed: weekend factor 1")
-    return opens, closes, per_hour, factor
+    return opens, closes, per_hour, factor, days
 
 
 def _shares(values: pd.Series, allowed: set[str] | None, what: str, notes: list[str]) -> dict[str, float]:
@@ -248,16 +289,40 @@ def _minutes(t: pd.DataFrame) -> pd.Series:
     return t["service_min"].fillna(spent)
 
 
+CHOOSE_FROM = 30  # times needed before a distribution is chosen by likelihood (fewer: a gamma of their mean and cv)
+
+
+def service_dist(x: np.ndarray) -> Dist:
+    """The time spent at a moment: gamma, lognormal or Weibull by maximum likelihood, the lowest AIC kept
+    (all have two parameters), each with the observed mean and cv; a fixed time when the times hardly vary."""
+    mean = float(x.mean())
+    cv = float(x.std(ddof=1) / mean) if len(x) > 1 else 0.0
+    if cv < 0.01:
+        return Dist(kind="fixed", mean=round(mean, 3))
+    if len(x) < CHOOSE_FROM:
+        return Dist(kind="gamma", mean=round(mean, 3), cv=round(cv, 3))
+    x = np.maximum(x, 1e-3)  # a time kept to the second may read 0
+    best, best_ll = Dist(kind="gamma", mean=round(mean, 3), cv=round(cv, 3)), -np.inf
+    for kind, family in (("gamma", stats.gamma), ("lognormal", stats.lognorm), ("weibull", stats.weibull_min)):
+        try:
+            shape, _, scale = family.fit(x, floc=0)
+        except (ValueError, RuntimeError, FloatingPointError):
+            continue
+        ll = float(family.logpdf(x, shape, 0, scale).sum())
+        if np.isfinite(ll) and ll > best_ll:
+            best_ll, best = ll, Dist(kind=cast("Any", kind), mean=round(mean, 3), cv=round(cv, 3))
+    return best
+
+
 def _service(touches: pd.DataFrame, queue: list[str]) -> dict[str, Dist]:
-    """Per moment outside the queues with two or more timed touches: a gamma of that mean and cv."""
+    """Per moment outside the queues with two or more timed touches: its time's distribution (`service_dist`),
+    with the observed mean and cv (a moment without timed touches keeps the base's, or the default)."""
     out: dict[str, Dist] = {}
     spent = _minutes(touches)
     for moment, x in spent[spent >= 0].groupby(touches["moment_id"]):
         if moment in queue or len(x) < 2 or x.mean() <= 0:
             continue
-        cv = float(x.std() / x.mean())
-        out[str(moment)] = Dist(kind="fixed", mean=round(float(x.mean()), 3)) if cv < 0.01 else \
-            Dist(kind="gamma", mean=round(float(x.mean()), 3), cv=round(cv, 3))
+        out[str(moment)] = service_dist(x.to_numpy(float))
     return out
 
 
@@ -348,7 +413,8 @@ def fit_patience(waits: np.ndarray, left: np.ndarray) -> Patience | None:
     aic["exponential"] = 2 * 1 - 2 * float(stats.expon.logpdf(events, scale=mean_exp).sum()
                                            + stats.expon.logsf(censored, scale=mean_exp).sum())
     dists["exponential"] = Dist(kind="exponential", mean=round(mean_exp, 3))
-    for kind, family in (("lognormal", stats.lognorm), ("weibull", stats.weibull_min)):
+    others = (("lognormal", stats.lognorm), ("weibull", stats.weibull_min)) if len(events) >= CHOOSE_FROM else ()
+    for kind, family in others:
         try:
             shape, _, scale = family.fit(data, floc=0)
         except (ValueError, RuntimeError, FloatingPointError):
@@ -587,7 +653,7 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
             break
     rows = []
     for h in raw:
-        fits = [c for c, v in tried[h].items() if h in seen.index and _consistent(v, seen.loc[h], se_m[h], se_a[h])]
+        fits = _interval(tried[h], seen.loc[h], se_m[h], se_a[h]) if h in seen.index else []
         chosen = tried[h].get(current[h])
         rows.append({"hour": h, "raw": raw[h], "effective": current[h],
                      "low": min(fits) if fits else current[h], "high": max(fits) if fits else current[h],
@@ -616,6 +682,18 @@ def _loss(sim: tuple[float, float, float, float], seen: pd.Series, se_m: float, 
     mean, mean_se, abandon, abandon_se = sim
     return float(((mean - seen["mean"]) ** 2 / (se_m**2 + mean_se**2))
                  + ((abandon - seen["abandon"]) ** 2 / (se_a**2 + abandon_se**2)))
+
+
+def _interval(tried: dict[int, tuple[float, float, float, float]], seen: pd.Series, se_m: float,
+              se_a: float) -> list[int]:
+    """The server counts consistent with the data: within 1.96 combined standard errors, or the two neighbours
+    whose simulated mean waits bracket the observed one (the capacity met lies between them)."""
+    fits = [c for c, v in tried.items() if _consistent(v, seen, se_m, se_a)]
+    counts = sorted(tried)
+    for a, b in itertools.pairwise(counts):
+        if b == a + 1 and (tried[a][0] - seen["mean"]) * (tried[b][0] - seen["mean"]) < 0:
+            fits += [a, b]
+    return fits
 
 
 def _consistent(sim: tuple[float, float, float, float], seen: pd.Series, se_m: float, se_a: float) -> bool:
