@@ -83,6 +83,26 @@ def test_a_station_with_impatient_customers_reproduces_erlang_a(rho):
     assert lo <= theory.mean_wait_served <= hi, (theory.mean_wait_served, lo, hi)
 
 
+@pytest.mark.parametrize("rho", [0.8, 1.1])
+def test_share_served_within_a_wait_matches_the_simulation(rho):
+    """Erlang-A's P(served within t) — the phase-type passage to service — against the station pass, at t = 0
+    (it must be 1 − P(wait)) and at t = 2 minutes."""
+    from peakend.simulate.erlang import erlang_a, served_within
+
+    n_servers, service, patience = 3, 4.0, 8.0
+    lam = rho * n_servers / service
+    rng = np.random.default_rng(31)
+    n = 600_000
+    run = serve(poisson_run(rng, lam, n), rng.exponential(service, n), [n_servers], 0,
+                patience=rng.exponential(patience, n))
+    keep = slice(n // 20, None)
+    within = ((run.status[keep] == SERVED) & (run.wait[keep] <= 2.0)).astype(float)
+    lo, hi = batch_ci(within, level=0.995)
+    assert lo <= served_within(lam, service, n_servers, patience, 2.0) <= hi
+    assert served_within(lam, service, n_servers, patience, 0.0) == pytest.approx(
+        1 - erlang_a(lam, service, n_servers, patience).p_wait, abs=1e-9)
+
+
 def test_erlang_a_by_hand_and_its_limits():
     """One server, λ = μ = θ = 1: π_k ∝ 1/k! for k ≥ 1 past the server (death rates 1, 2, 3, …), so π is Poisson(1):
     P(wait) = 1 − e⁻¹, E[queue] = E[(K − 1)⁺] = 1 − 1 + e⁻¹ = e⁻¹. And with patience far longer than any
@@ -225,6 +245,26 @@ def test_plan_finds_the_erlang_c_staffing(bp):
     assert again.equals(table)  # a fixed seed reproduces the plan exactly
 
 
+def test_plan_names_targets_out_of_reach_meets_abandonment_and_agrees_with_erlang_a(bp):
+    """An REI no staffing reaches is named before the search (and does not drive servers to the maximum); an
+    abandonment target is met; the servers found agree with Erlang-A's for the same targets within one."""
+    from peakend.simulate.plan import erlang_a_servers
+
+    lam, mean = 3.0, 1.0  # 3 a minute, a minute each: load 3
+    cfg = HallConfig(hall_id="T", opens=9, closes=12, arrivals={h: lam * 60 for h in range(24)},
+                     routes={"business_handling": 1}, stations={"counter": {"moments": ["counter_handling"]}},
+                     service={"counter_handling": Dist(kind="exponential", mean=mean)},
+                     default_service=Dist(kind="fixed", mean=1.0), patience=Dist(kind="exponential", mean=3.0))
+    assert cfg.queued_station(bp) == "counter"
+    targets = Targets(wait_min=0.5, share=0.8, rei=99, abandon=0.02)
+    _, table = staff(cfg, bp, "counter", targets, date(2026, 10, 5), reps=6, most=12)
+    assert table["unreachable"].str.contains("REI 99 above its ceiling").all()
+    assert (table["servers"] < 12).all()  # the unreachable REI did not push every hour to the maximum
+    assert (table["abandoned"] <= 0.02 + table["abandoned_ci"]).all()
+    theory = erlang_a_servers(cfg, bp, "counter", targets, date(2026, 10, 5))
+    assert all(abs(s - theory[h]) <= 1 for h, s in zip(table["hour"], table["servers"], strict=True)), (table, theory)
+
+
 def test_simulate_and_plan_commands(tmp_path):
     from typer.testing import CliRunner
 
@@ -242,6 +282,7 @@ def test_simulate_and_plan_commands(tmp_path):
     result = runner.invoke(app, ["plan", str(cfg), str(more), "--reps", "3", "--rei", "0",
                                  "--out", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
+    assert "servers at counter on" in result.output and "erlang_a" in result.output  # station from the config
     assert (tmp_path / "p" / "hall_plan.csv").exists() and (tmp_path / "p" / "more_plan.csv").exists()
     side = pd.read_csv(tmp_path / "p" / "compare.csv").set_index("config")
     assert side.loc["more", "wait"] < side.loc["hall", "wait"]  # six counters all day beat two or three

@@ -774,43 +774,66 @@ def simulate_cmd(
 @app.command("plan")
 def plan_cmd(
     config: ConfigArg = None,
-    station: Annotated[str, typer.Option(help="The station whose servers are planned.")] = "counter",
+    station: Annotated[str | None, typer.Option(
+        help="The station whose servers are planned (default: the one customers queue for).")] = None,
     wait: Annotated[float, typer.Option(help="Target: minutes a customer may wait.")] = 10.0,
     share: Annotated[float, typer.Option(help="Target: share of customers served within that wait.")] = 0.8,
     rei: Annotated[float, typer.Option(help="Target: mean predicted REI per hour (0: none).")] = 75.0,
+    abandon: Annotated[float | None, typer.Option(min=0, max=1,
+                                                  help="Target: at most this share leaving the queue.")] = None,
     reps: Annotated[int, typer.Option(min=2, help="Replications per evaluation (for confidence intervals).")] = 10,
     seed: Annotated[int, typer.Option()] = 0,
-    day: DayOpt = "2026-10-05",
+    day: Annotated[str | None, typer.Option("--day", help="The day planned, YYYY-MM-DD (default: the next "
+                                                          "working day of the configuration's week).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the plan's table and chart.")] = Path("plan"),
     blueprint: BpOpt = None,
 ) -> None:
-    """Find, per hour, the fewest servers meeting the targets; with several configurations, compare them too."""
+    """Find, per hour, the fewest servers meeting the targets (beside Erlang-A's answer); targets no staffing
+    meets are named first; with several configurations, compare them too."""
     from datetime import date as date_
 
     import altair as alt
 
-    from peakend.simulate.plan import Targets, chart, side_by_side, staff
+    from peakend.simulate.plan import Targets, chart, erlang_a_servers, side_by_side, staff
 
     bp = _blueprint(blueprint)
     configs = _configs(config, bp)
-    targets, when = Targets(wait, share, rei), date_.fromisoformat(day)
+    targets = Targets(wait, share, rei, abandon)
     out.mkdir(parents=True, exist_ok=True)
     for name, cfg in configs.items():
-        if station not in cfg.stations:
-            raise ConfigError(name, [say("no_station", value=station, expected=", ".join(cfg.stations))])
+        where = station or cfg.queued_station(bp) or next(iter(cfg.stations), "counter")
+        if where not in cfg.stations:
+            raise ConfigError(name, [say("no_station", value=where, expected=", ".join(cfg.stations))])
+        when = date_.fromisoformat(day) if day else working_day(cfg)
         with console.status("") as status:
-            _, table = staff(cfg, bp, station, targets, when, reps, seed,
+            _, table = staff(cfg, bp, where, targets, when, reps, seed,
                              step=lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
-        shown = table[["hour", "servers", "visits", "wait", "within", "within_ci", "rei", "rei_ci", "meets"]]
-        _print_frame(shown.round(2), f"{name}: {station}")
+        for row in table[table["unreachable"] != ""].itertuples():
+            console.print(say("plan_unreachable", hour=row.hour, why=row.unreachable), highlight=False)
+        table["erlang_a"] = table["hour"].map(erlang_a_servers(cfg, bp, where, targets, when))
+        table["flag"] = table["meets"].map({True: "", False: "✗"})
+        shown = table[["hour", "servers", "erlang_a", "visits", "wait", "within", "within_ci", "abandoned", "rei",
+                       "rei_ci", "flag"]]
+        _print_frame(shown.round(2), say("plan_title", config=name, station=where, day=when))
         csv_path, html = out / f"{name}_plan.csv", out / f"{name}_plan.html"
         table.to_csv(csv_path, index=False, encoding="utf-8")
         alt.Chart.from_dict(chart(table, targets)).save(str(html), inline=True)
         console.print(say("plan_written", table=csv_path, chart=html), highlight=False)
     if len(configs) > 1:
+        when = date_.fromisoformat(day) if day else working_day(next(iter(configs.values())))
         side = side_by_side(configs, bp, targets, when, reps, seed)
         _print_frame(side.round(3), say("side_by_side"))
         side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+
+
+def working_day(cfg: HallConfig) -> date:
+    """The next day (from today) that is neither a weekend day of the configuration nor a holiday."""
+    from datetime import timedelta
+
+    day = date.today() + timedelta(days=1)
+    while cfg.is_weekend(day):
+        day += timedelta(days=1)
+    return day
 
 
 @app.command("fit")

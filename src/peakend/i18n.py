@@ -21,6 +21,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
               "90 分位 {p90:.1f} 分钟，{abandoned:.1%} 中途离队，预测记忆体验指数 {rei:.1f}",
     },
     "sim_written": {"en": "events written: {files}", "zh": "事件已写入：{files}"},
+    "plan_unreachable": {"en": "hour {hour}: no staffing meets the target ({why}); planned for the rest",
+                         "zh": "{hour} 时：任何排班都达不到目标（{why}）；按其余目标排班"},
+    "plan_title": {"en": "{config}: servers at {station} on {day} (erlang_a: Erlang-A's answer for the same wait "
+                         "and abandonment targets; ✗: misses a target)",
+                   "zh": "{config}：{day} {station} 的窗口数（erlang_a：同样等候与放弃目标下 Erlang-A 的答案；✗：未达标）"},
     "plan_hour": {"en": "hour {hour}: trying {servers} server(s)", "zh": "{hour} 时：试 {servers} 个窗口"},
     "plan_written": {"en": "plan written: {table} and {chart}", "zh": "排班计划已写入：{table} 与 {chart}"},
     "bad_engine": {"en": "unknown engine '{engine}': expected duckdb, postgres or spark",

@@ -146,6 +146,16 @@ class HallConfig(Strict):
         """Whether `day` has weekend arrivals: a weekend weekday of this hall, or a holiday."""
         return day.weekday() in self.weekend or day in self.holidays
 
+    def queued_station(self, bp: Blueprint) -> str | None:
+        """The station most arrivals queue for: the one serving the moment after a queue moment on their route."""
+        where, weight = self.station_of(), dict.fromkeys(self.stations, 0.0)
+        for r in bp.routes:
+            for a, b in zip(r.moments, r.moments[1:], strict=False):
+                if a in self.queue_moments and b in where:
+                    weight[where[b]] += self.routes.get(r.id, 0.0)
+        best = max(weight, key=lambda k: weight[k], default=None)
+        return best if best is not None and weight[best] > 0 else None
+
     def station_of(self) -> dict[str, str]:
         """Moment → the station that serves it."""
         return {m: name for name, s in self.stations.items() for m in s.moments}

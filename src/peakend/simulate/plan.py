@@ -8,7 +8,6 @@ Predicted REI comes from the store's own scoring (`experience.score`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,11 +25,13 @@ from peakend.simulate.run import simulate
 
 @dataclass(frozen=True)
 class Targets:
-    """What a plan must meet in every hour: a share of customers served within a wait, and a mean REI."""
+    """What a plan must meet in every hour: a share of customers served within a wait, a mean REI (0: none)
+    and at most a share who leave the queue (None: none)."""
 
     wait_min: float = 10.0
     share: float = 0.8
     rei: float = 75.0
+    abandon: float | None = None
 
 
 def half_width(sd: float, n: int) -> float:
@@ -73,14 +74,38 @@ def hourly(figures: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     """Per hour: visits, mean wait, share served within the target wait, mean REI — means over replications ± CI."""
     f = _within(figures, targets)
     per_rep = f.groupby(["hour", "rep"]).agg(visits=("visit_id", "size"), wait=("wait", "mean"),
-                                            within=("within", "mean"), rei=("rei", "mean")).reset_index()
+                                            within=("within", "mean"), rei=("rei", "mean"),
+                                            abandoned=("abandoned", "mean")).reset_index()
     g = per_rep.groupby("hour")
-    out = g[["visits", "wait", "within", "rei"]].mean()
+    out = g[["visits", "wait", "within", "rei", "abandoned"]].mean()
     n = g.size()
-    for col in ("wait", "within", "rei"):
+    for col in ("wait", "within", "rei", "abandoned"):
         out[f"{col}_ci"] = [half_width(sd, k) for sd, k in zip(g[col].std(), n, strict=True)]
-    out["meets"] = (out["within"] >= targets.share) & ((out["rei"] >= targets.rei) | (targets.rei <= 0))
+    out["meets"] = ((out["within"] >= targets.share) & ((out["rei"] >= targets.rei) | (targets.rei <= 0))
+                    & ((out["abandoned"] <= targets.abandon) if targets.abandon is not None else True))
     return out.reset_index()
+
+
+def out_of_reach(cfg: HallConfig, bp: Blueprint, station: str, targets: Targets, day: date, reps: int = 10,
+                 seed: int = 0, most: int = 20) -> dict[int, str]:
+    """Hours whose targets no staffing meets, each with why: the day simulated with `most` servers all day.
+
+    REI has a ceiling that servers do not lift (without ratings it rests on the inferred experience of
+    every moment, not only waits); a wait target can be out of reach when arrivals alone exceed it."""
+    best = hourly(visit_figures(_with_servers(cfg, station, dict.fromkeys(range(cfg.opens, cfg.closes), most)), bp,
+                                day, reps, seed, targets.rei > 0), targets)
+    out: dict[int, str] = {}
+    for row in best.itertuples(index=False):
+        why = []
+        if targets.rei > 0 and row.rei < targets.rei:
+            why.append(f"REI {targets.rei:g} above its ceiling {row.rei:.1f} (with {most} servers)")
+        if row.within < targets.share:
+            why.append(f"{targets.share:.0%} within {targets.wait_min:g} min: {row.within:.0%} at most")
+        if targets.abandon is not None and row.abandoned > targets.abandon:
+            why.append(f"at most {targets.abandon:.1%} leaving: {row.abandoned:.1%} at best")
+        if why:
+            out[int(row.hour)] = "; ".join(why)
+    return out
 
 
 def staff(cfg: HallConfig, bp: Blueprint, station: str, targets: Targets, day: date, reps: int = 10, seed: int = 0,
@@ -88,31 +113,51 @@ def staff(cfg: HallConfig, bp: Blueprint, station: str, targets: Targets, day: d
     """The smallest servers per hour at `station` that meet the targets, hour by hour from opening.
 
     Hours are settled in order, since a queue carries into the next hour: each hour starts from
-    one server and gains one until it meets the targets, reaches `most`, or meets the wait target
-    while an added server no longer lifts REI (then the REI target is out of reach by staffing
-    and the hour keeps the smaller count, marked as not meeting). Customers served
-    first come first served are not affected by later arrivals, so a trial for an hour simulates
-    the day only up to that hour's end.
+    one server and gains one until it meets the targets or reaches `most`. Targets no staffing meets
+    (`out_of_reach`) are named before the search and left out of it for their hours (an unreachable REI
+    no longer drives servers up); the table says which (`unreachable`) and flags rows that miss a target
+    (`meets`). Customers served first come first served are not affected by later arrivals, so a trial
+    for an hour simulates the day only up to that hour's end.
     """
+    unreachable = out_of_reach(cfg, bp, station, targets, day, reps, seed, most)
     schedule = dict.fromkeys(range(cfg.opens, cfg.closes), 1)
     for hour in range(cfg.opens, cfg.closes):
-        rei_before = -math.inf
+        mine = _reachable(targets, unreachable.get(hour, ""))
         while True:
             trial = _with_servers(cfg, station, schedule).model_copy(update={"closes": hour + 1})
-            table = hourly(visit_figures(trial, bp, day, reps, seed, targets.rei > 0), targets)
+            table = hourly(visit_figures(trial, bp, day, reps, seed, mine.rei > 0), mine)
             step(hour, schedule[hour])
             row = table[table["hour"] == hour]
             if row.empty or bool(row["meets"].iloc[0]) or schedule[hour] >= most:
                 break
-            rei_now = float(row["rei"].iloc[0])
-            if row["within"].iloc[0] >= targets.share and rei_now - rei_before < 0.5:
-                schedule[hour] -= 1  # REI no longer rises with servers: out of reach by staffing alone
-                break
-            rei_before = rei_now
             schedule[hour] += 1
     planned = _with_servers(cfg, station, schedule)
     table = hourly(visit_figures(planned, bp, day, reps, seed, targets.rei > 0), targets)
-    return planned, table.assign(servers=table["hour"].map(schedule))
+    return planned, table.assign(servers=table["hour"].map(schedule),
+                                 unreachable=table["hour"].map(unreachable).fillna(""))
+
+
+def _reachable(targets: Targets, why: str) -> Targets:
+    """The targets an hour can meet: those named in `why` (from `out_of_reach`) dropped."""
+    return Targets(targets.wait_min, 0.0 if "within" in why else targets.share, 0.0 if "REI" in why else targets.rei,
+                   None if "leaving" in why else targets.abandon)
+
+
+def erlang_a_servers(cfg: HallConfig, bp: Blueprint, station: str, targets: Targets,
+                     day: date) -> dict[int, int | None]:
+    """Per hour, the servers Erlang-A (M/M/n+M) needs for the same wait and abandonment targets: arrivals of
+    the routes that pass `station`, its mean service time, exponential patience of the configured mean."""
+    from peakend.simulate.erlang import staffing
+
+    moments = set(cfg.stations[station].moments)
+    service = [cfg.service.get(m, cfg.default_service).mean for m in cfg.stations[station].moments]
+    through = {r.id for r in bp.routes if moments & set(r.moments)}
+    share = sum(v for r, v in cfg.routes.items() if r in through) / sum(cfg.routes.values())
+    factor = cfg.weekend_factor if cfg.is_weekend(day) else 1.0
+    patience = cfg.patience.mean if cfg.patience else 1e4
+    return {h: staffing(cfg.arrivals.get(h, 0.0) * factor * share / 60, float(np.mean(service)), patience,
+                        targets.wait_min, targets.share, targets.abandon) if cfg.arrivals.get(h, 0.0) > 0 else 0
+            for h in range(cfg.opens, cfg.closes)}
 
 
 def _with_servers(cfg: HallConfig, station: str, schedule: dict[int, int]) -> HallConfig:
