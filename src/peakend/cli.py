@@ -765,6 +765,10 @@ def simulate_cmd(
     console.print(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days,
                       wait=each["wait"].mean(), p90=each["wait"].quantile(0.9), abandoned=each["abandoned"].mean(),
                       rei=vs["rei"].mean()), highlight=False)
+    hours = sim.touches.assign(hour=sim.touches["start_at"].dt.hour)
+    hours = hours[hours["wait_min"].notna()].groupby("hour").agg(
+        waits=("wait_min", "size"), wait=("wait_min", "mean"), left=("outcome", lambda o: (o == "abandoned").mean()))
+    _print_frame(hours.assign(waits=hours["waits"] / days).round(3).reset_index(), say("sim_hourly"))
     console.print(say("sim_written", files=", ".join(str(f) for f in files)), highlight=False)
     if db:
         run_ingest(files, db, bp)

@@ -21,6 +21,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
               "90 分位 {p90:.1f} 分钟，{abandoned:.1%} 中途离队，预测记忆体验指数 {rei:.1f}",
     },
     "sim_written": {"en": "events written: {files}", "zh": "事件已写入：{files}"},
+    "sim_hourly": {"en": "per hour: waits per day, mean wait (min), share who left the queue",
+                   "zh": "每小时：日均等候人次、平均等候（分钟）、放弃比例"},
     "plan_unreachable": {"en": "hour {hour}: no staffing meets the target ({why}); planned for the rest",
                          "zh": "{hour} 时：任何排班都达不到目标（{why}）；按其余目标排班"},
     "plan_title": {"en": "{config}: servers at {station} on {day} (erlang_a: Erlang-A's answer for the same wait "
