@@ -8,6 +8,7 @@ figures observed on that day, computed the same way from the hall's real visits.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -147,12 +148,24 @@ class Now:
     cfg: HallConfig
 
 
+_fitted: weakref.WeakKeyDictionary[Store, dict[tuple[str, date, int, int, int], HallConfig]] = (
+    weakref.WeakKeyDictionary())
+
+
 def fitted_now(store: Store, bp: Blueprint, hall_id: str) -> Now:
-    """Fit the hall on its last FIT_DAYS days of visits (FitError when it has none)."""
+    """Fit the hall on its last FIT_DAYS days of visits (FitError when it has none).
+
+    The fit (its effective capacity calibrated by simulation: seconds) is kept per store until the hall's
+    visits or touches in those days, or the blueprint, change.
+    """
     day = latest_day(store, hall_id)
     obs = observed(store, hall_id, day - timedelta(days=FIT_DAYS - 1) if day else None, day)
     assert day is not None  # observed() raised FitError otherwise
-    return Now(day, obs, fit(obs, bp).cfg)
+    key = (hall_id, day, len(obs.visits), len(obs.touches), hash(bp.model_dump_json()))
+    kept = _fitted.setdefault(store, {})
+    if key not in kept:
+        kept[key] = fit(obs, bp).cfg
+    return Now(day, obs, kept[key])
 
 
 def what_if(store: Store, bp: Blueprint, now: Now, change: Change, targets: Targets | None = None, reps: int = 5,
