@@ -57,6 +57,16 @@ def test_mmc_reproduces_erlang_c(rho):
     assert lo <= wq <= hi, (wq, lo, hi)
 
 
+def impatient_run(rho: float, servers: int, service: float, patience: float, n: int, seed: int):
+    """An M/M/n+M station at load `rho` with exponential service and patience: its arrival rate, the pass,
+    and the customers kept (the first 5% dropped as warm-up)."""
+    lam = rho * servers / service
+    rng = np.random.default_rng(seed)
+    run = serve(poisson_run(rng, lam, n), rng.exponential(service, n), [servers], 0,
+                patience=rng.exponential(patience, n))
+    return lam, run, slice(n // 20, None)
+
+
 @pytest.mark.parametrize("rho", [0.5, 0.8, 1.0, 1.2])
 def test_a_station_with_impatient_customers_reproduces_erlang_a(rho):
     """M/M/n+M (Garnett, Mandelbaum & Reiman 2002): probability of waiting, mean wait of all arrivals, the
@@ -66,12 +76,7 @@ def test_a_station_with_impatient_customers_reproduces_erlang_a(rho):
     from peakend.simulate.erlang import erlang_a
 
     n_servers, service, patience = 4, 5.0, 10.0
-    lam = rho * n_servers / service
-    rng = np.random.default_rng(23)
-    n = 1_000_000
-    run = serve(poisson_run(rng, lam, n), rng.exponential(service, n), [n_servers], 0,
-                patience=rng.exponential(patience, n))
-    keep = slice(n // 20, None)
+    lam, run, keep = impatient_run(rho, n_servers, service, patience, 1_000_000, 23)
     theory = erlang_a(lam, service, n_servers, patience)
     for name, values, expected in (("p_wait", (run.wait[keep] > 1e-12).astype(float), theory.p_wait),
                                    ("mean_wait", run.wait[keep], theory.mean_wait),
@@ -90,12 +95,7 @@ def test_share_served_within_a_wait_matches_the_simulation(rho):
     from peakend.simulate.erlang import erlang_a, served_within
 
     n_servers, service, patience = 3, 4.0, 8.0
-    lam = rho * n_servers / service
-    rng = np.random.default_rng(31)
-    n = 600_000
-    run = serve(poisson_run(rng, lam, n), rng.exponential(service, n), [n_servers], 0,
-                patience=rng.exponential(patience, n))
-    keep = slice(n // 20, None)
+    lam, run, keep = impatient_run(rho, n_servers, service, patience, 600_000, 31)
     within = ((run.status[keep] == SERVED) & (run.wait[keep] <= 2.0)).astype(float)
     lo, hi = batch_ci(within, level=0.995)
     assert lo <= served_within(lam, service, n_servers, patience, 2.0) <= hi

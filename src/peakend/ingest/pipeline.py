@@ -39,8 +39,17 @@ VISIT_FILL = ("customer_key", "customer_mask", "ticket", "segment", "route", "ar
 VISIT_COLUMNS = (*(f.name for f in FIELDS["visit"]), "customer_mask")
 
 
+class _Counts:
+    """Counters that add up chunk by chunk."""
+
+    def add(self, other: _Counts) -> None:
+        """Add another chunk's counts."""
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
 @dataclass
-class KindCounts:
+class KindCounts(_Counts):
     """What ingest did with one kind of event: stored new, already there, rejected, warned (touch dropped),
     in conflict with a stored version (not applied), replaced (a correction applied)."""
 
@@ -51,14 +60,9 @@ class KindCounts:
     conflicts: int = 0
     replaced: int = 0
 
-    def add(self, other: KindCounts) -> None:
-        """Add another chunk's counts."""
-        for name in vars(self):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
 
 @dataclass
-class RowCounts:
+class RowCounts(_Counts):
     """What became of a file's rows, each counted once (worst first): rejected, conflicted, warned,
     corrected, stored (something new), already there. They add up to the rows read."""
 
@@ -68,11 +72,6 @@ class RowCounts:
     corrected: int = 0
     stored: int = 0
     already: int = 0
-
-    def add(self, other: RowCounts) -> None:
-        """Add another chunk's counts."""
-        for name in vars(self):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
