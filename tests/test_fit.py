@@ -19,6 +19,7 @@ from peakend.simulate.fit import (
     FitError,
     Observed,
     check,
+    class_check,
     fit,
     infer_routes,
     observed,
@@ -186,12 +187,13 @@ def call_centre_blueprint():
     return bp
 
 
-def queue_log(days: int = 28, idle: int = 2, seed: int = 5) -> Observed:
+def queue_log(days: int = 28, idle: int = 2, seed: int = 5, vip: float = 0.15) -> Observed:
     """A service centre's contacts: Poisson arrivals per hour (a third as many on Friday and Saturday, its
     weekend), lognormal service (mean 4 min, cv 0.9), exponential patience (mean 6 min), CALL_SERVERS regular
     servers, and `idle` staff who each serve only in one random six-minute spell an hour — counted by raw
-    concurrency, hardly by the capacity callers meet. Built minute by minute with the station pass itself
-    (time scaled by 60, so its hourly schedule is a schedule per minute)."""
+    concurrency, hardly by the capacity callers meet. A share `vip` of callers are served ahead of the rest
+    (non-preemptive priority). Built minute by minute with the station pass itself (time scaled by 60, so its
+    hourly schedule is a schedule per minute)."""
     from peakend.simulate.stations import RENEGED, serve
 
     rng = np.random.default_rng(seed)
@@ -208,12 +210,14 @@ def queue_log(days: int = 28, idle: int = 2, seed: int = 5) -> Observed:
         for h in range(8, 20):
             spells = [rng.integers(0, 55) for _ in range(idle)]
             minutes += [CALL_SERVERS[h] + sum(s <= m < s + 6 for s in spells) for m in range(60)]
-        run = serve(arrival * 60, service * 60, minutes, 8 * 60, patience * 60)
+        ahead = rng.random(n) < vip
+        run = serve(arrival * 60, service * 60, minutes, 8 * 60, patience * 60, priority=ahead.astype(int))
         wait = np.where(run.status == RENEGED, patience, run.wait / 60)  # the pass caps waits at midnight, in its units
         for i in range(n):
             vid, t0 = f"C{d:02d}-{i:04d}", day + pd.Timedelta(minutes=float(arrival[i]))
             left = run.status[i] == RENEGED
-            visits.append({"visit_id": vid, "route": None, "segment": "public", "arrival": t0})
+            visits.append({"visit_id": vid, "route": None, "segment": "vip" if ahead[i] else "public",
+                           "arrival": t0})
             touches.append([f"{vid}-1", vid, "waiting", 1, t0, t0 + pd.Timedelta(minutes=float(wait[i])), None,
                             None, None, round(float(wait[i]), 2), None, "abandoned" if left else None])
             if not left:
@@ -247,6 +251,10 @@ def test_fit_holds_on_a_queue_log_with_idle_staff_and_its_own_weekend():
     good = agreement(check(cfg, bp, obs, reps=10), obs)
     assert good.reproduces(0.8), good
     assert abs(good.abandon_observed - good.abandon_simulated) <= 0.02
+    assert cfg.priority == {"vip": 1} and any("priority class 1" in n for n in fitted.notes)
+    classes = class_check(cfg, bp, obs, reps=10).set_index("segment")
+    assert classes["ok"].all(), classes  # each class's mean wait inside the model's interval
+    assert classes.loc["vip", "observed_mean"] < classes.loc["public", "observed_mean"]
     sim = simulate(cfg, bp, date(2026, 10, 4), days=2, seed=1, rated=False)
     left = sim.touches[sim.touches["outcome"] == "abandoned"]["visit_id"]
     assert len(left) and not sim.touches[sim.touches["visit_id"].isin(left)]["moment_id"].eq("service").any()

@@ -867,7 +867,7 @@ def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: d
     import pandas as pd
     import yaml
 
-    from peakend.simulate.fit import agreement, check, fit, observed
+    from peakend.simulate.fit import agreement, check, class_check, fit, observed
 
     with connect(db) as store:
         obs = observed(store, hall, since, until)
@@ -890,6 +890,17 @@ def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: d
                       observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated), highlight=False)
     if not a.reproduces():
         console.print(say("fit_not_reproduced", hours=", ".join(map(str, a.missed["mean"]))), highlight=False)
+    if fitted.cfg.priority:
+        classes = class_check(fitted.cfg, bp, obs, reps, seed)
+        shown = pd.DataFrame({"segment": classes["segment"], "priority": classes["priority"], "waits": classes["waits"],
+                              "mean wait": classes["observed_mean"].map("{:.2f}".format) + " ["
+                              + classes["observed_lo"].map("{:.2f}".format) + "–"
+                              + classes["observed_hi"].map("{:.2f}".format) + "]",
+                              "model": classes["simulated_mean"].map("{:.2f}".format) + " ["
+                              + classes["simulated_plo"].map("{:.2f}".format) + "–"
+                              + classes["simulated_phi"].map("{:.2f}".format) + "]"
+                              + classes["ok"].map({True: " ✓", False: " ✗"})})
+        _print_frame(shown, say("fit_classes"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(fitted.cfg.model_dump(exclude_defaults=True, mode="json"), allow_unicode=True,
                                   sort_keys=False), "utf-8")

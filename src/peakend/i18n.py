@@ -54,6 +54,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                       "zh": "{hours} 个时段中，实测值落在模型 95% 区间内的：平均等候 {mean} 个，p90 等候 {p90} 个，"
                             "放弃比例 {abandon} 个；平均绝对误差 {mae_mean:.2f} 分钟（平均）、{mae_p90:.2f} 分钟（p90）；"
                             "总放弃率：实测 {observed:.1f}%，模拟 {simulated:.1f}%"},
+    "fit_classes": {"en": "per priority class: observed vs simulated mean wait (min)",
+                    "zh": "按优先级类别：实测与模拟平均等候（分钟）"},
     "fit_not_reproduced": {"en": "the model does not reproduce hours {hours} (mean wait outside its interval): "
                                  "use it for them with care",
                            "zh": "模型未能重现这些时段：{hours}（平均等候落在区间外）：用于这些时段时请谨慎"},

@@ -110,6 +110,7 @@ class HallConfig(Strict):
     holidays: list[date] = Field(default_factory=list)  # days with weekend arrivals too
     routes: dict[str, float]  # route → share of arrivals
     segments: dict[str, float] = Field(default_factory=lambda: {"大众": 1.0})
+    priority: dict[str, int] = Field(default_factory=dict)  # segment → class; higher served first (others 0)
     stations: dict[str, Station] = Field(default_factory=dict)
     queue_moments: list[str] = Field(default_factory=lambda: ["waiting"])
     service: dict[str, Dist] = Field(default_factory=dict)  # moment → time spent there (or served there)
@@ -135,6 +136,9 @@ class HallConfig(Strict):
             bad = set(shares) - set(OUTCOMES)
             if bad:
                 raise ValueError(f"outcomes.{moment}: unknown outcome {sorted(bad)}; expected some of {OUTCOMES}")
+        unknown = sorted(set(self.priority) - set(self.segments))
+        if unknown:
+            raise ValueError(f"priority: unknown segment {unknown}; the segments are {sorted(self.segments)}")
         served = [m for s in self.stations.values() for m in s.moments]
         if len(served) != len(set(served)):
             raise ValueError("stations: a moment is served by more than one station")

@@ -179,16 +179,19 @@ def simulate_day(model: HallModel, day: date, rng: np.random.Generator, prefix: 
     cfg = model.cfg
     arrival = _arrivals(cfg, day, rng)
     route = _choose(cfg.routes, model.routes, len(arrival), rng)
+    # Segments are drawn at arrival when they set a priority (else at the end: the same draws as before).
+    segment = _choose(cfg.segments, list(cfg.segments), len(arrival), rng) if cfg.priority else None
     rows = _rows(model, route, rng)
     ended = np.zeros(len(arrival), dtype=bool)
+    rank = None if segment is None else np.array([cfg.priority.get(x, 0) for x in cfg.segments])[segment]
     for k, name in enumerate(model.stations):
-        rows = _station(model, k, name, rows, arrival, route, ended, rng)
+        rows = _station(model, k, name, rows, arrival, route, ended, rng, rank)
     _outcomes(model, rows, ended, rng)
-    return _frames(model, day, prefix, arrival, route, rows, rng)
+    return _frames(model, day, prefix, arrival, route, rows, rng, segment)
 
 
 def _station(model: HallModel, k: int, name: str, rows: _Rows, arrival: np.ndarray, route: np.ndarray,
-             ended: np.ndarray, rng: np.random.Generator) -> _Rows:
+             ended: np.ndarray, rng: np.random.Generator, rank: np.ndarray | None = None) -> _Rows:
     """Pass station `k`: fill in waits, end visits that reneged or balked, re-route diverted ones."""
     cfg, station = model.cfg, model.cfg.stations[name]
     at = np.flatnonzero((model.station_of[rows.moment] == k) & ~ended[rows.visit] & rows.alive)
@@ -209,7 +212,7 @@ def _station(model: HallModel, k: int, name: str, rows: _Rows, arrival: np.ndarr
         divertible = allowed & (rng.random(len(at)) < div.share)
     patience = cfg.patience.sample(rng, len(at)) if cfg.patience else None
     passed = serve(starts, rows.dur[at], station.schedule(cfg.opens, cfg.closes), cfg.opens, patience, policy,
-                   divertible)
+                   divertible, None if rank is None else rank[rows.visit[at]])
     rows.wait[waits_at] = passed.wait
     rows.dur[waits_at] = np.where(queued, passed.wait, rows.dur[waits_at] + passed.wait)
     gone = (passed.status == RENEGED) | (passed.status == BALKED)
@@ -292,7 +295,7 @@ def _clock(midnight: float, minutes: np.ndarray) -> pa.Array:
 
 
 def _frames(model: HallModel, day: date, prefix: str, arrival: np.ndarray, route: np.ndarray, rows: _Rows,
-            rng: np.random.Generator) -> Day:
+            rng: np.random.Generator, segment: np.ndarray | None = None) -> Day:
     """The day's visits and touches as data frames in the event contract (built in Arrow: fast for text)."""
     cfg, n = model.cfg, len(arrival)
     midnight = (day - date(1970, 1, 1)).days * 86400.0
@@ -325,7 +328,8 @@ def _frames(model: HallModel, day: date, prefix: str, arrival: np.ndarray, route
         "visit_id": ids,
         "hall_id": _named([cfg.hall_id], np.zeros(n, dtype=np.int64)),
         "customer_key": _numbered("C", rng.integers(1, 10**7, n), 7),
-        "segment": _named(list(cfg.segments), _choose(cfg.segments, list(cfg.segments), n, rng)),
+        "segment": _named(list(cfg.segments), _choose(cfg.segments, list(cfg.segments), n, rng)
+                          if segment is None else segment),
         "route": _named(model.routes, route),
         "arrival": _clock(midnight, arrival),
         "departure": _clock(midnight, departure),

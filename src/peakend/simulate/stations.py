@@ -74,6 +74,7 @@ def serve(
     patience: np.ndarray | None = None,
     policy: Policy | None = None,
     divertible: np.ndarray | None = None,
+    priority: np.ndarray | None = None,
 ) -> Passed:
     """Simulate a FCFS station for customers given in arrival order (minutes from midnight).
 
@@ -84,6 +85,8 @@ def serve(
     """
     n = len(arrival)
     policy = policy or Policy()
+    if priority is not None and len(set(priority.tolist())) > 1:
+        return serve_priority(arrival, service, schedule, opens, priority, patience)
     if patience is None and policy == Policy() and len(set(schedule)) == 1 and schedule[0] > 0:
         return _plain(arrival, service, schedule[0])
     a, s = arrival.tolist(), service.tolist()
@@ -133,6 +136,47 @@ def serve(
                 free[k] = _free_at(duty[k], end[i])
         if watch:
             heapq.heappush(queue, start[i])
+    begins = np.array(start)
+    return Passed(np.array(status, dtype=np.int8), begins, np.array(end), begins - arrival)
+
+
+def serve_priority(arrival: np.ndarray, service: np.ndarray, schedule: list[int], opens: int, priority: np.ndarray,
+                   patience: np.ndarray | None = None) -> Passed:
+    """A station whose free server takes the waiting customer of the highest `priority` (then the earliest
+    arrival): non-preemptive priority, with reneging. An event pass (a later arrival may overtake, so the
+    one-pass recursion of `serve` no longer holds); balking and diversion are not applied here."""
+    n = len(arrival)
+    a, s, pr = arrival.tolist(), service.tolist(), priority.tolist()
+    deadline = (arrival + patience).tolist() if patience is not None else [math.inf] * n
+    status, start, end = [SERVED] * n, [0.0] * n, [0.0] * n
+    duty = duty_intervals(schedule, opens)
+    free = [(_free_at(d, 0.0), k) for k, d in enumerate(duty)]
+    heapq.heapify(free)
+    waiting: list[tuple[float, float, int]] = []  # (−priority, arrival, customer)
+
+    def serve_until(t: float) -> None:
+        """Start every service a server can begin before `t` (inclusive), highest priority first."""
+        while waiting and free and free[0][0] <= t and free[0][0] < math.inf:
+            f, k = free[0]
+            while waiting and deadline[waiting[0][2]] < f:  # left before this server came free
+                _, _, gone = heapq.heappop(waiting)
+                status[gone], start[gone] = RENEGED, deadline[gone]
+                end[gone] = start[gone]
+            if not waiting:
+                return
+            _, _, i = heapq.heappop(waiting)
+            begin = max(f, a[i])
+            start[i], end[i] = begin, begin + s[i]
+            heapq.heapreplace(free, (_free_at(duty[k], end[i]), k))
+
+    for i in range(n):
+        serve_until(a[i])
+        heapq.heappush(waiting, (-pr[i], a[i], i))
+        serve_until(a[i])
+    serve_until(math.inf)
+    for _, _, i in waiting:  # nobody came free for them: they left at their patience (or the day's end)
+        status[i], start[i] = RENEGED, a[i] + min(deadline[i] - a[i], 24 * 60 - a[i])
+        end[i] = start[i]
     begins = np.array(start)
     return Passed(np.array(status, dtype=np.int8), begins, np.array(end), begins - arrival)
 
