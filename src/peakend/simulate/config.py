@@ -108,6 +108,7 @@ class HallConfig(Strict):
     weekend_factor: float = Field(default=1.0, gt=0)
     weekend: list[int] = Field(default_factory=lambda: [5, 6])  # weekdays (Monday 0) with weekend arrivals
     holidays: list[date] = Field(default_factory=list)  # days with weekend arrivals too
+    weekday_factors: dict[int, float] = Field(default_factory=dict)  # weekday → arrivals over a working day's
     routes: dict[str, float]  # route → share of arrivals
     segments: dict[str, float] = Field(default_factory=lambda: {"大众": 1.0})
     priority: dict[str, int] = Field(default_factory=dict)  # segment → class; higher served first (others 0)
@@ -145,6 +146,14 @@ class HallConfig(Strict):
         if self.diversion and self.diversion.station not in self.stations:
             raise ValueError(f"diversion.station: '{self.diversion.station}' is not a station")
         return self
+
+    def day_factor(self, day: date) -> float:
+        """Arrivals on `day` relative to `arrivals` (a working day): a holiday's as a weekend day's, else the
+        weekday's own factor when fitted, else the weekend factor on weekend days."""
+        if day in self.holidays:
+            return self.weekend_factor
+        default = self.weekend_factor if day.weekday() in self.weekend else 1.0
+        return self.weekday_factors.get(day.weekday(), default)
 
     def is_weekend(self, day: date) -> bool:
         """Whether `day` has weekend arrivals: a weekend weekday of this hall, or a holiday."""

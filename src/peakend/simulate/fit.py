@@ -179,6 +179,8 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate:
     update = {
         "hall_id": obs.hall_id, "opens": opens, "closes": closes, "arrivals": arrivals, "weekend_factor": weekend,
         "weekend": weekend_days_,
+        "holidays": (off := holidays(obs.visits, weekend_days_, notes)),
+        "weekday_factors": weekday_factors(obs.visits, weekend_days_, off),
         "routes": routes, "segments": segments, "stations": stations, "queue_moments": queue,
         "service": {**base.service, **_service(touches, queue)},
         "outcomes": {**base.outcomes, **_outcomes(touches[~last.reindex(touches.index)])},
@@ -309,11 +311,28 @@ def weekend_days(visits: pd.DataFrame, notes: list[str]) -> list[int]:
     return sorted(odd)
 
 
+HOLIDAY_SHARE = 0.4  # a working day with fewer visits than this share of its weekday's median is a holiday
+
+
+def holidays(visits: pd.DataFrame, weekend: list[int], notes: list[str]) -> list[date]:
+    """Working days that were almost empty: fewer visits than `HOLIDAY_SHARE` of the median of the same weekday
+    (at least three of it seen). They get weekend arrivals in the model, and are left out of working days'."""
+    per_day = visits["arrival"].dt.normalize().value_counts()
+    out = []
+    for _, days in per_day.groupby(per_day.index.weekday):
+        if len(days) < 3 or days.index[0].weekday() in weekend:
+            continue
+        out += [d.date() for d, n in days.items() if n < HOLIDAY_SHARE * days.median()]
+    if out:
+        notes.append(f"holidays told by the data (a working day almost empty): {', '.join(map(str, sorted(out)))}")
+    return sorted(out)
+
+
 def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[int, float], float, list[int]]:
     """Opening hours, mean arrivals per clock hour on a working day, the weekend factor and weekend days."""
     day = visits["arrival"].dt.normalize()
     days = weekend_days(visits, notes)
-    weekend = day.dt.weekday.isin(days)
+    weekend = day.dt.weekday.isin(days) | day.dt.date.isin(holidays(visits, days, []))
     n_weekdays, n_weekend = day[~weekend].nunique(), day[weekend].nunique()
     basis = ~weekend if n_weekdays else weekend
     if not n_weekdays:
@@ -328,6 +347,20 @@ def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[in
     elif n_weekdays:
         notes.append("no weekend day observed: weekend factor 1")
     return opens, closes, per_hour, factor, days
+
+
+def weekday_factors(visits: pd.DataFrame, weekend: list[int], holiday: list[date]) -> dict[int, float]:
+    """Each weekday's mean visits over a working day's (holidays left out), when every weekday was seen at
+    least twice: arrivals per weekday and hour are the working day's hourly rates times this."""
+    day = visits["arrival"].dt.normalize()
+    per_day = day[~day.dt.date.isin(holiday)].value_counts()
+    by_weekday = per_day.groupby(per_day.index.weekday)
+    if by_weekday.ngroups < 7 or by_weekday.size().min() < 2:
+        return {}
+    working = per_day[~per_day.index.weekday.isin(weekend)]
+    if working.empty:
+        return {}
+    return {int(d): round(float(m / working.mean()), 3) for d, m in by_weekday.mean().items()}
 
 
 def _shares(values: pd.Series, allowed: set[str] | None, what: str, notes: list[str]) -> dict[str, float]:

@@ -155,7 +155,7 @@ def _durations(model: HallModel, moment: np.ndarray,
 
 def _arrivals(cfg: HallConfig, day: date, rng: np.random.Generator) -> np.ndarray:
     """Arrival minutes from midnight, sorted: a Poisson process with a constant rate within each hour."""
-    factor = cfg.weekend_factor if cfg.is_weekend(day) else 1.0
+    factor = cfg.day_factor(day)
     hours = np.arange(cfg.opens, cfg.closes)
     counts = rng.poisson([cfg.arrivals.get(int(h), 0.0) * factor for h in hours])
     return np.sort(np.repeat(hours * 60.0, counts) + rng.uniform(0, 60, counts.sum()))

@@ -153,7 +153,7 @@ def erlang_a_servers(cfg: HallConfig, bp: Blueprint, station: str, targets: Targ
     service = [cfg.service.get(m, cfg.default_service).mean for m in cfg.stations[station].moments]
     through = {r.id for r in bp.routes if moments & set(r.moments)}
     share = sum(v for r, v in cfg.routes.items() if r in through) / sum(cfg.routes.values())
-    factor = cfg.weekend_factor if cfg.is_weekend(day) else 1.0
+    factor = cfg.day_factor(day)
     patience = cfg.patience.mean if cfg.patience else 1e4
     return {h: staffing(cfg.arrivals.get(h, 0.0) * factor * share / 60, float(np.mean(service)), patience,
                         targets.wait_min, targets.share, targets.abandon) if cfg.arrivals.get(h, 0.0) > 0 else 0
