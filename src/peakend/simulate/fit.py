@@ -490,6 +490,8 @@ class Patience:
     aic: dict[str, float]
     left: int
     waited: int
+    low: float = float("nan")  # 95% interval of the mean patience
+    high: float = float("nan")
 
 
 def fit_patience(waits: np.ndarray, left: np.ndarray) -> Patience | None:
@@ -522,7 +524,29 @@ def fit_patience(waits: np.ndarray, left: np.ndarray) -> Patience | None:
         aic[kind] = 2 * 2 - 2 * ll
         dists[kind] = Dist(kind=cast("Any", kind), mean=round(mean, 3), cv=round(var**0.5 / mean, 3))
     best = min(aic, key=lambda k: aic[k])
-    return Patience(dists[best], aic, int(left.sum()), len(waits))
+    low, high = _patience_interval(best, events, censored, mean_exp)
+    return Patience(dists[best], aic, int(left.sum()), len(waits), low, high)
+
+
+def _patience_interval(kind: str, events: np.ndarray, censored: np.ndarray, mean: float) -> tuple[float, float]:
+    """95% interval of the mean patience: exact for the exponential (2·exposure / χ² with 2·left degrees of
+    freedom), else a percentile bootstrap of the censored fit (100 resamples)."""
+    if kind == "exponential":
+        exposure, d = mean * len(events), len(events)
+        return (round(2 * exposure / stats.chi2.ppf(0.975, 2 * d), 3),
+                round(2 * exposure / stats.chi2.ppf(0.025, 2 * d), 3))
+    family = stats.lognorm if kind == "lognormal" else stats.weibull_min
+    rng, means = np.random.default_rng(0), []
+    for _ in range(100):
+        e, c = events[rng.integers(0, len(events), len(events))], censored[rng.integers(0, len(censored),
+                                                                                          len(censored))]
+        try:
+            shape, _, scale = family.fit(stats.CensoredData(uncensored=e, right=c), floc=0)
+        except (ValueError, RuntimeError, FloatingPointError):
+            continue
+        means.append(float(family.mean(shape, 0, scale)))
+    lo, hi = np.nanpercentile(means, [2.5, 97.5]) if means else (np.nan, np.nan)
+    return round(float(lo), 3), round(float(hi), 3)
 
 
 def _patience(touches: pd.DataFrame, notes: list[str]) -> Dist | None:
@@ -533,7 +557,8 @@ def _patience(touches: pd.DataFrame, notes: list[str]) -> Dist | None:
         notes.append("nobody left a queue: patience not estimated")
         return None
     compared = ", ".join(f"{k} {v:.1f}" for k, v in sorted(found.aic.items(), key=lambda kv: kv[1]))
-    notes.append(f"patience: {found.dist.kind} (mean {found.dist.mean} min, cv {found.dist.cv}) from {found.left} "
+    notes.append(f"patience: {found.dist.kind} (mean {found.dist.mean} min, 95% {found.low}–{found.high}, "
+                 f"cv {found.dist.cv}) from {found.left} "
                  f"who left of {found.waited} who waited, by likelihood with censoring (AIC {compared})")
     return found.dist
 
