@@ -394,6 +394,7 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert bad.status_code == 422 and "add.counter_handling" in bad.json()["detail"]
     page = mgr.get(f"/halls/{quote(A)}/whatif?add.counter_handling=3&lang=en")
     assert page.status_code == 200 and 'id="whatif-day"' in page.text and "spec-whatif" in page.text
+    assert "<td>Counter handling</td>" in page.text and "<td>counter_handling</td>" not in page.text  # names
     assert mgr.get(f"/halls/{quote(A)}/whatif?closes=99").status_code == 422
     csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")

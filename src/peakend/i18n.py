@@ -392,7 +392,7 @@ WORDS: dict[str, dict[Lang, str]] = {
                            "compare with {day} as it happened (mean of {reps} simulations ± 95% interval)."},
     "servers_added": {"zh": "每小时增减", "en": "added per hour"},
     "station": {"zh": "服务台", "en": "Station"},
-    "servers_now": {"zh": "现有（按时段）", "en": "Now (by hour)"},
+    "servers_now": {"zh": "现有窗口数（时:人数）", "en": "Servers now (hour:count)"},
     "divert_at": {"zh": "每窗口排队达到此人数时引导办理自助（空为不分流）",
                   "en": "Steer suited business to self-service at this many waiting per counter (empty: never)"},
     "closes_at": {"zh": "关门时间（时）", "en": "Closing hour"},

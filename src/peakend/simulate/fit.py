@@ -742,7 +742,8 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
     mean wait and share who left (a simulation-based fit: each round tries the counts around the current
     ones in every hour at once and keeps, hour by hour, the one closest to the data in standard errors).
 
-    Raw concurrency counts everyone who ever served; the effective count is the capacity callers met.
+    Raw concurrency counts everyone who ever served; the effective count is the capacity callers met, never
+    above it.
     The interval is every count tried whose simulated figures lie within 1.96 combined standard errors
     (observation and simulation) of the observed ones.
     """
@@ -758,13 +759,13 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
         moved = False
         for parity in (0, 1):  # every other hour at once: a neighbour's queue spills over, so neighbours stay put
             mine = [h for h in raw if (h - cfg.opens) % 2 == parity and h in seen.index]
-            results = {d: _hourly(cfg, bp, obs, name, {h: max(1, c + d) if h in mine else c
+            results = {d: _hourly(cfg, bp, obs, name, {h: _bounded(c + d, raw[h]) if h in mine else c
                                                        for h, c in current.items()}, reps, seed) for d in SHIFTS}
             for h in mine:
                 for d, r in results.items():
                     if h in r.index:
-                        tried[h][max(1, current[h] + d)] = tuple(r.loc[h, ["mean", "mean_se", "abandon",
-                                                                           "abandon_se"]])
+                        tried[h][_bounded(current[h] + d, raw[h])] = tuple(r.loc[h, ["mean", "mean_se", "abandon",
+                                                                                     "abandon_se"]])
                 best = min(tried[h], key=lambda c: _loss(tried[h][c], seen.loc[h], se_m[h], se_a[h]))
                 moved |= best != current[h]
                 current[h] = best
@@ -783,6 +784,13 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
     fitted = HallConfig.model_validate({**cfg.model_dump(), "stations": {k: v.model_dump() for k, v in
                                                                          stations.items()}})
     return fitted, Capacity(name, pd.DataFrame(rows))
+
+
+def _bounded(count: int, raw: int) -> int:
+    """A server count to try: at least one, and at most the raw concurrency — the capacity callers met is
+    never more than the most who were seen serving at once (where waits are near zero, more would always
+    fit a little better)."""
+    return max(1, min(count, raw))
 
 
 def _hourly(cfg: HallConfig, bp: Blueprint, obs: Observed, name: str, servers: dict[int, int], reps: int,

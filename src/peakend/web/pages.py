@@ -180,7 +180,14 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
     except FitError as exc:
         return render(request, "whatif.html.j2", user=p, hall_id=hall_id, now=None,
                       problem=WORDS["no_whatif"][lang].format(why=exc.say(lang)))
+    known = set(st.blueprint.moment_ids())
+    names = {k: " · ".join(getattr(st.blueprint.moment(m), lang) if m in known else m for m in v.moments)
+             for k, v in now.cfg.stations.items()}
+    schedules = {k: " ".join(f"{h}:{n}" for h, n in enumerate(v.schedule(now.cfg.opens, now.cfg.closes),
+                                                                 start=now.cfg.opens))
+                 for k, v in now.cfg.stations.items()}
     context: dict[str, Any] = {"user": p, "hall_id": hall_id, "now": now, "problem": None, "days": None,
+                               "station_names": names, "schedules": schedules,
                                "change": Change(), "can_divert": False, "query": "",
                                "intro": WORDS["whatif_intro"][lang].format(days=FIT_DAYS, day=now.day, reps=REPS)}
     try:
