@@ -268,7 +268,7 @@ def test_fit_holds_on_a_queue_log_with_idle_staff_and_its_own_weekend():
 
 def test_a_class_served_ahead_is_found_and_each_class_checked():
     """15% of callers served ahead (non-preemptive priority): the fit finds the class, and each class's mean wait
-    lies inside the model's interval. (With the class the hourly coverage of the mean wait was measured at 9 of
+    lies inside the model's interval. (With the class the hourly coverage of the mean wait was measured at 8 of
     12 hours: the idle staff's fraction of a server at the edge hours is between two whole counts.)"""
     from peakend.simulate.fit import agreement
 

@@ -442,3 +442,17 @@ def test_the_network_page_states_the_verdict_of_the_model_comparison(app):
     page = admin.get("/?lang=en").text
     assert "Here Peak + end predicts overall better than the plain mean" in page
     assert "Does the peak-end rule hold here?" in page
+
+
+def test_a_device_cannot_see_or_correct_another_halls_event_by_its_id(scored):
+    """Hall A's pad sends hall B's touch id (b1-1) into its own visit, as a plain send and as a correction:
+    refused as an id it cannot use, no conflict showing B's version, B's touch unchanged."""
+    d = device(scored)
+    before = scored.state.peakend.store.rows("SELECT visit_id, rating FROM touches WHERE touch_id = 'b1-1'")
+    for query in ("", "?replace=true"):
+        r = d.post(f"/api/v1/touches/batch{query}", json=[{"touch_id": "b1-1", "visit_id": "a1", "moment_id": "leaving",
+                                                           "rating": 1, "rating_scale": "1-5", "seq": 9}])
+        body = r.json()
+        assert r.status_code == 422 and [x["code"] for x in body["rejected"]] == ["id_elsewhere"]
+        assert body["conflicts"] == [] and B not in r.text
+    assert scored.state.peakend.store.rows("SELECT visit_id, rating FROM touches WHERE touch_id = 'b1-1'") == before

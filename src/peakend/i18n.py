@@ -181,6 +181,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source} row {row}: field '{field}' expected at most {expected} characters, got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”最多 {expected} 个字符，实际为“{value}”",
     },
+    "id_elsewhere": {
+        "en": "{source} row {row}: field '{field}' is '{value}', an id this token cannot use: it is taken by an "
+        "event it may not see; send an id of its own",
+        "zh": "{source} 第 {row} 行：字段“{field}”为“{value}”，此令牌不能使用该编号：它已被无权查看的事件占用；请使用自己的编号",
+    },
     "visit_elsewhere": {
         "en": "{source} row {row}: field '{field}' names visit '{value}', which this token cannot use: "
         "the id is taken by a visit it may not see; send its own visit id",

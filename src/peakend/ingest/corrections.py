@@ -12,6 +12,7 @@ have a value: a later event may fill in a field an earlier one left empty.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,28 +52,31 @@ def _differs(kind: Kind, a: str, b: str, cols: list[str], src: list[str]) -> str
 
 def _pairs(frame: pd.DataFrame, cols: list[str]) -> list[tuple[int, str, dict[str, Any], dict[str, Any]]]:
     def version(r: dict[str, Any], prefix: str) -> dict[str, Any]:
-        return {c: _plain(r[f"{prefix}{i}"]) for i, c in enumerate(cols)}
+        return {c: plain(r[f"{prefix}{i}"]) for i, c in enumerate(cols)}
 
     return [(int(r["_row"]), str(r["_id"]), version(r, "k"), version(r, "n")) for r in frame.to_dict("records")]
 
 
-def _plain(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
+def plain(v: Any) -> Any:
+    """A value as JSON carries it: NaN and NaT as None, times as ISO text, NumPy scalars as Python ones."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
         return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat(sep=" ")
-    if hasattr(value, "item"):  # a NumPy scalar
-        return value.item()
-    return value
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if hasattr(v, "item"):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    return v
 
 
 def find(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src: list[str],
-         replace: bool) -> list[Clash]:
+         replace: bool, repeated: bool = True) -> list[Clash]:
     """The clashes of staged `incoming` with the stored versions and within the batch itself.
 
     Without `replace` each row is compared with the version that stays: the stored one, else the
     batch's first row. As a correction the batch's last row is applied, and every version it
-    differs from (the stored one, earlier rows of the batch) is what it replaced.
+    differs from (the stored one, earlier rows of the batch) is what it replaced. `repeated`: whether
+    some id comes twice in the batch (else the batch is not compared with itself).
     """
     kept_cols = ", ".join(f"k.{q(c)} AS k{i}" for i, c in enumerate(cols))
     batch_kept = ", ".join(f"k.{q(s)} AS k{i}" for i, s in enumerate(src))
@@ -81,10 +85,10 @@ def find(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src
     against_store = store.query(
         f"SELECT n._row, n._id, {kept_cols}, {sent_cols} FROM {final if replace else 'incoming'} n JOIN {table} k "
         f"ON k.{q(id_col)} = n._id WHERE {_differs(kind, 'k', 'n', cols, src)}")
-    unstored = "" if replace else f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{q(id_col)} = n._id)"
-    in_batch = store.query(
-        f"SELECT n._row, n._id, {batch_kept}, {sent_cols} FROM incoming n JOIN {final} k "
-        f"ON k._id = n._id AND k._row <> n._row WHERE ({_differs(kind, 'k', 'n', src, src)}){unstored}")
+    if not repeated:  # no id twice in the batch: nothing to compare within it
+        in_batch = against_store.iloc[0:0]
+    else:
+        in_batch = _in_batch(store, kind, table, id_col, src, replace, batch_kept, sent_cols)
     if not replace:
         return [Clash(row, kind, id_, "conflict", kept, sent)
                 for frame in (against_store, in_batch) for row, id_, kept, sent in _pairs(frame, cols)]
@@ -92,6 +96,15 @@ def find(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src
     out = [Clash(row, kind, id_, "replaced", kept, sent) for row, id_, kept, sent in _pairs(against_store, cols)]
     out += [Clash(row, kind, id_, "replaced", earlier, last) for row, id_, last, earlier in _pairs(in_batch, cols)]
     return out
+
+
+def _in_batch(store: Store, kind: Kind, table: str, id_col: str, src: list[str], replace: bool, batch_kept: str,
+              sent_cols: str) -> pd.DataFrame:
+    """Rows of the batch that differ from the batch's own version of their id (for a new id, without replace)."""
+    unstored = "" if replace else f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{q(id_col)} = n._id)"
+    return store.query(
+        f"SELECT n._row, n._id, {batch_kept}, {sent_cols} FROM incoming n JOIN {chosen(replace)} k "
+        f"ON k._id = n._id AND k._row <> n._row WHERE ({_differs(kind, 'k', 'n', src, src)}){unstored}")
 
 
 def apply(store: Store, kind: Kind, table: str, id_col: str, cols: list[str], src: list[str],

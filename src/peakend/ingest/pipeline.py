@@ -224,7 +224,8 @@ def store_rows(store: Store, kind: Kind, replace: bool = False) -> Stored:
     source_cols = [("scale_norm" if c in ("rating_scale", "overall_scale") else c) for c in cols]
     wanted = dict.fromkeys(["_row", "_id", *source_cols, *(visit_cols if kind in ("touch", "visit") else [])])
     store.upload("incoming", f"SELECT {', '.join(q(c) for c in wanted)} FROM typed_ok")
-    clashes = corrections.find(store, kind, table, id_col, cols, source_cols, replace)
+    repeated = bool(store.stage.execute("SELECT count(*) > count(DISTINCT _id) FROM typed_ok").fetchall()[0][0])
+    clashes = corrections.find(store, kind, table, id_col, cols, source_cols, replace, repeated)
     new: list[str] = []
     if kind == "visit":
         new = [r[0] for r in store.rows("SELECT DISTINCT visit_id FROM incoming i WHERE NOT EXISTS "

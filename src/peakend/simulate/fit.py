@@ -166,7 +166,9 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate:
     """
     base = like or HallConfig(hall_id=obs.hall_id, arrivals={9: 1.0}, routes={bp.routes[0].id: 1.0})
     notes: list[str] = []
-    opens, closes, arrivals, weekend, weekend_days_ = _arrivals(obs.visits, notes)
+    weekend_days_ = weekend_days(obs.visits, notes)
+    off = holidays(obs.visits, weekend_days_, notes)
+    opens, closes, arrivals, weekend = _arrivals(obs.visits, weekend_days_, off, notes)
     routes = _shares(_routes(obs, bp, notes), {r.id for r in bp.routes}, "route", notes) or _kept(like, "routes")
     segments = _shares(obs.visits["segment"], None, "segment", notes) or base.segments
     last = obs.touches["visit_id"].ne(obs.touches["visit_id"].shift(-1))
@@ -179,7 +181,7 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate:
     update = {
         "hall_id": obs.hall_id, "opens": opens, "closes": closes, "arrivals": arrivals, "weekend_factor": weekend,
         "weekend": weekend_days_,
-        "holidays": (off := holidays(obs.visits, weekend_days_, notes)),
+        "holidays": off,
         "weekday_factors": weekday_factors(obs.visits, weekend_days_, off),
         "routes": routes, "segments": segments, "stations": stations, "queue_moments": queue,
         "service": {**base.service, **_service(touches, queue)},
@@ -328,11 +330,12 @@ def holidays(visits: pd.DataFrame, weekend: list[int], notes: list[str]) -> list
     return sorted(out)
 
 
-def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[int, float], float, list[int]]:
-    """Opening hours, mean arrivals per clock hour on a working day, the weekend factor and weekend days."""
+def _arrivals(visits: pd.DataFrame, days: list[int], off: list[date],
+              notes: list[str]) -> tuple[int, int, dict[int, float], float]:
+    """Opening hours, mean arrivals per clock hour on a working day and the weekend factor, given the weekend
+    days and holidays."""
     day = visits["arrival"].dt.normalize()
-    days = weekend_days(visits, notes)
-    weekend = day.dt.weekday.isin(days) | day.dt.date.isin(holidays(visits, days, []))
+    weekend = day.dt.weekday.isin(days) | day.dt.date.isin(off)
     n_weekdays, n_weekend = day[~weekend].nunique(), day[weekend].nunique()
     basis = ~weekend if n_weekdays else weekend
     if not n_weekdays:
@@ -346,7 +349,7 @@ def _arrivals(visits: pd.DataFrame, notes: list[str]) -> tuple[int, int, dict[in
         factor = round((weekend.sum() / n_weekend) / ((~weekend).sum() / n_weekdays), 3)
     elif n_weekdays:
         notes.append("no weekend day observed: weekend factor 1")
-    return opens, closes, per_hour, factor, days
+    return opens, closes, per_hour, factor
 
 
 def weekday_factors(visits: pd.DataFrame, weekend: list[int], holiday: list[date]) -> dict[int, float]:
@@ -720,16 +723,6 @@ class Capacity:
     table: pd.DataFrame  # hour, raw, effective, low, high, observed_mean, simulated_mean, observed_abandon, ...
 
 
-def _queued_station(cfg: HallConfig, obs: Observed) -> str | None:
-    """The station most waits are for: the one serving the moment after a queue moment (or with its own wait)."""
-    where = cfg.station_of()
-    t = obs.touches
-    nxt = t["moment_id"].shift(-1).where(t["visit_id"].shift(-1) == t["visit_id"])
-    target = np.where(t["moment_id"].isin(cfg.queue_moments), nxt, t["moment_id"])
-    counts = pd.Series(target[t["wait_min"].notna().to_numpy()]).map(where).value_counts()
-    return str(counts.index[0]) if len(counts) else None
-
-
 def _scale(seen: pd.DataFrame, own: pd.DataFrame, f: str, floor: float) -> pd.Series:
     """The observation's standard error of figure `f` per hour (from its bootstrap interval), at least `floor`."""
     se = (own[f"{f}_hi"] - own[f"{f}_lo"]).reindex(seen.index) / 3.92
@@ -747,8 +740,8 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
     The interval is every count tried whose simulated figures lie within 1.96 combined standard errors
     (observation and simulation) of the observed ones.
     """
-    name = _queued_station(cfg, obs)
-    if name is None:
+    name = cfg.queued_station(bp)
+    if name is None or not obs.touches["wait_min"].notna().any():
         return cfg, None
     seen, own = hourly_waits(obs.touches), _observed_intervals(obs.touches, seed)
     se_m, se_a = _scale(seen, own, "mean", 0.05), _scale(seen, own, "abandon", 0.005)

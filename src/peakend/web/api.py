@@ -11,7 +11,6 @@ live worker runs within moments (`live.pending`); the answer does not wait for t
 
 
 import json
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +24,7 @@ from pydantic_core import from_json
 
 from peakend import settings
 from peakend.contract import FIELDS, Kind
+from peakend.ingest.corrections import plain
 from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
@@ -109,10 +109,18 @@ def _refusals(p: Principal, kind: Kind, records: list[dict[str, Any]], store: St
     ids = {str(r["visit_id"]): key_text(store, str(r["visit_id"])) or "" for r in records
            if r.get("visit_id") is not None}
     stored = queries.visit_halls(store, list(ids.values()), beside=True)  # one query, not waiting for the lock
+    id_col = queries.EVENT_HALL_SQL[kind][0] if kind in queries.EVENT_HALL_SQL else None
+    own_ids = {str(r[id_col]): key_text(store, str(r[id_col])) or "" for r in records
+               if id_col and r.get(id_col) is not None}
+    taken = queries.event_halls(store, kind, list(own_ids.values()), beside=True)
     for i, r in enumerate(records):
         visit = str(r["visit_id"]) if r.get("visit_id") is not None else None
         there = stored.get(ids[visit]) if visit is not None else None
-        if r.get("hall_id") is not None and not p.writes_to(str(r["hall_id"])):
+        event = str(r[id_col]) if id_col and r.get(id_col) is not None else None
+        if event is not None and taken.get(own_ids[event], own) not in p.halls:
+            # an id another hall's event holds: no conflict showing its content, no correction overwriting it
+            problems.append({"_row": i, "field": id_col, "code": "id_elsewhere", "value": event, "expected": ""})
+        elif r.get("hall_id") is not None and not p.writes_to(str(r["hall_id"])):
             problems.append({"_row": i, "field": "hall_id", "code": "forbidden_hall", "value": str(r["hall_id"]),
                              "expected": own})
         elif there is not None and there not in p.halls:
@@ -256,21 +264,8 @@ def frame_json(df: pd.DataFrame) -> list[dict[str, Any]]:
     """A data frame as JSON-ready records (NaN as null, times as ISO text)."""
     out = []
     for rec in df.to_dict("records"):
-        out.append({k: _plain(v) for k, v in rec.items()})
+        out.append({k: plain(v) for k, v in rec.items()})
     return out
-
-
-def _plain(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if v is pd.NaT:
-        return None
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if hasattr(v, "item"):
-        v = v.item()
-        return None if isinstance(v, float) and math.isnan(v) else v
-    return v
 
 
 @router.post("/login", tags=["auth"], summary="Log in; the answer sets the session cookie")
@@ -294,7 +289,7 @@ def api_hall(request: Request, hall_id: str) -> dict[str, Any]:
     st = state(request)
     return {
         "hall_id": hall_id,
-        "today": {k: _plain(v) for k, v in queries.hall_today(st.store, hall_id).items()},
+        "today": {k: plain(v) for k, v in queries.hall_today(st.store, hall_id).items()},
         "moments": frame_json(queries.hall_moments(st.store, st.blueprint, hall_id)),
         "falls": frame_json(queries.hall_falls(st.store, st.blueprint, hall_id)),
     }
@@ -353,7 +348,7 @@ def api_visit(request: Request, visit_id: str) -> dict[str, Any]:
         raise HTTPException(404, "no such visit")
     hall_visible(request, hall)
     record, touches = queries.visit(st.store, st.blueprint, visit_id)
-    return {"visit": {k: _plain(v) for k, v in (record or {}).items()}, "touches": frame_json(touches)}
+    return {"visit": {k: plain(v) for k, v in (record or {}).items()}, "touches": frame_json(touches)}
 
 
 @router.get("/quarantine", tags=["query"], summary="Quarantined records with their reasons (admins)")

@@ -15,11 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from peakend.errors import CaseError
+from peakend.ingest.corrections import plain
 from peakend.ingest.validate import time_window
 from peakend.live import cases, pending
 from peakend.live.sms import handle_reply
 from peakend.web import queries
-from peakend.web.api import _plain, frame_json
+from peakend.web.api import frame_json
 from peakend.web.auth import ALL_HALLS, Principal
 from peakend.web.deps import need_user, principal, state
 from peakend.web.pages import page_lang, render
@@ -89,7 +90,7 @@ def api_case(request: Request, case_id: str) -> dict[str, Any]:
     """A case with every change made to it."""
     _, case = _visible_case(request, case_id)
     trail = cases.trail(state(request).store, case_id)
-    return {"case": {k: _plain(v) for k, v in case.items()}, "trail": frame_json(trail)}
+    return {"case": {k: plain(v) for k, v in case.items()}, "trail": frame_json(trail)}
 
 
 def _change(request: Request, case_id: str, action: str, text: str) -> None:

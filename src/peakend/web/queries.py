@@ -222,6 +222,23 @@ def visit_halls(store: Store, visit_ids: list[str], beside: bool = False) -> dic
     return dict(rows)
 
 
+EVENT_HALL_SQL = {  # kind → (id column, the stored event's hall)
+    "touch": ("touch_id", "SELECT t.touch_id, v.hall_id FROM touches t JOIN visits v USING (visit_id) "
+                          "WHERE t.touch_id IN ({})"),
+    "survey": ("survey_id", "SELECT s.survey_id, v.hall_id FROM surveys s JOIN visits v USING (visit_id) "
+                            "WHERE s.survey_id IN ({})"),
+    "audit": ("audit_id", "SELECT audit_id, hall_id FROM audits WHERE audit_id IN ({})"),
+}
+
+
+def event_halls(store: Store, kind: str, event_ids: list[str], beside: bool = False) -> dict[str, str]:
+    """The hall of each of these stored touches, surveys or audits (by their ids), in one query."""
+    ids = sorted({v for v in event_ids if "\x00" not in v})
+    if not ids or kind not in EVENT_HALL_SQL:
+        return {}
+    return dict(store.rows(EVENT_HALL_SQL[kind][1].format(", ".join("?" * len(ids))), ids, beside))
+
+
 def visit_hall(store: Store, visit_id: str) -> str | None:
     """The hall of a stored visit, or None."""
     return visit_halls(store, [visit_id]).get(visit_id)
