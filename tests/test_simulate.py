@@ -21,7 +21,7 @@ from peakend.scoring.run import score
 from peakend.simulate.config import ConfigError, Dist, HallConfig
 from peakend.simulate.plan import Targets, staff
 from peakend.simulate.run import simulate, write_events
-from peakend.simulate.stations import BALKED, DIVERTED, RENEGED, SERVED, Policy, serve
+from peakend.simulate.stations import BALKED, DIVERTED, RENEGED, SERVED, Policy, duty_intervals, serve
 
 
 def erlang_c(c: int, load: float) -> float:
@@ -182,6 +182,20 @@ def test_reneging_balking_and_hourly_servers_by_hand():
     run = serve(np.zeros(3), np.full(3, 10.0), [1], 0, policy=Policy(divert_per_server=1),
                 divertible=np.array([True, True, True]))
     assert run.status.tolist() == [SERVED, SERVED, DIVERTED]
+
+
+def test_a_fractional_server_works_that_share_of_each_quarter_hour():
+    """1.5 servers: one all hour, one on duty the first 7.5 minutes of each quarter hour. With a queue that never
+    empties and 0.5-minute services, the full server serves 120 an hour and the half one 15 a spell, 60 an hour
+    (worked by hand): 180 in the hour, and the priority pass agrees."""
+    assert duty_intervals([1.5], 9)[1] == [(540.0, 547.5), (555.0, 562.5), (570.0, 577.5), (585.0, math.inf)]
+    arrival, service = np.full(400, 540.0), np.full(400, 0.5)
+    for run in (serve(arrival, service, [1.5, 0], 9, patience=np.full(400, 60.0)),
+                serve(arrival, service, [1.5, 0], 9, patience=np.full(400, 60.0), priority=np.arange(400) % 2)):
+        assert (run.start[run.status == SERVED] < 600).sum() == 180
+    with pytest.raises(ValueError, match='greater than or equal to 0'):
+        HallConfig.model_validate({**busy_hall().model_dump(), "stations": {
+            "counter": {"moments": ["counter_handling"], "servers": {9: -0.5}}}})
 
 
 def busy_hall(**changes) -> HallConfig:

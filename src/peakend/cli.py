@@ -879,7 +879,7 @@ def run_fit(db: str, hall: str, bp: Blueprint, base: HallConfig | None, since: d
     if fitted.capacity is not None:
         cap = fitted.capacity.table
         shown = pd.DataFrame({"hour": cap["hour"], "raw": cap["raw"], "effective": cap["effective"],
-                              "95%": cap["low"].astype(str) + "–" + cap["high"].astype(str)})
+                              "95%": cap["low"].map("{:g}".format) + "–" + cap["high"].map("{:g}".format)})
         _print_frame(shown, say("fit_capacity", station=fitted.capacity.station))
     with console.status(say("fit_checking", reps=reps)):
         table = check(fitted.cfg, bp, obs, reps, seed)

@@ -46,7 +46,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "fitting": {"en": "fitting {hall}…", "zh": "正在拟合 {hall}…"},
     "fit_checking": {"en": "checking the fit ({reps} replications)…", "zh": "正在检验拟合（{reps} 次重复）…"},
     "fit_capacity": {"en": "station {station}: servers per hour, raw concurrency vs effective (calibrated by "
-                           "simulation)", "zh": "站点 {station}：每小时服务人数，原始并发数与有效人数（模拟校准）"},
+                           "simulation; 2.25 = two servers and a quarter of a third one's time)",
+                     "zh": "站点 {station}：每小时服务人数，原始并发数与有效人数（模拟校准；2.25 = 两人全时加第三人四分之一的时间）"},
     "fit_agreement": {"en": "of {hours} hours, the observed figure lies inside the model's 95% interval for the "
                             "mean wait in {mean}, the p90 wait in {p90}, the share who left in {abandon}; mean "
                             "absolute error {mae_mean:.2f} min (mean), {mae_p90:.2f} min (p90); left overall: "

@@ -11,7 +11,7 @@ import functools
 import math
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import yaml
@@ -64,12 +64,14 @@ def weibull_shape(cv: float) -> float:
 
 
 class Station(Strict):
-    """Servers that serve `moments`, first come first served; `servers` fixed or by clock hour."""
+    """Servers that serve `moments`, first come first served; `servers` fixed or by clock hour. An hour's count
+    may be fractional (a fitted capacity: 2.5 is two servers and one on duty half of each quarter hour)."""
 
     moments: list[str] = Field(min_length=1)
-    servers: int | dict[int, int] = Field(default=1)
+    servers: int | dict[int, Annotated[int, Field(ge=0)] | Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default=1)
 
-    def schedule(self, opens: int, closes: int) -> list[int]:
+    def schedule(self, opens: int, closes: int) -> list[float]:
         """Open servers per hour from `opens` to `closes` (an hour not listed keeps the previous count)."""
         if isinstance(self.servers, int):
             return [self.servers] * (closes - opens)

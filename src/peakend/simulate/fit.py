@@ -26,6 +26,7 @@ the observed dates and sets observed and simulated waits side by side, hour by h
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -448,7 +449,7 @@ def _stations(touches: pd.DataFrame, queue: list[str], like: HallConfig | None, 
             notes.append(f"station '{name}': no timed service observed; servers kept from the base")
             out[name] = like.stations[name] if like and name in like.stations else Station(moments=moments)
             continue
-        out[name] = Station(moments=moments, servers=schedule)
+        out[name] = Station(moments=moments, servers=dict[int, float](schedule))
     return out
 
 
@@ -711,7 +712,8 @@ def agreement(table: pd.DataFrame, obs: Observed) -> Agreement:
     )
 
 
-SHIFTS = (-2, -1, 0, 1, 2)  # server counts tried around the current one, per hour, each round
+SHIFTS = (-2, -1, 0, 1, 2)  # server counts tried around the current one, per hour, each coarse round
+FINE = (-0.5, -0.25, 0, 0.25, 0.5)  # then fractions of a server: staff on duty part of the hour
 
 
 @dataclass(frozen=True)
@@ -746,24 +748,26 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
     seen, own = hourly_waits(obs.touches), _observed_intervals(obs.touches, seed)
     se_m, se_a = _scale(seen, own, "mean", 0.05), _scale(seen, own, "abandon", 0.005)
     raw = dict(enumerate(cfg.stations[name].schedule(cfg.opens, cfg.closes), start=cfg.opens))
-    current = dict(raw)
-    tried: dict[int, dict[int, tuple[float, float, float, float]]] = {h: {} for h in raw}
-    for _ in range(rounds):
-        moved = False
-        for parity in (0, 1):  # every other hour at once: a neighbour's queue spills over, so neighbours stay put
-            mine = [h for h in raw if (h - cfg.opens) % 2 == parity and h in seen.index]
-            results = {d: _hourly(cfg, bp, obs, name, {h: _bounded(c + d, raw[h]) if h in mine else c
-                                                       for h, c in current.items()}, reps, seed) for d in SHIFTS}
-            for h in mine:
-                for d, r in results.items():
-                    if h in r.index:
-                        tried[h][_bounded(current[h] + d, raw[h])] = tuple(r.loc[h, ["mean", "mean_se", "abandon",
-                                                                                     "abandon_se"]])
-                best = min(tried[h], key=lambda c: _loss(tried[h][c], seen.loc[h], se_m[h], se_a[h]))
-                moved |= best != current[h]
-                current[h] = best
-        if not moved:
-            break
+    current: dict[int, float] = dict(raw)
+    tried: dict[int, dict[float, tuple[float, float, float, float]]] = {h: {} for h in raw}
+    ask = functools.partial(_hourly, cfg, bp, obs, name, reps=reps, seed=seed)
+    for shifts, most in ((SHIFTS, rounds), (FINE, 2)):
+        for _ in range(most):
+            moved = False
+            for parity in (0, 1):  # every other hour at once: a neighbour's queue spills over, so neighbours stay
+                mine = [h for h in raw if (h - cfg.opens) % 2 == parity and h in seen.index]
+                results = {d: ask({h: _bounded(c + d, raw[h]) if h in mine else c for h, c in current.items()})
+                           for d in shifts}
+                for h in mine:
+                    for d, r in results.items():
+                        if h in r.index:
+                            tried[h][_bounded(current[h] + d, raw[h])] = tuple(
+                                r.loc[h, ["mean", "mean_se", "abandon", "abandon_se"]])
+                    best = min(tried[h], key=lambda c: _loss(tried[h][c], seen.loc[h], se_m[h], se_a[h]))
+                    moved |= best != current[h]
+                    current[h] = best
+            if not moved:
+                break
     rows = []
     for h in raw:
         fits = _interval(tried[h], seen.loc[h], se_m[h], se_a[h]) if h in seen.index else []
@@ -779,14 +783,14 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
     return fitted, Capacity(name, pd.DataFrame(rows))
 
 
-def _bounded(count: int, raw: int) -> int:
+def _bounded(count: float, raw: float) -> float:
     """A server count to try: at least one, and at most the raw concurrency — the capacity callers met is
     never more than the most who were seen serving at once (where waits are near zero, more would always
     fit a little better)."""
     return max(1, min(count, raw))
 
 
-def _hourly(cfg: HallConfig, bp: Blueprint, obs: Observed, name: str, servers: dict[int, int], reps: int,
+def _hourly(cfg: HallConfig, bp: Blueprint, obs: Observed, name: str, servers: dict[int, float], reps: int,
             seed: int) -> pd.DataFrame:
     """Mean wait and share who left per hour (with standard errors over replications) under these servers."""
     trial = cfg.model_copy(update={"stations": {**cfg.stations, name: Station(moments=cfg.stations[name].moments,
@@ -804,14 +808,14 @@ def _loss(sim: tuple[float, float, float, float], seen: pd.Series, se_m: float, 
                  + ((abandon - seen["abandon"]) ** 2 / (se_a**2 + abandon_se**2)))
 
 
-def _interval(tried: dict[int, tuple[float, float, float, float]], seen: pd.Series, se_m: float,
-              se_a: float) -> list[int]:
-    """The server counts consistent with the data: within 1.96 combined standard errors, or the two neighbours
-    whose simulated mean waits bracket the observed one (the capacity met lies between them)."""
+def _interval(tried: dict[float, tuple[float, float, float, float]], seen: pd.Series, se_m: float,
+              se_a: float) -> list[float]:
+    """The server counts consistent with the data: within 1.96 combined standard errors, or two neighbouring
+    counts tried (at most one server apart) whose simulated mean waits bracket the observed one (the capacity
+    met lies between them)."""
     fits = [c for c, v in tried.items() if _consistent(v, seen, se_m, se_a)]
-    counts = sorted(tried)
-    for a, b in itertools.pairwise(counts):
-        if b == a + 1 and (tried[a][0] - seen["mean"]) * (tried[b][0] - seen["mean"]) < 0:
+    for a, b in itertools.pairwise(sorted(tried)):
+        if b - a <= 1 and (tried[a][0] - seen["mean"]) * (tried[b][0] - seen["mean"]) < 0:
             fits += [a, b]
     return fits
 

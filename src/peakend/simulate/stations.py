@@ -48,17 +48,21 @@ def _free_at(duty: list[tuple[float, float]], t: float) -> float:
     return math.inf
 
 
-def duty_intervals(schedule: list[int], opens: int) -> list[list[tuple[float, float]]]:
+SPELLS = 4  # a part-time server works a share of each quarter hour: capacity spread over the hour, not bunched
+
+
+def duty_intervals(schedule: list[float], opens: int) -> list[list[tuple[float, float]]]:
     """Per server, its merged on-duty intervals in minutes from midnight; server k works hour h iff k < count(h).
 
-    A server on duty in the last hour stays until the queue is empty: a hall serves whoever came before closing.
+    A count may be fractional (the capacity customers met, calibrated): server ⌊count⌋ then works that share
+    of every quarter hour. A server on duty in the last hour stays until the queue is empty: a hall serves
+    whoever came before closing.
     """
     out: list[list[tuple[float, float]]] = []
-    for k in range(max(schedule, default=0)):
+    for k in range(math.ceil(max(schedule, default=0))):
         spans: list[tuple[float, float]] = []
         for i, count in enumerate(schedule):
-            if k < count:
-                lo, hi = (opens + i) * 60.0, (opens + i + 1) * 60.0
+            for lo, hi in _on_duty(k, count, (opens + i) * 60.0):
                 spans[-1:] = [(spans[-1][0], hi)] if spans and spans[-1][1] == lo else [*spans[-1:], (lo, hi)]
         if spans and k < schedule[-1]:  # on at closing: serves everyone already in the hall
             spans[-1] = (spans[-1][0], math.inf)
@@ -66,10 +70,19 @@ def duty_intervals(schedule: list[int], opens: int) -> list[list[tuple[float, fl
     return out
 
 
+def _on_duty(k: int, count: float, start: float) -> list[tuple[float, float]]:
+    """When server k works in the hour beginning at `start` (minutes) with `count` servers open."""
+    share = min(max(count - k, 0.0), 1.0)
+    if share >= 1.0:
+        return [(start, start + 60.0)]
+    step = 60.0 / SPELLS
+    return [(start + q * step, start + q * step + share * step) for q in range(SPELLS)] if share > 0 else []
+
+
 def serve(
     arrival: np.ndarray,
     service: np.ndarray,
-    schedule: list[int],
+    schedule: list[float],
     opens: int,
     patience: np.ndarray | None = None,
     policy: Policy | None = None,
@@ -87,14 +100,14 @@ def serve(
     policy = policy or Policy()
     if priority is not None and len(set(priority.tolist())) > 1:
         return serve_priority(arrival, service, schedule, opens, priority, patience)
-    if patience is None and policy == Policy() and len(set(schedule)) == 1 and schedule[0] > 0:
-        return _plain(arrival, service, schedule[0])
+    fixed = len(set(schedule)) == 1 and float(schedule[0]).is_integer()
+    if patience is None and policy == Policy() and fixed and schedule[0] > 0:
+        return _plain(arrival, service, int(schedule[0]))
     a, s = arrival.tolist(), service.tolist()
     pat = patience.tolist() if patience is not None else [math.inf] * n
     div = divertible.tolist() if divertible is not None else [False] * n
     status, start, end = [SERVED] * n, [0.0] * n, [0.0] * n
-    fixed = len(set(schedule)) == 1
-    servers = schedule[0] if schedule else 0
+    servers = int(schedule[0]) if fixed else 0
     duty = duty_intervals(schedule, opens)
     free = [0.0] * len(duty) if fixed else [_free_at(d, 0.0) for d in duty]
     queue: list[float] = []  # when each customer now waiting leaves the queue
@@ -140,7 +153,7 @@ def serve(
     return Passed(np.array(status, dtype=np.int8), begins, np.array(end), begins - arrival)
 
 
-def serve_priority(arrival: np.ndarray, service: np.ndarray, schedule: list[int], opens: int, priority: np.ndarray,
+def serve_priority(arrival: np.ndarray, service: np.ndarray, schedule: list[float], opens: int, priority: np.ndarray,
                    patience: np.ndarray | None = None) -> Passed:
     """A station whose free server takes the waiting customer of the highest `priority` (then the earliest
     arrival): non-preemptive priority, with reneging. An event pass (a later arrival may overtake, so the
