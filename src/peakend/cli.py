@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from peakend.ingest.mapping import Mapping
     from peakend.ingest.pipeline import FileResult
     from peakend.live.sms import Gateway
+    from peakend.loyalty.summary import Loyalty
     from peakend.scoring.compare import Target
     from peakend.scoring.engines import LakeEngine
     from peakend.simulate.config import HallConfig
@@ -540,6 +541,66 @@ def calibrate_cmd(
             number = save_blueprint(store, bp, text, "calibrate")
             w = bp.weights
             console.print(say("calibrate_saved", peak=w.peak, end=w.end, mean=w.mean, number=number), highlight=False)
+
+
+@app.command("loyalty")
+def loyalty_cmd(
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    days: Annotated[int | None, typer.Option(min=1, max=730, help="Return window in days (default: the "
+                                             "blueprint's loyalty.return_days, 90).")] = None,
+    hall: Annotated[list[str] | None, typer.Option(help="Only this hall (repeatable).")] = None,
+    drivers: Annotated[bool, typer.Option(help="Key-driver analysis (bootstrap; a few seconds).")] = True,
+    out: Annotated[Path | None, typer.Option(help="Also write every table as CSV into this folder.",
+                                             file_okay=False)] = None,
+    seed: Annotated[int, typer.Option(help="Seeds the folds and the bootstrap.")] = 0,
+) -> None:
+    """Loyalty: index and NPS with intervals per hall and week, return visits and lapses of known customers,
+    how REI, peak, end and mean drive each outcome, what a bad end or peak at each moment costs, key drivers."""
+    from peakend.loyalty.summary import loyalty
+    from peakend.scoring.run import require_scores
+
+    bp = _blueprint(blueprint, db)
+    if days is not None:
+        bp = bp.model_copy(update={"loyalty": bp.loyalty.model_copy(update={"return_days": days})})
+    with connect(db) as store:
+        require_scores(store)
+        with console.status(say("loyalty_working")):
+            result = loyalty(store, bp, set(hall) if hall else None, drivers, seed)
+    _print_loyalty(result, bp)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        tables = {"halls": result.halls, "weeks": result.weeks, "models": result.models, "moments": result.moments,
+                  **{f"drivers_{k}": v for k, v in result.drivers.items()}}
+        for name, frame in tables.items():
+            frame.to_csv(out / f"loyalty_{name}.csv", index=False, encoding="utf-8")
+        console.print(say("loyalty_written", folder=out, tables=len(tables)), highlight=False)
+
+
+def _print_loyalty(result: Loyalty, bp: Blueprint) -> None:
+    import pandas as pd
+
+    from peakend.loyalty.drivers import QUADRANTS
+    from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
+
+    lang = i18n_lang()
+    if result.days < result.asked:
+        console.print(say("loyalty_window", asked=result.asked, days=result.days), highlight=False)
+    _print_frame(halls_shown(result.halls, lang), say("loyalty_halls", days=result.days))
+    if not result.models.empty:
+        _print_frame(models_shown(result.models), say("loyalty_models", days=result.days))
+    names = {m.id: getattr(m, lang) for m in bp.moments}
+    for r in ranked_effects(result.moments).itertuples():
+        console.print(effect_sentence(r, names, result.days, lang), highlight=False, markup=False)
+    for target, table in result.drivers.items():
+        if table.empty:
+            continue
+        shown = pd.DataFrame({"moment": table["moment"].map(names),
+                              "importance %": table["importance"].map("{:.1f}".format),
+                              "95%": table["low"].map("{:.1f}".format) + "–" + table["high"].map("{:.1f}".format),
+                              "e": table["performance"].map("{:+.2f}".format),
+                              "quadrant": table["quadrant"].map(lambda q: QUADRANTS[q][0 if lang == "zh" else 1])})
+        _print_frame(shown, say("loyalty_drivers", target=target))
 
 
 def _checked_text(text: str) -> Blueprint:

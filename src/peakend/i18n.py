@@ -13,6 +13,31 @@ from peakend import settings
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
+    # loyalty
+    "loyalty_working": {"en": "reading loyalty: index, NPS, returns, models, key drivers…",
+                        "zh": "正在分析忠诚度：指数、NPS、回访、模型、关键驱动因素……"},
+    "loyalty_written": {"en": "{tables} loyalty tables written to {folder}", "zh": "{tables} 张忠诚度表已写入 {folder}"},
+    "loyalty_window": {"en": "the data cover too few days for a {asked}-day return window to close: returns are read "
+                             "within {days} days (half the span covered)",
+                       "zh": "数据覆盖的天数不足以让 {asked} 天的回访窗口结束：按 {days} 天内回访计算（覆盖时长的一半）"},
+    "loyalty_halls": {"en": "loyalty per hall (* = all): index 0–100 and NPS with 95% intervals; known customers "
+                            "back within {days} days (Kaplan–Meier) and regulars who lapsed",
+                      "zh": "各厅忠诚度（* = 全部）：忠诚度指数 0–100 与 NPS（95% 区间）；已知客户 {days} 天内回访比例"
+                            "（Kaplan–Meier）与流失的常客"},
+    "loyalty_models": {"en": "satisfaction → loyalty: odds ratio per 10 points of each score (adjusted for hall and "
+                             "segment; returned = back within {days} days), cross-validated AUC",
+                       "zh": "满意 → 忠诚：各分数每高 10 分的优势比（按厅与客群调整；回访 = {days} 天内再来），交叉验证 AUC"},
+    "loyalty_drivers": {"en": "key drivers of {target}: each moment's share of the explained variance (Shapley R², "
+                              "95% bootstrap interval) against its performance (mean e)",
+                        "zh": "{target} 的关键驱动因素：各触点在解释方差中的份额（Shapley R²，95% 自助区间）与表现（平均 e）"},
+    "loyalty_effect": {"en": "visits that {kind} at {moment} {outcome} {pct:.0f}% {way} often ({bad:.0%} vs "
+                             "{rest:.0%}; 95% interval {low:+.0f}% to {high:+.0f}%; {n_bad} vs {n_rest} visits)",
+                       "zh": "{kind}在「{moment}」的来访，{outcome}的比例{way} {pct:.0f}%（{bad:.0%} 对 {rest:.0%}；"
+                             "95% 区间 {low:+.0f}% 至 {high:+.0f}%；{n_bad} 对 {n_rest} 次来访）"},
+    "loyalty_no_effect": {"en": "visits that {kind} at {moment}: no detectable effect on whether they {outcome} "
+                                "(95% interval {low:+.0f}% to {high:+.0f}%; {n_bad} vs {n_rest} visits)",
+                          "zh": "{kind}在「{moment}」的来访：对{outcome}没有可检测的影响（95% 区间 {low:+.0f}% 至 "
+                                "{high:+.0f}%；{n_bad} 对 {n_rest} 次来访）"},
     # simulation and planning
     "sim_summary": {
         "en": "simulated {visits} visits ({touches} touches) over {days} day(s): mean wait {wait:.1f} min, "

@@ -59,6 +59,13 @@ class ExperienceRule(Strict):
     service: Ramp | None = None
 
 
+class Keywords(Strict):
+    """Words that tie a comment to a moment (a comment naming one is about it), per language."""
+
+    zh: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+
 class Moment(Named):
     """A key moment (关键时刻) with its standards and place in the blueprint."""
 
@@ -76,6 +83,8 @@ class Moment(Named):
     coordination: list[Text] = Field(default_factory=list)
     key_service: Text | None = None
     rule: ExperienceRule | None = None
+    keywords: Keywords = Field(default_factory=lambda: Keywords())
+    peak_question: Text | None = None  # the SMS survey's question when this moment was the visit's peak
 
 
 class Route(Named):
@@ -103,6 +112,22 @@ class Weights(Strict):
     peak: float = 0.5
     end: float = 0.5
     mean: float = 0.0
+
+
+Component = Literal["overall", "relationship", "repurchase", "recommend", "switch_resist"]
+COMPONENTS: tuple[Component, ...] = ("overall", "relationship", "repurchase", "recommend", "switch_resist")
+
+
+class LoyaltyRule(Strict):
+    """How loyalty is read (DOMAIN.md §6): the index's weights of its five components (each answer first put
+    on 0–1 by its own scale), the window of a return visit, and when a regular counts as lapsed."""
+
+    weights: dict[Component, float] = Field(default_factory=lambda: dict.fromkeys(COMPONENTS, 1.0))
+    return_days: int = Field(default=90, ge=1, le=730)
+    regular_visits: int = Field(default=3, ge=2)
+    lapse_factor: float = Field(default=3.0, gt=1)  # gone for this many of their usual gaps…
+    lapse_min_days: int = Field(default=60, ge=1)  # …and at least this long
+    terms: list[str] = Field(default_factory=list)  # words added to the shipped hall dictionary for segmenting
 
 
 CaseKind = Literal["complaint", "unresolved", "negative_end"]
@@ -190,6 +215,7 @@ class Blueprint(Strict):
     grades: list[Grade] = Field(default_factory=list)
     min_visits_for_grade: int = Field(default=30, ge=1)
     live: LiveRules = Field(default_factory=LiveRules)
+    loyalty: LoyaltyRule = Field(default_factory=LoyaltyRule)
 
     def moment(self, moment_id: str) -> Moment:
         """The moment with this id (KeyError if absent)."""
@@ -323,9 +349,32 @@ def _live(bp: Blueprint) -> list[Problem]:
     return out
 
 
+def _loyalty(bp: Blueprint) -> list[Problem]:
+    out: list[Problem] = []
+    w = bp.loyalty.weights
+    for name, value in w.items():
+        if value < 0:
+            out.append((("loyalty", "weights", name), f"weight {name} must not be negative", f"{name}: 0"))
+    if sum(max(v, 0) for v in w.values()) <= 0:
+        out.append((("loyalty", "weights"), "the loyalty index needs a positive weight",
+                    "e.g. weights: {overall: 1, relationship: 1, repurchase: 1, recommend: 1, switch_resist: 1}"))
+    owner: dict[str, str] = {}
+    for i, m in enumerate(bp.moments):
+        for lang in ("zh", "en"):
+            for j, word in enumerate(getattr(m.keywords, lang)):
+                key = word.strip().lower()
+                if not key:
+                    out.append((("moments", i, "keywords", lang, j), "an empty keyword", "remove it"))
+                elif owner.setdefault(f"{lang}:{key}", m.id) != m.id:
+                    out.append((("moments", i, "keywords", lang, j),
+                                f"keyword '{word}' already ties comments to '{owner[f'{lang}:{key}']}'",
+                                "keep it on one moment: a keyword names one moment"))
+    return out
+
+
 def semantic_problems(bp: Blueprint) -> list[Problem]:
     """Every cross-reference and consistency problem of a structurally valid blueprint."""
     out: list[Problem] = []
     for where in ("lanes", "stages", "flows", "zones", "moments", "routes", "checklist", "checklist_groups", "grades"):
         out += _duplicates(getattr(bp, where), where)
-    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp) + _live(bp)
+    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp) + _live(bp) + _loyalty(bp)

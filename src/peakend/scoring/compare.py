@@ -106,7 +106,8 @@ def survey_frame(store: Store, halls: set[str] | None = None) -> pd.DataFrame:
         .filter(lambda t: t._n == 0)
         .select("visit_id", "overall_scale", *ANSWERS)
     )
-    v = store.table("visit_scores").select("visit_id", "hall_id", "peak", "end", "mean", "duration_min")
+    v = store.table("visit_scores").select("visit_id", "hall_id", "segment", "day", "peak", "peak_moment", "end",
+                                           "end_moment", "mean", "rei", "duration_min")
     if halls is not None:
         v = v.filter(v.hall_id.isin(sorted(halls)))
     t = store.table("touch_scores")

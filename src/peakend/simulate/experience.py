@@ -17,11 +17,14 @@ from peakend.blueprint.model import Blueprint
 from peakend.contract import SAT3_WORDS, SCALES
 from peakend.scoring.experience import TIE_DIGITS, touch_experience
 from peakend.scoring.visits import visit_scores
+from peakend.simulate.comments import comment
 from peakend.simulate.config import HallConfig
 from peakend.simulate.hall import Day
 
 SAT3 = {1: "不满意", 2: "一般", 3: "满意"}  # the word a three-level pad shows for each level
-SURVEY_FIELDS = ["survey_id", "visit_id", "answered_at", "overall", "overall_scale", "recommend"]
+SURVEY_FIELDS = ["survey_id", "visit_id", "answered_at", "overall", "overall_scale", "recommend", "repurchase",
+                 "relationship", "switch_resist", "comment"]
+COMMENTED = 0.4  # share of answers that carry a comment
 
 
 def _with_ratings(touches: pd.DataFrame) -> pd.DataFrame:
@@ -66,31 +69,49 @@ def _rating(true: np.ndarray, scale: str, rng: np.random.Generator) -> np.ndarra
     return np.array([SAT3[r] for r in raw], dtype=object) if scale == "sat3" else raw.astype(object)
 
 
-def rate(day: Day, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> tuple[Day, pd.DataFrame]:
-    """The day with ratings where pads were pressed, and the survey answers of the visits surveyed."""
+def rate(day: Day, cfg: HallConfig, bp: Blueprint,
+         rng: np.random.Generator) -> tuple[Day, pd.DataFrame, pd.Series]:
+    """The day with ratings where pads were pressed, the survey answers of the visits surveyed, and each
+    visit's remembered experience as felt (in −1…1)."""
     true = felt(day, cfg, bp, rng)
     touches = day.touches.assign(rating=pd.Series([None] * len(true), dtype=object), rating_scale=None)
     for moment, pad in cfg.ratings.items():
         mask = (touches["moment_id"] == moment).to_numpy() & (rng.random(len(true)) < pad.share)
         touches.loc[mask, "rating"] = _rating(true[mask], pad.scale, rng)
         touches.loc[mask, "rating_scale"] = pad.scale
-    return Day(day.visits, touches), _surveys(day, true, cfg, bp, rng)
+    memory, peak = _remembered(day, true, bp)
+    return Day(day.visits, touches), _surveys(day, memory, peak, cfg, rng), memory
 
 
-def _surveys(day: Day, true: np.ndarray, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> pd.DataFrame:
-    """Answers of a `survey_share` of visits: overall (1–10) and recommend (0–10) from the felt peak and end."""
+def _remembered(day: Day, true: np.ndarray, bp: Blueprint) -> tuple[pd.Series, pd.DataFrame]:
+    """Per visit the remembered experience as felt, and its felt peak (moment and e)."""
     t = day.touches.assign(e=true)
     t = t.assign(a=t["e"].abs().round(TIE_DIGITS))
-    peak = t.sort_values(["visit_id", "a", "seq"]).groupby("visit_id")["e"].last()
+    peak = t.sort_values(["visit_id", "a", "seq"]).groupby("visit_id")[["moment_id", "e"]].last()
     end = t.sort_values(["visit_id", "seq"]).groupby("visit_id")["e"].last()
     mean = t.groupby("visit_id")["e"].mean()
     w = bp.weights
-    remembered = w.peak * peak + w.end * end + w.mean * mean
+    return w.peak * peak["e"] + w.end * end + w.mean * mean, peak
+
+
+def _likert(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An intent on 1–5 from a remembered experience in −1…1."""
+    return np.clip(np.round(3.2 + 1.8 * x + rng.normal(0, 0.8, len(x))), 1, 5).astype(int)
+
+
+def _surveys(day: Day, remembered: pd.Series, peak: pd.DataFrame, cfg: HallConfig,
+             rng: np.random.Generator) -> pd.DataFrame:
+    """Answers of a `survey_share` of visits from the felt peak and end: overall (1–10), recommend (0–10), the
+    three intents (1–5), and for some a comment on the moment they felt most."""
     asked = remembered[rng.random(len(remembered)) < cfg.survey_share]
-    n = len(asked)
-    overall = np.clip(np.round(5.5 + 4.5 * asked.to_numpy() + rng.normal(0, 0.9, n)), 1, 10).astype(int)
-    recommend = np.clip(np.round(5 + 5 * asked.to_numpy() + rng.normal(0, 1.2, n)), 0, 10).astype(int)
+    n, x = len(asked), asked.to_numpy()
+    overall = np.clip(np.round(5.5 + 4.5 * x + rng.normal(0, 0.9, n)), 1, 10).astype(int)
+    recommend = np.clip(np.round(5 + 5 * x + rng.normal(0, 1.2, n)), 0, 10).astype(int)
     left = day.visits.set_index("visit_id")["departure"].reindex(asked.index)
+    felt_peak = peak.reindex(asked.index)
+    says = rng.random(n) < COMMENTED
+    comments = [comment(m, e, rng) if s else None
+                for m, e, s in zip(felt_peak["moment_id"], felt_peak["e"], says, strict=True)]
     answers = pd.DataFrame({
         "survey_id": [f"Q-{v}" for v in asked.index],
         "visit_id": asked.index,
@@ -98,5 +119,9 @@ def _surveys(day: Day, true: np.ndarray, cfg: HallConfig, bp: Blueprint, rng: np
         "overall": overall,
         "overall_scale": "1-10",
         "recommend": recommend,
+        "repurchase": _likert(x, rng),
+        "relationship": _likert(x, rng),
+        "switch_resist": _likert(x, rng),
+        "comment": comments,
     })
     return answers[SURVEY_FIELDS]

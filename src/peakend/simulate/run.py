@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,6 +28,7 @@ class Simulated:
     visits: pd.DataFrame
     touches: pd.DataFrame
     surveys: pd.DataFrame
+    remembered: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # per visit, as felt
 
 
 def simulate(
@@ -52,10 +53,10 @@ def simulate(
     day = Day(pd.concat([d.visits for d in out], ignore_index=True),
               pd.concat([d.touches for d in out], ignore_index=True))
     if rated and (cfg.ratings or cfg.survey_share):
-        day, surveys = rate(day, cfg, bp, rng)
+        day, surveys, memory = rate(day, cfg, bp, rng)
     else:
-        surveys = pd.DataFrame(columns=SURVEY_FIELDS)
-    return Simulated(day.visits, day.touches, surveys)
+        surveys, memory = pd.DataFrame(columns=SURVEY_FIELDS), pd.Series(dtype=float)
+    return Simulated(day.visits, day.touches, surveys, memory)
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
