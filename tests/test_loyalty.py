@@ -149,3 +149,35 @@ def test_loyalty_command_prints_and_exports_in_both_languages(demo, tmp_path):
     assert set(halls["hall_id"]) >= {"天河北厅", "*"}
     zh = runner.invoke(app, ["--lang", "zh", "loyalty", "--db", db, "--no-drivers", "--hall", "天河北厅"])
     assert zh.exit_code == 0 and "各厅忠诚度" in zh.output and "黄埔大沙厅" not in zh.output
+
+
+def test_hall_page_panel_api_and_export_show_the_halls_loyalty(demo):
+    from urllib.parse import quote
+
+    from fastapi.testclient import TestClient
+
+    from peakend.web.app import create_app
+    from peakend.web.auth import add_user
+
+    app = create_app(str(demo / "peakend.duckdb"), secret="s")
+    add_user(app.state.peakend.store, "boss", "boss-pass-1", "manager", ["天河北厅"])
+    c = TestClient(app, headers={"Origin": "http://testserver"})
+    assert c.post("/api/v1/login", json={"username": "boss", "password": "boss-pass-1"}).status_code == 200
+    hall = quote("天河北厅")
+    page = c.get(f"/halls/{hall}?lang=en").text
+    assert 'id="loyalty"' in page and "Back within 6 days" in page and "Net Promoter Score" in page
+    assert "visits that ended badly at Leaving came back within 6 days" in page
+    body = c.get(f"/api/v1/halls/{hall}/loyalty").json()
+    [figures] = body["figures"]
+    assert body["return_days"] == 6 and figures["nps_low"] < figures["nps"] < figures["nps_high"]
+    csv = c.get(f"/api/v1/export/loyalty_moments.csv?hall={hall}").content.decode("utf-8-sig")
+    assert csv.startswith("moment,kind,outcome")
+    assert c.get(f"/api/v1/halls/{quote('黄埔大沙厅')}/loyalty").status_code in (403, 404)
+    app.state.peakend.store.close()
+
+
+def test_the_report_has_a_loyalty_section_with_the_quadrant(demo):
+    html = (demo / "report.html").read_text("utf-8")
+    assert "6. Loyalty: how many customers a visit keeps" in html and "六、忠诚度" in html
+    assert 'data-chart="quadrant"' in html and '"quadrant": {' in html
+    assert "visits that ended badly at Leaving came back within 6 days" in html

@@ -192,6 +192,7 @@ def b_paths() -> list[str]:
         f"/halls/{b}", f"/halls/{b}/moments/leaving", "/visits/b1",
         f"/api/v1/halls/{b}/live", f"/api/v1/cases?hall={b}", f"/cases?hall={b}", "/api/v1/cases/b1", "/cases/b1",
         f"/halls/{b}/whatif", f"/api/v1/halls/{b}/whatif", f"/api/v1/export/whatif.csv?hall={b}",
+        f"/api/v1/halls/{b}/loyalty", f"/api/v1/export/loyalty_moments.csv?hall={b}",
     ]
 
 

@@ -588,7 +588,7 @@ def _print_loyalty(result: Loyalty, bp: Blueprint) -> None:
         console.print(say("loyalty_window", asked=result.asked, days=result.days), highlight=False)
     _print_frame(halls_shown(result.halls, lang), say("loyalty_halls", days=result.days))
     if not result.models.empty:
-        _print_frame(models_shown(result.models), say("loyalty_models", days=result.days))
+        _print_frame(models_shown(result.models, lang, result.days), say("loyalty_models", days=result.days))
     names = {m.id: getattr(m, lang) for m in bp.moments}
     for r in ranked_effects(result.moments).itertuples():
         console.print(effect_sentence(r, names, result.days, lang), highlight=False, markup=False)

@@ -553,6 +553,18 @@ WORDS: dict[str, dict[Lang, str]] = {
     "step": {"zh": "步骤", "en": "Step"},
     "e": {"zh": "体验值 e", "en": "Experience e"},
     "touches_axis": {"zh": "触点数", "en": "Touches"},
+    "loyalty": {"zh": "忠诚度", "en": "Loyalty"},
+    "importance_axis": {"zh": "重要性（解释方差份额 %）", "en": "Importance (share of explained variance, %)"},
+    "loyalty_index": {"zh": "忠诚度指数（0–100）", "en": "Loyalty index (0–100)"},
+    "nps_card": {"zh": "净推荐值 NPS", "en": "Net Promoter Score"},
+    "nps_shares": {"zh": "推荐 / 中立 / 贬损", "en": "promoters / passives / detractors"},
+    "back_within": {"zh": "{days} 天内回访", "en": "Back within {days} days"},
+    "lapsed_regulars": {"zh": "流失的常客", "en": "Lapsed regulars"},
+    "loyalty_none": {"zh": "还没有调查答案或已知客户", "en": "No survey answers or known customers yet"},
+    "loyalty_costs": {"zh": "体验不好的代价", "en": "What a bad moment costs"},
+    "loyalty_window_note": {"zh": "数据覆盖时间较短：回访按 {days} 天计算（蓝图设定 {asked} 天）",
+                            "en": "The data cover a short span: returns are read within {days} days "
+                                  "(the blueprint asks {asked})"},
 }
 
 

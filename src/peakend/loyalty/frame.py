@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from peakend.loyalty.returns import next_visits
-from peakend.scoring.compare import survey_frame
+from peakend.scoring.compare import survey_frame, with_moments
 from peakend.store.db import Store
 
 SCORES = ["visit_id", "hall_id", "segment", "day", "peak", "peak_moment", "end", "end_moment", "mean", "rei"]
@@ -28,8 +28,7 @@ def loyalty_frame(store: Store, halls: set[str] | None = None) -> pd.DataFrame:
                    .to_pandas())
     returns = next_visits(everyone, scores, last)  # the next visit anywhere in the network
     returns = returns[returns["visit_id"].isin(who["visit_id"])]
-    wide = moments.pivot_table(index="visit_id", columns="moment_id", values="e").add_prefix("m_")
-    returns = returns.merge(wide, left_on="visit_id", right_index=True, how="left")
+    returns = with_moments(returns, moments)
     extra = ["customer_key", "gap_days", "seen_days"]
     frame = answered.merge(returns[["visit_id", *extra]], on="visit_id", how="left")
     rest = returns[~returns["visit_id"].isin(answered["visit_id"])]

@@ -51,8 +51,9 @@ def hall_table(frame: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
 
 
 def loyalty(store: Store, bp: Blueprint, halls: set[str] | None = None, drivers: bool = True,
-            seed: int = 0) -> Loyalty:
-    """The whole loyalty picture of `halls` (default all)."""
+            seed: int = 0, fitted: bool = True) -> Loyalty:
+    """The whole loyalty picture of `halls` (default all); without `drivers` no key-driver analysis, without
+    `fitted` no outcome models either (a page's quick panel)."""
     frame = loyalty_frame(store, halls)
     answered = frame[frame["recommend"].notna() | frame["overall"].notna()]
     weeks = (summary(answered.assign(week=pd.to_datetime(answered["day"]).dt.to_period("W").dt.start_time.dt.date),
@@ -60,4 +61,4 @@ def loyalty(store: Store, bp: Blueprint, halls: set[str] | None = None, drivers:
     known = frame[frame["customer_key"].notna()]
     drivers_by = {t: key_drivers(frame, bp, t, seed=seed) for t in TARGETS} if drivers else {}
     return Loyalty(bp.loyalty.return_days, horizon(known, bp.loyalty.return_days), hall_table(frame, bp), weeks,
-                   models(frame, bp, seed=seed), moment_effects(frame, bp), drivers_by)
+                   models(frame, bp, seed=seed) if fitted else pd.DataFrame(), moment_effects(frame, bp), drivers_by)

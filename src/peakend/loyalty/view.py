@@ -49,14 +49,18 @@ def halls_shown(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     })
 
 
-def models_shown(models: pd.DataFrame) -> pd.DataFrame:
+def models_shown(models: pd.DataFrame, lang: Lang, days: int) -> pd.DataFrame:
     """Per outcome and score: visits, odds ratio per 10 points (95%), AUC, detectable or not."""
+    zh = lang == "zh"
     return pd.DataFrame({
-        "outcome": models["outcome"], "score": models["predictor"], "visits": models["visits"],
-        "share": models["share"].map("{:.0%}".format),
-        "OR / 10 pts": _spans(models["odds_ratio"], models["low"], models["high"], ".2f"),
+        "结果" if zh else "outcome": models["outcome"].map(lambda o: OUTCOME_NAMES[o][lang].format(days=days)),
+        "分数" if zh else "score": models["predictor"],
+        "来访" if zh else "visits": models["visits"],
+        "比例" if zh else "share": models["share"].map("{:.0%}".format),
+        "每 10 分优势比" if zh else "OR / 10 pts": _spans(models["odds_ratio"], models["low"], models["high"], ".2f"),
         "AUC": models["auc"].map("{:.3f}".format),
-        "effect": np.where(models["detectable"], "✓", "no detectable effect"),
+        "影响" if zh else "effect": np.where(models["detectable"], "✓",
+                                            "无可检测影响" if zh else "no detectable effect"),
     })
 
 

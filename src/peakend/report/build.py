@@ -15,6 +15,8 @@ import vl_convert
 from peakend.blueprint.load import check_text
 from peakend.blueprint.model import Blueprint, Moment
 from peakend.i18n import Lang, both
+from peakend.loyalty.summary import loyalty
+from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
 from peakend.scoring.moments import falls
@@ -87,7 +89,15 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         quarantined = int(qt.count().execute())
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
     comparison, verdicts = compare_all(store)
+    found = loyalty(store, bp)
+    names = {lang: {m.id: getattr(m, lang) for m in bp.moments} for lang in LANGS}
     return {
+        "loyalty": found,
+        "loyalty_halls": {lang: halls_shown(found.halls, lang) for lang in LANGS},
+        "loyalty_models": ({lang: models_shown(found.models, lang, found.days) for lang in LANGS}
+                           if len(found.models) else {}),
+        "loyalty_effects": [{lang: effect_sentence(r, names[lang], found.days, lang) for lang in LANGS}
+                            for r in ranked_effects(found.moments, each=4).itertuples()],
         "halls": halls,
         "moments": moments,
         "lifts": lifts,
@@ -113,6 +123,9 @@ def _specs(data: dict[str, Any], bp: Blueprint) -> dict[str, dict[Lang, str]]:
         }
         if len(data["comparison"]):
             made["models"] = charts.models(data["comparison"], lang)
+        drivers = data["loyalty"].drivers.get("loyalty")
+        if drivers is not None and len(drivers):
+            made["quadrant"] = charts.quadrant(drivers, {m.id: getattr(m, lang) for m in bp.moments}, lang)
         for name, chart in made.items():
             specs.setdefault(name, {})[lang] = charts.script_json(chart)
     return specs

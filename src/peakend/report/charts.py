@@ -101,6 +101,26 @@ def models(cmp: pd.DataFrame, lang: Lang) -> alt.Chart:
     return (bars + err).properties(width=480, height=220)
 
 
+def quadrant(drivers: pd.DataFrame, names: dict[str, str], lang: Lang) -> alt.Chart:
+    """Importance × performance: each moment's share of the explained variance against its mean e, split at
+    the average importance and the average performance (the quadrants of `loyalty.drivers`)."""
+    from peakend.loyalty.drivers import QUADRANTS
+
+    df = drivers.assign(label=drivers["moment"].map(names).fillna(drivers["moment"]),
+                        group=drivers["quadrant"].map(lambda q: QUADRANTS[q][0 if lang == "zh" else 1]))
+    x = alt.X("performance:Q", title=w("mean_e_axis", lang))
+    base = alt.Chart(df).encode(x=x)
+    points = base.mark_circle(size=90).encode(
+        y=alt.Y("importance:Q", title=w("importance_axis", lang)), color=alt.Color("group:N", title=w("kind", lang)),
+        tooltip=["label", alt.Tooltip("importance:Q", format=".1f"), alt.Tooltip("performance:Q", format=".2f")])
+    labels = alt.Chart(df[df["importance"] >= 1]).mark_text(align="left", dx=7).encode(x=x, y="importance:Q",
+                                                                                        text="label:N")
+    bars = base.mark_errorbar().encode(y=alt.Y("low:Q", title=w("importance_axis", lang)), y2="high:Q")
+    across = alt.Chart(pd.DataFrame({"y": [100 / max(len(df), 1)]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+    down = alt.Chart(pd.DataFrame({"x": [df["performance"].mean()]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (points + bars + labels + across + down).properties(width=480, height=300)
+
+
 def visit_timeline(touches: pd.DataFrame, lang: Lang) -> alt.Chart:
     """One visit's touches in journey order with their e; the peak and the end are marked."""
     df = touches.reset_index(drop=True)

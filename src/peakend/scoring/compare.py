@@ -115,13 +115,20 @@ def survey_frame(store: Store, halls: set[str] | None = None) -> pd.DataFrame:
     with store.lock:
         visits = v.join(latest, "visit_id").order_by("visit_id").to_pandas()
         moments = answered.group_by(["visit_id", "moment_id"]).agg(e=answered.e.mean()).to_pandas()
-    wide = moments.pivot_table(index="visit_id", columns="moment_id", values="e").add_prefix("m_")
-    frame = visits.merge(wide, left_on="visit_id", right_index=True, how="left")
-    lo = frame.overall_scale.map(lambda s: SCALES.get(s, (np.nan, np.nan))[0])
-    hi = frame.overall_scale.map(lambda s: SCALES.get(s, (np.nan, np.nan))[1])
+    frame = with_moments(visits, moments).astype(dict.fromkeys(ANSWERS, "float64"))
+    lo = frame.overall_scale.map(lambda s: SCALES.get(s, (np.nan, np.nan))[0]).astype("float64")
+    hi = frame.overall_scale.map(lambda s: SCALES.get(s, (np.nan, np.nan))[1]).astype("float64")
     frame["overall"] = 2 * (frame.overall - lo) / (hi - lo) - 1
     frame["promoter"] = np.where(frame.recommend.isna(), np.nan, (frame.recommend >= 9).astype(float))
     return frame
+
+
+def with_moments(visits: pd.DataFrame, moments: pd.DataFrame) -> pd.DataFrame:
+    """`visits` with each moment's mean e (`m_<moment>`, NaN where not passed) from rows visit_id, moment_id, e."""
+    if moments.empty:
+        return visits.copy()
+    wide = moments.pivot_table(index="visit_id", columns="moment_id", values="e").add_prefix("m_")
+    return visits.merge(wide, left_on="visit_id", right_index=True, how="left")
 
 
 def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int = 5, seed: int = 0) -> Comparison:

@@ -295,6 +295,18 @@ def api_hall(request: Request, hall_id: str) -> dict[str, Any]:
     }
 
 
+@router.get("/halls/{hall_id}/loyalty", tags=["query"], summary="One hall's loyalty: index, NPS, returns, costs")
+def api_hall_loyalty(request: Request, hall_id: str) -> dict[str, Any]:
+    """Loyalty index and NPS with 95% intervals, known customers back within the return window (Kaplan–Meier),
+    lapsed regulars, and per moment what a bad end or peak there costs (relative change, 95% interval)."""
+    hall_visible(request, hall_id)
+    st = state(request)
+    found = queries.loyalty_panel(st.store, st.blueprint, hall_id)
+    return {"hall_id": hall_id, "return_days": found.days, "return_days_asked": found.asked,
+            "figures": frame_json(found.halls[found.halls["hall_id"] == hall_id]),
+            "moments": frame_json(found.moments)}
+
+
 @router.get("/halls/{hall_id}/moments/{moment_id}", tags=["query"], summary="One moment of one hall")
 def api_moment(request: Request, hall_id: str, moment_id: str) -> dict[str, Any]:
     """The moment page's figures: its distribution of e and the worst recent visits."""
@@ -439,6 +451,12 @@ def _export_halls(request: Request, p: Principal, _: dict[str, str | None]) -> p
     return queries.halls(state(request).store, None if p.is_admin else set(p.halls))
 
 
+@exported("loyalty_moments")
+def _export_loyalty_moments(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    return queries.loyalty_panel(st.store, st.blueprint, _hall_arg(request, args)).moments
+
+
 @exported("quarantine")
 def _export_quarantine(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
     if not p.is_admin:
@@ -492,7 +510,8 @@ def _export_worst(request: Request, _: Principal, args: dict[str, str | None]) -
 @router.get("/export/{table}.{fmt}", tags=["query"], summary="Download a table a page shows, as CSV or XLSX")
 def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None = None,
                moment: str | None = None, visit: str | None = None) -> Response:
-    """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif
+    """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif,
+    loyalty_moments
     (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
     p = need_reader(request)
     if table not in EXPORTS:

@@ -157,7 +157,23 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     if len(lifts):
         made["lift"] = spec(charts.lift_bars(lifts, lang))
     return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today,
-                  moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id))
+                  moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id),
+                  loyalty=_loyalty(request, hall_id))
+
+
+def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:
+    """The hall page's loyalty panel: its figures and the three largest detectable costs of a bad moment."""
+    from peakend.loyalty.view import effect_sentence, ranked_effects
+
+    st, lang = state(request), page_lang(request)
+    found = queries.loyalty_panel(st.store, st.blueprint, hall_id)
+    row = found.halls[found.halls["hall_id"] == hall_id]
+    if row.empty:
+        return None
+    names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
+    costs = ranked_effects(found.moments, each=3)
+    return {"figures": row.iloc[0].to_dict(), "days": found.days, "asked": found.asked,
+            "costs": [effect_sentence(r, names, found.days, lang) for r in costs.itertuples() if r.detectable]}
 
 
 def _live(request: Request, hall_id: str) -> dict[str, Any]:

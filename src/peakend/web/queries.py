@@ -8,8 +8,9 @@ the asker may see the hall is the caller's job (see `auth.Principal.sees`).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import ibis
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from peakend.blueprint.model import Blueprint
 from peakend.live import cases
 from peakend.live.rules import experience_sql
+from peakend.loyalty.summary import Loyalty, loyalty
 from peakend.scoring import compare
 from peakend.scoring.compare import Verdict
 from peakend.scoring.experience import TIE_DIGITS
@@ -25,6 +27,7 @@ from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
 from peakend.store.db import Store
 
+T = TypeVar("T")
 TREND_DAYS = 7
 WORST_VISITS = 20
 
@@ -180,21 +183,31 @@ def _missing(value: object) -> bool:
         return False
 
 
-_verdicts: weakref.WeakKeyDictionary[Store, dict[tuple[int, frozenset[str] | None], list[Verdict]]] = (
-    weakref.WeakKeyDictionary())
+_per_run: weakref.WeakKeyDictionary[Store, dict[tuple[int, object], Any]] = weakref.WeakKeyDictionary()
+
+
+def once_per_run(store: Store, key: object, make: Callable[[], T]) -> T:
+    """`make()`, computed once per scoring run of `store` for `key` (figures that take seconds)."""
+    run = int(store.scalar("SELECT count(*) FROM score_runs"))
+    cache = _per_run.setdefault(store, {})
+    for old in [k for k in cache if k[0] != run]:
+        del cache[old]
+    if (run, key) not in cache:
+        cache[(run, key)] = make()
+    return cast(T, cache[(run, key)])
 
 
 def verdicts(store: Store, halls: set[str] | None) -> list[Verdict]:
     """Peak + end against the plain mean on the visits of `halls` (None: all), for each survey answer with
     enough answers; computed once per scoring run (cross-validation takes seconds)."""
-    run = int(store.scalar("SELECT count(*) FROM score_runs"))
-    key = (run, frozenset(halls) if halls is not None else None)
-    cache = _verdicts.setdefault(store, {})
-    if key not in cache:
-        for old in [k for k in cache if k[0] != run]:
-            del cache[old]
-        cache[key] = compare.verdicts(store, halls)
-    return cache[key]
+    return once_per_run(store, ("verdicts", frozenset(halls) if halls is not None else None),
+                        lambda: compare.verdicts(store, halls))
+
+
+def loyalty_panel(store: Store, bp: Blueprint, hall: str) -> Loyalty:
+    """One hall's loyalty figures and what a bad moment there costs (no models), once per scoring run."""
+    return once_per_run(store, ("loyalty", hall, bp.version, bp.loyalty.model_dump_json()),
+                        lambda: loyalty(store, bp, {hall}, drivers=False, fitted=False))
 
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
