@@ -12,10 +12,10 @@ live worker runs within moments (`live.pending`); the answer does not wait for t
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +29,7 @@ from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
 from peakend.store.db import Store
+from peakend.text import comments as comments_text
 from peakend.web import queries
 from peakend.web.auth import Principal
 from peakend.web.deps import hall_visible, log_in, need_reader, principal, state
@@ -305,6 +306,30 @@ def api_hall_loyalty(request: Request, hall_id: str) -> dict[str, Any]:
     return {"hall_id": hall_id, "return_days": found.days, "return_days_asked": found.asked,
             "figures": frame_json(found.halls[found.halls["hall_id"] == hall_id]),
             "moments": frame_json(found.moments)}
+
+
+@router.get("/comments", tags=["query"], summary="Search what customers wrote (BM25 over jieba words)")
+def api_comments(request: Request, q: Annotated[str, Query(max_length=200)] = "", hall: str | None = None,
+                 moment: str | None = None, k: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
+    """Comments of the reader's halls (or `hall`) best matching `q`, best first; without `q`, those naming
+    `moment` (required then), worst first. Each with the moments it names and its polarity; phones masked."""
+    p = need_reader(request)
+    st = state(request)
+    if hall:
+        hall_visible(request, hall)
+    scope = {hall} if hall else (None if p.is_admin else set(p.halls))
+    found = queries.comments(st.store, st.blueprint)
+    if q.strip():
+        rows = found.search(q, scope, st.blueprint, k)
+    elif moment in st.blueprint.moment_ids():
+        said = comments_text.mentions(found.rows)
+        said = said[(said["moment"] == moment) & (said["hall_id"].isin(sorted(scope)) if scope is not None else True)]
+        rows = said.sort_values("about").head(k)
+    else:
+        raise HTTPException(422, "give ?q= words to search for, or ?moment= naming a blueprint moment")
+    keep = [c for c in ("kind", "hall_id", "visit_id", "at", "text", "moments", "polarity", "label", "score", "about")
+            if c in rows]
+    return frame_json(rows[keep])
 
 
 @router.get("/halls/{hall_id}/moments/{moment_id}", tags=["query"], summary="One moment of one hall")

@@ -234,8 +234,34 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     except NotScored:
         dist, worst = None, None
     chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
+    said = queries.said_about(st.store, st.blueprint, hall_id, moment_id)
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,
-                  worst=None if worst is None else worst.to_dict("records"))
+                  worst=None if worst is None else worst.to_dict("records"), said=said.to_dict("records"))
+
+
+SEARCH_MOST = 50  # hits shown on the comments page
+
+
+@router.get("/comments")
+def comments_page(request: Request, q: str = "", hall: str = "") -> HTMLResponse:
+    """What customers say: full-text search over comments (BM25 over jieba words) and recurring complaints per
+    hall and moment, within the reader's halls."""
+    from peakend.text.comments import themes
+
+    p = need_reader(request)
+    st = state(request)
+    if hall:
+        hall_visible(request, hall)
+    scope = {hall} if hall else (None if p.is_admin else set(p.halls))
+    found = queries.comments(st.store, st.blueprint)
+    q = q.strip()[:200]
+    hits = found.search(q, scope, st.blueprint, SEARCH_MOST) if q else found.rows.iloc[:0]
+    mine = found.rows if scope is None else found.rows[found.rows["hall_id"].isin(sorted(scope))]
+    top = themes(mine, st.blueprint).sort_values(["negative", "comments"], ascending=False).head(30)
+    names = {m.id: m for m in st.blueprint.moments}
+    return render(request, "comments.html.j2", user=p, q=q, hall=hall, hits=hits.to_dict("records"),
+                  themes=top.to_dict("records"), names=names, total=len(mine),
+                  halls=sorted(mine["hall_id"].unique()) if p.is_admin else sorted(p.halls))
 
 
 @router.get("/visits/{visit_id}")

@@ -26,6 +26,8 @@ from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
 from peakend.store.db import Store
+from peakend.text import comments as comments_text
+from peakend.text.reading import keyword_key
 
 T = TypeVar("T")
 TREND_DAYS = 7
@@ -208,6 +210,20 @@ def loyalty_panel(store: Store, bp: Blueprint, hall: str) -> Loyalty:
     """One hall's loyalty figures and what a bad moment there costs (no models), once per scoring run."""
     return once_per_run(store, ("loyalty", hall, bp.version, bp.loyalty.model_dump_json()),
                         lambda: loyalty(store, bp, {hall}, drivers=False, fitted=False))
+
+
+def comments(store: Store, bp: Blueprint) -> comments_text.Index:
+    """Every comment read and indexed, once per scoring run and number of comments (reading takes seconds)."""
+    count = sum(int(store.scalar(f"SELECT count(*) FROM ({sql}) c")) for sql in comments_text.SOURCES.values())
+    return once_per_run(store, ("comments", count, bp.version, keyword_key(bp)),
+                        lambda: comments_text.index(comments_text.read_all(comments_text.gathered(store), bp)))
+
+
+def said_about(store: Store, bp: Blueprint, hall: str, moment: str, limit: int = 10) -> pd.DataFrame:
+    """What customers said about `moment` at `hall`, worst first."""
+    said = comments_text.mentions(comments(store, bp).rows)
+    said = said[(said["hall_id"] == hall) & (said["moment"] == moment)]
+    return said.sort_values(["about", "at"], ascending=[True, False]).head(limit)
 
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
