@@ -292,3 +292,30 @@ def test_on_the_server_store_the_live_loop_reads_by_index_not_by_scanning_histor
     store.close()
     assert len(seen) > 50  # the day's passes, ticks and the hall's figures were all looked at
     assert sorted(scans) == []
+
+
+def test_the_survey_asks_about_the_visits_own_peak_and_the_reply_tags_itself_to_it(store, bp, tmp_path):
+    """Ratings 4, 1, 4: the counter result (e = −1) is the visit's peak; the survey adds the blueprint's question
+    for it, and the reply's comment is read as about the counter result, beside that touch's own e."""
+    from peakend.scoring.run import score
+    from peakend.text.comments import gathered, peak_answers, read_all
+
+    gateway = FileGateway(tmp_path / "s.jsonl")
+    touches = [{"touch_id": f"P1-{i}", "visit_id": "P1", "hall_id": A, "customer_key": "peak-key", "moment_id": m,
+                "seq": i, "start_at": f"2026-11-02 09:5{i}", "rating": r, "rating_scale": "1-5",
+                "departure": "2026-11-02 10:00"}
+               for i, (m, r) in enumerate([("entering", 4), ("counter_result", 1), ("leaving", 4)], start=1)]
+    ingest_records(store, touches, "touch", Context(bp), "pad")
+    on_events(store, bp, ["P1"], at("10:00"))
+    assert rows(store, "SELECT asked_moment FROM sms_surveys") == [("counter_result",)]
+    tick(store, bp, at("12:00"), gateway)
+    [message] = [json.loads(line) for line in gateway.path.read_text("utf-8").splitlines()]
+    assert message["text"].endswith("您今天在柜台办理的结果满意吗？")
+    assert handle_reply(store, bp, "peak-key", "2 不满意，没办成", at("12:30")).status == "answered"
+    score(store, bp)
+    read = read_all(gathered(store), bp)
+    [reply] = read.to_dict("records")
+    assert reply["asked"] == "counter_result" and reply["about"]["counter_result"] < 0
+    [row] = peak_answers(read, store).to_dict("records")
+    assert (row["moment"], row["replies"], row["negative"], row["agree"]) == ("counter_result", 1, 1, 1.0)
+    assert row["e_negative"] == pytest.approx(-1.0)

@@ -29,7 +29,7 @@ def bp():
 
 
 def answers(**cols) -> pd.DataFrame:
-    base = dict.fromkeys(("overall", "recommend", "repurchase", "relationship", "switch_resist"), [np.nan])
+    base = {key: [np.nan] for key in ("overall", "recommend", "repurchase", "relationship", "switch_resist")}
     return pd.DataFrame({**base, **cols})
 
 
@@ -173,6 +173,8 @@ def test_hall_page_panel_api_and_export_show_the_halls_loyalty(demo):
     csv = c.get(f"/api/v1/export/loyalty_moments.csv?hall={hall}").content.decode("utf-8-sig")
     assert csv.startswith("moment,kind,outcome")
     assert c.get(f"/api/v1/halls/{quote('黄埔大沙厅')}/loyalty").status_code in (403, 404)
+    halls = c.get("/api/v1/export/loyalty.csv").content.decode("utf-8-sig")
+    assert "天河北厅" in halls and "黄埔大沙厅" not in halls  # the manager's hall (and the whole, '*') only
     app.state.peakend.store.close()
 
 

@@ -17,7 +17,7 @@ from peakend.text.comments import index, read_all, themes
 from peakend.text.reading import read
 from peakend.text.words import tokens
 from peakend.web.app import create_app
-from peakend.web.auth import add_token, add_user
+from peakend.web.auth import add_user
 
 LABELLED = Path(__file__).parent / "data" / "comments_labelled.csv"
 BP = load_blueprint(None)
@@ -131,7 +131,7 @@ def test_comments_page_api_and_moment_quotes_keep_to_the_readers_halls(web):
     mgr = TestClient(web, headers={"Origin": "http://testserver"})
     assert mgr.post("/api/v1/login", json={"username": "mgr_a", "password": "mgr-pass-1"}).status_code == 200
     found = mgr.get("/api/v1/comments", params={"q": "排队 太慢"}).json()
-    assert [c["visit_id"] for c in found][0] == "a1" and all(c["hall_id"] == A for c in found)
+    assert found[0]["visit_id"] == "a1" and all(c["hall_id"] == A for c in found)
     assert "13812345678" not in str(found) and "138****5678" in found[0]["text"]
     assert mgr.get("/api/v1/comments", params={"q": "排队", "hall": B}).status_code in (403, 404)
     assert mgr.get("/api/v1/comments").status_code == 422

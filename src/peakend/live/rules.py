@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from peakend.blueprint.model import CASE_KINDS, Blueprint, CaseKind
 from peakend.live.text import advice_text, alert_text
-from peakend.scoring.experience import rules_arrow, touch_experience
+from peakend.scoring.experience import TIE_DIGITS, rules_arrow, touch_experience
 from peakend.store.db import Store
 
 ANY_OF = "SELECT unnest(?::VARCHAR[])"  # SQL for a list of text values given as one parameter
@@ -71,7 +71,7 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
         return Fired(
             alerts=alerts.num_rows,
             cases=_cases(store, bp, ended, touches),
-            surveys=_surveys(store, bp, ended),
+            surveys=_surveys(store, bp, ended, touches),
             advice=len(insert_new(store, "advice", "advice_id", [
                 row for hall, q in queues(store, bp, visits, now).items() if (row := advice(bp, hall, now, q))])),
         )
@@ -266,13 +266,28 @@ def after_quiet_hours(bp: Blueprint, t: datetime) -> datetime:
     return t
 
 
-def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]]) -> int:
-    """Trigger SMS surveys of ended visits, unless opted out or surveyed within the fatigue window."""
+def peak_moments(touches: pd.DataFrame) -> dict[str, str]:
+    """Each visit's peak moment: the touch farthest from neutral (|e| to `TIE_DIGITS`), the later on a tie
+    (`touches` in journey order, as `_load` gives them)."""
+    t = touches.assign(_a=touches["e"].abs().round(TIE_DIGITS), _i=range(len(touches)))
+    t = t[t["_a"].notna()].sort_values(["visit_id", "_a", "_i"])
+    return {str(k): str(v) for k, v in t.groupby("visit_id")["moment_id"].last().items()}
+
+
+def _asked(bp: Blueprint, peak: str | None) -> str | None:
+    """The moment the survey asks about: the visit's peak, when the blueprint words a question for it."""
+    return peak if peak in bp.moment_ids() and bp.moment(peak).peak_question is not None else None
+
+
+def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]], touches: pd.DataFrame) -> int:
+    """Trigger SMS surveys of ended visits, unless opted out or surveyed within the fatigue window; a survey
+    asks about the visit's peak moment too when the blueprint words a question for it."""
     q = bp.live.survey
     todo = [(v, end) for v, end in ended if q.enabled and isinstance(v.customer_key, str) and v.customer_key]
     if not todo:
         return 0
     done: set[str] = set()
+    peaks = peak_moments(touches[touches["visit_id"].isin({str(v.visit_id) for v, _ in todo})])
     keys = sorted({str(v.customer_key) for v, _ in todo})
     opted = existing(store, "sms_optouts", "customer_key", keys)
     earliest = min(end for _, end in todo) - timedelta(days=q.fatigue_days)
@@ -291,7 +306,7 @@ def _surveys(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]]) -> 
         status = "skipped_optout" if key in opted else "skipped_fatigue" if recent else "scheduled"
         send_at = after_quiet_hours(bp, end + timedelta(minutes=q.delay_min)) if status == "scheduled" else None
         rows.append({"visit_id": vid, "customer_key": key, "hall_id": v.hall_id, "triggered_at": end,
-                     "send_at": send_at, "status": status})
+                     "send_at": send_at, "status": status, "asked_moment": _asked(bp, peaks.get(vid))})
         if status == "scheduled":
             last.setdefault(key, []).append((vid, end))
     new = insert_new(store, "sms_surveys", "visit_id", rows)

@@ -111,16 +111,17 @@ def _escalate(store: Store, case_id: str, now: datetime) -> str:
 
 
 def _send_survey(store: Store, bp: Blueprint, visit_id: str, now: datetime, gateway: Gateway) -> str:
-    rows = store.rows("SELECT s.customer_key, s.hall_id, s.status, o.customer_key FROM sms_surveys s "
+    rows = store.rows("SELECT s.customer_key, s.hall_id, s.status, o.customer_key, s.asked_moment FROM sms_surveys s "
                       "LEFT JOIN sms_optouts o ON o.customer_key = s.customer_key WHERE s.visit_id = ?", [visit_id])
     if not rows or rows[0][2] != "scheduled":
         return "not scheduled"
-    key, hall, _, opted_out = rows[0]
+    key, hall, _, opted_out, asked = rows[0]
     if opted_out is not None:
         store.execute("UPDATE sms_surveys SET status = 'skipped_optout' WHERE visit_id = ?", [visit_id])
         return "opted out"
-    text = bp.live.survey.text
-    gateway.send(SmsMessage(visit_id, str(key), str(hall), text.zh.format(hall=hall)))
+    text = bp.live.survey.text.zh.format(hall=hall)
+    question = bp.moment(asked).peak_question if asked in bp.moment_ids() else None
+    gateway.send(SmsMessage(visit_id, str(key), str(hall), f"{text}{question.zh}" if question else text))
     store.execute("UPDATE sms_surveys SET status = 'sent', sent_at = ? WHERE visit_id = ?", [now, visit_id])
     return "sent"
 

@@ -12,6 +12,7 @@ from peakend.loyalty.effects import models, moment_effects
 from peakend.loyalty.frame import loyalty_frame
 from peakend.loyalty.index import summary
 from peakend.loyalty.returns import horizon, lapses, return_share
+from peakend.scoring.compare import ANSWERS
 from peakend.store.db import Store
 
 
@@ -29,12 +30,9 @@ class Loyalty:
     drivers: dict[str, pd.DataFrame]
 
 
-ANSWERS = ["overall", "recommend", "repurchase", "relationship", "switch_resist"]
-
-
 def hall_table(frame: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
     """Per hall (and the whole network, hall_id '*'): the answers' summary and the behaviour of known customers."""
-    answered = frame[frame[ANSWERS].notna().any(axis=1)]
+    answered = frame[frame[list(ANSWERS)].notna().any(axis=1)]
     halls = [*sorted(frame["hall_id"].dropna().unique()), "*"]
     table = pd.concat([summary(answered, bp, "hall_id"), summary(answered.assign(hall_id="*"), bp, "hall_id")],
                       ignore_index=True) if len(answered) else pd.DataFrame()

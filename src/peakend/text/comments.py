@@ -19,16 +19,19 @@ from peakend.store.db import Store
 from peakend.text.reading import read
 from peakend.text.words import blueprint_terms, tokens
 
-COLUMNS = ["kind", "ref", "hall_id", "visit_id", "at", "text"]
+COLUMNS = ["kind", "ref", "hall_id", "visit_id", "at", "text", "asked"]
+# asked: the moment an SMS survey asked about (the visit's peak); its reply is about that moment
 SOURCES = {
     "survey": "SELECT 'survey' AS kind, s.survey_id AS ref, v.hall_id, s.visit_id, s.answered_at AS at, "
-              "s.comment AS text FROM surveys s JOIN visits v ON v.visit_id = s.visit_id "
+              "s.comment AS text, CASE WHEN s.source = 'sms' THEN q.asked_moment END AS asked FROM surveys s "
+              "JOIN visits v ON v.visit_id = s.visit_id LEFT JOIN sms_surveys q ON q.visit_id = s.visit_id "
               "WHERE s.comment IS NOT NULL AND trim(s.comment) <> ''",
     "case": "SELECT 'case' AS kind, e.case_id || '#' || CAST(e.seq AS VARCHAR) AS ref, c.hall_id, c.visit_id, "
-            "e.happened_at AS at, e.detail AS text FROM case_events e JOIN cases c ON c.case_id = e.case_id "
-            "WHERE e.action IN ('comment', 'resolve') AND e.detail IS NOT NULL",
+            "e.happened_at AS at, e.detail AS text, CAST(NULL AS VARCHAR) AS asked FROM case_events e "
+            "JOIN cases c ON c.case_id = e.case_id WHERE e.action IN ('comment', 'resolve') AND e.detail IS NOT NULL",
     "audit": "SELECT 'audit' AS kind, a.audit_id AS ref, a.hall_id, CAST(NULL AS VARCHAR) AS visit_id, "
-             "a.audited_at AS at, a.note AS text FROM audits a WHERE a.note IS NOT NULL AND trim(a.note) <> ''",
+             "a.audited_at AS at, a.note AS text, CAST(NULL AS VARCHAR) AS asked FROM audits a "
+             "WHERE a.note IS NOT NULL AND trim(a.note) <> ''",
 }
 
 
@@ -43,14 +46,41 @@ def gathered(store: Store, halls: set[str] | None = None) -> pd.DataFrame:
 
 
 def read_all(frame: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
-    """Each comment with the moments it names, its polarity (−1…1), label (neg/neu/pos) and search tokens."""
+    """Each comment with the moments it names (the one its survey asked about first), its polarity (−1…1), label
+    (neg/neu/pos) and search tokens."""
     extra = blueprint_terms(bp)
     readings = [read(t, bp) for t in frame["text"]]
-    return frame.assign(moments=[list(r.moments) for r in readings],
-                        polarity=[r.polarity for r in readings], label=[r.label for r in readings],
-                        about={i: {m: r.about(m) for m in r.moments} for i, r in zip(frame.index, readings,
-                                                                                     strict=True)},
+    asked = frame["asked"] if "asked" in frame else pd.Series(None, index=frame.index, dtype=object)
+    about = []
+    for r, a in zip(readings, asked, strict=True):
+        said = {m: r.about(m) for m in r.moments}
+        about.append({a: r.about(a), **said} if isinstance(a, str) and a not in said else said)
+    return frame.assign(moments=[list(a) for a in about], polarity=[r.polarity for r in readings],
+                        label=[r.label for r in readings], about=about,
                         tokens=[tokens(t, extra) for t in frame["text"]])
+
+
+def peak_answers(read: pd.DataFrame, store: Store) -> pd.DataFrame:
+    """Replies to the survey's question about the visit's peak, against that touch's own experience: per moment
+    the replies, how many lean each way, the touch's mean e behind each lean, and the share where reply and
+    touch agree in sign (a neutral reply agrees with nothing)."""
+    asked = read[read["asked"].notna()] if "asked" in read else read.iloc[:0]
+    if asked.empty:
+        return pd.DataFrame(columns=["moment", "replies", "positive", "negative", "e_positive", "e_negative",
+                                     "agree"])
+    t = store.query("SELECT visit_id, moment_id, avg(e) AS e FROM touch_scores GROUP BY visit_id, moment_id")
+    e = t.set_index(["visit_id", "moment_id"])["e"]
+    pairs = asked.assign(e=[e.get((v, m), float("nan")) for v, m in zip(asked["visit_id"], asked["asked"],
+                                                                          strict=True)],
+                         said=[a[m] for a, m in zip(asked["about"], asked["asked"], strict=True)])
+    rows = []
+    for moment, g in pairs.groupby("asked"):
+        pos, neg = g[g["said"] > 0], g[g["said"] < 0]
+        agree = ((g["said"] > 0) & (g["e"] > 0)) | ((g["said"] < 0) & (g["e"] < 0))
+        rows.append({"moment": moment, "replies": len(g), "positive": len(pos), "negative": len(neg),
+                     "e_positive": pos["e"].mean(), "e_negative": neg["e"].mean(),
+                     "agree": float(agree[g["e"].notna()].mean()) if g["e"].notna().any() else float("nan")})
+    return pd.DataFrame(rows)
 
 
 def mentions(read: pd.DataFrame) -> pd.DataFrame:

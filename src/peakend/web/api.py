@@ -29,10 +29,9 @@ from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
 from peakend.store.db import Store
-from peakend.text import comments as comments_text
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import hall_visible, log_in, need_reader, principal, state
+from peakend.web.deps import hall_visible, log_in, need_reader, principal, reader_scope, state
 
 if TYPE_CHECKING:
     from peakend.simulate.whatif import Change, WhatIf
@@ -302,7 +301,7 @@ def api_hall_loyalty(request: Request, hall_id: str) -> dict[str, Any]:
     lapsed regulars, and per moment what a bad end or peak there costs (relative change, 95% interval)."""
     hall_visible(request, hall_id)
     st = state(request)
-    found = queries.loyalty_panel(st.store, st.blueprint, hall_id)
+    found = queries.loyalty_panel(st.store, st.blueprint, {hall_id})
     return {"hall_id": hall_id, "return_days": found.days, "return_days_asked": found.asked,
             "figures": frame_json(found.halls[found.halls["hall_id"] == hall_id]),
             "moments": frame_json(found.moments)}
@@ -313,18 +312,12 @@ def api_comments(request: Request, q: Annotated[str, Query(max_length=200)] = ""
                  moment: str | None = None, k: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
     """Comments of the reader's halls (or `hall`) best matching `q`, best first; without `q`, those naming
     `moment` (required then), worst first. Each with the moments it names and its polarity; phones masked."""
-    p = need_reader(request)
+    _, scope = reader_scope(request, hall)
     st = state(request)
-    if hall:
-        hall_visible(request, hall)
-    scope = {hall} if hall else (None if p.is_admin else set(p.halls))
-    found = queries.comments(st.store, st.blueprint)
     if q.strip():
-        rows = found.search(q, scope, st.blueprint, k)
+        rows = queries.comments(st.store, st.blueprint).search(q, scope, st.blueprint, k)
     elif moment in st.blueprint.moment_ids():
-        said = comments_text.mentions(found.rows)
-        said = said[(said["moment"] == moment) & (said["hall_id"].isin(sorted(scope)) if scope is not None else True)]
-        rows = said.sort_values("about").head(k)
+        rows = queries.said_about(st.store, st.blueprint, scope, str(moment), k)
     else:
         raise HTTPException(422, "give ?q= words to search for, or ?moment= naming a blueprint moment")
     keep = [c for c in ("kind", "hall_id", "visit_id", "at", "text", "moments", "polarity", "label", "score", "about")
@@ -479,7 +472,13 @@ def _export_halls(request: Request, p: Principal, _: dict[str, str | None]) -> p
 @exported("loyalty_moments")
 def _export_loyalty_moments(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
     st = state(request)
-    return queries.loyalty_panel(st.store, st.blueprint, _hall_arg(request, args)).moments
+    return queries.loyalty_panel(st.store, st.blueprint, {_hall_arg(request, args)}).moments
+
+
+@exported("loyalty")
+def _export_loyalty(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    return queries.loyalty_panel(st.store, st.blueprint, None if p.is_admin else set(p.halls)).halls
 
 
 @exported("quarantine")
@@ -536,7 +535,7 @@ def _export_worst(request: Request, _: Principal, args: dict[str, str | None]) -
 def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None = None,
                moment: str | None = None, visit: str | None = None) -> Response:
     """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif,
-    loyalty_moments
+    loyalty (per hall: index, NPS, returns, lapses), loyalty_moments (?hall=: what a bad moment costs)
     (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
     p = need_reader(request)
     if table not in EXPORTS:

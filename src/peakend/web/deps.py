@@ -78,6 +78,15 @@ def hall_visible(request: Request, hall_id: str) -> Principal:
     return p
 
 
+def reader_scope(request: Request, hall: str | None) -> tuple[Principal, set[str] | None]:
+    """The asker and the halls a question reaches: `hall` if given (which they must see), else all of theirs
+    (None: every hall, for an admin)."""
+    if hall:
+        return hall_visible(request, hall), {hall}
+    p = need_reader(request)
+    return p, None if p.is_admin else set(p.halls)
+
+
 def need_user(request: Request) -> Principal:
     """The asker, who must be a logged-in user (any role) or 401."""
     p = principal(request)

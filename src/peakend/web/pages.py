@@ -29,7 +29,7 @@ from peakend.report import charts
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import hall_visible, log_in, log_out, need_reader, principal, state
+from peakend.web.deps import hall_visible, log_in, log_out, need_reader, principal, reader_scope, state
 
 router = APIRouter(include_in_schema=False)
 REPS = 5  # simulations behind each what-if figure
@@ -166,7 +166,7 @@ def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:
     from peakend.loyalty.view import effect_sentence, ranked_effects
 
     st, lang = state(request), page_lang(request)
-    found = queries.loyalty_panel(st.store, st.blueprint, hall_id)
+    found = queries.loyalty_panel(st.store, st.blueprint, {hall_id})
     row = found.halls[found.halls["hall_id"] == hall_id]
     if row.empty:
         return None
@@ -234,7 +234,7 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     except NotScored:
         dist, worst = None, None
     chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
-    said = queries.said_about(st.store, st.blueprint, hall_id, moment_id)
+    said = queries.said_about(st.store, st.blueprint, {hall_id}, moment_id)
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,
                   worst=None if worst is None else worst.to_dict("records"), said=said.to_dict("records"))
 
@@ -246,21 +246,21 @@ SEARCH_MOST = 50  # hits shown on the comments page
 def comments_page(request: Request, q: str = "", hall: str = "") -> HTMLResponse:
     """What customers say: full-text search over comments (BM25 over jieba words) and recurring complaints per
     hall and moment, within the reader's halls."""
-    from peakend.text.comments import themes
+    from peakend.text.comments import peak_answers, themes
 
-    p = need_reader(request)
+    p, scope = reader_scope(request, hall)
     st = state(request)
-    if hall:
-        hall_visible(request, hall)
-    scope = {hall} if hall else (None if p.is_admin else set(p.halls))
     found = queries.comments(st.store, st.blueprint)
     q = q.strip()[:200]
-    hits = found.search(q, scope, st.blueprint, SEARCH_MOST) if q else found.rows.iloc[:0]
+    hits = found.search(q, scope, st.blueprint, 10 * SEARCH_MOST) if q else found.rows.iloc[:0].assign(score=[])
+    hits = (hits.assign(times=hits.groupby("text")["text"].transform("size")).sort_values(["score", "at"],
+            ascending=False).drop_duplicates("text").head(SEARCH_MOST))  # the same words said again: one row
     mine = found.rows if scope is None else found.rows[found.rows["hall_id"].isin(sorted(scope))]
     top = themes(mine, st.blueprint).sort_values(["negative", "comments"], ascending=False).head(30)
     names = {m.id: m for m in st.blueprint.moments}
+    peaks = peak_answers(mine, st.store)
     return render(request, "comments.html.j2", user=p, q=q, hall=hall, hits=hits.to_dict("records"),
-                  themes=top.to_dict("records"), names=names, total=len(mine),
+                  themes=top.to_dict("records"), names=names, total=len(mine), peaks=peaks.to_dict("records"),
                   halls=sorted(mine["hall_id"].unique()) if p.is_admin else sorted(p.halls))
 
 

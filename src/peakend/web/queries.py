@@ -206,10 +206,12 @@ def verdicts(store: Store, halls: set[str] | None) -> list[Verdict]:
                         lambda: compare.verdicts(store, halls))
 
 
-def loyalty_panel(store: Store, bp: Blueprint, hall: str) -> Loyalty:
-    """One hall's loyalty figures and what a bad moment there costs (no models), once per scoring run."""
-    return once_per_run(store, ("loyalty", hall, bp.version, bp.loyalty.model_dump_json()),
-                        lambda: loyalty(store, bp, {hall}, drivers=False, fitted=False))
+def loyalty_panel(store: Store, bp: Blueprint, halls: set[str] | None) -> Loyalty:
+    """The loyalty figures of `halls` (None: all) and what a bad moment there costs (no models), once per
+    scoring run."""
+    key = frozenset(halls) if halls is not None else None
+    return once_per_run(store, ("loyalty", key, bp.version, bp.loyalty.model_dump_json()),
+                        lambda: loyalty(store, bp, halls, drivers=False, fitted=False))
 
 
 def comments(store: Store, bp: Blueprint) -> comments_text.Index:
@@ -219,10 +221,10 @@ def comments(store: Store, bp: Blueprint) -> comments_text.Index:
                         lambda: comments_text.index(comments_text.read_all(comments_text.gathered(store), bp)))
 
 
-def said_about(store: Store, bp: Blueprint, hall: str, moment: str, limit: int = 10) -> pd.DataFrame:
-    """What customers said about `moment` at `hall`, worst first."""
+def said_about(store: Store, bp: Blueprint, halls: set[str] | None, moment: str, limit: int = 10) -> pd.DataFrame:
+    """What customers said about `moment` at `halls` (None: all), worst first."""
     said = comments_text.mentions(comments(store, bp).rows)
-    said = said[(said["hall_id"] == hall) & (said["moment"] == moment)]
+    said = said[(said["moment"] == moment) & (said["hall_id"].isin(sorted(halls)) if halls is not None else True)]
     return said.sort_values(["about", "at"], ascending=[True, False]).head(limit)
 
 
