@@ -99,7 +99,7 @@ def assert_inert(html: str, where: str) -> None:
             assert attrs.get("src") in SCRIPTS_OK or attrs.get("type") == "application/json", (where, attrs)
         if tag == "input":
             assert set(attrs) <= {"type", "name", "value", "autocomplete", "required", "min", "max", "step", "id",
-                                  "size", "placeholder"}, (where, attrs)
+                                  "size", "placeholder", "maxlength"}, (where, attrs)
 
 
 @FEW
@@ -130,7 +130,8 @@ def test_markup_in_every_field_renders_as_text_on_every_page(tmp_path_factory, b
                 == 200
         pages = ["/", f"/halls/{quote(A)}", f"/halls/{quote(A)}/moments/counter_result", f"/visits/{quote(v, safe='')}",
                  "/quality", "/cases", "/blueprint", f"/login?next={quote(bads[0])}", f"/cases?hall={quote(bads[1])}",
-                 f"/?lang={quote(bads[2])}"]
+                 f"/?lang={quote(bads[2])}", "/comments", f"/comments?q={quote(bads[6])}",
+                 f"/comments?q={quote(bads[1])}&hall={quote(A)}"]
         if case_id is not None:
             pages.append(f"/cases/{quote(case_id, safe='')}")
         for path in pages:

@@ -142,3 +142,12 @@ def test_comments_page_api_and_moment_quotes_keep_to_the_readers_halls(web):
     moment = mgr.get(f"/halls/{quote(A)}/moments/waiting?lang=en").text
     assert "What customers said about this moment" in moment
     assert moment.index("太慢了") < moment.index("排队很快")  # worst first
+
+
+def test_a_store_without_comments_answers_empty_not_an_error():
+    from peakend.text.comments import mentions
+
+    empty = read_all(frame([]).reindex(columns=["kind", "ref", "hall_id", "visit_id", "at", "text"]), BP)
+    said = mentions(empty)
+    assert said.empty and list(said.columns).count("about") == 1
+    assert index(empty).search("排队", None, BP).empty and themes(empty, BP).empty

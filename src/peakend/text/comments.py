@@ -87,7 +87,7 @@ def mentions(read: pd.DataFrame) -> pd.DataFrame:
     """One row per comment and moment it names, with the polarity of what it says about that moment."""
     rows = [{"row": i, "moment": m, "about": p} for i, about in read["about"].items() for m, p in about.items()]
     if not rows:
-        return pd.DataFrame(columns=[*read.columns, "moment", "about"])
+        return read.iloc[:0].assign(moment=pd.Series(dtype=object), about=pd.Series(dtype=float))
     m = pd.DataFrame(rows)
     return read.loc[m["row"]].reset_index(drop=True).assign(moment=m["moment"].to_numpy(),
                                                             about=m["about"].to_numpy())
