@@ -603,6 +603,47 @@ def _print_loyalty(result: Loyalty, bp: Blueprint) -> None:
         _print_frame(shown, say("loyalty_drivers", target=target))
 
 
+train_app = App(help="The training search engine (培训搜索引擎): modules and the blueprint's guidance.",
+                no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("search")
+def train_search(
+    query: Annotated[str, typer.Argument(help="Words to look for, zh or en (traditional characters too).")],
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    k: Annotated[int, typer.Option(min=1, max=50, help="How many results.")] = 5,
+) -> None:
+    """Rank training modules and the blueprint's guidelines and standards for QUERY (BM25 over jieba words)."""
+    from peakend.text.training import engine
+
+    bp = _blueprint(blueprint, db)
+    lang = i18n_lang()
+    hits = engine(bp).search(query, k=k)
+    if not hits:
+        console.print(say("train_none", query=query), highlight=False, markup=False)
+        return
+    for rank, (doc, score) in enumerate(hits, start=1):
+        kind = "" if doc.kind == "module" else f" ({doc.kind})"
+        console.print(f"{rank}. [{doc.id}]{kind} {getattr(doc.title, lang)} — {score:.2f}", highlight=False,
+                      markup=False)
+        console.print(f"   {getattr(doc.body, lang)}", highlight=False, markup=False, soft_wrap=True)
+
+
+@train_app.command("list")
+def train_list(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None) -> None:
+    """Every training module with the moments it serves."""
+    from peakend.text.training import library
+
+    bp = _blueprint(blueprint, db)
+    lang = i18n_lang()
+    names = {m.id: getattr(m, lang) for m in bp.moments}
+    for m in library().modules:
+        console.print(f"[{m.id}] {getattr(m.title, lang)} — {', '.join(names.get(x, x) for x in m.moments)}",
+                      highlight=False, markup=False)
+
+
 def _checked_text(text: str) -> Blueprint:
     from peakend.blueprint.load import check_text
     from peakend.errors import BlueprintError

@@ -51,6 +51,20 @@ class ConfigError(PeakendError):
         super().__init__(problem="\n".join(self.problems))
 
 
+class TrainingError(PeakendError):
+    """A training library file that cannot be used."""
+
+    key = "training_problem"
+
+
+class StoreBusy(PeakendError):
+    """A DuckDB store file held open by another program (DuckDB lets one process write a file)."""
+
+    status = 503
+    exit_code = 1
+    key = "store_busy"
+
+
 class MappingError(PeakendError):
     """A mapping file that cannot be used."""
 

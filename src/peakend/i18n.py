@@ -13,6 +13,7 @@ from peakend import settings
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
+    "train_none": {"en": "nothing in the training library matches '{query}'", "zh": "培训库中没有与“{query}”匹配的内容"},
     # loyalty
     "loyalty_working": {"en": "reading loyalty: index, NPS, returns, models, key drivers…",
                         "zh": "正在分析忠诚度：指数、NPS、回访、模型、关键驱动因素……"},
@@ -88,6 +89,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "fit_written": {"en": "fitted configuration written: {config}; hourly check: {table}",
                     "zh": "拟合配置已写入：{config}；分时段校验：{table}"},
     "config_problem": {"en": "hall configuration problem: {problem}", "zh": "营业厅配置有误：{problem}"},
+    "training_problem": {"en": "training library {source}: {problem}", "zh": "培训库 {source} 有误：{problem}"},
+    "store_busy": {"en": "the store {path} is open in another program (a running `peakend serve`?): stop it, or "
+                         "use a PostgreSQL store to share one among programs",
+                   "zh": "存储 {path} 正被另一个程序占用（是否有正在运行的 `peakend serve`？）：请先停止它，"
+                         "或改用 PostgreSQL 存储供多个程序共用"},
     # the command line's own words
     "not_utf8": {"en": "{source}: not UTF-8 text: {value}", "zh": "{source}：不是 UTF-8 文本：{value}"},
     "unknown_moment": {"en": "unknown moment '{value}'; known: {expected}", "zh": "未知的关键时刻“{value}”；已知：{expected}"},
@@ -556,6 +562,14 @@ WORDS: dict[str, dict[Lang, str]] = {
     "loyalty": {"zh": "忠诚度", "en": "Loyalty"},
     "comments": {"zh": "客户原声", "en": "Comments"},
     "customer_words": {"zh": "客户原话", "en": "What they wrote"},
+    "training": {"zh": "培训搜索", "en": "Training search"},
+    "train_hint": {"zh": "搜索培训，如：投诉处理", "en": "Search training, e.g. complaints"},
+    "what_to_train": {"zh": "培训什么", "en": "What to train"},
+    "modules": {"zh": "全部培训模块", "en": "All training modules"},
+    "for_moments": {"zh": "适用时刻", "en": "For moments"},
+    "no_results": {"zh": "没有找到", "en": "Nothing found"},
+    "kind_guideline": {"zh": "蓝图行动指引", "en": "blueprint guideline"},
+    "kind_standard": {"zh": "蓝图标准", "en": "blueprint standard"},
     "peak_replies": {"zh": "问及本次峰值时刻的回复，与该触点自身的体验值对照",
                      "en": "Replies to the question about the visit's own peak, beside that touch's own e"},
     "replies": {"zh": "回复", "en": "Replies"},

@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
             "存储：DuckDB 文件或 postgresql:// 地址"),
     Setting("lang", _lang, "en", "language of CLI messages: zh or en (any case)",
             "命令行消息语言：zh 或 en（不分大小写）"),
+    Setting("training", str, None, "a training library YAML to use instead of the shipped one",
+            "替代内置培训库的 YAML 文件"),
     Setting("secret", str, None, "key that signs session cookies (default: random per start)",
             "签名会话 Cookie 的密钥（默认每次启动随机）", secret=True),
     Setting("phone_key", str, None, "HMAC key for phone numbers, used when a store is created (default: random)",

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from peakend import settings
+from peakend.errors import StoreBusy
 
 UPLOAD_CHUNK = 1 << 20  # bytes of CSV per write when copying staged rows to PostgreSQL
 Backend = Literal["duckdb", "postgres"]
@@ -263,7 +264,12 @@ class DuckDBStore(Store):
         super().__init__(url)
         if url != ":memory:":
             Path(url).parent.mkdir(parents=True, exist_ok=True)
-        self.stage = duckdb.connect(url)
+        try:
+            self.stage = duckdb.connect(url)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(path=url) from exc
+            raise
         self.db = ibis.duckdb.from_connection(self.stage)
         self._beside_base = self.stage.cursor()  # the beside connections are made from it, not from `stage`
 

@@ -31,7 +31,7 @@ from peakend.ingest.validate import Context
 from peakend.store.db import Store
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import hall_visible, log_in, need_reader, principal, reader_scope, state
+from peakend.web.deps import hall_visible, log_in, need_reader, need_user, principal, reader_scope, state
 
 if TYPE_CHECKING:
     from peakend.simulate.whatif import Change, WhatIf
@@ -323,6 +323,18 @@ def api_comments(request: Request, q: Annotated[str, Query(max_length=200)] = ""
     keep = [c for c in ("kind", "hall_id", "visit_id", "at", "text", "moments", "polarity", "label", "score", "about")
             if c in rows]
     return frame_json(rows[keep])
+
+
+@router.get("/training", tags=["query"], summary="Search the training library and the blueprint's guidance")
+def api_training(request: Request, q: Annotated[str, Query(min_length=1, max_length=200)],
+                 k: Annotated[int, Query(ge=1, le=50)] = 5, lang: Literal["zh", "en"] = "zh") -> list[dict[str, Any]]:
+    """Training modules, blueprint guidelines and standards best matching `q` (zh or en, traditional
+    characters too), best first: BM25 over jieba words."""
+    from peakend.text.training import shown
+
+    need_user(request)
+    eng = queries.training_engine(state(request).blueprint)
+    return [{**shown(d, lang), "score": s} for d, s in eng.search(q, k=k)]
 
 
 @router.get("/halls/{hall_id}/moments/{moment_id}", tags=["query"], summary="One moment of one hall")

@@ -193,8 +193,16 @@ def case_page(request: Request, case_id: str) -> HTMLResponse:
     """One case: what happened, its trail, and the forms to comment, reassign and resolve."""
     p, case = _visible_case(request, case_id)
     trail = cases.trail(state(request).store, case_id).to_dict("records")
-    return render(request, "case.html.j2", user=p, case=case, trail=trail, error=None,
-                  touches=_case_touches(request, case))
+    touches = _case_touches(request, case)
+    return render(request, "case.html.j2", user=p, case=case, trail=trail, error=None, touches=touches,
+                  train=_train(request, touches))
+
+
+def _train(request: Request, touches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What to train for a case: the modules for its visit's worst moment."""
+    rated = [t for t in touches if t.get("e") is not None and t["e"] == t["e"]]
+    worst = min(rated, key=lambda t: t["e"])["moment_id"] if rated else None
+    return queries.what_to_train(state(request).blueprint, worst, page_lang(request))
 
 
 def _case_touches(request: Request, case: dict[str, Any]) -> list[dict[str, Any]]:
@@ -218,6 +226,7 @@ def case_post(request: Request, case_id: str, action: Annotated[str, Form()],
         p, case = _visible_case(request, case_id)
         trail = cases.trail(state(request).store, case_id).to_dict("records")
         why = str(exc.detail) if isinstance(exc, HTTPException) else exc.say(page_lang(request))
+        touches = _case_touches(request, case)
         return render(request, "case.html.j2", status=status, user=p, case=case, trail=trail, error=why,
-                      touches=_case_touches(request, case))
+                      touches=touches, train=_train(request, touches))
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -29,7 +29,7 @@ from peakend.report import charts
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import hall_visible, log_in, log_out, need_reader, principal, reader_scope, state
+from peakend.web.deps import hall_visible, log_in, log_out, need_reader, need_user, principal, reader_scope, state
 
 router = APIRouter(include_in_schema=False)
 REPS = 5  # simulations behind each what-if figure
@@ -236,7 +236,23 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
     said = queries.said_about(st.store, st.blueprint, {hall_id}, moment_id)
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,
-                  worst=None if worst is None else worst.to_dict("records"), said=said.to_dict("records"))
+                  worst=None if worst is None else worst.to_dict("records"), said=said.to_dict("records"),
+                  train=queries.what_to_train(st.blueprint, moment_id, lang))
+
+
+@router.get("/training")
+def training_page(request: Request, q: str = "") -> HTMLResponse:
+    """The training search engine: modules and the blueprint's guidance ranked by BM25 (every page's search box)."""
+    from peakend.text.training import shown
+
+    p = need_user(request)
+    st, lang = state(request), page_lang(request)
+    eng = queries.training_engine(st.blueprint)
+    q = q.strip()[:200]
+    hits = [{**shown(d, lang), "score": s} for d, s in eng.search(q, k=20)] if q else []
+    modules = [shown(d, lang) for d in eng.docs if d.kind == "module"]
+    names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
+    return render(request, "training.html.j2", user=p, q=q, hits=hits, modules=modules, names=names)
 
 
 SEARCH_MOST = 50  # hits shown on the comments page

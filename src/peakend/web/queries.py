@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 import ibis
 import pandas as pd
 
+from peakend import settings
 from peakend.blueprint.model import Blueprint
 from peakend.live import cases
 from peakend.live.rules import experience_sql
@@ -27,6 +28,7 @@ from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
 from peakend.store.db import Store
 from peakend.text import comments as comments_text
+from peakend.text import training
 from peakend.text.reading import keyword_key
 
 T = TypeVar("T")
@@ -226,6 +228,25 @@ def said_about(store: Store, bp: Blueprint, halls: set[str] | None, moment: str,
     said = comments_text.mentions(comments(store, bp).rows)
     said = said[(said["moment"] == moment) & (said["hall_id"].isin(sorted(halls)) if halls is not None else True)]
     return said.sort_values(["about", "at"], ascending=[True, False]).head(limit)
+
+
+_engines: dict[tuple[str, str, str | None], training.Engine] = {}
+
+
+def training_engine(bp: Blueprint) -> training.Engine:
+    """The training search engine for `bp` (made once per blueprint version and library file)."""
+    key = (bp.id, bp.version, settings.get("training"))
+    if key not in _engines:
+        _engines.clear()
+        _engines[key] = training.engine(bp)
+    return _engines[key]
+
+
+def what_to_train(bp: Blueprint, moment: str | None, lang: str, k: int = 3) -> list[dict[str, Any]]:
+    """The modules to train for `moment` (none for no moment), as pages show them."""
+    if moment not in bp.moment_ids():
+        return []
+    return [training.shown(d, lang) for d in training.for_moment(training_engine(bp), bp, str(moment), k=k)]
 
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
