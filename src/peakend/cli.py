@@ -603,6 +603,37 @@ def _print_loyalty(result: Loyalty, bp: Blueprint) -> None:
         _print_frame(shown, say("loyalty_drivers", target=target))
 
 
+@app.command("staff")
+def staff_cmd(
+    db: DbOpt = DEFAULT_PATH,
+    hall: Annotated[list[str] | None, typer.Option(help="Only this hall (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the cards as CSV (for appraisal).", dir_okay=False)]
+    = None,
+) -> None:
+    """Staff scorecards: mean e over the touches each served, shrunk toward the hall's mean (empirical Bayes,
+    95% interval), ranked where there are enough touches; negative-peak and end shares, cases, audits."""
+    import pandas as pd
+
+    from peakend.scoring.run import require_scores
+    from peakend.scoring.staff import MIN_TOUCHES, scorecards
+
+    with connect(db) as store:
+        require_scores(store)
+        cards = scorecards(store, set(hall) if hall else None)
+    shown = pd.DataFrame({
+        "hall": cards["hall_id"], "staff": cards["staff_id"],
+        "rank": cards["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))), "touches": cards["touches"],
+        "mean e": cards["mean_e"].map("{:+.3f}".format),
+        "shrunk e [95%]": [f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" for m, lo, hi in
+                           zip(cards["shrunk"], cards["low"], cards["high"], strict=True)],
+        "neg. peak": cards["negative_peak_share"].map("{:.1%}".format),
+        "cases in time": cards["closed_in_time"].astype(str) + "/" + cards["cases"].astype(str)})
+    _print_frame(shown, say("staff_title", least=MIN_TOUCHES))
+    if out is not None:
+        cards.to_csv(out, index=False, encoding="utf-8")
+        console.print(say("staff_written", path=out), highlight=False)
+
+
 train_app = App(help="The training search engine (培训搜索引擎): modules and the blueprint's guidance.",
                 no_args_is_help=True)
 app.add_typer(train_app, name="train")

@@ -14,6 +14,10 @@ Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
     "train_none": {"en": "nothing in the training library matches '{query}'", "zh": "培训库中没有与“{query}”匹配的内容"},
+    "staff_title": {"en": "staff scorecards: mean e shrunk toward the hall's mean (empirical Bayes, 95% interval); "
+                          "ranked with at least {least} touches",
+                    "zh": "员工记分卡：平均体验值向本厅均值收缩（经验贝叶斯，95% 区间）；至少 {least} 个触点才参与排名"},
+    "staff_written": {"en": "scorecards written to {path}", "zh": "记分卡已写入 {path}"},
     # loyalty
     "loyalty_working": {"en": "reading loyalty: index, NPS, returns, models, key drivers…",
                         "zh": "正在分析忠诚度：指数、NPS、回访、模型、关键驱动因素……"},
@@ -563,6 +567,19 @@ WORDS: dict[str, dict[Lang, str]] = {
     "comments": {"zh": "客户原声", "en": "Comments"},
     "customer_words": {"zh": "客户原话", "en": "What they wrote"},
     "training": {"zh": "培训搜索", "en": "Training search"},
+    "staff_cards": {"zh": "员工记分卡", "en": "Staff scorecards"},
+    "staff_note": {"zh": "公平比较：每人的平均体验值按经验贝叶斯向本厅均值收缩（带 95% 区间）；少于 {least} 个触点不参与排名。",
+                   "en": "A fair comparison: each mean e is shrunk toward the hall's mean by empirical Bayes (with its "
+                         "95% interval); fewer than {least} touches are shown but not ranked."},
+    "no_cards": {"zh": "还没有记录员工的触点", "en": "No touches with a staff member yet"},
+    "staff_id": {"zh": "员工", "en": "Staff"},
+    "rank": {"zh": "排名", "en": "Rank"},
+    "fair_e": {"zh": "收缩后 e [95%]", "en": "Shrunk e [95%]"},
+    "neg_peak_of_theirs": {"zh": "其触点成为负向峰值", "en": "Their touch the negative peak"},
+    "end_of_theirs": {"zh": "其触点为终点", "en": "Their touch the end"},
+    "cases_in_time": {"zh": "按时关闭 / 首问工单", "en": "Cases closed in time / owned"},
+    "audit_pass": {"zh": "暗访通过率", "en": "Audit pass rate"},
+    "too_few": {"zh": "太少", "en": "too few"},
     "train_hint": {"zh": "搜索培训，如：投诉处理", "en": "Search training, e.g. complaints"},
     "what_to_train": {"zh": "培训什么", "en": "What to train"},
     "modules": {"zh": "全部培训模块", "en": "All training modules"},

@@ -31,7 +31,7 @@ from peakend.ingest.validate import Context
 from peakend.store.db import Store
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import hall_visible, log_in, need_reader, need_user, principal, reader_scope, state
+from peakend.web.deps import card_scope, hall_visible, log_in, need_reader, need_user, principal, reader_scope, state
 
 if TYPE_CHECKING:
     from peakend.simulate.whatif import Change, WhatIf
@@ -325,6 +325,14 @@ def api_comments(request: Request, q: Annotated[str, Query(max_length=200)] = ""
     return frame_json(rows[keep])
 
 
+@router.get("/staff", tags=["query"], summary="Staff scorecards, fairly ranked (staff: their own)")
+def api_staff(request: Request, hall: str | None = None) -> list[dict[str, Any]]:
+    """Per hall and staff member: touches, mean e, empirical-Bayes shrunk mean e with its 95% interval and rank
+    (enough touches only), negative-peak and end shares, weakest moment, cases closed in time, audit pass rate."""
+    _, scope, only = card_scope(request, hall)
+    return frame_json(queries.staff_cards(state(request).store, scope, only))
+
+
 @router.get("/training", tags=["query"], summary="Search the training library and the blueprint's guidance")
 def api_training(request: Request, q: Annotated[str, Query(min_length=1, max_length=200)],
                  k: Annotated[int, Query(ge=1, le=50)] = 5, lang: Literal["zh", "en"] = "zh") -> list[dict[str, Any]]:
@@ -493,6 +501,12 @@ def _export_loyalty(request: Request, p: Principal, _: dict[str, str | None]) ->
     return queries.loyalty_panel(st.store, st.blueprint, None if p.is_admin else set(p.halls)).halls
 
 
+@exported("staff")
+def _export_staff(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    _, scope, only = card_scope(request, args["hall"])
+    return queries.staff_cards(state(request).store, scope, only)
+
+
 @exported("quarantine")
 def _export_quarantine(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
     if not p.is_admin:
@@ -547,7 +561,8 @@ def _export_worst(request: Request, _: Principal, args: dict[str, str | None]) -
 def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None = None,
                moment: str | None = None, visit: str | None = None) -> Response:
     """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif,
-    loyalty (per hall: index, NPS, returns, lapses), loyalty_moments (?hall=: what a bad moment costs)
+    loyalty (per hall: index, NPS, returns, lapses), loyalty_moments (?hall=: what a bad moment costs),
+    staff (scorecards for appraisal: staff their own, managers their halls')
     (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
     p = need_reader(request)
     if table not in EXPORTS:

@@ -87,6 +87,18 @@ def reader_scope(request: Request, hall: str | None) -> tuple[Principal, set[str
     return p, None if p.is_admin else set(p.halls)
 
 
+def card_scope(request: Request, hall: str | None) -> tuple[Principal, set[str] | None, str | None]:
+    """Whose scorecards the asker may see: staff their own card in their halls, managers their halls', admins
+    all (`hall` narrows it; another's hall is 404)."""
+    p = need_user(request)
+    if p.role == "staff":
+        if hall and hall not in p.halls:
+            raise HTTPException(404, "no such hall")
+        return p, {hall} if hall else set(p.halls), p.name
+    _, scope = reader_scope(request, hall)
+    return p, scope, None
+
+
 def need_user(request: Request) -> Principal:
     """The asker, who must be a logged-in user (any role) or 401."""
     p = principal(request)

@@ -26,10 +26,21 @@ from peakend.i18n import WORDS, Lang
 from peakend.ingest import corrections
 from peakend.live import pending
 from peakend.report import charts
+from peakend.scoring.staff import MIN_TOUCHES
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import hall_visible, log_in, log_out, need_reader, need_user, principal, reader_scope, state
+from peakend.web.deps import (
+    card_scope,
+    hall_visible,
+    log_in,
+    log_out,
+    need_reader,
+    need_user,
+    principal,
+    reader_scope,
+    state,
+)
 
 router = APIRouter(include_in_schema=False)
 REPS = 5  # simulations behind each what-if figure
@@ -238,6 +249,21 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,
                   worst=None if worst is None else worst.to_dict("records"), said=said.to_dict("records"),
                   train=queries.what_to_train(st.blueprint, moment_id, lang))
+
+
+@router.get("/staff")
+def staff_page(request: Request, hall: str = "") -> HTMLResponse:
+    """Staff scorecards (staff: their own; managers: their halls'), fairly ranked by shrunk mean e."""
+    p, scope, only = card_scope(request, hall or None)
+    st, lang = state(request), page_lang(request)
+    try:
+        cards = queries.staff_cards(st.store, scope, only)
+    except NotScored:
+        return render(request, "staff.html.j2", user=p, cards=None, names={}, train={})
+    names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
+    train = {mid: queries.what_to_train(st.blueprint, mid, lang, k=1) for mid in cards["weakest_moment"].dropna()}
+    return render(request, "staff.html.j2", user=p, cards=cards.to_dict("records"), names=names, train=train,
+                  least=MIN_TOUCHES)
 
 
 @router.get("/training")

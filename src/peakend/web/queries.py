@@ -26,6 +26,7 @@ from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
+from peakend.scoring.staff import scorecards
 from peakend.store.db import Store
 from peakend.text import comments as comments_text
 from peakend.text import training
@@ -247,6 +248,12 @@ def what_to_train(bp: Blueprint, moment: str | None, lang: str, k: int = 3) -> l
     if moment not in bp.moment_ids():
         return []
     return [training.shown(d, lang) for d in training.for_moment(training_engine(bp), bp, str(moment), k=k)]
+
+
+def staff_cards(store: Store, halls: set[str] | None, staff: str | None = None) -> pd.DataFrame:
+    """Staff scorecards of `halls` (None: all), only `staff`'s when given; needs a scoring run."""
+    require_scores(store)
+    return scorecards(store, halls, staff)
 
 
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:

@@ -1,0 +1,86 @@
+"""Staff scorecards: over the touches each staff member served, their experience e, how often their touch was
+the visit's negative peak or its end, the first-ask cases they owned and closed in time, and their audit pass
+rate — compared fairly.
+
+Fairness is empirical-Bayes shrinkage within each hall (the normal–normal model): a staff member's mean e is
+pulled toward the hall's mean by w = τ² / (τ² + σ²/n), where σ² is the pooled within-staff variance of e and τ²
+the between-staff variance of true means (method of moments: the variance of staff means less the mean of
+σ²/n, at least 0), toward the hall's precision-weighted mean; the 95% interval is the posterior's (see
+`shrink`). Five lucky visits therefore stay near the hall's mean; a card under `MIN_TOUCHES` touches is shown
+but not ranked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from peakend.store.db import Store
+
+MIN_TOUCHES = 30
+Z95 = 1.959963984540054
+
+
+def shrink(n: pd.Series, mean: pd.Series, var: pd.Series) -> pd.DataFrame:
+    """Empirical-Bayes means of groups (n, mean, within variance): columns prior, tau2, sigma2, weight, shrunk,
+    low, high. The prior is the precision-weighted mean μ̂ = Σ xᵢ/vᵢ / Σ 1/vᵢ with vᵢ = τ² + σ²/nᵢ; the interval
+    adds the prior's own uncertainty, var = w·σ²/n + (1 − w)²·(Σ 1/vᵢ)⁻¹ (Morris's approximation, τ² taken as
+    known), so that it never collapses to a point when τ² is 0."""
+    dof = float((n - 1).clip(lower=0).sum())
+    sigma2 = float(((n - 1).clip(lower=0) * var.fillna(0)).sum() / dof) if dof else 0.0
+    noise = sigma2 / n
+    tau2 = max(float(mean.var(ddof=1)) - float(noise.mean()), 0.0) if len(n) > 1 else 0.0
+    v = (tau2 + noise).clip(lower=1e-12)
+    prior = float((mean / v).sum() / (1 / v).sum())
+    prior_var = float(1 / (1 / v).sum())
+    weight = tau2 / v
+    shrunk = prior + weight * (mean - prior)
+    half = Z95 * np.sqrt(weight * noise + (1 - weight) ** 2 * prior_var)
+    return pd.DataFrame({"prior": prior, "tau2": tau2, "sigma2": sigma2, "weight": weight, "shrunk": shrunk,
+                         "low": shrunk - half, "high": shrunk + half}, index=n.index)
+
+
+# a touch is the visit's peak (end) when it is at the peak (end) moment with the peak's (end's) e, to 1e-9
+TOUCHES_SQL = """
+SELECT v.hall_id, t.staff_id, t.moment_id, t.e,
+       CASE WHEN v.peak < 0 AND t.moment_id = v.peak_moment AND abs(t.e - v.peak) < 1e-9 THEN 1 ELSE 0 END
+           AS negative_peak,
+       CASE WHEN t.moment_id = v.end_moment AND abs(t.e - v."end") < 1e-9 THEN 1 ELSE 0 END AS is_end
+FROM touch_scores t JOIN visit_scores v ON v.visit_id = t.visit_id
+WHERE t.staff_id IS NOT NULL AND t.e IS NOT NULL
+"""
+
+
+def scorecards(store: Store, halls: set[str] | None = None, staff: str | None = None) -> pd.DataFrame:
+    """One card per hall and staff member (of `halls`, default all; only `staff` if given), ranked within the
+    hall by the shrunk mean e: touches, mean e, shrunk mean with its interval, negative-peak and end shares,
+    weakest moment, cases owned / closed in time, audit pass rate, `ranked` (enough touches)."""
+    t = store.query(TOUCHES_SQL)
+    if halls is not None:
+        t = t[t["hall_id"].isin(sorted(halls))]
+    if t.empty:
+        return pd.DataFrame(columns=["hall_id", "staff_id", "touches", "mean_e", "shrunk", "low", "high"])
+    g = t.groupby(["hall_id", "staff_id"])
+    cards = g.agg(touches=("e", "size"), mean_e=("e", "mean"), var_e=("e", "var"),
+                  negative_peak_share=("negative_peak", "mean"), end_share=("is_end", "mean")).reset_index()
+    parts = [pd.concat([c, shrink(c["touches"], c["mean_e"], c["var_e"])], axis=1)
+             for _, c in cards.groupby("hall_id")]
+    cards = pd.concat(parts, ignore_index=True)
+    per_moment = t.groupby(["hall_id", "staff_id", "moment_id"])["e"].agg(["mean", "size"]).reset_index()
+    per_moment = per_moment[per_moment["size"] >= 10].sort_values("mean")
+    weakest = per_moment.drop_duplicates(["hall_id", "staff_id"]).rename(
+        columns={"moment_id": "weakest_moment", "mean": "weakest_e"})[["hall_id", "staff_id", "weakest_moment",
+                                                                        "weakest_e"]]
+    cards = cards.merge(weakest, on=["hall_id", "staff_id"], how="left")
+    cases = store.query("SELECT hall_id, owner AS staff_id, count(*) AS cases, "
+                        "sum(CASE WHEN resolved_at IS NOT NULL AND resolved_at <= deadline THEN 1 ELSE 0 END) "
+                        "AS closed_in_time FROM cases WHERE owner IS NOT NULL GROUP BY hall_id, owner")
+    audits = store.query("SELECT hall_id, staff_id, count(*) AS audits, avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) "
+                         "AS audit_pass FROM audits WHERE staff_id IS NOT NULL GROUP BY hall_id, staff_id")
+    cards = cards.merge(cases, on=["hall_id", "staff_id"], how="left").merge(audits, on=["hall_id", "staff_id"],
+                                                                            how="left")
+    cards[["cases", "closed_in_time", "audits"]] = cards[["cases", "closed_in_time", "audits"]].fillna(0).astype(int)
+    cards["ranked"] = cards["touches"] >= MIN_TOUCHES
+    cards = cards.sort_values(["hall_id", "ranked", "shrunk"], ascending=[True, False, False], ignore_index=True)
+    cards["rank"] = cards.groupby("hall_id")["ranked"].cumsum().where(cards["ranked"])
+    return cards[cards["staff_id"] == staff].reset_index(drop=True) if staff is not None else cards
