@@ -101,9 +101,12 @@ class ChecklistItem(Named):
 
 
 class Grade(Named):
-    """A maturity grade reached when the hall's mean REI is at least `min_rei`."""
+    """A maturity grade (合格 → 优秀 → 卓越): reached when the hall's mean REI is at least `min_rei` and, where set,
+    its audit pass rate and its share of follow-up cases closed in time reach theirs."""
 
     min_rei: float = Field(ge=0, le=100)
+    min_audit_pass: float | None = Field(default=None, ge=0, le=1)
+    min_cases_in_time: float | None = Field(default=None, ge=0, le=1)
 
 
 class Weights(Strict):

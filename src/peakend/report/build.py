@@ -19,6 +19,7 @@ from peakend.loyalty.summary import loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
 from peakend.scoring.compare import compare_all
+from peakend.scoring.maturity import maturity
 from peakend.scoring.moments import falls
 from peakend.scoring.run import require_scores
 from peakend.store.db import Store
@@ -87,6 +88,7 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
             .to_pandas()
         )
         quarantined = int(qt.count().execute())
+    halls = maturity(store, bp, halls)
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
     comparison, verdicts = compare_all(store)
     found = loyalty(store, bp)

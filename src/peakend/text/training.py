@@ -24,6 +24,7 @@ from peakend.errors import TrainingError
 from peakend.text.words import blueprint_terms, tokens
 
 SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+RELATIVE = 0.5  # a hit scoring under this share of the best one matched only a common word: left out
 
 
 class Keywords(BaseModel):
@@ -101,7 +102,9 @@ class Engine:
             return []
         mask = np.array([d.kind in kinds for d in self.docs], dtype=np.float32)
         ids, scores = self.bm25.retrieve([known], k=min(k, int(mask.sum())), show_progress=False, weight_mask=mask)
-        return [(self.docs[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        best = float(scores[0][0]) if len(scores[0]) else 0.0
+        return [(self.docs[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True)
+                if s > 0 and s >= RELATIVE * best]
 
 
 def _docs(lib: Library, bp: Blueprint) -> list[Doc]:

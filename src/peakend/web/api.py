@@ -279,7 +279,8 @@ def login(request: Request, body: Login) -> dict[str, str]:
 def api_halls(request: Request) -> list[dict[str, Any]]:
     """The network overview for the asker's halls."""
     p = need_reader(request)
-    return frame_json(queries.halls(state(request).store, None if p.is_admin else set(p.halls)))
+    return frame_json(queries.graded_halls(state(request).store, state(request).blueprint,
+                                           None if p.is_admin else set(p.halls)))
 
 
 @router.get("/halls/{hall_id}", tags=["query"], summary="One hall: moments, peaks and ends, today")
@@ -486,7 +487,7 @@ def _moment_arg(request: Request, args: dict[str, str | None]) -> str:
 
 @exported("halls")
 def _export_halls(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
-    return queries.halls(state(request).store, None if p.is_admin else set(p.halls))
+    return queries.graded_halls(state(request).store, state(request).blueprint, None if p.is_admin else set(p.halls))
 
 
 @exported("loyalty_moments")

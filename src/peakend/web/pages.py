@@ -139,7 +139,7 @@ def network_page(request: Request) -> HTMLResponse:
     p = need_reader(request)
     st, lang = state(request), page_lang(request)
     try:
-        halls = queries.halls(st.store, None if p.is_admin else set(p.halls))
+        halls = queries.graded_halls(st.store, st.blueprint, None if p.is_admin else set(p.halls))
     except NotScored:
         return render(request, "network.html.j2", user=p, halls=None, chart=None)
     chart = spec(charts.ranking(halls, lang)) if len(halls) else None
@@ -167,9 +167,10 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     }
     if len(lifts):
         made["lift"] = spec(charts.lift_bars(lifts, lang))
+    graded = queries.graded_halls(st.store, st.blueprint, {hall_id})
     return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today,
                   moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id),
-                  loyalty=_loyalty(request, hall_id))
+                  loyalty=_loyalty(request, hall_id), grade=graded.iloc[0].to_dict() if len(graded) else None)
 
 
 def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:

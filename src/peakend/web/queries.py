@@ -23,6 +23,7 @@ from peakend.loyalty.summary import Loyalty, loyalty
 from peakend.scoring import compare
 from peakend.scoring.compare import Verdict
 from peakend.scoring.experience import TIE_DIGITS
+from peakend.scoring.maturity import maturity
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
@@ -69,6 +70,11 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
         b = before.group_by("hall_id").agg(before=before.rei.mean()).to_pandas()
     frame = frame.merge(r, on="hall_id", how="left").merge(b, on="hall_id", how="left")
     return frame.assign(trend=frame.recent - frame.before).drop(columns=["recent", "before"])
+
+
+def graded_halls(store: Store, bp: Blueprint, visible: set[str] | None) -> pd.DataFrame:
+    """`halls` with each hall's maturity grade from REI, audits and case timeliness, and what it lacks."""
+    return maturity(store, bp, halls(store, visible))
 
 
 def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
