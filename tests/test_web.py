@@ -193,6 +193,7 @@ def b_paths() -> list[str]:
         f"/api/v1/halls/{b}/live", f"/api/v1/cases?hall={b}", f"/cases?hall={b}", "/api/v1/cases/b1", "/cases/b1",
         f"/halls/{b}/whatif", f"/api/v1/halls/{b}/whatif", f"/api/v1/export/whatif.csv?hall={b}",
         f"/api/v1/halls/{b}/loyalty", f"/api/v1/export/loyalty_moments.csv?hall={b}",
+        f"/api/v1/export/audit_checks.csv?hall={b}", f"/staff?hall={b}", f"/api/v1/staff?hall={b}",
     ]
 
 

@@ -568,6 +568,13 @@ WORDS: dict[str, dict[Lang, str]] = {
     "customer_words": {"zh": "客户原话", "en": "What they wrote"},
     "training": {"zh": "培训搜索", "en": "Training search"},
     "staff_cards": {"zh": "员工记分卡", "en": "Staff scorecards"},
+    "audits_vs": {"zh": "暗访与客户感受对照（95% 区间）", "en": "Audits against customers (95% intervals)"},
+    "bad_share": {"zh": "客户不满的触点占比", "en": "Share of touches that felt bad"},
+    "no_audits": {"zh": "还没有针对关键时刻标准的暗访", "en": "No audits of the moments' standards yet"},
+    "flag_auditors_miss": {"zh": "暗访通过，客户却不满：检查的标准不是客户感受到的",
+                           "en": "Audits pass, customers feel it: the standard checked is not what they feel"},
+    "flag_customers_content": {"zh": "暗访不过，客户却满意：这条标准对客户不重要",
+                               "en": "Audits fail, customers content: a standard that does not matter to them"},
     "staff_note": {"zh": "公平比较：每人的平均体验值按经验贝叶斯向本厅均值收缩（带 95% 区间）；少于 {least} 个触点不参与排名。",
                    "en": "A fair comparison: each mean e is shrunk toward the hall's mean by empirical Bayes (with its "
                          "95% interval); fewer than {least} touches are shown but not ranked."},

@@ -95,9 +95,10 @@ class Route(Named):
 
 
 class ChecklistItem(Named):
-    """One item of the service-node control model (服务节点掌控模型)."""
+    """One audit item: of the service-node control model (服务节点掌控模型), or a moment's standard."""
 
     group: str
+    moment: str | None = None  # the moment the item is checked at (None: any)
 
 
 class Grade(Named):
@@ -231,6 +232,13 @@ class Blueprint(Strict):
         """Moment ids in blueprint order."""
         return [m.id for m in self.moments]
 
+    def audit_items(self) -> list[ChecklistItem]:
+        """Every item an audit may check: the checklist, then each moment's standards as items `<moment>_std<n>`
+        (n from 1 in the list's order: stable while the list keeps its order) in group `standards`."""
+        made = [ChecklistItem(id=f"{m.id}_std{i}", zh=s.zh, en=s.en, group="standards", moment=m.id)
+                for m in self.moments for i, s in enumerate(m.standards, start=1)]
+        return [*self.checklist, *made]
+
     def rule_for(self, moment_id: str) -> ExperienceRule:
         """The moment's own rule, or the blueprint's default rule."""
         return self.moment(moment_id).rule or self.default_rule
@@ -291,6 +299,9 @@ def _refs(bp: Blueprint) -> list[Problem]:
                             _nearest(mid, moment_ids, "moments")))
     groups = {g.id for g in bp.checklist_groups}
     for i, c in enumerate(bp.checklist):
+        if c.moment is not None and c.moment not in moment_ids:
+            out.append((("checklist", i, "moment"), f"checklist item '{c.id}' names unknown moment '{c.moment}'",
+                        _nearest(c.moment, moment_ids, "moments")))
         if groups and c.group not in groups:
             out.append((("checklist", i, "group"), f"unknown checklist group '{c.group}'",
                         _nearest(c.group, groups, "checklist_groups")))

@@ -296,7 +296,7 @@ def _write_audits(path: Path, bp: Blueprint, rng: np.random.Generator, days: int
         for index, hall in enumerate(HALLS, start=1):
             for week in range(0, days, 7):
                 when = START + timedelta(days=week + int(rng.integers(0, 5)))
-                for item in bp.checklist:
+                for item in bp.audit_items():
                     passed = rng.random() < 0.75 + 0.4 * hall.warmth
                     w.writerow(
                         [

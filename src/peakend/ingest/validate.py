@@ -302,7 +302,7 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
         out += _rating_checks("overall", "overall_scale", ctx.allow_fractions)
         out.append(_check("visit_id", "visit_id IS NOT NULL AND known_hall IS NULL", "unknown_visit"))
     if kind == "audit":
-        out.append(_set_check("item", [c.id for c in bp.checklist]))
+        out.append(_set_check("item", [c.id for c in bp.audit_items()]))
     return out
 
 

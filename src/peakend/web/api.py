@@ -502,6 +502,12 @@ def _export_loyalty(request: Request, p: Principal, _: dict[str, str | None]) ->
     return queries.loyalty_panel(st.store, st.blueprint, None if p.is_admin else set(p.halls)).halls
 
 
+@exported("audit_checks")
+def _export_audit_checks(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    st = state(request)
+    return queries.audit_checks(st.store, st.blueprint, {_hall_arg(request, args)})
+
+
 @exported("staff")
 def _export_staff(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
     _, scope, only = card_scope(request, args["hall"])
@@ -563,7 +569,8 @@ def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None
                moment: str | None = None, visit: str | None = None) -> Response:
     """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif,
     loyalty (per hall: index, NPS, returns, lapses), loyalty_moments (?hall=: what a bad moment costs),
-    staff (scorecards for appraisal: staff their own, managers their halls')
+    staff (scorecards for appraisal: staff their own, managers their halls'), audit_checks (?hall=: audits
+    against customers)
     (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
     p = need_reader(request)
     if table not in EXPORTS:

@@ -170,7 +170,9 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     graded = queries.graded_halls(st.store, st.blueprint, {hall_id})
     return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today,
                   moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id),
-                  loyalty=_loyalty(request, hall_id), grade=graded.iloc[0].to_dict() if len(graded) else None)
+                  loyalty=_loyalty(request, hall_id), grade=graded.iloc[0].to_dict() if len(graded) else None,
+                  audits=queries.audit_checks(st.store, st.blueprint, {hall_id}).to_dict("records"),
+                  names={m.id: getattr(m, lang) for m in st.blueprint.moments})
 
 
 def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from peakend.live import cases
 from peakend.live.rules import experience_sql
 from peakend.loyalty.summary import Loyalty, loyalty
 from peakend.scoring import compare
+from peakend.scoring.audits import audits_vs_customers
 from peakend.scoring.compare import Verdict
 from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.maturity import maturity
@@ -254,6 +255,12 @@ def what_to_train(bp: Blueprint, moment: str | None, lang: str, k: int = 3) -> l
     if moment not in bp.moment_ids():
         return []
     return [training.shown(d, lang) for d in training.for_moment(training_engine(bp), bp, str(moment), k=k)]
+
+
+def audit_checks(store: Store, bp: Blueprint, halls: set[str] | None) -> pd.DataFrame:
+    """Audits against customers per hall and moment (needs a scoring run)."""
+    require_scores(store)
+    return audits_vs_customers(store, bp, halls)
 
 
 def staff_cards(store: Store, halls: set[str] | None, staff: str | None = None) -> pd.DataFrame:

@@ -1,0 +1,55 @@
+"""Audits against customers: per hall and moment, the mystery shoppers' pass rate on the items checked there
+beside the share of customers' touches there that felt bad (e < 0), each with its Wilson 95% interval
+(statsmodels), and the two disagreements worth a look flagged only when the intervals say so:
+
+- `auditors_miss`: audits pass (interval above `PASS_HIGH`) while customers feel it (bad share's interval
+  above `BAD_HIGH`) — the standard checked is not what customers feel;
+- `customers_content`: audits fail (interval below `PASS_LOW`) while customers are content (bad share's
+  interval below `BAD_LOW`) — a standard that does not matter to customers.
+
+Only a hall × moment with at least `MIN_AUDITS` audits and `MIN_TOUCHES` touches is judged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from peakend.blueprint.model import Blueprint
+from peakend.store.db import Store
+
+PASS_HIGH, PASS_LOW, BAD_HIGH, BAD_LOW = 0.75, 0.6, 0.15, 0.05
+MIN_AUDITS, MIN_TOUCHES = 10, 30
+
+
+def wilson(k: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson 95% intervals of k successes in n (NaN where n is 0)."""
+    lo, hi = proportion_confint(k.to_numpy(float), n.clip(lower=1).to_numpy(float), alpha=0.05, method="wilson")
+    empty = (n == 0).to_numpy()
+    return np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)
+
+
+def audits_vs_customers(store: Store, bp: Blueprint, halls: set[str] | None = None) -> pd.DataFrame:
+    """Per hall and moment with audits: audits, pass rate and interval; touches, bad share and interval; mean e;
+    `flag` (auditors_miss, customers_content or '')."""
+    where = {c.id: c.moment for c in bp.audit_items() if c.moment}
+    a = store.query("SELECT hall_id, item, passed FROM audits")
+    a = a.assign(moment=a["item"].map(where)).dropna(subset=["moment"])
+    t = store.query("SELECT v.hall_id, t.moment_id AS moment, t.e FROM touch_scores t "
+                    "JOIN visit_scores v ON v.visit_id = t.visit_id WHERE t.e IS NOT NULL")
+    if halls is not None:
+        a, t = a[a["hall_id"].isin(sorted(halls))], t[t["hall_id"].isin(sorted(halls))]
+    audits = a.groupby(["hall_id", "moment"]).agg(audits=("passed", "size"), passed=("passed", "sum"))
+    felt = t.assign(bad=t["e"] < 0).groupby(["hall_id", "moment"]).agg(touches=("e", "size"), bad=("bad", "sum"),
+                                                                       mean_e=("e", "mean"))
+    out = audits.join(felt, how="left").reset_index()
+    out[["touches", "bad"]] = out[["touches", "bad"]].fillna(0).astype(int)
+    out["pass_rate"], out["bad_share"] = out["passed"] / out["audits"], out["bad"] / out["touches"].replace(0, np.nan)
+    out["pass_low"], out["pass_high"] = wilson(out["passed"], out["audits"])
+    out["bad_low"], out["bad_high"] = wilson(out["bad"], out["touches"])
+    judged = (out["audits"] >= MIN_AUDITS) & (out["touches"] >= MIN_TOUCHES)
+    out["flag"] = np.select([judged & (out["pass_low"] >= PASS_HIGH) & (out["bad_low"] >= BAD_HIGH),
+                             judged & (out["pass_high"] <= PASS_LOW) & (out["bad_high"] <= BAD_LOW)],
+                            ["auditors_miss", "customers_content"], "")
+    return out.sort_values(["hall_id", "flag", "moment"], ascending=[True, False, True], ignore_index=True)
