@@ -46,3 +46,15 @@ def test_cases_due_are_those_resolved_or_past_their_deadline(store, bp):
     assert (got["cases_due"], got["cases_in_time"]) == (3, 1) and got["cases_in_time_share"] == pytest.approx(1 / 3)
     assert got["maturity"] == "" and got["next_en"] == "for Qualified: cases closed in time 33% < 70%"
     assert np.isfinite(got["audit_pass_rate"])
+
+
+def test_a_chart_of_halls_with_missing_figures_is_valid_json():
+    """A hall with no case due has NaN figures: a spec holding NaN is not JSON and a browser drew no chart."""
+    import json
+
+    from peakend.report.charts import ranking, script_json
+
+    halls = pd.DataFrame({"hall_id": ["H"], "rei": [70.0], "rei_low": [NAN], "rei_high": [NAN], "visits": [3],
+                          "grade_en": ["Too few visits"], "maturity_en": ["Too few visits"], "cases_due": [NAN]})
+    spec = json.loads(script_json(ranking(halls, "en")), parse_constant=lambda c: pytest.fail(f"{c} in the spec"))
+    assert spec["layer"][0]["mark"]["type"] == "bar"

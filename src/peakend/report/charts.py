@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -16,8 +18,9 @@ def w(key: str, lang: Lang) -> str:
 
 
 def ranking(halls: pd.DataFrame, lang: Lang) -> alt.Chart:
-    """Halls by mean REI with 95% interval, coloured by grade."""
-    df = halls.assign(grade_label=halls[f"grade_{lang}"])
+    """Halls by mean REI with 95% interval, coloured by grade (the maturity grade where known)."""
+    label = halls[f"maturity_{lang}"] if f"maturity_{lang}" in halls else halls[f"grade_{lang}"]
+    df = halls[["hall_id", "rei", "rei_low", "rei_high", "visits"]].assign(grade_label=label)
     order = df.sort_values("rei", ascending=False).hall_id.tolist()
     base = alt.Chart(df).encode(y=alt.Y("hall_id:N", sort=order, title=w("hall", lang)))
     bars = base.mark_bar().encode(
@@ -176,6 +179,18 @@ def whatif_waits(hours: pd.DataFrame, lang: Lang) -> alt.Chart:
     return (bands + lines).properties(width=560, height=260)
 
 
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinity made null (JSON has neither; a browser refuses the whole spec)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def script_json(chart: alt.TopLevelMixin) -> str:
-    """A chart's Vega-Lite spec as JSON safe inside a <script> element: no `<` at all, so no tag and no comment."""
-    return json.dumps(chart.to_dict(), ensure_ascii=False).replace("<", "\\u003c")
+    """A chart's Vega-Lite spec as JSON safe inside a <script> element: no `<` at all, so no tag and no comment;
+    missing numbers as null."""
+    return json.dumps(_finite(chart.to_dict()), ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")

@@ -18,6 +18,9 @@ import pandas as pd
 from peakend.store.db import Store
 
 MIN_TOUCHES = 30
+CARD_COLUMNS = ["hall_id", "staff_id", "rank", "ranked", "touches", "mean_e", "var_e", "shrunk", "low", "high",
+                "prior", "tau2", "sigma2", "weight", "negative_peak_share", "end_share", "weakest_moment",
+                "weakest_e", "cases", "closed_in_time", "audits", "audit_pass"]
 Z95 = 1.959963984540054
 
 
@@ -59,7 +62,7 @@ def scorecards(store: Store, halls: set[str] | None = None, staff: str | None = 
     if halls is not None:
         t = t[t["hall_id"].isin(sorted(halls))]
     if t.empty:
-        return pd.DataFrame(columns=["hall_id", "staff_id", "touches", "mean_e", "shrunk", "low", "high"])
+        return pd.DataFrame(columns=CARD_COLUMNS)
     g = t.groupby(["hall_id", "staff_id"])
     cards = g.agg(touches=("e", "size"), mean_e=("e", "mean"), var_e=("e", "var"),
                   negative_peak_share=("negative_peak", "mean"), end_share=("is_end", "mean")).reset_index()
@@ -83,4 +86,5 @@ def scorecards(store: Store, halls: set[str] | None = None, staff: str | None = 
     cards["ranked"] = cards["touches"] >= MIN_TOUCHES
     cards = cards.sort_values(["hall_id", "ranked", "shrunk"], ascending=[True, False, False], ignore_index=True)
     cards["rank"] = cards.groupby("hall_id")["ranked"].cumsum().where(cards["ranked"])
+    cards = cards[CARD_COLUMNS]
     return cards[cards["staff_id"] == staff].reset_index(drop=True) if staff is not None else cards

@@ -335,13 +335,15 @@ def api_staff(request: Request, hall: str | None = None) -> list[dict[str, Any]]
 
 
 @router.get("/training", tags=["query"], summary="Search the training library and the blueprint's guidance")
-def api_training(request: Request, q: Annotated[str, Query(min_length=1, max_length=200)],
+def api_training(request: Request, q: Annotated[str, Query(max_length=200)] = "",
                  k: Annotated[int, Query(ge=1, le=50)] = 5, lang: Literal["zh", "en"] = "zh") -> list[dict[str, Any]]:
     """Training modules, blueprint guidelines and standards best matching `q` (zh or en, traditional
     characters too), best first: BM25 over jieba words."""
     from peakend.text.training import shown
 
     need_user(request)
+    if not q.strip():
+        raise HTTPException(422, "give ?q= words to search for")
     eng = queries.training_engine(state(request).blueprint)
     return [{**shown(d, lang), "score": s} for d, s in eng.search(q, k=k)]
 
