@@ -662,6 +662,61 @@ def train_search(
         console.print(f"   {getattr(doc.body, lang)}", highlight=False, markup=False, soft_wrap=True)
 
 
+@train_app.command("assign")
+def train_assign(
+    hall: Annotated[str, typer.Option(help="The staff member's hall.")],
+    staff: Annotated[str, typer.Option(help="The staff id, as on their touches.")],
+    module: Annotated[str, typer.Option(help="A module id (`peakend train list`).")],
+    on: Annotated[str, typer.Option(help="The training date, YYYY-MM-DD.")],
+    db: DbOpt = DEFAULT_PATH,
+    by: Annotated[str, typer.Option(help="Who assigned it.")] = "cli",
+) -> None:
+    """Record that STAFF was trained on MODULE on a date; `peakend train effects` measures it afterwards."""
+    from datetime import date
+
+    from peakend.ingest.privacy import key_text
+    from peakend.scoring.coaching import assign
+    from peakend.text.training import library
+
+    if module not in {m.id for m in library().modules}:
+        err.print(say("bad_option", option="--module", expected="`peakend train list`", value=module))
+        raise typer.Exit(2)
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        err.print(say("bad_option", option="--on", expected="YYYY-MM-DD", value=on))
+        raise typer.Exit(2) from None
+    with connect(db) as store:
+        cid = assign(store, hall, key_text(store, staff) or staff, module, day, by)
+    console.print(say("coaching_saved", id=cid), highlight=False, markup=False)
+
+
+@train_app.command("effects")
+def train_effects(db: DbOpt = DEFAULT_PATH) -> None:
+    """Each coaching assignment: the trained person's e at the module's moments before vs after, against untrained
+    colleagues (difference in differences, 95% interval), or "no detectable change yet"."""
+    import pandas as pd
+
+    from peakend.i18n import WORDS
+    from peakend.scoring.coaching import effects
+    from peakend.scoring.run import require_scores
+    from peakend.text.training import library
+
+    with connect(db) as store:
+        require_scores(store)
+        found = effects(store, {m.id: m.moments for m in library().modules})
+    if found.empty:
+        console.print(say("coaching_none"), highlight=False)
+        return
+    shown = pd.DataFrame({"hall": found["hall_id"], "staff": found["staff_id"], "module": found["module_id"],
+                          "on": found["trained_on"].astype(str),
+                          "effect on e [95%]": [f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" if m == m else "—"
+                                                for m, lo, hi in zip(found["effect"], found["low"], found["high"],
+                                                                     strict=True)],
+                          "verdict": found["verdict"].map(lambda v: WORDS[f"verdict_{v}"][i18n_lang()])})
+    _print_frame(shown, say("coaching_title"))
+
+
 @train_app.command("list")
 def train_list(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None) -> None:
     """Every training module with the moments it serves."""

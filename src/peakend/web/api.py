@@ -12,6 +12,7 @@ live worker runs within moments (`live.pending`); the answer does not wait for t
 
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
@@ -332,6 +333,40 @@ def api_staff(request: Request, hall: str | None = None) -> list[dict[str, Any]]
     (enough touches only), negative-peak and end shares, weakest moment, cases closed in time, audit pass rate."""
     _, scope, only = card_scope(request, hall)
     return frame_json(queries.staff_cards(state(request).store, scope, only))
+
+
+class CoachingIn(BaseModel):
+    """A module assigned to a staff member of a hall, trained on a date."""
+
+    model_config = ConfigDict(extra="forbid")
+    hall_id: str = Field(min_length=1, max_length=200)
+    staff_id: str = Field(min_length=1, max_length=200)
+    module_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)
+    trained_on: date
+
+
+@router.post("/coaching", tags=["query"], summary="Assign a training module to a staff member (managers)")
+def api_assign(request: Request, body: CoachingIn) -> dict[str, str]:
+    """Record that `staff_id` of `hall_id` was trained on `module_id` on `trained_on` (their hall's manager or an
+    admin); the effect is measured from then on (`GET /api/v1/coaching`)."""
+    from peakend.scoring.coaching import assign
+    from peakend.text.training import library
+
+    p = hall_visible(request, body.hall_id)
+    if body.module_id not in {m.id for m in library().modules}:
+        raise HTTPException(422, f"no training module '{body.module_id}'")
+    return {"coaching_id": assign(state(request).store, body.hall_id, key_text(state(request).store, body.staff_id)
+                                  or body.staff_id, body.module_id, body.trained_on, p.name)}
+
+
+@router.get("/coaching", tags=["query"], summary="Coaching assignments and whether they worked")
+def api_coaching(request: Request, hall: str | None = None) -> list[dict[str, Any]]:
+    """Per assignment: the trained staff member's e at the module's moments before vs after, against untrained
+    staff of the hall (difference in differences, 95% interval clustered by staff); `verdict` detectable,
+    no_change or too_few."""
+    _, scope = reader_scope(request, hall)
+    st = state(request)
+    return frame_json(queries.coaching_effects(st.store, st.blueprint, scope))
 
 
 @router.get("/training", tags=["query"], summary="Search the training library and the blueprint's guidance")

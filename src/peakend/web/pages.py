@@ -28,6 +28,7 @@ from peakend.live import pending
 from peakend.report import charts
 from peakend.scoring.staff import MIN_TOUCHES
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
+from peakend.text.training import library
 from peakend.web import queries
 from peakend.web.auth import Principal
 from peakend.web.deps import (
@@ -265,8 +266,35 @@ def staff_page(request: Request, hall: str = "") -> HTMLResponse:
         return render(request, "staff.html.j2", user=p, cards=None, names={}, train={})
     names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
     train = {mid: queries.what_to_train(st.blueprint, mid, lang, k=1) for mid in cards["weakest_moment"].dropna()}
+    coaching = queries.coaching_effects(st.store, st.blueprint, scope)
+    if only is not None and len(coaching):
+        coaching = coaching[coaching["staff_id"] == only]
+    modules = {m.id: getattr(m.title, lang) for m in library().modules}
     return render(request, "staff.html.j2", user=p, cards=cards.to_dict("records"), names=names, train=train,
-                  least=MIN_TOUCHES)
+                  least=MIN_TOUCHES, coaching=coaching.to_dict("records"), modules=modules,
+                  halls=sorted(scope) if scope is not None else sorted(cards["hall_id"].unique()))
+
+
+@router.post("/staff/coaching", response_model=None)
+def coaching_post(request: Request, hall: Annotated[str, Form()], staff: Annotated[str, Form()],
+                  module: Annotated[str, Form()], on: Annotated[str, Form()]) -> Response:
+    """A manager records a training: the staff member, the module and the date."""
+    from datetime import date
+
+    from peakend.ingest.privacy import key_text
+    from peakend.scoring.coaching import assign
+
+    p = hall_visible(request, hall)
+    staff = staff.strip()[:200]
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise HTTPException(422, "the date must be YYYY-MM-DD") from None
+    if module not in {m.id for m in library().modules} or not staff:
+        raise HTTPException(422, "name a staff member and a training module")
+    st = state(request)
+    assign(st.store, hall, key_text(st.store, staff) or staff, module, day, p.name)
+    return RedirectResponse(f"/staff?hall={quote(hall)}", status_code=303)
 
 
 @router.get("/training")

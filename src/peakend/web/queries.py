@@ -20,7 +20,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.live import cases
 from peakend.live.rules import experience_sql
 from peakend.loyalty.summary import Loyalty, loyalty
-from peakend.scoring import compare
+from peakend.scoring import coaching, compare
 from peakend.scoring.audits import audits_vs_customers
 from peakend.scoring.compare import Verdict
 from peakend.scoring.experience import TIE_DIGITS
@@ -261,6 +261,13 @@ def audit_checks(store: Store, bp: Blueprint, halls: set[str] | None) -> pd.Data
     """Audits against customers per hall and moment (needs a scoring run)."""
     require_scores(store)
     return audits_vs_customers(store, bp, halls)
+
+
+def coaching_effects(store: Store, bp: Blueprint, halls: set[str] | None) -> pd.DataFrame:
+    """Coaching assignments of `halls` with their measured effects (needs a scoring run)."""
+    require_scores(store)
+    lib = training.library()
+    return coaching.effects(store, {m.id: m.moments for m in lib.modules}, halls)
 
 
 def staff_cards(store: Store, halls: set[str] | None, staff: str | None = None) -> pd.DataFrame:
