@@ -16,11 +16,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import from_json
 
 from peakend import settings
@@ -346,12 +346,20 @@ class CoachingIn(BaseModel):
 
 
 @router.post("/coaching", tags=["query"], summary="Assign a training module to a staff member (managers)")
-def api_assign(request: Request, body: CoachingIn) -> dict[str, str]:
+def api_assign(request: Request, sent: Annotated[dict[str, Any], Body(
+        openapi_examples={"one": {"value": {"hall_id": "天河北厅", "staff_id": "0301", "module_id": "end_leaving",
+                                            "trained_on": "2026-11-02"}}})]) -> dict[str, str]:
     """Record that `staff_id` of `hall_id` was trained on `module_id` on `trained_on` (their hall's manager or an
-    admin); the effect is measured from then on (`GET /api/v1/coaching`)."""
+    admin); the effect is measured from then on (`GET /api/v1/coaching`). The body is read after the login is
+    checked, so a stranger learns nothing from it."""
     from peakend.scoring.coaching import assign
     from peakend.text.training import library
 
+    need_reader(request)
+    try:
+        body = CoachingIn.model_validate(sent)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]) from None
     p = hall_visible(request, body.hall_id)
     if body.module_id not in {m.id for m in library().modules}:
         raise HTTPException(422, f"no training module '{body.module_id}'")

@@ -276,14 +276,15 @@ def staff_page(request: Request, hall: str = "") -> HTMLResponse:
 
 
 @router.post("/staff/coaching", response_model=None)
-def coaching_post(request: Request, hall: Annotated[str, Form()], staff: Annotated[str, Form()],
-                  module: Annotated[str, Form()], on: Annotated[str, Form()]) -> Response:
-    """A manager records a training: the staff member, the module and the date."""
+def coaching_post(request: Request, hall: Annotated[str, Form()] = "", staff: Annotated[str, Form()] = "",
+                  module: Annotated[str, Form()] = "", on: Annotated[str, Form()] = "") -> Response:
+    """A manager records a training: the staff member, the module and the date (the login is checked first)."""
     from datetime import date
 
     from peakend.ingest.privacy import key_text
     from peakend.scoring.coaching import assign
 
+    need_reader(request)
     p = hall_visible(request, hall)
     staff = staff.strip()[:200]
     try:
