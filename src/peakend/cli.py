@@ -589,7 +589,7 @@ def _print_loyalty(result: Loyalty, bp: Blueprint) -> None:
     _print_frame(halls_shown(result.halls, lang), say("loyalty_halls", days=result.days))
     if not result.models.empty:
         _print_frame(models_shown(result.models, lang, result.days), say("loyalty_models", days=result.days))
-    names = {m.id: getattr(m, lang) for m in bp.moments}
+    names = bp.names(lang)
     for r in ranked_effects(result.moments).itertuples():
         console.print(effect_sentence(r, names, result.days, lang), highlight=False, markup=False)
     for target, table in result.drivers.items():
@@ -724,7 +724,7 @@ def train_list(db: DbOpt = DEFAULT_PATH, blueprint: BpOpt = None) -> None:
 
     bp = _blueprint(blueprint, db)
     lang = i18n_lang()
-    names = {m.id: getattr(m, lang) for m in bp.moments}
+    names = bp.names(lang)
     for m in library().modules:
         console.print(f"[{m.id}] {getattr(m.title, lang)} — {', '.join(names.get(x, x) for x in m.moments)}",
                       highlight=False, markup=False)

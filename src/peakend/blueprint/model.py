@@ -228,6 +228,10 @@ class Blueprint(Strict):
                 return m
         raise KeyError(moment_id)
 
+    def names(self, lang: str) -> dict[str, str]:
+        """Moment id → its name in `lang` (zh or en), for pages and messages that show names, not ids."""
+        return {m.id: getattr(m, lang) for m in self.moments}
+
     def moment_ids(self) -> list[str]:
         """Moment ids in blueprint order."""
         return [m.id for m in self.moments]

@@ -19,8 +19,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from peakend.blueprint.model import Blueprint
 from peakend.loyalty.returns import horizon, returned_within
+from peakend.scoring.halls import Z95
 
-Z95 = 1.959963984540054
 PREDICTORS = ("rei", "peak", "end", "mean")
 MIN_EACH = 10  # at least this many of each outcome value (and per group of a comparison)
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from peakend.blueprint.model import COMPONENTS, Blueprint
+from peakend.scoring.halls import Z95
 
-Z95 = 1.959963984540054
 SPANS = {"overall": (-1.0, 1.0), "relationship": (1.0, 5.0), "repurchase": (1.0, 5.0), "recommend": (0.0, 10.0),
          "switch_resist": (1.0, 5.0)}  # overall arrives already put on −1…1 by its own scale (survey_frame)
 

@@ -17,8 +17,8 @@ import pandas as pd
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from peakend.blueprint.model import Blueprint
+from peakend.scoring.halls import Z95
 
-Z95 = 1.959963984540054
 DAY = pd.Timedelta(days=1)
 
 

@@ -92,7 +92,7 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
     comparison, verdicts = compare_all(store)
     found = loyalty(store, bp)
-    names = {lang: {m.id: getattr(m, lang) for m in bp.moments} for lang in LANGS}
+    names = {lang: bp.names(lang) for lang in LANGS}
     return {
         "loyalty": found,
         "loyalty_halls": {lang: halls_shown(found.halls, lang) for lang in LANGS},
@@ -127,7 +127,7 @@ def _specs(data: dict[str, Any], bp: Blueprint) -> dict[str, dict[Lang, str]]:
             made["models"] = charts.models(data["comparison"], lang)
         drivers = data["loyalty"].drivers.get("loyalty")
         if drivers is not None and len(drivers):
-            made["quadrant"] = charts.quadrant(drivers, {m.id: getattr(m, lang) for m in bp.moments}, lang)
+            made["quadrant"] = charts.quadrant(drivers, bp.names(lang), lang)
         for name, chart in made.items():
             specs.setdefault(name, {})[lang] = charts.script_json(chart)
     return specs

@@ -28,7 +28,7 @@ def ranking(halls: pd.DataFrame, lang: Lang) -> alt.Chart:
         color=alt.Color("grade_label:N", title=w("grade", lang)),
         tooltip=["hall_id", alt.Tooltip("rei:Q", format=".1f"), "visits", "grade_label"],
     )
-    err = base.mark_errorbar(color="black").encode(x="rei_low:Q", x2="rei_high:Q")
+    err = base.mark_errorbar(color="black").encode(x=alt.X("rei_low:Q", title=w("rei_axis", lang)), x2="rei_high:Q")
     return (bars + err).properties(width=520, height=24 * len(df))
 
 

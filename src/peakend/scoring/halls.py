@@ -38,6 +38,9 @@ def hall_aggregates(vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Tab
     return j.mutate(surveys=j.surveys.fill_null(0), audit_items=j.audit_items.fill_null(0))
 
 
+Z95 = 1.959963984540054  # the two-sided 95% normal quantile
+
+
 def confidence_interval(mean: float, sd: float, n: int, level: float = 0.95) -> tuple[float, float]:
     """Student-t interval of a mean; (mean, mean) when n < 2."""
     if n < 2 or not np.isfinite(sd):

@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from peakend.scoring.halls import Z95
 from peakend.store.db import Store
 
 MIN_TOUCHES = 30
 CARD_COLUMNS = ["hall_id", "staff_id", "rank", "ranked", "touches", "mean_e", "var_e", "shrunk", "low", "high",
                 "prior", "tau2", "sigma2", "weight", "negative_peak_share", "end_share", "weakest_moment",
                 "weakest_e", "cases", "closed_in_time", "audits", "audit_pass"]
-Z95 = 1.959963984540054
 
 
 def shrink(n: pd.Series, mean: pd.Series, var: pd.Series) -> pd.DataFrame:

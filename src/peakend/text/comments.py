@@ -68,7 +68,8 @@ def peak_answers(read: pd.DataFrame, store: Store) -> pd.DataFrame:
     if asked.empty:
         return pd.DataFrame(columns=["moment", "replies", "positive", "negative", "e_positive", "e_negative",
                                      "agree"])
-    t = store.query("SELECT visit_id, moment_id, avg(e) AS e FROM touch_scores GROUP BY visit_id, moment_id")
+    t = store.query("SELECT t.visit_id, t.moment_id, avg(t.e) AS e FROM touch_scores t JOIN sms_surveys q "
+                    "ON q.visit_id = t.visit_id AND q.asked_moment = t.moment_id GROUP BY t.visit_id, t.moment_id")
     e = t.set_index(["visit_id", "moment_id"])["e"]
     pairs = asked.assign(e=[e.get((v, m), float("nan")) for v, m in zip(asked["visit_id"], asked["asked"],
                                                                           strict=True)],

@@ -173,7 +173,7 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
                   moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id),
                   loyalty=_loyalty(request, hall_id), grade=graded.iloc[0].to_dict() if len(graded) else None,
                   audits=queries.audit_checks(st.store, st.blueprint, {hall_id}).to_dict("records"),
-                  names={m.id: getattr(m, lang) for m in st.blueprint.moments})
+                  names=st.blueprint.names(lang))
 
 
 def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:
@@ -185,7 +185,7 @@ def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:
     row = found.halls[found.halls["hall_id"] == hall_id]
     if row.empty:
         return None
-    names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
+    names = st.blueprint.names(lang)
     costs = ranked_effects(found.moments, each=3)
     return {"figures": row.iloc[0].to_dict(), "days": found.days, "asked": found.asked,
             "costs": [effect_sentence(r, names, found.days, lang) for r in costs.itertuples() if r.detectable]}
@@ -264,7 +264,7 @@ def staff_page(request: Request, hall: str = "") -> HTMLResponse:
         cards = queries.staff_cards(st.store, scope, only)
     except NotScored:
         return render(request, "staff.html.j2", user=p, cards=None, names={}, train={})
-    names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
+    names = st.blueprint.names(lang)
     train = {mid: queries.what_to_train(st.blueprint, mid, lang, k=1) for mid in cards["weakest_moment"].dropna()}
     coaching = queries.coaching_effects(st.store, st.blueprint, scope)
     if only is not None and len(coaching):
@@ -284,8 +284,7 @@ def coaching_post(request: Request, hall: Annotated[str, Form()] = "", staff: An
     from peakend.ingest.privacy import key_text
     from peakend.scoring.coaching import assign
 
-    need_reader(request)
-    p = hall_visible(request, hall)
+    p = hall_visible(request, hall)  # the login first, then the hall
     staff = staff.strip()[:200]
     try:
         day = date.fromisoformat(on)
@@ -309,7 +308,7 @@ def training_page(request: Request, q: str = "") -> HTMLResponse:
     q = q.strip()[:200]
     hits = [{**shown(d, lang), "score": s} for d, s in eng.search(q, k=20)] if q else []
     modules = [shown(d, lang) for d in eng.docs if d.kind == "module"]
-    names = {m.id: getattr(m, lang) for m in st.blueprint.moments}
+    names = st.blueprint.names(lang)
     return render(request, "training.html.j2", user=p, q=q, hits=hits, modules=modules, names=names)
 
 
