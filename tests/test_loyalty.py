@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -112,14 +111,6 @@ def test_contrast_by_hand_says_no_detectable_effect_when_the_interval_holds_none
     assert c.high == pytest.approx(0.5 * math.exp(1.959963984540054 * math.sqrt(0.175)) - 1)
     assert not c.detectable  # −78% to +14%: the data are too few to tell
     assert contrast(pd.Series([1.0] * 5), pd.Series([0.0] * 50)) is None  # under ten in a group
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("loyal")
-    result = runner.invoke(app, ["demo", "--dir", str(folder), "--days", "14"])
-    assert result.exit_code == 0, result.output
-    return folder
 
 
 def test_the_demo_customers_who_ended_badly_come_back_less_and_the_product_finds_it(demo, bp):

@@ -122,3 +122,22 @@ def test_staff_command(web, tmp_path):
     result = CliRunner().invoke(cli, ["staff", "--db", db, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "staff scorecards" in result.output and set(pd.read_csv(out)["staff_id"]) == {"s1", "s2", "sb"}
+
+
+def test_the_demo_has_staff_who_differ_and_a_coached_one_who_improves(demo):
+    """The demo plants a warmer second and a curter fifth staff member in every hall, and coaches one halfway: the
+    scorecards and the coaching measure find what was planted."""
+    from peakend.scoring.coaching import effects
+    from peakend.scoring.staff import scorecards
+    from peakend.store.db import connect
+    from peakend.text.training import library
+
+    with connect(str(demo / "peakend.duckdb")) as store:
+        cards = scorecards(store)
+        measured = effects(store, {m.id: m.moments for m in library().modules})
+    shrunk = cards.set_index(["hall_id", "staff_id"])["shrunk"]
+    warmer = [shrunk[(h, f"{h[:2]}02")] > shrunk[(h, f"{h[:2]}05")] for h in cards["hall_id"].unique()]
+    assert sum(warmer) >= 7  # the coached one (白云05) may have caught up after its training
+    (row,) = measured.to_dict("records")
+    assert (row["hall_id"], row["staff_id"], row["module_id"]) == ("白云新市厅", "白云05", "node_control")
+    assert row["verdict"] == "detectable" and row["low"] > 0

@@ -769,7 +769,7 @@ def demo(
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
     """Build a demo network of 8 halls through the real ingest path, score it, and report."""
-    from peakend.demo.generate import HALLS, generate_demo
+    from peakend.demo.generate import HALLS, generate_demo, record_coaching
     from peakend.ingest.mapping import load_mapping
 
     bp = _blueprint(None)
@@ -786,6 +786,8 @@ def demo(
         if f not in daily:
             mapping = f.with_suffix(".mapping.yaml")
             run_ingest([f], db, bp, load_mapping(mapping) if mapping.exists() else None)
+    with connect(db) as store:
+        record_coaching(store, days)
     run_score(db, bp)
     first = HALLS[0]  # the simulator's model of a hall, fitted back from the hall's own events
     run_fit(db, first.hall_id, bp, None, None, None, 3, seed, folder / f"{first.hall_id}.fitted.yaml")
@@ -822,7 +824,7 @@ app.add_typer(token_app, name="token")
 @user_app.command("add")
 def user_add(
     username: str,
-    role: Annotated[str, typer.Option(help="admin, manager or staff.")],
+    role: Annotated[str, typer.Option(help="admin, manager, auditor or staff.")],
     hall: Annotated[list[str] | None, typer.Option(help="A hall the user sees (repeat for several).")] = None,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                           envvar="PEAKEND_PASSWORD")] = "",

@@ -25,6 +25,8 @@ import pandas as pd
 import yaml
 
 from peakend.blueprint.model import Blueprint
+from peakend.ingest.privacy import key_text
+from peakend.scoring.coaching import assign
 from peakend.simulate.config import HallConfig
 from peakend.simulate.run import (
     TOUCH_FIELDS,
@@ -35,6 +37,7 @@ from peakend.simulate.run import (
     touch_rows,
     write_jsonl,
 )
+from peakend.store.db import Store
 
 START = date(2026, 10, 1)
 # Route mix of visitors (the seven flow-lines of the default blueprint).
@@ -51,6 +54,16 @@ HOURS = np.arange(9, 21)
 HOUR_LOAD = np.array([0.6, 1.2, 1.4, 1.0, 0.7, 0.9, 1.2, 1.3, 1.0, 0.8, 0.6, 0.4])
 WIDE_HALL = "花都新华厅"
 OUTSIDE = {"find_hall", "approach", "storefront"}  # before the hall: no rating pad there
+# Staff differ: in every hall its second staff member is warmer and its fifth curter than the rest; one of them is
+# coached halfway through the demo (a module of the training library) and feels warmer to customers from then on.
+STAFF_CHARACTER = {2: 0.25, 5: -0.3}
+COACHED = ("白云新市厅", 5, "node_control", 0.55)
+MIN_COACHING_DAYS = 8  # a shorter demo has no coaching: too few days either side to measure it
+
+
+def coached_on(days: int) -> date | None:
+    """The day the demo's staff member is coached (halfway), or None for a demo too short to measure it."""
+    return START + timedelta(days=days // 2) if days >= MIN_COACHING_DAYS else None
 STAFFED = ("greeting", "guide_consult", "answering", "counter_handling", "counter_result", "data_experience")
 
 
@@ -66,8 +79,17 @@ class Hall:
     farewell: float  # quality of the end
     handset: float  # quality of handset sales
 
-    def config(self) -> HallConfig:
-        """The hall as a simulator configuration."""
+    def staff_id(self, n: int) -> str:
+        """The id of the hall's `n`-th staff member, as the simulator names them."""
+        return f"{self.hall_id[:2]}{n:02d}"
+
+    def staff_shift(self, n: int, day: date, coached: date | None = None) -> float:
+        """How much warmer than the hall the `n`-th staff member is felt on `day` (`coached`: the coaching day)."""
+        trained = self.hall_id == COACHED[0] and n == COACHED[1] and coached is not None and day >= coached
+        return STAFF_CHARACTER.get(n, 0.0) + (COACHED[3] if trained else 0.0)
+
+    def config(self, coached: date | None = None) -> HallConfig:
+        """The hall as a simulator configuration (`coached`: the day the demo's coaching takes place)."""
         load = HOUR_LOAD / HOUR_LOAD.sum() * self.daily
         return HallConfig.model_validate({
             "hall_id": self.hall_id,
@@ -94,6 +116,9 @@ class Hall:
             "character": {**{m: self.warmth for m in STAFFED}, "leaving": self.farewell,
                           "handset_purchase": 0.6 * self.handset},
             "survey_share": 0.25,
+            "staff_character": {self.staff_id(n): x for n, x in STAFF_CHARACTER.items()},
+            "staff_change": {self.staff_id(COACHED[1]): {"on": coached, "shift": COACHED[3]}}
+            if coached and self.hall_id == COACHED[0] else {},
         })
 
 
@@ -262,7 +287,8 @@ def generate_demo(out_dir: Path, bp: Blueprint, days: int = 30, seed: int = 7) -
     (out_dir / "touches").mkdir(exist_ok=True)
     logs, surveys, files = [], [], []
     for index, hall in enumerate(HALLS, start=1):
-        sim = simulate(hall.config(), bp, START, days, seed=seed, replication=index, prefix=f"V{index:02d}-")
+        sim = simulate(hall.config(coached_on(days)), bp, START, days, seed=seed, replication=index,
+                       prefix=f"V{index:02d}-")
         sim = Simulated(returning(sim.visits, sim.remembered, rng, f"K{index:02d}"), sim.touches, sim.surveys)
         if hall.hall_id == WIDE_HALL:
             wide = out_dir / "rating_pad_huadu.csv"
@@ -289,23 +315,27 @@ def generate_demo(out_dir: Path, bp: Blueprint, days: int = 30, seed: int = 7) -
     return files
 
 
+def record_coaching(store: Store, days: int) -> None:
+    """Record the demo's coaching assignment (when the demo runs past its day), as a manager would."""
+    day = coached_on(days)
+    if day is None:
+        return
+    hall = next(h for h in HALLS if h.hall_id == COACHED[0])
+    staff = hall.staff_id(COACHED[1])
+    assign(store, hall.hall_id, key_text(store, staff) or staff, COACHED[2], day, "demo")
+
+
 def _write_audits(path: Path, bp: Blueprint, rng: np.random.Generator, days: int) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["audit_id", "hall_id", "audited_at", "item", "passed", "auditor"])
+        w.writerow(["audit_id", "hall_id", "audited_at", "item", "passed", "staff_id", "auditor"])
         for index, hall in enumerate(HALLS, start=1):
             for week in range(0, days, 7):
                 when = START + timedelta(days=week + int(rng.integers(0, 5)))
+                served = int(rng.integers(1, 7))  # the mystery shopper is served by one staff member
+                odds = 0.75 + 0.4 * (hall.warmth + hall.staff_shift(served, when, coached_on(days)))
                 for item in bp.audit_items():
-                    passed = rng.random() < 0.75 + 0.4 * hall.warmth
-                    w.writerow(
-                        [
-                            f"A{index:02d}-{week:02d}-{item.id}",
-                            hall.hall_id,
-                            f"{when} 14:00:00",
-                            item.id,
-                            "是" if passed else "否",
-                            "暗访员01",
-                        ]
-                    )
+                    passed = rng.random() < odds
+                    w.writerow([f"A{index:02d}-{week:02d}-{item.id}", hall.hall_id, f"{when} 14:00:00", item.id,
+                                "是" if passed else "否", hall.staff_id(served), "暗访员01"])
     return path

@@ -8,6 +8,9 @@ beside the share of customers' touches there that felt bad (e < 0), each with it
   interval below `BAD_LOW`) — a standard that does not matter to customers.
 
 Only a hall × moment with at least `MIN_AUDITS` audits and `MIN_TOUCHES` touches is judged.
+
+`pass_rates` gives the audits' own pass rates per hall and item, moment, staff member or week, with the same
+intervals.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from peakend.blueprint.model import Blueprint
 from peakend.store.db import Store
+
+RATE_BY = ("moment", "item", "staff_id", "week")  # what pass rates are grouped by (within each hall)
 
 PASS_HIGH, PASS_LOW, BAD_HIGH, BAD_LOW = 0.75, 0.6, 0.15, 0.05
 MIN_AUDITS, MIN_TOUCHES = 10, 30
@@ -53,3 +58,28 @@ def audits_vs_customers(store: Store, bp: Blueprint, halls: set[str] | None = No
                              judged & (out["pass_high"] <= PASS_LOW) & (out["bad_high"] <= BAD_LOW)],
                             ["auditors_miss", "customers_content"], "")
     return out.sort_values(["hall_id", "flag", "moment"], ascending=[True, False, True], ignore_index=True)
+
+
+def pass_rates(store: Store, bp: Blueprint, by: str, halls: set[str] | None = None) -> pd.DataFrame:
+    """Per hall and `by` (one of `RATE_BY`): audits, passed, pass_rate and its Wilson interval (low, high); weeks
+    begin on Monday, items and moments in blueprint order, staff by id. A node-control item has no moment: `*`."""
+    if by not in RATE_BY:
+        raise ValueError(f"by must be one of {', '.join(RATE_BY)}, not {by!r}")
+    a = store.query("SELECT hall_id, item, passed, staff_id, audited_at FROM audits")
+    if halls is not None:
+        a = a[a["hall_id"].isin(sorted(halls))]
+    items = bp.audit_items()
+    a = a.assign(moment=a["item"].map({c.id: c.moment or "*" for c in items}).fillna("*"),
+                 week=pd.to_datetime(a["audited_at"]).dt.to_period("W-SUN").dt.start_time.dt.date,
+                 passed=a["passed"].astype(bool))
+    a = a.dropna(subset=[by])
+    out = a.groupby(["hall_id", by]).agg(audits=("passed", "size"), passed=("passed", "sum")).reset_index()
+    out["pass_rate"] = out["passed"] / out["audits"]
+    out["low"], out["high"] = wilson(out["passed"], out["audits"])
+    order = {"moment": ["*", *bp.moment_ids()], "item": [c.id for c in items]}.get(by)
+    if order is not None:
+        out["_o"] = out[by].map({k: i for i, k in enumerate(order)}).fillna(len(order))
+        out = out.sort_values(["hall_id", "_o", by]).drop(columns="_o")
+    else:
+        out = out.sort_values(["hall_id", by])
+    return out.rename(columns={by: "key"}).reset_index(drop=True)

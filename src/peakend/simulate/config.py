@@ -100,6 +100,13 @@ class Rating(Strict):
     scale: Literal["1-5", "1-10", "0-10", "sat3"] = "1-5"
 
 
+class StaffChange(Strict):
+    """A staff member whose touches feel different from a day on (after coaching, say)."""
+
+    on: date
+    shift: float = Field(ge=-2, le=2)
+
+
 class HallConfig(Strict):
     """Everything the simulator needs about one hall beyond the blueprint."""
 
@@ -127,6 +134,8 @@ class HallConfig(Strict):
     noise: float = Field(default=0.2, ge=0)  # spread of the felt experience around the inferred one
     survey_share: float = Field(default=0.0, ge=0, le=1)
     staff: int = Field(default=6, ge=1)  # staff ids drawn for staffed touches
+    staff_character: dict[str, float] = Field(default_factory=dict)  # staff id → shift of every touch they serve
+    staff_change: dict[str, StaffChange] = Field(default_factory=dict)  # staff id → a further shift from a day on
 
     @model_validator(mode="after")
     def _consistent(self) -> HallConfig:

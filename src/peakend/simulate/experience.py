@@ -59,8 +59,18 @@ def felt(day: Day, cfg: HallConfig, bp: Blueprint, rng: np.random.Generator) -> 
     """The experience each touch's customer felt, in [-1, 1], in the order of `day.touches`."""
     te = touch_e(day.touches, bp)
     e = te.set_index("touch_id")["e"].reindex(day.touches["touch_id"]).to_numpy()
-    shift = day.touches["moment_id"].map(cfg.character).fillna(0.0).to_numpy()
+    shift = day.touches["moment_id"].map(cfg.character).fillna(0.0).to_numpy() + _staff_shift(day.touches, cfg)
     return np.clip(e + shift + rng.normal(0, cfg.noise, len(e)), -1, 1)
+
+
+def _staff_shift(touches: pd.DataFrame, cfg: HallConfig) -> np.ndarray:
+    """Each touch's shift for the staff member serving it: their character, plus any change from its day on."""
+    staff = touches["staff_id"]
+    shift = staff.map(cfg.staff_character).fillna(0.0).to_numpy(dtype=float)
+    for who, change in cfg.staff_change.items():
+        since = pd.to_datetime(touches["start_at"]) >= pd.Timestamp(change.on)
+        shift = shift + np.where((staff == who) & since, change.shift, 0.0)
+    return shift
 
 
 def _rating(true: np.ndarray, scale: str, rng: np.random.Generator) -> np.ndarray:

@@ -32,7 +32,17 @@ from peakend.ingest.validate import Context
 from peakend.store.db import Store
 from peakend.web import queries
 from peakend.web.auth import Principal
-from peakend.web.deps import card_scope, hall_visible, log_in, need_reader, need_user, principal, reader_scope, state
+from peakend.web.deps import (
+    AppState,
+    card_scope,
+    hall_visible,
+    log_in,
+    need_reader,
+    need_user,
+    principal,
+    reader_scope,
+    state,
+)
 
 if TYPE_CHECKING:
     from peakend.simulate.whatif import Change, WhatIf
@@ -106,7 +116,7 @@ def _refusals(p: Principal, kind: Kind, records: list[dict[str, Any]], store: St
     problems: list[dict[str, Any]] = []
     if p.is_admin:
         return pd.DataFrame(problems, columns=["_row", "field", "code", "value", "expected"])
-    own = next(iter(p.halls))
+    own = next(iter(p.halls)) if len(p.halls) == 1 else None  # an auditor of several halls names the hall
     ids = {str(r["visit_id"]): key_text(store, str(r["visit_id"])) or "" for r in records
            if r.get("visit_id") is not None}
     stored = queries.visit_halls(store, list(ids.values()), beside=True)  # one query, not waiting for the lock
@@ -123,12 +133,12 @@ def _refusals(p: Principal, kind: Kind, records: list[dict[str, Any]], store: St
             problems.append({"_row": i, "field": id_col, "code": "id_elsewhere", "value": event, "expected": ""})
         elif r.get("hall_id") is not None and not p.writes_to(str(r["hall_id"])):
             problems.append({"_row": i, "field": "hall_id", "code": "forbidden_hall", "value": str(r["hall_id"]),
-                             "expected": own})
+                             "expected": ", ".join(sorted(p.halls))})
         elif there is not None and there not in p.halls:
             hidden = kind == "survey" or (kind == "touch" and r.get("hall_id") is None)
             problems.append({"_row": i, "field": "visit_id", "code": "unknown_visit" if hidden else "visit_elsewhere",
                              "value": visit, "expected": ""})
-        elif r.get("hall_id") is None and kind != "survey" and there is None:
+        elif r.get("hall_id") is None and kind != "survey" and there is None and own is not None:
             r["hall_id"] = own
     return pd.DataFrame(problems, columns=["_row", "field", "code", "value", "expected"])
 
@@ -137,14 +147,22 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
     p = principal(request)
     if p is None:
         raise HTTPException(401, "log in or send a device token (Authorization: Bearer …)")
-    if not (p.is_admin or p.role == "device"):
-        raise HTTPException(403, "only device tokens and admins may send events")
+    answer = ingest_records(state(request), p, kind, records, f"api:{p.name}:{kind}", _flag(request, "replace"))
+    forbidden = sum(r.code == "forbidden_hall" for r in answer.rejected)
+    status = 200 if not answer.rejected else 403 if forbidden == len(answer.rejected) else 422
+    return JSONResponse(answer.model_dump(), status_code=status)
+
+
+def ingest_records(st: AppState, p: Principal, kind: Kind, records: list[dict[str, Any]], source: str,
+                   replace: bool = False) -> IngestAnswer:
+    """Ingest records sent by `p` (a device, an admin, an auditor's form) as `source`: what it may not send is
+    refused and quarantined, the rest goes through the group commit (validated, quarantined, idempotent)."""
+    if not p.sends(kind):
+        raise HTTPException(403, "only device tokens and admins may send events (auditors: audits)")
     most = settings.get("max_batch")
     if len(records) > most:
         raise HTTPException(413, f"at most {most:,} records per batch (setting PEAKEND_MAX_BATCH), "
                                  f"got {len(records):,}")
-    st = state(request)
-    source = f"api:{p.name}:{kind}"
     refused = _refusals(p, kind, records, st.store)
     refused_rows = set(refused["_row"])
     kept = Quarantine(st.store, source, lambda: records_hash(records))
@@ -152,7 +170,6 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
     allowed = [(i, r) for i, r in enumerate(records) if i not in refused_rows]
     live = kind in ("touch", "visit")
     post = Post([r for _, r in allowed], kind, source, [i for i, _ in allowed])
-    replace = _flag(request, "replace")
     result = st.intake.ingest(post, Context(st.blueprint, replace=replace), live)  # store down: 503 (web.app)
     rejected = [Rejected.model_validate({**{k: str(v) for k, v in x.items()}, "index": x["row"]})
                 for x in kept.problems + result.problems]
@@ -163,11 +180,8 @@ def _ingest(request: Request, kind: Kind, records: list[dict[str, Any]]) -> JSON
         st.live_wake.set()
     conflicts = [Conflict(index=c.row, kind=c.kind, event_id=c.event_id, action=c.action, stored_version=c.kept,
                           sent_version=c.sent) for c in result.clashes]
-    answer = IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected,
-                          conflicts=conflicts, queued=len(visits) if live else 0)
-    forbidden = sum(r.code == "forbidden_hall" for r in rejected)
-    status = 200 if not rejected else 403 if forbidden == len(rejected) else 422
-    return JSONResponse(answer.model_dump(), status_code=status)
+    return IngestAnswer(stored=result.stored, duplicates=result.duplicates, rejected=rejected,
+                        conflicts=conflicts, queued=len(visits) if live else 0)
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -503,6 +517,7 @@ def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
 
 ExportMaker = Callable[[Request, Principal, dict[str, str | None]], pd.DataFrame]
 EXPORTS: dict[str, ExportMaker] = {}  # every table a page shows, by name: each checks its own scope once
+OWN_SCOPE = {"staff", "audit_rates"}  # tables whose maker lets more roles than the readers of hall figures in
 
 
 def exported(name: str) -> Callable[[ExportMaker], ExportMaker]:
@@ -615,9 +630,11 @@ def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None
     """Tables: halls, moments, falls, distribution, worst_visits, visit_touches, quarantine, whatif,
     loyalty (per hall: index, NPS, returns, lapses), loyalty_moments (?hall=: what a bad moment costs),
     staff (scorecards for appraisal: staff their own, managers their halls'), audit_checks (?hall=: audits
-    against customers)
+    against customers), audit_rates (audits' pass rates by moment, item, staff and week: auditors too)
     (whatif takes the what-if page's query: `add.<station>`, `divert_at`, `closes`)."""
-    p = need_reader(request)
+    p = need_user(request)
     if table not in EXPORTS:
         raise HTTPException(404, f"no table '{table}'; tables: {', '.join(EXPORTS)}")
+    if table not in OWN_SCOPE:
+        need_reader(request)
     return export(EXPORTS[table](request, p, {"hall": hall, "moment": moment, "visit": visit}), table, fmt)

@@ -7,7 +7,8 @@
   hall and may only write; the SMS gateway's token (scope `sms`) only posts replies, for the
   surveys of its halls (`*`: every hall).
 - Roles: `admin` sees every hall and edits blueprints and users; `manager` sees only the
-  halls listed for them; `staff` sees the playbook (blueprint) and, later, their own cases.
+  halls listed for them; `auditor` (a mystery shopper) fills in and reads the audits of the halls
+  listed for them; `staff` see the playbook (blueprint) and their own scorecard.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from peakend.errors import UserError
 from peakend.store.db import Store
 
-Role = Literal["admin", "manager", "staff"]
-ROLES: tuple[Role, ...] = ("admin", "manager", "staff")
+Role = Literal["admin", "manager", "auditor", "staff"]
+ROLES: tuple[Role, ...] = ("admin", "manager", "auditor", "staff")
 _hasher = PasswordHasher()
 
 
@@ -50,17 +51,25 @@ class Principal:
         """Whether this principal may read hall figures at all."""
         return self.role in ("admin", "manager")
 
+    def audits(self, hall_id: str) -> bool:
+        """Whether this principal may fill in and read the audits of hall `hall_id`."""
+        return self.sees(hall_id) or (self.role == "auditor" and hall_id in self.halls)
+
+    def sends(self, kind: str) -> bool:
+        """Whether this principal may send events of this kind at all (devices any, auditors audits)."""
+        return self.is_admin or self.role == "device" or (self.role == "auditor" and kind == "audit")
+
     def writes_to(self, hall_id: str | None) -> bool:
         """Whether this principal may send events of hall `hall_id` (None: not yet known)."""
         if self.is_admin:
             return True
-        return self.role == "device" and (hall_id is None or hall_id in self.halls)
+        return self.role in ("device", "auditor") and (hall_id is None or hall_id in self.halls)
 
 
 
 
 def add_user(store: Store, username: str, password: str, role: str, halls: list[str] | None = None) -> None:
-    """Create or replace a user; managers and staff must name at least one hall."""
+    """Create or replace a user; managers, auditors and staff must name at least one hall."""
     if role not in ROLES:
         raise UserError("user_role", roles=", ".join(ROLES), value=role)
     if not username.strip() or len(password) < 8:

@@ -68,6 +68,8 @@ def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, 
 
 def _inbox(request: Request, p: Principal, hall: str | None, status: str | None) -> list[dict[str, Any]]:
     store = state(request).store
+    if p.role == "auditor":
+        raise HTTPException(403, "auditors do not follow up cases")
     if p.role == "staff":
         return frame_json(cases.inbox(store, owner=p.name, halls=sorted(p.halls), status=status))
     halls = _halls_of(p)

@@ -44,6 +44,7 @@ from peakend.web.deps import (
 )
 
 router = APIRouter(include_in_schema=False)
+LANDING = {"staff": "/blueprint", "auditor": "/audit"}  # where a role that reads no network figures starts
 REPS = 5  # simulations behind each what-if figure
 # Every template autoescapes whatever its file name (Jinja's default looks at the extension, and .j2 is none).
 templates = Jinja2Templates(env=jinja2.Environment(
@@ -122,8 +123,8 @@ def login_post(
         return render(request, "login.html.j2", status=exc.status_code, next=next, failed=exc.status_code,
                       headers=exc.headers)
     target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
-    if p.role == "staff" and target == "/":
-        target = "/blueprint"
+    if target == "/" and p.role in LANDING:
+        target = LANDING[p.role]
     return RedirectResponse(target, status_code=303)
 
 

@@ -21,7 +21,7 @@ from peakend.live import cases
 from peakend.live.rules import experience_sql
 from peakend.loyalty.summary import Loyalty, loyalty
 from peakend.scoring import coaching, compare
-from peakend.scoring.audits import audits_vs_customers
+from peakend.scoring.audits import audits_vs_customers, pass_rates
 from peakend.scoring.compare import Verdict
 from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.maturity import maturity
@@ -333,3 +333,14 @@ def hall_live(store: Store, hall_id: str, now: datetime) -> dict[str, Any]:
                          "FROM advice WHERE hall_id = ? AND advised_at >= ? ORDER BY advised_at DESC LIMIT 20",
                          [hall_id, day])
     return {"figures": cases.figures(store, hall_id, day, now), "alerts": alerts, "advice": advice}
+
+
+def known_halls(store: Store) -> list[str]:
+    """Every hall the store has a visit or an audit of, by id."""
+    rows = store.rows("SELECT hall_id FROM visits UNION SELECT hall_id FROM audits ORDER BY 1")
+    return [str(r[0]) for r in rows]
+
+
+def audit_rates(store: Store, bp: Blueprint, by: str, halls: set[str] | None) -> pd.DataFrame:
+    """The audits' pass rates per hall and `by` (scoring.audits.RATE_BY), with Wilson intervals."""
+    return pass_rates(store, bp, by, halls)
