@@ -169,3 +169,34 @@ def test_any_form_is_answered_never_crashes_and_nothing_vanishes(web, when, staf
     assert stored == store.rows("SELECT count(*) FROM audits")[0][0] - before
     assert stored + there + bad == len(sent)  # each answered item: stored, stored before, or refused and kept
     assert (got.status_code == 422) == (bad > 0)
+
+
+def test_a_mystery_shopping_workbook_imports_one_row_per_visit(tmp_path):
+    """A sheet as auditors keep it: one row per audited visit, a column per item, ✓ / × / 未观察 / blank."""
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from peakend.cli import app as cli
+    from peakend.store.db import connect
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["营业厅", "暗访时间", "接待员工", "暗访员", "迎客鞠躬", "送客微笑", "离开标准1", "备注"])
+    sheet.append([A, "2026-11-02 14:00", "s1", "暗访员01", "✓", "×", "未观察", "送客时未起身"])
+    sheet.append([A, "2026-11-09 15:30", "s2", "暗访员01", "√", "", "合格", None])
+    sheet.append([B, "2026-11-09 16:00", "sb", "暗访员02", "maybe", "✓", "不合格", None])
+    book.save(tmp_path / "暗访.xlsx")
+    (tmp_path / "audit.yaml").write_text(
+        "format: audit\ncolumns: {hall_id: 营业厅, audited_at: 暗访时间, staff_id: 接待员工, auditor: 暗访员, "
+        "note: 备注}\nitems: {bow_welcome: 迎客鞠躬, smile_farewell: 送客微笑, leaving_std1: 离开标准1}\n"
+        "missing: [未观察]\n", "utf-8")
+    db = str(tmp_path / "s.duckdb")
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "暗访.xlsx"), "--mapping", str(tmp_path / "audit.yaml"),
+                                      "--db", db])
+    assert result.exit_code == 0, result.output
+    with connect(db) as store:
+        got = store.rows("SELECT hall_id, item, passed, staff_id FROM audits ORDER BY audited_at, item")
+        kept = store.rows("SELECT row_number, field, code FROM quarantine")
+    assert got == [(A, "bow_welcome", True, "s1"), (A, "smile_farewell", False, "s1"),
+                   (A, "bow_welcome", True, "s2"), (A, "leaving_std1", True, "s2")]
+    assert kept == [(4, "迎客鞠躬", "not_bool")]  # the visit of Excel row 4 held back, named by its own column

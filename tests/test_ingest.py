@@ -153,11 +153,11 @@ def test_non_utf8_bytes(store, bp, tmp_path):
     assert "0xff" in en and "--encoding gbk" in en and "v2" in record
 
 
-def test_gbk_file_with_encoding_option(store, bp, tmp_path):
+def test_gbk_file_detected_or_named(store, bp, tmp_path):
     path = write_csv(tmp_path / "g.csv", HEADER[:5], [["v1", "天河北厅", "", "", "leaving"]], encoding="gbk")
-    assert ingest_file(store, path, Context(bp)).quarantined == 1  # as UTF-8: rejected, not garbled
+    assert ingest_file(store, path, Context(bp), encoding="utf-8").quarantined == 1  # as UTF-8: rejected, not garbled
     store.execute("DELETE FROM quarantine")
-    result = ingest_file(store, path, Context(bp), encoding="gbk")
+    result = ingest_file(store, path, Context(bp))  # the encoding detected
     assert (result.stored, result.quarantined) == (1, 0)
     assert store.rows("SELECT hall_id FROM visits") == [("天河北厅",)]
 

@@ -273,16 +273,17 @@ def run_ingest(
     bp: Blueprint,
     mapping: Mapping | None = None,
     kind: Kind | None = None,
-    encoding: str = "utf-8",
+    encoding: str = "auto",
     rating_scale: str | None = None,
     quiet: bool = False,
     replace: bool = False,
     allow_fractions: bool = False,
+    sheet: str | None = None,
 ) -> list[FileResult]:
-    """Ingest files with a progress bar per file and print each file's summary."""
+    """Ingest files (a workbook sheet by sheet) with a progress bar each and print each one's summary."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from peakend.ingest.pipeline import expand_paths, ingest_file
+    from peakend.ingest.pipeline import ingest_file, sources
     from peakend.ingest.validate import Context
 
     store = connect(db)
@@ -290,17 +291,11 @@ def run_ingest(
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
-        for path in expand_paths(files):
-            task = progress.add_task(path.name, total=path.stat().st_size if path.is_file() else 0)
-            result = ingest_file(
-                store,
-                path,
-                ctx,
-                mapping,
-                kind,
-                encoding,
-                functools.partial(_advance, progress, task),
-            )
+        for path, part in sources(files, sheet):
+            task = progress.add_task(path.name + (f"#{part}" if part else ""),
+                                     total=path.stat().st_size if path.is_file() else 0)
+            result = ingest_file(store, path, ctx, mapping, kind, encoding,
+                                 functools.partial(_advance, progress, task), part)
             progress.remove_task(task)
             results.append(result)
             if not quiet:
@@ -331,12 +326,17 @@ def _advance(progress: Any, task: Any, done: int, size: int) -> None:
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(exists=True, help="CSV, JSON Lines or Parquet files or folders.")],
+    files: Annotated[list[Path], typer.Argument(
+        exists=True, help="CSV, JSON Lines, Parquet or Excel (.xlsx, .xls, .ods) files, or folders.")],
     db: DbOpt = DEFAULT_PATH,
     blueprint: BpOpt = None,
     mapping: Annotated[Path | None, typer.Option(help="Column mapping YAML (long renames or wide format).")] = None,
     kind: Annotated[str | None, typer.Option(help="touch, visit, survey or audit (default: from columns).")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of CSV/JSONL files, e.g. gbk.")] = "utf-8",
+    encoding: Annotated[str, typer.Option(
+        help="Text encoding of CSV/JSONL files: auto (detected: UTF-8, UTF-8 with BOM, GBK/GB18030, Big5, UTF-16) "
+             "or a name, e.g. gbk.")] = "auto",
+    sheet: Annotated[str | None, typer.Option(help="Of a workbook, only this sheet (default: every visible sheet, "
+                                                   "each its own source file#sheet).")] = None,
     rating_scale: Annotated[
         str | None, typer.Option(help="Scale of ratings given without one: 1-5, 1-10, 0-10, sat3.")
     ] = None,
@@ -357,7 +357,7 @@ def ingest(
         raise typer.Exit(2)
     mp = load_mapping(mapping) if mapping else None
     results = run_ingest(files, db, _blueprint(blueprint, db), mp, cast("Kind | None", kind), encoding, rating_scale,
-                         replace=replace, allow_fractions=allow_fractions)
+                         replace=replace, allow_fractions=allow_fractions, sheet=sheet)
     if len(results) > 1:
         total = sum(r.quarantined for r in results)
         console.print(say("ingest_total", files=len(results), stored=sum(r.stored for r in results),

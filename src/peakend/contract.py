@@ -80,8 +80,9 @@ OUTCOME_ALIASES: dict[str, str] = {
     "放弃": "abandoned",
     "离开": "abandoned",
 }
-TRUE_WORDS = ("1", "true", "yes", "y", "t", "是", "通过", "pass", "passed")
-FALSE_WORDS = ("0", "false", "no", "n", "f", "否", "未通过", "fail", "failed")
+TRUE_WORDS = ("1", "true", "yes", "y", "t", "是", "通过", "合格", "达标", "√", "✓", "✔", "pass", "passed")
+FALSE_WORDS = ("0", "false", "no", "n", "f", "否", "未通过", "不通过", "不合格", "未达标", "×", "✗", "✘", "fail",
+               "failed")
 
 
 @dataclass(frozen=True)

@@ -253,8 +253,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "rating_scale 应为 {expected} 之一（或使用 --rating-scale）",
     },
     "bad_utf8": {
-        "en": "{source} row {row}: the line is not valid UTF-8 (byte {value}); if the file is GBK, pass --encoding gbk",
-        "zh": "{source} 第 {row} 行：该行不是有效的 UTF-8（字节 {value}）；若文件为 GBK 编码，请使用 --encoding gbk",
+        "en": "{source} row {row}: the line is not valid in the file's encoding (read as UTF-8; byte {value}); if the "
+              "file has another encoding, name it: --encoding gbk",
+        "zh": "{source} 第 {row} 行：该行不符合文件的编码（按 UTF-8 读取；字节 {value}）；若文件为其他编码，请指定，如 --encoding gbk",
     },
     "bad_json": {
         "en": "{source} row {row}: expected one JSON object per line: {value}",

@@ -3,8 +3,10 @@
 Without a mapping, a file's columns must carry the contract names. A small YAML mapping
 renames columns (`format: long`), or turns a wide file, one row per visit with one rating
 column per moment in journey order plus an overall answer, into touch and survey rows
-(`format: wide`). Each mapping yields `Part`s: SQL selects over the staged chunk that
-produce contract fields for one kind of event.
+(`format: wide`), or a mystery-shopping sheet, one row per audited visit with one column per
+checklist item, into audit rows (`format: audit`, `items: {item id: column}`; a blank cell or a
+missing code is an item not seen: no audit). Each mapping yields `Part`s: SQL selects over the
+staged chunk that produce contract fields for one kind of event.
 """
 
 from __future__ import annotations
@@ -55,12 +57,13 @@ class Mapping(_Strict):
     `contract.fold` does (case, surrounding and repeated spaces, full-width characters).
     """
 
-    format: Literal["long", "wide"] = "long"
+    format: Literal["long", "wide", "audit"] = "long"
     kind: Kind | None = None
     columns: dict[str, str] = {}
     defaults: dict[str, str | int | float] = {}
     rating_scale: str | None = None  # the scale of ratings given without one
     moments: list[MomentColumns] = []
+    items: dict[str, str] = {}  # format audit: checklist item id → the column holding its pass or fail
     survey: dict[str, str] = {}
     overall_scale: str | None = None
     missing: list[str] = []
@@ -97,6 +100,8 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(source=path, value="\n" + "\n".join(lines)) from exc
     if mapping.format == "wide" and not mapping.moments:
         raise MappingError(source=path, value="a wide mapping needs a 'moments' list (journey order)")
+    if mapping.format == "audit" and not mapping.items:
+        raise MappingError(source=path, value="an audit mapping needs 'items': checklist item id → column")
     return mapping
 
 
@@ -192,12 +197,29 @@ def _wide_parts(columns: set[str], mapping: Mapping) -> list[Part]:
     return parts
 
 
+def _audit_parts(columns: set[str], mapping: Mapping) -> list[Part]:
+    """One audit part per checklist item whose column the sheet has; a cell blank or a missing code: not seen."""
+    parts = []
+    for item, column in mapping.items.items():
+        if column not in columns:
+            continue
+        missing, _ = mapping.answers(column)
+        cell = q(column)
+        seen = f"{cell} IS NOT NULL" + (f" AND {fold_sql(cell)} NOT IN ({', '.join(lit(fold(x)) for x in missing)})"
+                                         if missing else "")
+        parts.append(_select("audit", columns, mapping, {"item": lit(item), "passed": cell, "audit_id": None},
+                             {"passed": column}, seen))
+    return parts
+
+
 def plan_parts(columns: list[str], mapping: Mapping | None, kind: Kind | None) -> list[Part]:
     """The parts a file with these columns yields (empty when its kind cannot be told)."""
     mapping = mapping or Mapping()
     cols = set(columns)
     if mapping.format == "wide":
         return _wide_parts(cols, mapping)
+    if mapping.format == "audit":
+        return _audit_parts(cols, mapping)
     renamed = [f for f, c in mapping.columns.items() if c in cols] + columns
     chosen = kind or mapping.kind or detect_kind(renamed)
     if chosen is None:

@@ -24,7 +24,16 @@ from peakend.errors import StoreUnavailable
 from peakend.i18n import both, say
 from peakend.ingest import corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
-from peakend.ingest.readers import READERS, Chunk, ReadProblem, file_format, text_column
+from peakend.ingest.readers import (
+    READERS,
+    CalamineError,
+    Chunk,
+    ReadProblem,
+    excel_sheets,
+    file_format,
+    read_excel,
+    text_column,
+)
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
 from peakend.store.backlog import queue_visits
 from peakend.store.db import Store
@@ -449,12 +458,14 @@ def ingest_file(
     ctx: Context,
     mapping: Mapping | None = None,
     kind: Kind | None = None,
-    encoding: str = "utf-8",
+    encoding: str = "auto",
     progress: Callable[[int, int], None] | None = None,
+    sheet: str | None = None,
 ) -> FileResult:
-    """Ingest one file; bad rows are quarantined and named, never raised."""
+    """Ingest one file (of a workbook, one sheet: its source is `file#sheet`); bad rows are quarantined and named,
+    never raised. `encoding` of a text file: `auto` detects it."""
     with store.lock:
-        return _ingest_file(store, path, ctx, mapping, kind, encoding, progress)
+        return _ingest_file(store, path, ctx, mapping, kind, encoding, progress, sheet)
 
 
 def _ingest_file(
@@ -465,17 +476,19 @@ def _ingest_file(
     kind: Kind | None,
     encoding: str,
     progress: Callable[[int, int], None] | None,
+    sheet: str | None = None,
 ) -> FileResult:
-    source = str(path)
+    source = f"{path}#{sheet}" if sheet else str(path)
     result = FileResult(source)
     fmt = file_format(path)
     if mapping is not None:  # the mapping's scale and fractions, unless the caller gave them
         ctx = dataclasses.replace(ctx, rating_scale=ctx.rating_scale or mapping.rating_scale,
                                   allow_fractions=ctx.allow_fractions or mapping.allow_fractions)
-    quarantine = Quarantine(store, source, file_hash(path) if path.is_file() else source)
+    quarantine = Quarantine(store, source, file_hash(path) + (f"#{sheet}" if sheet else "") if path.is_file()
+                            else source)
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
         code = "empty_file" if path.is_file() and fmt else "unreadable"
-        expected = "CSV, JSON Lines or Parquet" if fmt is None else "a file"
+        expected = "CSV, JSON Lines, Parquet or Excel" if fmt is None else "a file"
         quarantine.add(
             pd.DataFrame(
                 [
@@ -495,7 +508,7 @@ def _ingest_file(
         result.quarantined = 1
         return result
     size = path.stat().st_size
-    reader = READERS[fmt]
+    reader = functools.partial(read_excel, sheet=sheet) if fmt == "excel" else READERS[fmt]
     parts: list[Part] | None = None
     try:
         for chunk in reader(path, encoding, CHUNK_ROWS, lambda done: progress and progress(done, size)):
@@ -524,7 +537,7 @@ def _ingest_file(
             quarantine.add_read_problems(chunk.problems)
             result.rows += chunk.size + len(chunk.problems)
             result.absorb(_ingest_chunk(store, chunk, parts, ctx, quarantine))
-    except (OSError, ValueError) as exc:  # unreadable Parquet, bad encoding name, ...
+    except (OSError, ValueError, CalamineError) as exc:  # unreadable Parquet or workbook, bad encoding name, ...
         quarantine.add(
             pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc), "expected": fmt}]), {}, {}
         )
@@ -709,6 +722,22 @@ def _refused(store: Store, post: Post, exc: Exception) -> RecordsResult:
     return RecordsResult(problems=quarantine.problems)
 
 
+def sources(paths: Iterable[Path], sheet: str | None = None) -> list[tuple[Path, str | None]]:
+    """The files named (folders expanded), each workbook as its visible sheets (or only `sheet`): (path, sheet)."""
+    out: list[tuple[Path, str | None]] = []
+    for path in expand_paths(paths):
+        if file_format(path) != "excel" or not path.is_file():
+            out.append((path, None))
+            continue
+        try:
+            names = excel_sheets(path)
+        except (OSError, ValueError, CalamineError):
+            out.append((path, None))  # unreadable: ingest_file quarantines it and says so
+            continue
+        out += [(path, s) for s in names if sheet is None or s == sheet] or [(path, sheet or None)]
+    return out
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files named, with folders expanded to the readable files beneath them, sorted (a lake table by table)."""
     out: list[Path] = []
@@ -723,4 +752,4 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 __all__ = ["FileResult", "Post", "RecordsResult", "StoreUnavailable", "expand_paths", "ingest_file", "ingest_isolated",
-           "ingest_posts", "ingest_records", "q"]
+           "ingest_posts", "ingest_records", "q", "sources"]

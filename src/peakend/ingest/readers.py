@@ -1,23 +1,34 @@
-"""Read CSV, JSON Lines and Parquet files into chunks of text cells with row numbers.
+"""Read CSV, JSON Lines, Parquet and Excel files into chunks of text cells with row numbers.
 
 Every reader yields `Chunk`s of at most `chunk_rows` rows. Rows that cannot be read at all
 (bytes that are not in the file's encoding, a line that is not a JSON object, a row with
 the wrong number of cells) come back as `ReadProblem`s, so they are quarantined, not lost.
-Row numbers are line numbers in text files (the CSV header is line 1) and 1-based record
-numbers in Parquet.
+Row numbers are line numbers in text files (the CSV header is line 1), 1-based record
+numbers in Parquet, and the row numbers Excel shows in a workbook's sheet.
+
+A text file's encoding is detected (`encoding="auto"`): UTF-8 (with or without a BOM) when its
+start decodes as UTF-8, else GB18030 (a superset of GBK and GB2312) when it decodes so, else
+what charset-normalizer finds (Big5, UTF-16). Excel workbooks (.xlsx, .xls,
+.ods) are read by python-calamine, one sheet at a time; a two-row header (a group cell merged
+over the columns below it, as Chinese exports often have) becomes one name per column,
+`group/column`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import charset_normalizer
 import pyarrow as pa
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -36,7 +47,13 @@ FORMATS = {
     ".json": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
 }
+SAMPLE_BYTES = 1 << 20  # what the encoding is detected from
+CHINESE_OFFICE_ENCODINGS = ["big5", "utf_16", "utf_32"]  # beyond UTF-8 and GB18030, tried first
 
 
 @dataclass
@@ -129,8 +146,40 @@ def arrow_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array([cell_text(v) for v in values], pa.string())
 
 
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file, from its first MiB: utf-8 when it decodes as UTF-8 (a character cut at the
+    sample's end allowed), else gb18030 (GBK's and GB2312's superset, what Chinese offices write) when it decodes
+    so, else charset-normalizer's best among `CHINESE_OFFICE_ENCODINGS`, else utf-8 (bytes that do not decode are
+    then quarantined row by row). Big5 text mostly decodes as GB18030 too: such a file is named (--encoding big5)."""
+    with path.open("rb") as f:
+        sample = f.read(SAMPLE_BYTES)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if _mostly_utf8(sample):
+        return "utf-8"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            sample.decode(encoding)
+            return encoding
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(sample) - 3 and len(sample) == SAMPLE_BYTES:
+                return encoding
+    best = charset_normalizer.from_bytes(sample, cp_isolation=CHINESE_OFFICE_ENCODINGS).best()
+    return "utf-8" if best is None else best.encoding
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Whether UTF-8 text with a few damaged bytes: of its non-ASCII bytes, under 1% fail to decode (GBK text fails
+    on most of them) while some decode."""
+    wide = sum(b >= 0x80 for b in sample)
+    bad = len(BAD_BYTE.findall(sample.decode("utf-8", "surrogateescape")))
+    return 0 < bad < 0.01 * wide
+
+
 def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
-    """Yield chunks of a CSV file (delimiter sniffed among , ; tab |)."""
+    """Yield chunks of a CSV file (delimiter sniffed among , ; tab |; encoding `auto`: detected)."""
+    if encoding == "auto":
+        encoding = detect_encoding(path)
     with path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
         sample = text.read(64 * 1024)
@@ -183,6 +232,8 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
     """Yield chunks of a JSON Lines file: one object per line, keys become columns."""
     records: list[tuple[int, dict[str, object]]] = []
     problems: list[ReadProblem] = []
+    if encoding == "auto":
+        encoding = detect_encoding(path)
 
     def flush() -> Chunk:
         columns = list(dict.fromkeys(k for _, rec in records for k in rec))
@@ -237,4 +288,108 @@ def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress)
         yield chunk
 
 
-READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
+def excel_sheets(path: Path) -> list[str]:
+    """The visible worksheets of a workbook, in its order."""
+    with CalamineWorkbook.from_path(str(path)) as book:
+        return [m.name for m in book.sheets_metadata
+                if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible]
+
+
+def excel_text(value: object) -> str:
+    """An Excel cell as text: a whole number without '.0' (an id or a rating, not a measurement), a date-time as
+    2026-11-02 09:15:00, a date as 2026-11-02."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return repr(value.total_seconds() / 60)  # a duration cell: minutes, as the contract's durations are
+    return "" if value is None else str(value)
+
+
+def header_names(top: list[str], below: list[str], merged: list[tuple[tuple[int, int], tuple[int, int]]] | None,
+                 first: tuple[int, int]) -> tuple[list[str], int]:
+    """The column names of a sheet whose first rows are `top` and `below`, and how many rows the header takes.
+
+    The header takes two rows when a merged cell starts in the top row and spans two rows or several columns
+    (`merged`: calamine's ranges, absolute; `first`: where the sheet's used range starts) — or, with no merge
+    information (.xls, .ods), when the top row has blanks under which the next row has only words. A group cell
+    merged over several columns names each of them `group/column`; a cell merged down over both rows names its
+    column alone.
+    """
+    width = len(top)
+    words = [c for c in below if c]
+    if merged is not None:
+        two = any(r0 == first[0] and (r1 > r0 or c1 > c0) for (r0, c0), (r1, c1) in merged)
+    else:
+        blanks_named = any(not t and b for t, b in zip(top, below, strict=False))
+        two = blanks_named and bool(words) and not any(NUMBER.fullmatch(c) for c in words)
+    if not two:
+        return [c.strip() for c in top], 1
+    groups = list(top)
+    for (r0, c0), (_, c1) in merged or []:
+        if r0 == first[0]:
+            for c in range(c0 - first[1] + 1, min(c1 - first[1] + 1, width)):
+                groups[c] = top[c0 - first[1]]
+    if merged is None:  # a blank top cell belongs to the group on its left
+        for c in range(1, width):
+            groups[c] = groups[c] or (groups[c - 1] if below[c] else "")
+    names = []
+    for g, b in zip(groups, below, strict=False):
+        g, b = g.strip(), b.strip()
+        names.append(f"{g}/{b}" if g and b and g != b else g or b)
+    return names, 2
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def read_excel(path: Path, encoding: str, chunk_rows: int, progress: Progress, sheet: str | None = None
+               ) -> Iterator[Chunk]:
+    """Yield chunks of one sheet of a workbook (the first visible one when `sheet` is None), rows numbered as
+    Excel shows them; blank rows are skipped. In a column that holds date cells, a plain number is a date whose
+    format was lost (an Excel serial: days since 1899-12-30). Progress: the share of the sheet's rows read."""
+    del encoding  # workbooks carry their own
+    size = path.stat().st_size
+    with CalamineWorkbook.from_path(str(path)) as book:
+        data = book.get_sheet_by_name(sheet or excel_sheets(path)[0])
+        first = data.start or (0, 0)
+        rows: Iterator[list[object]] = iter(data.iter_rows())
+        top = [excel_text(c) for c in next(rows, [])]
+        second = next(rows, [])
+        columns, header = header_names(top, [excel_text(c) for c in second], data.merged_cell_ranges, first)
+        body = rows if header == 2 or not second else itertools.chain([second], rows)
+        width, dated = len(columns), [False] * len(columns)
+        raws: list[list[object]] = []
+        numbers: list[int] = []
+        height = max(data.height, 1)
+        for number, cells in enumerate(body, start=first[0] + header + 1):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            raws.append((list(cells) + [None] * width)[:width])
+            numbers.append(number)
+            if len(raws) >= chunk_rows:
+                progress(size * (number - first[0]) // height)
+                yield _excel_chunk(columns, raws, numbers, dated)
+                raws, numbers = [], []
+        progress(size)
+        yield _excel_chunk(columns, raws, numbers, dated)
+
+
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _excel_chunk(columns: list[str], raws: list[list[object]], numbers: list[int], dated: list[bool]) -> Chunk:
+    """Rows of Excel cells as a chunk of text; `dated` (updated here) marks the columns seen holding dates."""
+    for c in range(len(columns)):
+        dated[c] = dated[c] or any(isinstance(r[c], (datetime, date)) for r in raws)
+    texts = [[excel_text(EXCEL_EPOCH + timedelta(days=v) if dated[c] and isinstance(v, float) and 0 < v < 2958466
+                         else v) for c, v in enumerate(r)] for r in raws]
+    return _text_chunk(columns, texts, numbers, [])
+
+
+READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "excel": read_excel}
