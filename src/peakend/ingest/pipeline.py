@@ -18,6 +18,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 import pyarrow as pa
+from python_calamine import CalamineError
 
 from peakend.contract import FIELDS, Kind
 from peakend.errors import StoreUnavailable
@@ -26,7 +27,6 @@ from peakend.ingest import corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
 from peakend.ingest.readers import (
     READERS,
-    CalamineError,
     Chunk,
     ReadProblem,
     excel_sheets,

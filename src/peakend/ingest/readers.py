@@ -28,9 +28,9 @@ from pathlib import Path
 
 import charset_normalizer
 import pyarrow as pa
-from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from peakend.contract import FIELDS
 from peakend.store.lake import hive_values

@@ -41,7 +41,7 @@ def main() -> None:
     sheet.title = "评价流水"
     sheet.append([g for g, _ in GROUPS])
     sheet.append([s for _, s in GROUPS])
-    for c, (group, sub) in enumerate(GROUPS, start=1):
+    for c, (_, sub) in enumerate(GROUPS, start=1):
         if sub is None:
             sheet.merge_cells(start_row=1, start_column=c, end_row=2, end_column=c)
     sheet.merge_cells("C1:E1")
