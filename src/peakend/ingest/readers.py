@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
 import pyarrow as pa
@@ -358,7 +359,7 @@ def read_excel(path: Path, encoding: str, chunk_rows: int, progress: Progress, s
     with CalamineWorkbook.from_path(str(path)) as book:
         data = book.get_sheet_by_name(sheet or excel_sheets(path)[0])
         first = data.start or (0, 0)
-        rows: Iterator[list[object]] = iter(data.iter_rows())
+        rows: Iterator[list[Any]] = iter(data.iter_rows())
         top = [excel_text(c) for c in next(rows, [])]
         second = next(rows, [])
         columns, header = header_names(top, [excel_text(c) for c in second], data.merged_cell_ranges, first)
