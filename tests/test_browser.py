@@ -61,6 +61,8 @@ def server(tmp_path_factory):
     with connect(db) as store:
         add_user(store, "admin", "admin-pass", "admin")
         add_user(store, "li", "manager-pass", "manager", [A])
+        add_user(store, "wang", "auditor-pass", "auditor", [A])
+        add_user(store, "天河02", "staff-pass-1", "staff", [A])  # the demo's staff ids are the hall's two
         plant(store)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
@@ -169,4 +171,73 @@ def test_a_planted_script_never_runs(server, browser):
     expect(page.locator("#quarantine")).to_contain_text("window.__pwned")  # shown as text
     page.screenshot(path=ARTIFACTS / "quality-planted.png", full_page=True)
     assert blocked == []  # nothing of ours needed an exception to the policy
+    page.close()
+
+
+def fits(page) -> bool:
+    """Whether the page needs no sideways scrolling."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_the_auditor_fills_an_audit_on_a_tablet_and_sees_the_pass_rates(server, browser):
+    page = browser.new_page(viewport={"width": 820, "height": 1180})  # a tablet, upright
+    login(page, server, "wang", "auditor-pass")
+    expect(page).to_have_url(re.compile(r"/audit$"))
+    page.fill("input[name=staff]", "天河02")
+
+    def answer() -> None:
+        for item in ("bow_welcome", "smile_welcome", "leaving_std1"):
+            page.locator(f"#item-{item} label.pass").click()
+        page.locator("#item-bow_farewell label.fail").click()
+        page.fill("input[name='n:bow_farewell']", "送客时未起身 <b>not bold</b>")
+
+    answer()
+    assert fits(page)
+    page.screenshot(path=ARTIFACTS / "audit-form.png", full_page=False)
+    page.click("#audit-save")
+    expect(page.locator("#audit-done")).to_contain_text("Saved 4 items (1 failed)")
+    expect(page.locator("#item-bow_welcome input[value=unseen]")).to_be_checked()  # a blank form for the next one
+    answer()  # the same visit entered again (same time, same staff member): saved once
+    page.click("#audit-save")
+    expect(page.locator("#audit-done")).to_contain_text("Saved 0 items (1 failed), 64 not seen, 4 saved before")
+    page.screenshot(path=ARTIFACTS / "audit-saved.png", full_page=False)
+    page.goto(server + "/audits?lang=en")
+    expect(page.locator("#rates-staff_id")).to_contain_text("天河02")
+    expect(page.locator("#rates-item")).to_contain_text("Farewell bow")
+    assert fits(page)
+    page.screenshot(path=ARTIFACTS / "audits.png", full_page=True)
+    page.goto(server + "/cases")
+    expect(page.locator("#error")).to_be_visible()  # an auditor follows up no cases
+    page.close()
+
+
+def test_scorecards_for_the_manager_and_the_staff_member_s_own(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, server, "li", "manager-pass")
+    page.goto(server + "/staff?lang=en")
+    expect(page.locator("#cards tr")).to_have_count(7)  # a header and the hall's six staff
+    expect(page.locator("#cards")).not_to_contain_text("珠江")  # another hall's staff
+    expect(page.locator("#cards a").first).to_be_visible()  # what to train for the weakest moment
+    page.screenshot(path=ARTIFACTS / "staff-manager.png", full_page=True)
+    own = browser.new_page(viewport={"width": 820, "height": 1180})
+    login(own, server, "天河02", "staff-pass-1")
+    own.goto(server + "/staff?lang=en")
+    expect(own.locator("#cards tr")).to_have_count(2)
+    expect(own.locator("#cards")).to_contain_text("天河02")
+    own.screenshot(path=ARTIFACTS / "staff-own.png", full_page=True)
+    own.close()
+    page.close()
+
+
+def test_search_from_the_header_finds_the_complaint_module(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, server, "li", "manager-pass")
+    page.fill("#train-search input[name=q]", "客户很生气怎么办")
+    page.press("#train-search input[name=q]", "Enter")
+    expect(page).to_have_url(re.compile(r"/training\?q="))
+    expect(page.locator("#hits li a").first).to_have_attribute("href", "#complaint_handling")
+    page.screenshot(path=ARTIFACTS / "training-search.png", full_page=False)
+    page.fill("#training-form input[name=q]", "angry customer")
+    page.click("#training-form button")
+    expect(page.locator("#hits li a").first).to_have_attribute("href", "#complaint_handling")
     page.close()

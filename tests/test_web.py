@@ -319,6 +319,12 @@ def test_live_rules_fire_from_the_api_and_cases_follow_roles(scored):
     assert live_rules(scored) == Fired()
     live_a = mgr.get(f"/api/v1/halls/{quote(A)}/live").json()
     assert [a["alert_id"] for a in live_a["alerts"]] == ["a2-2:low_e"] and live_a["figures"]["alerts"] == 1
+    from peakend.text.training import library
+
+    serves = {m.id: m.moments for m in library().modules}
+    train = live_a["alerts"][0]["train"]  # what to train for the alert's moment: modules that serve it
+    assert len(train) == 2 and all("counter_result" in serves[d["id"]] for d in train)
+    assert f'href="/training#{train[0]["id"]}"' in mgr.get(f"/halls/{quote(A)}").text
     # The customer leaves unresolved: a case owned by the first touch's staff member.
     leave = {"touch_id": "a2-3", "visit_id": "a2", "moment_id": "leaving", "seq": 3, "outcome": "unresolved",
              "start_at": "2026-11-02 10:09", "departure": "2026-11-02 10:10"}

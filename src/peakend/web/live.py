@@ -128,7 +128,7 @@ def api_resolve(request: Request, case_id: str, body: Note) -> dict[str, str]:
 def _hall_for_live(request: Request, hall_id: str) -> Principal:
     """The asker, who must work in (or manage) the hall; 404 otherwise."""
     p = need_user(request)
-    if not (p.is_admin or hall_id in p.halls):
+    if not (p.is_admin or (hall_id in p.halls and p.role != "auditor")):
         raise HTTPException(404, "no such hall")
     return p
 
@@ -139,7 +139,8 @@ def api_hall_live(request: Request, hall_id: str) -> dict[str, Any]:
     _hall_for_live(request, hall_id)
     st = state(request)
     found = queries.hall_live(st.store, hall_id, st.clock())
-    return {"figures": found["figures"], "alerts": frame_json(found["alerts"]), "advice": frame_json(found["advice"])}
+    alerts = queries.with_training(found["alerts"], st.blueprint, page_lang(request))
+    return {"figures": found["figures"], "alerts": frame_json(alerts), "advice": frame_json(found["advice"])}
 
 
 @router.get("/api/v1/live/backlog", tags=["live"], summary="How many visits wait for the live rules (admins)")

@@ -195,7 +195,8 @@ def _loyalty(request: Request, hall_id: str) -> dict[str, Any] | None:
 def _live(request: Request, hall_id: str) -> dict[str, Any]:
     st = state(request)
     found = queries.hall_live(st.store, hall_id, st.clock())
-    return {"figures": found["figures"], "alerts": found["alerts"].to_dict("records"),
+    alerts = queries.with_training(found["alerts"], st.blueprint, page_lang(request), k=1)
+    return {"figures": found["figures"], "alerts": alerts.to_dict("records"),
             "advice": found["advice"].to_dict("records")}
 
 

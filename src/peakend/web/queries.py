@@ -257,6 +257,13 @@ def what_to_train(bp: Blueprint, moment: str | None, lang: str, k: int = 3) -> l
     return [training.shown(d, lang) for d in training.for_moment(training_engine(bp), bp, str(moment), k=k)]
 
 
+def with_training(alerts: pd.DataFrame, bp: Blueprint, lang: str, k: int = 2) -> pd.DataFrame:
+    """Alerts with `train`: the top modules for each alert's moment ({id, title} in `lang`), what to train."""
+    top = {m: [{"id": d["id"], "title": d["title"]} for d in what_to_train(bp, m, lang, k)]
+           for m in alerts["moment_id"].dropna().unique()}
+    return alerts.assign(train=[top.get(m, []) for m in alerts["moment_id"]])
+
+
 def audit_checks(store: Store, bp: Blueprint, halls: set[str] | None) -> pd.DataFrame:
     """Audits against customers per hall and moment (needs a scoring run)."""
     require_scores(store)
