@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import threading
 import time
 from urllib.parse import quote
@@ -403,6 +404,8 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     page = mgr.get(f"/halls/{quote(A)}/whatif?add.counter_handling=3&lang=en")
     assert page.status_code == 200 and 'id="whatif-day"' in page.text and "spec-whatif" in page.text
     assert "<td>Counter handling</td>" in page.text and "<td>counter_handling</td>" not in page.text  # names
+    assert "<td>11:00–12:00</td>" in page.text and "in every open hour" in page.text  # hours read as spans
+    assert re.search(r"<td>\d\d:00–\d\d:00 \d", page.text)  # servers now, by runs of hours
     assert mgr.get(f"/halls/{quote(A)}/whatif?closes=99").status_code == 422
     csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")
@@ -464,3 +467,10 @@ def test_a_device_cannot_see_or_correct_another_halls_event_by_its_id(scored):
         assert r.status_code == 422 and [x["code"] for x in body["rejected"]] == ["id_elsewhere"]
         assert body["conflicts"] == [] and B not in r.text
     assert scored.state.peakend.store.rows("SELECT visit_id, rating FROM touches WHERE touch_id = 'b1-1'") == before
+
+
+def test_hour_runs_by_hand():
+    from peakend.web.pages import hour_runs
+
+    assert hour_runs([2, 2, 2.25, 3, 3], 9) == "09:00–11:00 2 · 11:00–12:00 2.25 · 12:00–14:00 3"
+    assert hour_runs([1], 20) == "20:00–21:00 1"

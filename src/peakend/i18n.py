@@ -438,9 +438,14 @@ WORDS: dict[str, dict[Lang, str]] = {
                            "（{reps} 次模拟的均值 ± 95% 区间）。",
                      "en": "The hall as it runs now, fitted from its last {days} days; change counters or a policy and "
                            "compare with {day} as it happened (mean of {reps} simulations ± 95% interval)."},
-    "servers_added": {"zh": "每小时增减", "en": "added per hour"},
+    "servers_added": {"zh": "每个时段增减人数", "en": "Servers added in every hour"},
+    "servers_added_help": {"zh": "正数增开、负数减少窗口，对营业时间内每个小时都生效（如 1 = 每小时多开 1 个）。",
+                           "en": "A positive number opens that many more servers in every open hour, a negative "
+                                 "one closes some (1 = one more server all day)."},
+    "closes_help": {"zh": "提前或推迟关门：之后到达的客户不再进厅。", "en": "Close earlier or later: customers "
+                                                                         "arriving after it are not let in."},
     "station": {"zh": "服务台", "en": "Station"},
-    "servers_now": {"zh": "现有窗口数（时:人数）", "en": "Servers now (hour:count)"},
+    "servers_now": {"zh": "现有人数（按时段，拟合所得）", "en": "Servers now, by hour (as fitted)"},
     "divert_at": {"zh": "每窗口排队达到此人数时引导办理自助（空为不分流）",
                   "en": "Steer suited business to self-service at this many waiting per counter (empty: never)"},
     "closes_at": {"zh": "关门时间（时）", "en": "Closing hour"},

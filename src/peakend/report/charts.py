@@ -171,7 +171,8 @@ def whatif_waits(hours: pd.DataFrame, lang: Lang) -> alt.Chart:
                       hi=hours.wait + hours.wait_ci.fillna(0))
     colour = alt.Color("label:N", title=w("series", lang), sort=list(names.values()),
                        scale=alt.Scale(range=["#999999", "#2166ac", "#b2182b"]))
-    base = alt.Chart(df).encode(x=alt.X("hour:O", title=w("hour", lang)), color=colour)
+    hour = alt.X("hour:O", title=w("hour", lang), axis=alt.Axis(labelExpr="datum.value + ':00'"))
+    base = alt.Chart(df).encode(x=hour, color=colour)
     lines = base.mark_line(point=True).encode(
         y=alt.Y("wait:Q", title=w("mean_wait", lang)),
         tooltip=["label", "hour", alt.Tooltip("wait:Q", format=".1f"), alt.Tooltip("visits:Q", format=".0f")])

@@ -200,6 +200,22 @@ def _live(request: Request, hall_id: str) -> dict[str, Any]:
             "advice": found["advice"].to_dict("records")}
 
 
+def hour_span(hour: int) -> str:
+    """An hour of the day as the span people read: 09:00–10:00."""
+    return f"{hour:02d}:00–{hour + 1:02d}:00"
+
+
+def hour_runs(counts: list[float], opens: int) -> str:
+    """Hourly counts from `opens` as runs of equal counts: '09:00–12:00 2 · 12:00–21:00 3'."""
+    runs: list[list[float]] = []
+    for h, n in enumerate(counts, start=opens):
+        if runs and runs[-1][2] == n:
+            runs[-1][1] = h + 1
+        else:
+            runs.append([h, h + 1, n])
+    return " · ".join(f"{int(a):02d}:00–{int(b):02d}:00 {n:g}" for a, b, n in runs)
+
+
 @router.get("/halls/{hall_id}/whatif")
 def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
     """Change counters, diversion or closing hour; see predicted waits and REI beside the day as it happened."""
@@ -216,8 +232,7 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
     known = set(st.blueprint.moment_ids())
     names = {k: " · ".join(getattr(st.blueprint.moment(m), lang) if m in known else m for m in v.moments)
              for k, v in now.cfg.stations.items()}
-    schedules = {k: " ".join(f"{h}:{n}" for h, n in enumerate(v.schedule(now.cfg.opens, now.cfg.closes),
-                                                                 start=now.cfg.opens))
+    schedules = {k: hour_runs(v.schedule(now.cfg.opens, now.cfg.closes), now.cfg.opens)
                  for k, v in now.cfg.stations.items()}
     context: dict[str, Any] = {"user": p, "hall_id": hall_id, "now": now, "problem": None, "days": None,
                                "station_names": names, "schedules": schedules,
