@@ -23,6 +23,7 @@ from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
 from peakend.i18n import say
 from peakend.ingest.validate import fold_sql, lit, q
+from peakend.store.db import Store
 
 STAGE = "stage_raw"
 
@@ -86,6 +87,26 @@ class Mapping(_Strict):
                 self.values if own.values is None else own.values)
 
 
+
+
+def mapping_yaml(mapping: Mapping) -> str:
+    """The mapping as the YAML `load_mapping` reads (only what differs from the defaults)."""
+    data = mapping.model_dump(exclude_defaults=True)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def save_mapping(store: Store, name: str, mapping: Mapping, who: str) -> None:
+    """Keep a mapping under `name` (replacing one of the same name) for the next import."""
+    with store.lock:
+        store.execute("DELETE FROM mappings WHERE name = ?", [name])
+        store.execute("INSERT INTO mappings (name, yaml, saved_by) VALUES (?, ?, ?)",
+                      [name, mapping_yaml(mapping), who])
+
+
+def saved_mappings(store: Store) -> dict[str, Mapping]:
+    """The saved mappings by name."""
+    return {str(n): Mapping.model_validate(yaml.safe_load(y) or {})
+            for n, y in store.rows("SELECT name, yaml FROM mappings ORDER BY name")}
 
 
 def load_mapping(path: str | Path) -> Mapping:

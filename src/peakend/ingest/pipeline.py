@@ -461,11 +461,13 @@ def ingest_file(
     encoding: str = "auto",
     progress: Callable[[int, int], None] | None = None,
     sheet: str | None = None,
+    label: str | None = None,
 ) -> FileResult:
     """Ingest one file (of a workbook, one sheet: its source is `file#sheet`); bad rows are quarantined and named,
-    never raised. `encoding` of a text file: `auto` detects it."""
+    never raised. `encoding` of a text file: `auto` detects it. `label` names the source instead of the path (an
+    upload: its own file name)."""
     with store.lock:
-        return _ingest_file(store, path, ctx, mapping, kind, encoding, progress, sheet)
+        return _ingest_file(store, path, ctx, mapping, kind, encoding, progress, sheet, label)
 
 
 def _ingest_file(
@@ -477,8 +479,9 @@ def _ingest_file(
     encoding: str,
     progress: Callable[[int, int], None] | None,
     sheet: str | None = None,
+    label: str | None = None,
 ) -> FileResult:
-    source = f"{path}#{sheet}" if sheet else str(path)
+    source = (label or str(path)) + (f"#{sheet}" if sheet else "")
     result = FileResult(source)
     fmt = file_format(path)
     if mapping is not None:  # the mapping's scale and fractions, unless the caller gave them

@@ -393,4 +393,18 @@ def _excel_chunk(columns: list[str], raws: list[list[object]], numbers: list[int
     return _text_chunk(columns, texts, numbers, [])
 
 
+def preview(path: Path, sheet: str | None = None, rows: int = 20) -> Chunk:
+    """The first `rows` rows of a file (of a workbook, of one sheet) as read for ingest, encoding detected."""
+    fmt = file_format(path)
+    if fmt is None:
+        raise ValueError(f"{path.suffix or path.name}: not CSV, JSON Lines, Parquet or Excel")
+    reader = READERS[fmt]
+    chunks = read_excel(path, "auto", rows, _ignore, sheet) if fmt == "excel" else reader(path, "auto", rows, _ignore)
+    return next(iter(chunks), Chunk([]))
+
+
+def _ignore(_: int) -> None:
+    return None
+
+
 READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet, "excel": read_excel}

@@ -62,12 +62,15 @@ TYPE_CODE = {
 class Context:
     """What ingest needs besides the rows: the blueprint, the default rating scale, whether a rating
     between the points of its scale (3.5 on 1–5) is accepted, and whether an id sent again with
-    different content is a correction to apply (`replace`) or a conflict to report."""
+    different content is a correction to apply (`replace`) or a conflict to report; and, for a sender scoped
+    to some halls (a manager's upload), which: a row of another hall is refused (`forbidden_hall`), a survey of
+    another hall's visit is answered as one of no stored visit (`unknown_visit`)."""
 
     blueprint: Blueprint
     rating_scale: str | None = None
     allow_fractions: bool = False
     replace: bool = False
+    halls: frozenset[str] | None = None  # the halls the sender may write (None: every hall)
 
 
 def q(name: str) -> str:
@@ -303,7 +306,19 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
         out.append(_check("visit_id", "visit_id IS NOT NULL AND known_hall IS NULL", "unknown_visit"))
     if kind == "audit":
         out.append(_set_check("item", [c.id for c in bp.audit_items()]))
+    if ctx.halls is not None:
+        out.append(_scope_check(kind, ctx.halls))
     return out
+
+
+def _scope_check(kind: Kind, halls: frozenset[str]) -> Rule:
+    """Rows of halls other than `halls` refused; a survey of another hall's visit as if the visit were absent."""
+    allowed = ", ".join(lit(h) for h in sorted(halls)) or "NULL"
+    if kind == "survey":
+        return _check("visit_id", f"known_hall IS NOT NULL AND known_hall NOT IN ({allowed})", "unknown_visit")
+    hall = "coalesce(hall_id, known_hall)"
+    return _check("hall_id", f"{hall} IS NOT NULL AND {hall} NOT IN ({allowed})", "forbidden_hall",
+                  ", ".join(sorted(halls)))
 
 
 STORE_VISITS = "store_visits"  # stored visits named by the rows being checked (pipeline.mirror_visits)

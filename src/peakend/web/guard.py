@@ -60,7 +60,7 @@ class Guard:
         if refusal is not None:
             await _with_headers(refusal, scope)(scope, receive, send)
             return
-        limit = settings.get("max_body_bytes")
+        limit = body_limit(scope["path"])
         seen = 0
 
         async def counted() -> Message:
@@ -88,7 +88,7 @@ def _refusal(scope: Scope, headers: Headers) -> JSONResponse | None:
     if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
         return JSONResponse({"detail": "the request's path or query holds a NUL character"}, status_code=422)
     length = headers.get("content-length")
-    limit = settings.get("max_body_bytes")
+    limit = body_limit(scope["path"])
     if length is not None and (not length.isdigit() or int(length) > limit):
         return _too_large(limit)
     if scope["method"] in UNSAFE and not headers.get("authorization", "").lower().startswith("bearer "):
@@ -101,9 +101,17 @@ def _refusal(scope: Scope, headers: Headers) -> JSONResponse | None:
     return None
 
 
+UPLOADS = ("/import", "/api/v1/imports")  # where files are uploaded: their own, larger limit
+
+
+def body_limit(path: str) -> int:
+    """The largest body read on `path`: setting `max_upload_bytes` for a file upload, else `max_body_bytes`."""
+    return settings.get("max_upload_bytes") if path in UPLOADS else settings.get("max_body_bytes")
+
+
 def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"detail": f"request body larger than {limit:,} bytes (setting PEAKEND_MAX_BODY_BYTES)"},
-                        status_code=413)
+    return JSONResponse({"detail": f"request body larger than {limit:,} bytes (settings PEAKEND_MAX_BODY_BYTES, "
+                                   "PEAKEND_MAX_UPLOAD_BYTES for files)"}, status_code=413)
 
 
 def _origin_of(url: str) -> str:

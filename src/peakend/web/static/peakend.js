@@ -6,3 +6,17 @@ document.querySelectorAll("[data-spec]").forEach(function (el) {
   vegaEmbed(el, spec, {renderer: "svg", actions: false, ast: true})
     .catch(console.error);
 });
+
+// An import running: ask for its progress every second, and show the result page when it is done.
+(function () {
+  var box = document.getElementById("import-status");
+  if (!box || box.dataset.status !== "running") return;
+  var bar = document.getElementById("import-progress");
+  var timer = setInterval(function () {
+    fetch(box.dataset.url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (j) {
+      bar.max = j.total_bytes || 1;
+      bar.value = j.done_bytes;
+      if (j.status !== "running") { clearInterval(timer); location.reload(); }
+    }).catch(console.error);
+  }, 1000);
+})();

@@ -1,0 +1,142 @@
+"""Import in the browser and through the API: upload, preview with suggested fields (Chinese names included), the
+mapping saved as the CLI's YAML, the ingest with its counts and quarantined rows, and who may import what."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from peakend.ingest.mapping import Mapping
+from peakend.ingest.suggest import suggest, suggested_kind
+from peakend.web.app import create_app
+from peakend.web.auth import add_user
+
+TWINS = Path(__file__).parent / "data" / "twins"
+A, Z = "天河北厅", "珠江新城厅"
+
+
+@pytest.fixture
+def web(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEAKEND_UPLOADS", str(tmp_path / "uploads"))
+    app = create_app(str(tmp_path / "s.duckdb"), secret="s")
+    store = app.state.peakend.store
+    add_user(store, "admin", "admin-pass-1", "admin")
+    add_user(store, "mgr_a", "mgr-pass-1", "manager", [A])
+    add_user(store, "aud", "auditor-pass-1", "auditor", [A])
+    yield app
+    store.close()
+
+
+def login(app, user: str, password: str) -> TestClient:
+    c = TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert c.post("/api/v1/login", json={"username": user, "password": password}).status_code == 200
+    return c
+
+
+def finished(c: TestClient, token: str) -> dict:
+    for _ in range(200):
+        got = c.get(f"/api/v1/imports/{token}").json()
+        if got["status"] in ("done", "failed"):
+            return got
+        time.sleep(0.05)
+    raise AssertionError("the import never finished")
+
+
+def test_suggestions_by_name_and_chinese_synonym():
+    columns = ["流水号", "营业厅", "触点/时刻", "服务/评分", "等候时长（分钟）", "visit_id_x", "备注"]
+    got = {s.column: s.field for s in suggest(columns, "touch")}
+    assert got == {"流水号": "visit_id", "营业厅": "hall_id", "触点/时刻": "moment_id", "服务/评分": "rating",
+                   "等候时长（分钟）": "wait_min"}  # 备注 is no touch field; visit_id is taken by the surer 流水号
+    assert suggested_kind(suggest(["营业厅", "检查项", "是否通过"])) == "audit"
+    assert {s.field for s in suggest(["visit_id", "流水号"])} == {"visit_id"}  # each field once, the exact name wins
+
+
+def test_the_gbk_file_through_the_api_with_suggestions_and_a_saved_mapping(web):
+    admin = login(web, "admin", "admin-pass-1")
+    with (TWINS / "gbk.csv").open("rb") as f:
+        up = admin.post("/api/v1/imports", files={"file": ("排队导出.csv", f, "text/csv")})
+    assert up.status_code == 200, up.text
+    seen = up.json()
+    assert seen["encoding"] == "gb18030" and seen["kind"] == "touch" and len(seen["rows"]) == 10
+    assert seen["rows"][0]["staff_id"] == "张伟" and seen["suggested"]["hall_id"] == "hall_id"
+    columns = {field: column for column, field in seen["suggested"].items()}
+    run = admin.post(f"/api/v1/imports/{seen['token']}/run",
+                     json={"columns": columns, "rating_scale": "1-5", "save_as": "排队系统"})
+    assert run.status_code == 202
+    done = finished(admin, seen["token"])
+    assert (done["status"], done["rows"], done["stored"], done["quarantined"]) == ("done", 10, 9, 1)
+    assert [(p["row_number"], p["field"], p["code"]) for p in done["problems"]] == [(11, "rating", "out_of_range")]
+    saved = admin.get("/api/v1/mappings/排队系统.yaml")
+    assert saved.status_code == 200
+    again = Mapping.model_validate(yaml.safe_load(saved.text))  # the YAML the CLI reads
+    assert again.rating_scale == "1-5" and again.columns["visit_id"] == "visit_id"
+    with (TWINS / "gbk.csv").open("rb") as f:  # the same file again: nothing stored twice
+        token = admin.post("/api/v1/imports", files={"file": ("排队导出.csv", f)}).json()["token"]
+    admin.post(f"/api/v1/imports/{token}/run", json={"columns": columns, "rating_scale": "1-5"})
+    assert (finished(admin, token)["stored"], finished(admin, token)["already"]) == (0, 9)
+
+
+def test_the_merged_header_workbook_through_the_pages(web):
+    mgr = login(web, "mgr_a", "mgr-pass-1")
+    assert "enctype=\"multipart/form-data\"" in mgr.get("/import?lang=en").text
+    with (TWINS / "merged.xlsx").open("rb") as f:
+        up = mgr.post("/import", files={"file": ("merged.xlsx", f)})
+    assert up.status_code == 303
+    page = mgr.get(up.headers["location"] + "?lang=en")
+    assert page.status_code == 200 and "评价流水" in page.text and "说明" in page.text  # both sheets offered
+    assert '<select name="f:2" data-column="触点/时刻">' in page.text
+    assert '<option value="moment_id" selected>' in page.text.split('data-column="触点/时刻"')[1].split("</select>")[0]
+    form = {"sheet": "评价流水", "kind": "touch", "rating_scale": "1-5", "missing": "", "values": "",
+            "f:0": "visit_id", "f:1": "hall_id", "f:2": "moment_id", "f:3": "seq", "f:4": "start_at",
+            "f:5": "staff_id", "f:6": "rating", "f:7": "wait_min", "f:8": "outcome"}
+    ran = mgr.post(up.headers["location"], data=form)
+    assert ran.status_code == 303
+    token = up.headers["location"].rsplit("/", 1)[1]
+    done = finished(mgr, token)
+    # 珠江新城厅 is not the manager's: its rows are refused and kept, hall A's are stored
+    assert (done["stored"], done["rows"]) == (6, 10)
+    codes = {(p["field"], p["code"]) for p in done["problems"]}
+    assert codes == {("营业厅", "forbidden_hall"), ("服务/评分", "out_of_range")}
+    result = mgr.get(f"/import/{token}?lang=en").text
+    assert 'id="n-stored">6<' in result and "may only write events of 天河北厅" in result
+    assert web.state.peakend.store.rows("SELECT count(*) FROM visits WHERE hall_id = ?", [Z])[0][0] == 0
+
+
+def test_a_wrong_mapping_is_refused_with_the_reason_and_the_form_kept(web):
+    admin = login(web, "admin", "admin-pass-1")
+    with (TWINS / "clean.csv").open("rb") as f:
+        up = admin.post("/import", files={"file": ("clean.csv", f)})
+    at = up.headers["location"]
+    twice = admin.post(at + "?lang=en", data={"f:0": "visit_id", "f:1": "visit_id"})
+    assert twice.status_code == 422 and "two columns are mapped to visit_id" in twice.text
+    words = admin.post(at, data={"f:0": "visit_id", "values": "满意 5"})
+    assert words.status_code == 422 and "is not word=number" in words.text
+    api = admin.post(f"/api/v1/imports/{at.rsplit('/', 1)[1]}/run", json={"columns": {"visit_id": "no such"}})
+    assert api.status_code == 422 and "not columns of the file: no such" in api.text
+
+
+def test_who_may_import_and_see_an_import(web, tmp_path):
+    admin, mgr, aud = login(web, "admin", "admin-pass-1"), login(web, "mgr_a", "mgr-pass-1"), login(web, "aud",
+                                                                                                     "auditor-pass-1")
+    with (TWINS / "clean.csv").open("rb") as f:
+        token = admin.post("/api/v1/imports", files={"file": ("clean.csv", f)}).json()["token"]
+    assert mgr.get(f"/api/v1/imports/{token}").status_code == 404  # another's import
+    assert mgr.get(f"/import/{token}").status_code == 404
+    assert aud.get("/import").status_code == 403
+    assert TestClient(web).get("/import", follow_redirects=False).status_code in (303, 401)
+    bad = admin.post("/api/v1/imports", files={"file": ("run.sh", b"rm -rf /")})
+    assert bad.status_code == 422 and "not a file peakend reads" in bad.text
+    evil = admin.post("/api/v1/imports", files={"file": ("../../etc/x.csv", b"visit_id,hall_id\nv,H\n")})
+    assert evil.status_code == 200 and evil.json()["name"] == "x.csv"  # only its last part, inside the uploads
+    assert list((tmp_path / "uploads").glob("*/x.csv"))
+
+
+def test_an_upload_past_the_limit_is_refused(web, monkeypatch):
+    monkeypatch.setenv("PEAKEND_MAX_UPLOAD_BYTES", "1000")
+    admin = login(web, "admin", "admin-pass-1")
+    big = b"visit_id,hall_id\n" + b"v1,H\n" * 400
+    assert admin.post("/api/v1/imports", files={"file": ("big.csv", big)}).status_code == 413
