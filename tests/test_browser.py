@@ -241,3 +241,26 @@ def test_search_from_the_header_finds_the_complaint_module(server, browser):
     page.click("#training-form button")
     expect(page.locator("#hits li a").first).to_have_attribute("href", "#complaint_handling")
     page.close()
+
+
+def test_a_manager_imports_a_gbk_file_in_the_browser(server, browser, tmp_path):
+    """Upload → preview with suggestions → mapping → progress → counts and the quarantined rows."""
+    twins = Path(__file__).parent / "data" / "twins"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, server, "li", "manager-pass")
+    page.goto(server + "/import?lang=en")
+    page.set_input_files("input[type=file]", str(twins / "gbk.csv"))
+    page.click("#upload-go")
+    expect(page.locator("#encoding")).to_have_text("gb18030")
+    expect(page.locator("select[data-column=hall_id]")).to_have_value("hall_id")  # suggested
+    expect(page.locator("#preview")).to_contain_text("张伟")  # read in its own encoding
+    page.select_option("select[name=rating_scale]", "1-5")
+    page.fill("input[name=save_as]", "queue export")
+    page.screenshot(path=ARTIFACTS / "import-mapping.png", full_page=True)
+    page.click("#import-run")
+    expect(page.locator("#import-state")).to_have_text("done", timeout=30_000)
+    expect(page.locator("#n-stored")).to_have_text("6")  # hall A's rows; 珠江新城厅 is not this manager's
+    expect(page.locator("#import-problems")).to_contain_text("may only write events of 天河北厅")
+    expect(page.locator("#import-problems")).to_contain_text("rating")
+    page.screenshot(path=ARTIFACTS / "import-result.png", full_page=True)
+    page.close()
