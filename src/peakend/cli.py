@@ -755,9 +755,52 @@ def report(
     db: DbOpt = DEFAULT_PATH,
     blueprint: BpOpt = None,
     out: Annotated[Path, typer.Option("--out", "-o")] = Path("peakend-report.html"),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print it to a PDF beside it (Chromium, headless), in the "
+                                                    "session language.")] = False,
 ) -> None:
-    """Write one self-contained HTML report (zh/en) of the scored store."""
-    run_report(db, _blueprint(blueprint, db), out)
+    """Write one self-contained HTML report (zh/en) of the scored store; --pdf prints it too, to forward."""
+    path = run_report(db, _blueprint(blueprint, db), out)
+    if pdf:
+        from peakend.report.pdf import print_pdf
+
+        with console.status(say("reporting")):
+            done = print_pdf(path, path.with_suffix(".pdf"), i18n_lang())
+        console.print(say("pdf_written", value=done.resolve()), highlight=False)
+
+
+@app.command()
+def digest(
+    db: DbOpt = DEFAULT_PATH,
+    blueprint: BpOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Write each digest as <user>.eml here instead of sending it.")]
+    = None,
+) -> None:
+    """Send each hall manager their weekly digest by e-mail (settings PEAKEND_SMTP_*): their halls' REI week by week,
+    the moments to fix first, open and overdue cases. Weekly, e.g. by cron, Mondays at 08:00:
+    0 8 * * 1  cd /srv/peakend && .venv/bin/peakend digest --db halls.duckdb"""
+    import smtplib
+
+    from peakend import settings
+    from peakend.report.digest import digests, send, write
+    from peakend.scoring.run import require_scores
+
+    bp = _blueprint(blueprint, db)
+    with connect(db) as store:
+        require_scores(store)
+        found = digests(store, bp)
+    if not found:
+        console.print(say("digest_none"), highlight=False)
+        return
+    if out is not None:
+        console.print(say("digest_written", count=len(write(found, out)), folder=out), highlight=False)
+        return
+    host, port = settings.get("smtp_host"), settings.get("smtp_port")
+    try:
+        sent = send(found)
+    except (OSError, smtplib.SMTPException) as exc:
+        err.print(say("digest_smtp", host=host, port=port, value=exc), highlight=False)
+        raise typer.Exit(1) from None
+    console.print(say("digest_sent", sent=sent, host=host, port=port, without=len(found) - sent), highlight=False)
 
 
 @app.command()
@@ -828,13 +871,14 @@ def user_add(
     hall: Annotated[list[str] | None, typer.Option(help="A hall the user sees (repeat for several).")] = None,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                           envvar="PEAKEND_PASSWORD")] = "",
+    email: Annotated[str | None, typer.Option(help="Where a manager's weekly digest goes.")] = None,
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
     """Create or replace a user (the password is stored only as an Argon2 hash)."""
     from peakend.web.auth import add_user
 
     with connect(db) as store:
-        add_user(store, username, password, role, hall)
+        add_user(store, username, password, role, hall, email)
     console.print(say("user_saved", user=username, role=role + (": " + ", ".join(hall) if hall else "")),
                   highlight=False)
 

@@ -57,6 +57,13 @@ class TrainingError(PeakendError):
     key = "training_problem"
 
 
+class ReportError(PeakendError):
+    """A report that could not be printed (no Chromium, or it failed)."""
+
+    exit_code = 1
+    key = "pdf_failed"
+
+
 class StoreBusy(PeakendError):
     """A DuckDB store file held open by another program (DuckDB lets one process write a file)."""
 

@@ -13,6 +13,17 @@ from peakend import settings
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
+    "pdf_no_chromium": {"en": "no Chromium to print the PDF with (looked for {value}); install Debian's chromium or "
+                               "set PEAKEND_CHROMIUM", "zh": "没有可用于打印 PDF 的 Chromium（查找了 {value}）；请安装 Debian 的 "
+                                                          "chromium 或设置 PEAKEND_CHROMIUM"},
+    "pdf_failed": {"en": "Chromium could not print the PDF: {value}", "zh": "Chromium 无法打印 PDF：{value}"},
+    "pdf_written": {"en": "PDF written to {value}", "zh": "PDF 已写入 {value}"},
+    "digest_none": {"en": "no manager has scored visits in their halls: no digest", "zh": "没有经理的营业厅有已评分的来访：无周报"},
+    "digest_sent": {"en": "{sent} digest(s) sent by e-mail ({host}:{port}); {without} manager(s) without an e-mail",
+                    "zh": "已通过邮件发送 {sent} 份周报（{host}:{port}）；{without} 位经理没有邮箱"},
+    "digest_written": {"en": "{count} digest(s) written to {folder}", "zh": "{count} 份周报已写入 {folder}"},
+    "digest_smtp": {"en": "the SMTP server {host}:{port} did not take the digests: {value}",
+                    "zh": "SMTP 服务器 {host}:{port} 未接收周报：{value}"},
     "train_none": {"en": "nothing in the training library matches '{query}'", "zh": "培训库中没有与“{query}”匹配的内容"},
     "staff_title": {"en": "staff scorecards: mean e shrunk toward the hall's mean (empirical Bayes, 95% interval); "
                           "ranked with at least {least} touches",
@@ -148,6 +159,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "case_control": {"en": "the text holds a NUL or other control character", "zh": "文本含有 NUL 等控制字符"},
     "store_down": {"en": "the store does not answer ({value}): nothing was stored, send again later",
                    "zh": "存储无响应（{value}）：未存入任何数据，请稍后重发"},
+    "user_email": {"en": "'{value}' is not an e-mail address", "zh": "“{value}”不是电子邮件地址"},
     "user_role": {"en": "role must be one of {roles}, got '{value}'", "zh": "角色应为 {roles} 之一，实际为“{value}”"},
     "user_password": {"en": "a user needs a name and a password of at least 8 characters",
                       "zh": "用户需要用户名和至少 8 个字符的密码"},

@@ -45,6 +45,14 @@ def _positive(kind: type) -> Callable[[str], Any]:
     return read
 
 
+def _flag(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("must be true or false")
+    return word in ("1", "true", "yes", "on")
+
+
+_flag.__name__ = "true or false"
 DEFAULT_DB = "peakend.duckdb"
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str, DEFAULT_DB, "the store: a DuckDB file or a postgresql:// URL",
@@ -73,6 +81,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", _positive(int), 8 * 1024 * 1024,
             "largest request body the server reads (bytes; 413 above)",
             "服务器读取的最大请求体（字节；超出返回 413）"),
+    Setting("chromium", str, None, "the Chromium that prints PDF reports (default: chromium on the PATH)",
+            "打印 PDF 报告所用的 Chromium（默认 PATH 中的 chromium）"),
+    Setting("smtp_host", str, "127.0.0.1", "SMTP server of the weekly digest", "周报所用的 SMTP 服务器"),
+    Setting("smtp_port", _positive(int), 25, "its port", "其端口"),
+    Setting("smtp_user", str, None, "SMTP login (none: no login)", "SMTP 登录名（空则不登录）"),
+    Setting("smtp_password", str, None, "SMTP password", "SMTP 密码", secret=True),
+    Setting("smtp_starttls", _flag, False, "switch to TLS (STARTTLS) before sending", "发送前切换到 TLS（STARTTLS）"),
+    Setting("smtp_from", str, "peakend@localhost", "the digest's sender address", "周报的发件人地址"),
     Setting("max_upload_bytes", _positive(int), 2 * 1024**3,
             "largest file uploaded in the browser or to /api/v1/imports (bytes; 413 above)",
             "浏览器或 /api/v1/imports 上传文件的最大字节数（超出返回 413）"),

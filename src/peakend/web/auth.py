@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from peakend.store.db import Store
 Role = Literal["admin", "manager", "auditor", "staff"]
 ROLES: tuple[Role, ...] = ("admin", "manager", "auditor", "staff")
 _hasher = PasswordHasher()
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,10 @@ class Principal:
 
 
 
-def add_user(store: Store, username: str, password: str, role: str, halls: list[str] | None = None) -> None:
-    """Create or replace a user; managers, auditors and staff must name at least one hall."""
+def add_user(store: Store, username: str, password: str, role: str, halls: list[str] | None = None,
+             email: str | None = None) -> None:
+    """Create or replace a user; managers, auditors and staff must name at least one hall; `email` is where a
+    manager's weekly digest goes."""
     if role not in ROLES:
         raise UserError("user_role", roles=", ".join(ROLES), value=role)
     if not username.strip() or len(password) < 8:
@@ -77,10 +81,12 @@ def add_user(store: Store, username: str, password: str, role: str, halls: list[
     halls = [h.strip() for h in (halls or []) if h.strip()]
     if role != "admin" and not halls:
         raise UserError("user_hall", value=role)
+    if email is not None and not EMAIL.fullmatch(email):
+        raise UserError("user_email", value=email)
     store.execute("DELETE FROM users WHERE username = ?", [username])
     store.execute(
-        "INSERT INTO users (username, password_hash, role, halls) VALUES (?, ?, ?, ?)",
-        [username, _hasher.hash(password), role, ",".join(halls)],
+        "INSERT INTO users (username, password_hash, role, halls, email) VALUES (?, ?, ?, ?, ?)",
+        [username, _hasher.hash(password), role, ",".join(halls), email],
     )
 
 
