@@ -107,7 +107,7 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         "verdicts": [{lang: v.say(lang) for lang in LANGS} for v in verdicts],
         "weights": weights_note(store, bp),
         "falls": _named(network_falls(store), bp),
-        "period": tuple(period.iloc[0]),
+        "period": (*(pd.Timestamp(d).date() for d in period.iloc[0, :2]), *period.iloc[0, 2:]),
         "quarantine": quarantine,
         "quarantined": quarantined,
     }
