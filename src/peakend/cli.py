@@ -855,7 +855,11 @@ def serve(
     from peakend.store.db import redacted_url
 
     console.print(say("serving", host=host, port=port, db=redacted_url(db)), highlight=False)
-    uvicorn.run(create_app(db, blueprint), host=host, port=port, log_level="warning")
+    web = create_app(db, blueprint)
+    code = web.state.peakend.setup_code
+    if code is not None:
+        console.print(say("setup_code", host=host, port=port, code=code), highlight=False)
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 user_app = App(help="Users of the web app (admin, manager, staff).", no_args_is_help=True)

@@ -13,6 +13,9 @@ from peakend import settings
 Lang = Literal["zh", "en"]
 
 MESSAGES: dict[str, dict[Lang, str]] = {
+    "setup_code": {"en": "this store has no users yet: open http://{host}:{port}/setup and enter the setup code {code} "
+                          "to create the first admin", "zh": "此存储还没有用户：打开 http://{host}:{port}/setup，输入设置码 {code} "
+                                                            "创建第一个管理员"},
     "pdf_no_chromium": {"en": "no Chromium to print the PDF with (looked for {value}); install Debian's chromium or "
                                "set PEAKEND_CHROMIUM", "zh": "没有可用于打印 PDF 的 Chromium（查找了 {value}）；请安装 Debian 的 "
                                                           "chromium 或设置 PEAKEND_CHROMIUM"},
@@ -602,6 +605,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "no_coaching": {"zh": "还没有培训记录", "en": "No coaching recorded yet"},
     "assign": {"zh": "记录培训", "en": "Record training"},
     "import_title": {"zh": "导入文件", "en": "Import a file"},
+    "load_demo": {"zh": "载入演示数据", "en": "Load the demo"},
     "import_step_upload": {"zh": "选择文件", "en": "Choose a file"},
     "import_step_map": {"zh": "对应列", "en": "Map the columns"},
     "import_step_run": {"zh": "导入", "en": "Import"},

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,8 +26,12 @@ import pandas as pd
 import yaml
 
 from peakend.blueprint.model import Blueprint
+from peakend.ingest.mapping import load_mapping
+from peakend.ingest.pipeline import ingest_file
 from peakend.ingest.privacy import key_text
+from peakend.ingest.validate import Context
 from peakend.scoring.coaching import assign
+from peakend.scoring.run import score
 from peakend.simulate.config import HallConfig
 from peakend.simulate.run import (
     TOUCH_FIELDS,
@@ -313,6 +318,23 @@ def generate_demo(out_dir: Path, bp: Blueprint, days: int = 30, seed: int = 7) -
         w2.writerows(BAD_ROWS)
     files.append(bad)
     return files
+
+
+def load_demo(store: Store, bp: Blueprint, folder: Path, days: int = 7, seed: int = 7,
+              progress: Callable[[str], None] | None = None) -> int:
+    """Generate the demo's source files into `folder`, ingest them into `store` through the file path (mappings
+    included), record its coaching and score it; the number of files ingested. For a first run in the browser."""
+    tell = progress or (lambda _: None)
+    tell("generating")
+    files = generate_demo(folder, bp, days, seed)
+    for i, f in enumerate(files, start=1):
+        tell(f"ingest {i}/{len(files)}")
+        mapping = f.with_suffix(".mapping.yaml")
+        ingest_file(store, f, Context(bp), load_mapping(mapping) if mapping.exists() else None)
+    record_coaching(store, days)
+    tell("scoring")
+    score(store, bp)
+    return len(files)
 
 
 def record_coaching(store: Store, days: int) -> None:

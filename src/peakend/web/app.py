@@ -31,7 +31,7 @@ from peakend.live.sms import gateway_from
 from peakend.live.timers import tick
 from peakend.store.blueprints import active_blueprint
 from peakend.store.db import connect
-from peakend.web import api, audits, imports, live, pages
+from peakend.web import api, audits, imports, live, pages, setup
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 
@@ -72,6 +72,8 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
         description="Peak-end customer experience for service halls: event ingest and the figures behind the pages.",
     )
     app.state.peakend = st
+    if not store.rows("SELECT 1 FROM users LIMIT 1"):
+        st.setup_code = secrets.token_hex(4)  # the first admin proves they can read the server's console
     key = secret or settings.get("secret") or secrets.token_urlsafe(32)
     hours = settings.get("session_hours")
     app.add_middleware(SessionMiddleware, secret_key=key, max_age=int(hours * 3600), same_site="lax",
@@ -82,6 +84,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(live.router)
     app.include_router(audits.router)
     app.include_router(imports.router)
+    app.include_router(setup.router)
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -35,6 +35,8 @@ class AppState:
     intake: GroupCommit = field(init=False)
     devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
     logins: LoginLimiter = field(default_factory=LoginLimiter)
+    setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
+    setup_status: str = ""  # the first run's demo load: "", running, done, or failed: why
 
     def __post_init__(self) -> None:
         self.intake = GroupCommit(self.store)
@@ -44,6 +46,13 @@ class AppState:
 def state(request: Request) -> AppState:
     """The app's state."""
     return request.app.state.peakend
+
+
+def first_run(st: AppState) -> bool:
+    """Whether the store still waits for its first user (the setup code is forgotten once one exists)."""
+    if st.setup_code is not None and st.store.rows("SELECT 1 FROM users LIMIT 1"):
+        st.setup_code = None
+    return st.setup_code is not None
 
 
 def principal(request: Request) -> Principal | None:

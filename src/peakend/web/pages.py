@@ -33,6 +33,7 @@ from peakend.web import queries
 from peakend.web.auth import Principal
 from peakend.web.deps import (
     card_scope,
+    first_run,
     hall_visible,
     log_in,
     log_out,
@@ -102,8 +103,10 @@ def _bundle() -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    """The login form."""
+def login_page(request: Request, next: str = "/") -> Response:
+    """The login form (on a store without users: the first run's setup instead)."""
+    if first_run(state(request)):
+        return RedirectResponse("/setup", status_code=303)
     return render(request, "login.html.j2", next=next, failed=False)
 
 

@@ -1,0 +1,85 @@
+"""The first run: a store without users leads the first admin (who must know the console's setup code) through
+their account, the blueprint and the first data, instead of an empty page."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from peakend.blueprint.load import default_text
+from peakend.web import setup
+from peakend.web.app import create_app
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    app = create_app(str(tmp_path / "new.duckdb"), secret="s")
+    yield app
+    app.state.peakend.store.close()
+
+
+def browser(app) -> TestClient:
+    return TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False)
+
+
+def test_a_new_store_leads_to_setup_and_only_the_console_s_code_makes_an_admin(fresh):
+    c = browser(fresh)
+    code = fresh.state.peakend.setup_code
+    assert code and c.get("/login").headers["location"] == "/setup"
+    assert c.get("/").headers["location"].startswith("/login")  # and from there to /setup
+    page = c.get("/setup?lang=en")
+    assert "Enter the setup code shown in the terminal" in page.text
+    wrong = c.post("/setup?lang=en", data={"code": "nope", "username": "boss", "password": "secret-pass",
+                                           "again": "secret-pass"})
+    assert wrong.status_code == 422 and "Wrong setup code" in wrong.text
+    differ = c.post("/setup?lang=en", data={"code": code, "username": "boss", "password": "secret-pass",
+                                            "again": "secret-pas"})
+    assert differ.status_code == 422 and "The two passwords differ" in differ.text
+    short = c.post("/setup", data={"code": code, "username": "boss", "password": "short", "again": "short"})
+    assert short.status_code == 422
+    assert fresh.state.peakend.store.rows("SELECT count(*) FROM users")[0][0] == 0
+    made = c.post("/setup", data={"code": code, "username": "boss", "password": "secret-pass",
+                                  "again": "secret-pass"})
+    assert made.headers["location"] == "/setup/blueprint"
+    assert c.get("/api/v1/halls").status_code in (200, 409, 503, 422)  # logged in (the store is not scored yet)
+    assert fresh.state.peakend.store.rows("SELECT username, role FROM users") == [("boss", "admin")]
+    other = browser(fresh)  # the code is spent: nobody else becomes admin
+    assert other.post("/setup", data={"code": code, "username": "eve", "password": "secret-pass",
+                                      "again": "secret-pass"}).headers["location"] == "/login"
+    assert other.get("/setup").headers["location"] == "/login"
+    assert fresh.state.peakend.store.rows("SELECT count(*) FROM users")[0][0] == 1
+
+
+def test_the_blueprint_step_checks_and_saves_and_the_demo_loads(fresh, monkeypatch):
+    monkeypatch.setattr(setup, "DEMO_DAYS", 2)
+    c = browser(fresh)
+    c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss", "password": "secret-pass",
+                           "again": "secret-pass"})
+    broken = c.post("/setup/blueprint", data={"text": default_text().replace("counter_result, leaving]",
+                                                                            "nope, leaving]", 1)})
+    assert broken.status_code == 422 and "nope" in broken.text
+    mine = default_text().replace("2026.11-1", "2026.12-mine")
+    assert c.post("/setup/blueprint", data={"text": mine}).headers["location"] == "/setup/data"
+    assert fresh.state.peakend.blueprint.version == "2026.12-mine"
+    assert "Load the demo" in c.get("/setup/data?lang=en").text
+    assert "Load the demo" in c.get("/?lang=en").text  # the empty network page says where to start
+    c.post("/setup/demo")
+    for _ in range(600):
+        if fresh.state.peakend.setup_status != "running":
+            break
+        time.sleep(0.1)
+    assert fresh.state.peakend.setup_status == "done"
+    assert 'id="setup-done"' in c.get("/setup/data").text
+    assert len(c.get("/api/v1/halls").json()) == 8
+
+
+def test_setup_pages_are_for_admins_only(fresh):
+    from peakend.web.auth import add_user
+
+    add_user(fresh.state.peakend.store, "li", "manager-pass", "manager", ["天河北厅"])
+    c = browser(fresh)
+    assert c.post("/api/v1/login", json={"username": "li", "password": "manager-pass"}).status_code == 200
+    assert c.get("/setup").headers["location"] == "/login"  # a user exists: no setup
+    assert c.get("/setup/data").status_code == 403 and c.post("/setup/demo").status_code == 403
