@@ -264,3 +264,50 @@ def test_a_manager_imports_a_gbk_file_in_the_browser(server, browser, tmp_path):
     expect(page.locator("#import-problems")).to_contain_text("rating")
     page.screenshot(path=ARTIFACTS / "import-result.png", full_page=True)
     page.close()
+
+
+def test_the_first_run_in_the_browser(browser, tmp_path):
+    """`peakend serve` on a new store prints a setup code; the first admin creates their account with it, keeps the
+    built-in blueprint and loads the demo, and lands on the network ranking."""
+    port = free_port()
+    env = {**os.environ, "PEAKEND_LANG": "en", "PEAKEND_SECRET": "first-run"}
+    proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(tmp_path / "new.duckdb"),
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        code = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            found = re.search(r"setup code (\w+)", line)
+            if found:
+                code = found.group(1)
+                break
+        assert code, "serve printed no setup code"
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(url + "/setup", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        page.goto(url + "/?lang=en")
+        expect(page).to_have_url(re.compile(r"/setup$"))
+        page.fill("input[name=code]", code)
+        page.fill("input[name=username]", "boss")
+        page.fill("input[name=password]", "first-admin-pass")
+        page.fill("input[name=again]", "first-admin-pass")
+        page.screenshot(path=ARTIFACTS / "setup-account.png", full_page=True)
+        page.click("#setup-go")
+        expect(page).to_have_url(re.compile(r"/setup/blueprint$"))
+        page.screenshot(path=ARTIFACTS / "setup-blueprint.png", full_page=True)
+        page.click("#setup-bp")
+        expect(page.locator("#setup-import")).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "setup-data.png", full_page=True)
+        page.click("#setup-demo button")
+        expect(page.locator("#setup-done")).to_be_visible(timeout=120_000)
+        page.click("#setup-done a")
+        expect(page.locator("#halls tr")).to_have_count(9)  # the header and the demo's eight halls
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
