@@ -111,3 +111,33 @@ def test_a_wrong_email_is_refused(duck):
 
     with pytest.raises(UserError):
         add_user(duck, "x", "password-1", "manager", [A], "not an address")
+
+
+def test_the_touchpoint_map_by_hand(bp):
+    """Zones coloured and edged by hand-made figures, flow-lines through the laid-out zones, pins for alerts."""
+    import pandas as pd
+
+    from peakend.report.floor import ZoneFigures, alerts_by_zone, colour, floor_svg
+
+    assert (colour(-0.6), colour(0.0), colour(0.6), colour(-0.15)) == ("#b2182b", "#ffffff", "#2166ac", "#ecc5ca")
+    figures = {"exit": ZoneFigures(40, -0.15, 0.5), "counters": ZoneFigures(100, 0.6, 0.0)}
+    alerts = alerts_by_zone(bp, pd.DataFrame({"moment_id": ["leaving", "leaving", "counter_result", None]}))
+    assert alerts == {"exit": 2, "counters": 1}
+    svg = floor_svg(bp, figures, alerts, "en")
+    exit_box = svg.split('data-zone="exit"><rect')[1].split("/>")[0]
+    assert 'fill="#ecc5ca"' in exit_box and 'stroke-width="5.0"' in exit_box  # e −0.15: a quarter red; 1 + 8 × 0.5
+    assert 'fill="#2166ac"' in svg.split('data-zone="counters"><rect')[1].split("/>")[0]
+    assert svg.count('class="route"') == len(bp.routes) and svg.count('class="pin"') == 2
+    assert ">2</text>" in svg.split('class="pin" data-zone="exit"')[1]
+    assert "e −0.15" in svg.replace("-", "−") and "no data" in svg  # zones without touches say so
+    assert floor_svg(bp.model_copy(update={"layout": {}}), figures, alerts, "en") == ""
+
+
+def test_a_layout_off_the_floor_or_of_an_unknown_zone_is_refused():
+    from peakend.blueprint.load import check_text, default_text
+
+    text = default_text().replace("  exit: {x: 63, y: 42, w: 19, h: 8}", "  exit: {x: 90, y: 42, w: 19, h: 8}\n"
+                                  "  lobby: {x: 1, y: 1, w: 1, h: 1}")
+    _, problems = check_text(text)
+    said = "\n".join(str(p) for p in problems)
+    assert "zone 'exit' runs off the 100 × 60 floor" in said and "layout names unknown zone 'lobby'" in said

@@ -29,7 +29,7 @@ def test_the_cli_tells_an_error_once_in_the_session_language(tmp_path, monkeypat
     result = CliRunner().invoke(cli, ["score", "--db", db])
     assert result.exit_code == 1 and "nothing to score" in result.output and "Traceback" not in result.output
     bad = CliRunner().invoke(cli, ["user", "add", "x", "--role", "boss", "--password", "password1", "--db", db])
-    assert bad.exit_code == 2 and "role must be one of admin, manager, staff" in bad.output
+    assert bad.exit_code == 2 and "role must be one of admin, manager, auditor, staff" in bad.output
     zh = CliRunner().invoke(cli, ["--lang", "zh", "report", "--db", db])  # --lang holds for the rest of the process
     assert zh.exit_code == 1 and "还没有评分结果" in zh.output
 

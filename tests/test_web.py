@@ -343,6 +343,8 @@ def test_live_rules_fire_from_the_api_and_cases_follow_roles(scored):
         ("system", "opened"), ("staff_a", "comment"), ("mgr_a", "resolve")]
     page = mgr.get(f"/halls/{quote(A)}?lang=en").text
     assert "Recovery alerts today" in page and "Live service" in page
+    floor = page.split('id="floor">')[1].split("</svg>")[0]  # the touchpoint map, today's alert pinned at counters
+    assert '<g class="pin" data-zone="counters">' in floor and "<script" not in floor
 
 
 def test_case_page_forms(scored):

@@ -604,6 +604,11 @@ WORDS: dict[str, dict[Lang, str]] = {
     "verdict_too_few": {"zh": "尚无可检测的变化（触点太少）", "en": "no detectable change yet (too few touches)"},
     "no_coaching": {"zh": "还没有培训记录", "en": "No coaching recorded yet"},
     "assign": {"zh": "记录培训", "en": "Record training"},
+    "floor_map": {"zh": "触点地图", "en": "Touchpoint map"},
+    "floor_note": {"zh": "各区域按客户在该处的平均体验值着色（红：差，蓝：好），红色边框越粗，该处成为来访负向峰值的比例越高；彩线为七条动线，红点为今日的补救提醒数。布局在蓝图的 layout 中修改。",
+                   "en": "Each zone coloured by what customers felt there (mean e: red bad, blue good); the thicker its "
+                         "red edge, the larger its share of visits' negative peaks; the coloured lines are the seven flow-lines, the red pins today's "
+                         "recovery alerts. Edit the layout under `layout` in the blueprint."},
     "import_title": {"zh": "导入文件", "en": "Import a file"},
     "load_demo": {"zh": "载入演示数据", "en": "Load the demo"},
     "import_step_upload": {"zh": "选择文件", "en": "Choose a file"},

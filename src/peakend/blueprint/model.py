@@ -200,6 +200,18 @@ class LiveRules(Strict):
     diversion: DiversionRule = Field(default_factory=DiversionRule, validation_alias=AliasChoices("diversion", "queue"))
 
 
+FLOOR_W, FLOOR_H = 100, 60  # the floor layout's units: a hall drawn 100 wide and 60 deep
+
+
+class Area(Strict):
+    """Where a zone lies on the hall's floor drawing (the touchpoint map): a rectangle in floor units."""
+
+    x: float = Field(ge=0, le=FLOOR_W)
+    y: float = Field(ge=0, le=FLOOR_H)
+    w: float = Field(gt=0, le=FLOOR_W)
+    h: float = Field(gt=0, le=FLOOR_H)
+
+
 class Blueprint(Strict):
     """A versioned service blueprint; a hall runs one version."""
 
@@ -220,6 +232,7 @@ class Blueprint(Strict):
     min_visits_for_grade: int = Field(default=30, ge=1)
     live: LiveRules = Field(default_factory=LiveRules)
     loyalty: LoyaltyRule = Field(default_factory=LoyaltyRule)
+    layout: dict[str, Area] = Field(default_factory=dict)  # zone id → where it lies on the floor (触点地图)
 
     def moment(self, moment_id: str) -> Moment:
         """The moment with this id (KeyError if absent)."""
@@ -395,4 +408,17 @@ def semantic_problems(bp: Blueprint) -> list[Problem]:
     out: list[Problem] = []
     for where in ("lanes", "stages", "flows", "zones", "moments", "routes", "checklist", "checklist_groups", "grades"):
         out += _duplicates(getattr(bp, where), where)
-    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp) + _live(bp) + _loyalty(bp)
+    return out + _refs(bp) + _rules(bp) + _weights_and_roles(bp) + _live(bp) + _loyalty(bp) + _layout(bp)
+
+
+def _layout(bp: Blueprint) -> list[Problem]:
+    """The floor layout names zones of the blueprint and keeps each inside the floor."""
+    out: list[Problem] = []
+    zones = {z.id for z in bp.zones}
+    for zone, a in bp.layout.items():
+        if zone not in zones:
+            out.append((("layout", zone), f"layout names unknown zone '{zone}'", _nearest(zone, zones, "zones")))
+        if a.x + a.w > FLOOR_W or a.y + a.h > FLOOR_H:
+            out.append((("layout", zone), f"zone '{zone}' runs off the {FLOOR_W} × {FLOOR_H} floor",
+                        f"x + w ≤ {FLOOR_W} and y + h ≤ {FLOOR_H}"))
+    return out

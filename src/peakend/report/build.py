@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 import pandas as pd
 import vl_convert
 
@@ -18,6 +19,7 @@ from peakend.i18n import Lang, both
 from peakend.loyalty.summary import loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
+from peakend.report.floor import floor_svg, zone_figures
 from peakend.scoring.compare import compare_all
 from peakend.scoring.maturity import maturity
 from peakend.scoring.moments import falls
@@ -110,6 +112,8 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         "period": (*(pd.Timestamp(d).date() for d in period.iloc[0, :2]), *period.iloc[0, 2:]),
         "quarantine": quarantine,
         "quarantined": quarantined,
+        "floors": {h: {lang: Markup(floor_svg(bp, zone_figures(store, bp, h), {}, lang)) for lang in LANGS}
+                   for h in halls["hall_id"]} if bp.layout else {},
     }
 
 

@@ -14,10 +14,12 @@ from urllib.parse import quote
 
 import altair as alt
 import jinja2
+import pandas as pd
 import vl_convert
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from peakend import settings
 from peakend.blueprint.load import check_text
@@ -26,6 +28,7 @@ from peakend.i18n import WORDS, Lang
 from peakend.ingest import corrections
 from peakend.live import pending
 from peakend.report import charts
+from peakend.report.floor import alerts_by_zone, floor_svg, zone_figures
 from peakend.scoring.staff import MIN_TOUCHES
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
 from peakend.text.training import library
@@ -173,8 +176,11 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     if len(lifts):
         made["lift"] = spec(charts.lift_bars(lifts, lang))
     graded = queries.graded_halls(st.store, st.blueprint, {hall_id})
-    return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today,
-                  moments=moments.to_dict("records"), charts=made, live=_live(request, hall_id),
+    live = _live(request, hall_id)
+    floor = floor_svg(st.blueprint, zone_figures(st.store, st.blueprint, hall_id),
+                      alerts_by_zone(st.blueprint, pd.DataFrame(live["alerts"], columns=["moment_id"])), lang)
+    return render(request, "hall.html.j2", user=p, hall_id=hall_id, today=today, floor=Markup(floor),
+                  moments=moments.to_dict("records"), charts=made, live=live,
                   loyalty=_loyalty(request, hall_id), grade=graded.iloc[0].to_dict() if len(graded) else None,
                   audits=queries.audit_checks(st.store, st.blueprint, {hall_id}).to_dict("records"),
                   names=st.blueprint.names(lang))
