@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 import pandas as pd
 import vl_convert
+from markupsafe import Markup
 
 from peakend.blueprint.load import check_text
 from peakend.blueprint.model import Blueprint, Moment
