@@ -122,10 +122,13 @@ def test_manager_sees_only_own_hall_opens_a_visit_and_switches_language(server, 
 
 
 def test_admin_edit_with_a_broken_blueprint_shows_the_problem(server, browser):
-    page = browser.new_page()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     login(page, server, "admin", "admin-pass")
     page.goto(server + "/blueprint?lang=en")
     expect(page.locator("#lanes")).to_be_visible()
+    assert fits(page)  # the swim lanes fit a 1280-pixel screen
+    page.screenshot(path=ARTIFACTS / "blueprint-lanes.png", full_page=True)
+    page.goto(server + "/blueprint/yaml?lang=en")
     text = page.input_value("#blueprint-text")
     page.fill("#blueprint-text", text.replace("counter_result, leaving]", "no_such_moment, leaving]", 1))
     page.click("#blueprint-save")
@@ -311,3 +314,35 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_blueprint_form_editor_checks_as_you_type_saves_diffs_and_rolls_back(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, server, "admin", "admin-pass")
+    page.goto(server + "/blueprint?lang=en")
+    page.click("#edit-link")
+    first = page.locator("details.moment").first
+    first.locator("summary b").click()
+    page.fill("input[name='m.0.id']", "Bad Id")  # an id must be lower-case letters, digits and _
+    expect(page.locator("#live-problems")).to_be_visible()  # checked as it is typed, before any save
+    expect(page.locator("#problem-list")).to_contain_text("moments[0].id")
+    page.screenshot(path=ARTIFACTS / "blueprint-form-problem.png", full_page=False)
+    page.click("#bp-save")
+    expect(page.locator("#problem-list")).to_contain_text("moments[0].id")  # refused with the reason
+    page.fill("input[name='m.0.id']", "find_hall")
+    page.fill("input[name=version]", "2026.12-browser")
+    page.fill("textarea[name='m.0.standards']", page.input_value("textarea[name='m.0.standards']")
+              + "\n导航信息准确 | Directions are right")
+    expect(page.locator("#live-problems")).to_be_hidden()
+    page.click("#bp-save")
+    expect(page.locator("#saved")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "blueprint-form.png", full_page=False)
+    page.goto(server + "/blueprint/versions?lang=en")
+    expect(page.locator("#diff")).to_contain_text("Directions are right")
+    page.screenshot(path=ARTIFACTS / "blueprint-versions.png", full_page=True)
+    page.locator("button.rollback").first.click()
+    expect(page).to_have_url(re.compile(r"/blueprint/versions\?a=\d+&b=\d+"))
+    expect(page.locator("#diff-none")).to_be_visible()  # the new version is the one rolled back to
+    page.goto(server + "/blueprint?lang=en")
+    expect(page.locator("h1 small")).not_to_contain_text("2026.12-browser")
+    page.close()

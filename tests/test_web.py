@@ -291,7 +291,7 @@ def test_pages_switch_language(scored):
 
 def test_blueprint_edit_is_checked_and_versioned(scored):
     admin = client(scored, "admin")
-    page = admin.get("/blueprint")
+    page = admin.get("/blueprint/yaml")
     text = html.unescape(page.text.split('id="blueprint-text">', 1)[1].split("</textarea>", 1)[0])
     broken = text.replace("counter_result, leaving]", "no_such_moment, leaving]", 1)
     assert broken != text

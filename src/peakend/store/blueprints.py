@@ -51,3 +51,11 @@ def versions(store: Store) -> list[tuple[object, ...]]:
     return store.rows(
         "SELECT number, blueprint_id, version, saved_by, saved_at FROM blueprint_versions ORDER BY number DESC"
     )
+
+
+def version_text(store: Store, number: int) -> str:
+    """The YAML of saved version `number` (KeyError if there is none)."""
+    rows = store.rows("SELECT yaml FROM blueprint_versions WHERE number = ?", [number])
+    if not rows:
+        raise KeyError(number)
+    return str(rows[0][0])

@@ -31,7 +31,7 @@ from peakend.live.sms import gateway_from
 from peakend.live.timers import tick
 from peakend.store.blueprints import active_blueprint
 from peakend.store.db import connect
-from peakend.web import api, audits, imports, live, pages, setup
+from peakend.web import api, audits, blueprint_edit, imports, live, pages, setup
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 
@@ -85,6 +85,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(audits.router)
     app.include_router(imports.router)
     app.include_router(setup.router)
+    app.include_router(blueprint_edit.router)
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

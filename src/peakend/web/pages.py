@@ -30,7 +30,7 @@ from peakend.live import pending
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg, zone_figures
 from peakend.scoring.staff import MIN_TOUCHES
-from peakend.store.blueprints import blueprint_yaml, save_blueprint, versions
+from peakend.store.blueprints import blueprint_yaml, save_blueprint
 from peakend.text.training import library
 from peakend.web import queries
 from peakend.web.auth import Principal
@@ -379,18 +379,26 @@ def visit_page(request: Request, visit_id: str) -> HTMLResponse:
 
 @router.get("/blueprint")
 def blueprint_page(request: Request) -> HTMLResponse:
-    """The blueprint as swim lanes (lane × stage); admins also get the editor and versions."""
+    """The blueprint as swim lanes (lane × stage); admins find the form editor, versions and YAML from here."""
     p = principal(request)
     if p is None or p.role == "device":
         raise HTTPException(401, "log in first")
-    st = state(request)
-    return render(request, "blueprint.html.j2", user=p, text=blueprint_yaml(st.store), problems=[], saved=None,
-                  versions=versions(st.store) if p.is_admin else [])
+    return render(request, "blueprint.html.j2", user=p)
+
+
+@router.get("/blueprint/yaml")
+def blueprint_yaml_page(request: Request) -> HTMLResponse:
+    """The blueprint as YAML text, to import (paste) or export (admins)."""
+    p = need_user(request)
+    if not p.is_admin:
+        raise HTTPException(403, "only admins edit the blueprint")
+    return render(request, "blueprint_yaml.html.j2", user=p, text=blueprint_yaml(state(request).store), problems=[],
+                  saved=None)
 
 
 @router.post("/blueprint")
 def blueprint_save(request: Request, text: Annotated[str, Form()]) -> HTMLResponse:
-    """Check an edited blueprint; save it as a new version only if it has no problem."""
+    """Check a pasted blueprint; save it as a new version only if it has no problem."""
     p = need_reader(request)
     if not p.is_admin:
         raise HTTPException(403, "only admins edit the blueprint")
@@ -404,8 +412,8 @@ def blueprint_save(request: Request, text: Annotated[str, Form()]) -> HTMLRespon
     if bp is not None:
         saved = save_blueprint(st.store, bp, text, p.name)
         st.blueprint = bp
-    return render(request, "blueprint.html.j2", status=200 if bp else 422, user=p, text=text, problems=problems,
-                  saved=saved, versions=versions(st.store))
+    return render(request, "blueprint_yaml.html.j2", status=200 if bp else 422, user=p, text=text,
+                  problems=problems, saved=saved)
 
 
 @router.get("/quality")

@@ -20,3 +20,22 @@ document.querySelectorAll("[data-spec]").forEach(function (el) {
     }).catch(console.error);
   }, 1000);
 })();
+
+// The blueprint form editor: check the form as it is typed (the same checks as `peakend blueprint check`).
+(function () {
+  var form = document.getElementById("bp-form");
+  if (!form) return;
+  var box = document.getElementById("live-problems"), list = document.getElementById("problem-list"), timer;
+  function check() {
+    fetch(form.dataset.check, {method: "POST", body: new FormData(form), credentials: "same-origin"})
+      .then(function (r) { return r.json(); }).then(function (j) {
+        list.replaceChildren.apply(list, j.problems.map(function (p) {
+          var li = document.createElement("li");
+          li.textContent = (p.path || "(top)") + ": " + p.message + (p.fix ? " → " + p.fix : "");
+          return li;
+        }));
+        box.hidden = j.problems.length === 0;
+      }).catch(console.error);
+  }
+  form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 500); });
+})();

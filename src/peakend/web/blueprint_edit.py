@@ -1,0 +1,128 @@
+"""The blueprint edited in forms (admins): moments, their standards and guidelines, lanes, routes, live rules and
+grades; moments added, removed and reordered; checked as you type with the checks of `peakend blueprint check`;
+every save a new version, with a diff between any two versions and a roll-back. YAML stays as import and export
+(`/blueprint/yaml`, `GET /api/v1/blueprint.yaml`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from peakend.blueprint import edit
+from peakend.blueprint.load import BlueprintProblem, check_text
+from peakend.store.blueprints import blueprint_yaml, save_blueprint, version_text, versions
+from peakend.web.auth import Principal
+from peakend.web.deps import AppState, need_user, state
+from peakend.web.pages import render
+
+router = APIRouter()
+MAX_FIELDS = 5000  # a blueprint of some hundred moments and routes
+
+
+def need_admin(request: Request) -> tuple[Principal, AppState]:
+    """An admin, and the app's state (403 for other users)."""
+    p = need_user(request)
+    if not p.is_admin:
+        raise HTTPException(403, "only admins edit the blueprint")
+    return p, state(request)
+
+
+def _problems(found: list[BlueprintProblem]) -> list[dict[str, Any]]:
+    """Problems as the form shows them: the section and row they belong to, the field path, message and fix."""
+    out = []
+    for p in found:
+        section, row = edit.place(p.path)
+        out.append({"section": section, "row": row, "path": p.path, "message": p.message, "fix": p.fix})
+    return out
+
+
+def _page(request: Request, p: Principal, data: dict[str, Any], problems: list[dict[str, Any]], status: int = 200,
+          saved: int | None = None) -> HTMLResponse:
+    rows = {(x["section"], x["row"]) for x in problems}
+    return render(request, "blueprint_edit.html.j2", status=status, user=p, f=edit.fields(data), problems=problems,
+                  bad=rows, saved=saved, roles=("key", "peak", "end"))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    async with request.form(max_fields=MAX_FIELDS) as sent:
+        return {k: v for k, v in sent.items() if isinstance(v, str)}
+
+
+@router.get("/blueprint/edit", include_in_schema=False)
+def edit_page(request: Request, saved: int | None = None) -> HTMLResponse:
+    """The form editor on the store's latest version."""
+    p, st = need_admin(request)
+    return _page(request, p, yaml.safe_load(blueprint_yaml(st.store)), [], saved=saved)
+
+
+@router.post("/blueprint/edit", include_in_schema=False)
+async def edit_post(request: Request) -> Response:
+    """Apply the form (and its operation); save a new version when asked and clean, else show the form again."""
+    p, st = need_admin(request)
+    form = await _form(request)
+    data = edit.apply(yaml.safe_load(blueprint_yaml(st.store)), form)
+    text = edit.dump(data)
+    bp, found = check_text(text, "blueprint")
+    if form.get("op") == "save":
+        if bp is None:
+            return _page(request, p, data, _problems(found), status=422)
+        number = save_blueprint(st.store, bp, text, p.name)
+        st.blueprint = bp
+        return RedirectResponse(f"/blueprint/edit?saved={number}", status_code=303)
+    return _page(request, p, data, _problems(found))
+
+
+@router.post("/blueprint/check", include_in_schema=False)
+async def check_post(request: Request) -> dict[str, Any]:
+    """The form's problems as you type (JSON for the page's script)."""
+    _, st = need_admin(request)
+    form = await _form(request)
+    data = edit.apply(yaml.safe_load(blueprint_yaml(st.store)), {**form, "op": ""})
+    _, found = check_text(edit.dump(data), "blueprint")
+    return {"problems": _problems(found)}
+
+
+@router.get("/blueprint/versions", include_in_schema=False)
+def versions_page(request: Request, a: int | None = None, b: int | None = None) -> HTMLResponse:
+    """Saved versions; the difference between two of them (default: the latest and the one before)."""
+    p, st = need_admin(request)
+    listed = versions(st.store)
+    numbers = [int(str(v[0])) for v in listed]
+    b = b if b in numbers else (numbers[0] if numbers else None)
+    a = a if a in numbers else (numbers[1] if len(numbers) > 1 else None)
+    diff: list[str] = []
+    if a is not None and b is not None:
+        diff = list(difflib.unified_diff(version_text(st.store, a).splitlines(), version_text(st.store, b).splitlines(),
+                                         f"version {a}", f"version {b}", lineterm="", n=2))
+    return render(request, "blueprint_versions.html.j2", user=p, versions=listed, a=a, b=b, diff=diff)
+
+
+@router.post("/blueprint/rollback", include_in_schema=False)
+async def rollback(request: Request) -> Response:
+    """Save an earlier version again as the newest (history is kept; the roll-back is itself a version)."""
+    p, st = need_admin(request)
+    form = await _form(request)
+    try:
+        number = int(form.get("number", ""))
+        text = version_text(st.store, number)
+    except (ValueError, KeyError):
+        raise HTTPException(404, "no such version") from None
+    bp, found = check_text(text, f"version {number}")
+    if bp is None:
+        raise HTTPException(422, "; ".join(str(x) for x in found))
+    saved = save_blueprint(st.store, bp, text, f"{p.name} (roll-back to {number})")
+    st.blueprint = bp
+    return RedirectResponse(f"/blueprint/versions?a={number}&b={saved}", status_code=303)
+
+
+@router.get("/api/v1/blueprint.yaml", tags=["query"], summary="The blueprint the halls run, as YAML")
+def blueprint_download(request: Request) -> Response:
+    """The latest saved version (else the built-in one), to edit elsewhere or keep."""
+    need_user(request)
+    return Response(blueprint_yaml(state(request).store), media_type="application/yaml; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="blueprint.yaml"'})
