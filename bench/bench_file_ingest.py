@@ -10,6 +10,9 @@ measurement starts from a store holding the visits:
                            table (no checks, no quarantine, no row numbers)
   rejected parquet         `ingest_file` of the same touches into a store without their visits:
                            every row quarantined (with its message and raw record)
+  peakend xlsx             `ingest_file` of the same touches as an Excel workbook (one sheet, date cells as
+                           dates, written by openpyxl): its ratio is to peakend's own CSV ingest of the same
+                           rows in the same run (Excel's limit: 1,048,575 rows under the header)
 Prints rows/s and the ratio of each peakend run to its bare reference; appends to
 bench/results/file_ingest.csv. There is no target: the ratio is what to watch.
 """
@@ -51,6 +54,22 @@ def write_files(n: int, folder: Path) -> tuple[Path, int]:
     return folder / "visits.duckdb", written
 
 
+def write_xlsx(csv_path: Path, xlsx_path: Path) -> None:
+    """The CSV's rows as one worksheet, its timestamps as date cells (openpyxl, streaming: write-only)."""
+    import openpyxl
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(csv_path)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("touches")
+    sheet.append(table.column_names)
+    for batch in table.to_batches(100_000):
+        columns = [c.to_pylist() for c in batch.columns]
+        for row in zip(*columns, strict=True):
+            sheet.append(row)
+    book.save(xlsx_path)
+
+
 def fresh(visits: Path | None, work: Path) -> Path:
     """A store for one measurement: a copy of the visits store (or none: an empty store)."""
     db = work / "run.duckdb"
@@ -80,6 +99,7 @@ def bare(visits: Path, source: Path, work: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--touches", type=float, default=1e6, help="touches in each file")
+    parser.add_argument("--no-xlsx", action="store_true", help="leave out the Excel workbook (slow to write)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
         folder = Path(tmp)
@@ -95,6 +115,16 @@ def main() -> None:
                     f"{fmt}_ratio": round(reference / took, 3)}
             print(f"peakend {fmt:<8}: {n / took:>10,.0f} rows/s   bare DuckDB: {n / reference:>10,.0f} rows/s   "
                   f"ratio {reference / took:.3f}")
+        if not args.no_xlsx:
+            t0 = time.perf_counter()
+            write_xlsx(folder / "touches.csv", folder / "touches.xlsx")
+            print(f"(the workbook written in {time.perf_counter() - t0:.0f} s, "
+                  f"{(folder / 'touches.xlsx').stat().st_size / 1e6:.0f} MB)")
+            took, stored, _ = peakend(visits, folder / "touches.xlsx", folder)
+            assert stored == n, f"xlsx: {stored:,} of {n:,} stored"
+            ratio = (n / took) / float(row["csv_rate"])  # type: ignore[arg-type]
+            row |= {"xlsx_rate": round(n / took), "xlsx_to_csv": round(ratio, 3)}
+            print(f"peakend xlsx    : {n / took:>10,.0f} rows/s   ratio to peakend csv {ratio:.3f}")
         took, _, quarantined = peakend(None, folder / "touches.parquet", folder)
         assert quarantined == n, f"{quarantined:,} of {n:,} quarantined"
         row["rejected_rate"] = round(n / took)
