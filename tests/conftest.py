@@ -26,6 +26,15 @@ def postgres_url() -> str:
     return url
 
 
+def signed_in(app, user: str, password: str, follow_redirects: bool = False):
+    """A client of `app` logged in as `user`, posting from the app's own origin (as its pages do)."""
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=follow_redirects)
+    assert c.post("/api/v1/login", json={"username": user, "password": password}).status_code == 200
+    return c
+
+
 def empty_postgres() -> str:
     """The test PostgreSQL database, emptied of every table."""
     import psycopg

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from peakend.web.app import create_app
 from peakend.web.auth import add_user
+from tests.conftest import signed_in
 
 A, B = "天河北厅", "花都新华厅"
 
@@ -31,9 +32,7 @@ def web(tmp_path):
 
 
 def login(app, user: str, password: str) -> TestClient:
-    c = TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False)
-    assert c.post("/api/v1/login", json={"username": user, "password": password}).status_code == 200
-    return c
+    return signed_in(app, user, password)
 
 
 def form(hall: str, when: str, answers: dict[str, str], staff: str = "s1", notes: dict[str, str] | None = None

@@ -14,6 +14,7 @@ from peakend.blueprint import edit
 from peakend.blueprint.load import check_text, default_text, load_blueprint
 from peakend.web.app import create_app
 from peakend.web.auth import add_user
+from tests.conftest import signed_in
 
 
 def flat(f: dict[str, Any]) -> dict[str, str]:
@@ -68,9 +69,7 @@ def web(tmp_path):
 
 
 def login(app, user: str, password: str) -> TestClient:
-    c = TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False)
-    assert c.post("/api/v1/login", json={"username": user, "password": password}).status_code == 200
-    return c
+    return signed_in(app, user, password)
 
 
 def test_edit_refuse_save_diff_and_roll_back_through_the_pages(web):

@@ -44,6 +44,16 @@ def plant(store) -> None:
     ingest_records(store, [touch, bad], "touch", Context(load_blueprint()), PLANTED[2])
 
 
+def wait_for(url: str) -> None:
+    """Wait (up to 20 s) until the server answers at `url`."""
+    for _ in range(100):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,12 +78,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
                             env={**env, "PEAKEND_SECRET": "browser-test"}, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(url + "/login", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    wait_for(url + "/login")
     yield url
     proc.terminate()
     proc.wait(10)
@@ -286,12 +291,7 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
                 break
         assert code, "serve printed no setup code"
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(url + "/setup", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_for(url + "/setup")
         page = browser.new_page(viewport={"width": 1024, "height": 768})
         page.goto(url + "/?lang=en")
         expect(page).to_have_url(re.compile(r"/setup$"))

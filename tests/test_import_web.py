@@ -14,6 +14,7 @@ from peakend.ingest.mapping import Mapping
 from peakend.ingest.suggest import suggest, suggested_kind
 from peakend.web.app import create_app
 from peakend.web.auth import add_user
+from tests.conftest import signed_in
 
 TWINS = Path(__file__).parent / "data" / "twins"
 A, Z = "天河北厅", "珠江新城厅"
@@ -32,9 +33,7 @@ def web(tmp_path, monkeypatch):
 
 
 def login(app, user: str, password: str) -> TestClient:
-    c = TestClient(app, headers={"Origin": "http://testserver"}, follow_redirects=False)
-    assert c.post("/api/v1/login", json={"username": user, "password": password}).status_code == 200
-    return c
+    return signed_in(app, user, password)
 
 
 def finished(c: TestClient, token: str) -> dict:

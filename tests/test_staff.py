@@ -16,6 +16,7 @@ from peakend.cli import app as cli
 from peakend.scoring.staff import shrink
 from peakend.web.app import create_app
 from peakend.web.auth import add_token, add_user
+from tests.conftest import signed_in
 
 A, B = "天河北厅", "花都新华厅"
 
@@ -83,9 +84,7 @@ def web(tmp_path):
 
 
 def login(app, user: str, password: str) -> TestClient:
-    c = TestClient(app, headers={"Origin": "http://testserver"})
-    assert c.post("/api/v1/login", json={"username": user, "password": password}).status_code == 200
-    return c
+    return signed_in(app, user, password, follow_redirects=True)
 
 
 def test_a_card_by_hand_and_who_sees_it(web):
