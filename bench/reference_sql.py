@@ -65,7 +65,7 @@ def reference_sql(bp: Blueprint) -> str:
     ), v AS (
         SELECT visit_id, count(*) AS touches, max(e) AS best, min(e) AS worst, avg(e) AS mean,
                min(start_at) AS first_start, max(coalesce(end_at, start_at)) AS last_end,
-               arg_max((e, moment_id), (abs(e), ts, sq, touch_id)) AS p,
+               arg_max((e, moment_id), (round(abs(e), 9), ts, sq, touch_id)) AS p,  -- equally far from neutral: a tie
                arg_max((e, moment_id), (ts, sq, touch_id)) AS z
         FROM e GROUP BY visit_id
     )
