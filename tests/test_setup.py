@@ -3,6 +3,7 @@ their account, the blueprint and the first data, instead of an empty page."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -83,3 +84,26 @@ def test_setup_pages_are_for_admins_only(fresh):
     assert c.post("/api/v1/login", json={"username": "li", "password": "manager-pass"}).status_code == 200
     assert c.get("/setup").headers["location"] == "/login"  # a user exists: no setup
     assert c.get("/setup/data").status_code == 403 and c.post("/setup/demo").status_code == 403
+
+
+def test_pages_show_hall_names_in_their_language(tmp_path):
+    from typer.testing import CliRunner
+
+    from peakend.cli import app as cli
+    from peakend.web.auth import add_user
+
+    db = str(tmp_path / "named.duckdb")
+    run = CliRunner().invoke(cli, ["hall", "name", "GZ0301", "--zh", "天河北厅", "--en", "Tianhe North", "--db", db])
+    assert run.exit_code == 0 and "GZ0301" in run.output
+    assert CliRunner().invoke(cli, ["hall", "name", "GZ0301", "--zh", " ", "--en", "x", "--db", db]).exit_code == 2
+    app = create_app(db, secret="s")
+    add_user(app.state.peakend.store, "li", "manager-pass", "manager", ["GZ0301", "GZ0302"])
+    c = browser(app)
+    assert c.post("/api/v1/login", json={"username": "li", "password": "manager-pass"}).status_code == 200
+    en = c.get("/audits?lang=en").text
+    assert '<option value="GZ0301">Tianhe North</option>' in en and '<option value="GZ0302">GZ0302</option>' in en
+    zh = c.get("/audits?lang=zh").text
+    assert '<option value="GZ0301">天河北厅</option>' in zh
+    app.state.peakend.store.close()
+    listed = CliRunner().invoke(cli, ["hall", "list", "--db", db])
+    assert re.search(r"GZ0301\s+天河北厅\s+Tianhe North", listed.output)

@@ -812,7 +812,7 @@ def demo(
     seed: Annotated[int, typer.Option()] = 7,
 ) -> None:
     """Build a demo network of 8 halls through the real ingest path, score it, and report."""
-    from peakend.demo.generate import HALLS, generate_demo, record_coaching
+    from peakend.demo.generate import HALLS, generate_demo, record_coaching, record_hall_names
     from peakend.ingest.mapping import load_mapping
 
     bp = _blueprint(None)
@@ -831,6 +831,7 @@ def demo(
             run_ingest([f], db, bp, load_mapping(mapping) if mapping.exists() else None)
     with connect(db) as store:
         record_coaching(store, days)
+        record_hall_names(store)
     run_score(db, bp)
     first = HALLS[0]  # the simulator's model of a hall, fitted back from the hall's own events
     run_fit(db, first.hall_id, bp, None, None, None, 3, seed, folder / f"{first.hall_id}.fitted.yaml")
@@ -860,6 +861,42 @@ def serve(
     if code is not None:
         console.print(say("setup_code", host=host, port=port, code=code), highlight=False)
     uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+hall_app = App(help="Halls: their names in both languages (pages show names, not ids).", no_args_is_help=True)
+app.add_typer(hall_app, name="hall")
+
+
+@hall_app.command("name")
+def hall_name(
+    hall: Annotated[str, typer.Argument(help="The hall id, as in the events.")],
+    zh: Annotated[str, typer.Option(help="Its Chinese name.")],
+    en: Annotated[str, typer.Option(help="Its English name.")],
+    db: DbOpt = DEFAULT_PATH,
+) -> None:
+    """Name a hall in Chinese and English; pages show the name in their language instead of the id."""
+    from peakend.store.halls import name_hall
+
+    if not (zh.strip() and en.strip()) or max(len(zh), len(en), len(hall)) > 200:
+        err.print(say("bad_option", option="--zh/--en", expected="1–200 characters each", value=f"{zh} / {en}"))
+        raise typer.Exit(2)
+    with connect(db) as store:
+        name_hall(store, hall, zh.strip(), en.strip())
+    console.print(say("hall_named", hall=hall, zh=zh.strip(), en=en.strip()), highlight=False, markup=False)
+
+
+@hall_app.command("list")
+def hall_list(db: DbOpt = DEFAULT_PATH) -> None:
+    """Every hall with events or a name: its id and names."""
+    with connect(db) as store:
+        rows = store.rows("SELECT h.hall_id, n.zh, n.en FROM (SELECT hall_id FROM visits UNION SELECT hall_id FROM "
+                          "hall_names) h LEFT JOIN hall_names n USING (hall_id) ORDER BY 1")
+    from rich.table import Table
+
+    table = Table("id", "中文", "English", box=None)
+    for hall, zh, en in rows:
+        table.add_row(str(hall), zh or "-", en or "-")
+    console.print(table)
 
 
 user_app = App(help="Users of the web app (admin, manager, staff).", no_args_is_help=True)

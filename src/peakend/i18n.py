@@ -16,6 +16,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "setup_code": {"en": "this store has no users yet: open http://{host}:{port}/setup and enter the setup code {code} "
                           "to create the first admin", "zh": "此存储还没有用户：打开 http://{host}:{port}/setup，输入设置码 {code} "
                                                             "创建第一个管理员"},
+    "hall_named": {"en": "hall {hall} named {zh} / {en}", "zh": "营业厅 {hall} 已命名为 {zh} / {en}"},
     "pdf_no_chromium": {"en": "no Chromium to print the PDF with (looked for {value}); install Debian's chromium or "
                                "set PEAKEND_CHROMIUM", "zh": "没有可用于打印 PDF 的 Chromium（查找了 {value}）；请安装 Debian 的 "
                                                           "chromium 或设置 PEAKEND_CHROMIUM"},

@@ -43,6 +43,7 @@ from peakend.simulate.run import (
     write_jsonl,
 )
 from peakend.store.db import Store
+from peakend.store.halls import name_hall
 
 START = date(2026, 10, 1)
 # Route mix of visitors (the seven flow-lines of the default blueprint).
@@ -137,6 +138,9 @@ HALLS = [
     Hall("黄埔大沙厅", 150, -0.20, 2, 0.75, -0.2, -0.1),
     Hall(WIDE_HALL, 170, 0.15, 3, 0.90, 0.1, 0.2),
 ]
+ENGLISH_NAMES = {"天河北厅": "Tianhe North", "珠江新城厅": "Zhujiang New Town", "北京路厅": "Beijing Road",
+                 "番禺市桥厅": "Panyu Shiqiao", "白云新市厅": "Baiyun Xinshi", "海珠江南西厅": "Haizhu Jiangnan West",
+                 "黄埔大沙厅": "Huangpu Dasha", WIDE_HALL: "Huadu Xinhua"}
 TOUCH_HEADER = [*VISIT_FIELDS, *TOUCH_FIELDS]  # the long log format, for the hand-written bad rows
 
 
@@ -332,9 +336,16 @@ def load_demo(store: Store, bp: Blueprint, folder: Path, days: int = 7, seed: in
         mapping = f.with_suffix(".mapping.yaml")
         ingest_file(store, f, Context(bp), load_mapping(mapping) if mapping.exists() else None)
     record_coaching(store, days)
+    record_hall_names(store)
     tell("scoring")
     score(store, bp)
     return len(files)
+
+
+def record_hall_names(store: Store) -> None:
+    """Give the demo's halls their names in both languages (their ids are their Chinese names)."""
+    for hall in HALLS:
+        name_hall(store, hall.hall_id, hall.hall_id, ENGLISH_NAMES[hall.hall_id])
 
 
 def record_coaching(store: Store, days: int) -> None:

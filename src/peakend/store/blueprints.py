@@ -59,3 +59,4 @@ def version_text(store: Store, number: int) -> str:
     if not rows:
         raise KeyError(number)
     return str(rows[0][0])
+

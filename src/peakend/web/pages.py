@@ -31,6 +31,7 @@ from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg, zone_figures
 from peakend.scoring.staff import MIN_TOUCHES
 from peakend.store.blueprints import blueprint_yaml, save_blueprint
+from peakend.store.halls import hall_names
 from peakend.text.training import library
 from peakend.web import queries
 from peakend.web.auth import Principal
@@ -55,6 +56,15 @@ templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(resources.files("peakend.web").joinpath("templates"))), autoescape=True))
 
 
+@jinja2.pass_context
+def _hall_name(context: Any, hall_id: object) -> str:
+    """A hall shown by its name in the page's language (`peakend hall name`), else by its id."""
+    return str(context.get("hall_names", {}).get(str(hall_id), hall_id))
+
+
+templates.env.filters["hall_name"] = _hall_name
+
+
 def page_lang(request: Request) -> Lang:
     """The page language: `?lang=` (remembered in a cookie), else the cookie, else Chinese."""
     asked = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
@@ -66,9 +76,9 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
     """Render template `name` with the words, language, user and navigation every page needs."""
     lang = page_lang(request)
     p = context.pop("user", None) or _quiet_principal(request)
-    context.update(
-        lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=state(request).blueprint, request=request
-    )
+    st = state(request)
+    context.update(lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=st.blueprint, request=request,
+                   hall_names=hall_names(st.store, lang))
     response = templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
@@ -150,7 +160,9 @@ def network_page(request: Request) -> HTMLResponse:
         halls = queries.graded_halls(st.store, st.blueprint, None if p.is_admin else set(p.halls))
     except NotScored:
         return render(request, "network.html.j2", user=p, halls=None, chart=None)
-    chart = spec(charts.ranking(halls, lang)) if len(halls) else None
+    names = hall_names(st.store, lang)
+    chart = spec(charts.ranking(halls.assign(hall_id=halls["hall_id"].map(lambda h: names.get(h, h))), lang)) \
+        if len(halls) else None
     said = [v.say(lang) for v in queries.verdicts(st.store, None if p.is_admin else set(p.halls))]
     return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart, verdicts=said)
 
