@@ -384,20 +384,20 @@ def quarantine(db: DbOpt = DEFAULT_PATH, limit: Annotated[int, typer.Option()] =
                       highlight=False, markup=False)
 
 
-def run_score(db: str, bp: Blueprint) -> None:
-    """Score the store and print what was scored."""
+def run_score(db: str, bp: Blueprint, full: bool = False) -> None:
+    """Score the store (only what changed, unless `full`) and print what was scored."""
     from peakend.scoring.run import score
 
     store = connect(db)
     try:
         with console.status(say("scoring", value="")) as status:
-            result = score(store, bp, lambda step: status.update(say("scoring", value=step)))
+            result = score(store, bp, lambda step: status.update(say("scoring", value=step)), full)
     finally:
         store.close()
-    console.print(
-        say("scored", visits=result.visits, touches=result.touches, halls=result.halls, seconds=result.seconds),
-        highlight=False,
-    )
+    said = say("scored", visits=result.visits, touches=result.touches, halls=result.halls, seconds=result.seconds)
+    if result.rescored is not None:
+        said += "; " + say("rescored", value=f"{result.rescored:,}")
+    console.print(said, highlight=False)
 
 
 @app.command("score")
@@ -411,10 +411,12 @@ def score_cmd(
     out: Annotated[Path | None, typer.Option(help="Where a lake's score tables go (default LAKE/scores).")] = None,
     master: Annotated[str | None, typer.Option(help="Spark master, e.g. spark://host:7077 (default: local).")]
     = None,
+    full: Annotated[bool, typer.Option("--full", help="Score every visit again, not only what changed.")] = False,
 ) -> None:
-    """Score every visit by the peak-end rule; write touch, visit, moment and hall tables.
+    """Score visits by the peak-end rule; write touch, visit, moment and hall tables.
 
-    On the store (DuckDB or PostgreSQL), or with --lake on a Parquet lake by DuckDB or Spark.
+    On the store (DuckDB or PostgreSQL) only the visits whose events arrived since the last run are scored again
+    (the same blueprint; --full: all), or with --lake everything on a Parquet lake by DuckDB or Spark.
     """
     from peakend.store.db import is_postgres
 
@@ -427,7 +429,7 @@ def score_cmd(
         if engine not in (None, backend):
             err.print(say("engine_needs_lake", engine=engine, backend=backend))
             raise typer.Exit(2)
-        run_score(db, bp)
+        run_score(db, bp, full)
         return
     if engine == "postgres":
         err.print(say("engine_needs_lake", engine=engine, backend="lake"))

@@ -81,6 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", _positive(int), 8 * 1024 * 1024,
             "largest request body the server reads (bytes; 413 above)",
             "服务器读取的最大请求体（字节；超出返回 413）"),
+    Setting("score_minutes", float, 5.0, "the server scores what changed this often (minutes; 0: never)",
+            "服务器每隔多久对新数据增量评分（分钟；0 为不评分）"),
     Setting("chromium", str, None, "the Chromium that prints PDF reports (default: chromium on the PATH)",
             "打印 PDF 报告所用的 Chromium（默认 PATH 中的 chromium）"),
     Setting("smtp_host", str, "127.0.0.1", "SMTP server of the weekly digest", "周报所用的 SMTP 服务器"),

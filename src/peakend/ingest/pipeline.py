@@ -240,7 +240,9 @@ def store_rows(store: Store, kind: Kind, replace: bool = False) -> Stored:
         new = [r[0] for r in store.rows("SELECT DISTINCT visit_id FROM incoming i WHERE NOT EXISTS "
                                         "(SELECT 1 FROM visits v WHERE v.visit_id = i.visit_id)")]
     if kind in ("touch", "visit"):
-        updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL)
+        filled = " OR ".join(f"(visits.{c} IS NULL AND excluded.{c} IS NOT NULL)" for c in VISIT_FILL)
+        updates = ", ".join(f"{c} = coalesce(visits.{c}, excluded.{c})" for c in VISIT_FILL) + (
+            f", ingested_at = CASE WHEN {filled} THEN CAST(now() AS TIMESTAMP) ELSE visits.ingested_at END")
         store.execute(
             f"INSERT INTO visits ({', '.join(visit_cols)}) SELECT DISTINCT ON (visit_id) "
             f"{', '.join(visit_cols)} FROM incoming WHERE hall_id IS NOT NULL ORDER BY visit_id, _row"

@@ -29,6 +29,7 @@ from peakend.errors import PeakendError
 from peakend.live.pending import pending, run_pending
 from peakend.live.sms import gateway_from
 from peakend.live.timers import tick
+from peakend.scoring.run import score, stale
 from peakend.store.blueprints import active_blueprint
 from peakend.store.db import connect
 from peakend.web import api, audits, blueprint_edit, imports, live, pages, setup
@@ -56,6 +57,9 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
         stop = threading.Event()
         workers = [threading.Thread(target=_run_live, args=(st, stop), name="peakend-live", daemon=True),
                    threading.Thread(target=_run_timers, args=(st, stop, ticks), name="peakend-timers", daemon=True)]
+        if settings.get("score_minutes") > 0:
+            workers.append(threading.Thread(target=_run_scoring, args=(st, stop, settings.get("score_minutes")),
+                                            name="peakend-scoring", daemon=True))
         for w in workers:
             w.start()
         yield
@@ -111,6 +115,18 @@ def _run_live(st: AppState, stop: threading.Event) -> None:
             log.exception("live rules failed; the visits stay queued")
             stop.wait(LIVE_RETRY_S)
         st.live_wake.wait(LIVE_IDLE_S)
+
+
+def _run_scoring(st: AppState, stop: threading.Event, minutes: float) -> None:
+    """Score what changed every `minutes` (setting `score_minutes`) so pages never wait for a manual score; a
+    store with nothing new is left alone (its pages' per-run caches stay warm)."""
+    log = logging.getLogger("peakend.scoring")
+    while not stop.wait(minutes * 60):
+        try:
+            if stale(st.store, st.blueprint):
+                score(st.store, st.blueprint)
+        except Exception:  # a lost connection: log, and try again next time
+            log.exception("scheduled scoring failed; retrying in %s min", minutes)
 
 
 def _run_timers(st: AppState, stop: threading.Event, every: float) -> None:
