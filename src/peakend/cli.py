@@ -777,8 +777,9 @@ def digest(
     out: Annotated[Path | None, typer.Option(help="Write each digest as <user>.eml here instead of sending it.")]
     = None,
 ) -> None:
-    """Send each hall manager their weekly digest by e-mail (settings PEAKEND_SMTP_*): their halls' REI week by week,
-    the moments to fix first, open and overdue cases. Weekly, e.g. by cron, Mondays at 08:00:
+    """Send each hall manager their weekly digest by e-mail (the SMTP server of PEAKEND_SMTP_HOST and
+    PEAKEND_SMTP_PORT): their halls' REI week by week, the moments to fix first, open and overdue cases. Weekly,
+    e.g. by cron, Mondays at 08:00:
     0 8 * * 1  cd /srv/peakend && .venv/bin/peakend digest --db halls.duckdb"""
     import smtplib
 
