@@ -139,3 +139,22 @@ def test_an_upload_past_the_limit_is_refused(web, monkeypatch):
     admin = login(web, "admin", "admin-pass-1")
     big = b"visit_id,hall_id\n" + b"v1,H\n" * 400
     assert admin.post("/api/v1/imports", files={"file": ("big.csv", big)}).status_code == 413
+
+
+def test_a_wide_export_with_a_pasted_mapping(web):
+    """A wide rating-pad export (a row per visit) needs a whole mapping: pasted as YAML, checked, used, saved."""
+    admin = login(web, "admin", "admin-pass-1")
+    wide = ("流水号,营业厅,到厅时间,柜台评分,离开评分\n"
+            "W1,天河北厅,2026-11-02 09:00,5,4\nW2,天河北厅,2026-11-02 09:30,2,\n")
+    up = admin.post("/import", files={"file": ("pad.csv", wide.encode("gbk"))})
+    at = up.headers["location"]
+    bad = admin.post(at, data={"mapping_yaml": "format: wide\ncolumns: {visit_id: 流水号}\n"})
+    assert bad.status_code == 422 and "a wide mapping needs a &#39;moments&#39; list" in bad.text
+    yaml_text = ("format: wide\ncolumns: {visit_id: 流水号, hall_id: 营业厅, arrival: 到厅时间}\nrating_scale: '1-5'\n"
+                 "moments:\n  - {moment: counter_result, rating: 柜台评分}\n  - {moment: leaving, rating: 离开评分}\n")
+    ran = admin.post(at, data={"mapping_yaml": yaml_text, "save_as": "评价器宽表"})
+    assert ran.status_code == 303
+    done = finished(admin, at.rsplit("/", 1)[1])
+    assert (done["stored"], done["quarantined"]) == (2, 0)
+    assert web.state.peakend.store.rows("SELECT count(*) FROM touches")[0][0] == 3  # W2 did not rate the exit
+    assert "moments:" in admin.get("/api/v1/mappings/评价器宽表.yaml").text

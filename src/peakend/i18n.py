@@ -708,6 +708,11 @@ WORDS: dict[str, dict[Lang, str]] = {
     "import_missing": {"zh": "表示“未作答”的代码", "en": "Codes meaning no answer"},
     "import_words": {"zh": "代表数值的词", "en": "Words that stand for values"},
     "import_fractions": {"zh": "接受量表点之间的评分（如 1–5 上的 3.5）", "en": "Accept ratings between a scale's points (3.5 on 1–5)"},
+    "import_paste": {"zh": "或粘贴完整的对应（YAML）", "en": "Or paste a whole mapping (YAML)"},
+    "import_paste_note": {"zh": "宽表（每次来访一行、每个时刻一列）和暗访表（每次暗访一行、每个检查项一列）用 YAML 对应，格式同 peakend ingest --mapping；填写后以它为准。",
+                          "en": "Wide exports (a row per visit, a column per moment) and mystery-shopping sheets (a row per "
+                                "audited visit, a column per item) are mapped in YAML, as for peakend ingest --mapping; "
+                                "when given, it is used instead of the columns above."},
     "import_save_as": {"zh": "保存此对应，名称", "en": "Save this mapping as"},
     "import_save_hint": {"zh": "如：排队系统导出", "en": "e.g. queue system export"},
     "import_run": {"zh": "开始导入", "en": "Import"},

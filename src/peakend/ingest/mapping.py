@@ -112,17 +112,26 @@ def saved_mappings(store: Store) -> dict[str, Mapping]:
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping YAML file."""
     try:
-        data = yaml.safe_load(Path(path).read_text("utf-8"))
-        mapping = Mapping.model_validate(data or {})
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(source=path, value=exc) from exc
+    return parse_mapping(text, str(path))
+
+
+def parse_mapping(text: str, source: str) -> Mapping:
+    """Check a mapping given as YAML text (a file's, or one pasted in the browser); MappingError names what is
+    wrong."""
+    try:
+        mapping = Mapping.model_validate(yaml.safe_load(text) or {})
+    except yaml.YAMLError as exc:
+        raise MappingError(source=source, value=exc) from exc
     except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise MappingError(source=path, value="\n" + "\n".join(lines)) from exc
+        lines = [f"{source}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise MappingError(source=source, value="\n" + "\n".join(lines)) from exc
     if mapping.format == "wide" and not mapping.moments:
-        raise MappingError(source=path, value="a wide mapping needs a 'moments' list (journey order)")
+        raise MappingError(source=source, value="a wide mapping needs a 'moments' list (journey order)")
     if mapping.format == "audit" and not mapping.items:
-        raise MappingError(source=path, value="an audit mapping needs 'items': checklist item id → column")
+        raise MappingError(source=source, value="an audit mapping needs 'items': checklist item id → column")
     return mapping
 
 

@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from peakend import settings
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind
-from peakend.ingest.mapping import Mapping, mapping_yaml, save_mapping, saved_mappings
+from peakend.errors import MappingError
+from peakend.ingest.mapping import Mapping, mapping_yaml, parse_mapping, save_mapping, saved_mappings
 from peakend.ingest.pipeline import FileResult, ingest_file
 from peakend.ingest.readers import FORMATS, detect_encoding, excel_sheets, file_format, preview
 from peakend.ingest.suggest import suggest, suggested_kind
@@ -201,6 +202,14 @@ def mapping_from(sent: dict[str, Any], columns: list[str]) -> Mapping:
                             ) from None
 
 
+def pasted_mapping(text: str) -> Mapping:
+    """A whole mapping pasted as YAML (a wide export, a mystery-shopping sheet…); 422 saying what is wrong."""
+    try:
+        return parse_mapping(text, "mapping")
+    except MappingError as exc:
+        raise HTTPException(422, exc.say("en")) from None
+
+
 def _words(text: str) -> dict[str, float]:
     """'满意=5, 一般=3' → {'满意': 5.0, '一般': 3.0} (422 for a part that is not word=number)."""
     out = {}
@@ -289,8 +298,8 @@ async def import_run(request: Request, token: str) -> Response:
         form = {k: v for k, v in sent.items() if isinstance(v, str)}
     columns = look(job, form.get("sheet") or job.sheet)["columns"]
     try:
-        answers = _form_answers(form, columns)
-        mapping = mapping_from(answers, columns)
+        pasted = form.get("mapping_yaml", "").strip()
+        mapping = pasted_mapping(pasted) if pasted else mapping_from(_form_answers(form, columns), columns)
     except HTTPException as exc:
         return _mapping_page(request, p, job, job.sheet, 422, str(exc.detail), form)
     name = form.get("save_as", "").strip()[:100]
@@ -316,10 +325,12 @@ async def api_upload(request: Request, file: UploadFile, sheet: str | None = Non
 @router.post("/api/v1/imports/{token}/run", tags=["ingest"], status_code=202,
              summary="Run an uploaded file's ingest with a mapping (columns: field → file column)")
 def api_run(request: Request, token: str, sent: dict[str, Any]) -> dict[str, Any]:
-    """Start the ingest; `sheet` picks a workbook's sheet, `save_as` keeps the mapping by name."""
+    """Start the ingest; `sheet` picks a workbook's sheet, `save_as` keeps the mapping by name, `mapping_yaml`
+    gives a whole mapping instead (wide or audit formats)."""
     p, job = job_of(request, token)
     seen = look(job, sent.get("sheet"))
-    mapping = mapping_from(sent, seen["columns"])
+    pasted = str(sent.get("mapping_yaml") or "").strip()
+    mapping = pasted_mapping(pasted) if pasted else mapping_from(sent, seen["columns"])
     st = state(request)
     if sent.get("save_as"):
         save_mapping(st.store, str(sent["save_as"])[:100], mapping, p.name)
