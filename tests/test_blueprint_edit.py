@@ -96,6 +96,7 @@ def test_edit_refuse_save_diff_and_roll_back_through_the_pages(web):
     diff = admin.get("/blueprint/versions?a=1&b=2&lang=en").text
     assert re.search(r'class="del">-\s+en: Confirm the result face to face', diff)
     assert 'class="add">+version: 2026.12-b' in diff
+    assert diff.count('class="add">+') + diff.count('class="del">-') == 2 + 2 + 2  # headers, version, one standard
     back = admin.post("/blueprint/rollback", data={"number": "1"})
     assert back.headers["location"] == "/blueprint/versions?a=1&b=3"
     assert web.state.peakend.blueprint.version == "2026.12-a"

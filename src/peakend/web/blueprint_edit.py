@@ -89,16 +89,17 @@ async def check_post(request: Request) -> dict[str, Any]:
 
 @router.get("/blueprint/versions", include_in_schema=False)
 def versions_page(request: Request, a: int | None = None, b: int | None = None) -> HTMLResponse:
-    """Saved versions; the difference between two of them (default: the latest and the one before)."""
+    """Saved versions; the difference in content between two of them (default: the latest and the one before),
+    whether each was saved from the form or as YAML."""
     p, st = need_admin(request)
     listed = versions(st.store)
     numbers = [int(str(v[0])) for v in listed]
     b = b if b in numbers else (numbers[0] if numbers else None)
     a = a if a in numbers else (numbers[1] if len(numbers) > 1 else None)
     diff: list[str] = []
-    if a is not None and b is not None:
-        diff = list(difflib.unified_diff(version_text(st.store, a).splitlines(), version_text(st.store, b).splitlines(),
-                                         f"version {a}", f"version {b}", lineterm="", n=2))
+    if a is not None and b is not None:  # compared as data, both written the same way: layout and comments aside
+        old, new = (edit.dump(yaml.safe_load(version_text(st.store, x))).splitlines() for x in (a, b))
+        diff = list(difflib.unified_diff(old, new, f"version {a}", f"version {b}", lineterm="", n=2))
     return render(request, "blueprint_versions.html.j2", user=p, versions=listed, a=a, b=b, diff=diff)
 
 
