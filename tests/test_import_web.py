@@ -131,7 +131,12 @@ def test_who_may_import_and_see_an_import(web, tmp_path):
     assert bad.status_code == 422 and "not a file peakend reads" in bad.text
     evil = admin.post("/api/v1/imports", files={"file": ("../../etc/x.csv", b"visit_id,hall_id\nv,H\n")})
     assert evil.status_code == 200 and evil.json()["name"] == "x.csv"  # only its last part, inside the uploads
-    assert list((tmp_path / "uploads").glob("*/x.csv"))
+    held = list((tmp_path / "uploads").glob("*/x.csv"))
+    assert held  # waiting for its mapping
+    admin.post(f"/api/v1/imports/{evil.json()['token']}/run", json={"columns": {"visit_id": "visit_id",
+                                                                                "hall_id": "hall_id"}})
+    assert finished(admin, evil.json()["token"])["status"] == "done"
+    assert not held[0].exists()  # imported: the upload is not kept
 
 
 def test_an_upload_past_the_limit_is_refused(web, monkeypatch):

@@ -3,8 +3,10 @@ with suggestions, set how its answers read, save the mapping for next time, run 
 and see what was stored, warned and quarantined.
 
 The upload streams to a folder on disk (setting `uploads`), never held in memory, up to setting
-`max_upload_bytes`. The ingest is the one files and the CLI use (`pipeline.ingest_file`): the same checks,
-quarantine and idempotency. It runs in a thread of this process; the page asks for its progress every second.
+`max_upload_bytes`; it is deleted once imported (its rows are stored or quarantined), or after a day unimported.
+The ingest is the one files and the CLI use (`pipeline.ingest_file`): the same checks, quarantine and idempotency
+(a CSV streams through in chunks; a workbook's sheet is read whole by calamine: about 0.8 GB for 1M rows × 8).
+It runs in a thread of this process; the page asks for its progress every second.
 A manager's upload may write only their halls: a row of another hall is refused (`forbidden_hall`) and kept.
 Admins and managers import; a job is seen only by whoever uploaded it (and admins).
 """
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -95,6 +99,18 @@ def _folder() -> Path:
     return folder
 
 
+STALE_S = 24 * 3600  # an upload never imported is deleted after a day
+
+
+def forget_stale(folder: Path) -> None:
+    """Delete uploads left unimported for more than a day (and forget their jobs)."""
+    now = time.time()
+    for held in folder.iterdir():
+        if held.is_dir() and now - held.stat().st_mtime > STALE_S:
+            shutil.rmtree(held, ignore_errors=True)
+            JOBS.pop(held.name, None)
+
+
 def safe_name(name: str) -> str:
     """A file name safe to keep on disk: its last part, letters (any script), digits, '.', '-' and '_' only."""
     base = re.sub(r"[^\w.\-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")[-120:]
@@ -107,6 +123,7 @@ async def receive(upload: UploadFile, p: Principal) -> Job:
     if file_format(Path(name)) is None:
         raise HTTPException(422, f"'{name}' is not a file peakend reads: {', '.join(sorted(FORMATS))}")
     token = secrets.token_urlsafe(16)
+    forget_stale(_folder())
     path = _folder() / token / name
     path.parent.mkdir()
     most, seen = settings.get("max_upload_bytes"), 0
@@ -159,6 +176,8 @@ def run(st: AppState, job: Job, mapping: Mapping) -> None:
             job.status = "done"
         except Exception as exc:  # the page says what went wrong instead of spinning for ever
             job.error, job.status = f"{type(exc).__name__}: {exc}", "failed"
+        finally:  # its rows are stored or quarantined now: the upload itself is not kept
+            shutil.rmtree(job.path.parent, ignore_errors=True)
 
     threading.Thread(target=work, name=f"import-{job.token}", daemon=True).start()
 
