@@ -107,3 +107,13 @@ def test_pages_show_hall_names_in_their_language(tmp_path):
     app.state.peakend.store.close()
     listed = CliRunner().invoke(cli, ["hall", "list", "--db", db])
     assert re.search(r"GZ0301\s+天河北厅\s+Tianhe North", listed.output)
+
+
+def test_setup_codes_are_not_guessed_fast(fresh, monkeypatch):
+    monkeypatch.setenv("PEAKEND_LOGIN_ATTEMPTS", "3")
+    c = browser(fresh)
+    wrong = {"code": "00000000", "username": "eve", "password": "secret-pass", "again": "secret-pass"}
+    assert [c.post("/setup", data=wrong).status_code for _ in range(4)] == [422, 422, 422, 429]
+    right = {**wrong, "code": fresh.state.peakend.setup_code}
+    assert c.post("/setup", data=right).status_code == 429  # even the right code waits its turn
+    assert fresh.state.peakend.store.rows("SELECT count(*) FROM users")[0][0] == 0

@@ -2,7 +2,8 @@
 choosing or uploading a blueprint, and importing a first file or loading the demo — instead of an empty page.
 
 Whoever reaches the server first must not become its admin: `peakend serve` prints a one-time setup code on its
-console, and `/setup` asks for it (compared in constant time; gone once the first admin exists).
+console, and `/setup` asks for it (compared in constant time, wrong guesses limited as logins are; gone once the
+first admin exists).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from peakend.errors import UserError
 from peakend.store.blueprints import save_blueprint
 from peakend.web.auth import add_user
 from peakend.web.deps import AppState, first_run, log_in, need_user, state
+from peakend.web.guard import client_address
 from peakend.web.pages import page_lang, render
 
 router = APIRouter(include_in_schema=False)
 DEMO_DAYS = 7  # the first run's demo: a week, loaded in about 20 s
+SETUP = "\x00setup"  # the login limiter's name for setup-code attempts (no user name holds a NUL)
 
 
 @router.get("/setup")
@@ -43,10 +46,16 @@ def setup_account(request: Request, code: Annotated[str, Form()] = "", username:
     st, lang = state(request), page_lang(request)
     if not first_run(st) or st.setup_code is None:
         return RedirectResponse("/login", status_code=303)
+    address = client_address(request.scope)
+    wait = st.logins.wait(SETUP, address)  # the code is guessed no faster than a password
+    if wait:
+        raise HTTPException(429, f"too many wrong setup codes: try again in {wait} s", {"Retry-After": str(wait)})
     words = {"zh": ("设置码不对：见运行 peakend serve 的终端", "两次输入的密码不一致"),
              "en": ("Wrong setup code: see the terminal running peakend serve", "The two passwords differ")}[lang]
-    problem = (words[0] if not hmac.compare_digest(code.strip().encode(), st.setup_code.encode())
-               else words[1] if password != again else "")
+    right = hmac.compare_digest(code.strip().encode(), st.setup_code.encode())
+    if not right:
+        st.logins.failed(SETUP, address)
+    problem = words[0] if not right else words[1] if password != again else ""
     if not problem:
         try:
             add_user(st.store, username.strip(), password, "admin")
