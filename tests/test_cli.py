@@ -39,7 +39,7 @@ def test_report_is_self_contained_and_bilingual(demo_dir):
     html = (demo_dir / "report.html").read_text("utf-8")
     assert "营业厅排名" in html and "Network ranking" in html
     assert "改进收益排名" in html and "Lift ranking" in html
-    assert "天河北厅" in html and "vegaEmbed" in html
+    assert "天河北厅" in html and "Tianhe North" in html and "vegaEmbed" in html  # hall names in both languages
     assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<link[^>]+href=\"http", html)
     for chart in ("ranking", "heatmap", "falls", "lift", "models"):
         assert f'data-chart="{chart}"' in html and f'"{chart}": {{' in html

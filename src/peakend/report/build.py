@@ -25,6 +25,7 @@ from peakend.scoring.maturity import maturity
 from peakend.scoring.moments import falls
 from peakend.scoring.run import require_scores
 from peakend.store.db import Store
+from peakend.store.halls import hall_names
 
 LANGS: tuple[Lang, Lang] = ("zh", "en")
 TOP_LIFTS = 15
@@ -114,6 +115,7 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         "quarantined": quarantined,
         "floors": {h: {lang: Markup(floor_svg(bp, zone_figures(store, bp, h), {}, lang)) for lang in LANGS}
                    for h in halls["hall_id"]} if bp.layout else {},
+        "hall_names": {lang: hall_names(store, lang) for lang in LANGS},
     }
 
 
@@ -121,11 +123,16 @@ def _specs(data: dict[str, Any], bp: Blueprint) -> dict[str, dict[Lang, str]]:
     specs: dict[str, dict[Lang, str]] = {}
     for lang in LANGS:
         order = [getattr(m, lang) for m in bp.moments]
+        names = data["hall_names"][lang]
+
+        def named(df: pd.DataFrame, names: dict[str, str] = names) -> pd.DataFrame:
+            return df.assign(hall_id=df["hall_id"].map(lambda h: names.get(h, h)))
+
         made = {
-            "ranking": charts.ranking(data["halls"], lang),
-            "heatmap": charts.heatmap(data["moments"], order, lang),
+            "ranking": charts.ranking(named(data["halls"]), lang),
+            "heatmap": charts.heatmap(named(data["moments"]), order, lang),
             "falls": charts.peaks_and_ends(data["falls"], order, lang),
-            "lift": charts.lift_bars(data["lifts"], lang),
+            "lift": charts.lift_bars(named(data["lifts"]), lang),
         }
         if len(data["comparison"]):
             made["models"] = charts.models(data["comparison"], lang)
