@@ -321,6 +321,8 @@ def test_the_blueprint_form_editor_checks_as_you_type_saves_diffs_and_rolls_back
     login(page, server, "admin", "admin-pass")
     page.goto(server + "/blueprint?lang=en")
     page.click("#edit-link")
+    page.click("#bp-save")  # the blueprint as it is, saved from the form: the version to compare with
+    expect(page.locator("#saved")).to_be_visible()
     first = page.locator("details.moment").first
     first.locator("summary b").click()
     page.fill("input[name='m.0.id']", "Bad Id")  # an id must be lower-case letters, digits and _

@@ -6,15 +6,18 @@ every save a new version, with a diff between any two versions and a roll-back. 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from typing import Any
 
 import yaml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from peakend.blueprint import edit
 from peakend.blueprint.load import BlueprintProblem, check_text
+from peakend.blueprint.model import Blueprint
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, version_text, versions
 from peakend.web.auth import Principal
 from peakend.web.deps import AppState, need_user, state
@@ -97,10 +100,18 @@ def versions_page(request: Request, a: int | None = None, b: int | None = None) 
     b = b if b in numbers else (numbers[0] if numbers else None)
     a = a if a in numbers else (numbers[1] if len(numbers) > 1 else None)
     diff: list[str] = []
-    if a is not None and b is not None:  # compared as data, both written the same way: layout and comments aside
-        old, new = (edit.dump(yaml.safe_load(version_text(st.store, x))).splitlines() for x in (a, b))
+    if a is not None and b is not None:  # compared as content: layout, comments and defaults aside
+        old, new = (_content(version_text(st.store, x)).splitlines() for x in (a, b))
         diff = list(difflib.unified_diff(old, new, f"version {a}", f"version {b}", lineterm="", n=2))
     return render(request, "blueprint_versions.html.j2", user=p, versions=listed, a=a, b=b, diff=diff)
+
+
+def _content(text: str) -> str:
+    """A version's blueprint written one way: checked, defaults left out (as typed when it does not check)."""
+    data = yaml.safe_load(text)
+    with contextlib.suppress(ValidationError):
+        data = Blueprint.model_validate(data).model_dump(mode="json", exclude_defaults=True)
+    return edit.dump(data)
 
 
 @router.post("/blueprint/rollback", include_in_schema=False)
