@@ -66,6 +66,7 @@ class Job:
     error: str = ""
     mapping: Mapping | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    seen: dict[str | None, dict[str, Any]] = field(default_factory=dict)  # what `look` found, per sheet
 
     @property
     def source(self) -> str:
@@ -141,10 +142,17 @@ async def receive(upload: UploadFile, p: Principal) -> Job:
 
 
 def look(job: Job, sheet: str | None) -> dict[str, Any]:
-    """What the mapping form shows: sheets, encoding, columns, the first rows, suggested fields and kind."""
+    """What the mapping form shows: sheets, encoding, columns, the first rows, suggested fields and kind (read
+    once per sheet: a workbook's sheet takes seconds to open)."""
     sheets = excel_sheets(job.path) if file_format(job.path) == "excel" else []
     if sheets:
         job.sheet = sheet if sheet in sheets else sheets[0]
+    if job.sheet not in job.seen:
+        job.seen[job.sheet] = _look(job, sheets)
+    return job.seen[job.sheet]
+
+
+def _look(job: Job, sheets: list[str]) -> dict[str, Any]:
     encoding = detect_encoding(job.path) if file_format(job.path) in ("csv", "jsonl") else ""
     chunk = preview(job.path, job.sheet, PREVIEW_ROWS)
     rows = chunk.to_arrow().to_pylist() if chunk.columns else []
@@ -280,7 +288,7 @@ async def import_upload(request: Request, file: UploadFile) -> Response:
 def _mapping_page(request: Request, p: Principal, job: Job, sheet: str | None, status: int = 200,
                   problem: str = "", sent: dict[str, Any] | None = None) -> HTMLResponse:
     st = state(request)
-    seen = look(job, sheet)
+    seen = dict(look(job, sheet))  # a copy: a saved mapping may fill it in
     saved = saved_mappings(st.store)
     use = request.query_params.get("use")
     if use in saved:  # a saved mapping fills the form where the file has its columns
