@@ -9,8 +9,6 @@ twice. Deadlines, reminders and survey sends become rows of `timers`, run by `ti
 
 from __future__ import annotations
 
-import hashlib
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -22,13 +20,13 @@ import pyarrow as pa
 
 from peakend.blueprint.model import CASE_KINDS, Blueprint, CaseKind
 from peakend.live.text import advice_text, alert_text
-from peakend.scoring.experience import TIE_DIGITS, rules_arrow, touch_experience
+from peakend.scoring.compiled import compiled_sql, stored_rules
+from peakend.scoring.experience import TIE_DIGITS, touch_experience
 from peakend.store.db import Store
 
 ANY_OF = "SELECT unnest(?::VARCHAR[])"  # SQL for a list of text values given as one parameter
 SLOT_MIN = 15  # diversion advice is given at most once per hall and quarter hour
 QUEUE_LOOKBACK_H = 4
-_compiled: weakref.WeakKeyDictionary[Store, dict[str, str]] = weakref.WeakKeyDictionary()  # experience_sql per store
 
 
 @dataclass
@@ -114,26 +112,13 @@ def _load(store: Store, bp: Blueprint, ids: list[str]) -> tuple[pd.DataFrame, pd
 
 
 def experience_sql(store: Store, bp: Blueprint) -> str:
-    """SQL for every touch with its e, wait and outcome: Ibis compiled once per store and blueprint.
+    """SQL for every touch with its e, wait and outcome (compiled once per store and blueprint)."""
+    def build() -> str:
+        t = store.table("touches")
+        extra = t.select("touch_id", "wait_min", "outcome", "source")
+        return str(store.db.compile(touch_experience(t, bp, stored_rules(store, bp)).join(extra, "touch_id")))
 
-    The blueprint's rules are stored as table `live_rules_<hash>` so the SQL refers to real tables only.
-    Held under the store's lock throughout: Ibis reads table schemas on the store's connection, which
-    the timer thread uses too (a first request racing the first tick once answered 500).
-    """
-    digest = hashlib.sha256(bp.model_dump_json().encode()).hexdigest()[:12]
-    key = f"experience_sql:{digest}"
-    with store.lock:
-        compiled = _compiled.setdefault(store, {})
-        if key not in compiled:
-            name = f"live_rules_{digest}"
-            if not store.has_table(name):
-                store.write_frame(name, rules_arrow(bp).to_pandas())
-            db = store.db
-            t = store.table("touches")
-            extra = t.select("touch_id", "wait_min", "outcome", "source")
-            expr = touch_experience(t, bp, store.table(name)).join(extra, "touch_id")
-            compiled[key] = str(db.compile(expr))
-        return compiled[key]
+    return compiled_sql(store, bp, "experience", build)
 
 
 def end_moment_times(bp: Blueprint, touches: pd.DataFrame) -> dict[str, datetime]:

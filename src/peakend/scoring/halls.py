@@ -1,8 +1,10 @@
 """Per-hall figures: mean REI with a 95% confidence interval, and the maturity grade.
 
-The interval is Student's t on the visits' REI: mean ± t(0.975, n−1) · sd / √n. The grade
-is the highest blueprint grade whose `min_rei` the mean REI reaches (default: Qualified 55,
-Good 65, Great 75), given at least `min_visits_for_grade` visits; otherwise no grade.
+The figures are added up from sums per (hall, day), so that a day is scored again alone
+(scoring.run); the REI's sd from its sum and sum of squares. The interval is Student's t on the
+visits' REI: mean ± t(0.975, n−1) · sd / √n. The grade is the highest blueprint grade whose
+`min_rei` the mean REI reaches (default: Qualified 55, Good 65, Great 75), given at least
+`min_visits_for_grade` visits; otherwise no grade.
 """
 
 from __future__ import annotations
@@ -14,19 +16,25 @@ import pandas as pd
 from scipy import stats
 
 from peakend.blueprint.model import Blueprint
-from peakend.scoring.portable import share
+from peakend.scoring.moments import NO_DAY
+from peakend.scoring.portable import count_if, share
 
 
-def hall_aggregates(vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Table:
-    """Hall-level sums as an Ibis expression (intervals and grades are added in pandas)."""
-    base = vs.group_by("hall_id").aggregate(
-        visits=vs.count(),
-        days=vs.day.nunique(),
-        rei=vs.rei.mean(),
-        rei_sd=vs.rei.std(),
-        mean_e=vs["mean"].mean(),
-        negative_peak_share=share(vs.peak < 0),
-        negative_end_share=share(vs.end < 0),
+def hall_aggregates(hp: ir.Table, vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Table:
+    """Hall-level figures from the (hall, day) parts `hp` of `moments.hall_parts`, with the surveys of the visits
+    `vs` and the audits counted, as an Ibis expression (intervals and grades are added in pandas)."""
+    base = hp.group_by("hall_id").aggregate(
+        visits=hp.visits.sum(), days=count_if(hp.day != ibis.date(NO_DAY)), rei_sum=hp.rei_sum.sum(),
+        rei_squares=hp.rei_squares.sum(),
+        mean_sum=hp.mean_sum.sum(), negative_peaks=hp.negative_peaks.sum(), negative_ends=hp.negative_ends.sum(),
+    )
+    n = base.visits.cast("float64")
+    variance = (base.rei_squares - base.rei_sum * base.rei_sum / n) / (n - 1.0)
+    base = base.select(
+        "hall_id", "visits", "days", rei=base.rei_sum / n,
+        rei_sd=ibis.ifelse(base.visits > 1, ibis.greatest(variance, 0.0).sqrt(), ibis.null("float64")),
+        mean_e=base.mean_sum / n, negative_peak_share=base.negative_peaks.cast("float64") / n,
+        negative_end_share=base.negative_ends.cast("float64") / n,
     )
     sv = surveys.join(vs.select("visit_id", "hall_id"), "visit_id")
     sv = sv.group_by("hall_id").aggregate(surveys=sv.count())
@@ -52,6 +60,8 @@ def confidence_interval(mean: float, sd: float, n: int, level: float = 0.95) -> 
 def finish_halls(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
     """Add interval, grade (id, zh, en) and rank to hall aggregates."""
     df = df.copy()
+    floats = ["rei", "rei_sd", "mean_e", "negative_peak_share", "negative_end_share", "audit_pass_rate"]
+    df[floats] = df[floats].astype("float64")  # a column of NULLs read by plain SQL is of objects
     bounds = [confidence_interval(m, s, int(n)) for m, s, n in zip(df.rei, df.rei_sd, df.visits, strict=True)]
     df["rei_low"] = [b[0] for b in bounds]
     df["rei_high"] = [b[1] for b in bounds]

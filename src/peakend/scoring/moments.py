@@ -1,4 +1,4 @@
-"""Per hall × moment figures, as Ibis expressions.
+"""Per hall × moment figures, as Ibis expressions, added up from parts per (hall, day, moment).
 
 - touches, mean_e, negative_share: over the moment's touches in the hall;
 - peak_share / end_share: share of the hall's visits whose peak / end falls on the moment;
@@ -9,16 +9,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 import ibis
 import ibis.expr.types as ir
 
 from peakend.blueprint.model import Weights
-from peakend.scoring.portable import count_if, share
+from peakend.scoring.portable import count_if
 from peakend.scoring.visits import peak_end, rei, remembered
 
 
-def lift(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
-    """REI gain per (hall, moment) from neutralising that moment's negative touches.
+def lift(te: ir.Table, vs: ir.Table, w: Weights, keys: list[str]) -> ir.Table:
+    """REI gain per `keys` (of the visit and its moment) from neutralising that moment's negative touches.
 
     Each visit with a negative touch at the moment is re-scored without re-reading its touches:
     neutral negatives lower the mean by their sum / n; the end becomes 0 if it was a negative
@@ -26,13 +28,12 @@ def lift(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
     the visit's peak over its other touches (`second_peaks`), or 0 if none is left.
     """
     neg = te.filter(te.e < 0).group_by(["visit_id", "moment_id"]).aggregate(neg_sum=ibis._.e.sum())
-    v = vs.select("visit_id", "hall_id", "peak", "peak_moment", "end", "end_moment", "mean", "touches", "rei")
-    j = neg.join(v, "visit_id").left_join(second_peaks(te, vs), "visit_id").drop("visit_id_right")
+    j = neg.join(vs, "visit_id").left_join(second_peaks(te, vs), "visit_id").drop("visit_id_right")
     peak = ibis.ifelse((j.peak_moment == j.moment_id) & (j.peak < 0), j.second_peak.fill_null(0.0), j.peak)
     end = ibis.ifelse((j.end_moment == j.moment_id) & (j.end < 0), 0.0, j.end)
     mean = j["mean"] - j.neg_sum / j.touches
     gain = rei(remembered(peak, end, mean, w)) - j.rei
-    return j.mutate(gain=gain).group_by(["hall_id", "moment_id"]).aggregate(
+    return j.mutate(gain=gain).group_by(keys).aggregate(
         lift_sum=ibis._.gain.sum(), affected_visits=ibis._.count()
     )
 
@@ -45,43 +46,68 @@ def second_peaks(te: ir.Table, vs: ir.Table) -> ir.Table:
     return t.group_by("visit_id").aggregate(second_peak=peak_end(t, t.e)["peak"])
 
 
-def moment_scores(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
-    """One row per (hall, moment) that has touches."""
-    th = te.join(vs.select("visit_id", "hall_id"), "visit_id")
-    base = th.group_by(["hall_id", "moment_id"]).aggregate(
-        touches=th.count(),
-        mean_e=th.e.mean(),
-        negative_share=share(th.e < 0),
-        rated_share=share(th.e_source == "rating"),
+PART_KEYS = ["hall_id", "day", "moment_id"]
+NO_DAY = datetime.date(1900, 1, 1)  # the day of the parts of visits with no time (SQL keys do not match NULL)
+
+
+def with_day(vs: ir.Table) -> ir.Table:
+    """Visit scores with NO_DAY for a missing day: the day their parts are kept under."""
+    return vs.mutate(day=vs.day.fill_null(ibis.date(NO_DAY)))
+
+
+def moment_parts(te: ir.Table, vs: ir.Table, w: Weights) -> ir.Table:
+    """Sums per (hall, day, moment) that `moment_scores` adds up: a day's parts are scored again only when that
+    day's visits change (see scoring.run)."""
+    vs = with_day(vs)
+    th = te.join(vs.select("visit_id", "hall_id", "day"), "visit_id")
+    base = th.group_by(PART_KEYS).aggregate(
+        touches=th.count(), e_sum=th.e.sum(), negatives=count_if(th.e < 0),
+        rated=count_if(th.e_source == "rating"),
     )
-    halls = vs.group_by("hall_id").aggregate(visits=vs.count(), negative_peaks=count_if(vs.peak < 0))
-    peaks = vs.group_by(["hall_id", vs.peak_moment.name("moment_id")]).aggregate(
+    peaks = vs.group_by(["hall_id", "day", vs.peak_moment.name("moment_id")]).aggregate(
         peaks=vs.count(), neg_peaks=count_if(vs.peak < 0)
     )
-    ends = vs.group_by(["hall_id", vs.end_moment.name("moment_id")]).aggregate(ends=vs.count())
-    lifts = lift(te, vs, w)
-    keys = ["hall_id", "moment_id"]
-    j = (
-        base.join(halls, "hall_id")
-        .left_join(peaks, keys)
-        .drop(ibis.selectors.endswith("_right"))
-        .left_join(ends, keys)
-        .drop(ibis.selectors.endswith("_right"))
-        .left_join(lifts, keys)
-        .drop(ibis.selectors.endswith("_right"))
+    ends = vs.group_by(["hall_id", "day", vs.end_moment.name("moment_id")]).aggregate(ends=vs.count())
+    lifts = lift(te, vs.select("visit_id", "hall_id", "day", "peak", "peak_moment", "end", "end_moment", "mean",
+                               "touches", "rei"), w, PART_KEYS)
+    j = base
+    for part in (peaks, ends, lifts):
+        j = j.left_join(part, PART_KEYS).drop(ibis.selectors.endswith("_right"))
+    return j.select(*PART_KEYS, "touches", "e_sum", "negatives", "rated",
+                    peaks=j.peaks.fill_null(0), neg_peaks=j.neg_peaks.fill_null(0), ends=j.ends.fill_null(0),
+                    lift_sum=j.lift_sum.fill_null(0.0), affected_visits=j.affected_visits.fill_null(0))
+
+
+def hall_parts(vs: ir.Table) -> ir.Table:
+    """Sums per (hall, day) of the visits' scores: the hall totals of `moment_scores` and `halls.hall_aggregates`."""
+    vs = with_day(vs)
+    return vs.group_by(["hall_id", "day"]).aggregate(
+        visits=vs.count(), negative_peaks=count_if(vs.peak < 0), negative_ends=count_if(vs.end < 0),
+        rei_sum=vs.rei.sum(), rei_squares=(vs.rei * vs.rei).sum(), mean_sum=vs["mean"].sum(),
     )
+
+
+def moment_scores(mp: ir.Table, hp: ir.Table) -> ir.Table:
+    """One row per (hall, moment) that has touches, added up from the day parts."""
+    m = mp.group_by(["hall_id", "moment_id"]).aggregate(
+        **{c: mp[c].sum() for c in ("touches", "e_sum", "negatives", "rated", "peaks", "neg_peaks", "ends",
+                                    "lift_sum", "affected_visits")}
+    )
+    h = hp.group_by("hall_id").aggregate(visits=hp.visits.sum(), negative_peaks=hp.negative_peaks.sum())
+    j = m.join(h, "hall_id")
+    n = j.touches.cast("float64")
     return j.select(
         "hall_id",
         "moment_id",
         "touches",
-        "mean_e",
-        "negative_share",
-        "rated_share",
-        peak_share=j.peaks.fill_null(0) / j.visits,
-        end_share=j.ends.fill_null(0) / j.visits,
-        negative_peak_share=ibis.ifelse(j.negative_peaks > 0, j.neg_peaks.fill_null(0) / j.negative_peaks, 0.0),
-        lift=j.lift_sum.fill_null(0.0) / j.visits,
-        affected_visits=j.affected_visits.fill_null(0),
+        mean_e=j.e_sum / n,
+        negative_share=j.negatives.cast("float64") / n,
+        rated_share=j.rated.cast("float64") / n,
+        peak_share=j.peaks.cast("float64") / j.visits,
+        end_share=j.ends.cast("float64") / j.visits,
+        negative_peak_share=ibis.ifelse(j.negative_peaks > 0, j.neg_peaks.cast("float64") / j.negative_peaks, 0.0),
+        lift=j.lift_sum / j.visits,
+        affected_visits=j.affected_visits,
     )
 
 

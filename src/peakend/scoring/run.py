@@ -1,19 +1,20 @@
 """Run the scoring on a store and write its tables.
 
-Tables written: `touch_scores` (e per touch), `visit_scores`, `moment_scores` (hall ×
-moment), `hall_scores`, and a row in `score_runs`.
+Tables written: `touch_scores` (e per touch), `visit_scores`, the sums per hall and day
+`moment_parts` (× moment) and `hall_parts`, `moment_scores` (hall × moment) and `hall_scores`
+added up from them, and a row in `score_runs`.
 
 A run is incremental when it can be: the last run kept the latest ingest time it had seen (its
 watermark) and the blueprint it scored with; if the blueprint is the same, only the visits whose
 touches or visit row arrived since (or that a correction queued in `rescore`) are scored again —
-their rows of `touch_scores` and `visit_scores` replaced — and the hall × moment and hall tables
-are recomputed from the score tables. The result equals a full re-score (tested over random
-sequences of ingests, corrections and scorings on both stores); `full=True` re-scores everything.
+their rows of `touch_scores` and `visit_scores` replaced — then the parts of the days those visits
+fall on, and the hall × moment and hall tables are added up again from the parts. The result equals
+a full re-score (tested over random sequences of ingests, corrections and scorings on both stores);
+`full=True` re-scores everything.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -25,18 +26,15 @@ import pandas as pd
 
 from peakend.blueprint.model import Blueprint
 from peakend.errors import NoData, NotScored
+from peakend.scoring.compiled import blueprint_hash, compiled_sql, stored_rules
 from peakend.scoring.experience import touch_experience
 from peakend.scoring.halls import finish_halls, hall_aggregates
-from peakend.scoring.moments import moment_scores
+from peakend.scoring.moments import NO_DAY, hall_parts, moment_parts, moment_scores, with_day
 from peakend.scoring.visits import visit_scores
 from peakend.store.db import Store, redacted_url
 
 # Columns the pages look score tables up by: the server store (PostgreSQL) indexes them.
 LOOKED_UP_BY = {"touch_scores": ("visit_id",), "visit_scores": ("visit_id", "hall_id")}
-
-
-
-
 
 
 def require_scores(store: Store) -> None:
@@ -78,9 +76,11 @@ def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda 
     step("visit_scores")
     vs = sink.write("visit_scores", visit_scores(te, sink.read("visits"), w))
     step("moment_scores")
-    sink.write("moment_scores", moment_scores(te, vs, w))
+    mp = sink.write("moment_parts", moment_parts(te, vs, w))
+    hp = sink.write("hall_parts", hall_parts(vs))
+    sink.write("moment_scores", moment_scores(mp, hp))
     step("hall_scores")
-    halls = finish_halls(hall_aggregates(vs, sink.read("surveys"), sink.read("audits")).to_pandas(), bp)
+    halls = finish_halls(hall_aggregates(hp, vs, sink.read("surveys"), sink.read("audits")).to_pandas(), bp)
     sink.write_frame("hall_scores", halls)
     return ScoreResult(len(halls), int(halls.visits.sum()), int(te.count().execute()), time.perf_counter() - started)
 
@@ -94,11 +94,6 @@ def store_sink(store: Store) -> Sink:
     return Sink(store.table, write, store.write_frame, redacted_url(store.url))
 
 
-def blueprint_hash(bp: Blueprint) -> str:
-    """A fingerprint of everything in the blueprint (a changed rule, weight or moment: a full re-score)."""
-    return hashlib.sha256(bp.model_dump_json().encode("utf-8")).hexdigest()[:32]
-
-
 def watermark(store: Store) -> Any:
     """The latest ingest time of any event or visit row (None in an empty store)."""
     return store.scalar("SELECT max(t) FROM (SELECT max(ingested_at) AS t FROM touches UNION ALL SELECT "
@@ -108,7 +103,7 @@ def watermark(store: Store) -> Any:
 
 def _since(store: Store, bp: Blueprint) -> Any:
     """The watermark of the last run if it scored with this blueprint and its tables are there, else None."""
-    if not store.has_table("hall_scores") or not store.has_table("touch_scores"):
+    if not all(store.has_table(t) for t in ("hall_scores", "touch_scores", "moment_parts", "hall_parts")):
         return None
     rows = store.rows("SELECT watermark, blueprint_hash FROM score_runs ORDER BY run_at DESC LIMIT 1")
     return rows[0][0] if rows and rows[0][1] == blueprint_hash(bp) else None
@@ -126,41 +121,84 @@ def stale(store: Store, bp: Blueprint) -> bool:
     return bool(mark is not None and mark > since) or bool(store.scalar("SELECT count(*) FROM rescore"))
 
 
-CHANGED = "score_changed"  # the visits an incremental run scores again
+CHANGED, DAYS = "score_changed", "score_days"  # the visits an incremental run scores again, and their hall days
 
 
 def rescore(store: Store, bp: Blueprint, since: Any, step: Callable[[str], None]) -> tuple[ScoreResult, int]:
     """Score again the visits whose touches or visit row arrived after `since` (or that were corrected), then the
-    hall × moment and hall tables from the score tables; the result and how many visits.
+    parts of their hall days, then the hall × moment and hall tables from the parts; the result and how many
+    visits.
 
     Every event stored at or before `since` was scored by the run that saw it: scoring and ingest take the store's
     lock in turn, so nothing arrives during a run (one process writes a store: see the README on serving)."""
     started = time.perf_counter()
-    store.execute(f"DROP TABLE IF EXISTS {CHANGED}")
+    for table in (CHANGED, DAYS):
+        store.execute(f"DROP TABLE IF EXISTS {table}")
     store.execute(f"CREATE TABLE {CHANGED} AS SELECT DISTINCT visit_id FROM (SELECT visit_id FROM touches WHERE "
                   f"ingested_at > ? UNION ALL SELECT visit_id FROM visits WHERE ingested_at > ? UNION ALL "
                   f"SELECT visit_id FROM rescore) c", [since, since])
+    store.execute(f"CREATE TABLE {DAYS} AS SELECT DISTINCT hall_id, coalesce(day, ?) AS day FROM visit_scores "
+                  f"WHERE visit_id IN (SELECT visit_id FROM {CHANGED})", [NO_DAY])  # their hall days before
+    sql = incremental_sql(store, bp)
     n = int(store.scalar(f"SELECT count(*) FROM {CHANGED}"))
     if n:
         step(f"touch_scores, visit_scores: {n:,} visits")
-        changed = store.table(CHANGED)
-        for table in ("touch_scores", "visit_scores"):
-            store.execute(f"DELETE FROM {table} WHERE visit_id IN (SELECT visit_id FROM {CHANGED})")
-        te = touch_experience(store.table("touches").semi_join(changed, "visit_id"), bp)
-        store.db.insert("touch_scores", te.select(*store.table("touch_scores").columns))
-        vs = visit_scores(store.table("touch_scores").semi_join(changed, "visit_id"),
-                          store.table("visits").semi_join(changed, "visit_id"), bp.weights)
-        store.db.insert("visit_scores", vs.select(*store.table("visit_scores").columns))
-    store.execute(f"DROP TABLE IF EXISTS {CHANGED}")
-    te_all, vs_all = store.table("touch_scores"), store.table("visit_scores")
-    step("moment_scores")
-    store.materialize("moment_scores", moment_scores(te_all, vs_all, bp.weights))
+        scored_before = bool(store.scalar(f"SELECT count(*) FROM {DAYS}"))  # not only new visits
+        with store.transaction():
+            for table in ("touch_scores", "visit_scores") if scored_before else ():
+                store.execute(f"DELETE FROM {table} WHERE visit_id IN (SELECT visit_id FROM {CHANGED})")
+            store.execute(sql["touch_scores"])
+            store.execute(sql["visit_scores"])
+        step("moment_scores")
+        with store.transaction():
+            store.execute(f"INSERT INTO {DAYS} SELECT DISTINCT hall_id, coalesce(day, ?) FROM visit_scores "
+                          f"WHERE visit_id IN (SELECT visit_id FROM {CHANGED})", [NO_DAY])  # and after
+            for table in ("moment_parts", "hall_parts"):
+                store.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {DAYS} d WHERE "
+                              f"d.hall_id = {table}.hall_id AND d.day = {table}.day)")
+            store.execute(sql["moment_parts"])
+            store.execute(sql["hall_parts"])
+    for table in (CHANGED, DAYS):
+        store.execute(f"DROP TABLE {table}")
     step("hall_scores")
-    halls = finish_halls(hall_aggregates(vs_all, store.table("surveys"), store.table("audits")).to_pandas(), bp)
+    with store.transaction():
+        store.execute("DELETE FROM moment_scores")
+        store.execute(sql["moment_scores"])
+    halls = finish_halls(store.query(sql["hall_scores"]), bp)
     store.write_frame("hall_scores", halls)
-    result = ScoreResult(len(halls), int(halls.visits.sum()), int(te_all.count().execute()),
+    result = ScoreResult(len(halls), int(halls.visits.sum()), int(store.scalar("SELECT count(*) FROM touch_scores")),
                          time.perf_counter() - started)
     return result, n
+
+
+def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
+    """The statements of an incremental run (compiled once per store and blueprint): INSERTs of the scores of the
+    visits in CHANGED and of the parts of the hall days in DAYS, the INSERT of moment_scores and the SELECT of
+    the hall figures."""
+    def build() -> str:
+        t = store.table
+        changed, days = t(CHANGED), t(DAYS).distinct()
+        vs_days = with_day(t("visit_scores")).semi_join(days, ["hall_id", "day"])
+        hp = t("hall_parts")
+        exprs = {
+            "touch_scores": touch_experience(t("touches").semi_join(changed, "visit_id"), bp, stored_rules(store, bp)),
+            "visit_scores": visit_scores(t("touch_scores").semi_join(changed, "visit_id"),
+                                         t("visits").semi_join(changed, "visit_id"), bp.weights),
+            "moment_parts": moment_parts(t("touch_scores").semi_join(vs_days.select("visit_id"), "visit_id"),
+                                         vs_days, bp.weights),
+            "hall_parts": hall_parts(vs_days),
+            "moment_scores": moment_scores(t("moment_parts"), hp),
+        }
+        def insert(name: str, expr: ir.Table) -> str:
+            columns = t(name).columns
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            return f"INSERT INTO {name} ({quoted}) {store.db.compile(expr.select(*columns))}"
+
+        sql = {name: insert(name, expr) for name, expr in exprs.items()}
+        sql["hall_scores"] = str(store.db.compile(hall_aggregates(hp, t("visit_scores"), t("surveys"), t("audits"))))
+        return json.dumps(sql)
+
+    return dict(json.loads(compiled_sql(store, bp, "incremental", build)))
 
 
 def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: None, full: bool = False

@@ -368,7 +368,7 @@ class PostgresStore(Store):
         self.stage = duckdb.connect(":memory:")
 
     def _execute(self, sql: str, params: Sequence[object] | None) -> int:
-        return max(self.pg.execute(_pg(sql), params or None).rowcount, 0)
+        return max(self.pg.execute(_pg(sql, params), params or None).rowcount, 0)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -378,7 +378,7 @@ class PostgresStore(Store):
 
     def _executemany(self, sql: str, rows: list[Sequence[object]]) -> None:
         with self.pg.cursor() as cur:
-            cur.executemany(_pg(sql), rows)
+            cur.executemany(_pg(sql, rows), rows)
 
     def _insert_rows(self, table: str, rows: list[dict[str, Any]] | pa.Table, cols: list[str]) -> None:
         names = ", ".join(f'"{c}"' for c in cols)
@@ -391,7 +391,7 @@ class PostgresStore(Store):
 
     def _query_on(self, con: Any, sql: str, params: Sequence[object] | None) -> tuple[list[str], list[tuple[Any, ...]]]:
         with con.cursor() as cur:
-            cur.execute(_pg(sql), params or None)
+            cur.execute(_pg(sql, params), params or None)
             return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
 
     def _new_connection(self) -> Any:
@@ -445,9 +445,10 @@ class PostgresStore(Store):
         self.pg.close()
 
 
-def _pg(sql: str) -> str:
-    """Turn `?` placeholders into psycopg's `%s` (our SQL holds no literal `?` or `%`)."""
-    return sql.replace("%", "%%").replace("?", "%s")
+def _pg(sql: str, params: object) -> str:
+    """Turn `?` placeholders into psycopg's `%s` when there are parameters (SQL with parameters holds no literal
+    `?`; SQL without, such as a compiled Ibis expression, is sent as it is)."""
+    return sql.replace("%", "%%").replace("?", "%s") if params else sql
 
 
 def connect(url: str | Path | None = None) -> Store:
