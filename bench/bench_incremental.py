@@ -56,10 +56,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=200)
     parser.add_argument("--per-day", type=int, default=10_000, help="touches per day")
-    parser.add_argument("--halls", type=int, default=6, help="halls the visits spread over (default: ~280 a hall a day)")
+    parser.add_argument("--halls", type=int, default=6, help="halls the visits spread over (~280 visits a hall a day)")
     args = parser.parse_args()
     bp = load_blueprint()
-    print(f"machine: {machine()}; {args.days} days of {args.per_day:,} touches in {args.halls} halls, then one more day")
+    print(f"machine: {machine()}; {args.days} days of {args.per_day:,} touches in {args.halls} halls, "
+          "then one more day")
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
         store = connect(Path(tmp) / "history.duckdb")
         add_days(store.stage, 0, args.days, args.per_day, bp.moment_ids(), args.halls)
@@ -94,9 +95,10 @@ def main() -> None:
           f"({inc.rescored:,} visits scored again; the first after a start, compiling its SQL: {cold:.2f} s); "
           f"full re-score: {full:.2f} s; ratio {ratio:.3f} (target ≤ 0.05)")
     print("incremental steps: " + ", ".join(f"{k} {v:.3f} s" for k, v in steps.items()))
-    append_result("incremental", {"days": args.days, "per_day": args.per_day, "halls": args.halls, "incremental_s": round(incremental, 2),
-                                  "cold_s": round(cold, 2), "full_s": round(full, 2), "ratio": round(ratio, 3), "rescored": inc.rescored,
-                                  **{f"{k}_s": round(v, 3) for k, v in steps.items()}})
+    append_result("incremental", {
+        "days": args.days, "per_day": args.per_day, "halls": args.halls, "incremental_s": round(incremental, 3),
+        "cold_s": round(cold, 2), "full_s": round(full, 2), "ratio": round(ratio, 3), "rescored": inc.rescored,
+        **{f"{k}_s": round(v, 3) for k, v in steps.items()}})
 
 
 if __name__ == "__main__":
