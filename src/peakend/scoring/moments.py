@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 
 from peakend.blueprint.model import Weights
 from peakend.scoring.portable import count_if
-from peakend.scoring.visits import peak_end, rei, remembered
+from peakend.scoring.visits import peak_end, picks_by_rank, ranked_picks, rei, remembered
 
 
 def lift(te: ir.Table, vs: ir.Table, w: Weights, keys: list[str]) -> ir.Table:
@@ -43,6 +43,8 @@ def second_peaks(te: ir.Table, vs: ir.Table) -> ir.Table:
     p = vs.filter(vs.peak < 0).select("visit_id", "peak_moment")
     t = te.join(p, "visit_id")
     t = t.filter((t.moment_id != t.peak_moment) | (t.e >= 0))
+    if picks_by_rank(t):
+        return ranked_picks(t, ends=False).select("visit_id", second_peak="peak")
     return t.group_by("visit_id").aggregate(second_peak=peak_end(t, t.e)["peak"])
 
 

@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import ibis.expr.types as ir
@@ -62,6 +63,7 @@ class Sink:
     write: Callable[[str, ir.Table], ir.Table]  # materialize; the table written (or the expression) to go on with
     write_frame: Callable[[str, pd.DataFrame], None]
     name: str = "the store"  # what messages call it
+    rules: Callable[[Blueprint], ir.Table] | None = None  # the blueprint's rules as a table of it (else in memory)
 
 
 def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda _: None) -> ScoreResult:
@@ -72,7 +74,7 @@ def run_scoring(sink: Sink, bp: Blueprint, step: Callable[[str], None] = lambda 
         raise NoData(value=sink.name)
     w = bp.weights
     step("touch_scores")
-    te = sink.write("touch_scores", touch_experience(touches, bp))
+    te = sink.write("touch_scores", touch_experience(touches, bp, sink.rules(bp) if sink.rules else None))
     step("visit_scores")
     vs = sink.write("visit_scores", visit_scores(te, sink.read("visits"), w))
     step("moment_scores")
@@ -91,7 +93,7 @@ def store_sink(store: Store) -> Sink:
         store.materialize(name, expr, LOOKED_UP_BY.get(name, ()))
         return store.table(name)
 
-    return Sink(store.table, write, store.write_frame, redacted_url(store.url))
+    return Sink(store.table, write, store.write_frame, redacted_url(store.url), partial(stored_rules, store))
 
 
 def watermark(store: Store) -> Any:
@@ -178,7 +180,8 @@ def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
     def build() -> str:
         t = store.table
         changed, days = t(CHANGED), t(DAYS).distinct()
-        vs_days = with_day(t("visit_scores")).semi_join(days, ["hall_id", "day"])
+        vs_days = with_day(t("visit_scores")).join(days, ["hall_id", "day"])  # days are distinct: a semi join
+        # (not written as one: PostgreSQL's Ibis compiler left it as LEFT SEMI JOIN inside the DISTINCT ON picks)
         hp = t("hall_parts")
         exprs = {
             "touch_scores": touch_experience(t("touches").semi_join(changed, "visit_id"), bp, stored_rules(store, bp)),

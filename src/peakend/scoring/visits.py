@@ -7,10 +7,11 @@ remembered = w_peak·peak + w_end·end + w_mean·mean;  REI = 50·(1 + remembere
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
 
 from peakend.blueprint.model import Weights
-from peakend.scoring.experience import order_key, peak_key
+from peakend.scoring.experience import TIE_DIGITS, order_key, peak_key
 
 
 def remembered(peak: ir.FloatingValue, end: ir.FloatingValue, mean: ir.FloatingValue, w: Weights) -> ir.FloatingValue:
@@ -33,16 +34,41 @@ def peak_end(t: ir.Table, e: ir.FloatingValue) -> dict[str, ir.Value]:
             "end_moment": t.moment_id.argmax(ok), "mean": e.mean()}
 
 
+def ranked_picks(t: ir.Table, e: str = "e", ends: bool = True) -> ir.Table:
+    """Per visit: peak and peak_moment (and end and end_moment with `ends`) as `peak_end` picks them, by
+    PostgreSQL's DISTINCT ON: one sort of the touches each, ids compared byte by byte (COLLATE "C", as DuckDB
+    does) rather than by the database's collation. (Argmax over a struct key compiles to an array sorted per
+    visit: 9 s rather than 2.5 s at 2M touches.)"""
+    backend = ibis.get_backend(t)
+    inner = backend.compile(t)
+    journey = "coalesce(start_at, TIMESTAMP '1970-01-01') DESC, coalesce(seq, 0) DESC, touch_id COLLATE \"C\" DESC"
+    tie = f"round(abs({e})::numeric, {TIE_DIGITS}) DESC NULLS LAST"
+    peaks = backend.sql(
+        f"SELECT DISTINCT ON (visit_id COLLATE \"C\") visit_id, {e} AS peak, CASE WHEN {e} IS NOT NULL THEN "
+        f"moment_id END AS peak_moment FROM ({inner}) AS t ORDER BY visit_id COLLATE \"C\", {tie}, {journey}")
+    if not ends:
+        return peaks
+    last = backend.sql(f"SELECT DISTINCT ON (visit_id COLLATE \"C\") visit_id, {e} AS \"end\", moment_id AS "
+                       f"end_moment FROM ({inner}) AS t ORDER BY visit_id COLLATE \"C\", {journey}")
+    return peaks.join(last, "visit_id")
+
+
+def picks_by_rank(t: ir.Table) -> bool:
+    """Whether `peak_end` is better computed by `ranked_picks` on the backend of `t` (PostgreSQL)."""
+    try:
+        return ibis.get_backend(t).name == "postgres"
+    except Exception:  # an unbound expression (a test's): the portable path
+        return False
+
+
 def visit_scores(te: ir.Table, visits: ir.Table, w: Weights) -> ir.Table:
     """One row per visit with touches: hall, segment, route, peak-end figures, REI."""
-    agg = te.group_by("visit_id").aggregate(
-        touches=te.count(),
-        best=te.e.max(),
-        worst=te.e.min(),
-        first_start=te.start_at.min(),
-        last_end=te.end_at.coalesce(te.start_at).max(),
-        **peak_end(te, te.e),
-    )
+    figures = {"touches": te.count(), "best": te.e.max(), "worst": te.e.min(), "first_start": te.start_at.min(),
+               "last_end": te.end_at.coalesce(te.start_at).max()}
+    if picks_by_rank(te):
+        agg = te.group_by("visit_id").aggregate(**figures, mean=te.e.mean()).join(ranked_picks(te), "visit_id")
+    else:
+        agg = te.group_by("visit_id").aggregate(**figures, **peak_end(te, te.e))
     v = visits.select("visit_id", "hall_id", "segment", "route", "arrival", "departure")
     j = agg.join(v, "visit_id")
     span_end = j.departure.coalesce(j.last_end)

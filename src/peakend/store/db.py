@@ -364,6 +364,8 @@ class PostgresStore(Store):
 
         super().__init__(url)
         self.pg = psycopg.connect(url, autocommit=True)
+        self.pg.execute("SET jit = off")  # JIT compiled the scoring queries for 7 s to run them in 3
+        self.pg.execute("SET work_mem = '256MB'")
         self.db = ibis.postgres.from_connection(self.pg)
         self.stage = duckdb.connect(":memory:")
 
@@ -425,7 +427,14 @@ class PostgresStore(Store):
         self.stage.unregister("_found_visits")
 
     def _materialize(self, name: str, expr: ibis.Table, index: Sequence[str]) -> None:
-        self.db.create_table(name, expr, overwrite=True)
+        """CREATE TABLE AS, then swapped in: PostgreSQL runs it in parallel, not Ibis's INSERT after a CREATE
+        (2.6 s rather than 5.1 s for the touch scores of 2M touches)."""
+        new = f"{name}__new"
+        self.pg.execute(f'DROP TABLE IF EXISTS "{new}"')
+        self.pg.execute(f'CREATE TABLE "{new}" AS {self.db.compile(expr)}')
+        with self.pg.transaction():
+            self.pg.execute(f'DROP TABLE IF EXISTS "{name}"')
+            self.pg.execute(f'ALTER TABLE "{new}" RENAME TO "{name}"')
         self._settle(name, index)
 
     def _settle(self, name: str, index: Sequence[str]) -> None:
