@@ -40,11 +40,13 @@ def tick(store: Store, bp: Blueprint, now: datetime, gateway: Gateway) -> int:
 def _run(store: Store, bp: Blueprint, now: datetime, gateway: Gateway, timer_id: str, kind: str, ref: str) -> int:
     """Run one due timer in one transaction with its effect; 1 if it ran, 0 if another process had."""
     with store.transaction():
-        if store.scalar("SELECT done_at FROM timers WHERE timer_id = ?", [timer_id]) is not None:
+        # Marked done first: on PostgreSQL the row stays locked until the commit, and another process's same
+        # UPDATE waits for it, then finds the timer done and changes nothing.
+        if not store.execute("UPDATE timers SET done_at = ? WHERE timer_id = ? AND done_at IS NULL", [now, timer_id]):
             return 0  # another process ran it meanwhile
         run = TIMER_KINDS.get(kind)
         outcome = run(store, bp, ref, now, gateway) if run else f"unknown timer kind {kind}"
-        store.execute("UPDATE timers SET done_at = ?, outcome = ? WHERE timer_id = ?", [now, outcome, timer_id])
+        store.execute("UPDATE timers SET outcome = ? WHERE timer_id = ?", [outcome, timer_id])
     return 1
 
 

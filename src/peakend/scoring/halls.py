@@ -17,16 +17,16 @@ from scipy import stats
 
 from peakend.blueprint.model import Blueprint
 from peakend.scoring.moments import NO_DAY
-from peakend.scoring.portable import count_if, share
+from peakend.scoring.portable import count_if, share, total
 
 
 def hall_aggregates(hp: ir.Table, vs: ir.Table, surveys: ir.Table, audits: ir.Table) -> ir.Table:
     """Hall-level figures from the (hall, day) parts `hp` of `moments.hall_parts`, with the surveys of the visits
     `vs` and the audits counted, as an Ibis expression (intervals and grades are added in pandas)."""
     base = hp.group_by("hall_id").aggregate(
-        visits=hp.visits.sum(), days=count_if(hp.day != ibis.date(NO_DAY)), rei_sum=hp.rei_sum.sum(),
-        rei_squares=hp.rei_squares.sum(),
-        mean_sum=hp.mean_sum.sum(), negative_peaks=hp.negative_peaks.sum(), negative_ends=hp.negative_ends.sum(),
+        visits=total(hp.visits), days=count_if(hp.day != ibis.date(NO_DAY)), rei_sum=hp.rei_sum.sum(),
+        rei_squares=hp.rei_squares.sum(), mean_sum=hp.mean_sum.sum(), negative_peaks=total(hp.negative_peaks),
+        negative_ends=total(hp.negative_ends),
     )
     n = base.visits.cast("float64")
     variance = (base.rei_squares - base.rei_sum * base.rei_sum / n) / (n - 1.0)
@@ -62,6 +62,8 @@ def finish_halls(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
     df = df.copy()
     floats = ["rei", "rei_sd", "mean_e", "negative_peak_share", "negative_end_share", "audit_pass_rate"]
     df[floats] = df[floats].astype("float64")  # a column of NULLs read by plain SQL is of objects
+    counts = ["visits", "days", "surveys", "audit_items"]
+    df[counts] = df[counts].astype("int64")
     bounds = [confidence_interval(m, s, int(n)) for m, s, n in zip(df.rei, df.rei_sd, df.visits, strict=True)]
     df["rei_low"] = [b[0] for b in bounds]
     df["rei_high"] = [b[1] for b in bounds]

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from peakend.blueprint.model import Weights
-from peakend.scoring.portable import count_if
+from peakend.scoring.portable import count_if, total
 from peakend.scoring.visits import peak_end, picks_by_rank, ranked_picks, rei, remembered
 
 
@@ -91,11 +91,10 @@ def hall_parts(vs: ir.Table) -> ir.Table:
 
 def moment_scores(mp: ir.Table, hp: ir.Table) -> ir.Table:
     """One row per (hall, moment) that has touches, added up from the day parts."""
+    counts = ("touches", "negatives", "rated", "peaks", "neg_peaks", "ends", "affected_visits")
     m = mp.group_by(["hall_id", "moment_id"]).aggregate(
-        **{c: mp[c].sum() for c in ("touches", "e_sum", "negatives", "rated", "peaks", "neg_peaks", "ends",
-                                    "lift_sum", "affected_visits")}
-    )
-    h = hp.group_by("hall_id").aggregate(visits=hp.visits.sum(), negative_peaks=hp.negative_peaks.sum())
+        **{c: total(mp[c]) for c in counts}, e_sum=mp.e_sum.sum(), lift_sum=mp.lift_sum.sum())
+    h = hp.group_by("hall_id").aggregate(visits=total(hp.visits), negative_peaks=total(hp.negative_peaks))
     j = m.join(h, "hall_id")
     n = j.touches.cast("float64")
     return j.select(

@@ -18,4 +18,10 @@ def share(condition: ir.BooleanValue) -> ir.FloatingScalar:
 
 def count_if(condition: ir.BooleanValue) -> ir.IntegerScalar:
     """How many rows `condition` holds for."""
-    return ibis.ifelse(condition, 1, 0).sum()
+    return total(ibis.ifelse(condition, 1, 0))
+
+
+def total(counts: ir.IntegerColumn) -> ir.IntegerScalar:
+    """The sum of a column of counts, as a bigint on every engine (PostgreSQL sums bigints to numeric, which
+    pandas reads as Decimal; a cast straight to int64 Ibis drops, as the type it already thinks it is)."""
+    return counts.sum().cast("decimal(38, 0)").cast("int64")

@@ -208,7 +208,7 @@ def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: N
           ) -> ScoreResult:
     """Score the store by the peak-end rule and write the score tables: only what changed since the last run
     when it can (see the module), everything when `full`, the first time or with another blueprint."""
-    with store.lock:
+    with store.analytic():
         mark = watermark(store)
         since = None if full else _since(store, bp)
         if since is None:

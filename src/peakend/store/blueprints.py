@@ -6,6 +6,8 @@ blueprint is saved by the web editor, `peakend blueprint use` and `peakend calib
 
 from __future__ import annotations
 
+import time
+
 from peakend.blueprint.load import check_text, default_text
 from peakend.blueprint.model import Blueprint
 from peakend.store.db import Store
@@ -60,3 +62,32 @@ def version_text(store: Store, number: int) -> str:
         raise KeyError(number)
     return str(rows[0][0])
 
+
+
+class LatestBlueprint:
+    """The blueprint the halls run, followed across processes: when any process saves a newer version, the next
+    `get` (at most every `every` seconds, one small query) loads it. A server of several processes thus runs
+    the version saved in any of them."""
+
+    def __init__(self, store: Store, bp: Blueprint, every: float = 2.0):
+        self.store, self.bp, self.every = store, bp, every
+        self.number = self._latest()
+        self.checked = time.monotonic()
+
+    def _latest(self) -> int:
+        return int(self.store.scalar("SELECT coalesce(max(number), 0) FROM blueprint_versions"))
+
+    def get(self) -> Blueprint:
+        """The blueprint now (a newer saved version, if one checks clean)."""
+        if time.monotonic() - self.checked >= self.every:
+            self.checked = time.monotonic()
+            if self._latest() > self.number:
+                found = stored_blueprint(self.store)
+                self.number = self._latest()
+                if found is not None:
+                    self.bp = found[1]
+        return self.bp
+
+    def set(self, bp: Blueprint) -> None:
+        """This process saved `bp` (or chose it): run it from now on."""
+        self.bp, self.number = bp, self._latest()

@@ -9,7 +9,6 @@ and the live loop's timers.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -26,19 +25,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from peakend import settings
 from peakend.blueprint.load import load_blueprint
 from peakend.errors import PeakendError
-from peakend.live.pending import pending, run_pending
 from peakend.live.sms import gateway_from
-from peakend.live.timers import tick
-from peakend.scoring.run import score, stale
+from peakend.live.worker import Background
 from peakend.store.blueprints import active_blueprint
 from peakend.store.db import connect
 from peakend.web import api, audits, blueprint_edit, imports, live, pages, setup
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
-
-LIVE_IDLE_S = 5.0  # the live worker looks at its queue this often when nobody wakes it
-LIVE_GATHER_S = 0.2  # the live worker gathers queued visits this long before a pass (alerts: < 1 s)
-LIVE_RETRY_S = 2.0
 
 
 def create_app(store_url: str | None = None, blueprint: Path | None = None, secret: str | None = None) -> FastAPI:
@@ -50,16 +43,13 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     store = connect(store_url)
     bp = load_blueprint(blueprint) if blueprint else active_blueprint(store, load_blueprint(None))  # as every command
     st = AppState(store, bp, gateway_from(settings.get("sms_gateway"), store.file_beside("sms-outbox.jsonl")))
-    ticks = settings.get("tick_seconds")
+    settings.get("tick_seconds")  # a wrong setting stops the start, not a thread later
+    background = Background(st.store, lambda: st.blueprint, st.gateway, lambda: st.clock(), st.live_wake)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        workers = [threading.Thread(target=_run_live, args=(st, stop), name="peakend-live", daemon=True),
-                   threading.Thread(target=_run_timers, args=(st, stop, ticks), name="peakend-timers", daemon=True)]
-        if settings.get("score_minutes") > 0:
-            workers.append(threading.Thread(target=_run_scoring, args=(st, stop, settings.get("score_minutes")),
-                                            name="peakend-scoring", daemon=True))
+        workers = background.threads(stop) if settings.get("background") else []
         for w in workers:
             w.start()
         yield
@@ -76,8 +66,8 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
         description="Peak-end customer experience for service halls: event ingest and the figures behind the pages.",
     )
     app.state.peakend = st
-    if not store.rows("SELECT 1 FROM users LIMIT 1"):
-        st.setup_code = secrets.token_hex(4)  # the first admin proves they can read the server's console
+    if not store.rows("SELECT 1 FROM users LIMIT 1"):  # the first admin proves they can read the server's console
+        st.setup_code = settings.get("setup_code") or secrets.token_hex(4)  # (the same in every process)
     key = secret or settings.get("secret") or secrets.token_urlsafe(32)
     hours = settings.get("session_hours")
     app.add_middleware(SessionMiddleware, secret_key=key, max_age=int(hours * 3600), same_site="lax",
@@ -95,52 +85,6 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(PeakendError, _peakend_error)  # type: ignore[arg-type]
     return app
-
-
-def _run_live(st: AppState, stop: threading.Event) -> None:
-    """Run the live rules on queued visits whenever ingest queues some (and at start: what a crash left).
-
-    Once woken it gathers for `LIVE_GATHER_S`, so that a burst of requests is taken by one pass;
-    requests that arrive while a pass runs are taken together by the next.
-    """
-    log = logging.getLogger("peakend.live")
-    while not stop.is_set():
-        stop.wait(LIVE_GATHER_S)
-        st.live_wake.clear()
-        try:
-            run_pending(st.store, st.blueprint, st.clock())
-            if pending(st.store):  # more than one pass takes: go on at once
-                st.live_wake.set()
-        except Exception:  # a lost connection or a bad blueprint: log, keep the queue, try again
-            log.exception("live rules failed; the visits stay queued")
-            stop.wait(LIVE_RETRY_S)
-        st.live_wake.wait(LIVE_IDLE_S)
-
-
-def _run_scoring(st: AppState, stop: threading.Event, minutes: float) -> None:
-    """Score what changed every `minutes` (setting `score_minutes`) so pages never wait for a manual score; a
-    store with nothing new is left alone (its pages' per-run caches stay warm)."""
-    log = logging.getLogger("peakend.scoring")
-    while not stop.wait(minutes * 60):
-        try:
-            if stale(st.store, st.blueprint):
-                score(st.store, st.blueprint)
-        except Exception:  # a lost connection: log, and try again next time
-            log.exception("scheduled scoring failed; retrying in %s min", minutes)
-
-
-def _run_timers(st: AppState, stop: threading.Event, every: float) -> None:
-    """Run due reminders, escalations and survey sends every `every` seconds until stopped.
-
-    Timers live in the store, so after a restart the ones that came due meanwhile run at once.
-    """
-    log = logging.getLogger("peakend.timers")
-    while not stop.is_set():
-        try:
-            tick(st.store, st.blueprint, st.clock(), st.gateway)
-        except Exception:  # a failed send or a lost connection: log, and try again next time
-            log.exception("timers failed; retrying in %s s", every)
-        stop.wait(every)
 
 
 def _is_api(request: Request) -> bool:

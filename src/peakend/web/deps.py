@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 
 from fastapi import HTTPException, Request
@@ -14,6 +14,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.ingest.group_commit import GroupCommit
 from peakend.ingest.privacy import store_secret
 from peakend.live.sms import Gateway
+from peakend.store.blueprints import LatestBlueprint
 from peakend.store.db import Store
 from peakend.web.auth import Principal, check_password, end_session, session_user, start_session, token_principal
 from peakend.web.guard import LoginLimiter, client_address
@@ -28,7 +29,7 @@ class AppState:
     through which every posted event is ingested."""
 
     store: Store
-    blueprint: Blueprint
+    initial: InitVar[Blueprint]
     gateway: Gateway
     clock: Callable[[], datetime] = field(default=datetime.now)
     live_wake: threading.Event = field(default_factory=threading.Event)
@@ -37,8 +38,19 @@ class AppState:
     logins: LoginLimiter = field(default_factory=LoginLimiter)
     setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
     setup_status: str = ""  # the first run's demo load: "", running, done, or failed: why
+    watch: LatestBlueprint = field(init=False)
 
-    def __post_init__(self) -> None:
+    @property
+    def blueprint(self) -> Blueprint:
+        """The blueprint the halls run: the latest saved by any process of the server."""
+        return self.watch.get()
+
+    @blueprint.setter
+    def blueprint(self, bp: Blueprint) -> None:
+        self.watch.set(bp)
+
+    def __post_init__(self, initial: Blueprint) -> None:
+        self.watch = LatestBlueprint(self.store, initial)
         self.intake = GroupCommit(self.store)
         store_secret(self.store)  # read once now: device posts key their ids without waiting for the store
 
