@@ -848,22 +848,79 @@ def serve(
     blueprint: BpOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Web processes behind the port (PostgreSQL only); the live rules, timers and scoring "
+                            "then run in a process of their own, restarted if it ends.")] = 1,
 ) -> None:
     """Serve the pages and the JSON API (docs at /docs). Sessions are signed with env PEAKEND_SECRET."""
     import uvicorn
 
+    from peakend.store.db import redacted_url
+
+    if workers > 1:
+        _serve_processes(db, blueprint, host, port, workers)
+        return
     from peakend.web.app import create_app
 
     if blueprint is not None:
         _blueprint(blueprint, db)  # report problems (and a difference from the store's) before starting
-    from peakend.store.db import redacted_url
-
     console.print(say("serving", host=host, port=port, db=redacted_url(db)), highlight=False)
     web = create_app(db, blueprint)
     code = web.state.peakend.setup_code
     if code is not None:
         console.print(say("setup_code", host=host, port=port, code=code), highlight=False)
     uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _serve_processes(db: str, blueprint: Path | None, host: str, port: int, workers: int) -> None:
+    """`workers` web processes (uvicorn's, restarted if one dies) and one live worker process (restarted too),
+    sharing the session key and the first run's setup code through the environment."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    import threading
+
+    import uvicorn
+
+    from peakend.errors import ServeError
+    from peakend.store.db import is_postgres, redacted_url
+
+    if not is_postgres(db):
+        raise ServeError(workers=workers)
+    if blueprint is not None:
+        raise ServeError("workers_blueprint", path=blueprint)
+    with connect(db) as store:
+        first_run = not store.rows("SELECT 1 FROM users LIMIT 1")
+    os.environ.update({"PEAKEND_DB": db, "PEAKEND_BACKGROUND": "false"})
+    os.environ.setdefault("PEAKEND_SECRET", secrets.token_urlsafe(32))  # one key: a session holds on every process
+    console.print(say("serving", host=host, port=port, db=redacted_url(db)), highlight=False)
+    console.print(say("serving_workers", workers=workers), highlight=False)
+    if first_run:
+        os.environ["PEAKEND_SETUP_CODE"] = secrets.token_hex(4)
+        console.print(say("setup_code", host=host, port=port, code=os.environ["PEAKEND_SETUP_CODE"]), highlight=False)
+    stop = threading.Event()
+
+    def supervise() -> None:
+        while not stop.is_set():
+            live = subprocess.Popen([sys.executable, "-m", "peakend", "live", "work"])  # the store: env PEAKEND_DB
+            while live.poll() is None and not stop.wait(1.0):
+                pass
+            if stop.is_set() or live.returncode == 0:  # stopped, or it stopped itself on Ctrl+C / SIGTERM
+                live.terminate()
+                live.wait(30)
+                return
+            err.print(say("live_worker_restarted", code=live.returncode), highlight=False)
+            stop.wait(1.0)
+
+    keeper = threading.Thread(target=supervise, name="peakend-live-keeper", daemon=True)
+    keeper.start()
+    try:
+        uvicorn.run("peakend.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+    finally:
+        stop.set()
+        keeper.join(35)
 
 
 hall_app = App(help="Halls: their names in both languages (pages show names, not ids).", no_args_is_help=True)
@@ -943,7 +1000,8 @@ def token_add(
     console.print(token, highlight=False)
 
 
-live_app = App(help="The live service loop: replay a recorded day, run due timers.", no_args_is_help=True)
+live_app = App(help="The live service loop: the worker, replay a recorded day, run due timers.",
+               no_args_is_help=True)
 app.add_typer(live_app, name="live")
 SmsOpt = Annotated[str | None, typer.Option(
     "--sms", envvar="PEAKEND_SMS_GATEWAY",
@@ -977,6 +1035,34 @@ def live_replay(
     f = r.fired
     console.print(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=f.alerts,
                       cases=f.cases, surveys=f.surveys, advice=f.advice, timers=r.timers), highlight=False)
+
+
+@live_app.command("work")
+def live_work(db: DbOpt = DEFAULT_PATH, sms: SmsOpt = None) -> None:
+    """Run the live rules on queued visits, the due timers and the scheduled scoring, without serving pages: the
+    process `peakend serve --workers N` starts, or one to run on another machine (PostgreSQL). Several may run."""
+    import signal
+    import threading
+
+    from peakend import settings
+    from peakend.live.worker import Background
+    from peakend.store.blueprints import LatestBlueprint
+    from peakend.store.db import redacted_url
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with connect(db) as store:
+        watch = LatestBlueprint(store, _blueprint(None, db))
+        threads = Background(store, watch.get, _gateway(sms, store), idle_s=0.25).threads(stop)
+        console.print(say("live_working", db=redacted_url(db), tick=settings.get("tick_seconds"),
+                          minutes=settings.get("score_minutes")), highlight=False)
+        for t in threads:
+            t.start()
+        while not stop.wait(0.5):
+            pass
+        for t in threads:
+            t.join(timeout=30)
 
 
 @live_app.command("tick")

@@ -72,6 +72,12 @@ class StoreBusy(PeakendError):
     key = "store_busy"
 
 
+class ServeError(PeakendError):
+    """A way of serving the store cannot take (several processes on a DuckDB file, say)."""
+
+    key = "workers_need_postgres"
+
+
 class MappingError(PeakendError):
     """A mapping file that cannot be used."""
 

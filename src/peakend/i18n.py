@@ -137,6 +137,23 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                    "zh": "{files} 份每日触点日志：{rows} 行，入库 {stored} 个触点"},
     "serving": {"en": "peakend on http://{host}:{port}  (store: {db}; API docs: /docs)",
                 "zh": "peakend 运行于 http://{host}:{port}（存储：{db}；API 文档：/docs）"},
+    "serving_workers": {"en": "{workers} web processes; the live rules, timers and scoring in a process of their own",
+                        "zh": "{workers} 个网页进程；实时规则、定时器与评分在单独的进程中运行"},
+    "workers_need_postgres": {
+        "en": "--workers {workers}: several processes share a PostgreSQL store only (DuckDB lets one process write "
+              "a file); give --db postgresql://…",
+        "zh": "--workers {workers}：只有 PostgreSQL 存储可由多个进程共用（DuckDB 文件只允许一个进程写入）；"
+              "请使用 --db postgresql://…"},
+    "workers_blueprint": {
+        "en": "--workers with --blueprint: every process runs the store's blueprint; save it first with "
+              "`peakend blueprint use {path}`",
+        "zh": "--workers 与 --blueprint 不能同用：各进程运行存储中的蓝图；请先执行 `peakend blueprint use {path}` 保存"},
+    "live_working": {"en": "live worker on {db}: rules on queued visits, timers every {tick} s, scoring every "
+                           "{minutes} min (Ctrl+C stops)",
+                     "zh": "实时工作进程（存储 {db}）：处理排队到访的规则，每 {tick} 秒运行定时器，每 {minutes} 分钟评分"
+                           "（Ctrl+C 停止）"},
+    "live_worker_restarted": {"en": "the live worker ended (exit {code}); started again",
+                              "zh": "实时工作进程已退出（退出码 {code}）；已重新启动"},
     "user_saved": {"en": "user {user} ({role}) saved", "zh": "用户 {user}（{role}）已保存"},
     "replayed": {"en": "{events} events: {stored} stored, {rejected} rejected; fired {alerts} alerts, {cases} cases, "
                        "{surveys} surveys, {advice} advice; {timers} timers ran",

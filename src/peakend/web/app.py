@@ -34,6 +34,11 @@ from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 
 
+def app_from_env() -> FastAPI:
+    """The web app of one of `peakend serve --workers N`'s processes: the store from env PEAKEND_DB."""
+    return create_app(settings.get("db"))
+
+
 def create_app(store_url: str | None = None, blueprint: Path | None = None, secret: str | None = None) -> FastAPI:
     """The web app on the store at `store_url` (default: env PEAKEND_DB, else peakend.duckdb).
 
