@@ -10,7 +10,7 @@ of the server's live worker over the queue (`live.pending.run_pending`), and run
 by the batch's last event. Prints:
   rules throughput   events / seconds spent in the rules
   ingest → alert     per batch, from the start of its ingest to its alerts being stored, plus the
-                     worker's gathering window (`web.app.LIVE_GATHER_S`) (p50, p99)
+                     worker's gathering window (`live.worker.GATHER_S`) (p50, p99)
   single event       the same delay for one event sent alone (p50, p99 of --singles posts)
 and what fired. Appends to bench/results/live.csv.
 """
@@ -35,8 +35,8 @@ from peakend.live.pending import run_pending
 from peakend.live.rules import Fired
 from peakend.live.sms import FileGateway
 from peakend.live.timers import tick
+from peakend.live.worker import GATHER_S as LIVE_GATHER_S
 from peakend.store.db import connect
-from peakend.web.app import LIVE_GATHER_S
 
 DAY = datetime(2026, 11, 2, 8, 30)
 HALLS = 40

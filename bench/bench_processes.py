@@ -26,7 +26,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_http_ingest import BATCH, touches, together
+from bench_http_ingest import BATCH, together, touches
 from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
