@@ -27,6 +27,8 @@ from peakend.store.db import Store
 ANY_OF = "SELECT unnest(?::VARCHAR[])"  # SQL for a list of text values given as one parameter
 SLOT_MIN = 15  # diversion advice is given at most once per hall and quarter hour
 QUEUE_LOOKBACK_H = 4
+VISIT_MAX_H = 24  # a visit that began longer ago than this before the queue's window is not in the queue
+TOUCHES_BEFORE_H = 48  # the live rules read a visit's touches from this long before its arrival (finding the hall)
 
 
 @dataclass
@@ -103,8 +105,12 @@ def _load(store: Store, bp: Blueprint, ids: list[str]) -> tuple[pd.DataFrame, pd
     """The visits and their touches (with e, wait and outcome, in journey order)."""
     visits = store.query("SELECT visit_id, hall_id, customer_key, ticket, arrival, departure FROM visits "
                          f"WHERE visit_id IN ({ANY_OF})", [ids], beside=True)
-    touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id IN ({ANY_OF})", [ids],
-                          beside=True)
+    sql, params = f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id IN ({ANY_OF})", [ids]
+    arrivals = pd.to_datetime(visits["arrival"])
+    if len(arrivals) and arrivals.notna().all():  # DuckDB then reads only the recent row groups of touches
+        sql += " AND (start_at >= ? OR start_at IS NULL)"
+        params.append((arrivals.min() - timedelta(hours=TOUCHES_BEFORE_H)).to_pydatetime())
+    touches = store.query(sql, params, beside=True)
     touches["_order"] = pd.to_datetime(touches["start_at"]).fillna(pd.Timestamp(0))
     touches = touches.sort_values(["visit_id", "_order", "seq", "touch_id"], na_position="first")
     touches["visit_id"] = touches["visit_id"].astype(str)
@@ -325,14 +331,16 @@ def queues(store: Store, bp: Blueprint, visits: pd.DataFrame, now: datetime) -> 
     rows = store.rows(
         "WITH r AS (SELECT v.hall_id, t.visit_id, t.moment_id, t.staff_id, t.start_at, t.end_at, t.service_min, "
         "v.departure FROM touches t JOIN visits v ON v.visit_id = t.visit_id "
-        f"WHERE v.hall_id IN ({', '.join('?' * len(halls))}) AND t.start_at BETWEEN ? AND ?), "
+        f"WHERE v.hall_id IN ({', '.join('?' * len(halls))}) AND t.start_at BETWEEN ? AND ? "
+        "AND (v.arrival >= ? OR v.arrival IS NULL)), "  # DuckDB: reads only the recent row groups of visits
         f"served AS (SELECT * FROM r WHERE moment_id IN ({counters})), "
         "waiting AS (SELECT hall_id, count(DISTINCT visit_id) AS n FROM r WHERE moment_id = ? "
         "AND visit_id NOT IN (SELECT visit_id FROM served) AND (departure IS NULL OR departure > ?) "
         "AND (end_at IS NULL OR end_at > ?) GROUP BY hall_id) "
         "SELECT w.hall_id, w.n, (SELECT count(DISTINCT staff_id) FROM served s WHERE s.hall_id = w.hall_id "
         "AND s.start_at >= ?), (SELECT avg(service_min) FROM served s WHERE s.hall_id = w.hall_id) FROM waiting w",
-        [*halls, now - timedelta(hours=QUEUE_LOOKBACK_H), now, *q.counter_moments, q.queue_moment, now, now,
+        [*halls, now - timedelta(hours=QUEUE_LOOKBACK_H), now, now - timedelta(hours=QUEUE_LOOKBACK_H + VISIT_MAX_H),
+         *q.counter_moments, q.queue_moment, now, now,
          now - timedelta(minutes=q.counter_window_min)],
     )
     return {str(h): Queue(int(n), int(c or 0), float(m) if m is not None else q.default_service_min)
