@@ -17,6 +17,7 @@ Appends to bench/results/province.csv.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import threading
@@ -49,8 +50,8 @@ def province(halls: int, day: date) -> pd.DataFrame:
         template = HALLS[k % len(HALLS)]
         rows = touch_rows(simulate(template.config(), bp, day, seed=1000 + k, prefix=f"P{k:04d}-"))
         frames.append(rows.assign(hall_id=f"P{k:04d}"))
-        print(f"\rsimulated {k + 1}/{halls} halls", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        if (k + 1) % 50 == 0:
+            print(f"simulated {k + 1}/{halls} halls", file=sys.stderr, flush=True)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -68,7 +69,7 @@ def peak_hour(rows: pd.DataFrame, now: datetime) -> tuple[list[tuple[datetime, s
     batches: dict[tuple[int, str], list[dict]] = defaultdict(list)
     for r in peak.to_dict("records"):
         at = datetime.fromisoformat(r["start_at"])
-        r = {k: v for k, v in r.items() if v not in ("", None)}
+        r = {k: v for k, v in r.items() if v not in ("", None) and not (isinstance(v, float) and math.isnan(v))}
         batches[(int(at.timestamp()) // WINDOW_S, r["hall_id"])].append(r)
     ordered = sorted(batches.items())
     return [(datetime.fromtimestamp(w * WINDOW_S), h, b) for (w, h), b in ordered], len(peak)
