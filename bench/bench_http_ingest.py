@@ -106,10 +106,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
-    """`peakend serve` on loopback, waited for until it answers."""
-    cmd = [sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start_server(db: Path | str, port: int, *more: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`peakend serve` (with options `more`) on loopback, waited for until it answers."""
+    cmd = [sys.executable, "-m", "peakend", "serve", "--db", str(db), "--port", str(port), *more]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

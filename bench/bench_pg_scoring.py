@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_scoring import PER_VISIT, generate
+from bench_scoring import PER_VISIT, generate, timed
 from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
@@ -53,15 +52,6 @@ def copy_into(pg: Store, duck: Store, folder: Path) -> None:
         pg.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bench_{table}")
     if os.environ.get("BENCH_ANALYZE", "1") == "1":
         pg.execute("ANALYZE")
-
-
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:

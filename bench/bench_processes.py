@@ -26,7 +26,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_http_ingest import BATCH, together, touches
+from bench_http_ingest import BATCH, start_server, together, touches
 from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
@@ -52,18 +52,7 @@ def free_port() -> int:
 
 
 def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PEAKEND_SCORE_MINUTES": "0"}
-    cmd = [sys.executable, "-m", "peakend", "serve", "--db", url, "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("the server did not start within 60 s")
+    return start_server(url, port, "--workers", str(workers), env={**os.environ, "PEAKEND_SCORE_MINUTES": "0"})
 
 
 def rate(server_url: str, workers: int, batches: int, clients: int, seconds: float) -> tuple[float, float]:
