@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -52,7 +53,10 @@ def free_port() -> int:
 
 
 def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    return start_server(url, port, "--workers", str(workers), env={**os.environ, "PEAKEND_SCORE_MINUTES": "0"})
+    """The server, its SMS surveys written to a temporary file (not beside the store: the working directory)."""
+    outbox = Path(tempfile.gettempdir()) / "peakend-bench-sms.jsonl"
+    return start_server(url, port, "--workers", str(workers),
+                        env={**os.environ, "PEAKEND_SCORE_MINUTES": "0", "PEAKEND_SMS_GATEWAY": f"file:{outbox}"})
 
 
 def rate(server_url: str, workers: int, batches: int, clients: int, seconds: float) -> tuple[float, float]:

@@ -479,7 +479,8 @@ def test_phone_numbers_in_any_form_in_any_field_are_never_stored_in_clear(tmp_pa
                 header = list(rows[0])
                 csv = write_csv(folder / f"{name}.csv", header, [[r[h] for h in header] for r in rows])
                 ingest_file(st_.store, csv, Context(st_.blueprint))
-            st_.store.execute("INSERT INTO live_pending (visit_id, queued_ns) SELECT visit_id, 1 FROM visits ON CONFLICT DO NOTHING")
+            st_.store.execute("INSERT INTO live_pending (visit_id, queued_ns) SELECT visit_id, 1 FROM visits "
+                              "ON CONFLICT DO NOTHING")
         assert st_.store.scalar("SELECT count(*) FROM touches") == 1
         run_pending(st_.store, st_.blueprint, st_.clock())
         case = st_.store.scalar("SELECT case_id FROM cases")
