@@ -139,8 +139,9 @@ def test_the_server_scores_what_changed_on_its_schedule(bp, tmp_path):
     import threading
     import time
 
+    from peakend.live.worker import Background, run_scoring
     from peakend.scoring.run import stale
-    from peakend.web.app import _run_scoring, create_app
+    from peakend.web.app import create_app
 
     app = create_app(str(tmp_path / "s.duckdb"), secret="s")
     st = app.state.peakend
@@ -149,7 +150,8 @@ def test_the_server_scores_what_changed_on_its_schedule(bp, tmp_path):
                                       "outcome": None})], "touch", Context(bp), "pad")
     assert stale(st.store, st.blueprint)
     stop = threading.Event()
-    worker = threading.Thread(target=_run_scoring, args=(st, stop, 0.002), daemon=True)  # every 0.12 s
+    background = Background(st.store, lambda: st.blueprint, st.gateway)
+    worker = threading.Thread(target=run_scoring, args=(background, stop, 0.002), daemon=True)  # every 0.12 s
     worker.start()
     for _ in range(100):
         if st.store.has_table("hall_scores") and not stale(st.store, st.blueprint):
