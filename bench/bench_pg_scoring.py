@@ -39,7 +39,7 @@ def fresh_database(url: str) -> str:
 
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DATABASE} TEMPLATE template0 {os.environ.get('BENCH_DB_OPTS', '')}")
+        admin.execute(f"CREATE DATABASE {DATABASE}")
     return urlunsplit(urlsplit(url)._replace(path=f"/{DATABASE}"))
 
 
@@ -50,8 +50,7 @@ def copy_into(pg: Store, duck: Store, folder: Path) -> None:
         duck.execute(f"COPY (SELECT {cols} FROM {table}) TO '{path}' (FORMAT parquet)")
         pg.upload(f"bench_{table}", f"SELECT * FROM read_parquet('{path}')")
         pg.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bench_{table}")
-    if os.environ.get("BENCH_ANALYZE", "1") == "1":
-        pg.execute("ANALYZE")
+    pg.execute("ANALYZE")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import ibis.expr.types as ir
 
@@ -17,7 +18,8 @@ from peakend.blueprint.model import Blueprint
 from peakend.scoring.experience import rules_arrow
 from peakend.store.db import Store
 
-_compiled: weakref.WeakKeyDictionary[Store, dict[str, str]] = weakref.WeakKeyDictionary()
+_compiled: weakref.WeakKeyDictionary[Store, dict[str, Any]] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
 
 
 def blueprint_hash(bp: Blueprint) -> str:
@@ -33,12 +35,14 @@ def stored_rules(store: Store, bp: Blueprint) -> ir.Table:
     return store.table(name)
 
 
-def compiled_sql(store: Store, bp: Blueprint, name: str, build: Callable[[], str]) -> str:
-    """The SQL `build()` returns, built once per store, blueprint and name. Held under the store's lock throughout:
-    Ibis reads table schemas on the store's connection, which the timer thread uses too."""
+def compiled_sql(store: Store, bp: Blueprint, name: str, build: Callable[[], T]) -> T:
+    """The SQL (a statement, or statements by name) `build()` returns, built once per store, blueprint and name.
+    Held under the store's lock throughout: Ibis reads table schemas on the store's connection, which the timer
+    thread uses too."""
     key = f"{name}:{blueprint_hash(bp)}"
     with store.lock:
         cache = _compiled.setdefault(store, {})
         if key not in cache:
             cache[key] = build()
-        return cache[key]
+        found: T = cache[key]
+        return found

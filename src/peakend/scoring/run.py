@@ -177,7 +177,7 @@ def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
     """The statements of an incremental run (compiled once per store and blueprint): INSERTs of the scores of the
     visits in CHANGED and of the parts of the hall days in DAYS, the INSERT of moment_scores and the SELECT of
     the hall figures."""
-    def build() -> str:
+    def build() -> dict[str, str]:
         t = store.table
         changed, days = t(CHANGED), t(DAYS).distinct()
         vs_days = with_day(t("visit_scores")).join(days, ["hall_id", "day"])  # days are distinct: a semi join
@@ -192,6 +192,7 @@ def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
             "hall_parts": hall_parts(vs_days),
             "moment_scores": moment_scores(t("moment_parts"), hp),
         }
+
         def insert(name: str, expr: ir.Table) -> str:
             columns = t(name).columns
             quoted = ", ".join(f'"{c}"' for c in columns)
@@ -199,9 +200,9 @@ def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
 
         sql = {name: insert(name, expr) for name, expr in exprs.items()}
         sql["hall_scores"] = str(store.db.compile(hall_aggregates(hp, t("visit_scores"), t("surveys"), t("audits"))))
-        return json.dumps(sql)
+        return sql
 
-    return dict(json.loads(compiled_sql(store, bp, "incremental", build)))
+    return compiled_sql(store, bp, "incremental", build)
 
 
 def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: None, full: bool = False

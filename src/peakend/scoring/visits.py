@@ -34,21 +34,21 @@ def peak_end(t: ir.Table, e: ir.FloatingValue) -> dict[str, ir.Value]:
             "end_moment": t.moment_id.argmax(ok), "mean": e.mean()}
 
 
-def ranked_picks(t: ir.Table, e: str = "e", ends: bool = True) -> ir.Table:
+def ranked_picks(t: ir.Table, ends: bool = True) -> ir.Table:
     """Per visit: peak and peak_moment (and end and end_moment with `ends`) as `peak_end` picks them, by
     PostgreSQL's DISTINCT ON: one sort of the touches each, ids compared byte by byte (COLLATE "C", as DuckDB
     does) rather than by the database's collation. (Argmax over a struct key compiles to an array sorted per
-    visit: 9 s rather than 2.5 s at 2M touches.)"""
+    visit: the visit scores of 2M touches took 9.3 s that way, 4.4 s this way.)"""
     backend = ibis.get_backend(t)
     inner = backend.compile(t)
     journey = "coalesce(start_at, TIMESTAMP '1970-01-01') DESC, coalesce(seq, 0) DESC, touch_id COLLATE \"C\" DESC"
-    tie = f"round(abs({e})::numeric, {TIE_DIGITS}) DESC NULLS LAST"
+    tie = f"round(abs(e)::numeric, {TIE_DIGITS}) DESC NULLS LAST"
     peaks = backend.sql(
-        f"SELECT DISTINCT ON (visit_id COLLATE \"C\") visit_id, {e} AS peak, CASE WHEN {e} IS NOT NULL THEN "
+        f"SELECT DISTINCT ON (visit_id COLLATE \"C\") visit_id, e AS peak, CASE WHEN e IS NOT NULL THEN "
         f"moment_id END AS peak_moment FROM ({inner}) AS t ORDER BY visit_id COLLATE \"C\", {tie}, {journey}")
     if not ends:
         return peaks
-    last = backend.sql(f"SELECT DISTINCT ON (visit_id COLLATE \"C\") visit_id, {e} AS \"end\", moment_id AS "
+    last = backend.sql(f"SELECT DISTINCT ON (visit_id COLLATE \"C\") visit_id, e AS \"end\", moment_id AS "
                        f"end_moment FROM ({inner}) AS t ORDER BY visit_id COLLATE \"C\", {journey}")
     return peaks.join(last, "visit_id")
 

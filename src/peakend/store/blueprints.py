@@ -63,7 +63,6 @@ def version_text(store: Store, number: int) -> str:
     return str(rows[0][0])
 
 
-
 class LatestBlueprint:
     """The blueprint the halls run, followed across processes: when any process saves a newer version, the next
     `get` (at most every `every` seconds, one small query) loads it. A server of several processes thus runs
@@ -81,9 +80,10 @@ class LatestBlueprint:
         """The blueprint now (a newer saved version, if one checks clean)."""
         if time.monotonic() - self.checked >= self.every:
             self.checked = time.monotonic()
-            if self._latest() > self.number:
+            latest = self._latest()
+            if latest > self.number:
                 found = stored_blueprint(self.store)
-                self.number = self._latest()
+                self.number = latest
                 if found is not None:
                     self.bp = found[1]
         return self.bp
