@@ -39,8 +39,8 @@ from peakend.blueprint.load import load_blueprint
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.validate import Context
 from peakend.live.rules import on_events
+from peakend.service import Workspace
 from peakend.store.db import connect
-from peakend.web.auth import add_token, add_user
 
 BATCH = 1000
 VISIT_TOUCHES = 5
@@ -137,8 +137,8 @@ def over_http(db: Path, batches: int, singles: int, seconds: float, moments: lis
               clients: int) -> dict[str, float]:
     """Touches/s of batch posts, and p50/p99 ms of single posts, to a served store: from one client, then many."""
     with connect(db) as store:
-        token = add_token(store, "H1", "bench")
-        add_user(store, "bench-admin", "bench-password", "admin")
+        token = Workspace(store).people.add_token("H1", "bench")
+        Workspace(store).people.add_user("bench-admin", "bench-password", "admin")
     port = free_port()
     server = start_server(db, port)
     out: dict[str, float] = {}

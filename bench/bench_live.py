@@ -35,7 +35,7 @@ from peakend.live.pending import run_pending
 from peakend.live.rules import Fired
 from peakend.live.sms import FileGateway
 from peakend.live.timers import tick
-from peakend.live.worker import GATHER_S as LIVE_GATHER_S
+from peakend.service.background import GATHER_S as LIVE_GATHER_S
 from peakend.store.db import connect
 
 DAY = datetime(2026, 11, 2, 8, 30)

@@ -31,8 +31,8 @@ from bench_http_ingest import BATCH, start_server, together, touches
 from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
+from peakend.service import Workspace
 from peakend.store.db import connect
-from peakend.web.auth import add_token
 
 DATABASE = "peakend_bench_serve"
 
@@ -65,7 +65,7 @@ def rate(server_url: str, workers: int, batches: int, clients: int, seconds: flo
     url = fresh(server_url)
     with connect(url) as store:
         store.migrate()
-        token = add_token(store, "H1", "bench")
+        token = Workspace(store).people.add_token("H1", "bench")
     port = free_port()
     proc = serve(url, port, workers)
     moments = load_blueprint().moment_ids()

@@ -35,9 +35,9 @@ from common import append_result, machine
 
 from peakend.blueprint.load import load_blueprint
 from peakend.demo.generate import HALLS
+from peakend.service import Workspace
 from peakend.simulate.run import simulate, touch_rows
 from peakend.store.db import connect
-from peakend.web.auth import add_token
 
 WINDOW_S = 10
 
@@ -118,7 +118,7 @@ def main() -> None:
     halls = sorted(rows["hall_id"].unique())
     with connect(url) as store:
         store.migrate()
-        tokens = {h: add_token(store, h, "bench") for h in halls}
+        tokens = {h: Workspace(store).people.add_token(h, "bench") for h in halls}
     port = free_port()
     proc = serve(url, port, args.workers)
     try:

@@ -99,3 +99,17 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding:
 def english(monkeypatch) -> None:
     """Every test starts in English; `--lang zh` in one test must not leak into the next."""
     monkeypatch.setenv("PEAKEND_LANG", "en")
+
+
+def add_user(store: Store, *args, **kwargs) -> None:
+    """Create a user on `store` (as `peakend user add` does)."""
+    from peakend.service import Workspace
+
+    Workspace(store).people.add_user(*args, **kwargs)
+
+
+def add_token(store: Store, *args, **kwargs) -> str:
+    """Create a device token on `store` (as `peakend token add` does); return it."""
+    from peakend.service import Workspace
+
+    return Workspace(store).people.add_token(*args, **kwargs)

@@ -18,8 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from peakend.web.app import create_app
-from peakend.web.auth import add_token, add_user
-from tests.conftest import empty_postgres
+from tests.conftest import add_token, add_user, empty_postgres
 from tests.test_web import PASSWORD, A, B, touches
 
 WHO = ("stranger", "device", "admin")

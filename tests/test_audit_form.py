@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
-from tests.conftest import signed_in
+from tests.conftest import add_user, signed_in
 
 A, B = "天河北厅", "花都新华厅"
 

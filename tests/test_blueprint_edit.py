@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from peakend.blueprint import edit
 from peakend.blueprint.load import check_text, default_text, load_blueprint
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
-from tests.conftest import signed_in
+from tests.conftest import add_user, signed_in
 
 
 def flat(f: dict[str, Any]) -> dict[str, str]:

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from peakend.store.db import connect
-from peakend.web.auth import add_user
+from tests.conftest import add_user
 
 A, B = "天河北厅", "花都新华厅"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"

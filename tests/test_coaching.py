@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from peakend.scoring.coaching import MIN_TOUCHES, did, verdict
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
+from tests.conftest import add_user
 
 A, B = "天河北厅", "花都新华厅"
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from peakend.cli import app
 from peakend.store.db import connect
-from peakend.web.auth import add_user
+from tests.conftest import add_user
 
 runner = CliRunner()
 A, B = "天河北厅", "北京路厅"

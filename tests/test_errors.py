@@ -13,7 +13,7 @@ from peakend import errors
 from peakend.cli import app as cli
 from peakend.i18n import MESSAGES
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
+from tests.conftest import add_user
 
 KINDS = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.PeakendError)]
 

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from peakend.ingest.mapping import Mapping
 from peakend.ingest.suggest import suggest, suggested_kind
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
-from tests.conftest import signed_in
+from tests.conftest import add_user, signed_in
 
 TWINS = Path(__file__).parent / "data" / "twins"
 A, Z = "天河北厅", "珠江新城厅"

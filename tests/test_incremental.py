@@ -139,8 +139,8 @@ def test_the_server_scores_what_changed_on_its_schedule(bp, tmp_path):
     import threading
     import time
 
-    from peakend.live.worker import Background, run_scoring
     from peakend.scoring.run import stale
+    from peakend.service.background import run_scoring
     from peakend.web.app import create_app
 
     app = create_app(str(tmp_path / "s.duckdb"), secret="s")
@@ -150,8 +150,7 @@ def test_the_server_scores_what_changed_on_its_schedule(bp, tmp_path):
                                       "outcome": None})], "touch", Context(bp), "pad")
     assert stale(st.store, st.blueprint)
     stop = threading.Event()
-    background = Background(st.store, lambda: st.blueprint, st.gateway)
-    worker = threading.Thread(target=run_scoring, args=(background, stop, 0.002), daemon=True)  # every 0.12 s
+    worker = threading.Thread(target=run_scoring, args=(st.ws, stop, 0.002), daemon=True)  # every 0.12 s
     worker.start()
     for _ in range(100):
         if st.store.has_table("hall_scores") and not stale(st.store, st.blueprint):

@@ -27,8 +27,7 @@ from peakend.live.sms import FileGateway, HttpGateway, handle_reply, parse_reply
 from peakend.live.timers import tick
 from peakend.store.db import Store, connect
 from peakend.web import queries
-from peakend.web.auth import add_user
-from tests.conftest import other_postgres
+from tests.conftest import add_user, other_postgres
 
 DAY = Path(__file__).parent / "data" / "recorded_day.jsonl"
 A, B = "天河北厅", "花都新华厅"

@@ -148,7 +148,7 @@ def test_hall_page_panel_api_and_export_show_the_halls_loyalty(demo):
     from fastapi.testclient import TestClient
 
     from peakend.web.app import create_app
-    from peakend.web.auth import add_user
+    from tests.conftest import add_user
 
     app = create_app(str(demo / "peakend.duckdb"), secret="s")
     add_user(app.state.peakend.store, "boss", "boss-pass-1", "manager", ["天河北厅"])

@@ -22,7 +22,7 @@ import pytest
 
 from peakend.live.pending import claim
 from peakend.store.db import connect
-from peakend.web.auth import add_token, add_user
+from tests.conftest import add_token, add_user
 
 from .conftest import other_postgres
 

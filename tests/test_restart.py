@@ -23,7 +23,7 @@ import yaml
 
 from peakend.blueprint.load import default_text
 from peakend.store.db import connect
-from peakend.web.auth import add_token, add_user
+from tests.conftest import add_token, add_user
 
 HALL = "天河北厅"
 PASSWORD = "correct horse"

@@ -77,7 +77,7 @@ def test_the_blueprint_step_checks_and_saves_and_the_demo_loads(fresh, monkeypat
 
 
 def test_setup_pages_are_for_admins_only(fresh):
-    from peakend.web.auth import add_user
+    from tests.conftest import add_user
 
     add_user(fresh.state.peakend.store, "li", "manager-pass", "manager", ["天河北厅"])
     c = browser(fresh)
@@ -90,7 +90,7 @@ def test_pages_show_hall_names_in_their_language(tmp_path):
     from typer.testing import CliRunner
 
     from peakend.cli import app as cli
-    from peakend.web.auth import add_user
+    from tests.conftest import add_user
 
     db = str(tmp_path / "named.duckdb")
     run = CliRunner().invoke(cli, ["hall", "name", "GZ0301", "--zh", "天河北厅", "--en", "Tianhe North", "--db", db])

@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 from peakend.cli import app as cli
 from peakend.scoring.staff import shrink
 from peakend.web.app import create_app
-from peakend.web.auth import add_token, add_user
-from tests.conftest import signed_in
+from tests.conftest import add_token, add_user, signed_in
 
 A, B = "天河北厅", "花都新华厅"
 

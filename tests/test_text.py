@@ -17,7 +17,7 @@ from peakend.text.comments import index, read_all, themes
 from peakend.text.reading import read
 from peakend.text.words import tokens
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
+from tests.conftest import add_user
 
 LABELLED = Path(__file__).parent / "data" / "comments_labelled.csv"
 BP = load_blueprint(None)

@@ -17,7 +17,7 @@ from peakend.cli import app
 from peakend.errors import TrainingError
 from peakend.text.training import engine, for_moment, library
 from peakend.web.app import create_app
-from peakend.web.auth import add_user
+from tests.conftest import add_user
 
 RELEVANCE = Path(__file__).parent / "data" / "training_relevance.csv"
 BP = load_blueprint(None)

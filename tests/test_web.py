@@ -22,8 +22,7 @@ from peakend.live.pending import run_pending
 from peakend.live.rules import Fired
 from peakend.web import api, live, pages
 from peakend.web.app import create_app
-from peakend.web.auth import add_token, add_user
-from tests.conftest import empty_postgres
+from tests.conftest import add_token, add_user, empty_postgres
 
 A, B = "天河北厅", "花都新华厅"
 PASSWORD = "correct horse"

@@ -126,13 +126,14 @@ def _blueprint(path: Path | None, db: str | None = None) -> Blueprint:
 
 def _stored_blueprint(db: str) -> tuple[int, Blueprint] | None:
     """The store's latest blueprint version, if the store exists and has one."""
-    from peakend.store.blueprints import stored_blueprint
+    from peakend.store.blueprints import in_force
     from peakend.store.db import is_postgres
 
     if not is_postgres(db) and not Path(db).exists():
         return None
     with connect(db) as store:
-        return stored_blueprint(store)
+        found = in_force(store)
+    return (found.number, found.blueprint) if found.number else None
 
 
 def connect(db: str) -> Any:
@@ -167,21 +168,12 @@ def blueprint_check(file: Annotated[Path, typer.Argument(exists=True, dir_okay=F
 def blueprint_use(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], db: DbOpt = DEFAULT_PATH,
                   who: Annotated[str, typer.Option(help="Who saves it (kept with the version).")] = "cli") -> None:
     """Make a checked blueprint the store's: saved as its next version, used by every command and the web app."""
-    from peakend.blueprint.load import check_text
-    from peakend.errors import BlueprintError
-    from peakend.store.blueprints import save_blueprint, stored_blueprint
+    from peakend.service import Workspace
 
-    text = file.read_text("utf-8")
-    bp, problems = check_text(text, str(file))
-    if bp is None:
-        raise BlueprintError(problems)
-    with connect(db) as store:
-        saved = stored_blueprint(store)
-        if saved and saved[1] == bp:
-            console.print(say("bp_same", source=file, number=saved[0]), highlight=False)
-            return
-        number = save_blueprint(store, bp, text, who)
-    console.print(say("bp_used", source=file, value=bp.id, number=number), highlight=False)
+    with Workspace.open(db) as ws:
+        number, same = ws.blueprints.use(file, who)
+        bp = ws.blueprint
+    console.print(say("bp_same" if same else "bp_used", source=file, value=bp.id, number=number), highlight=False)
 
 
 @blueprint_app.command("new")
@@ -976,10 +968,10 @@ def user_add(
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
     """Create or replace a user (the password is stored only as an Argon2 hash)."""
-    from peakend.web.auth import add_user
+    from peakend.service import Workspace
 
-    with connect(db) as store:
-        add_user(store, username, password, role, hall, email)
+    with Workspace.open(db) as ws:
+        ws.people.add_user(username, password, role, hall, email)
     console.print(say("user_saved", user=username, role=role + (": " + ", ".join(hall) if hall else "")),
                   highlight=False)
 
@@ -993,10 +985,10 @@ def token_add(
     db: DbOpt = DEFAULT_PATH,
 ) -> None:
     """Create a device token (or the SMS gateway's, --sms); it is printed once and stored only hashed."""
-    from peakend.web.auth import add_token
+    from peakend.service import Workspace
 
-    with connect(db) as store:
-        token = add_token(store, hall, label, "sms" if sms else "device")
+    with Workspace.open(db) as ws:
+        token = ws.people.add_token(hall, label, "sms" if sms else "device")
     console.print(token, highlight=False)
 
 
@@ -1045,16 +1037,16 @@ def live_work(db: DbOpt = DEFAULT_PATH, sms: SmsOpt = None) -> None:
     import threading
 
     from peakend import settings
-    from peakend.live.worker import Background
-    from peakend.store.blueprints import LatestBlueprint
+    from peakend.service import Workspace
+    from peakend.service.background import threads as background
     from peakend.store.db import redacted_url
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with connect(db) as store:
-        watch = LatestBlueprint(store, _blueprint(None, db))
-        threads = Background(store, watch.get, _gateway(sms, store), idle_s=0.25).threads(stop)
+    with Workspace.open(db) as ws:
+        ws._gateway = _gateway(sms, ws.store)
+        threads = background(ws, stop, idle_s=0.25)
         console.print(say("live_working", db=redacted_url(db), tick=settings.get("tick_seconds"),
                           minutes=settings.get("score_minutes")), highlight=False)
         for t in threads:

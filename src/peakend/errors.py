@@ -161,3 +161,17 @@ class StoreUnavailable(PeakendError):
     status = 503
     exit_code = 1
     key = "store_down"
+
+
+class JobNotFound(PeakendError):
+    """A job that does not exist (or that the asker may not see)."""
+
+    status = 404
+    key = "job_not_found"
+
+
+class JobStateError(PeakendError):
+    """A change a job's state does not allow (queueing a job that already ran)."""
+
+    status = 409
+    key = "job_state"

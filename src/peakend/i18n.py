@@ -462,6 +462,16 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "cannot compare models",
         "zh": "有“{field}”答案的已调查来访少于 {value} 次（现有 {got} 次），无法比较模型",
     },
+    "whatif_bad_change": {"en": "this change cannot be simulated: {why}", "zh": "无法模拟此改变：{why}"},
+    "job_not_found": {"en": "no such job: {value}", "zh": "没有这个任务：{value}"},
+    "job_state": {"en": "this job is {state}: it cannot be started again", "zh": "此任务{state}，不能再次开始"},
+    "job_failed": {"en": "the job failed: {value}", "zh": "任务失败：{value}"},
+    "job_cut_off": {"en": "the process running this job stopped ({attempts} times): it was not finished",
+                    "zh": "运行此任务的进程已停止（{attempts} 次），任务未完成"},
+    "bp_skipped": {"en": "saved blueprint version(s) {value} no longer pass the check and are skipped: the halls "
+                         "run version {number} ({expected}); see `peakend blueprint versions`",
+                   "zh": "已保存的蓝图版本 {value} 未通过检查，已跳过：各厅运行版本 {number}（{expected}）；"
+                         "见 `peakend blueprint versions`"},
 }
 
 

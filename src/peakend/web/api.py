@@ -29,9 +29,9 @@ from peakend.ingest.corrections import plain
 from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import Context
+from peakend.service.people import Principal
 from peakend.store.db import Store
 from peakend.web import queries
-from peakend.web.auth import Principal
 from peakend.web.deps import (
     AppState,
     card_scope,

@@ -23,12 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from peakend import settings
-from peakend.blueprint.load import load_blueprint
 from peakend.errors import PeakendError
-from peakend.live.sms import gateway_from
-from peakend.live.worker import Background
-from peakend.store.blueprints import active_blueprint
-from peakend.store.db import connect
+from peakend.service import Workspace
+from peakend.service.background import threads
 from peakend.web import api, audits, blueprint_edit, imports, live, pages, setup
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
@@ -45,21 +42,20 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     `secret` signs session cookies (default: env PEAKEND_SECRET, else a random one per start,
     which logs everybody out on restart).
     """
-    store = connect(store_url)
-    bp = load_blueprint(blueprint) if blueprint else active_blueprint(store, load_blueprint(None))  # as every command
-    st = AppState(store, bp, gateway_from(settings.get("sms_gateway"), store.file_beside("sms-outbox.jsonl")))
+    ws = Workspace.open(store_url, blueprint, lang="en")
+    st, store = AppState(ws), ws.store
     settings.get("tick_seconds")  # a wrong setting stops the start, not a thread later
-    background = Background(st.store, lambda: st.blueprint, st.gateway, lambda: st.clock(), st.live_wake)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        workers = background.threads(stop) if settings.get("background") else []
+        workers = threads(ws, stop) if settings.get("background") else []
         for w in workers:
             w.start()
         yield
         stop.set()
-        st.live_wake.set()
+        ws.live_wake.set()
+        ws.job_wake.set()
         for w in workers:
             w.join(timeout=30)
         store.close()

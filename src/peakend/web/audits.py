@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse
 from peakend.blueprint.model import Blueprint, ChecklistItem
 from peakend.i18n import WORDS
 from peakend.scoring.audits import RATE_BY
+from peakend.service.people import Principal
 from peakend.web import queries
 from peakend.web.api import exported, frame_json, ingest_records
-from peakend.web.auth import Principal
 from peakend.web.deps import need_user, state
 from peakend.web.pages import page_lang, render
 

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from peakend.blueprint import edit
 from peakend.blueprint.load import BlueprintProblem, check_text
 from peakend.blueprint.model import Blueprint
+from peakend.service.people import Principal
 from peakend.store.blueprints import blueprint_yaml, save_blueprint, version_text, versions
-from peakend.web.auth import Principal
 from peakend.web.deps import AppState, need_user, state
 from peakend.web.pages import render
 

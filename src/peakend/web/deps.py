@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from fastapi import HTTPException, Request
@@ -14,9 +14,9 @@ from peakend.blueprint.model import Blueprint
 from peakend.ingest.group_commit import GroupCommit
 from peakend.ingest.privacy import store_secret
 from peakend.live.sms import Gateway
-from peakend.store.blueprints import LatestBlueprint
+from peakend.service import Workspace
+from peakend.service.people import Principal
 from peakend.store.db import Store
-from peakend.web.auth import Principal, check_password, end_session, session_user, start_session, token_principal
 from peakend.web.guard import LoginLimiter, client_address
 
 MAX_PASSWORD = 1024  # characters: Argon2 of a longer one only costs the server
@@ -24,33 +24,42 @@ MAX_PASSWORD = 1024  # characters: Argon2 of a longer one only costs the server
 
 @dataclass
 class AppState:
-    """The open store, the blueprint the halls run, the SMS gateway, the clock of the live rules,
-    the event that wakes the live worker when ingest has queued visits, and the group commit
-    through which every posted event is ingested."""
+    """The workspace the app serves (store, blueprint in force, clock, SMS gateway, the live worker's wake-up), the
+    group commit through which every posted event is ingested, and what the web keeps per process."""
 
-    store: Store
-    initial: InitVar[Blueprint]
-    gateway: Gateway
-    clock: Callable[[], datetime] = field(default=datetime.now)
-    live_wake: threading.Event = field(default_factory=threading.Event)
+    ws: Workspace
     intake: GroupCommit = field(init=False)
     devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
     logins: LoginLimiter = field(default_factory=LoginLimiter)
     setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
     setup_status: str = ""  # the first run's demo load: "", running, done, or failed: why
-    watch: LatestBlueprint = field(init=False)
+
+    @property
+    def store(self) -> Store:
+        return self.ws.store
 
     @property
     def blueprint(self) -> Blueprint:
-        """The blueprint the halls run: the latest saved by any process of the server."""
-        return self.watch.get()
+        """The blueprint in force (the latest saved by any process of the server)."""
+        return self.ws.blueprint
 
     @blueprint.setter
-    def blueprint(self, bp: Blueprint) -> None:
-        self.watch.set(bp)
+    def blueprint(self, _: Blueprint) -> None:
+        self.ws.blueprint_saved()  # this process saved it: run it from now on
 
-    def __post_init__(self, initial: Blueprint) -> None:
-        self.watch = LatestBlueprint(self.store, initial)
+    @property
+    def gateway(self) -> Gateway:
+        return self.ws.gateway
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.ws.clock
+
+    @property
+    def live_wake(self) -> threading.Event:
+        return self.ws.live_wake
+
+    def __post_init__(self) -> None:
         self.intake = GroupCommit(self.store)
         store_secret(self.store)  # read once now: device posts key their ids without waiting for the store
 
@@ -72,13 +81,13 @@ def principal(request: Request) -> Principal | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         st, token = state(request), auth[7:].strip()
-        p = st.devices.get(token) or token_principal(st.store, token)  # a device posts without waiting for the store
+        p = st.devices.get(token) or st.ws.people.token_principal(token)  # a device posts without waiting for the store
         if p is None:
             raise HTTPException(401, "unknown token")
         st.devices[token] = p
         return p
     sid = request.session.get("sid")
-    return session_user(state(request).store, sid) if isinstance(sid, str) else None
+    return state(request).ws.people.session_user(sid) if isinstance(sid, str) else None
 
 
 def need_reader(request: Request) -> Principal:
@@ -141,13 +150,13 @@ def log_in(request: Request, username: str, password: str) -> Principal:
     wait = st.logins.wait(username, address)
     if wait:
         raise HTTPException(429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)})
-    p = check_password(st.store, username, password)
+    p = st.ws.people.check_password(username, password)
     if p is None:
         st.logins.failed(username, address)
         raise HTTPException(401, "wrong username or password")
     st.logins.succeeded(username)
     log_out(request)
-    request.session["sid"] = start_session(st.store, p.name, settings.get("session_hours"))
+    request.session["sid"] = st.ws.people.start_session(p.name, settings.get("session_hours"))
     return p
 
 
@@ -155,5 +164,5 @@ def log_out(request: Request) -> None:
     """End the asker's session on the server and forget the cookie."""
     sid = request.session.get("sid")
     if isinstance(sid, str):
-        end_session(state(request).store, sid)
+        state(request).ws.people.end_session(sid)
     request.session.clear()

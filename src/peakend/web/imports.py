@@ -37,8 +37,8 @@ from peakend.ingest.pipeline import FileResult, ingest_file
 from peakend.ingest.readers import FORMATS, detect_encoding, excel_sheets, file_format, preview
 from peakend.ingest.suggest import suggest, suggested_kind
 from peakend.ingest.validate import Context
+from peakend.service.people import Principal
 from peakend.web.api import frame_json
-from peakend.web.auth import Principal
 from peakend.web.deps import AppState, need_user, state
 from peakend.web.pages import page_lang, render
 

@@ -19,9 +19,9 @@ from peakend.ingest.corrections import plain
 from peakend.ingest.validate import time_window
 from peakend.live import cases, pending
 from peakend.live.sms import handle_reply
+from peakend.service.people import ALL_HALLS, Principal
 from peakend.web import queries
 from peakend.web.api import frame_json
-from peakend.web.auth import ALL_HALLS, Principal
 from peakend.web.deps import need_user, principal, state
 from peakend.web.pages import page_lang, render
 

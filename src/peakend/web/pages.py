@@ -30,11 +30,11 @@ from peakend.live import pending
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg, zone_figures
 from peakend.scoring.staff import MIN_TOUCHES
+from peakend.service.people import Principal
 from peakend.store.blueprints import blueprint_yaml, save_blueprint
 from peakend.store.halls import hall_names
 from peakend.text.training import library
 from peakend.web import queries
-from peakend.web.auth import Principal
 from peakend.web.deps import (
     card_scope,
     first_run,

@@ -21,7 +21,6 @@ from peakend.blueprint.load import check_text
 from peakend.demo.generate import load_demo
 from peakend.errors import UserError
 from peakend.store.blueprints import save_blueprint
-from peakend.web.auth import add_user
 from peakend.web.deps import AppState, first_run, log_in, need_user, state
 from peakend.web.guard import client_address
 from peakend.web.pages import page_lang, render
@@ -58,7 +57,7 @@ def setup_account(request: Request, code: Annotated[str, Form()] = "", username:
     problem = words[0] if not right else words[1] if password != again else ""
     if not problem:
         try:
-            add_user(st.store, username.strip(), password, "admin")
+            st.ws.people.add_user(username.strip(), password, "admin")
         except UserError as exc:
             problem = exc.say(lang)
     if problem:

@@ -1,0 +1,137 @@
+"""What the scores say, as use cases (`ws.analysis`): model comparison and the verdict, calibrated weights,
+loyalty, staff scorecards, coaching and the training search. The verdicts a page shows are a job (`verdicts`):
+cross-validation takes seconds, so a page shows the last one and the progress of the next.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import TYPE_CHECKING, Any, cast
+
+import pandas as pd
+
+from peakend.errors import PeakendError
+from peakend.ingest.privacy import key_text
+from peakend.loyalty.summary import Loyalty, loyalty
+from peakend.scoring import coaching
+from peakend.scoring.calibrate import Calibration, calibrate, with_weights
+from peakend.scoring.compare import TARGETS, Comparison, Target, Verdict, compare_models, survey_frame, verdicts
+from peakend.scoring.staff import scorecards
+from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
+from peakend.text import training
+
+if TYPE_CHECKING:
+    from peakend.blueprint.model import Blueprint
+    from peakend.service.workspace import Workspace
+
+
+class UnknownTarget(PeakendError):
+    """A survey answer that is not one the comparison knows."""
+
+    key = "bad_option"
+
+
+class Analysis:
+    """Analyses of a workspace's scored store."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    # -- does peak + end predict better than the mean? ------------------------------------------------------
+    def compare(self, target: str = "overall", folds: int = 5, seed: int = 0) -> Comparison:
+        """Cross-validated models of the survey answer `target` (TooFewAnswers, AnswerDoesNotVary, NotScored)."""
+        if target not in TARGETS:
+            raise UnknownTarget(option="--target", expected=", ".join(TARGETS), value=target)
+        self.ws.scores.require()
+        return compare_models(survey_frame(self.ws.store), cast(Target, target), folds, seed)
+
+    def verdicts(self, halls: frozenset[str] | None) -> list[Verdict]:
+        """The verdict on every survey answer with enough answers, on the visits of `halls` (None: all)."""
+        self.ws.scores.require()
+        return verdicts(self.ws.store, set(halls) if halls is not None else None)
+
+    def verdicts_answer(self, owner: str, halls: frozenset[str] | None) -> tuple[list[Verdict] | None, Answer]:
+        """The last verdicts computed for `halls` (None while there are none) and the job bringing them up to
+        the latest scoring run (for pages)."""
+        found = self.ws.jobs.answer("verdicts", {}, owner, halls, self.ws.scores.run_number())
+        shown = found.result
+        return (None if shown is None else [Verdict(**v) for v in shown["verdicts"]]), found
+
+    # -- weights fitted to the answers ------------------------------------------------------------------------
+    def calibrate(self, target: str = "overall", boot: int = 400, folds: int = 5, seed: int = 0) -> Calibration:
+        """Peak, end and mean weights fitted to the answers, with intervals and an out-of-sample test."""
+        if target not in TARGETS:
+            raise UnknownTarget(option="--target", expected=", ".join(TARGETS), value=target)
+        self.ws.scores.require()
+        return calibrate(survey_frame(self.ws.store), target, boot, folds, seed)
+
+    def approve(self, c: Calibration, who: str = "calibrate", today: date | None = None) -> tuple[int, Blueprint]:
+        """Save calibrated weights as the store's next blueprint version; its number and the blueprint."""
+        note = (f"fitted by peakend calibrate on {c.answers} answers to {c.target}, {today or date.today()}, seed "
+                f"{c.seed}; {c.metric} {c.scores['fitted']:.3f} vs {c.scores['peak_end']:.3f} for 0.5/0.5/0")
+        return self.ws.blueprints.save(with_weights(self.ws.blueprints.yaml(), c.weights, note), who)
+
+    # -- loyalty, staff, coaching ------------------------------------------------------------------------------
+    def loyalty(self, halls: frozenset[str] | None = None, drivers: bool = True, seed: int = 0,
+                days: int | None = None, fitted: bool = True) -> Loyalty:
+        """Loyalty index, NPS, returns and lapses, what drives them, what a bad moment costs (`days`: the return
+        window instead of the blueprint's)."""
+        self.ws.scores.require()
+        bp = self.ws.blueprint
+        if days is not None:
+            bp = bp.model_copy(update={"loyalty": bp.loyalty.model_copy(update={"return_days": days})})
+        return loyalty(self.ws.store, bp, set(halls) if halls is not None else None, drivers, seed, fitted=fitted)
+
+    def staff_cards(self, halls: frozenset[str] | None = None, staff: str | None = None) -> pd.DataFrame:
+        """Staff scorecards of `halls` (None: all), only `staff`'s when given, fairly ranked."""
+        self.ws.scores.require()
+        return scorecards(self.ws.store, set(halls) if halls is not None else None, staff)
+
+    def coaching_effects(self, halls: frozenset[str] | None = None) -> pd.DataFrame:
+        """Each coaching assignment of `halls` with its measured effect (difference in differences)."""
+        self.ws.scores.require()
+        modules = {m.id: m.moments for m in training.library().modules}
+        return coaching.effects(self.ws.store, modules, set(halls) if halls is not None else None)
+
+    def assign(self, hall: str, staff: str, module: str, trained_on: date, by: str) -> str:
+        """Record that `staff` of `hall` was trained on `module` on a day; the assignment's id (UnknownModule)."""
+        if module not in {m.id for m in training.library().modules}:
+            raise UnknownTarget(option="--module", expected="`peakend train list`", value=module)
+        return coaching.assign(self.ws.store, hall, key_text(self.ws.store, staff) or staff, module, trained_on, by)
+
+    # -- the training search -----------------------------------------------------------------------------------
+    def engine(self) -> training.Engine:
+        """The training search engine of the blueprint in force (made once per blueprint version)."""
+        bp = self.ws.blueprint
+        key = (bp.id, bp.version, bp.model_dump_json())
+        if _engines.get("key") != key:
+            _engines.clear()
+            _engines.update(key=key, engine=training.engine(bp))
+        return cast(training.Engine, _engines["engine"])
+
+    def search(self, query: str, k: int = 5) -> list[tuple[training.Doc, float]]:
+        """Training modules and the blueprint's guidance best matching `query`, best first."""
+        return self.engine().search(query, k=k)
+
+    def what_to_train(self, moment: str | None, lang: str, k: int = 3) -> list[dict[str, Any]]:
+        """The modules to train for `moment` (none for no moment), as pages show them."""
+        bp = self.ws.blueprint
+        if moment not in bp.moment_ids():
+            return []
+        return [training.shown(d, lang) for d in training.for_moment(self.engine(), bp, str(moment), k=k)]
+
+    def modules(self) -> list[training.Module]:
+        """Every training module of the library."""
+        return list(training.library().modules)
+
+
+_engines: dict[str, object] = {}
+
+
+@job_kind("verdicts")
+def verdicts_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """The verdicts of the job's halls, as a job."""
+    progress(step="verdicts")
+    found = ws.analysis.verdicts(job.halls)
+    return Outcome({"verdicts": [dataclasses.asdict(v) for v in found]})

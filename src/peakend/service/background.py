@@ -1,0 +1,84 @@
+"""The background work of a server: the live rules on queued visits, due timers, scoring what changed, and jobs.
+
+`peakend serve` runs it as threads beside its web app. With `--workers N` (PostgreSQL) the web processes only
+answer requests and one process of its own runs this (`peakend live work`), so ingest and the rules use
+separate cores. More than one worker on a store is correct: a visit is claimed before its rules run
+(`live.pending`, row locks), a timer is marked done in the transaction of its effect (`live.timers`), a scoring
+run holds a lock in the store (`scoring.run`), and a job is claimed with a lease (`service.jobs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from peakend import settings
+from peakend.live.pending import pending, run_pending
+from peakend.live.timers import tick
+from peakend.service.jobs import run_jobs
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+GATHER_S = 0.2  # the live worker gathers queued visits this long before a pass (alerts: < 1 s)
+RETRY_S = 2.0
+
+
+def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[threading.Thread]:
+    """The live worker, the timers, the job runners (setting `job_threads`) and, setting `score_minutes` > 0, the
+    scheduled scoring, not started. A worker in a process of its own polls the live queue every `idle_s`."""
+    work: list[tuple[str, Callable[[], None]]] = [
+        ("live", lambda: run_live(ws, stop, idle_s)),
+        ("timers", lambda: run_timers(ws, stop, settings.get("tick_seconds")))]
+    work += [(f"jobs-{i}", lambda: run_jobs(ws.jobs, stop, ws.job_wake)) for i in range(settings.get("job_threads"))]
+    if settings.get("score_minutes") > 0:
+        work.append(("scoring", lambda: run_scoring(ws, stop, settings.get("score_minutes"))))
+    return [threading.Thread(target=job, name=f"peakend-{name}", daemon=True) for name, job in work]
+
+
+def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:
+    """Run the live rules on queued visits whenever some are queued (and at start: what a crash left).
+
+    Once woken it gathers for `GATHER_S`, so that a burst of requests is taken by one pass;
+    requests that arrive while a pass runs are taken together by the next.
+    """
+    log = logging.getLogger("peakend.live")
+    while not stop.is_set():
+        stop.wait(GATHER_S)
+        ws.live_wake.clear()
+        try:
+            run_pending(ws.store, ws.blueprint, ws.clock())
+            if pending(ws.store):  # more than one pass takes (or another worker holds some): go on soon
+                ws.live_wake.set()
+        except Exception:  # a lost connection or a bad blueprint: log, keep the queue, try again
+            log.exception("live rules failed; the visits stay queued")
+            stop.wait(RETRY_S)
+        ws.live_wake.wait(idle_s)
+
+
+def run_scoring(ws: Workspace, stop: threading.Event, minutes: float) -> None:
+    """Score what changed every `minutes` (setting `score_minutes`) so pages never wait for a manual score; a
+    store with nothing new is left alone."""
+    log = logging.getLogger("peakend.scoring")
+    while not stop.wait(minutes * 60):
+        try:
+            if ws.scores.stale():
+                ws.scores.run()
+        except Exception:  # a lost connection: log, and try again next time
+            log.exception("scheduled scoring failed; retrying in %s min", minutes)
+
+
+def run_timers(ws: Workspace, stop: threading.Event, every: float) -> None:
+    """Run due reminders, escalations and survey sends every `every` seconds until stopped.
+
+    Timers live in the store, so after a restart the ones that came due meanwhile run at once.
+    """
+    log = logging.getLogger("peakend.timers")
+    while not stop.is_set():
+        try:
+            tick(ws.store, ws.blueprint, ws.clock(), ws.gateway)
+        except Exception:  # a failed send or a lost connection: log, and try again next time
+            log.exception("timers failed; retrying in %s s", every)
+        stop.wait(every)

@@ -1,0 +1,73 @@
+"""The blueprint as a use case: check, make, save, list and roll back versions (`ws.blueprints`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from peakend.blueprint.load import BlueprintProblem, check_text
+from peakend.blueprint.model import Blueprint
+from peakend.blueprint.new import new_blueprint_text
+from peakend.errors import BlueprintError
+from peakend.store import blueprints as versions
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+
+def checked(text: str, source: str = "blueprint") -> Blueprint:
+    """The blueprint a YAML text holds, or BlueprintError naming every problem with its place."""
+    bp, problems = check_text(text, source)
+    if bp is None:
+        raise BlueprintError(problems)
+    return bp
+
+
+def new_text(moments: list[str], blueprint_id: str, name: str, source: str = "blueprint") -> tuple[str, Blueprint]:
+    """A minimal valid blueprint for any service from its moments in journey order (the last is the end)."""
+    text = new_blueprint_text(moments, blueprint_id, name)
+    return text, checked(text, source)
+
+
+class Blueprints:
+    """The blueprint versions of a workspace's store."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def check(self, text: str, source: str = "blueprint") -> tuple[Blueprint | None, list[BlueprintProblem]]:
+        """The blueprint of `text` (None when it has problems) and every problem with its place and fix."""
+        return check_text(text, source)
+
+    def save(self, text: str, who: str, source: str = "blueprint") -> tuple[int, Blueprint]:
+        """Check `text` and save it as the store's next version (BlueprintError otherwise): the halls run it from
+        now on. Returns its number and the blueprint."""
+        bp = checked(text, source)
+        number = versions.save_blueprint(self.ws.store, bp, text, who)
+        self.ws.blueprint_saved()
+        return number, bp
+
+    def use(self, path: Path, who: str) -> tuple[int, bool]:
+        """Make a blueprint file the store's: (its version number, whether it was already the one in force)."""
+        text = path.read_text("utf-8")
+        bp = checked(text, str(path))
+        found = self.ws.in_force
+        if found.number and found.blueprint == bp:
+            return found.number, True
+        return self.save(text, who, str(path))[0], False
+
+    def yaml(self) -> str:
+        """The YAML of the blueprint in force."""
+        return versions.blueprint_yaml(self.ws.store)
+
+    def versions(self) -> list[tuple[object, ...]]:
+        """Saved versions, newest first: (number, blueprint id, version, saved by, saved at)."""
+        return versions.versions(self.ws.store)
+
+    def text(self, number: int) -> str:
+        """The YAML of saved version `number` (KeyError if there is none)."""
+        return versions.version_text(self.ws.store, number)
+
+    def roll_back(self, number: int, who: str) -> int:
+        """Save version `number` again as the newest (the roll-back is itself a version); its new number."""
+        return self.save(self.text(number), f"{who} (roll-back to {number})", f"version {number}")[0]

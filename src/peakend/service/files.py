@@ -1,0 +1,77 @@
+"""Files in (`ws.files`): CSV, JSON Lines, Parquet and Excel files ingested through the one pipeline — checked,
+stored, the bad rows quarantined with their reasons — for the CLI, the browser's imports and the demo alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from peakend.contract import Kind
+from peakend.ingest import corrections
+from peakend.ingest.mapping import Mapping, load_mapping
+from peakend.ingest.pipeline import FileResult, ingest_file, sources
+from peakend.ingest.validate import Context
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+Advance = Callable[[int, int], None]
+
+
+class Files:
+    """File ingest into a workspace's store."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def context(self, rating_scale: str | None = None, allow_fractions: bool = False, replace: bool = False,
+                halls: frozenset[str] | None = None) -> Context:
+        """What the checks need: the blueprint in force, a default scale, and the halls a sender may write."""
+        return Context(self.ws.blueprint, rating_scale, allow_fractions, replace, halls=halls)
+
+    @staticmethod
+    def sources(paths: list[Path], sheet: str | None = None) -> list[tuple[Path, str | None]]:
+        """Each file to ingest (folders expanded; a workbook's visible sheets each their own), in order."""
+        return sources(paths, sheet)
+
+    @staticmethod
+    def mapping(path: Path | None) -> Mapping | None:
+        """A mapping file read and checked (MappingError naming what is wrong)."""
+        return load_mapping(path) if path is not None else None
+
+    def ingest(self, path: Path, ctx: Context, mapping: Mapping | None = None, kind: Kind | None = None,
+               encoding: str = "auto", advance: Advance | None = None, sheet: str | None = None,
+               label: str | None = None) -> FileResult:
+        """Ingest one file (or one sheet of a workbook); bad rows quarantined and named, never raised."""
+        return ingest_file(self.ws.store, path, ctx, mapping, kind, encoding, advance, sheet, label)
+
+    def each(self, paths: list[Path], ctx: Context, mapping: Mapping | None = None, kind: Kind | None = None,
+             encoding: str = "auto", sheet: str | None = None,
+             advance: Callable[[Path, str | None], Advance | None] = lambda _p, _s: None) -> Iterator[FileResult]:
+        """Ingest files one after another (a workbook sheet by sheet), yielding each one's result."""
+        for path, part in sources(paths, sheet):
+            yield self.ingest(path, ctx, mapping, kind, encoding, advance(path, part), part)
+
+    def with_mapping_beside(self, paths: list[Path], ctx: Context) -> list[FileResult]:
+        """Ingest files each with the mapping beside it (`name.mapping.yaml`), if it has one."""
+        return [self.ingest(p, ctx, self.mapping(p.with_suffix(".mapping.yaml"))
+                            if p.with_suffix(".mapping.yaml").exists() else None) for p in paths]
+
+    def quarantined(self, lang: str, limit: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The quarantined rows (action and message in `lang`, by source and row) and the conflicts."""
+        column = "message_zh" if lang == "zh" else "message_en"
+        rows = self.ws.store.query(f"SELECT action, {column} AS message FROM quarantine ORDER BY source, row_number "
+                                   "LIMIT ?", [limit])
+        return rows, corrections.listed(self.ws.store, limit)
+
+
+def clash_fields(c: Any) -> dict[str, str]:
+    """A conflict or correction's differing fields, both versions as JSON text."""
+    before, sent = corrections.differing(c.kept, c.sent)
+    return {"before": json.dumps(before, ensure_ascii=False, default=str),
+            "sent": json.dumps(sent, ensure_ascii=False, default=str)}
+

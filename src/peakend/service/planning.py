@@ -1,0 +1,138 @@
+"""Simulation and planning as use cases (`ws.planning`): a hall simulated, staff planned per hour, a hall fitted
+from its own visits and checked, and the what-if of the hall page — a job (`whatif`): fitting and simulating
+take seconds to a minute, so the page shows the last answer and the progress of the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from peakend.errors import ConfigError, PeakendError
+from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
+from peakend.simulate import plan as planner
+from peakend.simulate.config import HallConfig, load_config
+from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, observed
+from peakend.simulate.plan import Targets
+from peakend.simulate.run import Simulated, simulate, write_events
+from peakend.simulate.whatif import FIT_DAYS, Change, by_hour, fitted_now, what_if
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+WHATIF_REPS = 5  # simulations behind each what-if figure (page and API alike)
+
+
+class BadChange(PeakendError):
+    """A what-if change that cannot be used (an unknown station, a number out of range)."""
+
+    key = "whatif_bad_change"
+
+
+@dataclass
+class FitReport:
+    """A fitted hall and its check against the observed waits per hour."""
+
+    fitted: Fitted
+    table: pd.DataFrame
+    agreement: Any
+    classes: pd.DataFrame | None
+
+
+class Planning:
+    """Simulation and planning on a workspace's blueprint and store."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def configs(self, paths: list[Path] | None) -> dict[str, HallConfig]:
+        """Hall configurations by file stem, or the demo's first hall when none is given (ConfigError)."""
+        from peakend.demo.generate import HALLS
+
+        if not paths:
+            return {HALLS[0].hall_id: HALLS[0].config()}
+        return {p.stem: load_config(p, self.ws.blueprint) for p in paths}
+
+    def simulate(self, cfg: HallConfig, first: date, days: int, seed: int,
+                 step: Callable[[int], None] = lambda _: None) -> Simulated:
+        """Simulated days of a hall: visits, touches, ratings and surveys in the event contract."""
+        return simulate(cfg, self.ws.blueprint, first, days, seed, step=step)
+
+    @staticmethod
+    def write(sim: Simulated, out: Path, name: str) -> list[Path]:
+        """Write simulated events as files the ingest reads."""
+        return write_events(sim, out, name)
+
+    def station(self, cfg: HallConfig, name: str, wanted: str | None) -> str:
+        """The station to plan: `wanted`, else the one customers queue for (ConfigError for an unknown one)."""
+        where = wanted or cfg.queued_station(self.ws.blueprint) or next(iter(cfg.stations), "counter")
+        if where not in cfg.stations:
+            raise ConfigError(name, [f"no station '{where}': {', '.join(cfg.stations)}"])
+        return where
+
+    def plan(self, cfg: HallConfig, station: str, targets: Targets, day: date, reps: int, seed: int,
+             step: Callable[[int, int], None] = lambda _h, _c: None) -> pd.DataFrame:
+        """Per hour, the fewest servers meeting the targets (with Erlang-A's answer beside it)."""
+        bp = self.ws.blueprint
+        _, table = planner.staff(cfg, bp, station, targets, day, reps, seed, step=step)
+        table["erlang_a"] = table["hour"].map(planner.erlang_a_servers(cfg, bp, station, targets, day))
+        return table
+
+    def side_by_side(self, configs: dict[str, HallConfig], targets: Targets, day: date, reps: int,
+                     seed: int) -> pd.DataFrame:
+        """Several configurations' figures for one day, side by side."""
+        return planner.side_by_side(configs, self.ws.blueprint, targets, day, reps, seed)
+
+    def fit(self, hall: str, base: HallConfig | None, since: date | None, until: date | None, reps: int,
+            seed: int) -> FitReport:
+        """Fit a hall configuration from the hall's stored visits and check it against the observed waits."""
+        bp, store = self.ws.blueprint, self.ws.store
+        obs = observed(store, hall, since, until)
+        fitted = fit(obs, bp, base, seed=seed)
+        table = check(fitted.cfg, bp, obs, reps, seed)
+        classes = class_check(fitted.cfg, bp, obs, reps, seed) if fitted.cfg.priority else None
+        return FitReport(fitted, table, agreement(table, obs), classes)
+
+    def whatif(self, hall: str, query: Mapping[str, str]) -> dict[str, Any]:
+        """The what-if of `hall`: the change in `query` (ValueError for a bad one) applied to the hall fitted on
+        its last weeks, both simulated on its latest day beside the day as it happened (FitError: no visits)."""
+        bp = self.ws.blueprint
+        now = fitted_now(self.ws.store, bp, hall)
+        try:
+            change = Change.from_query(query, now.cfg)
+        except ValueError as exc:
+            raise BadChange(why=str(exc)) from None
+        result = what_if(self.ws.store, bp, now, change, reps=WHATIF_REPS)
+        return {"result": result, "change": change, "fit_days": FIT_DAYS,
+                "fitted": now.cfg.model_dump(mode="json"), "day": now.day}
+
+    def whatif_answer(self, owner: str, hall: str, query: Mapping[str, str]) -> Answer:
+        """The what-if of `hall` for the change in `query`, as a job (for pages and the API)."""
+        change = {k: v for k, v in query.items() if k.startswith("add.") or k in ("divert_at", "closes")}
+        return self.ws.jobs.answer("whatif", {"hall": hall, "change": change}, owner, frozenset([hall]),
+                                   self.ws.scores.run_number())
+
+
+@job_kind("whatif")
+def whatif_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """A what-if as a job: the fitted and changed configurations, the day's figures, and each hour's."""
+    progress(step="fit")
+    found = ws.planning.whatif(job.params["hall"], job.params["change"])
+    result = found["result"]
+    return Outcome({"day": str(found["day"]), "fitted": found["fitted"], "fit_days": found["fit_days"],
+                    "changed": result.whatif.model_dump(mode="json"), "can_divert": result.can_divert,
+                    "change": found["change"].query()},
+                   {"day_figures": result.day_figures, "hours": result.hours, "by_hour": by_hour(result)})
+
+
+def working_day(cfg: HallConfig, today: date) -> date:
+    """The next day after `today` that is neither a weekend day of the configuration nor a holiday."""
+    day = today + timedelta(days=1)
+    while cfg.is_weekend(day):
+        day += timedelta(days=1)
+    return day
