@@ -6,9 +6,8 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
-
-from peakend import settings
 
 Lang = Literal["zh", "en"]
 
@@ -841,9 +840,14 @@ WORDS: dict[str, dict[Lang, str]] = {
 }
 
 
+def read_lang(text: str) -> Lang:
+    """A language as people write it: zh (any case, zh-CN, zh_TW…) or else en."""
+    return "zh" if text.strip().lower().startswith("zh") else "en"
+
+
 def lang() -> Lang:
-    """The session language from env `PEAKEND_LANG` (default English)."""
-    return settings.get("lang")
+    """The session language from env `PEAKEND_LANG` (setting `lang`; default English)."""
+    return read_lang(os.environ.get("PEAKEND_LANG", "en"))
 
 
 def say(key: str, language: Lang | None = None, **fields: object) -> str:

@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from peakend.errors import SettingError
+from peakend.i18n import read_lang
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -28,10 +31,6 @@ class Setting:
     def env(self) -> str:
         """The environment variable that holds it."""
         return "PEAKEND_" + self.name.upper()
-
-
-def _lang(text: str) -> str:
-    return "zh" if text.strip().lower().startswith("zh") else "en"
 
 
 def _positive(kind: type) -> Callable[[str], Any]:
@@ -57,7 +56,7 @@ DEFAULT_DB = "peakend.duckdb"
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str, DEFAULT_DB, "the store: a DuckDB file or a postgresql:// URL",
             "存储：DuckDB 文件或 postgresql:// 地址"),
-    Setting("lang", _lang, "en", "language of CLI messages: zh or en (any case)",
+    Setting("lang", read_lang, "en", "language of CLI messages: zh or en (any case)",
             "命令行消息语言：zh 或 en（不分大小写）"),
     Setting("training", str, None, "a training library YAML to use instead of the shipped one",
             "替代内置培训库的 YAML 文件"),
@@ -144,8 +143,6 @@ def get(name: str) -> Any:
     try:
         return s.read(raw)
     except (TypeError, ValueError) as exc:
-        from peakend.errors import SettingError  # errors → i18n → settings: imported when needed
-
         raise SettingError(env=s.env, raw=raw, kind=getattr(s.read, "__name__", "value"), why=exc) from None
 
 
