@@ -155,9 +155,14 @@ def test_two_live_workers_never_take_the_same_visit():
         store.execute("INSERT INTO live_pending (visit_id, queued_ns) SELECT 'v' || i, i "
                       "FROM generate_series(1, 400) i")
     taken: list[list[str]] = [[], []]
+    start, first = threading.Barrier(2), threading.Barrier(2)  # both start together; each takes a batch, then on
 
     def worker(k: int) -> None:
         with connect(url) as mine:
+            start.wait(30)
+            rows = claim(mine, 7)
+            taken[k].extend(str(r[0]) for r in rows)
+            first.wait(30)
             while rows := claim(mine, 7):
                 taken[k].extend(str(r[0]) for r in rows)
 
@@ -167,7 +172,41 @@ def test_two_live_workers_never_take_the_same_visit():
     for t in both:
         t.join(60)
     assert not set(taken[0]) & set(taken[1])
-    assert len(taken[0]) + len(taken[1]) == 400 and taken[0] and taken[1]
+    assert sorted(taken[0] + taken[1]) == sorted(f"v{i}" for i in range(1, 401))
+
+
+def test_two_job_runners_run_each_job_once():
+    """Jobs on PostgreSQL: two processes' runners claiming from one queue at once run every job exactly once."""
+    from peakend.service import Workspace
+    from peakend.service.jobs import Outcome, job_kind
+
+    ran: list[str] = []
+
+    @job_kind("test_count")
+    def count(ws, job, progress):
+        ran.append(job.params["i"])
+        return Outcome({"i": job.params["i"]})
+
+    url = other_postgres("peakend_test_jobs")
+    with Workspace.open(url) as ws:
+        for i in range(40):
+            ws.jobs.submit("test_count", {"i": i}, "test")
+    start = threading.Barrier(2)
+
+    def runner() -> None:
+        with Workspace.open(url) as mine:
+            start.wait(30)
+            while mine.jobs.run_next():
+                pass
+
+    both = [threading.Thread(target=runner) for _ in range(2)]
+    for t in both:
+        t.start()
+    for t in both:
+        t.join(120)
+    with Workspace.open(url) as ws:
+        states = ws.store.rows("SELECT state, count(*), sum(attempts) FROM jobs GROUP BY state")
+    assert sorted(ran) == list(range(40)) and states == [("done", 40, 40)]
 
 
 def test_two_processes_ticking_at_once_fire_each_timer_once(bp):

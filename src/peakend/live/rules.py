@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from peakend.blueprint.model import CASE_KINDS, Blueprint, CaseKind
-from peakend.live.text import advice_text, alert_text
+from peakend.live.notices import advice_text, alert_text
 from peakend.scoring.compiled import compiled_sql, stored_rules
 from peakend.scoring.experience import TIE_DIGITS, touch_experience
 from peakend.store.db import Store

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from peakend.blueprint.model import Blueprint
 from peakend.live.sms import Gateway, SmsMessage
-from peakend.live.text import case_text
+from peakend.live.notices import case_text
 from peakend.store.db import Store
 
 

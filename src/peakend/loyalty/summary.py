@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -28,6 +29,15 @@ class Loyalty:
     models: pd.DataFrame
     moments: pd.DataFrame
     drivers: dict[str, pd.DataFrame]
+
+    def write(self, folder: Path) -> list[Path]:
+        """Every table as `loyalty_<name>.csv` in `folder`; the files written."""
+        folder.mkdir(parents=True, exist_ok=True)
+        tables = {"halls": self.halls, "weeks": self.weeks, "models": self.models, "moments": self.moments,
+                  **{f"drivers_{k}": v for k, v in self.drivers.items()}}
+        for name, table in tables.items():
+            table.to_csv(folder / f"loyalty_{name}.csv", index=False, encoding="utf-8")
+        return [folder / f"loyalty_{name}.csv" for name in tables]
 
 
 def hall_table(frame: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:

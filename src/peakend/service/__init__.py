@@ -5,5 +5,12 @@ itself by topic; long work runs as jobs kept in the store (`service.jobs`), clai
 """
 
 from peakend.service.workspace import Workspace
+from peakend.store.db import is_postgres, redacted_url
 
-__all__ = ["Workspace"]
+
+def backend_of(url: str) -> str:
+    """The engine a store location names: postgres or duckdb."""
+    return "postgres" if is_postgres(url) else "duckdb"
+
+
+__all__ = ["Workspace", "backend_of", "is_postgres", "redacted_url"]

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peakend.blueprint.load import BlueprintProblem, check_text
-from peakend.blueprint.model import Blueprint
+from peakend.blueprint.model import Blueprint, Moment, Text
 from peakend.blueprint.new import new_blueprint_text
 from peakend.errors import BlueprintError
+from peakend.i18n import say
+from peakend.ingest.mapping import load_mapping
 from peakend.store import blueprints as versions
 
 if TYPE_CHECKING:
@@ -27,6 +29,29 @@ def new_text(moments: list[str], blueprint_id: str, name: str, source: str = "bl
     """A minimal valid blueprint for any service from its moments in journey order (the last is the end)."""
     text = new_blueprint_text(moments, blueprint_id, name)
     return text, checked(text, source)
+
+
+def check_file(path: Path) -> tuple[Blueprint | None, list[BlueprintProblem]]:
+    """A blueprint file's blueprint (None when it has problems) and every problem; text that is not UTF-8 is one
+    problem."""
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [BlueprintProblem(str(path), "", None, say("not_utf8", source=path, value=exc))]
+    return check_text(text, str(path))
+
+
+def mapping_moments(path: Path) -> list[str]:
+    """The moments of a wide mapping file, in its order (MappingError when it cannot be read)."""
+    return [m.moment for m in load_mapping(path).moments]
+
+
+def moment_sections(m: Moment) -> list[tuple[str, list[Text]]]:
+    """A moment's texts under their headings (needs, standards, guidelines, tools, backstage, coordination)."""
+    sections = [("客户需求 needs", m.needs), ("标准 standards", m.standards), ("行动指引 guidelines", m.guidelines),
+                ("应用工具 tools", m.tools), ("后台支撑 backstage", m.backstage),
+                ("内部联动 coordination", m.coordination)]
+    return [(title, list(texts)) for title, texts in sections if texts]
 
 
 class Blueprints:

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peakend.demo.generate import load_demo
+from peakend.demo.generate import HALLS, generate_demo, load_demo, record_coaching, record_hall_names
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
 
 if TYPE_CHECKING:
@@ -29,9 +29,26 @@ class Demo:
                          progress=(lambda s: step(step=s)) if step is not None else None)
 
 
+    def generate(self, folder: Path, days: int, seed: int) -> list[Path]:
+        """The demo's source files simulated into `folder` (its daily touch logs under `touches/`), in ingest
+        order."""
+        return generate_demo(folder, self.ws.blueprint, days, seed)
+
+    def record(self, days: int) -> None:
+        """What the demo's managers did by hand: its halls' names, its coaching assignment."""
+        record_coaching(self.ws.store, days)
+        record_hall_names(self.ws.store)
+
+    @staticmethod
+    def first_hall() -> str:
+        """The demo's first hall (the one the demo fits back from its own events)."""
+        return HALLS[0].hall_id
+
+
 @job_kind("demo")
 def demo_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     """A week of the demo loaded into the store, as a job (the first run's)."""
     with tempfile.TemporaryDirectory(prefix="peakend-demo-") as folder:
         files = ws.demo.load(Path(folder), int(job.params.get("days", FIRST_RUN_DAYS)), progress)
     return Outcome({"files": files})
+

@@ -14,6 +14,8 @@ from peakend.contract import Kind
 from peakend.ingest import corrections
 from peakend.ingest.mapping import Mapping, load_mapping
 from peakend.ingest.pipeline import FileResult, ingest_file, sources
+
+__all__ = ["FileResult", "Files", "clash_fields"]
 from peakend.ingest.validate import Context
 
 if TYPE_CHECKING:
@@ -56,10 +58,10 @@ class Files:
         for path, part in sources(paths, sheet):
             yield self.ingest(path, ctx, mapping, kind, encoding, advance(path, part), part)
 
-    def with_mapping_beside(self, paths: list[Path], ctx: Context) -> list[FileResult]:
-        """Ingest files each with the mapping beside it (`name.mapping.yaml`), if it has one."""
-        return [self.ingest(p, ctx, self.mapping(p.with_suffix(".mapping.yaml"))
-                            if p.with_suffix(".mapping.yaml").exists() else None) for p in paths]
+    def mapping_beside(self, path: Path) -> Mapping | None:
+        """The mapping kept beside a file (`name.mapping.yaml`), if it has one."""
+        beside = path.with_suffix(".mapping.yaml")
+        return load_mapping(beside) if beside.exists() else None
 
     def quarantined(self, lang: str, limit: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The quarantined rows (action and message in `lang`, by source and row) and the conflicts."""
@@ -69,9 +71,8 @@ class Files:
         return rows, corrections.listed(self.ws.store, limit)
 
 
-def clash_fields(c: Any) -> dict[str, str]:
-    """A conflict or correction's differing fields, both versions as JSON text."""
+def clash_fields(c: Any) -> tuple[str, str]:
+    """A conflict or correction's differing fields: the stored and the sent version, as JSON text."""
     before, sent = corrections.differing(c.kept, c.sent)
-    return {"before": json.dumps(before, ensure_ascii=False, default=str),
-            "sent": json.dumps(sent, ensure_ascii=False, default=str)}
+    return json.dumps(before, ensure_ascii=False, default=str), json.dumps(sent, ensure_ascii=False, default=str)
 

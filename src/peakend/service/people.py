@@ -171,6 +171,10 @@ class People:
         """End a session (logout): its cookie is worth nothing from now on."""
         self.store.execute("DELETE FROM sessions WHERE session_hash = ?", [_token_hash(sid)])
 
+    def any_user(self) -> bool:
+        """Whether the store has a user yet (before the first, the first run's setup is open)."""
+        return bool(self.store.rows("SELECT 1 FROM users LIMIT 1"))
+
     def hall_names(self, lang: str) -> dict[str, str]:
         """Hall id → its name in `lang`, for the halls given one."""
         return hall_names(self.store, lang)

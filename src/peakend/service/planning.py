@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from peakend.errors import ConfigError, PeakendError
+from peakend.i18n import say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import plan as planner
 from peakend.simulate.config import HallConfig, load_config
+from peakend.simulate.experience import score as experience_score
 from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, observed
+from peakend.simulate.hall import Day
 from peakend.simulate.plan import Targets
 from peakend.simulate.run import Simulated, simulate, write_events
 from peakend.simulate.whatif import FIT_DAYS, Change, by_hour, fitted_now, what_if
@@ -68,11 +71,50 @@ class Planning:
         """Write simulated events as files the ingest reads."""
         return write_events(sim, out, name)
 
+    def summary(self, sim: Simulated) -> dict[str, float]:
+        """A simulation in four figures: mean and p90 wait, share who left a queue, mean predicted REI."""
+        _, vs = experience_score(Day(sim.visits, sim.touches), self.ws.blueprint)
+        each = planner.per_visit(sim.touches)
+        return {"wait": each["wait"].mean(), "p90": each["wait"].quantile(0.9), "abandoned": each["abandoned"].mean(),
+                "rei": vs["rei"].mean()}
+
+    @staticmethod
+    def targets(wait: float, share: float, rei: float, abandon: float | None) -> Targets:
+        """The targets a plan meets: wait within `wait` minutes for `share`, mean REI, at most `abandon` leaving."""
+        return Targets(wait, share, rei, abandon)
+
+    def working_day(self, cfg: HallConfig) -> date:
+        """The next day from today that is neither a weekend day of the configuration nor a holiday."""
+        return working_day(cfg, self.ws.clock().date())
+
+    @staticmethod
+    def write_plan(table: pd.DataFrame, targets: Targets, out: Path, name: str) -> tuple[Path, Path]:
+        """A plan's table (CSV) and chart (HTML) written into `out`."""
+        import altair as alt
+
+        out.mkdir(parents=True, exist_ok=True)
+        csv_path, html = out / f"{name}_plan.csv", out / f"{name}_plan.html"
+        table.to_csv(csv_path, index=False, encoding="utf-8")
+        alt.Chart.from_dict(planner.chart(table, targets)).save(str(html), inline=True)
+        return csv_path, html
+
+    @staticmethod
+    def write_fit(report: FitReport, out: Path) -> Path:
+        """The fitted configuration as YAML at `out` and its check as CSV beside it; the CSV's path."""
+        import yaml
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(yaml.safe_dump(report.fitted.cfg.model_dump(exclude_defaults=True, mode="json"),
+                                      allow_unicode=True, sort_keys=False), "utf-8")
+        csv_path = out.with_name(out.name.removesuffix(".yaml") + ".check.csv")
+        report.table.to_csv(csv_path, index=False, encoding="utf-8")
+        return csv_path
+
     def station(self, cfg: HallConfig, name: str, wanted: str | None) -> str:
         """The station to plan: `wanted`, else the one customers queue for (ConfigError for an unknown one)."""
         where = wanted or cfg.queued_station(self.ws.blueprint) or next(iter(cfg.stations), "counter")
         if where not in cfg.stations:
-            raise ConfigError(name, [f"no station '{where}': {', '.join(cfg.stations)}"])
+            raise ConfigError(name, [say("no_station", value=where, expected=", ".join(cfg.stations))])
         return where
 
     def plan(self, cfg: HallConfig, station: str, targets: Targets, day: date, reps: int, seed: int,

@@ -20,7 +20,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.i18n import Lang, say
 from peakend.i18n import lang as session_lang
 from peakend.store.blueprints import InForce, LatestBlueprint
-from peakend.store.db import Store, connect
+from peakend.store.db import Store, connect, default_path, is_postgres
 
 if TYPE_CHECKING:
     from peakend.live.sms import Gateway
@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from peakend.service.demo import Demo
     from peakend.service.files import Files
     from peakend.service.jobs import Jobs
+    from peakend.service.live import Live
     from peakend.service.people import People
     from peakend.service.planning import Planning
+    from peakend.service.reports import Reports
     from peakend.service.scores import Scores
 
 
@@ -49,11 +51,16 @@ class Workspace:
         self.job_wake = threading.Event()  # set when a job was queued in this process
 
     @classmethod
-    def open(cls, url: str | None = None, blueprint: Path | None = None, **kwargs: Any) -> Workspace:
-        """The workspace of the store at `url` (default: setting `db`); `blueprint` a YAML file to run instead."""
+    def open(cls, url: str | None = None, blueprint: Path | None = None, create: bool = True,
+             **kwargs: Any) -> Workspace:
+        """The workspace of the store at `url` (default: setting `db`); `blueprint` a YAML file to run instead.
+        Without `create`, a DuckDB file that does not exist is not made: an empty store in memory stands in."""
         from peakend.blueprint.load import load_blueprint
 
         bp = load_blueprint(blueprint) if blueprint is not None else None
+        url = url or default_path()
+        if not create and not is_postgres(url) and url != ":memory:" and not Path(url).exists():
+            url = ":memory:"
         return cls(connect(url), bp, **kwargs)
 
     def close(self) -> None:
@@ -156,6 +163,18 @@ class Workspace:
         from peakend.service.demo import Demo
 
         return Demo(self)
+
+    @cached_property
+    def reports(self) -> Reports:
+        from peakend.service.reports import Reports
+
+        return Reports(self)
+
+    @cached_property
+    def live(self) -> Live:
+        from peakend.service.live import Live
+
+        return Live(self)
 
     @cached_property
     def people(self) -> People:

@@ -1,0 +1,139 @@
+"""The `peakend` command line: a thin adapter over the application layer (`peakend.service`).
+
+Each command parses its options, opens a `Workspace`, calls one use case and prints the answer; commands live in
+modules by group (blueprints, data, analysis, planning, serving). Every `PeakendError` is told once, here: its
+message in the session language on stderr, and its exit code. `--help` texts come from the catalogue in the
+language of `--lang` / `PEAKEND_LANG`. Commands import what they need when they run, so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.models import CommandFunctionType
+
+from peakend.errors import BlueprintError, ConfigError, PeakendError
+from peakend.i18n import HELP, read_lang, say
+from peakend.settings import DEFAULT_DB
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from peakend.service import Workspace
+
+
+def _lang_from_argv(argv: list[str]) -> None:
+    """`--lang zh` read before the commands are declared, so that their help is in that language too."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            os.environ["PEAKEND_LANG"] = read_lang(argv[i + 1])
+        elif arg.startswith("--lang="):
+            os.environ["PEAKEND_LANG"] = read_lang(arg.split("=", 1)[1])
+
+
+_lang_from_argv(sys.argv[1:])
+
+
+def H(key: str) -> str:
+    """A command's or option's help in the session language."""
+    return HELP[key][read_lang(os.environ.get("PEAKEND_LANG", "en"))]
+
+
+class App(typer.Typer):
+    """A Typer app whose commands tell a `PeakendError` in the session language and exit with its code."""
+
+    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        register = super().command(name, **kwargs)
+
+        def decorate(fn: CommandFunctionType) -> CommandFunctionType:
+            @functools.wraps(fn)
+            def run(*a: Any, **k: Any) -> Any:
+                try:
+                    return fn(*a, **k)
+                except PeakendError as exc:
+                    tell(exc)
+                    raise typer.Exit(exc.exit_code) from exc
+
+            register(run)
+            return fn
+
+        return decorate
+
+    def group(self, name: str) -> App:
+        """A sub-command group `name` (its help: the catalogue's `group.<name>`)."""
+        sub = App(help=H(f"group.{name}"), no_args_is_help=True)
+        self.add_typer(sub, name=name)
+        return sub
+
+
+def tell(exc: PeakendError) -> None:
+    """Print an error's message (each problem of a blueprint or configuration on its own line) to stderr."""
+    lines = ([str(p) for p in exc.problems] if isinstance(exc, BlueprintError)
+             else [say("config_problem", problem=p) for p in exc.problems] if isinstance(exc, ConfigError)
+             else exc.say().splitlines())
+    for line in lines:
+        err.print(line, style="red", markup=False, highlight=False)
+
+
+app = App(help=H("app"), no_args_is_help=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+DbOpt = Annotated[str, typer.Option("--db", envvar="PEAKEND_DB", help=H("opt.db"))]
+BpOpt = Annotated[Path | None, typer.Option("--blueprint", "-b", help=H("opt.blueprint"))]
+SeedOpt = Annotated[int, typer.Option(help=H("opt.seed"))]
+
+
+@app.callback()
+def main(lang: Annotated[str | None, typer.Option("--lang", help=H("opt.lang"))] = None) -> None:
+    """Set the language of messages."""
+    if lang:
+        os.environ["PEAKEND_LANG"] = read_lang(lang)
+
+
+@contextmanager
+def workspace(db: str, blueprint: Path | None = None, create: bool = True, **kwargs: Any) -> Iterator[Workspace]:
+    """The workspace of the store at `db` (`blueprint`: run that file instead of the store's blueprint in force,
+    with a warning when they differ); the notes on the blueprint in force are printed first."""
+    from peakend.service import Workspace
+
+    with Workspace.open(db, blueprint, create, **kwargs) as ws:
+        for note in ws.blueprint_notes():
+            err.print(note, style="yellow", highlight=False, markup=False)
+        yield ws
+
+
+def show(message: str) -> None:
+    """Print a line as it is (no markup, no highlighting)."""
+    console.print(message, highlight=False, markup=False)
+
+
+def frame(table: pd.DataFrame, title: str) -> None:
+    """Print a data frame as a table (a missing value as an empty cell)."""
+    from peakend.service.views import cell
+
+    out = Table(title=title, box=None, padding=(0, 1))
+    for col in table.columns:
+        out.add_column(str(col))
+    for row in table.itertuples(index=False):
+        out.add_row(*(cell(v) for v in row))
+    console.print(out)
+
+
+def refuse(option: str, expected: str, value: object) -> None:
+    """Stop with exit code 2: an option's value is not one it takes."""
+    err.print(say("bad_option", option=option, expected=expected, value=value), highlight=False, markup=False)
+    raise typer.Exit(2)
+
+
+from peakend.cli import analysis, blueprints, data, planning, serving  # noqa: E402  (they add their commands)
+
+__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "planning", "serving"]

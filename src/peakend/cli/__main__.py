@@ -1,0 +1,5 @@
+"""`python -m peakend.cli`: the command line."""
+
+from peakend.cli import app
+
+app()

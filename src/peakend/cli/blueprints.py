@@ -1,0 +1,95 @@
+"""`peakend blueprint …` and `peakend settings`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, refuse, show, workspace
+from peakend.i18n import lang, say
+
+bp_app = app.group("blueprint")
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
+
+
+@app.command("settings", help=H("cmd.settings"))
+def settings_cmd() -> None:
+    from peakend import settings
+
+    table = Table(title=say("settings_title"))
+    for column in ("variable", "value", "meaning"):
+        table.add_column(say(f"settings_{column}"))
+    for s, shown, given in settings.in_force():
+        table.add_row(s.env, (shown or "—") + ("" if given else say("settings_default")), getattr(s, lang()))
+    console.print(table)
+
+
+@bp_app.command("check", help=H("cmd.blueprint.check"))
+def check(file: FileArg) -> None:
+    from peakend.service.blueprints import check_file
+
+    bp, problems = check_file(file)
+    for p in problems:
+        show(str(p))
+    if bp is None or problems:
+        err.print(say("bp_problems", source=file, value=len(problems)))
+        raise typer.Exit(1)
+    summary = f"{len(bp.moments)} moments, {len(bp.routes)} routes, {len(bp.checklist)} checklist items"
+    show(say("bp_ok", source=file, value=bp.id, expected=summary))
+
+
+@bp_app.command("use", help=H("cmd.blueprint.use"))
+def use(file: FileArg, db: DbOpt = DEFAULT_DB,
+        who: Annotated[str, typer.Option(help=H("opt.who"))] = "cli") -> None:
+    with workspace(db) as ws:
+        number, same = ws.blueprints.use(file, who)
+        show(say("bp_same" if same else "bp_used", source=file, value=ws.blueprint.id, number=number))
+
+
+@bp_app.command("new", help=H("cmd.blueprint.new"))
+def new(out: Annotated[Path, typer.Argument(help=H("opt.new.out"), dir_okay=False)],
+        moments: Annotated[str | None, typer.Option(help=H("opt.new.moments"))] = None,
+        mapping: Annotated[Path | None, typer.Option(help=H("opt.new.mapping"), exists=True, dir_okay=False)] = None,
+        blueprint_id: Annotated[str, typer.Option("--id", help=H("opt.new.id"))] = "my_service",
+        name: Annotated[str, typer.Option(help=H("opt.new.name"))] = "My service") -> None:
+    from peakend.service.blueprints import mapping_moments, new_text
+
+    if (moments is None) == (mapping is None):
+        refuse("--moments / --mapping", "one of them", "both or none")
+    names = moments.replace("，", ",").split(",") if moments is not None else mapping_moments(mapping)  # type: ignore[arg-type]
+    text, bp = new_text(names, blueprint_id, name, str(out))
+    out.write_text(text, "utf-8")
+    show(say("bp_written", source=out, value=len(bp.moments), expected=bp.moments[-1].id))
+
+
+@bp_app.command("show", help=H("cmd.blueprint.show"))
+def show_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
+             moment: Annotated[str | None, typer.Option(help=H("opt.show.moment"))] = None) -> None:
+    from peakend.service.blueprints import moment_sections
+
+    with workspace(db, blueprint, create=False) as ws:
+        bp = ws.blueprint
+    if moment:
+        if moment not in bp.moment_ids():
+            refuse("--moment", ", ".join(bp.moment_ids()), moment)
+        m = bp.moment(moment)
+        show(f"{m.zh} / {m.en}  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, stage {m.stage}, flow {m.flow}, "
+             f"importance {m.importance})")
+        for title, texts in moment_sections(m):
+            show(f"  {title}:\n" + "\n".join(f"    • {t.zh} / {t.en}" for t in texts))
+        return
+    names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
+    table = Table(title=f"{bp.name.zh} / {bp.name.en}  (v{bp.version})")
+    for col in ("#", "id", "关键时刻 / moment", "角色 role", "区域 zone", "阶段 stage", "重要性"):
+        table.add_column(col)
+    for i, m in enumerate(bp.moments, start=1):
+        role = {"peak": "峰 peak", "end": "终 end", "key": ""}[m.role]
+        table.add_row(str(i), m.id, f"{m.zh} / {m.en}", role, names[m.zone].zh, names[m.stage].zh, "★" * m.importance)
+    console.print(table)
+    routes = Table("id", "名称 / name", "关键时刻 / moments", title="动线 / routes")
+    for r in bp.routes:
+        routes.add_row(r.id, f"{r.zh} / {r.en}", " → ".join(r.moments))
+    console.print(routes)

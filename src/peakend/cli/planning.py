@@ -1,0 +1,126 @@
+"""`peakend simulate`, `plan` and `fit`: a hall simulated, staffed per hour, fitted from its own visits."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, frame, show, workspace
+from peakend.i18n import say
+
+if TYPE_CHECKING:
+    from peakend.service import Workspace
+
+ConfigArg = Annotated[list[Path] | None, typer.Argument(help=H("opt.config"), exists=True, dir_okay=False)]
+Reps = Annotated[int, typer.Option(min=2, help=H("opt.reps"))]
+
+
+def _day(text: str | None, option: str = "--day") -> date | None:
+    from peakend.cli import refuse
+
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        refuse(option, "YYYY-MM-DD", text)
+        raise
+
+
+@app.command("simulate", help=H("cmd.simulate"))
+def simulate_cmd(config: ConfigArg = None, days: Annotated[int, typer.Option(min=1, max=366, help=H("opt.days"))] = 1,
+                 day: Annotated[str, typer.Option("--day", help=H("opt.day.first"))] = "2026-10-05", seed: SeedOpt = 0,
+                 out: Annotated[Path, typer.Option("--out", help=H("opt.sim.out"))] = Path("simulated"),
+                 db: Annotated[str | None, typer.Option("--db", help=H("opt.sim.db"))] = None,
+                 blueprint: BpOpt = None) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from peakend.cli.data import ingest_files, score_store
+    from peakend.service.views import simulated_hours
+
+    with workspace(db or ":memory:", blueprint, create=db is not None) as ws:
+        ((name, cfg),) = list(ws.planning.configs(config[:1] if config else None).items())
+        with Progress(TextColumn("{task.description}"), BarColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(say("simulating", value=name), total=days)
+            sim = ws.planning.simulate(cfg, _day(day) or date.today(), days, seed,
+                                       lambda d: bar.update(task, completed=d))
+        files = ws.planning.write(sim, out, name)
+        s = ws.planning.summary(sim)
+        show(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days, wait=s["wait"],
+                 p90=s["p90"], abandoned=s["abandoned"], rei=s["rei"]))
+        frame(simulated_hours(sim, days), say("sim_hourly"))
+        show(say("sim_written", files=", ".join(str(f) for f in files)))
+        if db:
+            ingest_files(ws, files, ws.files.context())
+            score_store(ws)
+
+
+@app.command("plan", help=H("cmd.plan"))
+def plan_cmd(config: ConfigArg = None, station: Annotated[str | None, typer.Option(help=H("opt.station"))] = None,
+             wait: Annotated[float, typer.Option(help=H("opt.target.wait"))] = 10.0,
+             share: Annotated[float, typer.Option(help=H("opt.target.share"))] = 0.8,
+             rei: Annotated[float, typer.Option(help=H("opt.target.rei"))] = 75.0,
+             abandon: Annotated[float | None, typer.Option(min=0, max=1, help=H("opt.target.abandon"))] = None,
+             reps: Reps = 10, seed: SeedOpt = 0,
+             day: Annotated[str | None, typer.Option("--day", help=H("opt.day.plan"))] = None,
+             out: Annotated[Path, typer.Option("--out", help=H("opt.plan.out"))] = Path("plan"),
+             blueprint: BpOpt = None) -> None:
+    from peakend.service.views import plan as plan_shown
+
+    with workspace(":memory:", blueprint) as ws:
+        configs, targets = ws.planning.configs(config), ws.planning.targets(wait, share, rei, abandon)
+        for name, cfg in configs.items():
+            where, when = ws.planning.station(cfg, name, station), _day(day) or ws.planning.working_day(cfg)
+            with console.status("") as status:
+                table = ws.planning.plan(cfg, where, targets, when, reps, seed,
+                                         lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
+            for row in table[table["unreachable"] != ""].itertuples():
+                show(say("plan_unreachable", hour=row.hour, why=row.unreachable))
+            frame(plan_shown(table), say("plan_title", config=name, station=where, day=when))
+            csv_path, html = ws.planning.write_plan(table, targets, out, name)
+            show(say("plan_written", table=csv_path, chart=html))
+        if len(configs) > 1:
+            when = _day(day) or ws.planning.working_day(next(iter(configs.values())))
+            side = ws.planning.side_by_side(configs, targets, when, reps, seed)
+            frame(side.round(3), say("side_by_side"))
+            side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+
+
+@app.command("fit", help=H("cmd.fit"))
+def fit_cmd(hall: Annotated[str, typer.Argument(help=H("opt.fit.hall"))], db: DbOpt = DEFAULT_DB,
+            like: Annotated[Path | None, typer.Option("--like", exists=True, dir_okay=False, help=H("opt.fit.like"))]
+            = None,
+            since: Annotated[str | None, typer.Option(help=H("opt.fit.since"))] = None,
+            until: Annotated[str | None, typer.Option(help=H("opt.fit.until"))] = None,
+            reps: Reps = 5, seed: SeedOpt = 0,
+            out: Annotated[Path | None, typer.Option("--out", help=H("opt.fit.out"))] = None,
+            blueprint: BpOpt = None) -> None:
+    with workspace(db, blueprint, create=False) as ws:
+        base = ws.planning.configs([like])[like.stem] if like else None
+        fit_hall(ws, hall, base, _day(since, "--since"), _day(until, "--until"), reps, seed,
+                 out or Path(f"{hall}.fitted.yaml"))
+
+
+def fit_hall(ws: Workspace, hall: str, base: object, since: date | None, until: date | None, reps: int, seed: int,
+             out: Path) -> None:
+    """Fit `hall`, print its notes, capacity and hourly check, write the YAML and the check's CSV."""
+    from peakend.service import views
+
+    with console.status(say("fitting", hall=hall)):
+        r = ws.planning.fit(hall, base, since, until, reps, seed)  # type: ignore[arg-type]
+    show(say("fit_summary", hall=hall, visits=r.fitted.visits, days=r.fitted.days))
+    for note in r.fitted.notes:
+        show(say("fit_note", note=note))
+    if r.fitted.capacity is not None:
+        frame(views.fit_capacity(r.fitted.capacity.table), say("fit_capacity", station=r.fitted.capacity.station))
+    frame(views.fit_check(r.table), say("fit_table", hall=hall))
+    a = r.agreement
+    show(say("fit_agreement", hours=a.hours, mean=a.covered["mean"], p90=a.covered["p90"],
+             abandon=a.covered["abandon"], mae_mean=a.mae["mean"], mae_p90=a.mae["p90"],
+             observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated))
+    if not a.reproduces():
+        show(say("fit_not_reproduced", hours=", ".join(map(str, a.missed["mean"]))))
+    if r.classes is not None:
+        frame(views.fit_classes(r.classes), say("fit_classes"))
+    show(say("fit_written", config=out, table=ws.planning.write_fit(r, out)))

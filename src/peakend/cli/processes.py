@@ -1,0 +1,59 @@
+"""`peakend serve --workers N`: N web processes behind one port (uvicorn's, restarted if one dies) and one live
+worker process (`peakend live work`, restarted too), sharing the session key and the first run's setup code
+through the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from peakend.cli import err, show, workspace
+from peakend.errors import ServeError
+from peakend.i18n import say
+from peakend.service import is_postgres, redacted_url
+
+
+def serve_processes(db: str, blueprint: Path | None, host: str, port: int, workers: int) -> None:
+    """Serve the store with `workers` web processes and a live worker of its own (PostgreSQL only)."""
+    if not is_postgres(db):
+        raise ServeError(workers=workers)
+    if blueprint is not None:
+        raise ServeError("workers_blueprint", path=blueprint)
+    with workspace(db) as ws:
+        first_run = not ws.people.any_user()
+    os.environ.update({"PEAKEND_DB": db, "PEAKEND_BACKGROUND": "false"})
+    os.environ.setdefault("PEAKEND_SECRET", secrets.token_urlsafe(32))  # one key: a session holds on every process
+    show(say("serving", host=host, port=port, db=redacted_url(db)))
+    show(say("serving_workers", workers=workers))
+    if first_run:
+        os.environ["PEAKEND_SETUP_CODE"] = secrets.token_hex(4)
+        show(say("setup_code", host=host, port=port, code=os.environ["PEAKEND_SETUP_CODE"]))
+    stop = threading.Event()
+    keeper = threading.Thread(target=_supervise, args=(stop,), name="peakend-live-keeper", daemon=True)
+    keeper.start()
+    try:
+        uvicorn.run("peakend.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+    finally:
+        stop.set()
+        keeper.join(35)
+
+
+def _supervise(stop: threading.Event) -> None:
+    """Keep one live worker process running until `stop` (the store: env PEAKEND_DB)."""
+    while not stop.is_set():
+        live = subprocess.Popen([sys.executable, "-m", "peakend", "live", "work"])
+        while live.poll() is None and not stop.wait(1.0):
+            pass
+        if stop.is_set() or live.returncode == 0:  # stopped, or it stopped itself on Ctrl+C / SIGTERM
+            live.terminate()
+            live.wait(30)
+            return
+        err.print(say("live_worker_restarted", code=live.returncode), highlight=False)
+        stop.wait(1.0)

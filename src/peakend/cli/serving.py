@@ -1,0 +1,116 @@
+"""`peakend demo`, `serve` and `live …`: the demo network, the web app (one process or several), and the live
+loop by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, err, show, workspace
+from peakend.i18n import say
+
+live_app = app.group("live")
+SmsOpt = Annotated[str | None, typer.Option("--sms", envvar="PEAKEND_SMS_GATEWAY", help=H("opt.sms"))]
+
+
+@app.command(help=H("cmd.demo"))
+def demo(folder: Annotated[Path, typer.Option("--dir", help=H("opt.demo.dir"))] = Path("peakend-demo"),
+         days: Annotated[int, typer.Option(min=1, max=366, help=H("opt.days"))] = 30, seed: SeedOpt = 7) -> None:
+    from peakend.cli.data import ingest_files, score_store
+    from peakend.cli.planning import fit_hall
+
+    db = folder / "peakend.duckdb"
+    db.unlink(missing_ok=True)
+    with workspace(str(db)) as ws:
+        with console.status(say("demo_generating")):
+            files = ws.demo.generate(folder / "sources", days, seed)
+        daily = [f for f in files if f.parent.name == "touches"]
+        results = ingest_files(ws, daily, ws.files.context(), quiet=True)
+        show(say("demo_daily", files=len(daily), rows=sum(r.rows for r in results),
+                 stored=sum(r.stored for r in results)))
+        for f in files:
+            if f not in daily:
+                ingest_files(ws, [f], ws.files.context(), ws.files.mapping_beside(f))
+        ws.demo.record(days)
+        score_store(ws)
+        first = ws.demo.first_hall()  # the simulator's model of a hall, fitted back from the hall's own events
+        fit_hall(ws, first, None, None, None, 3, seed, folder / f"{first}.fitted.yaml")
+        with console.status(say("reporting")):
+            path = ws.reports.html(folder / "report.html")
+    show(say("report_written", value=path.resolve()))
+    show(say("demo_where", value=path.resolve()))
+
+
+@app.command(help=H("cmd.serve"))
+def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
+          host: Annotated[str, typer.Option(help=H("opt.host"))] = "127.0.0.1",
+          port: Annotated[int, typer.Option(min=1, max=65535, help=H("opt.port"))] = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=64, help=H("opt.workers"))] = 1) -> None:
+    import uvicorn
+
+    from peakend.service import redacted_url
+
+    if workers > 1:
+        from peakend.cli.processes import serve_processes
+
+        return serve_processes(db, blueprint, host, port, workers)
+    from peakend.web.app import create_app
+
+    show(say("serving", host=host, port=port, db=redacted_url(db)))
+    web = create_app(db, blueprint)
+    for note in web.state.peakend.ws.blueprint_notes():
+        err.print(note, style="yellow", highlight=False, markup=False)
+    code = web.state.peakend.setup_code
+    if code is not None:
+        show(say("setup_code", host=host, port=port, code=code))
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@live_app.command("replay", help=H("cmd.live.replay"))
+def live_replay(day: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=H("opt.replay.day"))],
+                db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, sms: SmsOpt = None) -> None:
+    from rich.progress import Progress
+
+    with workspace(db, blueprint) as ws, Progress(console=err, transient=True) as bar:
+        ws.live.use_gateway(sms)
+        events = ws.live.read_day(day)
+        task = bar.add_task("replay", total=len(events))
+        r = ws.live.replay(events, lambda n: bar.update(task, completed=n))
+    f = r.fired
+    show(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=f.alerts, cases=f.cases,
+             surveys=f.surveys, advice=f.advice, timers=r.timers))
+
+
+@live_app.command("work", help=H("cmd.live.work"))
+def live_work(db: DbOpt = DEFAULT_DB, sms: SmsOpt = None) -> None:
+    import signal
+    import threading
+
+    from peakend import settings
+    from peakend.service import redacted_url
+    from peakend.service.background import threads
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with workspace(db) as ws:
+        ws.live.use_gateway(sms)
+        running = threads(ws, stop, idle_s=0.25)
+        show(say("live_working", db=redacted_url(db), tick=settings.get("tick_seconds"),
+                 minutes=settings.get("score_minutes")))
+        for t in running:
+            t.start()
+        while not stop.wait(0.5):
+            pass
+        ws.job_wake.set()
+        for t in running:
+            t.join(timeout=30)
+
+
+@live_app.command("tick", help=H("cmd.live.tick"))
+def live_tick(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, sms: SmsOpt = None) -> None:
+    with workspace(db, blueprint) as ws:
+        ws.live.use_gateway(sms)
+        show(say("timers_ran", value=ws.live.tick()))

@@ -1,0 +1,45 @@
+"""Reports people forward (`ws.reports`): the self-contained HTML report, its PDF, and each manager's weekly
+digest by e-mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from peakend.report.build import write_report
+from peakend.report.digest import Digest, digests, send, write
+from peakend.report.pdf import print_pdf
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+
+class Reports:
+    """Reports of a workspace's scored store."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def html(self, out: Path) -> Path:
+        """Write the HTML report (zh/en) of the scored store (NotScored otherwise)."""
+        return write_report(self.ws.store, self.ws.blueprint, out)
+
+    @staticmethod
+    def pdf(html: Path, lang: str) -> Path:
+        """Print a written report to a PDF beside it, in `lang` (ReportError without Chromium)."""
+        return print_pdf(html, html.with_suffix(".pdf"), lang)
+
+    def digests(self) -> list[Digest]:
+        """Each manager's weekly digest (NotScored when the store was never scored)."""
+        self.ws.scores.require()
+        return digests(self.ws.store, self.ws.blueprint)
+
+    @staticmethod
+    def send(found: list[Digest]) -> int:
+        """Send the digests by e-mail (settings smtp_*); how many were sent (OSError, SMTPException)."""
+        return send(found)
+
+    @staticmethod
+    def write(found: list[Digest], folder: Path) -> list[Path]:
+        """Write the digests as .eml files into `folder`."""
+        return write(found, folder)
