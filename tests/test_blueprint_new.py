@@ -44,8 +44,12 @@ def test_the_command_writes_it_from_a_list_or_a_mapping(tmp_path):
     mapping.write_text("format: wide\nmoments:\n  - {moment: arrive, rating: a}\n  - {moment: leave, rating: b}\n")
     done = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "m_bp.yaml"), "--mapping", str(mapping)])
     assert done.exit_code == 0 and load_blueprint(tmp_path / "m_bp.yaml").moment_ids() == ["arrive", "leave"]
-    one = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "x.yaml"), "--moments", "only"])
-    assert one.exit_code == 2 and "at least two moments" in one.output
+    one = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "x.yaml"), "--moments", "each turn"])
+    assert one.exit_code == 0, one.output  # one repeating moment (each turn, each call): the end is the last touch
+    single = load_blueprint(tmp_path / "x.yaml")
+    assert single.moment_ids() == ["each_turn"] and single.moments[0].role == "end"
+    none = CliRunner().invoke(app, ["blueprint", "new", str(tmp_path / "y.yaml"), "--moments", " , "])
+    assert none.exit_code == 2 and "at least one moment" in none.output
 
 
 def test_blueprint_check_names_the_line_and_a_fix_for_each_problem(tmp_path):

@@ -2,7 +2,8 @@
 
 One lane, stage, flow and zone; the moments in journey order, the last one the end; one route
 through all of them; the default weights, grades and live rules, with the queue read at the first
-moment and served at the second. A starting point to edit and check, valid as written.
+moment and served at the second (a service of one repeating moment — each turn of a conversation, each call —
+has one moment, which is also its end). A starting point to edit and check, valid as written.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ def moment_id(name: str, taken: set[str]) -> str:
 def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str = "My service") -> dict[str, Any]:
     """The blueprint (as YAML data) of a service whose key moments are `names`, in journey order."""
     names = [n.strip() for n in names if n.strip()]
-    if len(names) < 2:
+    if not names:
         from peakend.blueprint.load import BlueprintProblem
 
-        raise BlueprintError([BlueprintProblem("--moments", "", None,
-                                               "a journey needs at least two moments (the last one is its end)")])
+        raise BlueprintError([BlueprintProblem("--moments", "", None, "a journey needs at least one moment (the "
+                                               "last one is its end; one repeating moment: each turn, each call)")])
     taken: set[str] = set()
     ids = [moment_id(n, taken) for n in names]
     place = {"zone": "service", "lane": "customer", "stage": "journey", "flow": "customer"}
@@ -55,7 +56,7 @@ def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str 
                    {"id": "great", "zh": "卓越", "en": "Great", "min_rei": 75}],
         "moments": moments,
         "routes": [{"id": "main", "zh": "主流程", "en": "Main journey", "moments": ids}],
-        "live": {"diversion": {"queue_moment": ids[0], "counter_moments": [ids[1]]}},
+        "live": {"diversion": {"queue_moment": ids[0], "counter_moments": [ids[min(1, len(ids) - 1)]]}},
     }
 
 

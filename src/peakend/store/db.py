@@ -217,7 +217,10 @@ class Store:
         raise NotImplementedError
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> None:
-        """Replace store table `name` by a data frame."""
+        """Replace store table `name` by a data frame (a column with no value at all, as in an empty frame, is
+        stored as text: an engine cannot make a column of no type)."""
+        untyped = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().all()]
+        frame = frame.astype(dict.fromkeys(untyped, "string"))
         self._columns.pop(name, None)
         with self.lock:
             self.db.create_table(name, frame, overwrite=True)
