@@ -306,6 +306,18 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source} row {row}: expected one JSON object per line: {value}",
         "zh": "{source} 第 {row} 行：每行应为一个 JSON 对象：{value}",
     },
+    "cell_too_long": {
+        "en": "{source} row {row}: a cell is longer than {expected} characters; the row is quarantined",
+        "zh": "{source} 第 {row} 行：有单元格超过 {expected} 个字符；该行已隔离",
+    },
+    "bad_csv": {
+        "en": "{source} row {row}: the line cannot be read as CSV: {value}",
+        "zh": "{source} 第 {row} 行：该行无法按 CSV 读取：{value}",
+    },
+    "line_too_long": {
+        "en": "{source} row {row}: the line is longer than {expected} bytes; it is quarantined unread",
+        "zh": "{source} 第 {row} 行：该行超过 {expected} 字节，未读取，已隔离",
+    },
     "bad_row_shape": {
         "en": "{source} row {row}: expected {expected} columns, got {value}",
         "zh": "{source} 第 {row} 行：应有 {expected} 列，实际 {value} 列",
