@@ -224,6 +224,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source} row {row}: field '{field}' expected {expected}, got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”应为 {expected}，实际为“{value}”",
     },
+    "bad_offset": {
+        "en": "{source} row {row}: field '{field}' has a UTC offset outside {expected} (or minutes past 59): '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”的时区偏移超出 {expected}（或分钟超过 59）：“{value}”",
+    },
     "not_integer": {
         "en": "{source} row {row}: field '{field}' expected a whole number, got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”应为整数，实际为“{value}”",
