@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import quote
@@ -415,24 +416,37 @@ def test_sms_replies_only_from_the_gateway_and_only_for_its_surveys(app):
 
 
 # -- 4. phone numbers ----------------------------------------------------------------------------------------
-WIDE = str.maketrans("0123456789", "０１２３４５６７８９")
+# Zeros of scripts whose ten digits follow one another: full-width, Arabic-Indic, Extended Arabic-Indic,
+# Devanagari, Bengali, Thai, mathematical bold, and the circled (NFKC reads them as 0–9).
+ZEROS = ["０", "٠", "۰", "०", "০", "๐", "𝟎"]
+CIRCLED = "⓪①②③④⑤⑥⑦⑧⑨"
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]  # zero-width, joiners, BOM, soft hyphen
 
 
 @st.composite
 def phone(draw) -> tuple[str, str]:
-    """A China mobile (its 11 digits) and one way people write it."""
+    """A China mobile (its 11 digits) and one way people write it: separators, prefixes, another script's digits,
+    invisible characters between digits, or a space between every digit."""
     digits = "1" + draw(st.sampled_from("3456789")) + "".join(draw(st.lists(st.sampled_from("0123456789"),
                                                                               min_size=9, max_size=9)))
     sep = draw(st.sampled_from(["", " ", "-", "."]))
-    body = draw(st.sampled_from([digits, f"{digits[:3]}{sep}{digits[3:7]}{sep}{digits[7:]}"]))
+    body = draw(st.sampled_from([digits, f"{digits[:3]}{sep}{digits[3:7]}{sep}{digits[7:]}", " ".join(digits)]))
+    zero = draw(st.sampled_from(["0", "0", *ZEROS, "circled"]))
+    if zero == "circled":
+        body = "".join(CIRCLED[int(c)] if c.isdigit() else c for c in body)
+    else:
+        body = "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in body)
+    for at in sorted(draw(st.lists(st.integers(1, len(body) - 1), max_size=4)), reverse=True):
+        body = body[:at] + draw(st.sampled_from(INVISIBLE)) + body[at:]
     prefix = draw(st.sampled_from(["", "+86", "+86 ", "0086", "0086-", "86", "(+86) ", "tel:", "tel:+86-", "TEL:"]))
-    text = prefix + body
-    return digits, text.translate(WIDE) if draw(st.booleans()) else text
+    return digits, prefix + body
 
 
 def digit_runs(text: str) -> list[str]:
-    """The digits of each run of digits and phone separators in a text (full-width read as ASCII)."""
-    narrow = text.translate(str.maketrans("０１２３４５６７８９＋－（）　", "0123456789+-() "))
+    """The digits of each run of digits and phone separators in a text, read as a person would: compatibility forms
+    (full-width, circled) as ASCII, invisible characters ignored, any script's digits as 0–9."""
+    seen = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    narrow = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in seen)
     return [re.sub(r"[^0-9]", "", run) for run in re.findall(r"[0-9][0-9 ().+\-]*", narrow)]
 
 

@@ -6,9 +6,11 @@ import hashlib
 import hmac
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peakend.ingest.pipeline import ingest_file, ingest_records
-from peakend.ingest.privacy import customer_key, mask_phone, mask_phones_in, store_secret
+from peakend.ingest.privacy import customer_key, hash_phones_in, mask_phone, mask_phones_in, store_secret
 from peakend.ingest.validate import Context
 from tests.conftest import write_csv
 
@@ -53,6 +55,38 @@ def test_masking_in_free_text_leaves_dates_and_times_alone():
     assert mask_phones_in(text) == (
         '{"phone": "138****5678", "at": "2026-11-02 09:30:00", "t": "20261102093000", "tel": "020****4321"}'
     )
+
+
+SPELLINGS = {  # how the hostile test wrote 139 1111 2227 (one of each), and other scripts' digits
+    "zero-width spaces": "139\u200b1111\u200b2227",
+    "Arabic-Indic digits": "١٣٩١١١١٢٢٢٧",
+    "a space between every digit": "1 3 9 1 1 1 1 2 2 2 7",
+    "word joiner and BOM": "1\u20603911\ufeff112227",
+    "Devanagari digits": "१३९११११२२२७",
+    "mathematical bold": "𝟏𝟑𝟗𝟏𝟏𝟏𝟏𝟐𝟐𝟐𝟕",
+    "circled": "①③⑨①①①①②②②⑦",
+    "full-width with +86": "＋８６ １３９ １１１１ ２２２７",
+}
+
+
+@pytest.mark.parametrize("how", sorted(SPELLINGS))
+def test_phones_in_any_script_or_with_invisible_characters_are_found(duck, how):
+    written = SPELLINGS[how]
+    assert mask_phones_in(f"请回电{written}。谢谢") == "请回电139****2227。谢谢"
+    assert hash_phones_in("k", f"工号{written}") == "工号" + hmac_key("k", "13911112227")
+    duck.execute("INSERT INTO settings VALUES ('phone_key', 'k')")
+    assert customer_key(duck, written) == hmac_key("k", "13911112227")  # the same key as 13911112227
+
+
+@given(st.lists(st.sampled_from(["\u200b", "\u200c", "\u2060", "\ufeff", " ", "-"]), min_size=10, max_size=10),
+       st.sampled_from(["0", "٠", "۰", "०", "๐", "０"]), st.text(st.characters(codec="utf-8"), max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_masking_keeps_the_text_around_a_phone_as_written(gaps, zero, around):
+    """Only the phone's own span changes, whatever lies between its digits; the text around it is kept."""
+    digits = "13911112227"
+    written = "".join(chr(ord(zero) + int(d)) + (gaps[i] if i < 10 else "") for i, d in enumerate(digits))
+    left, right = f"{around}说", f"了{around}"
+    assert mask_phones_in(left + written + right) == left + "139****2227" + right
 
 
 def all_text(store) -> str:

@@ -168,6 +168,18 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "bp_invalid": {"en": "the blueprint cannot be used:\n{value}", "zh": "蓝图无法使用：\n{value}"},
     "mapping_invalid": {"en": "{source}: the mapping cannot be used: {value}",
                         "zh": "{source}：映射文件无法使用：{value}"},
+    "yaml_too_big": {"en": "{source}: the YAML text is longer than {limit} characters; it was not read",
+                     "zh": "{source}：YAML 文本超过 {limit} 个字符，未读取"},
+    "yaml_too_deep": {"en": "{source} line {line}: the YAML nests deeper than {limit} levels; it was not read further",
+                      "zh": "{source} 第 {line} 行：YAML 嵌套超过 {limit} 层，未继续读取"},
+    "yaml_too_many": {"en": "{source} line {line}: the YAML holds more than {limit} values; it was not read further",
+                      "zh": "{source} 第 {line} 行：YAML 中的值超过 {limit} 个，未继续读取"},
+    "yaml_anchor": {"en": "{source} line {line}: anchors (&name) and aliases (*name) are not accepted; write the "
+                          "values out",
+                    "zh": "{source} 第 {line} 行：不接受锚点（&名称）和别名（*名称）；请把值直接写出"},
+    "yaml_merge": {"en": "{source} line {line}: merge keys (<<) are not accepted; write the keys out (quote '<<' "
+                         "to mean the text)",
+                   "zh": "{source} 第 {line} 行：不接受合并键（<<）；请把键直接写出（如指文字 '<<' 请加引号）"},
     "setting_invalid": {"en": "setting {env}={raw!r}: expected {kind} ({why})",
                         "zh": "设置 {env}={raw!r}：应为 {kind}（{why}）"},
     "case_unknown": {"en": "no such case: {case}", "zh": "没有该工单：{case}"},
@@ -210,6 +222,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "not_number": {
         "en": "{source} row {row}: field '{field}' expected {expected}, got '{value}'",
         "zh": "{source} 第 {row} 行：字段“{field}”应为 {expected}，实际为“{value}”",
+    },
+    "bad_offset": {
+        "en": "{source} row {row}: field '{field}' has a UTC offset outside {expected} (or minutes past 59): '{value}'",
+        "zh": "{source} 第 {row} 行：字段“{field}”的时区偏移超出 {expected}（或分钟超过 59）：“{value}”",
     },
     "not_integer": {
         "en": "{source} row {row}: field '{field}' expected a whole number, got '{value}'",
@@ -292,6 +308,18 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "bad_json": {
         "en": "{source} row {row}: expected one JSON object per line: {value}",
         "zh": "{source} 第 {row} 行：每行应为一个 JSON 对象：{value}",
+    },
+    "cell_too_long": {
+        "en": "{source} row {row}: a cell is longer than {expected} characters; the row is quarantined",
+        "zh": "{source} 第 {row} 行：有单元格超过 {expected} 个字符；该行已隔离",
+    },
+    "bad_csv": {
+        "en": "{source} row {row}: the line cannot be read as CSV: {value}",
+        "zh": "{source} 第 {row} 行：该行无法按 CSV 读取：{value}",
+    },
+    "line_too_long": {
+        "en": "{source} row {row}: the line is longer than {expected} bytes; it is quarantined unread",
+        "zh": "{source} 第 {row} 行：该行超过 {expected} 字节，未读取，已隔离",
     },
     "bad_row_shape": {
         "en": "{source} row {row}: expected {expected} columns, got {value}",

@@ -14,7 +14,7 @@ import copy
 import re
 from typing import Any
 
-import yaml
+from peakend import safe_yaml
 
 NAMED_LISTS = ("lanes", "stages", "flows", "zones")
 TEXT_LISTS = ("needs", "standards", "guidelines")
@@ -202,7 +202,7 @@ def apply(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
 
 def dump(data: dict[str, Any]) -> str:
     """The data as blueprint YAML (the form's edits are saved as this text)."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    return safe_yaml.dump(data, width=120)
 
 
 ROW = re.compile(r"^(moments|routes|grades)(?:\[(\d+)\]|\.(\d+))")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from peakend.blueprint.model import Blueprint, semantic_problems
 from peakend.errors import BlueprintError
+from peakend.safe_yaml import YamlRefused, compose, load
 
 DEFAULT_NAME = "telecom_hall.yaml"
 
@@ -79,8 +80,10 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
 def check_text(text: str, source: str = "<blueprint>") -> tuple[Blueprint | None, list[BlueprintProblem]]:
     """Parse and check blueprint YAML; return the blueprint (if usable) and all problems."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = compose(text)
+        data = load(text)
+    except YamlRefused as exc:
+        return None, [BlueprintProblem(source, "", exc.line or None, exc.say(source=source))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

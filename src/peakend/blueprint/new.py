@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
+from peakend import safe_yaml
 from peakend.errors import BlueprintError
 
 ID = re.compile(r"[^a-z0-9]+")
@@ -65,4 +64,4 @@ def new_blueprint_text(names: list[str], blueprint_id: str = "my_service", name:
     header = ("# A minimal blueprint written by `peakend blueprint new`: edit names, zones, stages, standards and\n"
               "# guidelines, then check it with `peakend blueprint check FILE`.\n")
     data = new_blueprint(names, blueprint_id, name)
-    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    return header + safe_yaml.dump(data, width=120)

@@ -23,6 +23,9 @@ from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
 from peakend.i18n import say
 from peakend.ingest.validate import fold_sql, lit, q
+from peakend.safe_yaml import YamlRefused
+from peakend.safe_yaml import dump as yaml_dump
+from peakend.safe_yaml import load as yaml_load
 from peakend.store.db import Store
 
 STAGE = "stage_raw"
@@ -92,7 +95,7 @@ class Mapping(_Strict):
 def mapping_yaml(mapping: Mapping) -> str:
     """The mapping as the YAML `load_mapping` reads (only what differs from the defaults)."""
     data = mapping.model_dump(exclude_defaults=True)
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return yaml_dump(data)
 
 
 def save_mapping(store: Store, name: str, mapping: Mapping, who: str) -> None:
@@ -105,7 +108,7 @@ def save_mapping(store: Store, name: str, mapping: Mapping, who: str) -> None:
 
 def saved_mappings(store: Store) -> dict[str, Mapping]:
     """The saved mappings by name."""
-    return {str(n): Mapping.model_validate(yaml.safe_load(y) or {})
+    return {str(n): Mapping.model_validate(yaml_load(y) or {})
             for n, y in store.rows("SELECT name, yaml FROM mappings ORDER BY name")}
 
 
@@ -122,7 +125,9 @@ def parse_mapping(text: str, source: str) -> Mapping:
     """Check a mapping given as YAML text (a file's, or one pasted in the browser); MappingError names what is
     wrong."""
     try:
-        mapping = Mapping.model_validate(yaml.safe_load(text) or {})
+        mapping = Mapping.model_validate(yaml_load(text) or {})
+    except YamlRefused as exc:
+        raise MappingError(exc.key, **exc.fields(source)) from exc
     except yaml.YAMLError as exc:
         raise MappingError(source=source, value=exc) from exc
     except ValidationError as exc:

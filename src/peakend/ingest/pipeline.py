@@ -143,6 +143,11 @@ def shown_value(value: object) -> object:
     return "".join(c if c.isprintable() or c in "\t\n" else f"\\x{ord(c):02x}" for c in cut)
 
 
+def shown_name(name: str) -> str:
+    """A file name as sources are kept and named: control characters (a NUL a store cannot hold) escaped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in name)
+
+
 def kept_record(record: str | None) -> str | None:
     """A rejected record as quarantine keeps it: phones masked, cut at `RECORD_CHARS`."""
     text = privacy.mask_phones_in(record)
@@ -483,7 +488,7 @@ def _ingest_file(
     sheet: str | None = None,
     label: str | None = None,
 ) -> FileResult:
-    source = (label or str(path)) + (f"#{sheet}" if sheet else "")
+    source = shown_name((label or str(path)) + (f"#{sheet}" if sheet else ""))
     result = FileResult(source)
     fmt = file_format(path)
     if mapping is not None:  # the mapping's scale and fractions, unless the caller gave them

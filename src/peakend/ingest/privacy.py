@@ -7,14 +7,22 @@ macros on the staging connection, so millions of rows are keyed at SQL speed; th
 helpers call the same macros. The phone key is made once per store (from env
 `PEAKEND_PHONE_KEY` when set at that time, else at random) and kept in its `settings` table.
 Quarantined records and messages have phone numbers masked too.
+
+The one phone finder reads text normalised (`normalised`): NFKC (full-width and other compatibility forms as
+ASCII), format characters such as zero-width spaces dropped, any script's decimal digits as 0–9; a China mobile
+may have a separator between any two digits (`1 3 9 1 1 1 1 2 2 3 0`). What it replaces is the span of the
+original text the phone took, so the rest of a text is kept as written.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 import secrets
+import sys
+import unicodedata
 import weakref
 from collections.abc import Callable
 
@@ -29,29 +37,29 @@ from peakend.store.db import Store
 KEY_SETTING = "phone_key"
 _secrets: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()  # each open store's phone key
 _registered: weakref.WeakSet[Store] = weakref.WeakSet()  # stores whose staging connection has the helpers
-# Full-width characters read as their ASCII twins (one for one, so positions in the text are kept).
-TO_NARROW = str.maketrans(FULL_WIDTH, HALF_WIDTH)
 # A phone as people write it: optional tel:, optional +, digits with spaces, dashes, dots or brackets.
 PHONE_SQL = r"\+?[0-9][0-9 ().\-]{5,22}[0-9]"
-# Phones inside any text (after TO_NARROW): China's mobiles with or without +86/0086 and with any
+# Phones inside any text (as `normalised` reads it): China's mobiles with or without +86/0086 and with any
 # separators between digits, area-coded landlines, and international numbers written with + or 00.
 # Narrower than a customer key's rule so that dates, times and ids in records stay readable.
 _SEP = r"[ .\-]?"
 PHONE_TEXT = re.compile(
     r"(?<![0-9])(?:tel:\s*)?(?:"
-    r"(?:(?:(?:\+|00)?\s?86|\(\s?\+?86\s?\))[ .\-]?)?\(?1[3-9](?:\)?" + _SEP + r"[0-9]){9}"  # mobile
+    r"(?:(?:(?:\+|00)?\s?86|\(\s?\+?86\s?\))[ .\-]?)?\(?1" + _SEP + r"[3-9](?:\)?" + _SEP + r"[0-9]){9}"  # mobile
     r"|\(?0[1-9][0-9]{1,2}\)?" + _SEP + r"[0-9]{3,4}" + _SEP + r"[0-9]{4}"  # landline with area code
     r"|(?:\+|00)[1-9](?:[ .\-()]{0,2}[0-9]){7,14}"  # international
     r")(?![0-9])",
     re.IGNORECASE,
 )
-# Cells that may hold a phone (Arrow's RE2, before the Python pass): seven digits with separators.
-MAYBE_PHONE = r"[0-9０-９](?:[ ().\-－（）　]{0,2}[0-9０-９]){6}"
+# Cells that may hold a phone (DuckDB's RE2, before the Python pass): seven digits of any script or form, with
+# spaces, format characters (zero-width) or phone separators between them.
+MAYBE_PHONE = r"\pN(?:[\p{Zs}\p{Cf}().\-－（）]{0,4}\pN){6}"
 # pk_phone_digits: a phone's digits (China's +86/0086 dropped before a mobile), NULL if not a phone;
 # pk_phone_hash and pk_phone_mask work on those digits (compute them once per row: macros inline).
 MACROS = """
 CREATE OR REPLACE TEMP MACRO pk_phone_norm(x) AS (
-    regexp_replace(translate(trim(x), '{wide}', '{narrow}'), '^[Tt][Ee][Ll]:\\s*', ''));
+    regexp_replace(translate(regexp_replace(trim(x), '\\p{{Cf}}', '', 'g'), '{wide}', '{narrow}'),
+                   '^[Tt][Ee][Ll]:\\s*', ''));
 CREATE OR REPLACE TEMP MACRO pk_phone_strip(x) AS (regexp_replace(pk_phone_norm(x), '[ ().+\\-]', '', 'g'));
 CREATE OR REPLACE TEMP MACRO pk_phone_digits(x) AS (
     CASE WHEN regexp_full_match(pk_phone_norm(x), '{phone}') THEN
@@ -64,6 +72,14 @@ CREATE OR REPLACE TEMP MACRO pk_phone_mask(d) AS (
     CASE WHEN length(d) >= 11 THEN left(d, 3) || repeat('*', length(d) - 7) || right(d, 4)
          ELSE left(d, 2) || repeat('*', length(d) - 4) || right(d, 2) END);
 """
+
+
+@functools.cache
+def other_digits() -> tuple[str, str]:
+    """The decimal digits of every script but ASCII and full-width (those are in FULL_WIDTH), and their values."""
+    digits = "".join(c for c in map(chr, range(0x80, sys.maxunicode + 1))
+                     if unicodedata.decimal(c, None) is not None and c not in FULL_WIDTH)
+    return digits, "".join(str(unicodedata.decimal(c)) for c in digits)
 
 
 def _pads(secret: str) -> tuple[str, str]:
@@ -95,8 +111,9 @@ def register(store: Store) -> None:
             return
         secret = store_secret(store)
         ipad, opad = _pads(secret)
-        store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad, wide=FULL_WIDTH.replace("'", "''"),
-                                                narrow=HALF_WIDTH.replace("'", "''")))
+        digits, values = other_digits()
+        wide, narrow = (FULL_WIDTH + digits).replace("'", "''"), (HALF_WIDTH + values).replace("'", "''")
+        store.stage.execute(MACROS.format(phone=PHONE_SQL, ipad=ipad, opad=opad, wide=wide, narrow=narrow))
         for name, fn in (("pk_scrub_key", lambda t: hash_phones_in(secret, t)), ("pk_scrub_text", mask_phones_in)):
             store.stage.create_function(name, _column_scrubber(fn), [VARCHAR], VARCHAR, type=PythonUDFType.ARROW,
                                         side_effects=False)
@@ -146,9 +163,29 @@ def mask_phone(store: Store, text: str | None) -> str | None:
     return _one(store, mask_sql("d"), text)
 
 
+def normalised(text: str) -> tuple[str, list[int] | None]:
+    """`text` as the phone finder reads it, and each of its characters' index in `text` (None: the same text):
+    NFKC character by character, format characters (Cf: zero-width spaces, joiners, marks) dropped, any script's
+    decimal digits as ASCII."""
+    if text.isascii():
+        return text, None
+    out: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        if c.isascii():
+            out.append(c)
+            where.append(i)
+        elif unicodedata.category(c) != "Cf":
+            for d in unicodedata.normalize("NFKC", c):
+                value = unicodedata.decimal(d, None)
+                out.append(d if value is None else str(value))
+                where.append(i)
+    return "".join(out), where
+
+
 def phone_digits(text: str) -> str | None:
     """A written phone's digits as the store keys them (China's +86/0086 dropped before a mobile), or None."""
-    digits = re.sub(r"[ ().+\-]", "", re.sub(r"^tel:\s*", "", text.translate(TO_NARROW).strip(), flags=re.I))
+    digits = re.sub(r"[ ().+\-]", "", re.sub(r"^tel:\s*", "", normalised(text)[0].strip(), flags=re.I))
     if re.fullmatch(r"(?:86|0086)?1[3-9][0-9]{9}", digits):
         return digits[-11:]
     return digits if re.fullmatch(r"[0-9]{7,15}", digits) else None
@@ -169,12 +206,14 @@ def hashed(secret: str, digits: str) -> str:
 def _replace_phones(text: str | None, replace: Callable[[str], str]) -> str | None:
     if not text:
         return text
-    narrow = text.translate(TO_NARROW)
+    narrow, where = normalised(text)
     out, last = [], 0
     for m in PHONE_TEXT.finditer(narrow):
         digits = phone_digits(m.group(0)) or re.sub(r"[^0-9]", "", m.group(0))
-        out += [text[last:m.start()], replace(digits)]
-        last = m.end()
+        start, end = (m.start(), m.end()) if where is None else (where[m.start()], where[m.end() - 1] + 1)
+        start = max(start, last)  # one character NFKC made several of (a circled 12) may end one phone, start another
+        out += [text[last:start], replace(digits)]
+        last = max(end, start)
     return "".join(out) + text[last:] if out else text
 
 

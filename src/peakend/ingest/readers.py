@@ -12,20 +12,30 @@ what charset-normalizer finds (Big5, UTF-16). Excel workbooks (.xlsx, .xls,
 .ods) are read by python-calamine, one sheet at a time; a two-row header (a group cell merged
 over the columns below it, as Chinese exports often have) becomes one name per column,
 `group/column`.
+
+Every reader's work is bounded (module constants, not settings: they guard the process, not the data): at most
+`MAX_COLUMNS` columns, CSV cells of at most `csv.field_size_limit()` characters (a longer one quarantines its
+row), JSON Lines lines of at most `MAX_LINE_BYTES` nested as deep as Python's parser goes (else the line is
+quarantined), and a workbook is opened only when its zip container unpacks to at most `MAX_UNZIPPED_BYTES`, no
+part more than `MAX_RATIO` times its packed size, and its sheets span at most `MAX_SHEET_CELLS` cells. A file
+that cannot be read at all raises `Unreadable` (a ValueError naming what is wrong), whatever the library below
+raised; `preview`, `excel_sheets` and `detect_encoding` never raise.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import charset_normalizer
 import pyarrow as pa
@@ -55,6 +65,24 @@ FORMATS = {
 }
 SAMPLE_BYTES = 1 << 20  # what the encoding is detected from
 CHINESE_OFFICE_ENCODINGS = ["big5", "utf_16", "utf_32"]  # beyond UTF-8 and GB18030, tried first
+MAX_COLUMNS = 2_000  # columns of a file or sheet (a wide survey has a few hundred)
+MAX_LINE_BYTES = 8 << 20  # one JSON Lines record
+MAX_UNZIPPED_BYTES = 1 << 30  # all the parts of a workbook's zip container, unpacked
+MAX_RATIO = 100  # a part's unpacked size over its packed size (sheet XML packs 5–20×; a zip bomb 1,000×)
+RATIO_FLOOR = 1 << 20  # parts smaller than this unpacked are not held to MAX_RATIO
+MAX_SHEET_CELLS = 25_000_000  # rows × columns of a sheet's extent (calamine holds it all: ~32 bytes a cell)
+P = ParamSpec("P")
+
+
+class Unreadable(ValueError):
+    """A file that cannot be read at all, with what is wrong (the reason quoted in the `unreadable` message)."""
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as a reason a message may quote: its kind and text, control characters escaped, cut short."""
+    text = str(exc) if isinstance(exc, Unreadable) else f"{type(exc).__name__}: {exc}"
+    text = text if len(text) <= 300 else text[:300] + "…"
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 @dataclass
@@ -91,6 +119,21 @@ class Chunk:
 
 
 Progress = Callable[[int], None]
+
+
+def guarded(read: Callable[P, Iterator[Chunk]]) -> Callable[P, Iterator[Chunk]]:
+    """A reader whose every failure (a library's exception, a RecursionError, a broken zip) is `Unreadable`."""
+
+    @functools.wraps(read)
+    def run(*args: P.args, **kwargs: P.kwargs) -> Iterator[Chunk]:
+        try:
+            yield from read(*args, **kwargs)
+        except Unreadable:
+            raise
+        except Exception as exc:  # whatever a reader below meets, the file is unreadable
+            raise Unreadable(describe(exc)) from exc
+
+    return run
 
 
 def file_format(path: Path) -> str | None:
@@ -151,9 +194,13 @@ def detect_encoding(path: Path) -> str:
     """The encoding of a text file, from its first MiB: utf-8 when it decodes as UTF-8 (a character cut at the
     sample's end allowed), else gb18030 (GBK's and GB2312's superset, what Chinese offices write) when it decodes
     so, else charset-normalizer's best among `CHINESE_OFFICE_ENCODINGS`, else utf-8 (bytes that do not decode are
-    then quarantined row by row). Big5 text mostly decodes as GB18030 too: such a file is named (--encoding big5)."""
-    with path.open("rb") as f:
-        sample = f.read(SAMPLE_BYTES)
+    then quarantined row by row). Big5 text mostly decodes as GB18030 too: such a file is named (--encoding big5).
+    A file that cannot be opened: utf-8 (its reader then says what is wrong)."""
+    try:
+        with path.open("rb") as f:
+            sample = f.read(SAMPLE_BYTES)
+    except (OSError, ValueError):
+        return "utf-8"
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if _mostly_utf8(sample):
@@ -177,6 +224,26 @@ def _mostly_utf8(sample: bytes) -> bool:
     return 0 < bad < 0.01 * wide
 
 
+def _columns(names: list[str]) -> list[str]:
+    """A header's names, stripped; Unreadable past `MAX_COLUMNS`."""
+    if len(names) > MAX_COLUMNS:
+        raise Unreadable(f"{len(names):,} columns; at most {MAX_COLUMNS:,} are read")
+    return [h.strip() for h in names]
+
+
+def _csv_rows(reader: Any, problems: list[ReadProblem]) -> Iterator[list[str]]:
+    """The rows of a CSV reader; a row the csv module refuses (a cell longer than its field limit) is a problem."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            code = "cell_too_long" if "field limit" in str(exc) else "bad_csv"
+            problems.append(ReadProblem(reader.line_num, code, str(exc), f"{csv.field_size_limit():,}"))
+
+
+@guarded
 def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
     """Yield chunks of a CSV file (delimiter sniffed among , ; tab |; encoding `auto`: detected)."""
     if encoding == "auto":
@@ -190,16 +257,17 @@ def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> 
         except csv.Error:
             dialect = csv.excel
         reader = csv.reader(text, dialect)
-        header = next(reader, None)
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        problems: list[ReadProblem] = []
+        lines = _csv_rows(reader, problems)
+        header = next(lines, None)
         if header is None:
             return
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
-        columns = [h.strip() for h in header]
-        rows: list[list[str]] = []
-        numbers: list[int] = []
-        problems: list[ReadProblem] = []
-        for cells in reader:
+        columns = _columns(header)
+        for cells in lines:
             line = reader.line_num
             joined = "".join(cells)
             if not joined.strip():
@@ -229,6 +297,36 @@ def _text_chunk(columns: list[str], rows: list[list[str]], numbers: list[int], p
     return Chunk(columns, cells, numbers, problems)
 
 
+def _lines(raw: io.BufferedReader) -> Iterator[bytes | None]:
+    """The lines of a binary file, each read up to `MAX_LINE_BYTES` (None for a longer one, skipped unread)."""
+    while line := raw.readline(MAX_LINE_BYTES + 1):
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := raw.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def _json_record(line: bytes, number: int, encoding: str) -> dict[str, object] | ReadProblem:
+    """One JSON Lines line as a record (nested values as JSON text), or the problem that keeps it out."""
+    try:
+        rec = json.loads(line.decode(encoding))
+    except UnicodeDecodeError as exc:
+        byte = line[exc.start] if exc.start < len(line) else 0
+        return ReadProblem(number, "bad_utf8", f"0x{byte:02x}", raw=line.decode(encoding, "replace"))
+    except json.JSONDecodeError as exc:
+        return ReadProblem(number, "bad_json", str(exc), raw=line.decode(encoding, "replace"))
+    except RecursionError:
+        return ReadProblem(number, "bad_json", "nested too deep", raw=line.decode(encoding, "replace"))
+    if not isinstance(rec, dict):
+        return ReadProblem(number, "bad_json", "not an object", raw=line.decode(encoding, "replace"))
+    if len(rec) > MAX_COLUMNS:
+        return ReadProblem(number, "bad_json", f"{len(rec):,} keys; at most {MAX_COLUMNS:,} are read")
+    return {k: cell_text(v) if isinstance(v, (dict, list)) else v for k, v in rec.items()}
+
+
+@guarded
 def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
     """Yield chunks of a JSON Lines file: one object per line, keys become columns."""
     records: list[tuple[int, dict[str, object]]] = []
@@ -237,7 +335,7 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
         encoding = detect_encoding(path)
 
     def flush() -> Chunk:
-        columns = list(dict.fromkeys(k for _, rec in records for k in rec))
+        columns = _columns(list(dict.fromkeys(k for _, rec in records for k in rec)))
         cells = {c: text_column([rec.get(c) for _, rec in records]) for c in columns}
         chunk = Chunk(columns, cells, [number for number, _ in records], list(problems))
         records.clear()
@@ -245,20 +343,15 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
         return chunk
 
     with path.open("rb") as raw:
-        for number, line in enumerate(raw, start=1):
+        for number, line in enumerate(_lines(raw), start=1):
+            if line is None:
+                problems.append(ReadProblem(number, "line_too_long", "", f"{MAX_LINE_BYTES:,}"))
+                continue
             if not line.strip():
                 continue
-            try:
-                rec = json.loads(line.decode(encoding))
-            except UnicodeDecodeError as exc:
-                byte = line[exc.start] if exc.start < len(line) else 0
-                problems.append(ReadProblem(number, "bad_utf8", f"0x{byte:02x}", raw=line.decode(encoding, "replace")))
-                continue
-            except json.JSONDecodeError as exc:
-                problems.append(ReadProblem(number, "bad_json", str(exc), raw=line.decode(encoding, "replace")))
-                continue
-            if not isinstance(rec, dict):
-                problems.append(ReadProblem(number, "bad_json", "not an object", raw=line.decode(encoding)))
+            rec = _json_record(line, number, encoding)
+            if isinstance(rec, ReadProblem):
+                problems.append(rec)
                 continue
             records.append((number, rec))
             if len(records) + len(problems) >= chunk_rows:
@@ -268,13 +361,26 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
         yield flush()
 
 
+def _parquet_file(path: Path) -> pq.ParquetFile:
+    """A Parquet file opened, Unreadable past `MAX_COLUMNS` or with a row group bigger than `MAX_UNZIPPED_BYTES`
+    unpacked (read one at a time)."""
+    pf = pq.ParquetFile(path)
+    _columns(pf.schema_arrow.names)
+    for i in range(pf.metadata.num_row_groups):
+        unpacked = pf.metadata.row_group(i).total_byte_size
+        if unpacked > MAX_UNZIPPED_BYTES:
+            raise Unreadable(f"row group {i} unpacks to {unpacked:,} bytes; at most {MAX_UNZIPPED_BYTES:,} are read")
+    return pf
+
+
+@guarded
 def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> Iterator[Chunk]:
     """Yield chunks of a Parquet file; every cell is turned into text for the validator, column by column.
 
     A file in a lake (`peakend export`) gets the `key=value` folders above it as columns too.
     """
     del encoding  # Parquet strings are UTF-8 by specification
-    pf = pq.ParquetFile(path)
+    pf = _parquet_file(path)
     total = max(pf.metadata.num_rows, 1)
     size = path.stat().st_size
     start = 0
@@ -289,8 +395,77 @@ def read_parquet(path: Path, encoding: str, chunk_rows: int, progress: Progress)
         yield chunk
 
 
+CELL_REF = re.compile(rb"<c\b[^>]{0,200}?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+
+
+def check_workbook(path: Path) -> None:
+    """Raise `Unreadable` unless a workbook is safe to hand to calamine (which holds a sheet's whole extent in
+    memory and aborts the process when it cannot): its zip container (.xlsx, .xlsm, .ods; .xls is not one) unpacks
+    to at most `MAX_UNZIPPED_BYTES`, no part over `RATIO_FLOOR` more than `MAX_RATIO` times its packed size, every
+    part unpacks to no more than its declared size, and an .xlsx sheet's cells span at most `MAX_SHEET_CELLS`."""
+    if zipfile.is_zipfile(path):
+        stat = path.stat()
+        _check_zip(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _check_zip(name: str, size: int, mtime: int) -> None:
+    """`check_workbook` for one version of a file (a refusal is not cached; a file passed is not checked again)."""
+    del size, mtime  # the cache key
+    with zipfile.ZipFile(name) as z:
+        parts = z.infolist()
+        unpacked = sum(p.file_size for p in parts)
+        if unpacked > MAX_UNZIPPED_BYTES:
+            raise Unreadable(f"the workbook unpacks to {unpacked:,} bytes; at most {MAX_UNZIPPED_BYTES:,} are read")
+        for p in parts:
+            if p.file_size > RATIO_FLOOR and p.file_size > MAX_RATIO * max(p.compress_size, 1):
+                raise Unreadable(f"part {p.filename} unpacks to {p.file_size / max(p.compress_size, 1):,.0f} times "
+                                 f"its packed size; at most {MAX_RATIO} times is read (a zip bomb?)")
+        for p in parts:
+            _check_part(z, p)
+
+
+def _check_part(z: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+    """Unpack one part, counting: Unreadable when it holds more than it declares (or a bad CRC), or, a sheet, when
+    its cells span more than `MAX_SHEET_CELLS`."""
+    sheet = bool(SHEET_PART.fullmatch(part.filename))
+    rows, cols, tail = [1 << 30, 0], [1 << 30, 0], b""
+    with z.open(part) as f:
+        while block := f.read(1 << 20):
+            if sheet:
+                for letters, digits in CELL_REF.findall(tail + block):
+                    col, row = _column_number(letters), int(digits)
+                    rows[:] = [min(rows[0], row), max(rows[1], row)]
+                    cols[:] = [min(cols[0], col), max(cols[1], col)]
+                tail = block[-256:]
+        inflater = getattr(f, "_decompressor", None)
+        if getattr(inflater, "eof", True) is False or getattr(f, "_compress_left", 0) > 0:
+            raise Unreadable(f"part {part.filename} holds more than the {part.file_size:,} bytes it declares")
+    cells = (rows[1] - rows[0] + 1) * (cols[1] - cols[0] + 1) if rows[1] else 0
+    if cells > MAX_SHEET_CELLS:
+        raise Unreadable(f"sheet {part.filename} spans {cells:,} cells (rows {rows[0]}–{rows[1]}, columns "
+                         f"{cols[0]}–{cols[1]}); at most {MAX_SHEET_CELLS:,} are read")
+
+
+def _column_number(letters: bytes) -> int:
+    """Excel's column letters as a 1-based number (A 1, Z 26, AA 27)."""
+    n = 0
+    for b in letters:
+        n = n * 26 + b - 64
+    return n
+
+
 def excel_sheets(path: Path) -> list[str]:
-    """The visible worksheets of a workbook, in its order."""
+    """The visible worksheets of a workbook, in its order ([] when it cannot be read: `read_excel` says why)."""
+    try:
+        return _visible_sheets(path)
+    except Exception:  # an unreadable workbook has no sheets to offer
+        return []
+
+
+def _visible_sheets(path: Path) -> list[str]:
+    check_workbook(path)
     with CalamineWorkbook.from_path(str(path)) as book:
         return [m.name for m in book.sheets_metadata
                 if m.typ == SheetTypeEnum.WorkSheet and m.visible == SheetVisibleEnum.Visible]
@@ -349,6 +524,7 @@ def header_names(top: list[str], below: list[str], merged: list[tuple[tuple[int,
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
+@guarded
 def read_excel(path: Path, encoding: str, chunk_rows: int, progress: Progress, sheet: str | None = None
                ) -> Iterator[Chunk]:
     """Yield chunks of one sheet of a workbook (the first visible one when `sheet` is None), rows numbered as
@@ -356,8 +532,13 @@ def read_excel(path: Path, encoding: str, chunk_rows: int, progress: Progress, s
     format was lost (an Excel serial: days since 1899-12-30). Progress: the share of the sheet's rows read."""
     del encoding  # workbooks carry their own
     size = path.stat().st_size
+    names = _visible_sheets(path)
+    if not names and not sheet:
+        raise Unreadable("the workbook has no visible worksheet")
     with CalamineWorkbook.from_path(str(path)) as book:
-        data = book.get_sheet_by_name(sheet or excel_sheets(path)[0])
+        data = book.get_sheet_by_name(sheet or names[0])
+        if data.width > MAX_COLUMNS:
+            raise Unreadable(f"{data.width:,} columns; at most {MAX_COLUMNS:,} are read")
         first = data.start or (0, 0)
         rows: Iterator[list[Any]] = iter(data.iter_rows())
         top = [excel_text(c) for c in next(rows, [])]
@@ -394,13 +575,19 @@ def _excel_chunk(columns: list[str], raws: list[list[object]], numbers: list[int
 
 
 def preview(path: Path, sheet: str | None = None, rows: int = 20) -> Chunk:
-    """The first `rows` rows of a file (of a workbook, of one sheet) as read for ingest, encoding detected."""
+    """The first `rows` rows of a file (of a workbook, of one sheet) as read for ingest, encoding detected. A file
+    that cannot be read: no columns, and one problem (row 0, code `unreadable`: its value says what is wrong,
+    expected the format it was read as) — never an exception."""
     fmt = file_format(path)
     if fmt is None:
-        raise ValueError(f"{path.suffix or path.name}: not CSV, JSON Lines, Parquet or Excel")
+        why = f"{describe(Unreadable(path.suffix or path.name))}: not CSV, JSON Lines, Parquet or Excel"
+        return Chunk([], problems=[ReadProblem(0, "unreadable", why, "CSV, JSON Lines, Parquet or Excel")])
     reader = READERS[fmt]
     chunks = read_excel(path, "auto", rows, _ignore, sheet) if fmt == "excel" else reader(path, "auto", rows, _ignore)
-    return next(iter(chunks), Chunk([]))
+    try:
+        return next(iter(chunks), Chunk([]))
+    except Unreadable as exc:
+        return Chunk([], problems=[ReadProblem(0, "unreadable", str(exc), fmt)])
 
 
 def _ignore(_: int) -> None:

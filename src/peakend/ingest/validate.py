@@ -47,6 +47,12 @@ TIME_FORMATS = [
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%dT%H:%M",
 ]
+# Numbers as people write them, in decimal (DuckDB alone also reads 0x7fffffff, 0b101 and 1_000).
+INTEGER = r"\s*[+-]?[0-9]+(?:\.[0-9]*)?\s*"
+DECIMAL = r"\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))\s*"
+# A UTC offset after a time (10:00+08:00, 10:00:00-0530, 10:00+8): its sign (group 1), hours (2), minutes (3).
+OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*([+-])([0-9]{1,2})(?::?([0-9]{2}))?$"
+OFFSETS = "-12:00 … +14:00"  # the offsets in use
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # an RE2 class: controls other than tab and newlines
 PHONE = "_phone_digits"  # a customer key's digits when it is a phone (privacy.register's macros)
 TYPE_CODE = {
@@ -107,12 +113,27 @@ def _number_sql(raw: str) -> str:
     return f"translate({raw}, {lit(FULL_WIDTH[:94])}, {lit(HALF_WIDTH[:94])})"
 
 
+def _decimal_sql(raw: str, pattern: str, kind: str) -> str:
+    """SQL for a number of `kind` (BIGINT, DOUBLE) written in decimal as `pattern` says; NULL for anything else."""
+    number = _number_sql(raw)
+    return f"CASE WHEN regexp_full_match({number}, {lit(pattern)}) THEN TRY_CAST({number} AS {kind}) END"
+
+
+def bad_offset_sql(raw: str) -> str:
+    """SQL: whether a time's UTC offset is outside `OFFSETS` or has minutes past 59 (+99:00, +0875)."""
+    sign = f"regexp_extract({raw}, {lit(OFFSET)}, 1)"
+    hours = f"TRY_CAST(regexp_extract({raw}, {lit(OFFSET)}, 2) AS INTEGER)"
+    minutes = f"coalesce(TRY_CAST(nullif(regexp_extract({raw}, {lit(OFFSET)}, 3), '') AS INTEGER), 0)"
+    most = f"CASE {sign} WHEN '-' THEN {12 * 60} ELSE {14 * 60} END"
+    return f"(regexp_matches({raw}, {lit(OFFSET)}) AND ({hours} * 60 + {minutes} > {most} OR {minutes} > 59))"
+
+
 def _typed(spec: FieldSpec) -> str:
     raw = q(spec.name)
     if spec.type == "int":
-        return f"TRY_CAST({_number_sql(raw)} AS BIGINT)"
+        return _decimal_sql(raw, INTEGER, "BIGINT")
     if spec.type == "float":
-        return f"TRY_CAST({_number_sql(raw)} AS DOUBLE)"
+        return _decimal_sql(raw, DECIMAL, "DOUBLE")
     if spec.type == "timestamp":
         return f"coalesce(TRY_CAST({raw} AS TIMESTAMP), TRY_STRPTIME({raw}, {TIME_FORMATS!r})::TIMESTAMP)"
     if spec.type == "bool":
@@ -122,7 +143,7 @@ def _typed(spec: FieldSpec) -> str:
         )
     if spec.type == "rating":
         words = _map(fold_sql(raw), {**SAT3_WORDS, **BINARY_WORDS})
-        return f"coalesce({words}, TRY_CAST({_number_sql(raw)} AS DOUBLE))"
+        return f"coalesce({words}, {_decimal_sql(raw, DECIMAL, 'DOUBLE')})"
     if spec.name == "outcome":
         return _map(f"lower({raw})", dict(OUTCOME_ALIASES))
     if spec.name == "customer_key":
@@ -188,11 +209,11 @@ def _check(field: str, condition: str, code: str, expected: str = "", expected_s
     return Rule(field, condition, lit(code), expected_sql or lit(expected))
 
 
-def _either(field: str, first: tuple[str, str, str], second: tuple[str, str, str]) -> Rule:
-    """One rule for two problems of a field, each (condition, code, expected): the first wins where both hold."""
-    (c1, code1, exp1), (c2, code2, exp2) = first, second
-    return Rule(field, f"({c1}) OR ({c2})", f"CASE WHEN {c1} THEN {lit(code1)} ELSE {lit(code2)} END",
-                f"CASE WHEN {c1} THEN {lit(exp1)} ELSE {lit(exp2)} END")
+def _either(field: str, *problems: tuple[str, str, str]) -> Rule:
+    """One rule for several problems of a field, each (condition, code, expected): the first that holds wins."""
+    code = " ".join(f"WHEN {c} THEN {lit(k)}" for c, k, _ in problems)
+    expected = " ".join(f"WHEN {c} THEN {lit(e)}" for c, _, e in problems)
+    return Rule(field, " OR ".join(f"({c})" for c, _, _ in problems), f"CASE {code} END", f"CASE {expected} END")
 
 
 def _number(x: float) -> str:
@@ -218,7 +239,8 @@ def _field_checks(kind: Kind) -> list[Rule]:
                                (f"length({raw}) > {most}", "too_long", f"{most:,}")))
         elif spec.type == "timestamp":
             window = f"{first:%Y-%m-%d %H:%M} … {last:%Y-%m-%d %H:%M}"
-            out.append(_either(spec.name, (f"{raw} IS NOT NULL AND {typed} IS NULL", "not_timestamp", ""),
+            out.append(_either(spec.name, (bad_offset_sql(raw), "bad_offset", OFFSETS),
+                               (f"{raw} IS NOT NULL AND {typed} IS NULL", "not_timestamp", ""),
                                (f"{typed} < {lit(str(first))}::TIMESTAMP OR {typed} > {lit(str(last))}::TIMESTAMP",
                                 "out_of_range", window)))
         elif spec.type in TYPE_CODE and spec.type != "rating":  # a rating's own check names its scale's words

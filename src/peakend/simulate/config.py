@@ -20,6 +20,8 @@ from scipy import optimize
 
 from peakend.blueprint.model import OUTCOMES, Blueprint
 from peakend.errors import ConfigError
+from peakend.safe_yaml import YamlRefused
+from peakend.safe_yaml import load as yaml_load
 
 
 class Strict(BaseModel):
@@ -203,8 +205,10 @@ def load_config(path: str | Path, bp: Blueprint) -> HallConfig:
     """Read and check a hall configuration YAML against the blueprint."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
+        raw = yaml_load(path.read_text("utf-8"))
         cfg = HallConfig.model_validate(raw)
+    except YamlRefused as exc:
+        raise ConfigError(str(path), [exc.say()]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
     except ValidationError as exc:

@@ -18,7 +18,7 @@ import opencc
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from peakend import settings
+from peakend import safe_yaml, settings
 from peakend.blueprint.model import Blueprint, Text
 from peakend.errors import TrainingError
 from peakend.text.words import blueprint_terms, tokens
@@ -56,7 +56,9 @@ def library(path: str | Path | None = None) -> Library:
     text = Path(where).read_text("utf-8") if where else resources.files("peakend.text").joinpath(
         "training.yaml").read_text("utf-8")
     try:
-        return Library.model_validate(yaml.safe_load(text))
+        return Library.model_validate(safe_yaml.load(text))
+    except safe_yaml.YamlRefused as exc:
+        raise TrainingError(source=str(where or "training.yaml"), problem=exc.say()) from exc
     except (ValidationError, yaml.YAMLError) as exc:
         raise TrainingError(source=str(where or "training.yaml"), problem=str(exc)) from exc
 
