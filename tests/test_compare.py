@@ -170,3 +170,16 @@ def test_the_family_is_compared_and_a_model_without_data_is_left_out():
     assert v.best_score == pytest.approx(c.fold_scores["worst"][:10].mean())
     assert "Worst predicts overall best" in v.say("en") and "最差最能预测" in v.say("zh")
     assert f"{v.best_diff.diff:+.3f} over the mean alone, 95% interval {v.best_diff.low:+.3f}" in v.say("en")
+
+
+def test_the_ridge_of_all_moments_equals_scikit_learns_ridgecv():
+    from sklearn.linear_model import RidgeCV
+
+    from peakend.scoring.compare import ALPHAS, ridge
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 12))
+    y = x[:, 0] - 0.5 * x[:, 3] + rng.normal(0, 2, 200)
+    fitted = RidgeCV(alphas=ALPHAS).fit(x, y)
+    w = ridge(x, y)
+    assert np.allclose(w[1:], fitted.coef_) and w[0] == pytest.approx(fitted.intercept_)

@@ -425,20 +425,32 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "w_peak": {"en": "peak", "zh": "峰值"},
     "w_end": {"en": "end", "zh": "终点"},
     "w_mean": {"en": "mean", "zh": "平均"},
-    "calibrate_better": {
-        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals). Out of sample they "
-        "predict better than 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}, {p}, paired t-test over the folds; "
-        "the mean alone: {mean:.3f}). `--approve` makes them the blueprint's weights.",
-        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（95% 自助法区间）。样本外预测优于 0.5/0.5/0"
-        "（{metric} {fitted:.3f} 对 {default:.3f}，{p}，各折配对 t 检验；仅平均：{mean:.3f}）。"
-        "加 `--approve` 即写入蓝图权重。",
+    "at_constraint": {
+        "en": " at the constraint (unconstrained estimate {value:+.2f}, 95% interval {low:+.2f} to {high:+.2f})",
+        "zh": "（受非负约束限制；无约束估计 {value:+.2f}，95% 区间 {low:+.2f} 至 {high:+.2f}）",
     },
-    "calibrate_no_better": {
-        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals). Out of sample no "
-        "detectable improvement over 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}, {p}, paired t-test over the "
-        "folds; the mean alone: {mean:.3f}): keeping the blueprint's weights is as good.",
-        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（95% 自助法区间）。样本外相对 0.5/0.5/0 没有可检测的"
-        "改进（{metric} {fitted:.3f} 对 {default:.3f}，{p}，各折配对 t 检验；仅平均：{mean:.3f}）：保留蓝图权重同样好。",
+    "calibrate_recommend": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals of the unconstrained fit, "
+        "within 0–1). Out of sample ({repeats} × {folds} folds, corrected resampled t-test) they predict better than "
+        "0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}; difference {pe_diff:+.3f}, interval {pe_low:+.3f} to "
+        "{pe_high:+.3f}) and than the best single part, {single} ({single_score:.3f}; difference {one_diff:+.3f}, "
+        "interval {one_low:+.3f} to {one_high:+.3f}). `--approve` makes them the blueprint's weights.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（无约束拟合的 95% 自助法区间，限于 0–1）。样本外"
+        "（{repeats} × {folds} 折，校正重抽样 t 检验）预测优于 0.5/0.5/0（{metric} {fitted:.3f} 对 {default:.3f}；"
+        "差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}），也优于最好的单项 {single}（{single_score:.3f}；"
+        "差 {one_diff:+.3f}，区间 {one_low:+.3f} 至 {one_high:+.3f}）。加 `--approve` 即写入蓝图权重。",
+    },
+    "calibrate_not_recommended": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals of the unconstrained fit, "
+        "within 0–1). Out of sample ({repeats} × {folds} folds, corrected resampled t-test) against 0.5/0.5/0: "
+        "{metric} {fitted:.3f} vs {default:.3f} (difference {pe_diff:+.3f}, interval {pe_low:+.3f} to "
+        "{pe_high:+.3f}); against the best single part, {single}: {single_score:.3f} (difference {one_diff:+.3f}, "
+        "interval {one_low:+.3f} to {one_high:+.3f}). Not detectably better than both: approving them is not "
+        "recommended.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（无约束拟合的 95% 自助法区间，限于 0–1）。样本外"
+        "（{repeats} × {folds} 折，校正重抽样 t 检验）对 0.5/0.5/0：{metric} {fitted:.3f} 对 {default:.3f}"
+        "（差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}）；对最好的单项 {single}：{single_score:.3f}"
+        "（差 {one_diff:+.3f}，区间 {one_low:+.3f} 至 {one_high:+.3f}）。并未可检测地同时优于两者：不建议批准。",
     },
     "weights_rule": {
         "en": "The REI weighs peak {peak}, end {end}, mean {mean}: the peak-end rule as blueprint '{value}' sets it "

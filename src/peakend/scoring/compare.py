@@ -45,8 +45,8 @@ import ibis
 import numpy as np
 import pandas as pd
 from scipy import special, stats
-from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold
+from threadpoolctl import ThreadpoolController
 
 from peakend.contract import SCALES
 from peakend.errors import AnswerDoesNotVary, TooFewAnswers
@@ -90,7 +90,16 @@ MIN_ANSWERS = 20
 REPEATS = 10
 NESTED = 2  # outer repeats of the nested choice of the best model
 ALPHA = 0.05
+ALPHAS = np.logspace(-3, 3, 13)  # ridge penalties of the all-moments model
 Split = tuple[np.ndarray, np.ndarray]
+_POOLS: list[ThreadpoolController] = []  # found once: scanning the loaded BLAS libraries is slow
+
+
+def one_thread() -> Any:
+    """A context with BLAS limited to one thread: the fits here are small, and threads only contend."""
+    if not _POOLS:
+        _POOLS.append(ThreadpoolController())
+    return _POOLS[0].limit(limits=1)
 
 
 @dataclass(frozen=True)
@@ -318,14 +327,16 @@ def compare_models(frame: pd.DataFrame, target: Target = "overall", folds: int =
     y = (data[target] == data[target].max()).to_numpy(int) if metric == "auc" else data[target].to_numpy(float)
     xs = _features(data, chosen)
     splits = repeated_splits(y, metric == "auc", folds, repeats, seed)
-    both = {m: np.array([_score(m, xs[m], y, tr, te, metric) for tr, te in splits]) for m in chosen}
+    with one_thread():  # small matrices: BLAS threads only contend (a 600 × 30 SVD took 0.1 s under load)
+        both = {m: np.array([_score(m, xs[m], y, tr, te, metric) for tr, te in splits]) for m in chosen}
     kept = {m: b[:, 0] for m, b in both.items()}
     skill = {m: b[:, 1] for m, b in both.items()} if metric == "auc" else {}
     rows = [{"model": m, "name_zh": MODEL_NAMES[m][0], "name_en": MODEL_NAMES[m][1], "score": float(s.mean()),
              "sd": float(s.std(ddof=1)), "folds": folds, "repeats": repeats} for m, s in kept.items()]
     n_test = float(np.mean([len(te) for _, te in splits]))
     try:
-        choice = _nested(xs, y, metric, splits[: nested * folds], skill or kept, folds, seed) if nested > 0 else {}
+        with one_thread():
+            choice = _nested(xs, y, metric, splits[: nested * folds], skill or kept, folds, seed) if nested else {}
     except ValueError:  # a class too rare for the inner folds: no nested choice, the rest stands
         choice = {}
     return Comparison(target, metric, len(data), pd.DataFrame(rows), kept, seed, repeats, folds, n_test, choice,
@@ -369,7 +380,8 @@ def _score(model: str, x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np
         r2 = _r2(y[test], coef[0] + x[test] @ coef[1:])
         return r2, r2
     if metric == "r2":
-        r2 = _r2(y[test], RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(x[train], y[train]).predict(x[test]))
+        w = ridge(x[train], y[train])
+        r2 = _r2(y[test], _linear(w, x[test]))
         return r2, r2
     c = _logit_c(x[train], y[train]) if regularised else 1.0
     w = logit(x[train], y[train], c)
@@ -377,14 +389,14 @@ def _score(model: str, x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np
     return auc(y[test], z), _r2(y[test].astype(float), special.expit(z))  # AUC; Brier skill of the probabilities
 
 
-def logit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> np.ndarray:
+def logit(x: np.ndarray, y: np.ndarray, c: float = 1.0, start: np.ndarray | None = None) -> np.ndarray:
     """Intercept and coefficients of an L2-penalised logistic regression, min C·Σ log loss + ½‖w‖² (intercept
-    not penalised), as scikit-learn's LogisticRegression(C=c) fits it, by Newton's method."""
+    not penalised), as scikit-learn's LogisticRegression(C=c) fits it, by Newton's method (from `start`)."""
     a = np.column_stack([np.ones(len(y)), x])
     pen = np.full(a.shape[1], 1.0 / c)
     pen[0] = 1e-12
-    w = np.zeros(a.shape[1])
-    for _ in range(100):
+    w = np.zeros(a.shape[1]) if start is None else start.copy()
+    for _ in range(30):
         p = special.expit(a @ w)
         grad = a.T @ (p - y) + pen * w
         hess = (a.T * (p * (1 - p))) @ a + np.diag(pen)
@@ -393,9 +405,32 @@ def logit(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> np.ndarray:
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         w -= step
-        if np.abs(step).max() < 1e-9:
+        if np.abs(step).max() < 1e-7:
             break
     return w
+
+
+def ridge(x: np.ndarray, y: np.ndarray, alphas: np.ndarray = ALPHAS) -> np.ndarray:
+    """Intercept and coefficients of ridge regression, its penalty of `alphas` by the least leave-one-out squared
+    error (closed form through the SVD of the centred features, as RidgeCV's default; null directions dropped)."""
+    mx, my = x.mean(axis=0), y.mean()
+    xc = x - mx
+    ev, v = np.linalg.eigh(xc.T @ xc)  # the SVD through the small Gram matrix (a tall SVD is slow under load)
+    keep = ev > ev.max() * 1e-12
+    sv, v = np.sqrt(ev[keep]), v[:, keep]
+    u = xc @ v / sv
+    vt = v.T
+    uty = u.T @ (y - my)
+    u2 = u ** 2
+
+    def loo(a: float) -> float:
+        shrink = sv ** 2 / (sv ** 2 + a)
+        hat = u2 @ shrink + 1 / len(y)
+        return float((((y - my - u @ (shrink * uty)) / (1 - hat)) ** 2).mean())
+
+    a = min(alphas, key=loo)
+    coef = vt.T @ (sv / (sv ** 2 + a) * uty)
+    return np.concatenate([[my - mx @ coef], coef])
 
 
 def _logit_c(x: np.ndarray, y: np.ndarray) -> float:
@@ -403,12 +438,13 @@ def _logit_c(x: np.ndarray, y: np.ndarray) -> float:
     LogisticRegressionCV's default)."""
     grid = np.logspace(-4, 4, 10)
     splits = list(StratifiedKFold(3).split(x, y))
-
-    def loss(c: float) -> float:
-        return float(np.mean([_log_loss(y[te], special.expit(_linear(logit(x[tr], y[tr], c), x[te])))
-                              for tr, te in splits]))
-
-    return float(min(grid, key=loss))
+    losses = np.zeros(len(grid))
+    for tr, te in splits:
+        w = None
+        for i, c in enumerate(grid):  # a path: each fit starts from the last, as Newton then needs few steps
+            w = logit(x[tr], y[tr], c, w)
+            losses[i] += _log_loss(y[te], special.expit(_linear(w, x[te])))
+    return float(grid[int(np.argmin(losses))])
 
 
 def _linear(w: np.ndarray, x: np.ndarray) -> np.ndarray:
