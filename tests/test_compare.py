@@ -51,8 +51,9 @@ def test_too_few_answers():
         compare(frame(10), "overall")
 
 
-def test_every_model_is_scored_on_the_same_folds_and_the_verdict_is_a_paired_test():
-    """Independent computation: scikit-learn on the same shuffled folds by hand, scipy's paired t-test."""
+def test_every_model_is_scored_on_the_same_folds_and_the_verdict_is_the_corrected_resampled_t_test():
+    """Independent computation: scikit-learn on the first repeat's shuffled folds by hand; the p-value and interval
+    by the Nadeau–Bengio formula written out here (variance (1/J + n_test/n_train)·s², J − 1 degrees of freedom)."""
     from scipy import stats
     from sklearn.linear_model import LinearRegression
     from sklearn.metrics import r2_score
@@ -60,19 +61,25 @@ def test_every_model_is_scored_on_the_same_folds_and_the_verdict_is_a_paired_tes
 
     data = frame()
     c = compare(data, "overall", folds=5, seed=3)
-    by_hand = {}
+    assert all(len(s) == 50 for s in c.fold_scores.values()) and (c.table.repeats == 10).all()
     for model, cols in (("mean", ["mean"]), ("peak_end", ["peak", "end"]), ("peak_end_mean", ["peak", "end", "mean"])):
         x, y = data[cols].to_numpy(), data["overall"].to_numpy()
         scores = []
         for train, test in KFold(5, shuffle=True, random_state=3).split(x):
             fitted = LinearRegression().fit(x[train], y[train])
             scores.append(r2_score(y[test], fitted.predict(x[test])))
-        by_hand[model] = np.array(scores)
-        assert np.allclose(c.fold_scores[model], by_hand[model])
+        assert np.allclose(c.fold_scores[model][:5], scores)  # repeat 0 is the old single split
+    d = c.fold_scores["peak_end"] - c.fold_scores["mean"]
+    se = np.sqrt((1 / 50 + 120 / 480) * d.var(ddof=1))
     v = c.verdict()
     assert v.model == "peak_end" and v.winner == "peak_end"
-    assert v.p == pytest.approx(stats.ttest_rel(by_hand["peak_end"], by_hand["mean"]).pvalue)
-    assert "peak-end rule" in v.say("en") and "峰终定律" in v.say("zh") and "p <" in v.say("en")
+    assert v.p == pytest.approx(2 * stats.t.sf(abs(d.mean()) / se, 49))
+    q = stats.t.ppf(0.975, 49)
+    assert (v.low, v.high) == pytest.approx((d.mean() - q * se, d.mean() + q * se))
+    en, zh = v.say("en"), v.say("zh")
+    assert "Here Peak + end predicts overall better than the plain mean" in en and "10 × 5 folds" in en
+    assert "峰值+终值比单纯平均更能预测" in zh and "校正重抽样 t 检验" in zh
+    assert "remember" not in en and "counts more" not in en  # no causal or memory claim
 
 
 def test_the_mean_wins_when_answers_follow_the_mean_and_too_few_say_no_detectable_difference():
@@ -82,7 +89,12 @@ def test_the_mean_wins_when_answers_follow_the_mean_and_too_few_say_no_detectabl
     assert v.winner == "mean" and "plain mean predicts" in v.say("en")
     small = frame(24, seed=5)
     small["overall"] = np.random.default_rng(9).normal(0, 1, 24)  # no signal at all
-    assert compare(small, "overall").verdict().winner is None
+    none = compare(small, "overall").verdict()
+    assert none.winner is None and none.low < 0 < none.high
+    en = none.say("en")
+    assert ("No detectable difference between Peak + end and the plain mean in predicting overall: interval "
+            f"{none.low:+.3f} to {none.high:+.3f}") in en
+    assert "agree" not in en and "相当" not in none.say("zh")
 
 
 def test_an_answer_that_never_varies_is_refused():
@@ -119,5 +131,55 @@ def test_a_yes_no_answer_is_compared_by_auc_on_the_same_folds():
     by_hand = [roc_auc_score(y[test], LogisticRegression(max_iter=1000).fit(x[train], y[train])
                              .predict_proba(x[test])[:, 1])
                for train, test in StratifiedKFold(5, shuffle=True, random_state=4).split(x, y)]
-    assert np.allclose(c.fold_scores["peak_end"], by_hand)
+    assert np.allclose(c.fold_scores["peak_end"][:5], by_hand)  # Newton's logistic fit equals scikit-learn's
     assert c.verdict().winner == "peak_end" and "AUC" in c.verdict().say("en")
+
+
+def test_journey_figures_by_hand():
+    """First e, the least-squares slope over the journey scaled to 0–1, the share of negative touches, in journey order
+    (start time, then seq, then id), whatever order the rows come in."""
+    from peakend.scoring.compare import journey_figures
+
+    t0 = pd.Timestamp("2026-01-05 09:00")
+    touches = pd.DataFrame({
+        "visit_id": ["a", "a", "a", "b"],
+        "start_at": [t0 + pd.Timedelta(minutes=10), t0, t0 + pd.Timedelta(minutes=5), None],
+        "seq": [None, None, None, 1], "touch_id": ["a3", "a1", "a2", "b1"], "e": [0.8, -0.4, 0.1, -0.5]})
+    f = journey_figures(touches)
+    assert f.loc["a", "first"] == -0.4 and f.loc["b", "first"] == -0.5
+    assert f.loc["a", "trend"] == pytest.approx(np.polyfit([0, 0.5, 1], [-0.4, 0.1, 0.8], 1)[0])  # 1.2
+    assert f.loc["b", "trend"] == 0.0 and f.loc["a", "negative_share"] == pytest.approx(1 / 3)
+
+
+def test_the_family_is_compared_and_a_model_without_data_is_left_out():
+    """Answers made from the worst touch: the nested choice names Worst and says how much it beats the mean; no visit
+    has a duration, so no duration row (it would copy peak + end + mean)."""
+    rng = np.random.default_rng(7)
+    n = 300
+    e = rng.uniform(-1, 1, (n, 5))
+    data = pd.DataFrame({"peak": e[np.arange(n), np.argmax(np.abs(e), axis=1)], "end": e[:, -1],
+                         "mean": e.mean(axis=1), "first": e[:, 0], "worst": e.min(axis=1), "best": e.max(axis=1),
+                         "trend": np.polyfit(np.linspace(0, 1, 5), e.T, 1)[0], "negative_share": (e < 0).mean(axis=1),
+                         "duration_min": np.nan})
+    data["overall"] = data.worst + rng.normal(0, 0.2, n)
+    c = compare(data, "overall")
+    assert set(c.table.model) == {"mean", "peak", "end", "first", "trend", "worst", "best", "negative_share",
+                                  "peak_end", "peak_end_mean"}
+    v = c.verdict()
+    assert v.best == "worst" and v.best_picks == v.outer == 10 and v.best_beats_mean
+    assert v.best_score == pytest.approx(c.fold_scores["worst"][:10].mean())
+    assert "Worst predicts overall best" in v.say("en") and "最差最能预测" in v.say("zh")
+    assert f"{v.best_diff.diff:+.3f} over the mean alone, 95% interval {v.best_diff.low:+.3f}" in v.say("en")
+
+
+def test_the_ridge_of_all_moments_equals_scikit_learns_ridgecv():
+    from sklearn.linear_model import RidgeCV
+
+    from peakend.scoring.compare import ALPHAS, ridge
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 12))
+    y = x[:, 0] - 0.5 * x[:, 3] + rng.normal(0, 2, 200)
+    fitted = RidgeCV(alphas=ALPHAS).fit(x, y)
+    w = ridge(x, y)
+    assert np.allclose(w[1:], fitted.coef_) and w[0] == pytest.approx(fitted.intercept_)

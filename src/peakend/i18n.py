@@ -436,30 +436,48 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "“{field}”只有 {value} 种取值，最少的只出现 {least} 次：{folds} 折中每一折都需要每种取值，无法比较模型",
     },
     "verdict_peak_end": {
-        "en": "Here {model} predicts {target} better than the plain mean ({metric} {ours:.3f} vs {mean:.3f}, {p}, paired t-test over the folds): what these customers remember follows the peak-end rule.",
-        "zh": "在这里，{model}比单纯平均更能预测“{target}”（{metric} {ours:.3f} 对 {mean:.3f}，{p}，各折配对 t 检验）：这些客户记住的体验符合峰终定律。",
+        "en": "Here {model} predicts {target} better than the plain mean ({metric} {ours:.3f} vs {mean:.3f}; "
+        "difference in {tested} {diff:+.3f}, 95% interval {low:+.3f} to {high:+.3f}, {p}, corrected resampled t-test over "
+        "{repeats} × {folds} folds).",
+        "zh": "在这里，{model}比单纯平均更能预测“{target}”（{metric} {ours:.3f} 对 {mean:.3f}；{tested}差 {diff:+.3f}，"
+        "95% 区间 {low:+.3f} 至 {high:+.3f}，{p}，{repeats} × {folds} 折校正重抽样 t 检验）。",
     },
     "verdict_mean": {
-        "en": "Here the plain mean predicts {target} better than {model} ({metric} {mean:.3f} vs {ours:.3f}, {p}, paired t-test over the folds): for these customers the whole visit counts more than its peak and end.",
-        "zh": "在这里，单纯平均比{model}更能预测“{target}”（{metric} {mean:.3f} 对 {ours:.3f}，{p}，各折配对 t 检验）：对这些客户，整个过程比峰值和终点更重要。",
+        "en": "Here the plain mean predicts {target} better than {model} ({metric} {mean:.3f} vs {ours:.3f}; "
+        "difference in {tested} {diff:+.3f}, 95% interval {low:+.3f} to {high:+.3f}, {p}, corrected resampled t-test over "
+        "{repeats} × {folds} folds).",
+        "zh": "在这里，单纯平均比{model}更能预测“{target}”（{metric} {mean:.3f} 对 {ours:.3f}；{tested}差 {diff:+.3f}，"
+        "95% 区间 {low:+.3f} 至 {high:+.3f}，{p}，{repeats} × {folds} 折校正重抽样 t 检验）。",
     },
     "w_peak": {"en": "peak", "zh": "峰值"},
     "w_end": {"en": "end", "zh": "终点"},
     "w_mean": {"en": "mean", "zh": "平均"},
-    "calibrate_better": {
-        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals). Out of sample they "
-        "predict better than 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}, {p}, paired t-test over the folds; "
-        "the mean alone: {mean:.3f}). `--approve` makes them the blueprint's weights.",
-        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（95% 自助法区间）。样本外预测优于 0.5/0.5/0"
-        "（{metric} {fitted:.3f} 对 {default:.3f}，{p}，各折配对 t 检验；仅平均：{mean:.3f}）。"
-        "加 `--approve` 即写入蓝图权重。",
+    "at_constraint": {
+        "en": " at the constraint (unconstrained estimate {value:+.2f}, 95% interval {low:+.2f} to {high:+.2f})",
+        "zh": "（受非负约束限制；无约束估计 {value:+.2f}，95% 区间 {low:+.2f} 至 {high:+.2f}）",
     },
-    "calibrate_no_better": {
-        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals). Out of sample no "
-        "detectable improvement over 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}, {p}, paired t-test over the "
-        "folds; the mean alone: {mean:.3f}): keeping the blueprint's weights is as good.",
-        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（95% 自助法区间）。样本外相对 0.5/0.5/0 没有可检测的"
-        "改进（{metric} {fitted:.3f} 对 {default:.3f}，{p}，各折配对 t 检验；仅平均：{mean:.3f}）：保留蓝图权重同样好。",
+    "calibrate_recommend": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals of the unconstrained fit, "
+        "within 0–1). Out of sample ({repeats} × {folds} folds, corrected resampled t-test) they predict better than "
+        "0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}; difference {pe_diff:+.3f}, interval {pe_low:+.3f} to "
+        "{pe_high:+.3f}) and than the best single part, {single} ({single_score:.3f}; difference {one_diff:+.3f}, "
+        "interval {one_low:+.3f} to {one_high:+.3f}). `--approve` makes them the blueprint's weights.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（无约束拟合的 95% 自助法区间，限于 0–1）。样本外"
+        "（{repeats} × {folds} 折，校正重抽样 t 检验）预测优于 0.5/0.5/0（{metric} {fitted:.3f} 对 {default:.3f}；"
+        "差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}），也优于最好的单项 {single}（{single_score:.3f}；"
+        "差 {one_diff:+.3f}，区间 {one_low:+.3f} 至 {one_high:+.3f}）。加 `--approve` 即写入蓝图权重。",
+    },
+    "calibrate_not_recommended": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals of the unconstrained fit, "
+        "within 0–1). Out of sample ({repeats} × {folds} folds, corrected resampled t-test) against 0.5/0.5/0: "
+        "{metric} {fitted:.3f} vs {default:.3f} (difference {pe_diff:+.3f}, interval {pe_low:+.3f} to "
+        "{pe_high:+.3f}); against the best single part, {single}: {single_score:.3f} (difference {one_diff:+.3f}, "
+        "interval {one_low:+.3f} to {one_high:+.3f}). Not detectably better than both: approving them is not "
+        "recommended.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（无约束拟合的 95% 自助法区间，限于 0–1）。样本外"
+        "（{repeats} × {folds} 折，校正重抽样 t 检验）对 0.5/0.5/0：{metric} {fitted:.3f} 对 {default:.3f}"
+        "（差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}）；对最好的单项 {single}：{single_score:.3f}"
+        "（差 {one_diff:+.3f}，区间 {one_low:+.3f} 至 {one_high:+.3f}）。并未可检测地同时优于两者：不建议批准。",
     },
     "weights_rule": {
         "en": "The REI weighs peak {peak}, end {end}, mean {mean}: the peak-end rule as blueprint '{value}' sets it "
@@ -481,8 +499,32 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "权重 峰值 {peak}、终点 {end}、平均 {mean} 已存为蓝图第 {number} 版；请运行 `peakend score`",
     },
     "verdict_none": {
-        "en": "No detectable difference between {model} and the plain mean for {target} ({metric} {ours:.3f} vs {mean:.3f}, {p}, paired t-test over the folds): the data are too few or the two agree.",
-        "zh": "对“{target}”，{model}与单纯平均之间没有可检测的差异（{metric} {ours:.3f} 对 {mean:.3f}，{p}，各折配对 t 检验）：数据太少，或两者相当。",
+        "en": "No detectable difference between {model} and the plain mean in predicting {target}: interval "
+        "{low:+.3f} to {high:+.3f} ({metric} {ours:.3f} vs {mean:.3f}, {p}, corrected resampled t-test over "
+        "{repeats} × {folds} folds); the true difference may lie anywhere in that interval.",
+        "zh": "在预测“{target}”上，{model}与单纯平均之间没有可检测的差异：区间 {low:+.3f} 至 {high:+.3f}"
+        "（{metric} {ours:.3f} 对 {mean:.3f}，{p}，{repeats} × {folds} 折校正重抽样 t 检验）；真实差异可能在该区间内任何位置。",
+    },
+    "brier_skill": {"en": "Brier skill", "zh": "Brier 技能分"},
+    "verdict_best": {
+        "en": "Of all models, chosen by nested cross-validation (so that choosing does not flatter the winner), "
+        "{model} predicts {target} best ({tested} {score:.3f}, chosen in {picks} of {outer} outer folds): {diff:+.3f} "
+        "over the mean alone, 95% interval {low:+.3f} to {high:+.3f} ({p}).",
+        "zh": "在全部模型中，经嵌套交叉验证选择（选择本身不会抬高胜者），{model}最能预测“{target}”（{tested} {score:.3f}，"
+        "{outer} 个外层折中 {picks} 次入选）：比仅平均高 {diff:+.3f}，95% 区间 {low:+.3f} 至 {high:+.3f}（{p}）。",
+    },
+    "verdict_best_none": {
+        "en": "Of all models, chosen by nested cross-validation, {model} predicts {target} best ({tested} {score:.3f}, "
+        "chosen in {picks} of {outer} outer folds), but with no detectable gain over the mean alone: interval "
+        "{low:+.3f} to {high:+.3f} ({p}).",
+        "zh": "在全部模型中，经嵌套交叉验证选择，{model}最能预测“{target}”（{tested} {score:.3f}，{outer} 个外层折中 "
+        "{picks} 次入选），但相对仅平均没有可检测的提升：区间 {low:+.3f} 至 {high:+.3f}（{p}）。",
+    },
+    "verdict_best_mean": {
+        "en": "Of all models, chosen by nested cross-validation, the mean alone predicts {target} best ({tested} "
+        "{score:.3f}, chosen in {picks} of {outer} outer folds).",
+        "zh": "在全部模型中，经嵌套交叉验证选择，仅平均最能预测“{target}”（{tested} {score:.3f}，{outer} 个外层折中 "
+        "{picks} 次入选）。",
     },
     "compare_none": {
         "en": "too few answers: fewer than {value} surveyed visits with an answer for '{field}' (got {got}): "
