@@ -6,7 +6,8 @@ station 3 with 0.4, else leaves; station 3 is the last. Servers 3, 2, 2; exponen
 means 1.2, 1.6, 1.5 min (utilisations 0.80, 0.80, 0.75). Routing is decided step by step in
 Ciw; peakend draws the whole route on arrival with the same path probabilities (the same
 process, since the choices are independent). Both run the same number of 24-hour days from
-empty with different seeds; the benchmark prints each station's mean wait with a 95%
+empty with different seeds, day by day in turn (Ciw's day d, then peakend's, so that a shared
+machine's changing load falls on both alike); the benchmark prints each station's mean wait with a 95%
 confidence interval over the days, and customers simulated per second.
 
 Targets: peakend ≥ 10× Ciw's customers per second; one hall-day (about 1,000 visits of the
@@ -48,8 +49,8 @@ def ci(values: list[float]) -> tuple[float, float]:
     return float(x.mean()), float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
 
 
-def run_ciw(days: int) -> tuple[list[list[float]], int, float]:
-    """Mean wait per station per day, customers, seconds."""
+def run_ciw(days: int, first: int = 0) -> tuple[list[list[float]], int, float]:
+    """Mean wait per station per day, customers, seconds (days `first`, `first` + 1, …)."""
     import ciw
 
     net = ciw.create_network(
@@ -59,7 +60,7 @@ def run_ciw(days: int) -> tuple[list[list[float]], int, float]:
         number_of_servers=list(SERVERS),
     )
     per_day, customers, t0 = [], 0, time.perf_counter()
-    for d in range(days):
+    for d in range(first, first + days):
         ciw.seed(d)
         q = ciw.Simulation(net)
         q.simulate_until_max_time(DAY)
@@ -83,11 +84,11 @@ def network(bp: Blueprint) -> tuple[Blueprint, HallConfig]:
     return bp.model_copy(update={"routes": routes}), cfg
 
 
-def run_peakend(bp: Blueprint, days: int) -> tuple[list[list[float]], int, float]:
+def run_peakend(bp: Blueprint, days: int, first: int = 0) -> tuple[list[list[float]], int, float]:
     """Mean wait per station per day, customers, seconds (the whole simulator: events as data frames)."""
     net_bp, cfg = network(bp)
     per_day, customers, t0 = [], 0, time.perf_counter()
-    for d in range(days):
+    for d in range(first, first + days):
         sim = simulate(cfg, net_bp, date(2026, 10, 5), seed=d, rated=False)
         t = sim.touches
         per_day.append([float(t.wait_min[t.moment_id == m].mean()) for m in STATIONS])
@@ -119,9 +120,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=30, help="hall-days timed")
     args = ap.parse_args()
     bp = load_blueprint()
-    run_peakend(bp, 1)  # warm up (imports, first allocation)
-    ciw_days, ciw_n, ciw_s = run_ciw(args.days)
-    pe_days, pe_n, pe_s = run_peakend(bp, args.days)
+    run_peakend(bp, 1)  # warm up both (imports, first allocation)
+    run_ciw(1)
+    ciw_days, pe_days, ciw_n, pe_n, ciw_s, pe_s = [], [], 0, 0, 0.0, 0.0
+    for d in range(args.days):  # day by day in turn: a shared machine's load falls on both alike
+        (c_days, c_n, c_s), (p_days, p_n, p_s) = run_ciw(1, d), run_peakend(bp, 1, d)
+        ciw_days, pe_days, ciw_n, pe_n, ciw_s, pe_s = (ciw_days + c_days, pe_days + p_days, ciw_n + c_n,
+                                                        pe_n + p_n, ciw_s + c_s, pe_s + p_s)
     print(f"machine: {machine()}")
     print(f"{args.days} days of 24 h per simulator; mean wait (min) per station, 95% CI over days")
     agree = True

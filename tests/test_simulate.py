@@ -328,3 +328,20 @@ def test_a_day_without_arrivals_is_an_empty_day_not_an_error(bp):
     quiet = HallConfig(hall_id="空厅", opens=10, closes=11, arrivals={10: 0.0}, routes={"self_service_route": 1})
     sim = simulate(quiet, bp, date(2026, 10, 5))
     assert (len(sim.visits), len(sim.touches)) == (0, 0) and "wait_min" in sim.touches
+
+
+@pytest.mark.parametrize("impatient", [False, True])
+def test_lean_station_passes_equal_the_general_pass(impatient):
+    """The lean loops for fixed servers (`_plain`, `_patient`) give what the general pass gives: a balking
+    threshold nobody reaches sends the same customers through the general loop, draw for draw."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    arrival = np.sort(rng.uniform(0, 600, n))
+    service = rng.exponential(0.55, n)  # ρ ≈ 0.92 on 3 servers: long queues, and reneging when impatient
+    patience = rng.exponential(2.0, n) if impatient else None
+    lean = serve(arrival, service, [3] * 10, 0, patience)
+    general = serve(arrival, service, [3] * 10, 0, patience, Policy(balk_per_server=10.0**9))
+    for field in ("status", "start", "end", "wait"):
+        assert np.array_equal(getattr(lean, field), getattr(general, field)), field
+    assert (lean.status == RENEGED).any() == impatient
+    assert (lean.wait > 0).mean() > 0.3

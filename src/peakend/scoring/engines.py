@@ -42,12 +42,17 @@ def memory_limit() -> str:
 
 def duckdb_engine(spill: Path) -> ibis.BaseBackend:
     """An in-memory DuckDB that spills to `spill` past its memory limit."""
-    spill.mkdir(parents=True, exist_ok=True)
     con = ibis.duckdb.connect()
-    con.raw_sql(f"SET memory_limit = '{memory_limit()}'")
-    con.raw_sql(f"SET temp_directory = '{spill}'")
-    con.raw_sql("SET preserve_insertion_order = false")  # lets large writes stream instead of buffering
+    out_of_core(con.raw_sql, spill)
     return con
+
+
+def out_of_core(run: Callable[[str], Any], spill: Path) -> None:
+    """Settings (run by `run`) that let a DuckDB work on more data than memory: a memory limit, a spill folder."""
+    spill.mkdir(parents=True, exist_ok=True)
+    run(f"SET memory_limit = '{memory_limit()}'")
+    run(f"SET temp_directory = '{spill}'")
+    run("SET preserve_insertion_order = false")  # lets large writes stream instead of buffering
 
 
 def spark_session(master: str | None = None) -> Any:

@@ -32,7 +32,7 @@ from peakend.scoring.experience import touch_experience
 from peakend.scoring.halls import finish_halls, hall_aggregates
 from peakend.scoring.moments import NO_DAY, hall_parts, moment_parts, moment_scores, with_day
 from peakend.scoring.visits import visit_scores
-from peakend.store.db import Store, redacted_url
+from peakend.store.db import PostgresStore, Store, redacted_url
 
 # Columns the pages look score tables up by: the server store (PostgreSQL) indexes them.
 LOOKED_UP_BY = {"touch_scores": ("visit_id",), "visit_scores": ("visit_id", "hall_id")}
@@ -134,43 +134,74 @@ def rescore(store: Store, bp: Blueprint, since: Any, step: Callable[[str], None]
     Every event stored at or before `since` was scored by the run that saw it: scoring and ingest take the store's
     lock in turn, so nothing arrives during a run (one process writes a store: see the README on serving)."""
     started = time.perf_counter()
-    for table in (CHANGED, DAYS):
-        store.execute(f"DROP TABLE IF EXISTS {table}")
-    store.execute(f"CREATE TABLE {CHANGED} AS SELECT DISTINCT visit_id FROM (SELECT visit_id FROM touches WHERE "
-                  f"ingested_at > ? UNION ALL SELECT visit_id FROM visits WHERE ingested_at > ? UNION ALL "
-                  f"SELECT visit_id FROM rescore) c", [since, since])
-    store.execute(f"CREATE TABLE {DAYS} AS SELECT DISTINCT hall_id, coalesce(day, ?) AS day FROM visit_scores "
-                  f"WHERE visit_id IN (SELECT visit_id FROM {CHANGED})", [NO_DAY])  # their hall days before
-    sql = incremental_sql(store, bp)
-    n = int(store.scalar(f"SELECT count(*) FROM {CHANGED}"))
+    mark_changed(store, since)
+    mark_days(store)
+    n = rescore_visits(store, bp, step)
     if n:
-        step(f"touch_scores, visit_scores: {n:,} visits")
-        scored_before = bool(store.scalar(f"SELECT count(*) FROM {DAYS}"))  # not only new visits
-        with store.transaction():
-            for table in ("touch_scores", "visit_scores") if scored_before else ():
-                store.execute(f"DELETE FROM {table} WHERE visit_id IN (SELECT visit_id FROM {CHANGED})")
-            store.execute(sql["touch_scores"])
-            store.execute(sql["visit_scores"])
-        step("moment_scores")
-        with store.transaction():
-            store.execute(f"INSERT INTO {DAYS} SELECT DISTINCT hall_id, coalesce(day, ?) FROM visit_scores "
-                          f"WHERE visit_id IN (SELECT visit_id FROM {CHANGED})", [NO_DAY])  # and after
-            for table in ("moment_parts", "hall_parts"):
-                store.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {DAYS} d WHERE "
-                              f"d.hall_id = {table}.hall_id AND d.day = {table}.day)")
-            store.execute(sql["moment_parts"])
-            store.execute(sql["hall_parts"])
+        rescore_parts(store, bp, step)
     for table in (CHANGED, DAYS):
         store.execute(f"DROP TABLE {table}")
-    step("hall_scores")
-    with store.transaction():
-        store.execute("DELETE FROM moment_scores")
-        store.execute(sql["moment_scores"])
-    halls = finish_halls(store.query(sql["hall_scores"]), bp)
+    halls = rescore_totals(store, bp, step)
     store.write_frame("hall_scores", halls)
     result = ScoreResult(len(halls), int(halls.visits.sum()), int(store.scalar("SELECT count(*) FROM touch_scores")),
                          time.perf_counter() - started)
     return result, n
+
+
+def mark_changed(store: Store, since: Any) -> None:
+    """Table CHANGED: the visits whose touches or visit row arrived after `since`, or that a correction queued."""
+    store.execute(f"DROP TABLE IF EXISTS {CHANGED}")
+    store.execute(f"CREATE TABLE {CHANGED} AS SELECT DISTINCT visit_id FROM (SELECT visit_id FROM touches WHERE "
+                  f"ingested_at > ? UNION ALL SELECT visit_id FROM visits WHERE ingested_at > ? UNION ALL "
+                  f"SELECT visit_id FROM rescore) c", [since, since])
+
+
+def mark_days(store: Store) -> None:
+    """Table DAYS: the hall days the visits in CHANGED fell on before this run."""
+    store.execute(f"DROP TABLE IF EXISTS {DAYS}")
+    store.execute(f"CREATE TABLE {DAYS} AS SELECT DISTINCT hall_id, coalesce(day, ?) AS day FROM visit_scores "
+                  f"WHERE visit_id IN (SELECT visit_id FROM {CHANGED})", [NO_DAY])
+
+
+def rescore_visits(store: Store, bp: Blueprint, step: Callable[[str], None]) -> int:
+    """The touch and visit scores of the visits in CHANGED replaced, and the hall days they fall on now added to
+    DAYS; how many visits."""
+    n = int(store.scalar(f"SELECT count(*) FROM {CHANGED}"))
+    if not n:
+        return 0
+    sql = incremental_sql(store, bp)
+    step(f"touch_scores, visit_scores: {n:,} visits")
+    scored_before = bool(store.scalar(f"SELECT count(*) FROM {DAYS}"))  # not only new visits
+    with store.transaction():
+        for table in ("touch_scores", "visit_scores") if scored_before else ():
+            store.execute(f"DELETE FROM {table} WHERE visit_id IN (SELECT visit_id FROM {CHANGED})")
+        store.execute(sql["touch_scores"])
+        store.execute(sql["visit_scores"])
+    store.execute(f"INSERT INTO {DAYS} SELECT DISTINCT hall_id, coalesce(day, ?) FROM visit_scores "
+                  f"WHERE visit_id IN (SELECT visit_id FROM {CHANGED})", [NO_DAY])  # and after
+    return n
+
+
+def rescore_parts(store: Store, bp: Blueprint, step: Callable[[str], None]) -> None:
+    """The moment and hall parts of the hall days in DAYS replaced."""
+    sql = incremental_sql(store, bp)
+    step("moment_scores")
+    with store.transaction():
+        for table in ("moment_parts", "hall_parts"):
+            store.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {DAYS} d WHERE "
+                          f"d.hall_id = {table}.hall_id AND d.day = {table}.day)")
+        store.execute(sql["moment_parts"])
+        store.execute(sql["hall_parts"])
+
+
+def rescore_totals(store: Store, bp: Blueprint, step: Callable[[str], None]) -> pd.DataFrame:
+    """moment_scores added up again from the parts; the hall figures (not yet written)."""
+    sql = incremental_sql(store, bp)
+    step("hall_scores")
+    with store.transaction():
+        store.execute("DELETE FROM moment_scores")
+        store.execute(sql["moment_scores"])
+    return finish_halls(store.query(sql["hall_scores"]), bp)
 
 
 def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
@@ -205,6 +236,15 @@ def incremental_sql(store: Store, bp: Blueprint) -> dict[str, str]:
     return compiled_sql(store, bp, "incremental", build)
 
 
+def _full(store: Store, bp: Blueprint, step: Callable[[str], None]) -> ScoreResult:
+    """A full run: on the store's own engine, or for PostgreSQL in DuckDB off its executor (`offload`)."""
+    if isinstance(store, PostgresStore):
+        from peakend.scoring.offload import score_full  # it builds on this module
+
+        return score_full(store, bp, step)
+    return run_scoring(store_sink(store), bp, step)
+
+
 def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: None, full: bool = False
           ) -> ScoreResult:
     """Score the store by the peak-end rule and write the score tables: only what changed since the last run
@@ -213,7 +253,11 @@ def score(store: Store, bp: Blueprint, step: Callable[[str], None] = lambda _: N
         mark = watermark(store)
         since = None if full else _since(store, bp)
         if since is None:
-            result, rescored = run_scoring(store_sink(store), bp, step), None
+            result, rescored = _full(store, bp, step), None
+        elif isinstance(store, PostgresStore):
+            from peakend.scoring.offload import score_changed
+
+            result, rescored = score_changed(store, bp, since, step)
         else:
             result, rescored = rescore(store, bp, since, step)
         store.execute(

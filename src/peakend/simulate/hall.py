@@ -272,8 +272,9 @@ def _outcomes(model: HallModel, rows: _Rows, ended: np.ndarray, rng: np.random.G
         labels = list(shares)
         rows.outcome[mask] = np.array(labels, dtype=object)[_choose(shares, labels, int(mask.sum()), rng)]
     last = rows.lasts()
-    bad = pd.Series(np.isin(rows.outcome, ["unresolved", "complaint"]) & rows.alive).groupby(rows.visit).any()
-    end = np.where(ended[rows.visit[last]], ABANDONED, np.where(bad.to_numpy(), "unresolved", "resolved"))
+    bad = ((rows.outcome == "unresolved") | (rows.outcome == "complaint")) & rows.alive
+    bad_visit = np.logical_or.reduceat(bad, rows.firsts()) if len(bad) else bad  # rows are sorted by visit
+    end = np.where(ended[rows.visit[last]], ABANDONED, np.where(bad_visit, "unresolved", "resolved"))
     rows.outcome[last] = np.where(rows.outcome[last] == None, end, rows.outcome[last])  # noqa: E711
 
 
@@ -334,4 +335,5 @@ def _frames(model: HallModel, day: date, prefix: str, arrival: np.ndarray, route
         "arrival": _clock(midnight, arrival),
         "departure": _clock(midnight, departure),
     })
-    return Day(visits.to_pandas(), touches.to_pandas())
+    # A day's tables are too small to gain from threads; starting them costs more than converting.
+    return Day(visits.to_pandas(use_threads=False), touches.to_pandas(use_threads=False))

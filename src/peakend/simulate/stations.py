@@ -101,8 +101,10 @@ def serve(
     if priority is not None and len(set(priority.tolist())) > 1:
         return serve_priority(arrival, service, schedule, opens, priority, patience)
     fixed = len(set(schedule)) == 1 and float(schedule[0]).is_integer()
-    if patience is None and policy == Policy() and fixed and schedule[0] > 0:
-        return _plain(arrival, service, int(schedule[0]))
+    if policy == Policy() and fixed and schedule[0] > 0:
+        if patience is None:
+            return _plain(arrival, service, int(schedule[0]))
+        return _patient(arrival, service, int(schedule[0]), patience)
     a, s = arrival.tolist(), service.tolist()
     pat = patience.tolist() if patience is not None else [math.inf] * n
     div = divertible.tolist() if divertible is not None else [False] * n
@@ -195,16 +197,35 @@ def serve_priority(arrival: np.ndarray, service: np.ndarray, schedule: list[floa
 
 
 def _plain(arrival: np.ndarray, service: np.ndarray, servers: int) -> Passed:
-    """The common case, kept lean: fixed servers, everyone waits as long as it takes."""
-    a, s = arrival.tolist(), service.tolist()
-    start, free = [0.0] * len(a), [0.0] * servers
+    """The common case, kept lean: fixed servers, everyone waits as long as it takes.
+
+    The loop only keeps the heap of server free times; it records the free time each customer took
+    (what `heapreplace` pops), and a customer's start is the later of that and their arrival, in NumPy.
+    """
+    free, take = [0.0] * servers, heapq.heapreplace
+    popped = [take(free, (t if t > free[0] else free[0]) + d) for t, d in zip(arrival.tolist(), service.tolist(),
+                                                                              strict=True)]
+    begins = np.maximum(arrival, popped) if len(popped) else arrival.astype(float)
+    return Passed(np.zeros(len(arrival), dtype=np.int8), begins, begins + service, begins - arrival)
+
+
+def _patient(arrival: np.ndarray, service: np.ndarray, servers: int, patience: np.ndarray) -> Passed:
+    """Fixed servers and customers who leave once their wait would pass their patience (no balking)."""
+    a, s, p = arrival.tolist(), service.tolist(), patience.tolist()
+    start, gone, free, take = [0.0] * len(a), [], [0.0] * servers, heapq.heapreplace
     for i, t in enumerate(a):
         f = free[0]
         b = t if t > f else f
-        start[i] = b
-        heapq.heapreplace(free, b + s[i])
+        if b - t > p[i]:
+            start[i] = t + p[i]
+            gone.append(i)
+        else:
+            start[i] = b
+            take(free, b + s[i])
     begins = np.array(start)
-    return Passed(np.zeros(len(a), dtype=np.int8), begins, begins + service, begins - arrival)
+    status = np.zeros(len(a), dtype=np.int8)
+    status[gone] = RENEGED
+    return Passed(status, begins, np.where(status == RENEGED, begins, begins + service), begins - arrival)
 
 
 def _earliest(free: list[float], duty: list[list[tuple[float, float]]], t: float) -> tuple[int, float]:

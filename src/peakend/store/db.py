@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from pathlib import Path
@@ -376,6 +376,7 @@ class PostgresStore(Store):
         self.pg.execute("SET jit = off")  # JIT compiled the scoring queries for 7 s to run them in 3
         self.db = ibis.postgres.from_connection(self.pg)
         self.stage = duckdb.connect(":memory:")
+        self._arrow: Any = None  # the ADBC connection (PostgresStore.arrow_connection)
 
     def _execute(self, sql: str, params: Sequence[object] | None) -> int:
         return max(self.pg.execute(_pg(sql, params), params or None).rowcount, 0)
@@ -467,10 +468,88 @@ class PostgresStore(Store):
     def _run_script(self, sql: str) -> None:
         self.pg.execute(sql)
 
+    # -- Arrow in and out (ADBC: PostgreSQL's binary COPY, column by column) --------------
+    def arrow_connection(self) -> Any:
+        """The store's ADBC connection, made at first use (not in autocommit: `read_arrow` and `write_arrow`
+        end their transactions)."""
+        if self._arrow is None:
+            import adbc_driver_postgresql.dbapi as adbc
+
+            self._arrow = adbc.connect(self.url)
+        return self._arrow
+
+    @contextmanager
+    def read_arrow(self, sql: str) -> Iterator[pa.RecordBatchReader]:
+        """The rows of a query streamed as Arrow record batches, read in binary (under the store's lock)."""
+        with self.lock:
+            con = self.arrow_connection()
+            cur = con.cursor()
+            try:
+                cur.execute(sql)
+                yield cur.fetch_record_batch()
+            finally:
+                cur.close()
+                con.rollback()  # ends the read's transaction (its snapshot)
+
+    def write_arrow(self, before: Sequence[str] = (), append: Mapping[str, Callable[[], pa.RecordBatchReader]] = {},
+                    replace: Mapping[str, Callable[[], pa.RecordBatchReader]] = {},
+                    index: Mapping[str, Sequence[str]] = {}) -> None:
+        """One transaction: the `before` statements, then rows appended to tables (`append`: through a temporary
+        table, so PostgreSQL casts them to the table's column types), then whole tables `replace`d (written in
+        bulk beside the old ones, indexed by their `index` columns and analyzed, then swapped in). Readers see
+        every table as it was before, or every table as it is after: never half a run."""
+        self._columns.clear()
+        with self.lock:
+            con = self.arrow_connection()
+            try:
+                with con.cursor() as cur:
+                    for sql in before:
+                        cur.execute(sql)
+                    for name, rows in append.items():
+                        _append(cur, name, rows())
+                    for name, rows in replace.items():
+                        _create(cur, name, rows(), index.get(name, ()))
+                    for name in replace:
+                        _swap(cur, name, index.get(name, ()))
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+
     def close(self) -> None:
         """Close the store's connections."""
         super().close()
+        if self._arrow is not None:
+            self._arrow.close()
         self.pg.close()
+
+
+def _append(cur: Any, name: str, rows: pa.RecordBatchReader) -> None:
+    """Rows appended to table `name` on an ADBC cursor, through a temporary table."""
+    scratch = f"_peakend_new_{name}"
+    cur.execute(f'DROP TABLE IF EXISTS "{scratch}"')
+    cur.adbc_ingest(scratch, rows, mode="create", temporary=True)
+    quoted = ", ".join(f'"{c}"' for c in rows.schema.names)
+    cur.execute(f'INSERT INTO "{name}" ({quoted}) SELECT {quoted} FROM "{scratch}"')
+    cur.execute(f'DROP TABLE "{scratch}"')
+
+
+def _create(cur: Any, name: str, rows: pa.RecordBatchReader, index: Sequence[str]) -> None:
+    """Table `<name>__new` written from Arrow (binary COPY), indexed and analyzed."""
+    new = f"{name}__new"
+    cur.execute(f'DROP TABLE IF EXISTS "{new}"')
+    cur.adbc_ingest(new, rows, mode="create")
+    for column in index:
+        cur.execute(f'CREATE INDEX "{new}_{column}" ON "{new}" ("{column}")')
+    cur.execute(f'ANALYZE "{new}"')  # see PostgresStore._settle
+
+
+def _swap(cur: Any, name: str, index: Sequence[str]) -> None:
+    """Table `<name>__new` in place of `name`, its indexes named as `PostgresStore._settle` names them."""
+    cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+    cur.execute(f'ALTER TABLE "{name}__new" RENAME TO "{name}"')
+    for column in index:
+        cur.execute(f'ALTER INDEX "{name}__new_{column}" RENAME TO "{name}_{column}"')
 
 
 def _pg(sql: str, params: object) -> str:
