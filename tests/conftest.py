@@ -113,3 +113,12 @@ def add_token(store: Store, *args, **kwargs) -> str:
     from peakend.service import Workspace
 
     return Workspace(store).people.add_token(*args, **kwargs)
+
+
+def run_jobs(app) -> int:
+    """Run every queued job of `app`'s store here, as a job runner would (the test client starts no lifespan
+    threads); how many ran."""
+    ran = 0
+    while app.state.peakend.ws.jobs.run_next():
+        ran += 1
+    return ran

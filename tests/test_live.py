@@ -26,7 +26,7 @@ from peakend.live.rules import Fired, after_quiet_hours, on_events
 from peakend.live.sms import FileGateway, HttpGateway, handle_reply, parse_reply
 from peakend.live.timers import tick
 from peakend.store.db import Store, connect
-from peakend.web import queries
+from peakend.service.figures import hall_live
 from tests.conftest import add_user, other_postgres
 
 DAY = Path(__file__).parent / "data" / "recorded_day.jsonl"
@@ -286,7 +286,7 @@ def test_on_the_server_store_the_live_loop_reads_by_index_not_by_scanning_histor
 
     monkeypatch.setattr(Store, "_fetch_on", recording)
     replay(store, bp, read_day(DAY), FileGateway(tmp_path / "sms.jsonl"))
-    queries.hall_live(store, A, at("18:00"))
+    hall_live(store, A, at("18:00"))
     monkeypatch.undo()
     store.close()
     assert len(seen) > 50  # the day's passes, ticks and the hall's figures were all looked at

@@ -4,14 +4,14 @@ their account, the blueprint and the first data, instead of an empty page."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from peakend.blueprint.load import default_text
-from peakend.web import setup
+from peakend.web import first_run
 from peakend.web.app import create_app
+from tests.conftest import run_jobs
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_new_store_leads_to_setup_and_only_the_console_s_code_makes_an_admin(f
 
 
 def test_the_blueprint_step_checks_and_saves_and_the_demo_loads(fresh, monkeypatch):
-    monkeypatch.setattr(setup, "DEMO_DAYS", 2)
+    monkeypatch.setattr(first_run, "DEMO_DAYS", 2)
     c = browser(fresh)
     c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss", "password": "secret-pass",
                            "again": "secret-pass"})
@@ -67,11 +67,12 @@ def test_the_blueprint_step_checks_and_saves_and_the_demo_loads(fresh, monkeypat
     assert "Load the demo" in c.get("/setup/data?lang=en").text
     assert "Load the demo" in c.get("/?lang=en").text  # the empty network page says where to start
     c.post("/setup/demo")
-    for _ in range(600):
-        if fresh.state.peakend.setup_status != "running":
-            break
-        time.sleep(0.1)
-    assert fresh.state.peakend.setup_status == "done"
+    loading = c.get("/setup/data?lang=en").text  # a job: the page follows it
+    assert 'id="setup-loading"' in loading and 'id="setup-job"' in loading
+    c.post("/setup/demo")  # a second click follows the first load
+    assert run_jobs(fresh) == 1
+    (job,) = fresh.state.peakend.ws.jobs.recent(kinds=("demo",))
+    assert job.state == "done" and job.params == {"days": 2}
     assert 'id="setup-done"' in c.get("/setup/data").text
     assert len(c.get("/api/v1/halls").json()) == 8
 

@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 
 from peakend.live.pending import run_pending
 from peakend.live.rules import Fired
-from peakend.web import api, live, pages
+from peakend.web import api, exports, live, pages, whatif
 from peakend.web.app import create_app
-from tests.conftest import add_token, add_user, empty_postgres
+from tests.conftest import add_token, add_user, empty_postgres, run_jobs
 
 A, B = "天河北厅", "花都新华厅"
 PASSWORD = "correct horse"
@@ -135,7 +135,7 @@ def test_posts_arriving_during_an_ingest_are_answered_by_one_more(app):
     d = device(app)
     assert d.post("/api/v1/touches", json=touches(A, "w0", [("entering", 4)])[0]).status_code == 200
     answers: dict[int, object] = {}
-    groups = st.intake.groups
+    groups = st.ws.intake.group.groups
 
     def post(k: int) -> None:
         answers[k] = device(app).post("/api/v1/touches/batch", json=touches(A, f"g{k}", [("entering", 4)] * (k + 1)))
@@ -144,17 +144,17 @@ def test_posts_arriving_during_an_ingest_are_answered_by_one_more(app):
         first = threading.Thread(target=post, args=(0,))
         first.start()
         deadline = time.monotonic() + 10
-        while not st.intake._turn.locked() and time.monotonic() < deadline:
+        while not st.ws.intake.group._turn.locked() and time.monotonic() < deadline:
             time.sleep(0.005)
-        assert st.intake._turn.locked()  # the first post passed auth without the store and waits to ingest
+        assert st.ws.intake.group._turn.locked()  # the first post passed auth without the store and waits to ingest
         others = [threading.Thread(target=post, args=(k,)) for k in (1, 2)]
         for t in others:
             t.start()
-        while len(st.intake._waiting) < 2 and time.monotonic() < deadline:
+        while len(st.ws.intake.group._waiting) < 2 and time.monotonic() < deadline:
             time.sleep(0.005)
     for t in [first, *others]:
         t.join(30)
-    assert st.intake.groups == groups + 2  # the first post alone, then the two that waited for it together
+    assert st.ws.intake.group.groups == groups + 2  # the first post alone, then the two that waited for it together
     assert [(answers[k].status_code, answers[k].json()["stored"]) for k in (0, 1, 2)] == [(200, 1), (200, 2), (200, 3)]
 
 
@@ -207,6 +207,9 @@ def test_manager_of_a_never_sees_b(scored):
         assert mgr.get(path).status_code == 403, path
     assert mgr.post("/blueprint", data={"text": "x"}).status_code == 403
     admin = client(scored, "admin")
+    for path in b_paths():  # figures computed as jobs answer 202 (API) until they are computed
+        assert admin.get(path).status_code in ((202, 200) if "whatif" in path else (200,)), path
+    run_jobs(scored)
     for path in b_paths():
         assert admin.get(path).status_code == 200, path
 
@@ -224,11 +227,13 @@ def test_every_route_refuses_strangers(scored):
     open_paths = {"/login", "/static/vega.js", "/static/peakend.js", "/api/v1/login", "/openapi.json", "/docs",
                   "/docs/oauth2-redirect", "/redoc"}
     checked = 0
-    for route in [*api.router.routes, *pages.router.routes, *live.router.routes]:
+    for route in [*api.router.routes, *pages.router.routes, *live.router.routes, *exports.router.routes,
+                  *whatif.router.routes]:
         if not isinstance(route, APIRoute) or route.path in open_paths:
             continue
         path = route.path.replace("{hall_id}", quote(A)).replace("{moment_id}", "leaving").replace(
-            "{visit_id}", "a1").replace("{table}.{fmt}", "halls.csv").replace("{case_id}", "b1")
+            "{visit_id}", "a1").replace("{table}.{fmt}", "halls.csv").replace("{case_id}", "b1").replace(
+            "{job_id}", "nope")
         for method in route.methods:
             if path.startswith("/api/"):
                 body = [] if path.endswith("batch") else {"text": "x", "to": "x", "sender": "x"}
@@ -388,12 +393,18 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     for f in write_events(simulate(TRUE.model_copy(update={"hall_id": A}), bp, date(2026, 10, 5), days=7), tmp_path):
         assert ingest_file(store, f, Context(bp)).quarantined == 0
     mgr = client(app, "mgr_a")
+    asked = mgr.get(f"/api/v1/halls/{quote(A)}/whatif")  # a job: nothing computed yet
+    assert asked.status_code == 202 and asked.json()["job"]["state"] == "queued"
+    assert mgr.get(f"/api/v1/jobs/{asked.json()['job']['job_id']}").json()["state"] == "queued"
+    assert run_jobs(app) == 1
     same = mgr.get(f"/api/v1/halls/{quote(A)}/whatif").json()
     assert same["day"] == "2026-10-11" and same["change"] == {}
     days = {d["series"]: d for d in same["day_figures"]}
     assert days["whatif"]["wait"] == days["now"]["wait"]  # the same random numbers: no change, no difference
     assert days["today"]["visits"] == int(store.scalar(
         "SELECT count(*) FROM visits WHERE CAST(arrival AS DATE) = DATE '2026-10-11'"))
+    assert mgr.get(f"/api/v1/halls/{quote(A)}/whatif?add.counter_handling=3&closes=12").status_code == 202
+    run_jobs(app)
     more = mgr.get(f"/api/v1/halls/{quote(A)}/whatif?add.counter_handling=3&closes=12").json()
     figures = {d["series"]: d for d in more["day_figures"]}
     assert figures["whatif"]["wait"] < figures["now"]["wait"]
@@ -402,12 +413,21 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert more["whatif"]["closes"] == 12 and max(opened) == 11
     bad = mgr.get(f"/api/v1/halls/{quote(A)}/whatif?add.counter_handling=lots")
     assert bad.status_code == 422 and "add.counter_handling" in bad.json()["detail"]
+    computing = mgr.get(f"/halls/{quote(A)}/whatif?add.counter_handling=3&lang=en")
+    assert computing.status_code == 200 and 'id="whatif-job"' in computing.text and "whatif-day" not in computing.text
+    run_jobs(app)
     page = mgr.get(f"/halls/{quote(A)}/whatif?add.counter_handling=3&lang=en")
+    assert page.status_code == 200 and "computed 0 s ago" in page.text and 'id="whatif-job"' not in page.text
     assert page.status_code == 200 and 'id="whatif-day"' in page.text and "spec-whatif" in page.text
     assert "<td>Counter handling</td>" in page.text and "<td>counter_handling</td>" not in page.text  # names
     assert "<td>11:00–12:00</td>" in page.text and "in every open hour" in page.text  # hours read as spans
     assert re.search(r"<td>\d\d:00–\d\d:00 \d", page.text)  # servers now, by runs of hours
     assert mgr.get(f"/halls/{quote(A)}/whatif?closes=99").status_code == 422
+    assert mgr.get(f"/halls/{quote(A)}/whatif?closes=6").status_code == 200  # before opening: the job says so
+    run_jobs(app)
+    early = mgr.get(f"/halls/{quote(A)}/whatif?closes=6&lang=en")
+    assert early.status_code == 422 and "closes: 6 is outside" in early.text
+    assert mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").status_code == 200
     csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")
 
@@ -417,7 +437,7 @@ def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(st
     else its visit's arrival's; later days (after today) and other halls do not count."""
     from datetime import date, datetime
 
-    from peakend.web.queries import hall_today
+    from peakend.service.figures import hall_today
 
     store.executemany("INSERT INTO visits (visit_id, hall_id, arrival) VALUES (?, ?, ?)", [
         ("old", "H", datetime(2026, 1, 5, 9)), ("late", "H", datetime(2026, 3, 9, 9)),
@@ -451,7 +471,10 @@ def test_the_network_page_states_the_verdict_of_the_model_comparison(app):
     assert admin.post("/api/v1/surveys/batch", json=answers).status_code == 200
     assert "Not scored yet" in admin.get("/?lang=en").text
     assert admin.post("/api/v1/score").json()["visits"] == 80
+    assert 'id="verdicts-job"' in admin.get("/?lang=en").text  # the page answers at once: the verdict is a job
+    run_jobs(app)
     page = admin.get("/?lang=en").text
+    assert "computed 0 s ago" in page and 'id="verdicts-job"' not in page
     assert "Here Peak + end predicts overall better than the plain mean" in page
     assert "Does the peak-end rule hold here?" in page
 
@@ -471,7 +494,7 @@ def test_a_device_cannot_see_or_correct_another_halls_event_by_its_id(scored):
 
 
 def test_hour_runs_by_hand():
-    from peakend.web.pages import hour_runs
+    from peakend.web.whatif import hour_runs
 
     assert hour_runs([2, 2, 2.25, 3, 3], 9) == "09:00–11:00 2 · 11:00–12:00 2.25 · 12:00–14:00 3"
     assert hour_runs([1], 20) == "20:00–21:00 1"

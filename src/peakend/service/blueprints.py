@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import yaml
+from pydantic import ValidationError
+
+from peakend.blueprint import edit
 from peakend.blueprint.load import BlueprintProblem, check_text
 from peakend.blueprint.model import Blueprint, Moment, Text
 from peakend.blueprint.new import new_blueprint_text
@@ -96,3 +101,41 @@ class Blueprints:
     def roll_back(self, number: int, who: str) -> int:
         """Save version `number` again as the newest (the roll-back is itself a version); its new number."""
         return self.save(self.text(number), f"{who} (roll-back to {number})", f"version {number}")[0]
+
+    # -- the form editor ---------------------------------------------------------------------------------------
+    def edit_data(self) -> dict[str, Any]:
+        """The blueprint in force as the form editor's data."""
+        return dict(yaml.safe_load(self.yaml()))
+
+    @staticmethod
+    def apply_form(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+        """The form's fields (and its operation: add, remove, move) applied to the editor's data."""
+        return edit.apply(data, form)
+
+    @staticmethod
+    def dump(data: dict[str, Any]) -> str:
+        """The editor's data as blueprint YAML."""
+        return edit.dump(data)
+
+    @staticmethod
+    def fields(data: dict[str, Any]) -> Any:
+        """The editor's data as the form's sections and rows."""
+        return edit.fields(data)
+
+    @staticmethod
+    def form_problems(found: list[BlueprintProblem]) -> list[dict[str, Any]]:
+        """Problems as the form shows them: the section and row they belong to, the field path, message and fix."""
+        out = []
+        for p in found:
+            section, row = edit.place(p.path)
+            out.append({"section": section, "row": row, "path": p.path, "message": p.message, "fix": p.fix})
+        return out
+
+    @staticmethod
+    def content(text: str) -> str:
+        """A version's blueprint written one way: checked, defaults left out (as typed when it does not check), to
+        compare two versions by content."""
+        data = yaml.safe_load(text)
+        with contextlib.suppress(ValidationError):
+            data = Blueprint.model_validate(data).model_dump(mode="json", exclude_defaults=True)
+        return edit.dump(data)

@@ -68,7 +68,7 @@ class JobKind:
 
 KINDS: dict[str, JobKind] = {}
 JOB_MODULES = ("peakend.service.scores", "peakend.service.analysis", "peakend.service.planning",
-               "peakend.service.demo")  # that register kinds
+               "peakend.service.demo", "peakend.service.figures", "peakend.service.imports")  # that register kinds
 
 
 def _load_kinds() -> dict[str, JobKind]:
@@ -333,7 +333,8 @@ class Jobs:
         except Cancelled:
             self._finish(job.job_id, "cancelled")
         except PeakendError as exc:
-            self._finish(job.job_id, "failed", error={"en": exc.say("en"), "zh": exc.say("zh")})
+            self._finish(job.job_id, "failed", result={"status": exc.status},  # the HTTP status an API answers
+                         error={"en": exc.say("en"), "zh": exc.say("zh")})
         except Exception as exc:  # a bug or a lost store: the job says so instead of spinning for ever
             logging.getLogger("peakend.jobs").exception("job %s (%s) failed", job.job_id, job.kind)
             what = f"{type(exc).__name__}: {exc}"

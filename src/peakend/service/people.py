@@ -104,6 +104,10 @@ class People:
         )
 
 
+    def any_user(self) -> bool:
+        """Whether the store has a user yet (none: the first run)."""
+        return bool(self.store.rows("SELECT 1 FROM users LIMIT 1"))
+
     def user(self, username: str) -> Principal | None:
         """The user called `username`, or None."""
         rows = self.store.rows("SELECT role, halls FROM users WHERE username = ?", [username])

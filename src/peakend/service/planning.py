@@ -23,7 +23,7 @@ from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, obs
 from peakend.simulate.hall import Day
 from peakend.simulate.plan import Targets
 from peakend.simulate.run import Simulated, simulate, write_events
-from peakend.simulate.whatif import FIT_DAYS, Change, by_hour, fitted_now, what_if
+from peakend.simulate.whatif import FIT_DAYS, MOST_ADDED, Change, by_hour, fitted_now, what_if
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -154,10 +154,49 @@ class Planning:
                 "fitted": now.cfg.model_dump(mode="json"), "day": now.day}
 
     def whatif_answer(self, owner: str, hall: str, query: Mapping[str, str]) -> Answer:
-        """The what-if of `hall` for the change in `query`, as a job (for pages and the API)."""
-        change = {k: v for k, v in query.items() if k.startswith("add.") or k in ("divert_at", "closes")}
+        """The what-if of `hall` for the change in `query`, as a job (for pages and the API): BadChange (422) at
+        once for a change that is no change at all (a word for a number, a number out of range); one that does not
+        fit the hall (a closing hour before it opens) fails the job."""
+        change = change_query(query)
         return self.ws.jobs.answer("whatif", {"hall": hall, "change": change}, owner, frozenset([hall]),
                                    self.ws.scores.run_number())
+
+    @staticmethod
+    def wait_target() -> float:
+        """The wait (minutes) the plan's default targets count as served in time."""
+        return Targets().wait_min
+
+    def whatif_form(self, fitted: dict[str, Any], lang: str) -> dict[str, Any]:
+        """What the what-if page's form shows of a fitted hall: its hours and, per station, the moments it serves
+        (named in `lang`) and its servers per hour from opening."""
+        cfg = HallConfig.model_validate(fitted)
+        bp = self.ws.blueprint
+        known = set(bp.moment_ids())
+        return {"opens": cfg.opens, "closes": cfg.closes,
+                "stations": [{"name": k, "counts": v.schedule(cfg.opens, cfg.closes),
+                              "label": " · ".join(getattr(bp.moment(m), lang) if m in known else m
+                                                  for m in v.moments)} for k, v in cfg.stations.items()]}
+
+
+def change_query(query: Mapping[str, str]) -> dict[str, str]:
+    """The what-if change a query asks for (`add.<station>`, `divert_at`, `closes`; empty ones left out), each
+    checked as a number in its range (BadChange naming the first that is not); stations are checked by the job."""
+    limits: dict[str, tuple[type, float, float]] = {"divert_at": (float, 0.5, 50), "closes": (int, 1, 24)}
+    out = {}
+    for name, raw in query.items():
+        raw = str(raw).strip()
+        if not raw or not (name.startswith("add.") or name in limits):
+            continue
+        kind, lo, hi = limits.get(name, (int, -MOST_ADDED, MOST_ADDED))
+        try:
+            value = kind(raw)
+        except ValueError:
+            why = f"{name}: '{raw}' is not {'a whole number' if kind is int else 'a number'}"
+            raise BadChange(why=why) from None
+        if not lo <= value <= hi:
+            raise BadChange(why=f"{name}: {raw} is outside {lo:g}–{hi:g}")
+        out[name] = raw
+    return dict(sorted(out.items()))
 
 
 @job_kind("whatif")

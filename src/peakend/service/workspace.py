@@ -26,8 +26,12 @@ if TYPE_CHECKING:
     from peakend.live.sms import Gateway
     from peakend.service.analysis import Analysis
     from peakend.service.blueprints import Blueprints
+    from peakend.service.cases import Cases
     from peakend.service.demo import Demo
+    from peakend.service.figures import Figures
     from peakend.service.files import Files
+    from peakend.service.imports import Imports
+    from peakend.service.intake import Intake
     from peakend.service.jobs import Jobs
     from peakend.service.live import Live
     from peakend.service.people import People
@@ -175,6 +179,30 @@ class Workspace:
         from peakend.service.live import Live
 
         return Live(self)
+
+    @cached_property
+    def figures(self) -> Figures:
+        from peakend.service.figures import Figures
+
+        return Figures(self)
+
+    @cached_property
+    def intake(self) -> Intake:
+        from peakend.service.intake import Intake
+
+        return Intake(self)
+
+    @cached_property
+    def cases(self) -> Cases:
+        from peakend.service.cases import Cases
+
+        return Cases(self)
+
+    @cached_property
+    def imports(self) -> Imports:
+        from peakend.service.imports import Imports
+
+        return Imports(self)
 
     @cached_property
     def people(self) -> People:

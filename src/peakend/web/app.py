@@ -1,10 +1,10 @@
 """The FastAPI application: pages for people, a JSON API for devices and scripts.
 
-`create_app` opens the store (DuckDB file or PostgreSQL URL), picks the blueprint the halls
-run, mounts the pages (`web.pages`), the API (`web.api`, documented at /docs and
-/openapi.json) and the live loop's cases, alerts and SMS replies (`web.live`), and runs two
-background threads while it serves: the live worker (the rules on visits that ingest queued)
-and the live loop's timers.
+`create_app` opens the workspace of the store (DuckDB file or PostgreSQL URL; `service.Workspace`), mounts the
+pages (`web.pages`, `web.whatif`), the API (`web.api`, documented at /docs and /openapi.json), the exports, the
+live loop's cases, alerts and SMS replies (`web.live`), audits, imports, the first run and the blueprint editor,
+and runs the background work while it serves (`service.background.threads`: the live worker, the timers, the
+job runners and the scheduled scoring). Every route is an adapter: parse, check scope, call the service, render.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from peakend import settings
 from peakend.errors import PeakendError
 from peakend.service import Workspace
 from peakend.service.background import threads
-from peakend.web import api, audits, blueprint_edit, imports, live, pages, setup
+from peakend.web import api, audits, blueprint_edit, exports, first_run, imports, live, pages, whatif
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
+from peakend.web.render import Computing, being_computed
 
 
 def app_from_env() -> FastAPI:
@@ -67,7 +68,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
         description="Peak-end customer experience for service halls: event ingest and the figures behind the pages.",
     )
     app.state.peakend = st
-    if not store.rows("SELECT 1 FROM users LIMIT 1"):  # the first admin proves they can read the server's console
+    if not ws.people.any_user():  # the first admin proves they can read the server's console
         st.setup_code = settings.get("setup_code") or secrets.token_hex(4)  # (the same in every process)
     key = secret or settings.get("secret") or secrets.token_urlsafe(32)
     hours = settings.get("session_hours")
@@ -75,16 +76,19 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
                        session_cookie=SESSION_COOKIE)
     app.add_middleware(Guard)  # outermost: refuses before anything is read
     app.include_router(api.router)
+    app.include_router(exports.router)
+    app.include_router(whatif.router)
     app.include_router(pages.router)
     app.include_router(live.router)
     app.include_router(audits.router)
     app.include_router(imports.router)
-    app.include_router(setup.router)
+    app.include_router(first_run.router)
     app.include_router(blueprint_edit.router)
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(PeakendError, _peakend_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Computing, _computing)  # type: ignore[arg-type]
     return app
 
 
@@ -111,6 +115,11 @@ async def _peakend_error(request: Request, exc: PeakendError) -> Response:
                             headers=headers)
     return pages.render(request, "error.html.j2", status=exc.status, headers=headers, code=exc.status,
                         message=exc.say(pages.page_lang(request)))
+
+
+async def _computing(_: Request, exc: Computing) -> Response:
+    """An API question whose answer is still being computed: 202 with the job computing it."""
+    return being_computed(exc.found)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

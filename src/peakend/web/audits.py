@@ -2,29 +2,32 @@
 
 An auditor (a role scoped to the halls assigned to them) fills in one hall visit item by item — pass, fail or not
 seen, a note, the staff member who served them — and the form's answers go through the same ingest as files and
-the API (`api.ingest_records`): checked, quarantined when wrong, idempotent (the same visit sent twice is stored
+the API (`ws.intake.records`): checked, quarantined when wrong, idempotent (the same visit sent twice is stored
 once). Items not seen are not audits and are not stored. Pass rates per moment, item, staff member and week, with
 Wilson intervals, on `/audits` and `GET /api/v1/audits/rates`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from peakend.blueprint.model import Blueprint, ChecklistItem
 from peakend.i18n import WORDS
-from peakend.scoring.audits import RATE_BY
+from peakend.service.figures import RATE_BY
 from peakend.service.people import Principal
-from peakend.web import queries
-from peakend.web.api import exported, frame_json, ingest_records
 from peakend.web.deps import need_user, state
+from peakend.web.exports import exported
 from peakend.web.pages import page_lang, render
+from peakend.web.render import frame_json
+
+if TYPE_CHECKING:
+    from peakend.blueprint.model import Blueprint, ChecklistItem
 
 router = APIRouter()
 ANSWERS = ("pass", "fail", "unseen")
@@ -37,7 +40,7 @@ def need_auditor(request: Request, hall: str | None = None) -> tuple[Principal, 
     p = need_user(request)
     if p.role not in ("admin", "manager", "auditor"):
         raise HTTPException(403, "this role does not audit")
-    halls = queries.known_halls(state(request).store) if p.is_admin else sorted(p.halls)
+    halls = state(request).ws.figures.known_halls() if p.is_admin else sorted(p.halls)
     if hall and not p.audits(hall):
         raise HTTPException(404, "no such hall")
     return p, halls
@@ -98,9 +101,9 @@ async def audit_post(request: Request) -> HTMLResponse:
             "notes": {k[2:]: v for k, v in form.items() if k.startswith("n:")}}
     if not records:
         return _form_page(request, p, halls, hall, status=422, nothing=True, **kept)
-    answer = await run_in_threadpool(ingest_records, state(request), p, "audit", records, f"form:{p.name}:audit")
+    answer = await run_in_threadpool(state(request).ws.intake.records, p, "audit", records, f"form:{p.name}:audit")
     failed = sum(not r["passed"] for r in records)
-    refused = [r.model_dump() | {"item": records[r.index]["item"]} for r in answer.rejected]
+    refused = [dataclasses.asdict(r) | {"item": records[r.index]["item"]} for r in answer.rejected]
     done = {"stored": answer.stored, "duplicates": answer.duplicates, "failed": failed, "rejected": refused,
             "unseen": len(answers) - len(records), "refused": len({r.index for r in answer.rejected})}
     if answer.rejected:
@@ -114,7 +117,7 @@ def audits_page(request: Request, hall: str = "") -> HTMLResponse:
     p, halls = need_auditor(request, hall or None)
     st, lang = state(request), page_lang(request)
     scope = {hall} if hall else (None if p.is_admin else set(p.halls))
-    tables = {by: queries.audit_rates(st.store, st.blueprint, by, scope).to_dict("records") for by in RATE_BY}
+    tables = {by: st.ws.figures.audit_rates(by, scope).to_dict("records") for by in RATE_BY}
     items = {c.id: getattr(c, lang) for c in st.blueprint.audit_items()}
     return render(request, "audits.html.j2", user=p, halls=halls, hall=hall, tables=tables, items=items,
                   names={**st.blueprint.names(lang), "*": WORDS["any_moment"][lang]})
@@ -127,8 +130,7 @@ def api_audit_rates(request: Request, by: str = "moment", hall: str | None = Non
     if by not in RATE_BY:
         raise HTTPException(422, f"by must be one of {', '.join(RATE_BY)}")
     scope = {hall} if hall else (None if p.is_admin else set(p.halls))
-    st = state(request)
-    return frame_json(queries.audit_rates(st.store, st.blueprint, by, scope))
+    return frame_json(state(request).ws.figures.audit_rates(by, scope))
 
 
 @exported("audit_rates")
@@ -136,6 +138,6 @@ def _export_rates(request: Request, p: Principal, args: dict[str, str | None]) -
     hall = args["hall"]
     need_auditor(request, hall)
     scope = {hall} if hall else (None if p.is_admin else set(p.halls))
-    st = state(request)
-    return pd.concat([queries.audit_rates(st.store, st.blueprint, by, scope).assign(by=by).astype({"key": str})
+    figures = state(request).ws.figures
+    return pd.concat([figures.audit_rates(by, scope).assign(by=by).astype({"key": str})
                       for by in RATE_BY], ignore_index=True)

@@ -1,25 +1,18 @@
 """The blueprint edited in forms (admins): moments, their standards and guidelines, lanes, routes, live rules and
 grades; moments added, removed and reordered; checked as you type with the checks of `peakend blueprint check`;
-every save a new version, with a diff between any two versions and a roll-back. YAML stays as import and export
-(`/blueprint/yaml`, `GET /api/v1/blueprint.yaml`).
+every save a new version (`ws.blueprints.save`), with a diff between any two versions and a roll-back. YAML stays
+as import and export (`/blueprint/yaml`, `GET /api/v1/blueprint.yaml`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from peakend.blueprint import edit
-from peakend.blueprint.load import BlueprintProblem, check_text
-from peakend.blueprint.model import Blueprint
 from peakend.service.people import Principal
-from peakend.store.blueprints import blueprint_yaml, save_blueprint, version_text, versions
 from peakend.web.deps import AppState, need_user, state
 from peakend.web.pages import render
 
@@ -35,20 +28,12 @@ def need_admin(request: Request) -> tuple[Principal, AppState]:
     return p, state(request)
 
 
-def _problems(found: list[BlueprintProblem]) -> list[dict[str, Any]]:
-    """Problems as the form shows them: the section and row they belong to, the field path, message and fix."""
-    out = []
-    for p in found:
-        section, row = edit.place(p.path)
-        out.append({"section": section, "row": row, "path": p.path, "message": p.message, "fix": p.fix})
-    return out
-
-
 def _page(request: Request, p: Principal, data: dict[str, Any], problems: list[dict[str, Any]], status: int = 200,
           saved: int | None = None) -> HTMLResponse:
     rows = {(x["section"], x["row"]) for x in problems}
-    return render(request, "blueprint_edit.html.j2", status=status, user=p, f=edit.fields(data), problems=problems,
-                  bad=rows, saved=saved, roles=("key", "peak", "end"))
+    return render(request, "blueprint_edit.html.j2", status=status, user=p,
+                  f=state(request).ws.blueprints.fields(data), problems=problems, bad=rows, saved=saved,
+                  roles=("key", "peak", "end"))
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -60,7 +45,7 @@ async def _form(request: Request) -> dict[str, str]:
 def edit_page(request: Request, saved: int | None = None) -> HTMLResponse:
     """The form editor on the store's latest version."""
     p, st = need_admin(request)
-    return _page(request, p, yaml.safe_load(blueprint_yaml(st.store)), [], saved=saved)
+    return _page(request, p, st.ws.blueprints.edit_data(), [], saved=saved)
 
 
 @router.post("/blueprint/edit", include_in_schema=False)
@@ -68,16 +53,16 @@ async def edit_post(request: Request) -> Response:
     """Apply the form (and its operation); save a new version when asked and clean, else show the form again."""
     p, st = need_admin(request)
     form = await _form(request)
-    data = edit.apply(yaml.safe_load(blueprint_yaml(st.store)), form)
-    text = edit.dump(data)
-    bp, found = check_text(text, "blueprint")
+    bps = st.ws.blueprints
+    data = bps.apply_form(bps.edit_data(), form)
+    text = bps.dump(data)
+    bp, found = bps.check(text)
     if form.get("op") == "save":
         if bp is None:
-            return _page(request, p, data, _problems(found), status=422)
-        number = save_blueprint(st.store, bp, text, p.name)
-        st.blueprint = bp
+            return _page(request, p, data, bps.form_problems(found), status=422)
+        number, _ = bps.save(text, p.name)
         return RedirectResponse(f"/blueprint/edit?saved={number}", status_code=303)
-    return _page(request, p, data, _problems(found))
+    return _page(request, p, data, bps.form_problems(found))
 
 
 @router.post("/blueprint/check", include_in_schema=False)
@@ -85,9 +70,9 @@ async def check_post(request: Request) -> dict[str, Any]:
     """The form's problems as you type (JSON for the page's script)."""
     _, st = need_admin(request)
     form = await _form(request)
-    data = edit.apply(yaml.safe_load(blueprint_yaml(st.store)), {**form, "op": ""})
-    _, found = check_text(edit.dump(data), "blueprint")
-    return {"problems": _problems(found)}
+    bps = st.ws.blueprints
+    _, found = bps.check(bps.dump(bps.apply_form(bps.edit_data(), {**form, "op": ""})))
+    return {"problems": bps.form_problems(found)}
 
 
 @router.get("/blueprint/versions", include_in_schema=False)
@@ -95,23 +80,16 @@ def versions_page(request: Request, a: int | None = None, b: int | None = None) 
     """Saved versions; the difference in content between two of them (default: the latest and the one before),
     whether each was saved from the form or as YAML."""
     p, st = need_admin(request)
-    listed = versions(st.store)
+    bps = st.ws.blueprints
+    listed = bps.versions()
     numbers = [int(str(v[0])) for v in listed]
     b = b if b in numbers else (numbers[0] if numbers else None)
     a = a if a in numbers else (numbers[1] if len(numbers) > 1 else None)
     diff: list[str] = []
     if a is not None and b is not None:  # compared as content: layout, comments and defaults aside
-        old, new = (_content(version_text(st.store, x)).splitlines() for x in (a, b))
+        old, new = (bps.content(bps.text(x)).splitlines() for x in (a, b))
         diff = list(difflib.unified_diff(old, new, f"version {a}", f"version {b}", lineterm="", n=2))
     return render(request, "blueprint_versions.html.j2", user=p, versions=listed, a=a, b=b, diff=diff)
-
-
-def _content(text: str) -> str:
-    """A version's blueprint written one way: checked, defaults left out (as typed when it does not check)."""
-    data = yaml.safe_load(text)
-    with contextlib.suppress(ValidationError):
-        data = Blueprint.model_validate(data).model_dump(mode="json", exclude_defaults=True)
-    return edit.dump(data)
 
 
 @router.post("/blueprint/rollback", include_in_schema=False)
@@ -121,14 +99,10 @@ async def rollback(request: Request) -> Response:
     form = await _form(request)
     try:
         number = int(form.get("number", ""))
-        text = version_text(st.store, number)
+        st.ws.blueprints.text(number)
     except (ValueError, KeyError):
         raise HTTPException(404, "no such version") from None
-    bp, found = check_text(text, f"version {number}")
-    if bp is None:
-        raise HTTPException(422, "; ".join(str(x) for x in found))
-    saved = save_blueprint(st.store, bp, text, f"{p.name} (roll-back to {number})")
-    st.blueprint = bp
+    saved = st.ws.blueprints.roll_back(number, p.name)  # a version that no longer checks: BlueprintError, 422
     return RedirectResponse(f"/blueprint/versions?a={number}&b={saved}", status_code=303)
 
 
@@ -136,5 +110,5 @@ async def rollback(request: Request) -> Response:
 def blueprint_download(request: Request) -> Response:
     """The latest saved version (else the built-in one), to edit elsewhere or keep."""
     need_user(request)
-    return Response(blueprint_yaml(state(request).store), media_type="application/yaml; charset=utf-8",
+    return Response(state(request).ws.blueprints.yaml(), media_type="application/yaml; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="blueprint.yaml"'})

@@ -6,33 +6,32 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
 from peakend import settings
-from peakend.blueprint.model import Blueprint
-from peakend.ingest.group_commit import GroupCommit
-from peakend.ingest.privacy import store_secret
-from peakend.live.sms import Gateway
 from peakend.service import Workspace
 from peakend.service.people import Principal
-from peakend.store.db import Store
 from peakend.web.guard import LoginLimiter, client_address
+
+if TYPE_CHECKING:
+    from peakend.blueprint.model import Blueprint
+    from peakend.live.sms import Gateway
+    from peakend.store.db import Store
 
 MAX_PASSWORD = 1024  # characters: Argon2 of a longer one only costs the server
 
 
 @dataclass
 class AppState:
-    """The workspace the app serves (store, blueprint in force, clock, SMS gateway, the live worker's wake-up), the
-    group commit through which every posted event is ingested, and what the web keeps per process."""
+    """The workspace the app serves (store, blueprint in force, clock, SMS gateway, the live worker's wake-up, the
+    intake every posted event goes through) and what the web keeps per process."""
 
     ws: Workspace
-    intake: GroupCommit = field(init=False)
     devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
     logins: LoginLimiter = field(default_factory=LoginLimiter)
     setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
-    setup_status: str = ""  # the first run's demo load: "", running, done, or failed: why
 
     @property
     def store(self) -> Store:
@@ -42,10 +41,6 @@ class AppState:
     def blueprint(self) -> Blueprint:
         """The blueprint in force (the latest saved by any process of the server)."""
         return self.ws.blueprint
-
-    @blueprint.setter
-    def blueprint(self, _: Blueprint) -> None:
-        self.ws.blueprint_saved()  # this process saved it: run it from now on
 
     @property
     def gateway(self) -> Gateway:
@@ -60,8 +55,7 @@ class AppState:
         return self.ws.live_wake
 
     def __post_init__(self) -> None:
-        self.intake = GroupCommit(self.store)
-        store_secret(self.store)  # read once now: device posts key their ids without waiting for the store
+        _ = self.ws.intake  # made now: device posts key their ids without waiting for the store
 
 
 def state(request: Request) -> AppState:
@@ -71,7 +65,7 @@ def state(request: Request) -> AppState:
 
 def first_run(st: AppState) -> bool:
     """Whether the store still waits for its first user (the setup code is forgotten once one exists)."""
-    if st.setup_code is not None and st.store.rows("SELECT 1 FROM users LIMIT 1"):
+    if st.setup_code is not None and st.ws.people.any_user():
         st.setup_code = None
     return st.setup_code is not None
 

@@ -15,15 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from peakend.errors import CaseError
-from peakend.ingest.corrections import plain
-from peakend.ingest.validate import time_window
-from peakend.live import cases, pending
-from peakend.live.sms import handle_reply
 from peakend.service.people import ALL_HALLS, Principal
-from peakend.web import queries
-from peakend.web.api import frame_json
 from peakend.web.deps import need_user, principal, state
 from peakend.web.pages import page_lang, render
+from peakend.web.render import frame_json, plain
 
 router = APIRouter()
 
@@ -59,7 +54,7 @@ def _halls_of(p: Principal) -> list[str] | None:
 def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, Any]]:
     """The asker and a case they may see; 404 otherwise (as if absent)."""
     p = need_user(request)
-    case = cases.get(state(request).store, case_id)  # unknown: CaseNotFound, 404
+    case = state(request).ws.cases.get(case_id)  # unknown: CaseNotFound, 404
     own = p.role == "staff" and case["owner"] == p.name and case["hall_id"] in p.halls
     if not (p.is_admin or own or (p.role == "manager" and case["hall_id"] in p.halls)):
         raise HTTPException(404, "no such case")
@@ -67,17 +62,17 @@ def _visible_case(request: Request, case_id: str) -> tuple[Principal, dict[str, 
 
 
 def _inbox(request: Request, p: Principal, hall: str | None, status: str | None) -> list[dict[str, Any]]:
-    store = state(request).store
+    found = state(request).ws.cases
     if p.role == "auditor":
         raise HTTPException(403, "auditors do not follow up cases")
     if p.role == "staff":
-        return frame_json(cases.inbox(store, owner=p.name, halls=sorted(p.halls), status=status))
+        return frame_json(found.inbox(owner=p.name, halls=sorted(p.halls), status=status))
     halls = _halls_of(p)
     if hall is not None:
         if halls is not None and hall not in halls:
             raise HTTPException(404, "no such hall")
         halls = [hall]
-    return frame_json(cases.inbox(store, halls=halls, status=status))
+    return frame_json(found.inbox(halls=halls, status=status))
 
 
 @router.get("/api/v1/cases", tags=["live"], summary="A case inbox: staff their own, managers their halls'")
@@ -91,17 +86,15 @@ def api_cases(request: Request, hall: str | None = None, status: str | None = "o
 def api_case(request: Request, case_id: str) -> dict[str, Any]:
     """A case with every change made to it."""
     _, case = _visible_case(request, case_id)
-    trail = cases.trail(state(request).store, case_id)
+    trail = state(request).ws.cases.trail(case_id)
     return {"case": {k: plain(v) for k, v in case.items()}, "trail": frame_json(trail)}
 
 
 def _change(request: Request, case_id: str, action: str, text: str) -> None:
     p, _ = _visible_case(request, case_id)
-    st = state(request)
     if action == "reassign" and p.role == "staff":
         raise HTTPException(403, "only managers and admins reassign cases")
-    {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
-        st.store, case_id, p.name, text, st.clock())  # a refused change: a CaseError with its status
+    state(request).ws.cases.change(action, case_id, p.name, text)  # a refused change: a CaseError with its status
 
 
 @router.post("/api/v1/cases/{case_id}/comment", tags=["live"], summary="Comment on a case")
@@ -137,9 +130,9 @@ def _hall_for_live(request: Request, hall_id: str) -> Principal:
 def api_hall_live(request: Request, hall_id: str) -> dict[str, Any]:
     """Today's recovery alerts and diversion advice, and the case figures of the hall page."""
     _hall_for_live(request, hall_id)
-    st = state(request)
-    found = queries.hall_live(st.store, hall_id, st.clock())
-    alerts = queries.with_training(found["alerts"], st.blueprint, page_lang(request))
+    figures = state(request).ws.figures
+    found = figures.hall_live(hall_id)
+    alerts = figures.with_training(found["alerts"], page_lang(request))
     return {"figures": found["figures"], "alerts": frame_json(alerts), "advice": frame_json(found["advice"])}
 
 
@@ -149,8 +142,7 @@ def api_live_backlog(request: Request) -> dict[str, int]:
     p = need_user(request)
     if not p.is_admin:
         raise HTTPException(403, "admins only")
-    store = state(request).store
-    return {"pending": pending.pending(store), "parked": int(store.scalar("SELECT count(*) FROM live_parked"))}
+    return state(request).ws.cases.backlog()
 
 
 @router.get("/api/v1/live/parked", tags=["live"], summary="Visits the live worker set aside, with why (admins)")
@@ -159,7 +151,7 @@ def api_live_parked(request: Request) -> list[dict[str, Any]]:
     p = need_user(request)
     if not p.is_admin:
         raise HTTPException(403, "admins only")
-    return frame_json(pending.parked(state(request).store))
+    return frame_json(state(request).ws.cases.parked())
 
 
 @router.post("/api/v1/sms/replies", tags=["live"], summary="An SMS reply: a survey answer or an opt-out")
@@ -173,12 +165,12 @@ def api_sms_reply(request: Request, body: SmsReply) -> dict[str, Any]:
         raise HTTPException(403, "only the SMS gateway's token sends replies")
     st = state(request)
     at = body.received_at.replace(tzinfo=None) if body.received_at else st.clock()
-    first, last = time_window()
+    first, last = st.ws.cases.reply_window()
     if not first <= at <= last:
         raise HTTPException(422, f"received_at {at:%Y-%m-%d %H:%M} is outside {first:%Y-%m-%d} … {last:%Y-%m-%d} "
                                  "(settings PEAKEND_PAST_DAYS, PEAKEND_FUTURE_DAYS)")
     halls = None if ALL_HALLS in p.halls else sorted(p.halls)
-    done = handle_reply(st.store, st.blueprint, body.sender, body.text, at, halls)
+    done = st.ws.cases.sms_reply(body.sender, body.text, at, halls)
     return {"status": done.status, "visit_id": done.visit_id}
 
 
@@ -195,7 +187,7 @@ def cases_page(request: Request, hall: str | None = None, status: str = "open") 
 def case_page(request: Request, case_id: str) -> HTMLResponse:
     """One case: what happened, its trail, and the forms to comment, reassign and resolve."""
     p, case = _visible_case(request, case_id)
-    trail = cases.trail(state(request).store, case_id).to_dict("records")
+    trail = state(request).ws.cases.trail(case_id).to_dict("records")
     touches = _case_touches(request, case)
     return render(request, "case.html.j2", user=p, case=case, trail=trail, error=None, touches=touches,
                   train=_train(request, touches))
@@ -205,13 +197,12 @@ def _train(request: Request, touches: list[dict[str, Any]]) -> list[dict[str, An
     """What to train for a case: the modules for its visit's worst moment."""
     rated = [t for t in touches if t.get("e") is not None and t["e"] == t["e"]]
     worst = min(rated, key=lambda t: t["e"])["moment_id"] if rated else None
-    return queries.what_to_train(state(request).blueprint, worst, page_lang(request))
+    return state(request).ws.figures.what_to_train(worst, page_lang(request))
 
 
 def _case_touches(request: Request, case: dict[str, Any]) -> list[dict[str, Any]]:
     """The case's visit as stored now: each touch with its moment's name, e, and the peak and end marked."""
-    st = state(request)
-    return queries.visit(st.store, st.blueprint, str(case["visit_id"]))[1].to_dict("records")
+    return state(request).ws.figures.visit(str(case["visit_id"]))[1].to_dict("records")
 
 
 @router.post("/cases/{case_id}", response_model=None)
@@ -227,7 +218,7 @@ def case_post(request: Request, case_id: str, action: Annotated[str, Form()],
         if status not in (403, 409, 422):
             raise
         p, case = _visible_case(request, case_id)
-        trail = cases.trail(state(request).store, case_id).to_dict("records")
+        trail = state(request).ws.cases.trail(case_id).to_dict("records")
         why = str(exc.detail) if isinstance(exc, HTTPException) else exc.say(page_lang(request))
         touches = _case_touches(request, case)
         return render(request, "case.html.j2", status=status, user=p, case=case, trail=trail, error=why,

@@ -39,3 +39,20 @@ document.querySelectorAll("[data-spec]").forEach(function (el) {
   }
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 500); });
 })();
+
+// Long work computed as a job: follow its progress every second and reload the page once it has ended, so the
+// page shows the new result (or why it failed).
+document.querySelectorAll("[data-job]").forEach(function (box) {
+  var bar = box.querySelector("progress"), step = box.querySelector(".job-step");
+  var timer = setInterval(function () {
+    fetch(box.dataset.job, {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) { clearInterval(timer); return null; }
+      return r.json();
+    }).then(function (j) {
+      if (!j) return;
+      if (j.share !== null && j.share !== undefined) { bar.value = j.share; }
+      if (step) { step.textContent = j.step || ""; }
+      if (["done", "failed", "cancelled"].indexOf(j.state) >= 0) { clearInterval(timer); location.reload(); }
+    }).catch(console.error);
+  }, 1000);
+});

@@ -3,30 +3,27 @@ choosing or uploading a blueprint, and importing a first file or loading the dem
 
 Whoever reaches the server first must not become its admin: `peakend serve` prints a one-time setup code on its
 console, and `/setup` asks for it (compared in constant time, wrong guesses limited as logins are; gone once the
-first admin exists).
+first admin exists). The first admin is made through `ws.people`; the demo loads as a job (`demo`), which the page
+follows (any process of the server may run it).
 """
 
 from __future__ import annotations
 
 import hmac
-import tempfile
-import threading
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from peakend.blueprint.load import check_text
-from peakend.demo.generate import load_demo
 from peakend.errors import UserError
-from peakend.store.blueprints import save_blueprint
+from peakend.service.demo import FIRST_RUN_DAYS
+from peakend.service.jobs import Job
 from peakend.web.deps import AppState, first_run, log_in, need_user, state
 from peakend.web.guard import client_address
 from peakend.web.pages import page_lang, render
 
 router = APIRouter(include_in_schema=False)
-DEMO_DAYS = 7  # the first run's demo: a week, loaded in about 20 s
+DEMO_DAYS = FIRST_RUN_DAYS  # the first run's demo: a week, loaded in about 20 s
 SETUP = "\x00setup"  # the login limiter's name for setup-code attempts (no user name holds a NUL)
 
 
@@ -85,12 +82,11 @@ def setup_blueprint_save(request: Request, text: Annotated[str, Form()] = "") ->
     """Save an uploaded blueprint if checked (its problems shown otherwise); empty: keep the built-in one."""
     st = _admin(request)
     if text.strip():
-        bp, problems = check_text(text)
+        bp, problems = st.ws.blueprints.check(text)
         if bp is None or problems:
             return render(request, "setup.html.j2", status=422, step="blueprint", moments=len(st.blueprint.moments),
                           problem="\n".join(str(p) for p in problems))
-        save_blueprint(st.store, bp, text, need_user(request).name)
-        st.blueprint = bp
+        st.ws.blueprints.save(text, need_user(request).name)
     return RedirectResponse("/setup/data", status_code=303)
 
 
@@ -98,23 +94,35 @@ def setup_blueprint_save(request: Request, text: Annotated[str, Form()] = "") ->
 def setup_data(request: Request) -> HTMLResponse:
     """Step 3: import a first file, or load the demo (a page that refreshes itself while it loads)."""
     st = _admin(request)
-    return render(request, "setup.html.j2", step="data", problem="", status_text=st.setup_status, days=DEMO_DAYS)
+    job = demo_job(st)
+    running = job is not None and not job.finished
+    view = None
+    if running and job is not None:
+        view = {"age": "", "failed": "", "running": job.public(page_lang(request)), "done": False}
+    return render(request, "setup.html.j2", step="data", problem="", status_text=demo_status(job, page_lang(request)),
+                  days=int(job.params.get("days", DEMO_DAYS)) if job else DEMO_DAYS, job=view)
+
+
+def demo_job(st: AppState) -> Job | None:
+    """The latest demo load of this store (from any process of the server), or None."""
+    found = st.ws.jobs.recent(kinds=("demo",), limit=1)
+    return found[0] if found else None
+
+
+def demo_status(job: Job | None, lang: str) -> str:
+    """The first run's demo load as the page says it: "", running, done, or failed: why."""
+    if job is None or job.state == "cancelled":
+        return ""
+    if not job.finished:
+        return "running"
+    return "done" if job.state == "done" else f"failed: {job.error('zh' if lang == 'zh' else 'en')}"
 
 
 @router.post("/setup/demo")
 def setup_demo(request: Request) -> Response:
     """Load a week of the demo network into this store in the background."""
     st = _admin(request)
-    if st.setup_status != "running":
-        st.setup_status = "running"
-        threading.Thread(target=_load, args=(st,), name="peakend-setup-demo", daemon=True).start()
+    job = demo_job(st)
+    if job is None or job.finished:  # one load at a time (a second click follows the first)
+        st.ws.jobs.submit("demo", {"days": DEMO_DAYS}, need_user(request).name)
     return RedirectResponse("/setup/data", status_code=303)
-
-
-def _load(st: AppState) -> None:
-    try:
-        with tempfile.TemporaryDirectory(prefix="peakend-demo-") as folder:
-            load_demo(st.store, st.blueprint, Path(folder), DEMO_DAYS)
-        st.setup_status = "done"
-    except Exception as exc:  # shown on the page rather than lost in a thread
-        st.setup_status = f"failed: {type(exc).__name__}: {exc}"

@@ -1,38 +1,49 @@
-"""The figures the web app shows, as data frames: one function per table.
+"""The figures pages show, as data frames (`ws.figures`): one function per table.
 
 Pages, the JSON query API and the CSV/XLSX export all call these, so a page and its export
 always agree. Every function that takes a hall returns only that hall's rows; checking that
-the asker may see the hall is the caller's job (see `auth.Principal.sees`).
+the asker may see the hall is the caller's job (see `service.people.Principal.sees`).
+Figures that take seconds (the loyalty panel, the comments index) are jobs (`loyalty_panel`, `comments`):
+a page shows the last one and the progress of the next (`Figures.loyalty_answer`, `Figures.comments_answer`).
 """
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import ibis
 import pandas as pd
 
 from peakend import settings
 from peakend.blueprint.model import Blueprint
+from peakend.i18n import Lang
+from peakend.ingest.corrections import plain
 from peakend.live import cases
 from peakend.live.rules import experience_sql
 from peakend.loyalty.summary import Loyalty, loyalty
-from peakend.scoring import coaching, compare
-from peakend.scoring.audits import audits_vs_customers, pass_rates
-from peakend.scoring.compare import Verdict
+from peakend.scoring import coaching
+from peakend.scoring.audits import RATE_BY, audits_vs_customers, pass_rates
 from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.maturity import maturity
 from peakend.scoring.moments import falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
-from peakend.scoring.staff import scorecards
+from peakend.scoring.staff import MIN_TOUCHES, scorecards
+from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.store.db import Store
 from peakend.text import comments as comments_text
 from peakend.text import training
 from peakend.text.reading import keyword_key
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+__all__ = ["MIN_TOUCHES", "RATE_BY", "Figures", "Panel", "plain"]
 
 T = TypeVar("T")
 TREND_DAYS = 7
@@ -209,13 +220,6 @@ def once_per_run(store: Store, key: object, make: Callable[[], T]) -> T:
     return cast(T, cache[(run, key)])
 
 
-def verdicts(store: Store, halls: set[str] | None) -> list[Verdict]:
-    """Peak + end against the plain mean on the visits of `halls` (None: all), for each survey answer with
-    enough answers; computed once per scoring run (cross-validation takes seconds)."""
-    return once_per_run(store, ("verdicts", frozenset(halls) if halls is not None else None),
-                        lambda: compare.verdicts(store, halls))
-
-
 def loyalty_panel(store: Store, bp: Blueprint, halls: set[str] | None) -> Loyalty:
     """The loyalty figures of `halls` (None: all) and what a bad moment there costs (no models), once per
     scoring run."""
@@ -351,3 +355,221 @@ def known_halls(store: Store) -> list[str]:
 def audit_rates(store: Store, bp: Blueprint, by: str, halls: set[str] | None) -> pd.DataFrame:
     """The audits' pass rates per hall and `by` (scoring.audits.RATE_BY), with Wilson intervals."""
     return pass_rates(store, bp, by, halls)
+
+
+def comment_count(store: Store) -> int:
+    """How many comments the store holds (what a comments index was computed on)."""
+    return sum(int(store.scalar(f"SELECT count(*) FROM ({sql}) c")) for sql in comments_text.SOURCES.values())
+
+
+@dataclass
+class Panel:
+    """The hall page's loyalty panel: per hall, per moment (what a bad moment costs), the return window."""
+
+    halls: pd.DataFrame
+    moments: pd.DataFrame
+    days: int
+    asked: int
+
+
+_indexes: dict[str, comments_text.Index] = {}  # a finished comments job's index, made once per process
+
+
+class Figures:
+    """The figures of a workspace's store, on the blueprint in force (see the module)."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    @property
+    def store(self) -> Store:
+        return self.ws.store
+
+    @property
+    def bp(self) -> Blueprint:
+        return self.ws.blueprint
+
+    def halls(self, visible: set[str] | None) -> pd.DataFrame:
+        return halls(self.store, visible)
+
+    def graded_halls(self, visible: set[str] | None) -> pd.DataFrame:
+        return graded_halls(self.store, self.bp, visible)
+
+    def hall_moments(self, hall_id: str) -> pd.DataFrame:
+        return hall_moments(self.store, self.bp, hall_id)
+
+    def hall_falls(self, hall_id: str) -> pd.DataFrame:
+        return hall_falls(self.store, self.bp, hall_id)
+
+    def hall_today(self, hall_id: str, today: date | None = None) -> dict[str, object]:
+        return hall_today(self.store, hall_id, today)
+
+    def moment_distribution(self, hall_id: str, moment_id: str) -> pd.DataFrame:
+        return moment_distribution(self.store, hall_id, moment_id)
+
+    def worst_visits(self, hall_id: str, moment_id: str, limit: int = WORST_VISITS) -> pd.DataFrame:
+        return worst_visits(self.store, self.bp, hall_id, moment_id, limit)
+
+    def visit(self, visit_id: str) -> tuple[dict[str, object] | None, pd.DataFrame]:
+        return visit(self.store, self.bp, visit_id)
+
+    def training_engine(self) -> training.Engine:
+        return training_engine(self.bp)
+
+    def training_search(self, q: str, lang: str, k: int = 5) -> list[dict[str, Any]]:
+        """Training modules and the blueprint's guidance best matching `q`, as pages show them, with their score."""
+        return [{**training.shown(d, lang), "score": s} for d, s in training_engine(self.bp).search(q, k=k)]
+
+    def training_modules(self, lang: str) -> list[dict[str, Any]]:
+        """Every training module, as pages show them."""
+        return [training.shown(d, lang) for d in training_engine(self.bp).docs if d.kind == "module"]
+
+    def what_to_train(self, moment: str | None, lang: str, k: int = 3) -> list[dict[str, Any]]:
+        return what_to_train(self.bp, moment, lang, k)
+
+    def with_training(self, alerts: pd.DataFrame, lang: str, k: int = 2) -> pd.DataFrame:
+        return with_training(alerts, self.bp, lang, k)
+
+    def modules(self) -> dict[str, dict[str, str]]:
+        """Every training module's title, by id and language."""
+        return {m.id: {"zh": m.title.zh, "en": m.title.en} for m in training.library().modules}
+
+    def audit_checks(self, halls: set[str] | None) -> pd.DataFrame:
+        return audit_checks(self.store, self.bp, halls)
+
+    def coaching_effects(self, halls: set[str] | None) -> pd.DataFrame:
+        return coaching_effects(self.store, self.bp, halls)
+
+    def staff_cards(self, halls: set[str] | None, staff: str | None = None) -> pd.DataFrame:
+        return staff_cards(self.store, halls, staff)
+
+    def quarantine(self, limit: int = 500) -> pd.DataFrame:
+        return quarantine(self.store, limit)
+
+    def quality(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The data-quality page: quarantined records, visits the live worker parked, conflicts."""
+        from peakend.ingest import corrections
+        from peakend.live import pending
+
+        rows, parked = quarantine(self.store), pending.parked(self.store)
+        with self.store.lock:
+            clashes = corrections.listed(self.store)
+        return rows, parked, clashes
+
+    def visit_halls(self, visit_ids: list[str], beside: bool = False) -> dict[str, str]:
+        return visit_halls(self.store, visit_ids, beside)
+
+    def event_halls(self, kind: str, event_ids: list[str], beside: bool = False) -> dict[str, str]:
+        return event_halls(self.store, kind, event_ids, beside)
+
+    def visit_hall(self, visit_id: str) -> str | None:
+        return visit_hall(self.store, visit_id)
+
+    def hall_live(self, hall_id: str) -> dict[str, Any]:
+        """The live loop on a hall page, as of the workspace's clock."""
+        return hall_live(self.store, hall_id, self.ws.clock())
+
+    def known_halls(self) -> list[str]:
+        return known_halls(self.store)
+
+    def hall_names(self, lang: str) -> dict[str, str]:
+        """Halls' names in `lang` (`peakend hall name`), by id."""
+        from peakend.store.halls import hall_names
+
+        return hall_names(self.store, lang)
+
+    def audit_rates(self, by: str, halls: set[str] | None) -> pd.DataFrame:
+        return audit_rates(self.store, self.bp, by, halls)
+
+    def zones(self, hall_id: str) -> Any:
+        """The hall's figures per zone of the floor plan (for `report.floor.floor_svg`)."""
+        from peakend.report.floor import zone_figures
+
+        return zone_figures(self.store, self.bp, hall_id)
+
+    # -- figures that take seconds: jobs ----------------------------------------------------------------------
+    def loyalty_params(self) -> dict[str, Any]:
+        bp = self.bp
+        return {"bp": f"{bp.id} {bp.version}", "loyalty": bp.loyalty.model_dump(mode="json")}
+
+    def loyalty_answer(self, owner: str, halls: frozenset[str] | None) -> tuple[Panel | None, Answer]:
+        """The last loyalty panel of `halls` (None while there is none) and the job bringing it up to the latest
+        scoring run."""
+        found = self.ws.jobs.answer("loyalty_panel", self.loyalty_params(), owner, halls,
+                                    self.ws.scores.run_number())
+        if found.result is None or found.last is None:
+            return None, found
+        frames = self.ws.jobs.frames(found.last.job_id)
+        return Panel(frames["halls"], frames["moments"], int(found.result["days"]),
+                     int(found.result["asked"])), found
+
+    def loyalty_view(self, panel: Panel, hall_id: str, lang: Lang) -> dict[str, Any] | None:
+        """The hall page's loyalty panel: its figures and the three largest detectable costs of a bad moment."""
+        from peakend.loyalty.view import effect_sentence, ranked_effects
+
+        row = panel.halls[panel.halls["hall_id"] == hall_id]
+        if row.empty:
+            return None
+        names = self.bp.names(lang)
+        costs = ranked_effects(panel.moments, each=3)
+        return {"figures": row.iloc[0].to_dict(), "days": panel.days, "asked": panel.asked,
+                "costs": [effect_sentence(r, names, panel.days, lang) for r in costs.itertuples() if r.detectable]}
+
+    def loyalty_panel(self, halls: set[str] | None) -> Loyalty:
+        """The loyalty figures computed now (the API and exports, on the scoring run's cache)."""
+        return loyalty_panel(self.store, self.bp, halls)
+
+    def comments_answer(self, owner: str, halls: frozenset[str] | None
+                        ) -> tuple[comments_text.Index | None, Answer]:
+        """The last comments index of `halls` (None while there is none) and the job bringing it up to the
+        comments stored now."""
+        bp = self.bp
+        found = self.ws.jobs.answer("comments", {"bp": f"{bp.id} {bp.version}", "keywords": str(keyword_key(bp))},
+                                    owner, halls, comment_count(self.store))
+        if found.result is None or found.last is None:
+            return None, found
+        job_id = found.last.job_id
+        if job_id not in _indexes:
+            rows = self.ws.jobs.frames(job_id)["rows"]
+            rows = rows.assign(about=rows["about"].map(json.loads), moments=rows["moments"].map(list),
+                               tokens=rows["tokens"].map(list))
+            _indexes.clear()  # one index kept per process: the latest asked for
+            _indexes[job_id] = comments_text.index(rows)
+        return _indexes[job_id], found
+
+    @staticmethod
+    def said_about(index: comments_text.Index, halls: set[str] | None, moment: str, limit: int = 10) -> pd.DataFrame:
+        """What customers said about `moment` at `halls` (None: all), worst first, from a comments index."""
+        said = comments_text.mentions(index.rows)
+        said = said[(said["moment"] == moment) & (said["hall_id"].isin(sorted(halls)) if halls is not None
+                                                  else True)]
+        return said.sort_values(["about", "at"], ascending=[True, False]).head(limit)
+
+    def themes(self, index: comments_text.Index, halls: set[str] | None) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                                    pd.DataFrame]:
+        """The comments of `halls`, their recurring themes (worst first) and the answers about visits' peaks."""
+        mine = index.rows if halls is None else index.rows[index.rows["hall_id"].isin(sorted(halls))]
+        top = comments_text.themes(mine, self.bp).sort_values(["negative", "comments"], ascending=False).head(30)
+        return mine, top, comments_text.peak_answers(mine, self.store)
+
+
+@job_kind("loyalty_panel")
+def loyalty_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """The loyalty panel of the job's halls (no models), as a job."""
+    progress(step="loyalty")
+    found = loyalty(ws.store, ws.blueprint, set(job.halls) if job.halls is not None else None, drivers=False,
+                    fitted=False)
+    return Outcome({"days": found.days, "asked": found.asked}, {"halls": found.halls, "moments": found.moments})
+
+
+@job_kind("comments")
+def comments_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """Every comment of the job's halls read against the blueprint, as a job (the index is made from it)."""
+    progress(step="comments")
+    rows = comments_text.read_all(comments_text.gathered(ws.store, set(job.halls) if job.halls is not None
+                                                         else None), ws.blueprint)
+    rows = rows.assign(about=rows["about"].map(lambda a: json.dumps(a, ensure_ascii=False)),
+                       moments=rows["moments"].map(lambda m: [str(x) for x in m]),
+                       tokens=rows["tokens"].map(lambda t: [str(x) for x in t]))
+    return Outcome({"comments": len(rows)}, {"rows": rows})
+

@@ -1,0 +1,139 @@
+"""Imports of uploaded files as jobs every process shares (`ws.imports`).
+
+An upload is a `draft` job (kind `import`) holding where the file waits, its name, its owner and the halls it may
+write; the mapping form's preview is read from the file (kept per process: a workbook's sheet takes seconds to
+open); running it queues the job with the mapping (as YAML), and whichever process is free ingests the file
+through `ws.files.ingest` with progress. Ingest is idempotent by ids, so an import cut off (its process killed)
+is run again and stores no row twice. The result (counts, notes, source) is the job's; its quarantined rows are
+read by source. A job started on one process is seen, followed and finished from any other.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from peakend.errors import JobStateError, MappingError
+from peakend.ingest.mapping import Mapping, mapping_yaml, parse_mapping, save_mapping, saved_mappings
+from peakend.ingest.readers import FORMATS, detect_encoding, excel_sheets, file_format, preview
+from peakend.ingest.suggest import suggest, suggested_kind
+from peakend.service.jobs import Job, Outcome, Progress, job_kind
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+KIND = "import"
+PREVIEW_ROWS = 20
+SHOWN_PROBLEMS = 200
+_seen: dict[tuple[str, str | None], dict[str, Any]] = {}  # what `look` found, per upload and sheet (this process)
+
+
+def readable(name: str) -> bool:
+    """Whether a file of this name is one peakend reads (by its extension)."""
+    return file_format(Path(name)) is not None
+
+
+def formats() -> list[str]:
+    """The file formats peakend reads."""
+    return sorted(FORMATS)
+
+
+def source_of(job: Job) -> str:
+    """The source an upload's rows are stored and quarantined under."""
+    return f"upload:{job.owner}:{job.params['name']}"
+
+
+class Imports:
+    """Uploaded files on their way into a workspace's store."""
+
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def upload(self, path: Path, name: str, owner: str, halls: frozenset[str] | None) -> Job:
+        """A received file as a draft import job (kept until `run`)."""
+        return self.ws.jobs.submit(KIND, {"path": str(path), "name": name}, owner, halls, state="draft",
+                                   dedupe=False)
+
+    def look(self, job: Job, sheet: str | None) -> dict[str, Any]:
+        """What the mapping form shows: sheets, the sheet shown, encoding, columns, the first rows, suggested
+        fields and kind (OSError, ValueError for a file that cannot be read)."""
+        path = Path(job.params["path"])
+        sheets = excel_sheets(path) if file_format(path) == "excel" else []
+        chosen = (sheet if sheet in sheets else sheets[0]) if sheets else None
+        key = (job.job_id, chosen)
+        if key not in _seen:
+            _seen[key] = _look(path, chosen, sheets)
+        return _seen[key]
+
+    @staticmethod
+    def mapping(sent: dict[str, Any]) -> Mapping:
+        """A long mapping from the form's or the API's answers (MappingError naming what is wrong)."""
+        try:
+            return Mapping.model_validate({k: v for k, v in sent.items() if v is not None})
+        except ValidationError as exc:
+            raise MappingError(source="mapping", value="; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+
+    @staticmethod
+    def parse(text: str) -> Mapping:
+        """A whole mapping pasted as YAML (MappingError saying what is wrong)."""
+        return parse_mapping(text, "mapping")
+
+    def saved(self) -> dict[str, Mapping]:
+        """The mappings saved in the store, by name."""
+        return saved_mappings(self.ws.store)
+
+    def save_mapping(self, name: str, mapping: Mapping, who: str) -> None:
+        """Keep a mapping under a name for the next file."""
+        save_mapping(self.ws.store, name, mapping, who)
+
+    @staticmethod
+    def yaml(mapping: Mapping) -> str:
+        """A mapping as `peakend ingest --mapping` reads it."""
+        return mapping_yaml(mapping)
+
+    def run(self, job: Job, mapping: Mapping, sheet: str | None) -> Job:
+        """Queue an uploaded file's ingest with `mapping` (a workbook: `sheet`); any process's runner takes it.
+        JobStateError (409) when it was run already."""
+        if job.state != "draft":
+            raise JobStateError(state=job.state)
+        return self.ws.jobs.queue(job.job_id, {**job.params, "mapping": mapping_yaml(mapping), "sheet": sheet})
+
+    def quarantined(self, source: str, limit: int = SHOWN_PROBLEMS) -> pd.DataFrame:
+        """The rows of `source` kept in quarantine, with their reasons, by row."""
+        return self.ws.store.query("SELECT row_number, field, code, message_en, message_zh FROM quarantine "
+                                   "WHERE source = ? ORDER BY row_number, field LIMIT ?", [source, limit])
+
+
+def _look(path: Path, sheet: str | None, sheets: list[str]) -> dict[str, Any]:
+    encoding = detect_encoding(path) if file_format(path) in ("csv", "jsonl") else ""
+    chunk = preview(path, sheet, PREVIEW_ROWS)
+    rows = chunk.to_arrow().to_pylist() if chunk.columns else []
+    guessed = suggest(chunk.columns)
+    kind = suggested_kind(guessed)
+    if kind is not None:
+        guessed = suggest(chunk.columns, kind)
+    return {"sheets": sheets, "sheet": sheet, "encoding": encoding, "columns": chunk.columns, "rows": rows,
+            "problems": [{"row": x.row, "code": x.code, "value": x.value} for x in chunk.problems],
+            "suggested": {s.column: s.field for s in guessed}, "scores": {s.column: s.score for s in guessed},
+            "kind": kind}
+
+
+@job_kind(KIND, rerun=True)  # ingest is idempotent by ids: a cut-off import run again stores no row twice
+def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """An uploaded file ingested with its mapping, bytes read reported as progress; the upload is deleted once its
+    rows are stored or quarantined."""
+    path, sheet = Path(job.params["path"]), job.params.get("sheet")
+    mapping = parse_mapping(job.params["mapping"], "mapping")
+    ctx = ws.files.context(halls=job.halls)
+    r = ws.files.ingest(path, ctx, mapping, mapping.kind, "auto", lambda done, total: progress(done, total, "ingest"),
+                        sheet, source_of(job))
+    shutil.rmtree(path.parent, ignore_errors=True)
+    f = r.fates
+    return Outcome({"source": r.source, "kind": r.kind, "rows": r.rows, "stored": f.stored, "already": f.already,
+                    "warned": f.warned, "conflicted": f.conflicted, "corrected": f.corrected,
+                    "quarantined": r.quarantined, "notes": r.notes, "sheet": sheet})
