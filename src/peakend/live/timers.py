@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from peakend.blueprint.model import Blueprint
-from peakend.live.sms import Gateway, SmsMessage
 from peakend.live.notices import case_text
+from peakend.live.sms import Gateway, SmsMessage
 from peakend.store.db import Store
 
 

@@ -103,7 +103,6 @@ class People:
             [username, _hasher.hash(password), role, ",".join(halls), email],
         )
 
-
     def any_user(self) -> bool:
         """Whether the store has a user yet (none: the first run)."""
         return bool(self.store.rows("SELECT 1 FROM users LIMIT 1"))
@@ -174,10 +173,6 @@ class People:
     def end_session(self, sid: str) -> None:
         """End a session (logout): its cookie is worth nothing from now on."""
         self.store.execute("DELETE FROM sessions WHERE session_hash = ?", [_token_hash(sid)])
-
-    def any_user(self) -> bool:
-        """Whether the store has a user yet (before the first, the first run's setup is open)."""
-        return bool(self.store.rows("SELECT 1 FROM users LIMIT 1"))
 
     def hall_names(self, lang: str) -> dict[str, str]:
         """Hall id → its name in `lang`, for the halls given one."""
