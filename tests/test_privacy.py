@@ -41,7 +41,7 @@ def hmac_key(secret: str, digits: str) -> str:
 
 @pytest.mark.parametrize("secret", ["k", "x" * 64, "长密钥" * 40])  # short, one block, hashed first
 def test_phone_key_is_hmac_of_the_digits_and_ignores_how_it_was_written(duck, secret):
-    duck.execute("INSERT INTO settings VALUES ('phone_key', ?)", [secret])
+    duck.execute("INSERT INTO store_secrets VALUES ('phone_key', ?)", [secret])
     expected = hmac_key(secret, MOBILE)
     assert customer_key(duck, MOBILE) == customer_key(duck, "+86 138 1234 5678") == expected
     assert customer_key(duck, "0086-138-1234-5678") == expected
@@ -74,7 +74,7 @@ def test_phones_in_any_script_or_with_invisible_characters_are_found(duck, how):
     written = SPELLINGS[how]
     assert mask_phones_in(f"请回电{written}。谢谢") == "请回电139****2227。谢谢"
     assert hash_phones_in("k", f"工号{written}") == "工号" + hmac_key("k", "13911112227")
-    duck.execute("INSERT INTO settings VALUES ('phone_key', 'k')")
+    duck.execute("INSERT INTO store_secrets VALUES ('phone_key', 'k')")
     assert customer_key(duck, written) == hmac_key("k", "13911112227")  # the same key as 13911112227
 
 

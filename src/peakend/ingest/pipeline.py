@@ -205,6 +205,11 @@ class Quarantine:
             corrections.record(self.store, self.source, self.hash, clashes)
             self.clashes += clashes
 
+    def file_problem(self, code: str, value: object = "", expected: object = "", row: int = 0) -> None:
+        """A problem of the file as a whole (field `*`): unreadable, empty, of no kind peakend knows."""
+        self.add(pd.DataFrame([{"_row": row, "field": "*", "code": code, "value": value, "expected": expected}]),
+                 {}, {})
+
     def add_read_problems(self, problems: list[ReadProblem]) -> None:
         """Store rows the reader could not read at all."""
         frame = pd.DataFrame(
@@ -496,25 +501,15 @@ def _ingest_file(
                                   allow_fractions=ctx.allow_fractions or mapping.allow_fractions)
     quarantine = Quarantine(store, source, file_hash(path) + (f"#{sheet}" if sheet else "") if path.is_file()
                             else source)
+    def refuse(code: str, value: object = "", expected: object = "", row: int = 0) -> None:
+        """A problem of the file as a whole: kept in quarantine (field `*`) and told as a note."""
+        quarantine.file_problem(code, value, expected, row)
+        result.notes.append(say(code, source=source, value=value, expected=expected))
+
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
-        code = "empty_file" if path.is_file() and fmt else "unreadable"
-        expected = "CSV, JSON Lines, Parquet or Excel" if fmt is None else "a file"
-        quarantine.add(
-            pd.DataFrame(
-                [
-                    {
-                        "_row": 0,
-                        "field": "*",
-                        "code": code,
-                        "value": "no such file" if not path.exists() else path.suffix,
-                        "expected": expected,
-                    }
-                ]
-            ),
-            {},
-            {},
-        )
-        result.notes.append(say(code, source=source, value=path.suffix, expected=expected))
+        refuse("empty_file" if path.is_file() and fmt else "unreadable",
+               "no such file" if not path.exists() else path.suffix,
+               "CSV, JSON Lines, Parquet or Excel" if fmt is None else "a file")
         result.quarantined = 1
         return result
     size = path.stat().st_size
@@ -525,21 +520,8 @@ def _ingest_file(
             if parts is None:
                 parts = plan_parts(chunk.columns, mapping, kind)
                 if not parts:
-                    result.notes.append(say("unknown_kind", source=source, value=", ".join(chunk.columns)))
                     result.rows += chunk.size
-                    frame = pd.DataFrame(
-                        [
-                            {
-                                "_row": n,
-                                "field": "*",
-                                "code": "unknown_kind",
-                                "value": ", ".join(chunk.columns),
-                                "expected": "",
-                            }
-                            for n in chunk.numbers[:1]
-                        ]
-                    )
-                    quarantine.add(frame, {}, {})
+                    refuse("unknown_kind", ", ".join(chunk.columns), row=chunk.numbers[0] if chunk.numbers else 0)
                     break
                 result.kind = "+".join(dict.fromkeys(p.kind for p in parts))
                 result.notes += _file_notes(source, chunk.columns, parts)
@@ -548,15 +530,9 @@ def _ingest_file(
             result.rows += chunk.size + len(chunk.problems)
             result.absorb(_ingest_chunk(store, chunk, parts, ctx, quarantine))
     except (OSError, ValueError, CalamineError) as exc:  # unreadable Parquet or workbook, bad encoding name, ...
-        quarantine.add(
-            pd.DataFrame([{"_row": 0, "field": "*", "code": "unreadable", "value": str(exc), "expected": fmt}]), {}, {}
-        )
-        result.notes.append(say("unreadable", source=source, value=str(exc), expected=fmt))
+        refuse("unreadable", str(exc), fmt)
     if parts is None and not result.notes:
-        quarantine.add(
-            pd.DataFrame([{"_row": 0, "field": "*", "code": "empty_file", "value": "", "expected": ""}]), {}, {}
-        )
-        result.notes.append(say("empty_file", source=source))
+        refuse("empty_file")
     result.quarantined = len(quarantine.rows)
     store.execute(
         "INSERT INTO ingest_log (source_hash, source, kind, rows_read, stored, duplicates, quarantined) "

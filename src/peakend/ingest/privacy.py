@@ -5,7 +5,7 @@ store's phone key (so the same phone joins across visits, files, the API and SMS
 however it was written) and a masked form for display (`138****5678`). Both are DuckDB
 macros on the staging connection, so millions of rows are keyed at SQL speed; the Python
 helpers call the same macros. The phone key is made once per store (from env
-`PEAKEND_PHONE_KEY` when set at that time, else at random) and kept in its `settings` table.
+`PEAKEND_PHONE_KEY` when set at that time, else at random) and kept in its `store_secrets` table.
 Quarantined records and messages have phone numbers masked too.
 
 The one phone finder reads text normalised (`normalised`): NFKC (full-width and other compatibility forms as
@@ -95,11 +95,11 @@ def store_secret(store: Store) -> str:
     """The store's phone key, made on first use (env `PEAKEND_PHONE_KEY`, else random); kept in memory once read."""
     if store in _secrets:
         return _secrets[store]
-    found = store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING])
+    found = store.scalar("SELECT value FROM store_secrets WHERE name = ?", [KEY_SETTING])
     if not found:
         made = settings.get("phone_key") or secrets.token_hex(32)
-        store.execute("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [KEY_SETTING, made])
-        found = store.scalar("SELECT value FROM settings WHERE name = ?", [KEY_SETTING])
+        store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [KEY_SETTING, made])
+        found = store.scalar("SELECT value FROM store_secrets WHERE name = ?", [KEY_SETTING])
     _secrets[store] = str(found)
     return str(found)
 
