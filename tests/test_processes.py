@@ -54,7 +54,8 @@ def visit_touches(hall: str, client: int, v: int, start: datetime) -> list[dict[
 
 def start(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PEAKEND_TICK_SECONDS": "0.3", "PEAKEND_SCORE_MINUTES": "0",
-           "PEAKEND_LIVE_LEASE_SECONDS": "3", "PEAKEND_SMS_GATEWAY": f"file:{tmp / 'outbox.jsonl'}"}
+           "PEAKEND_LIVE_LEASE_SECONDS": "3", "PEAKEND_SMS_GATEWAY": f"file:{tmp / 'outbox.jsonl'}",
+           "PEAKEND_JOB_LEASE_SECONDS": "2", "PEAKEND_UPLOADS": str(tmp / "uploads")}
     cmd = [sys.executable, "-m", "peakend", "serve", "--db", url, "--port", str(port), "--workers", "2"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=(tmp / "serve.log").open("wb"))
     deadline = time.monotonic() + 60
@@ -145,6 +146,62 @@ def test_two_web_processes_and_a_live_worker_killed_mid_work_lose_and_repeat_not
     assert timers == [("escalate", n, n), ("remind", n, n)]  # every timer fired
     assert effects == [("escalate", n, n), ("opened", n, n), ("remind", n, n)]  # and each effect happened once
     assert len(live_after) == 1 and live_after[0].pid != live[0].pid  # the live worker was started again
+
+
+IMPORT_ROWS = 120_000
+
+
+def test_an_import_is_followed_from_every_process_and_survives_its_worker_killed(tmp_path):
+    """An upload answered by one web process is mapped, run, followed and finished through whichever process
+    answers (fresh connections: the two share nothing but the store); the live worker running it is killed
+    (kill -9) mid-import, and the job is taken again once its lease runs out: every row stored once."""
+    url = other_postgres("peakend_test_import_jobs")
+    with connect(url) as store:
+        store.migrate()
+        add_user(store, "imp-admin", "imp-password", "admin")
+    rows = "\n".join(f"t{i},v{i // 4},P1,{TOUCHES[i % 4]},{1 + i % 5}" for i in range(IMPORT_ROWS))
+    upload = ("touch_id,visit_id,hall_id,moment_id,rating\n" + rows + "\n").encode()
+    port = free_port()
+    server = start(url, port, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+
+    def fresh() -> httpx.Client:  # a new connection: either web process may answer it
+        c = httpx.Client(base_url=base, headers={"Origin": base}, timeout=60)
+        assert c.post("/api/v1/login", json={"username": "imp-admin", "password": "imp-password"}).status_code == 200
+        return c
+
+    try:
+        with fresh() as c:
+            token = c.post("/api/v1/imports", files={"file": ("pad.csv", upload, "text/csv")}).json()["token"]
+        with fresh() as c:
+            ran = c.post(f"/api/v1/imports/{token}/run", json={"kind": "touch", "rating_scale": "1-5", "columns": {
+                f: f for f in ("touch_id", "visit_id", "hall_id", "moment_id", "rating")}})
+            assert ran.status_code == 202, ran.text
+        deadline, killed = time.monotonic() + 240, False
+        while time.monotonic() < deadline:
+            with fresh() as c:
+                seen = c.get(f"/api/v1/jobs/{token}").json()
+            if not killed and seen["state"] == "running" and seen["done"] > 0:
+                _, live = children(server)
+                os.kill(live[0].pid, signal.SIGKILL)  # mid-import: serve starts another, which takes the job
+                killed = True
+            if seen["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        with fresh() as c:
+            final = c.get(f"/api/v1/imports/{token}").json()
+            again = c.post(f"/api/v1/imports/{token}/run", json={"kind": "touch"})
+        with connect(url) as store:
+            counts = store.rows("SELECT count(*), count(DISTINCT touch_id) FROM touches")
+            attempts = store.scalar("SELECT attempts FROM jobs WHERE job_id = ?", [token])
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+    assert killed and seen["state"] == "done", seen
+    assert attempts == 2  # cut off once, finished by the worker serve started again
+    assert counts == [(IMPORT_ROWS, IMPORT_ROWS)]  # every row stored, none twice
+    assert final["status"] == "done" and final["rows"] == IMPORT_ROWS, final
+    assert again.status_code == 409  # a finished import is not run twice
 
 
 def test_two_live_workers_never_take_the_same_visit():
