@@ -48,6 +48,16 @@ def H(key: str) -> str:
     return HELP[key][read_lang(os.environ.get("PEAKEND_LANG", "en"))]
 
 
+def opt(key: str, *names: str, **kwargs: Any) -> Any:
+    """An option whose help is the catalogue's `key`."""
+    return typer.Option(*names, help=H(key), **kwargs)
+
+
+def day_opt(key: str, *names: str) -> Any:
+    """A YYYY-MM-DD option whose help is the catalogue's `key`."""
+    return typer.Option(*names, help=H(key), formats=["%Y-%m-%d"])
+
+
 class App(typer.Typer):
     """A Typer app whose commands tell a `PeakendError` in the session language and exit with its code."""
 
@@ -87,13 +97,13 @@ def tell(exc: PeakendError) -> None:
 app = App(help=H("app"), no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-DbOpt = Annotated[str, typer.Option("--db", envvar="PEAKEND_DB", help=H("opt.db"))]
-BpOpt = Annotated[Path | None, typer.Option("--blueprint", "-b", help=H("opt.blueprint"))]
-SeedOpt = Annotated[int, typer.Option(help=H("opt.seed"))]
+DbOpt = Annotated[str, opt("opt.db", "--db", envvar="PEAKEND_DB")]
+BpOpt = Annotated[Path | None, opt("opt.blueprint", "--blueprint", "-b")]
+SeedOpt = Annotated[int, opt("opt.seed")]
 
 
 @app.callback()
-def main(lang: Annotated[str | None, typer.Option("--lang", help=H("opt.lang"))] = None) -> None:
+def main(lang: Annotated[str | None, opt("opt.lang", "--lang")] = None) -> None:
     """Set the language of messages."""
     if lang:
         os.environ["PEAKEND_LANG"] = read_lang(lang)

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, err, frame, refuse, show, workspace
+from peakend.cli import (
+    DEFAULT_DB,
+    BpOpt,
+    DbOpt,
+    H,
+    SeedOpt,
+    app,
+    console,
+    day_opt,
+    err,
+    frame,
+    opt,
+    refuse,
+    show,
+    workspace,
+)
 from peakend.i18n import lang, say
 
-Folds = Annotated[int, typer.Option(min=2, max=20, help=H("opt.folds"))]
-Halls = Annotated[list[str] | None, typer.Option(help=H("opt.hall"))]
+Folds = Annotated[int, opt("opt.folds", min=2, max=20)]
+Halls = Annotated[list[str] | None, opt("opt.hall")]
+Target = Annotated[str, opt("opt.target")]
 
 
 @app.command("compare", help=H("cmd.compare"))
-def compare_cmd(db: DbOpt = DEFAULT_DB, target: Annotated[str, typer.Option(help=H("opt.target"))] = "overall",
-                folds: Folds = 5, seed: SeedOpt = 0,
-                fmt: Annotated[str, typer.Option("--format", help=H("opt.format"))] = "table") -> None:
+def compare_cmd(db: DbOpt = DEFAULT_DB, target: Target = "overall", folds: Folds = 5, seed: SeedOpt = 0,
+                fmt: Annotated[str, opt("opt.format", "--format")] = "table") -> None:
     import json
+
+    from peakend.service.views import models
 
     if fmt not in ("table", "csv", "json"):
         refuse("--format", "table, csv, json", fmt)
@@ -33,35 +49,28 @@ def compare_cmd(db: DbOpt = DEFAULT_DB, target: Annotated[str, typer.Option(help
         body = {"verdict": {"winner": verdict.winner, "model": verdict.model, "p": verdict.p, "zh": verdict.say("zh"),
                             "en": verdict.say("en")}, "models": shown.to_dict("records")}
         return show(json.dumps(body, ensure_ascii=False, indent=1, default=str))
-    table = Table("模型 / model", c.metric.upper(), "± sd",
-                  title=say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
-    for r in c.table.itertuples():
-        table.add_row(f"{r.name_zh} / {r.name_en}", f"{r.score:.3f}", f"{r.sd:.3f}")
-    console.print(table)
+    frame(models(c.table), say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
     show(verdict.say(lang()))
 
 
 @app.command("calibrate", help=H("cmd.calibrate"))
-def calibrate_cmd(db: DbOpt = DEFAULT_DB, target: Annotated[str, typer.Option(help=H("opt.target"))] = "overall",
-                  boot: Annotated[int, typer.Option(min=50, max=10_000, help=H("opt.boot"))] = 400,
-                  folds: Folds = 5, seed: SeedOpt = 0,
-                  approve: Annotated[bool, typer.Option(help=H("opt.approve"))] = False) -> None:
+def calibrate_cmd(db: DbOpt = DEFAULT_DB, target: Target = "overall", folds: Folds = 5, seed: SeedOpt = 0,
+                  boot: Annotated[int, opt("opt.boot", min=50, max=10_000)] = 400,
+                  approve: Annotated[bool, opt("opt.approve")] = False) -> None:
     with workspace(db, create=False) as ws:
         with console.status(say("scoring", value="calibrate")):
             c = ws.analysis.calibrate(target, boot, folds, seed)
         show(c.say(lang()))
         if approve:
             number, bp = ws.analysis.approve(c)
-            w = bp.weights
-            show(say("calibrate_saved", peak=w.peak, end=w.end, mean=w.mean, number=number))
+            show(say("calibrate_saved", peak=bp.weights.peak, end=bp.weights.end, mean=bp.weights.mean, number=number))
 
 
 @app.command("loyalty", help=H("cmd.loyalty"))
-def loyalty_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-                days: Annotated[int | None, typer.Option(min=1, max=730, help=H("opt.days.return"))] = None,
-                hall: Halls = None, drivers: Annotated[bool, typer.Option(help=H("opt.drivers"))] = True,
-                out: Annotated[Path | None, typer.Option(help=H("opt.out.csvs"), file_okay=False)] = None,
-                seed: SeedOpt = 0) -> None:
+def loyalty_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, hall: Halls = None, seed: SeedOpt = 0,
+                days: Annotated[int | None, opt("opt.days.return", min=1, max=730)] = None,
+                drivers: Annotated[bool, opt("opt.drivers")] = True,
+                out: Annotated[Path | None, opt("opt.out.csvs", file_okay=False)] = None) -> None:
     from peakend.service.views import loyalty
 
     with workspace(db, blueprint, create=False) as ws, console.status(say("loyalty_working")):
@@ -77,13 +86,12 @@ def loyalty_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
     for key, table in tables[2:]:
         frame(table, say("loyalty_drivers", target=key.split(":")[1]))
     if out is not None:
-        written = result.write(out)
-        show(say("loyalty_written", folder=out, tables=len(written)))
+        show(say("loyalty_written", folder=out, tables=len(result.write(out))))
 
 
 @app.command("staff", help=H("cmd.staff"))
 def staff_cmd(db: DbOpt = DEFAULT_DB, hall: Halls = None,
-              out: Annotated[Path | None, typer.Option(help=H("opt.out.cards"), dir_okay=False)] = None) -> None:
+              out: Annotated[Path | None, opt("opt.out.cards", dir_okay=False)] = None) -> None:
     from peakend.service.views import MIN_TOUCHES, staff
 
     with workspace(db, create=False) as ws:
@@ -99,7 +107,7 @@ train_app = app.group("train")
 
 @train_app.command("search", help=H("cmd.train.search"))
 def train_search(query: Annotated[str, typer.Argument(help=H("opt.query"))], db: DbOpt = DEFAULT_DB,
-                 blueprint: BpOpt = None, k: Annotated[int, typer.Option(min=1, max=50, help=H("opt.k"))] = 5) -> None:
+                 blueprint: BpOpt = None, k: Annotated[int, opt("opt.k", min=1, max=50)] = 5) -> None:
     with workspace(db, blueprint, create=False) as ws:
         hits = ws.analysis.search(query, k)
     if not hits:
@@ -110,17 +118,11 @@ def train_search(query: Annotated[str, typer.Argument(help=H("opt.query"))], db:
 
 
 @train_app.command("assign", help=H("cmd.train.assign"))
-def train_assign(hall: Annotated[str, typer.Option(help=H("opt.train.hall"))],
-                 staff: Annotated[str, typer.Option(help=H("opt.train.staff"))],
-                 module: Annotated[str, typer.Option(help=H("opt.train.module"))],
-                 on: Annotated[str, typer.Option(help=H("opt.train.on"))], db: DbOpt = DEFAULT_DB,
-                 by: Annotated[str, typer.Option(help=H("opt.who"))] = "cli") -> None:
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        refuse("--on", "YYYY-MM-DD", on)
+def train_assign(hall: Annotated[str, opt("opt.train.hall")], staff: Annotated[str, opt("opt.train.staff")],
+                 module: Annotated[str, opt("opt.train.module")], on: Annotated[datetime, day_opt("opt.train.on")],
+                 db: DbOpt = DEFAULT_DB, by: Annotated[str, opt("opt.who")] = "cli") -> None:
     with workspace(db) as ws:
-        show(say("coaching_saved", id=ws.analysis.assign(hall, staff, module, day, by)))
+        show(say("coaching_saved", id=ws.analysis.assign(hall, staff, module, on.date(), by)))
 
 
 @train_app.command("effects", help=H("cmd.train.effects"))
@@ -144,30 +146,28 @@ def train_list(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None) -> None:
 
 @app.command(help=H("cmd.report"))
 def report(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-           out: Annotated[Path, typer.Option("--out", "-o", help=H("opt.report.out"))] = Path("peakend-report.html"),
-           pdf: Annotated[bool, typer.Option("--pdf", help=H("opt.report.pdf"))] = False) -> None:
-    with workspace(db, blueprint, create=False) as ws:
-        with console.status(say("reporting")):
-            path = ws.reports.html(out)
-        show(say("report_written", value=path.resolve()))
-        if pdf:
-            with console.status(say("reporting")):
-                show(say("pdf_written", value=ws.reports.pdf(path, lang()).resolve()))
+           out: Annotated[Path, opt("opt.report.out", "--out", "-o")] = Path("peakend-report.html"),
+           pdf: Annotated[bool, opt("opt.report.pdf", "--pdf")] = False) -> None:
+    with workspace(db, blueprint, create=False) as ws, console.status(say("reporting")):
+        path = ws.reports.html(out)
+        done = ws.reports.pdf(path, lang()) if pdf else None
+    show(say("report_written", value=path.resolve()))
+    if done is not None:
+        show(say("pdf_written", value=done.resolve()))
 
 
 @app.command(help=H("cmd.digest"))
 def digest(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-           out: Annotated[Path | None, typer.Option(help=H("opt.digest.out"))] = None) -> None:
+           out: Annotated[Path | None, opt("opt.digest.out")] = None) -> None:
     import smtplib
 
     from peakend import settings
 
     with workspace(db, blueprint, create=False) as ws:
         found = ws.reports.digests()
-        if not found:
-            return show(say("digest_none"))
-        if out is not None:
-            return show(say("digest_written", count=len(ws.reports.write(found, out)), folder=out))
+        if not found or out is not None:
+            return show(say("digest_written", count=len(ws.reports.write(found, out)), folder=out) if found and out
+                        else say("digest_none"))
         host, port = settings.get("smtp_host"), settings.get("smtp_port")
         try:
             sent = ws.reports.send(found)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, refuse, show, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, frame, opt, refuse, show, workspace
 from peakend.i18n import lang, say
 
 bp_app = app.group("blueprint")
@@ -19,9 +19,7 @@ FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
 def settings_cmd() -> None:
     from peakend import settings
 
-    table = Table(title=say("settings_title"))
-    for column in ("variable", "value", "meaning"):
-        table.add_column(say(f"settings_{column}"))
+    table = Table(*(say(f"settings_{c}") for c in ("variable", "value", "meaning")), title=say("settings_title"))
     for s, shown, given in settings.in_force():
         table.add_row(s.env, (shown or "—") + ("" if given else say("settings_default")), getattr(s, lang()))
     console.print(table)
@@ -42,8 +40,7 @@ def check(file: FileArg) -> None:
 
 
 @bp_app.command("use", help=H("cmd.blueprint.use"))
-def use(file: FileArg, db: DbOpt = DEFAULT_DB,
-        who: Annotated[str, typer.Option(help=H("opt.who"))] = "cli") -> None:
+def use(file: FileArg, db: DbOpt = DEFAULT_DB, who: Annotated[str, opt("opt.who")] = "cli") -> None:
     with workspace(db) as ws:
         number, same = ws.blueprints.use(file, who)
         show(say("bp_same" if same else "bp_used", source=file, value=ws.blueprint.id, number=number))
@@ -51,10 +48,10 @@ def use(file: FileArg, db: DbOpt = DEFAULT_DB,
 
 @bp_app.command("new", help=H("cmd.blueprint.new"))
 def new(out: Annotated[Path, typer.Argument(help=H("opt.new.out"), dir_okay=False)],
-        moments: Annotated[str | None, typer.Option(help=H("opt.new.moments"))] = None,
-        mapping: Annotated[Path | None, typer.Option(help=H("opt.new.mapping"), exists=True, dir_okay=False)] = None,
-        blueprint_id: Annotated[str, typer.Option("--id", help=H("opt.new.id"))] = "my_service",
-        name: Annotated[str, typer.Option(help=H("opt.new.name"))] = "My service") -> None:
+        moments: Annotated[str | None, opt("opt.new.moments")] = None,
+        mapping: Annotated[Path | None, opt("opt.new.mapping", exists=True, dir_okay=False)] = None,
+        blueprint_id: Annotated[str, opt("opt.new.id", "--id")] = "my_service",
+        name: Annotated[str, opt("opt.new.name")] = "My service") -> None:
     from peakend.service.blueprints import mapping_moments, new_text
 
     if (moments is None) == (mapping is None):
@@ -67,29 +64,19 @@ def new(out: Annotated[Path, typer.Argument(help=H("opt.new.out"), dir_okay=Fals
 
 @bp_app.command("show", help=H("cmd.blueprint.show"))
 def show_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-             moment: Annotated[str | None, typer.Option(help=H("opt.show.moment"))] = None) -> None:
+             moment: Annotated[str | None, opt("opt.show.moment")] = None) -> None:
     from peakend.service.blueprints import moment_sections
+    from peakend.service.views import blueprint_moments, blueprint_routes
 
     with workspace(db, blueprint, create=False) as ws:
         bp = ws.blueprint
-    if moment:
-        if moment not in bp.moment_ids():
-            refuse("--moment", ", ".join(bp.moment_ids()), moment)
-        m = bp.moment(moment)
-        show(f"{m.zh} / {m.en}  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, stage {m.stage}, flow {m.flow}, "
-             f"importance {m.importance})")
-        for title, texts in moment_sections(m):
-            show(f"  {title}:\n" + "\n".join(f"    • {t.zh} / {t.en}" for t in texts))
-        return
-    names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
-    table = Table(title=f"{bp.name.zh} / {bp.name.en}  (v{bp.version})")
-    for col in ("#", "id", "关键时刻 / moment", "角色 role", "区域 zone", "阶段 stage", "重要性"):
-        table.add_column(col)
-    for i, m in enumerate(bp.moments, start=1):
-        role = {"peak": "峰 peak", "end": "终 end", "key": ""}[m.role]
-        table.add_row(str(i), m.id, f"{m.zh} / {m.en}", role, names[m.zone].zh, names[m.stage].zh, "★" * m.importance)
-    console.print(table)
-    routes = Table("id", "名称 / name", "关键时刻 / moments", title="动线 / routes")
-    for r in bp.routes:
-        routes.add_row(r.id, f"{r.zh} / {r.en}", " → ".join(r.moments))
-    console.print(routes)
+    if moment is None:
+        frame(blueprint_moments(bp), f"{bp.name.zh} / {bp.name.en}  (v{bp.version})")
+        return frame(blueprint_routes(bp), "动线 / routes")
+    if moment not in bp.moment_ids():
+        refuse("--moment", ", ".join(bp.moment_ids()), moment)
+    m = bp.moment(moment)
+    show(f"{m.zh} / {m.en}  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, stage {m.stage}, flow {m.flow}, "
+         f"importance {m.importance})")
+    for title, texts in moment_sections(m):
+        show(f"  {title}:\n" + "\n".join(f"    • {t.zh} / {t.en}" for t in texts))

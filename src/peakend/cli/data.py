@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, refuse, show, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, opt, refuse, show, workspace
 from peakend.i18n import WORDS, lang, say
 
 if TYPE_CHECKING:
@@ -16,17 +16,15 @@ if TYPE_CHECKING:
 
 
 @app.command(help=H("cmd.ingest"))
-def ingest(
-    files: Annotated[list[Path], typer.Argument(exists=True, help=H("opt.ingest.files"))],
-    db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-    mapping: Annotated[Path | None, typer.Option(help=H("opt.ingest.mapping"))] = None,
-    kind: Annotated[str | None, typer.Option(help=H("opt.ingest.kind"))] = None,
-    encoding: Annotated[str, typer.Option(help=H("opt.ingest.encoding"))] = "auto",
-    sheet: Annotated[str | None, typer.Option(help=H("opt.ingest.sheet"))] = None,
-    rating_scale: Annotated[str | None, typer.Option(help=H("opt.ingest.scale"))] = None,
-    allow_fractions: Annotated[bool, typer.Option(help=H("opt.ingest.fractions"))] = False,
-    replace: Annotated[bool, typer.Option(help=H("opt.ingest.replace"))] = False,
-) -> None:
+def ingest(files: Annotated[list[Path], typer.Argument(exists=True, help=H("opt.ingest.files"))],
+           db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
+           mapping: Annotated[Path | None, opt("opt.ingest.mapping")] = None,
+           kind: Annotated[str | None, opt("opt.ingest.kind")] = None,
+           encoding: Annotated[str, opt("opt.ingest.encoding")] = "auto",
+           sheet: Annotated[str | None, opt("opt.ingest.sheet")] = None,
+           rating_scale: Annotated[str | None, opt("opt.ingest.scale")] = None,
+           allow_fractions: Annotated[bool, opt("opt.ingest.fractions")] = False,
+           replace: Annotated[bool, opt("opt.ingest.replace")] = False) -> None:
     if kind not in (None, "touch", "visit", "survey", "audit"):
         refuse("--kind", "touch, visit, survey, audit", kind)
     with workspace(db, blueprint) as ws:
@@ -37,7 +35,7 @@ def ingest(
                  quarantined=sum(r.quarantined for r in results)))
 
 
-def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None, kind: str | None = None,
+def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None, kind: Any = None,
                  encoding: str = "auto", sheet: str | None = None, quiet: bool = False) -> list[FileResult]:
     """Ingest files with a progress bar each, printing each one's summary, notes and conflicts."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -51,27 +49,27 @@ def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None
             task = bar.add_task(path.name + (f"#{part}" if part else ""), total=path.stat().st_size or None)
             return lambda done, size: bar.update(task, completed=done, total=size)
 
-        for result in ws.files.each(files, ctx, mapping, cast(Any, kind), encoding, sheet, advance):
-            results.append(result)
+        for r in ws.files.each(files, ctx, mapping, kind, encoding, sheet, advance):
+            results.append(r)
+            for note in [] if quiet else r.notes:
+                err.print(note, style="yellow", highlight=False, markup=False)
             if not quiet:
-                for note in result.notes:
-                    err.print(note, style="yellow", highlight=False, markup=False)
-                show(result.summary())
-                for c in result.clashes:
-                    before, sent = clash_fields(c)
-                    err.print(say("clash", source=result.source, row=c.row, kind=say(f"kind_{c.kind}"),
-                                  value=c.event_id, action=say(f"clash_{c.action}"), before=before, sent=sent),
-                              highlight=False, markup=False)
+                show(r.summary())
+            for c in [] if quiet else r.clashes:
+                before, sent = clash_fields(c)
+                err.print(say("clash", source=r.source, row=c.row, kind=say(f"kind_{c.kind}"), value=c.event_id,
+                              action=say(f"clash_{c.action}"), before=before, sent=sent), highlight=False,
+                          markup=False)
     return results
 
 
 @app.command(help=H("cmd.quarantine"))
-def quarantine(db: DbOpt = DEFAULT_DB, limit: Annotated[int, typer.Option(help=H("opt.limit"))] = 50) -> None:
+def quarantine(db: DbOpt = DEFAULT_DB, limit: Annotated[int, opt("opt.limit")] = 50) -> None:
     with workspace(db, create=False) as ws:
         rows, clashes = ws.files.quarantined(lang(), limit)
     for action, msg in rows.itertuples(index=False):
         show(f"[{WORDS['action_' + (action or 'rejected')][lang()]}] {msg}")
-    console.print(say("shown", value=len(rows)))
+    show(say("shown", value=len(rows)))
     for c in clashes.itertuples(index=False):
         show(say("clash", source=c.source, row=c.row_number, kind=say(f"kind_{c.kind}"), value=c.event_id,
                  action=say(f"clash_{c.action}"), before=c.stored_diff, sent=c.sent_diff))
@@ -86,14 +84,12 @@ def score_store(ws: Workspace, full: bool = False) -> None:
 
 
 @app.command("score", help=H("cmd.score"))
-def score_cmd(
-    db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-    engine: Annotated[str | None, typer.Option(help=H("opt.score.engine"))] = None,
-    lake: Annotated[Path | None, typer.Option(help=H("opt.score.lake"), file_okay=False)] = None,
-    out: Annotated[Path | None, typer.Option(help=H("opt.score.out"))] = None,
-    master: Annotated[str | None, typer.Option(help=H("opt.score.master"))] = None,
-    full: Annotated[bool, typer.Option("--full", help=H("opt.score.full"))] = False,
-) -> None:
+def score_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
+              engine: Annotated[str | None, opt("opt.score.engine")] = None,
+              lake: Annotated[Path | None, opt("opt.score.lake", file_okay=False)] = None,
+              out: Annotated[Path | None, opt("opt.score.out")] = None,
+              master: Annotated[str | None, opt("opt.score.master")] = None,
+              full: Annotated[bool, opt("opt.score.full", "--full")] = False) -> None:
     from peakend.service import backend_of
 
     if engine not in (None, "duckdb", "postgres", "spark"):
@@ -108,7 +104,7 @@ def score_cmd(
             return score_store(ws, full)
         used = engine or "duckdb"
         with console.status(say("scoring", value=used)) as status:
-            r = ws.scores.lake(cast(Any, used), lake, out, master, lambda step: status.update(f"{used}: {step}"))
+            r = ws.scores.lake(used, lake, out, master, lambda step: status.update(f"{used}: {step}"))  # type: ignore[arg-type]
     show(say("scored", visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds))
     show(say("lake_scores", engine=used, folder=out or lake / "scores"))
 
@@ -125,9 +121,8 @@ hall_app, user_app, token_app = app.group("hall"), app.group("user"), app.group(
 
 
 @hall_app.command("name", help=H("cmd.hall.name"))
-def hall_name(hall: Annotated[str, typer.Argument(help=H("opt.hall.id"))],
-              zh: Annotated[str, typer.Option(help=H("opt.hall.zh"))],
-              en: Annotated[str, typer.Option(help=H("opt.hall.en"))], db: DbOpt = DEFAULT_DB) -> None:
+def hall_name(hall: Annotated[str, typer.Argument(help=H("opt.hall.id"))], zh: Annotated[str, opt("opt.hall.zh")],
+              en: Annotated[str, opt("opt.hall.en")], db: DbOpt = DEFAULT_DB) -> None:
     if not (zh.strip() and en.strip()) or max(len(zh), len(en), len(hall)) > 200:
         refuse("--zh/--en", "1–200 characters each", f"{zh} / {en}")
     with workspace(db) as ws:
@@ -139,30 +134,26 @@ def hall_name(hall: Annotated[str, typer.Argument(help=H("opt.hall.id"))],
 def hall_list(db: DbOpt = DEFAULT_DB) -> None:
     from rich.table import Table
 
+    table = Table("id", "中文", "English", box=None)
     with workspace(db, create=False) as ws:
-        table = Table("id", "中文", "English", box=None)
         for hall, zh, en in ws.people.halls():
             table.add_row(hall, zh or "-", en or "-")
     console.print(table)
 
 
 @user_app.command("add", help=H("cmd.user.add"))
-def user_add(username: str, role: Annotated[str, typer.Option(help=H("opt.user.role"))],
-             hall: Annotated[list[str] | None, typer.Option(help=H("opt.user.hall"))] = None,
+def user_add(username: str, role: Annotated[str, opt("opt.user.role")],
+             hall: Annotated[list[str] | None, opt("opt.user.hall")] = None,
              password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                                    envvar="PEAKEND_PASSWORD")] = "",
-             email: Annotated[str | None, typer.Option(help=H("opt.user.email"))] = None,
-             db: DbOpt = DEFAULT_DB) -> None:
+             email: Annotated[str | None, opt("opt.user.email")] = None, db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db) as ws:
         ws.people.add_user(username, password, role, hall, email)
-    console.print(say("user_saved", user=username, role=role + (": " + ", ".join(hall) if hall else "")),
-                  highlight=False)
+    show(say("user_saved", user=username, role=role + (": " + ", ".join(hall) if hall else "")))
 
 
 @token_app.command("add", help=H("cmd.token.add"))
-def token_add(hall: Annotated[str, typer.Option(help=H("opt.token.hall"))],
-              label: Annotated[str, typer.Option(help=H("opt.token.label"))] = "",
-              sms: Annotated[bool, typer.Option("--sms", help=H("opt.token.sms"))] = False,
-              db: DbOpt = DEFAULT_DB) -> None:
+def token_add(hall: Annotated[str, opt("opt.token.hall")], label: Annotated[str, opt("opt.token.label")] = "",
+              sms: Annotated[bool, opt("opt.token.sms", "--sms")] = False, db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db) as ws:
         show(ws.people.add_token(hall, label, "sms" if sms else "device"))

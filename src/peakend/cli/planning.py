@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, frame, show, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, day_opt, frame, opt, show, workspace
 from peakend.i18n import say
 
 if TYPE_CHECKING:
     from peakend.service import Workspace
 
 ConfigArg = Annotated[list[Path] | None, typer.Argument(help=H("opt.config"), exists=True, dir_okay=False)]
-Reps = Annotated[int, typer.Option(min=2, help=H("opt.reps"))]
-
-
-def _day(text: str | None, option: str = "--day") -> date | None:
-    from peakend.cli import refuse
-
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        refuse(option, "YYYY-MM-DD", text)
-        raise
+Reps = Annotated[int, opt("opt.reps", min=2)]
+Day = Annotated[datetime | None, day_opt("opt.day.plan", "--day")]
 
 
 @app.command("simulate", help=H("cmd.simulate"))
-def simulate_cmd(config: ConfigArg = None, days: Annotated[int, typer.Option(min=1, max=366, help=H("opt.days"))] = 1,
-                 day: Annotated[str, typer.Option("--day", help=H("opt.day.first"))] = "2026-10-05", seed: SeedOpt = 0,
-                 out: Annotated[Path, typer.Option("--out", help=H("opt.sim.out"))] = Path("simulated"),
-                 db: Annotated[str | None, typer.Option("--db", help=H("opt.sim.db"))] = None,
-                 blueprint: BpOpt = None) -> None:
+def simulate_cmd(config: ConfigArg = None, days: Annotated[int, opt("opt.days", min=1, max=366)] = 1,
+                 day: Annotated[datetime, day_opt("opt.day.first", "--day")] = datetime(2026, 10, 5),
+                 seed: SeedOpt = 0, out: Annotated[Path, opt("opt.sim.out", "--out")] = Path("simulated"),
+                 db: Annotated[str | None, opt("opt.sim.db", "--db")] = None, blueprint: BpOpt = None) -> None:
     from rich.progress import BarColumn, Progress, TextColumn
 
     from peakend.cli.data import ingest_files, score_store
@@ -43,10 +33,8 @@ def simulate_cmd(config: ConfigArg = None, days: Annotated[int, typer.Option(min
         ((name, cfg),) = list(ws.planning.configs(config[:1] if config else None).items())
         with Progress(TextColumn("{task.description}"), BarColumn(), console=console, transient=True) as bar:
             task = bar.add_task(say("simulating", value=name), total=days)
-            sim = ws.planning.simulate(cfg, _day(day) or date.today(), days, seed,
-                                       lambda d: bar.update(task, completed=d))
-        files = ws.planning.write(sim, out, name)
-        s = ws.planning.summary(sim)
+            sim = ws.planning.simulate(cfg, day.date(), days, seed, lambda d: bar.update(task, completed=d))
+        files, s = ws.planning.write(sim, out, name), ws.planning.summary(sim)
         show(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days, wait=s["wait"],
                  p90=s["p90"], abandoned=s["abandoned"], rei=s["rei"]))
         frame(simulated_hours(sim, days), say("sim_hourly"))
@@ -57,31 +45,29 @@ def simulate_cmd(config: ConfigArg = None, days: Annotated[int, typer.Option(min
 
 
 @app.command("plan", help=H("cmd.plan"))
-def plan_cmd(config: ConfigArg = None, station: Annotated[str | None, typer.Option(help=H("opt.station"))] = None,
-             wait: Annotated[float, typer.Option(help=H("opt.target.wait"))] = 10.0,
-             share: Annotated[float, typer.Option(help=H("opt.target.share"))] = 0.8,
-             rei: Annotated[float, typer.Option(help=H("opt.target.rei"))] = 75.0,
-             abandon: Annotated[float | None, typer.Option(min=0, max=1, help=H("opt.target.abandon"))] = None,
-             reps: Reps = 10, seed: SeedOpt = 0,
-             day: Annotated[str | None, typer.Option("--day", help=H("opt.day.plan"))] = None,
-             out: Annotated[Path, typer.Option("--out", help=H("opt.plan.out"))] = Path("plan"),
-             blueprint: BpOpt = None) -> None:
-    from peakend.service.views import plan as plan_shown
+def plan_cmd(config: ConfigArg = None, station: Annotated[str | None, opt("opt.station")] = None,
+             wait: Annotated[float, opt("opt.target.wait")] = 10.0,
+             share: Annotated[float, opt("opt.target.share")] = 0.8,
+             rei: Annotated[float, opt("opt.target.rei")] = 75.0,
+             abandon: Annotated[float | None, opt("opt.target.abandon", min=0, max=1)] = None,
+             reps: Reps = 10, seed: SeedOpt = 0, day: Day = None, blueprint: BpOpt = None,
+             out: Annotated[Path, opt("opt.plan.out", "--out")] = Path("plan")) -> None:
+    from peakend.service.views import plan as shown
 
     with workspace(":memory:", blueprint) as ws:
         configs, targets = ws.planning.configs(config), ws.planning.targets(wait, share, rei, abandon)
         for name, cfg in configs.items():
-            where, when = ws.planning.station(cfg, name, station), _day(day) or ws.planning.working_day(cfg)
+            where, when = ws.planning.station(cfg, name, station), day.date() if day else ws.planning.working_day(cfg)
             with console.status("") as status:
                 table = ws.planning.plan(cfg, where, targets, when, reps, seed,
                                          lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
             for row in table[table["unreachable"] != ""].itertuples():
                 show(say("plan_unreachable", hour=row.hour, why=row.unreachable))
-            frame(plan_shown(table), say("plan_title", config=name, station=where, day=when))
+            frame(shown(table), say("plan_title", config=name, station=where, day=when))
             csv_path, html = ws.planning.write_plan(table, targets, out, name)
             show(say("plan_written", table=csv_path, chart=html))
         if len(configs) > 1:
-            when = _day(day) or ws.planning.working_day(next(iter(configs.values())))
+            when = day.date() if day else ws.planning.working_day(next(iter(configs.values())))
             side = ws.planning.side_by_side(configs, targets, when, reps, seed)
             frame(side.round(3), say("side_by_side"))
             side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
@@ -89,26 +75,23 @@ def plan_cmd(config: ConfigArg = None, station: Annotated[str | None, typer.Opti
 
 @app.command("fit", help=H("cmd.fit"))
 def fit_cmd(hall: Annotated[str, typer.Argument(help=H("opt.fit.hall"))], db: DbOpt = DEFAULT_DB,
-            like: Annotated[Path | None, typer.Option("--like", exists=True, dir_okay=False, help=H("opt.fit.like"))]
-            = None,
-            since: Annotated[str | None, typer.Option(help=H("opt.fit.since"))] = None,
-            until: Annotated[str | None, typer.Option(help=H("opt.fit.until"))] = None,
-            reps: Reps = 5, seed: SeedOpt = 0,
-            out: Annotated[Path | None, typer.Option("--out", help=H("opt.fit.out"))] = None,
-            blueprint: BpOpt = None) -> None:
+            like: Annotated[Path | None, opt("opt.fit.like", "--like", exists=True, dir_okay=False)] = None,
+            since: Annotated[datetime | None, day_opt("opt.fit.since")] = None,
+            until: Annotated[datetime | None, day_opt("opt.fit.until")] = None, reps: Reps = 5, seed: SeedOpt = 0,
+            out: Annotated[Path | None, opt("opt.fit.out", "--out")] = None, blueprint: BpOpt = None) -> None:
     with workspace(db, blueprint, create=False) as ws:
         base = ws.planning.configs([like])[like.stem] if like else None
-        fit_hall(ws, hall, base, _day(since, "--since"), _day(until, "--until"), reps, seed,
+        fit_hall(ws, hall, base, since and since.date(), until and until.date(), reps, seed,
                  out or Path(f"{hall}.fitted.yaml"))
 
 
-def fit_hall(ws: Workspace, hall: str, base: object, since: date | None, until: date | None, reps: int, seed: int,
+def fit_hall(ws: Workspace, hall: str, base: Any, since: date | None, until: date | None, reps: int, seed: int,
              out: Path) -> None:
     """Fit `hall`, print its notes, capacity and hourly check, write the YAML and the check's CSV."""
     from peakend.service import views
 
     with console.status(say("fitting", hall=hall)):
-        r = ws.planning.fit(hall, base, since, until, reps, seed)  # type: ignore[arg-type]
+        r = ws.planning.fit(hall, base, since, until, reps, seed)
     show(say("fit_summary", hall=hall, visits=r.fitted.visits, days=r.fitted.days))
     for note in r.fitted.notes:
         show(say("fit_note", note=note))

@@ -8,31 +8,28 @@ from typing import Annotated
 
 import typer
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, err, show, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, err, opt, show, workspace
 from peakend.i18n import say
 
 live_app = app.group("live")
-SmsOpt = Annotated[str | None, typer.Option("--sms", envvar="PEAKEND_SMS_GATEWAY", help=H("opt.sms"))]
+SmsOpt = Annotated[str | None, opt("opt.sms", "--sms", envvar="PEAKEND_SMS_GATEWAY")]
 
 
 @app.command(help=H("cmd.demo"))
-def demo(folder: Annotated[Path, typer.Option("--dir", help=H("opt.demo.dir"))] = Path("peakend-demo"),
-         days: Annotated[int, typer.Option(min=1, max=366, help=H("opt.days"))] = 30, seed: SeedOpt = 7) -> None:
+def demo(folder: Annotated[Path, opt("opt.demo.dir", "--dir")] = Path("peakend-demo"),
+         days: Annotated[int, opt("opt.days", min=1, max=366)] = 30, seed: SeedOpt = 7) -> None:
     from peakend.cli.data import ingest_files, score_store
     from peakend.cli.planning import fit_hall
 
-    db = folder / "peakend.duckdb"
-    db.unlink(missing_ok=True)
-    with workspace(str(db)) as ws:
+    (folder / "peakend.duckdb").unlink(missing_ok=True)
+    with workspace(str(folder / "peakend.duckdb")) as ws:
         with console.status(say("demo_generating")):
             files = ws.demo.generate(folder / "sources", days, seed)
         daily = [f for f in files if f.parent.name == "touches"]
-        results = ingest_files(ws, daily, ws.files.context(), quiet=True)
-        show(say("demo_daily", files=len(daily), rows=sum(r.rows for r in results),
-                 stored=sum(r.stored for r in results)))
-        for f in files:
-            if f not in daily:
-                ingest_files(ws, [f], ws.files.context(), ws.files.mapping_beside(f))
+        done = ingest_files(ws, daily, ws.files.context(), quiet=True)
+        show(say("demo_daily", files=len(daily), rows=sum(r.rows for r in done), stored=sum(r.stored for r in done)))
+        for f in (f for f in files if f not in daily):
+            ingest_files(ws, [f], ws.files.context(), ws.files.mapping_beside(f))
         ws.demo.record(days)
         score_store(ws)
         first = ws.demo.first_hall()  # the simulator's model of a hall, fitted back from the hall's own events
@@ -44,27 +41,23 @@ def demo(folder: Annotated[Path, typer.Option("--dir", help=H("opt.demo.dir"))] 
 
 
 @app.command(help=H("cmd.serve"))
-def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
-          host: Annotated[str, typer.Option(help=H("opt.host"))] = "127.0.0.1",
-          port: Annotated[int, typer.Option(min=1, max=65535, help=H("opt.port"))] = 8000,
-          workers: Annotated[int, typer.Option(min=1, max=64, help=H("opt.workers"))] = 1) -> None:
+def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, opt("opt.host")] = "127.0.0.1",
+          port: Annotated[int, opt("opt.port", min=1, max=65535)] = 8000,
+          workers: Annotated[int, opt("opt.workers", min=1, max=64)] = 1) -> None:
     import uvicorn
 
     from peakend.service import redacted_url
+    from peakend.web.app import create_app
+    from peakend.web.processes import serve_processes
 
     if workers > 1:
-        from peakend.cli.processes import serve_processes
-
-        return serve_processes(db, blueprint, host, port, workers)
-    from peakend.web.app import create_app
-
+        return serve_processes(db, blueprint, host, port, workers, show, lambda line: err.print(line, style="red"))
     show(say("serving", host=host, port=port, db=redacted_url(db)))
     web = create_app(db, blueprint)
     for note in web.state.peakend.ws.blueprint_notes():
         err.print(note, style="yellow", highlight=False, markup=False)
-    code = web.state.peakend.setup_code
-    if code is not None:
-        show(say("setup_code", host=host, port=port, code=code))
+    if web.state.peakend.setup_code is not None:
+        show(say("setup_code", host=host, port=port, code=web.state.peakend.setup_code))
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
@@ -78,9 +71,8 @@ def live_replay(day: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
         events = ws.live.read_day(day)
         task = bar.add_task("replay", total=len(events))
         r = ws.live.replay(events, lambda n: bar.update(task, completed=n))
-    f = r.fired
-    show(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=f.alerts, cases=f.cases,
-             surveys=f.surveys, advice=f.advice, timers=r.timers))
+    show(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=r.fired.alerts,
+             cases=r.fired.cases, surveys=r.fired.surveys, advice=r.fired.advice, timers=r.timers))
 
 
 @live_app.command("work", help=H("cmd.live.work"))

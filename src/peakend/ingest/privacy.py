@@ -98,7 +98,8 @@ def store_secret(store: Store) -> str:
     found = store.scalar("SELECT value FROM store_secrets WHERE name = ?", [KEY_SETTING])
     if not found:
         made = settings.get("phone_key") or secrets.token_hex(32)
-        store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", [KEY_SETTING, made])
+        store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                      [KEY_SETTING, made])
         found = store.scalar("SELECT value FROM store_secrets WHERE name = ?", [KEY_SETTING])
     _secrets[store] = str(found)
     return str(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from peakend.blueprint.model import Blueprint
 from peakend.i18n import WORDS, Lang
 from peakend.loyalty.drivers import QUADRANTS
 from peakend.loyalty.summary import Loyalty
@@ -114,3 +115,24 @@ def cell(value: object) -> str:
         missing = False
     return "" if missing else str(value)
 
+
+
+def blueprint_moments(bp: Blueprint) -> pd.DataFrame:
+    """A blueprint's key moments as `peakend blueprint show` lists them, in both languages."""
+    names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
+    return pd.DataFrame([{"#": i, "id": m.id, "关键时刻 / moment": f"{m.zh} / {m.en}",
+                          "角色 role": {"peak": "峰 peak", "end": "终 end", "key": ""}[m.role],
+                          "区域 zone": names[m.zone].zh, "阶段 stage": names[m.stage].zh, "重要性": "★" * m.importance}
+                         for i, m in enumerate(bp.moments, start=1)])
+
+
+def blueprint_routes(bp: Blueprint) -> pd.DataFrame:
+    """A blueprint's routes (flow-lines) with their moments in order."""
+    return pd.DataFrame([{"id": r.id, "名称 / name": f"{r.zh} / {r.en}", "关键时刻 / moments": " → ".join(r.moments)}
+                         for r in bp.routes])
+
+
+def models(table: pd.DataFrame) -> pd.DataFrame:
+    """The model comparison as printed: each model's name in both languages, its score and spread."""
+    return pd.DataFrame({"模型 / model": table["name_zh"] + " / " + table["name_en"],
+                         "score": table["score"].map("{:.3f}".format), "± sd": table["sd"].map("{:.3f}".format)})

@@ -9,23 +9,25 @@ import secrets
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 
-from peakend.cli import err, show, workspace
 from peakend.errors import ServeError
 from peakend.i18n import say
-from peakend.service import is_postgres, redacted_url
+from peakend.service import Workspace, is_postgres, redacted_url
 
 
-def serve_processes(db: str, blueprint: Path | None, host: str, port: int, workers: int) -> None:
-    """Serve the store with `workers` web processes and a live worker of its own (PostgreSQL only)."""
+def serve_processes(db: str, blueprint: Path | None, host: str, port: int, workers: int,
+                    show: Callable[[str], None], err: Callable[[str], None]) -> None:
+    """Serve the store with `workers` web processes and a live worker of its own (PostgreSQL only); `show` and
+    `err` print a line to the console."""
     if not is_postgres(db):
         raise ServeError(workers=workers)
     if blueprint is not None:
         raise ServeError("workers_blueprint", path=blueprint)
-    with workspace(db) as ws:
+    with Workspace.open(db) as ws:
         first_run = not ws.people.any_user()
     os.environ.update({"PEAKEND_DB": db, "PEAKEND_BACKGROUND": "false"})
     os.environ.setdefault("PEAKEND_SECRET", secrets.token_urlsafe(32))  # one key: a session holds on every process
@@ -35,7 +37,7 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
         os.environ["PEAKEND_SETUP_CODE"] = secrets.token_hex(4)
         show(say("setup_code", host=host, port=port, code=os.environ["PEAKEND_SETUP_CODE"]))
     stop = threading.Event()
-    keeper = threading.Thread(target=_supervise, args=(stop,), name="peakend-live-keeper", daemon=True)
+    keeper = threading.Thread(target=_supervise, args=(stop, err), name="peakend-live-keeper", daemon=True)
     keeper.start()
     try:
         uvicorn.run("peakend.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
@@ -45,7 +47,7 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
         keeper.join(35)
 
 
-def _supervise(stop: threading.Event) -> None:
+def _supervise(stop: threading.Event, err: Callable[[str], None]) -> None:
     """Keep one live worker process running until `stop` (the store: env PEAKEND_DB)."""
     while not stop.is_set():
         live = subprocess.Popen([sys.executable, "-m", "peakend", "live", "work"])
@@ -55,5 +57,5 @@ def _supervise(stop: threading.Event) -> None:
             live.terminate()
             live.wait(30)
             return
-        err.print(say("live_worker_restarted", code=live.returncode), highlight=False)
+        err(say("live_worker_restarted", code=live.returncode))
         stop.wait(1.0)
