@@ -338,6 +338,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source}: column '{field}' is missing (columns found: {value}); rows that need it are quarantined",
         "zh": "{source}：缺少列“{field}”（已有列：{value}）；需要该列的行已隔离",
     },
+    "missing_hall": {
+        "en": "{source}: no column names the hall (columns found: {value}), so rows that create visits are "
+        "quarantined; if the whole file is one hall, say so in the mapping: `defaults: {{hall_id: YOUR_HALL}}` "
+        "(in the browser: \"one hall for the whole file\"), else map the column that names the hall",
+        "zh": "{source}：没有列给出营业厅（已有列：{value}），需新建来访的行已隔离；若整个文件属于同一个厅，请在映射中"
+        "写明：`defaults: {{hall_id: 你的厅}}`（浏览器中：“整个文件属于同一个厅”），否则映射给出营业厅的列",
+    },
     "extra_columns": {
         "en": "{source}: columns ignored (not in the event contract): {value}",
         "zh": "{source}：以下列不在事件契约中，已忽略：{value}",

@@ -299,11 +299,9 @@ def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, s
 
 
 def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]:
-    notes = [
-        say("missing_column", source=source, field=m, value=", ".join(columns))
-        for p in parts
-        for m in dict.fromkeys(p.missing)
-    ]
+    missing = dict.fromkeys(m for p in parts for m in p.missing)
+    notes = [say("missing_hall" if m == "hall_id" else "missing_column", source=source, field=m,
+                 value=", ".join(columns)) for m in missing]
     extra = [c for c in columns if c not in used_columns(parts, columns)]
     if extra:
         notes.append(say("extra_columns", source=source, value=", ".join(extra)))
