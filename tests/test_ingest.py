@@ -486,3 +486,22 @@ def test_a_csv_file_is_read_column_by_column_as_its_cells_stripped_one_by_one(tm
     read = chunk.to_arrow()
     assert [read[c].to_pylist() for c in "abc"] == [[r[i].strip() or None for r in kept] for i in range(3)]
     assert chunk.size == len(kept) and chunk.problems == []
+
+
+def test_a_two_row_header_is_read_by_its_lower_names_under_their_group(duck, bp, tmp_path):
+    """A workbook's merged header flattened as `group/column`: the contract's own names under a group are
+    recognised (`来访/visit_id` is visit_id) unless the file or the mapping names that field otherwise."""
+    from peakend.ingest.mapping import Mapping, plan_parts
+
+    columns = ["来访/visit_id", "来访/hall_id", "触点/moment_id", "触点/rating", "备注/说明"]
+    (part,) = plan_parts(columns, None, None)
+    assert part.kind == "touch" and part.labels["visit_id"] == "来访/visit_id" and not part.missing
+    own = plan_parts([*columns, "visit_id"], None, None)[0]
+    assert own.labels["visit_id"] == "visit_id"  # the file's own column of that name wins
+    mapped = plan_parts([*columns, "单号"], Mapping(columns={"visit_id": "单号"}), None)[0]
+    assert mapped.labels["visit_id"] == "单号"  # and so does the mapping
+    path = write_csv(tmp_path / "grouped.csv", columns, [["g1", "H1", "greeting", 5, "-"],
+                                                          ["g1", "H1", "leaving", 2, "-"]])
+    result = ingest_file(duck, path, Context(bp, rating_scale="1-5"))
+    assert result.fates.stored == 2 and result.quarantined == 0
+    assert duck.rows("SELECT visit_id, hall_id FROM visits") == [("g1", "H1")]

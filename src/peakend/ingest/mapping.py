@@ -249,7 +249,7 @@ def _audit_parts(columns: set[str], mapping: Mapping) -> list[Part]:
 
 def plan_parts(columns: list[str], mapping: Mapping | None, kind: Kind | None) -> list[Part]:
     """The parts a file with these columns yields (empty when its kind cannot be told)."""
-    mapping = mapping or Mapping()
+    mapping = grouped(columns, mapping or Mapping())
     cols = set(columns)
     if mapping.format == "wide":
         return _wide_parts(cols, mapping)
@@ -260,6 +260,16 @@ def plan_parts(columns: list[str], mapping: Mapping | None, kind: Kind | None) -
     if chosen is None:
         return []
     return [_select(chosen, cols, mapping, {}, {})]
+
+
+def grouped(columns: list[str], mapping: Mapping) -> Mapping:
+    """`mapping` with the columns of a two-row header read by their lower name: `来访/visit_id` is field
+    `visit_id` when the file has no column of that name and the mapping names no other for it."""
+    known = {f.name for fields in FIELDS.values() for f in fields}
+    lower = {c.rsplit("/", 1)[1].strip(): c for c in columns if "/" in c}
+    found = {name: c for name, c in lower.items()
+             if name in known and name not in columns and name not in mapping.columns}
+    return mapping.model_copy(update={"columns": {**found, **mapping.columns}}) if found else mapping
 
 
 def end_note(mapping: Mapping | None, bp: Blueprint, source: str) -> str | None:
