@@ -157,3 +157,47 @@ def token_add(hall: Annotated[str, opt("opt.token.hall")], label: Annotated[str,
               sms: Annotated[bool, opt("opt.token.sms", "--sms")] = False, db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db) as ws:
         show(ws.people.add_token(hall, label, "sms" if sms else "device"))
+
+
+activity_app, customer_app = app.group("activity"), app.group("customer")
+
+
+@activity_app.command("list", help=H("cmd.activity.list"))
+def activity_list(db: DbOpt = DEFAULT_DB, limit: Annotated[int, opt("opt.limit", min=1)] = 50,
+                  action: Annotated[str | None, opt("opt.activity.action")] = None) -> None:
+    from peakend.cli import frame
+
+    with workspace(db, create=False) as ws:
+        frame(ws.activity.recent(limit, action), say("activity_title"))
+
+
+@activity_app.command("verify", help=H("cmd.activity.verify"))
+def activity_verify(db: DbOpt = DEFAULT_DB) -> None:
+    with workspace(db, create=False) as ws:
+        found = ws.activity.verify()
+    if not found.intact:
+        err.print(say("activity_broken", value=found.broken_at), highlight=False)
+        raise typer.Exit(1)
+    show(say("activity_intact", value=found.rows))
+
+
+@customer_app.command("export", help=H("cmd.customer.export"))
+def customer_export(who: Annotated[str, typer.Argument(help=H("opt.customer"))],
+                    out: Annotated[Path, opt("opt.customer.out", "--out", dir_okay=False)], db: DbOpt = DEFAULT_DB,
+                    by: Annotated[str, opt("opt.who")] = "cli") -> None:
+    import json
+
+    with workspace(db, create=False) as ws:
+        found = ws.rights.export(who)
+        ws.activity.record(by, "customer_export", None, {"visits": len(found["visits"])})
+    out.write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), "utf-8")
+    show(say("customer_exported", value=len(found["visits"]), path=out))
+
+
+@customer_app.command("forget", help=H("cmd.customer.forget"))
+def customer_forget(who: Annotated[str, typer.Argument(help=H("opt.customer"))], db: DbOpt = DEFAULT_DB,
+                    by: Annotated[str, opt("opt.who")] = "cli") -> None:
+    with workspace(db, create=False) as ws:
+        done = ws.rights.forget(who, by)
+    show(say("customer_forgotten", visits=done.visits, comments=done.comments, replies=done.replies,
+             notes=done.notes))

@@ -35,6 +35,8 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
     work += [(f"jobs-{i}", lambda: run_jobs(ws.jobs, stop, ws.job_wake)) for i in range(settings.get("job_threads"))]
     if settings.get("score_minutes") > 0:
         work.append(("scoring", lambda: run_scoring(ws, stop, settings.get("score_minutes"))))
+    if any(settings.get(f"keep_{k}_days") > 0 for k in ("comments", "customer_keys", "sms_replies")):
+        work.append(("retention", lambda: run_retention(ws, stop)))
     return [threading.Thread(target=job, name=f"peakend-{name}", daemon=True) for name, job in work]
 
 
@@ -82,3 +84,17 @@ def run_timers(ws: Workspace, stop: threading.Event, every: float) -> None:
         except Exception:  # a failed send or a lost connection: log, and try again next time
             log.exception("timers failed; retrying in %s s", every)
         stop.wait(every)
+
+
+RETENTION_S = 3600.0  # personal fields past their retention are removed hourly
+
+
+def run_retention(ws: Workspace, stop: threading.Event) -> None:
+    """Remove personal fields past their retention settings (`keep_*_days`), at start and every hour."""
+    log = logging.getLogger("peakend.retention")
+    while not stop.is_set():
+        try:
+            ws.rights.apply_retention()
+        except Exception:  # a lost connection: log, and try again next time
+            log.exception("retention failed; retrying in an hour")
+        stop.wait(RETENTION_S)

@@ -75,6 +75,8 @@ class Blueprints:
         bp = checked(text, source)
         number = versions.save_blueprint(self.ws.store, bp, text, who)
         self.ws.blueprint_saved()
+        self.ws.activity.record(who, "blueprint_saved", str(number), {"id": bp.id, "version": bp.version,
+                                                                      "weights": bp.weights.model_dump()})
         return number, bp
 
     def use(self, path: Path, who: str) -> tuple[int, bool]:

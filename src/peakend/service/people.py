@@ -82,12 +82,12 @@ class People:
     """Users, device tokens, sessions and hall names of a workspace's store."""
 
     def __init__(self, ws: Workspace):
-        self.store = ws.store
+        self.ws, self.store = ws, ws.store
 
     def add_user(self, username: str, password: str, role: str, halls: list[str] | None = None,
-                 email: str | None = None) -> None:
+                 email: str | None = None, by: str = "cli") -> None:
         """Create or replace a user; managers, auditors and staff must name at least one hall; `email` is where a
-        manager's weekly digest goes."""
+        manager's weekly digest goes; `by`: who did it (the activity log)."""
         if role not in ROLES:
             raise UserError("user_role", roles=", ".join(ROLES), value=role)
         if not username.strip() or len(password) < 8:
@@ -102,6 +102,7 @@ class People:
             "INSERT INTO users (username, password_hash, role, halls, email) VALUES (?, ?, ?, ?, ?)",
             [username, _hasher.hash(password), role, ",".join(halls), email],
         )
+        self.ws.activity.record(by, "user_saved", username, {"role": role, "halls": halls})
 
     def any_user(self) -> bool:
         """Whether the store has a user yet (none: the first run)."""
@@ -115,7 +116,6 @@ class People:
         role, halls = rows[0]
         return Principal(username, role, frozenset(h for h in (halls or "").split(",") if h))
 
-
     def check_password(self, username: str, password: str) -> Principal | None:
         """The user if the password is right, else None (same answer for unknown users)."""
         if "\x00" in username:  # no user has one; PostgreSQL would refuse the lookup
@@ -128,16 +128,16 @@ class People:
             return None
         return self.user(username) if rows else None
 
-
-    def add_token(self, hall_id: str, label: str = "", scope: Literal["device", "sms"] = "device") -> str:
+    def add_token(self, hall_id: str, label: str = "", scope: Literal["device", "sms"] = "device",
+                  by: str = "cli") -> str:
         """Create a token for one hall (an SMS gateway's may name `*`); returns it (it is stored only hashed)."""
         if not hall_id.strip() or (hall_id == ALL_HALLS and scope != "sms"):
             raise UserError("token_hall")
         token = "pk_" + secrets.token_urlsafe(24)
         self.store.execute("INSERT INTO api_tokens (token_hash, hall_id, label, scope) VALUES (?, ?, ?, ?)",
-                      [_token_hash(token), hall_id, label, scope])
+                           [_token_hash(token), hall_id, label, scope])
+        self.ws.activity.record(by, "token_added", label or hall_id, {"hall": hall_id, "scope": scope})
         return token
-
 
     def token_principal(self, token: str) -> Principal | None:
         """The device or SMS gateway a bearer token belongs to, or None."""
@@ -152,7 +152,6 @@ class People:
             return Principal(f"sms:{label or hall}", "sms", frozenset([hall]))
         return Principal(f"device:{label or hall}", "device", frozenset([hall]))
 
-
     def start_session(self, username: str, hours: float) -> str:
         """A new session of `username` lasting `hours`; returns its id (the store keeps only its hash)."""
         sid = secrets.token_urlsafe(32)
@@ -162,13 +161,11 @@ class People:
                       [_token_hash(sid), username, now, now + timedelta(hours=hours)])
         return sid
 
-
     def session_user(self, sid: str) -> Principal | None:
         """The user of a live session, or None (unknown, ended or expired)."""
         rows = self.store.rows("SELECT username FROM sessions WHERE session_hash = ? AND expires_at > ?",
                           [_token_hash(sid), datetime.now()])
         return self.user(rows[0][0]) if rows else None
-
 
     def end_session(self, sid: str) -> None:
         """End a session (logout): its cookie is worth nothing from now on."""

@@ -24,6 +24,7 @@ from peakend.store.db import Store, connect, default_path, is_postgres
 
 if TYPE_CHECKING:
     from peakend.live.sms import Gateway
+    from peakend.service.activity import Activity
     from peakend.service.analysis import Analysis
     from peakend.service.blueprints import Blueprints
     from peakend.service.cases import Cases
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from peakend.service.people import People
     from peakend.service.planning import Planning
     from peakend.service.reports import Reports
+    from peakend.service.rights import Rights
     from peakend.service.scores import Scores
 
 
@@ -203,6 +205,18 @@ class Workspace:
         from peakend.service.imports import Imports
 
         return Imports(self)
+
+    @cached_property
+    def activity(self) -> Activity:
+        from peakend.service.activity import Activity
+
+        return Activity(self)
+
+    @cached_property
+    def rights(self) -> Rights:
+        from peakend.service.rights import Rights
+
+        return Rights(self)
 
     @cached_property
     def people(self) -> People:
