@@ -57,8 +57,8 @@ class Activity:
                 store.execute("LOCK TABLE activity IN SHARE ROW EXCLUSIVE MODE")
             last = store.rows("SELECT seq, hash FROM activity ORDER BY seq DESC LIMIT 1")
             seq, prev = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
-            row = {"seq": seq, "happened_at": datetime.now(), "actor": actor[:200], "address": address, "action": action,
-                   "target": None if target is None else str(target)[:400],
+            row = {"seq": seq, "happened_at": datetime.now(), "actor": actor[:200], "address": address,
+                   "action": action, "target": None if target is None else str(target)[:400],
                    "detail": None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)[:4000]}
             store.execute(f"INSERT INTO activity ({', '.join(COLUMNS)}, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, "
                           "?, ?)", [*(row[c] for c in COLUMNS), prev, row_hash(prev, row)])
