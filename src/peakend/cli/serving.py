@@ -48,7 +48,7 @@ def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, 
 
     from peakend.service import redacted_url
     from peakend.web.app import create_app
-    from peakend.web.processes import serve_processes
+    from peakend.web.processes import proxies, serve_processes
 
     if workers > 1:
         return serve_processes(db, blueprint, host, port, workers, show, lambda line: err.print(line, style="red"))
@@ -58,7 +58,7 @@ def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, 
         err.print(note, style="yellow", highlight=False, markup=False)
     if web.state.peakend.setup_code is not None:
         show(say("setup_code", host=host, port=port, code=web.state.peakend.setup_code))
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    uvicorn.run(web, host=host, port=port, log_level="warning", **proxies())
 
 
 @live_app.command("replay", help=H("cmd.live.replay"))

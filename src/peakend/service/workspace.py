@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from peakend.service.imports import Imports
     from peakend.service.intake import Intake
     from peakend.service.jobs import Jobs
+    from peakend.service.limits import Limits
     from peakend.service.live import Live
     from peakend.service.people import People
     from peakend.service.planning import Planning
@@ -217,6 +218,12 @@ class Workspace:
         from peakend.service.rights import Rights
 
         return Rights(self)
+
+    @cached_property
+    def limits(self) -> Limits:
+        from peakend.service.limits import Limits
+
+        return Limits(self)
 
     @cached_property
     def people(self) -> People:

@@ -104,7 +104,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
     key = "forbidden" if exc.status_code == 403 else "not_found"
-    return pages.render(request, "error.html.j2", status=exc.status_code, key=key, code=exc.status_code)
+    return pages.render(request, "error.html.j2", status=exc.status_code, key=key, code=exc.status_code,
+                        headers=exc.headers)  # a 429's Retry-After too
 
 
 async def _peakend_error(request: Request, exc: PeakendError) -> Response:

@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request
 from peakend import settings
 from peakend.service import Workspace
 from peakend.service.people import Principal
-from peakend.web.guard import LoginLimiter, client_address
+from peakend.web.guard import client_address
 
 if TYPE_CHECKING:
     from peakend.blueprint.model import Blueprint
@@ -30,7 +30,6 @@ class AppState:
 
     ws: Workspace
     devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
-    logins: LoginLimiter = field(default_factory=LoginLimiter)
     setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
 
     @property
@@ -141,14 +140,16 @@ def log_in(request: Request, username: str, password: str) -> Principal:
     if len(username) > settings.get("max_id_chars") or len(password) > MAX_PASSWORD:
         raise HTTPException(422, f"a user name has at most {settings.get('max_id_chars')} characters and a password "
                                  f"at most {MAX_PASSWORD}")
-    wait = st.logins.wait(username, address)
+    wait = st.ws.limits.wait(username, address)
     if wait:
         raise HTTPException(429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)})
     p = st.ws.people.check_password(username, password)
     if p is None:
-        st.logins.failed(username, address)
+        st.ws.limits.failed(username, address)
+        st.ws.activity.record(username, "login_failed", None, None, address)
         raise HTTPException(401, "wrong username or password")
-    st.logins.succeeded(username)
+    st.ws.limits.succeeded(username)
+    st.ws.activity.record(p.name, "login", None, {"role": p.role}, address)
     log_out(request)
     request.session["sid"] = st.ws.people.start_session(p.name, settings.get("session_hours"))
     return p

@@ -24,7 +24,6 @@ from peakend.web.pages import page_lang, render
 
 router = APIRouter(include_in_schema=False)
 DEMO_DAYS = FIRST_RUN_DAYS  # the first run's demo: a week, loaded in about 20 s
-SETUP = "\x00setup"  # the login limiter's name for setup-code attempts (no user name holds a NUL)
 
 
 @router.get("/setup")
@@ -43,14 +42,14 @@ def setup_account(request: Request, code: Annotated[str, Form()] = "", username:
     if not first_run(st) or st.setup_code is None:
         return RedirectResponse("/login", status_code=303)
     address = client_address(request.scope)
-    wait = st.logins.wait(SETUP, address)  # the code is guessed no faster than a password
+    wait = st.ws.limits.setup_wait(address)  # the code is guessed no faster than a password, per address
     if wait:
         raise HTTPException(429, f"too many wrong setup codes: try again in {wait} s", {"Retry-After": str(wait)})
     words = {"zh": ("设置码不对：见运行 peakend serve 的终端", "两次输入的密码不一致"),
              "en": ("Wrong setup code: see the terminal running peakend serve", "The two passwords differ")}[lang]
     right = hmac.compare_digest(code.strip().encode(), st.setup_code.encode())
     if not right:
-        st.logins.failed(SETUP, address)
+        st.ws.limits.setup_failed(address)
     problem = words[0] if not right else words[1] if password != again else ""
     if not problem:
         try:

@@ -10,14 +10,12 @@
 - **Headers**: a Content-Security-Policy without inline script, no framing, no sniffing, no
   referrer sent elsewhere.
 - **NUL**: a path or query with a NUL character is answered 422 (no store keeps it).
-- **Logins**: failed attempts are limited per user name and per client address (`LoginLimiter`).
+- **Logins**: failed attempts are limited per user name and per client address (`service.limits`, in the store:
+  every process counts them together).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -129,46 +127,6 @@ def _with_headers(response: JSONResponse, scope: Scope) -> JSONResponse:
     if not scope["path"].startswith(DOCS):
         response.raw_headers += SECURITY_HEADERS
     return response
-
-
-class LoginLimiter:
-    """Failed logins counted per user name and per client address over a sliding window (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        found = self._failures[key]
-        window = settings.get("login_window_s")
-        while found and found[0] <= now - window:
-            found.popleft()
-        return found
-
-    def wait(self, username: str, address: str) -> int:
-        """Seconds until this user name and address may try again (0: now)."""
-        now = time.monotonic()
-        window = settings.get("login_window_s")
-        with self._lock:
-            waits = [0.0]
-            for key, most in ((("user", username), settings.get("login_attempts")),
-                              (("addr", address), settings.get("login_attempts_address"))):
-                found = self._recent(key, now)
-                if len(found) >= most:
-                    waits.append(found[len(found) - most] + window - now)
-            return int(max(waits)) + (1 if max(waits) > 0 else 0)
-
-    def failed(self, username: str, address: str) -> None:
-        """Count a failed attempt."""
-        now = time.monotonic()
-        with self._lock:
-            self._recent(("user", username), now).append(now)
-            self._recent(("addr", address), now).append(now)
-
-    def succeeded(self, username: str) -> None:
-        """Forget the user name's failures (the address's stay counted)."""
-        with self._lock:
-            self._failures.pop(("user", username), None)
 
 
 def client_address(scope: MutableMapping[str, Any]) -> str:

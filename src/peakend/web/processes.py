@@ -11,9 +11,11 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
+from peakend import settings
 from peakend.errors import ServeError
 from peakend.i18n import say
 from peakend.service import Workspace, is_postgres, redacted_url
@@ -41,10 +43,17 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
     keeper.start()
     try:
         uvicorn.run("peakend.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+                    log_level="warning", **proxies())
     finally:
         stop.set()
         keeper.join(35)
+
+
+def proxies() -> dict[str, Any]:
+    """uvicorn's proxy options: X-Forwarded-For believed only from setting `trusted_proxies` (none by default: a
+    client cannot pick its own address, and with it its login limits)."""
+    trusted = settings.get("trusted_proxies").strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def _supervise(stop: threading.Event, err: Callable[[str], None]) -> None:

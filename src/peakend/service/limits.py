@@ -1,0 +1,59 @@
+"""Limits on guessing (`ws.limits`): failed logins counted per user name and per client address, setup-code
+guesses per address, over a sliding window (setting `login_window_s`), kept in the store so that every process of
+a server counts them together."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from peakend import settings
+
+if TYPE_CHECKING:
+    from peakend.service.workspace import Workspace
+
+
+class Limits:
+    """Failed attempts of a workspace's store."""
+
+    def __init__(self, ws: Workspace):
+        self.store = ws.store
+
+    def _wait(self, kind: str, key: str, most: int, now: datetime) -> float:
+        window = timedelta(seconds=settings.get("login_window_s"))
+        rows = self.store.rows("SELECT failed_at FROM login_failures WHERE kind = ? AND key = ? AND failed_at > ? "
+                               "ORDER BY failed_at DESC LIMIT ?", [kind, key, now - window, most])
+        if len(rows) < most:
+            return 0.0
+        return max((rows[-1][0] + window - now).total_seconds(), 0.0)
+
+    def wait(self, username: str, address: str) -> int:
+        """Seconds until this user name from this address may try again (0: now)."""
+        now = datetime.now()
+        waits = (self._wait("user", username, settings.get("login_attempts"), now),
+                 self._wait("addr", address, settings.get("login_attempts_address"), now))
+        return math.ceil(max(waits))
+
+    def failed(self, username: str, address: str) -> None:
+        """Count a failed login of `username` from `address` (and forget failures older than the window)."""
+        now = datetime.now()
+        with self.store.transaction():
+            self.store.execute("DELETE FROM login_failures WHERE failed_at < ?",
+                               [now - timedelta(seconds=settings.get("login_window_s"))])
+            self.store.executemany("INSERT INTO login_failures (kind, key, failed_at) VALUES (?, ?, ?)",
+                                   [("user", username[:200], now), ("addr", address, now)])
+
+    def succeeded(self, username: str) -> None:
+        """Forget the user name's failures (the address's stay counted)."""
+        self.store.execute("DELETE FROM login_failures WHERE kind = 'user' AND key = ?", [username[:200]])
+
+    def setup_wait(self, address: str) -> int:
+        """Seconds until `address` may guess the setup code again: its own guesses only, so that nobody else's
+        wrong codes lock out the one who has the right one."""
+        return math.ceil(self._wait("setup", address, settings.get("login_attempts"), datetime.now()))
+
+    def setup_failed(self, address: str) -> None:
+        """Count a wrong setup code from `address`."""
+        self.store.execute("INSERT INTO login_failures (kind, key, failed_at) VALUES ('setup', ?, ?)",
+                           [address, datetime.now()])
