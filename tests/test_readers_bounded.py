@@ -285,3 +285,14 @@ def test_a_sheets_extent_is_read_from_its_cell_references(cells, cut):
     parsed = [coordinate_to_tuple(ref) for ref in refs]  # (row, column)
     assert [int(x) for x in extent] == [min(r for r, _ in parsed), max(r for r, _ in parsed),
                                         min(c for _, c in parsed), max(c for _, c in parsed)]
+
+
+@pytest.mark.parametrize(("header", "delimiter", "spaced"), [
+    ("visit_id,hall_id,segment", ",", False), ("visit_id;hall_id;segment", ";", False),
+    ("visit_id\thall_id", "\t", False), ("visit_id|hall_id|segment", "|", False),
+    ('"a;b",c,d', ",", False), ("visit_id, hall_id, segment", ",", True), ("visit_id", ",", False),
+    (',"' * 32_768, ",", False),  # csv.Sniffer took 258 s on these 64 KB; sniff reads the header once
+])
+def test_the_delimiter_is_read_from_the_header_line(header, delimiter, spaced):
+    dialect = readers.sniff(header + "\n1,2\n")
+    assert (dialect.delimiter, dialect.skipinitialspace) == (delimiter, spaced)

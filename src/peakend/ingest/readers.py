@@ -225,6 +225,25 @@ def _mostly_utf8(sample: bytes) -> bool:
     return 0 < bad < 0.01 * wide
 
 
+DELIMITERS = ",;\t|"
+
+
+def sniff(sample: str) -> type[csv.Dialect]:
+    """The dialect of CSV text from its header line, in linear time (csv.Sniffer took 258 s on 64 KB of `,"`): the
+    delimiter among `DELIMITERS` the header holds most often outside quotes (a tie: the first; none: a comma),
+    spaces after it skipped when every one has one."""
+    header = sample.split("\n", 1)[0]
+    outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+    best = max(DELIMITERS, key=outside.count)
+    spaced = outside.count(best) > 0 and outside.count(best + " ") == outside.count(best)
+
+    class Sniffed(csv.excel):
+        delimiter = best if outside.count(best) else ","
+        skipinitialspace = spaced
+
+    return Sniffed
+
+
 def _columns(names: list[str]) -> list[str]:
     """A header's names, stripped; Unreadable past `MAX_COLUMNS`."""
     if len(names) > MAX_COLUMNS:
@@ -253,11 +272,7 @@ def read_csv(path: Path, encoding: str, chunk_rows: int, progress: Progress) -> 
         text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
         sample = text.read(64 * 1024)
         text.seek(0)
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(text, dialect)
+        reader = csv.reader(text, sniff(sample))
         rows: list[list[str]] = []
         numbers: list[int] = []
         problems: list[ReadProblem] = []
