@@ -14,12 +14,13 @@ over the columns below it, as Chinese exports often have) becomes one name per c
 `group/column`.
 
 Every reader's work is bounded (module constants, not settings: they guard the process, not the data): at most
-`MAX_COLUMNS` columns, CSV cells of at most `csv.field_size_limit()` characters (a longer one quarantines its
-row), JSON Lines lines of at most `MAX_LINE_BYTES` nested as deep as Python's parser goes (else the line is
-quarantined), and a workbook is opened only when its zip container unpacks to at most `MAX_UNZIPPED_BYTES`, no
-part more than `MAX_RATIO` times its packed size, and its sheets span at most `MAX_SHEET_CELLS` cells. A file
-that cannot be read at all raises `Unreadable` (a ValueError naming what is wrong), whatever the library below
-raised; `preview`, `excel_sheets` and `detect_encoding` never raise.
+`MAX_COLUMNS` columns, a CSV dialect read from the header line alone (`sniff`), CSV cells of at most
+`csv.field_size_limit()` characters (a longer one quarantines its row), JSON Lines lines of at most
+`MAX_LINE_BYTES` nested as deep as Python's parser goes (else the line is quarantined), and a workbook is opened
+only when its zip container unpacks to at most `MAX_UNZIPPED_BYTES`, no part more than `MAX_RATIO` times its
+packed size, and its sheets span at most `MAX_SHEET_CELLS` cells. A file that cannot be read at all raises
+`Unreadable` (a ValueError naming what is wrong), whatever the library below raised; `preview`, `excel_sheets`
+and `detect_encoding` never raise.
 """
 
 from __future__ import annotations
