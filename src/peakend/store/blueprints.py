@@ -10,6 +10,7 @@ editor, the first run's setup and `peakend calibrate --approve`.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -92,9 +93,14 @@ class LatestBlueprint:
         return self.current().blueprint
 
     def current(self) -> InForce:
-        """The blueprint in force now, with its number and the versions skipped."""
+        """The blueprint in force now, with its number and the versions skipped. A store that does not answer the
+        look for a newer version leaves the one in force as it is (the next look tries again): a request fails
+        on its own work, never on this."""
         if time.monotonic() - self.checked >= self.every:
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception:  # a lost connection: keep the blueprint in force, look again next time
+                logging.getLogger("peakend.blueprints").warning("could not look for a newer blueprint version")
         return self.found
 
     def refresh(self) -> None:
