@@ -80,3 +80,14 @@ def show_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
          f"importance {m.importance})")
     for title, texts in moment_sections(m):
         show(f"  {title}:\n" + "\n".join(f"    • {t.zh} / {t.en}" for t in texts))
+
+
+@bp_app.command("versions", help=H("cmd.blueprint.versions"))
+def versions(db: DbOpt = DEFAULT_DB) -> None:
+    import pandas as pd
+
+    with workspace(db, create=False) as ws:
+        found, listed = ws.in_force, ws.blueprints.versions()
+    rows = [{"#": n, "id": i, "version": v, "saved by": who, "saved at": str(at)[:19],
+             "": "✓" if n == found.number else "✗" if n in found.skipped else ""} for n, i, v, who, at in listed]
+    frame(pd.DataFrame(rows), say("bp_versions", number=found.number))
