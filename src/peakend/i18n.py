@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import string
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -949,9 +950,22 @@ def lang() -> Lang:
     return read_lang(os.environ.get("PEAKEND_LANG", "en"))
 
 
+class _Numbers(string.Formatter):
+    """Formats numbers as people read them: a value that rounds to zero is never "-0.0" (nor "-0.000", "-0%")."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        out = format(value, format_spec)
+        if isinstance(value, float) and out.startswith("-") and not any(c in "123456789" for c in out):
+            return ("+" if "+" in format_spec else "") + out[1:]
+        return out
+
+
+_numbers = _Numbers()
+
+
 def say(key: str, language: Lang | None = None, **fields: object) -> str:
     """Render message `key` in `language` (default: the session language)."""
-    return MESSAGES[key][language or lang()].format(**fields)
+    return _numbers.format(MESSAGES[key][language or lang()], **fields)
 
 
 def both(key: str, **fields: object) -> dict[Lang, str]:
