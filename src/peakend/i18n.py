@@ -108,6 +108,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                             "总放弃率：实测 {observed:.1f}%，模拟 {simulated:.1f}%"},
     "fit_classes": {"en": "per priority class: observed vs simulated mean wait (min)",
                     "zh": "按优先级类别：实测与模拟平均等候（分钟）"},
+    "fit_too_few": {"en": "too few to check", "zh": "数据太少，无法检验"},
     "fit_not_reproduced": {"en": "the model does not reproduce hours {hours} (mean wait outside its interval): "
                                  "use it for them with care",
                            "zh": "模型未能重现这些时段：{hours}（平均等候落在区间外）：用于这些时段时请谨慎"},
@@ -207,6 +208,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                    "zh": "{source}：没有 {value}/ 文件夹；`peakend export` 会写出每张表"},
     "fit_no_visits": {"en": "cannot fit: hall '{hall}' has no visits with an arrival or touch time in the store{between}",
                       "zh": "无法拟合：营业厅“{hall}”在库中没有带到达或触点时间的来访{between}"},
+    "fit_holdout": {"en": "cannot hold days out for the check: {days} day(s) with visits (need 2) and a held-out share "
+                           "{holdout} (need between 0 and 1)",
+                    "zh": "无法留出检验日：有来访的天数为 {days}（至少需要 2 天），留出比例 {holdout}（须在 0 与 1 之间）"},
+    "fit_split": {"en": "fitted on {train_from} – {train_to} ({train_days} days), checked on the held-out days "
+                         "{test_from} – {test_to} ({test_days} days)",
+                  "zh": "以 {train_from} 至 {train_to}（{train_days} 天）拟合，以留出的 {test_from} 至 {test_to}"
+                        "（{test_days} 天）检验"},
     "fit_no_names": {"en": "cannot fit: no visit names a {what} the blueprint knows; give a base configuration (--like) "
                            "whose {whats} to keep",
                      "zh": "无法拟合：没有来访使用蓝图中已知的{what}；请用 --like 给出保留其{whats}的基础配置"},
