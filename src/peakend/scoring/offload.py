@@ -14,6 +14,8 @@ scratch store runs `run.rescore`'s steps on them; the changed rows go back in on
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 import time
@@ -24,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from peakend.blueprint.model import Blueprint
-from peakend.scoring.engines import out_of_core
+from peakend.scoring.engines import memory_limit, out_of_core
 from peakend.scoring.moments import NO_DAY
 from peakend.scoring.run import (
     CHANGED,
@@ -43,6 +45,7 @@ from peakend.store.db import DuckDBStore, PostgresStore
 
 EVENTS = ("touches", "visits", "surveys", "audits")
 SCORES = ("touch_scores", "visit_scores", "moment_parts", "hall_parts", "moment_scores", "hall_scores")
+UNSCORED = frozenset({"source", "ingested_at", "customer_key"})  # event columns a full run need not read
 BATCH_ROWS = 122_880  # rows per Arrow batch written back (DuckDB's row group)
 
 
@@ -53,20 +56,46 @@ def scratch() -> Iterator[DuckDBStore]:
     duck = DuckDBStore(":memory:")
     try:
         out_of_core(duck.stage.execute, folder / "spill")
+        duck.stage.execute("SET enable_progress_bar = false")  # a long statement would draw one on the terminal
         yield duck
     finally:
         duck.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def load(duck: DuckDBStore, store: PostgresStore, name: str, sql: str) -> None:
-    """Table `name` of the scratch store made from a query on PostgreSQL, streamed batch by batch."""
+def load(duck: DuckDBStore, store: PostgresStore, name: str, sql: str, keep: bool = False) -> None:
+    """Table `name` of the scratch store made from a query on PostgreSQL, streamed batch by batch into DuckDB's
+    storage (which spills past its memory limit); with `keep`, held as the Arrow table read (no copy, for a
+    table that fits in memory: `fits`). Either way a view or table DuckDB reads by that name."""
     with store.read_arrow(sql) as reader:
+        if keep:
+            duck.stage.register(name, reader.read_all())
+            return
         duck.stage.register("_peakend_arrow", reader)
         try:
             duck.stage.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _peakend_arrow')
         finally:
             duck.stage.unregister("_peakend_arrow")
+
+
+def fits(store: PostgresStore, table: str) -> bool:
+    """Whether a table's rows may be held in memory as Arrow: PostgreSQL's size of it (about the Arrow size)
+    within a quarter of DuckDB's memory limit (the rest is the run's)."""
+    size = int(store.scalar(f"SELECT pg_table_size('{table}')") or 0)
+    return size <= limit_bytes(memory_limit()) // 4
+
+
+def limit_bytes(limit: str) -> int:
+    """A DuckDB memory limit ('4GB', '500 MiB') in bytes; a quarter of physical memory if it cannot be read."""
+    found = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)I?B?\s*", limit.upper())
+    if not found:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    return int(float(found[1]) * 1024 ** "_KMGT".index(found[2] or "_"))
+
+
+def needed(store: PostgresStore, table: str) -> str:
+    """The columns of an event table that scoring reads (not where a row came from or when it was stored)."""
+    return ", ".join(f'"{c}"' for c in store.columns(table) if c not in UNSCORED)
 
 
 def append(duck: DuckDBStore, store: PostgresStore, name: str, sql: str, unless: str = "FALSE") -> None:
@@ -89,11 +118,11 @@ def score_full(store: PostgresStore, bp: Blueprint, step: Callable[[str], None] 
     """Score every visit of a PostgreSQL store in DuckDB and replace its score tables (see the module)."""
     started = time.perf_counter()
     with scratch() as duck:
-        step("reading the events (Arrow)")
+        step("read_arrow")
         for table in EVENTS:
-            load(duck, store, table, f"SELECT * FROM {table}")
+            load(duck, store, table, f"SELECT {needed(store, table)} FROM {table}", fits(store, table))
         result = run_scoring(store_sink(duck), bp, step)
-        step("writing the scores back (Arrow)")
+        step("write_arrow")
         store.write_arrow(replace={t: rows_of(duck, f'SELECT * FROM "{t}"') for t in SCORES}, index=LOOKED_UP_BY)
     result.seconds = time.perf_counter() - started
     return result
@@ -107,7 +136,7 @@ def score_changed(store: PostgresStore, bp: Blueprint, since: object,
     changed = f"(SELECT visit_id FROM {CHANGED})"
     try:
         with scratch() as duck:
-            step("reading the changed visits (Arrow)")
+            step("read_arrow")
             load(duck, store, CHANGED, f"SELECT * FROM {CHANGED}")
             for table in ("touches", "visits", "touch_scores", "visit_scores"):
                 load(duck, store, table, f"SELECT * FROM {table} WHERE visit_id IN {changed}")
@@ -123,7 +152,7 @@ def score_changed(store: PostgresStore, bp: Blueprint, since: object,
                    f"visit_id IN (SELECT visit_id FROM {CHANGED})")
             halls = rescore_totals(duck, bp, step)
             duck.write_frame("hall_scores", halls)
-            step("writing the scores back (Arrow)")
+            step("write_arrow")
             _write_changes(store, duck, n)
     finally:
         for table in (CHANGED, DAYS):

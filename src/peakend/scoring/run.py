@@ -136,6 +136,7 @@ def rescore(store: Store, bp: Blueprint, since: Any, step: Callable[[str], None]
     started = time.perf_counter()
     mark_changed(store, since)
     mark_days(store)
+    incremental_sql(store, bp)  # compiled (once per store) while the tables it names are there
     n = rescore_visits(store, bp, step)
     if n:
         rescore_parts(store, bp, step)

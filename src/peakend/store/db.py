@@ -29,6 +29,9 @@ from peakend.errors import StoreBusy
 
 UPLOAD_CHUNK = 1 << 20  # bytes of CSV per write when copying staged rows to PostgreSQL
 Backend = Literal["duckdb", "postgres"]
+# Memory for building the indexes of score tables written in bulk (PostgreSQL's default, 64 MB, sorted the
+# visit ids of 2M touch scores on disk); for that transaction only.
+INDEX_MEMORY = "256MB"
 # DuckDB column types as PostgreSQL spells them, for staging tables copied to the server.
 PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
             "TIMESTAMP": "timestamp", "BOOLEAN": "boolean", "DATE": "date", "FLOAT": "real"}
@@ -503,6 +506,7 @@ class PostgresStore(Store):
             con = self.arrow_connection()
             try:
                 with con.cursor() as cur:
+                    cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
                     for sql in before:
                         cur.execute(sql)
                     for name, rows in append.items():
