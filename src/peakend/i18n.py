@@ -108,6 +108,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                             "总放弃率：实测 {observed:.1f}%，模拟 {simulated:.1f}%"},
     "fit_classes": {"en": "per priority class: observed vs simulated mean wait (min)",
                     "zh": "按优先级类别：实测与模拟平均等候（分钟）"},
+    "fit_in_sample": {"en": "checked on the days it was fitted on (one day of visits, or --holdout 0): an in-sample "
+                             "check flatters the fit", "zh": "在拟合所用的同一批日期上检验（只有一天来访，或 --holdout 0）：样本内检验会高估拟合"},
+    "fit_hours_too_few": {"en": "hours with too few observations to check: {hours}", "zh": "观测太少、无法检验的时段：{hours}"},
     "fit_too_few": {"en": "too few to check", "zh": "数据太少，无法检验"},
     "fit_not_reproduced": {"en": "the model does not reproduce hours {hours} (mean wait outside its interval): "
                                  "use it for them with care",
@@ -131,8 +134,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "scoring": {"en": "scoring… {value}", "zh": "评分中… {value}"},
     "exporting": {"en": "exporting… {table} {rows}", "zh": "导出中… {table} {rows}"},
     "reporting": {"en": "writing the report…", "zh": "生成报告中…"},
-    "compare_title": {"en": "{target}: {metric}, {folds}-fold CV, {answers} answers",
-                      "zh": "{target}：{metric}，{folds} 折交叉验证，{answers} 份答案"},
+    "compare_title": {"en": "{target}: {metric}, {repeats} × {folds}-fold CV, {answers} answers",
+                      "zh": "{target}：{metric}，{repeats} × {folds} 折交叉验证，{answers} 份答案"},
+    "calibrate_approved_anyway": {"en": "saved as asked, although these weights do not predict detectably better than "
+                                        "0.5/0.5/0 and the best single part", "zh": "已按要求保存，尽管这组权重的预测并不比 0.5/0.5/0 和最佳单项明显更好"},
     "demo_generating": {"en": "generating demo files…", "zh": "生成演示文件中…"},
     "demo_daily": {"en": "{files} daily touch logs: {rows} rows, {stored} touches stored",
                    "zh": "{files} 份每日触点日志：{rows} 行，入库 {stored} 个触点"},
@@ -1093,6 +1098,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "opt.fit.like": {"en": "Base configuration: stations' moments, ratings, policies.", "zh": "基础配置：服务台的时刻、评分与策略。"},
     "opt.fit.since": {"en": "First day fitted, YYYY-MM-DD (default: all).", "zh": "拟合的第一天，YYYY-MM-DD（默认全部）。"},
     "opt.fit.until": {"en": "Last day fitted, YYYY-MM-DD (default: all).", "zh": "拟合的最后一天，YYYY-MM-DD（默认全部）。"},
+    "opt.fit.holdout": {"en": "Share of the days held out for the check (the last ones; 0: check in sample).", "zh": "留出用于检验的天数比例（最后的那些天；0：样本内检验）。"},
     "opt.fit.out": {"en": "Fitted YAML (default: HALL.fitted.yaml).", "zh": "拟合结果 YAML（默认 HALL.fitted.yaml）。"},
     "opt.demo.dir": {"en": "Where the demo's files, store and report go.", "zh": "演示的文件、存储与报告的存放位置。"},
     "opt.host": {"en": "Address to listen on.", "zh": "监听地址。"},

@@ -46,10 +46,12 @@ def compare_cmd(db: DbOpt = DEFAULT_DB, target: Target = "overall", folds: Folds
     if fmt == "csv":
         return console.print(shown.to_csv(index=False), end="", markup=False, highlight=False)
     if fmt == "json":
-        body = {"verdict": {"winner": verdict.winner, "model": verdict.model, "p": verdict.p, "zh": verdict.say("zh"),
-                            "en": verdict.say("en")}, "models": shown.to_dict("records")}
+        keep = ("winner", "model", "p", "diff", "low", "high", "tested", "repeats", "folds", "best", "best_score")
+        body = {"verdict": {**{k: getattr(verdict, k) for k in keep}, "zh": verdict.say("zh"), "en": verdict.say("en")},
+                "models": shown.to_dict("records")}
         return show(json.dumps(body, ensure_ascii=False, indent=1, default=str))
-    frame(models(c.table), say("compare_title", target=target, metric=c.metric.upper(), folds=folds, answers=c.answers))
+    frame(models(c.table), say("compare_title", target=target, metric=c.metric.upper(), repeats=c.repeats, folds=folds,
+                               answers=c.answers))
     show(verdict.say(lang()))
 
 
@@ -64,6 +66,8 @@ def calibrate_cmd(db: DbOpt = DEFAULT_DB, target: Target = "overall", folds: Fol
         if approve:
             number, bp = ws.analysis.approve(c)
             show(say("calibrate_saved", peak=bp.weights.peak, end=bp.weights.end, mean=bp.weights.mean, number=number))
+            if not c.recommend:
+                err.print(say("calibrate_approved_anyway"), style="yellow", highlight=False)
 
 
 @app.command("loyalty", help=H("cmd.loyalty"))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, day_opt, frame, opt, show, workspace
-from peakend.i18n import say
+from peakend.i18n import lang, say
 
 if TYPE_CHECKING:
     from peakend.service import Workspace
@@ -78,30 +78,34 @@ def fit_cmd(hall: Annotated[str, typer.Argument(help=H("opt.fit.hall"))], db: Db
             like: Annotated[Path | None, opt("opt.fit.like", "--like", exists=True, dir_okay=False)] = None,
             since: Annotated[datetime | None, day_opt("opt.fit.since")] = None,
             until: Annotated[datetime | None, day_opt("opt.fit.until")] = None, reps: Reps = 5, seed: SeedOpt = 0,
-            out: Annotated[Path | None, opt("opt.fit.out", "--out")] = None, blueprint: BpOpt = None) -> None:
+            out: Annotated[Path | None, opt("opt.fit.out", "--out")] = None, blueprint: BpOpt = None,
+            holdout: Annotated[float, opt("opt.fit.holdout", min=0, max=0.9)] = 0.25) -> None:
     with workspace(db, blueprint, create=False) as ws:
         base = ws.planning.configs([like])[like.stem] if like else None
         fit_hall(ws, hall, base, since and since.date(), until and until.date(), reps, seed,
-                 out or Path(f"{hall}.fitted.yaml"))
+                 out or Path(f"{hall}.fitted.yaml"), holdout)
 
 
 def fit_hall(ws: Workspace, hall: str, base: Any, since: date | None, until: date | None, reps: int, seed: int,
-             out: Path) -> None:
+             out: Path, holdout: float = 0.25) -> None:
     """Fit `hall`, print its notes, capacity and hourly check, write the YAML and the check's CSV."""
     from peakend.service import views
 
     with console.status(say("fitting", hall=hall)):
-        r = ws.planning.fit(hall, base, since, until, reps, seed)
+        r = ws.planning.fit(hall, base, since, until, reps, seed, holdout)
     show(say("fit_summary", hall=hall, visits=r.fitted.visits, days=r.fitted.days))
+    show(say("fit_split", None, **r.split) if r.split else say("fit_in_sample"))
     for note in r.fitted.notes:
         show(say("fit_note", note=note))
     if r.fitted.capacity is not None:
         frame(views.fit_capacity(r.fitted.capacity.table), say("fit_capacity", station=r.fitted.capacity.station))
-    frame(views.fit_check(r.table), say("fit_table", hall=hall))
+    frame(ws.planning.check_cells(r.table, lang()), say("fit_table", hall=hall))
     a = r.agreement
     show(say("fit_agreement", hours=a.hours, mean=a.covered["mean"], p90=a.covered["p90"],
              abandon=a.covered["abandon"], mae_mean=a.mae["mean"], mae_p90=a.mae["p90"],
              observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated))
+    if a.too_few:
+        show(say("fit_hours_too_few", hours=", ".join(map(str, a.too_few))))
     if not a.reproduces():
         show(say("fit_not_reproduced", hours=", ".join(map(str, a.missed["mean"]))))
     if r.classes is not None:

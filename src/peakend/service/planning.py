@@ -17,10 +17,12 @@ from peakend.errors import ConfigError, PeakendError
 from peakend.i18n import say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import plan as planner
+from peakend.simulate.check import check_cells
 from peakend.simulate.config import HallConfig, load_config
 from peakend.simulate.experience import score as experience_score
-from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, observed
+from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, observed, split
 from peakend.simulate.hall import Day
+from peakend.simulate.observed import HOLDOUT
 from peakend.simulate.plan import Targets
 from peakend.simulate.run import Simulated, simulate, write_events
 from peakend.simulate.whatif import FIT_DAYS, MOST_ADDED, Change, by_hour, fitted_now, what_if
@@ -45,6 +47,7 @@ class FitReport:
     table: pd.DataFrame
     agreement: Any
     classes: pd.DataFrame | None
+    split: dict[str, object] | None = None  # the training window and the held-out days (None: checked in sample)
 
 
 class Planning:
@@ -131,14 +134,22 @@ class Planning:
         return planner.side_by_side(configs, self.ws.blueprint, targets, day, reps, seed)
 
     def fit(self, hall: str, base: HallConfig | None, since: date | None, until: date | None, reps: int,
-            seed: int) -> FitReport:
-        """Fit a hall configuration from the hall's stored visits and check it against the observed waits."""
+            seed: int, holdout: float = HOLDOUT) -> FitReport:
+        """Fit a hall configuration on the hall's stored visits of a training window and check it against the
+        observed waits of the held-out days (the last `holdout` share of them; 0, or a single day: in sample)."""
         bp, store = self.ws.blueprint, self.ws.store
         obs = observed(store, hall, since, until)
-        fitted = fit(obs, bp, base, seed=seed)
-        table = check(fitted.cfg, bp, obs, reps, seed)
-        classes = class_check(fitted.cfg, bp, obs, reps, seed) if fitted.cfg.priority else None
-        return FitReport(fitted, table, agreement(table, obs), classes)
+        parts = split(obs, holdout) if holdout > 0 and len(obs.dates()) > 1 else None
+        train, test = (parts.train, parts.test) if parts is not None else (obs, obs)
+        fitted = fit(train, bp, base, seed=seed)
+        table = check(fitted.cfg, bp, test, reps, seed)
+        classes = class_check(fitted.cfg, bp, test, reps, seed) if fitted.cfg.priority else None
+        return FitReport(fitted, table, agreement(table, test), classes, parts.describe() if parts else None)
+
+    @staticmethod
+    def check_cells(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+        """A fit's check as text: observed and simulated figures with their intervals, ✓ ✗ or "too few"."""
+        return check_cells(table, lang)  # type: ignore[arg-type]
 
     def whatif(self, hall: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The what-if of `hall`: the change in `query` (ValueError for a bad one) applied to the hall fitted on

@@ -68,26 +68,6 @@ def fit_capacity(cap: pd.DataFrame) -> pd.DataFrame:
                          "95%": cap["low"].map("{:g}".format) + "–" + cap["high"].map("{:g}".format)})
 
 
-def fit_check(table: pd.DataFrame) -> pd.DataFrame:
-    """The fit check, narrow enough for a terminal: observed 'value [its interval]', simulated 'mean [prediction
-    interval]', and ✓ where the observed figure lies inside the model's interval (mean wait and the share who left;
-    the p90 wait and simulated counts are in the CSV)."""
-
-    def seen(f: str, fmt: str) -> pd.Series:
-        return (table[f"observed_{f}"].map(fmt.format) + " [" + table[f"observed_{f}_lo"].map(fmt.format) + "–"
-                + table[f"observed_{f}_hi"].map(fmt.format) + "]")
-
-    def sim(f: str, fmt: str) -> pd.Series:
-        mark = table[f"{f}_ok"].map({True: " ✓", False: " ✗"}).fillna("")
-        return (table[f"simulated_{f}"].map(fmt.format) + " [" + table[f"simulated_{f}_plo"].map(fmt.format) + "–"
-                + table[f"simulated_{f}_phi"].map(fmt.format) + "]" + mark)
-
-    pct = "{:.1%}"
-    return pd.DataFrame({"hour": table["hour"], "waits/day": table["observed_per_day"].round(1),
-                         "mean wait": seen("mean", "{:.2f}"), "model": sim("mean", "{:.2f}"),
-                         "left": seen("abandon", pct), "model ": sim("abandon", pct)})
-
-
 def fit_classes(classes: pd.DataFrame) -> pd.DataFrame:
     """Waits per priority class, observed and simulated with their intervals, ✓ where they agree."""
     def span(prefix: str, lo: str, hi: str) -> pd.Series:
