@@ -101,12 +101,13 @@ def fit_hall(ws: Workspace, hall: str, base: Any, since: date | None, until: dat
         frame(views.fit_capacity(r.fitted.capacity.table), say("fit_capacity", station=r.fitted.capacity.station))
     frame(ws.planning.check_cells(r.table, lang()), say("fit_table", hall=hall))
     a = r.agreement
-    show(say("fit_agreement", hours=a.hours, mean=a.covered["mean"], p90=a.covered["p90"],
-             abandon=a.covered["abandon"], mae_mean=a.mae["mean"], mae_p90=a.mae["p90"],
-             observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated))
     if a.too_few:
         show(say("fit_hours_too_few", hours=", ".join(map(str, a.too_few))))
-    if not a.reproduces():
+    if a.hours:
+        show(say("fit_agreement", hours=a.hours, mean=a.covered["mean"], p90=a.covered["p90"],
+                 abandon=a.covered["abandon"], mae_mean=a.mae["mean"], mae_p90=a.mae["p90"],
+                 observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated))
+    if a.hours and not a.reproduces():
         show(say("fit_not_reproduced", hours=", ".join(map(str, a.missed["mean"]))))
     if r.classes is not None:
         frame(views.fit_classes(r.classes), say("fit_classes"))
