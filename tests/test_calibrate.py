@@ -123,3 +123,19 @@ def test_calibrate_command_fits_and_approve_saves_a_version(tmp_path):
     assert runner.invoke(app, ["report", "--db", db, "--out", str(report)]).exit_code == 0
     html = report.read_text("utf-8")
     assert "fitted to what these customers report (blueprint version #1: fitted by peakend calibrate on" in html
+
+
+def test_visits_whose_parts_do_not_vary_apart_fit_no_weights():
+    """One touch per visit: peak = end = mean, so no weight can be told apart; said, never nan."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from peakend.errors import PartsAlike
+    from peakend.scoring.calibrate import calibrate
+
+    e = np.random.default_rng(0).uniform(-1, 1, 80)
+    frame = pd.DataFrame({"peak": e, "end": e, "mean": e, "overall": np.round(3 + 2 * e)})
+    with pytest.raises(PartsAlike) as found:
+        calibrate(frame, "overall", boot=50)
+    assert "cannot be told apart" in found.value.say("en")

@@ -175,3 +175,11 @@ class JobStateError(PeakendError):
 
     status = 409
     key = "job_state"
+
+
+class PartsAlike(PeakendError):
+    """Visits whose peak, end and mean do not vary apart (one touch each, say): no weight can be fitted."""
+
+    status = 409
+    exit_code = 1
+    key = "calibrate_alike"

@@ -136,6 +136,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "reporting": {"en": "writing the report…", "zh": "生成报告中…"},
     "compare_title": {"en": "{target}: {metric}, {repeats} × {folds}-fold CV, {answers} answers",
                       "zh": "{target}：{metric}，{repeats} × {folds} 折交叉验证，{answers} 份答案"},
+    "calibrate_alike": {"en": "the {answers} answered visits' peak, end and mean do not vary apart (one touch per visit, or "
+                                "the same e at every touch): their weights cannot be told apart, so none is fitted",
+                        "zh": "{answers} 次有答案的来访的峰值、终值和平均值不能彼此区分（每次来访只有一个触点，或每个触点体验值相同）：无法分别拟合其权重"},
     "calibrate_approved_anyway": {"en": "saved as asked, although these weights do not predict detectably better than "
                                         "0.5/0.5/0 and the best single part", "zh": "已按要求保存，尽管这组权重的预测并不比 0.5/0.5/0 和最佳单项明显更好"},
     "demo_generating": {"en": "generating demo files…", "zh": "生成演示文件中…"},

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from peakend.errors import AnswerDoesNotVary, TooFewAnswers
+from peakend.errors import AnswerDoesNotVary, PartsAlike, TooFewAnswers
 from peakend.i18n import Lang, say
 from peakend.scoring.compare import (
     ALPHA,
@@ -159,6 +159,8 @@ def calibrate(frame: pd.DataFrame, target: str = "overall", boot: int = 400, fol
     least = int(pd.Series(y).value_counts().min()) if two else len(y)
     if len(np.unique(y)) < 2 or least < folds:
         raise AnswerDoesNotVary(field=target, value=len(np.unique(y)), least=least, folds=folds)
+    if np.linalg.matrix_rank(x - x.mean(axis=0)) < len(PARTS):
+        raise PartsAlike(answers=len(y))  # e.g. one touch per visit: peak = end = mean, no weight can be told
     if two:
         y = (y == y.max()).astype(float)
     w, free = fit_weights(x, y), free_weights(x, y)
