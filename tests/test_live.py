@@ -25,8 +25,8 @@ from peakend.live.replay import read_day, replay
 from peakend.live.rules import Fired, after_quiet_hours, on_events
 from peakend.live.sms import FileGateway, HttpGateway, handle_reply, parse_reply
 from peakend.live.timers import tick
-from peakend.store.db import Store, connect
 from peakend.service.figures import hall_live
+from peakend.store.db import Store, connect
 from tests.conftest import add_user, other_postgres
 
 DAY = Path(__file__).parent / "data" / "recorded_day.jsonl"
