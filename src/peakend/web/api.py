@@ -236,7 +236,9 @@ def api_hall_loyalty(request: Request, hall_id: str) -> dict[str, Any]:
     lapsed regulars, and per moment what a bad end or peak there costs (relative change, 95% interval)."""
     hall_visible(request, hall_id)
     st = state(request)
-    found = st.ws.figures.loyalty_panel({hall_id})
+    found, answer = st.ws.figures.loyalty_answer(hall_visible(request, hall_id).name, frozenset([hall_id]))
+    if found is None:
+        raise Computing(answer)
     return {"hall_id": hall_id, "return_days": found.days, "return_days_asked": found.asked,
             "figures": frame_json(found.halls[found.halls["hall_id"] == hall_id]),
             "moments": frame_json(found.moments)}
