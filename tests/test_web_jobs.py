@@ -107,6 +107,12 @@ def test_jobs_are_seen_and_cancelled_only_by_who_may_see_them(tmp_path):
         assert a.post(f"/api/v1/jobs/{job.job_id}/cancel").json()["state"] == "cancelled"
         assert run_jobs(app) == 0  # nothing left to run
         assert TestClient(app).get(f"/api/v1/jobs/{job.job_id}").status_code == 401
+        add_user(store, "mgr_a2", "mgr-pass-1", "manager", [A])  # another manager of A: sees A's figures' jobs,
+        upload = app.state.peakend.ws.imports.upload(tmp_path / "x.csv", "x.csv", "mgr_a", frozenset([A]))
+        other = signed_in(app, "mgr_a2", "mgr-pass-1")
+        assert other.get(f"/api/v1/jobs/{job.job_id}").status_code == 200
+        assert other.get(f"/api/v1/jobs/{upload.job_id}").status_code == 404  # not another's upload
+        assert a.get(f"/api/v1/jobs/{upload.job_id}").json()["state"] == "draft"
     finally:
         app.state.peakend.store.close()
 

@@ -369,11 +369,16 @@ def api_score(request: Request) -> dict[str, Any]:
 
 
 # -- jobs ----------------------------------------------------------------------------------------------------------
+PRIVATE_KINDS = ("import", "demo")  # seen by whoever started them (and admins) only
+
+
 def _visible_job(request: Request, job_id: str) -> tuple[Principal, Job]:
     """The asker and a job they may see (`Job.visible_to`); another's is 404, as if absent."""
     p = need_user(request)
     job = state(request).ws.jobs.get(job_id)
     if job is None or not job.visible_to(p.name, None if p.is_admin else frozenset(p.halls)):
+        raise HTTPException(404, "no such job")
+    if job.kind in PRIVATE_KINDS and not (p.is_admin or p.name == job.owner):
         raise HTTPException(404, "no such job")
     return p, job
 
