@@ -25,7 +25,7 @@ from peakend.ingest.validate import Context
 from peakend.live import cases as cases_mod
 from peakend.live.pending import parked, pending, run_pending
 from peakend.store.db import connect
-from tests.conftest import write_csv
+from tests.conftest import run_jobs, write_csv
 from tests.test_web import PASSWORD, A, B, make_app
 
 ORIGIN = {"Origin": "http://testserver"}
@@ -146,6 +146,9 @@ def test_markup_in_every_field_renders_as_text_on_every_page(tmp_path_factory, b
                  f"/comments?q={quote(bads[1])}&hall={quote(A)}"]
         if case_id is not None:
             pages.append(f"/cases/{quote(case_id, safe='')}")
+        for path in pages:  # the figures computed as jobs (comments, verdicts) start, and are computed
+            admin.get(path)
+        run_jobs(app)
         for path in pages:
             for who in (admin, staff, TestClient(app)):
                 r = who.get(path)

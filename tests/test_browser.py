@@ -149,18 +149,20 @@ def test_manager_tries_two_more_counters_on_the_what_if_page(server, browser):
     page = browser.new_page(viewport={"width": 1024, "height": 768})
     login(page, server, "li", "manager-pass")
     page.goto(f"{server}/halls/{quote(A)}?lang=en")
-    page.click("#whatif-link")
-    expect(page.locator("#whatif-day tr[data-series]")).to_have_count(3)  # as it happened, model now, what if
+    page.click("#whatif-link")  # a job: the page follows its progress and shows the answer once it is computed
+    expect(page.locator("#whatif-day tr[data-series]")).to_have_count(3, timeout=120_000)  # happened, now, what if
     page.fill("input[name='add.counter_handling']", "2")
     page.click("#change button[type=submit]")
     expect(page).to_have_url(re.compile(r"add\.counter_handling=2"))
-    expect(page.locator("#chart-whatif svg")).to_be_visible()
+    expect(page.locator("input[name='add.counter_handling']")).to_have_value("2")  # kept while it is computed
+    expect(page.locator("#chart-whatif svg")).to_be_visible(timeout=120_000)
     expect(page.locator("input[name='add.counter_handling']")).to_have_value("2")
     page.screenshot(path=ARTIFACTS / "whatif.png", full_page=True)
     page.fill("input[name=closes]", "3")  # before opening: refused with the reason, the form kept
     page.locator("input[name=closes]").evaluate("e => e.removeAttribute('min')")
     page.click("#change button[type=submit]")
-    expect(page.locator("#problem")).to_contain_text("closes")
+    expect(page.locator("#problem")).to_contain_text("closes", timeout=120_000)
+    expect(page.locator("input[name=closes]")).to_be_visible()  # the form kept
     page.close()
 
 

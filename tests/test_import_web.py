@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from peakend.ingest.mapping import Mapping
 from peakend.ingest.suggest import suggest, suggested_kind
 from peakend.web.app import create_app
-from tests.conftest import add_user, signed_in
+from tests.conftest import add_user, run_jobs, signed_in
 
 TWINS = Path(__file__).parent / "data" / "twins"
 A, Z = "天河北厅", "珠江新城厅"
@@ -36,6 +36,7 @@ def login(app, user: str, password: str) -> TestClient:
 
 
 def finished(c: TestClient, token: str) -> dict:
+    run_jobs(c.app)  # as the server's job runner would
     for _ in range(200):
         got = c.get(f"/api/v1/imports/{token}").json()
         if got["status"] in ("done", "failed"):

@@ -148,14 +148,18 @@ def test_hall_page_panel_api_and_export_show_the_halls_loyalty(demo):
     from fastapi.testclient import TestClient
 
     from peakend.web.app import create_app
-    from tests.conftest import add_user
+    from tests.conftest import add_user, run_jobs
 
     app = create_app(str(demo / "peakend.duckdb"), secret="s")
     add_user(app.state.peakend.store, "boss", "boss-pass-1", "manager", ["天河北厅"])
     c = TestClient(app, headers={"Origin": "http://testserver"})
     assert c.post("/api/v1/login", json={"username": "boss", "password": "boss-pass-1"}).status_code == 200
     hall = quote("天河北厅")
+    computing = c.get(f"/halls/{hall}?lang=en").text  # the panel is a job: the page answers without it
+    assert 'id="loyalty-job"' in computing and 'id="loyalty"' not in computing
+    assert run_jobs(app) == 1
     page = c.get(f"/halls/{hall}?lang=en").text
+    assert 'id="loyalty-age"' in page and 'id="loyalty-job"' not in page
     assert 'id="loyalty"' in page and "Back within 6 days" in page and "Net Promoter Score" in page
     assert "visits that ended badly at Leaving came back within 6 days" in page
     body = c.get(f"/api/v1/halls/{hall}/loyalty").json()

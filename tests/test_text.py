@@ -17,7 +17,7 @@ from peakend.text.comments import index, read_all, themes
 from peakend.text.reading import read
 from peakend.text.words import tokens
 from peakend.web.app import create_app
-from tests.conftest import add_user
+from tests.conftest import add_user, run_jobs
 
 LABELLED = Path(__file__).parent / "data" / "comments_labelled.csv"
 BP = load_blueprint(None)
@@ -130,6 +130,10 @@ def web(tmp_path):
 def test_comments_page_api_and_moment_quotes_keep_to_the_readers_halls(web):
     mgr = TestClient(web, headers={"Origin": "http://testserver"})
     assert mgr.post("/api/v1/login", json={"username": "mgr_a", "password": "mgr-pass-1"}).status_code == 200
+    first = mgr.get("/api/v1/comments", params={"q": "排队 太慢"})  # the comments are read as a job
+    assert first.status_code == 202 and first.json()["job"]["kind"] == "comments"
+    assert 'id="comments-job"' in mgr.get("/comments", params={"lang": "en"}).text  # the page follows it
+    run_jobs(web)
     found = mgr.get("/api/v1/comments", params={"q": "排队 太慢"}).json()
     assert found[0]["visit_id"] == "a1" and all(c["hall_id"] == A for c in found)
     assert "13812345678" not in str(found) and "138****5678" in found[0]["text"]
@@ -140,7 +144,7 @@ def test_comments_page_api_and_moment_quotes_keep_to_the_readers_halls(web):
     page = mgr.get("/comments", params={"q": "排队", "lang": "en"}).text
     assert "秘密" not in page and "138****5678" in page and "Recurring complaints" in page
     moment = mgr.get(f"/halls/{quote(A)}/moments/waiting?lang=en").text
-    assert "What customers said about this moment" in moment
+    assert "What customers said about this moment" in moment and 'id="said-job"' not in moment
     assert moment.index("太慢了") < moment.index("排队很快")  # worst first
 
 

@@ -10,11 +10,9 @@ a page shows the last one and the progress of the next (`Figures.loyalty_answer`
 from __future__ import annotations
 
 import json
-import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
@@ -25,7 +23,7 @@ from peakend.i18n import Lang
 from peakend.ingest.corrections import plain
 from peakend.live import cases
 from peakend.live.rules import experience_sql
-from peakend.loyalty.summary import Loyalty, loyalty
+from peakend.loyalty.summary import loyalty
 from peakend.scoring import coaching
 from peakend.scoring.audits import RATE_BY, audits_vs_customers, pass_rates
 from peakend.scoring.experience import TIE_DIGITS
@@ -45,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_TOUCHES", "RATE_BY", "Figures", "Panel", "plain"]
 
-T = TypeVar("T")
 TREND_DAYS = 7
 WORST_VISITS = 20
 
@@ -204,42 +201,6 @@ def _missing(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # a list or array: not one missing value
         return False
-
-
-_per_run: weakref.WeakKeyDictionary[Store, dict[tuple[int, object], Any]] = weakref.WeakKeyDictionary()
-
-
-def once_per_run(store: Store, key: object, make: Callable[[], T]) -> T:
-    """`make()`, computed once per scoring run of `store` for `key` (figures that take seconds)."""
-    run = int(store.scalar("SELECT count(*) FROM score_runs"))
-    cache = _per_run.setdefault(store, {})
-    for old in [k for k in cache if k[0] != run]:
-        del cache[old]
-    if (run, key) not in cache:
-        cache[(run, key)] = make()
-    return cast(T, cache[(run, key)])
-
-
-def loyalty_panel(store: Store, bp: Blueprint, halls: set[str] | None) -> Loyalty:
-    """The loyalty figures of `halls` (None: all) and what a bad moment there costs (no models), once per
-    scoring run."""
-    key = frozenset(halls) if halls is not None else None
-    return once_per_run(store, ("loyalty", key, bp.version, bp.loyalty.model_dump_json()),
-                        lambda: loyalty(store, bp, halls, drivers=False, fitted=False))
-
-
-def comments(store: Store, bp: Blueprint) -> comments_text.Index:
-    """Every comment read and indexed, once per scoring run and number of comments (reading takes seconds)."""
-    count = sum(int(store.scalar(f"SELECT count(*) FROM ({sql}) c")) for sql in comments_text.SOURCES.values())
-    return once_per_run(store, ("comments", count, bp.version, keyword_key(bp)),
-                        lambda: comments_text.index(comments_text.read_all(comments_text.gathered(store), bp)))
-
-
-def said_about(store: Store, bp: Blueprint, halls: set[str] | None, moment: str, limit: int = 10) -> pd.DataFrame:
-    """What customers said about `moment` at `halls` (None: all), worst first."""
-    said = comments_text.mentions(comments(store, bp).rows)
-    said = said[(said["moment"] == moment) & (said["hall_id"].isin(sorted(halls)) if halls is not None else True)]
-    return said.sort_values(["about", "at"], ascending=[True, False]).head(limit)
 
 
 _engines: dict[tuple[str, str, str | None], training.Engine] = {}
@@ -514,10 +475,6 @@ class Figures:
         costs = ranked_effects(panel.moments, each=3)
         return {"figures": row.iloc[0].to_dict(), "days": panel.days, "asked": panel.asked,
                 "costs": [effect_sentence(r, names, panel.days, lang) for r in costs.itertuples() if r.detectable]}
-
-    def loyalty_panel(self, halls: set[str] | None) -> Loyalty:
-        """The loyalty figures computed now (the API and exports, on the scoring run's cache)."""
-        return loyalty_panel(self.store, self.bp, halls)
 
     def comments_answer(self, owner: str, halls: frozenset[str] | None
                         ) -> tuple[comments_text.Index | None, Answer]:

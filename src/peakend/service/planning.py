@@ -172,6 +172,14 @@ class Planning:
         return self.ws.jobs.answer("whatif", {"hall": hall, "change": change}, owner, frozenset([hall]),
                                    self.ws.scores.run_number())
 
+    def whatif_latest(self, hall: str) -> dict[str, Any] | None:
+        """The result of the latest what-if of `hall` that finished (whatever its change): what a page's form shows
+        while the question asked now is being computed."""
+        for job in self.ws.jobs.recent(kinds=("whatif",), limit=50):
+            if job.state == "done" and job.params.get("hall") == hall and job.result is not None:
+                return job.result
+        return None
+
     @staticmethod
     def wait_target() -> float:
         """The wait (minutes) the plan's default targets count as served in time."""

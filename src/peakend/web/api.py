@@ -236,7 +236,9 @@ def api_hall_loyalty(request: Request, hall_id: str) -> dict[str, Any]:
     lapsed regulars, and per moment what a bad end or peak there costs (relative change, 95% interval)."""
     hall_visible(request, hall_id)
     st = state(request)
-    found = st.ws.figures.loyalty_panel({hall_id})
+    found, answer = st.ws.figures.loyalty_answer(hall_visible(request, hall_id).name, frozenset([hall_id]))
+    if found is None:
+        raise Computing(answer)
     return {"hall_id": hall_id, "return_days": found.days, "return_days_asked": found.asked,
             "figures": frame_json(found.halls[found.halls["hall_id"] == hall_id]),
             "moments": frame_json(found.moments)}
@@ -367,11 +369,16 @@ def api_score(request: Request) -> dict[str, Any]:
 
 
 # -- jobs ----------------------------------------------------------------------------------------------------------
+PRIVATE_KINDS = ("import", "demo")  # seen by whoever started them (and admins) only
+
+
 def _visible_job(request: Request, job_id: str) -> tuple[Principal, Job]:
     """The asker and a job they may see (`Job.visible_to`); another's is 404, as if absent."""
     p = need_user(request)
     job = state(request).ws.jobs.get(job_id)
     if job is None or not job.visible_to(p.name, None if p.is_admin else frozenset(p.halls)):
+        raise HTTPException(404, "no such job")
+    if job.kind in PRIVATE_KINDS and not (p.is_admin or p.name == job.owner):
         raise HTTPException(404, "no such job")
     return p, job
 

@@ -9,9 +9,10 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from peakend.service.figures import Panel
 from peakend.service.people import Principal
 from peakend.web.deps import card_scope, hall_visible, need_reader, need_user, state
-from peakend.web.render import ExportFormat, export
+from peakend.web.render import Computing, ExportFormat, export
 
 router = APIRouter(prefix="/api/v1")
 ExportMaker = Callable[[Request, Principal, dict[str, str | None]], pd.DataFrame]
@@ -49,14 +50,22 @@ def _export_halls(request: Request, p: Principal, _: dict[str, str | None]) -> p
     return state(request).ws.figures.graded_halls(None if p.is_admin else set(p.halls))
 
 
+def _loyalty(request: Request, p: Principal, halls: frozenset[str] | None) -> Panel:
+    """The last loyalty panel of `halls` (202 with the job computing it while there is none)."""
+    found, answer = state(request).ws.figures.loyalty_answer(p.name, halls)
+    if found is None:
+        raise Computing(answer)
+    return found
+
+
 @exported("loyalty_moments")
-def _export_loyalty_moments(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
-    return state(request).ws.figures.loyalty_panel({hall_arg(request, args)}).moments
+def _export_loyalty_moments(request: Request, p: Principal, args: dict[str, str | None]) -> pd.DataFrame:
+    return _loyalty(request, p, frozenset([hall_arg(request, args)])).moments
 
 
 @exported("loyalty")
 def _export_loyalty(request: Request, p: Principal, _: dict[str, str | None]) -> pd.DataFrame:
-    return state(request).ws.figures.loyalty_panel(None if p.is_admin else set(p.halls)).halls
+    return _loyalty(request, p, None if p.is_admin else frozenset(p.halls)).halls
 
 
 @exported("audit_checks")

@@ -17,10 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peakend.errors import UserError
 from peakend.service.demo import FIRST_RUN_DAYS
-from peakend.service.jobs import Job
+from peakend.service.jobs import Answer, Job
 from peakend.web.deps import AppState, first_run, log_in, need_user, state
 from peakend.web.guard import client_address
-from peakend.web.pages import page_lang, render
+from peakend.web.pages import job_view, page_lang, render
 
 router = APIRouter(include_in_schema=False)
 DEMO_DAYS = FIRST_RUN_DAYS  # the first run's demo: a week, loaded in about 20 s
@@ -91,14 +91,12 @@ def setup_blueprint_save(request: Request, text: Annotated[str, Form()] = "") ->
 
 @router.get("/setup/data")
 def setup_data(request: Request) -> HTMLResponse:
-    """Step 3: import a first file, or load the demo (a page that refreshes itself while it loads)."""
-    st = _admin(request)
+    """Step 3: import a first file, or load the demo (a job: the page follows its progress and shows when it is
+    done)."""
+    st, lang = _admin(request), page_lang(request)
     job = demo_job(st)
-    running = job is not None and not job.finished
-    view = None
-    if running and job is not None:
-        view = {"age": "", "failed": "", "running": job.public(page_lang(request)), "done": False}
-    return render(request, "setup.html.j2", step="data", problem="", status_text=demo_status(job, page_lang(request)),
+    view = job_view(Answer(None, job), lang) if job is not None and not job.finished else None
+    return render(request, "setup.html.j2", step="data", problem="", status_text=demo_status(job, lang),
                   days=int(job.params.get("days", DEMO_DAYS)) if job else DEMO_DAYS, job=view)
 
 

@@ -16,7 +16,7 @@ from peakend.i18n import WORDS
 from peakend.report import charts
 from peakend.service.jobs import Answer, Job
 from peakend.service.people import Principal
-from peakend.service.planning import WHATIF_REPS, BadChange
+from peakend.service.planning import WHATIF_REPS, BadChange, change_query
 from peakend.web.deps import hall_visible, state
 from peakend.web.exports import exported
 from peakend.web.pages import job_view, page_lang, render, spec
@@ -68,31 +68,35 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
         p = hall_visible(request, hall_id)
         return render(request, "whatif.html.j2", status=422, user=p, hall_id=hall_id, form=None, job=None,
                       problem=WORDS["bad_change"][lang].format(why=exc.fields["why"]))
-    view = job_view(found, lang)
-    failed = _failed(found)
-    result = found.result
-    if result is None:
-        problem = ""
-        if failed is not None:
-            word = "no_whatif" if _status(failed) == 409 else "bad_change"
-            problem = WORDS[word][lang].format(why=failed.error(lang))
-        return render(request, "whatif.html.j2", status=_status(failed) if failed and _status(failed) != 409 else 200,
-                      user=p, hall_id=hall_id, form=None, job=view, problem=problem)
-    frames = _frames(request, found)
-    form = state(request).ws.planning.whatif_form(result["fitted"], lang)
+    view, failed, result = job_view(found, lang), _failed(found), found.result
+    st = state(request)
+    status, problem = 200, ""
+    if failed is not None:
+        status = _status(failed) if _status(failed) != 409 else 200
+        problem = WORDS["no_whatif"][lang].format(why=failed.error(lang)) if _status(failed) == 409 else (
+            failed.error(lang))
+    shown = result or st.ws.planning.whatif_latest(hall_id)  # while computed: the form of the last one
+    if shown is None:
+        return render(request, "whatif.html.j2", status=status, user=p, hall_id=hall_id, form=None, job=view,
+                      problem=problem)
+    form = st.ws.planning.whatif_form(shown["fitted"], lang)
     for s in form["stations"]:
         s["schedule"] = hour_runs(s["counts"], form["opens"])
-    change = result["change"]
-    shown = {"servers": {k[4:]: int(v) for k, v in change.items() if k.startswith("add.")},
-             "divert_at": change.get("divert_at"), "closes": int(change["closes"]) if "closes" in change else None}
+    change = result["change"] if result is not None else change_query(request.query_params)
+    context = {"user": p, "hall_id": hall_id, "form": form, "job": view, "problem": problem, "days": None,
+               "change": {"servers": {k[4:]: int(v) for k, v in change.items() if k.startswith("add.")},
+                          "divert_at": change.get("divert_at"),
+                          "closes": int(change["closes"]) if "closes" in change else None},
+               "can_divert": shown["can_divert"],
+               "intro": WORDS["whatif_intro"][lang].format(days=shown["fit_days"], day=shown["day"], reps=WHATIF_REPS)}
+    if result is None:
+        return render(request, "whatif.html.j2", status=status, **context)
+    frames = _frames(request, found)
     query = "".join(f"&{quote(k)}={quote(v)}" for k, v in change.items())
-    return render(request, "whatif.html.j2", user=p, hall_id=hall_id, form=form, job=view, problem="",
-                  change=shown, can_divert=result["can_divert"], query=query,
-                  intro=WORDS["whatif_intro"][lang].format(days=result["fit_days"], day=result["day"],
-                                                           reps=WHATIF_REPS),
-                  days=frames["day_figures"].to_dict("records"), hours=frames["by_hour"].to_dict("records"),
-                  chart=spec(charts.whatif_waits(frames["hours"], lang)),
-                  within_label=WORDS["within_share"][lang].format(wait=f"{state(request).ws.planning.wait_target():g}"))
+    return render(request, "whatif.html.j2", **{
+        **context, "query": query, "days": frames["day_figures"].to_dict("records"),
+        "hours": frames["by_hour"].to_dict("records"), "chart": spec(charts.whatif_waits(frames["hours"], lang)),
+        "within_label": WORDS["within_share"][lang].format(wait=f"{st.ws.planning.wait_target():g}")})
 
 
 @router.get("/api/v1/halls/{hall_id}/whatif", tags=["query"], response_model=None,
