@@ -163,3 +163,28 @@ def test_a_wide_export_with_a_pasted_mapping(web):
     assert (done["stored"], done["quarantined"]) == (2, 0)
     assert web.state.peakend.store.rows("SELECT count(*) FROM touches")[0][0] == 3  # W2 did not rate the exit
     assert "moments:" in admin.get("/api/v1/mappings/评价器宽表.yaml").text
+
+
+def test_saved_mappings_are_scoped_to_their_owner_and_halls(web):
+    """Manager B neither reads nor overwrites the mapping manager A saved; an admin sees and replaces any."""
+    add_user(web.state.peakend.store, "mgr_z", "mgr-pass-2", "manager", [Z])
+    a, z, admin = login(web, "mgr_a", "mgr-pass-1"), login(web, "mgr_z", "mgr-pass-2"), login(web, "admin",
+                                                                                              "admin-pass-1")
+    body = "visit_id,hall_id,moment_id,rating\nv1,天河北厅,leaving,5\n".encode()
+    up = a.post("/api/v1/imports", files={"file": ("a.csv", body, "text/csv")}).json()
+    mapping = {"kind": "touch", "rating_scale": "1-5", "save_as": "daily-A",
+               "columns": {"visit_id": "visit_id", "hall_id": "hall_id", "moment_id": "moment_id", "rating": "rating"}}
+    assert a.post(f"/api/v1/imports/{up['token']}/run", json=mapping).status_code == 202
+    assert a.get("/api/v1/mappings/daily-A.yaml").status_code == 200
+    assert z.get("/api/v1/mappings/daily-A.yaml").status_code == 404  # as if absent
+    zup = z.post("/api/v1/imports", files={"file": ("z.csv", body.replace("天河北厅".encode(), Z.encode()),
+                                                    "text/csv")}).json()
+    taken = z.post(f"/api/v1/imports/{zup['token']}/run", json=mapping)
+    assert taken.status_code == 409 and "someone else" in taken.json()["detail"]
+    assert admin.get("/api/v1/mappings/daily-A.yaml").status_code == 200
+
+
+def test_an_unreadable_upload_is_a_422_naming_what_is_wrong(web):
+    c = login(web, "mgr_a", "mgr-pass-1")
+    bad = c.post("/api/v1/imports", files={"file": ("pad.xlsx", b"visit_id,hall_id\nv1,H1\n", "application/zip")})
+    assert bad.status_code == 422 and "pad.xlsx" in bad.json()["detail"]

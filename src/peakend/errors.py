@@ -183,3 +183,16 @@ class PartsAlike(PeakendError):
     status = 409
     exit_code = 1
     key = "calibrate_alike"
+
+
+class FileUnreadable(PeakendError):
+    """An uploaded file no reader can open (random bytes, a truncated workbook, CSV bytes named .xlsx)."""
+
+    key = "unreadable"
+
+
+class MappingTaken(PeakendError):
+    """A saved mapping's name that another user's mapping holds."""
+
+    status = 409
+    key = "mapping_taken"

@@ -136,6 +136,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "reporting": {"en": "writing the report…", "zh": "生成报告中…"},
     "compare_title": {"en": "{target}: {metric}, {repeats} × {folds}-fold CV, {answers} answers",
                       "zh": "{target}：{metric}，{repeats} × {folds} 折交叉验证，{answers} 份答案"},
+    "mapping_taken": {"en": "a mapping named '{value}' was saved by someone else: choose another name",
+                      "zh": "名为“{value}”的映射已由他人保存：请换一个名称"},
     "calibrate_alike": {"en": "the {answers} answered visits' peak, end and mean do not vary apart (one touch per visit, or "
                                 "the same e at every touch): their weights cannot be told apart, so none is fitted",
                         "zh": "{answers} 次有答案的来访的峰值、终值和平均值不能彼此区分（每次来访只有一个触点，或每个触点体验值相同）：无法分别拟合其权重"},

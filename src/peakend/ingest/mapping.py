@@ -98,18 +98,28 @@ def mapping_yaml(mapping: Mapping) -> str:
     return yaml_dump(data)
 
 
-def save_mapping(store: Store, name: str, mapping: Mapping, who: str) -> None:
-    """Keep a mapping under `name` (replacing one of the same name) for the next import."""
+def save_mapping(store: Store, name: str, mapping: Mapping, who: str, halls: frozenset[str] | None = None) -> bool:
+    """Keep a mapping under `name` for the next import, scoped to `halls` (None: every hall). A mapping of that name
+    saved by someone else is replaced only by an admin (`halls` None); whether it was saved."""
     with store.lock:
+        found = store.rows("SELECT saved_by FROM mappings WHERE name = ?", [name])
+        if found and found[0][0] != who and halls is not None:
+            return False
         store.execute("DELETE FROM mappings WHERE name = ?", [name])
-        store.execute("INSERT INTO mappings (name, yaml, saved_by) VALUES (?, ?, ?)",
-                      [name, mapping_yaml(mapping), who])
+        store.execute("INSERT INTO mappings (name, yaml, saved_by, halls) VALUES (?, ?, ?, ?)",
+                      [name, mapping_yaml(mapping), who, None if halls is None else ",".join(sorted(halls))])
+    return True
 
 
-def saved_mappings(store: Store) -> dict[str, Mapping]:
-    """The saved mappings by name."""
-    return {str(n): Mapping.model_validate(yaml_load(y) or {})
-            for n, y in store.rows("SELECT name, yaml FROM mappings ORDER BY name")}
+def saved_mappings(store: Store, who: str | None = None, halls: frozenset[str] | None = None) -> dict[str, Mapping]:
+    """The saved mappings by name that `who` of `halls` may use (None: an admin, every one): their own, and those
+    scoped to halls all of which are theirs."""
+    out = {}
+    for n, y, by, scope in store.rows("SELECT name, yaml, saved_by, halls FROM mappings ORDER BY name"):
+        mine = halls is None or by == who or (scope is not None and set(scope.split(",")) <= halls)
+        if mine:
+            out[str(n)] = Mapping.model_validate(yaml_load(y) or {})
+    return out
 
 
 def load_mapping(path: str | Path) -> Mapping:

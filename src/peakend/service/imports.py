@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import ValidationError
 
-from peakend.errors import JobStateError, MappingError
+from peakend.errors import FileUnreadable, JobStateError, MappingError, MappingTaken
 from peakend.ingest.mapping import Mapping, mapping_yaml, parse_mapping, save_mapping, saved_mappings
 from peakend.ingest.readers import FORMATS, detect_encoding, excel_sheets, file_format, preview
 from peakend.ingest.suggest import suggest, suggested_kind
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
+from peakend.service.people import Principal
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -66,7 +67,7 @@ class Imports:
         chosen = (sheet if sheet in sheets else sheets[0]) if sheets else None
         key = (job.job_id, chosen)
         if key not in _seen:
-            _seen[key] = _look(path, chosen, sheets)
+            _seen[key] = _look(path, chosen, sheets, str(job.params.get("name", path.name)))
         return _seen[key]
 
     @staticmethod
@@ -83,13 +84,16 @@ class Imports:
         """A whole mapping pasted as YAML (MappingError saying what is wrong)."""
         return parse_mapping(text, "mapping")
 
-    def saved(self) -> dict[str, Mapping]:
-        """The mappings saved in the store, by name."""
-        return saved_mappings(self.ws.store)
+    def saved(self, p: Principal) -> dict[str, Mapping]:
+        """The saved mappings `p` may use, by name: their own, those of halls all theirs (admins: every one)."""
+        return saved_mappings(self.ws.store, p.name, None if p.is_admin else p.halls)
 
-    def save_mapping(self, name: str, mapping: Mapping, who: str) -> None:
-        """Keep a mapping under a name for the next file."""
-        save_mapping(self.ws.store, name, mapping, who)
+    def save_mapping(self, name: str, mapping: Mapping, p: Principal) -> None:
+        """Keep a mapping under a name for the next file, scoped to `p`'s halls (MappingTaken, 409, when the name
+        is another's and `p` is no admin)."""
+        if not save_mapping(self.ws.store, name, mapping, p.name, None if p.is_admin else p.halls):
+            raise MappingTaken(value=name)
+        self.ws.activity.record(p.name, "mapping_saved", name)
 
     @staticmethod
     def yaml(mapping: Mapping) -> str:
@@ -109,9 +113,12 @@ class Imports:
                                    "WHERE source = ? ORDER BY row_number, field LIMIT ?", [source, limit])
 
 
-def _look(path: Path, sheet: str | None, sheets: list[str]) -> dict[str, Any]:
+def _look(path: Path, sheet: str | None, sheets: list[str], name: str) -> dict[str, Any]:
     encoding = detect_encoding(path) if file_format(path) in ("csv", "jsonl") else ""
     chunk = preview(path, sheet, PREVIEW_ROWS)
+    if not chunk.columns and chunk.problems and chunk.problems[0].code == "unreadable":
+        bad = chunk.problems[0]
+        raise FileUnreadable(source=name, value=bad.value, expected=bad.expected)  # 422 naming what is wrong
     rows = chunk.to_arrow().to_pylist() if chunk.columns else []
     guessed = suggest(chunk.columns)
     kind = suggested_kind(guessed)

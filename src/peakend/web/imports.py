@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peakend import settings
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind
-from peakend.errors import JobStateError, MappingError
+from peakend.errors import FileUnreadable, JobStateError, MappingError
 from peakend.service.imports import KIND, Imports, formats, readable
 from peakend.service.jobs import Job
 from peakend.service.people import Principal
@@ -207,7 +207,7 @@ def _mapping_page(request: Request, p: Principal, job: Job, sheet: str | None, s
                   problem: str = "", sent: dict[str, Any] | None = None) -> HTMLResponse:
     st = state(request)
     seen = dict(st.ws.imports.look(job, sheet))  # a copy: a saved mapping may fill it in
-    saved = st.ws.imports.saved()
+    saved = st.ws.imports.saved(p)
     use = request.query_params.get("use")
     if use in saved:  # a saved mapping fills the form where the file has its columns
         m = saved[use]
@@ -229,9 +229,9 @@ def import_job_page(request: Request, token: str, sheet: str | None = None) -> H
     if job.state == "draft":
         try:
             return _mapping_page(request, p, job, sheet)
-        except (OSError, ValueError) as exc:
+        except FileUnreadable as exc:  # what is wrong with the file, named
             return render(request, "import.html.j2", status=422, user=p, step="upload", job=None,
-                          problem=f"{job.params['name']}: {exc}")
+                          problem=exc.say(page_lang(request)))
     info = report(state(request), job)
     return render(request, "import.html.j2", user=p, step="run", job=_shown(job, info["sheet"]), info=info)
 
@@ -254,7 +254,7 @@ async def import_run(request: Request, token: str) -> Response:
         return _mapping_page(request, p, job, seen["sheet"], 422, str(exc.detail), form)
     name = form.get("save_as", "").strip()[:100]
     if name:
-        st.ws.imports.save_mapping(name, mapping, p.name)
+        st.ws.imports.save_mapping(name, mapping, p)
     st.ws.imports.run(job, mapping, seen["sheet"])
     return RedirectResponse(f"/import/{job.job_id}", status_code=303)
 
@@ -288,7 +288,7 @@ def api_run(request: Request, token: str, sent: dict[str, Any]) -> dict[str, Any
     pasted = str(sent.get("mapping_yaml") or "").strip()
     mapping = pasted_mapping(pasted) if pasted else mapping_from(sent, seen["columns"])
     if sent.get("save_as"):
-        st.ws.imports.save_mapping(str(sent["save_as"])[:100], mapping, p.name)
+        st.ws.imports.save_mapping(str(sent["save_as"])[:100], mapping, p)
     return report(st, st.ws.imports.run(job, mapping, seen["sheet"]))
 
 
@@ -303,8 +303,8 @@ def api_job(request: Request, token: str) -> dict[str, Any]:
                                                                      "--mapping` reads it")
 def api_mapping(request: Request, name: str) -> Response:
     """The saved mapping's YAML."""
-    need_importer(request)
-    saved = state(request).ws.imports.saved()
+    p = need_importer(request)
+    saved = state(request).ws.imports.saved(p)
     if name not in saved:
         raise HTTPException(404, "no such mapping")
     disposition = f"attachment; filename=\"mapping.yaml\"; filename*=UTF-8''{quote(safe_name(name))}.yaml"
