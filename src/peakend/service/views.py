@@ -7,6 +7,7 @@ import pandas as pd
 
 from peakend.blueprint.model import Blueprint
 from peakend.i18n import WORDS, Lang
+from peakend.ingest.cells import inert as inert_cell
 from peakend.loyalty.drivers import QUADRANTS
 from peakend.loyalty.summary import Loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
@@ -116,3 +117,10 @@ def models(table: pd.DataFrame) -> pd.DataFrame:
     """The model comparison as printed: each model's name in both languages, its score and spread."""
     return pd.DataFrame({"模型 / model": table["name_zh"] + " / " + table["name_en"],
                          "score": table["score"].map("{:.3f}".format), "± sd": table["sd"].map("{:.3f}".format)})
+
+
+def inert(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as a spreadsheet may open it: every text cell a spreadsheet would run as a formula made inert
+    (`ingest.cells.inert`: a leading `'` before = + - @ | tab CR LF, full-width and small forms too)."""
+    return table.apply(lambda col: col.map(inert_cell) if col.dtype == object or pd.api.types.is_string_dtype(col)
+                       else col)

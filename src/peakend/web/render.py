@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse, Response
 from peakend.i18n import say
 from peakend.service.figures import plain
 from peakend.service.jobs import Answer
+from peakend.service.views import inert
 
 ExportFormat = Literal["csv", "xlsx"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 __all__ = ["Computing", "ExportFormat", "being_computed", "export", "frame_json", "plain"]
 
@@ -23,17 +23,12 @@ def frame_json(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: plain(v) for k, v in rec.items()} for rec in df.to_dict("records")]
 
 
-def _inert(value: Any) -> Any:
-    """A cell as a spreadsheet shows it and never runs it."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
-
-
 def export(df: pd.DataFrame, name: str, fmt: ExportFormat) -> Response:
     """A table as a CSV (UTF-8 with BOM, so spreadsheet programs read Chinese) or XLSX download.
 
-    Text that a spreadsheet would run as a formula (starting with = + - @ or a tab) gets a leading `'`.
+    Text that a spreadsheet would run as a formula gets a leading `'` (`service.views.inert`).
     """
-    df = df.apply(lambda col: col.map(_inert) if col.dtype == object or pd.api.types.is_string_dtype(col) else col)
+    df = inert(df)
     if fmt == "csv":
         body = df.to_csv(index=False).encode("utf-8-sig")
         media = "text/csv; charset=utf-8"
