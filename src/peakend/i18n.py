@@ -136,6 +136,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "reporting": {"en": "writing the report…", "zh": "生成报告中…"},
     "compare_title": {"en": "{target}: {metric}, {repeats} × {folds}-fold CV, {answers} answers",
                       "zh": "{target}：{metric}，{repeats} × {folds} 折交叉验证，{answers} 份答案"},
+    "weights_in_force": {"en": "REI here weighs peak {peak:g}, end {end:g}, mean {mean:g} (blueprint version #{number}).",
+                         "zh": "此处 REI 的权重：峰值 {peak:g}、终值 {end:g}、平均 {mean:g}（蓝图版本 #{number}）。"},
+    "weights_contradicted": {"en": "This store's own verdict says the plain mean predicts {target} better than peak + end, "
+                                   "yet REI weighs the mean under half: fit the weights to these customers "
+                                   "(`peakend calibrate`, an admin approves them) before ranking on REI.",
+                             "zh": "本存储自己的结论显示：单纯平均比峰值+终值更能预测“{target}”，但 REI 中平均的权重不到一半："
+                                   "请先按这些客户拟合权重（`peakend calibrate`，由管理员批准），再按 REI 排名。"},
     "mapping_taken": {"en": "a mapping named '{value}' was saved by someone else: choose another name",
                       "zh": "名为“{value}”的映射已由他人保存：请换一个名称"},
     "calibrate_alike": {"en": "the {answers} answered visits' peak, end and mean do not vary apart (one touch per visit, or "

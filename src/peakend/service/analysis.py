@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 
 from peakend.errors import PeakendError
+from peakend.i18n import Lang, say
 from peakend.ingest.privacy import key_text
 from peakend.loyalty.summary import Loyalty, loyalty
 from peakend.scoring import coaching
@@ -57,6 +58,16 @@ class Analysis:
         found = self.ws.jobs.answer("verdicts", {}, owner, halls, self.ws.scores.run_number())
         shown = found.result
         return (None if shown is None else [Verdict(**v) for v in shown["verdicts"]]), found
+
+    def weights_said(self, found: list[Verdict] | None, lang: Lang) -> tuple[str, str | None]:
+        """The weights REI runs on, in one sentence, and — when this store's own verdict says the plain mean predicts
+        an answer better while REI weighs the mean under half — a warning saying so, pointing to the calibration."""
+        w, n = self.ws.blueprint.weights, self.ws.in_force.number
+        said = say("weights_in_force", lang, peak=w.peak, end=w.end, mean=w.mean, number=n)
+        against = [v for v in found or [] if v.winner == "mean"]
+        if not against or w.mean >= 0.5:
+            return said, None
+        return said, say("weights_contradicted", lang, target=", ".join(v.target for v in against))
 
     # -- weights fitted to the answers ------------------------------------------------------------------------
     def calibrate(self, target: str = "overall", boot: int = 400, folds: int = 5, seed: int = 0) -> Calibration:

@@ -180,8 +180,9 @@ def network_page(request: Request) -> HTMLResponse:
         if len(halls) else None
     found, answer = st.ws.analysis.verdicts_answer(p.name, None if scope is None else frozenset(scope))
     said = None if found is None else [v.say(lang) for v in found]
+    weights, warning = st.ws.analysis.weights_said(found, lang)
     return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart, verdicts=said,
-                  verdicts_job=job_view(answer, lang))
+                  verdicts_job=job_view(answer, lang), weights=weights, warning=warning)
 
 
 @router.get("/halls/{hall_id}")
