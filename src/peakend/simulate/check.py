@@ -92,7 +92,8 @@ def _observed_intervals(touches: pd.DataFrame, seed: int) -> pd.DataFrame:
         lo, hi = np.percentile(np.array(draws), [2.5, 97.5], axis=0)
         rows.append({"hour": hour, **{f"{f}_lo": lo[i] for i, f in enumerate(FIGURES)},
                      **{f"{f}_hi": hi[i] for i, f in enumerate(FIGURES)}})
-    return pd.DataFrame(rows).set_index("hour")
+    columns = ["hour", *(f"{f}_{e}" for f in FIGURES for e in ("lo", "hi"))]  # no waits at all: no rows
+    return pd.DataFrame(rows, columns=columns).set_index("hour")
 
 
 def simulated_runs(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int, seed: int) -> pd.DataFrame:
@@ -163,6 +164,8 @@ def check_cells(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     simulated 'mean [prediction interval] ✓/✗' for the mean wait and the share who left; an hour with too few
     observations says so (never ✓, never an interval of zero width, never nan)."""
     few = say("fit_too_few", lang)
+    if table.empty:  # no hour had a wait: the columns, no rows
+        return pd.DataFrame(columns=["hour", "waits/day", "model waits/day", "mean wait", "model", "left", "model "])
 
     def seen(f: str, fmt: str) -> pd.Series:
         text = (table[f"observed_{f}"].map(fmt.format) + " [" + table[f"observed_{f}_lo"].map(fmt.format) + "–"
