@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -87,11 +86,8 @@ class Intake:
     def __init__(self, ws: Workspace):
         self.ws = ws
         store_secret(ws.store)  # read once now: device posts key their ids without waiting for the store
-
-    @cached_property
-    def group(self) -> GroupCommit:
-        """The group commit every post goes through."""
-        return GroupCommit(self.ws.store)
+        self.group = GroupCommit(ws.store)  # every post goes through it (made now, not while the store is down)
+        _ = ws.blueprint  # the version in force read now: a post then waits for the store in the ingest only
 
     def records(self, p: Principal, kind: Kind, records: list[dict[str, Any]], source: str,
                 replace: bool = False) -> Received:
