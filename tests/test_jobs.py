@@ -135,3 +135,18 @@ def test_who_sees_a_job():
     assert not job.visible_to("bo", frozenset({"H2"}))
     everyone = Job(**{**job.__dict__, "halls": None})
     assert not everyone.visible_to("bo", frozenset({"H1"}))  # a job of every hall: admins and its owner
+
+
+def test_a_verdict_kept_by_a_job_says_the_same_after_the_round_trip():
+    """The network page's verdicts come back from the job's JSON: nested differences included, the same words."""
+    import dataclasses
+    import json
+
+    from peakend.scoring.compare import Difference, Verdict
+    from peakend.service.analysis import _verdict
+
+    v = Verdict("overall", "r2", "peak_end", 0.5, 0.4, 0.01, "peak_end", low=0.05, high=0.15, repeats=10, folds=5,
+                best="all_moments", best_score=0.55, best_diff=Difference(0.15, 0.1, 0.2, 0.001), best_picks=9,
+                outer=10, diff=0.1)
+    back = _verdict(json.loads(json.dumps(dataclasses.asdict(v))))
+    assert back == v and back.say("en") == v.say("en") and back.say("zh") == v.say("zh")

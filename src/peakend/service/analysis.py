@@ -17,7 +17,16 @@ from peakend.ingest.privacy import key_text
 from peakend.loyalty.summary import Loyalty, loyalty
 from peakend.scoring import coaching
 from peakend.scoring.calibrate import Calibration, calibrate, with_weights
-from peakend.scoring.compare import TARGETS, Comparison, Target, Verdict, compare_models, survey_frame, verdicts
+from peakend.scoring.compare import (
+    TARGETS,
+    Comparison,
+    Difference,
+    Target,
+    Verdict,
+    compare_models,
+    survey_frame,
+    verdicts,
+)
 from peakend.scoring.staff import scorecards
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.text import training
@@ -57,7 +66,7 @@ class Analysis:
         the latest scoring run (for pages)."""
         found = self.ws.jobs.answer("verdicts", {}, owner, halls, self.ws.scores.run_number())
         shown = found.result
-        return (None if shown is None else [Verdict(**v) for v in shown["verdicts"]]), found
+        return (None if shown is None else [_verdict(v) for v in shown["verdicts"]]), found
 
     def weights_said(self, found: list[Verdict] | None, lang: Lang) -> tuple[str, str | None]:
         """The weights REI runs on, in one sentence, and — when this store's own verdict says the plain mean predicts
@@ -138,6 +147,12 @@ class Analysis:
 
 
 _engines: dict[str, object] = {}
+
+
+def _verdict(kept: dict[str, Any]) -> Verdict:
+    """A verdict as a job kept it (JSON): its nested difference made a `Difference` again."""
+    best = kept.get("best_diff")
+    return Verdict(**{**kept, "best_diff": Difference(**best) if isinstance(best, dict) else best})
 
 
 @job_kind("verdicts")
