@@ -315,7 +315,7 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
         page.close()
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(60)  # the live worker may still be going through the demo's visits: it stops at its next step
 
 
 def test_the_blueprint_form_editor_checks_as_you_type_saves_diffs_and_rolls_back(server, browser):

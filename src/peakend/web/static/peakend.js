@@ -41,7 +41,11 @@ document.querySelectorAll("[data-spec]").forEach(function (el) {
 })();
 
 // Long work computed as a job: follow its progress every second and reload the page once it has ended, so the
-// page shows the new result (or why it failed).
+// page shows the new result (or why it failed) — unless the reader is already on the way to another page.
+var leaving = false;
+window.addEventListener("beforeunload", function () { leaving = true; });
+document.addEventListener("click", function (e) { if (e.target.closest("a, button")) { leaving = true; } }, true);
+document.addEventListener("submit", function () { leaving = true; }, true);
 document.querySelectorAll("[data-job]").forEach(function (box) {
   var bar = box.querySelector("progress"), step = box.querySelector(".job-step");
   var timer = setInterval(function () {
@@ -52,7 +56,10 @@ document.querySelectorAll("[data-job]").forEach(function (box) {
       if (!j) return;
       if (j.share !== null && j.share !== undefined) { bar.value = j.share; }
       if (step) { step.textContent = j.step || ""; }
-      if (["done", "failed", "cancelled"].indexOf(j.state) >= 0) { clearInterval(timer); location.reload(); }
+      if (["done", "failed", "cancelled"].indexOf(j.state) >= 0) {
+        clearInterval(timer);
+        if (!leaving) { location.reload(); }
+      }
     }).catch(console.error);
   }, 1000);
 });
