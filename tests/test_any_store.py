@@ -64,7 +64,7 @@ def build(db: str, shape: dict) -> list[str]:
     return halls
 
 
-@settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 @given(SHAPE)
 def test_every_command_on_every_shape_of_store(tmp_path_factory, shape):

@@ -148,7 +148,7 @@ def test_two_web_processes_and_a_live_worker_killed_mid_work_lose_and_repeat_not
     assert len(live_after) == 1 and live_after[0].pid != live[0].pid  # the live worker was started again
 
 
-IMPORT_ROWS = 120_000
+IMPORT_ROWS = 60_000
 
 
 def test_an_import_is_followed_from_every_process_and_survives_its_worker_killed(tmp_path):
