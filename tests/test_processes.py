@@ -6,6 +6,7 @@ once; then two live workers on one queue never take the same visit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -165,10 +167,12 @@ def test_an_import_is_followed_from_every_process_and_survives_its_worker_killed
     server = start(url, port, tmp_path)
     base = f"http://127.0.0.1:{port}"
 
-    def fresh() -> httpx.Client:  # a new connection: either web process may answer it
-        c = httpx.Client(base_url=base, headers={"Origin": base}, timeout=60)
-        assert c.post("/api/v1/login", json={"username": "imp-admin", "password": "imp-password"}).status_code == 200
-        return c
+    @contextlib.contextmanager
+    def fresh() -> Iterator[httpx.Client]:  # a new connection: either web process may answer it
+        with httpx.Client(base_url=base, headers={"Origin": base}, timeout=60) as c:
+            login = c.post("/api/v1/login", json={"username": "imp-admin", "password": "imp-password"})
+            assert login.status_code == 200, login.text
+            yield c
 
     try:
         with fresh() as c:
