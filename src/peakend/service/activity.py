@@ -30,6 +30,11 @@ def row_hash(prev: str, row: dict[str, Any]) -> str:
     return hashlib.sha256((prev + content).encode("utf-8")).hexdigest()
 
 
+def _text(value: object, most: int) -> str | None:
+    """Outside text as the log keeps it: at most `most` characters, NUL shown as U+FFFD (a store cannot hold it)."""
+    return None if value is None else str(value)[:most].replace("\x00", "\ufffd")
+
+
 @dataclass(frozen=True)
 class Verified:
     """What `verify` found: how many rows it checked and the first whose hash does not hold (None: intact)."""
@@ -57,9 +62,10 @@ class Activity:
                 store.execute("LOCK TABLE activity IN SHARE ROW EXCLUSIVE MODE")
             last = store.rows("SELECT seq, hash FROM activity ORDER BY seq DESC LIMIT 1")
             seq, prev = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
-            row = {"seq": seq, "happened_at": datetime.now(), "actor": actor[:200], "address": address,
-                   "action": action, "target": None if target is None else str(target)[:400],
-                   "detail": None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)[:4000]}
+            row = {"seq": seq, "happened_at": datetime.now(), "actor": _text(actor, 200),
+                   "address": _text(address, 200), "action": action, "target": _text(target, 400),
+                   "detail": None if detail is None else _text(json.dumps(detail, ensure_ascii=False, default=str),
+                                                               4000)}
             store.execute(f"INSERT INTO activity ({', '.join(COLUMNS)}, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, "
                           "?, ?)", [*(row[c] for c in COLUMNS), prev, row_hash(prev, row)])
         return seq

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
 
+def _key(text: str) -> str:
+    """A user name or address as the store keeps it: at most 200 characters, NUL shown as U+FFFD."""
+    return text[:200].replace("\x00", "\ufffd")
+
+
 class Limits:
     """Failed attempts of a workspace's store."""
 
@@ -23,7 +28,7 @@ class Limits:
     def _wait(self, kind: str, key: str, most: int, now: datetime) -> float:
         window = timedelta(seconds=settings.get("login_window_s"))
         rows = self.store.rows("SELECT failed_at FROM login_failures WHERE kind = ? AND key = ? AND failed_at > ? "
-                               "ORDER BY failed_at DESC LIMIT ?", [kind, key, now - window, most])
+                               "ORDER BY failed_at DESC LIMIT ?", [kind, _key(key), now - window, most])
         if len(rows) < most:
             return 0.0
         return max((rows[-1][0] + window - now).total_seconds(), 0.0)
@@ -42,11 +47,11 @@ class Limits:
             self.store.execute("DELETE FROM login_failures WHERE failed_at < ?",
                                [now - timedelta(seconds=settings.get("login_window_s"))])
             self.store.executemany("INSERT INTO login_failures (kind, key, failed_at) VALUES (?, ?, ?)",
-                                   [("user", username[:200], now), ("addr", address, now)])
+                                   [("user", _key(username), now), ("addr", _key(address), now)])
 
     def succeeded(self, username: str) -> None:
         """Forget the user name's failures (the address's stay counted)."""
-        self.store.execute("DELETE FROM login_failures WHERE kind = 'user' AND key = ?", [username[:200]])
+        self.store.execute("DELETE FROM login_failures WHERE kind = 'user' AND key = ?", [_key(username)])
 
     def setup_wait(self, address: str) -> int:
         """Seconds until `address` may guess the setup code again: its own guesses only, so that nobody else's
@@ -56,4 +61,4 @@ class Limits:
     def setup_failed(self, address: str) -> None:
         """Count a wrong setup code from `address`."""
         self.store.execute("INSERT INTO login_failures (kind, key, failed_at) VALUES ('setup', ?, ?)",
-                           [address, datetime.now()])
+                           [_key(address), datetime.now()])
