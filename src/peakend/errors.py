@@ -196,3 +196,17 @@ class MappingTaken(PeakendError):
 
     status = 409
     key = "mapping_taken"
+
+
+class NotASender(PeakendError):
+    """A principal whose role sends no events of this kind."""
+
+    status = 403
+    key = "not_a_sender"
+
+
+class BatchTooLarge(PeakendError):
+    """More records in one request than setting `max_batch`."""
+
+    status = 413
+    key = "batch_too_large"

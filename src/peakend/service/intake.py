@@ -18,7 +18,7 @@ import pandas as pd
 
 from peakend import settings
 from peakend.contract import Kind
-from peakend.errors import PeakendError
+from peakend.errors import BatchTooLarge, NotASender
 from peakend.ingest.group_commit import GroupCommit
 from peakend.ingest.pipeline import Post, Quarantine, records_hash
 from peakend.ingest.privacy import key_text, store_secret
@@ -30,20 +30,6 @@ if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
 PROBLEM_COLUMNS = ["_row", "field", "code", "value", "expected"]
-
-
-class NotASender(PeakendError):
-    """A principal whose role sends no events of this kind."""
-
-    status = 403
-    key = "not_a_sender"
-
-
-class BatchTooLarge(PeakendError):
-    """More records in one request than setting `max_batch`."""
-
-    status = 413
-    key = "batch_too_large"
 
 
 @dataclass
