@@ -138,6 +138,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                       "zh": "{target}：{metric}，{repeats} × {folds} 折交叉验证，{answers} 份答案"},
     "weights_in_force": {"en": "REI here weighs peak {peak:g}, end {end:g}, mean {mean:g} (blueprint version #{number}).",
                          "zh": "此处 REI 的权重：峰值 {peak:g}、终值 {end:g}、平均 {mean:g}（蓝图版本 #{number}）。"},
+    "weights_built_in": {"en": "REI here weighs peak {peak:g}, end {end:g}, mean {mean:g} (the built-in blueprint).",
+                         "zh": "此处 REI 的权重：峰值 {peak:g}、终值 {end:g}、平均 {mean:g}（内置蓝图）。"},
     "weights_contradicted": {"en": "This store's own verdict says the plain mean predicts {target} better than peak + end, "
                                    "yet REI weighs the mean under half: fit the weights to these customers "
                                    "(`peakend calibrate`, an admin approves them) before ranking on REI.",

@@ -72,7 +72,7 @@ class Analysis:
         """The weights REI runs on, in one sentence, and — when this store's own verdict says the plain mean predicts
         an answer better while REI weighs the mean under half — a warning saying so, pointing to the calibration."""
         w, n = self.ws.blueprint.weights, self.ws.in_force.number
-        said = say("weights_in_force", lang, peak=w.peak, end=w.end, mean=w.mean, number=n)
+        said = say("weights_in_force" if n else "weights_built_in", lang, peak=w.peak, end=w.end, mean=w.mean, number=n)
         against = [v for v in found or [] if v.winner == "mean"]
         if not against or w.mean >= 0.5:
             return said, None
