@@ -6,11 +6,13 @@ cross-validation takes seconds, so a page shows the last one and the progress of
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from peakend import settings
 from peakend.errors import PeakendError
 from peakend.i18n import Lang, say
 from peakend.ingest.privacy import key_text
@@ -122,9 +124,9 @@ class Analysis:
 
     # -- the training search -----------------------------------------------------------------------------------
     def engine(self) -> training.Engine:
-        """The training search engine of the blueprint in force (made once per blueprint version)."""
+        """The training search engine of the blueprint in force and the library file (made once per pair)."""
         bp = self.ws.blueprint
-        key = (bp.id, bp.version, bp.model_dump_json())
+        key = (bp.id, bp.version, bp.model_dump_json(), _library_stamp())
         if _engines.get("key") != key:
             _engines.clear()
             _engines.update(key=key, engine=training.engine(bp))
@@ -161,3 +163,12 @@ def verdicts_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     progress(step="verdicts")
     found = ws.analysis.verdicts(job.halls)
     return Outcome({"verdicts": [dataclasses.asdict(v) for v in found]})
+
+
+def _library_stamp() -> tuple[str, float]:
+    """Which training library file is named (PEAKEND_TRAINING) and when it last changed: a new one is re-read."""
+    where = settings.get("training") or ""
+    try:
+        return where, os.stat(where).st_mtime if where else 0.0
+    except OSError:
+        return where, -1.0
