@@ -10,6 +10,7 @@ moment has e = 0 there (no experience). Performance is the moment's mean e.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -37,10 +38,24 @@ def subset_r2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     full[np.ix_(keep, keep)] = c
     rxx, rxy = full[:k, :k], full[:k, k]
     out = np.zeros(1 << k)
-    for mask in range(1, 1 << k):
-        idx = [j for j in range(k) if mask >> j & 1]
-        sub = rxx[np.ix_(idx, idx)]
-        out[mask] = float(rxy[idx] @ np.linalg.lstsq(sub, rxy[idx], rcond=None)[0])
+    for masks, idx in _subsets(k):  # all subsets of one size at once: (m, s, s) stacked systems
+        sub = rxx[idx[:, :, None], idx[:, None, :]]
+        r = rxy[idx][:, :, None]
+        out[masks] = (r.transpose(0, 2, 1) @ np.linalg.pinv(sub, hermitian=True) @ r)[:, 0, 0]
+    return out
+
+
+@functools.cache
+def _subsets(k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each size s = 1…k: the bit masks of the s-column subsets of k and their column indices (m × s)."""
+    masks = np.arange(1, 1 << k)
+    bits = (masks[:, None] >> np.arange(k)) & 1
+    size = bits.sum(axis=1)
+    out = []
+    for s in range(1, k + 1):
+        chosen = masks[size == s]
+        idx = np.nonzero(bits[size == s])[1].reshape(len(chosen), s)
+        out.append((chosen, idx))
     return out
 
 
