@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from pathlib import Path
 
@@ -23,7 +24,22 @@ def postgres_url() -> str:
     url = os.environ.get("PEAKEND_TEST_PG")
     if not url:
         pytest.fail("PEAKEND_TEST_PG is not set: run the tests with `make test`, which starts PostgreSQL")
-    return url
+    return _own_database(url, WORKER) if WORKER else url
+
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1… when the tests run in parallel (pytest -n)
+
+
+@functools.cache
+def _own_database(url: str, worker: str) -> str:
+    """A parallel test process's own copy of the test database (`peakend_test_gw0`…), created once."""
+    import psycopg
+
+    name = f"{url.rsplit('/', 1)[1]}_{worker}"
+    with psycopg.connect(url, autocommit=True) as c:
+        if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            c.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def signed_in(app, user: str, password: str, follow_redirects: bool = False):
@@ -51,6 +67,7 @@ def other_postgres(name: str) -> str:
     import psycopg
 
     url = postgres_url()
+    name = f"{name}_{WORKER}" if WORKER else name
     with psycopg.connect(url, autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         c.execute(f"CREATE DATABASE {name}")
