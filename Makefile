@@ -19,7 +19,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	eval "$$(scripts/services.sh)" && $(BIN)/python -m pytest -q
+	eval "$$(scripts/services.sh)" && $(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # The benchmark suite: engines side by side (1M, 10M touches; BENCH_FLAGS=--huge adds 100M), then the rest.
 bench: $(STAMP)

@@ -139,3 +139,14 @@ def run_jobs(app) -> int:
     while app.state.peakend.ws.jobs.run_next():
         ran += 1
     return ran
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a parallel run (`pytest -n`, `--dist loadgroup`), keep on one worker the tests that share an expensive
+    fixture: every test of the 14-day demo, and the tests of a file whose fixture is built once per file."""
+    for item in items:
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        if "demo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo"))
+        elif any(d[-1].scope == "module" for d in defs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
