@@ -134,7 +134,7 @@ def test_markup_in_every_field_renders_as_text_on_every_page(tmp_path_factory, b
         survey = {"visit_id": v, "overall": 3, "overall_scale": "1-10", "comment": bads[6]}
         assert admin.post("/api/v1/surveys", json=survey).status_code == 200
         run_pending(st_.store, st_.blueprint, st_.clock())
-        assert admin.post("/api/v1/score").status_code == 200
+        assert admin.post("/api/v1/score").status_code == 202 and run_jobs(app) >= 1
         case_id = st_.store.scalar("SELECT case_id FROM cases")
         staff = login(app, "staff_a")
         if case_id is not None:
@@ -237,7 +237,7 @@ def test_extreme_values_never_stop_the_live_worker_or_a_page(tmp_path_factory, t
                 assert admin.get(f"/api/v1/export/visit_touches.xlsx?visit={vid}").status_code == 200
                 assert admin.get(f"/api/v1/export/visit_touches.csv?visit={vid}").status_code == 200
         assert admin.get(f"/halls/{quote(A)}").status_code == 200
-        assert admin.post("/api/v1/score").status_code == 200
+        assert admin.post("/api/v1/score").status_code == 202 and run_jobs(app) >= 1
         assert admin.get(f"/halls/{quote(A)}").status_code == 200
     finally:
         st_.store.close()
@@ -569,7 +569,7 @@ def test_a_visit_ingested_after_scoring_shows_its_touches(app):
     first = [{"touch_id": "a1", "visit_id": "v1", "hall_id": A, "moment_id": "entering", "rating": 4,
               "rating_scale": "1-5", "start_at": "2026-11-02 10:00"}]
     assert admin.post("/api/v1/touches/batch", json=first).status_code == 200
-    assert admin.post("/api/v1/score").status_code == 200
+    assert admin.post("/api/v1/score").status_code == 202 and run_jobs(app) >= 1
     later = [{"touch_id": f"b{i}", "visit_id": "v2", "hall_id": A, "moment_id": m, "rating": r, "rating_scale": "1-5",
               "start_at": f"2026-11-02 11:0{i}", "seq": i} for i, (m, r) in enumerate([("entering", 5),
                                                                                        ("leaving", 2)])]

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from peakend.scoring.coaching import MIN_TOUCHES, did, verdict
 from peakend.web.app import create_app
-from tests.conftest import add_user
+from tests.conftest import add_user, run_jobs
 
 A, B = "天河北厅", "花都新华厅"
 
@@ -68,7 +68,7 @@ def test_assign_and_measure_through_the_api(tmp_path):
                              "start_at": f"{day0 + timedelta(days=d)} 10:0{k}", "staff_id": f"s{s}",
                              "rating": 5 if good else 1, "rating_scale": "1-5"})
     assert admin.post("/api/v1/touches/batch", json=sent).status_code == 200
-    assert admin.post("/api/v1/score").status_code == 200
+    assert admin.post("/api/v1/score").status_code == 202 and run_jobs(web) >= 1
     mgr = TestClient(web, headers={"Origin": "http://testserver"})
     assert mgr.post("/api/v1/login", json={"username": "mgr", "password": "mgr-pass-1"}).status_code == 200
     body = {"hall_id": A, "staff_id": "s0", "module_id": "end_leaving", "trained_on": "2026-10-11"}

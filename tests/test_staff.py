@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from peakend.cli import app as cli
 from peakend.scoring.staff import shrink
 from peakend.web.app import create_app
-from tests.conftest import add_token, add_user, signed_in
+from tests.conftest import add_token, add_user, run_jobs, signed_in
 
 A, B = "天河北厅", "花都新华厅"
 
@@ -77,7 +77,7 @@ def web(tmp_path):
     audits = [{"audit_id": f"a{i}", "hall_id": A, "audited_at": "2026-11-02 15:00", "item": "smile_welcome",
                "passed": p, "staff_id": "s1"} for i, p in enumerate([True, True, False, True])]
     assert admin.post("/api/v1/audits/batch", json=audits).status_code == 200
-    assert admin.post("/api/v1/score").status_code == 200
+    assert admin.post("/api/v1/score").status_code == 202 and run_jobs(app) >= 1
     yield app
     store.close()
 

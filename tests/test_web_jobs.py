@@ -117,6 +117,28 @@ def test_jobs_are_seen_and_cancelled_only_by_who_may_see_them(tmp_path):
         app.state.peakend.store.close()
 
 
+def test_scoring_through_the_api_is_a_job_followed_to_its_result(tmp_path):
+    """POST /api/v1/score answers at once: 409 on a store with no touch; else 202 with the job and its Location,
+    the same job again while it waits; once run, the job's result counts the 2 visits and 3 touches sent."""
+    app = create_app(str(tmp_path / "s.duckdb"), secret="s")
+    try:
+        add_user(app.state.peakend.store, "admin", "admin-pass-1", "admin")
+        admin = signed_in(app, "admin", "admin-pass-1")
+        assert admin.post("/api/v1/score").status_code == 409
+        sent = [{"touch_id": f"t{i}", "visit_id": v, "hall_id": A, "moment_id": m, "rating": 4, "rating_scale": "1-5",
+                 "seq": i} for i, (v, m) in enumerate([("v1", "entering"), ("v1", "leaving"), ("v2", "leaving")])]
+        assert admin.post("/api/v1/touches/batch", json=sent).status_code == 200
+        started = admin.post("/api/v1/score")
+        assert started.status_code == 202 and started.json()["state"] == "queued"
+        assert started.headers["Location"] == f"/api/v1/jobs/{started.json()['job_id']}"
+        assert admin.post("/api/v1/score").json()["job_id"] == started.json()["job_id"]
+        assert run_jobs(app) == 1
+        done = admin.get(started.headers["Location"]).json()
+        assert done["state"] == "done" and (done["result"]["visits"], done["result"]["touches"]) == (2, 3)
+    finally:
+        app.state.peakend.store.close()
+
+
 def _imported(module: str) -> set[str]:
     """The modules `module` imports at run time (imports under `if TYPE_CHECKING:` are for the type checker)."""
     tree = ast.parse(inspect.getsource(sys.modules[module]))

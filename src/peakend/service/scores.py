@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from peakend.errors import NoData
 from peakend.scoring.engines import LakeEngine, score_lake
 from peakend.scoring.run import ScoreResult, require_scores, score, stale
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
@@ -25,6 +26,13 @@ class Scores:
     def run(self, full: bool = False, step: Callable[[str], None] = lambda _: None) -> ScoreResult:
         """Score the visits whose events arrived since the last run (`full`: every visit); NoData if none."""
         return score(self.ws.store, self.ws.blueprint, step, full)
+
+    def start(self, owner: str, full: bool = False) -> Job:
+        """A scoring run as a job (the one already queued or running, if any); NoData at once when the store
+        holds no touch to score."""
+        if self.ws.store.scalar("SELECT count(*) FROM (SELECT 1 FROM touches LIMIT 1) t") == 0:
+            raise NoData(value="the store")
+        return self.ws.jobs.submit("score", {"full": full}, owner)
 
     def stale(self) -> bool:
         """Whether events arrived (or the blueprint changed) since the last run."""

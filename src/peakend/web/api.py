@@ -11,7 +11,7 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -357,15 +357,18 @@ def api_quarantine(request: Request, limit: int = 500) -> list[dict[str, Any]]:
     return frame_json(state(request).ws.figures.quarantine(max(1, min(limit, 10_000))))
 
 
-@router.post("/score", tags=["query"], summary="Score the store now (admins)")
-def api_score(request: Request) -> dict[str, Any]:
-    """Run the peak-end scoring and write the score tables."""
+@router.post("/score", tags=["query"], status_code=202, summary="Score the store now, as a job (admins)")
+def api_score(request: Request, response: Response, full: bool = False,
+              lang: Literal["zh", "en"] = "en") -> dict[str, Any]:
+    """Start a scoring run (`full`: every visit, else what changed) as a job, or return the one already queued or
+    running: 202 with the job; follow it at `Location` (`GET /api/v1/jobs/{job_id}`: its result gives visits,
+    touches, halls and seconds). 409 when the store holds nothing to score."""
     p = need_reader(request)
     if not p.is_admin:
         raise HTTPException(403, "only admins start scoring")
-    st = state(request)
-    r = st.ws.scores.run()  # nothing to score: NoData, 409
-    return {"halls": r.halls, "visits": r.visits, "touches": r.touches, "seconds": round(r.seconds, 3)}
+    job = state(request).ws.scores.start(p.name, full)  # nothing to score: NoData, 409
+    response.headers["Location"] = f"/api/v1/jobs/{job.job_id}"
+    return job.public(lang)
 
 
 # -- jobs ----------------------------------------------------------------------------------------------------------
