@@ -81,3 +81,63 @@ def test_every_command_on_every_shape_of_store(tmp_path_factory, shape):
         assert done.exit_code in (0, 1, 2) and "Traceback" not in done.output, said
         assert done.exit_code == 0 or done.output.strip(), said  # a refusal says why
         assert not BAD_WORDS.search(done.output), said
+
+
+PAGES = ["/", "/halls/{hall}", "/halls/{hall}/moments/{moment}", "/visits/{visit}", "/halls/{hall}/whatif",
+         "/staff", "/comments", "/audits", "/audit", "/quality", "/training", "/cases", "/blueprint",
+         "/blueprint/versions", "/blueprint/yaml", "/blueprint/edit", "/import", "/setup"]
+ROLES = {"admin": None, "manager": 0, "auditor": 0, "staff": 0}  # the hall (by index) each one's scope holds
+HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1>|<[^>]+>", re.S)
+
+
+def visible(html: str) -> str:
+    """A page's text as a reader sees it (no tags, scripts or styles)."""
+    import html as entities
+
+    return entities.unescape(HIDDEN.sub(" ", html))
+
+
+def pages_of(shape: dict, halls: list[str], db: str) -> list[str]:
+    """Every page of the store at `db`, with its ids filled in from the store."""
+    from urllib.parse import quote
+
+    with connect(db) as store:
+        ws = Workspace(store)
+        moment = ws.blueprint.moment_ids()[-1]
+        visit = str(store.scalar("SELECT min(visit_id) FROM visits"))
+    return [p.format(hall=quote(halls[0]), moment=moment, visit=quote(visit)) for p in PAGES]
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=list(HealthCheck))
+@given(SHAPE)
+def test_every_page_on_every_shape_of_store_in_both_languages_as_every_role(tmp_path_factory, shape):
+    """Every page, scored store or not, before and after its jobs ran, in zh and en, as each role: no 5xx, and no
+    `nan`, `NaT`, `None` or `-0.0` a reader would see."""
+    from fastapi.testclient import TestClient
+
+    from peakend.web.app import create_app
+    from tests.conftest import run_jobs, signed_in
+
+    folder = tmp_path_factory.mktemp("pages")
+    db = str(folder / "s.duckdb")
+    halls = build(db, shape)
+    assert CliRunner().invoke(cli, ["score", "--db", db]).exit_code == 0
+    paths = pages_of(shape, halls, db)
+    app = create_app(db, secret="s")
+    try:
+        for role, hall in ROLES.items():
+            app.state.peakend.ws.people.add_user(role, "pass-word-1", role, None if hall is None else [halls[hall]])
+        clients: dict[str, TestClient] = {role: signed_in(app, role, "pass-word-1") for role in ROLES}
+        for rounds in range(2):  # first load (jobs queued), then after the jobs ran
+            for role, c in clients.items() if rounds else [("admin", clients["admin"])]:  # first loads: admin
+                for path in paths:
+                    for lang in ("zh", "en"):
+                        page = c.get(path, params={"lang": lang})
+                        said = f"{shape} {role} {path} {lang} round {rounds}: {page.status_code}"
+                        assert page.status_code < 500, said + page.text[-1500:]
+                        bad = BAD_WORDS.search(visible(page.text)) if page.status_code == 200 else None
+                        assert bad is None, said + " " + visible(page.text)[max(0, bad.start() - 300):bad.end() + 100]
+            run_jobs(app)
+    finally:
+        app.state.peakend.store.close()

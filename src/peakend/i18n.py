@@ -643,14 +643,14 @@ WORDS: dict[str, dict[Lang, str]] = {
     "action_rejected": {"zh": "整行隔离", "en": "row quarantined"},
     "action_warned": {"zh": "该接触舍弃，其余入库", "en": "touch dropped, rest stored"},
     "conflicts": {"zh": "冲突与更正", "en": "Conflicts and corrections"},
-    "conflicts_none": {"zh": "没有：没有以不同内容重复发送的编号。", "en": "None: no id was sent again with different content."},
+    "conflicts_none": {"zh": "没有冲突：没有以不同内容重复发送的编号。", "en": "No conflicts: no id was sent again with different content."},
     "event": {"zh": "事件", "en": "Event"},
     "whole_record": {"zh": "完整记录", "en": "whole record"},
     "stored_version": {"zh": "已存版本", "en": "Stored version"},
     "sent_version": {"zh": "发送版本", "en": "Sent version"},
     "action_conflict": {"zh": "冲突：保留已存版本", "en": "conflict: stored version kept"},
     "action_replaced": {"zh": "已更正：旧版本留档", "en": "corrected: old version kept here"},
-    "parked_none": {"zh": "没有：实时规则在所有来访上都运行正常。", "en": "None: the live rules ran on every visit."},
+    "parked_none": {"zh": "没有搁置的来访：实时规则在所有来访上都运行正常。", "en": "No visit set aside: the live rules ran on every visit."},
     "parked_at": {"zh": "搁置时间", "en": "Set aside at"},
     "login": {"zh": "登录", "en": "Log in"},
     "logout": {"zh": "退出", "en": "Log out"},
@@ -977,14 +977,24 @@ def lang() -> Lang:
     return read_lang(os.environ.get("PEAKEND_LANG", "en"))
 
 
+def _no_minus_zero(out: str, value: object, spec: str) -> str:
+    """`out` (a float formatted by `spec`) without the minus of a value that rounds to zero: never "-0.000"."""
+    if isinstance(value, float) and out.startswith("-") and not any(c in "123456789" for c in out):
+        return ("+" if "+" in spec else "") + out[1:]
+    return out
+
+
+def percent_format(spec: str, *values: object) -> str:
+    """`spec % values` (as Jinja's `format` filter), a value that rounds to zero never printed "-0.0"."""
+    out = spec % values
+    return _no_minus_zero(out, values[0], spec) if len(values) == 1 else out
+
+
 class _Numbers(string.Formatter):
     """Formats numbers as people read them: a value that rounds to zero is never "-0.0" (nor "-0.000", "-0%")."""
 
     def format_field(self, value: object, format_spec: str) -> str:
-        out = format(value, format_spec)
-        if isinstance(value, float) and out.startswith("-") and not any(c in "123456789" for c in out):
-            return ("+" if "+" in format_spec else "") + out[1:]
-        return out
+        return _no_minus_zero(format(value, format_spec), value, format_spec)
 
 
 _numbers = _Numbers()

@@ -30,7 +30,7 @@ def demo(folder: Annotated[Path, opt("opt.demo.dir", "--dir")] = Path("peakend-d
         show(say("demo_daily", files=len(daily), rows=sum(r.rows for r in done), stored=sum(r.stored for r in done)))
         for f in (f for f in files if f not in daily):
             ingest_files(ws, [f], ws.files.context(), ws.files.mapping_beside(f))
-        ws.demo.record(days)
+        ws.demo.record(days, seed)
         score_store(ws)
         first = ws.demo.first_hall()  # the simulator's model of a hall, fitted back from the hall's own events
         fit_hall(ws, first, None, None, None, 3, seed, folder / f"{first}.fitted.yaml")

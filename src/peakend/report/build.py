@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from peakend.blueprint.load import check_text
 from peakend.blueprint.model import Blueprint, Moment
-from peakend.i18n import Lang, both
+from peakend.i18n import Lang, both, percent_format
 from peakend.loyalty.summary import loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
@@ -148,6 +148,7 @@ def render(store: Store, bp: Blueprint) -> str:
     """The report as one HTML string."""
     data = gather(store, bp)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
     template = env.from_string(resources.files("peakend.report").joinpath("report.html.j2").read_text("utf-8"))
     return template.render(
         bp=bp,

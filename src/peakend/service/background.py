@@ -73,13 +73,18 @@ def run_scoring(ws: Workspace, stop: threading.Event, minutes: float) -> None:
 
 
 def run_timers(ws: Workspace, stop: threading.Event, every: float) -> None:
-    """Run due reminders, escalations and survey sends every `every` seconds until stopped.
+    """Run due reminders, escalations and survey sends every `every` seconds until stopped; on the demo's store,
+    once a day, start the job feeding today's simulated traffic (`ws.demo.start_today`).
 
     Timers live in the store, so after a restart the ones that came due meanwhile run at once.
     """
     log = logging.getLogger("peakend.timers")
+    fed = None  # the day the demo's traffic was last asked for (a demo store only; once a day)
     while not stop.is_set():
         try:
+            if fed != ws.clock().date():
+                fed = ws.clock().date()
+                ws.demo.start_today()
             tick(ws.store, ws.blueprint, ws.clock(), ws.gateway)
         except Exception:  # a failed send or a lost connection: log, and try again next time
             log.exception("timers failed; retrying in %s s", every)

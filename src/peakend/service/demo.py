@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from peakend.demo import today
 from peakend.demo.generate import HALLS, generate_demo, load_demo, record_coaching, record_hall_names
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
 FIRST_RUN_DAYS = 7  # the first run's demo: a week, loaded in about 20 s
+SEED = 7  # the demo's seed unless `peakend demo --seed` says otherwise
 
 
 class Demo:
@@ -25,8 +27,10 @@ class Demo:
     def load(self, folder: Path, days: int = FIRST_RUN_DAYS, step: Progress | None = None) -> int:
         """Generate the demo's files into `folder`, ingest them, record its coaching and hall names, score it;
         the number of files ingested."""
-        return load_demo(self.ws.store, self.ws.blueprint, folder, days,
-                         progress=(lambda s: step(step=s)) if step is not None else None)
+        files = load_demo(self.ws.store, self.ws.blueprint, folder, days, SEED,
+                          progress=(lambda s: step(step=s)) if step is not None else None)
+        today.mark(self.ws.store, days, SEED)
+        return files
 
 
     def generate(self, folder: Path, days: int, seed: int) -> list[Path]:
@@ -34,15 +38,33 @@ class Demo:
         order."""
         return generate_demo(folder, self.ws.blueprint, days, seed)
 
-    def record(self, days: int) -> None:
-        """What the demo's managers did by hand: its halls' names, its coaching assignment."""
+    def record(self, days: int, seed: int) -> None:
+        """What the demo's managers did by hand (its halls' names, its coaching assignment), and the mark that makes
+        the store the demo's (a server on it feeds today's traffic through the live loop)."""
         record_coaching(self.ws.store, days)
         record_hall_names(self.ws.store)
+        today.mark(self.ws.store, days, seed)
+
+    def start_today(self) -> Job | None:
+        """On the demo's store, the job feeding today's simulated traffic up to now through the live loop, unless
+        today's is in already; None on any other store."""
+        if today.marked(self.ws.store) is None or today.fed_today(self.ws.store, self.ws.clock()):
+            return None
+        return self.ws.jobs.submit("demo_today", {"day": f"{self.ws.clock():%Y-%m-%d}"}, "demo")
 
     @staticmethod
     def first_hall() -> str:
         """The demo's first hall (the one the demo fits back from its own events)."""
         return HALLS[0].hall_id
+
+
+@job_kind("demo_today", rerun=True)  # a cut-off run again stores no row twice (today's ids hold the date)
+def demo_today_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """Today's demo traffic up to now fed through the live loop (alerts, cases, SMS surveys, timers)."""
+    progress(step="demo_today")
+    r = today.feed_today(ws.store, ws.blueprint, ws.gateway, ws.clock())
+    return Outcome({"touches": r.stored, "alerts": r.fired.alerts, "cases": r.fired.cases,
+                    "surveys": r.fired.surveys})
 
 
 @job_kind("demo")

@@ -9,6 +9,7 @@ last one with its age and, while a newer one is computed, a progress bar the pag
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from urllib.parse import quote
 
 import altair as alt
 import jinja2
+import numpy as np
 import pandas as pd
 import vl_convert
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -25,7 +27,7 @@ from markupsafe import Markup
 
 from peakend import settings
 from peakend.errors import BlueprintError, NotScored
-from peakend.i18n import WORDS, Lang
+from peakend.i18n import WORDS, Lang, percent_format
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg
 from peakend.service.figures import MIN_TOUCHES
@@ -46,9 +48,24 @@ from peakend.web.deps import (
 
 router = APIRouter(include_in_schema=False)
 LANDING = {"staff": "/blueprint", "auditor": "/audit"}  # where a role that reads no network figures starts
-# Every template autoescapes whatever its file name (Jinja's default looks at the extension, and .j2 is none).
+
+
+def shown(value: object) -> object:
+    """A value as a page prints it: a missing one (None, NaN, NaT, NA) as "–", a negative zero as 0."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return "–"
+    if isinstance(value, float | np.floating):
+        return "–" if math.isnan(value) else 0.0 if value == 0 else value
+    if isinstance(value, np.datetime64) and np.isnat(value):
+        return "–"
+    return value
+
+
+# Every template autoescapes whatever its file name (Jinja's default looks at the extension, and .j2 is none);
+# every value it prints goes through `shown`: a missing one (None, NaN, NaT) is a dash, never `nan`.
 templates = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(resources.files("peakend.web").joinpath("templates"))), autoescape=True))
+    loader=jinja2.FileSystemLoader(str(resources.files("peakend.web").joinpath("templates"))), autoescape=True,
+    finalize=shown))
 
 
 @jinja2.pass_context
@@ -58,6 +75,7 @@ def _hall_name(context: Any, hall_id: object) -> str:
 
 
 templates.env.filters["hall_name"] = _hall_name
+templates.env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
 
 
 def page_lang(request: Request) -> Lang:
