@@ -104,3 +104,58 @@ def test_the_verdicts_interval_covers_the_true_difference():
         v = compare_models(visits(0.3, s), "overall", models=("mean", "peak_end"), nested=0).verdict()
         covered += v.low <= truth <= v.high
     assert 137 <= covered <= 148, covered / 150
+
+
+def penalised_logit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Weights of logistic regressions as scikit-learn's default fits them (C = 1, intercept not penalised), one per
+    data set along the first axis of `x` (sets × visits × columns, the first column ones), by batched Newton steps."""
+    pen = np.ones(x.shape[2])
+    pen[0] = 0.0
+    w = np.zeros((x.shape[0], x.shape[2]))
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-np.einsum("svc,sc->sv", x, w)))
+        grad = np.einsum("svc,sv->sc", x, p - y) + pen * w
+        hess = np.einsum("svc,sv,svd->scd", x, p * (1 - p), x) + np.diag(pen)
+        w -= np.linalg.solve(hess, grad[..., None])[..., 0]
+    return w
+
+
+def expected_brier_difference(effect: float, sets: int) -> float:
+    """As `expected_difference` for the yes/no answer (its sign): the expected difference in test-fold Brier skill of
+    logistic regressions on peak + end and on the mean, fitted on 240 visits and scored on 60 (both classes in their
+    share), averaged over `sets` fresh data sets."""
+    rng = np.random.default_rng(98)
+    xs: dict[str, list[np.ndarray]] = {"peak_end": [], "mean": []}
+    labels = []
+    for s in range(sets):
+        peak, end, mean, y = draw(effect, 60_000 + s)
+        label = (y > 0).astype(float)
+        ones, zeros = np.flatnonzero(label == 1), np.flatnonzero(label == 0)
+        k = round(60 * len(ones) / 300)
+        test = np.zeros(300, bool)
+        test[np.concatenate([rng.choice(ones, k, replace=False), rng.choice(zeros, 60 - k, replace=False)])] = True
+        order = np.concatenate([np.flatnonzero(~test), np.flatnonzero(test)])  # 240 training visits, then 60 test
+        xs["peak_end"].append(np.column_stack([np.ones(300), peak, end])[order])
+        xs["mean"].append(np.column_stack([np.ones(300), mean])[order])
+        labels.append(label[order])
+    y = np.array(labels)
+    skill = {}
+    for model, parts in xs.items():
+        x = np.array(parts)
+        w = penalised_logit(x[:, :240], y[:, :240])
+        p = 1 / (1 + np.exp(-np.einsum("svc,sc->sv", x[:, 240:], w)))
+        t = y[:, 240:]
+        skill[model] = 1 - ((t - p) ** 2).sum(axis=1) / ((t - t.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    return float(np.mean(skill["peak_end"] - skill["mean"]))
+
+
+def test_the_verdicts_interval_covers_the_true_difference_on_yes_no_answers():
+    """The sign of 0.3·(peak + end) + N(0, 1): the truth over 1500 fresh sets (`expected_brier_difference`, +0.031;
+    scikit-learn's LogisticRegression on other splits of the same sets: +0.032); 100 sets' nominal 95% intervals of
+    the Brier skill difference hold it in 91–99 of them (measured: 97 of the first 100, 189 of 200)."""
+    truth = expected_brier_difference(0.3, 1500)
+    covered = 0
+    for s in range(100):
+        v = compare_models(visits(0.3, s, True), "overall", models=("mean", "peak_end"), nested=0).verdict()
+        covered += v.low <= truth <= v.high
+    assert 91 <= covered <= 99, covered
