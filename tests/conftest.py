@@ -150,3 +150,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("demo"))
         elif any(d[-1].scope == "module" for d in defs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def scored_through_api(client, app) -> dict:
+    """POST /api/v1/score as `client` (202: a job), run the job here, and return its result (visits, touches…)."""
+    started = client.post("/api/v1/score")
+    assert started.status_code == 202, started.text
+    run_jobs(app)
+    done = client.get(started.headers["Location"]).json()
+    assert done["state"] == "done", done
+    return done["result"]

@@ -17,7 +17,7 @@ from peakend.text.comments import index, read_all, themes
 from peakend.text.reading import read
 from peakend.text.words import tokens
 from peakend.web.app import create_app
-from tests.conftest import add_user, run_jobs
+from tests.conftest import add_user, run_jobs, scored_through_api
 
 LABELLED = Path(__file__).parent / "data" / "comments_labelled.csv"
 BP = load_blueprint(None)
@@ -122,7 +122,7 @@ def web(tmp_path):
                {"survey_id": "s3", "visit_id": "b1", "overall": 1, "overall_scale": "1-5", "comment": "排队太慢，秘密"}]
     for kind, rows in (("visits", visits), ("touches", touches), ("surveys", surveys)):
         assert admin.post(f"/api/v1/{kind}/batch", json=rows).status_code == 200, kind
-    assert admin.post("/api/v1/score").status_code == 200
+    assert scored_through_api(admin, app)["visits"] == 3
     yield app
     store.close()
 

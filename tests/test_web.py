@@ -22,7 +22,7 @@ from peakend.live.pending import run_pending
 from peakend.live.rules import Fired
 from peakend.web import api, exports, live, pages, whatif
 from peakend.web.app import create_app
-from tests.conftest import add_token, add_user, empty_postgres, run_jobs
+from tests.conftest import add_token, add_user, empty_postgres, run_jobs, scored_through_api
 
 A, B = "天河北厅", "花都新华厅"
 PASSWORD = "correct horse"
@@ -92,7 +92,7 @@ def scored(app):
     b_touches = touches(B, "b1", [("entering", 2), ("leaving", 2)])
     assert admin.post("/api/v1/touches/batch", json=b_touches).status_code == 200
     live_rules(app)
-    assert admin.post("/api/v1/score").json()["visits"] == 2
+    assert scored_through_api(admin, app)["visits"] == 2
     return app
 
 
@@ -283,6 +283,10 @@ def test_exports_match_the_api(scored):
     rows = list(sheet.iter_rows(values_only=True))
     api = admin.get(f"/api/v1/halls/{quote(A)}").json()["moments"]
     assert len(rows) - 1 == len(api) and rows[0][: 2] == ("hall_id", "moment_id")
+    logged = scored.state.peakend.ws.activity.recent(2, "export")  # who downloaded what: in the activity log
+    assert list(zip(logged["actor"], logged["target"], strict=True)) == [("admin", "moments.xlsx"),
+                                                                         ("admin", "halls.csv")]
+    assert '"rows": 2' in logged["detail"].iloc[1]
 
 
 def test_pages_switch_language(scored):
@@ -357,6 +361,8 @@ def test_case_page_forms(scored):
     r = admin.post("/cases/b1", data={"action": "resolve", "text": ""})
     assert r.status_code == 422 and "resolution note" in r.text
     assert admin.post("/cases/b1", data={"action": "reassign", "text": "S9"}).status_code == 303
+    logged = scored.state.peakend.ws.activity.recent(1, "case_reassigned")
+    assert logged[["actor", "target", "detail"]].iloc[0].tolist() == ["admin", "b1", '{"to": "S9"}']
     assert admin.post("/cases/b1", data={"action": "resolve", "text": "called back"}).status_code == 303
     page = admin.get("/cases/b1?lang=en").text
     assert "resolved" in page and "called back" in page and "S9" in page
@@ -471,7 +477,7 @@ def test_the_network_page_states_the_verdict_of_the_model_comparison(app):
     assert admin.post("/api/v1/touches/batch", json=events).status_code == 200
     assert admin.post("/api/v1/surveys/batch", json=answers).status_code == 200
     assert "Not scored yet" in admin.get("/?lang=en").text
-    assert admin.post("/api/v1/score").json()["visits"] == 80
+    assert scored_through_api(admin, app)["visits"] == 80
     assert 'id="verdicts-job"' in admin.get("/?lang=en").text  # the page answers at once: the verdict is a job
     run_jobs(app)
     page = admin.get("/?lang=en").text

@@ -42,6 +42,8 @@ class Cases:
         a CaseError with its status."""
         {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
             self.ws.store, case_id, who, text, self.ws.clock())
+        if action == "reassign":  # who now handles a customer's case: in the activity log
+            self.ws.activity.record(who, "case_reassigned", case_id, {"to": text})
 
     def backlog(self) -> dict[str, int]:
         """Visits waiting for the live rules, and visits parked because their rules failed."""

@@ -132,4 +132,7 @@ def api_export(request: Request, table: str, fmt: ExportFormat, hall: str | None
         raise HTTPException(404, f"no table '{table}'; tables: {', '.join(EXPORTS)}")
     if table not in OWN_SCOPE:
         need_reader(request)
-    return export(EXPORTS[table](request, p, {"hall": hall, "moment": moment, "visit": visit}), table, fmt)
+    frame = EXPORTS[table](request, p, {"hall": hall, "moment": moment, "visit": visit})
+    state(request).ws.activity.record(p.name, "export", f"{table}.{fmt}", {"rows": len(frame), "hall": hall,
+                                                                           "visit": visit})
+    return export(frame, table, fmt)
