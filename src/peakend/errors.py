@@ -51,6 +51,28 @@ class ConfigError(PeakendError):
         super().__init__(problem="\n".join(self.problems))
 
 
+class BadOption(PeakendError):
+    """An option's (or a form field's) value that is not one it takes."""
+
+    key = "bad_option"
+
+
+class CheckFailed(PeakendError):
+    """A check that found something wrong: the activity log's hash chain broken, a blueprint file's problems."""
+
+    status = 409
+    exit_code = 1
+    key = "activity_broken"
+
+
+class MailRefused(PeakendError):
+    """The SMTP server did not take the mail (`host`, `port`, `value`: why)."""
+
+    status = 502
+    exit_code = 1
+    key = "digest_smtp"
+
+
 class TrainingError(PeakendError):
     """A training library file that cannot be used."""
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from peakend.service import Workspace
+    from peakend.service.views import Shown
 
 
 def _lang_from_argv(argv: list[str]) -> None:
@@ -138,10 +139,13 @@ def frame(table: pd.DataFrame, title: str) -> None:
     console.print(out)
 
 
-def refuse(option: str, expected: str, value: object) -> None:
-    """Stop with exit code 2: an option's value is not one it takes."""
-    err.print(say("bad_option", option=option, expected=expected, value=value), highlight=False, markup=False)
-    raise typer.Exit(2)
+def tell_all(shown: Shown) -> None:
+    """Print what a view shows (`service.views.Shown`): each line as it is, each (title, data frame) as a table."""
+    for item in shown:
+        if isinstance(item, str):
+            show(item)
+        else:
+            frame(item[1], item[0])
 
 
 from peakend.cli import analysis, blueprints, data, planning, serving  # noqa: E402  (they add their commands)

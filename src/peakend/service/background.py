@@ -40,6 +40,19 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
     return [threading.Thread(target=job, name=f"peakend-{name}", daemon=True) for name, job in work]
 
 
+def work(ws: Workspace, stop: threading.Event, idle_s: float = 0.25) -> None:
+    """Run the background work in this process (`peakend live work`) until `stop` is set, then wake the job
+    runners and give each thread up to 30 s to end."""
+    running = threads(ws, stop, idle_s)
+    for t in running:
+        t.start()
+    while not stop.wait(0.5):
+        pass
+    ws.job_wake.set()
+    for t in running:
+        t.join(timeout=30)
+
+
 def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:
     """Run the live rules on queued visits whenever some are queued (and at start: what a crash left).
 
