@@ -15,7 +15,6 @@ from peakend.i18n import lang, say
 Folds = Annotated[int, opt("opt.folds", min=2, max=20)]
 Halls = Annotated[list[str] | None, opt("opt.hall")]
 Target = Annotated[str, opt("opt.target")]
-Who = Annotated[str, opt("opt.who")]
 
 
 @app.command("compare", help=H("cmd.compare"))
@@ -90,7 +89,7 @@ def train_search(query: Annotated[str, typer.Argument(help=H("opt.query"))], db:
 @train_app.command("assign", help=H("cmd.train.assign"))
 def train_assign(hall: Annotated[str, opt("opt.train.hall")], staff: Annotated[str, opt("opt.train.staff")],
                  module: Annotated[str, opt("opt.train.module")], on: Annotated[datetime, day_opt("opt.train.on")],
-                 db: DbOpt = DEFAULT_DB, by: Who = "cli") -> None:
+                 db: DbOpt = DEFAULT_DB, by: Annotated[str, opt("opt.who")] = "cli") -> None:
     with workspace(db) as ws:
         show(say("coaching_saved", id=ws.analysis.assign(hall, staff, module, on.date(), by)))
 
@@ -100,10 +99,7 @@ def train_effects(db: DbOpt = DEFAULT_DB) -> None:
     from peakend.service.views import coaching
 
     with workspace(db, create=False) as ws:
-        found = ws.analysis.coaching_effects()
-    if found.empty:
-        return show(say("coaching_none"))
-    tell_all([(say("coaching_title"), coaching(found, lang()))])
+        tell_all(coaching(ws.analysis.coaching_effects(), lang()))
 
 
 @train_app.command("list", help=H("cmd.train.list"))

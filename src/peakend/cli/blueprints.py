@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, frame, opt, show, tell_all, workspace
-from peakend.errors import BadOption, CheckFailed
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, Who, app, console, opt, show, tell_all, workspace
+from peakend.errors import CheckFailed
 from peakend.i18n import lang, say
 
 bp_app = app.group("blueprint")
@@ -39,7 +39,7 @@ def check(file: FileArg) -> None:
 
 
 @bp_app.command("use", help=H("cmd.blueprint.use"))
-def use(file: FileArg, db: DbOpt = DEFAULT_DB, who: Annotated[str, opt("opt.who")] = "cli") -> None:
+def use(file: FileArg, db: DbOpt = DEFAULT_DB, who: Who = "cli") -> None:
     with workspace(db) as ws:
         number, same = ws.blueprints.use(file, who)
         show(say("bp_same" if same else "bp_used", source=file, value=ws.blueprint.id, number=number))
@@ -51,13 +51,9 @@ def new(out: Annotated[Path, typer.Argument(help=H("opt.new.out"), dir_okay=Fals
         mapping: Annotated[Path | None, opt("opt.new.mapping", exists=True, dir_okay=False)] = None,
         blueprint_id: Annotated[str, opt("opt.new.id", "--id")] = "my_service",
         name: Annotated[str, opt("opt.new.name")] = "My service") -> None:
-    from peakend.service.blueprints import mapping_moments, new_text
+    from peakend.service.blueprints import write_new
 
-    if (moments is None) == (mapping is None):
-        raise BadOption(option="--moments / --mapping", expected="one of them", value="both or none")
-    names = moments.replace("，", ",").split(",") if moments is not None else mapping_moments(mapping)  # type: ignore[arg-type]
-    text, bp = new_text(names, blueprint_id, name, str(out))
-    out.write_text(text, "utf-8")
+    bp = write_new(out, moments, mapping, blueprint_id, name)
     show(say("bp_written", source=out, value=len(bp.moments), expected=bp.moments[-1].id))
 
 
@@ -76,4 +72,4 @@ def versions(db: DbOpt = DEFAULT_DB) -> None:
 
     with workspace(db, create=False) as ws:
         found, listed = ws.in_force, ws.blueprints.versions()
-    frame(views.versions(found, listed), say("bp_versions", number=found.number))
+    tell_all([(say("bp_versions", number=found.number), views.versions(found, listed))])

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, frame, opt, show, tell_all, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, Who, app, console, err, opt, show, tell_all, workspace
 from peakend.i18n import lang, say
 
 if TYPE_CHECKING:
     from peakend.service import Workspace
     from peakend.service.files import FileResult
 
-Who = Annotated[str, opt("opt.who")]
 Customer = Annotated[str, typer.Argument(help=H("opt.customer"))]
 
 
@@ -30,10 +29,10 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, help=H("opt.
            replace: Annotated[bool, opt("opt.ingest.replace")] = False) -> None:
     from peakend.service.files import kind_of
 
-    kind_of(kind)
+    checked = kind_of(kind)
     with workspace(db, blueprint) as ws:
         ctx = ws.files.context(rating_scale, allow_fractions, replace)
-        results = ingest_files(ws, files, ctx, ws.files.mapping(mapping), kind, encoding, sheet)
+        results = ingest_files(ws, files, ctx, ws.files.mapping(mapping), checked, encoding, sheet)
     if len(results) > 1:
         show(say("ingest_total", files=len(results), stored=sum(r.stored for r in results),
                  quarantined=sum(r.quarantined for r in results)))
@@ -77,10 +76,10 @@ def quarantine(db: DbOpt = DEFAULT_DB, limit: Annotated[int, opt("opt.limit")] =
 
 def score_store(ws: Workspace, full: bool = False) -> None:
     """Score the store (what changed, unless `full`) with a status line, and print what was scored."""
+    from peakend.service.views import scored
+
     with console.status(say("scoring", value="")) as status:
-        r = ws.scores.run(full, lambda step: status.update(say("scoring", value=step)))
-    said = say("scored", visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds)
-    show(said + ("; " + say("rescored", value=f"{r.rescored:,}") if r.rescored is not None else ""))
+        show(scored(ws.scores.run(full, lambda step: status.update(say("scoring", value=step))), lang()))
 
 
 @app.command("score", help=H("cmd.score"))
@@ -91,6 +90,7 @@ def score_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
               master: Annotated[str | None, opt("opt.score.master")] = None,
               full: Annotated[bool, opt("opt.score.full", "--full")] = False) -> None:
     from peakend.service.scores import lake_engine
+    from peakend.service.views import scored
 
     used = lake_engine(db, engine, lake)
     with workspace(db, blueprint, create=lake is None) as ws:
@@ -98,8 +98,7 @@ def score_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
             return score_store(ws, full)
         with console.status(say("scoring", value=used)) as status:
             r = ws.scores.lake(used, lake, out, master, lambda step: status.update(f"{used}: {step}"))
-    show(say("scored", visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds))
-    show(say("lake_scores", engine=used, folder=out or lake / "scores"))
+    tell_all([scored(r, lang()), say("lake_scores", engine=used, folder=out or lake / "scores")])
 
 
 @app.command("export", help=H("cmd.export"))
@@ -116,11 +115,8 @@ hall_app, user_app, token_app = app.group("hall"), app.group("user"), app.group(
 @hall_app.command("name", help=H("cmd.hall.name"))
 def hall_name(hall: Annotated[str, typer.Argument(help=H("opt.hall.id"))], zh: Annotated[str, opt("opt.hall.zh")],
               en: Annotated[str, opt("opt.hall.en")], db: DbOpt = DEFAULT_DB) -> None:
-    from peakend.service.people import hall_names_checked
-
-    zh, en = hall_names_checked(hall, zh, en)
     with workspace(db) as ws:
-        ws.people.name_hall(hall, zh, en)
+        zh, en = ws.people.name_hall(hall, zh, en)
     show(say("hall_named", hall=hall, zh=zh, en=en))
 
 
@@ -129,7 +125,7 @@ def hall_list(db: DbOpt = DEFAULT_DB) -> None:
     from peakend.service.views import halls
 
     with workspace(db, create=False) as ws:
-        frame(halls(ws.people.halls()), "")
+        tell_all([("", halls(ws.people.halls()))])
 
 
 @user_app.command("add", help=H("cmd.user.add"))
@@ -157,30 +153,20 @@ activity_app, customer_app = app.group("activity"), app.group("customer")
 def activity_list(db: DbOpt = DEFAULT_DB, limit: Annotated[int, opt("opt.limit", min=1)] = 50,
                   action: Annotated[str | None, opt("opt.activity.action")] = None) -> None:
     with workspace(db, create=False) as ws:
-        frame(ws.activity.recent(limit, action), say("activity_title"))
+        tell_all([(say("activity_title"), ws.activity.recent(limit, action))])
 
 
 @activity_app.command("verify", help=H("cmd.activity.verify"))
 def activity_verify(db: DbOpt = DEFAULT_DB) -> None:
-    from peakend.errors import CheckFailed
-
     with workspace(db, create=False) as ws:
-        found = ws.activity.verify()
-    if not found.intact:
-        raise CheckFailed("activity_broken", value=found.broken_at)
-    show(say("activity_intact", value=found.rows))
+        show(say("activity_intact", value=ws.activity.intact()))
 
 
 @customer_app.command("export", help=H("cmd.customer.export"))
 def customer_export(who: Customer, out: Annotated[Path, opt("opt.customer.out", "--out", dir_okay=False)],
                     db: DbOpt = DEFAULT_DB, by: Who = "cli") -> None:
-    import json
-
     with workspace(db, create=False) as ws:
-        found = ws.rights.export(who)
-        ws.activity.record(by, "customer_export", None, {"visits": len(found["visits"])})
-    out.write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), "utf-8")
-    show(say("customer_exported", value=len(found["visits"]), path=out))
+        show(say("customer_exported", value=ws.rights.export_file(who, out, by), path=out))
 
 
 @customer_app.command("forget", help=H("cmd.customer.forget"))

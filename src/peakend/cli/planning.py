@@ -35,8 +35,7 @@ def simulate_cmd(config: ConfigArg = None, days: Annotated[int, opt("opt.days", 
             task = bar.add_task(say("simulating", value=name), total=days)
             sim = ws.planning.simulate(cfg, day.date(), days, seed, lambda d: bar.update(task, completed=d))
         files = ws.planning.write(sim, out, name)
-        tell_all([*simulated(sim, ws.planning.summary(sim), days, lang()),
-                  say("sim_written", files=", ".join(str(f) for f in files))])
+        tell_all(simulated(sim, ws.planning.summary(sim), days, files, lang()))
         if db:
             ingest_files(ws, files, ws.files.context())
             score_store(ws)
@@ -55,18 +54,13 @@ def plan_cmd(config: ConfigArg = None, station: Annotated[str | None, opt("opt.s
     with workspace(":memory:", blueprint) as ws:
         configs, targets = ws.planning.configs(config), ws.planning.targets(wait, share, rei, abandon)
         for name, cfg in configs.items():
-            where, when = ws.planning.station(cfg, name, station), day.date() if day else ws.planning.working_day(cfg)
             with console.status("") as status:
-                table = ws.planning.plan(cfg, where, targets, when, reps, seed,
-                                         lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
-            tell_all(planned(table, name, where, when, lang()))
-            csv_path, html = ws.planning.write_plan(table, targets, out, name)
-            show(say("plan_written", table=csv_path, chart=html))
+                p = ws.planning.plan_written(name, cfg, station, targets, day and day.date(), reps, seed, out,
+                                             lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
+            tell_all(planned(p, lang()))
         if len(configs) > 1:
-            when = day.date() if day else ws.planning.working_day(next(iter(configs.values())))
-            side = ws.planning.side_by_side(configs, targets, when, reps, seed)
+            side = ws.planning.side_by_side_written(configs, targets, day and day.date(), reps, seed, out)
             tell_all([(say("side_by_side"), side.round(3))])
-            side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
 
 
 @app.command("fit", help=H("cmd.fit"))

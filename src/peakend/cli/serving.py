@@ -78,21 +78,15 @@ def live_replay(day: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
 
 @live_app.command("work", help=H("cmd.live.work"))
 def live_work(db: DbOpt = DEFAULT_DB, sms: SmsOpt = None) -> None:
-    import signal
-    import threading
-
     from peakend import settings
     from peakend.service import redacted_url
     from peakend.service.background import work
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     with workspace(db) as ws:
         ws.live.use_gateway(sms)
         show(say("live_working", db=redacted_url(db), tick=settings.get("tick_seconds"),
                  minutes=settings.get("score_minutes")))
-        work(ws, stop)
+        work(ws)
 
 
 @live_app.command("tick", help=H("cmd.live.tick"))

@@ -50,6 +50,17 @@ class FitReport:
     split: dict[str, object] | None = None  # the training window and the held-out days (None: checked in sample)
 
 
+@dataclass
+class Planned:
+    """A configuration's staffing plan: its station and day, the plan per hour, the CSV and chart written."""
+
+    config: str
+    station: str
+    day: date
+    table: pd.DataFrame
+    files: tuple[Path, Path]
+
+
 class Planning:
     """Simulation and planning on a workspace's blueprint and store."""
 
@@ -127,6 +138,23 @@ class Planning:
         _, table = planner.staff(cfg, bp, station, targets, day, reps, seed, step=step)
         table["erlang_a"] = table["hour"].map(planner.erlang_a_servers(cfg, bp, station, targets, day))
         return table
+
+    def plan_written(self, name: str, cfg: HallConfig, station: str | None, targets: Targets, day: date | None,
+                     reps: int, seed: int, out: Path,
+                     step: Callable[[int, int], None] = lambda _h, _c: None) -> Planned:
+        """Plan `station` (default: the one customers queue for) of configuration `name` for `day` (default: its
+        next working day), its table and chart written into `out`."""
+        where, when = self.station(cfg, name, station), day or self.working_day(cfg)
+        table = self.plan(cfg, where, targets, when, reps, seed, step)
+        return Planned(name, where, when, table, self.write_plan(table, targets, out, name))
+
+    def side_by_side_written(self, configs: dict[str, HallConfig], targets: Targets, day: date | None, reps: int,
+                             seed: int, out: Path) -> pd.DataFrame:
+        """Several configurations side by side for `day` (default: the first one's next working day), written as
+        `out/compare.csv`."""
+        side = self.side_by_side(configs, targets, day or self.working_day(next(iter(configs.values()))), reps, seed)
+        side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+        return side
 
     def side_by_side(self, configs: dict[str, HallConfig], targets: Targets, day: date, reps: int,
                      seed: int) -> pd.DataFrame:

@@ -7,7 +7,6 @@ What a command prints is `Shown`: in order, a line (str) or a table under its ti
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,8 @@ from peakend.simulate.run import Simulated
 if TYPE_CHECKING:
     from peakend.live.replay import ReplayResult
     from peakend.scoring.compare import Comparison
-    from peakend.service.planning import FitReport
+    from peakend.scoring.run import ScoreResult
+    from peakend.service.planning import FitReport, Planned
     from peakend.store.blueprints import InForce
     from peakend.text.training import Doc, Module
 
@@ -48,14 +48,17 @@ def staff(cards: pd.DataFrame) -> pd.DataFrame:
         "cases in time": cards["closed_in_time"].astype(str) + "/" + cards["cases"].astype(str)})
 
 
-def coaching(found: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """Coaching assignments with their effect on e and its interval, and the verdict in words."""
-    return pd.DataFrame({
+def coaching(found: pd.DataFrame, lang: Lang) -> Shown:
+    """Coaching assignments with their effect on e and its interval, and the verdict in words (or that none was
+    recorded)."""
+    if found.empty:
+        return [say("coaching_none", lang)]
+    return [(say("coaching_title", lang), pd.DataFrame({
         "hall": found["hall_id"], "staff": found["staff_id"], "module": found["module_id"],
         "on": found["trained_on"].astype(str),
         "effect on e [95%]": [f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" if m == m else "—"
                               for m, lo, hi in zip(found["effect"], found["low"], found["high"], strict=True)],
-        "verdict": found["verdict"].map(lambda v: WORDS[f"verdict_{v}"][lang])})
+        "verdict": found["verdict"].map(lambda v: WORDS[f"verdict_{v}"][lang])}))]
 
 
 def loyalty(result: Loyalty, names: dict[str, str], lang: Lang) -> Shown:
@@ -223,19 +226,22 @@ def halls(listed: list[tuple[str, str | None, str | None]]) -> pd.DataFrame:
     return pd.DataFrame([(h, zh or "-", en or "-") for h, zh, en in listed], columns=["id", "中文", "English"])
 
 
-def simulated(sim: Simulated, summary: dict[str, float], days: int, lang: Lang) -> Shown:
-    """A simulation's visits, touches and waits, and its figures per hour."""
+def simulated(sim: Simulated, summary: dict[str, float], days: int, files: list[Path], lang: Lang) -> Shown:
+    """A simulation's visits, touches and waits, its figures per hour, and the files it was written to."""
     s = summary
     return [say("sim_summary", lang, visits=len(sim.visits), touches=len(sim.touches), days=days, wait=s["wait"],
                 p90=s["p90"], abandoned=s["abandoned"], rei=s["rei"]),
-            (say("sim_hourly", lang), simulated_hours(sim, days))]
+            (say("sim_hourly", lang), simulated_hours(sim, days)),
+            say("sim_written", lang, files=", ".join(str(f) for f in files))]
 
 
-def planned(table: pd.DataFrame, config: str, station: str, day: date, lang: Lang) -> Shown:
-    """A staffing plan: the hours no staffing reaches the targets, then the plan per hour."""
+def planned(p: Planned, lang: Lang) -> Shown:
+    """A staffing plan: the hours no staffing reaches the targets, the plan per hour, the files written."""
+    table = p.table
     return [*(say("plan_unreachable", lang, hour=row.hour, why=row.unreachable)
               for row in table[table["unreachable"] != ""].itertuples()),
-            (say("plan_title", lang, config=config, station=station, day=day), plan(table))]
+            (say("plan_title", lang, config=p.config, station=p.station, day=p.day), plan(table)),
+            say("plan_written", lang, table=p.files[0], chart=p.files[1])]
 
 
 def fitted(r: FitReport, hall: str, lang: Lang) -> Shown:
@@ -266,6 +272,7 @@ def replayed(r: ReplayResult, lang: Lang) -> str:
                cases=r.fired.cases, surveys=r.fired.surveys, advice=r.fired.advice, timers=r.timers)
 
 
-def written(paths: list[Path]) -> str:
-    """Paths as one list."""
-    return ", ".join(str(p) for p in paths)
+def scored(r: ScoreResult, lang: Lang) -> str:
+    """A scoring run: visits, touches and halls scored, how long it took, and how many visits were scored again."""
+    said = say("scored", lang, visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds)
+    return said + ("; " + say("rescored", lang, value=f"{r.rescored:,}") if r.rescored is not None else "")
