@@ -71,6 +71,13 @@ class Principal:
         return self.role in ("device", "auditor") and (hall_id is None or hall_id in self.halls)
 
 
+def hall_names_checked(hall_id: str, zh: str, en: str) -> tuple[str, str]:
+    """A hall's two names, trimmed (BadOption: either empty, or any of the three over 200 characters)."""
+    if not (zh.strip() and en.strip()) or max(len(zh), len(en), len(hall_id)) > 200:
+        raise BadOption(option="--zh/--en", expected="1–200 characters each", value=f"{zh} / {en}")
+    return zh.strip(), en.strip()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -175,13 +182,9 @@ class People:
         """Hall id → its name in `lang`, for the halls given one."""
         return hall_names(self.store, lang)
 
-    def name_hall(self, hall_id: str, zh: str, en: str) -> tuple[str, str]:
-        """Give hall `hall_id` its names in both languages (replacing any it had); the names as kept, trimmed
-        (BadOption: either empty, or any of the three over 200 characters)."""
-        if not (zh.strip() and en.strip()) or max(len(zh), len(en), len(hall_id)) > 200:
-            raise BadOption(option="--zh/--en", expected="1–200 characters each", value=f"{zh} / {en}")
-        name_hall(self.store, hall_id, zh.strip(), en.strip())
-        return zh.strip(), en.strip()
+    def name_hall(self, hall_id: str, zh: str, en: str) -> None:
+        """Give hall `hall_id` its names in both languages (replacing any it had)."""
+        name_hall(self.store, hall_id, zh, en)
 
     def halls(self) -> list[tuple[str, str | None, str | None]]:
         """Every hall with events or a name: (id, Chinese name, English name), by id."""

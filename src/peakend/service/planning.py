@@ -17,7 +17,6 @@ from peakend.errors import ConfigError, PeakendError
 from peakend.i18n import say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import plan as planner
-from peakend.simulate.check import check_cells
 from peakend.simulate.config import HallConfig, load_config
 from peakend.simulate.experience import score as experience_score
 from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, observed, split
@@ -173,11 +172,6 @@ class Planning:
         table = check(fitted.cfg, bp, test, reps, seed)
         classes = class_check(fitted.cfg, bp, test, reps, seed) if fitted.cfg.priority else None
         return FitReport(fitted, table, agreement(table, test), classes, parts.describe() if parts else None)
-
-    @staticmethod
-    def check_cells(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-        """A fit's check as text: observed and simulated figures with their intervals, ✓ ✗ or "too few"."""
-        return check_cells(table, lang)  # type: ignore[arg-type]
 
     def whatif(self, hall: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The what-if of `hall`: the change in `query` (ValueError for a bad one) applied to the hall fitted on

@@ -20,6 +20,7 @@ from peakend.loyalty.drivers import QUADRANTS
 from peakend.loyalty.summary import Loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.scoring.staff import MIN_TOUCHES
+from peakend.service.blueprints import moment_sections
 from peakend.simulate.check import check_cells
 from peakend.simulate.run import Simulated
 
@@ -157,8 +158,6 @@ def blueprint(bp: Blueprint, moment: str | None = None) -> Shown:
                 ("动线 / routes", blueprint_routes(bp))]
     if moment not in bp.moment_ids():
         raise BadOption(option="--moment", expected=", ".join(bp.moment_ids()), value=moment)
-    from peakend.service.blueprints import moment_sections
-
     m = bp.moment(moment)
     return [f"{m.zh} / {m.en}  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, stage {m.stage}, flow {m.flow}, "
             f"importance {m.importance})",
