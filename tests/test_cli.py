@@ -113,3 +113,36 @@ def test_the_command_line_loads_no_heavy_library_before_a_command_runs():
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_compare_writes_csv_and_json_and_refuses_another_format(demo_dir):
+    import csv
+    import io
+    import json
+
+    db = str(demo_dir / "peakend.duckdb")
+    body = json.loads(runner.invoke(app, ["compare", "--db", db, "--format", "json"]).output)
+    assert {"zh", "en", "winner", "p"} <= set(body["verdict"]) and body["verdict"]["en"]
+    assert {m["model"] for m in body["models"]} >= {"mean", "peak_end"}
+    assert {m["target"] for m in body["models"]} == {"overall"}
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["compare", "--db", db, "--format", "csv"]).output)))
+    assert [r["model"] for r in rows] == [m["model"] for m in body["models"]]  # the same models, in the same order
+    bad = runner.invoke(app, ["compare", "--db", db, "--format", "xml"])
+    assert bad.exit_code == 2 and "--format: expected one of table, csv, json, got 'xml'" in bad.output
+
+
+def test_options_out_of_their_range_stop_with_exit_code_2_and_say_why(tmp_path):
+    moment = runner.invoke(app, ["blueprint", "show", "--moment", "nope"])
+    assert moment.exit_code == 2 and "--moment: expected one of" in moment.output and "leaving" in moment.output
+    one = runner.invoke(app, ["blueprint", "show", "--moment", "leaving"])
+    assert one.exit_code == 0 and "leaving, end" in one.output
+    db = tmp_path / "s.duckdb"
+    kind = runner.invoke(app, ["ingest", str(Path(__file__)), "--kind", "nope", "--db", str(db)])
+    assert kind.exit_code == 2 and "--kind: expected one of touch, visit, survey, audit" in kind.output
+    named = runner.invoke(app, ["hall", "name", "H1", "--zh", " ", "--en", "x", "--db", str(db)])
+    assert named.exit_code == 2 and "--zh/--en: expected one of 1–200 characters each" in named.output
+    engine = runner.invoke(app, ["score", "--engine", "postgres", "--db", str(db)])
+    assert engine.exit_code == 2 and "does not score this store (duckdb)" in engine.output
+    neither = runner.invoke(app, ["blueprint", "new", str(tmp_path / "bp.yaml")])
+    assert neither.exit_code == 2 and "expected one of one of them" in neither.output
+    assert not db.exists()  # each refused before a store was opened

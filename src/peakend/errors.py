@@ -30,6 +30,10 @@ class PeakendError(Exception):
         """The message in `lang` (default: the session language)."""
         return say(self.key, lang, **self.fields)
 
+    def lines(self, lang: Lang | None = None) -> list[str]:
+        """The message as the command line prints it, a line at a time."""
+        return self.say(lang).splitlines()
+
 
 class BlueprintError(PeakendError):
     """A blueprint that cannot be used; `problems` holds every problem found, each with its place."""
@@ -40,6 +44,10 @@ class BlueprintError(PeakendError):
         self.problems = problems
         super().__init__(value="\n".join(str(p) for p in problems))
 
+    def lines(self, lang: Lang | None = None) -> list[str]:
+        """Each problem on its own line, with its place."""
+        return [str(p) for p in self.problems]
+
 
 class ConfigError(PeakendError):
     """A hall configuration that cannot be used; `problems` says where and why."""
@@ -49,6 +57,32 @@ class ConfigError(PeakendError):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.problems = [f"{source}: {p}" for p in problems]
         super().__init__(problem="\n".join(self.problems))
+
+    def lines(self, lang: Lang | None = None) -> list[str]:
+        """Each problem on its own line, with its source."""
+        return [say("config_problem", lang, problem=p) for p in self.problems]
+
+
+class BadOption(PeakendError):
+    """An option's (or a form field's) value that is not one it takes."""
+
+    key = "bad_option"
+
+
+class CheckFailed(PeakendError):
+    """A check that found something wrong: the activity log's hash chain broken, a blueprint file's problems."""
+
+    status = 409
+    exit_code = 1
+    key = "activity_broken"
+
+
+class MailRefused(PeakendError):
+    """The SMTP server did not take the mail (`host`, `port`, `value`: why)."""
+
+    status = 502
+    exit_code = 1
+    key = "digest_smtp"
 
 
 class TrainingError(PeakendError):

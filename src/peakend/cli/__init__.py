@@ -21,14 +21,13 @@ from rich.console import Console
 from rich.table import Table
 from typer.models import CommandFunctionType
 
-from peakend.errors import BlueprintError, ConfigError, PeakendError
-from peakend.i18n import HELP, read_lang, say
+from peakend.errors import PeakendError
+from peakend.i18n import HELP, read_lang
 from peakend.settings import DEFAULT_DB
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from peakend.service import Workspace
+    from peakend.service.views import Shown
 
 
 def _lang_from_argv(argv: list[str]) -> None:
@@ -69,8 +68,9 @@ class App(typer.Typer):
             def run(*a: Any, **k: Any) -> Any:
                 try:
                     return fn(*a, **k)
-                except PeakendError as exc:
-                    tell(exc)
+                except PeakendError as exc:  # told once: each line in the session language, on stderr
+                    for line in exc.lines():
+                        err.print(line, style="red", markup=False, highlight=False)
                     raise typer.Exit(exc.exit_code) from exc
 
             register(run)
@@ -85,21 +85,13 @@ class App(typer.Typer):
         return sub
 
 
-def tell(exc: PeakendError) -> None:
-    """Print an error's message (each problem of a blueprint or configuration on its own line) to stderr."""
-    lines = ([str(p) for p in exc.problems] if isinstance(exc, BlueprintError)
-             else [say("config_problem", problem=p) for p in exc.problems] if isinstance(exc, ConfigError)
-             else exc.say().splitlines())
-    for line in lines:
-        err.print(line, style="red", markup=False, highlight=False)
-
-
 app = App(help=H("app"), no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 DbOpt = Annotated[str, opt("opt.db", "--db", envvar="PEAKEND_DB")]
 BpOpt = Annotated[Path | None, opt("opt.blueprint", "--blueprint", "-b")]
 SeedOpt = Annotated[int, opt("opt.seed")]
+Who = Annotated[str, opt("opt.who")]
 
 
 @app.callback()
@@ -126,22 +118,20 @@ def show(message: str) -> None:
     console.print(message, highlight=False, markup=False)
 
 
-def frame(table: pd.DataFrame, title: str) -> None:
-    """Print a data frame as a table (a missing value as an empty cell)."""
+def tell_all(shown: Shown) -> None:
+    """Print what a view shows (`service.views.Shown`): each line as it is, each (title, data frame) as a table
+    (a missing value as an empty cell)."""
     from peakend.service.views import cell
 
-    out = Table(title=title, box=None, padding=(0, 1))
-    for col in table.columns:
-        out.add_column(str(col))
-    for row in table.itertuples(index=False):
-        out.add_row(*(cell(v) for v in row))
-    console.print(out)
-
-
-def refuse(option: str, expected: str, value: object) -> None:
-    """Stop with exit code 2: an option's value is not one it takes."""
-    err.print(say("bad_option", option=option, expected=expected, value=value), highlight=False, markup=False)
-    raise typer.Exit(2)
+    for item in shown:
+        if isinstance(item, str):
+            show(item)
+            continue
+        title, frame = item
+        table = Table(*(str(c) for c in frame.columns), title=title, box=None, padding=(0, 1))
+        for row in frame.itertuples(index=False):
+            table.add_row(*(cell(v) for v in row))
+        console.print(table)
 
 
 from peakend.cli import analysis, blueprints, data, planning, serving  # noqa: E402  (they add their commands)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, frame, opt, refuse, show, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, Who, app, console, opt, show, tell_all, workspace
+from peakend.errors import CheckFailed
 from peakend.i18n import lang, say
 
 bp_app = app.group("blueprint")
@@ -30,17 +31,15 @@ def check(file: FileArg) -> None:
     from peakend.service.blueprints import check_file
 
     bp, problems = check_file(file)
-    for p in problems:
-        show(str(p))
+    tell_all([str(p) for p in problems])
     if bp is None or problems:
-        err.print(say("bp_problems", source=file, value=len(problems)))
-        raise typer.Exit(1)
+        raise CheckFailed("bp_problems", source=file, value=len(problems))
     summary = f"{len(bp.moments)} moments, {len(bp.routes)} routes, {len(bp.checklist)} checklist items"
     show(say("bp_ok", source=file, value=bp.id, expected=summary))
 
 
 @bp_app.command("use", help=H("cmd.blueprint.use"))
-def use(file: FileArg, db: DbOpt = DEFAULT_DB, who: Annotated[str, opt("opt.who")] = "cli") -> None:
+def use(file: FileArg, db: DbOpt = DEFAULT_DB, who: Who = "cli") -> None:
     with workspace(db) as ws:
         number, same = ws.blueprints.use(file, who)
         show(say("bp_same" if same else "bp_used", source=file, value=ws.blueprint.id, number=number))
@@ -52,42 +51,25 @@ def new(out: Annotated[Path, typer.Argument(help=H("opt.new.out"), dir_okay=Fals
         mapping: Annotated[Path | None, opt("opt.new.mapping", exists=True, dir_okay=False)] = None,
         blueprint_id: Annotated[str, opt("opt.new.id", "--id")] = "my_service",
         name: Annotated[str, opt("opt.new.name")] = "My service") -> None:
-    from peakend.service.blueprints import mapping_moments, new_text
+    from peakend.service.blueprints import write_new
 
-    if (moments is None) == (mapping is None):
-        refuse("--moments / --mapping", "one of them", "both or none")
-    names = moments.replace("，", ",").split(",") if moments is not None else mapping_moments(mapping)  # type: ignore[arg-type]
-    text, bp = new_text(names, blueprint_id, name, str(out))
-    out.write_text(text, "utf-8")
+    bp = write_new(out, moments, mapping, blueprint_id, name)
     show(say("bp_written", source=out, value=len(bp.moments), expected=bp.moments[-1].id))
 
 
 @bp_app.command("show", help=H("cmd.blueprint.show"))
 def show_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
              moment: Annotated[str | None, opt("opt.show.moment")] = None) -> None:
-    from peakend.service.blueprints import moment_sections
-    from peakend.service.views import blueprint_moments, blueprint_routes
+    from peakend.service import views
 
     with workspace(db, blueprint, create=False) as ws:
-        bp = ws.blueprint
-    if moment is None:
-        frame(blueprint_moments(bp), f"{bp.name.zh} / {bp.name.en}  (v{bp.version})")
-        return frame(blueprint_routes(bp), "动线 / routes")
-    if moment not in bp.moment_ids():
-        refuse("--moment", ", ".join(bp.moment_ids()), moment)
-    m = bp.moment(moment)
-    show(f"{m.zh} / {m.en}  ({m.id}, {m.role}, zone {m.zone}, lane {m.lane}, stage {m.stage}, flow {m.flow}, "
-         f"importance {m.importance})")
-    for title, texts in moment_sections(m):
-        show(f"  {title}:\n" + "\n".join(f"    • {t.zh} / {t.en}" for t in texts))
+        tell_all(views.blueprint(ws.blueprint, moment))
 
 
 @bp_app.command("versions", help=H("cmd.blueprint.versions"))
 def versions(db: DbOpt = DEFAULT_DB) -> None:
-    import pandas as pd
+    from peakend.service import views
 
     with workspace(db, create=False) as ws:
         found, listed = ws.in_force, ws.blueprints.versions()
-    rows = [{"#": n, "id": i, "version": v, "saved by": who, "saved at": str(at)[:19],
-             "": "✓" if n == found.number else "✗" if n in found.skipped else ""} for n, i, v, who, at in listed]
-    frame(pd.DataFrame(rows), say("bp_versions", number=found.number))
+    tell_all([(say("bp_versions", number=found.number), views.versions(found, listed))])

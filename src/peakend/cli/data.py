@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, app, console, err, opt, refuse, show, workspace
-from peakend.i18n import WORDS, lang, say
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, Who, app, console, err, opt, show, tell_all, workspace
+from peakend.i18n import lang, say
 
 if TYPE_CHECKING:
     from peakend.service import Workspace
     from peakend.service.files import FileResult
+
+Customer = Annotated[str, typer.Argument(help=H("opt.customer"))]
 
 
 @app.command(help=H("cmd.ingest"))
@@ -25,11 +27,12 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, help=H("opt.
            rating_scale: Annotated[str | None, opt("opt.ingest.scale")] = None,
            allow_fractions: Annotated[bool, opt("opt.ingest.fractions")] = False,
            replace: Annotated[bool, opt("opt.ingest.replace")] = False) -> None:
-    if kind not in (None, "touch", "visit", "survey", "audit"):
-        refuse("--kind", "touch, visit, survey, audit", kind)
+    from peakend.service.files import kind_of
+
+    checked = kind_of(kind)
     with workspace(db, blueprint) as ws:
         ctx = ws.files.context(rating_scale, allow_fractions, replace)
-        results = ingest_files(ws, files, ctx, ws.files.mapping(mapping), kind, encoding, sheet)
+        results = ingest_files(ws, files, ctx, ws.files.mapping(mapping), checked, encoding, sheet)
     if len(results) > 1:
         show(say("ingest_total", files=len(results), stored=sum(r.stored for r in results),
                  quarantined=sum(r.quarantined for r in results)))
@@ -41,6 +44,7 @@ def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from peakend.service.files import clash_fields
+    from peakend.service.views import clash
 
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
@@ -51,36 +55,31 @@ def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None
 
         for r in ws.files.each(files, ctx, mapping, kind, encoding, sheet, advance):
             results.append(r)
-            for note in [] if quiet else r.notes:
+            if quiet:
+                continue
+            for note in r.notes:
                 err.print(note, style="yellow", highlight=False, markup=False)
-            if not quiet:
-                show(r.summary())
-            for c in [] if quiet else r.clashes:
-                before, sent = clash_fields(c)
-                err.print(say("clash", source=r.source, row=c.row, kind=say(f"kind_{c.kind}"), value=c.event_id,
-                              action=say(f"clash_{c.action}"), before=before, sent=sent), highlight=False,
-                          markup=False)
+            show(r.summary())
+            for c in r.clashes:
+                said = clash(r.source, c.row, c.kind, c.event_id, c.action, *clash_fields(c), lang())
+                err.print(said, highlight=False, markup=False)
     return results
 
 
 @app.command(help=H("cmd.quarantine"))
 def quarantine(db: DbOpt = DEFAULT_DB, limit: Annotated[int, opt("opt.limit")] = 50) -> None:
+    from peakend.service.views import quarantined
+
     with workspace(db, create=False) as ws:
-        rows, clashes = ws.files.quarantined(lang(), limit)
-    for action, msg in rows.itertuples(index=False):
-        show(f"[{WORDS['action_' + (action or 'rejected')][lang()]}] {msg}")
-    show(say("shown", value=len(rows)))
-    for c in clashes.itertuples(index=False):
-        show(say("clash", source=c.source, row=c.row_number, kind=say(f"kind_{c.kind}"), value=c.event_id,
-                 action=say(f"clash_{c.action}"), before=c.stored_diff, sent=c.sent_diff))
+        tell_all(quarantined(*ws.files.quarantined(lang(), limit), lang()))
 
 
 def score_store(ws: Workspace, full: bool = False) -> None:
     """Score the store (what changed, unless `full`) with a status line, and print what was scored."""
+    from peakend.service.views import scored
+
     with console.status(say("scoring", value="")) as status:
-        r = ws.scores.run(full, lambda step: status.update(say("scoring", value=step)))
-    said = say("scored", visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds)
-    show(said + ("; " + say("rescored", value=f"{r.rescored:,}") if r.rescored is not None else ""))
+        show(scored(ws.scores.run(full, lambda step: status.update(say("scoring", value=step))), lang()))
 
 
 @app.command("score", help=H("cmd.score"))
@@ -90,23 +89,16 @@ def score_cmd(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None,
               out: Annotated[Path | None, opt("opt.score.out")] = None,
               master: Annotated[str | None, opt("opt.score.master")] = None,
               full: Annotated[bool, opt("opt.score.full", "--full")] = False) -> None:
-    from peakend.service import backend_of
+    from peakend.service.scores import lake_engine
+    from peakend.service.views import scored
 
-    if engine not in (None, "duckdb", "postgres", "spark"):
-        err.print(say("bad_engine", engine=engine))
-        raise typer.Exit(2)
-    backend = "lake" if lake is not None else backend_of(db)
-    if (engine == "postgres" and backend != "postgres") or (lake is None and engine not in (None, backend)):
-        err.print(say("engine_needs_lake", engine=engine, backend=backend))
-        raise typer.Exit(2)
+    used = lake_engine(db, engine, lake)
     with workspace(db, blueprint, create=lake is None) as ws:
         if lake is None:
             return score_store(ws, full)
-        used = engine or "duckdb"
         with console.status(say("scoring", value=used)) as status:
-            r = ws.scores.lake(used, lake, out, master, lambda step: status.update(f"{used}: {step}"))  # type: ignore[arg-type]
-    show(say("scored", visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds))
-    show(say("lake_scores", engine=used, folder=out or lake / "scores"))
+            r = ws.scores.lake(used, lake, out, master, lambda step: status.update(f"{used}: {step}"))
+    tell_all([scored(r, lang()), say("lake_scores", engine=used, folder=out or lake / "scores")])
 
 
 @app.command("export", help=H("cmd.export"))
@@ -123,22 +115,20 @@ hall_app, user_app, token_app = app.group("hall"), app.group("user"), app.group(
 @hall_app.command("name", help=H("cmd.hall.name"))
 def hall_name(hall: Annotated[str, typer.Argument(help=H("opt.hall.id"))], zh: Annotated[str, opt("opt.hall.zh")],
               en: Annotated[str, opt("opt.hall.en")], db: DbOpt = DEFAULT_DB) -> None:
-    if not (zh.strip() and en.strip()) or max(len(zh), len(en), len(hall)) > 200:
-        refuse("--zh/--en", "1–200 characters each", f"{zh} / {en}")
+    from peakend.service.people import hall_names_checked
+
+    zh, en = hall_names_checked(hall, zh, en)
     with workspace(db) as ws:
-        ws.people.name_hall(hall, zh.strip(), en.strip())
-    show(say("hall_named", hall=hall, zh=zh.strip(), en=en.strip()))
+        ws.people.name_hall(hall, zh, en)
+    show(say("hall_named", hall=hall, zh=zh, en=en))
 
 
 @hall_app.command("list", help=H("cmd.hall.list"))
 def hall_list(db: DbOpt = DEFAULT_DB) -> None:
-    from rich.table import Table
+    from peakend.service.views import halls
 
-    table = Table("id", "中文", "English", box=None)
     with workspace(db, create=False) as ws:
-        for hall, zh, en in ws.people.halls():
-            table.add_row(hall, zh or "-", en or "-")
-    console.print(table)
+        tell_all([("", halls(ws.people.halls()))])
 
 
 @user_app.command("add", help=H("cmd.user.add"))
@@ -165,38 +155,25 @@ activity_app, customer_app = app.group("activity"), app.group("customer")
 @activity_app.command("list", help=H("cmd.activity.list"))
 def activity_list(db: DbOpt = DEFAULT_DB, limit: Annotated[int, opt("opt.limit", min=1)] = 50,
                   action: Annotated[str | None, opt("opt.activity.action")] = None) -> None:
-    from peakend.cli import frame
-
     with workspace(db, create=False) as ws:
-        frame(ws.activity.recent(limit, action), say("activity_title"))
+        tell_all([(say("activity_title"), ws.activity.recent(limit, action))])
 
 
 @activity_app.command("verify", help=H("cmd.activity.verify"))
 def activity_verify(db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db, create=False) as ws:
-        found = ws.activity.verify()
-    if not found.intact:
-        err.print(say("activity_broken", value=found.broken_at), highlight=False)
-        raise typer.Exit(1)
-    show(say("activity_intact", value=found.rows))
+        show(say("activity_intact", value=ws.activity.intact()))
 
 
 @customer_app.command("export", help=H("cmd.customer.export"))
-def customer_export(who: Annotated[str, typer.Argument(help=H("opt.customer"))],
-                    out: Annotated[Path, opt("opt.customer.out", "--out", dir_okay=False)], db: DbOpt = DEFAULT_DB,
-                    by: Annotated[str, opt("opt.who")] = "cli") -> None:
-    import json
-
+def customer_export(who: Customer, out: Annotated[Path, opt("opt.customer.out", "--out", dir_okay=False)],
+                    db: DbOpt = DEFAULT_DB, by: Who = "cli") -> None:
     with workspace(db, create=False) as ws:
-        found = ws.rights.export(who)
-        ws.activity.record(by, "customer_export", None, {"visits": len(found["visits"])})
-    out.write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), "utf-8")
-    show(say("customer_exported", value=len(found["visits"]), path=out))
+        show(say("customer_exported", value=ws.rights.export_file(who, out, by), path=out))
 
 
 @customer_app.command("forget", help=H("cmd.customer.forget"))
-def customer_forget(who: Annotated[str, typer.Argument(help=H("opt.customer"))], db: DbOpt = DEFAULT_DB,
-                    by: Annotated[str, opt("opt.who")] = "cli") -> None:
+def customer_forget(who: Customer, db: DbOpt = DEFAULT_DB, by: Who = "cli") -> None:
     with workspace(db, create=False) as ws:
         done = ws.rights.forget(who, by)
     show(say("customer_forgotten", visits=done.visits, comments=done.comments, replies=done.replies,

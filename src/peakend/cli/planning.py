@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, day_opt, frame, opt, show, workspace
+from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, day_opt, opt, show, tell_all, workspace
 from peakend.i18n import lang, say
 
 if TYPE_CHECKING:
@@ -27,18 +27,15 @@ def simulate_cmd(config: ConfigArg = None, days: Annotated[int, opt("opt.days", 
     from rich.progress import BarColumn, Progress, TextColumn
 
     from peakend.cli.data import ingest_files, score_store
-    from peakend.service.views import simulated_hours
+    from peakend.service.views import simulated
 
     with workspace(db or ":memory:", blueprint, create=db is not None) as ws:
         ((name, cfg),) = list(ws.planning.configs(config[:1] if config else None).items())
         with Progress(TextColumn("{task.description}"), BarColumn(), console=console, transient=True) as bar:
             task = bar.add_task(say("simulating", value=name), total=days)
             sim = ws.planning.simulate(cfg, day.date(), days, seed, lambda d: bar.update(task, completed=d))
-        files, s = ws.planning.write(sim, out, name), ws.planning.summary(sim)
-        show(say("sim_summary", visits=len(sim.visits), touches=len(sim.touches), days=days, wait=s["wait"],
-                 p90=s["p90"], abandoned=s["abandoned"], rei=s["rei"]))
-        frame(simulated_hours(sim, days), say("sim_hourly"))
-        show(say("sim_written", files=", ".join(str(f) for f in files)))
+        files = ws.planning.write(sim, out, name)
+        tell_all(simulated(sim, ws.planning.summary(sim), days, files, lang()))
         if db:
             ingest_files(ws, files, ws.files.context())
             score_store(ws)
@@ -52,25 +49,18 @@ def plan_cmd(config: ConfigArg = None, station: Annotated[str | None, opt("opt.s
              abandon: Annotated[float | None, opt("opt.target.abandon", min=0, max=1)] = None,
              reps: Reps = 10, seed: SeedOpt = 0, day: Day = None, blueprint: BpOpt = None,
              out: Annotated[Path, opt("opt.plan.out", "--out")] = Path("plan")) -> None:
-    from peakend.service.views import plan as shown
+    from peakend.service.views import planned
 
     with workspace(":memory:", blueprint) as ws:
         configs, targets = ws.planning.configs(config), ws.planning.targets(wait, share, rei, abandon)
         for name, cfg in configs.items():
-            where, when = ws.planning.station(cfg, name, station), day.date() if day else ws.planning.working_day(cfg)
             with console.status("") as status:
-                table = ws.planning.plan(cfg, where, targets, when, reps, seed,
-                                         lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
-            for row in table[table["unreachable"] != ""].itertuples():
-                show(say("plan_unreachable", hour=row.hour, why=row.unreachable))
-            frame(shown(table), say("plan_title", config=name, station=where, day=when))
-            csv_path, html = ws.planning.write_plan(table, targets, out, name)
-            show(say("plan_written", table=csv_path, chart=html))
+                p = ws.planning.plan_written(name, cfg, station, targets, day and day.date(), reps, seed, out,
+                                             lambda h, c: status.update(say("plan_hour", hour=h, servers=c)))
+            tell_all(planned(p, lang()))
         if len(configs) > 1:
-            when = day.date() if day else ws.planning.working_day(next(iter(configs.values())))
-            side = ws.planning.side_by_side(configs, targets, when, reps, seed)
-            frame(side.round(3), say("side_by_side"))
-            side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+            side = ws.planning.side_by_side_written(configs, targets, day and day.date(), reps, seed, out)
+            tell_all([(say("side_by_side"), side.round(3))])
 
 
 @app.command("fit", help=H("cmd.fit"))
@@ -89,26 +79,9 @@ def fit_cmd(hall: Annotated[str, typer.Argument(help=H("opt.fit.hall"))], db: Db
 def fit_hall(ws: Workspace, hall: str, base: Any, since: date | None, until: date | None, reps: int, seed: int,
              out: Path, holdout: float = 0.25) -> None:
     """Fit `hall`, print its notes, capacity and hourly check, write the YAML and the check's CSV."""
-    from peakend.service import views
+    from peakend.service.views import fitted
 
     with console.status(say("fitting", hall=hall)):
         r = ws.planning.fit(hall, base, since, until, reps, seed, holdout)
-    show(say("fit_summary", hall=hall, visits=r.fitted.visits, days=r.fitted.days))
-    show(say("fit_split", None, **r.split) if r.split else say("fit_in_sample"))
-    for note in r.fitted.notes:
-        show(say("fit_note", note=note))
-    if r.fitted.capacity is not None:
-        frame(views.fit_capacity(r.fitted.capacity.table), say("fit_capacity", station=r.fitted.capacity.station))
-    frame(ws.planning.check_cells(r.table, lang()), say("fit_table", hall=hall))
-    a = r.agreement
-    if a.too_few:
-        show(say("fit_hours_too_few", hours=", ".join(map(str, a.too_few))))
-    if a.hours:
-        show(say("fit_agreement", hours=a.hours, mean=a.covered["mean"], p90=a.covered["p90"],
-                 abandon=a.covered["abandon"], mae_mean=a.mae["mean"], mae_p90=a.mae["p90"],
-                 observed=100 * a.abandon_observed, simulated=100 * a.abandon_simulated))
-    if a.hours and not a.reproduces():
-        show(say("fit_not_reproduced", hours=", ".join(map(str, a.missed["mean"]))))
-    if r.classes is not None:
-        frame(views.fit_classes(r.classes), say("fit_classes"))
+    tell_all(fitted(r, hall, lang()))
     show(say("fit_written", config=out, table=ws.planning.write_fit(r, out)))

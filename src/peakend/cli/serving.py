@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from peakend.cli import DEFAULT_DB, BpOpt, DbOpt, H, SeedOpt, app, console, err, opt, show, workspace
-from peakend.i18n import say
+from peakend.i18n import lang, say
 
 live_app = app.group("live")
 SmsOpt = Annotated[str | None, opt("opt.sms", "--sms", envvar="PEAKEND_SMS_GATEWAY")]
@@ -66,39 +66,27 @@ def live_replay(day: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                 db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, sms: SmsOpt = None) -> None:
     from rich.progress import Progress
 
+    from peakend.service.views import replayed
+
     with workspace(db, blueprint) as ws, Progress(console=err, transient=True) as bar:
         ws.live.use_gateway(sms)
         events = ws.live.read_day(day)
         task = bar.add_task("replay", total=len(events))
         r = ws.live.replay(events, lambda n: bar.update(task, completed=n))
-    show(say("replayed", events=r.events, stored=r.stored, rejected=r.rejected, alerts=r.fired.alerts,
-             cases=r.fired.cases, surveys=r.fired.surveys, advice=r.fired.advice, timers=r.timers))
+    show(replayed(r, lang()))
 
 
 @live_app.command("work", help=H("cmd.live.work"))
 def live_work(db: DbOpt = DEFAULT_DB, sms: SmsOpt = None) -> None:
-    import signal
-    import threading
-
     from peakend import settings
     from peakend.service import redacted_url
-    from peakend.service.background import threads
+    from peakend.service.background import work
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     with workspace(db) as ws:
         ws.live.use_gateway(sms)
-        running = threads(ws, stop, idle_s=0.25)
         show(say("live_working", db=redacted_url(db), tick=settings.get("tick_seconds"),
                  minutes=settings.get("score_minutes")))
-        for t in running:
-            t.start()
-        while not stop.wait(0.5):
-            pass
-        ws.job_wake.set()
-        for t in running:
-            t.join(timeout=30)
+        work(ws)
 
 
 @live_app.command("tick", help=H("cmd.live.tick"))

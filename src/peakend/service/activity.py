@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from peakend.errors import CheckFailed
+
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
@@ -75,6 +77,13 @@ class Activity:
         where, params = ("WHERE action = ?", [action]) if action else ("", [])
         return self.ws.store.query(f"SELECT {', '.join(COLUMNS)} FROM activity {where} ORDER BY seq DESC LIMIT ?",
                                    [*params, limit])
+
+    def intact(self) -> int:
+        """How many rows the log holds, once its chain is checked (CheckFailed naming the first row that breaks)."""
+        found = self.verify()
+        if not found.intact:
+            raise CheckFailed("activity_broken", value=found.broken_at)
+        return found.rows
 
     def verify(self) -> Verified:
         """Walk the chain from the first row: the first row whose hash or link does not hold, if any."""

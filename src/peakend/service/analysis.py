@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 
 from peakend import settings
-from peakend.errors import PeakendError
+from peakend.errors import BadOption
 from peakend.i18n import Lang, say
 from peakend.ingest.privacy import key_text
 from peakend.loyalty.summary import Loyalty, loyalty
@@ -38,10 +38,8 @@ if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
 
-class UnknownTarget(PeakendError):
+class UnknownTarget(BadOption):
     """A survey answer that is not one the comparison knows."""
-
-    key = "bad_option"
 
 
 class Analysis:

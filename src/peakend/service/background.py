@@ -10,6 +10,7 @@ run holds a lock in the store (`scoring.run`), and a job is claimed with a lease
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -38,6 +39,22 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
     if any(settings.get(f"keep_{k}_days") > 0 for k in ("comments", "customer_keys", "sms_replies")):
         work.append(("retention", lambda: run_retention(ws, stop)))
     return [threading.Thread(target=job, name=f"peakend-{name}", daemon=True) for name, job in work]
+
+
+def work(ws: Workspace, idle_s: float = 0.25) -> None:
+    """Run the background work in this process (`peakend live work`) until SIGINT or SIGTERM, then wake the job
+    runners and give each thread up to 30 s to end."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    running = threads(ws, stop, idle_s)
+    for t in running:
+        t.start()
+    while not stop.wait(0.5):
+        pass
+    ws.job_wake.set()
+    for t in running:
+        t.join(timeout=30)
 
 
 def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -13,7 +13,7 @@ from peakend.blueprint import edit
 from peakend.blueprint.load import BlueprintProblem, check_text
 from peakend.blueprint.model import Blueprint, Moment, Text
 from peakend.blueprint.new import new_blueprint_text
-from peakend.errors import BlueprintError
+from peakend.errors import BadOption, BlueprintError
 from peakend.i18n import say
 from peakend.ingest.mapping import load_mapping
 from peakend.store import blueprints as versions
@@ -49,6 +49,17 @@ def check_file(path: Path) -> tuple[Blueprint | None, list[BlueprintProblem]]:
 def mapping_moments(path: Path) -> list[str]:
     """The moments of a wide mapping file, in its order (MappingError when it cannot be read)."""
     return [m.moment for m in load_mapping(path).moments]
+
+
+def write_new(out: Path, moments: str | None, mapping: Path | None, blueprint_id: str, name: str) -> Blueprint:
+    """Write a new blueprint to `out` whose moments are the comma-separated `moments` (or full-width commas) or
+    those a mapping file names (BadOption: neither or both given); the blueprint written."""
+    if (moments is None) == (mapping is None):
+        raise BadOption(option="--moments / --mapping", expected="one of them", value="both or none")
+    names = moments.replace("，", ",").split(",") if moments is not None else mapping_moments(cast(Path, mapping))
+    text, bp = new_text(names, blueprint_id, name, str(out))
+    out.write_text(text, "utf-8")
+    return bp
 
 
 def moment_sections(m: Moment) -> list[tuple[str, list[Text]]]:

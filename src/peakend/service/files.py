@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import pandas as pd
 
 from peakend.contract import Kind
+from peakend.errors import BadOption
 from peakend.ingest import corrections
 from peakend.ingest.mapping import Mapping, load_mapping
 from peakend.ingest.pipeline import FileResult, ingest_file, sources
 
-__all__ = ["FileResult", "Files", "clash_fields"]
+__all__ = ["FileResult", "Files", "clash_fields", "kind_of"]
 from peakend.ingest.validate import Context
 
 if TYPE_CHECKING:
@@ -69,6 +70,13 @@ class Files:
         rows = self.ws.store.query(f"SELECT action, {column} AS message FROM quarantine ORDER BY source, row_number "
                                    "LIMIT ?", [limit])
         return rows, corrections.listed(self.ws.store, limit)
+
+
+def kind_of(kind: str | None) -> Kind | None:
+    """An `--kind` value checked: None (each row's kind read from its columns) or one kind (BadOption)."""
+    if kind is not None and kind not in get_args(Kind):
+        raise BadOption(option="--kind", expected=", ".join(get_args(Kind)), value=kind)
+    return cast("Kind | None", kind)
 
 
 def clash_fields(c: Any) -> tuple[str, str]:

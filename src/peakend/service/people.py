@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-from peakend.errors import UserError
+from peakend.errors import BadOption, UserError
 from peakend.store.halls import hall_names, name_hall
 
 if TYPE_CHECKING:
@@ -69,6 +69,13 @@ class Principal:
         if self.is_admin:
             return True
         return self.role in ("device", "auditor") and (hall_id is None or hall_id in self.halls)
+
+
+def hall_names_checked(hall_id: str, zh: str, en: str) -> tuple[str, str]:
+    """A hall's two names, trimmed (BadOption: either empty, or any of the three over 200 characters)."""
+    if not (zh.strip() and en.strip()) or max(len(zh), len(en), len(hall_id)) > 200:
+        raise BadOption(option="--zh/--en", expected="1–200 characters each", value=f"{zh} / {en}")
+    return zh.strip(), en.strip()
 
 
 def _token_hash(token: str) -> str:

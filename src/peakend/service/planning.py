@@ -17,7 +17,6 @@ from peakend.errors import ConfigError, PeakendError
 from peakend.i18n import say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import plan as planner
-from peakend.simulate.check import check_cells
 from peakend.simulate.config import HallConfig, load_config
 from peakend.simulate.experience import score as experience_score
 from peakend.simulate.fit import Fitted, agreement, check, class_check, fit, observed, split
@@ -48,6 +47,17 @@ class FitReport:
     agreement: Any
     classes: pd.DataFrame | None
     split: dict[str, object] | None = None  # the training window and the held-out days (None: checked in sample)
+
+
+@dataclass
+class Planned:
+    """A configuration's staffing plan: its station and day, the plan per hour, the CSV and chart written."""
+
+    config: str
+    station: str
+    day: date
+    table: pd.DataFrame
+    files: tuple[Path, Path]
 
 
 class Planning:
@@ -128,6 +138,23 @@ class Planning:
         table["erlang_a"] = table["hour"].map(planner.erlang_a_servers(cfg, bp, station, targets, day))
         return table
 
+    def plan_written(self, name: str, cfg: HallConfig, station: str | None, targets: Targets, day: date | None,
+                     reps: int, seed: int, out: Path,
+                     step: Callable[[int, int], None] = lambda _h, _c: None) -> Planned:
+        """Plan `station` (default: the one customers queue for) of configuration `name` for `day` (default: its
+        next working day), its table and chart written into `out`."""
+        where, when = self.station(cfg, name, station), day or self.working_day(cfg)
+        table = self.plan(cfg, where, targets, when, reps, seed, step)
+        return Planned(name, where, when, table, self.write_plan(table, targets, out, name))
+
+    def side_by_side_written(self, configs: dict[str, HallConfig], targets: Targets, day: date | None, reps: int,
+                             seed: int, out: Path) -> pd.DataFrame:
+        """Several configurations side by side for `day` (default: the first one's next working day), written as
+        `out/compare.csv`."""
+        side = self.side_by_side(configs, targets, day or self.working_day(next(iter(configs.values()))), reps, seed)
+        side.to_csv(out / "compare.csv", index=False, encoding="utf-8")
+        return side
+
     def side_by_side(self, configs: dict[str, HallConfig], targets: Targets, day: date, reps: int,
                      seed: int) -> pd.DataFrame:
         """Several configurations' figures for one day, side by side."""
@@ -145,11 +172,6 @@ class Planning:
         table = check(fitted.cfg, bp, test, reps, seed)
         classes = class_check(fitted.cfg, bp, test, reps, seed) if fitted.cfg.priority else None
         return FitReport(fitted, table, agreement(table, test), classes, parts.describe() if parts else None)
-
-    @staticmethod
-    def check_cells(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-        """A fit's check as text: observed and simulated figures with their intervals, ✓ ✗ or "too few"."""
-        return check_cells(table, lang)  # type: ignore[arg-type]
 
     def whatif(self, hall: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The what-if of `hall`: the change in `query` (ValueError for a bad one) applied to the hall fitted on

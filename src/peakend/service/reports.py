@@ -3,9 +3,13 @@ digest by e-mail."""
 
 from __future__ import annotations
 
+import smtplib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from peakend import settings
+from peakend.errors import MailRefused
+from peakend.i18n import Lang, say
 from peakend.report.build import write_report
 from peakend.report.digest import Digest, digests, send, write
 from peakend.report.pdf import print_pdf
@@ -35,9 +39,14 @@ class Reports:
         return digests(self.ws.store, self.ws.blueprint)
 
     @staticmethod
-    def send(found: list[Digest]) -> int:
-        """Send the digests by e-mail (settings smtp_*); how many were sent (OSError, SMTPException)."""
-        return send(found)
+    def send(found: list[Digest], lang: Lang | None = None) -> str:
+        """Send the digests by e-mail (settings smtp_*) and say how many went (MailRefused: the server did not)."""
+        host, port = settings.get("smtp_host"), settings.get("smtp_port")
+        try:
+            sent = send(found)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailRefused(host=host, port=port, value=exc) from None
+        return say("digest_sent", lang, sent=sent, host=host, port=port, without=len(found) - sent)
 
     @staticmethod
     def write(found: list[Digest], folder: Path) -> list[Path]:

@@ -8,9 +8,11 @@ logged in the activity log with how many visits it touched, never with the phone
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from peakend import settings
@@ -63,6 +65,13 @@ class Rights:
                 "cases": rows("SELECT * FROM cases WHERE visit_id IN ({})"),
                 "case_events": rows("SELECT * FROM case_events WHERE case_id IN (SELECT case_id FROM cases "
                                     "WHERE visit_id IN ({}))")}
+
+    def export_file(self, phone_or_key: str, out: Path, who: str) -> int:
+        """Write everything held about one customer to `out` as JSON, logged as an export by `who`; their visits."""
+        found = self.export(phone_or_key)
+        self.ws.activity.record(who, "customer_export", None, {"visits": len(found["visits"])})
+        out.write_text(json.dumps(found, ensure_ascii=False, indent=1, default=str), "utf-8")
+        return len(found["visits"])
 
     def forget(self, phone_or_key: str, who: str, address: str | None = None) -> Erased:
         """Erase one customer: their key replaced by a random one (their visits no longer join), their comments,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast, get_args
 
-from peakend.errors import NoData
+from peakend.errors import BadOption, NoData
 from peakend.scoring.engines import LakeEngine, score_lake
 from peakend.scoring.run import ScoreResult, require_scores, score, stale
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
@@ -54,6 +54,19 @@ class Scores:
     def export(self, out: Path, step: Callable[[str, int], None] = lambda _t, _n: None) -> dict[str, int]:
         """Write the store's events as a Parquet lake partitioned by date and hall; rows per table."""
         return export_lake(self.ws.store, out, step)
+
+
+def lake_engine(db: str, engine: str | None, lake: Path | None) -> LakeEngine:
+    """The engine that scores a lake (duckdb unless `engine` names another), once `engine` is checked against the
+    store `db` or the lake (BadOption: an unknown engine, or one that cannot score that store)."""
+    from peakend.service import backend_of
+
+    if engine not in (None, "postgres", *get_args(LakeEngine)):
+        raise BadOption("bad_engine", engine=engine)
+    backend = "lake" if lake is not None else backend_of(db)
+    if (engine == "postgres" and backend != "postgres") or (lake is None and engine not in (None, backend)):
+        raise BadOption("engine_needs_lake", engine=engine, backend=backend)
+    return cast(LakeEngine, engine or "duckdb")
 
 
 @job_kind("score")
