@@ -355,8 +355,8 @@ def visit_page(request: Request, visit_id: str) -> HTMLResponse:
         raise HTTPException(404, "no such visit")
     p = hall_visible(request, hall)
     record, touches = st.ws.figures.visit(visit_id)
-    chart = spec(charts.visit_timeline(for_chart(touches, st.ws.figures.hall_names(lang), lang), lang)) \
-        if "e" in touches and len(touches) else None
+    drawn = touches[[c for c in (f"moment_{lang}", "e", "is_peak", "is_end") if c in touches]]  # all it draws
+    chart = spec(charts.visit_timeline(drawn, lang)) if "e" in touches and len(touches) else None
     return render(request, "visit.html.j2", user=p, v=record, touches=touches.to_dict("records"), chart=chart)
 
 

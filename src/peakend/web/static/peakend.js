@@ -9,6 +9,10 @@ document.querySelectorAll("[data-spec]").forEach(function (el) {
   if (typeof spec.width === "number" && room > 0 && spec.width + 160 > room) {
     spec.width = "container";
     spec.autosize = {type: "fit-x", contains: "padding"};
+    spec.config = Object.assign({}, spec.config, {legend: Object.assign({}, (spec.config || {}).legend,
+                                                                          {orient: "bottom"})});
+    var x = spec.encoding && spec.encoding.x;  // many labels on a narrow axis: upright, so they do not overlap
+    if (x && x.axis && x.axis.labelAngle) { x.axis.labelAngle = -90; }
     el.classList.add("fit");
   }
   vegaEmbed(el, spec, {renderer: "svg", actions: false, ast: true})
