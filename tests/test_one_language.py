@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from peakend.blueprint.model import CASE_KINDS
 from peakend.i18n import WORDS
 from peakend.live.pending import run_pending
 from peakend.web.app import create_app
@@ -81,7 +82,7 @@ def test_every_page_answered(pages):
 
 def test_a_zh_page_shows_no_english_id_or_word(pages):
     bp, got, _ = pages
-    ids = [*ANSWERS, *(x.id for x in [*bp.lanes, *bp.stages, *bp.zones])]
+    ids = [*ANSWERS, *CASE_KINDS, "open", "resolved", *(x.id for x in [*bp.lanes, *bp.stages, *bp.zones])]
     leaks = {}
     for (route, lang), r in got.items():
         if lang != "zh" or route in EDITORS:
@@ -98,7 +99,7 @@ def test_a_zh_page_shows_no_english_id_or_word(pages):
 
 def test_an_en_page_shows_no_chinese_word_or_hall_name(pages):
     bp, got, halls = pages
-    ids = [x for x in ANSWERS if "_" in x] + [x.id for x in [*bp.lanes, *bp.stages, *bp.zones] if "_" in x]
+    ids = [x for x in [*ANSWERS, *CASE_KINDS, *(p.id for p in [*bp.lanes, *bp.stages, *bp.zones])] if "_" in x]
     zh_halls = set(halls)
     leaks = {}
     for (route, lang), r in got.items():

@@ -84,15 +84,16 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
 PAGE_ROWS = 50  # rows of a long table shown at once (`paged`)
 
 
-def paged(request: Request, rows: list[Any], size: int = PAGE_ROWS) -> tuple[list[Any], dict[str, Any]]:
+def paged(request: Request, rows: list[Any], size: int = PAGE_ROWS, **keep: str) -> tuple[list[Any], dict[str, Any]]:
     """One page of `rows` (`?page=`, from 1; a page out of range or not a number shows the nearest page) and what
-    the `pager` macro shows: the page, the number of pages, and the links to the pages before and after."""
+    the `pager` macro shows: the page, the number of pages, and the links to the pages before and after (with the
+    query parameters `keep` set as well)."""
     pages = max(1, -(-len(rows) // size))
     asked = request.query_params.get("page", "1")
-    page = min(max(int(asked) if asked.isdigit() and len(asked) < 9 else 1, 1), pages)
+    page = min(max(int(asked) if asked.isascii() and asked.isdigit() else 1, 1), pages)
 
     def link(n: int) -> str:
-        return "?" + request.url.include_query_params(page=n).query
+        return "?" + request.url.include_query_params(**keep, page=n).query
 
     return rows[(page - 1) * size:page * size], {"page": page, "pages": pages, "rows": len(rows),
                                                  "prev": link(page - 1) if page > 1 else None,
