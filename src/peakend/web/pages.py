@@ -82,6 +82,7 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
 
 
 PAGE_ROWS = 50  # rows of a long table shown at once (`paged`)
+CARDS_PER_PAGE = 20  # staff scorecards: on a phone each is a card of eleven lines
 
 
 def paged(request: Request, rows: list[Any], size: int = PAGE_ROWS, **keep: str) -> tuple[list[Any], dict[str, Any]]:
@@ -284,7 +285,7 @@ def staff_page(request: Request, hall: str = "") -> HTMLResponse:
     if only is not None and len(coaching):
         coaching = coaching[coaching["staff_id"] == only]
     modules = {k: v[lang] for k, v in st.ws.figures.modules().items()}
-    shown, pager = paged(request, cards.to_dict("records"))
+    shown, pager = paged(request, cards.to_dict("records"), CARDS_PER_PAGE)
     return render(request, "staff.html.j2", user=p, cards=shown, pager=pager, names=names, train=train,
                   least=MIN_TOUCHES, coaching=coaching.to_dict("records"), modules=modules,
                   halls=sorted(scope) if scope is not None else sorted(cards["hall_id"].unique()))
