@@ -3,6 +3,8 @@ command line (and any page that shows the same table)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from peakend.blueprint.model import Blueprint
@@ -11,6 +13,7 @@ from peakend.ingest.cells import inert as inert_cell
 from peakend.loyalty.drivers import QUADRANTS
 from peakend.loyalty.summary import Loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
+from peakend.scoring.compare import Verdict
 from peakend.scoring.staff import MIN_TOUCHES
 from peakend.simulate.run import Simulated
 
@@ -124,3 +127,32 @@ def inert(table: pd.DataFrame) -> pd.DataFrame:
     (`ingest.cells.inert`: a leading `'` before = + - @ | tab CR LF, full-width and small forms too)."""
     return table.apply(lambda col: col.map(inert_cell) if col.dtype == object or pd.api.types.is_string_dtype(col)
                        else col)
+
+
+# -- ids as pages name them, in the page's language (a zh page shows no English id, an en page no Chinese name)
+def answer_name(answer: str, lang: Lang) -> str:
+    """A survey answer (`overall`, `switch_resist`, `promoter`, …) by its name in `lang` (WORDS `answer_<id>`);
+    an answer without one by its id."""
+    found = WORDS.get(f"answer_{answer}")
+    return found[lang] if found else answer
+
+
+def named_verdicts(found: list[Verdict] | None, lang: Lang) -> list[Verdict] | None:
+    """Verdicts whose target reads as the answer's name in `lang` (for their sentences, `Verdict.say`)."""
+    return None if found is None else [replace(v, target=answer_name(v.target, lang)) for v in found]
+
+
+def part_name(bp: Blueprint, part: str, lang: Lang) -> str:
+    """A lane, stage, zone or flow of the blueprint by its name in `lang`, else by its id."""
+    names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
+    return str(getattr(names[part], lang)) if part in names else part
+
+
+def for_chart(df: pd.DataFrame, halls: dict[str, str], lang: Lang) -> pd.DataFrame:
+    """A table about to become a chart: halls by their names in `lang` and the other language's columns left out
+    (a chart's data travels with the page)."""
+    other = "en" if lang == "zh" else "zh"
+    out = df.drop(columns=[c for c in df.columns if str(c).endswith(f"_{other}")])
+    if "hall_id" in out:
+        out = out.assign(hall_id=out["hall_id"].map(lambda h: halls.get(h, h)))
+    return out

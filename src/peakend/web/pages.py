@@ -31,6 +31,7 @@ from peakend.report.floor import alerts_by_zone, floor_svg
 from peakend.service.figures import MIN_TOUCHES
 from peakend.service.jobs import Answer
 from peakend.service.people import Principal
+from peakend.service.views import for_chart, named_verdicts, part_name
 from peakend.web.deps import (
     card_scope,
     first_run,
@@ -43,7 +44,6 @@ from peakend.web.deps import (
     reader_scope,
     state,
 )
-from peakend.web.names import for_chart, named_verdicts, part_name
 
 router = APIRouter(include_in_schema=False)
 LANDING = {"staff": "/blueprint", "auditor": "/audit"}  # where a role that reads no network figures starts
