@@ -482,7 +482,7 @@ def test_the_network_page_states_the_verdict_of_the_model_comparison(app):
     run_jobs(app)
     page = admin.get("/?lang=en").text
     assert re.search(r"computed \d+ (s|min) ago", page) and 'id="verdicts-job"' not in page
-    assert "Here Peak + end predicts overall better than the plain mean" in page
+    assert "Here Peak + end predicts overall satisfaction better than the plain mean" in page  # the answer by name
     assert "Does the peak-end rule hold here?" in page
 
 

@@ -7,6 +7,7 @@ What a command prints is `Shown`: in order, a line (str) or a table under its ti
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from peakend.ingest.cells import inert as inert_cell
 from peakend.loyalty.drivers import QUADRANTS
 from peakend.loyalty.summary import Loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
+from peakend.scoring.compare import Verdict
 from peakend.scoring.staff import MIN_TOUCHES
 from peakend.service.blueprints import moment_sections
 from peakend.simulate.check import check_cells
@@ -275,3 +277,32 @@ def scored(r: ScoreResult, lang: Lang) -> str:
     """A scoring run: visits, touches and halls scored, how long it took, and how many visits were scored again."""
     said = say("scored", lang, visits=r.visits, touches=r.touches, halls=r.halls, seconds=r.seconds)
     return said + ("; " + say("rescored", lang, value=f"{r.rescored:,}") if r.rescored is not None else "")
+
+
+# -- ids as pages name them, in the page's language (a zh page shows no English id, an en page no Chinese name)
+def answer_name(answer: str, lang: Lang) -> str:
+    """A survey answer (`overall`, `switch_resist`, `promoter`, …) by its name in `lang` (WORDS `answer_<id>`);
+    an answer without one by its id."""
+    found = WORDS.get(f"answer_{answer}")
+    return found[lang] if found else answer
+
+
+def named_verdicts(found: list[Verdict] | None, lang: Lang) -> list[Verdict] | None:
+    """Verdicts whose target reads as the answer's name in `lang` (for their sentences, `Verdict.say`)."""
+    return None if found is None else [replace(v, target=answer_name(v.target, lang)) for v in found]
+
+
+def part_name(bp: Blueprint, part: str, lang: Lang) -> str:
+    """A lane, stage, zone or flow of the blueprint by its name in `lang`, else by its id."""
+    names = {x.id: x for x in [*bp.zones, *bp.lanes, *bp.stages, *bp.flows]}
+    return str(getattr(names[part], lang)) if part in names else part
+
+
+def for_chart(df: pd.DataFrame, halls: dict[str, str], lang: Lang) -> pd.DataFrame:
+    """A table about to become a chart: halls by their names in `lang` and the other language's columns left out
+    (a chart's data travels with the page)."""
+    other = "en" if lang == "zh" else "zh"
+    out = df.drop(columns=[c for c in df.columns if str(c).endswith(f"_{other}")])
+    if "hall_id" in out:
+        out = out.assign(hall_id=out["hall_id"].map(lambda h: halls.get(h, h)))
+    return out

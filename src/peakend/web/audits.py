@@ -23,7 +23,7 @@ from peakend.service.figures import RATE_BY
 from peakend.service.people import Principal
 from peakend.web.deps import need_user, state
 from peakend.web.exports import exported
-from peakend.web.pages import page_lang, render
+from peakend.web.pages import page_lang, paged, render
 from peakend.web.render import frame_json
 
 if TYPE_CHECKING:
@@ -112,15 +112,25 @@ async def audit_post(request: Request) -> HTMLResponse:
 
 
 @router.get("/audits", include_in_schema=False)
-def audits_page(request: Request, hall: str = "") -> HTMLResponse:
-    """The audits' pass rates of the asker's halls by moment, item, staff member and week."""
+def audits_page(request: Request, hall: str = "", by: str = "") -> HTMLResponse:
+    """The audits' pass rates of the asker's halls by moment, item, staff member and week: each grouping's first
+    page of rows, or one grouping (`?by=`) a page at a time (`?page=`)."""
     p, halls = need_auditor(request, hall or None)
     st, lang = state(request), page_lang(request)
+    by = by if by in RATE_BY else ""
     scope = {hall} if hall else (None if p.is_admin else set(p.halls))
-    tables = {by: st.ws.figures.audit_rates(by, scope).to_dict("records") for by in RATE_BY}
+    tables = {b: paged(request if by else _first(request), st.ws.figures.audit_rates(b, scope).to_dict("records"),
+                       by=b) for b in ((by,) if by else RATE_BY)}
     items = {c.id: getattr(c, lang) for c in st.blueprint.audit_items()}
-    return render(request, "audits.html.j2", user=p, halls=halls, hall=hall, tables=tables, items=items,
-                  names={**st.blueprint.names(lang), "*": WORDS["any_moment"][lang]})
+    return render(request, "audits.html.j2", user=p, halls=halls, hall=hall, by=by, tabs=RATE_BY, tables=tables,
+                  items=items, names={**st.blueprint.names(lang), "*": WORDS["any_moment"][lang]})
+
+
+def _first(request: Request) -> Request:
+    """The request as if it asked for the first page (the overview shows each grouping's first page)."""
+    scope = dict(request.scope)
+    scope["query_string"] = request.url.remove_query_params("page").query.encode()
+    return Request(scope)
 
 
 @router.get("/api/v1/audits/rates", tags=["query"], summary="Audit pass rates by moment, item, staff or week")

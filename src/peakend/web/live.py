@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from peakend.errors import CaseError
 from peakend.service.people import ALL_HALLS, Principal
 from peakend.web.deps import need_user, principal, state
-from peakend.web.pages import page_lang, render
+from peakend.web.pages import page_lang, paged, render
 from peakend.web.render import frame_json, plain
 
 router = APIRouter()
@@ -179,8 +179,8 @@ def api_sms_reply(request: Request, body: SmsReply) -> dict[str, Any]:
 def cases_page(request: Request, hall: str | None = None, status: str = "open") -> HTMLResponse:
     """The asker's case inbox."""
     p = need_user(request)
-    rows = _inbox(request, p, hall, status or None)
-    return render(request, "cases.html.j2", user=p, cases=rows, showing=status, hall=hall)
+    rows, pager = paged(request, _inbox(request, p, hall, status or None))
+    return render(request, "cases.html.j2", user=p, cases=rows, pager=pager, showing=status, hall=hall)
 
 
 @router.get("/cases/{case_id}")

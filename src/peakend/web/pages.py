@@ -33,6 +33,7 @@ from peakend.report.floor import alerts_by_zone, floor_svg
 from peakend.service.figures import MIN_TOUCHES
 from peakend.service.jobs import Answer
 from peakend.service.people import Principal
+from peakend.service.views import for_chart, named_verdicts, part_name
 from peakend.web.deps import (
     card_scope,
     first_run,
@@ -96,6 +97,26 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+PAGE_ROWS = 50  # rows of a long table shown at once (`paged`)
+CARDS_PER_PAGE = 20  # staff scorecards: on a phone each is a card of eleven lines
+
+
+def paged(request: Request, rows: list[Any], size: int = PAGE_ROWS, **keep: str) -> tuple[list[Any], dict[str, Any]]:
+    """One page of `rows` (`?page=`, from 1; a page out of range or not a number shows the nearest page) and what
+    the `pager` macro shows: the page, the number of pages, and the links to the pages before and after (with the
+    query parameters `keep` set as well)."""
+    pages = max(1, -(-len(rows) // size))
+    asked = request.query_params.get("page", "1")
+    page = min(max(int(asked) if asked.isascii() and asked.isdigit() else 1, 1), pages)
+
+    def link(n: int) -> str:
+        return "?" + request.url.include_query_params(**keep, page=n).query
+
+    return rows[(page - 1) * size:page * size], {"page": page, "pages": pages, "rows": len(rows),
+                                                 "prev": link(page - 1) if page > 1 else None,
+                                                 "next": link(page + 1) if page < pages else None}
 
 
 def _quiet_principal(request: Request) -> Principal | None:
@@ -194,9 +215,9 @@ def network_page(request: Request) -> HTMLResponse:
     except NotScored:
         return render(request, "network.html.j2", user=p, halls=None, chart=None)
     names = st.ws.figures.hall_names(lang)
-    chart = spec(charts.ranking(halls.assign(hall_id=halls["hall_id"].map(lambda h: names.get(h, h))), lang)) \
-        if len(halls) else None
+    chart = spec(charts.ranking(for_chart(halls, names, lang), lang)) if len(halls) else None
     found, answer = st.ws.analysis.verdicts_answer(p.name, None if scope is None else frozenset(scope))
+    found = named_verdicts(found, lang)  # each survey answer by its name in the page's language
     said = None if found is None else [v.say(lang) for v in found]
     weights, warning = st.ws.analysis.weights_said(found, lang)
     return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart, verdicts=said,
@@ -218,12 +239,13 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
                       live=_live(request, hall_id))
     order = [getattr(m, lang) for m in st.blueprint.moments]
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(10)
+    names = figures.hall_names(lang)
     made = {
-        "heatmap": spec(charts.heatmap(moments, order, lang)),
-        "falls": spec(charts.peaks_and_ends(falls, order, lang)),
+        "heatmap": spec(charts.heatmap(for_chart(moments, names, lang), order, lang)),
+        "falls": spec(charts.peaks_and_ends(for_chart(falls, names, lang), order, lang)),
     }
     if len(lifts):
-        made["lift"] = spec(charts.lift_bars(lifts, lang))
+        made["lift"] = spec(charts.lift_bars(for_chart(lifts, names, lang), lang))
     graded = figures.graded_halls({hall_id})
     live = _live(request, hall_id)
     floor = floor_svg(st.blueprint, figures.zones(hall_id),
@@ -260,7 +282,8 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
     index, answer = st.ws.figures.comments_answer(p.name, frozenset([hall_id]))
     said = [] if index is None else st.ws.figures.said_about(index, {hall_id}, moment_id).to_dict("records")
-    return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart,
+    where = [part_name(st.blueprint, x, lang) for x in (m.zone, m.lane, m.stage)]
+    return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart, where=where,
                   worst=None if worst is None else worst.to_dict("records"), said=said,
                   said_job=job_view(answer, lang), train=st.ws.figures.what_to_train(moment_id, lang))
 
@@ -280,7 +303,8 @@ def staff_page(request: Request, hall: str = "") -> HTMLResponse:
     if only is not None and len(coaching):
         coaching = coaching[coaching["staff_id"] == only]
     modules = {k: v[lang] for k, v in st.ws.figures.modules().items()}
-    return render(request, "staff.html.j2", user=p, cards=cards.to_dict("records"), names=names, train=train,
+    shown, pager = paged(request, cards.to_dict("records"), CARDS_PER_PAGE)
+    return render(request, "staff.html.j2", user=p, cards=shown, pager=pager, names=names, train=train,
                   least=MIN_TOUCHES, coaching=coaching.to_dict("records"), modules=modules,
                   halls=sorted(scope) if scope is not None else sorted(cards["hall_id"].unique()))
 
@@ -351,7 +375,8 @@ def visit_page(request: Request, visit_id: str) -> HTMLResponse:
         raise HTTPException(404, "no such visit")
     p = hall_visible(request, hall)
     record, touches = st.ws.figures.visit(visit_id)
-    chart = spec(charts.visit_timeline(touches, lang)) if "e" in touches and len(touches) else None
+    drawn = touches[[c for c in (f"moment_{lang}", "e", "is_peak", "is_end") if c in touches]]  # all it draws
+    chart = spec(charts.visit_timeline(drawn, lang)) if "e" in touches and len(touches) else None
     return render(request, "visit.html.j2", user=p, v=record, touches=touches.to_dict("records"), chart=chart)
 
 
@@ -403,5 +428,6 @@ def quality_page(request: Request) -> HTMLResponse:
     if not p.is_admin:
         raise HTTPException(403, "only admins see the quarantine")
     rows, parked, clashes = state(request).ws.figures.quality()
-    return render(request, "quality.html.j2", user=p, rows=rows.to_dict("records"), parked=parked.to_dict("records"),
+    shown, pager = paged(request, rows.to_dict("records"))
+    return render(request, "quality.html.j2", user=p, rows=shown, pager=pager, parked=parked.to_dict("records"),
                   conflicts=clashes.to_dict("records"))

@@ -1,8 +1,20 @@
 // Draws every chart of a page: each element with data-spec names the JSON script holding its
 // Vega-Lite spec. With `ast`, vega-embed interprets expressions (no eval), as the Content-Security-Policy
 // requires.
+// A chart drawn wider than its box (a phone, a tablet) takes the box's width instead: Vega-Lite's "container"
+// width, which also follows the box when the screen turns.
 document.querySelectorAll("[data-spec]").forEach(function (el) {
   var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
+  var room = el.clientWidth;
+  if (typeof spec.width === "number" && room > 0 && spec.width + 160 > room) {
+    spec.width = "container";
+    spec.autosize = {type: "fit-x", contains: "padding"};
+    spec.config = Object.assign({}, spec.config, {legend: Object.assign({}, (spec.config || {}).legend,
+                                                                          {orient: "bottom"})});
+    var x = spec.encoding && spec.encoding.x;  // many labels on a narrow axis: upright, so they do not overlap
+    if (x && x.axis && x.axis.labelAngle) { x.axis.labelAngle = -90; }
+    el.classList.add("fit");
+  }
   vegaEmbed(el, spec, {renderer: "svg", actions: false, ast: true})
     .catch(console.error);
 });
