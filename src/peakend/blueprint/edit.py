@@ -89,6 +89,8 @@ def fields(data: dict[str, Any]) -> dict[str, Any]:
         "fatigue_days": survey.get("fatigue_days", 30), "quiet_start": survey.get("quiet_start", "21:00"),
         "quiet_end": survey.get("quiet_end", "08:00"), "per_counter": diversion.get("per_counter", 5),
         "predicted_wait_min": diversion.get("predicted_wait_min", 20),
+        "queue_moment": diversion.get("queue_moment", "waiting"),
+        "counter_moments": ", ".join(diversion.get("counter_moments", ["counter_handling", "counter_result"])),
     }
 
 
@@ -153,6 +155,9 @@ def _live(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     diversion = live.pop("queue", None) or live.get("diversion") or {}
     diversion.update(per_counter=_number(form.get("per_counter")),
                      predicted_wait_min=_number(form.get("predicted_wait_min")))
+    if "queue_moment" in form:  # which moments the queue is read from (a service without a queue: any of its own)
+        diversion.update(queue_moment=form["queue_moment"].strip(), counter_moments=_words(form.get("counter_moments",
+                                                                                                   "")))
     live["diversion"] = diversion
     return live
 
@@ -168,7 +173,9 @@ def _operate(out: dict[str, Any], op: str) -> None:
         if not 0 <= i < len(items):
             return
         if verb.startswith("remove"):
-            items.pop(i)
+            gone = items.pop(i)
+            if verb == "remove" and items:
+                forget_moment(out, str(gone.get("id")), str(items[max(i - 1, 0)].get("id")))
         elif verb == "up" and i > 0:
             items[i - 1], items[i] = items[i], items[i - 1]
         elif verb == "down" and i + 1 < len(items):
@@ -185,6 +192,36 @@ def _operate(out: dict[str, Any], op: str) -> None:
         out.setdefault("grades", []).append({"id": "new_grade", "zh": "新等级", "en": "New grade", "min_rei": 50})
 
 
+def references(data: dict[str, Any], moment_id: str) -> list[str]:
+    """Where the blueprint names a moment besides the moment itself: routes, checklist items, the diversion rule."""
+    live = data.get("live") or {}
+    diversion = live.get("diversion") or live.get("queue") or {}
+    places = [f"routes: {r['id']}" for r in data.get("routes", []) if moment_id in r.get("moments", [])]
+    places += [f"checklist: {c.get('id')}" for c in data.get("checklist", []) if c.get("moment") == moment_id]
+    if diversion.get("queue_moment", "waiting") == moment_id:
+        places.append("live.diversion.queue_moment")
+    if moment_id in diversion.get("counter_moments", ["counter_handling", "counter_result"]):
+        places.append("live.diversion.counter_moments")
+    return places
+
+
+def forget_moment(out: dict[str, Any], moment_id: str, neighbour: str) -> None:
+    """A removed moment taken out of everything that named it: routes (a route left empty goes), checklist items
+    (left unattached to a moment), the diversion rule (its queue read at `neighbour` instead, its counters without
+    it, or `neighbour` when none is left) — so removing a moment never leaves the blueprint unsaveable."""
+    routes = [{**r, "moments": [m for m in r.get("moments", []) if m != moment_id]} for r in out.get("routes", [])]
+    out["routes"] = [r for r in routes if r["moments"]]
+    for c in out.get("checklist", []):
+        if c.get("moment") == moment_id:
+            c["moment"] = None
+    live = out.setdefault("live", {})
+    diversion = live.setdefault("diversion", live.pop("queue", None) or {})
+    if diversion.get("queue_moment", "waiting") == moment_id:
+        diversion["queue_moment"] = neighbour
+    counters = [m for m in diversion.get("counter_moments", ["counter_handling", "counter_result"]) if m != moment_id]
+    diversion["counter_moments"] = counters or [neighbour]
+
+
 def apply(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     """The blueprint's data as the submitted form edits it, then its operation (`op`) applied."""
     out = copy.deepcopy(data)
@@ -197,6 +234,10 @@ def apply(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     out["grades"] = _grades(form)
     out["live"] = _live(data, form)
     _operate(out, form.get("op", ""))
+    ids = {m.get("id") for m in out["moments"]}
+    for c in out.get("checklist", []):  # the checklist is not in the form: an item of a moment gone is unattached
+        if c.get("moment") not in ids:
+            c["moment"] = None
     return out
 
 

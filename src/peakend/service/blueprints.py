@@ -126,6 +126,18 @@ class Blueprints:
         return edit.apply(data, form)
 
     @staticmethod
+    def removal(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any] | None:
+        """When the form's operation removes a moment: the moment and every other place that named it (the form
+        takes it out of those too, and says where)."""
+        verb, _, arg = form.get("op", "").partition(":")
+        moments = data.get("moments", [])
+        if verb != "remove" or not arg.isdigit() or not 0 <= int(arg) < len(moments):
+            return None
+        gone = moments[int(arg)]
+        return {"id": gone.get("id"), "zh": gone.get("zh"), "en": gone.get("en"),
+                "places": edit.references(data, str(gone.get("id")))}
+
+    @staticmethod
     def dump(data: dict[str, Any]) -> str:
         """The editor's data as blueprint YAML."""
         return edit.dump(data)

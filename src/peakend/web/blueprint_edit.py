@@ -29,11 +29,11 @@ def need_admin(request: Request) -> tuple[Principal, AppState]:
 
 
 def _page(request: Request, p: Principal, data: dict[str, Any], problems: list[dict[str, Any]], status: int = 200,
-          saved: int | None = None) -> HTMLResponse:
+          saved: int | None = None, removed: dict[str, Any] | None = None) -> HTMLResponse:
     rows = {(x["section"], x["row"]) for x in problems}
     return render(request, "blueprint_edit.html.j2", status=status, user=p,
                   f=state(request).ws.blueprints.fields(data), problems=problems, bad=rows, saved=saved,
-                  roles=("key", "peak", "end"))
+                  roles=("key", "peak", "end"), removed=removed)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -62,7 +62,8 @@ async def edit_post(request: Request) -> Response:
             return _page(request, p, data, bps.form_problems(found), status=422)
         number, _ = bps.save(text, p.name)
         return RedirectResponse(f"/blueprint/edit?saved={number}", status_code=303)
-    return _page(request, p, data, bps.form_problems(found))
+    removed = bps.removal(bps.apply_form(bps.edit_data(), {**form, "op": ""}), form)
+    return _page(request, p, data, bps.form_problems(found), removed=removed)
 
 
 @router.post("/blueprint/check", include_in_schema=False)
