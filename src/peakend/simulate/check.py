@@ -108,6 +108,13 @@ def simulated_runs(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int, see
     return pd.concat(runs).rename_axis("hour").reset_index()
 
 
+def prediction_interval(mean: pd.Series, sd: pd.Series, reps: int) -> tuple[pd.Series, pd.Series]:
+    """The 95% prediction interval for one more replication from `reps` replications with this mean and standard
+    deviation: mean ± t(reps − 1)·sd·√(1 + 1/reps), not below 0 (waits and shares are not negative)."""
+    spread = stats.t.ppf(0.975, max(reps - 1, 1)) * sd * np.sqrt(1 + 1 / reps)
+    return (mean - spread).clip(lower=0), mean + spread
+
+
 def check(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int = 10, seed: int = 0) -> pd.DataFrame:
     """Per hour, observed beside simulated: waits per day, mean wait, 90th-percentile wait and the share who left.
 
@@ -145,7 +152,7 @@ def check(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int = 10, seed: i
         mean, sd = g[f].mean(), g[f].std().fillna(0)
         spread = t * sd * np.sqrt(1 + 1 / reps)
         out[f"simulated_{f}"] = mean
-        out[f"simulated_{f}_plo"], out[f"simulated_{f}_phi"] = (mean - spread).clip(lower=0), mean + spread
+        out[f"simulated_{f}_plo"], out[f"simulated_{f}_phi"] = prediction_interval(mean, sd, reps)
         inside = (out[f"observed_{f}"] >= out[f"simulated_{f}_plo"] - 1e-9) & (
             out[f"observed_{f}"] <= out[f"simulated_{f}_phi"] + 1e-9)
         unfit = few | out[f"observed_{f}"].isna() | ~(spread > 0) | ~(
