@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from peakend.loyalty.index import nps
+from peakend.loyalty.effects import contrast
+from peakend.loyalty.index import nps, summary
 from peakend.loyalty.returns import return_share
 from peakend.scoring.audits import wilson
 from peakend.scoring.coaching import did
@@ -43,6 +44,41 @@ def test_nps_interval(shares, n):
     answers = rng.choice([10, 8, 3], size=(500, n), p=shares)
     hits = [(r.low <= truth <= r.high) for r in (nps(pd.Series(a)) for a in answers)]
     assert inside(float(np.mean(hits)))
+
+
+RECOMMEND = np.array([0.05, 0, 0.02, 0.03, 0.05, 0.05, 0.1, 0.15, 0.2, 0.15, 0.2])  # a skewed 0–10 answer
+
+
+@pytest.mark.parametrize(("n", "band"), [(5, (0.89, 0.99)), (10, BAND), (30, BAND)])
+def test_loyalty_index_interval(bp, n, band):
+    """Mean loyalty index per hall or week (`loyalty.index.summary`): 1000 groups of n answers to recommend alone
+    (so the index is 10 × the answer), drawn from a skewed 0–10 distribution whose mean index is 71.8. Student t
+    measured 90.8, 92.3, 93.7% at 5, 10, 30 answers; the normal quantile it replaced 84.1, 88.8, 92.6% on the same
+    data. Known slight under-coverage at 5 answers: skewed answers, too few for their mean to be near normal
+    (Johnson's 1978 skewness-corrected t gained 2 points at 5 answers, none at 10: not adopted). The band there is
+    89–99% (90.8% ± 0.9, one binomial standard error at 1000 groups) and the README says so."""
+    rng = np.random.default_rng(17)
+    truth = 10 * float((np.arange(11) * RECOMMEND).sum())
+    answers = pd.DataFrame({"hall_id": np.repeat(np.arange(1000), n),
+                            "recommend": rng.choice(11, 1000 * n, p=RECOMMEND).astype(float),
+                            **{c: np.nan for c in ("overall", "relationship", "repurchase", "switch_resist")}})
+    got = summary(answers, bp, "hall_id")
+    assert truth == pytest.approx(71.8)
+    coverage = float(((got["loyalty_low"] <= truth) & (truth <= got["loyalty_high"])).mean())
+    assert inside(coverage, band)
+
+
+@pytest.mark.parametrize(("bad", "rest", "n_bad", "n_rest"), [(0.3, 0.4, 30, 200), (0.1, 0.15, 40, 300),
+                                                              (0.6, 0.6, 25, 100), (0.05, 0.1, 60, 400)])
+def test_what_a_bad_moment_costs_interval(bad, rest, n_bad, n_rest):
+    """Relative change of an outcome after a bad moment (`loyalty.effects.contrast`, Katz's log interval with
+    Haldane's ½ when a group has no event): two binomial groups of known shares, 500 times; the truth is
+    bad/rest − 1. Measured 95.6, 95.8, 93.4, 97.4%. No change needed."""
+    rng = np.random.default_rng(18)
+    truth = bad / rest - 1
+    got = [contrast(pd.Series(rng.binomial(1, bad, n_bad).astype(float)),
+                    pd.Series(rng.binomial(1, rest, n_rest).astype(float))) for _ in range(500)]
+    assert inside(float(np.mean([c is not None and c.low <= truth <= c.high for c in got])))
 
 
 def test_audit_pass_rate_wilson_interval():
