@@ -44,12 +44,14 @@ def test_loyalty_index_by_hand(bp):
 
 
 def test_nps_and_its_interval_by_hand():
-    # 5 promoters, 2 passives, 3 detractors of 10: NPS 20; se = √((0.5 + 0.3 − 0.2²) / 10) = 0.27568
+    # 5 promoters, 2 passives, 3 detractors of 10: NPS 20. Adjusted Wald (Rocks 2016): promoters 5.75 and
+    # detractors 3.75 of 13, centre 2/13; se = √((9.5/13 − (2/13)²) / 13) = 0.233221
     n = nps(pd.Series([9, 10, 9, 9, 10, 7, 8, 0, 5, 6, None]))
     assert (n.n, n.promoters, n.passives, n.detractors) == (10, 0.5, 0.2, 0.3)
     assert n.score == pytest.approx(20)
-    half = 1.959963984540054 * math.sqrt(0.76 / 10) * 100
-    assert (n.low, n.high) == (pytest.approx(20 - half), pytest.approx(20 + half))
+    centre, half = 100 * 2 / 13, 1.959963984540054 * math.sqrt((9.5 / 13 - (2 / 13) ** 2) / 13) * 100
+    assert half == pytest.approx(45.7105, abs=1e-3)
+    assert (n.low, n.high) == (pytest.approx(centre - half), pytest.approx(centre + half))
     assert nps(pd.Series([10] * 4)).high == 100  # clipped to the scale
 
 

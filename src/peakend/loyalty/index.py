@@ -3,8 +3,10 @@
 Each of the five components is put on 0–1 by its own scale (overall satisfaction by the scale it was
 answered on, recommend 0–10, the three intents 1–5); a visit's index is 100 × their weighted mean over the
 components it answered (weights from the blueprint's `loyalty.weights`). NPS is the share of promoters
-(recommend 9–10) minus the share of detractors (0–6), × 100, with the 95% interval of a difference of two
-shares of one multinomial sample: se = √((p + d − (p − d)²) / n).
+(recommend 9–10) minus the share of detractors (0–6), × 100, with the adjusted-Wald 95% interval of Rocks (2016,
+"Interval estimation for the Net Promoter Score", The American Statistician 70:4): ¾ added to the promoters and to
+the detractors and 3 to n, then the difference of two shares of one multinomial sample, se = √((p + d − (p − d)²)
+/ n). (The plain Wald interval covered 86% at 20 answers of 80% promoters; see tests/test_interval_coverage.py.)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from peakend.blueprint.model import COMPONENTS, Blueprint
 from peakend.scoring.halls import Z95
@@ -56,18 +59,19 @@ def nps(recommend: pd.Series) -> NPS:
     if not n:
         return NPS(0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan)
     p, d = float((r >= 9).mean()), float((r <= 6).mean())
-    half = Z95 * np.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
-    score = p - d
-    return NPS(n, 100 * score, 100 * max(score - half, -1), 100 * min(score + half, 1), p, 1 - p - d, d)
+    pa, da = (p * n + 0.75) / (n + 3), (d * n + 0.75) / (n + 3)  # adjusted Wald (Rocks 2016)
+    half = Z95 * np.sqrt((pa + da - (pa - da) ** 2) / (n + 3))
+    return NPS(n, 100 * (p - d), 100 * max(pa - da - half, -1), 100 * min(pa - da + half, 1), p, 1 - p - d, d)
 
 
 def summary(frame: pd.DataFrame, bp: Blueprint, by: str | list[str]) -> pd.DataFrame:
-    """Per group: answers, mean loyalty index with its 95% interval, NPS with its interval and shares."""
+    """Per group: answers, mean loyalty index with its 95% Student-t interval (n − 1 degrees of freedom: the
+    normal quantile covered 85% at 5 answers, 89% at 10), NPS with its interval and shares."""
     frame = frame.assign(loyalty=loyalty_index(frame, bp))
     rows = []
     for key, g in frame.groupby(by, sort=True):
         li = g["loyalty"].dropna()
-        half = Z95 * li.std(ddof=1) / np.sqrt(len(li)) if len(li) > 1 else np.nan
+        half = stats.t.ppf(0.975, len(li) - 1) * li.std(ddof=1) / np.sqrt(len(li)) if len(li) > 1 else np.nan
         n = nps(g["recommend"])
         keys = dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,), strict=True))
         rows.append({**keys, "answers": len(li), "loyalty": li.mean() if len(li) else np.nan,

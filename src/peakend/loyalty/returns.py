@@ -3,8 +3,11 @@
 A known customer (a customer key) returns when they visit again, at any hall of the network. A visit's time
 to return is right-censored at the last day the store has seen: a customer whose window is still open is
 not a non-returner. The share back within N days is 1 − S(N) of the Kaplan–Meier curve (statsmodels'
-`SurvfuncRight`, Greenwood's standard error, a log(−log) interval); for models, a visit's "returned within
-N days" is known only when they did, or when N days have passed since it.
+`SurvfuncRight`) with a log(−log) interval. Its standard error is clustered by customer (the infinitesimal
+jackknife of Lin & Wei 1989 / Williams 1995, "Product-limit survival functions with correlated survival times"):
+one customer's visits are not independent — a frequent customer returns soon after each of them — and Greenwood's
+error, which takes every visit for independent, covered 81–87% instead of 95% (tests/test_interval_coverage.py).
+For models, a visit's "returned within N days" is known only when they did, or when N days have passed since it.
 """
 
 from __future__ import annotations
@@ -71,13 +74,29 @@ def return_share(frame: pd.DataFrame, days: int) -> ReturnShare:
     at = np.searchsorted(sf.surv_times, days, side="right") - 1
     if at < 0:
         return ReturnShare(len(time), int(event.sum()), days, 0.0, 0.0, 0.0)
-    s, se = float(sf.surv_prob[at]), float(sf.surv_prob_se[at])
+    s = float(sf.surv_prob[at])
+    who = frame["customer_key"].to_numpy() if "customer_key" in frame else np.arange(len(time))
+    se = clustered_se(time, event, who, days, s)
     if s <= 0 or s >= 1 or not np.isfinite(se):
         return ReturnShare(len(time), int(event.sum()), days, 1 - s, np.nan, np.nan)
     # log(−log S) interval (Kalbfleisch–Prentice), then turned into a share back
     half = Z95 * se / (s * abs(np.log(s)))
     lo_s, hi_s = s ** np.exp(half), s ** np.exp(-half)
     return ReturnShare(len(time), int(event.sum()), days, 1 - s, 1 - hi_s, 1 - lo_s)
+
+
+def clustered_se(time: np.ndarray, event: np.ndarray, cluster: np.ndarray, days: float, s: float) -> float:
+    """Standard error of the Kaplan–Meier S(days) = `s` with observations correlated within `cluster`: each
+    observation's influence −S·(δ·1[T ≤ t]/Y(T) − Σ_{tⱼ ≤ min(T, t)} dⱼ/Y(tⱼ)²), summed per cluster, squared, added."""
+    order = np.sort(time)
+    at_risk = len(time) - np.searchsorted(order, time, side="left")  # Y(Tᵢ): observations still at risk at Tᵢ
+    times, deaths = np.unique(time[event & (time <= days)], return_counts=True)
+    y = len(time) - np.searchsorted(order, times, side="left")
+    cum = np.concatenate([[0.0], np.cumsum(deaths / y.astype(float) ** 2)])
+    upto = np.searchsorted(times, np.minimum(time, days), side="right")  # event times tⱼ ≤ min(Tᵢ, t)
+    influence = -s * (np.where(event & (time <= days), 1 / at_risk, 0.0) - cum[upto])
+    per = pd.Series(influence).groupby(pd.Series(cluster).to_numpy(), dropna=False).sum().to_numpy()
+    return float(np.sqrt((per ** 2).sum()))
 
 
 @dataclass(frozen=True)
