@@ -77,6 +77,23 @@ def test_the_blueprint_step_checks_and_saves_and_the_demo_loads(fresh, monkeypat
     assert len(c.get("/api/v1/halls").json()) == 8
 
 
+def test_a_service_of_its_own_is_set_up_from_its_moments_in_order(fresh):
+    """An airline's check-in desk in the browser alone: its moments in order (any separators), the last the end; a
+    blank list is refused with why."""
+    c = browser(fresh)
+    c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss", "password": "secret-pass",
+                           "again": "secret-pass"})
+    page = c.get("/setup/blueprint?lang=zh").text
+    assert 'id="setup-own"' in page and "按客户经历的顺序" in page
+    blank = c.post("/setup/blueprint?lang=en", data={"moments": " ，\n", "name": "x"})
+    assert blank.status_code == 422 and "at least one moment" in blank.text
+    made = c.post("/setup/blueprint", data={"moments": "排队\n办理值机，托运行李、登机", "name": "机场值机柜台"})
+    assert made.headers["location"] == "/setup/data"
+    bp = fresh.state.peakend.ws.blueprint
+    assert [m.zh for m in bp.moments] == ["排队", "办理值机", "托运行李", "登机"] and bp.name.zh == "机场值机柜台"
+    assert bp.moments[-1].role == "end" and bp.live.diversion.queue_moment in bp.moment_ids()
+
+
 def test_setup_pages_are_for_admins_only(fresh):
     from tests.conftest import add_user
 

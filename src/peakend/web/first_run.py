@@ -10,12 +10,14 @@ follows (any process of the server may run it).
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from peakend.errors import UserError
+from peakend.errors import BlueprintError, UserError
+from peakend.service.blueprints import new_text
 from peakend.service.demo import FIRST_RUN_DAYS
 from peakend.service.jobs import Answer, Job
 from peakend.web.deps import AppState, first_run, log_in, need_user, state
@@ -77,9 +79,18 @@ def setup_blueprint(request: Request) -> HTMLResponse:
 
 
 @router.post("/setup/blueprint")
-def setup_blueprint_save(request: Request, text: Annotated[str, Form()] = "") -> Response:
-    """Save an uploaded blueprint if checked (its problems shown otherwise); empty: keep the built-in one."""
+def setup_blueprint_save(request: Request, text: Annotated[str, Form()] = "", moments: Annotated[str, Form()] = "",
+                         name: Annotated[str, Form()] = "") -> Response:
+    """Save a blueprint made from the service's moments in order (`moments`, one per line or comma-separated), or a
+    pasted YAML blueprint if checked (its problems shown otherwise); both empty: keep the built-in one."""
     st = _admin(request)
+    if moments.strip():
+        names = [n for n in re.split(r"[\n,，、;；]+", moments[:20_000]) if n.strip()]
+        try:
+            text, _ = new_text(names, "my_service", name.strip()[:200] or "My service")
+        except BlueprintError as exc:
+            return render(request, "setup.html.j2", status=422, step="blueprint", moments=len(st.blueprint.moments),
+                          problem="\n".join(exc.lines()))
     if text.strip():
         bp, problems = st.ws.blueprints.check(text)
         if bp is None or problems:
