@@ -210,3 +210,41 @@ def test_every_send_is_stored_already_there_or_a_clash_and_the_rules_pick_the_ve
                 assert len(got.clashes) == differing and {c.action for c in got.clashes} <= {"conflict"}
             assert got.stored == len({t for t, _ in rows} - set(before))
             assert got.stored + got.duplicates == len(rows)  # every row counted: new, or already there
+
+
+def test_a_corrected_file_supersedes_the_rows_its_first_import_set_aside(tmp_path, bp):
+    """queue.csv imported with a bad rating (row 2), imported again unchanged (the row still bad: still current),
+    then corrected under the same name: the first import's row is superseded — kept, listed after the current ones
+    and folded on the quality page; another file's problems stay current."""
+    from peakend.service import Workspace
+    from peakend.store.db import connect
+    from peakend.web.app import create_app
+    from tests.conftest import add_user, signed_in
+
+    header = ["touch_id", "visit_id", "hall_id", "moment_id", "rating", "rating_scale"]
+    db = str(tmp_path / "s.duckdb")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with connect(db) as store:
+        ws = Workspace(store)
+        first = write_csv(tmp_path / "a" / "queue.csv", header, [["t1", "v1", "H1", "leaving", 4, "1-5"],
+                                                                 ["t2", "v2", "H1", "leaving", 9, "1-5"]])
+        other = write_csv(tmp_path / "other.csv", header, [["t3", "v3", "H1", "leaving", 0, "1-5"]])
+        for f in (first, other, first):
+            ingest_file(store, f, Context(bp))
+        assert not ws.figures.quarantine()["superseded"].any()  # the same file again: its bad row still bad
+        fixed = write_csv(tmp_path / "b" / "queue.csv", header, [["t1", "v1", "H1", "leaving", 4, "1-5"],
+                                                                 ["t2", "v2", "H1", "leaving", 5, "1-5"]])
+        ingest_file(store, fixed, Context(bp))
+        q = ws.figures.quarantine()
+        names = q["source"].str.rsplit("/", n=1).str[-1]
+        assert list(zip(names, q["superseded"], strict=True)) == [("other.csv", False), ("queue.csv", True)]
+        add_user(store, "admin", "admin-pass-1", "admin")
+    app = create_app(db, secret="s")
+    try:
+        page = signed_in(app, "admin", "admin-pass-1").get("/quality?lang=en").text
+        main, folded = page.split('id="superseded"', 1)
+        assert "other.csv" in main and "queue.csv" not in main.split('id="quarantine"', 1)[1]
+        assert "1 quarantined rows superseded by a later import" in folded and "queue.csv" in folded
+    finally:
+        app.state.peakend.store.close()

@@ -832,6 +832,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "bp_fatigue_days": {"zh": "同一客户间隔（天）", "en": "Days between surveys of a customer"},
     "bp_quiet": {"zh": "免打扰时段", "en": "Quiet hours"},
     "bp_per_counter": {"zh": "分流：每窗口等候人数", "en": "Divert at waiting per counter"},
+    "superseded": {"zh": "已被之后的导入取代的 {n} 条隔离记录（保留备查）", "en": "{n} quarantined rows superseded by a later import (kept for the record)"},
     "bp_queue_moment": {"zh": "排队从此时刻读取（取号）", "en": "Queue read at this moment (ticket taken)"},
     "bp_counter_moments": {"zh": "窗口服务时刻（逗号分隔）", "en": "Counter moments (comma-separated)"},
     "bp_removed": {"zh": "已移除「{moment}」（保存后生效）。", "en": "Removed “{moment}” (takes effect when saved)."},

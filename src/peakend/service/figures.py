@@ -248,17 +248,24 @@ def staff_cards(store: Store, halls: set[str] | None, staff: str | None = None) 
     return scorecards(store, halls, staff)
 
 
+# A quarantined row is superseded when, after the import that set it aside, the same source was imported again
+# with rows stored and either a corrected file (another hash) or nothing quarantined: it stays, folded, with the mark.
+# Sources are compared by file name (an upload is kept in a folder of its own; a corrected file may live elsewhere).
+SUPERSEDED = (
+    "EXISTS (SELECT 1 FROM ingest_log l WHERE regexp_replace(l.source, '^.*/', '') = "
+    "regexp_replace(q.source, '^.*/', '') AND l.stored > 0 AND (l.source_hash <> q.source_hash OR l.quarantined = 0) "
+    "AND l.ingested_at > (SELECT min(r.ingested_at) FROM ingest_log r WHERE r.source = q.source "
+    "AND r.source_hash = q.source_hash AND r.ingested_at >= q.quarantined_at))"
+)
+
+
 def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
-    """The most recently quarantined records with their reasons."""
-    q = store.table("quarantine")
-    with store.lock:
-        return (
-            q.order_by([q.quarantined_at.desc(), q.source, q.row_number])
-            .select("source", "row_number", "field", "code", "action", "message_en", "message_zh", "record",
-                    "quarantined_at")
-            .limit(limit)
-            .to_pandas()
-        )
+    """The quarantined records with their reasons, the current ones first (newest first), then those a later import
+    of the same source superseded (`superseded`)."""
+    return store.query(
+        "SELECT source, row_number, field, code, action, message_en, message_zh, record, quarantined_at, "
+        f"{SUPERSEDED} AS superseded FROM quarantine q ORDER BY superseded, quarantined_at DESC, source, row_number "
+        "LIMIT ?", [limit])
 
 
 def visit_halls(store: Store, visit_ids: list[str], beside: bool = False) -> dict[str, str]:

@@ -428,6 +428,7 @@ def quality_page(request: Request) -> HTMLResponse:
     if not p.is_admin:
         raise HTTPException(403, "only admins see the quarantine")
     rows, parked, clashes = state(request).ws.figures.quality()
-    shown, pager = paged(request, rows.to_dict("records"))
+    shown, pager = paged(request, rows[~rows["superseded"].astype(bool)].to_dict("records"))
     return render(request, "quality.html.j2", user=p, rows=shown, pager=pager, parked=parked.to_dict("records"),
-                  conflicts=clashes.to_dict("records"))
+                  conflicts=clashes.to_dict("records"),
+                  superseded=rows[rows["superseded"].astype(bool)].head(200).to_dict("records"))
