@@ -84,7 +84,7 @@ def test_every_command_on_every_shape_of_store(tmp_path_factory, shape):
 
 
 PAGES = ["/", "/halls/{hall}", "/halls/{hall}/moments/{moment}", "/visits/{visit}", "/halls/{hall}/whatif",
-         "/staff", "/comments", "/audits", "/audit", "/quality", "/training", "/cases", "/blueprint",
+         "/staff", "/comments", "/audits", "/audit", "/quality", "/admin/activity", "/training", "/cases", "/blueprint",
          "/blueprint/versions", "/blueprint/yaml", "/blueprint/edit", "/import", "/setup"]
 ROLES = {"admin": None, "manager": 0, "auditor": 0, "staff": 0}  # the hall (by index) each one's scope holds
 HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1>|<[^>]+>", re.S)

@@ -86,3 +86,32 @@ def test_retention_removes_personal_fields_older_than_their_setting(store, bp, m
     assert comments == {"k1": None, "k2": "太慢了 k2", "o1": None}  # 60 days old: gone; 10: kept
     keys = dict(store.rows("SELECT visit_id, customer_key FROM visits"))
     assert keys["k1"] is None and keys["o1"] is None and keys["k2"].startswith("ph_")
+
+
+def test_admins_read_the_activity_log_and_erase_a_customer_in_the_browser(tmp_path, bp):
+    """/admin/activity lists the log (filtered by action) with whether its chain holds; /admin/erase erases a
+    customer typed twice the same (refused, erasing nothing, when the two differ); other users get 403."""
+    from peakend.web.app import create_app
+    from tests.conftest import add_user, signed_in
+
+    app = create_app(str(tmp_path / "w.duckdb"), secret="s")
+    try:
+        store = app.state.peakend.store
+        _customer(store, bp, datetime.now())
+        add_user(store, "admin", "admin-pass-1", "admin")
+        add_user(store, "li", "manager-pass", "manager", ["H1"])
+        assert signed_in(app, "li", "manager-pass").get("/admin/activity").status_code == 403
+        admin = signed_in(app, "admin", "admin-pass-1")
+        page = admin.get("/admin/activity?lang=en").text
+        assert 'id="chain-ok"' in page and "user_saved" in page and page.count("<tr>") == 1 + 4  # 2 users, 2 logins
+        only = admin.get("/admin/activity?action=login&lang=en").text
+        assert only.count("<tr>") == 1 + 2 and "user_saved" not in only.split('id="activity"')[1]
+        differ = admin.post("/admin/erase?lang=en", data={"who": PHONE, "again": "13812345670"})
+        assert differ.status_code == 422 and 'id="erase-problem"' in differ.text
+        assert store.scalar("SELECT count(*) FROM surveys WHERE comment IS NULL") == 0
+        done = admin.post("/admin/erase?lang=en", data={"who": "138 1234 5678", "again": "138 1234 5678"})
+        assert done.status_code == 200 and "Erased: 2 visits anonymised; 2 comments" in done.text
+        assert store.scalar("SELECT count(*) FROM surveys WHERE comment IS NULL") == 2
+        assert "5678" not in done.text.split('id="activity"')[1].split("</table>")[0]  # logged without the phone
+    finally:
+        app.state.peakend.store.close()
