@@ -44,8 +44,8 @@ def pages(tmp_path_factory):
     c.post("/cases/bad", data={"action": "comment", "text": "called back"})
     worst = ws.figures.worst_visits(A, "counter_result")
     routes = ["/", f"/halls/{quote(A)}", f"/halls/{quote(A)}/moments/counter_result", "/staff", "/audits",
-              "/audits?by=item", "/audit", "/cases?status=", "/cases/bad", "/comments?q=%E6%85%A2", "/quality", "/admin/activity",
-              "/training?q=queue", "/blueprint", "/blueprint/versions", "/import",
+              "/audits?by=item", "/audit", "/cases?status=", "/cases/bad", "/comments?q=%E6%85%A2", "/quality",
+              "/admin/activity", "/training?q=queue", "/blueprint", "/blueprint/versions", "/import",
               f"/visits/{quote(str(worst.visit_id.iloc[0]))}",
               *EDITORS]
     for r in routes:  # the first visit queues each page's jobs; run them, then read the pages with their results

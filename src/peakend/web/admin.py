@@ -28,7 +28,7 @@ def _admin(request: Request) -> tuple[Principal, AppState]:
 def _page(request: Request, p: Principal, st: AppState, action: str | None, status: int = 200,
           erased: object = None, problem: str = "") -> HTMLResponse:
     recent = st.ws.activity.recent(SHOWN, action or None)
-    rows, pager = paged(request, recent.to_dict("records"), **({"action": action} if action else {}))
+    rows, pager = paged(request, recent.to_dict("records"), action=action or "")
     return render(request, "admin_activity.html.j2", status=status, user=p, rows=rows, pager=pager, action=action,
                   verified=st.ws.activity.verify(), erased=erased, problem=problem)
 
@@ -47,5 +47,5 @@ def erase(request: Request, who: Annotated[str, Form(max_length=200)] = "",
     p, st = _admin(request)
     if not who.strip() or who.strip() != again.strip():
         return _page(request, p, st, None, status=422, problem="differ")
-    done = st.ws.rights.forget(who, p.name, client_address(request))
+    done = st.ws.rights.forget(who, p.name, client_address(request.scope))
     return _page(request, p, st, None, erased=done)
