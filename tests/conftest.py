@@ -143,20 +143,19 @@ def run_jobs(app) -> int:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In a parallel run (`pytest -n`, `--dist loadgroup`), keep on one worker the tests that share an expensive
-    fixture: every test of the 14-day demo, and the tests of a file whose fixture is built once per file."""
+    fixture: every file with a test of the 14-day demo (the demo is built once, on that worker), and each other file
+    whose fixture is built once per file."""
+    demo_files, module_files = set(), set()
     for item in items:
-        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        file = item.nodeid.split("::")[0]
         if "demo" in getattr(item, "fixturenames", ()):
+            demo_files.add(file)
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        if any(d[-1].scope == "module" for d in defs.values()):
+            module_files.add(file)
+    for item in items:
+        file = item.nodeid.split("::")[0]
+        if file in demo_files:
             item.add_marker(pytest.mark.xdist_group("demo"))
-        elif any(d[-1].scope == "module" for d in defs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
-def scored_through_api(client, app) -> dict:
-    """POST /api/v1/score as `client` (202: a job), run the job here, and return its result (visits, touches…)."""
-    started = client.post("/api/v1/score")
-    assert started.status_code == 202, started.text
-    run_jobs(app)
-    done = client.get(started.headers["Location"]).json()
-    assert done["state"] == "done", done
-    return done["result"]
+        elif file in module_files:
+            item.add_marker(pytest.mark.xdist_group(file))
