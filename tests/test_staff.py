@@ -111,6 +111,9 @@ def test_a_card_by_hand_and_who_sees_it(web):
     admin = login(web, "admin", "admin-pass-1")
     assert {c["staff_id"] for c in admin.get("/api/v1/staff").json()} == {"s1", "s2", "sb"}
     assert admin.get(f"/staff?hall={quote(B)}").status_code == 200
+    web.state.peakend.ws.people.name_staff("s1", "李明", "Li Ming")  # staff by name, in the page's language
+    en, zh = (admin.get(f"/staff?lang={lang}").text.split('id="cards"')[1] for lang in ("en", "zh"))
+    assert "Li Ming" in en and ">s1<" not in en and "李明" not in en and "李明" in zh and ">s2<" in zh
 
 
 def test_staff_command(web, tmp_path):
@@ -120,6 +123,8 @@ def test_staff_command(web, tmp_path):
     result = CliRunner().invoke(cli, ["staff", "--db", db, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "staff scorecards" in result.output and set(pd.read_csv(out)["staff_id"]) == {"s1", "s2", "sb"}
+    named = CliRunner().invoke(cli, ["hall", "name", "s2", "--staff", "--zh", "王芳", "--en", "Wang Fang", "--db", db])
+    assert named.exit_code == 0 and "staff member s2 named 王芳 / Wang Fang" in named.output
 
 
 def test_the_demo_has_staff_who_differ_and_a_coached_one_who_improves(demo):

@@ -17,6 +17,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                           "to create the first admin", "zh": "此存储还没有用户：打开 http://{host}:{port}/setup，输入设置码 {code} "
                                                             "创建第一个管理员"},
     "hall_named": {"en": "hall {hall} named {zh} / {en}", "zh": "营业厅 {hall} 已命名为 {zh} / {en}"},
+    "staff_named": {"en": "staff member {hall} named {zh} / {en}", "zh": "员工 {hall} 已命名为 {zh} / {en}"},
     "pdf_no_chromium": {"en": "no Chromium to print the PDF with (looked for {value}); install Debian's chromium or "
                                "set PEAKEND_CHROMIUM", "zh": "没有可用于打印 PDF 的 Chromium（查找了 {value}）；请安装 Debian 的 "
                                                           "chromium 或设置 PEAKEND_CHROMIUM"},
@@ -1099,7 +1100,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "cmd.live.replay": {"en": "Replay a recorded day: events in time order through ingest and the live rules, timers in between.", "zh": "回放记录的一天：事件按时间经过导入与实时规则，其间运行定时器。"},
     "cmd.live.work": {"en": "Run the live rules on queued visits, the due timers, jobs and the scheduled scoring without serving pages (the process `serve --workers N` starts).", "zh": "不提供网页，仅运行排队来访的实时规则、到期定时器、任务与定时评分（即 `serve --workers N` 启动的进程）。"},
     "cmd.live.tick": {"en": "Run every reminder, escalation and survey send due now.", "zh": "运行当前到期的所有提醒、升级与调查发送。"},
-    "cmd.hall.name": {"en": "Name a hall in Chinese and English; pages show the name in their language instead of the id.", "zh": "为营业厅设置中英文名称；页面以其语言显示名称而非编号。"},
+    "cmd.hall.name": {"en": "Name a hall (or, with --staff, a staff member) in Chinese and English; pages show the name in their language instead of the id.", "zh": "为营业厅（或用 --staff 为员工）设置中英文名称；页面以其语言显示名称而非编号。"},
     "cmd.hall.list": {"en": "Every hall with events or a name: its id and names.", "zh": "列出有事件或名称的每个营业厅：编号与名称。"},
     "cmd.user.add": {"en": "Create or replace a user (the password is stored only as an Argon2 hash).", "zh": "创建或替换用户（密码仅以 Argon2 哈希保存）。"},
     "cmd.token.add": {"en": "Create a device token (or the SMS gateway's, --sms); printed once, stored only hashed.", "zh": "创建设备令牌（或短信网关令牌，--sms）；只显示一次，仅以哈希保存。"},
@@ -1176,6 +1177,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "opt.hall.id": {"en": "The hall id, as in the events.", "zh": "营业厅编号（与事件一致）。"},
     "opt.hall.zh": {"en": "Its Chinese name.", "zh": "中文名称。"},
     "opt.hall.en": {"en": "Its English name.", "zh": "英文名称。"},
+    "opt.hall.staff": {"en": "Name a staff member (the id as in the events) instead of a hall: pages show staff by name too.", "zh": "为员工（编号与事件一致）而非营业厅命名：页面同样以名称显示员工。"},
     "opt.user.role": {"en": "admin, manager, auditor or staff.", "zh": "admin、manager、auditor 或 staff。"},
     "opt.user.hall": {"en": "A hall the user sees (repeat for several).", "zh": "用户可见的营业厅（可重复）。"},
     "opt.user.email": {"en": "Where a manager's weekly digest goes.", "zh": "厅经理周报的收件地址。"},

@@ -114,13 +114,14 @@ hall_app, user_app, token_app = app.group("hall"), app.group("user"), app.group(
 
 @hall_app.command("name", help=H("cmd.hall.name"))
 def hall_name(hall: Annotated[str, typer.Argument(help=H("opt.hall.id"))], zh: Annotated[str, opt("opt.hall.zh")],
-              en: Annotated[str, opt("opt.hall.en")], db: DbOpt = DEFAULT_DB) -> None:
+              en: Annotated[str, opt("opt.hall.en")], db: DbOpt = DEFAULT_DB,
+              staff: Annotated[bool, opt("opt.hall.staff", "--staff")] = False) -> None:
     from peakend.service.people import hall_names_checked
 
     zh, en = hall_names_checked(hall, zh, en)
     with workspace(db) as ws:
-        ws.people.name_hall(hall, zh, en)
-    show(say("hall_named", hall=hall, zh=zh, en=en))
+        (ws.people.name_staff if staff else ws.people.name_hall)(hall, zh, en)
+    show(say("staff_named" if staff else "hall_named", hall=hall, zh=zh, en=en))
 
 
 @hall_app.command("list", help=H("cmd.hall.list"))

@@ -440,6 +440,12 @@ class Figures:
     def known_halls(self) -> list[str]:
         return known_halls(self.store)
 
+    def staff_names(self, lang: str) -> dict[str, str]:
+        """Staff members' names in `lang` (`peakend staff-name`), by id."""
+        from peakend.store.halls import staff_names
+
+        return staff_names(self.store, lang)
+
     def hall_names(self, lang: str) -> dict[str, str]:
         """Halls' names in `lang` (`peakend hall name`), by id."""
         from peakend.store.halls import hall_names

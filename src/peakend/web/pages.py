@@ -76,6 +76,15 @@ def _hall_name(context: Any, hall_id: object) -> str:
 
 
 templates.env.filters["hall_name"] = _hall_name
+
+
+@jinja2.pass_context
+def _staff_name(context: Any, staff_id: object) -> str:
+    """A staff member shown by their name in the page's language (`peakend staff-name`), else by their id."""
+    return str(context.get("staff_names", {}).get(str(staff_id), staff_id))
+
+
+templates.env.filters["staff_name"] = _staff_name
 templates.env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
 
 
@@ -92,7 +101,7 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
     p = context.pop("user", None) or _quiet_principal(request)
     st = state(request)
     context.update(lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=st.blueprint, request=request,
-                   hall_names=st.ws.figures.hall_names(lang))
+                   hall_names=st.ws.figures.hall_names(lang), staff_names=st.ws.figures.staff_names(lang))
     response = templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
