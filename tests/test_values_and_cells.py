@@ -112,3 +112,27 @@ def test_the_cells_of_the_issue_and_a_spreadsheet_reading_them():
     wb.save(buf)
     row = next(openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active.iter_rows())
     assert [c.data_type for c in row] == ["s"] * len(cells)  # openpyxl writes "=…" as a formula; none is one
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=False, width=64), st.sampled_from(["%.1f", "%+.3f", "%.0f", "%.2f"]))
+def test_a_page_never_prints_nan_or_minus_zero(value, spec):
+    """Every value a template prints goes through `shown` (Jinja's finalize) and every number through the `format`
+    filter: a missing value is a dash, a value that rounds to zero has no minus; others print as `%` formats them."""
+    import math
+
+    from peakend.i18n import percent_format
+    from peakend.web.pages import shown, templates
+
+    out = templates.env.from_string("{{ x }}|{{ f | format(x) }}").render(x=value, f=spec)
+    printed, formatted = out.split("|")
+    if math.isnan(value):
+        assert printed == "–"
+        return
+    assert "nan" not in printed and printed != "-0.0"
+    assert formatted == percent_format(spec, value)
+    expected = spec % value  # by hand: a minus before a zero is dropped (a "+" format keeps its sign: "+0.000")
+    if expected.startswith("-") and not any(c in "123456789" for c in expected):
+        expected = ("+" if "+" in spec else "") + expected[1:]
+    assert formatted == expected
+    assert shown(None) == "–" and shown(float("nan")) == "–" and shown(-0.0) == 0.0 and shown("None") == "None"
