@@ -43,7 +43,7 @@ from peakend.simulate.run import (
     write_jsonl,
 )
 from peakend.store.db import Store
-from peakend.store.halls import name_hall, name_staff
+from peakend.store.halls import give_name
 
 START = date(2026, 10, 1)
 # Route mix of visitors (the seven flow-lines of the default blueprint).
@@ -346,13 +346,13 @@ def record_hall_names(store: Store) -> None:
     """Give the demo's halls their names in both languages (their ids are their Chinese names), and their staff
     (天河02 is Tianhe 02 in English)."""
     for hall in HALLS:
-        name_hall(store, hall.hall_id, hall.hall_id, ENGLISH_NAMES[hall.hall_id])
+        give_name(store, "hall", hall.hall_id, hall.hall_id, ENGLISH_NAMES[hall.hall_id])
     staff = store.rows("SELECT DISTINCT v.hall_id, t.staff_id FROM touches t JOIN visits v USING (visit_id) "
                        "WHERE t.staff_id IS NOT NULL")
     for hall_id, staff_id in staff:
         if str(hall_id) in ENGLISH_NAMES and str(staff_id)[2:].isdigit():
-            name_staff(store, str(staff_id), str(staff_id),
-                       f"{ENGLISH_NAMES[str(hall_id)].split()[0]} {str(staff_id)[2:]}")
+            give_name(store, "staff", str(staff_id), str(staff_id),
+                      f"{ENGLISH_NAMES[str(hall_id)].split()[0]} {str(staff_id)[2:]}")
 
 
 def record_coaching(store: Store, days: int) -> None:

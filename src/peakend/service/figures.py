@@ -442,9 +442,9 @@ class Figures:
 
     def staff_names(self, lang: str) -> dict[str, str]:
         """Staff members' names in `lang` (`peakend staff-name`), by id."""
-        from peakend.store.halls import staff_names
+        from peakend.store.halls import names
 
-        return staff_names(self.store, lang)
+        return names(self.store, "staff", lang)
 
     def hall_names(self, lang: str) -> dict[str, str]:
         """Halls' names in `lang` (`peakend hall name`), by id."""

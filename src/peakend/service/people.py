@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from peakend.errors import BadOption, UserError
 from peakend.ingest.privacy import key_text
-from peakend.store.halls import hall_names, name_hall, name_staff
+from peakend.store.halls import give_name, hall_names
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -185,12 +185,12 @@ class People:
 
     def name_hall(self, hall_id: str, zh: str, en: str) -> None:
         """Give hall `hall_id` its names in both languages (replacing any it had)."""
-        name_hall(self.store, hall_id, zh, en)
+        give_name(self.store, "hall", hall_id, zh, en)
 
     def name_staff(self, staff_id: str, zh: str, en: str) -> None:
         """Give staff member `staff_id` their names in both languages (1–200 characters each; BadOption else)."""
         zh, en = hall_names_checked(staff_id, zh, en)
-        name_staff(self.store, key_text(self.store, staff_id) or staff_id, zh, en)
+        give_name(self.store, "staff", key_text(self.store, staff_id) or staff_id, zh, en)
 
     def halls(self) -> list[tuple[str, str | None, str | None]]:
         """Every hall with events or a name: (id, Chinese name, English name), by id."""
