@@ -141,6 +141,7 @@ def run_jobs(app) -> int:
     return ran
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In a parallel run (`pytest -n`, `--dist loadgroup`), keep on one worker the tests that share an expensive
     fixture: every file with a test of the 14-day demo (the demo is built once, on that worker), and each other file

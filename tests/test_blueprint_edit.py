@@ -133,3 +133,15 @@ def test_only_admins_edit(web):
     assert mgr.post("/blueprint/edit", data={"op": "save"}).status_code == 403
     assert mgr.post("/blueprint/rollback", data={"number": "1"}).status_code == 403
     assert mgr.get("/blueprint").status_code == 200 and 'id="edit-link"' not in mgr.get("/blueprint").text
+
+
+def test_the_blueprint_setup_makes_saves_unchanged_from_the_form():
+    """A blueprint made from moments (no case rules written): the form shows the default deadlines, and saving it
+    unchanged — or with the case fields left empty — checks clean."""
+    from peakend.blueprint.new import new_blueprint_text
+
+    data = yaml.safe_load(new_blueprint_text(["排队", "办理值机", "托运行李", "登机"], "air", "机场"))
+    form = flat(edit.fields(data))
+    assert form["cases.complaint.deadline_h"] == "4.0" and check_text(edit.dump(edit.apply(data, form)))[1] == []
+    empty = {k: ("" if k.startswith("cases.") else v) for k, v in form.items()}
+    assert check_text(edit.dump(edit.apply(data, empty)))[1] == []

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from peakend import safe_yaml
+from peakend.blueprint.model import DEFAULT_CASES
 
 NAMED_LISTS = ("lanes", "stages", "flows", "zones")
 TEXT_LISTS = ("needs", "standards", "guidelines")
@@ -84,7 +85,7 @@ def fields(data: dict[str, Any]) -> dict[str, Any]:
                    for r in data.get("routes", [])],
         "grades": [{k: "" if g.get(k) is None else g[k] for k in GRADE_FIELDS} for g in data.get("grades", [])],
         "alert_e": live.get("alert_e", -0.5), "negative_end_e": live.get("negative_end_e", -0.3),
-        "cases": {k: (live.get("cases") or {}).get(k, {}) for k in CASE_KINDS},
+        "cases": {k: (live.get("cases") or {}).get(k) or DEFAULT_CASES[k].model_dump() for k in CASE_KINDS},
         "survey_enabled": survey.get("enabled", True), "delay_min": survey.get("delay_min", 10),
         "fatigue_days": survey.get("fatigue_days", 30), "quiet_start": survey.get("quiet_start", "21:00"),
         "quiet_end": survey.get("quiet_end", "08:00"), "per_counter": diversion.get("per_counter", 5),
@@ -146,8 +147,10 @@ def _grades(form: dict[str, str]) -> list[dict[str, Any]]:
 def _live(data: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     live = copy.deepcopy(data.get("live") or {})
     live["alert_e"], live["negative_end_e"] = _number(form.get("alert_e")), _number(form.get("negative_end_e"))
-    live["cases"] = {k: {"deadline_h": _number(form.get(f"cases.{k}.deadline_h")),
-                         "remind_before_h": _number(form.get(f"cases.{k}.remind_before_h"))} for k in CASE_KINDS}
+    cases = {k: {f: _number(form.get(f"cases.{k}.{f}")) for f in ("deadline_h", "remind_before_h")}
+             for k in CASE_KINDS}
+    live["cases"] = {k: {f: v for f, v in c.items() if v is not None} if any(v is not None for v in c.values())
+                     else DEFAULT_CASES[k].model_dump() for k, c in cases.items()}  # a kind left empty: its default
     survey = live.setdefault("survey", {})
     survey.update(enabled=form.get("survey_enabled") == "on", delay_min=_number(form.get("delay_min")),
                   fatigue_days=_number(form.get("fatigue_days")), quiet_start=form.get("quiet_start", "").strip(),
