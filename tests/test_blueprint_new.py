@@ -74,3 +74,17 @@ def test_blueprint_check_names_the_line_and_a_fix_for_each_problem(tmp_path):
     path.write_text(text.replace("version:", "versoin:", 1), "utf-8")
     out = CliRunner().invoke(app, ["blueprint", "check", str(path)]).output
     assert "→ remove `versoin` or correct its spelling" in out and "→ add `version:` here" in out
+
+
+def test_a_moment_named_as_people_write_it_is_that_moment(duck):
+    """A blueprint of Chinese names (ids m1…m4): a log that writes 排队 or Check-in by name is read as that moment;
+    an unknown name is quarantined with the ids and their names listed."""
+    text = new_blueprint_text(["排队", "办理值机", "托运行李", "登机"], "air", "机场")
+    bp, _ = check_text(text, "air.yaml")
+    assert bp is not None and bp.moment_ids() == ["m1", "m2", "m3", "m4"]
+    sent = [{"touch_id": f"t{i}", "visit_id": "p1", "hall_id": "T2", "moment_id": m, "seq": i, "rating": 4,
+             "rating_scale": "1-5"} for i, m in enumerate(["排队", " 办理值机 ", "m3", "登机", "安检"])]
+    done = ingest_records(duck, sent, "touch", Context(bp), "pad.csv")
+    assert done.stored == 4 and [p["field"] for p in done.problems] == ["moment_id"]
+    assert "m1 (排队), m2 (办理值机)" in done.problems[0]["message_en"] and "安检" in done.problems[0]["message_en"]
+    assert [r[0] for r in duck.rows("SELECT moment_id FROM touches ORDER BY seq")] == ["m1", "m2", "m3", "m4"]

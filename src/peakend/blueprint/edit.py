@@ -15,12 +15,11 @@ import re
 from typing import Any
 
 from peakend import safe_yaml
-from peakend.blueprint.model import DEFAULT_CASES
+from peakend.blueprint.model import CASE_KINDS, DEFAULT_CASES
 
 NAMED_LISTS = ("lanes", "stages", "flows", "zones")
 TEXT_LISTS = ("needs", "standards", "guidelines")
 MOMENT_FIELDS = ("zh", "en", "role", "lane", "stage", "zone", "flow", "importance")
-CASE_KINDS = ("complaint", "unresolved", "negative_end")
 GRADE_FIELDS = ("id", "zh", "en", "min_rei", "min_audit_pass", "min_cases_in_time")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 

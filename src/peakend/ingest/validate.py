@@ -174,7 +174,11 @@ def typed_select(kind: Kind, ctx: Context, stage: str) -> str:
     """
     cols = ["_row"]
     for spec in FIELDS[kind]:
-        cols.append(f"{_typed(spec)} AS {q(spec.name)}")
+        typed = _typed(spec)
+        if spec.name == "moment_id" and (names := moment_names(ctx.blueprint)):  # a moment by its name is that moment
+            whens = " ".join(f"WHEN {lit(n)} THEN {lit(i)}" for n, i in names.items())
+            typed = f"CASE {typed} {whens} ELSE {typed} END"
+        cols.append(f"{typed} AS {q(spec.name)}")
         cols.append(f"{q(spec.name)} AS {q('raw_' + spec.name)}")
         if spec.name == "customer_key":
             cols.append(f"{mask_sql(PHONE)} AS customer_mask")
@@ -295,9 +299,21 @@ def _order_check(field: str, earlier: str) -> Rule:
     return _check(field, f"{q(field)} < {q(earlier)}", "before", earlier)
 
 
-def _set_check(field: str, allowed: list[str]) -> Rule:
-    shown = ", ".join(allowed[:8]) + (", …" if len(allowed) > 8 else "")
-    return _check(field, f"{q(field)} IS NOT NULL AND {q(field)} NOT IN {_in(allowed)}", "not_in_set", shown)
+def moment_names(bp: Blueprint) -> dict[str, str]:
+    """A moment's Chinese or English name → its id, for names that are no moment's id and name one moment only
+    (a rating pad or a survey may write 排队 where the blueprint's id is m1)."""
+    ids, found = set(bp.moment_ids()), dict[str, set[str]]()
+    for m in bp.moments:
+        for name in {m.zh.strip(), m.en.strip()} - {"", m.id}:
+            found.setdefault(name, set()).add(m.id)
+    return {n: next(iter(i)) for n, i in found.items() if len(i) == 1 and n not in ids}
+
+
+def _set_check(field: str, shown_as: list[str], allowed: list[str] | None = None) -> Rule:
+    """Values must be one of `allowed` (default: `shown_as`, which the message lists)."""
+    shown = ", ".join(shown_as[:8]) + (", …" if len(shown_as) > 8 else "")
+    return _check(field, f"{q(field)} IS NOT NULL AND {q(field)} NOT IN {_in(allowed or shown_as)}", "not_in_set",
+                  shown)
 
 
 def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
@@ -310,7 +326,8 @@ def _kind_checks(kind: Kind, ctx: Context) -> list[Rule]:
     if kind == "visit":  # a visit id is the network's: another hall's visit is never changed
         out.append(_hall_conflict())
     if kind == "touch":
-        out.append(_set_check("moment_id", bp.moment_ids()))
+        out.append(_set_check("moment_id", [m.id if m.zh in (m.id, "") else f"{m.id} ({m.zh})" for m in bp.moments],
+                              bp.moment_ids()))
         out.append(
             _check(
                 "outcome",
