@@ -43,12 +43,15 @@ def test_known_weights_are_recovered_within_their_intervals():
 
 
 def test_answers_made_from_the_mean_pick_the_mean():
-    """The issue's case: a fit no better than the mean alone is not recommended, though it beats 0.5/0.5/0."""
+    """The issue's case: a fit no better than the mean alone is not sold as better than it — here the fit IS the
+    mean alone (0.997), which beats 0.5/0.5/0: approving it is recommended as the mean alone (a user left on the
+    weights the product itself calls worse, with nothing to approve, was the new-user trial's finding)."""
     c = calibrate(visits(1500, (0.0, 0.0, 1.0), 0.5, 2), boot=300)
-    assert c.weights["mean"] > 0.9 and c.high["mean"] >= 1 - 1e-9
+    assert c.weights["mean"] > 0.99 and c.high["mean"] >= 1 - 1e-9
     assert c.scores["mean"] >= c.scores["peak_end"] and c.best_single == "mean"
-    assert c.better and not c.recommend
-    assert "approving them is not recommended" in c.say("en") and "不建议批准" in c.say("zh")
+    assert c.better and c.is_single and c.recommend
+    assert "the best single part, mean, alone" in c.say("en") and "approving them is not" not in c.say("en")
+    assert "即最好的单项" in c.say("zh")
 
 
 def test_a_weight_the_constraint_pins_is_said_to_be_at_the_constraint_with_its_unconstrained_estimate():

@@ -503,6 +503,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}），也优于最好的单项 {single}（{single_score:.3f}；"
         "差 {one_diff:+.3f}，区间 {one_low:+.3f} 至 {one_high:+.3f}）。加 `--approve` 即写入蓝图权重。",
     },
+    "calibrate_recommend_single": {
+        "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals of the unconstrained fit, "
+        "within 0–1) — the best single part, {single}, alone. Out of sample ({repeats} × {folds} folds, corrected "
+        "resampled t-test) it predicts better than 0.5/0.5/0 ({metric} {fitted:.3f} vs {default:.3f}; difference "
+        "{pe_diff:+.3f}, interval {pe_low:+.3f} to {pe_high:+.3f}). `--approve` makes them the blueprint's weights.",
+        "zh": "基于 {answers} 份“{target}”答案拟合：{weights}（无约束拟合的 95% 自助法区间，限于 0–1）——即最好的单项"
+        "{single}本身。样本外（{repeats} × {folds} 折，校正重抽样 t 检验）预测优于 0.5/0.5/0（{metric} {fitted:.3f} 对 "
+        "{default:.3f}；差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}）。加 `--approve` 即写入蓝图权重。",
+    },
     "calibrate_not_recommended": {
         "en": "Fitted on {answers} answers to {target}: {weights} (95% bootstrap intervals of the unconstrained fit, "
         "within 0–1). Out of sample ({repeats} × {folds} folds, corrected resampled t-test) against 0.5/0.5/0: "

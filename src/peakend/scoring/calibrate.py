@@ -48,6 +48,7 @@ PARTS = ("peak", "end", "mean")
 FIXED = {"peak_end": np.array([0.5, 0.5, 0.0]), "peak": np.array([1.0, 0.0, 0.0]), "end": np.array([0.0, 1.0, 0.0]),
          "mean": np.array([0.0, 0.0, 1.0])}
 SINGLE = ("peak", "end", "mean")
+ALONE = 0.99  # a fitted weight this large: the fit is that part alone
 PINNED = 1e-9  # a constrained weight at most this is at the constraint
 
 
@@ -85,10 +86,17 @@ class Calibration:
         return d is not None and d.p < ALPHA and d.diff > 0
 
     @property
+    def is_single(self) -> bool:
+        """Whether the fitted weights are the best single part alone (its weight 0.99 or more)."""
+        return self.weights.get(self.best_single, 0.0) >= ALONE
+
+    @property
     def recommend(self) -> bool:
-        """Whether to approve the fit: it predicts detectably better than 0.5/0.5/0 and than the best single part."""
+        """Whether to approve the fit: it predicts detectably better than 0.5/0.5/0 and than the best single part —
+        or it is that part alone (weights 0/0/1 when the mean predicts best: no better than itself, but better than
+        the weights in force)."""
         d = self.versus.get("single")
-        return self.better and d is not None and d.p < ALPHA and d.diff > 0
+        return self.better and (self.is_single or (d is not None and d.p < ALPHA and d.diff > 0))
 
     def say_weights(self, lang: Lang) -> str:
         """Each weight with its 95% interval; a pinned one 'at the constraint' with its unconstrained estimate."""
@@ -112,7 +120,8 @@ class Calibration:
         for name, d in (("pe", pe), ("one", single)):
             fields |= {f"{name}_diff": d.diff if d else float("nan"), f"{name}_low": d.low if d else float("nan"),
                        f"{name}_high": d.high if d else float("nan")}
-        key = "calibrate_recommend" if self.recommend else "calibrate_not_recommended"
+        key = ("calibrate_recommend_single" if self.recommend and self.is_single
+               else "calibrate_recommend" if self.recommend else "calibrate_not_recommended")
         return say(key, lang, **fields)
 
 
