@@ -123,3 +123,20 @@ def test_survey_answers_lanes_and_stages_by_name(pages):
         names = {x.id: getattr(x, lang) for x in [*bp.zones, *bp.lanes, *bp.stages]}
         where = got[(f"/halls/{quote(A)}/moments/counter_result", lang)].text.split('id="moment-where">')[1]
         assert where.split("</p>")[0].endswith(" · ".join(names[x] for x in (m.zone, m.lane, m.stage)))
+
+
+def test_the_peaks_and_ends_chart_gives_each_kind_one_colour_in_both_languages():
+    """The end is blue and a negative peak red whatever the page's language (the colours followed the labels'
+    alphabetical order, which differs between 终点/负向峰值/正向峰值 and End/Negative peak/Positive peak)."""
+    import pandas as pd
+
+    from peakend.report import charts
+
+    falls = pd.DataFrame({"moment_en": ["A"] * 3, "moment_zh": ["甲"] * 3, "kind": ["pos_peak", "end", "neg_peak"],
+                          "share": [0.1, 0.2, 0.3]})
+    colours = {}
+    for lang in ("zh", "en"):
+        scale = charts.peaks_and_ends(falls, ["A", "甲"], lang).to_dict()["encoding"]["color"]["scale"]
+        colours[lang] = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["zh"] == {"终点": "#2166ac", "负向峰值": "#b2182b", "正向峰值": "#999999"}
+    assert colours["en"] == {"End": "#2166ac", "Negative peak": "#b2182b", "Positive peak": "#999999"}

@@ -22,7 +22,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
 from peakend.i18n import say
-from peakend.ingest.validate import fold_sql, lit, q
+from peakend.ingest.validate import fold_sql, lit, moment_names, q
 from peakend.safe_yaml import YamlRefused
 from peakend.safe_yaml import dump as yaml_dump
 from peakend.safe_yaml import load as yaml_load
@@ -287,7 +287,7 @@ def end_note(mapping: Mapping | None, bp: Blueprint, source: str) -> str | None:
     if mapping is None or mapping.format != "wide" or not mapping.moments:
         return None
     last, ends = mapping.moments[-1].moment, [m.id for m in bp.moments if m.role == "end"]
-    if last in ends:
+    if last in ends or moment_names(bp).get(last) in ends:  # the end named by its id or its name
         return None
     return say("mapping_end", source=source, value=last, expected=", ".join(ends) or "-", blueprint=bp.id)
 

@@ -61,8 +61,10 @@ def peaks_and_ends(falls: pd.DataFrame, order: list[str], lang: Lang) -> alt.Cha
             x=alt.X("label:N", sort=labels, title=w("moment", lang), axis=alt.Axis(labelAngle=-40)),
             xOffset="kind_label:N",
             y=alt.Y("share:Q", title=w("share", lang), axis=alt.Axis(format="%")),
-            color=alt.Color(
-                "kind_label:N", title=w("kind", lang), scale=alt.Scale(range=["#2166ac", "#b2182b", "#999999"])
+            color=alt.Color(  # one colour per kind in every language: the end blue, negative peaks red
+                "kind_label:N", title=w("kind", lang),
+                scale=alt.Scale(domain=[w(k, lang) for k in ("end", "neg_peak", "pos_peak")],
+                                range=["#2166ac", "#b2182b", "#999999"])
             ),
             tooltip=["label", "kind_label", alt.Tooltip("share:Q", format=".1%")],
         )
