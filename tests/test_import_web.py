@@ -102,6 +102,10 @@ def test_the_merged_header_workbook_through_the_pages(web):
     assert codes == {("营业厅", "forbidden_hall"), ("服务/评分", "out_of_range")}
     result = mgr.get(f"/import/{token}?lang=en").text
     assert 'id="n-stored">6<' in result and "may only write events of 天河北厅" in result
+    summary = result.split('id="import-summary"', 1)[1].split("</ul>", 1)[0]  # one line per field, with its count
+    assert summary.count("<li>") == 2, summary
+    assert "Field 营业厅: 4 rows." in summary, summary  # the four rows of 珠江新城厅 (10 rows, 6 stored)
+    assert "Field 服务/评分: 1 rows." in summary, summary
     assert web.state.peakend.store.rows("SELECT count(*) FROM visits WHERE hall_id = ?", [Z])[0][0] == 0
 
 

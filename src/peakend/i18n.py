@@ -842,6 +842,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "bp_fatigue_days": {"zh": "同一客户间隔（天）", "en": "Days between surveys of a customer"},
     "bp_quiet": {"zh": "免打扰时段", "en": "Quiet hours"},
     "bp_per_counter": {"zh": "分流：每窗口等候人数", "en": "Divert at waiting per counter"},
+    "import_by_field": {"zh": "字段 {field}：{n} 行。例如：", "en": "Field {field}: {n} rows. For example:"},
+    "import_every_row": {"zh": "逐行列出（{n} 行）", "en": "Every row ({n})"},
     "adm_title": {"zh": "操作日志", "en": "Activity log"},
     "act_blueprint_saved": {"zh": "保存蓝图", "en": "blueprint saved"},
     "act_case_reassigned": {"zh": "工单改派", "en": "case reassigned"},
