@@ -160,3 +160,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("demo"))
         elif file in module_files:
             item.add_marker(pytest.mark.xdist_group(file))
+
+
+def scored_through_api(client, app) -> dict:
+    """POST /api/v1/score as `client` (202: a job), run the job here, and return its result (visits, touches…)."""
+    started = client.post("/api/v1/score")
+    assert started.status_code == 202, started.text
+    run_jobs(app)
+    done = client.get(started.headers["Location"]).json()
+    assert done["state"] == "done", done
+    return done["result"]
