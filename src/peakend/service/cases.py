@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from peakend.ingest.privacy import key_text
 from peakend.ingest.validate import time_window
 from peakend.live import cases, pending
 from peakend.live.sms import ReplyResult, handle_reply
@@ -42,8 +43,8 @@ class Cases:
         a CaseError with its status."""
         {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
             self.ws.store, case_id, who, text, self.ws.clock())
-        if action == "reassign":  # who now handles a customer's case: in the activity log
-            self.ws.activity.record(who, "case_reassigned", case_id, {"to": text})
+        if action == "reassign":  # who now handles a customer's case: in the activity log (a phone as its key)
+            self.ws.activity.record(who, "case_reassigned", case_id, {"to": key_text(self.ws.store, text) or text})
 
     def backlog(self) -> dict[str, int]:
         """Visits waiting for the live rules, and visits parked because their rules failed."""
