@@ -48,3 +48,34 @@ def test_no_proxy_is_trusted_unless_configured(monkeypatch):
     assert proxies() == {"proxy_headers": False, "forwarded_allow_ips": None}
     monkeypatch.setenv("PEAKEND_TRUSTED_PROXIES", "10.0.0.5")
     assert proxies() == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5"}
+
+
+def test_the_console_issues_a_fresh_setup_code_every_process_accepts(monkeypatch):
+    """`peakend setup-code` on the store of a running two-process server: the old code stops working in both
+    processes, the new one works in either, the address locked out by its own wrong guesses is forgiven, and once the
+    first admin exists no code opens the store and the command says so."""
+    from typer.testing import CliRunner
+
+    from peakend.cli import app as cli
+
+    monkeypatch.setenv("PEAKEND_LOGIN_ATTEMPTS", "2")
+    monkeypatch.setenv("PEAKEND_SETUP_CODE", "c0ffee12")  # as `serve --workers 2` gives both processes
+    url = empty_postgres()
+    one, two = create_app(url, secret="s"), create_app(url, secret="s")
+    old = "c0ffee12"
+    form = {"username": "boss", "password": "secret-pass", "again": "secret-pass"}
+    me = TestClient(one, headers=ORIGIN, client=("198.51.100.2", 5000), follow_redirects=False)
+    for _ in range(2):
+        assert me.post("/setup", data={**form, "code": "nope"}).status_code == 422
+    assert me.post("/setup", data={**form, "code": old}).status_code == 429  # locked out by my own typos
+    out = CliRunner().invoke(cli, ["setup-code", "--db", url])
+    assert out.exit_code == 0, out.output
+    fresh = out.output.split("setup code is ")[1].split()[0]
+    assert fresh != old
+    other = TestClient(two, headers=ORIGIN, client=("198.51.100.2", 5000), follow_redirects=False)
+    assert other.post("/setup", data={**form, "code": old}).status_code == 422  # the old one is gone everywhere
+    assert other.post("/setup", data={**form, "code": fresh}).status_code == 303
+    assert me.post("/setup", data={**form, "code": fresh}).status_code == 303  # the store has its admin: to login
+    assert "already has users" in CliRunner().invoke(cli, ["setup-code", "--db", url]).output
+    for app in (one, two):
+        app.state.peakend.store.close()

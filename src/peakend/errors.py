@@ -106,6 +106,14 @@ class StoreBusy(PeakendError):
     key = "store_busy"
 
 
+class TooLong(PeakendError):
+    """A request's work ran past its deadline (setting `request_deadline_s`) and stopped."""
+
+    status = 503
+    exit_code = 1
+    key = "request_too_long"
+
+
 class ServeError(PeakendError):
     """A way of serving the store cannot take (several processes on a DuckDB file, say)."""
 

@@ -16,6 +16,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "setup_code": {"en": "this store has no users yet: open http://{host}:{port}/setup and enter the setup code {code} "
                           "to create the first admin", "zh": "此存储还没有用户：打开 http://{host}:{port}/setup，输入设置码 {code} "
                                                             "创建第一个管理员"},
+    "setup_code_fresh": {"en": "the new setup code is {code} (the earlier one no longer works; wrong guesses forgiven)",
+                         "zh": "新的设置码是 {code}（之前的设置码已失效；错误尝试记录已清除）"},
+    "setup_code_none": {"en": "this store already has users: sign in, or ask an admin (peakend user add)",
+                        "zh": "此存储已有用户：请登录，或请管理员添加（peakend user add）"},
+    "request_too_long": {"en": "this request ran past its {seconds:g} s deadline and was stopped: a file this large or wide "
+                       "is read by `peakend ingest` (or split it); try again in a moment",
+                 "zh": "此请求超过 {seconds:g} 秒时限，已停止：这样大或这样宽的文件请用 `peakend ingest` 读取（或拆分）；"
+                       "请稍后重试"},
     "hall_named": {"en": "hall {hall} named {zh} / {en}", "zh": "营业厅 {hall} 已命名为 {zh} / {en}"},
     "staff_named": {"en": "staff member {hall} named {zh} / {en}", "zh": "员工 {hall} 已命名为 {zh} / {en}"},
     "pdf_no_chromium": {"en": "no Chromium to print the PDF with (looked for {value}); install Debian's chromium or "
@@ -1119,6 +1127,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "cmd.fit": {"en": "Fit a hall configuration from the hall's stored visits; check it against the observed waits per hour.", "zh": "根据营业厅已存的来访拟合其配置，并与每小时观测到的等待比较。"},
     "cmd.demo": {"en": "Build a demo network of 8 halls through the real ingest path, score it, fit a hall and report.", "zh": "通过真实导入流程构建 8 个营业厅的演示网络，评分、拟合一个厅并生成报告。"},
     "cmd.serve": {"en": "Serve the pages and the JSON API (docs at /docs). Sessions are signed with env PEAKEND_SECRET.", "zh": "提供网页与 JSON API（文档见 /docs）。会话以环境变量 PEAKEND_SECRET 签名。"},
+    "cmd.setup_code": {"en": "Print a fresh setup code for the first admin (the running server accepts it at once; the old one stops working).", "zh": "为第一个管理员打印新的设置码（运行中的服务器立即接受；旧设置码失效）。"},
     "cmd.live.replay": {"en": "Replay a recorded day: events in time order through ingest and the live rules, timers in between.", "zh": "回放记录的一天：事件按时间经过导入与实时规则，其间运行定时器。"},
     "cmd.live.work": {"en": "Run the live rules on queued visits, the due timers, jobs and the scheduled scoring without serving pages (the process `serve --workers N` starts).", "zh": "不提供网页，仅运行排队来访的实时规则、到期定时器、任务与定时评分（即 `serve --workers N` 启动的进程）。"},
     "cmd.live.tick": {"en": "Run every reminder, escalation and survey send due now.", "zh": "运行当前到期的所有提醒、升级与调查发送。"},

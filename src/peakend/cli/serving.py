@@ -61,6 +61,13 @@ def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, 
     uvicorn.run(web, host=host, port=port, log_level="warning", **proxies())
 
 
+@app.command("setup-code", help=H("cmd.setup_code"))
+def setup_code(db: DbOpt = DEFAULT_DB) -> None:
+    with workspace(db) as ws:
+        show(say("setup_code_none") if ws.people.any_user() else say("setup_code_fresh",
+                                                                       code=ws.limits.new_setup_code(forgive=True)))
+
+
 @live_app.command("replay", help=H("cmd.live.replay"))
 def live_replay(day: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=H("opt.replay.day"))],
                 db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, sms: SmsOpt = None) -> None:

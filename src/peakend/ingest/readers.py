@@ -46,6 +46,8 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from peakend.contract import FIELDS
+from peakend.deadline import check
+from peakend.errors import TooLong
 from peakend.store.lake import hive_values
 
 CONTRACT_NAMES = {f.name for fields in FIELDS.values() for f in fields}
@@ -129,8 +131,10 @@ def guarded(read: Callable[P, Iterator[Chunk]]) -> Callable[P, Iterator[Chunk]]:
     @functools.wraps(read)
     def run(*args: P.args, **kwargs: P.kwargs) -> Iterator[Chunk]:
         try:
-            yield from read(*args, **kwargs)
-        except Unreadable:
+            for chunk in read(*args, **kwargs):
+                check()
+                yield chunk
+        except (Unreadable, TooLong):
             raise
         except Exception as exc:  # whatever a reader below meets, the file is unreadable
             raise Unreadable(describe(exc)) from exc
@@ -255,6 +259,7 @@ def _columns(names: list[str]) -> list[str]:
 def _csv_rows(reader: Any, problems: list[ReadProblem]) -> Iterator[list[str]]:
     """The rows of a CSV reader; a row the csv module refuses (a cell longer than its field limit) is a problem."""
     while True:
+        check()  # a request's deadline (none outside a request)
         try:
             yield next(reader)
         except StopIteration:
@@ -361,6 +366,7 @@ def read_jsonl(path: Path, encoding: str, chunk_rows: int, progress: Progress) -
 
     with path.open("rb") as raw:
         for number, line in enumerate(_lines(raw), start=1):
+            check()
             if line is None:
                 problems.append(ReadProblem(number, "line_too_long", "", f"{MAX_LINE_BYTES:,}"))
                 continue
@@ -598,6 +604,7 @@ def read_excel(path: Path, encoding: str, chunk_rows: int, progress: Progress, s
         numbers: list[int] = []
         height = max(data.height, 1)
         for number, cells in enumerate(body, start=first[0] + header + 1):
+            check()
             if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
                 continue
             raws.append((list(cells) + [None] * width)[:width])
@@ -625,7 +632,7 @@ def _excel_chunk(columns: list[str], raws: list[list[object]], numbers: list[int
 def preview(path: Path, sheet: str | None = None, rows: int = 20) -> Chunk:
     """The first `rows` rows of a file (of a workbook, of one sheet) as read for ingest, encoding detected. A file
     that cannot be read: no columns, and one problem (row 0, code `unreadable`: its value says what is wrong,
-    expected the format it was read as) — never an exception."""
+    expected the format it was read as) — never an exception, but `TooLong` past a request's deadline."""
     fmt = file_format(path)
     if fmt is None:
         why = f"{describe(Unreadable(path.suffix or path.name))}: not CSV, JSON Lines, Parquet or Excel"

@@ -1,10 +1,14 @@
 """Limits on guessing (`ws.limits`): failed logins counted per user name and per client address, setup-code
 guesses per address, over a sliding window (setting `login_window_s`), kept in the store so that every process of
-a server counts them together."""
+a server counts them together; and the first run's setup code, kept in the store as a hash so that every process
+checks the same one and the console can issue a fresh one (`peakend setup-code`)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,6 +16,13 @@ from peakend import settings
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
+
+
+SETUP_SECRET = "setup_code_sha256"  # the name of the setup code's hash in table `store_secrets`
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
 def _key(text: str) -> str:
@@ -62,3 +73,23 @@ class Limits:
         """Count a wrong setup code from `address`."""
         self.store.execute("INSERT INTO login_failures (kind, key, failed_at) VALUES ('setup', ?, ?)",
                            [_key(address), datetime.now()])
+
+    def new_setup_code(self, code: str | None = None, forgive: bool = False) -> str:
+        """Make `code` (default: a fresh random one) the store's setup code, replacing any earlier one; `forgive`:
+        forget every address's wrong guesses too (the one who can read the console is asking)."""
+        code = code or secrets.token_hex(4)
+        with self.store.transaction():
+            self.store.execute("DELETE FROM store_secrets WHERE name = ?", [SETUP_SECRET])
+            self.store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?)", [SETUP_SECRET, _digest(code)])
+            if forgive:
+                self.store.execute("DELETE FROM login_failures WHERE kind = 'setup'")
+        return code
+
+    def setup_code_right(self, code: str) -> bool:
+        """Whether `code` is the store's setup code (compared in constant time)."""
+        stored = self.store.scalar("SELECT value FROM store_secrets WHERE name = ?", [SETUP_SECRET])
+        return stored is not None and hmac.compare_digest(_digest(code), str(stored))
+
+    def forget_setup_code(self) -> None:
+        """The first admin exists: no setup code opens the store any more."""
+        self.store.execute("DELETE FROM store_secrets WHERE name = ?", [SETUP_SECRET])

@@ -9,7 +9,6 @@ follows (any process of the server may run it).
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import Annotated
 
@@ -49,7 +48,7 @@ def setup_account(request: Request, code: Annotated[str, Form()] = "", username:
         raise HTTPException(429, f"too many wrong setup codes: try again in {wait} s", {"Retry-After": str(wait)})
     words = {"zh": ("设置码不对：见运行 peakend serve 的终端", "两次输入的密码不一致"),
              "en": ("Wrong setup code: see the terminal running peakend serve", "The two passwords differ")}[lang]
-    right = hmac.compare_digest(code.strip().encode(), st.setup_code.encode())
+    right = st.ws.limits.setup_code_right(code)  # the store's: `peakend setup-code` may have made a fresh one
     if not right:
         st.ws.limits.setup_failed(address)
     problem = words[0] if not right else words[1] if password != again else ""
@@ -61,6 +60,7 @@ def setup_account(request: Request, code: Annotated[str, Form()] = "", username:
     if problem:
         return render(request, "setup.html.j2", status=422, step="account", problem=problem, username=username)
     st.setup_code = None
+    st.ws.limits.forget_setup_code()
     log_in(request, username.strip(), password)
     return RedirectResponse("/setup/blueprint", status_code=303)
 

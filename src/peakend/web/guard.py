@@ -10,6 +10,7 @@
 - **Headers**: a Content-Security-Policy without inline script, no framing, no sniffing, no
   referrer sent elsewhere.
 - **NUL**: a path or query with a NUL character is answered 422 (no store keeps it).
+- **Deadline**: the work of a request stops itself after setting `request_deadline_s` (`peakend.deadline`).
 - **Logins**: failed attempts are limited per user name and per client address (`service.limits`, in the store:
   every process counts them together).
 """
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peakend import settings
+from peakend.deadline import within
 
 SESSION_COOKIE = "session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -65,6 +67,7 @@ class Guard:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
+            deadline.renew()  # the request's time counts from when its body has arrived
             if seen > limit:
                 raise BodyTooLarge
             return message
@@ -75,7 +78,8 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, counted, secured)
+            with within(settings.get("request_deadline_s")) as deadline:
+                await self.app(scope, counted, secured)
         except BodyTooLarge:
             await _with_headers(_too_large(limit), scope)(scope, receive, send)
 
