@@ -505,3 +505,30 @@ def test_hour_runs_by_hand():
 
     assert hour_runs([2, 2, 2.25, 3, 3], 9) == "09:00–11:00 2 · 11:00–12:00 2.25 · 12:00–14:00 3"
     assert hour_runs([1], 20) == "20:00–21:00 1"
+
+
+def test_every_page_showing_rei_says_its_weights_and_when_the_verdict_contradicts_them(scored, monkeypatch):
+    """The hall, moment and visit pages say which weights REI runs on (the built-in 0.5/0.5/0 here); once this
+    store's last verdict says the plain mean predicts an answer better, each shows the banner too — as its reader
+    may see it: a manager of A, by the answer's name in the page's language."""
+    from peakend.scoring.compare import Verdict
+    from peakend.service.analysis import Analysis
+
+    mgr = client(scored, "mgr_a")
+    pages_ = [f"/halls/{quote(A)}", f"/halls/{quote(A)}/moments/counter_result", "/visits/a1"]
+    for path in pages_:
+        page = mgr.get(path + "?lang=en").text
+        assert "REI here weighs peak 0.5, end 0.5, mean 0 (the built-in blueprint)." in page, path
+        assert "weights-warning" not in page
+    asked: list = []
+
+    def mean_wins(self, halls):
+        asked.append(halls)
+        return [Verdict("overall", "r2", "peak_end", 0.20, 0.25, 0.01, "mean")]
+
+    monkeypatch.setattr(Analysis, "last_verdicts", mean_wins)
+    for path in pages_:
+        page = html.unescape(mgr.get(path + "?lang=zh").text)
+        assert "此处 REI 的权重：峰值 0.5、终值 0.5、平均 0（内置蓝图）。" in page, path
+        assert 'id="weights-warning"' in page and "单纯平均比峰值+终值更能预测“总体满意度”" in page, path
+    assert asked and all(h == frozenset({A}) for h in asked)  # the manager's own halls' verdict, not the network's

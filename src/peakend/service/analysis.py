@@ -68,6 +68,12 @@ class Analysis:
         shown = found.result
         return (None if shown is None else [_verdict(v) for v in shown["verdicts"]]), found
 
+    def last_verdicts(self, halls: frozenset[str] | None) -> list[Verdict] | None:
+        """The last verdicts computed for `halls`, however old (None: none yet); nothing is started."""
+        last = self.ws.jobs.last("verdicts", {}, halls)
+        shown = None if last is None else last.result
+        return None if shown is None else [_verdict(v) for v in shown["verdicts"]]
+
     def weights_said(self, found: list[Verdict] | None, lang: Lang) -> tuple[str, str | None]:
         """The weights REI runs on, in one sentence, and — when this store's own verdict says the plain mean predicts
         an answer better while REI weighs the mean under half — a warning saying so, pointing to the calibration."""

@@ -247,12 +247,16 @@ class Jobs:
                basis: int) -> Answer:
         """The last finished result of this question and, unless it was computed on `basis` (e.g. the current
         scoring run) or later, the job computing a newer one (started now if none is queued or running)."""
-        key = key_of(kind, params, halls)
-        found = self._select("job_key = ? AND state IN ('done', 'failed') ORDER BY finished_at DESC LIMIT 1", [key])
-        last = found[0] if found else None
+        last = self.last(kind, params, halls)
         if last is not None and last.basis >= basis:
             return Answer(last, None)
         return Answer(last, self.submit(kind, params, owner, halls, basis))
+
+    def last(self, kind: str, params: dict[str, Any], halls: frozenset[str] | None) -> Job | None:
+        """The last finished (done or failed) job of this question, or None; nothing is started."""
+        found = self._select("job_key = ? AND state IN ('done', 'failed') ORDER BY finished_at DESC LIMIT 1",
+                             [key_of(kind, params, halls)])
+        return found[0] if found else None
 
     def get(self, job_id: str) -> Job | None:
         """The job `job_id`, or None."""

@@ -94,6 +94,9 @@ def page_lang(request: Request) -> Lang:
     return "en" if asked.startswith("en") else "zh"
 
 
+REI_PAGES = frozenset({"hall.html.j2", "moment.html.j2", "visit.html.j2"})  # pages showing REI: say its weights
+
+
 def render(request: Request, name: str, status: int = 200, headers: Mapping[str, str] | None = None,
            **context: Any) -> HTMLResponse:
     """Render template `name` with the words, language, user and navigation every page needs."""
@@ -102,6 +105,10 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
     st = state(request)
     context.update(lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=st.blueprint, request=request,
                    hall_names=st.ws.figures.hall_names(lang), staff_names=st.ws.figures.staff_names(lang))
+    if name in REI_PAGES and p is not None:
+        halls = None if p.is_admin else frozenset(p.halls)
+        found = named_verdicts(st.ws.analysis.last_verdicts(halls), lang)
+        context["rei_weights"], context["rei_warning"] = st.ws.analysis.weights_said(found, lang)
     response = templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
