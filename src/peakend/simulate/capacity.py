@@ -31,8 +31,8 @@ class Capacity:
 
 
 def _scale(seen: pd.DataFrame, own: pd.DataFrame, f: str, floor: float) -> pd.Series:
-    """The observation's standard error of figure `f` per hour (from its bootstrap interval), at least `floor`."""
-    se = (own[f"{f}_hi"] - own[f"{f}_lo"]).reindex(seen.index) / 3.92
+    """The observation's standard error of figure `f` per hour (the days resampled), at least `floor`."""
+    se = own[f"{f}_se"].reindex(seen.index)
     return se.fillna(floor).clip(lower=floor)
 
 
