@@ -1,0 +1,91 @@
+"""The documentation cannot rot: the MkDocs site builds strictly (a broken link, a missing page or a page left out
+of the nav fails), every command is in the command reference (generated from the commands, in zh and en), every
+setting in the settings page, and every page of the web app is explained in the user guide of both languages."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "hooks"))
+import reference  # noqa: E402  (docs/hooks/reference.py: the generator the site's hook runs)
+
+UNPAGED = ("/api/", "/static/", "/openapi", "/docs", "/redoc")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    run = subprocess.run([str(mkdocs), "build", "--strict", "--site-dir", str(out)], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    return out
+
+
+def text_of(html: Path) -> str:
+    return re.sub(r"<[^>]+>", " ", html.read_text("utf-8"))
+
+
+@pytest.mark.parametrize("lang,folder", [("en", "en/"), ("zh", "")])
+def test_every_command_is_in_the_command_reference(site, lang, folder):
+    page = (site / folder / "reference" / "cli" / "index.html").read_text("utf-8")
+    names = reference.command_names()
+    assert len(names) > 30 and "peakend blueprint show" in names
+    for name in names:
+        assert f"<code>{name}</code>" in page, f"{name} is not in the {lang} command reference"
+    assert ("存储：DuckDB 文件" in page) == (lang == "zh")  # the options' help in the page's language
+
+
+@pytest.mark.parametrize("lang,folder", [("en", "en/"), ("zh", "")])
+def test_every_setting_is_on_the_settings_page(site, lang, folder):
+    from peakend.settings import SETTINGS
+
+    page = text_of(site / folder / "operator" / "settings" / "index.html")
+    for s in SETTINGS:
+        assert s.env in page, s.env
+        help_text = (s.zh if lang == "zh" else s.en).replace("`", "")
+        assert help_text[:12] in page, (s.env, help_text)
+
+
+def page_routes() -> list[str]:
+    """The web app's pages: its GET routes that answer HTML, with parameters written `{}`."""
+    from peakend.web.app import create_app
+
+    def flat(routes) -> list:
+        """Routes, those of included routers among them (FastAPI keeps an included router whole)."""
+        return [leaf for r in routes
+                for leaf in (flat(r.original_router.routes) if hasattr(r, "original_router") else [r])]
+
+    app = create_app(":memory:", secret="docs")
+    paths = {r.path for r in flat(app.routes)
+             if "GET" in (getattr(r, "methods", None) or ()) and not r.path.startswith(UNPAGED)}
+    return sorted(re.sub(r"\{[^}]+\}", "{}", p) for p in paths)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_is_explained_in_the_user_guide(lang):
+    guide = "\n".join(p.read_text("utf-8") for p in sorted((DOCS / lang).rglob("*.md"))
+                      if p.parent.name == "guide" or p.parent == DOCS / lang)
+    guide = re.sub(r"\{[^}`]+\}", "{}", guide)
+    routes = page_routes()
+    assert "/" in routes and "/halls/{}/moments/{}" in routes and "/audit" in routes
+    missing = [r for r in routes if not re.search("`" + re.escape(r) + r"[`?# ]", guide)]
+    assert missing == [], f"pages the {lang} user guide does not explain: {missing}"
+
+
+def test_the_readme_is_a_quickstart():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert readme.count("\n") <= 200
+    for line in ("make demo", "make test", "make docs"):
+        assert line in readme
+    for link in re.findall(r"\]\((docs/[^)#]+)", readme):
+        assert (ROOT / link).exists(), link
