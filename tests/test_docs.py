@@ -89,3 +89,23 @@ def test_the_readme_is_a_quickstart():
         assert line in readme
     for link in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (ROOT / link).exists(), link
+
+
+def test_every_command_and_option_has_chinese_help():
+    """The command reference in Chinese (generated in a process whose PEAKEND_LANG is zh): every command's and every
+    option's help is Chinese — none left English, none missing."""
+    env = {**os.environ, "PEAKEND_LANG": "zh"}
+    zh = subprocess.run([sys.executable, str(DOCS / "hooks" / "reference.py"), "cli", "zh"], env=env,
+                        capture_output=True, text=True, check=True).stdout
+    han = re.compile(r"[\u4e00-\u9fff]")
+    rows = [line for line in zh.splitlines() if line.startswith("| `")]
+    assert len(rows) > 100
+    assert [row for row in rows if not han.search(row.rsplit("|", 2)[1])] == []
+    helps = [line for line in zh.splitlines() if line and not line.startswith(("#", "|", "用法"))]
+    assert [line for line in helps if not han.search(line)] == []
+
+
+def test_peakend_lang_zh_help_is_chinese():
+    run = subprocess.run([sys.executable, "-m", "peakend.cli", "--lang", "zh", "score", "--help"], capture_output=True,
+                         text=True, check=True, env={**os.environ, "COLUMNS": "200"})
+    assert "选项" in run.stdout and "重新为所有来访评分" in run.stdout and "[默认：peakend.duckdb]" in run.stdout

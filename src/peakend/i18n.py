@@ -1210,4 +1210,10 @@ HELP: dict[str, dict[Lang, str]] = {
     "opt.bp.file": {"en": "The blueprint YAML file.", "zh": "蓝图 YAML 文件。"},
     "opt.user.name": {"en": "The user's login name.", "zh": "用户的登录名。"},
     "opt.user.password": {"en": "The password (asked for when not given).", "zh": "密码（未给出时会提示输入）。"},
+    "rich.ARGUMENTS_PANEL_TITLE": {"en": "Arguments", "zh": "参数"},
+    "rich.OPTIONS_PANEL_TITLE": {"en": "Options", "zh": "选项"},
+    "rich.COMMANDS_PANEL_TITLE": {"en": "Commands", "zh": "子命令"},
+    "rich.DEFAULT_STRING": {"en": "[default: {}]", "zh": "[默认：{}]"},
+    "rich.ENVVAR_STRING": {"en": "[env var: {}]", "zh": "[环境变量：{}]"},
+    "rich.REQUIRED_LONG_STRING": {"en": "[required]", "zh": "[必填]"},
 }
