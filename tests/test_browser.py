@@ -298,6 +298,7 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1024, "height": 768})
         page.goto(url + "/?lang=en")
         expect(page).to_have_url(re.compile(r"/setup$"))
+        both_languages(page, "setup-account")
         page.fill("input[name=code]", code)
         page.fill("input[name=username]", "boss")
         page.fill("input[name=password]", "first-admin-pass")
@@ -306,9 +307,11 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
         page.click("#setup-go")
         expect(page).to_have_url(re.compile(r"/setup/blueprint$"))
         page.screenshot(path=ARTIFACTS / "setup-blueprint.png", full_page=True)
+        both_languages(page, "setup-blueprint")
         page.click("#setup-bp")
         expect(page.locator("#setup-import")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "setup-data.png", full_page=True)
+        both_languages(page, "setup-data")
         page.click("#setup-demo button")
         expect(page.locator("#setup-done")).to_be_visible(timeout=120_000)
         page.click("#setup-done a")
@@ -452,11 +455,20 @@ PASSWORDS = {"admin": "admin-pass", "li": "manager-pass", "wang": "auditor-pass"
 
 
 def guide_shot(page, lang: str, name: str) -> None:
-    """docs/{lang}/img/{name}.png: the page at 1280 px, cut at 1,800 px high (the guides show the top panels)."""
+    """docs/{lang}/img/{name}.png: the page as wide as its window, cut at 1,800 px high (the guides show the top
+    panels)."""
     page.wait_for_function(CHARTS_DRAWN)
     height = min(int(page.evaluate("document.documentElement.scrollHeight")), 1800)
     page.screenshot(path=DOCS / lang / "img" / f"{name}.png", full_page=True,
-                    clip={"x": 0, "y": 0, "width": 1280, "height": height})
+                    clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height})
+
+
+def both_languages(page, name: str) -> None:
+    """The page as it is now photographed for the guide in zh and in en (docs/{zh,en}/img/{name}.png); left in en."""
+    url = page.url.split("?")[0]
+    for lang in ("zh", "en"):
+        page.goto(f"{url}?lang={lang}")
+        guide_shot(page, lang, name)
 
 
 def test_the_user_guide_s_pictures(server, browser):
