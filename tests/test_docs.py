@@ -109,3 +109,18 @@ def test_peakend_lang_zh_help_is_chinese():
     run = subprocess.run([sys.executable, "-m", "peakend.cli", "--lang", "zh", "score", "--help"], capture_output=True,
                          text=True, check=True, env={**os.environ, "COLUMNS": "200"})
     assert "选项" in run.stdout and "重新为所有来访评分" in run.stdout and "[默认：peakend.duckdb]" in run.stdout
+
+
+def test_every_picture_of_the_guides_is_taken_by_the_browser_tests():
+    """The guides show only pictures tests/test_browser.py takes (so they are retaken with the code), in both
+    languages, and every picture it takes is shown somewhere."""
+    from tests import test_browser
+
+    taken = {name for _, _, name, _ in test_browser.GUIDE_SHOTS} | {"import-mapping", "setup-account",
+                                                                   "setup-blueprint", "setup-data"}
+    source = Path(test_browser.__file__).read_text("utf-8")
+    assert all(f'"{name}"' in source for name in taken)
+    for lang in ("en", "zh"):
+        shown = {m for p in (DOCS / lang).rglob("*.md") for m in re.findall(r"img/([\w-]+)\.png", p.read_text("utf-8"))}
+        assert shown == taken, (lang, shown ^ taken)
+        assert {p.stem for p in (DOCS / lang / "img").glob("*.png")} == taken
