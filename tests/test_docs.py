@@ -56,6 +56,17 @@ def test_every_setting_is_on_the_settings_page(site, lang, folder):
         assert help_text[:12] in page, (s.env, help_text)
 
 
+@pytest.mark.parametrize("folder", ["en/", ""])
+def test_every_field_of_the_event_contract_is_on_its_page(site, folder):
+    from peakend import contract
+
+    page = (site / folder / "reference" / "contract" / "index.html").read_text("utf-8")
+    for kind, fields in contract.FIELDS.items():
+        assert f"<code>{kind}</code>" in page
+        assert all(f"<code>{f.name}</code>" in page for f in fields), kind
+    assert "2,147,483,647" in page and all(f"<code>{scale}</code>" in page for scale in contract.SCALES)
+
+
 def page_routes() -> list[str]:
     """The web app's pages: its GET routes that answer HTML, with parameters written `{}`."""
     from peakend.web.app import create_app

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-MARKER = re.compile(r"<!-- generated: (cli|settings) -->")
+MARKER = re.compile(r"<!-- generated: (cli|settings|contract) -->")
 
 
 @functools.cache

@@ -3,7 +3,8 @@ the page's language) and every setting (from `peakend.settings.SETTINGS`).
 
 Run as a script: `python docs/hooks/reference.py cli zh` prints the command reference in Chinese (the CLI reads its
 language when it is imported, so each language is generated in its own process). `docs/hooks/build.py` (an MkDocs
-hook) puts the output in place of `<!-- generated: cli -->` and `<!-- generated: settings -->`.
+hook) puts the output in place of `<!-- generated: cli -->`, `<!-- generated: settings -->` and
+`<!-- generated: contract -->`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,17 @@ from typing import Any
 
 HEAD = {
     "en": {"usage": "Usage", "option": "option", "default": "default", "help": "what it does",
-           "variable": "variable", "commands": "Commands", "args": "arguments", "env": "env"},
+           "variable": "variable", "commands": "Commands", "args": "arguments", "env": "env",
+           "field": "field", "type": "type", "required": "required", "range": "range", "notes": "notes",
+           "yes": "yes", "key": "a key: a phone in it is stored as its keyed hash", "set": "checked against a set",
+           "free": "free text (at most PEAKEND_MAX_TEXT_CHARS)", "id": "id; when omitted, made of",
+           "scale": "scale", "lowest": "lowest", "highest": "highest", "aliases": "also written"},
     "zh": {"usage": "用法", "option": "选项", "default": "默认值", "help": "作用",
-           "variable": "环境变量", "commands": "子命令", "args": "参数", "env": "环境变量"},
+           "variable": "环境变量", "commands": "子命令", "args": "参数", "env": "环境变量",
+           "field": "字段", "type": "类型", "required": "必需", "range": "范围", "notes": "说明",
+           "yes": "是", "key": "标识字段：其中的电话号码以密钥哈希保存", "set": "按集合检查（蓝图、量表等）",
+           "free": "自由文本（最长 PEAKEND_MAX_TEXT_CHARS）", "id": "编号；省略时由以下字段生成",
+           "scale": "量表", "lowest": "最低", "highest": "最高", "aliases": "其他写法"},
 }
 
 
@@ -111,6 +120,36 @@ def settings_markdown(lang: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _number(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def contract_markdown(lang: str) -> str:
+    """The event contract: every kind's fields (type, required, range, what is special) and the rating scales."""
+    from peakend import contract
+
+    w = HEAD[lang]
+    out: list[str] = []
+    for kind, fields in contract.FIELDS.items():
+        derived = ", ".join(f"`{f}`" for f in contract.DERIVED_ID[kind])
+        out += [f"## `{kind}`", "", f"| {w['field']} | {w['type']} | {w['required']} | {w['range']} | {w['notes']} |",
+                "|---|---|---|---|---|"]
+        for f in fields:
+            notes = [w["key"]] if f.name in contract.KEY_FIELDS else []
+            notes += [w["set"]] if f.name in contract.SET_FIELDS else []
+            notes += [w["free"]] if f.free else []
+            notes += [f"{w['id']} {derived}"] if f.name == contract.ID_FIELD[kind] else []
+            span = f"{_number(f.lo)} – {_number(f.hi)}" if f.lo is not None and f.hi is not None else ""
+            out.append(f"| `{f.name}` | {f.type} | {w['yes'] if f.required else ''} | {span} | {'; '.join(notes)} |")
+        out.append("")
+    out += [f"## {w['scale']}", "", f"| {w['scale']} | {w['lowest']} | {w['highest']} | {w['aliases']} |",
+            "|---|---|---|---|"]
+    for name, (lo, hi) in contract.SCALES.items():
+        aliases = ", ".join(f"`{a}`" for a, to in contract.SCALE_ALIASES.items() if to == name and a != name)
+        out.append(f"| `{name}` | {lo:g} | {hi:g} | {aliases} |")
+    return "\n".join(out) + "\n"
+
+
 def command_names() -> list[str]:
     """Every command's full name (`peakend blueprint show`), groups included."""
     names: list[str] = []
@@ -127,4 +166,4 @@ def command_names() -> list[str]:
 if __name__ == "__main__":
     what, lang = sys.argv[1], sys.argv[2]
     os.environ["PEAKEND_LANG"] = lang
-    print(cli_markdown(lang) if what == "cli" else settings_markdown(lang))
+    print({"cli": cli_markdown, "settings": settings_markdown, "contract": contract_markdown}[what](lang))
