@@ -67,6 +67,15 @@ def test_every_field_of_the_event_contract_is_on_its_page(site, folder):
     assert "2,147,483,647" in page and all(f"<code>{scale}</code>" in page for scale in contract.SCALES)
 
 
+@pytest.mark.parametrize("folder", ["en/", ""])
+def test_every_endpoint_is_on_the_api_page(site, folder):
+    from peakend.web.app import create_app
+
+    page = (site / folder / "reference" / "api" / "index.html").read_text("utf-8")
+    paths = create_app(":memory:", secret="docs").openapi()["paths"]
+    assert len(paths) > 30 and all(f"<code>{path}</code>" in page for path in paths)
+
+
 def page_routes() -> list[str]:
     """The web app's pages: its GET routes that answer HTML, with parameters written `{}`."""
     from peakend.web.app import create_app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import subprocess
@@ -11,19 +12,20 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-MARKER = re.compile(r"<!-- generated: (cli|settings|contract) -->")
+MARKER = re.compile(r"<!-- generated: (cli|settings|contract|api) -->")
 
 
 @functools.cache
-def generated(what: str, lang: str) -> str:
-    """The Markdown `reference.py` prints for `what` in `lang` (its own process: the CLI's help language is fixed
-    when it is imported)."""
+def generated_parts(lang: str) -> dict[str, str]:
+    """Every generated part in `lang`, made by `reference.py` in a process of its own (the CLI's help language is
+    fixed when it is imported)."""
     env = {**os.environ, "PEAKEND_LANG": lang, "COLUMNS": "200"}
-    run = subprocess.run([sys.executable, str(HERE / "reference.py"), what, lang], env=env, capture_output=True,
+    run = subprocess.run([sys.executable, str(HERE / "reference.py"), "all", lang], env=env, capture_output=True,
                          text=True, check=True)
-    return run.stdout
+    parts: dict[str, str] = json.loads(run.stdout)
+    return parts
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     lang = "zh" if page.file.src_uri.startswith("zh/") else "en"
-    return MARKER.sub(lambda m: generated(m.group(1), lang), markdown)
+    return MARKER.sub(lambda m: generated_parts(lang)[m.group(1)], markdown)

@@ -4,11 +4,12 @@ the page's language) and every setting (from `peakend.settings.SETTINGS`).
 Run as a script: `python docs/hooks/reference.py cli zh` prints the command reference in Chinese (the CLI reads its
 language when it is imported, so each language is generated in its own process). `docs/hooks/build.py` (an MkDocs
 hook) puts the output in place of `<!-- generated: cli -->`, `<!-- generated: settings -->` and
-`<!-- generated: contract -->`.
+`<!-- generated: contract -->`, `<!-- generated: api -->`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -150,6 +151,19 @@ def contract_markdown(lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def api_markdown(lang: str) -> str:
+    """Every endpoint of the OpenAPI document (method, path, summary), from the app itself on an empty store."""
+    from peakend.web.app import create_app
+
+    document = create_app(":memory:", secret="docs").openapi()
+    head = ("| method | path | what it does |" if lang == "en" else "| 方法 | 路径 | 作用（OpenAPI 摘要） |")
+    out = [head, "|---|---|---|"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            out.append(f"| {method.upper()} | `{path}` | {_cell(operation.get('summary', ''))} |")
+    return "\n".join(out) + "\n"
+
+
 def command_names() -> list[str]:
     """Every command's full name (`peakend blueprint show`), groups included."""
     names: list[str] = []
@@ -163,7 +177,9 @@ def command_names() -> list[str]:
     return names[1:]
 
 
-if __name__ == "__main__":
+MAKERS = {"cli": cli_markdown, "settings": settings_markdown, "contract": contract_markdown, "api": api_markdown}
+
+if __name__ == "__main__":  # `reference.py cli zh` prints one part; `reference.py all zh` every part, as JSON
     what, lang = sys.argv[1], sys.argv[2]
     os.environ["PEAKEND_LANG"] = lang
-    print({"cli": cli_markdown, "settings": settings_markdown, "contract": contract_markdown}[what](lang))
+    print(json.dumps({k: make(lang) for k, make in MAKERS.items()}) if what == "all" else MAKERS[what](lang))
