@@ -133,7 +133,9 @@ def contract_markdown(lang: str) -> str:
     out: list[str] = []
     for kind, fields in contract.FIELDS.items():
         derived = ", ".join(f"`{f}`" for f in contract.DERIVED_ID[kind])
-        out += [f"## `{kind}`", "", f"| {w['field']} | {w['type']} | {w['required']} | {w['range']} | {w['notes']} |",
+        names = {"touch": "触点", "visit": "来访", "survey": "问卷", "audit": "暗访"}
+        out += [f"## `{kind}`" + (f" {names[kind]}" if lang == "zh" else ""), "",
+                f"| {w['field']} | {w['type']} | {w['required']} | {w['range']} | {w['notes']} |",
                 "|---|---|---|---|---|"]
         for f in fields:
             notes = [w["key"]] if f.name in contract.KEY_FIELDS else []
@@ -141,7 +143,8 @@ def contract_markdown(lang: str) -> str:
             notes += [w["free"]] if f.free else []
             notes += [f"{w['id']} {derived}"] if f.name == contract.ID_FIELD[kind] else []
             span = f"{_number(f.lo)} – {_number(f.hi)}" if f.lo is not None and f.hi is not None else ""
-            out.append(f"| `{f.name}` | {f.type} | {w['yes'] if f.required else ''} | {span} | {'; '.join(notes)} |")
+            notes_text = ("；" if lang == "zh" else "; ").join(notes)
+            out.append(f"| `{f.name}` | {f.type} | {w['yes'] if f.required else ''} | {span} | {notes_text} |")
         out.append("")
     out += [f"## {w['scale']}", "", f"| {w['scale']} | {w['lowest']} | {w['highest']} | {w['aliases']} |",
             "|---|---|---|---|"]
