@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	eval "$$(scripts/services.sh)" && $(BIN)/python -m pytest -q -n auto --dist loadgroup
 
+# The guides (docs/zh, docs/en) served at http://127.0.0.1:8001; `make test` builds them strictly.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
 # The benchmark suite: engines side by side (1M, 10M touches; BENCH_FLAGS=--huge adds 100M), then the rest.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engines.py $(BENCH_FLAGS)
@@ -32,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_cli.py
 
 clean:
-	rm -rf $(VENV) peakend-demo .pytest_cache
+	rm -rf $(VENV) peakend-demo .pytest_cache site

@@ -298,6 +298,7 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1024, "height": 768})
         page.goto(url + "/?lang=en")
         expect(page).to_have_url(re.compile(r"/setup$"))
+        both_languages(page, "setup-account")
         page.fill("input[name=code]", code)
         page.fill("input[name=username]", "boss")
         page.fill("input[name=password]", "first-admin-pass")
@@ -306,9 +307,11 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
         page.click("#setup-go")
         expect(page).to_have_url(re.compile(r"/setup/blueprint$"))
         page.screenshot(path=ARTIFACTS / "setup-blueprint.png", full_page=True)
+        both_languages(page, "setup-blueprint")
         page.click("#setup-bp")
         expect(page.locator("#setup-import")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "setup-data.png", full_page=True)
+        both_languages(page, "setup-data")
         page.click("#setup-demo button")
         expect(page.locator("#setup-done")).to_be_visible(timeout=120_000)
         page.click("#setup-done a")
@@ -423,3 +426,79 @@ def test_the_menu_opens_without_script_on_a_phone(server, browser):
     page.click("#menu a[href='/staff']")
     expect(page).to_have_url(re.compile(r"/staff$"))
     context.close()
+
+
+DOCS = Path(__file__).parent.parent / "docs"
+GUIDE_SHOTS: list[tuple[str, str, str, str]] = [  # (who, path, picture, what to wait for) for the user guide
+    ("admin", "/", "network", "#verdicts, #verdicts-none"),  # the verdict is a job: drawn once computed
+    ("li", f"/halls/{quote(A)}", "hall", "#moments"),
+    ("li", f"/halls/{quote(A)}/moments/counter_result", "moment", "#worst"),
+    ("li", "/visits/{visit}", "visit", "#touches"),
+    ("li", f"/halls/{quote(A)}/whatif", "whatif", "#whatif-day tr[data-series]"),  # a job: up to two minutes
+    ("li", "/cases?status=", "cases", "main"),
+    ("li", "/cases/{case}", "case", "main"),
+    ("li", "/staff", "staff", "#cards"),
+    ("li", "/comments", "comments", "main"),
+    ("wang", "/audit", "audit", "#audit-save"),
+    ("wang", "/audits", "audits", "main"),
+    ("天河02", "/cases?status=", "inbox", "main"),
+    ("天河02", "/staff", "own-card", "#cards"),
+    ("天河02", "/blueprint", "playbook", "#lanes"),
+    ("天河02", f"/training?q={quote('客户很生气怎么办')}", "training", "#hits"),
+    ("admin", "/quality", "quality", "main"),
+    ("admin", "/import", "import", "main"),
+    ("admin", "/blueprint/edit", "blueprint-edit", "main"),
+    ("admin", "/blueprint/versions", "blueprint-versions", "main"),
+    ("admin", "/admin/activity", "activity", "main"),
+]
+PASSWORDS = {"admin": "admin-pass", "li": "manager-pass", "wang": "auditor-pass", "天河02": "staff-pass-1"}
+
+
+def guide_shot(page, lang: str, name: str) -> None:
+    """docs/{lang}/img/{name}.png: the page as wide as its window, cut at 1,800 px high (the guides show the top
+    panels)."""
+    page.wait_for_function(CHARTS_DRAWN)
+    height = min(int(page.evaluate("document.documentElement.scrollHeight")), 1800)
+    page.screenshot(path=DOCS / lang / "img" / f"{name}.png", full_page=True,
+                    clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height})
+
+
+def both_languages(page, name: str) -> None:
+    """The page as it is now photographed for the guide in zh and in en (docs/{zh,en}/img/{name}.png); left in en."""
+    url = page.url.split("?")[0]
+    for lang in ("zh", "en"):
+        page.goto(f"{url}?lang={lang}")
+        guide_shot(page, lang, name)
+
+
+def test_the_user_guide_s_pictures(server, browser):
+    """Every page the user guide explains, photographed in zh and en as each role sees it (docs/{zh,en}/img/), so
+    the guide's pictures are those of this run's code."""
+    admin = browser.new_page()
+    login(admin, server, "admin", "admin-pass")
+    case = a_case(admin, server)
+    admin.close()
+    for lang in ("zh", "en"):
+        (DOCS / lang / "img").mkdir(parents=True, exist_ok=True)
+        pages: dict[str, object] = {}
+        for who, path, name, ready in GUIDE_SHOTS:
+            if who not in pages:
+                pages[who] = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                login(pages[who], server, who, PASSWORDS[who])
+            page = pages[who]
+            if "{visit}" in path:
+                page.goto(f"{server}/halls/{quote(A)}/moments/counter_result?lang={lang}")
+                path = page.locator("#worst a").first.get_attribute("href") or ""
+            page.goto(server + path.replace("{case}", quote(case)) + ("&" if "?" in path else "?") + f"lang={lang}")
+            expect(page.locator(ready).first).to_be_visible(timeout=120_000)
+            guide_shot(page, lang, name)
+        upload = pages["admin"]
+        upload.goto(f"{server}/import?lang={lang}")
+        upload.set_input_files("input[type=file]", str(Path(__file__).parent / "data" / "twins" / "gbk.csv"))
+        upload.click("#upload-go")
+        expect(upload.locator("#encoding")).to_have_text("gb18030")
+        guide_shot(upload, lang, "import-mapping")
+        for page in pages.values():
+            page.context.close()
+    for lang in ("zh", "en"):
+        assert {p.stem for p in (DOCS / lang / "img").glob("*.png")} >= {n for _, _, n, _ in GUIDE_SHOTS}

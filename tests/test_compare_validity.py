@@ -56,7 +56,7 @@ def expected_difference(effect: float, sets: int) -> float:
 
 def test_on_null_data_the_verdict_rarely_names_a_winner_and_not_by_the_seed():
     """Ratings and a numeric answer drawn independently, 200 sets: measured 1 winner (0.5%, the mean; seed 1: 1 too),
-    conservative — below the 5% ± 3 the issue asks, as every valid test tried (README). Seed 1 changes 2 of 200
+    conservative — below the 5% ± 3 the issue asks, as every valid test tried (method page). Seed 1 changes 2 of 200
     verdicts (1%)."""
     first, second = winners(0.0, range(200)), winners(0.0, range(200), seed=1)
     assert sum(w is not None for w in first) <= 4 and sum(w is not None for w in second) <= 4

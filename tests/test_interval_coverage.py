@@ -4,7 +4,7 @@ within 91–99% (with R independent repetitions the estimate's binomial standard
 1.5 points at R = 200, so a correct interval falls outside 91–99% by chance with probability under 1%).
 
 The fitted weights of `peakend calibrate` are measured in tests/test_calibrate.py. The figures in each docstring
-are the ones measured with these seeds (README, "Measured coverage of every interval").
+are the ones measured with these seeds (docs/en/method/scoring.md, "Measured coverage of every interval").
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def test_loyalty_index_interval(bp, n, band):
     measured 90.8, 92.3, 93.7% at 5, 10, 30 answers; the normal quantile it replaced 84.1, 88.8, 92.6% on the same
     data. Known slight under-coverage at 5 answers: skewed answers, too few for their mean to be near normal
     (Johnson's 1978 skewness-corrected t gained 2 points at 5 answers, none at 10: not adopted). The band there is
-    89–99% (90.8% ± 0.9, one binomial standard error at 1000 groups) and the README says so."""
+    89–99% (90.8% ± 0.9, one binomial standard error at 1000 groups) and the method page says so."""
     rng = np.random.default_rng(17)
     truth = 10 * float((np.arange(11) * RECOMMEND).sum())
     answers = pd.DataFrame({"hall_id": np.repeat(np.arange(1000), n),

@@ -1,5 +1,5 @@
-"""The layer picture of the README holds: no module imports from a layer above its own (import-linter
-contracts in pyproject.toml)."""
+"""The layer picture of the architecture page (docs/en/developer/architecture.md) holds: no module imports from a
+layer above its own (import-linter contracts in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def test_layers_only_point_down():
 
 
 def layout_modules(readme: str) -> set[str]:
-    """The module paths the README's layout names: a line `  pkg/  a.py … b.py` (and the lines under it) names
-    pkg/a.py and pkg/b.py; a line `  name.py` a top-level module."""
+    """The module paths the architecture page's layout names: a line `  pkg/  a.py … b.py` (and the lines under
+    it) names pkg/a.py and pkg/b.py; a line `  name.py` a top-level module."""
     block = readme.split("## Layout: the data flows one way")[1].split("```")[1]
     named, package = set(), ""
     for line in block.splitlines():
@@ -33,14 +33,14 @@ def layout_modules(readme: str) -> set[str]:
     return named
 
 
-def test_the_readme_layout_names_every_module_by_its_path():
-    readme = (ROOT / "README.md").read_text("utf-8")
+def test_the_architecture_page_names_every_module_by_its_path():
+    readme = (ROOT / "docs" / "en" / "developer" / "architecture.md").read_text("utf-8")
     src = ROOT / "src" / "peakend"
     named = layout_modules(readme)
     for path in src.rglob("*.py"):
         if path.name not in ("__init__.py", "__main__.py"):
             module = path.relative_to(src).as_posix()
-            assert module in named, f"README layout does not name {module}"
+            assert module in named, f"docs/en/developer/architecture.md does not name {module}"
 
 
 CLI_LINES_PER_COMMAND = 20  # what a command still holds: its options, progress and printing (issue 30 asked for

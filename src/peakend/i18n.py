@@ -1215,4 +1215,14 @@ HELP: dict[str, dict[Lang, str]] = {
     "opt.token.hall": {"en": "The hall whose events the device sends ('*' with --sms: every hall).", "zh": "设备发送事件所属的营业厅（与 --sms 一起用 '*'：所有厅）。"},
     "opt.token.label": {"en": "What the device is, e.g. 'rating pad 3'.", "zh": "设备说明，例如 'rating pad 3'。"},
     "opt.token.sms": {"en": "A token for the SMS gateway: it only posts survey replies.", "zh": "短信网关令牌：只能提交调查回复。"},
+    # docs (issue 37): arguments that had no help in the command reference
+    "opt.bp.file": {"en": "The blueprint YAML file.", "zh": "蓝图 YAML 文件。"},
+    "opt.user.name": {"en": "The user's login name.", "zh": "用户的登录名。"},
+    "opt.user.password": {"en": "The password (asked for when not given).", "zh": "密码（未给出时会提示输入）。"},
+    "rich.ARGUMENTS_PANEL_TITLE": {"en": "Arguments", "zh": "参数"},
+    "rich.OPTIONS_PANEL_TITLE": {"en": "Options", "zh": "选项"},
+    "rich.COMMANDS_PANEL_TITLE": {"en": "Commands", "zh": "子命令"},
+    "rich.DEFAULT_STRING": {"en": "[default: {}]", "zh": "[默认：{}]"},
+    "rich.ENVVAR_STRING": {"en": "[env var: {}]", "zh": "[环境变量：{}]"},
+    "rich.REQUIRED_LONG_STRING": {"en": "[required]", "zh": "[必填]"},
 }

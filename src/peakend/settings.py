@@ -1,7 +1,7 @@
 """Every setting peakend reads from the environment, as one table: name, type, default, help.
 
 `get(name)` reads a setting now (the environment may change between calls, as tests do);
-`peakend settings` prints what is in force. The README documents every row (a test checks).
+`peakend settings` prints what is in force; the docs' settings page is generated from the table.
 A value that cannot be read as its type is an error naming the setting and what it expects.
 """
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
+import typer.rich_utils
 from rich.console import Console
 from rich.table import Table
 from typer.models import CommandFunctionType
@@ -45,6 +45,8 @@ _lang_from_argv(sys.argv[1:])
 def H(key: str) -> str:
     """A command's or option's help in the session language."""
     return HELP[key][read_lang(os.environ.get("PEAKEND_LANG", "en"))]
+for _word in [key[5:] for key in HELP if key.startswith("rich.")]:  # the help's own words (Options, default…)
+    setattr(typer.rich_utils, _word, H("rich." + _word))
 
 
 def opt(key: str, *names: str, **kwargs: Any) -> Any:

@@ -13,7 +13,7 @@ from peakend.errors import CheckFailed
 from peakend.i18n import lang, say
 
 bp_app = app.group("blueprint")
-FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
+FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=H("opt.bp.file"))]
 
 
 @app.command("settings", help=H("cmd.settings"))

@@ -133,10 +133,11 @@ def hall_list(db: DbOpt = DEFAULT_DB) -> None:
 
 
 @user_app.command("add", help=H("cmd.user.add"))
-def user_add(username: str, role: Annotated[str, opt("opt.user.role")],
+def user_add(username: Annotated[str, typer.Argument(help=H("opt.user.name"))],
+             role: Annotated[str, opt("opt.user.role")],
              hall: Annotated[list[str] | None, opt("opt.user.hall")] = None,
              password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                                   envvar="PEAKEND_PASSWORD")] = "",
+                                                   envvar="PEAKEND_PASSWORD", help=H("opt.user.password"))] = "",
              email: Annotated[str | None, opt("opt.user.email")] = None, db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db) as ws:
         ws.people.add_user(username, password, role, hall, email)

@@ -54,7 +54,7 @@ class Answers(_Strict):
 
 
 class Mapping(_Strict):
-    """A file's column mapping (see the module docstring and README for examples).
+    """A file's column mapping (see the module docstring and docs/en/guide/data-in.md for examples).
 
     `missing` and `values` read every rating and survey answer column (`per_column` overrides them for
     one file column): a missing code becomes no answer, a word its value; both compared as

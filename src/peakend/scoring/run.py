@@ -132,7 +132,7 @@ def rescore(store: Store, bp: Blueprint, since: Any, step: Callable[[str], None]
     visits.
 
     Every event stored at or before `since` was scored by the run that saw it: scoring and ingest take the store's
-    lock in turn, so nothing arrives during a run (one process writes a store: see the README on serving)."""
+    lock in turn, so nothing arrives during a run (one process writes a store: see docs/en/operator/workers.md)."""
     started = time.perf_counter()
     mark_changed(store, since)
     mark_days(store)
