@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from peakend.service.demo import Demo
     from peakend.service.figures import Figures
     from peakend.service.files import Files
+    from peakend.service.identity import Identity
     from peakend.service.imports import Imports
     from peakend.service.intake import Intake
     from peakend.service.jobs import Jobs
@@ -230,3 +231,9 @@ class Workspace:
         from peakend.service.people import People
 
         return People(self)
+
+    @cached_property
+    def identity(self) -> Identity:
+        from peakend.service.identity import Identity
+
+        return Identity(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from peakend.store.db import Store
 
 MAX_PASSWORD = 1024  # characters: Argon2 of a longer one only costs the server
+TOKEN_RECHECK_S = 10.0  # a device token known to this process is looked up in the store again after this long
 
 
 @dataclass
@@ -29,7 +31,9 @@ class AppState:
     intake every posted event goes through) and what the web keeps per process."""
 
     ws: Workspace
-    devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
+    # known device tokens, with when the store last confirmed them (a revoked or rotated one dies within
+    # TOKEN_RECHECK_S in every process, at once in the one that revoked it)
+    devices: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
 
     @property
@@ -74,10 +78,14 @@ def principal(request: Request) -> Principal | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         st, token = state(request), auth[7:].strip()
-        p = st.devices.get(token) or st.ws.people.token_principal(token)  # a device posts without waiting for the store
+        known = st.devices.get(token)
+        if known is not None and time.monotonic() - known[1] < TOKEN_RECHECK_S:
+            return known[0]  # a device posts without waiting for the store
+        p = st.ws.people.token_principal(token)
         if p is None:
+            st.devices.pop(token, None)
             raise HTTPException(401, "unknown token")
-        st.devices[token] = p
+        st.devices[token] = (p, time.monotonic())
         return p
     sid = request.session.get("sid")
     return state(request).ws.people.session_user(sid) if isinstance(sid, str) else None
