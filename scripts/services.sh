@@ -36,3 +36,19 @@ done
 echo "export PEAKEND_TEST_PG=postgresql://postgres@127.0.0.1:$PGPORT/peakend_test"
 echo "export PEAKEND_CHROMIUM=$(command -v chromium)"
 echo "export PEAKEND_JAVA=$(command -v java)"
+
+# Single sign-on tests: a real OpenID provider (panva's certified oidc-provider, pinned in
+# scripts/oidc-provider/package.json) on its own port, with test clients and users (see provider.mjs).
+OIDC_PORT="${PEAKEND_OIDC_PORT:-54390}"
+OIDC_DIR="$ROOT/scripts/oidc-provider"
+if ! command -v node >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >&2
+fi
+[ -d "$OIDC_DIR/node_modules/oidc-provider" ] || npm ci --prefix "$OIDC_DIR" --no-audit --no-fund >&2
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! listening "$OIDC_PORT"; then
+  OIDC_PORT="$OIDC_PORT" nohup node "$OIDC_DIR/provider.mjs" >"/tmp/peakend-oidc-$OIDC_PORT.log" 2>&1 &
+  for _ in $(seq 50); do listening "$OIDC_PORT" && break; sleep 0.2; done
+fi
+echo "export PEAKEND_TEST_OIDC=http://127.0.0.1:$OIDC_PORT"

@@ -621,6 +621,29 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "id_token_bad": {"en": "a token's hall and label have at most 200 characters; scope is device or sms",
                      "zh": "令牌的营业厅与标签最多 200 个字符；范围为 device 或 sms"},
     "id_token_revoked": {"en": "token '{value}' is revoked: make a new one", "zh": "令牌“{value}”已吊销：请新建"},
+    "sso_too_many": {"en": "the sign-on names more than {most} groups or halls: refused",
+                     "zh": "单点登录给出的组或营业厅超过 {most} 个：已拒绝"},
+    "sso_no_username": {"en": "the sign-on names no usable user name (1–200 characters, no comma or control character)",
+                        "zh": "单点登录没有给出可用的用户名（1–200 个字符，不含逗号或控制字符）"},
+    "sso_no_role": {"en": "your groups ({groups}) grant no role in peakend: ask your administrator to add you to a "
+                          "peakend group",
+                    "zh": "您所在的组（{groups}）在 peakend 中没有对应角色：请管理员把您加入 peakend 的组"},
+    "sso_no_hall": {"en": "your groups make you a {role} but name no hall: ask your administrator for a hall group",
+                    "zh": "您所在的组授予了 {role} 角色，但没有指定营业厅：请管理员把您加入营业厅组"},
+    "sso_provider_down": {"en": "the sign-on provider does not answer properly ({value}): try again later or log in "
+                                "with a password",
+                          "zh": "单点登录提供方未正常响应（{value}）：请稍后再试或用密码登录"},
+    "sso_provider_said": {"en": "the sign-on provider refused: {value}", "zh": "单点登录提供方拒绝：{value}"},
+    "sso_issuer": {"en": "the sign-on answer comes from another issuer ({value}): refused",
+                   "zh": "单点登录应答来自其他签发者（{value}）：已拒绝"},
+    "sso_state": {"en": "this sign-on answer belongs to no login started here (expired, used, or from another "
+                        "browser): start again",
+                  "zh": "该单点登录应答不属于本处发起的登录（已过期、已使用或来自其他浏览器）：请重新开始"},
+    "sso_token_refused": {"en": "the sign-on provider refused the code ({value}): start again",
+                          "zh": "单点登录提供方拒绝了授权码（{value}）：请重新开始"},
+    "sso_id_token_bad": {"en": "the ID token does not hold ({value}): signature, issuer, audience, expiry and nonce "
+                               "must all be right; refused",
+                         "zh": "ID 令牌校验未通过（{value}）：签名、签发者、受众、有效期与 nonce 必须全部正确；已拒绝"},
 }
 
 
@@ -1136,6 +1159,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "act_token_rotated": {"zh": "轮换令牌", "en": "token rotated"},
     "act_token_revoked": {"zh": "吊销令牌", "en": "token revoked"},
     "act_token_labelled": {"zh": "修改令牌标签", "en": "token labelled"},
+    "act_sso_refused": {"zh": "单点登录被拒", "en": "sign-on refused"},
+    "id_sso_button": {"zh": "单点登录（公司账户）", "en": "Sign in with your company account"},
 }
 
 

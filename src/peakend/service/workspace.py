@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from peakend.service.reports import Reports
     from peakend.service.rights import Rights
     from peakend.service.scores import Scores
+    from peakend.service.sso import Sso
 
 
 class Workspace:
@@ -237,3 +238,9 @@ class Workspace:
         from peakend.service.identity import Identity
 
         return Identity(self)
+
+    @cached_property
+    def sso(self) -> Sso:
+        from peakend.service.sso import Sso
+
+        return Sso(self)

@@ -26,7 +26,7 @@ from peakend import settings
 from peakend.errors import PeakendError
 from peakend.service import Workspace
 from peakend.service.background import threads
-from peakend.web import admin, api, audits, blueprint_edit, exports, first_run, imports, live, pages, users, whatif
+from peakend.web import admin, api, audits, blueprint_edit, exports, first_run, imports, live, pages, sso, users, whatif
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 from peakend.web.render import Computing, being_computed
@@ -87,6 +87,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(blueprint_edit.router)
     app.include_router(admin.router)
     app.include_router(users.router)
+    app.include_router(sso.router)
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

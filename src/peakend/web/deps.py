@@ -157,15 +157,31 @@ def log_in(request: Request, username: str, password: str) -> Principal:
         st.ws.activity.record(username, "login_failed", None, None, address)
         raise HTTPException(401, "wrong username or password")
     st.ws.limits.succeeded(username)
-    st.ws.activity.record(p.name, "login", None, {"role": p.role}, address)
-    log_out(request)
-    request.session["sid"] = st.ws.people.start_session(p.name, settings.get("session_hours"))
+    begin_session(request, p, "local")
     return p
 
 
-def log_out(request: Request) -> None:
-    """End the asker's session on the server and forget the cookie."""
-    sid = request.session.get("sid")
+def begin_session(request: Request, p: Principal, source: str) -> None:
+    """Log `p` in through `source` (local, oidc, ldap): the login logged, any earlier session ended, a new one."""
+    st = state(request)
+    st.ws.activity.record(p.name, "login", None, {"role": p.role, "source": source}, client_address(request.scope))
+    log_out(request)
+    request.session["sid"] = st.ws.people.start_session(p.name, settings.get("session_hours"), source)
+
+
+def log_out(request: Request) -> str | None:
+    """End the asker's session on the server and forget the cookie; where to end the OIDC provider's session too
+    (None: not an OIDC login, or the provider offers no end-session endpoint)."""
+    sid, id_token = request.session.get("sid"), request.session.get("oidc_id_token")
     if isinstance(sid, str):
         state(request).ws.people.end_session(sid)
     request.session.clear()
+    if isinstance(id_token, str) and isinstance(sid, str):
+        return state(request).ws.sso.oidc.logout_url(id_token, str(request.url_for("login_page")))
+    return None
+
+
+def safe_next(target: str) -> str:
+    """A page of this site to go to after a login (anything else: the start page)."""
+    ours = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if ours else "/"
