@@ -621,6 +621,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "id_token_bad": {"en": "a token's hall and label have at most 200 characters; scope is device or sms",
                      "zh": "令牌的营业厅与标签最多 200 个字符；范围为 device 或 sms"},
     "id_token_revoked": {"en": "token '{value}' is revoked: make a new one", "zh": "令牌“{value}”已吊销：请新建"},
+    "ldap_down": {"en": "the LDAP directory does not answer properly ({value}): try again later",
+                  "zh": "LDAP 目录未正常响应（{value}）：请稍后再试"},
     "sso_too_many": {"en": "the sign-on names more than {most} groups or halls: refused",
                      "zh": "单点登录给出的组或营业厅超过 {most} 个：已拒绝"},
     "sso_no_username": {"en": "the sign-on names no usable user name (1–200 characters, no comma or control character)",

@@ -192,6 +192,11 @@ class Identity:
         self.ws.activity.record(username, "password_set", username, None, address)
         return username
 
+    def source_of(self, username: str) -> str | None:
+        """Where the account `username` comes from (local, oidc, ldap), or None if there is none."""
+        rows = self.store.rows("SELECT coalesce(source, 'local') FROM users WHERE username = ?", [username])
+        return str(rows[0][0]) if rows else None
+
     # single sign-on ---------------------------------------------------------------------------------------------
     def provision(self, source: Literal["oidc", "ldap"], username: str, role: str, halls: list[str],
                   email: str | None, address: str | None = None) -> Principal:

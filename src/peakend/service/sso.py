@@ -16,6 +16,7 @@ both mapped to a role and halls by the operator's settings.
 from __future__ import annotations
 
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +28,10 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
+from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+from ldap3.utils.dn import escape_rdn, parse_dn
 
 from peakend import settings
 from peakend.errors import PeakendError, SettingError
@@ -251,12 +256,123 @@ class Oidc:
         return f"{end}?{query}"
 
 
+@dataclass(frozen=True)
+class DirectoryUser:
+    """Who an LDAP bind proved: their user name (the entry's uid), groups (cn) and e-mail."""
+
+    username: str
+    groups: list[str]
+    email: str | None
+
+
+def _first(entry: Any, attribute: str) -> object:
+    values = entry.entry_attributes_as_dict.get(attribute) or []
+    return values[0] if values else None
+
+
+def _cn(dn: object) -> str | None:
+    """The cn a group's DN starts with (None: not a DN, or not a cn first)."""
+    try:
+        kind, value, _ = parse_dn(str(dn))[0]
+    except (LDAPException, IndexError, TypeError):
+        return None
+    return value if kind.lower() == "cn" else None
+
+
+class Ldap:
+    """The LDAP directory named by the settings: a password checked by binding as the user (`ldap_user_dn`), or by
+    searching them with a service account and binding as what was found; then their groups."""
+
+    @staticmethod
+    def configured() -> bool:
+        """Whether LDAP is set up (a URL and a way to find the user)."""
+        return bool(settings.get("ldap_url") and (settings.get("ldap_user_dn") or settings.get("ldap_user_base")))
+
+    @staticmethod
+    def _server() -> Server:
+        url = str(settings.get("ldap_url"))
+        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.get("ldap_ca_file"),
+                  version=ssl.PROTOCOL_TLS_CLIENT)
+        return Server(url, use_ssl=url.lower().startswith("ldaps://"), tls=tls, connect_timeout=int(TIMEOUT_S),
+                      get_info=NONE)  # no schema read: the attributes asked for need not be in it (memberOf)
+
+    @staticmethod
+    def _open(server: Server, dn: str, password: str) -> Connection | None:
+        """A connection bound as `dn` (StartTLS first when set), or None if the password is wrong."""
+        conn = Connection(server, dn, password, receive_timeout=int(TIMEOUT_S), raise_exceptions=False)
+        conn.open()
+        if settings.get("ldap_starttls") and not conn.start_tls():
+            raise SsoRefused("ldap_down", value="StartTLS refused")
+        return conn if conn.bind() else None
+
+    def check(self, username: str, password: str) -> DirectoryUser | None:
+        """The directory user these credentials prove (None: unknown user or wrong password). An empty password is
+        never sent: LDAP would take it as an anonymous bind."""
+        if not password or not username or len(username) > MOST_CHARS:
+            return None
+        try:
+            return self._check(username, password)
+        except LDAPException as exc:
+            raise SsoRefused("ldap_down", value=type(exc).__name__) from None
+
+    def _check(self, username: str, password: str) -> DirectoryUser | None:
+        server, service = self._server(), None
+        template = settings.get("ldap_user_dn")
+        if template:
+            dn = str(template).format(username=escape_rdn(username))
+        else:
+            service = self._open(server, settings.get("ldap_bind_dn") or "", settings.get("ldap_bind_password") or "")
+            if service is None:
+                raise SsoRefused("ldap_down", value="the service account cannot bind")
+            user_filter = str(settings.get("ldap_user_filter")).format(username=escape_filter_chars(username))
+            service.search(settings.get("ldap_user_base"), user_filter, SUBTREE, attributes=[], size_limit=2)
+            if len(service.entries) != 1:
+                return None
+            dn = service.entries[0].entry_dn
+        conn = self._open(server, dn, password)
+        if conn is None:
+            return None
+        reader = service or conn
+        reader.search(dn, "(objectClass=*)", BASE, attributes=["uid", "mail", "memberOf"])
+        if not reader.entries:
+            return None
+        entry = reader.entries[0]
+        return DirectoryUser(username_of(_first(entry, "uid") or username), self._groups(reader, entry, username),
+                             _text(_first(entry, "mail")))
+
+    @staticmethod
+    def _groups(reader: Connection, entry: Any, username: str) -> list[str]:
+        """The cn of each group of the user: searched under `ldap_group_base`, else their memberOf attribute."""
+        base = settings.get("ldap_group_base")
+        if not base:
+            return texts([_cn(g) for g in entry.entry_attributes_as_dict.get("memberOf", [])])
+        group_filter = str(settings.get("ldap_group_filter")).format(dn=escape_filter_chars(entry.entry_dn),
+                                                                      username=escape_filter_chars(username))
+        reader.search(base, group_filter, SUBTREE, attributes=["cn"], size_limit=MOST_VALUES + 1)
+        return texts([_first(g, "cn") for g in reader.entries])
+
+
 class Sso:
     """Single sign-on of a workspace: the OIDC provider, the LDAP directory, and the accounts they log in."""
 
     def __init__(self, ws: Workspace):
         self.ws = ws
         self.oidc = Oidc(ws)
+        self.ldap = Ldap()
+
+    def password_login(self, username: str, password: str, address: str | None = None) -> tuple[Principal, str] | None:
+        """The user a name and password log in, and through what: a local account first, else (when LDAP is set up
+        and the name is not a local or OIDC account) the directory, whose groups give the role and halls. None: wrong
+        name or password; SsoRefused: the directory proves the user but grants them nothing here."""
+        local = self.ws.people.check_password(username, password)
+        if local is not None:
+            return local, "local"
+        if not self.ldap.configured() or self.ws.identity.source_of(username) not in (None, "ldap"):
+            return None
+        found = self.ldap.check(username, password)
+        if found is None:
+            return None
+        return self._provision("ldap", found.username, found.groups, [], found.email, address), "ldap"
 
     def known_halls(self) -> set[str]:
         """The halls this store knows (by events or by name): the only ones a halls claim may give."""

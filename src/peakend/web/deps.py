@@ -151,13 +151,14 @@ def log_in(request: Request, username: str, password: str) -> Principal:
     wait = st.ws.limits.wait(username, address)
     if wait:
         raise HTTPException(429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)})
-    p = st.ws.people.check_password(username, password)
-    if p is None:
+    found = st.ws.sso.password_login(username, password, address)  # a local account, else the LDAP directory
+    if found is None:
         st.ws.limits.failed(username, address)
         st.ws.activity.record(username, "login_failed", None, None, address)
         raise HTTPException(401, "wrong username or password")
+    p, source = found
     st.ws.limits.succeeded(username)
-    begin_session(request, p, "local")
+    begin_session(request, p, source)
     return p
 
 

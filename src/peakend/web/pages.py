@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from peakend import settings
-from peakend.errors import BlueprintError, NotScored
+from peakend.errors import BlueprintError, NotScored, PeakendError
 from peakend.i18n import WORDS, Lang, percent_format
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg
@@ -201,6 +201,9 @@ def login_post(
             raise
         return render(request, "login.html.j2", status=exc.status_code, next=next, failed=exc.status_code,
                       headers=exc.headers, oidc=state(request).ws.sso.oidc.configured())
+    except PeakendError as exc:  # the directory proved the user but grants them nothing here
+        return render(request, "login.html.j2", status=403, next=next, failed=False,
+                      oidc=state(request).ws.sso.oidc.configured(), sso_problem=exc.say(page_lang(request)))
     target = safe_next(next)
     if target == "/" and p.role in LANDING:
         target = LANDING[p.role]
