@@ -4,6 +4,7 @@ codes, disabling, tokens shown once, rotated and revoked, and the activity log o
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -168,7 +169,7 @@ def test_a_manager_adds_staff_who_set_their_password_and_log_in(app):
     assert page.status_code == 200 and "staff_a" in page.text and ">admin<" not in page.text
     refused = mgr.post("/admin/users?lang=en", data={"username": "boss", "role": "admin", "halls": ""})
     assert refused.status_code == 403 and "not a user you manage" in refused.text
-    made = mgr.post("/admin/users?lang=en", data={"username": "<b>zhao</b>", "role": "staff", "halls": A})
+    made = mgr.post("/admin/users?lang=en", data={"username": "<b>zhao</b>", "role": "staff", "hall": [A]})
     assert made.status_code == 200 and "&lt;b&gt;zhao&lt;/b&gt;" in made.text and "<b>zhao" not in made.text
     code = re.search(r'<code id="code">([^<]+)</code>', made.text).group(1)
     fresh = client(app)
@@ -176,6 +177,9 @@ def test_a_manager_adds_staff_who_set_their_password_and_log_in(app):
                       ).headers["location"] == "/login?password=set"
     assert fresh.post("/login", data={"username": "<b>zhao</b>", "password": "pw-of-zhao"}).status_code == 303
     assert mgr.get("/admin/users/admin").status_code == 404  # out of reach: as if absent
+    wider = mgr.post(f"/admin/users/{quote('<b>zhao</b>', safe='/')}/change?lang=en",
+                     data={"role": "staff", "hall": [A, "B"]})
+    assert wider.status_code == 403  # a hall not theirs, ticked by hand
     assert client(app, "staff_a").get("/admin/users").status_code == 403
     assert mgr.get("/admin/tokens").status_code == 403
 
@@ -208,3 +212,28 @@ def test_an_admin_rotates_and_revokes_a_token_and_the_device_is_refused(app):
     assert made.status_code == 422  # '*' is only for the SMS gateway
     log = admin.get("/admin/activity?lang=en").text
     assert "token revoked" in log and "token rotated" in log
+
+
+def test_the_group_mapping_grants_only_what_the_settings_say(monkeypatch):
+    from peakend.errors import SettingError
+    from peakend.service.sso import MOST_VALUES, Mapping, SsoRefused, texts, username_of
+
+    monkeypatch.setenv("PEAKEND_SSO_ROLES", "g-admin=admin, g-mgr=manager,g-staff=staff")
+    monkeypatch.setenv("PEAKEND_SSO_HALLS", f"h-a={A},h-ab={A} {B}")
+    m = Mapping.from_settings()
+    assert m.grant(["g-staff", "g-mgr", "h-a"], [], set()) == ("manager", [A])  # the highest role mapped
+    assert m.grant(["g-staff"], [B, "made-up"], {A, B}) == ("staff", [B])  # a claimed hall counts if known
+    assert m.grant(["g-admin", "h-ab"], [], set()) == ("admin", [])  # an admin sees every hall anyway
+    for groups, why in [(["finance"], "sso_no_role"), (["g-staff"], "sso_no_hall"), ([], "sso_no_role")]:
+        with pytest.raises(SsoRefused) as refused:
+            m.grant(groups, ["made-up"], {A})
+        assert refused.value.key == why
+    assert texts(["ok", 3, None, "x" * 201, "tab\there", " spaced "]) == ["ok", "spaced"]
+    with pytest.raises(SsoRefused):
+        texts(["g"] * (MOST_VALUES + 1))
+    for bad in (None, "", "a,b", "x" * 201, ["list"]):
+        with pytest.raises(SsoRefused):
+            username_of(bad)
+    monkeypatch.setenv("PEAKEND_SSO_ROLES", "g-x=superuser")
+    with pytest.raises(SettingError, match="PEAKEND_SSO_ROLES"):
+        create_app(":memory:")  # a wrong mapping stops the start

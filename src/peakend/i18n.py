@@ -1094,7 +1094,6 @@ WORDS: dict[str, dict[Lang, str]] = {
     "id_halls": {"zh": "营业厅", "en": "Halls"},
     "id_hall": {"zh": "营业厅", "en": "Hall"},
     "id_halls_hint": {"zh": "营业厅编号，以逗号分隔", "en": "hall ids, comma-separated"},
-    "id_grantable": {"zh": "可授予的营业厅：", "en": "Halls you can give:"},
     "id_every_hall": {"zh": "全部营业厅", "en": "every hall"},
     "id_source": {"zh": "账户来源", "en": "Account"},
     "id_src_local": {"zh": "本地", "en": "Local"},

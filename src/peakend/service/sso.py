@@ -374,6 +374,11 @@ class Sso:
             return None
         return self._provision("ldap", found.username, found.groups, [], found.email, address), "ldap"
 
+    @staticmethod
+    def check_settings() -> None:
+        """Read the group mappings now (SettingError naming a bad one): a server with a wrong one does not start."""
+        Mapping.from_settings()
+
     def known_halls(self) -> set[str]:
         """The halls this store knows (by events or by name): the only ones a halls claim may give."""
         return {h for h, _, _ in self.ws.people.halls()}

@@ -46,6 +46,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     ws = Workspace.open(store_url, blueprint, lang="en")
     st, store = AppState(ws), ws.store
     settings.get("tick_seconds")  # a wrong setting stops the start, not a thread later
+    ws.sso.check_settings()  # so does a wrong group → role or halls mapping, not a login later
     ws.in_force  # noqa: B018  (the blueprint in force read at the start, not inside the first request)
 
     @asynccontextmanager

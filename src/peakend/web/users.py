@@ -19,6 +19,7 @@ from peakend.web.pages import page_lang, render
 
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=4000)]
+Ticked = Annotated[list[str] | None, Form(max_length=200)]  # the halls ticked (one field per hall)
 
 
 def _manager(request: Request) -> tuple[Principal, AppState]:
@@ -47,12 +48,12 @@ def users_page(request: Request) -> HTMLResponse:
 
 @router.post("/admin/users")
 def create_user(request: Request, username: Annotated[str, Form(max_length=200)] = "",
-                role: Annotated[str, Form(max_length=20)] = "staff", halls: Text = "",
+                role: Annotated[str, Form(max_length=20)] = "staff", halls: Text = "", hall: Ticked = None,
                 email: Annotated[str, Form(max_length=320)] = "") -> HTMLResponse:
     """Create a user; the page shows their one-time code (once) or what was wrong."""
     p, st = _manager(request)
     try:
-        code = st.ws.identity.create(p, username, role, hall_list(halls), email.strip() or None,
+        code = st.ws.identity.create(p, username, role, hall_list(halls) + (hall or []), email.strip() or None,
                                      client_address(request.scope))
     except PeakendError as exc:
         return _users_page(request, p, st, status=exc.status, problem=exc.say(page_lang(request)))
@@ -66,7 +67,7 @@ def _user_page(request: Request, p: Principal, st: AppState, name: str, status: 
                   halls=st.ws.identity.grantable_halls(p), **shown)
 
 
-@router.get("/admin/users/{name}")
+@router.get("/admin/users/{name:path}")
 def user_page(request: Request, name: str) -> HTMLResponse:
     """One user: role and halls, disable or enable, a one-time password code (404 outside the asker's reach)."""
     p, st = _manager(request)
@@ -76,9 +77,9 @@ def user_page(request: Request, name: str) -> HTMLResponse:
         raise HTTPException(404, "no such user") from None
 
 
-@router.post("/admin/users/{name}/{action}")
+@router.post("/admin/users/{name:path}/{action}")
 def user_action(request: Request, name: str, action: str, role: Annotated[str, Form(max_length=20)] = "",
-                halls: Text = "") -> Response:
+                halls: Text = "", hall: Ticked = None) -> Response:
     """Change role and halls (`change`), `disable`, `enable` or `reset` (a one-time code, shown once)."""
     p, st = _manager(request)
     ident, address, code = st.ws.identity, client_address(request.scope), None
@@ -88,7 +89,7 @@ def user_action(request: Request, name: str, action: str, role: Annotated[str, F
         raise HTTPException(404, "no such user") from None
     try:
         if action == "change":
-            ident.change(p, name, role, hall_list(halls), address)
+            ident.change(p, name, role, hall_list(halls) + (hall or []), address)
         elif action in ("disable", "enable"):
             ident.set_disabled(p, name, action == "disable", address)
         elif action == "reset":
