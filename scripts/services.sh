@@ -36,3 +36,47 @@ done
 echo "export PEAKEND_TEST_PG=postgresql://postgres@127.0.0.1:$PGPORT/peakend_test"
 echo "export PEAKEND_CHROMIUM=$(command -v chromium)"
 echo "export PEAKEND_JAVA=$(command -v java)"
+
+# Single sign-on tests: a real OpenID provider (panva's certified oidc-provider, pinned in
+# scripts/oidc-provider/package.json) on its own port, with test clients and users (see provider.mjs).
+OIDC_PORT="${PEAKEND_OIDC_PORT:-54390}"
+OIDC_DIR="$ROOT/scripts/oidc-provider"
+if ! command -v node >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >&2
+fi
+[ -d "$OIDC_DIR/node_modules/oidc-provider" ] || npm ci --prefix "$OIDC_DIR" --no-audit --no-fund >&2
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! listening "$OIDC_PORT"; then
+  OIDC_PORT="$OIDC_PORT" nohup node "$OIDC_DIR/provider.mjs" >"/tmp/peakend-oidc-$OIDC_PORT.log" 2>&1 &
+  for _ in $(seq 50); do listening "$OIDC_PORT" && break; sleep 0.2; done
+fi
+echo "export PEAKEND_TEST_OIDC=http://127.0.0.1:$OIDC_PORT"
+
+# LDAP tests: Debian's OpenLDAP slapd as a plain process (not the system service) with its own cn=config under
+# /tmp, plain and StartTLS on LDAP_PORT, LDAPS on LDAP_PORT+1, a test CA, and the directory of scripts/ldap.
+LDAP_PORT="${PEAKEND_LDAP_PORT:-54389}"
+LDAPS_PORT=$((LDAP_PORT + 1))
+LDAP_DIR="${PEAKEND_LDAP_DIR:-/tmp/peakend-ldap-$LDAP_PORT}"
+if [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq slapd ldap-utils openssl >&2
+fi
+if ! listening "$LDAP_PORT"; then
+  rm -rf "$LDAP_DIR" && mkdir -p "$LDAP_DIR/slapd.d" "$LDAP_DIR/data"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=peakend test CA" -keyout "$LDAP_DIR/ca.key" \
+    -out "$LDAP_DIR/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$LDAP_DIR/server.key" \
+    -out "$LDAP_DIR/server.csr" 2>/dev/null
+  printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" >"$LDAP_DIR/san.cnf"
+  openssl x509 -req -in "$LDAP_DIR/server.csr" -CA "$LDAP_DIR/ca.pem" -CAkey "$LDAP_DIR/ca.key" -CAcreateserial \
+    -days 30 -extfile "$LDAP_DIR/san.cnf" -out "$LDAP_DIR/server.pem" 2>/dev/null
+  sed "s|@DIR@|$LDAP_DIR|g" "$ROOT/scripts/ldap/config.ldif" >"$LDAP_DIR/config.ldif"
+  /usr/sbin/slapadd -n0 -F "$LDAP_DIR/slapd.d" -l "$LDAP_DIR/config.ldif" >&2
+  /usr/sbin/slapadd -n1 -F "$LDAP_DIR/slapd.d" -l "$ROOT/scripts/ldap/directory.ldif" >&2
+  /usr/sbin/slapd -F "$LDAP_DIR/slapd.d" -h "ldap://127.0.0.1:$LDAP_PORT/ ldaps://127.0.0.1:$LDAPS_PORT/" >&2
+  for _ in $(seq 50); do listening "$LDAP_PORT" && break; sleep 0.2; done
+fi
+echo "export PEAKEND_TEST_LDAP=ldap://127.0.0.1:$LDAP_PORT PEAKEND_TEST_LDAPS=ldaps://127.0.0.1:$LDAPS_PORT"
+echo "export PEAKEND_TEST_LDAP_CA=$LDAP_DIR/ca.pem"

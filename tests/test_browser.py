@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from peakend.store.db import connect
-from tests.conftest import add_user
+from tests.conftest import add_token, add_user
 
 A, B = "天河北厅", "花都新华厅"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
@@ -73,6 +73,7 @@ def server(tmp_path_factory):
         add_user(store, "li", "manager-pass", "manager", [A])
         add_user(store, "wang", "auditor-pass", "auditor", [A])
         add_user(store, "天河02", "staff-pass-1", "staff", [A])  # the demo's staff ids are the hall's two
+        add_token(store, A, "front pad")  # the tokens page lists one
         plant(store)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
@@ -380,7 +381,8 @@ def every_page(server: str, case: str) -> list[str]:
     return ["/", hall, f"{hall}/moments/counter_result", f"{hall}/whatif", "/visits/planted", "/staff",
             "/audits", "/audits?by=item&page=2", "/audit", "/cases?status=", f"/cases/{quote(case)}", "/comments",
             "/comments?q=%E6%85%A2", "/quality", "/admin/activity", "/training?q=queue", "/blueprint",
-            "/blueprint/edit", "/blueprint/versions", "/blueprint/yaml", "/import", "/login"]
+            "/blueprint/edit", "/blueprint/versions", "/blueprint/yaml", "/import", "/login",
+            "/admin/users", f"/admin/users/{quote('天河02')}", "/admin/tokens", "/password"]
 
 
 CHARTS_DRAWN = "[...document.querySelectorAll('[data-spec]')].every(e => e.querySelector('svg'))"
@@ -502,3 +504,28 @@ def test_the_user_guide_s_pictures(server, browser):
             page.context.close()
     for lang in ("zh", "en"):
         assert {p.stem for p in (DOCS / lang / "img").glob("*.png")} >= {n for _, _, n, _ in GUIDE_SHOTS}
+
+
+def test_a_manager_adds_staff_in_the_browser_and_they_set_their_password(server, browser):
+    """The users page at 1280 px in Chinese: the manager adds a staff member of their hall, who sets a password with
+    the one-time code and logs in. Screenshots: test-artifacts/users-*.png."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    login(page, server, "li", "manager-pass")
+    page.goto(server + "/admin/users?lang=zh")
+    page.fill("#new-user input[name=username]", "小周")
+    page.check(f"#halls-field input[value='{A}']")  # the manager's one hall, ticked
+    page.click("#new-user button")
+    expect(page.locator("#code-shown")).to_contain_text("小周")
+    page.screenshot(path=ARTIFACTS / "users-zh-1280.png", full_page=True)
+    link = page.locator("#code-link").inner_text()
+    page.click("#menu form button")  # log out
+    page.goto(link)
+    page.fill("#password-form input[name=password]", "zhou-pass-1")
+    page.fill("#password-form input[name=again]", "zhou-pass-1")
+    page.click("#password-form button")
+    expect(page.locator("#password-set")).to_be_visible()
+    login(page, server, "小周", "zhou-pass-1")
+    expect(page).to_have_url(re.compile(r"/blueprint$"))
+    page.goto(server + "/admin/tokens?lang=zh")
+    expect(page.locator("#error")).to_contain_text("无权")  # staff manage no tokens
+    page.close()

@@ -46,6 +46,7 @@ def pages(tmp_path_factory):
     routes = ["/", f"/halls/{quote(A)}", f"/halls/{quote(A)}/moments/counter_result", "/staff", "/audits",
               "/audits?by=item", "/audit", "/cases?status=", "/cases/bad", "/comments?q=%E6%85%A2", "/quality",
               "/admin/activity", "/training?q=queue", "/blueprint", "/blueprint/versions", "/import",
+              "/admin/users", "/admin/users/admin", "/admin/tokens", "/password",
               f"/visits/{quote(str(worst.visit_id.iloc[0]))}",
               *EDITORS]
     for r in routes:  # the first visit queues each page's jobs; run them, then read the pages with their results

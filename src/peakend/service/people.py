@@ -93,9 +93,10 @@ class People:
         self.ws, self.store = ws, ws.store
 
     def add_user(self, username: str, password: str, role: str, halls: list[str] | None = None,
-                 email: str | None = None, by: str = "cli") -> None:
+                 email: str | None = None, by: str = "cli", source: str = "local", address: str | None = None) -> None:
         """Create or replace a user; managers, auditors and staff must name at least one hall; `email` is where a
-        manager's weekly digest goes; `by`: who did it (the activity log)."""
+        manager's weekly digest goes; `by`: who did it (the activity log); `source`: where the account comes from
+        (local, oidc, ldap); `address`: from where."""
         if role not in ROLES:
             raise UserError("user_role", roles=", ".join(ROLES), value=role)
         if not username.strip() or len(password) < 8:
@@ -107,18 +108,24 @@ class People:
             raise UserError("user_email", value=email)
         self.store.execute("DELETE FROM users WHERE username = ?", [username])
         self.store.execute(
-            "INSERT INTO users (username, password_hash, role, halls, email) VALUES (?, ?, ?, ?, ?)",
-            [username, _hasher.hash(password), role, ",".join(halls), email],
+            "INSERT INTO users (username, password_hash, role, halls, email, source) VALUES (?, ?, ?, ?, ?, ?)",
+            [username, _hasher.hash(password), role, ",".join(halls), email, source],
         )
-        self.ws.activity.record(by, "user_saved", username, {"role": role, "halls": halls})
+        self.ws.activity.record(by, "user_saved", username, {"role": role, "halls": halls, "source": source}, address)
+
+    @staticmethod
+    def hash_password(password: str) -> str:
+        """A password as the store keeps it (Argon2)."""
+        return _hasher.hash(password)
 
     def any_user(self) -> bool:
         """Whether the store has a user yet (none: the first run)."""
         return bool(self.store.rows("SELECT 1 FROM users LIMIT 1"))
 
     def user(self, username: str) -> Principal | None:
-        """The user called `username`, or None."""
-        rows = self.store.rows("SELECT role, halls FROM users WHERE username = ?", [username])
+        """The user called `username`, or None (also when disabled: no login, no session)."""
+        rows = self.store.rows("SELECT role, halls FROM users WHERE username = ? AND NOT coalesce(disabled, FALSE)",
+                               [username])
         if not rows:
             return None
         role, halls = rows[0]
@@ -137,33 +144,41 @@ class People:
         return self.user(username) if rows else None
 
     def add_token(self, hall_id: str, label: str = "", scope: Literal["device", "sms"] = "device",
-                  by: str = "cli") -> str:
+                  by: str = "cli", address: str | None = None) -> str:
         """Create a token for one hall (an SMS gateway's may name `*`); returns it (it is stored only hashed)."""
         if not hall_id.strip() or (hall_id == ALL_HALLS and scope != "sms"):
             raise UserError("token_hall")
         token = "pk_" + secrets.token_urlsafe(24)
-        self.store.execute("INSERT INTO api_tokens (token_hash, hall_id, label, scope) VALUES (?, ?, ?, ?)",
-                           [_token_hash(token), hall_id, label, scope])
-        self.ws.activity.record(by, "token_added", label or hall_id, {"hall": hall_id, "scope": scope})
+        digest = _token_hash(token)
+        self.store.execute("INSERT INTO api_tokens (token_hash, hall_id, label, scope, token_id, created_by, "
+                           "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [digest, hall_id, label, scope, digest[:12], by, datetime.now()])
+        self.ws.activity.record(by, "token_added", label or hall_id,
+                                {"hall": hall_id, "scope": scope, "id": digest[:12]}, address)
         return token
 
     def token_principal(self, token: str) -> Principal | None:
-        """The device or SMS gateway a bearer token belongs to, or None."""
+        """The device or SMS gateway a bearer token belongs to, or None (unknown or revoked); its last use noted."""
         if "\x00" in token:
             return None
-        rows = self.store.rows("SELECT hall_id, label, scope FROM api_tokens WHERE token_hash = ?",
-                               [_token_hash(token)])
+        digest = _token_hash(token)
+        rows = self.store.rows("SELECT hall_id, label, scope FROM api_tokens WHERE token_hash = ? "
+                               "AND revoked_at IS NULL", [digest])
         if not rows:
             return None
+        self.store.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", [datetime.now(), digest])
         hall, label, scope = rows[0]
         if scope == "sms":
             return Principal(f"sms:{label or hall}", "sms", frozenset([hall]))
         return Principal(f"device:{label or hall}", "device", frozenset([hall]))
 
-    def start_session(self, username: str, hours: float) -> str:
-        """A new session of `username` lasting `hours`; returns its id (the store keeps only its hash)."""
+    def start_session(self, username: str, hours: float, source: str = "local") -> str:
+        """A new session of `username` lasting `hours`, noted as their last login through `source` (local, oidc,
+        ldap); returns its id (the store keeps only its hash)."""
         sid = secrets.token_urlsafe(32)
         now = datetime.now()
+        self.store.execute("UPDATE users SET last_login_at = ?, last_login_source = ? WHERE username = ?",
+                           [now, source, username])
         self.store.execute("DELETE FROM sessions WHERE expires_at < ?", [now])
         self.store.execute("INSERT INTO sessions (session_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
                       [_token_hash(sid), username, now, now + timedelta(hours=hours)])

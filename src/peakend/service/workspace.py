@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from peakend.service.demo import Demo
     from peakend.service.figures import Figures
     from peakend.service.files import Files
+    from peakend.service.identity import Identity
     from peakend.service.imports import Imports
     from peakend.service.intake import Intake
     from peakend.service.jobs import Jobs
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from peakend.service.reports import Reports
     from peakend.service.rights import Rights
     from peakend.service.scores import Scores
+    from peakend.service.sso import Sso
 
 
 class Workspace:
@@ -230,3 +232,15 @@ class Workspace:
         from peakend.service.people import People
 
         return People(self)
+
+    @cached_property
+    def identity(self) -> Identity:
+        from peakend.service.identity import Identity
+
+        return Identity(self)
+
+    @cached_property
+    def sso(self) -> Sso:
+        from peakend.service.sso import Sso
+
+        return Sso(self)

@@ -26,7 +26,7 @@ from peakend import settings
 from peakend.errors import PeakendError
 from peakend.service import Workspace
 from peakend.service.background import threads
-from peakend.web import admin, api, audits, blueprint_edit, exports, first_run, imports, live, pages, whatif
+from peakend.web import admin, api, audits, blueprint_edit, exports, first_run, imports, live, pages, sso, users, whatif
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 from peakend.web.render import Computing, being_computed
@@ -46,6 +46,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     ws = Workspace.open(store_url, blueprint, lang="en")
     st, store = AppState(ws), ws.store
     settings.get("tick_seconds")  # a wrong setting stops the start, not a thread later
+    ws.sso.check_settings()  # so does a wrong group → role or halls mapping, not a login later
     ws.in_force  # noqa: B018  (the blueprint in force read at the start, not inside the first request)
 
     @asynccontextmanager
@@ -86,6 +87,8 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(first_run.router)
     app.include_router(blueprint_edit.router)
     app.include_router(admin.router)
+    app.include_router(users.router)
+    app.include_router(sso.router)
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from peakend.store.db import Store
 
 MAX_PASSWORD = 1024  # characters: Argon2 of a longer one only costs the server
+TOKEN_RECHECK_S = 10.0  # a device token known to this process is looked up in the store again after this long
 
 
 @dataclass
@@ -29,7 +31,9 @@ class AppState:
     intake every posted event goes through) and what the web keeps per process."""
 
     ws: Workspace
-    devices: dict[str, Principal] = field(default_factory=dict)  # known device tokens (tokens are never revoked)
+    # known device tokens, with when the store last confirmed them (a revoked or rotated one dies within
+    # TOKEN_RECHECK_S in every process, at once in the one that revoked it)
+    devices: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     setup_code: str | None = None  # while the store has no user: the code `peakend serve` prints for the first admin
 
     @property
@@ -74,10 +78,14 @@ def principal(request: Request) -> Principal | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         st, token = state(request), auth[7:].strip()
-        p = st.devices.get(token) or st.ws.people.token_principal(token)  # a device posts without waiting for the store
+        known = st.devices.get(token)
+        if known is not None and time.monotonic() - known[1] < TOKEN_RECHECK_S:
+            return known[0]  # a device posts without waiting for the store
+        p = st.ws.people.token_principal(token)
         if p is None:
+            st.devices.pop(token, None)
             raise HTTPException(401, "unknown token")
-        st.devices[token] = p
+        st.devices[token] = (p, time.monotonic())
         return p
     sid = request.session.get("sid")
     return state(request).ws.people.session_user(sid) if isinstance(sid, str) else None
@@ -143,21 +151,38 @@ def log_in(request: Request, username: str, password: str) -> Principal:
     wait = st.ws.limits.wait(username, address)
     if wait:
         raise HTTPException(429, f"too many failed logins: try again in {wait} s", {"Retry-After": str(wait)})
-    p = st.ws.people.check_password(username, password)
-    if p is None:
+    found = st.ws.sso.password_login(username, password, address)  # a local account, else the LDAP directory
+    if found is None:
         st.ws.limits.failed(username, address)
         st.ws.activity.record(username, "login_failed", None, None, address)
         raise HTTPException(401, "wrong username or password")
+    p, source = found
     st.ws.limits.succeeded(username)
-    st.ws.activity.record(p.name, "login", None, {"role": p.role}, address)
-    log_out(request)
-    request.session["sid"] = st.ws.people.start_session(p.name, settings.get("session_hours"))
+    begin_session(request, p, source)
     return p
 
 
-def log_out(request: Request) -> None:
-    """End the asker's session on the server and forget the cookie."""
-    sid = request.session.get("sid")
+def begin_session(request: Request, p: Principal, source: str) -> None:
+    """Log `p` in through `source` (local, oidc, ldap): the login logged, any earlier session ended, a new one."""
+    st = state(request)
+    st.ws.activity.record(p.name, "login", None, {"role": p.role, "source": source}, client_address(request.scope))
+    log_out(request)
+    request.session["sid"] = st.ws.people.start_session(p.name, settings.get("session_hours"), source)
+
+
+def log_out(request: Request) -> str | None:
+    """End the asker's session on the server and forget the cookie; where to end the OIDC provider's session too
+    (None: not an OIDC login, or the provider offers no end-session endpoint)."""
+    sid, id_token = request.session.get("sid"), request.session.get("oidc_id_token")
     if isinstance(sid, str):
         state(request).ws.people.end_session(sid)
     request.session.clear()
+    if isinstance(id_token, str) and isinstance(sid, str):
+        return state(request).ws.sso.oidc.logout_url(id_token, str(request.url_for("login_page")))
+    return None
+
+
+def safe_next(target: str) -> str:
+    """A page of this site to go to after a login (anything else: the start page)."""
+    ours = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if ours else "/"

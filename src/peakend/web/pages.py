@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from peakend import settings
-from peakend.errors import BlueprintError, NotScored
+from peakend.errors import BlueprintError, NotScored, PeakendError
 from peakend.i18n import WORDS, Lang, percent_format
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg
@@ -44,6 +44,7 @@ from peakend.web.deps import (
     need_user,
     principal,
     reader_scope,
+    safe_next,
     state,
 )
 
@@ -189,7 +190,7 @@ def login_page(request: Request, next: str = "/") -> Response:
     """The login form (on a store without users: the first run's setup instead)."""
     if first_run(state(request)):
         return RedirectResponse("/setup", status_code=303)
-    return render(request, "login.html.j2", next=next, failed=False)
+    return render(request, "login.html.j2", next=next, failed=False, oidc=state(request).ws.sso.oidc.configured())
 
 
 @router.post("/login")
@@ -206,8 +207,11 @@ def login_post(
         if exc.status_code not in (401, 429):
             raise
         return render(request, "login.html.j2", status=exc.status_code, next=next, failed=exc.status_code,
-                      headers=exc.headers)
-    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next else "/"
+                      headers=exc.headers, oidc=state(request).ws.sso.oidc.configured())
+    except PeakendError as exc:  # the directory proved the user but grants them nothing here
+        return render(request, "login.html.j2", status=403, next=next, failed=False,
+                      oidc=state(request).ws.sso.oidc.configured(), sso_problem=exc.say(page_lang(request)))
+    target = safe_next(next)
     if target == "/" and p.role in LANDING:
         target = LANDING[p.role]
     return RedirectResponse(target, status_code=303)
@@ -215,9 +219,9 @@ def login_post(
 
 @router.post("/logout")
 def logout(request: Request) -> RedirectResponse:
-    """End the session, on the server too: the old cookie no longer logs anybody in."""
-    log_out(request)
-    return RedirectResponse("/login", status_code=303)
+    """End the session, on the server too: the old cookie no longer logs anybody in (and the OIDC provider's, when
+    the login came from there and it offers to end it)."""
+    return RedirectResponse(log_out(request) or "/login", status_code=303)
 
 
 @router.get("/")
