@@ -39,7 +39,7 @@ echo "export PEAKEND_JAVA=$(command -v java)"
 
 # Single sign-on tests: a real OpenID provider (panva's certified oidc-provider, pinned in
 # scripts/oidc-provider/package.json) on its own port, with test clients and users (see provider.mjs).
-OIDC_PORT="${PEAKEND_OIDC_PORT:-54390}"
+OIDC_PORT="${PEAKEND_OIDC_PORT:-54388}"  # (not 54390: LDAPS takes LDAP_PORT + 1)
 OIDC_DIR="$ROOT/scripts/oidc-provider"
 if ! command -v node >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,14 +1,14 @@
 // A real OpenID provider for peakend's tests: panva's certified `oidc-provider` with two clients, a login form that
 // checks passwords, and test users whose claims carry groups and halls. Started by scripts/services.sh.
 // Not for production: its keys are made at each start and its users are the test users below.
-//   OIDC_PORT       port (default 54390); the issuer is http://127.0.0.1:OIDC_PORT
+//   OIDC_PORT       port (default 54388); the issuer is http://127.0.0.1:OIDC_PORT
 //   OIDC_REDIRECTS  comma-separated redirect URIs of client `peakend` (default: the test client's)
 // PUT /_test/users/<id> with a JSON body {"groups": [...], "halls": [...]} changes a user's claims (tests narrow a
 // manager's groups with it); it answers only on 127.0.0.1.
 import http from 'node:http';
 import { Provider } from 'oidc-provider';
 
-const port = Number(process.env.OIDC_PORT || 54390);
+const port = Number(process.env.OIDC_PORT || 54388);
 const issuer = `http://127.0.0.1:${port}`;
 const redirects = (process.env.OIDC_REDIRECTS || 'http://testserver/sso/oidc/callback').split(',');
 const logouts = redirects.map((r) => new URL('/login', r).href);
