@@ -36,11 +36,13 @@ if TYPE_CHECKING:
     from peakend.service.jobs import Jobs
     from peakend.service.limits import Limits
     from peakend.service.live import Live
+    from peakend.service.ops import Ops
     from peakend.service.people import People
     from peakend.service.planning import Planning
     from peakend.service.reports import Reports
     from peakend.service.rights import Rights
     from peakend.service.scores import Scores
+    from peakend.service.webhooks import Webhooks
 
 
 class Workspace:
@@ -230,3 +232,15 @@ class Workspace:
         from peakend.service.people import People
 
         return People(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        from peakend.service.webhooks import Webhooks
+
+        return Webhooks(self)
+
+    @cached_property
+    def ops(self) -> Ops:
+        from peakend.service.ops import Ops
+
+        return Ops(self)
