@@ -1073,6 +1073,7 @@ WORDS: dict[str, dict[Lang, str]] = {
                                   "(the blueprint asks {asked})"},
     # integrations: webhooks, chat robots (issue 35)
     "hook_title": {"zh": "集成：Webhook 与群机器人", "en": "Integrations: webhooks and chat robots"},
+    "hook_nav": {"zh": "集成", "en": "Integrations"},
     "hook_intro": {"zh": "每个事件（补救提醒、工单新建/升级/超时/关闭、差评回复、导入完成、周报）写入发件箱，"
                          "再投递到订阅它的端点：签名的 Webhook，或企业微信、钉钉、飞书群机器人。",
                    "en": "Every event (recovery alert, case opened / escalated / overdue / closed, negative reply, "

@@ -46,9 +46,9 @@ class StoreCollector:
 
     def collect(self) -> Iterator[Metric]:
         store = self.ws.store
-        rows = CounterMetricFamily("peakend_ingest_rows", "Rows read from sources, by kind", labels=["kind"])
-        stored = CounterMetricFamily("peakend_ingest_stored", "Records stored by ingest, by kind", labels=["kind"])
-        quarantined = CounterMetricFamily("peakend_ingest_quarantined", "Rows quarantined by ingest, by kind",
+        rows = CounterMetricFamily("peakend_ingest_rows", "Rows read from files, by kind", labels=["kind"])
+        stored = CounterMetricFamily("peakend_ingest_stored", "Records stored from files, by kind", labels=["kind"])
+        quarantined = CounterMetricFamily("peakend_ingest_quarantined", "File rows quarantined, by kind",
                                           labels=["kind"])
         for kind, read, kept, bad in store.rows("SELECT kind, sum(rows_read), sum(stored), sum(quarantined) "
                                                 "FROM ingest_log GROUP BY kind ORDER BY kind"):
@@ -56,6 +56,11 @@ class StoreCollector:
             stored.add_metric([str(kind)], float(kept or 0))
             quarantined.add_metric([str(kind)], float(bad or 0))
         yield from (rows, stored, quarantined)
+        records = GaugeMetricFamily("peakend_records", "Records stored, by table (device posts and files alike)",
+                                    labels=["table"])
+        for table in ("visits", "touches", "surveys", "audits"):
+            records.add_metric([table], float(store.scalar(f"SELECT count(*) FROM {table}")))
+        yield records
         yield GaugeMetricFamily("peakend_quarantine_rows", "Rows held in quarantine",
                                 value=float(store.scalar("SELECT count(*) FROM quarantine")))
         jobs = GaugeMetricFamily("peakend_jobs", "Jobs by state", labels=["state"])
