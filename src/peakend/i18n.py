@@ -1300,7 +1300,6 @@ HELP: dict[str, dict[Lang, str]] = {
     "webhook.enable": {"en": "Enable an endpoint a 410 answer disabled.", "zh": "重新启用因 410 回应而停用的端点。"},
     "webhook.replay": {"en": "Send a delivery again (its id from `webhook log`).", "zh": "重新发送一条投递（编号见 `webhook log`）。"},
     "webhook.log": {"en": "The latest deliveries, newest first.", "zh": "最近的投递，最新在前。"},
-    "webhook.send": {"en": "Deliver what is due now (what the server's background loop does).", "zh": "立即投递到期的事件（即服务器后台循环所做的）。"},
     "opt.hook.channel": {"en": "webhook, wecom, dingtalk or feishu.", "zh": "webhook、wecom、dingtalk 或 feishu。"},
     "opt.hook.url": {"en": "Where to post (a robot's webhook address with its key or token).", "zh": "发送地址（群机器人的 webhook 地址，含 key 或 token）。"},
     "opt.hook.event": {"en": "An event kind it takes (repeat; default: all).", "zh": "订阅的事件类型（可重复；默认全部）。"},

@@ -1,4 +1,4 @@
-"""`peakend webhook add|list|remove|enable|replay|log|send`: the endpoints events are delivered to (`ws.webhooks`)."""
+"""`peakend webhook add|list|remove|enable|replay|log`: the endpoints events are delivered to (`ws.webhooks`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from peakend.cli import DEFAULT_DB, DbOpt, H, Who, app, opt, show, workspace
 from peakend.i18n import say
 
 webhook_app = app.group("webhook")
+Endpoint = Annotated[str, typer.Argument(help=H("opt.hook.endpoint"))]
 
 
 @webhook_app.command("add", help=H("webhook.add"))
@@ -22,36 +23,33 @@ def webhook_add(url: Annotated[str, typer.Argument(help=H("opt.hook.url"))],
                 mention: Annotated[list[str] | None, opt("opt.hook.mention", "--mention")] = None,
                 db: DbOpt = DEFAULT_DB, who: Who = "cli") -> None:
     with workspace(db) as ws:
-        endpoint_id, made = ws.webhooks.add(channel, url, event or ["*"], hall or [], who, lang=lang, secret=secret,
-                                            mention=mention or ())
-    show(say("hook_added", id=endpoint_id))
-    if made and not secret:
-        show(say("hook_secret", secret=made))
+        made = ws.webhooks.add(channel, url, event or ["*"], hall or [], who, lang=lang, secret=secret,
+                               mention=mention or ())
+    show(say("hook_added", id=made[0]) + ("\n" + say("hook_secret", secret=made[1]) if made[1] != secret else ""))
 
 
 @webhook_app.command("list", help=H("webhook.list"))
 def webhook_list(db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db, create=False) as ws:
-        found = ws.webhooks.endpoints()
-    if not found:
-        return show(say("hook_none"))
-    for e in found:
-        state = f"disabled: {e['disabled_why']}" if e["disabled_at"] else "active"
-        show(f"{e['endpoint_id']}  {e['channel']}  {e['url']}  events={e['events']}  halls={e['halls']}  "
-             f"lang={e['lang']}  sent={e['sent']} pending={e['pending']} failed={e['failed']}  {state}")
+        show("\n".join(ws.webhooks.endpoint_lines()) or say("hook_none"))
+
+
+@webhook_app.command("log", help=H("webhook.log"))
+def webhook_log(endpoint: Annotated[str | None, opt("opt.hook.endpoint", "--endpoint")] = None,
+                limit: Annotated[int, opt("opt.limit", min=1)] = 50, db: DbOpt = DEFAULT_DB) -> None:
+    with workspace(db, create=False) as ws:
+        show("\n".join(ws.webhooks.log_lines(endpoint, limit)) or say("hook_no_log"))
 
 
 @webhook_app.command("remove", help=H("webhook.remove"))
-def webhook_remove(endpoint: Annotated[str, typer.Argument(help=H("opt.hook.endpoint"))], db: DbOpt = DEFAULT_DB,
-                   who: Who = "cli") -> None:
+def webhook_remove(endpoint: Endpoint, db: DbOpt = DEFAULT_DB, who: Who = "cli") -> None:
     with workspace(db, create=False) as ws:
         ws.webhooks.remove(endpoint, who)
     show(say("hook_removed", id=endpoint))
 
 
 @webhook_app.command("enable", help=H("webhook.enable"))
-def webhook_enable(endpoint: Annotated[str, typer.Argument(help=H("opt.hook.endpoint"))], db: DbOpt = DEFAULT_DB,
-                   who: Who = "cli") -> None:
+def webhook_enable(endpoint: Endpoint, db: DbOpt = DEFAULT_DB, who: Who = "cli") -> None:
     with workspace(db, create=False) as ws:
         ws.webhooks.enable(endpoint, who)
     show(say("hook_enabled", id=endpoint))
@@ -63,21 +61,3 @@ def webhook_replay(delivery: Annotated[str, typer.Argument(help=H("opt.hook.deli
     with workspace(db, create=False) as ws:
         ws.webhooks.replay(delivery, who)
     show(say("hook_replayed", id=delivery))
-
-
-@webhook_app.command("log", help=H("webhook.log"))
-def webhook_log(endpoint: Annotated[str | None, opt("opt.hook.endpoint", "--endpoint")] = None,
-                limit: Annotated[int, opt("opt.limit", min=1)] = 50, db: DbOpt = DEFAULT_DB) -> None:
-    with workspace(db, create=False) as ws:
-        found = ws.webhooks.log(endpoint, limit)
-    if not found:
-        return show(say("hook_no_log"))
-    for d in found:
-        show(f"{d['delivery_id']}  {d['kind']}  {d['state']}  tries={d['attempts']}  "
-             f"status={d['last_status'] or '-'}  {d['last_error'] or ''}".rstrip())
-
-
-@webhook_app.command("send", help=H("webhook.send"))
-def webhook_send(db: DbOpt = DEFAULT_DB) -> None:
-    with workspace(db, create=False) as ws:
-        show(str(ws.webhooks.pump()))

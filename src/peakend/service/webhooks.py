@@ -215,6 +215,18 @@ class Webhooks:
             f"{where} ORDER BY d.created_at DESC, d.delivery_id LIMIT ?", [*params, limit])
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
+    def endpoint_lines(self) -> list[str]:
+        """The endpoints as the command line lists them, one a line."""
+        return [f"{e['endpoint_id']}  {e['channel']}  {e['url']}  events={e['events']}  halls={e['halls']}  "
+                f"lang={e['lang']}  sent={e['sent']} pending={e['pending']} failed={e['failed']}  "
+                + (f"disabled: {e['disabled_why']}" if e["disabled_at"] else "active") for e in self.endpoints()]
+
+    def log_lines(self, endpoint_id: str | None = None, limit: int = 50) -> list[str]:
+        """The latest deliveries as the command line lists them, one a line."""
+        return [f"{d['delivery_id']}  {d['kind']}  {d['state']}  tries={d['attempts']}  "
+                f"status={d['last_status'] or '-'}  {d['last_error'] or ''}".rstrip()
+                for d in self.log(endpoint_id, limit)]
+
     # -- delivering ---------------------------------------------------------------------------------------------
     def pump(self) -> int:
         """Fan new events out and send what is due; how many deliveries were tried."""
@@ -223,12 +235,14 @@ class Webhooks:
 
     def fan_out(self) -> int:
         """A delivery row per new event and endpoint that takes its kind and hall; how many events were fanned."""
-        events = self.store.rows("SELECT event_id, kind, hall_id FROM outbox WHERE fanned_at IS NULL "
-                                 "ORDER BY created_at, event_id LIMIT ?", [FAN_BATCH])
-        if not events:
+        if not self.store.scalar("SELECT count(*) FROM outbox WHERE fanned_at IS NULL"):
             return 0
         eps = self.store.rows("SELECT endpoint_id, events, halls FROM endpoints WHERE disabled_at IS NULL")
         now, fanned = self.now(), 0
+        if not eps:  # nobody listens: every event is fanned out to nobody, in one statement
+            return self.store.execute("UPDATE outbox SET fanned_at = ? WHERE fanned_at IS NULL", [now])
+        events = self.store.rows("SELECT event_id, kind, hall_id FROM outbox WHERE fanned_at IS NULL "
+                                 "ORDER BY created_at, event_id LIMIT ?", [FAN_BATCH])
         with self.store.transaction():
             for event_id, kind, hall in events:
                 if not self.store.execute("UPDATE outbox SET fanned_at = ? WHERE event_id = ? AND fanned_at IS NULL",
