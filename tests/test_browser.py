@@ -378,7 +378,8 @@ def every_page(server: str, case: str) -> list[str]:
     return ["/", hall, f"{hall}/moments/counter_result", f"{hall}/whatif", "/visits/planted", "/staff",
             "/audits", "/audits?by=item&page=2", "/audit", "/cases?status=", f"/cases/{quote(case)}", "/comments",
             "/comments?q=%E6%85%A2", "/quality", "/admin/activity", "/training?q=queue", "/blueprint",
-            "/blueprint/edit", "/blueprint/versions", "/blueprint/yaml", "/import", "/login", "/admin/webhooks"]
+            "/blueprint/edit", "/blueprint/versions", "/blueprint/yaml", "/import", "/login", "/admin/webhooks",
+            "/inbox"]
 
 
 CHARTS_DRAWN = "[...document.querySelectorAll('[data-spec]')].every(e => e.querySelector('svg'))"

@@ -151,3 +151,27 @@ def test_a_complaint_posted_by_a_device_reaches_a_webhook_receiver_signed(web, m
     waited.sort()
     with capsys.disabled():
         print(f"\ncomplaint → receiver: p50 {waited[2]:.2f} s, max {waited[-1]:.2f} s")
+
+
+def test_staff_see_their_halls_alerts_in_the_inbox_and_claim_one(web, bp):
+    from datetime import datetime
+
+    from peakend.live.pending import run_pending
+
+    store = web.state.peakend.store
+    add_user(store, "s2", "staff-pass-2", "staff", ["花都新华厅"])
+    now = datetime.now().replace(microsecond=0)
+    for i, hall in enumerate((A, "花都新华厅")):
+        ingest_records(store, [{"touch_id": f"I{i}", "visit_id": f"VI{i}", "moment_id": "counter_handling",
+                                "seq": 1, "hall_id": hall, "ticket": f"T00{i}", "start_at": now.isoformat(sep=" "),
+                                "rating": 1, "rating_scale": "1-5"}], "touch", Context(bp), "device", live=True)
+    run_pending(store, bp, now)
+    s1 = signed_in(web, "s1", "staff-pass-1")
+    page = s1.get("/inbox?lang=en")
+    assert page.status_code == 200 and "T000" in page.text and "T001" not in page.text  # only hall A's
+    assert "No open cases in your halls" in page.text
+    assert s1.post("/inbox/I1:low_e/claim").status_code == 422  # another hall's alert
+    assert s1.post("/inbox/I0:low_e/claim").status_code == 303
+    assert "taken by s1" in s1.get("/inbox?lang=en").text
+    s2 = signed_in(web, "s2", "staff-pass-2")
+    assert "我来处理" in s2.get("/inbox?lang=zh").text  # s2's own alert, unclaimed

@@ -609,6 +609,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                            "（设置 PEAKEND_WEBHOOK_ALLOW_PRIVATE 可允许）"},
     "hook_unknown": {"en": "no webhook endpoint '{value}' (see `peakend webhook list`)",
                      "zh": "没有 Webhook 端点“{value}”（见 `peakend webhook list`）"},
+    "hook_no_alert": {"en": "no alert '{value}' in your halls", "zh": "您的营业厅没有提醒“{value}”"},
     "hook_no_delivery": {"en": "no delivery '{value}' (see `peakend webhook log`)",
                          "zh": "没有投递记录“{value}”（见 `peakend webhook log`）"},
     "hook_added": {"en": "endpoint {id} added", "zh": "已添加端点 {id}"},
@@ -1074,6 +1075,14 @@ WORDS: dict[str, dict[Lang, str]] = {
     # integrations: webhooks, chat robots (issue 35)
     "hook_title": {"zh": "集成：Webhook 与群机器人", "en": "Integrations: webhooks and chat robots"},
     "hook_nav": {"zh": "集成", "en": "Integrations"},
+    "inbox_title": {"zh": "值班提醒", "en": "On-duty inbox"},
+    "inbox_alerts": {"zh": "补救提醒（近 12 小时，最新在前）", "en": "Recovery alerts (last 12 hours, newest first)"},
+    "inbox_cases": {"zh": "未关闭的工单", "en": "Open cases"},
+    "inbox_claim": {"zh": "我来处理", "en": "I'll take it"},
+    "inbox_claimed_by": {"zh": "{who} 已于 {at} 接手", "en": "taken by {who} at {at}"},
+    "inbox_no_alerts": {"zh": "近 12 小时您的营业厅没有补救提醒。", "en": "No recovery alerts in your halls in the last 12 hours."},
+    "inbox_no_cases": {"zh": "您的营业厅没有未关闭的工单。", "en": "No open cases in your halls."},
+    "inbox_due": {"zh": "期限", "en": "due"},
     "hook_intro": {"zh": "每个事件（补救提醒、工单新建/升级/超时/关闭、差评回复、导入完成、周报）写入发件箱，"
                          "再投递到订阅它的端点：签名的 Webhook，或企业微信、钉钉、飞书群机器人。",
                    "en": "Every event (recovery alert, case opened / escalated / overdue / closed, negative reply, "

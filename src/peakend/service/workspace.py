@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from peakend.service.figures import Figures
     from peakend.service.files import Files
     from peakend.service.imports import Imports
+    from peakend.service.inbox import Inbox
     from peakend.service.intake import Intake
     from peakend.service.jobs import Jobs
     from peakend.service.limits import Limits
@@ -244,3 +245,9 @@ class Workspace:
         from peakend.service.ops import Ops
 
         return Ops(self)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        from peakend.service.inbox import Inbox
+
+        return Inbox(self)

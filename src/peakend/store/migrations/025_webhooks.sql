@@ -50,3 +50,6 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (state, next_at);
 CREATE INDEX deliveries_by_endpoint ON deliveries (endpoint_id, created_at);
+-- The frontline inbox: who on the floor took a recovery alert, and when.
+ALTER TABLE alerts ADD COLUMN claimed_by VARCHAR;
+ALTER TABLE alerts ADD COLUMN claimed_at TIMESTAMP;
