@@ -250,7 +250,7 @@ def _tell_alerts(store: Store, bp: Blueprint, alerts: pa.Table, touches: pd.Data
             "alert_id": a["alert_id"], "hall_id": a["hall_id"], "visit_id": a["visit_id"], "ticket": a["ticket"],
             "kind": a["kind"], "e": a["e"], "wait_min": a["wait_min"], "peak": peak, "end": end,
             **moment_words(bp, a["moment_id"]), "message_zh": a["message_zh"], "message_en": a["message_en"],
-            "event_at": a["event_at"], "link": f"/halls/{a['hall_id']}"})
+            "event_at": a["event_at"], "link": "/inbox"})
 
 
 def _tell_cases(store: Store, bp: Blueprint, new: list[dict[str, object]], touches: pd.DataFrame) -> None:
