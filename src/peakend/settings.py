@@ -183,6 +183,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ldap_group_filter", str, "(|(member={dn})(uniqueMember={dn})(memberUid={username}))",
             "the filter that finds the user's groups (their cn names them)",
             "找到用户所属组的过滤器（以组的 cn 为名）"),
+    # integrations (webhooks, chat robots, metrics)
+    Setting("webhook_allow_private", _flag, False,
+            "let webhooks and robots call loopback, private and link-local addresses (tests, an intranet receiver)",
+            "允许 Webhook 与机器人调用回环、私有与链路本地地址（测试或内网接收端）"),
+    Setting("webhook_timeout_s", _positive(float), 10.0, "how long a webhook or robot send may take (s)",
+            "一次 Webhook 或机器人发送的超时（秒）"),
+    Setting("public_url", str, "http://127.0.0.1:8000", "the server's address as links in robot messages begin",
+            "机器人消息中链接所用的服务器地址"),
+    Setting("metrics_token", str, None, "bearer token /metrics asks for (none: see metrics_open)",
+            "/metrics 所需的 Bearer 令牌（为空时见 metrics_open）", secret=True),
+    Setting("metrics_open", _flag, False, "serve /metrics without a token (behind a firewall only)",
+            "无需令牌即可访问 /metrics（仅限防火墙之后）"),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -12,6 +12,7 @@ import pandas as pd
 from peakend import settings
 from peakend.errors import CaseClosed, CaseError, CaseNotFound
 from peakend.ingest.privacy import key_text, mask_phones_in
+from peakend.live.outbox import case_context, emit
 from peakend.live.timers import case_event
 from peakend.store.db import Store
 
@@ -76,10 +77,14 @@ def resolve(store: Store, case_id: str, actor: str, note: str, at: datetime) -> 
     """Close an open case with a resolution note (its pending reminder and escalation then do nothing)."""
     note = _clean(note, "case_empty_note")
     with store.transaction():
-        _open(store, case_id)
+        case = _open(store, case_id)
         store.execute("UPDATE cases SET status = 'resolved', resolved_at = ?, resolution = ? WHERE case_id = ?",
                       [at, note, case_id])
         case_event(store, case_id, at, actor, "resolve", note)
+        emit(store, "case.closed", case_id, str(case["hall_id"]), at, {
+            **case_context(store, case_id), "case_id": case_id, "hall_id": case["hall_id"], "kind": case["kind"],
+            "closed_by": actor, "in_time": bool(case["deadline"] is None or at <= case["deadline"]),  # type: ignore[operator]
+            "link": f"/cases/{case_id}"})
 
 
 def _clean(text: str, empty: str, most: int | None = None) -> str:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from peakend.blueprint.model import CASE_KINDS, Blueprint, CaseKind
 from peakend.live.notices import advice_text, alert_text
+from peakend.live.outbox import emit, moment_words, peak_end
 from peakend.scoring.compiled import compiled_sql, stored_rules
 from peakend.scoring.experience import TIE_DIGITS, touch_experience
 from peakend.store.db import Store
@@ -68,6 +69,7 @@ def on_events(store: Store, bp: Blueprint, visit_ids: Iterable[str], now: dateti
     alerts = _alerts(store, bp, in_hall, touches, now)  # built before the transaction: it holds the store
     with store.transaction():
         store.insert_rows("alerts", alerts)  # new ids only (looked up), each once: a touch id and a kind
+        _tell_alerts(store, bp, alerts, touches)
         return Fired(
             alerts=alerts.num_rows,
             cases=_cases(store, bp, ended, touches),
@@ -224,6 +226,7 @@ def _cases(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]], touch
                      "kind": kind, "owner": ending.first_staff, "status": "open", "opened_at": end,
                      "deadline": end + timedelta(hours=bp.live.cases[kind].deadline_h)})
     new = insert_new(store, "cases", "case_id", rows)
+    _tell_cases(store, bp, new, touches)
     store.insert_rows("case_events", [{"case_id": c["case_id"], "seq": 1, "happened_at": c["opened_at"],
                                        "actor": "system", "action": "opened", "detail": c["kind"]} for c in new])
     timers = []
@@ -234,6 +237,33 @@ def _cases(store: Store, bp: Blueprint, ended: list[tuple[Any, datetime]], touch
                    ("escalate", c["case_id"], deadline)]
     schedule(store, timers)
     return len(new)
+
+
+def _tell_alerts(store: Store, bp: Blueprint, alerts: pa.Table, touches: pd.DataFrame) -> None:
+    """An `alert.raised` event per new alert (the outbox), with the visit's peak and end so far."""
+    if not alerts.num_rows:
+        return
+    pe = peak_end(touches[touches["visit_id"].isin(set(alerts.column("visit_id").to_pylist()))])
+    for a in alerts.to_pylist():
+        peak, end, _ = pe.get(str(a["visit_id"]), (None, None, None))
+        emit(store, "alert.raised", str(a["alert_id"]), a["hall_id"], a["fired_at"], {
+            "alert_id": a["alert_id"], "hall_id": a["hall_id"], "visit_id": a["visit_id"], "ticket": a["ticket"],
+            "kind": a["kind"], "e": a["e"], "wait_min": a["wait_min"], "peak": peak, "end": end,
+            **moment_words(bp, a["moment_id"]), "message_zh": a["message_zh"], "message_en": a["message_en"],
+            "event_at": a["event_at"], "link": "/inbox"})
+
+
+def _tell_cases(store: Store, bp: Blueprint, new: list[dict[str, object]], touches: pd.DataFrame) -> None:
+    """A `case.opened` event per new case (the outbox), with its visit's peak and end and the peak's moment."""
+    if not new:
+        return
+    pe = peak_end(touches[touches["visit_id"].isin({str(c["visit_id"]) for c in new})])
+    for c in new:
+        peak, end, moment = pe.get(str(c["visit_id"]), (None, None, None))
+        emit(store, "case.opened", str(c["case_id"]), str(c["hall_id"]), cast(datetime, c["opened_at"]), {
+            "case_id": c["case_id"], "hall_id": c["hall_id"], "visit_id": c["visit_id"], "kind": c["kind"],
+            "owner": c["owner"], "deadline": c["deadline"], "peak": peak, "end": end, **moment_words(bp, moment),
+            "link": f"/cases/{c['case_id']}"})
 
 
 def schedule(store: Store, timers: list[tuple[str, object, datetime]]) -> None:

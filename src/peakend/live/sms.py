@@ -22,6 +22,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.ingest.pipeline import ingest_records
 from peakend.ingest.privacy import customer_key, mask_phones_in
 from peakend.ingest.validate import Context
+from peakend.live.outbox import emit
 from peakend.store.db import Store
 
 FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -94,6 +95,9 @@ class Reply:
     comment: str | None
 
 
+NEGATIVE_REPLY = 6  # an SMS reply scoring 1–6 of 10 (a detractor) is a negative reply: an event (`live.outbox`)
+
+
 def parse_reply(text: str) -> Reply:
     """Read a reply: "TD"/"退订" opts out; a leading 1–10 (also 十, "8分", "９") is the score; the rest is comment."""
     clean = (text or "").translate(FULLWIDTH_DIGITS).strip()
@@ -139,6 +143,12 @@ def handle_reply(store: Store, bp: Blueprint, sender: str, text: str, at: dateti
                                  "overall": reply.score, "overall_scale": "1-10" if reply.score else None,
                                  "comment": mask_phones_in(reply.comment), "source": "sms"}
     ingest_records(store, [{k: v for k, v in record.items() if v is not None}], "survey", Context(bp), "sms")
-    store.execute("UPDATE sms_surveys SET status = 'answered', reply = ?, replied_at = ? WHERE visit_id = ?",
-                  [mask_phones_in(text), at, visit_id])
+    with store.transaction():
+        store.execute("UPDATE sms_surveys SET status = 'answered', reply = ?, replied_at = ? WHERE visit_id = ?",
+                      [mask_phones_in(text), at, visit_id])
+        if reply.score is not None and reply.score <= NEGATIVE_REPLY:
+            hall = store.scalar("SELECT hall_id FROM sms_surveys WHERE visit_id = ?", [visit_id])
+            emit(store, "survey.negative", visit_id, None if hall is None else str(hall), at, {
+                "visit_id": visit_id, "hall_id": hall, "score": reply.score, "scale": "1-10",
+                "comment": record["comment"], "link": f"/halls/{hall}"})
     return ReplyResult("answered", visit_id)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from peakend.blueprint.model import Blueprint
 from peakend.live.notices import case_text
+from peakend.live.outbox import case_context, emit
 from peakend.live.sms import Gateway, SmsMessage
 from peakend.store.db import Store
 
@@ -109,6 +110,10 @@ def _escalate(store: Store, case_id: str, now: datetime) -> str:
     for m in recipients:
         notify(store, f"escalate:{case_id}:{m or ''}", now, m, hall, "escalate", case_id, text)
     case_event(store, case_id, now, "system", "escalate", ",".join(to) or None)
+    data = {**case_context(store, case_id), "case_id": case_id, "hall_id": hall, "kind": kind, "deadline": deadline,
+            "link": f"/cases/{case_id}"}
+    emit(store, "case.overdue", case_id, hall, now, data)
+    emit(store, "case.escalated", case_id, hall, now, {**data, "escalated_to": to})
     return "escalated"
 
 

@@ -19,6 +19,7 @@ from peakend import settings
 from peakend.live.pending import pending, run_pending
 from peakend.live.timers import tick
 from peakend.service.jobs import run_jobs
+from peakend.service.webhooks import run_webhooks
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -36,6 +37,7 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
     work += [(f"jobs-{i}", lambda: run_jobs(ws.jobs, stop, ws.job_wake)) for i in range(settings.get("job_threads"))]
     if settings.get("score_minutes") > 0:
         work.append(("scoring", lambda: run_scoring(ws, stop, settings.get("score_minutes"))))
+    work.append(("webhooks", lambda: run_webhooks(ws, stop)))
     if any(settings.get(f"keep_{k}_days") > 0 for k in ("comments", "customer_keys", "sms_replies")):
         work.append(("retention", lambda: run_retention(ws, stop)))
     return [threading.Thread(target=job, name=f"peakend-{name}", daemon=True) for name, job in work]
@@ -69,6 +71,7 @@ def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:
         ws.live_wake.clear()
         try:
             run_pending(ws.store, ws.blueprint, ws.clock())
+            ws.webhooks.wake.set()  # what the rules fired is in the outbox: deliver it now
             if pending(ws.store):  # more than one pass takes (or another worker holds some): go on soon
                 ws.live_wake.set()
         except Exception:  # a lost connection or a bad blueprint: log, keep the queue, try again

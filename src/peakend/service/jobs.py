@@ -337,14 +337,18 @@ class Jobs:
         except Cancelled:
             self._finish(job.job_id, "cancelled")
         except PeakendError as exc:
-            self._finish(job.job_id, "failed", result={"status": exc.status},  # the HTTP status an API answers
-                         error={"en": exc.say("en"), "zh": exc.say("zh")})
+            with self.store.transaction():
+                self._finish(job.job_id, "failed", result={"status": exc.status},  # the HTTP status an API answers
+                             error={"en": exc.say("en"), "zh": exc.say("zh")})
+                self._tell(job, "failed", None, exc.say("en"))
         except Exception as exc:  # a bug or a lost store: the job says so instead of spinning for ever
             logging.getLogger("peakend.jobs").exception("job %s (%s) failed", job.job_id, job.kind)
             what = f"{type(exc).__name__}: {exc}"
-            self._finish(job.job_id, "failed", error=both("job_failed", value=what))
+            with self.store.transaction():
+                self._finish(job.job_id, "failed", error=both("job_failed", value=what))
+                self._tell(job, "failed", None, what)
         else:
-            self._save(job.job_id, out)
+            self._save(job.job_id, out, job)
         finally:
             stop.set()
             keeper.join(5)
@@ -366,8 +370,23 @@ class Jobs:
                            "started_at = ? WHERE job_id = ?", [self.worker, self._lease(), datetime.now(), job.job_id])
         return self.run(self.get_or_fail(job.job_id))
 
-    def _save(self, job_id: str, out: Outcome) -> None:
+    def _tell(self, job: Job, state: str, result: dict[str, Any] | None, error: str | None) -> None:
+        """An import's end as an `import.finished` event (the outbox), one per hall of its scope (none: the
+        network's); inside the transaction that stores the job's end."""
+        if job.kind != "import":
+            return
+        from peakend.live.outbox import emit
+
+        now = datetime.now()
+        for hall in sorted(job.halls) if job.halls else [None]:
+            emit(self.store, "import.finished", f"{job.job_id}:{hall or ''}", hall, now, {
+                "job_id": job.job_id, "hall_id": hall, "state": state, "owner": job.owner, "result": result,
+                "error": error, "link": f"/api/v1/jobs/{job.job_id}"})
+
+    def _save(self, job_id: str, out: Outcome, job: Job | None = None) -> None:
         with self.store.transaction():
+            if job is not None:
+                self._tell(job, "done", out.result, None)
             self.store.execute("DELETE FROM job_frames WHERE job_id = ?", [job_id])
             for name, frame in out.frames.items():
                 buf = io.BytesIO()

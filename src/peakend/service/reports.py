@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import smtplib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from peakend import settings
 from peakend.errors import MailRefused
@@ -36,7 +36,24 @@ class Reports:
     def digests(self) -> list[Digest]:
         """Each manager's weekly digest (NotScored when the store was never scored)."""
         self.ws.scores.require()
-        return digests(self.ws.store, self.ws.blueprint)
+        found = digests(self.ws.store, self.ws.blueprint)
+        self._tell(found)
+        return found
+
+    def _tell(self, found: list[Digest]) -> None:
+        """A `digest.ready` event per digest and hall of its manager (the outbox), once a day each."""
+        from datetime import datetime
+
+        from peakend.live.outbox import emit
+
+        store, now = self.ws.store, datetime.now()
+        halls = {str(u): [h for h in str(hs or "").split(",") if h] for u, hs in
+                 store.rows("SELECT username, halls FROM users")}
+        with store.transaction():
+            for d in found:
+                for hall in cast(list[str | None], halls.get(d.user)) or [None]:
+                    emit(store, "digest.ready", f"{d.user}:{now.date()}:{hall or ''}", hall, now,
+                         {"user": d.user, "hall_id": hall, "subject": d.subject, "link": "/"})
 
     @staticmethod
     def send(found: list[Digest], lang: Lang | None = None) -> str:

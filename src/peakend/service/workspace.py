@@ -33,16 +33,19 @@ if TYPE_CHECKING:
     from peakend.service.files import Files
     from peakend.service.identity import Identity
     from peakend.service.imports import Imports
+    from peakend.service.inbox import Inbox
     from peakend.service.intake import Intake
     from peakend.service.jobs import Jobs
     from peakend.service.limits import Limits
     from peakend.service.live import Live
+    from peakend.service.ops import Ops
     from peakend.service.people import People
     from peakend.service.planning import Planning
     from peakend.service.reports import Reports
     from peakend.service.rights import Rights
     from peakend.service.scores import Scores
     from peakend.service.sso import Sso
+    from peakend.service.webhooks import Webhooks
 
 
 class Workspace:
@@ -244,3 +247,21 @@ class Workspace:
         from peakend.service.sso import Sso
 
         return Sso(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        from peakend.service.webhooks import Webhooks
+
+        return Webhooks(self)
+
+    @cached_property
+    def ops(self) -> Ops:
+        from peakend.service.ops import Ops
+
+        return Ops(self)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        from peakend.service.inbox import Inbox
+
+        return Inbox(self)

@@ -27,6 +27,9 @@ from peakend.errors import PeakendError
 from peakend.service import Workspace
 from peakend.service.background import threads
 from peakend.web import admin, api, audits, blueprint_edit, exports, first_run, imports, live, pages, sso, users, whatif
+from peakend.web import hooks as web_hooks
+from peakend.web import inbox as web_inbox
+from peakend.web import ops as web_ops
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
 from peakend.web.render import Computing, being_computed
@@ -89,6 +92,10 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(admin.router)
     app.include_router(users.router)
     app.include_router(sso.router)
+    app.include_router(web_hooks.router)
+    app.include_router(web_ops.router)
+    app.include_router(web_inbox.router)
+    app.add_middleware(web_ops.Timing)  # outermost: every request's latency, refusals too
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
