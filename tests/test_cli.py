@@ -146,3 +146,21 @@ def test_options_out_of_their_range_stop_with_exit_code_2_and_say_why(tmp_path):
     neither = runner.invoke(app, ["blueprint", "new", str(tmp_path / "bp.yaml")])
     assert neither.exit_code == 2 and "expected one of one of them" in neither.output
     assert not db.exists()  # each refused before a store was opened
+
+
+def test_ingest_reads_a_touch_log_named_in_its_own_words_as_touches(tmp_path):
+    """A log whose columns are `moment`, `rating`, `time` is long (a column holds the moment): its rows are touches,
+    as the import page reads it (`suggest.shape`), not visits."""
+    import duckdb
+
+    log = tmp_path / "pad.csv"
+    log.write_text("visit_id,hall_id,moment,rating,time\nv1,H1,entering,4,2026-10-01 10:00\n"
+                   "v1,H1,leaving,5,2026-10-01 10:20\nv2,H1,entering,2,2026-10-01 11:00\n", "utf-8")
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["ingest", str(log), "--db", str(db), "--rating-scale", "1-5"])
+    assert result.exit_code == 0, result.output
+    assert "3 stored" in result.output and "touches: 3 new" in result.output, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT visit_id, moment_id, rating FROM touches ORDER BY visit_id, seq, moment_id"
+                       ).fetchall() == [("v1", "entering", 4.0), ("v1", "leaving", 5.0), ("v2", "entering", 2.0)]
+    assert con.execute("SELECT count(*) FROM touches WHERE start_at IS NULL").fetchall()[0][0] == 0  # time read

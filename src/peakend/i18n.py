@@ -1030,6 +1030,31 @@ WORDS: dict[str, dict[Lang, str]] = {
     "loyalty_window_note": {"zh": "数据覆盖时间较短：回访按 {days} 天计算（蓝图设定 {asked} 天）",
                             "en": "The data cover a short span: returns are read within {days} days "
                                   "(the blueprint asks {asked})"},
+    # import wizard: wide files (issue 31)
+    "import_shape": {"zh": "文件的样子", "en": "The file's shape"},
+    "import_shape_long": {"zh": "每次接触一行（有一列写明关键时刻）", "en": "One row per touch (a column names the moment)"},
+    "import_shape_wide": {"zh": "每位受访者（每次来访）一行，每个关键时刻一列",
+                          "en": "One row per respondent (visit), one column per moment"},
+    "import_wide_intro": {"zh": "为每列选择它是什么：来访编号、营业厅、某个关键时刻的评分或问卷答案。时刻按蓝图顺序读取；"
+                                "同一时刻的多列按文件中的顺序。",
+                          "en": "Say what each column holds: the visit's id, its hall, a moment's rating or a survey "
+                                "answer. Moments are read in the blueprint's order; several columns of one moment "
+                                "in the file's order."},
+    "import_as_visit": {"zh": "来访", "en": "The visit"},
+    "import_as_moment": {"zh": "关键时刻的评分", "en": "A moment's rating"},
+    "import_as_survey": {"zh": "问卷答案", "en": "Survey answers"},
+    "import_hall_one": {"zh": "整个文件属于一个营业厅", "en": "One hall for the whole file"},
+    "import_hall_hint": {"zh": "没有营业厅列时填写", "en": "when no column names the hall"},
+    "import_overall_scale": {"zh": "总体评价的量表", "en": "Scale of the overall answer"},
+    "import_example": {"zh": "例", "en": "e.g."},
+    "import_preview": {"zh": "预览读取结果", "en": "Preview"},
+    "import_read_as": {"zh": "前几行将这样读取（入库前还会检查）",
+                       "en": "The first rows as they will be read (checked when imported)"},
+    "import_read_none": {"zh": "按此对应读不出任何记录：请选择来访编号列和关键时刻列",
+                         "en": "This mapping reads no records: choose the visit column and the moment columns"},
+    "import_file_rows": {"zh": "文件的前几行", "en": "The file's first rows"},
+    "import_scoring": {"zh": "新数据正在评分，约一分钟后可在网络总览中看到：", "en": "The new rows are being scored; "
+                       "they show on the network page within a minute:"},
 }
 
 
