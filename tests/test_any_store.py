@@ -177,3 +177,33 @@ def test_a_removed_moment_keeps_its_last_name_and_no_dead_link(tmp_path):
         assert f"/moments/{kept[0]}\"" in table  # the blueprint's own moments are linked
     finally:
         app.state.peakend.store.close()
+
+
+def test_one_time_format_on_every_page(tmp_path):
+    """Times read `2026-10-03 11:05` whatever they were (a datetime with microseconds, ISO text with `T`, a
+    timestamp); a day is a day, a missing time a dash, other text as it is; the versions page shows no microseconds."""
+    from datetime import date
+    from datetime import datetime as dt
+
+    import pandas as pd
+
+    from peakend.web.app import create_app
+    from peakend.web.pages import when
+    from tests.conftest import signed_in
+
+    assert when(dt(2026, 10, 3, 11, 5, 42, 123456)) == "2026-10-03 11:05"
+    assert when("2026-10-03T11:05:42.5+08:00") == "2026-10-03 11:05"
+    assert when(pd.Timestamp("2026-10-03 09:00")) == "2026-10-03 09:00"
+    assert when(date(2026, 10, 3)) == "2026-10-03" and when("2026-10-03") == "2026-10-03"
+    assert when(None) == when(pd.NaT) == when(float("nan")) == "–" and when("walk-in") == "walk-in"
+    app = create_app(str(tmp_path / "s.duckdb"), secret="s")
+    try:
+        ws = app.state.peakend.ws
+        ws.blueprints.save(new_blueprint_text(["排队", "办理"], "svc"), "test")
+        ws.people.add_user("boss", "pass-word-1", "admin", None)
+        page = signed_in(app, "boss", "pass-word-1").get("/blueprint/versions?lang=en").text
+        shown = page.split('id="versions"')[1].split("</table>")[0]
+        assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", shown), shown
+        assert not re.search(r"\d\d:\d\d:\d\d\.\d|\dT\d", shown), shown
+    finally:
+        app.state.peakend.store.close()

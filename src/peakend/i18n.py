@@ -602,6 +602,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "train_library_none": {"en": "the training library has no module for this service (the shipped one is for telecom halls):"
                          " setting training (PEAKEND_TRAINING) names your own",
                    "zh": "培训库中没有这项服务的课程（内置课程面向电信营业厅）：可用设置 training（PEAKEND_TRAINING）指定自己的培训库"},
+    "bp_no_moments": {"en": "a journey needs at least one moment (the last one is its end; one repeating moment: each "
+                            "turn, each call)",
+                      "zh": "服务旅程至少需要一个关键时刻（最后一个是终点；也可以只有一个重复的时刻：每一轮、每一次通话）"},
     "fit_priority": {"en": "segment '{segment}': served after waiting {mine:.2f} min against {rest:.2f} for the others "
                            "(Welch p = {p:.1e}): served ahead, priority class 1",
                      "zh": "客群“{segment}”：平均等候 {mine:.2f} 分钟后办理，其他客群 {rest:.2f} 分钟（Welch p = {p:.1e}）："
