@@ -81,7 +81,7 @@ def when(value: object) -> str:
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value.isoformat()
     try:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+        stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
         return str(value)
     return "–" if stamp is pd.NaT else stamp.strftime("%Y-%m-%d %H:%M")
