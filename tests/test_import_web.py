@@ -264,7 +264,11 @@ def test_the_wide_form_refuses_what_cannot_be_read(web):
     assert nothing.status_code == 422 and "at least one moment" in nothing.text
     strange = admin.post(at, data={**base, "f:0": "visit_id", "f:1": "m:waiting"})
     assert strange.status_code == 422 and "not moments of the blueprint: waiting" in strange.text
-    api = admin.post(f"/api/v1/imports/{at.rsplit('/', 1)[1]}/run", json={
+    run = f"/api/v1/imports/{at.rsplit('/', 1)[1]}/run"
+    for odd in ({"format": "wide", "columns": ["id"]}, {"format": "wide", "columns": {"visit_id": "id"},
+                                                       "defaults": "T2"}, {"columns": {"visit_id": ["id"]}}):
+        assert admin.post(run, json=odd).status_code == 422, odd  # never a 500
+    api = admin.post(run, json={
         "format": "wide", "columns": {"visit_id": "id"}, "defaults": {"hall_id": "T2"},
         "moments": [{"moment": "queue", "rating": "Queue"}, {"moment": "boarding", "rating": "Boarding"}],
         "rating_scale": "1-5", "missing": ["0", "99"]})

@@ -1104,6 +1104,7 @@ WORDS: dict[str, dict[Lang, str]] = {
                             "are still searched."},
     "answer_loyalty": {"zh": "忠诚度指数", "en": "loyalty index"},
     "answer_returned": {"zh": "回访", "en": "coming back"},
+    "training_none_moment": {"zh": "培训库中还没有针对这个时刻的课程。", "en": "No training module serves this moment yet."},
     "moment_removed": {"zh": "（已从蓝图删除）", "en": "(no longer in the blueprint)"},
     "import_scoring": {"zh": "新数据正在评分，约一分钟后可在网络总览中看到：", "en": "The new rows are being scored; "
                        "they show on the network page within a minute:"},

@@ -129,7 +129,7 @@ def mapping_from(sent: dict[str, Any], columns: list[str], moments: list[str] | 
     kind = sent.get("kind") or None
     if kind is not None and kind not in KINDS:
         raise HTTPException(422, f"kind must be one of {', '.join(KINDS)}")
-    chosen = sent.get("columns") or {}
+    chosen = _dict(sent, "columns")
     fields = {f.name for f in FIELDS[cast(Kind, kind)]} if kind else {f.name for k in FIELDS.values() for f in k}
     unknown = sorted(set(chosen) - fields)
     if unknown:
@@ -151,16 +151,25 @@ def _have(columns: list[str], named: Any) -> None:
         raise HTTPException(422, f"not columns of the file: {', '.join(absent)}")
 
 
+def _dict(sent: dict[str, Any], key: str) -> dict[str, Any]:
+    """`sent[key]`, which must be an object of text values (422 otherwise)."""
+    found = sent.get(key) or {}
+    if not isinstance(found, dict) or not all(isinstance(v, str | int | float) for v in found.values()):
+        raise HTTPException(422, f"{key} must be an object of names and values")
+    return found
+
+
 def _hall(sent: dict[str, Any]) -> dict[str, str]:
     """The one hall for the whole file, as the mapping's default (none when not given)."""
-    hall = str((sent.get("defaults") or {}).get("hall_id") or sent.get("hall") or "").strip()[:200]
+    hall = str(_dict(sent, "defaults").get("hall_id") or sent.get("hall") or "").strip()[:200]
     return {"hall_id": hall} if hall else {}
 
 
 def _wide_from(sent: dict[str, Any], columns: list[str], moments: list[str]) -> Mapping:
     """A wide mapping: visit columns, the moments' columns in journey order, survey answers, one hall or a column."""
-    chosen, survey = dict(sent.get("columns") or {}), dict(sent.get("survey") or {})
-    said = [m for m in sent.get("moments") or [] if isinstance(m, dict)]
+    chosen, survey = _dict(sent, "columns"), _dict(sent, "survey")
+    listed = sent.get("moments") or []
+    said = [m for m in listed if isinstance(m, dict)] if isinstance(listed, list) else []
     unknown = sorted(set(chosen) - set(WIDE_VISIT)) + sorted(set(survey) - set(WIDE_SURVEY))
     if unknown:
         raise HTTPException(422, f"not fields of a visit or its survey: {', '.join(unknown)}")

@@ -320,7 +320,8 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     where = [part_name(st.blueprint, x, lang) for x in (m.zone, m.lane, m.stage)]
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart, where=where,
                   worst=None if worst is None else worst.to_dict("records"), said=said,
-                  said_job=job_view(answer, lang), train=st.ws.figures.what_to_train(moment_id, lang))
+                  said_job=job_view(answer, lang), train=st.ws.figures.what_to_train(moment_id, lang),
+                  library=bool(st.ws.figures.modules()))
 
 
 @router.get("/staff")
