@@ -141,3 +141,69 @@ def test_every_page_on_every_shape_of_store_in_both_languages_as_every_role(tmp_
             run_jobs(app)
     finally:
         app.state.peakend.store.close()
+
+
+def test_a_removed_moment_keeps_its_last_name_and_no_dead_link(tmp_path):
+    """A moment taken out of the blueprint still has scores: the hall page names it by its last name (not its id)
+    and links only the moments the blueprint has (a removed one's page is a 404)."""
+    from urllib.parse import quote
+
+    from peakend.web.app import create_app
+    from tests.conftest import signed_in
+
+    db = str(tmp_path / "s.duckdb")
+    shape = {"halls": 1, "moments": 3, "times": True, "ratings": "all", "surveys": False, "staff": False,
+             "customers": False, "days": 1, "seed": 1}
+    halls = build(db, shape)  # moments 步骤0, 步骤1, 步骤2
+    assert CliRunner().invoke(cli, ["score", "--db", db]).exit_code == 0
+    with connect(db) as store:
+        ws = Workspace(store)
+        before = dict(zip(ws.blueprint.moment_ids(), ["步骤0", "步骤1", "步骤2"], strict=True))
+        ws.blueprints.save(new_blueprint_text(["步骤0", "结束"], "svc"), "test")
+        kept = ws.blueprint.moment_ids()
+    gone = {m: name for m, name in before.items() if m not in kept}
+    assert gone
+    app = create_app(db, secret="s")
+    try:
+        app.state.peakend.ws.people.add_user("boss", "pass-word-1", "admin", None)
+        c = signed_in(app, "boss", "pass-word-1")
+        hall = f"/halls/{quote(halls[0])}"
+        page = c.get(hall, params={"lang": "zh"}).text
+        table = page.split('id="moments"')[1].split("</table>")[0]
+        for m, name in gone.items():
+            assert f"<td>{name} <small" in table and "（已从蓝图删除）" in table and f">{m}<" not in table
+            assert f"/moments/{m}\"" not in page  # no link to its page, a 404
+            assert c.get(f"{hall}/moments/{m}").status_code == 404
+        assert f"/moments/{kept[0]}\"" in table  # the blueprint's own moments are linked
+    finally:
+        app.state.peakend.store.close()
+
+
+def test_one_time_format_on_every_page(tmp_path):
+    """Times read `2026-10-03 11:05` whatever they were (a datetime with microseconds, ISO text with `T`, a
+    timestamp); a day is a day, a missing time a dash, other text as it is; the versions page shows no microseconds."""
+    from datetime import date
+    from datetime import datetime as dt
+
+    import pandas as pd
+
+    from peakend.web.app import create_app
+    from peakend.web.pages import when
+    from tests.conftest import signed_in
+
+    assert when(dt(2026, 10, 3, 11, 5, 42, 123456)) == "2026-10-03 11:05"
+    assert when("2026-10-03T11:05:42.5+08:00") == "2026-10-03 11:05"
+    assert when(pd.Timestamp("2026-10-03 09:00")) == "2026-10-03 09:00"
+    assert when(date(2026, 10, 3)) == "2026-10-03" and when("2026-10-03") == "2026-10-03"
+    assert when(None) == when(pd.NaT) == when(float("nan")) == "–" and when("walk-in") == "walk-in"
+    app = create_app(str(tmp_path / "s.duckdb"), secret="s")
+    try:
+        ws = app.state.peakend.ws
+        ws.blueprints.save(new_blueprint_text(["排队", "办理"], "svc"), "test")
+        ws.people.add_user("boss", "pass-word-1", "admin", None)
+        page = signed_in(app, "boss", "pass-word-1").get("/blueprint/versions?lang=en").text
+        shown = page.split('id="versions"')[1].split("</table>")[0]
+        assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", shown), shown
+        assert not re.search(r"\d\d:\d\d:\d\d\.\d|\dT\d", shown), shown
+    finally:
+        app.state.peakend.store.close()

@@ -554,3 +554,131 @@ def test_admins_add_an_integration_on_a_phone_and_a_desktop_in_both_languages(se
         assert fits(page), (width, lang)
         page.screenshot(path=ARTIFACTS / f"hooks-{width}-{lang}.png", full_page=True)
         context.close()
+AIRPORT = "Queue, Check-in, Bag drop, Boarding"
+SHOWN_WRONG = re.compile(r"\b(nan|NaN|NaT|None)\b")
+
+
+def airport_files(folder: Path) -> tuple[Path, Path]:
+    """A touch-only rating-pad log (hall, visit, moment, rating: no times, no survey) and a wide survey, one row per
+    respondent (id, one column per moment, 0 = not applicable, a two-valued text answer, no hall column)."""
+    import random
+
+    rnd = random.Random(31)
+    touches = folder / "pad.csv"
+    moments = ["Queue", "Check-in", "Bag drop", "Boarding"]
+    lines = ["hall,visit,moment,rating"] + [f"T1,p{v},{m},{rnd.randint(1, 5)}" for v in range(30) for m in moments]
+    touches.write_text("\n".join(lines) + "\n", "utf-8")
+    wide = folder / "survey.csv"
+    rows = ["id,Queue,Check-in,Bag drop,Boarding,satisfaction"]
+    for v in range(60):
+        rated = [rnd.randint(1, 5) for _ in moments]
+        rated[2] = 0 if v % 3 == 0 else rated[2]  # no bag: not applicable
+        happy = "satisfied" if rated[-1] + rnd.random() * 2 > 4 else "neutral or dissatisfied"
+        rows.append(f"s{v}," + ",".join(map(str, rated)) + f",{happy}")
+    wide.write_text("\n".join(rows) + "\n", "utf-8")
+    return touches, wide
+
+
+def verdict_shown(page, url: str) -> str:
+    """The network page's verdict panel once the server scored the imports and computed it (up to a minute)."""
+    for _ in range(60):
+        page.goto(url + "/?lang=en")
+        panel = page.locator("#verdicts, #verdicts-none")
+        if page.locator("#halls").count() and panel.count():
+            return panel.first.inner_text()
+        time.sleep(1)
+    raise AssertionError("no verdict shown: " + page.locator("main").inner_text())
+
+
+def test_an_airport_from_setup_to_verdict_on_a_phone(browser, tmp_path):
+    """A new store set up in the browser for a non-telecom service, on a phone: a touch-only log, then a wide survey,
+    each from upload through the wizard to the network page's verdict, which says why there is none without survey
+    answers. Screenshots: test-artifacts/airport-*.png."""
+    touches, wide = airport_files(tmp_path)
+    port = free_port()
+    env = {**os.environ, "PEAKEND_LANG": "en", "PEAKEND_SECRET": "airport", "PEAKEND_UPLOADS": str(tmp_path / "up")}
+    proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(tmp_path / "air.duckdb"),
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        code = next(m.group(1) for line in proc.stdout if (m := re.search(r"setup code (\w+)", line)))
+        url = f"http://127.0.0.1:{port}"
+        wait_for(url + "/setup")
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+
+        def shot(name: str) -> None:
+            assert fits(page), f"{name}: {page.evaluate('document.documentElement.scrollWidth')} px wide"
+            assert not SHOWN_WRONG.search(page.locator("main").inner_text()), name
+            page.screenshot(path=ARTIFACTS / f"airport-{name}.png", full_page=True)
+
+        page.goto(url + "/?lang=en")
+        page.fill("input[name=code]", code)
+        page.fill("input[name=username]", "boss")
+        page.fill("input[name=password]", "first-admin-pass")
+        page.fill("input[name=again]", "first-admin-pass")
+        page.click("#setup-go")
+        page.fill("input[name=name]", "Airport check-in")
+        page.fill("textarea[name=moments]", AIRPORT)
+        page.click("#setup-own-go")
+        expect(page).to_have_url(re.compile(r"/setup/data$"))
+        page.goto(url + "/setup/data?lang=en")
+        shot("setup-data")
+        page.click("#setup-import")
+        # (a) the rating pads' log: long, its columns suggested by their names
+        page.set_input_files("input[type=file]", str(touches))
+        page.click("#upload-go")
+        expect(page.locator("#shape-long")).to_have_class("on")
+        expect(page.locator("select[data-column=visit]")).to_have_value("visit_id")
+        expect(page.locator("select[data-column=moment]")).to_have_value("moment_id")
+        page.select_option("select[name=rating_scale]", "1-5")
+        page.click("#import-preview")
+        expect(page.locator("table.read-touch tr")).to_have_count(9)  # the header and the first 8 touches
+        expect(page.locator("table.read-touch")).to_contain_text("Check-in")
+        shot("touch-preview")
+        page.click("#import-run")
+        expect(page.locator("#import-state")).to_have_text("done", timeout=30_000)
+        expect(page.locator("#n-stored")).to_have_text("120")
+        expect(page.locator("#import-scoring")).to_be_visible()
+        shot("touch-result")
+        said = verdict_shown(page, url)
+        assert "Too few survey answers" in said, said  # why there is no verdict, and what would give one
+        shot("touch-network")
+        # (b) the wide survey: id suggested as the visit, the moments by their column names, one hall typed
+        page.goto(url + "/import?lang=en")
+        page.set_input_files("input[type=file]", str(wide))
+        page.click("#upload-go")
+        expect(page.locator("#shape-wide")).to_have_class("on")
+        expect(page.locator("select[data-column=id]")).to_have_value("visit_id")
+        expect(page.locator("select[data-column='Bag drop']")).to_have_value("m:bag_drop")
+        expect(page.locator("select[data-column=satisfaction]")).to_have_value("overall")
+        page.fill("input[name=hall]", "T2")
+        page.select_option("select[name=rating_scale]", "1-5")
+        page.select_option("select[name=overall_scale]", "binary")
+        page.fill("input[name=missing]", "0, N/A, 不适用")
+        page.fill("input[name=values]", "satisfied=1, neutral or dissatisfied=0")
+        shot("wide-mapping")
+        page.click("#import-preview")
+        expect(page.locator("table.read-survey")).to_contain_text("1.0")
+        read = page.locator("table.read-touch tr")
+        expect(read.nth(3)).to_contain_text("s0")  # the first respondent's three touches: 0 = no bag dropped
+        expect(read.nth(3)).to_contain_text("Boarding")
+        expect(read.nth(4)).to_contain_text("s1")
+        shot("wide-preview")
+        page.click("#import-run")
+        expect(page.locator("#import-state")).to_have_text("done", timeout=30_000)
+        expect(page.locator("#n-quarantined")).to_have_text("0")
+        shot("wide-result")
+        for _ in range(60):  # the second import's scoring run: both halls ranked, the verdict on 60 answers
+            said = verdict_shown(page, url)
+            if page.locator("#halls tr").count() == 3 and "Too few" not in said:
+                break
+            time.sleep(1)
+        assert page.locator("#halls tr").count() == 3 and "Too few" not in said, said
+        shot("wide-network")
+        page.locator("#halls a", has_text="T2").click()
+        shot("hall")
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(60)

@@ -146,3 +146,38 @@ def test_options_out_of_their_range_stop_with_exit_code_2_and_say_why(tmp_path):
     neither = runner.invoke(app, ["blueprint", "new", str(tmp_path / "bp.yaml")])
     assert neither.exit_code == 2 and "expected one of one of them" in neither.output
     assert not db.exists()  # each refused before a store was opened
+
+
+def test_ingest_reads_a_touch_log_named_in_its_own_words_as_touches(tmp_path):
+    """A log whose columns are `moment`, `rating`, `time` is long (a column holds the moment): its rows are touches,
+    as the import page reads it (`suggest.shape`), not visits."""
+    import duckdb
+
+    log = tmp_path / "pad.csv"
+    log.write_text("visit_id,hall_id,moment,rating,time\nv1,H1,entering,4,2026-10-01 10:00\n"
+                   "v1,H1,leaving,5,2026-10-01 10:20\nv2,H1,entering,2,2026-10-01 11:00\n", "utf-8")
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["ingest", str(log), "--db", str(db), "--rating-scale", "1-5"])
+    assert result.exit_code == 0, result.output
+    assert "3 stored" in result.output and "touches: 3 new" in result.output, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT visit_id, moment_id, rating FROM touches ORDER BY visit_id, seq, moment_id"
+                       ).fetchall() == [("v1", "entering", 4.0), ("v1", "leaving", 5.0), ("v2", "entering", 2.0)]
+    assert con.execute("SELECT count(*) FROM touches WHERE start_at IS NULL").fetchall()[0][0] == 0  # time read
+
+
+def test_tables_and_notes_in_chinese_under_lang_zh(demo_dir, monkeypatch):
+    """`--lang zh`: the staff, drivers and fit tables' headers, a driver's target and the fit's notes in Chinese;
+    no share printed as -0.0."""
+    monkeypatch.setenv("PEAKEND_LANG", "zh")  # restored after the test (--lang holds for the rest of the process)
+    db = str(demo_dir / "peakend.duckdb")
+    staff = runner.invoke(app, ["--lang", "zh", "staff", "--db", db]).output
+    assert "营业厅" in staff and "负向峰值" in staff and "neg. peak" not in staff and "touches" not in staff, staff
+    drivers = runner.invoke(app, ["--lang", "zh", "loyalty", "--db", db, "--hall", "天河北厅"]).output
+    assert "推荐意愿 的关键驱动因素" in drivers and "重要性 %" in drivers, drivers
+    assert "importance" not in drivers and "quadrant" not in drivers and not re.search(r"(?<![\d.])-0\.0\b", drivers)
+    fit = runner.invoke(app, ["--lang", "zh", "fit", "天河北厅", "--reps", "2", "--db", db, "--out",
+                              str(demo_dir / "fit.yaml")]).output
+    notes = [line for line in fit.splitlines() if line.startswith("说明：")]
+    assert notes and not any(re.search(r"[A-Za-z]{5,} [a-z]{3,}", n) for n in notes), notes  # no English sentence
+    assert "时段" in fit and "有效人数" in fit, fit

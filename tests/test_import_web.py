@@ -22,6 +22,7 @@ A, Z = "天河北厅", "珠江新城厅"
 @pytest.fixture
 def web(tmp_path, monkeypatch):
     monkeypatch.setenv("PEAKEND_UPLOADS", str(tmp_path / "uploads"))
+    monkeypatch.setenv("PEAKEND_SCORE_MINUTES", "0")  # no scoring run after each import (the browser test has it)
     app = create_app(str(tmp_path / "s.duckdb"), secret="s")
     store = app.state.peakend.store
     add_user(store, "admin", "admin-pass-1", "admin")
@@ -192,3 +193,99 @@ def test_an_unreadable_upload_is_a_422_naming_what_is_wrong(web):
     c = login(web, "mgr_a", "mgr-pass-1")
     bad = c.post("/api/v1/imports", files={"file": ("pad.xlsx", b"visit_id,hall_id\nv1,H1\n", "application/zip")})
     assert bad.status_code == 422 and "pad.xlsx" in bad.json()["detail"]
+
+
+AIRPORT = ["Queue", "Check-in", "Bag drop", "Boarding"]
+WIDE_SURVEY = ("id,Queue,Check-in,Bag drop,Boarding,satisfaction\n"
+               "1,4,5,0,4,satisfied\n"  # 0: no bag dropped (not applicable)
+               "2,2,N/A,3,2,neutral or dissatisfied\n"
+               "3,99,3,不适用,5,Satisfied\n"
+               "4,0,0,0,0,\n")  # nothing rated, no answer: a visit only
+
+
+def airport(app) -> None:
+    """The store's blueprint: an airport's check-in, made from its moments (no telecom moment left)."""
+    from peakend.service.blueprints import new_text
+    text, _ = new_text(AIRPORT, "airport", "Airport check-in")
+    app.state.peakend.ws.blueprints.save(text, "admin")
+
+
+def test_a_wide_survey_mapped_in_the_form_previewed_and_imported(web):
+    """One row per respondent, no hall column: `id` suggested as the visit, the moments by their column names, one
+    hall for the whole file, N/A codes and a two-valued answer typed in the form; the preview shows the rows as
+    they will be stored, and the import stores exactly those."""
+    airport(web)
+    admin = login(web, "admin", "admin-pass-1")
+    at = admin.post("/import", files={"file": ("survey.csv", WIDE_SURVEY.encode())}).headers["location"]
+    page = admin.get(at + "?lang=en").text
+    assert 'class="on" id="shape-wide"' in page  # told wide: columns named as the blueprint's moments, none a moment
+    picked = {c: page.split(f'data-column="{c}"')[1].split("</select>")[0] for c in ["id", "Queue", "Boarding"]}
+    assert '<option value="visit_id" selected>' in picked["id"]
+    assert '<option value="m:queue" selected>' in picked["Queue"]
+    assert '<option value="m:boarding" selected>' in picked["Boarding"]
+    form = {"shape": "wide", "f:0": "visit_id", "f:1": "m:queue", "f:2": "m:check_in", "f:3": "m:bag_drop",
+            "f:4": "m:boarding", "f:5": "overall", "hall": "T2 值机柜台", "rating_scale": "1-5",
+            "overall_scale": "binary", "missing": "0, 99, N/A，不适用",
+            "values": "satisfied=1, neutral or dissatisfied=0", "action": "preview"}
+    no_hall = admin.post(at + "?lang=en", data={**form, "hall": ""})
+    assert no_hall.status_code == 422 and "one hall for the whole file" in no_hall.text
+    shown = admin.post(at + "?lang=en", data=form)
+    assert shown.status_code == 200
+    read = shown.text.split('id="read-as"')[1].split("</section>")[0]
+    touches = read.split('class="read-touch"')[1].split("</table>")[0]
+    # by hand: respondent 1 rated 3 moments (bag drop 0 = N/A), 2 rated 3 (check-in N/A), 3 rated 2, 4 none
+    assert touches.count("<tr>") == 1 + 8 and "T2 值机柜台" in touches and "Bag drop" in touches
+    surveys = read.split('class="read-survey"')[1].split("</table>")[0]
+    assert surveys.count("<tr>") == 1 + 3 and ">1.0<" in surveys and ">0.0<" in surveys
+    assert 'value="T2 值机柜台"' in shown.text and 'value="m:check_in" selected' in shown.text  # the form kept
+    ran = admin.post(at, data={**form, "action": "run", "save_as": "airport survey"})
+    assert ran.status_code == 303
+    done = finished(admin, at.rsplit("/", 1)[1])
+    assert (done["rows"], done["quarantined"]) == (4, 0), done
+    store = web.state.peakend.store
+    assert store.rows("SELECT count(*), count(DISTINCT visit_id) FROM touches")[0] == (8, 3)
+    assert store.rows("SELECT count(*) FROM visits WHERE hall_id = 'T2 值机柜台'")[0][0] == 4
+    assert sorted(store.rows("SELECT overall FROM surveys ORDER BY visit_id")) == [(0.0,), (1.0,), (1.0,)]
+    assert store.rows("SELECT moment_id, seq FROM touches WHERE visit_id = '1' ORDER BY seq") == [
+        ("queue", 1), ("check_in", 2), ("boarding", 4)]
+    saved = yaml.safe_load(admin.get("/api/v1/mappings/airport survey.yaml").text)  # the CLI's YAML
+    assert saved["format"] == "wide" and saved["defaults"] == {"hall_id": "T2 值机柜台"}
+    assert [m["moment"] for m in saved["moments"]] == ["queue", "check_in", "bag_drop", "boarding"]
+
+
+def test_the_wide_form_refuses_what_cannot_be_read(web):
+    airport(web)
+    admin = login(web, "admin", "admin-pass-1")
+    at = admin.post("/import", files={"file": ("survey.csv", WIDE_SURVEY.encode())}).headers["location"]
+    base = {"shape": "wide", "hall": "T2", "action": "preview"}
+    no_visit = admin.post(at, data={**base, "f:1": "m:queue"})
+    assert no_visit.status_code == 422 and "names each visit" in no_visit.text
+    nothing = admin.post(at, data={**base, "f:0": "visit_id"})
+    assert nothing.status_code == 422 and "at least one moment" in nothing.text
+    strange = admin.post(at, data={**base, "f:0": "visit_id", "f:1": "m:waiting"})
+    assert strange.status_code == 422 and "not moments of the blueprint: waiting" in strange.text
+    run = f"/api/v1/imports/{at.rsplit('/', 1)[1]}/run"
+    for odd in ({"format": "wide", "columns": ["id"]}, {"format": "wide", "columns": {"visit_id": "id"},
+                                                       "defaults": "T2"}, {"columns": {"visit_id": ["id"]}}):
+        assert admin.post(run, json=odd).status_code == 422, odd  # never a 500
+    api = admin.post(run, json={
+        "format": "wide", "columns": {"visit_id": "id"}, "defaults": {"hall_id": "T2"},
+        "moments": [{"moment": "queue", "rating": "Queue"}, {"moment": "boarding", "rating": "Boarding"}],
+        "rating_scale": "1-5", "missing": ["0", "99"]})
+    assert api.status_code == 202, api.text
+    assert finished(admin, at.rsplit("/", 1)[1])["stored"] == 4  # each row a visit (its touches and answers)
+
+
+def test_one_rule_tells_a_long_file_from_a_wide_one():
+    from peakend.ingest.suggest import implied_columns, shape, wide_suggestions
+
+    moments = {"Queue": "queue", "queue": "queue", "排队": "queue", "Boarding": "boarding", "boarding": "boarding"}
+    assert shape(["visit_id", "moment", "rating", "time"], moments) == "long"
+    assert shape(["流水号", "关键时刻", "评分"]) == "long"
+    assert shape(["id", "排队", "Boarding", "满意度"], moments) == "wide"
+    assert shape(["id", "q1", "q2"], moments) is None  # not told: the page starts on long, the user says
+    assert implied_columns(["visit_id", "hall_id", "moment", "rating", "time"]) == {"moment_id": "moment",
+                                                                                   "start_at": "time"}
+    assert implied_columns(["visit_id", "hall_id", "rating"]) == {}  # no moment column: nothing renamed
+    assert wide_suggestions(["id", "排队", "Boarding", "满意度", "备注"], moments) == {
+        "id": "visit_id", "排队": "m:queue", "Boarding": "m:boarding", "满意度": "overall"}

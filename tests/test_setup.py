@@ -87,6 +87,8 @@ def test_a_service_of_its_own_is_set_up_from_its_moments_in_order(fresh):
     assert 'id="setup-own"' in page and "按客户经历的顺序" in page
     blank = c.post("/setup/blueprint?lang=en", data={"moments": " ，\n", "name": "x"})
     assert blank.status_code == 422 and "at least one moment" in blank.text
+    zh = c.post("/setup/blueprint?lang=zh", data={"moments": "、", "name": "x"})
+    assert zh.status_code == 422 and "至少需要一个关键时刻" in zh.text and "at least" not in zh.text
     made = c.post("/setup/blueprint", data={"moments": "排队\n办理值机，托运行李、登机", "name": "机场值机柜台"})
     assert made.headers["location"] == "/setup/data"
     bp = fresh.state.peakend.ws.blueprint
@@ -135,3 +137,14 @@ def test_setup_codes_are_not_guessed_fast(fresh, monkeypatch):
     right = {**wrong, "code": fresh.state.peakend.setup_code}
     assert c.post("/setup", data=right).status_code == 429  # even the right code waits its turn
     assert fresh.state.peakend.store.rows("SELECT count(*) FROM users")[0][0] == 0
+
+
+def test_the_demo_s_store_is_set_up_its_first_admin_lands_on_the_network(fresh):
+    """`peakend demo`'s store has its blueprint, data and scores: after the account, no blueprint or data step."""
+    from peakend.demo import today
+
+    today.mark(fresh.state.peakend.store, 3, 1)  # as `peakend demo` leaves it
+    c = browser(fresh)
+    made = c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss",
+                                  "password": "secret-pass", "again": "secret-pass"})
+    assert made.headers["location"] == "/"

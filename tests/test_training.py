@@ -126,3 +126,29 @@ def test_a_store_held_by_another_program_is_said_plainly(tmp_path, monkeypatch):
         db.connect(str(path))
     result = CliRunner().invoke(app, ["train", "search", "x", "--db", str(path)])
     assert result.exit_code == 1 and "open in another program" in result.output and "Traceback" not in result.output
+
+
+def test_a_non_telecom_store_gets_no_telecom_module_and_says_so(tmp_path):
+    """An airport's blueprint: no module of the shipped (telecom) library serves its moments, so none is suggested;
+    its own guidance is still searched, and the moment page and `train list` say there is no library for it."""
+    from peakend.service.blueprints import new_text
+    from peakend.text.training import serving
+    from tests.conftest import signed_in
+
+    text, bp = new_text(["Queue", "Check-in", "Bag drop", "Boarding"], "airport", "Airport check-in")
+    assert serving(library(), bp) == []
+    assert for_moment(engine(bp), bp, "bag_drop") == []
+    assert len(serving(library(), load_blueprint())) == len(library().modules)  # the telecom blueprint: every one
+    db = str(tmp_path / "s.duckdb")
+    web = create_app(db, secret="s")
+    try:
+        web.state.peakend.ws.blueprints.save(text, "test")
+        add_user(web.state.peakend.store, "boss", "boss-pass-1", "admin")
+        c = signed_in(web, "boss", "boss-pass-1")
+        page = c.get(f"/halls/{quote('T2')}/moments/bag_drop?lang=en").text
+        assert 'id="train-none"' in page and "no module for this service" in page
+        assert 'id="no-library"' in c.get("/training?lang=zh").text
+    finally:
+        web.state.peakend.store.close()
+    listed = CliRunner().invoke(app, ["train", "list", "--db", db])
+    assert listed.exit_code == 0 and "no module for this service" in listed.output, listed.output

@@ -696,6 +696,50 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "hook_mention": {"en": "Please handle: {title}", "zh": "请处理：{title}"},
     "metrics_closed": {"en": "/metrics needs its token (setting PEAKEND_METRICS_TOKEN) or PEAKEND_METRICS_OPEN",
                        "zh": "/metrics 需要令牌（设置 PEAKEND_METRICS_TOKEN）或开启 PEAKEND_METRICS_OPEN"},
+    # any store (issue 31)
+    "train_library_none": {"en": "the training library has no module for this service (the shipped one is for telecom halls):"
+                         " setting training (PEAKEND_TRAINING) names your own",
+                   "zh": "培训库中没有这项服务的课程（内置课程面向电信营业厅）：可用设置 training（PEAKEND_TRAINING）指定自己的培训库"},
+    "bp_no_moments": {"en": "a journey needs at least one moment (the last one is its end; one repeating moment: each "
+                            "turn, each call)",
+                      "zh": "服务旅程至少需要一个关键时刻（最后一个是终点；也可以只有一个重复的时刻：每一轮、每一次通话）"},
+    "fit_priority": {"en": "segment '{segment}': served after waiting {mine:.2f} min against {rest:.2f} for the others "
+                           "(Welch p = {p:.1e}): served ahead, priority class 1",
+                     "zh": "客群“{segment}”：平均等候 {mine:.2f} 分钟后办理，其他客群 {rest:.2f} 分钟（Welch p = {p:.1e}）："
+                           "优先办理，优先级 1"},
+    "fit_routes_inferred": {"en": "{n} visits name no route: inferred from the moments they touched",
+                            "zh": "{n} 次来访未写明动线：按其经过的关键时刻推断"},
+    "fit_weekend_days": {"en": "weekend days told by the data: {days} (mean visits per weekday {means})",
+                         "zh": "由数据判断的周末：{days}（周一至周日的平均来访 {means}）"},
+    "fit_holidays": {"en": "holidays told by the data (a working day almost empty): {days}",
+                     "zh": "由数据判断的节假日（工作日几乎无人）：{days}"},
+    "fit_no_working_day": {"en": "no working day observed: arrivals are those of weekend days, weekend factor 1",
+                           "zh": "未观测到工作日：到达按周末计算，周末系数 1"},
+    "fit_no_weekend": {"en": "no weekend day observed: weekend factor 1", "zh": "未观测到周末：周末系数 1"},
+    "fit_unknown_mix": {"en": "{n} visits name a {what} the blueprint does not know ({value}): left out of the {what} mix",
+                        "zh": "{n} 次来访写明的 {what} 不在蓝图中（{value}）：不计入 {what} 构成"},
+    "fit_unnamed_mix": {"en": "{n} of {of} visits name no {what}", "zh": "{of} 次来访中 {n} 次未写明 {what}"},
+    "fit_station_untimed": {"en": "station '{station}': no timed service observed; servers kept from the base",
+                            "zh": "站点“{station}”：没有带时间的服务记录；服务人数沿用基础配置"},
+    "fit_no_patience": {"en": "nobody left a queue: patience not estimated", "zh": "无人中途离队：未估计耐心"},
+    "fit_patience": {"en": "patience: {kind}, median {median} min (95% {low}–{high}); {mean}; cv {cv}; from {left} who "
+                           "left of {waited} who waited, by likelihood with censoring (AIC {aic})",
+                     "zh": "耐心：{kind} 分布，中位数 {median} 分钟（95% {low}–{high}）；{mean}；变异系数 {cv}；"
+                           "依据 {waited} 名等候者中离队的 {left} 名，按含删失的似然估计（AIC {aic}）"},
+    "fit_mean": {"en": "mean {mean} min, 95% {low}–{high}", "zh": "平均 {mean} 分钟，95% {low}–{high}"},
+    "fit_mean_beyond": {"en": "mean {mean} min (95% {low}–{high}) — beyond every observed wait (longest {longest:.1f} "
+                              "min): an extrapolation of the fitted tail, not a figure to rely on",
+                        "zh": "平均 {mean} 分钟（95% {low}–{high}）——超出所有实测等候（最长 {longest:.1f} 分钟）："
+                              "是拟合尾部的外推，不可依赖"},
+    "fit_unknown_moments": {"en": "{n} touches at moments the blueprint does not know were left out",
+                            "zh": "{n} 个触点的关键时刻不在蓝图中，已略去"},
+    "fit_no_rating": {"en": "no touch carries a rating: rating pads and the hall's character not estimated",
+                      "zh": "没有带评分的触点：未估计评价器与营业厅特点"},
+    "fit_calibrated": {"en": "station '{station}': effective servers calibrated by simulation to the observed waits and "
+                             "abandonment; {n} of {of} hours below the raw concurrency (which counts everyone who ever "
+                             "served)",
+                       "zh": "站点“{station}”：有效服务人数已按实测等候与离队用模拟校准；{of} 个时段中 {n} 个低于原始并发数"
+                             "（原始并发数把所有曾服务过的人都算在内）"},
 }
 
 
@@ -1265,8 +1309,59 @@ WORDS: dict[str, dict[Lang, str]] = {
     "act_webhook_enabled": {"zh": "启用 Webhook", "en": "webhook enabled"},
     "act_webhook_replayed": {"zh": "重发投递", "en": "delivery replayed"},
     "act_webhook_disabled": {"zh": "Webhook 被停用（410）", "en": "webhook disabled (410)"},
+    # import wizard: wide files (issue 31)
+    "import_shape": {"zh": "文件的样子", "en": "The file's shape"},
+    "import_shape_long": {"zh": "每次接触一行（有一列写明关键时刻）", "en": "One row per touch (a column names the moment)"},
+    "import_shape_wide": {"zh": "每位受访者（每次来访）一行，每个关键时刻一列",
+                          "en": "One row per respondent (visit), one column per moment"},
+    "import_wide_intro": {"zh": "为每列选择它是什么：来访编号、营业厅、某个关键时刻的评分或问卷答案。时刻按蓝图顺序读取；"
+                                "同一时刻的多列按文件中的顺序。",
+                          "en": "Say what each column holds: the visit's id, its hall, a moment's rating or a survey "
+                                "answer. Moments are read in the blueprint's order; several columns of one moment "
+                                "in the file's order."},
+    "import_as_visit": {"zh": "来访", "en": "The visit"},
+    "import_as_moment": {"zh": "关键时刻的评分", "en": "A moment's rating"},
+    "import_as_survey": {"zh": "问卷答案", "en": "Survey answers"},
+    "import_hall_one": {"zh": "整个文件属于一个营业厅", "en": "One hall for the whole file"},
+    "import_hall_hint": {"zh": "没有营业厅列时填写", "en": "when no column names the hall"},
+    "import_overall_scale": {"zh": "总体评价的量表", "en": "Scale of the overall answer"},
+    "import_example": {"zh": "例", "en": "e.g."},
+    "import_preview": {"zh": "预览读取结果", "en": "Preview"},
+    "import_read_as": {"zh": "前几行将这样读取（入库前还会检查）",
+                       "en": "The first rows as they will be read (checked when imported)"},
+    "import_read_none": {"zh": "按此对应读不出任何记录：请选择来访编号列和关键时刻列",
+                         "en": "This mapping reads no records: choose the visit column and the moment columns"},
+    "import_file_rows": {"zh": "文件的前几行", "en": "The file's first rows"},
+    "training_none": {"zh": "培训库中没有这项服务的课程（内置课程面向电信营业厅）：可用设置 training（PEAKEND_TRAINING）"
+                             "指定自己的培训库；蓝图中的行动指引仍可搜索。",
+                      "en": "The training library has no module for this service (the shipped one is for telecom "
+                            "halls): setting training (PEAKEND_TRAINING) names your own; the blueprint's guidelines "
+                            "are still searched."},
+    "answer_loyalty": {"zh": "忠诚度指数", "en": "loyalty index"},
+    "answer_returned": {"zh": "回访", "en": "coming back"},
+    "training_none_moment": {"zh": "培训库中还没有针对这个时刻的课程。", "en": "No training module serves this moment yet."},
+    "moment_removed": {"zh": "（已从蓝图删除）", "en": "(no longer in the blueprint)"},
+    "import_scoring": {"zh": "新数据正在评分，约一分钟后可在网络总览中看到：", "en": "The new rows are being scored; "
+                       "they show on the network page within a minute:"},
 }
 
+
+# any store (issue 31): the command line's table headers in Chinese (`header`); a header not here is printed as is
+HEADERS: dict[str, str] = {
+    "hall": "营业厅", "staff": "员工", "rank": "排名", "touches": "触点数", "mean e": "平均 e",
+    "shrunk e [95%]": "收缩后 e [95%]", "neg. peak": "负向峰值占比", "cases in time": "按时处理的回访单",
+    "module": "培训课程", "on": "培训日期", "effect on e [95%]": "对 e 的影响 [95%]", "verdict": "结论",
+    "moment": "关键时刻", "importance %": "重要性 %", "quadrant": "象限", "hour": "时段", "raw": "原始人数",
+    "effective": "有效人数", "waits/day": "每日等候人次", "model waits/day": "模拟每日等候人次", "mean wait": "平均等候",
+    "model": "模拟", "left": "离队比例", "model ": "模拟 ", "segment": "客群", "priority": "优先级", "waits": "等候人次",
+    "score": "得分", "± sd": "± 标准差", "servers": "服务人数", "visits": "来访", "wait": "等候", "within": "达标比例",
+    "within_ci": "达标比例区间", "abandoned": "离队比例", "rei_ci": "REI 区间", "flag": "未达标",
+}
+
+
+def header(name: str, language: Lang | None = None) -> str:
+    """A table header of the command line in `language` (default: the session's)."""
+    return HEADERS.get(name, name) if (language or lang()) == "zh" else name
 
 def read_lang(text: str) -> Lang:
     """A language as people write it: zh (any case, zh-CN, zh_TW…) or else en."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from peakend import safe_yaml
 from peakend.errors import BlueprintError
+from peakend.i18n import say
 
 ID = re.compile(r"[^a-z0-9]+")
 
@@ -34,8 +35,7 @@ def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str 
     if not names:
         from peakend.blueprint.load import BlueprintProblem
 
-        raise BlueprintError([BlueprintProblem("--moments", "", None, "a journey needs at least one moment (the "
-                                               "last one is its end; one repeating moment: each turn, each call)")])
+        raise BlueprintError([BlueprintProblem("--moments", "", None, say("bp_no_moments"))])
     taken: set[str] = set()
     ids = [moment_id(n, taken) for n in names]
     place = {"zone": "service", "lane": "customer", "stage": "journey", "flow": "customer"}

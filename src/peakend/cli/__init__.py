@@ -123,6 +123,7 @@ def show(message: str) -> None:
 def tell_all(shown: Shown) -> None:
     """Print what a view shows (`service.views.Shown`): each line as it is, each (title, data frame) as a table
     (a missing value as an empty cell)."""
+    from peakend.i18n import header
     from peakend.service.views import cell
 
     for item in shown:
@@ -130,7 +131,7 @@ def tell_all(shown: Shown) -> None:
             show(item)
             continue
         title, frame = item
-        table = Table(*(str(c) for c in frame.columns), title=title, box=None, padding=(0, 1))
+        table = Table(*(header(str(c)) for c in frame.columns), title=title, box=None, padding=(0, 1))
         for row in frame.itertuples(index=False):
             table.add_row(*(cell(v) for v in row))
         console.print(table)

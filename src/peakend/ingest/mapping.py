@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import duckdb
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -22,6 +24,7 @@ from peakend.blueprint.model import Blueprint
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
 from peakend.i18n import say
+from peakend.ingest.suggest import implied_columns
 from peakend.ingest.validate import fold_sql, lit, moment_names, q
 from peakend.safe_yaml import YamlRefused
 from peakend.safe_yaml import dump as yaml_dump
@@ -258,7 +261,10 @@ def _audit_parts(columns: set[str], mapping: Mapping) -> list[Part]:
 
 
 def plan_parts(columns: list[str], mapping: Mapping | None, kind: Kind | None) -> list[Part]:
-    """The parts a file with these columns yields (empty when its kind cannot be told)."""
+    """The parts a file with these columns yields (empty when its kind cannot be told). Without a mapping, a long
+    file's columns named by a sure synonym are read as their fields (`moment`, `time`: `suggest.implied_columns`)."""
+    if mapping is None and kind in (None, "touch"):
+        mapping = Mapping(columns=implied_columns(columns))
     mapping = grouped(columns, mapping or Mapping())
     cols = set(columns)
     if mapping.format == "wide":
@@ -295,3 +301,30 @@ def end_note(mapping: Mapping | None, bp: Blueprint, source: str) -> str | None:
 def used_columns(parts: list[Part], columns: list[str]) -> set[str]:
     """The file columns that some part reads."""
     return {c for c in columns if any(q(c) in p.sql for p in parts)}
+
+
+def read_as(rows: list[dict[str, object]], columns: list[str], mapping: Mapping, limit: int = 8
+            ) -> list[tuple[Kind, list[str], list[dict[str, object]]]]:
+    """The first rows of a file as `mapping` reads them, before any check: for each kind of event it yields, the
+    fields it fills and its first `limit` events (a missing code already no answer, a word its value)."""
+    parts = plan_parts(columns, mapping, mapping.kind)
+    if not rows or not parts:
+        return []
+    table = pa.table({"_row": pa.array([r.get("_row") for r in rows], pa.int64()),
+                      **{c: pa.array([None if r.get(c) is None else str(r.get(c)) for r in rows], pa.string())
+                         for c in columns}})
+    found: dict[Kind, list[dict[str, object]]] = {}
+    with duckdb.connect() as con:
+        con.register(STAGE, table)
+        for part in parts:
+            if part.kind == "visit" and len(parts) > 1:
+                continue  # a wide file's visit rows are bookkeeping: its touches and answers say the same
+            cur = con.execute(part.sql)
+            names = [d[0] for d in cur.description]
+            found.setdefault(part.kind, []).extend(dict(zip(names, r, strict=True)) for r in cur.fetchall())
+    out: list[tuple[Kind, list[str], list[dict[str, object]]]] = []
+    for kind, got in found.items():
+        got = sorted(got, key=lambda r: (int(str(r["_row"])), int(str(r.get("seq") or 0))))[:limit]
+        filled = [f.name for f in FIELDS[kind] if any(r.get(f.name) is not None for r in got)]
+        out.append((kind, filled, [{f: r[f] for f in filled} for r in got]))
+    return out

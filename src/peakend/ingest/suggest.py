@@ -9,7 +9,9 @@ an exact name (1.0), an exact synonym (0.9), a synonym inside a longer name or a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from peakend.contract import FIELDS, Kind, detect_kind, fold
 
@@ -48,6 +50,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "note": ("备注", "说明", "note", "remark"),
     "source": ("来源", "数据来源", "source", "system"),
 }
+WHOLE_ONLY: dict[str, tuple[str, ...]] = {  # names too short to look for inside longer ones
+    "visit_id": ("id", "respondent", "respondent id", "response id", "受访者", "受访者编号", "答卷编号", "样本编号"),
+}
 EXACT, SYNONYM, INSIDE = 1.0, 0.9, 0.6
 _PUNCT = re.compile(r"[\s_\-./（）()]+")
 
@@ -73,7 +78,7 @@ def _scores(column: str, fields: list[str]) -> list[tuple[float, str]]:
         names = [_plain(s) for s in SYNONYMS.get(f, ())]
         if plain == _plain(f) or last == _plain(f):
             out.append((EXACT, f))
-        elif plain in names or last in names:
+        elif plain in names or last in names or plain in {_plain(s) for s in WHOLE_ONLY.get(f, ())}:
             out.append((SYNONYM, f))
         else:
             inside = [n for n in names if len(n) >= 2 and n in plain]
@@ -86,7 +91,65 @@ def suggest(columns: list[str], kind: Kind | None = None) -> list[Suggestion]:
     """The likely field of each column that has one (of `kind`'s fields, else any kind's), surest first claimed."""
     fields = [f.name for f in FIELDS[kind]] if kind else list(dict.fromkeys(f.name for k in FIELDS.values()
                                                                            for f in k))
-    ranked = sorted(((score, i, f) for i, c in enumerate(columns) for score, f in _scores(c, fields)),
+    return _claim(columns, fields)
+
+
+def suggested_kind(suggestions: list[Suggestion]) -> Kind | None:
+    """The kind of rows the suggested fields make (None when it cannot be told)."""
+    return detect_kind([s.field for s in suggestions])
+
+
+Shape = Literal["long", "wide"]
+
+
+def moment_column(columns: list[str]) -> str | None:
+    """The column that holds each row's moment, by its name (moment_id, 关键时刻, moment…), if any."""
+    return next((s.column for s in suggest(columns, "touch") if s.field == "moment_id"), None)
+
+
+def moment_columns(columns: list[str], moments: dict[str, str]) -> dict[str, str]:
+    """The columns named as a moment (`moments`: a moment's id, Chinese or English name → its id), column → id."""
+    folded = {_plain(name): mid for name, mid in moments.items() if name.strip()}
+    return {c: folded[_plain(c)] for c in columns if _plain(c) in folded}
+
+
+def shape(columns: list[str], moments: dict[str, str] | None = None) -> Shape | None:
+    """How a file holds its moments — the one rule the import page and `peakend ingest` share: `long` (one row per
+    touch) when a column holds the moment, `wide` (one row per visit or respondent, one column per moment) when
+    none does and some column is named as a moment of the blueprint, else None (not told)."""
+    if moment_column(columns):
+        return "long"
+    return "wide" if moments and moment_columns(columns, moments) else None
+
+
+def implied_columns(columns: list[str]) -> dict[str, str]:
+    """For a long file read without a mapping: field → column for the columns whose name is a sure synonym of a
+    touch field the file lacks by its own name (`moment` → moment_id, `time` → start_at); empty when the file
+    is not long."""
+    if shape(columns) != "long":
+        return {}
+    return {s.field: s.column for s in suggest(columns, "touch")
+            if s.score >= SYNONYM and s.column != s.field and s.field not in columns}
+
+
+def wide_suggestions(columns: list[str], moments: dict[str, str]) -> dict[str, str]:
+    """A wide file's likely reading, column → choice: `m:<moment id>` for a column named as a moment, else a visit
+    or survey field by its name (`id` → visit_id)."""
+    named = moment_columns(columns, moments)
+    rest = [c for c in columns if c not in named]
+    fields = [f.name for f in FIELDS["visit"]] + [f.name for f in FIELDS["survey"] if f.name not in WIDE_SKIP]
+    out = {c: f"m:{mid}" for c, mid in named.items()}
+    for s in _claim(rest, list(dict.fromkeys(fields))):
+        out[s.column] = s.field
+    return {c: out[c] for c in columns if c in out}
+
+
+WIDE_SKIP = frozenset({"survey_id", "overall_scale", "source"})
+
+
+def _claim(columns: Iterable[str], fields: list[str]) -> list[Suggestion]:
+    cols = list(columns)
+    ranked = sorted(((score, i, f) for i, c in enumerate(cols) for score, f in _scores(c, fields)),
                     key=lambda x: (-x[0], x[1]))
     taken_cols: set[int] = set()
     taken_fields: set[str] = set()
@@ -96,10 +159,5 @@ def suggest(columns: list[str], kind: Kind | None = None) -> list[Suggestion]:
             continue
         taken_cols.add(i)
         taken_fields.add(f)
-        out.append(Suggestion(columns[i], f, round(score, 2)))
-    return sorted(out, key=lambda s: columns.index(s.column))
-
-
-def suggested_kind(suggestions: list[Suggestion]) -> Kind | None:
-    """The kind of rows the suggested fields make (None when it cannot be told)."""
-    return detect_kind([s.field for s in suggestions])
+        out.append(Suggestion(cols[i], f, round(score, 2)))
+    return sorted(out, key=lambda s: cols.index(s.column))

@@ -49,12 +49,16 @@ def halls_shown(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     })
 
 
+SCORE_NAMES = {"rei": {"zh": "记忆体验指数", "en": "REI"}, "peak": {"zh": "峰值", "en": "peak"},
+               "end": {"zh": "终点", "en": "end"}, "mean": {"zh": "平均", "en": "mean"}}
+
+
 def models_shown(models: pd.DataFrame, lang: Lang, days: int) -> pd.DataFrame:
     """Per outcome and score: visits, odds ratio per 10 points (95%), AUC, detectable or not."""
     zh = lang == "zh"
     return pd.DataFrame({
         "结果" if zh else "outcome": models["outcome"].map(lambda o: OUTCOME_NAMES[o][lang].format(days=days)),
-        "分数" if zh else "score": models["predictor"],
+        "分数" if zh else "score": models["predictor"].map(lambda x: SCORE_NAMES.get(x, {}).get(lang, x)),
         "来访" if zh else "visits": models["visits"],
         "比例" if zh else "share": models["share"].map("{:.0%}".format),
         "每 10 分优势比" if zh else "OR / 10 pts": _spans(models["odds_ratio"], models["low"], models["high"], ".2f"),

@@ -148,8 +148,8 @@ class Analysis:
         return [training.shown(d, lang) for d in training.for_moment(self.engine(), bp, str(moment), k=k)]
 
     def modules(self) -> list[training.Module]:
-        """Every training module of the library."""
-        return list(training.library().modules)
+        """The training modules of the library for the store's service (`training.serving`)."""
+        return training.serving(training.library(), self.ws.blueprint)
 
 
 _engines: dict[str, object] = {}

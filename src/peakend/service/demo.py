@@ -45,6 +45,10 @@ class Demo:
         record_hall_names(self.ws.store)
         today.mark(self.ws.store, days, seed)
 
+    def is_demo(self) -> bool:
+        """Whether the store is the demo's (set up already: its blueprint, data and scores are in)."""
+        return today.marked(self.ws.store) is not None
+
     def start_today(self) -> Job | None:
         """On the demo's store, the job feeding today's simulated traffic up to now through the live loop, unless
         today's is in already; None on any other store."""

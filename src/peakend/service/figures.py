@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
+import yaml
 
 from peakend import settings
 from peakend.blueprint.model import Blueprint
@@ -24,6 +25,8 @@ from peakend.ingest.corrections import plain
 from peakend.live import cases
 from peakend.live.rules import experience_sql
 from peakend.loyalty.summary import loyalty
+from peakend.safe_yaml import YamlRefused
+from peakend.safe_yaml import load as yaml_load
 from peakend.scoring import coaching
 from peakend.scoring.audits import RATE_BY, audits_vs_customers, pass_rates
 from peakend.scoring.experience import TIE_DIGITS
@@ -47,12 +50,34 @@ TREND_DAYS = 7
 WORST_VISITS = 20
 
 
-def _names(df: pd.DataFrame, bp: Blueprint, column: str = "moment_id") -> pd.DataFrame:
-    names = {m.id: m for m in bp.moments}
-    return df.assign(
-        moment_zh=df[column].map(lambda i: names[i].zh if i in names else i),
-        moment_en=df[column].map(lambda i: names[i].en if i in names else i),
-    )
+def _names(df: pd.DataFrame, bp: Blueprint, store: Store | None = None, column: str = "moment_id") -> pd.DataFrame:
+    """`df` with each moment's Chinese and English name (a moment the blueprint no longer has: its last names in an
+    earlier version, see `former_names`; a page links only the blueprint's own)."""
+    names = {m.id: (m.zh, m.en) for m in bp.moments}
+    gone = former_names(store) if store is not None else {}
+    said = {i: names.get(i) or gone.get(i) or (i, i) for i in df[column].unique()}
+    return df.assign(moment_zh=df[column].map(lambda i: said[i][0]), moment_en=df[column].map(lambda i: said[i][1]))
+
+
+_former: dict[tuple[int, int], dict[str, tuple[str, str]]] = {}  # per store and number of its latest version
+
+
+def former_names(store: Store) -> dict[str, tuple[str, str]]:
+    """Every moment an earlier blueprint version had, by id: its (zh, en) names in the last version that had it."""
+    latest = int(store.scalar("SELECT coalesce(max(number), 0) FROM blueprint_versions"))
+    key = (id(store), latest)
+    if key not in _former:
+        out: dict[str, tuple[str, str]] = {}
+        for (text,) in store.rows("SELECT yaml FROM blueprint_versions ORDER BY number"):
+            try:
+                moments = (yaml_load(text) or {}).get("moments") or []
+            except (YamlRefused, yaml.YAMLError, AttributeError):
+                continue
+            for m in moments:
+                if isinstance(m, dict) and m.get("id"):
+                    out[str(m["id"])] = (str(m.get("zh") or m["id"]), str(m.get("en") or m.get("zh") or m["id"]))
+        _former[key] = out
+    return _former[key]
 
 
 def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
@@ -94,7 +119,7 @@ def hall_moments(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
         df = ms.filter(ms.hall_id == hall_id).to_pandas()
     order = {m: i for i, m in enumerate(bp.moment_ids())}
     df = df.assign(_o=df.moment_id.map(order)).sort_values("_o").drop(columns="_o")
-    return _names(df, bp)
+    return _names(df, bp, store)
 
 
 def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
@@ -106,7 +131,7 @@ def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
         total = int(vs.count().execute())
         df = falls(vs).to_pandas()
     df = df.assign(share=df.n / max(total, 1)).drop(columns="n").sort_values(["kind", "moment_id"])
-    return _names(df, bp)
+    return _names(df, bp, store)
 
 
 def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[str, object]:
@@ -193,7 +218,7 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
         remembered = w.peak * peak + w.end * end + w.mean * mean
         record.update(peak=peak, end=end, mean=mean, rei=50 * (1 + remembered),
                       peak_moment=touches.moment_id[ties[-1]], end_moment=touches.moment_id.iloc[-1])
-    return record, _names(touches, bp)
+    return record, _names(touches, bp, store)
 
 
 def _missing(value: object) -> bool:
@@ -399,8 +424,8 @@ class Figures:
         return with_training(alerts, self.bp, lang, k)
 
     def modules(self) -> dict[str, dict[str, str]]:
-        """Every training module's title, by id and language."""
-        return {m.id: {"zh": m.title.zh, "en": m.title.en} for m in training.library().modules}
+        """The title of every training module for the store's service (`training.serving`), by id and language."""
+        return {m.id: {"zh": m.title.zh, "en": m.title.en} for m in training.serving(training.library(), self.bp)}
 
     def audit_checks(self, halls: set[str] | None) -> pd.DataFrame:
         return audit_checks(self.store, self.bp, halls)

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import ValidationError
 
-from peakend.errors import FileUnreadable, JobStateError, MappingError, MappingTaken
-from peakend.ingest.mapping import Mapping, mapping_yaml, parse_mapping, save_mapping, saved_mappings
+from peakend import settings
+from peakend.blueprint.model import Blueprint
+from peakend.errors import FileUnreadable, JobStateError, MappingError, MappingTaken, NoData
+from peakend.ingest.mapping import Mapping, mapping_yaml, parse_mapping, read_as, save_mapping, saved_mappings
 from peakend.ingest.readers import FORMATS, detect_encoding, excel_sheets, file_format, preview
-from peakend.ingest.suggest import suggest, suggested_kind
+from peakend.ingest.suggest import shape, suggest, suggested_kind, wide_suggestions
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
 from peakend.service.people import Principal
 
@@ -68,7 +70,15 @@ class Imports:
         key = (job.job_id, chosen)
         if key not in _seen:
             _seen[key] = _look(path, chosen, sheets, str(job.params.get("name", path.name)))
-        return _seen[key]
+        seen, moments = _seen[key], moment_words(self.ws.blueprint)
+        return {**seen, "shape": shape(seen["columns"], moments) or "long",
+                "wide": wide_suggestions(seen["columns"], moments)}
+
+    def read_as(self, job: Job, mapping: Mapping, sheet: str | None) -> list[dict[str, Any]]:
+        """The first rows of an upload as `mapping` will read them (before the checks), by kind of event."""
+        seen = self.look(job, sheet)
+        return [{"kind": kind, "fields": fields, "rows": rows}
+                for kind, fields, rows in read_as(seen["rows"], seen["columns"], mapping)]
 
     @staticmethod
     def mapping(sent: dict[str, Any]) -> Mapping:
@@ -113,6 +123,15 @@ class Imports:
                                    "WHERE source = ? ORDER BY row_number, field LIMIT ?", [source, limit])
 
 
+def moment_words(bp: Blueprint) -> dict[str, str]:
+    """Each moment's id, Chinese and English name → its id (how a wide file's columns may name them)."""
+    out: dict[str, str] = {}
+    for m in bp.moments:
+        for word in (m.en, m.zh, m.id):
+            out[word] = m.id
+    return out
+
+
 def _look(path: Path, sheet: str | None, sheets: list[str], name: str) -> dict[str, Any]:
     encoding = detect_encoding(path) if file_format(path) in ("csv", "jsonl") else ""
     chunk = preview(path, sheet, PREVIEW_ROWS)
@@ -130,10 +149,22 @@ def _look(path: Path, sheet: str | None, sheets: list[str], name: str) -> dict[s
             "kind": kind}
 
 
+def _score_after(ws: Workspace, job: Job, new: int) -> str | None:
+    """The scoring job started for an import's new rows (None: nothing new, no touch to score, or setting
+    `score_minutes` 0, under which the server never scores by itself)."""
+    if not new or settings.get("score_minutes") <= 0:
+        return None
+    try:
+        return ws.scores.start(job.owner).job_id
+    except NoData:  # visits or surveys only: nothing to score yet
+        return None
+
+
 @job_kind(KIND, rerun=True)  # ingest is idempotent by ids: a cut-off import run again stores no row twice
 def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     """An uploaded file ingested with its mapping, bytes read reported as progress; the upload is deleted once its
-    rows are stored or quarantined."""
+    rows are stored or quarantined. New rows are scored next (a `score` job; not when setting `score_minutes` is
+    0), so the pages show them without a command."""
     path, sheet = Path(job.params["path"]), job.params.get("sheet")
     mapping = parse_mapping(job.params["mapping"], "mapping")
     ctx = ws.files.context(halls=job.halls)
@@ -141,6 +172,7 @@ def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
                         sheet, source_of(job))
     shutil.rmtree(path.parent, ignore_errors=True)
     f = r.fates
-    return Outcome({"source": r.source, "kind": r.kind, "rows": r.rows, "stored": f.stored, "already": f.already,
+    return Outcome({"scoring": _score_after(ws, job, f.stored + f.corrected), "source": r.source, "kind": r.kind,
+                    "rows": r.rows, "stored": f.stored, "already": f.already,
                     "warned": f.warned, "conflicted": f.conflicted, "corrected": f.corrected,
                     "quarantined": r.quarantined, "notes": r.notes, "sheet": sheet})

@@ -75,12 +75,17 @@ def loyalty(result: Loyalty, names: dict[str, str], lang: Lang) -> Shown:
     shown += [effect_sentence(r, names, days, lang) for r in ranked_effects(result.moments).itertuples()]
     for target, table in result.drivers.items():
         if not table.empty:
-            shown.append((say("loyalty_drivers", lang, target=target), pd.DataFrame({
-                "moment": table["moment"].map(names), "importance %": table["importance"].map("{:.1f}".format),
-                "95%": table["low"].map("{:.1f}".format) + "–" + table["high"].map("{:.1f}".format),
+            shown.append((say("loyalty_drivers", lang, target=answer_name(target, lang)), pd.DataFrame({
+                "moment": table["moment"].map(names), "importance %": table["importance"].map(_tenths),
+                "95%": table["low"].map(_tenths) + "–" + table["high"].map(_tenths),
                 "e": table["performance"].map("{:+.2f}".format),
                 "quadrant": table["quadrant"].map(lambda q: QUADRANTS[q][0 if lang == "zh" else 1])})))
     return shown
+
+
+def _tenths(value: float) -> str:
+    """A share in percent to one decimal, never "-0.0"."""
+    return f"{round(value, 1) + 0.0:.1f}"
 
 
 def simulated_hours(sim: Simulated, days: int) -> pd.DataFrame:
@@ -202,7 +207,9 @@ def found(hits: list[tuple[Doc, float]], query: str, lang: Lang) -> Shown:
 
 
 def modules_listed(modules: list[Module], names: dict[str, str], lang: Lang) -> Shown:
-    """The training modules, each with the moments it trains."""
+    """The training modules, each with the moments it trains (none: a line saying so)."""
+    if not modules:
+        return [say("train_library_none", lang)]
     return [f"[{m.id}] {getattr(m.title, lang)} — {', '.join(names.get(x, x) for x in m.moments)}" for m in modules]
 
 

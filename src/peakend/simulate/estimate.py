@@ -28,6 +28,7 @@ from scipy import stats
 
 from peakend.blueprint.model import OUTCOMES, Blueprint
 from peakend.errors import FitError
+from peakend.i18n import say
 from peakend.simulate.check import _segment_waits
 from peakend.simulate.config import Dist, HallConfig, Rating, Station
 from peakend.simulate.experience import touch_e
@@ -58,8 +59,7 @@ def _priorities(obs: Observed, notes: list[str]) -> dict[str, int]:
         p = float(stats.ttest_ind(mine["wait"], rest, equal_var=False).pvalue)
         if p < 0.001 and mine["wait"].mean() < 0.8 * rest.mean():
             out[str(seg)] = 1
-            notes.append(f"segment '{seg}': served after waiting {mine['wait'].mean():.2f} min against "
-                         f"{rest.mean():.2f} for the others (Welch p = {p:.1e}): served ahead, priority class 1")
+            notes.append(say("fit_priority", segment=seg, mine=mine["wait"].mean(), rest=rest.mean(), p=p))
     return out
 
 
@@ -69,7 +69,7 @@ def _routes(obs: Observed, bp: Blueprint, notes: list[str]) -> pd.Series:
     if not missing.any():
         return obs.visits["route"]
     inferred = obs.visits.loc[missing, "visit_id"].map(infer_routes(obs.touches, bp))
-    notes.append(f"{int(inferred.notna().sum())} visits name no route: inferred from the moments they touched")
+    notes.append(say("fit_routes_inferred", n=int(inferred.notna().sum())))
     return obs.visits["route"].fillna(inferred)
 
 
@@ -98,8 +98,7 @@ def weekend_days(visits: pd.DataFrame, notes: list[str]) -> list[int]:
            and abs(mean[d] - median) > WEEKEND_Z * max(spread, 1.0) / np.sqrt(size[d])]
     if odd != [5, 6]:
         names = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in odd) or "none"
-        notes.append(f"weekend days told by the data: {names} (mean visits per weekday "
-                     f"{', '.join(f'{v:.0f}' for v in mean.to_numpy())})")
+        notes.append(say("fit_weekend_days", days=names, means=", ".join(f"{v:.0f}" for v in mean.to_numpy())))
     return sorted(odd)
 
 
@@ -116,7 +115,7 @@ def holidays(visits: pd.DataFrame, weekend: list[int], notes: list[str]) -> list
             continue
         out += [d.date() for d, n in days.items() if n < HOLIDAY_SHARE * days.median()]
     if out:
-        notes.append(f"holidays told by the data (a working day almost empty): {', '.join(map(str, sorted(out)))}")
+        notes.append(say("fit_holidays", days=", ".join(map(str, sorted(out)))))
     return sorted(out)
 
 
@@ -129,7 +128,7 @@ def _arrivals(visits: pd.DataFrame, days: list[int], off: list[date],
     n_weekdays, n_weekend = day[~weekend].nunique(), day[weekend].nunique()
     basis = ~weekend if n_weekdays else weekend
     if not n_weekdays:
-        notes.append("no working day observed: arrivals are those of weekend days, weekend factor 1")
+        notes.append(say("fit_no_working_day"))
     hour = visits["arrival"].dt.hour
     opens, closes = int(hour.min()), int(hour.max()) + 1
     counts = hour[basis].value_counts().reindex(range(opens, closes), fill_value=0)
@@ -138,7 +137,7 @@ def _arrivals(visits: pd.DataFrame, days: list[int], off: list[date],
     if n_weekdays and n_weekend:
         factor = round((weekend.sum() / n_weekend) / ((~weekend).sum() / n_weekdays), 3)
     elif n_weekdays:
-        notes.append("no weekend day observed: weekend factor 1")
+        notes.append(say("fit_no_weekend"))
     return opens, closes, per_hour, factor
 
 
@@ -162,11 +161,10 @@ def _shares(values: pd.Series, allowed: set[str] | None, what: str, notes: list[
     if allowed is not None:
         unknown = named[~named.isin(allowed)]
         if len(unknown):
-            notes.append(f"{len(unknown)} visits name a {what} the blueprint does not know "
-                         f"({', '.join(sorted(set(unknown))[:3])}): left out of the {what} mix")
+            notes.append(say("fit_unknown_mix", n=len(unknown), what=what, value=", ".join(sorted(set(unknown))[:3])))
         named = named[named.isin(allowed)]
     if len(named) < len(values):
-        notes.append(f"{len(values) - len(named)} of {len(values)} visits name no {what}")
+        notes.append(say("fit_unnamed_mix", n=len(values) - len(named), of=len(values), what=what))
     return {str(k): round(float(v), 4) for k, v in named.value_counts(normalize=True).sort_index().items()}
 
 
@@ -235,7 +233,7 @@ def _stations(touches: pd.DataFrame, queue: list[str], like: HallConfig | None, 
         served = touches[touches["moment_id"].isin(moments)]
         schedule = servers_by_hour(*_service_interval(served), opens, closes)
         if not schedule:
-            notes.append(f"station '{name}': no timed service observed; servers kept from the base")
+            notes.append(say("fit_station_untimed", station=name))
             out[name] = like.stations[name] if like and name in like.stations else Station(moments=moments)
             continue
         out[name] = Station(moments=moments, servers=dict[int, float](schedule))
@@ -363,15 +361,14 @@ def _patience(touches: pd.DataFrame, notes: list[str]) -> Dist | None:
     waits = touches[touches["wait_min"].notna()]
     found = fit_patience(waits["wait_min"].to_numpy(float), (waits["outcome"] == "abandoned").to_numpy())
     if found is None:
-        notes.append("nobody left a queue: patience not estimated")
+        notes.append(say("fit_no_patience"))
         return None
     compared = ", ".join(f"{k} {v:.1f}" for k, v in sorted(found.aic.items(), key=lambda kv: kv[1]))
-    mean = (f"mean {found.dist.mean} min (95% {found.low}–{found.high}) — beyond every observed wait (longest "
-            f"{found.longest:.1f} min): an extrapolation of the fitted tail, not a figure to rely on"
-            if found.beyond else f"mean {found.dist.mean} min, 95% {found.low}–{found.high}")
-    notes.append(f"patience: {found.dist.kind}, median {found.median} min (95% {found.median_low}–"
-                 f"{found.median_high}); {mean}; cv {found.dist.cv}; from {found.left} "
-                 f"who left of {found.waited} who waited, by likelihood with censoring (AIC {compared})")
+    mean = say("fit_mean_beyond" if found.beyond else "fit_mean", mean=found.dist.mean, low=found.low,
+               high=found.high, longest=found.longest)
+    notes.append(say("fit_patience", kind=found.dist.kind, median=found.median, low=found.median_low,
+                     high=found.median_high, mean=mean, cv=found.dist.cv, left=found.left, waited=found.waited,
+                     aic=compared))
     return found.dist
 
 

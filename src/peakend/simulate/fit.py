@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from peakend.blueprint.model import Blueprint
 from peakend.errors import FitError
+from peakend.i18n import say
 from peakend.simulate.capacity import Capacity, effective_servers
 from peakend.simulate.check import FIGURES, Agreement, agreement, check, class_check, hourly_waits, simulated_runs
 from peakend.simulate.config import HallConfig
@@ -86,7 +87,7 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate:
     known = set(bp.moment_ids())
     touches = obs.touches[obs.touches["moment_id"].isin(known)]
     if len(touches) < len(obs.touches):
-        notes.append(f"{len(obs.touches) - len(touches)} touches at moments the blueprint does not know were left out")
+        notes.append(say("fit_unknown_moments", n=len(obs.touches) - len(touches)))
     stations = _stations(touches, queue, like, opens, closes, notes)
     update = {
         "hall_id": obs.hall_id, "opens": opens, "closes": closes, "arrivals": arrivals, "weekend_factor": weekend,
@@ -105,16 +106,15 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate:
     if ratings:
         update.update(ratings={**base.ratings, **ratings}, character={**base.character, **character})
     else:
-        notes.append("no touch carries a rating: rating pads and the hall's character not estimated")
+        notes.append(say("fit_no_rating"))
     cfg = HallConfig.model_validate({**base.model_dump(), **{k: _plain(v) for k, v in update.items()}})
     capacity = None
     if calibrate and touches["wait_min"].notna().any():
         cfg, capacity = effective_servers(cfg, bp, obs, reps, seed)
         if capacity is not None:
             t = capacity.table
-            notes.append(f"station '{capacity.station}': effective servers calibrated by simulation to the observed "
-                         f"waits and abandonment; {int((t['effective'] < t['raw']).sum())} of {len(t)} hours below "
-                         f"the raw concurrency (which counts everyone who ever served)")
+            notes.append(say("fit_calibrated", station=capacity.station, n=int((t["effective"] < t["raw"]).sum()),
+                             of=len(t)))
     return Fitted(cfg, len(obs.visits), len(obs.dates()), notes, capacity)
 
 

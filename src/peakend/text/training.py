@@ -100,17 +100,24 @@ class Engine:
                ) -> list[tuple[Doc, float]]:
         """The `k` best items for `query`, best first, with their scores (none when no word is known)."""
         known = [w for w in words(query, self.extra) if w in self.vocab]
-        if not known:
-            return []
         mask = np.array([d.kind in kinds for d in self.docs], dtype=np.float32)
+        if not known or not mask.any():
+            return []
         ids, scores = self.bm25.retrieve([known], k=min(k, int(mask.sum())), show_progress=False, weight_mask=mask)
         best = float(scores[0][0]) if len(scores[0]) else 0.0
         return [(self.docs[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True)
                 if s > 0 and s >= RELATIVE * best]
 
 
+def serving(lib: Library, bp: Blueprint) -> list[Module]:
+    """The library's modules for `bp`'s service: those serving one of its moments (the shipped library serves the
+    built-in telecom blueprint; an airport's blueprint gets none of its modules, only its own guidance)."""
+    ours = set(bp.moment_ids())
+    return [m for m in lib.modules if ours & set(m.moments)]
+
+
 def _docs(lib: Library, bp: Blueprint) -> list[Doc]:
-    docs = [Doc("module", m.id, m.title, m.body, tuple(m.moments)) for m in lib.modules]
+    docs = [Doc("module", m.id, m.title, m.body, tuple(m.moments)) for m in serving(lib, bp)]
     for m in bp.moments:
         name = Text(zh=m.zh, en=m.en)
         docs += [Doc("guideline", f"{m.id}/guideline/{i}", name, g, (m.id,)) for i, g in enumerate(m.guidelines)]
@@ -130,11 +137,13 @@ def _indexed_text(doc: Doc, lib: Library, bp: Blueprint) -> str:
 def engine(bp: Blueprint, lib: Library | None = None) -> Engine:
     """The search engine over `lib` (default: the library in force) and `bp`'s guidance."""
     lib = lib or library()
-    extra = tuple(sorted(set(blueprint_terms(bp)) | {w for m in lib.modules for w in m.keywords.zh}))
+    extra = tuple(sorted(set(blueprint_terms(bp)) | {w for m in serving(lib, bp) for w in m.keywords.zh}))
     docs = _docs(lib, bp)
     vocab: dict[str, int] = {"": 0}
     ids = [[vocab.setdefault(w, len(vocab)) for w in words(_indexed_text(d, lib, bp), extra)] or [0] for d in docs]
     bm25 = bm25s.BM25()
+    if not docs:  # no module for this service and a blueprint without guidance: nothing to search
+        return Engine(docs, bm25, extra, vocab)
     bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
     return Engine(docs, bm25, extra, vocab)
 

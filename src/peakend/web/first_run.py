@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peakend.errors import BlueprintError, UserError
+from peakend.i18n import say
 from peakend.service.blueprints import new_text
 from peakend.service.demo import FIRST_RUN_DAYS
 from peakend.service.jobs import Answer, Job
@@ -38,7 +39,8 @@ def setup_page(request: Request) -> Response:
 @router.post("/setup")
 def setup_account(request: Request, code: Annotated[str, Form()] = "", username: Annotated[str, Form()] = "",
                   password: Annotated[str, Form()] = "", again: Annotated[str, Form()] = "") -> Response:
-    """Create the first admin (with the code from the console) and log them in."""
+    """Create the first admin (with the code from the console) and log them in; then on to the blueprint and a first
+    file, or, on the demo's store (set up already), to the network page."""
     st, lang = state(request), page_lang(request)
     if not first_run(st) or st.setup_code is None:
         return RedirectResponse("/login", status_code=303)
@@ -62,6 +64,8 @@ def setup_account(request: Request, code: Annotated[str, Form()] = "", username:
     st.setup_code = None
     st.ws.limits.forget_setup_code()
     log_in(request, username.strip(), password)
+    if st.ws.demo.is_demo():  # `peakend demo`'s store is set up: its blueprint, data and scores are in
+        return RedirectResponse("/", status_code=303)
     return RedirectResponse("/setup/blueprint", status_code=303)
 
 
@@ -86,6 +90,9 @@ def setup_blueprint_save(request: Request, text: Annotated[str, Form()] = "", mo
     st = _admin(request)
     if moments.strip():
         names = [n for n in re.split(r"[\n,，、;；]+", moments[:20_000]) if n.strip()]
+        if not names:  # said in the page's language
+            return render(request, "setup.html.j2", status=422, step="blueprint", moments=len(st.blueprint.moments),
+                          problem=say("bp_no_moments", page_lang(request)))
         try:
             text, _ = new_text(names, "my_service", name.strip()[:200] or "My service")
         except BlueprintError as exc:

@@ -118,26 +118,81 @@ def report(st: AppState, job: Job) -> dict[str, Any]:
         out |= {k: r[k] for k in ("rows", "stored", "already", "warned", "conflicted", "corrected", "quarantined",
                                   "notes", "kind")}
         out["problems"] = frame_json(st.ws.imports.quarantined(r["source"]))
+        out["scoring"] = r.get("scoring")
     return out
 
 
-def mapping_from(sent: dict[str, Any], columns: list[str]) -> Mapping:
-    """A long mapping from the form's or the API's answers (422 naming what is wrong)."""
+def mapping_from(sent: dict[str, Any], columns: list[str], moments: list[str] | None = None) -> Mapping:
+    """A long or wide (`format: wide`) mapping from the form's or the API's answers (422 naming what is wrong)."""
+    if sent.get("format") == "wide":
+        return _wide_from(sent, columns, moments or [])
     kind = sent.get("kind") or None
     if kind is not None and kind not in KINDS:
         raise HTTPException(422, f"kind must be one of {', '.join(KINDS)}")
-    chosen = sent.get("columns") or {}
+    chosen = _dict(sent, "columns")
     fields = {f.name for f in FIELDS[cast(Kind, kind)]} if kind else {f.name for k in FIELDS.values() for f in k}
     unknown = sorted(set(chosen) - fields)
     if unknown:
         raise HTTPException(422, f"not fields of a {kind or 'record'}: {', '.join(unknown)}")
-    absent = sorted(c for c in chosen.values() if c not in columns)
+    _have(columns, chosen.values())
+    return _checked({"kind": kind, "columns": chosen, "defaults": _hall(sent),
+                     "rating_scale": sent.get("rating_scale") or None, "missing": sent.get("missing") or [],
+                     "values": sent.get("values") or {}, "allow_fractions": bool(sent.get("allow_fractions"))})
+
+
+WIDE_VISIT = tuple(f.name for f in FIELDS["visit"])
+WIDE_SURVEY = tuple(f.name for f in FIELDS["survey"] if f.name not in ("visit_id", "survey_id", "overall_scale",
+                                                                        "source"))
+
+
+def _have(columns: list[str], named: Any) -> None:
+    absent = sorted(c for c in named if c not in columns)
     if absent:
         raise HTTPException(422, f"not columns of the file: {', '.join(absent)}")
+
+
+def _dict(sent: dict[str, Any], key: str) -> dict[str, Any]:
+    """`sent[key]`, which must be an object of text values (422 otherwise)."""
+    found = sent.get(key) or {}
+    if not isinstance(found, dict) or not all(isinstance(v, str | int | float) for v in found.values()):
+        raise HTTPException(422, f"{key} must be an object of names and values")
+    return found
+
+
+def _hall(sent: dict[str, Any]) -> dict[str, str]:
+    """The one hall for the whole file, as the mapping's default (none when not given)."""
+    hall = str(_dict(sent, "defaults").get("hall_id") or sent.get("hall") or "").strip()[:200]
+    return {"hall_id": hall} if hall else {}
+
+
+def _wide_from(sent: dict[str, Any], columns: list[str], moments: list[str]) -> Mapping:
+    """A wide mapping: visit columns, the moments' columns in journey order, survey answers, one hall or a column."""
+    chosen, survey = _dict(sent, "columns"), _dict(sent, "survey")
+    listed = sent.get("moments") or []
+    said = [m for m in listed if isinstance(m, dict)] if isinstance(listed, list) else []
+    unknown = sorted(set(chosen) - set(WIDE_VISIT)) + sorted(set(survey) - set(WIDE_SURVEY))
+    if unknown:
+        raise HTTPException(422, f"not fields of a visit or its survey: {', '.join(unknown)}")
+    strange = sorted({str(m.get("moment")) for m in said} - set(moments)) if moments else []
+    if strange:
+        raise HTTPException(422, f"not moments of the blueprint: {', '.join(strange)}")
+    _have(columns, [*chosen.values(), *survey.values(), *(c for m in said for k, c in m.items() if k != "moment")])
+    hall = _hall(sent)
+    if "visit_id" not in chosen:
+        raise HTTPException(422, "choose the column that names each visit (respondent): visit_id")
+    if "hall_id" not in chosen and not hall:
+        raise HTTPException(422, "choose the hall column, or type one hall for the whole file")
+    if not said and not survey:
+        raise HTTPException(422, "choose at least one moment column or survey answer")
+    return _checked({"format": "wide", "columns": chosen, "defaults": hall, "moments": said, "survey": survey,
+                     "rating_scale": sent.get("rating_scale") or None, "overall_scale": sent.get("overall_scale")
+                     or None, "missing": sent.get("missing") or [], "values": sent.get("values") or {},
+                     "allow_fractions": bool(sent.get("allow_fractions"))})
+
+
+def _checked(answers: dict[str, Any]) -> Mapping:
     try:
-        return Imports.mapping({"kind": kind, "columns": chosen, "rating_scale": sent.get("rating_scale") or None,
-                                "missing": sent.get("missing") or [], "values": sent.get("values") or {},
-                                "allow_fractions": bool(sent.get("allow_fractions"))})
+        return Imports.mapping(answers)
     except MappingError as exc:
         raise HTTPException(422, str(exc.fields["value"])) from None
 
@@ -166,18 +221,28 @@ def _words(text: str) -> dict[str, float]:
     return out
 
 
-def _form_answers(form: dict[str, str], columns: list[str]) -> dict[str, Any]:
-    """The mapping form's fields as the API's JSON: `f:<i>` → the field of column i."""
+def _form_answers(form: dict[str, str], columns: list[str], order: list[str]) -> dict[str, Any]:
+    """The mapping form's fields as the API's JSON: `f:<i>` → what column i holds (a field, or `m:<moment>` in a
+    wide file: its moments taken in the blueprint's order `order`, columns of one moment in the file's)."""
     chosen: dict[str, str] = {}
+    said: list[tuple[int, int, str, str]] = []
     for i, column in enumerate(columns):
         target = form.get(f"f:{i}", "")
-        if target:
+        if target.startswith("m:"):
+            said.append((order.index(target[2:]) if target[2:] in order else len(order), i, target[2:], column))
+        elif target:
             if target in chosen:
                 raise HTTPException(422, f"two columns are mapped to {target}: {chosen[target]}, {column}")
             chosen[target] = column
-    return {"kind": form.get("kind"), "columns": chosen, "rating_scale": form.get("rating_scale"),
-            "missing": [m.strip() for m in re.split(r"[,，;；]+", form.get("missing", "")) if m.strip()],
-            "values": _words(form.get("values", "")), "allow_fractions": form.get("allow_fractions") == "on"}
+    answers = {"kind": form.get("kind"), "rating_scale": form.get("rating_scale"), "hall": form.get("hall", ""),
+               "missing": [m.strip() for m in re.split(r"[,，;；、]+", form.get("missing", "")) if m.strip()],
+               "values": _words(form.get("values", "")), "allow_fractions": form.get("allow_fractions") == "on"}
+    if form.get("shape") != "wide":
+        return answers | {"columns": chosen}
+    return answers | {"format": "wide", "overall_scale": form.get("overall_scale"),
+                      "columns": {f: c for f, c in chosen.items() if f not in WIDE_SURVEY},
+                      "survey": {f: c for f, c in chosen.items() if f in WIDE_SURVEY},
+                      "moments": [{"moment": m, "rating": c} for _, _, m, c in sorted(said)]}
 
 
 # --- pages -----------------------------------------------------------------------------------------------------
@@ -204,22 +269,34 @@ def _shown(job: Job, sheet: str | None = None) -> dict[str, Any]:
 
 
 def _mapping_page(request: Request, p: Principal, job: Job, sheet: str | None, status: int = 200,
-                  problem: str = "", sent: dict[str, Any] | None = None) -> HTMLResponse:
+                  problem: str = "", sent: dict[str, Any] | None = None, read: list[dict[str, Any]] | None = None
+                  ) -> HTMLResponse:
     st = state(request)
     seen = dict(st.ws.imports.look(job, sheet))  # a copy: a saved mapping may fill it in
     saved = st.ws.imports.saved(p)
+    sent = dict(sent or {})
     use = request.query_params.get("use")
+    shape = sent.get("shape") or request.query_params.get("shape") or seen["shape"]
     if use in saved:  # a saved mapping fills the form where the file has its columns
         m = saved[use]
+        shape = m.format if m.format in ("long", "wide") else shape
         seen["suggested"] = {c: f for f, c in m.columns.items() if c in seen["columns"]}
+        seen["wide"] = seen["suggested"] | {c: f for f, c in m.survey.items() if c in seen["columns"]} | {
+            mc.rating: f"m:{mc.moment}" for mc in m.moments if mc.rating in seen["columns"]}
         seen["kind"] = m.kind or seen["kind"]
-        sent = {"rating_scale": m.rating_scale, "missing": m.missing, "values": m.values}
+        sent = {"rating_scale": m.rating_scale, "overall_scale": m.overall_scale, "missing": m.missing,
+                "values": m.values, "hall": m.defaults.get("hall_id", "")}
+    if sent.get("shape") and sent.get("shape") == shape:  # the form as it was sent
+        picked = {c: sent.get(f"f:{i}", "") for i, c in enumerate(seen["columns"])}
+        seen["suggested" if shape == "long" else "wide"] = picked
     kind = seen["kind"]
     fields = [f.name for f in FIELDS[kind]] if kind else list(dict.fromkeys(f.name for k in FIELDS.values()
                                                                             for f in k))
+    halls = sorted(st.ws.figures.known_halls() if p.is_admin else p.halls)
     return render(request, "import.html.j2", status=status, user=p, step="map", job=_shown(job, seen["sheet"]),
                   seen=seen, fields=fields, kinds=KINDS, scales=list(SCALE_ALIASES), saved=sorted(saved),
-                  problem=problem, sent=sent or {}, lang_name=page_lang(request))
+                  problem=problem, sent=sent, lang_name=page_lang(request), shape=shape, halls=halls,
+                  wide_visit=WIDE_VISIT, wide_survey=WIDE_SURVEY, read=read)
 
 
 @router.get("/import/{token}", include_in_schema=False)
@@ -246,12 +323,16 @@ async def import_run(request: Request, token: str) -> Response:
     if job.state != "draft":
         raise JobStateError(state=job.state)  # 409: it ran already
     seen = await run_in_threadpool(st.ws.imports.look, job, form.get("sheet") or None)
-    columns = seen["columns"]
+    columns, order = seen["columns"], st.blueprint.moment_ids()
     try:
         pasted = form.get("mapping_yaml", "").strip()
-        mapping = pasted_mapping(pasted) if pasted else mapping_from(_form_answers(form, columns), columns)
+        mapping = pasted_mapping(pasted) if pasted else mapping_from(_form_answers(form, columns, order), columns,
+                                                                      order)
     except HTTPException as exc:
         return _mapping_page(request, p, job, seen["sheet"], 422, str(exc.detail), form)
+    if form.get("action") == "preview":  # the first rows as they will be read, the form kept
+        read = await run_in_threadpool(st.ws.imports.read_as, job, mapping, seen["sheet"])
+        return _mapping_page(request, p, job, seen["sheet"], sent=form, read=read)
     name = form.get("save_as", "").strip()[:100]
     if name:
         st.ws.imports.save_mapping(name, mapping, p)
@@ -286,7 +367,7 @@ def api_run(request: Request, token: str, sent: dict[str, Any]) -> dict[str, Any
         raise JobStateError(state=job.state)  # 409: it ran already
     seen = st.ws.imports.look(job, sent.get("sheet"))
     pasted = str(sent.get("mapping_yaml") or "").strip()
-    mapping = pasted_mapping(pasted) if pasted else mapping_from(sent, seen["columns"])
+    mapping = pasted_mapping(pasted) if pasted else mapping_from(sent, seen["columns"], st.blueprint.moment_ids())
     if sent.get("save_as"):
         st.ws.imports.save_mapping(str(sent["save_as"])[:100], mapping, p)
     return report(st, st.ws.imports.run(job, mapping, seen["sheet"]))

@@ -8,8 +8,10 @@ last one with its age and, while a newer one is computed, a progress bar the pag
 
 from __future__ import annotations
 
+import datetime
 import functools
 import math
+import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any
@@ -60,7 +62,30 @@ def shown(value: object) -> object:
         return "–" if math.isnan(value) else 0.0 if value == 0 else value
     if isinstance(value, np.datetime64) and np.isnat(value):
         return "–"
+    if isinstance(value, datetime.datetime | np.datetime64):
+        return when(value)
     return value
+
+
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
+
+
+def when(value: object) -> str:
+    """A time as every page shows it: `2026-10-03 11:05` (no seconds, microseconds or ISO `T`; a time zone's
+    offset kept off), a day without a time as `2026-10-03`; a missing one as "–"; any other text as it is."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, str):
+        if not ISO_TIME.match(value.strip()):
+            return value
+        value = value.strip()
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    return "–" if stamp is pd.NaT else stamp.strftime("%Y-%m-%d %H:%M")
 
 
 # Every template autoescapes whatever its file name (Jinja's default looks at the extension, and .j2 is none);
@@ -87,6 +112,7 @@ def _staff_name(context: Any, staff_id: object) -> str:
 
 templates.env.filters["staff_name"] = _staff_name
 templates.env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
+templates.env.filters["when"] = when  # one way to show a time (a datetime printed as it is already goes through it)
 
 
 def page_lang(request: Request) -> Lang:
@@ -305,7 +331,8 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     where = [part_name(st.blueprint, x, lang) for x in (m.zone, m.lane, m.stage)]
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart, where=where,
                   worst=None if worst is None else worst.to_dict("records"), said=said,
-                  said_job=job_view(answer, lang), train=st.ws.figures.what_to_train(moment_id, lang))
+                  said_job=job_view(answer, lang), train=st.ws.figures.what_to_train(moment_id, lang),
+                  library=bool(st.ws.figures.modules()))
 
 
 @router.get("/staff")
