@@ -148,3 +148,17 @@ def test_the_demo_s_store_is_set_up_its_first_admin_lands_on_the_network(fresh):
     made = c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss",
                                   "password": "secret-pass", "again": "secret-pass"})
     assert made.headers["location"] == "/"
+
+
+def test_the_language_asked_on_a_redirect_stays_for_the_whole_setup(fresh):
+    """`/?lang=en` on a new store answers with a redirect; English is remembered there, so every setup step that
+    follows (the account, the blueprint) is in English without asking again."""
+    c = browser(fresh)
+    first = c.get("/?lang=en")
+    assert first.status_code in (302, 303, 307) and c.cookies.get("lang") == "en"
+    assert "Setup code" in c.get("/setup").text or "setup code" in c.get("/setup").text
+    ok = c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss",
+                                "password": "secret-pass", "again": "secret-pass"})
+    assert ok.status_code == 303
+    step = c.get(ok.headers["location"])
+    assert step.status_code == 200 and "<html lang=\"en\"" in step.text.replace("'", '"'), step.text[:300]

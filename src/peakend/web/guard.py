@@ -11,6 +11,7 @@
   referrer sent elsewhere.
 - **NUL**: a path or query with a NUL character is answered 422 (no store keeps it).
 - **Deadline**: the work of a request stops itself after setting `request_deadline_s` (`peakend.deadline`).
+- **Language**: `?lang=zh|en` on any request (a redirect's too) is remembered in cookie `lang`.
 - **Logins**: failed attempts are limited per user name and per client address (`service.limits`, in the store:
   every process counts them together).
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -72,9 +73,11 @@ class Guard:
                 raise BodyTooLarge
             return message
 
+        remembered = _language_cookie(scope)
+
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start" and not scope["path"].startswith(DOCS):
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, *remembered]
             await send(message)
 
         try:
@@ -82,6 +85,14 @@ class Guard:
                 await self.app(scope, counted, secured)
         except BodyTooLarge:
             await _with_headers(_too_large(limit), scope)(scope, receive, send)
+
+
+def _language_cookie(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """`?lang=zh|en` on any request, a redirect's too, is remembered for the pages that follow (cookie `lang`)."""
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[-1]
+    if asked not in ("zh", "en"):
+        return []
+    return [(b"set-cookie", f"lang={asked}; Max-Age={365 * 86400}; Path=/; SameSite=lax".encode())]
 
 
 def _refusal(scope: Scope, headers: Headers) -> JSONResponse | None:

@@ -136,10 +136,7 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
         halls = None if p.is_admin else frozenset(p.halls)
         found = named_verdicts(st.ws.analysis.last_verdicts(halls), lang)
         context["rei_weights"], context["rei_warning"] = st.ws.analysis.weights_said(found, lang)
-    response = templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
-    if request.query_params.get("lang") in ("zh", "en"):
-        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
-    return response
+    return templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
 
 
 PAGE_ROWS = 50  # rows of a long table shown at once (`paged`)
