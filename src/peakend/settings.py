@@ -160,10 +160,10 @@ SETTINGS: tuple[Setting, ...] = (
             "身份提供方登记的回调地址（默认按请求推出本服务器的 /sso/oidc/callback）"),
     Setting("sso_roles", str, "", "group → role, e.g. `peakend-admins=admin,peakend-managers=manager` (OIDC and "
             "LDAP; the highest role mapped wins; none mapped: refused)",
-            "组 → 角色，例如 `peakend-admins=admin,peakend-managers=manager`（OIDC 与 LDAP 共用；取映射到的最高角色；"
-            "无映射则拒绝）"),
+            "组到角色的对应（OIDC 与 LDAP 共用；取映射到的最高角色；无映射则拒绝），例如 "
+            "`peakend-admins=admin,peakend-managers=manager`"),
     Setting("sso_halls", str, "", "group → halls, e.g. `hall-tianhe=天河北厅,hall-north=天河北厅 花都新华厅`",
-            "组 → 营业厅，例如 `hall-tianhe=天河北厅,hall-north=天河北厅 花都新华厅`"),
+            "组到营业厅的对应，例如 `hall-tianhe=天河北厅,hall-north=天河北厅 花都新华厅`"),
     Setting("ldap_url", str, None, "LDAP server, ldap://host:389 or ldaps://host:636 (none: no LDAP)",
             "LDAP 服务器，ldap://主机:389 或 ldaps://主机:636（空则不用 LDAP）"),
     Setting("ldap_starttls", _flag, False, "switch an ldap:// connection to TLS (StartTLS) before binding",
