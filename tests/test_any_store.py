@@ -207,3 +207,29 @@ def test_one_time_format_on_every_page(tmp_path):
         assert not re.search(r"\d\d:\d\d:\d\d\.\d|\dT\d", shown), shown
     finally:
         app.state.peakend.store.close()
+
+
+def test_a_hall_without_times_says_why_it_has_no_day(tmp_path):
+    """Touches with no time at all (no start, no arrival): the hall page shows no "today" zeros but says why, in
+    the page's language; with times, the day's figures are shown."""
+    from fastapi.testclient import TestClient
+
+    from peakend.web.app import create_app
+    from tests.conftest import signed_in
+
+    for times in (False, True):
+        db = str(tmp_path / f"t{times}.duckdb")
+        shape = {"halls": 1, "moments": 3, "times": times, "ratings": "all", "surveys": False, "staff": False,
+                 "customers": False, "days": 1, "seed": 0}
+        [hall] = build(db, shape)
+        app = create_app(db, secret="s")
+        try:
+            app.state.peakend.ws.people.add_user("boss", "pass-word-1", "admin")
+            c: TestClient = signed_in(app, "boss", "pass-word-1")
+            en = c.get(f"/halls/{hall}", params={"lang": "en"}).text
+            zh = c.get(f"/halls/{hall}", params={"lang": "zh"}).text
+            assert ('id="today-none"' in en) is not times and ('id="today"' in en) is times
+            if not times:
+                assert "No touch of this hall has a time" in en and "本厅的触点都没有时间" in zh
+        finally:
+            app.state.peakend.store.close()

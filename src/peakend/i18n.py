@@ -1173,6 +1173,10 @@ WORDS: dict[str, dict[Lang, str]] = {
                             "en": "The data cover a short span: returns are read within {days} days "
                                   "(the blueprint asks {asked})"},
     # identity (issue 34): users and tokens in the browser, single sign-on
+    "today_no_times": {"zh": "本厅的触点都没有时间（开始时间或来访到达时间），所以没有“今日”数字，也没有按天的趋势；"
+                             "导入带时间的数据后即会显示。",
+                       "en": "No touch of this hall has a time (a start or its visit's arrival), so there are no figures "
+                             "for a day and no trend by day; import data with times to see them."},
     "id_users": {"zh": "用户", "en": "Users"},
     "id_tokens": {"zh": "令牌", "en": "Tokens"},
     "id_users_help_admin": {"zh": "所有用户及其最近登录。新用户会得到一次性代码，用它设置自己的密码；单点登录（OIDC、LDAP）用户在首次登录时自动创建。",
