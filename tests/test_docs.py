@@ -68,6 +68,19 @@ def test_every_field_of_the_event_contract_is_on_its_page(site, folder):
 
 
 @pytest.mark.parametrize("folder", ["en/", ""])
+def test_every_field_of_the_blueprint_and_mapping_yaml_is_on_its_page(site, folder):
+    from peakend.blueprint.model import Blueprint
+    from peakend.ingest.mapping import Mapping
+
+    page = (site / folder / "reference" / "schemas" / "index.html").read_text("utf-8")
+    for model in (Blueprint, Mapping):
+        schema = model.model_json_schema()
+        for sub in [schema, *schema.get("$defs", {}).values()]:
+            assert all(f"<code>{field}</code>" in page for field in sub.get("properties", {})), sub.get("title")
+    assert "<code>min_visits_for_grade</code>" in page and "<code>rating_scale</code>" in page
+
+
+@pytest.mark.parametrize("folder", ["en/", ""])
 def test_every_endpoint_is_on_the_api_page(site, folder):
     from peakend.web.app import create_app
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-MARKER = re.compile(r"<!-- generated: (cli|settings|contract|api) -->")
+MARKER = re.compile(r"<!-- generated: (cli|settings|contract|api|schemas) -->")
 
 
 @functools.cache

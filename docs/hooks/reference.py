@@ -20,13 +20,15 @@ HEAD = {
            "field": "field", "type": "type", "required": "required", "range": "range", "notes": "notes",
            "yes": "yes", "key": "a key: a phone in it is stored as its keyed hash", "set": "checked against a set",
            "free": "free text (at most PEAKEND_MAX_TEXT_CHARS)", "id": "id; when omitted, made of",
-           "scale": "scale", "lowest": "lowest", "highest": "highest", "aliases": "also written"},
+           "scale": "scale", "lowest": "lowest", "highest": "highest", "aliases": "also written",
+           "blueprint": "The blueprint (`peakend blueprint check FILE`)", "mapping": "A mapping (`--mapping FILE`)"},
     "zh": {"usage": "用法", "option": "选项", "default": "默认值", "help": "作用",
            "variable": "环境变量", "commands": "子命令", "args": "参数", "env": "环境变量",
            "field": "字段", "type": "类型", "required": "必需", "range": "范围", "notes": "说明",
            "yes": "是", "key": "标识字段：其中的电话号码以密钥哈希保存", "set": "按集合检查（蓝图、量表等）",
            "free": "自由文本（最长 PEAKEND_MAX_TEXT_CHARS）", "id": "编号；省略时由以下字段生成",
-           "scale": "量表", "lowest": "最低", "highest": "最高", "aliases": "其他写法"},
+           "scale": "量表", "lowest": "最低", "highest": "最高", "aliases": "其他写法",
+           "blueprint": "蓝图（`peakend blueprint check 文件`）", "mapping": "对应文件（`--mapping 文件`）"},
 }
 
 
@@ -167,6 +169,47 @@ def api_markdown(lang: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _type(spec: dict[str, Any]) -> str:
+    """A JSON-schema property's type as a reader says it: `string`, `integer | null`, `list of Moment`, …"""
+    if "$ref" in spec:
+        return f"[{spec['$ref'].rsplit('/', 1)[-1]}](#{spec['$ref'].rsplit('/', 1)[-1].lower()})"
+    if "anyOf" in spec:
+        return " \\| ".join(_type(s) for s in spec["anyOf"])
+    if spec.get("type") == "array":
+        return "list of " + _type(spec.get("items", {}))
+    if spec.get("type") == "object" and "additionalProperties" in spec:
+        return "map to " + _type(spec["additionalProperties"] or {})
+    if "enum" in spec:
+        return " / ".join(f"`{v}`" for v in spec["enum"])
+    return str(spec.get("type", spec.get("const", "any")))
+
+
+def _model_table(name: str, schema: dict[str, Any], words: dict[str, str]) -> list[str]:
+    """One model of a schema: its description and a table of its fields."""
+    required = set(schema.get("required", []))
+    out = [f"### {name}", "", " ".join(schema.get("description", "").split()), "",
+           f"| {words['field']} | {words['type']} | {words['required']} | {words['default']} |", "|---|---|---|---|"]
+    for field, spec in schema.get("properties", {}).items():
+        default = f"`{json.dumps(spec['default'], ensure_ascii=False)}`" if "default" in spec else ""
+        out.append(f"| `{field}` | {_type(spec)} | {words['yes'] if field in required else ''} | {_cell(default)} |")
+    return [*out, ""]
+
+
+def schemas_markdown(lang: str) -> str:
+    """The blueprint's and a mapping's YAML, field by field, from their pydantic models (so they cannot drift)."""
+    from peakend.blueprint.model import Blueprint
+    from peakend.ingest.mapping import Mapping
+
+    words = HEAD[lang]
+    out: list[str] = []
+    for title, model in ((words["blueprint"], Blueprint), (words["mapping"], Mapping)):
+        schema = model.model_json_schema()
+        out += [f"## {title}", ""] + _model_table(model.__name__, schema, words)
+        for name, sub in schema.get("$defs", {}).items():
+            out += _model_table(name, sub, words)
+    return "\n".join(out)
+
+
 def command_names() -> list[str]:
     """Every command's full name (`peakend blueprint show`), groups included."""
     names: list[str] = []
@@ -180,7 +223,8 @@ def command_names() -> list[str]:
     return names[1:]
 
 
-MAKERS = {"cli": cli_markdown, "settings": settings_markdown, "contract": contract_markdown, "api": api_markdown}
+MAKERS = {"cli": cli_markdown, "settings": settings_markdown, "contract": contract_markdown, "api": api_markdown,
+          "schemas": schemas_markdown}
 
 if __name__ == "__main__":  # `reference.py cli zh` prints one part; `reference.py all zh` every part, as JSON
     what, lang = sys.argv[1], sys.argv[2]
