@@ -1207,3 +1207,44 @@ HELP: dict[str, dict[Lang, str]] = {
     "opt.token.label": {"en": "What the device is, e.g. 'rating pad 3'.", "zh": "设备说明，例如 'rating pad 3'。"},
     "opt.token.sms": {"en": "A token for the SMS gateway: it only posts survey replies.", "zh": "短信网关令牌：只能提交调查回复。"},
 }
+
+
+# -- rosters: arrival forecasts, needs from them, rosters of named staff (service/rosters.py, cli/rosters.py) ------
+MESSAGES.update({
+    "fc_title": {"en": "Forecast arrivals of {hall}: {first} – {last}, mean per hour [{level:.0%} prediction interval]",
+                 "zh": "{hall} 到访预测：{first} 至 {last}，每小时均值 [{level:.0%} 预测区间]"},
+    "fc_days": {"en": "Per day", "zh": "按日"},
+    "fc_hours": {"en": "Per hour, mean forecast (the CSV holds the intervals)", "zh": "按小时的预测均值（区间见 CSV）"},
+    "fc_note": {"en": "note: {note}", "zh": "说明：{note}"},
+    "fc_backtest": {"en": "Rolling-origin backtest ({folds} weeks, refitted at each): MASE {mase:.2f} "
+                          "(seasonal-naive {naive:.2f}; below 1 beats the same hour a week earlier)",
+                    "zh": "滚动起点回测（{folds} 周，每周重新拟合）：MASE {mase:.2f}（季节性朴素预测 {naive:.2f}；"
+                          "低于 1 即优于“上周同一时段”）"},
+    "fc_backtest_worse": {"en": "the forecast does NOT beat the seasonal-naive forecast on this hall's data "
+                                "(MASE {mase:.2f} ≥ 1): read it with care",
+                          "zh": "在本厅数据上，预测未优于季节性朴素预测（MASE {mase:.2f} ≥ 1），请谨慎使用"},
+    "fc_no_backtest": {"en": "no backtest: {days} days of data, at least 21 needed",
+                       "zh": "未回测：数据仅 {days} 天，至少需要 21 天"},
+    "fc_written": {"en": "written: {path}", "zh": "已写入：{path}"},
+    "fc_bad_week": {"en": "{why}", "zh": "{why}（应为 YYYY-Www，例如 2026-W50）"},
+})
+WORDS.update({
+    "fc_day": {"en": "day", "zh": "日期"},
+    "fc_hour": {"en": "hour", "zh": "时段"},
+    "fc_mean": {"en": "mean", "zh": "均值"},
+    "fc_lo": {"en": "low", "zh": "下限"},
+    "fc_hi": {"en": "high", "zh": "上限"},
+    "fc_holiday": {"en": "holiday", "zh": "节假日"},
+    "fc_fold": {"en": "origin", "zh": "起点"},
+    "fc_mae": {"en": "MAE", "zh": "平均绝对误差"},
+    "fc_naive_mae": {"en": "seasonal-naive MAE", "zh": "季节性朴素误差"},
+    "fc_scale": {"en": "scale", "zh": "标度"},
+})
+HELP.update({
+    "cmd.forecast": {"en": "Forecast a hall's arrivals per day and hour for the coming weeks from its stored visits, with prediction intervals and a rolling-origin backtest (MASE).", "zh": "依据已存到访预测某厅未来数周每日每小时的到访量，附预测区间与滚动起点回测（MASE）。"},
+    "opt.fc.hall": {"en": "The hall (its id).", "zh": "营业厅（编号）。"},
+    "opt.fc.weeks": {"en": "Weeks ahead.", "zh": "预测的周数。"},
+    "opt.fc.level": {"en": "Level of the prediction interval.", "zh": "预测区间的置信水平。"},
+    "opt.fc.week": {"en": "An ISO week YYYY-Www instead of the coming weeks.", "zh": "指定 ISO 周 YYYY-Www（代替未来数周）。"},
+    "opt.fc.out": {"en": "Write the forecast per day and hour as CSV here.", "zh": "将逐日逐时预测写入此 CSV 文件。"},
+})

@@ -52,6 +52,18 @@ def _flag(text: str) -> bool:
 
 
 _flag.__name__ = "true or false"
+
+
+def _dates(text: str) -> str:
+    """Comma-separated YYYY-MM-DD dates, checked (kept as text; `holidays()` reads them)."""
+    from datetime import date
+
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        date.fromisoformat(part)
+    return text
+
+
+_dates.__name__ = "dates YYYY-MM-DD, comma-separated"
 DEFAULT_DB = "peakend.duckdb"
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str, DEFAULT_DB, "the store: a DuckDB file or a postgresql:// URL",
@@ -139,6 +151,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_window_s", _positive(float), 900.0, "the window of the login limits (s)", "登录限制的时间窗（秒）"),
     Setting("origins", str, "", "other origins allowed to post forms (comma-separated, e.g. behind a proxy)",
             "允许提交表单的其他来源（逗号分隔，例如反向代理之后）"),
+    # rosters (forecast, roster)
+    Setting("holidays", _dates, "", "holidays the arrival forecast knows (YYYY-MM-DD, comma-separated)",
+            "到访预测所知的节假日（YYYY-MM-DD，逗号分隔）"),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -134,6 +134,13 @@ def tell_all(shown: Shown) -> None:
         console.print(table)
 
 
-from peakend.cli import analysis, blueprints, data, planning, serving  # noqa: E402  (they add their commands)
+from peakend.cli import (  # noqa: E402  (they add their commands)
+    analysis,
+    blueprints,
+    data,
+    planning,
+    rosters,
+    serving,
+)
 
-__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "planning", "serving"]
+__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "planning", "rosters", "serving"]

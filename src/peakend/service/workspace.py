@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from peakend.service.planning import Planning
     from peakend.service.reports import Reports
     from peakend.service.rights import Rights
+    from peakend.service.rosters import Rosters
     from peakend.service.scores import Scores
 
 
@@ -230,3 +231,9 @@ class Workspace:
         from peakend.service.people import People
 
         return People(self)
+
+    @cached_property
+    def rosters(self) -> Rosters:
+        from peakend.service.rosters import Rosters
+
+        return Rosters(self)
