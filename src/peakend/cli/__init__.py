@@ -134,13 +134,7 @@ def tell_all(shown: Shown) -> None:
         console.print(table)
 
 
-from peakend.cli import (  # noqa: E402  (they add their commands)
-    analysis,
-    blueprints,
-    data,
-    planning,
-    rosters,
-    serving,
-)
+import peakend.cli.rosters  # noqa: E402, F401  (arrival forecasts and rosters: add their commands)
+from peakend.cli import analysis, blueprints, data, planning, serving  # noqa: E402  (they add their commands)
 
-__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "planning", "rosters", "serving"]
+__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "planning", "serving"]
