@@ -8,6 +8,7 @@ the progress of the next, never solves inline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -15,12 +16,25 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from peakend import settings
-from peakend.errors import FitError, PeakendError
+from peakend.errors import ConfigError, FitError, PeakendError
 from peakend.i18n import WORDS, Lang, say
 from peakend.simulate import forecast as fc
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
+    from peakend.simulate.config import HallConfig
+    from peakend.simulate.plan import Targets
+
+
+@dataclass(frozen=True)
+class Needed:
+    """Servers needed per day × hour × station from a forecast (`upper`: its upper quantile), and the targets."""
+
+    hall: str
+    forecast: Forecasted
+    table: pd.DataFrame
+    targets: Targets
+    upper: bool
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,28 @@ class Rosters:
         except ValueError:
             test = None
         return Forecasted(hall, table, level, test, model.notes, len(series.days()))
+
+    def fitted(self, hall: str) -> HallConfig:
+        """The hall fitted on its last weeks of visits (kept per store until they change)."""
+        from peakend.simulate.whatif import fitted_now
+
+        return fitted_now(self.ws.store, self.ws.blueprint, hall).cfg
+
+    def needs(self, hall: str, days: list[date], targets: Targets, upper: bool = False, reps: int = 5,
+              seed: int = 0, stations: list[str] | None = None,
+              step: Callable[[date, str], None] = lambda _d, _s: None) -> Needed:
+        """Servers per day × hour × station for `days` from the forecast (its `upper` quantile if asked), the
+        simulation plan against `targets` with Erlang-A beside it; `stations` default to every fitted one."""
+        from peakend.simulate.needs import needs
+
+        cfg = self.fitted(hall)
+        wanted = stations or list(cfg.stations)
+        unknown = [s for s in wanted if s not in cfg.stations]
+        if unknown:
+            raise ConfigError(hall, [say("no_station", value=", ".join(unknown), expected=", ".join(cfg.stations))])
+        f = self.forecast(hall, days)
+        table = needs(cfg, self.ws.blueprint, f.table, wanted, targets, "upper" if upper else "mean", reps, seed, step)
+        return Needed(hall, f, table, targets, upper)
 
 
 def forecast_shown(f: Forecasted, lang: Lang) -> list[str | tuple[str, pd.DataFrame]]:
