@@ -39,7 +39,9 @@ def test_one_person_leaves_two_hours_uncovered_and_says_why():
     (shift,) = r.shifts.itertuples()
     assert (shift.end - shift.start, shift.hours) == (9, 8)
     gaps = r.coverage[r.coverage["uncovered"] > 0]
-    assert len(gaps) == 2 and gaps["why"].str.contains("limits").all()
+    said = ("of 1 free who can work counter: 0 at another station or here, 0 have worked their week (hours or days), "
+            "1 kept by shift lengths, hours a day, breaks or rest")
+    assert len(gaps) == 2 and (gaps["why"] == said).all()
 
 
 def test_three_people_one_day_by_hand():

@@ -88,7 +88,7 @@ class Roster:
     """A solved roster: shifts, hour-by-hour stations, coverage with the reason for every uncovered hour."""
 
     status: str  # optimal, feasible, or unknown (no roster found within the time limit)
-    shifts: pd.DataFrame  # staff_id, name, day, start, end, break_at, hours
+    shifts: pd.DataFrame  # staff_id, name, day, start, end, break_at, hours, stations (worked at, joined)
     assigned: pd.DataFrame  # staff_id, name, day, hour, station
     coverage: pd.DataFrame  # day, hour, station, need, covered, uncovered, why
     hours: pd.DataFrame  # staff_id, name, hours, contract, overtime
@@ -195,7 +195,7 @@ def _peak_bonus(people: list[Person], need: pd.DataFrame, y: dict, peak_stations
 
 
 def _empty() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return (pd.DataFrame(columns=["staff_id", "name", "day", "start", "end", "break_at", "hours"]),
+    return (pd.DataFrame(columns=["staff_id", "name", "day", "start", "end", "break_at", "hours", "stations"]),
             pd.DataFrame(columns=["staff_id", "name", "day", "hour", "station"]),
             pd.DataFrame(columns=["day", "hour", "station", "need", "covered", "uncovered", "why"]),
             pd.DataFrame(columns=["staff_id", "name", "hours", "contract", "overtime"]))
@@ -216,13 +216,20 @@ def _read(solver, people: list[Person], need: pd.DataFrame, x: dict, y: dict, st
             hour_rows.append({"staff_id": people[i].staff_id, "name": people[i].name, "day": d, "hour": h,
                               "station": s})
     empty = _empty()
-    shifts_df = pd.DataFrame(shift_rows, columns=empty[0].columns).sort_values(["day", "start", "name"])
     assigned = pd.DataFrame(hour_rows, columns=empty[1].columns).sort_values(["day", "hour", "station", "name"])
+    at = assigned.groupby(["staff_id", "day"])["station"].agg(lambda s: " · ".join(sorted(set(s))))
+    shift_rows = [{**r, "stations": at.get((r["staff_id"], r["day"]), "")} for r in shift_rows]
+    shifts_df = pd.DataFrame(shift_rows, columns=empty[0].columns).sort_values(["day", "start", "name"])
+    shifts_df["break_at"] = shifts_df["break_at"].astype("Int64")
     covered = assigned.groupby(["day", "hour", "station"]).size()
     cov = need.copy()
     cov["covered"] = [int(covered.get((r.day, int(r.hour), r.station), 0)) for r in need.itertuples(index=False)]
     cov["uncovered"] = (cov["need"] - cov["covered"]).clip(lower=0)
-    cov["why"] = [why(people, r.day, int(r.hour), r.station, int(r.need)) if r.uncovered else ""
+    busy = set(zip(assigned["staff_id"], assigned["day"], assigned["hour"], strict=True))
+    week = shifts_df.groupby("staff_id").agg(hours=("hours", "sum"), days=("day", "nunique"))
+    spent = {k for k, r in week.iterrows() if r["days"] >= rules.max_days
+             or r["hours"] >= next(p.max_week for p in people if p.staff_id == k)}
+    cov["why"] = [why(people, r.day, int(r.hour), r.station, int(r.need), busy, spent) if r.uncovered else ""
                   for r in cov.itertuples(index=False)]
     worked = shifts_df.groupby("staff_id")["hours"].sum()
     hours = pd.DataFrame([{"staff_id": p.staff_id, "name": p.name, "hours": int(worked.get(p.staff_id, 0)),
@@ -233,13 +240,19 @@ def _read(solver, people: list[Person], need: pd.DataFrame, x: dict, y: dict, st
                   float(solver.objective_value))
 
 
-def why(people: list[Person], day: date, hour: int, station: str, need: int) -> str:
-    """Why an hour's need at a station was not covered: too few people who can work it are free then, or the
-    limits (hours a day or week, days a week, rest, shift lengths) keep those who are from covering it."""
+def why(people: list[Person], day: date, hour: int, station: str, need: int,
+        busy: set[tuple[str, date, int]] = frozenset(), spent: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """Why an hour's need at a station was not covered: nobody can work it, too few who can are free then, or
+    those free are at another station, have worked their week (hours or days), or are kept by the limits of a
+    day (shift lengths, hours a day, breaks, rest)."""
     able = [p for p in people if station in p.stations]
     free = [p for p in able if p.free(day, [hour])]
     if not able:
         return f"nobody can work {station}"
     if len(free) < need:
         return f"only {len(free)} of {len(able)} who can work {station} are free then (need {need})"
-    return "the limits (hours a day or week, days a week, rest, shift lengths) keep those free from covering it"
+    elsewhere = sum((p.staff_id, day, hour) in busy for p in free)
+    done = sum(p.staff_id in spent and (p.staff_id, day, hour) not in busy for p in free)
+    rest = len(free) - elsewhere - done
+    return (f"of {len(free)} free who can work {station}: {elsewhere} at another station or here, {done} have "
+            f"worked their week (hours or days), {rest} kept by shift lengths, hours a day, breaks or rest")
