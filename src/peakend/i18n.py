@@ -1259,8 +1259,6 @@ MESSAGES.update({
     "roster_loaded": {"en": "{n} people loaded for {hall}", "zh": "已为 {hall} 载入 {n} 人"},
     "roster_title": {"en": "Roster of {hall}, week {week} ({status}): {covered} of {need} server-hours covered",
                      "zh": "{hall} 第 {week} 周排班（{status}）：共需 {need} 人·小时，已覆盖 {covered}"},
-    "roster_gap": {"en": "{day} {hour}:00 {station}: {uncovered} of {need} uncovered: {why}",
-                   "zh": "{day} {hour}:00 {station}：{need} 个中 {uncovered} 个无人：{why}"},
     "roster_unknown": {"en": "no roster found within the time limit ({why}): give the solver more time (--time-limit)",
                        "zh": "在时限内未找到排班（{why}）：请放宽求解时限（--time-limit）"},
     "roster_needs": {"en": "Servers needed per hour ({station}; simulation plan, Erlang-A in brackets)",
@@ -1293,7 +1291,7 @@ WORDS.update({
     "roster_covered": {"zh": "所需 {need} 人·小时中覆盖 {covered}", "en": "{covered} of {need} server-hours covered"},
     "roster_mase": {"zh": "预测回测 MASE {mase}（季节性朴素预测 {naive}）", "en": "forecast backtest MASE {mase} (seasonal-naive {naive})"},
     "roster_gaps": {"zh": "无人覆盖的时段", "en": "Hours left uncovered"},
-    "roster_gap_line": {"zh": "需 {need} 人，缺 {uncovered} 人", "en": "{uncovered} of {need} uncovered"},
+    "roster_gap_line": {"zh": "缺 {uncovered} 人·小时", "en": "{uncovered} server-hours uncovered"},
     "roster_no_gaps": {"zh": "每个时段的需求都已覆盖。", "en": "Every hour's need is covered."},
     "roster_day": {"zh": "日期", "en": "Day"},
     "roster_person": {"zh": "员工", "en": "Staff"},
@@ -1320,3 +1318,12 @@ WORDS.update({
     "roster_no_staff_page": {"zh": "本厅尚无排班人员：请先上传人员文件。", "en": "This hall has no staff to roster yet: upload a staff file first."},
     "weekday_names": {"zh": "周一,周二,周三,周四,周五,周六,周日", "en": "Mon,Tue,Wed,Thu,Fri,Sat,Sun"},
 })
+MESSAGES.update({
+    "roster_why_nobody": {"en": "nobody in the staff file can work {station}", "zh": "人员文件中无人能上岗位 {station}"},
+    "roster_why_few": {"en": "only {free} of the {able} who can work it are free then (need {need})",
+                       "zh": "能上此岗位的 {able} 人中当时只有 {free} 人有空（需要 {need} 人）"},
+    "roster_why_limits": {"en": "of {free} free who can work it: {elsewhere} at another station or here, {spent} have worked their week (hours or days), {kept} kept by shift lengths, hours a day, breaks or rest",
+                          "zh": "当时有空且能上此岗位的 {free} 人中：{elsewhere} 人在其他岗位或本岗位，{spent} 人已达本周工时或天数上限，{kept} 人受班次长度、每日工时、休息或间隔限制"},
+})
+MESSAGES.update({"roster_gap": {"en": "{day} {hours} {station}: {uncovered} server-hours uncovered: {why}",
+                                "zh": "{day} {hours} {station}：缺 {uncovered} 人·小时：{why}"}})

@@ -1,4 +1,4 @@
-"""`peakend forecast` and `peakend roster`: arrivals forecast per day and hour, and who works when."""
+"""`peakend forecast`, `roster-staff` and `roster`: arrivals per day and hour, the staff, and who works when."""
 
 from __future__ import annotations
 
@@ -7,71 +7,46 @@ from typing import Annotated
 
 import typer
 
-from peakend.cli import DEFAULT_DB, DbOpt, H, app, opt, show, tell_all, workspace
+from peakend.cli import DEFAULT_DB, DbOpt, H, app, console, err, opt, show, tell_all, workspace
 from peakend.i18n import lang, say
 
 HallArg = Annotated[str, typer.Argument(help=H("opt.fc.hall"))]
-WeekOpt = Annotated[str | None, opt("opt.fc.week", "--week")]
+OutOpt = Annotated[Path | None, opt("opt.fc.out", "--out")]
 
 
 @app.command("forecast", help=H("cmd.forecast"))
-def forecast_cmd(hall: HallArg, db: DbOpt = DEFAULT_DB,
-                 weeks: Annotated[int, opt("opt.fc.weeks", "--weeks", min=1, max=8)] = 2, week: WeekOpt = None,
-                 level: Annotated[float, opt("opt.fc.level", "--level", min=0.5, max=0.99)] = 0.9,
-                 out: Annotated[Path | None, opt("opt.fc.out", "--out")] = None) -> None:
+def forecast_cmd(hall: HallArg, db: DbOpt = DEFAULT_DB, weeks: Annotated[int, opt("opt.fc.weeks", min=1, max=8)] = 2,
+                 week: Annotated[str | None, opt("opt.fc.week")] = None, out: OutOpt = None,
+                 level: Annotated[float, opt("opt.fc.level", min=0.5, max=0.99)] = 0.9) -> None:
     from peakend.service.rosters import forecast_shown, iso_week
 
-    days = iso_week(week) if week else None
-    with workspace(db, create=False) as ws:
-        with console_status():
-            f = ws.rosters.forecast(hall, days, weeks, level)
-        tell_all(forecast_shown(f, lang()))
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            f.table.to_csv(out, index=False, encoding="utf-8")
-            show(say("fc_written", path=out))
-
-
-def console_status():
-    """A spinner while the work runs."""
-    from peakend.cli import console
-
-    return console.status("")
+    with workspace(db, create=False) as ws, console.status(""):
+        f = ws.rosters.forecast(hall, iso_week(week) if week else None, weeks, level)
+    tell_all(forecast_shown(f, lang(), out))
 
 
 @app.command("roster-staff", help=H("cmd.roster_staff"))
-def roster_staff_cmd(hall: HallArg, file: Annotated[Path, typer.Argument(help=H("opt.roster.file"), exists=True,
-                                                                         dir_okay=False)],
+def roster_staff_cmd(hall: HallArg,
+                     file: Annotated[Path, typer.Argument(help=H("opt.roster.file"), exists=True, dir_okay=False)],
                      db: DbOpt = DEFAULT_DB) -> None:
     with workspace(db) as ws:
-        n = ws.rosters.load_staff(hall, file.read_bytes(), file.name, "cli")
-        show(say("roster_loaded", n=n, hall=hall))
+        show(say("roster_loaded", n=ws.rosters.load_staff(hall, file.read_bytes(), file.name, "cli"), hall=hall))
         tell_all([("", ws.rosters.staff_table(hall))])
 
 
 @app.command("roster", help=H("cmd.roster"))
-def roster_cmd(hall: HallArg, week: Annotated[str, opt("opt.roster.week", "--week")], db: DbOpt = DEFAULT_DB,
-               upper: Annotated[bool, opt("opt.roster.upper", "--upper")] = False,
-               reps: Annotated[int, opt("opt.reps", "--reps", min=2, max=50)] = 3,
-               time_limit: Annotated[float, opt("opt.roster.time", "--time-limit", min=1, max=600)] = 20.0,
-               out: Annotated[Path | None, opt("opt.roster.out", "--out")] = None) -> None:
-    from peakend.service.rosters import iso_week, roster_shown, write_roster
+def roster_cmd(hall: HallArg, week: Annotated[str, opt("opt.roster.week")], db: DbOpt = DEFAULT_DB,
+               upper: Annotated[bool, opt("opt.roster.upper")] = False, out: OutOpt = None,
+               reps: Annotated[int, opt("opt.reps", min=2, max=50)] = 3,
+               time_limit: Annotated[float, opt("opt.roster.time", min=1, max=600)] = 20.0) -> None:
+    from peakend.service.rosters import iso_week, roster_shown
 
     iso_week(week)
+    params = {"hall": hall, "week": week, "upper": upper, "reps": reps, "time_limit": time_limit}
     with workspace(db, create=False) as ws:
-        with console_status():
-            job = ws.jobs.run_here("roster", {"hall": hall, "week": week, "upper": upper, "reps": reps,
-                                              "time_limit": time_limit}, "cli", frozenset([hall]))
+        with console.status(""):
+            job = ws.jobs.run_here("roster", params, "cli", frozenset([hall]))
         if job.state != "done" or job.result is None:
-            raise typer.Exit(_failed(job.error(lang())))
-        frames = ws.jobs.frames(job.job_id)
-        tell_all(roster_shown(job.result, frames, lang()))
-        if out is not None:
-            show(say("fc_written", path=write_roster(frames, out)))
-
-
-def _failed(why: str) -> int:
-    from peakend.cli import err
-
-    err.print(why, style="red", markup=False, highlight=False)
-    return 2
+            err.print(job.error(lang()), style="red", markup=False, highlight=False)
+            raise typer.Exit(2)
+        tell_all(roster_shown(job.result, ws.jobs.frames(job.job_id), lang(), out))

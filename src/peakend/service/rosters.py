@@ -235,8 +235,9 @@ class Rosters:
         return None
 
 
-def forecast_shown(f: Forecasted, lang: Lang) -> list[str | tuple[str, pd.DataFrame]]:
-    """A forecast as the CLI shows it: title, notes, the backtest, per day, and per hour of the first week."""
+def forecast_shown(f: Forecasted, lang: Lang, out: Path | None = None) -> list[str | tuple[str, pd.DataFrame]]:
+    """A forecast as the CLI shows it: title, notes, the backtest, per day, and per hour of the first week; with
+    `out`, the forecast per day × hour written there as CSV (and said so)."""
     t = f.table
     shown: list[str | tuple[str, pd.DataFrame]] = [
         say("fc_title", lang, hall=f.hall, first=t["day"].min(), last=t["day"].max(), level=f.level),
@@ -259,6 +260,10 @@ def forecast_shown(f: Forecasted, lang: Lang) -> list[str | tuple[str, pd.DataFr
     wide = week.pivot(index="hour", columns="day", values="mean").round(1)
     wide.columns = [f"{d:%m-%d %a}" for d in wide.columns]
     shown.append((say("fc_hours", lang), wide.reset_index().rename(columns={"hour": word("fc_hour", lang)})))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        t.to_csv(out, index=False, encoding="utf-8")
+        shown.append(say("fc_written", lang, path=out))
     return shown
 
 
@@ -306,17 +311,18 @@ def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def roster_shown(result: dict, frames: dict[str, pd.DataFrame], lang: Lang) -> list[str | tuple[str, pd.DataFrame]]:
-    """A roster as the CLI shows it: the title, every uncovered hour with why, shifts, hours, needs per station."""
+def roster_shown(result: dict, frames: dict[str, pd.DataFrame], lang: Lang,
+                 out: Path | None = None) -> list[str | tuple[str, pd.DataFrame]]:
+    """A roster as the CLI shows it: the title, every uncovered hour with why, shifts, hours, needs per station;
+    with `out`, the tables written there as an Excel workbook (and said so)."""
     if result["status"] == "unknown":
         return [say("roster_unknown", lang, why="; ".join(result["notes"]))]
-    cov = frames["coverage"]
     shown: list[str | tuple[str, pd.DataFrame]] = [
         say("roster_title", lang, hall=result["hall"], week=result["week"], status=result["status"],
             covered=result["need"] - result["uncovered"], need=result["need"]),
         *result["notes"],
-        *(say("roster_gap", lang, day=r.day, hour=r.hour, station=r.station, uncovered=r.uncovered, need=r.need,
-              why=r.why) for r in cov[cov["uncovered"] > 0].itertuples())]
+        *(say("roster_gap", lang, day=g["day"], hours=g["hours"], station=g["station"], uncovered=g["uncovered"],
+              why=g["why"]) for g in gap_runs(frames["coverage"], lang))]
     if result.get("mase") is not None:
         shown.append(say("fc_backtest", lang, folds=4, mase=result["mase"], naive=result["naive_mase"]))
     shown.append((say("roster_shifts", lang), frames["shifts"].drop(columns="staff_id")))
@@ -327,6 +333,8 @@ def roster_shown(result: dict, frames: dict[str, pd.DataFrame], lang: Lang) -> l
                               for a, b in zip(g["servers"], g["erlang_a"], strict=True)])
         wide = cell.pivot(index="hour", columns="day", values="cell").reset_index()
         shown.append((say("roster_needs", lang, station=station), wide))
+    if out is not None:
+        shown.append(say("fc_written", lang, path=write_roster(frames, out)))
     return shown
 
 
@@ -337,3 +345,32 @@ def write_roster(frames: dict[str, pd.DataFrame], path: Path) -> Path:
         for name in ("shifts", "coverage", "hours", "needs"):
             frames[name].to_excel(book, sheet_name=name, index=False)
     return path
+
+
+def reason(row: dict | pd.Series, lang: Lang) -> str:
+    """Why an hour's need was not covered, in `lang`, from the solver's counts (`roster.why`)."""
+    if row["able"] == 0:
+        return say("roster_why_nobody", lang, station=row["station"])
+    if row["free"] < row["need"]:
+        return say("roster_why_few", lang, free=row["free"], able=row["able"], need=row["need"])
+    return say("roster_why_limits", lang, free=row["free"], elsewhere=row["elsewhere"], spent=row["spent"],
+               kept=row["kept"])
+
+
+def gap_runs(coverage: pd.DataFrame, lang: Lang) -> list[dict]:
+    """The uncovered hours as runs of consecutive hours of a day and station with the same reason."""
+    gaps = coverage[coverage["uncovered"] > 0].sort_values(["day", "station", "hour"])
+    runs: list[dict] = []
+    for row in gaps.to_dict("records"):
+        text = reason(row, lang)
+        last = runs[-1] if runs else None
+        if last and (last["day"], last["station"], last["why"], last["end"]) == (row["day"], row["station"], text,
+                                                                                 row["hour"]):
+            last["end"] += 1
+            last["uncovered"] += int(row["uncovered"])
+        else:
+            runs.append({"day": str(row["day"]), "station": row["station"], "start": int(row["hour"]),
+                         "end": int(row["hour"]) + 1, "uncovered": int(row["uncovered"]), "why": text})
+    for r in runs:
+        r["hours"] = f"{r['start']:02d}:00–{r['end']:02d}:00"
+    return runs

@@ -24,6 +24,14 @@ def day_config(cfg: HallConfig, rates: dict[int, float]) -> HallConfig:
                                   "closes": closes, "weekday_factors": {}, "weekend_factor": 1.0, "holidays": []})
 
 
+def cap(erlang: dict[int, int | None]) -> int:
+    """The most servers the simulation plan tries at a station: twice Erlang-A's busiest hour, and at least 4.
+
+    The plan's targets are over a whole visit (its waits at every station), so a station that is not where
+    customers wait cannot meet them by itself; searching up to 20 servers there only finds the cap."""
+    return max(4, 2 * max((n for n in erlang.values() if n), default=2))
+
+
 def needs(cfg: HallConfig, bp: Blueprint, forecast: pd.DataFrame, stations: list[str], targets: Targets,
           column: str = "mean", reps: int = 5, seed: int = 0,
           step: Callable[[date, str], None] = lambda _d, _s: None) -> pd.DataFrame:
@@ -39,11 +47,15 @@ def needs(cfg: HallConfig, bp: Blueprint, forecast: pd.DataFrame, stations: list
                 rows += [{"day": day, "hour": h, "station": station, "arrivals": 0.0, "servers": 0, "erlang_a": 0,
                           "meets": True, "unreachable": ""} for h in rates]
                 continue
-            _, table = planner.staff(one, bp, station, targets, day, reps, seed)
             erlang = planner.erlang_a_servers(one, bp, station, targets, day)
+            most = cap(erlang)
+            _, table = planner.staff(one, bp, station, targets, day, reps, seed, most=most)
             for row in table.itertuples(index=False):
-                rows.append({"day": day, "hour": int(row.hour), "station": station, "arrivals": rates[int(row.hour)],
-                             "servers": math.ceil(row.servers), "erlang_a": erlang.get(int(row.hour)),
-                             "meets": bool(row.meets), "unreachable": row.unreachable})
+                hour, servers, why = int(row.hour), math.ceil(row.servers), row.unreachable
+                if servers >= most and not row.meets:  # the station's servers do not reach the targets
+                    servers = erlang.get(hour) or most
+                    why = why or f"no staffing of {station} up to {most} met the targets: Erlang-A's {servers} used"
+                rows.append({"day": day, "hour": hour, "station": station, "arrivals": rates[hour], "servers": servers,
+                             "erlang_a": erlang.get(hour), "meets": bool(row.meets), "unreachable": why})
     return pd.DataFrame(rows, columns=["day", "hour", "station", "arrivals", "servers", "erlang_a", "meets",
                                        "unreachable"])

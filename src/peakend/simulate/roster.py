@@ -22,6 +22,7 @@ import pandas as pd
 
 UNCOVERED, OVERTIME, HOUR, FAIR, PEAK = 1000, 100, 10, 1, 5  # weights of the objective
 BUSIEST = 0.25  # the busiest quarter of a station's hours count as its peak hours
+WHY_COLUMNS = ["able", "free", "elsewhere", "spent", "kept"]  # the counts behind an uncovered hour (`why`)
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def _peak_bonus(people: list[Person], need: pd.DataFrame, y: dict, peak_stations
 def _empty() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return (pd.DataFrame(columns=["staff_id", "name", "day", "start", "end", "break_at", "hours", "stations"]),
             pd.DataFrame(columns=["staff_id", "name", "day", "hour", "station"]),
-            pd.DataFrame(columns=["day", "hour", "station", "need", "covered", "uncovered", "why"]),
+            pd.DataFrame(columns=["day", "hour", "station", "need", "covered", "uncovered", "why", *WHY_COLUMNS]),
             pd.DataFrame(columns=["staff_id", "name", "hours", "contract", "overtime"]))
 
 
@@ -229,30 +230,41 @@ def _read(solver, people: list[Person], need: pd.DataFrame, x: dict, y: dict, st
     week = shifts_df.groupby("staff_id").agg(hours=("hours", "sum"), days=("day", "nunique"))
     spent = {k for k, r in week.iterrows() if r["days"] >= rules.max_days
              or r["hours"] >= next(p.max_week for p in people if p.staff_id == k)}
-    cov["why"] = [why(people, r.day, int(r.hour), r.station, int(r.need), busy, spent) if r.uncovered else ""
-                  for r in cov.itertuples(index=False)]
+    reasons = pd.DataFrame([why(people, r.day, int(r.hour), r.station, int(r.need), busy, spent)
+                            if r.uncovered else dict.fromkeys(WHY_COLUMNS, 0) for r in cov.itertuples(index=False)],
+                           columns=WHY_COLUMNS, index=cov.index)
+    cov = pd.concat([cov, reasons], axis=1)
+    cov["why"] = [why_text(w, c.station, int(c.need)) if c.uncovered else ""
+                  for (_, w), c in zip(reasons.iterrows(), cov.itertuples(index=False), strict=True)]
     worked = shifts_df.groupby("staff_id")["hours"].sum()
     hours = pd.DataFrame([{"staff_id": p.staff_id, "name": p.name, "hours": int(worked.get(p.staff_id, 0)),
                            "contract": p.contract} for p in people], columns=["staff_id", "name", "hours", "contract"])
     hours["overtime"] = (hours["hours"] - hours["contract"]).clip(lower=0)
     return Roster(status, shifts_df.reset_index(drop=True), assigned.reset_index(drop=True),
-                  cov[["day", "hour", "station", "need", "covered", "uncovered", "why"]], hours,
+                  cov[["day", "hour", "station", "need", "covered", "uncovered", "why", *WHY_COLUMNS]], hours,
                   float(solver.objective_value))
 
 
 def why(people: list[Person], day: date, hour: int, station: str, need: int,
-        busy: set[tuple[str, date, int]] = frozenset(), spent: set[str] = frozenset()) -> str:  # type: ignore[assignment]
-    """Why an hour's need at a station was not covered: nobody can work it, too few who can are free then, or
-    those free are at another station, have worked their week (hours or days), or are kept by the limits of a
-    day (shift lengths, hours a day, breaks, rest)."""
+        busy: set[tuple[str, date, int]] | None = None, spent: set[str] | None = None) -> dict[str, int]:
+    """Why an hour's need at a station was not covered, in counts of the people who can work it: `able` (0: nobody
+    can), `free` then (fewer than the need: too few), and of those free: `elsewhere` (at another station or here),
+    `spent` (worked their week's hours or days), `kept` (by shift lengths, hours a day, breaks or rest)."""
+    busy, spent = busy or set(), spent or set()
     able = [p for p in people if station in p.stations]
     free = [p for p in able if p.free(day, [hour])]
-    if not able:
-        return f"nobody can work {station}"
-    if len(free) < need:
-        return f"only {len(free)} of {len(able)} who can work {station} are free then (need {need})"
     elsewhere = sum((p.staff_id, day, hour) in busy for p in free)
     done = sum(p.staff_id in spent and (p.staff_id, day, hour) not in busy for p in free)
-    rest = len(free) - elsewhere - done
-    return (f"of {len(free)} free who can work {station}: {elsewhere} at another station or here, {done} have "
-            f"worked their week (hours or days), {rest} kept by shift lengths, hours a day, breaks or rest")
+    return {"able": len(able), "free": len(free), "elsewhere": elsewhere, "spent": done,
+            "kept": len(free) - elsewhere - done}
+
+
+def why_text(row: dict | pd.Series, station: str, need: int) -> str:
+    """The reason of `why` in English words (the service says it in the session's language)."""
+    if row["able"] == 0:
+        return f"nobody can work {station}"
+    if row["free"] < need:
+        return f"only {row['free']} of {row['able']} who can work {station} are free then (need {need})"
+    return (f"of {row['free']} free who can work {station}: {row['elsewhere']} at another station or here, "
+            f"{row['spent']} have worked their week (hours or days), {row['kept']} kept by shift lengths, hours a "
+            "day, breaks or rest")

@@ -15,6 +15,7 @@ from peakend.errors import PeakendError
 from peakend.i18n import WORDS, Lang
 from peakend.service.jobs import Answer, Job
 from peakend.service.people import Principal
+from peakend.service.rosters import gap_runs, iso_week
 from peakend.web.deps import hall_visible, state
 from peakend.web.exports import exported, hall_arg
 from peakend.web.pages import job_view, page_lang, render
@@ -54,11 +55,12 @@ def _roster(request: Request, hall_id: str, lang: Lang) -> dict[str, Any] | None
     days = []
     for day, g in shifts.groupby("day", sort=True):
         rows = [{"name": r.name, "time": f"{int(r.start):02d}:00–{int(r.end):02d}:00",
-                 "break": "" if pd.isna(r.break_at) else f"{int(r.break_at):02d}:00", "hours": int(r.hours)}
+                 "break": "" if pd.isna(r.break_at) else f"{int(r.break_at):02d}:00", "hours": int(r.hours),
+                 "stations": r.stations}
                 for r in g.itertuples()]
         days.append({"day": day, "weekday": WORDS["weekday_names"][lang].split(",")[date.fromisoformat(day).weekday()],
                      "shifts": rows})
-    gaps = assigned[assigned["uncovered"] > 0].to_dict("records")
+    gaps = gap_runs(assigned, lang)
     return {"result": job.result, "days": days, "gaps": gaps, "hours": frames["hours"].to_dict("records"),
             "needs": _needs(frames["needs"]), "age": job_view(Answer(job, None), lang)["age"]}
 
@@ -81,18 +83,23 @@ def _needs(needs: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 @router.get("/halls/{hall_id}/roster", include_in_schema=False)
-def roster_page(request: Request, hall_id: str, problem: str = "", loaded: int | None = None) -> HTMLResponse:
+def roster_page(request: Request, hall_id: str, loaded: int | None = None) -> HTMLResponse:
     """The hall's staff and its last roster (the form makes the next one, as a job)."""
+    return _page(request, hall_id, loaded=loaded)
+
+
+def _page(request: Request, hall_id: str, problem: str = "", loaded: int | None = None) -> HTMLResponse:
+    """The roster page, with a problem of the form just sent (422) when there is one."""
     p = hall_visible(request, hall_id)
     lang = page_lang(request)
     st = state(request)
     staff = st.ws.rosters.staff_table(hall_id, lang)
     running = _running(request, hall_id)
     view = job_view(Answer(None, running), lang)
-    return render(request, "roster.html.j2", user=p, hall_id=hall_id, staff=staff.to_dict("records"),
-                  roster=_roster(request, hall_id, lang), job=view, week=next_week(st.ws.clock().date()),
-                  can_edit=p.role in ("admin", "manager"), problem=problem[:2000], loaded=loaded,
-                  export="?hall=" + quote(hall_id))
+    return render(request, "roster.html.j2", status=422 if problem else 200, user=p, hall_id=hall_id,
+                  staff=staff.to_dict("records"), roster=_roster(request, hall_id, lang), job=view,
+                  week=next_week(st.ws.clock().date()), can_edit=p.role in ("admin", "manager"),
+                  problem=problem[:2000], loaded=loaded, export="?hall=" + quote(hall_id))
 
 
 @router.post("/halls/{hall_id}/roster/staff", include_in_schema=False)
@@ -103,7 +110,7 @@ async def roster_staff_post(request: Request, hall_id: str, file: UploadFile) ->
     try:
         n = state(request).ws.rosters.load_staff(hall_id, data, file.filename or "staff.csv", p.name)
     except PeakendError as exc:
-        return roster_page(request, hall_id, problem=exc.say(page_lang(request)))
+        return _page(request, hall_id, problem=exc.say(page_lang(request)))
     return RedirectResponse(f"/halls/{quote(hall_id)}/roster?loaded={n}", status_code=303)
 
 
@@ -116,13 +123,11 @@ async def roster_post(request: Request, hall_id: str) -> Response:
     week = form.get("week", "").strip()[:10]
     st = state(request)
     try:
-        from peakend.service.rosters import iso_week
-
         iso_week(week)
     except PeakendError as exc:
-        return roster_page(request, hall_id, problem=exc.say(page_lang(request)))
+        return _page(request, hall_id, problem=exc.say(page_lang(request)))
     if not st.ws.rosters.staff(hall_id):
-        return roster_page(request, hall_id, problem=WORDS["roster_no_staff_page"][page_lang(request)])
+        return _page(request, hall_id, problem=WORDS["roster_no_staff_page"][page_lang(request)])
     params = {"hall": hall_id, "week": week, "upper": form.get("upper") == "1", "reps": 3, "time_limit": 20.0}
     st.ws.jobs.submit("roster", params, p.name, frozenset([hall_id]))
     st.ws.activity.record(p.name, "roster", hall_id, {"week": week})
