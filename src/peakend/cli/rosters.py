@@ -38,7 +38,7 @@ def roster_staff_cmd(hall: HallArg,
 def roster_cmd(hall: HallArg, week: Annotated[str, opt("opt.roster.week")], db: DbOpt = DEFAULT_DB,
                upper: Annotated[bool, opt("opt.roster.upper")] = False, out: OutOpt = None,
                reps: Annotated[int, opt("opt.reps", min=2, max=50)] = 3,
-               time_limit: Annotated[float, opt("opt.roster.time", min=1, max=600)] = 20.0) -> None:
+               time_limit: Annotated[float, opt("opt.roster.time", min=1, max=600)] = 60.0) -> None:
     from peakend.service.rosters import iso_week, roster_shown
 
     iso_week(week)

@@ -190,7 +190,7 @@ class Rosters:
 
     # -- the roster ------------------------------------------------------------------------------------------
     def roster(self, hall: str, week: str, targets: Targets, upper: bool = False, reps: int = 5, seed: int = 0,
-               time_limit: float = 20.0, step: Callable[[int, int, str], None] = lambda _d, _t, _s: None) -> Rostered:
+               time_limit: float = 60.0, step: Callable[[int, int, str], None] = lambda _d, _t, _s: None) -> Rostered:
         """The roster of `hall` for ISO `week`: needs from the forecast, then CP-SAT over the hall's staff."""
         from peakend.simulate.roster import Rules, solve
 
@@ -292,7 +292,7 @@ def roster_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
 
     p = job.params
     done = ws.rosters.roster(p["hall"], p["week"], Targets(rei=0.0), bool(p.get("upper")), int(p.get("reps", 3)),
-                             time_limit=float(p.get("time_limit", 20.0)),
+                             time_limit=float(p.get("time_limit", 60.0)),
                              step=lambda d, t, s: progress(done=d, total=t, step=s))
     r, test = done.roster, done.needed.forecast.backtest
     result = {"hall": done.hall, "week": done.week, "status": r.status, "uncovered": r.uncovered,

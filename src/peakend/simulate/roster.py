@@ -55,7 +55,7 @@ class Rules:
     break_after: int = 6  # a shift longer than this has a one-hour break, not in its first or last two hours
     rest: int = 11  # hours from the end of a shift to the start of the next
     max_days: int = 5  # days worked a week
-    time_limit: float = 20.0  # seconds the solver may take
+    time_limit: float = 60.0  # seconds the solver may take
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class Roster:
 
 
 def solve(people: list[Person], need: pd.DataFrame, rules: Rules | None = None,
-          peak_stations: frozenset[str] = frozenset(), workers: int = 2) -> Roster:
+          peak_stations: frozenset[str] = frozenset(), workers: int = 8) -> Roster:
     """The roster of `people` for `need` (day, hour, station, need): see the module's docstring."""
     from ortools.sat.python import cp_model
 
@@ -140,7 +140,9 @@ def solve(people: list[Person], need: pd.DataFrame, rules: Rules | None = None,
     for (i, d, h, _), v in y.items():
         at.setdefault((i, d, h), []).append(v)
     for (i, d, h), vs in at.items():  # a person is at one station in an hour they work, and only then
-        m.add(sum(vs) <= sum(v for s, v in x[i, d] if h in s.worked()))
+        works = m.new_bool_var(f"w{i}_{d}_{h}")
+        m.add(works == sum(v for s, v in x[i, d] if h in s.worked()))
+        m.add(sum(vs) <= works)
     over, ratio = [], []
     for i, p in enumerate(people):
         ot = m.new_int_var(0, 24 * 7, f"ot{i}")

@@ -128,7 +128,7 @@ async def roster_post(request: Request, hall_id: str) -> Response:
         return _page(request, hall_id, problem=exc.say(page_lang(request)))
     if not st.ws.rosters.staff(hall_id):
         return _page(request, hall_id, problem=WORDS["roster_no_staff_page"][page_lang(request)])
-    params = {"hall": hall_id, "week": week, "upper": form.get("upper") == "1", "reps": 3, "time_limit": 20.0}
+    params = {"hall": hall_id, "week": week, "upper": form.get("upper") == "1", "reps": 3, "time_limit": 60.0}
     st.ws.jobs.submit("roster", params, p.name, frozenset([hall_id]))
     st.ws.activity.record(p.name, "roster", hall_id, {"week": week})
     return RedirectResponse(f"/halls/{quote(hall_id)}/roster", status_code=303)
