@@ -111,3 +111,16 @@ def test_a_holiday_is_left_out_of_the_fit_and_forecast_as_past_holidays_were():
     # no Thursday holiday seen: the Thursday holiday is forecast as that week's Sunday
     sunday = usual[usual["day"] == next_thursday + timedelta(days=3)]["mean"].to_numpy()
     assert p[p["day"] == next_thursday]["mean"].to_numpy() == pytest.approx(sunday)
+
+
+def test_weeks_without_data_are_neither_scored_nor_a_season_to_copy():
+    """Visits stop for two weeks, then one day comes in (a served demo's today): the empty days are holidays of
+    the series, the backtest scores only usual days and seasonal-naive copies the last usual week."""
+    rng = np.random.default_rng(8)
+    times = arrivals(rng, MONDAY, 42)
+    day = times.dt.date
+    gap = (day >= MONDAY + timedelta(days=28)) & (day < MONDAY + timedelta(days=41))
+    series = fc.hourly_series(times[~gap])
+    test = fc.backtest(series)
+    assert test.mase < 0.9 < test.naive_mase
+    assert test.folds["cells"].sum() % 12 == 0 and test.folds["cells"].min() >= 12

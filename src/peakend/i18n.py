@@ -1228,7 +1228,7 @@ MESSAGES.update({
     "fc_written": {"en": "written: {path}", "zh": "已写入：{path}"},
     "fc_bad_week": {"en": "{why}", "zh": "{why}（应为 YYYY-Www，例如 2026-W50）"},
 })
-WORDS.update({
+MESSAGES.update({  # the forecast's column headings (CLI tables)
     "fc_day": {"en": "day", "zh": "日期"},
     "fc_hour": {"en": "hour", "zh": "时段"},
     "fc_mean": {"en": "mean", "zh": "均值"},

@@ -18,7 +18,7 @@ import pandas as pd
 
 from peakend import settings
 from peakend.errors import ConfigError, FitError, PeakendError
-from peakend.i18n import WORDS, Lang, say
+from peakend.i18n import Lang, say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import forecast as fc
 from peakend.simulate.roster import Person
@@ -272,8 +272,8 @@ def _columns(lang: Lang) -> dict[str, str]:
 
 
 def word(key: str, lang: Lang) -> str:
-    """A word of the catalogue in `lang`."""
-    return WORDS[key][lang]
+    """A column heading of the catalogue in `lang`."""
+    return say(key, lang)
 
 
 def _number(value: object) -> float | None:

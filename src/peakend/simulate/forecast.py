@@ -181,22 +181,30 @@ def glm_forecaster(train: Series, days: list[date]) -> np.ndarray:
 
 
 def seasonal_naive(train: Series, days: list[date], season: int = 7) -> np.ndarray:
-    """The count of the same hour `season` days before each day's last seen counterpart in the training data."""
+    """Each hour's count on the latest training day `season`, 2·`season`, … days before that is not a holiday (a
+    day closed or without data says nothing of a usual day); 0 when there is none."""
     c = train.counts.set_index(["day", "hour"])["count"]
+    usual = set(train.counts.loc[~train.counts["holiday"], "day"])
     last = max(train.days())
     out = []
     for d in days:
-        back = d - timedelta(days=season * ((d - last).days // season + (1 if (d - last).days % season else 0)))
-        out += [float(c.get((back, h), 0)) for h in range(train.opens, train.closes)]
+        back = d - timedelta(days=season * -(-(d - last).days // season))
+        while back not in usual and back >= min(train.days()):
+            back -= timedelta(days=season)
+        out += [float(c.get((back, h), 0)) if back in usual else 0.0 for h in range(train.opens, train.closes)]
     return np.array(out)
 
 
 def naive_scale(train: Series, season: int = 7) -> float:
-    """The in-sample mean absolute error of the seasonal-naive forecast (MASE's denominator)."""
-    wide = train.counts.pivot(index="day", columns="hour", values="count").sort_index().to_numpy(float)
-    if len(wide) <= season:
-        raise ValueError(f"at least {season + 1} days are needed to scale MASE")
-    return float(np.abs(wide[season:] - wide[:-season]).mean())
+    """The in-sample mean absolute error of the seasonal-naive forecast (MASE's denominator), over the days that
+    are not holidays and whose day `season` days before is not one either."""
+    wide = train.counts.pivot(index="day", columns="hour", values="count").sort_index()
+    usual = set(train.counts.loc[~train.counts["holiday"], "day"])
+    pairs = [(d, d - timedelta(days=season)) for d in wide.index if d in usual and d - timedelta(days=season) in usual]
+    if not pairs:
+        raise ValueError(f"at least {season + 1} usual days are needed to scale MASE")
+    now, before = wide.loc[[a for a, _ in pairs]].to_numpy(float), wide.loc[[b for _, b in pairs]].to_numpy(float)
+    return float(np.abs(now - before).mean())
 
 
 @dataclass(frozen=True)
@@ -218,16 +226,20 @@ class Backtest:
 
 def backtest(series: Series, forecaster: Forecaster = glm_forecaster, folds: int = 4, horizon: int = 7,
              min_train: int = 14) -> Backtest:
-    """Rolling origin: at each of the last `folds` origins `horizon` days apart (with at least `min_train` days
-    before it), fit on the days before and score the next `horizon` days."""
+    """Rolling origin: at each of the last `folds` origins `horizon` days apart (with at least `min_train` usual
+    days before it), fit on the days before and score the usual days (not holidays, closed or without data) of the
+    next `horizon` days."""
     days = series.days()
-    origins = [days[i] for i in range(len(days) - horizon, min_train - 1, -horizon)][:folds][::-1]
+    usual = set(series.counts.loc[~series.counts["holiday"], "day"])
+    origins = [days[i] for i in range(len(days) - horizon, min_train - 1, -horizon)
+               if any(d in usual for d in days[i:i + horizon]) and sum(d in usual for d in days[:i]) >= min_train]
+    origins = origins[:folds][::-1]
     if not origins:
-        raise ValueError(f"at least {min_train + horizon} days are needed for a backtest; there are {len(days)}")
+        raise ValueError(f"at least {min_train + horizon} usual days are needed for a backtest")
     rows = []
     for origin in origins:
         train = Series(series.counts[series.counts["day"] < origin], series.opens, series.closes)
-        ahead = [d for d in days if origin <= d < origin + timedelta(days=horizon)]
+        ahead = [d for d in days if origin <= d < origin + timedelta(days=horizon) and d in usual]
         actual = series.counts[series.counts["day"].isin(ahead)].sort_values(["day", "hour"])["count"].to_numpy(float)
         mae = float(np.abs(forecaster(train, ahead) - actual).mean())
         naive = float(np.abs(seasonal_naive(train, ahead) - actual).mean())

@@ -32,6 +32,16 @@ def manager_of(request: Request, hall_id: str) -> Principal:
     return p
 
 
+def station_names(request: Request, lang: Lang) -> Any:
+    """A function naming stations (fitted stations are named by the moment they serve) in `lang`."""
+    names = state(request).blueprint.names(lang)
+
+    def name(stations: str, sep: str = " · ") -> str:
+        return " · ".join(names.get(x.strip(), x.strip()) for x in str(stations).split(sep) if x.strip())
+
+    return name
+
+
 def next_week(today: date) -> str:
     """The ISO week after `today`'s, as YYYY-Www."""
     year, week, _ = (today + timedelta(days=7)).isocalendar()
@@ -52,17 +62,19 @@ def _roster(request: Request, hall_id: str, lang: Lang) -> dict[str, Any] | None
         return None
     frames = state(request).ws.jobs.frames(job.job_id)
     shifts, assigned = frames["shifts"], frames["coverage"]
+    name = station_names(request, lang)
     days = []
     for day, g in shifts.groupby("day", sort=True):
         rows = [{"name": r.name, "time": f"{int(r.start):02d}:00–{int(r.end):02d}:00",
                  "break": "" if pd.isna(r.break_at) else f"{int(r.break_at):02d}:00", "hours": int(r.hours),
-                 "stations": r.stations}
+                 "stations": name(r.stations)}
                 for r in g.itertuples()]
         days.append({"day": day, "weekday": WORDS["weekday_names"][lang].split(",")[date.fromisoformat(day).weekday()],
                      "shifts": rows})
-    gaps = gap_runs(assigned, lang)
+    gaps = [{**g, "station": name(g["station"])} for g in gap_runs(assigned, lang)]
     return {"result": job.result, "days": days, "gaps": gaps, "hours": frames["hours"].to_dict("records"),
-            "needs": _needs(frames["needs"]), "age": job_view(Answer(job, None), lang)["age"]}
+            "needs": [{**n, "station": name(n["station"])} for n in _needs(frames["needs"])],
+            "age": job_view(Answer(job, None), lang)["age"]}
 
 
 def _needs(needs: pd.DataFrame) -> list[dict[str, Any]]:
@@ -94,6 +106,7 @@ def _page(request: Request, hall_id: str, problem: str = "", loaded: int | None 
     lang = page_lang(request)
     st = state(request)
     staff = st.ws.rosters.staff_table(hall_id, lang)
+    staff["stations"] = staff["stations"].map(lambda x: station_names(request, lang)(x, ";"))
     running = _running(request, hall_id)
     view = job_view(Answer(None, running), lang)
     return render(request, "roster.html.j2", status=422 if problem else 200, user=p, hall_id=hall_id,
