@@ -107,6 +107,9 @@ def _page(request: Request, hall_id: str, problem: str = "", loaded: int | None 
     st = state(request)
     staff = st.ws.rosters.staff_table(hall_id, lang)
     staff["stations"] = staff["stations"].map(lambda x: station_names(request, lang)(x, ";"))
+    days = dict(zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), WORDS["weekday_names"][lang].split(","),
+                    strict=True))
+    staff["days_off"] = staff["days_off"].map(lambda x: " ".join(days.get(d, d) for d in str(x).split(";") if d))
     running = _running(request, hall_id)
     view = job_view(Answer(None, running), lang)
     return render(request, "roster.html.j2", status=422 if problem else 200, user=p, hall_id=hall_id,
