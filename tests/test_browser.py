@@ -44,6 +44,20 @@ def plant(store) -> None:
     ingest_records(store, [touch, bad], "touch", Context(load_blueprint()), PLANTED[2])
 
 
+def plant_roster(store) -> None:
+    """Hall A's staff and a roster of theirs, made by the roster job (the forecast and the planner stood in for)."""
+    from unittest import mock
+
+    from peakend.service import Workspace
+    from peakend.service.rosters import Rosters
+    from tests.test_rosters import GOOD, tiny_roster
+
+    ws = Workspace(store)
+    ws.rosters.load_staff(A, GOOD.encode(), "staff.csv", "admin")
+    with mock.patch.object(Rosters, "roster", tiny_roster):
+        assert ws.jobs.run_here("roster", {"hall": A, "week": "2026-W50"}, "admin", frozenset([A])).state == "done"
+
+
 def wait_for(url: str) -> None:
     """Wait (up to 20 s) until the server answers at `url`."""
     for _ in range(100):
@@ -75,6 +89,7 @@ def server(tmp_path_factory):
         add_user(store, "天河02", "staff-pass-1", "staff", [A])  # the demo's staff ids are the hall's two
         add_token(store, A, "front pad")  # the tokens page lists one
         plant(store)
+        plant_roster(store)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
                             env={**env, "PEAKEND_SECRET": "browser-test", "PEAKEND_WEBHOOK_ALLOW_PRIVATE": "true"},
@@ -384,7 +399,8 @@ def every_page(server: str, case: str) -> list[str]:
             "/comments?q=%E6%85%A2", "/quality", "/admin/activity", "/training?q=queue", "/blueprint",
             "/blueprint/edit", "/blueprint/versions", "/blueprint/yaml", "/import", "/login",
             "/admin/users", f"/admin/users/{quote('天河02')}", "/admin/tokens", "/password", "/admin/webhooks",
-            "/inbox"]
+            "/inbox",
+            f"{hall}/roster"]
 
 
 CHARTS_DRAWN = "[...document.querySelectorAll('[data-spec]')].every(e => e.querySelector('svg'))"

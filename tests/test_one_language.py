@@ -53,6 +53,7 @@ def pages(tmp_path_factory):
         c.get(r)
     run_jobs(app)
     routes.append(f"/halls/{quote(A)}/whatif")  # (its simulation left out: slow, and the page reads the same)
+    routes.append(f"/halls/{quote(A)}/roster")  # (no staff, no roster: what it says when empty)
     got = {(r, lang): c.get(r + ("&" if "?" in r else "?") + f"lang={lang}") for r in routes for lang in ("zh", "en")}
     yield app.state.peakend.blueprint, got, [*ws.figures.hall_names("zh"), *ws.figures.hall_names("zh").values()]
     ws.store.close()

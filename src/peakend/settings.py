@@ -52,6 +52,18 @@ def _flag(text: str) -> bool:
 
 
 _flag.__name__ = "true or false"
+
+
+def _dates(text: str) -> str:
+    """Comma-separated YYYY-MM-DD dates, checked (kept as text; `holidays()` reads them)."""
+    from datetime import date
+
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        date.fromisoformat(part)
+    return text
+
+
+_dates.__name__ = "dates YYYY-MM-DD, comma-separated"
 DEFAULT_DB = "peakend.duckdb"
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", str, DEFAULT_DB, "the store: a DuckDB file or a postgresql:// URL",
@@ -195,6 +207,9 @@ SETTINGS: tuple[Setting, ...] = (
             "/metrics 所需的 Bearer 令牌（为空时见 metrics_open）", secret=True),
     Setting("metrics_open", _flag, False, "serve /metrics without a token (behind a firewall only)",
             "无需令牌即可访问 /metrics（仅限防火墙之后）"),
+    # rosters (forecast, roster)
+    Setting("holidays", _dates, "", "holidays the arrival forecast knows (YYYY-MM-DD, comma-separated)",
+            "到访预测所知的节假日（YYYY-MM-DD，逗号分隔）"),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -137,6 +137,6 @@ def tell_all(shown: Shown) -> None:
         console.print(table)
 
 
-from peakend.cli import analysis, blueprints, data, hooks, planning, serving  # noqa: E402  (they add their commands)
+from peakend.cli import analysis, blueprints, data, hooks, planning, rosters, serving  # noqa: E402  (they add their commands)
 
-__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "hooks", "planning", "serving"]
+__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "hooks", "planning", "rosters", "serving"]

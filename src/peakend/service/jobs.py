@@ -68,7 +68,8 @@ class JobKind:
 
 KINDS: dict[str, JobKind] = {}
 JOB_MODULES = ("peakend.service.scores", "peakend.service.analysis", "peakend.service.planning",
-               "peakend.service.demo", "peakend.service.figures", "peakend.service.imports")  # that register kinds
+               "peakend.service.demo", "peakend.service.figures", "peakend.service.imports",
+               "peakend.service.rosters")  # that register kinds
 
 
 def _load_kinds() -> dict[str, JobKind]:

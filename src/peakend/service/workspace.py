@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from peakend.service.planning import Planning
     from peakend.service.reports import Reports
     from peakend.service.rights import Rights
+    from peakend.service.rosters import Rosters
     from peakend.service.scores import Scores
     from peakend.service.sso import Sso
     from peakend.service.webhooks import Webhooks
@@ -265,3 +266,9 @@ class Workspace:
         from peakend.service.inbox import Inbox
 
         return Inbox(self)
+
+    @cached_property
+    def rosters(self) -> Rosters:
+        from peakend.service.rosters import Rosters
+
+        return Rosters(self)

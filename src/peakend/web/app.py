@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+import peakend.web.rosters as roster_pages  # the roster page
 from peakend import settings
 from peakend.errors import PeakendError
 from peakend.service import Workspace
@@ -96,6 +97,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.include_router(web_ops.router)
     app.include_router(web_inbox.router)
     app.add_middleware(web_ops.Timing)  # outermost: every request's latency, refusals too
+    app.include_router(roster_pages.router)
     # Starlette types a handler as taking any Exception; each of these takes the one it is registered for.
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
