@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from peakend import settings
 from peakend.live.pending import pending, run_pending
 from peakend.live.timers import tick
+from peakend.service import logs
 from peakend.service.jobs import run_jobs
 from peakend.service.webhooks import run_webhooks
 
@@ -46,6 +47,7 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
 def work(ws: Workspace, idle_s: float = 0.25) -> None:
     """Run the background work in this process (`peakend live work`) until SIGINT or SIGTERM, then wake the job
     runners and give each thread up to 30 s to end."""
+    logs.configure()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
