@@ -175,3 +175,38 @@ def test_staff_see_their_halls_alerts_in_the_inbox_and_claim_one(web, bp):
     assert "taken by s1" in s1.get("/inbox?lang=en").text
     s2 = signed_in(web, "s2", "staff-pass-2")
     assert "我来处理" in s2.get("/inbox?lang=zh").text  # s2's own alert, unclaimed
+
+
+def test_readiness_says_a_worker_whose_heartbeat_went_stale(web):
+    import time
+
+    from peakend.service.ops import STALE_S
+
+    c, ops = TestClient(web), web.state.peakend.ws.ops
+    never = c.get("/readyz").json()
+    assert never["ready"] is True and never["worker"] == "none"  # no worker ever beat: nothing to miss
+    ops.beat(time.time() - 5)
+    alive = c.get("/readyz")
+    assert alive.status_code == 200 and alive.json()["worker"] == "alive" and 5 <= alive.json()["worker_age_s"] < 60
+    ops.beat(time.time() - STALE_S - 30)  # the worker died a while ago
+    stale = c.get("/readyz")
+    assert stale.status_code == 503 and stale.json()["why"] == ["worker_stale"] and stale.json()["worker"] == "stale"
+    ops.beat()  # it is back
+    assert c.get("/readyz").status_code == 200
+
+
+def test_the_worker_threads_write_the_heartbeat(web):
+    import threading
+
+    from peakend.service.background import run_heartbeat, threads
+
+    class Once(threading.Event):
+        def wait(self, timeout=None):  # the first pause ends the loop
+            self.set()
+            return True
+
+    ws = web.state.peakend.ws
+    assert "peakend-heartbeat" in [t.name for t in threads(ws, threading.Event())]
+    assert ws.ops.worker()[0] == "none"
+    run_heartbeat(ws, Once())
+    assert ws.ops.worker()[0] == "alive"

@@ -7,6 +7,7 @@ only (request latency by route, deliveries it made) are prometheus-client metric
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ REQUESTS = Histogram("peakend_http_request_seconds", "Time to answer a request, 
 DELIVERIES = Counter("peakend_webhook_deliveries", "Webhook and robot deliveries this process made, by outcome",
                      ["channel", "outcome"], registry=REGISTRY)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+HEARTBEAT = "worker_heartbeat"  # its row in table `store_secrets` (the store's key-value table): epoch seconds
+BEAT_S = 10.0  # a worker writes its heartbeat this often
+STALE_S = 60.0  # and is taken for dead when the newest is older than this
 
 
 def count_delivery(channel: str, outcome: str, n: int = 1) -> None:
@@ -98,15 +102,33 @@ class Ops:
         self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(StoreCollector(ws))
 
+    def beat(self, at: float | None = None) -> None:
+        """Note that a worker (live rules, timers, job runners) is alive now (or at epoch second `at`)."""
+        store = self.ws.store
+        store.execute("DELETE FROM store_secrets WHERE name = ?", [HEARTBEAT])
+        store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?)", [HEARTBEAT, f"{at or time.time():.3f}"])
+
+    def worker(self) -> tuple[str, float | None]:
+        """("alive" | "stale" | "none", seconds since the newest heartbeat)."""
+        found = self.ws.store.scalar("SELECT value FROM store_secrets WHERE name = ?", [HEARTBEAT])
+        if found is None:
+            return "none", None
+        age = max(0.0, time.time() - float(found))
+        return ("alive" if age <= STALE_S else "stale"), round(age, 1)
+
     def ready(self) -> dict[str, Any]:
-        """Whether the store answers and its schema is the newest this code ships: {"ready", "store", "schema",
-        "expected"}."""
+        """Whether the store answers, its schema is the newest this code ships and the worker, if one ever beat,
+        beat in the last `STALE_S` seconds: {"ready", "why", "store", "schema", "expected", "worker",
+        "worker_age_s"}."""
         try:
             current = int(self.ws.store.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+            worker, age = self.worker()
         except Exception as exc:  # the store is gone or unreadable: not ready, and why
             return {"ready": False, "store": f"{type(exc).__name__}"[:100], "schema": None, "expected": None}
         expected = max(v for v, _ in migrations(self.ws.store.backend))
-        return {"ready": current >= expected, "store": "ok", "schema": current, "expected": expected}
+        why = [w for w, bad in (("schema_behind", current < expected), ("worker_stale", worker == "stale")) if bad]
+        return {"ready": not why, "why": why, "store": "ok", "schema": current, "expected": expected,
+                "worker": worker, "worker_age_s": age}
 
     def metrics(self) -> bytes:
         """The Prometheus text exposition: this process's metrics, then the store's figures."""

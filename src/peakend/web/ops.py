@@ -31,7 +31,8 @@ def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The store answers and its schema is the newest this code ships (503 with why otherwise)."""
+    """The store answers, its schema is the newest this code ships and the worker's heartbeat is fresh (503 with
+    why otherwise)."""
     found = state(request).ws.ops.ready()
     return JSONResponse(found, status_code=200 if found["ready"] else 503)
 
