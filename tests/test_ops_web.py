@@ -210,3 +210,22 @@ def test_the_worker_threads_write_the_heartbeat(web):
     assert ws.ops.worker()[0] == "none"
     run_heartbeat(ws, Once())
     assert ws.ops.worker()[0] == "alive"
+
+
+def test_alert_latency_is_scraped_from_the_alerts_stored(web, monkeypatch):
+    from datetime import datetime, timedelta
+
+    monkeypatch.setenv("PEAKEND_METRICS_OPEN", "1")
+    store, now = web.state.peakend.store, datetime.now().replace(microsecond=0)
+    for i, (fired_ago_s, waited_s) in enumerate([(60, 0.5), (60, 3), (120, 40), (60, -2), (90000, 7)]):
+        fired = now - timedelta(seconds=fired_ago_s)  # the last: a day ago and more, outside the window
+        store.execute("INSERT INTO alerts (alert_id, kind, hall_id, visit_id, fired_at, event_at) "
+                      "VALUES (?, 'low_e', ?, ?, ?, ?)", [f"T{i}:low_e", A, f"V{i}", fired,
+                                                          fired - timedelta(seconds=waited_s)])
+    store.execute("INSERT INTO alerts (alert_id, kind, hall_id, visit_id, fired_at) VALUES ('TN:low_e', 'low_e', ?, "
+                  "'VN', ?)", [A, now])  # no touch time: not counted
+    got = samples(TestClient(web).get("/metrics").text)
+    le = {b: got[("peakend_alert_latency_seconds_bucket", (("le", b),))] for b in ("0.5", "1.0", "5.0", "60.0", "+Inf")}
+    assert le == {"0.5": 2, "1.0": 2, "5.0": 3, "60.0": 4, "+Inf": 4}  # 0 (clock skew), 0.5, 3, 40
+    assert got[("peakend_alert_latency_seconds_count", ())] == 4
+    assert got[("peakend_alert_latency_seconds_sum", ())] == 43.5
