@@ -93,3 +93,17 @@ def test_mask_keeps_what_is_not_a_phone_and_drops_secret_keys():
              "deep": [{"refresh_token": "t", "ok": "room 1203"}]}
     assert logs.mask(event) == {"event": "job 42 of 6 took 12.5 ms", "status": 404, "ms": 3.25, "n": 123456,
                                 "landline": "***", "wide": "***", "deep": [{"ok": "room 1203"}]}
+
+
+def test_the_servers_own_lines_during_a_request_carry_its_id(web):
+    @web.get("/zz-log-inside")
+    def inside() -> dict:
+        logging.getLogger("peakend.jobs").warning("a line written while answering")
+        return {}
+
+    buf = io.StringIO()
+    logs.configure(stream=buf)
+    rid = TestClient(web).get("/zz-log-inside", headers={"X-Request-ID": "trace-0001-ab"}).headers["x-request-id"]
+    got = lines(buf)
+    assert rid == "trace-0001-ab" and [(g["logger"], g["request_id"]) for g in got] == [
+        ("peakend.jobs", rid), ("peakend.http", rid)]
