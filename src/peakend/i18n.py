@@ -1689,3 +1689,20 @@ MESSAGES.update({
 })
 MESSAGES.update({"roster_gap": {"en": "{day} {hours} {station}: {uncovered} server-hours uncovered: {why}",
                                 "zh": "{day} {hours} {station}：缺 {uncovered} 人·小时：{why}"}})
+
+# -- rosters: the roster's predicted REI against a skill-blind roster's (simulate/roster_rei.py) -------------------
+MESSAGES.update({
+    "roster_rei": {"en": "Predicted mean REI (simulation, {reps} replications, 95% intervals): this roster {aware:.1f} "
+                         "[{a_lo:.1f}, {a_hi:.1f}], a skill-blind roster {blind:.1f} [{b_lo:.1f}, {b_hi:.1f}]; "
+                         "difference {gain:+.2f} [{g_lo:+.2f}, {g_hi:+.2f}] (predicted, not caused)",
+                   "zh": "预测平均 REI（仿真 {reps} 次重复，95% 区间）：本排班 {aware:.1f} [{a_lo:.1f}, {a_hi:.1f}]，"
+                         "不看技能的排班 {blind:.1f} [{b_lo:.1f}, {b_hi:.1f}]；差值 {gain:+.2f} "
+                         "[{g_lo:+.2f}, {g_hi:+.2f}]（为预测，非因果）"},
+    "roster_rei_unsolved": {"en": "no REI comparison: no roster was found",
+                            "zh": "未比较 REI：未找到排班"},
+    "roster_rei_no_peak": {"en": "no REI comparison: no station serves a peak moment of the blueprint",
+                           "zh": "未比较 REI：没有岗位服务蓝图中的峰值时刻"},
+    "roster_rei_no_cards": {"en": "no REI comparison: fewer than two staff have differing scorecards, so a "
+                                  "peak-aware roster cannot differ from a skill-blind one",
+                            "zh": "未比较 REI：有不同评分卡的员工不足两人，关注峰值的排班与不看技能的排班无从区别"},
+})

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from peakend.simulate.config import HallConfig
     from peakend.simulate.plan import Targets
     from peakend.simulate.roster import Roster
+    from peakend.simulate.roster_rei import Compared
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Rostered:
     needed: Needed
     roster: Roster
     notes: list[str]
+    compared: Compared | None = None  # predicted REI against the skill-blind roster (None: `rei_why` says why)
+    rei_why: str = ""
 
 
 class BadStaffFile(PeakendError):
@@ -213,8 +216,42 @@ class Rosters:
         needed = self.needs(hall, days, targets, upper, reps, seed, wanted, one)
         step(total - 1, total, "solve")
         need = needed.table.rename(columns={"servers": "need"})[["day", "hour", "station", "need"]]
-        roster = solve(people, need, Rules(time_limit=time_limit), self.peak_stations(cfg))
-        return Rostered(hall, week, needed, roster, notes)
+        rules, peaks = Rules(time_limit=time_limit), self.peak_stations(cfg)
+        roster = solve(people, need, rules, peaks)
+        compared, why = None, self.rei_why(people, peaks, roster.status)
+        if not why:
+            step(total - 1, total, "rei")
+            blind = solve([replace(p, score=None) for p in people], need, rules, peaks)
+            compared = self.compare(cfg, needed, roster, blind, people, reps, seed)
+        return Rostered(hall, week, needed, roster, notes, compared, why)
+
+    def rei_why(self, people: list[Person], peaks: frozenset[str], status: str) -> str:
+        """Why a roster's REI is not compared with a skill-blind one, as a message key ('' when it is)."""
+        if status == "unknown":
+            return "roster_rei_unsolved"
+        if not peaks:
+            return "roster_rei_no_peak"
+        if len({p.score for p in people if p.score is not None}) < 2:
+            return "roster_rei_no_cards"
+        return ""
+
+    def compare(self, cfg: HallConfig, needed: Needed, aware: Roster, blind: Roster, people: list[Person],
+                reps: int, seed: int) -> Compared:
+        """The predicted REI of the week under `aware` and `blind` (roster_rei.compare): each day simulated with
+        the forecast's arrivals and, at the rostered stations, the servers needed hour by hour."""
+        from peakend.simulate.needs import day_config
+        from peakend.simulate.roster_rei import compare, effects
+
+        f, table = needed.forecast.table, needed.table
+        days = []
+        for d, g in f.groupby("day", sort=True):
+            one = day_config(cfg, dict(zip(g["hour"].astype(int), g["mean"].astype(float), strict=True)))
+            mine = table[table["day"] == d]
+            stations = {s: one.stations[s].model_copy(update={"servers": {int(h): int(n) for h, n in zip(
+                m["hour"], m["servers"], strict=True)}}) for s, m in mine.groupby("station") if s in one.stations}
+            days.append((d, one.model_copy(update={"stations": {**one.stations, **stations}})))
+        return compare(days, self.ws.blueprint, aware.assigned, blind.assigned,
+                       effects({p.staff_id: p.score for p in people}), max(reps, 2), seed)
 
     def peak_stations(self, cfg: HallConfig) -> frozenset[str]:
         """The stations that serve a moment the blueprint gives the role of peak."""
@@ -298,9 +335,27 @@ def roster_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     result = {"hall": done.hall, "week": done.week, "status": r.status, "uncovered": r.uncovered,
               "need": int(r.coverage["need"].sum()) if len(r.coverage) else 0, "notes": done.notes + r.notes,
               "mase": None if test is None else test.mase, "naive_mase": None if test is None else test.naive_mase,
-              "upper": done.needed.upper}
+              "upper": done.needed.upper, "rei": _compared(done.compared), "rei_why": done.rei_why}
     return Outcome(result, {"shifts": _jsonable(r.shifts), "coverage": _jsonable(r.coverage),
                             "hours": r.hours, "needs": _jsonable(done.needed.table)})
+
+
+def _compared(c: Compared | None) -> dict | None:
+    """The comparison as the job keeps it: [mean, low, high] of each roster's REI and of the gain."""
+    if c is None:
+        return None
+    return {k: [round(v.mean, 3), round(v.low, 3), round(v.high, 3)] for k, v in
+            (("aware", c.aware), ("blind", c.blind), ("gain", c.gain))} | {"reps": c.reps, "visits": c.visits}
+
+
+def rei_line(result: dict, lang: Lang) -> str:
+    """The roster's predicted REI against the skill-blind one's, or why there is none, in `lang`."""
+    c = result.get("rei")
+    if not c:
+        return say(result["rei_why"], lang) if result.get("rei_why") else ""
+    a, b, g = c["aware"], c["blind"], c["gain"]
+    return say("roster_rei", lang, aware=a[0], a_lo=a[1], a_hi=a[2], blind=b[0], b_lo=b[1], b_hi=b[2], gain=g[0],
+               g_lo=g[1], g_hi=g[2], reps=c["reps"])
 
 
 def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -323,6 +378,8 @@ def roster_shown(result: dict, frames: dict[str, pd.DataFrame], lang: Lang,
         *result["notes"],
         *(say("roster_gap", lang, day=g["day"], hours=g["hours"], station=g["station"], uncovered=g["uncovered"],
               why=g["why"]) for g in gap_runs(frames["coverage"], lang))]
+    if rei_line(result, lang):
+        shown.append(rei_line(result, lang))
     if result.get("mase") is not None:
         shown.append(say("fc_backtest", lang, folds=4, mase=result["mase"], naive=result["naive_mase"]))
     shown.append((say("roster_shifts", lang), frames["shifts"].drop(columns="staff_id")))
