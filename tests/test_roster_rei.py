@@ -68,3 +68,32 @@ def test_estimates_and_effects_by_hand():
     assert e.mean == 2.0 and abs(e.high - 2.0 - 12.706 * 1.0) < 1e-2  # t(0.975, 1) × sd √2 / √2
     got = effects({"a": 0.2, "b": 0.4, "c": None})
     assert got == pytest.approx({"a": -0.1, "b": 0.1, "c": 0.0})
+
+
+def test_the_service_simulates_the_forecast_s_days_with_the_servers_needed(bp, duck, monkeypatch):
+    from types import SimpleNamespace
+
+    from peakend.service import Workspace
+    from peakend.service import rosters as service
+    from peakend.simulate import roster_rei
+
+    seen, real = [], roster_rei.compare
+
+    def spy(days, *args, **kw):
+        seen.extend(days)
+        return real(days, *args, **kw)
+
+    monkeypatch.setattr(roster_rei, "compare", spy)
+    ws = Workspace(duck)
+    forecast = pd.DataFrame({"day": DAY, "hour": range(10, 14), "mean": 30.0})
+    table = pd.DataFrame({"day": DAY, "hour": range(10, 14), "station": "experience", "servers": [1, 2, 2, 1]})
+    needed = service.Needed("h", service.Forecasted("h", forecast, 0.9, None, [], 0), table, None, False)  # type: ignore[arg-type]
+    people = [Person("g", "g", frozenset({"experience"}), score=0.9), Person("n", "n", frozenset({"experience"}),
+                                                                            score=0.0)]
+    got = ws.rosters.compare(HALLS[0].config(), needed, SimpleNamespace(assigned=at("g", range(10, 14))),
+                             SimpleNamespace(assigned=at("n", range(10, 14))), people, 4, 0)  # type: ignore[arg-type]
+    ((day, cfg),) = seen
+    assert day == DAY and (cfg.opens, cfg.closes) == (10, 14) and cfg.arrivals == {h: 30.0 for h in range(10, 14)}
+    assert cfg.stations["experience"].servers == {10: 1, 11: 2, 12: 2, 13: 1}
+    assert cfg.stations["counter"].servers == HALLS[0].config().stations["counter"].servers
+    assert got.gain.low > 0
