@@ -52,3 +52,28 @@ def test_keeping_everyone_keeps_today_s_hours_and_ties_prefer_the_wider():
     assert [h.best for h in opening_hours(f, n, keep=1.0, target_share=0.8)] == [(9, 14), (9, 14)]
     free = pd.DataFrame({"hour": [9, 10, 11], "arrivals": [0.0, 5.0, 0.0], "servers": [0, 1, 0]})
     assert best_hours(free, 1.0) == (9, 12)  # the empty hours cost nothing: the wider window wins the tie
+
+
+def test_the_use_case_and_its_lines_in_both_languages(duck, monkeypatch):
+    from peakend.errors import PeakendError
+    from peakend.service import Workspace
+    from peakend.service import rosters as service
+
+    f, n = tables()
+    asked = []
+
+    def needs(self, hall, days, targets, upper=False, reps=5, seed=0, stations=None, step=None):
+        asked.append((hall, days[0], len(days), targets.share))
+        return service.Needed(hall, service.Forecasted(hall, f, 0.9, None, [], 0), n, targets, upper)
+
+    monkeypatch.setattr(service.Rosters, "needs", needs)
+    ws = Workspace(duck)
+    rows = ws.rosters.opening_hours("h", "2026-W50", 10, 0.8, keep=0.8)
+    assert asked == [("h", MON, 7, 0.8)] and [r.best for r in rows] == [(10, 13), (9, 13)]
+    en = service.hours_shown("h", "2026-W50", 0.8, rows, "en")
+    assert en[1] == ("Mon: today 09:00–14:00, proposed 10:00–13:00 (keeps 80%); turned away 10, waiting past target "
+                     "up to 8; 7 server-hours instead of 10")
+    zh = service.hours_shown("h", "2026-W50", 0.8, rows, "zh")
+    assert zh[2].startswith("周二：现为 09:00–14:00，建议 09:00–13:00") and "拒之门外 10 人" in zh[2]
+    with pytest.raises(PeakendError, match="share of arrivals to keep"):
+        ws.rosters.opening_hours("h", "2026-W50", 10, 0.8, keep=1.5)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from peakend import settings
 from peakend.errors import ConfigError, FitError, PeakendError
-from peakend.i18n import Lang, say
+from peakend.i18n import WORDS, Lang, say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import forecast as fc
 from peakend.simulate.roster import Person
@@ -26,6 +26,7 @@ from peakend.simulate.roster import Person
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
     from peakend.simulate.config import HallConfig
+    from peakend.simulate.hours import Hours as OpeningHours
     from peakend.simulate.plan import Targets
     from peakend.simulate.roster import Roster
     from peakend.simulate.roster_rei import Compared
@@ -253,6 +254,20 @@ class Rosters:
         return compare(days, self.ws.blueprint, aware.assigned, blind.assigned,
                        effects({p.staff_id: p.score for p in people}), max(reps, 2), seed)
 
+    def opening_hours(self, hall: str, week: str, wait_min: float = 10.0, share: float = 0.8, keep: float = 0.95,
+                      reps: int = 3, seed: int = 0) -> list[OpeningHours]:
+        """Per weekday of ISO `week`: today's hours and the ones keeping `keep` of the forecast arrivals at the
+        fewest server-hours needed to serve `share` within `wait_min` minutes (simulate/hours.py)."""
+        from peakend.simulate.hours import opening_hours
+        from peakend.simulate.plan import Targets
+
+        targets = Targets(wait_min, share, 0.0, None)
+
+        if not 0 < keep <= 1:
+            raise PeakendError("hours_bad_keep", value=keep)
+        needed = self.needs(hall, iso_week(week), targets, reps=reps, seed=seed)
+        return opening_hours(needed.forecast.table, needed.table, keep, targets.share)
+
     def peak_stations(self, cfg: HallConfig) -> frozenset[str]:
         """The stations that serve a moment the blueprint gives the role of peak."""
         peaks = {m.id for m in self.ws.blueprint.moments if m.role == "peak"}
@@ -356,6 +371,17 @@ def rei_line(result: dict, lang: Lang) -> str:
     a, b, g = c["aware"], c["blind"], c["gain"]
     return say("roster_rei", lang, aware=a[0], a_lo=a[1], a_hi=a[2], blind=b[0], b_lo=b[1], b_hi=b[2], gain=g[0],
                g_lo=g[1], g_hi=g[2], reps=c["reps"])
+
+
+def hours_shown(hall: str, week: str, keep: float, rows: list[OpeningHours], lang: Lang) -> list[str]:
+    """Opening hours as the CLI shows them: a title, then a line per weekday."""
+    days = WORDS["weekday_names"][lang].split(",")
+    out = [say("hours_title", lang, hall=hall, week=week, keep=keep)]
+    for h in rows:
+        out.append(say("hours_line", lang, day=days[h.weekday], today=f"{h.today[0]:02d}:00–{h.today[1]:02d}:00",
+                       best=f"{h.best[0]:02d}:00–{h.best[1]:02d}:00", kept=h.kept, away=h.turned_away,
+                       waiting=h.waiting, hours=h.server_hours, hours_today=h.server_hours_today))
+    return out
 
 
 def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
