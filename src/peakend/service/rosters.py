@@ -261,10 +261,9 @@ class Rosters:
         from peakend.simulate.hours import opening_hours
         from peakend.simulate.plan import Targets
 
-        targets = Targets(wait_min, share, 0.0, None)
-
         if not 0 < keep <= 1:
             raise PeakendError("hours_bad_keep", value=keep)
+        targets = Targets(wait_min, share, 0.0, None)
         needed = self.needs(hall, iso_week(week), targets, reps=reps, seed=seed)
         return opening_hours(needed.forecast.table, needed.table, keep, targets.share)
 
