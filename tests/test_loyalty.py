@@ -137,7 +137,7 @@ def test_loyalty_command_prints_and_exports_in_both_languages(demo, tmp_path):
     assert result.exit_code == 0, result.output
     assert "returns are read within 6 days" in result.output
     assert "visits that ended badly at Leaving came back within 6 days" in result.output
-    assert "key drivers of recommend" in result.output
+    assert "key drivers of likelihood to recommend" in result.output  # the answer by its name
     halls = pd.read_csv(tmp_path / "loyalty_halls.csv")
     assert set(halls["hall_id"]) >= {"天河北厅", "*"}
     zh = runner.invoke(app, ["--lang", "zh", "loyalty", "--db", db, "--no-drivers", "--hall", "天河北厅"])

@@ -37,7 +37,8 @@ def test_health_and_readiness_answer_without_a_login(web):
     ready = c.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
     assert ready.json()["schema"] == ready.json()["expected"] >= 25
-    web.state.peakend.store.execute("DELETE FROM schema_migrations WHERE version = 25")  # a schema left behind
+    latest = web.state.peakend.store.scalar("SELECT max(version) FROM schema_migrations")
+    web.state.peakend.store.execute("DELETE FROM schema_migrations WHERE version = ?", [latest])  # left behind
     behind = c.get("/readyz")
     assert behind.status_code == 503 and behind.json()["schema"] < behind.json()["expected"]
 
@@ -175,3 +176,57 @@ def test_staff_see_their_halls_alerts_in_the_inbox_and_claim_one(web, bp):
     assert "taken by s1" in s1.get("/inbox?lang=en").text
     s2 = signed_in(web, "s2", "staff-pass-2")
     assert "我来处理" in s2.get("/inbox?lang=zh").text  # s2's own alert, unclaimed
+
+
+def test_readiness_says_a_worker_whose_heartbeat_went_stale(web):
+    import time
+
+    from peakend.service.ops import STALE_S
+
+    c, ops = TestClient(web), web.state.peakend.ws.ops
+    never = c.get("/readyz").json()
+    assert never["ready"] is True and never["worker"] == "none"  # no worker ever beat: nothing to miss
+    ops.beat(time.time() - 5)
+    alive = c.get("/readyz")
+    assert alive.status_code == 200 and alive.json()["worker"] == "alive" and 5 <= alive.json()["worker_age_s"] < 60
+    ops.beat(time.time() - STALE_S - 30)  # the worker died a while ago
+    stale = c.get("/readyz")
+    assert stale.status_code == 503 and stale.json()["why"] == ["worker_stale"] and stale.json()["worker"] == "stale"
+    ops.beat()  # it is back
+    assert c.get("/readyz").status_code == 200
+
+
+def test_the_worker_threads_write_the_heartbeat(web):
+    import threading
+
+    from peakend.service.background import run_heartbeat, threads
+
+    class Once(threading.Event):
+        def wait(self, timeout=None):  # the first pause ends the loop
+            self.set()
+            return True
+
+    ws = web.state.peakend.ws
+    assert "peakend-heartbeat" in [t.name for t in threads(ws, threading.Event())]
+    assert ws.ops.worker()[0] == "none"
+    run_heartbeat(ws, Once())
+    assert ws.ops.worker()[0] == "alive"
+
+
+def test_alert_latency_is_scraped_from_the_alerts_stored(web, monkeypatch):
+    from datetime import datetime, timedelta
+
+    monkeypatch.setenv("PEAKEND_METRICS_OPEN", "1")
+    store, now = web.state.peakend.store, datetime.now().replace(microsecond=0)
+    for i, (fired_ago_s, waited_s) in enumerate([(60, 0.5), (60, 3), (120, 40), (60, -2), (90000, 7)]):
+        fired = now - timedelta(seconds=fired_ago_s)  # the last: a day ago and more, outside the window
+        store.execute("INSERT INTO alerts (alert_id, kind, hall_id, visit_id, fired_at, event_at) "
+                      "VALUES (?, 'low_e', ?, ?, ?, ?)", [f"T{i}:low_e", A, f"V{i}", fired,
+                                                          fired - timedelta(seconds=waited_s)])
+    store.execute("INSERT INTO alerts (alert_id, kind, hall_id, visit_id, fired_at) VALUES ('TN:low_e', 'low_e', ?, "
+                  "'VN', ?)", [A, now])  # no touch time: not counted
+    got = samples(TestClient(web).get("/metrics").text)
+    le = {b: got[("peakend_alert_latency_seconds_bucket", (("le", b),))] for b in ("0.5", "1.0", "5.0", "60.0", "+Inf")}
+    assert le == {"0.5": 2, "1.0": 2, "5.0": 3, "60.0": 4, "+Inf": 4}  # 0 (clock skew), 0.5, 3, 40
+    assert got[("peakend_alert_latency_seconds_count", ())] == 4
+    assert got[("peakend_alert_latency_seconds_sum", ())] == 43.5

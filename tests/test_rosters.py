@@ -13,6 +13,7 @@ from peakend.errors import PeakendError
 from peakend.service import Workspace
 from peakend.service import rosters as service
 from peakend.simulate.roster import solve
+from peakend.simulate.roster_rei import Compared, Estimate
 from peakend.simulate.staff_file import StaffFileError, people_of, rows_of
 from tests.conftest import add_user, run_jobs, signed_in
 
@@ -89,7 +90,8 @@ def tiny_roster(self: service.Rosters, hall: str, week: str, targets, upper=Fals
     table = need.rename(columns={"need": "servers"}).assign(erlang_a=need["need"] + 1, arrivals=10.0, meets=True,
                                                             unreachable="")
     forecast = service.Forecasted(hall, pd.DataFrame(), 0.9, None, [], 0)
-    return service.Rostered(hall, week, service.Needed(hall, forecast, table, targets, upper), roster, [])
+    gain = Compared(Estimate(80.0, 79.0, 81.0), Estimate(78.5, 77.5, 79.5), Estimate(1.5, 0.5, 2.5), 3, 100)
+    return service.Rostered(hall, week, service.Needed(hall, forecast, table, targets, upper), roster, [], gain)
 
 
 @pytest.fixture
@@ -127,6 +129,24 @@ def test_the_roster_job_keeps_its_tables_and_the_page_shows_them(app_with_roster
     assert set(shifts["name"]) <= {"王芳", "李娜"} and shifts["hours"].sum() == frames["hours"]["hours"].sum()
     zh = c.get(f"/halls/{HALL}/roster?lang=zh")
     assert "排班" in zh.text and "server-hours" not in zh.text
+    # the predicted REI against the skill-blind roster's, on the page in both languages and in the CLI's lines
+    assert job.result["rei"]["gain"] == [1.5, 0.5, 2.5]
+    assert "this roster 80.0 [79.0, 81.0]" in page.text and "difference +1.50 [+0.50, +2.50]" in page.text
+    assert "本排班 80.0 [79.0, 81.0]" in zh.text and "差值 +1.50 [+0.50, +2.50]" in zh.text
+    lines = service.roster_shown(job.result, frames, "en")
+    assert any(isinstance(x, str) and "a skill-blind roster 78.5 [77.5, 79.5]" in x for x in lines)
+
+
+def test_a_roster_without_cards_says_why_it_has_no_rei_comparison(duck):
+    from peakend.simulate.roster import Person
+
+    ws = Workspace(duck)
+    people = [Person("a", "A", frozenset({"x"})), Person("b", "B", frozenset({"x"}), score=0.2)]
+    assert ws.rosters.rei_why(people, frozenset({"x"}), "optimal") == "roster_rei_no_cards"
+    assert ws.rosters.rei_why(people, frozenset(), "optimal") == "roster_rei_no_peak"
+    assert ws.rosters.rei_why(people, frozenset({"x"}), "unknown") == "roster_rei_unsolved"
+    result = {"rei": None, "rei_why": "roster_rei_no_cards"}
+    assert "fewer than two staff" in service.rei_line(result, "en") and "不足两人" in service.rei_line(result, "zh")
 
 
 def test_the_page_makes_a_roster_as_a_job_and_never_solves_inline(app_with_roster):

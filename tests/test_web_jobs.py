@@ -41,6 +41,7 @@ def test_an_import_started_on_one_process_is_followed_and_finished_on_another(tm
     the second's runner, the result seen from both; a second run is refused (409); a job whose process died
     (its lease ran out) after storing its rows is run again and stores none twice."""
     monkeypatch.setenv("PEAKEND_UPLOADS", str(tmp_path / "uploads"))  # the folder every process shares
+    monkeypatch.setenv("PEAKEND_SCORE_MINUTES", "0")  # no scoring job after the import: one job to follow
     url = empty_postgres()
     one, two = create_app(url, secret="s"), create_app(url, secret="s")
     try:

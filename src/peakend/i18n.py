@@ -1689,3 +1689,43 @@ MESSAGES.update({
 })
 MESSAGES.update({"roster_gap": {"en": "{day} {hours} {station}: {uncovered} server-hours uncovered: {why}",
                                 "zh": "{day} {hours} {station}：缺 {uncovered} 人·小时：{why}"}})
+
+# -- rosters: the roster's predicted REI against a skill-blind roster's (simulate/roster_rei.py) -------------------
+MESSAGES.update({
+    "roster_rei": {"en": "Predicted mean REI (simulation, {reps} replications, 95% intervals): this roster {aware:.1f} "
+                         "[{a_lo:.1f}, {a_hi:.1f}], a skill-blind roster {blind:.1f} [{b_lo:.1f}, {b_hi:.1f}]; "
+                         "difference {gain:+.2f} [{g_lo:+.2f}, {g_hi:+.2f}] (predicted, not caused)",
+                   "zh": "预测平均 REI（仿真 {reps} 次重复，95% 区间）：本排班 {aware:.1f} [{a_lo:.1f}, {a_hi:.1f}]，"
+                         "不看技能的排班 {blind:.1f} [{b_lo:.1f}, {b_hi:.1f}]；差值 {gain:+.2f} "
+                         "[{g_lo:+.2f}, {g_hi:+.2f}]（为预测，非因果）"},
+    "roster_rei_unsolved": {"en": "no REI comparison: no roster was found",
+                            "zh": "未比较 REI：未找到排班"},
+    "roster_rei_no_peak": {"en": "no REI comparison: no station serves a peak moment of the blueprint",
+                           "zh": "未比较 REI：没有岗位服务蓝图中的峰值时刻"},
+    "roster_rei_no_cards": {"en": "no REI comparison: fewer than two staff have differing scorecards, so a "
+                                  "peak-aware roster cannot differ from a skill-blind one",
+                            "zh": "未比较 REI：有不同评分卡的员工不足两人，关注峰值的排班与不看技能的排班无从区别"},
+})
+
+# -- rosters: opening hours per weekday from the forecast and its needs (simulate/hours.py, cli/rosters.py) -------
+MESSAGES.update({
+    "hours_title": {"en": "Opening hours of {hall} from the forecast of week {week}: the hours keeping {keep:.0%} of "
+                          "the arrivals at the fewest server-hours (within today's hours; never seen open outside them)",
+                    "zh": "{hall} 按第 {week} 周预测的营业时间：保留 {keep:.0%} 到访、所需人·小时最少的时段"
+                          "（仅在现有营业时间之内；之外从未营业、无数据）"},
+    "hours_line": {"en": "{day}: today {today}, proposed {best} (keeps {kept:.0%}); turned away {away:.0f}, waiting "
+                         "past target up to {waiting:.0f}; {hours:.0f} server-hours instead of {hours_today:.0f}",
+                   "zh": "{day}：现为 {today}，建议 {best}（保留 {kept:.0%}）；将被拒之门外 {away:.0f} 人，"
+                         "等待超过目标至多 {waiting:.0f} 人；需 {hours:.0f} 人·小时（现为 {hours_today:.0f}）"},
+    "hours_bad_keep": {"en": "the share of arrivals to keep must be in (0, 1], not {value}",
+                       "zh": "要保留的到访比例须在 (0, 1] 之内，而不是 {value}"},
+})
+HELP.update({
+    "cmd.hours": {"en": "Opening hours per weekday: the hours keeping a share of the forecast arrivals at the fewest "
+                        "server-hours, beside today's, with the customers turned away or waiting past target.",
+                  "zh": "按星期给出营业时间：在保留一定比例预测到访的前提下所需人·小时最少的时段，与现有时间并列，"
+                        "并给出将被拒之门外或等待超过目标的顾客数。"},
+    "opt.hours.keep": {"en": "Share of the forecast arrivals the hours must keep.", "zh": "营业时间须保留的预测到访比例。"},
+    "opt.hours.wait": {"en": "Target wait in minutes.", "zh": "目标等待时间（分钟）。"},
+    "opt.hours.share": {"en": "Share of customers to serve within the target wait.", "zh": "须在目标等待时间内接待的顾客比例。"},
+})

@@ -50,3 +50,17 @@ def roster_cmd(hall: HallArg, week: Annotated[str, opt("opt.roster.week")], db: 
             err.print(job.error(lang()), style="red", markup=False, highlight=False)
             raise typer.Exit(2)
         tell_all(roster_shown(job.result, ws.jobs.frames(job.job_id), lang(), out))
+
+
+@app.command("hours", help=H("cmd.hours"))
+def hours_cmd(hall: HallArg, week: Annotated[str, opt("opt.roster.week")], db: DbOpt = DEFAULT_DB,
+              keep: Annotated[float, opt("opt.hours.keep", min=0.5, max=1.0)] = 0.95,
+              wait: Annotated[float, opt("opt.hours.wait", min=1, max=120)] = 10.0,
+              share: Annotated[float, opt("opt.hours.share", min=0.5, max=1.0)] = 0.8,
+              reps: Annotated[int, opt("opt.reps", min=2, max=50)] = 3) -> None:
+    from peakend.service.rosters import hours_shown, iso_week
+
+    iso_week(week)
+    with workspace(db, create=False) as ws, console.status(""):
+        rows = ws.rosters.opening_hours(hall, week, wait, share, keep, reps)
+    tell_all(list(hours_shown(hall, week, keep, rows, lang())))

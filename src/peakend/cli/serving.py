@@ -58,7 +58,7 @@ def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, 
         err.print(note, style="yellow", highlight=False, markup=False)
     if web.state.peakend.setup_code is not None:
         show(say("setup_code", host=host, port=port, code=web.state.peakend.setup_code))
-    uvicorn.run(web, host=host, port=port, log_level="warning", **proxies())
+    uvicorn.run(web, host=host, port=port, log_level="warning", log_config=None, **proxies())  # logs: ours
 
 
 @app.command("setup-code", help=H("cmd.setup_code"))

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from peakend import settings
 from peakend.live.pending import pending, run_pending
 from peakend.live.timers import tick
+from peakend.service import logs
 from peakend.service.jobs import run_jobs
+from peakend.service.ops import BEAT_S
 from peakend.service.webhooks import run_webhooks
 
 if TYPE_CHECKING:
@@ -33,7 +35,8 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
     scheduled scoring, not started. A worker in a process of its own polls the live queue every `idle_s`."""
     work: list[tuple[str, Callable[[], None]]] = [
         ("live", lambda: run_live(ws, stop, idle_s)),
-        ("timers", lambda: run_timers(ws, stop, settings.get("tick_seconds")))]
+        ("timers", lambda: run_timers(ws, stop, settings.get("tick_seconds"))),
+        ("heartbeat", lambda: run_heartbeat(ws, stop))]
     work += [(f"jobs-{i}", lambda: run_jobs(ws.jobs, stop, ws.job_wake)) for i in range(settings.get("job_threads"))]
     if settings.get("score_minutes") > 0:
         work.append(("scoring", lambda: run_scoring(ws, stop, settings.get("score_minutes"))))
@@ -46,6 +49,7 @@ def threads(ws: Workspace, stop: threading.Event, idle_s: float = 5.0) -> list[t
 def work(ws: Workspace, idle_s: float = 0.25) -> None:
     """Run the background work in this process (`peakend live work`) until SIGINT or SIGTERM, then wake the job
     runners and give each thread up to 30 s to end."""
+    logs.configure()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -57,6 +61,16 @@ def work(ws: Workspace, idle_s: float = 0.25) -> None:
     ws.job_wake.set()
     for t in running:
         t.join(timeout=30)
+
+
+def run_heartbeat(ws: Workspace, stop: threading.Event) -> None:
+    """Write the worker's heartbeat (what `/readyz` reads) every `BEAT_S` seconds until `stop`."""
+    while not stop.is_set():
+        try:
+            ws.ops.beat()
+        except Exception:  # a lost store: the heartbeat goes stale, which is what /readyz should then say
+            logging.getLogger("peakend.ops").exception("could not write the worker heartbeat")
+        stop.wait(BEAT_S)
 
 
 def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:

@@ -7,12 +7,14 @@ only (request latency by route, deliveries it made) are prometheus-client metric
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from peakend.store.db import migrations
 
@@ -25,7 +27,11 @@ REQUESTS = Histogram("peakend_http_request_seconds", "Time to answer a request, 
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 DELIVERIES = Counter("peakend_webhook_deliveries", "Webhook and robot deliveries this process made, by outcome",
                      ["channel", "outcome"], registry=REGISTRY)
+LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 300, 1800)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+HEARTBEAT = "worker_heartbeat"  # its row in table `store_secrets` (the store's key-value table): epoch seconds
+BEAT_S = 10.0  # a worker writes its heartbeat this often
+STALE_S = 60.0  # and is taken for dead when the newest is older than this
 
 
 def count_delivery(channel: str, outcome: str, n: int = 1) -> None:
@@ -75,6 +81,8 @@ class StoreCollector:
         since = datetime.now() - timedelta(hours=24)
         yield GaugeMetricFamily("peakend_alerts_24h", "Recovery alerts fired in the last 24 hours",
                                 value=float(store.scalar("SELECT count(*) FROM alerts WHERE fired_at >= ?", [since])))
+        yield alert_latency(store.rows("SELECT fired_at, event_at FROM alerts WHERE fired_at >= ? AND event_at IS NOT "
+                                       "NULL", [since]))
         yield GaugeMetricFamily("peakend_cases_open", "Follow-up cases open",
                                 value=float(store.scalar("SELECT count(*) FROM cases WHERE status = 'open'")))
         backlog = self.ws.webhooks.backlog()
@@ -84,6 +92,15 @@ class StoreCollector:
         for key, n in sorted(backlog.items()):
             states.add_metric([key.removeprefix("deliveries_")], float(n))
         yield states
+
+
+def alert_latency(rows: Iterable[tuple[Any, ...]]) -> HistogramMetricFamily:
+    """Seconds from each alert's touch (its end, else start) to the alert being stored, over `rows` of
+    (fired_at, event_at); a touch stamped after its alert (clocks apart) counts as 0."""
+    waits = sorted(max(0.0, (fired - event).total_seconds()) for fired, event in rows)
+    buckets = [(str(float(b)), float(bisect_right(waits, b))) for b in LATENCY_BUCKETS] + [("+Inf", float(len(waits)))]
+    return HistogramMetricFamily("peakend_alert_latency_seconds", "Seconds from the touch to its recovery alert "
+                                 "being stored, alerts of the last 24 hours", buckets=buckets, sum_value=sum(waits))
 
 
 def _age(at: Any) -> float:
@@ -98,15 +115,33 @@ class Ops:
         self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(StoreCollector(ws))
 
+    def beat(self, at: float | None = None) -> None:
+        """Note that a worker (live rules, timers, job runners) is alive now (or at epoch second `at`)."""
+        store = self.ws.store
+        store.execute("DELETE FROM store_secrets WHERE name = ?", [HEARTBEAT])
+        store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?)", [HEARTBEAT, f"{at or time.time():.3f}"])
+
+    def worker(self) -> tuple[str, float | None]:
+        """("alive" | "stale" | "none", seconds since the newest heartbeat)."""
+        found = self.ws.store.scalar("SELECT value FROM store_secrets WHERE name = ?", [HEARTBEAT])
+        if found is None:
+            return "none", None
+        age = max(0.0, time.time() - float(found))
+        return ("alive" if age <= STALE_S else "stale"), round(age, 1)
+
     def ready(self) -> dict[str, Any]:
-        """Whether the store answers and its schema is the newest this code ships: {"ready", "store", "schema",
-        "expected"}."""
+        """Whether the store answers, its schema is the newest this code ships and the worker, if one ever beat,
+        beat in the last `STALE_S` seconds: {"ready", "why", "store", "schema", "expected", "worker",
+        "worker_age_s"}."""
         try:
             current = int(self.ws.store.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+            worker, age = self.worker()
         except Exception as exc:  # the store is gone or unreadable: not ready, and why
             return {"ready": False, "store": f"{type(exc).__name__}"[:100], "schema": None, "expected": None}
         expected = max(v for v, _ in migrations(self.ws.store.backend))
-        return {"ready": current >= expected, "store": "ok", "schema": current, "expected": expected}
+        why = [w for w, bad in (("schema_behind", current < expected), ("worker_stale", worker == "stale")) if bad]
+        return {"ready": not why, "why": why, "store": "ok", "schema": current, "expected": expected,
+                "worker": worker, "worker_age_s": age}
 
     def metrics(self) -> bytes:
         """The Prometheus text exposition: this process's metrics, then the store's figures."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from peakend import settings
 from peakend.errors import ConfigError, FitError, PeakendError
-from peakend.i18n import Lang, say
+from peakend.i18n import WORDS, Lang, say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import forecast as fc
 from peakend.simulate.roster import Person
@@ -26,8 +26,10 @@ from peakend.simulate.roster import Person
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
     from peakend.simulate.config import HallConfig
+    from peakend.simulate.hours import Hours as OpeningHours
     from peakend.simulate.plan import Targets
     from peakend.simulate.roster import Roster
+    from peakend.simulate.roster_rei import Compared
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Rostered:
     needed: Needed
     roster: Roster
     notes: list[str]
+    compared: Compared | None = None  # predicted REI against the skill-blind roster (None: `rei_why` says why)
+    rei_why: str = ""
 
 
 class BadStaffFile(PeakendError):
@@ -213,8 +217,55 @@ class Rosters:
         needed = self.needs(hall, days, targets, upper, reps, seed, wanted, one)
         step(total - 1, total, "solve")
         need = needed.table.rename(columns={"servers": "need"})[["day", "hour", "station", "need"]]
-        roster = solve(people, need, Rules(time_limit=time_limit), self.peak_stations(cfg))
-        return Rostered(hall, week, needed, roster, notes)
+        rules, peaks = Rules(time_limit=time_limit), self.peak_stations(cfg)
+        roster = solve(people, need, rules, peaks)
+        compared, why = None, self.rei_why(people, peaks, roster.status)
+        if not why:
+            step(total - 1, total, "rei")
+            blind = solve([replace(p, score=None) for p in people], need, rules, peaks)
+            compared = self.compare(cfg, needed, roster, blind, people, reps, seed)
+        return Rostered(hall, week, needed, roster, notes, compared, why)
+
+    def rei_why(self, people: list[Person], peaks: frozenset[str], status: str) -> str:
+        """Why a roster's REI is not compared with a skill-blind one, as a message key ('' when it is)."""
+        if status == "unknown":
+            return "roster_rei_unsolved"
+        if not peaks:
+            return "roster_rei_no_peak"
+        if len({p.score for p in people if p.score is not None}) < 2:
+            return "roster_rei_no_cards"
+        return ""
+
+    def compare(self, cfg: HallConfig, needed: Needed, aware: Roster, blind: Roster, people: list[Person],
+                reps: int, seed: int) -> Compared:
+        """The predicted REI of the week under `aware` and `blind` (roster_rei.compare): each day simulated with
+        the forecast's arrivals and, at the rostered stations, the servers needed hour by hour."""
+        from peakend.simulate.needs import day_config
+        from peakend.simulate.roster_rei import compare, effects
+
+        f, table = needed.forecast.table, needed.table
+        days = []
+        for d, g in f.groupby("day", sort=True):
+            one = day_config(cfg, dict(zip(g["hour"].astype(int), g["mean"].astype(float), strict=True)))
+            mine = table[table["day"] == d]
+            stations = {s: one.stations[s].model_copy(update={"servers": {int(h): int(n) for h, n in zip(
+                m["hour"], m["servers"], strict=True)}}) for s, m in mine.groupby("station") if s in one.stations}
+            days.append((d, one.model_copy(update={"stations": {**one.stations, **stations}})))
+        return compare(days, self.ws.blueprint, aware.assigned, blind.assigned,
+                       effects({p.staff_id: p.score for p in people}), max(reps, 2), seed)
+
+    def opening_hours(self, hall: str, week: str, wait_min: float = 10.0, share: float = 0.8, keep: float = 0.95,
+                      reps: int = 3, seed: int = 0) -> list[OpeningHours]:
+        """Per weekday of ISO `week`: today's hours and the ones keeping `keep` of the forecast arrivals at the
+        fewest server-hours needed to serve `share` within `wait_min` minutes (simulate/hours.py)."""
+        from peakend.simulate.hours import opening_hours
+        from peakend.simulate.plan import Targets
+
+        if not 0 < keep <= 1:
+            raise PeakendError("hours_bad_keep", value=keep)
+        targets = Targets(wait_min, share, 0.0, None)
+        needed = self.needs(hall, iso_week(week), targets, reps=reps, seed=seed)
+        return opening_hours(needed.forecast.table, needed.table, keep, targets.share)
 
     def peak_stations(self, cfg: HallConfig) -> frozenset[str]:
         """The stations that serve a moment the blueprint gives the role of peak."""
@@ -298,9 +349,38 @@ def roster_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     result = {"hall": done.hall, "week": done.week, "status": r.status, "uncovered": r.uncovered,
               "need": int(r.coverage["need"].sum()) if len(r.coverage) else 0, "notes": done.notes + r.notes,
               "mase": None if test is None else test.mase, "naive_mase": None if test is None else test.naive_mase,
-              "upper": done.needed.upper}
+              "upper": done.needed.upper, "rei": _compared(done.compared), "rei_why": done.rei_why}
     return Outcome(result, {"shifts": _jsonable(r.shifts), "coverage": _jsonable(r.coverage),
                             "hours": r.hours, "needs": _jsonable(done.needed.table)})
+
+
+def _compared(c: Compared | None) -> dict | None:
+    """The comparison as the job keeps it: [mean, low, high] of each roster's REI and of the gain."""
+    if c is None:
+        return None
+    return {k: [round(v.mean, 3), round(v.low, 3), round(v.high, 3)] for k, v in
+            (("aware", c.aware), ("blind", c.blind), ("gain", c.gain))} | {"reps": c.reps, "visits": c.visits}
+
+
+def rei_line(result: dict, lang: Lang) -> str:
+    """The roster's predicted REI against the skill-blind one's, or why there is none, in `lang`."""
+    c = result.get("rei")
+    if not c:
+        return say(result["rei_why"], lang) if result.get("rei_why") else ""
+    a, b, g = c["aware"], c["blind"], c["gain"]
+    return say("roster_rei", lang, aware=a[0], a_lo=a[1], a_hi=a[2], blind=b[0], b_lo=b[1], b_hi=b[2], gain=g[0],
+               g_lo=g[1], g_hi=g[2], reps=c["reps"])
+
+
+def hours_shown(hall: str, week: str, keep: float, rows: list[OpeningHours], lang: Lang) -> list[str]:
+    """Opening hours as the CLI shows them: a title, then a line per weekday."""
+    days = WORDS["weekday_names"][lang].split(",")
+    out = [say("hours_title", lang, hall=hall, week=week, keep=keep)]
+    for h in rows:
+        out.append(say("hours_line", lang, day=days[h.weekday], today=f"{h.today[0]:02d}:00–{h.today[1]:02d}:00",
+                       best=f"{h.best[0]:02d}:00–{h.best[1]:02d}:00", kept=h.kept, away=h.turned_away,
+                       waiting=h.waiting, hours=h.server_hours, hours_today=h.server_hours_today))
+    return out
 
 
 def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -323,6 +403,8 @@ def roster_shown(result: dict, frames: dict[str, pd.DataFrame], lang: Lang,
         *result["notes"],
         *(say("roster_gap", lang, day=g["day"], hours=g["hours"], station=g["station"], uncovered=g["uncovered"],
               why=g["why"]) for g in gap_runs(frames["coverage"], lang))]
+    if rei_line(result, lang):
+        shown.append(rei_line(result, lang))
     if result.get("mase") is not None:
         shown.append(say("fc_backtest", lang, folds=4, mase=result["mase"], naive=result["naive_mase"]))
     shown.append((say("roster_shifts", lang), frames["shifts"].drop(columns="staff_id")))

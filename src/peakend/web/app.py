@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import peakend.web.rosters as roster_pages  # the roster page
 from peakend import settings
 from peakend.errors import PeakendError
-from peakend.service import Workspace
+from peakend.service import Workspace, logs
 from peakend.service.background import threads
 from peakend.web import admin, api, audits, blueprint_edit, exports, first_run, imports, live, pages, sso, users, whatif
 from peakend.web import hooks as web_hooks
@@ -47,6 +47,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     `secret` signs session cookies (default: env PEAKEND_SECRET, else a random one per start,
     which logs everybody out on restart).
     """
+    logs.configure()  # JSON lines, phones and secrets scrubbed (service/logs.py)
     ws = Workspace.open(store_url, blueprint, lang="en")
     st, store = AppState(ws), ws.store
     settings.get("tick_seconds")  # a wrong setting stops the start, not a thread later

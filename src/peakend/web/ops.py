@@ -8,16 +8,19 @@ from __future__ import annotations
 import hmac
 import time
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peakend import settings
 from peakend.i18n import say
+from peakend.service import logs
 from peakend.service.ops import CONTENT_TYPE, observe_request
 from peakend.web.deps import state
 
 router = APIRouter(include_in_schema=False)
+LOG = logs.get("peakend.http")
 
 
 @router.get("/healthz")
@@ -28,7 +31,8 @@ def healthz() -> JSONResponse:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The store answers and its schema is the newest this code ships (503 with why otherwise)."""
+    """The store answers, its schema is the newest this code ships and the worker's heartbeat is fresh (503 with
+    why otherwise)."""
     found = state(request).ws.ops.ready()
     return JSONResponse(found, status_code=200 if found["ready"] else 503)
 
@@ -47,7 +51,8 @@ def metrics(request: Request) -> Response:
 
 
 class Timing:
-    """ASGI middleware: each HTTP request's time to its response, by route template, method and status."""
+    """ASGI middleware: each HTTP request's time to its response, by route template, method and status, counted
+    and logged as one JSON line under its request id (the incoming `X-Request-ID` if valid; sent back)."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -57,15 +62,21 @@ class Timing:
             await self.app(scope, receive, send)
             return
         start, status = time.perf_counter(), [500]
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = logs.request_id(given)
 
         async def noted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = int(message["status"])
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
-        try:
-            await self.app(scope, receive, noted)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            observe_request(template, str(scope.get("method", "")), status[0], time.perf_counter() - start)
+        with structlog.contextvars.bound_contextvars(request_id=rid):
+            try:
+                await self.app(scope, receive, noted)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                method, seconds = str(scope.get("method", "")), time.perf_counter() - start
+                observe_request(template, method, status[0], seconds)
+                LOG.info("request", method=method[:10], route=template, status=status[0], ms=round(seconds * 1000, 1))

@@ -43,7 +43,7 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
     keeper.start()
     try:
         uvicorn.run("peakend.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", **proxies())
+                    log_level="warning", log_config=None, **proxies())
     finally:
         stop.set()
         keeper.join(35)

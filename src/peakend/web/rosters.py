@@ -15,7 +15,7 @@ from peakend.errors import PeakendError
 from peakend.i18n import WORDS, Lang
 from peakend.service.jobs import Answer, Job
 from peakend.service.people import Principal
-from peakend.service.rosters import gap_runs, iso_week
+from peakend.service.rosters import gap_runs, iso_week, rei_line
 from peakend.web.deps import hall_visible, state
 from peakend.web.exports import exported, hall_arg
 from peakend.web.pages import job_view, page_lang, render
@@ -74,7 +74,7 @@ def _roster(request: Request, hall_id: str, lang: Lang) -> dict[str, Any] | None
     gaps = [{**g, "station": name(g["station"])} for g in gap_runs(assigned, lang)]
     return {"result": job.result, "days": days, "gaps": gaps, "hours": frames["hours"].to_dict("records"),
             "needs": [{**n, "station": name(n["station"])} for n in _needs(frames["needs"])],
-            "age": job_view(Answer(job, None), lang)["age"]}
+            "age": job_view(Answer(job, None), lang)["age"], "rei": rei_line(job.result, lang)}
 
 
 def _needs(needs: pd.DataFrame) -> list[dict[str, Any]]:
