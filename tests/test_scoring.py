@@ -106,7 +106,7 @@ def test_hall_interval_by_independent_formula(scored):
     reis = [75.0, 25.0, 50.0, 85.0]
     half = 3.182446305284263 * statistics.stdev(reis) / math.sqrt(4)  # t(0.975, 3)
     assert h.rei == pytest.approx(58.75)
-    assert (h.rei_low, h.rei_high) == pytest.approx((58.75 - half, 58.75 + half))
+    assert (h.rei_low, h.rei_high) == pytest.approx((58.75 - half, min(58.75 + half, 100.0)))  # cut at 100
     assert h.grade == "" and h.grade_en == "Too few visits"
 
 
@@ -235,3 +235,19 @@ def test_on_the_server_score_tables_are_analyzed_and_indexed_as_they_are_written
     plan = " ".join(r[0] for r in scored.rows("EXPLAIN SELECT * FROM visit_scores WHERE hall_id = 'H'"))
     assert "visit_scores_hall_id" in plan, plan
     scored.execute("SET enable_seqscan = on")
+
+
+def test_a_hall_s_rei_interval_stays_within_0_to_100():
+    """Three very different visits: the t interval 66.7 ± 117.5 would run past both ends; REI lies in 0–100, so
+    its interval is cut there (the estimate itself unchanged)."""
+    import pandas as pd
+
+    from peakend.blueprint.load import load_blueprint
+    from peakend.scoring.halls import finish_halls
+
+    row = {"hall_id": "H", "rei": 66.7, "rei_sd": 47.3, "mean_e": 0.3, "negative_peak_share": 0.3,
+           "negative_end_share": 0.3, "audit_pass_rate": None, "visits": 3, "days": 1, "surveys": 0, "audit_items": 0}
+    h = finish_halls(pd.DataFrame([row]), load_blueprint()).iloc[0]
+    assert (h.rei, h.rei_low, h.rei_high) == (66.7, 0.0, 100.0)
+    wide = 4.303 * 47.3 / 3**0.5  # t(2) × sd / √n: −50.8 to 184.2 before the cut
+    assert 66.7 - wide < 0 and 66.7 + wide > 100

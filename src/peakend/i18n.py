@@ -444,8 +444,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "{source}：蓝图“{value}”有效（{expected}）",
     },
     "bp_written": {
-        "en": "{source}: a blueprint of {value} moments written (the end: {expected}); edit it, then `peakend blueprint check {source}`",
-        "zh": "{source}：已写出含 {value} 个关键时刻的蓝图（终点：{expected}）；编辑后请运行 `peakend blueprint check {source}`",
+        "en": "{source}: a blueprint of {value} moments written (the end: {expected}); edit it, check it (`peakend blueprint check {source}`), then make it the store's (`peakend blueprint use {source}`)",
+        "zh": "{source}：已写出含 {value} 个关键时刻的蓝图（终点：{expected}）；编辑后请检查（`peakend blueprint check {source}`），再设为本存储的蓝图（`peakend blueprint use {source}`）",
     },
     "bp_problems": {
         "en": "{source}: {value} problem(s) found",

@@ -65,8 +65,8 @@ def finish_halls(df: pd.DataFrame, bp: Blueprint) -> pd.DataFrame:
     counts = ["visits", "days", "surveys", "audit_items"]
     df[counts] = df[counts].astype("int64")
     bounds = [confidence_interval(m, s, int(n)) for m, s, n in zip(df.rei, df.rei_sd, df.visits, strict=True)]
-    df["rei_low"] = [b[0] for b in bounds]
-    df["rei_high"] = [b[1] for b in bounds]
+    df["rei_low"] = [max(b[0], 0.0) for b in bounds]  # REI lies in 0–100: so does its interval (few visits)
+    df["rei_high"] = [min(b[1], 100.0) for b in bounds]
     grades = [bp.grade_for(r, int(n)) for r, n in zip(df.rei, df.visits, strict=True)]
     df["grade"] = [g.id if g else "" for g in grades]
     df["grade_zh"] = [
