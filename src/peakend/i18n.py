@@ -455,7 +455,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "rescored": {"en": "incremental: {value} visit(s) scored again (--full: all)",
                  "zh": "增量评分：重新评分 {value} 次来访（--full：全部）"},
     "scored": {
-        "en": "scored {visits} visits ({touches} touches) in {halls} halls in {seconds:.1f} s",
+        "en": "scored {visits} visit(s) ({touches} touch(es)) in {halls} hall(s) in {seconds:.1f} s",
         "zh": "已评分：{halls} 个营业厅、{visits} 次来访（{touches} 个接触），用时 {seconds:.1f} 秒",
     },
     "no_data": {
