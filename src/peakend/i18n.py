@@ -1588,7 +1588,8 @@ MESSAGES.update({
     "fc_no_backtest": {"en": "no backtest: {days} days of data, at least 21 needed",
                        "zh": "未回测：数据仅 {days} 天，至少需要 21 天"},
     "fc_written": {"en": "written: {path}", "zh": "已写入：{path}"},
-    "fc_bad_week": {"en": "{why}", "zh": "{why}（应为 YYYY-Www，例如 2026-W50）"},
+    "fc_bad_week": {"en": "'{value}' is not a week YYYY-Www (e.g. 2026-W50)",
+                    "zh": "“{value}”不是 YYYY-Www 形式的周（例如 2026-W50）"},
 })
 MESSAGES.update({  # the forecast's column headings (CLI tables)
     "fc_day": {"en": "day", "zh": "日期"},

@@ -86,7 +86,7 @@ def iso_week(text: str) -> list[date]:
         year, week = text.strip().upper().split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError:
-        raise PeakendError("fc_bad_week", why=f"'{text}' is not a week YYYY-Www (e.g. 2026-W50)") from None
+        raise PeakendError("fc_bad_week", value=text[:40]) from None
     return [monday + timedelta(days=i) for i in range(7)]
 
 
