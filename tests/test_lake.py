@@ -173,7 +173,7 @@ def test_score_command_on_a_lake_and_wrong_engines(lake, tmp_path):
     folder, _ = lake
     runner = CliRunner()
     result = runner.invoke(app, ["score", "--lake", str(folder / "lake"), "--out", str(tmp_path / "s")])
-    assert result.exit_code == 0 and "308 visits" in result.output, result.output
+    assert result.exit_code == 0 and "308 visit(s)" in result.output, result.output
     assert (tmp_path / "s" / "visit_scores").is_dir()
     result = runner.invoke(app, ["score", "--engine", "spark", "--db", str(tmp_path / "x.duckdb")])
     assert result.exit_code == 2 and "peakend export" in result.output

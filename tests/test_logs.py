@@ -107,3 +107,13 @@ def test_the_servers_own_lines_during_a_request_carry_its_id(web):
     got = lines(buf)
     assert rid == "trace-0001-ab" and [(g["logger"], g["request_id"]) for g in got] == [
         ("peakend.jobs", rid), ("peakend.http", rid)]
+
+
+def test_a_library_that_turns_its_logger_to_debug_stays_out_of_the_log():
+    buf = io.StringIO()
+    logs.configure(stream=buf)
+    chatty = logging.getLogger("chatty_library")
+    chatty.setLevel(logging.DEBUG)  # as bm25s does: its debug lines once reached `peakend train search` output
+    chatty.debug("building index")
+    chatty.warning("index is stale")
+    assert [line["event"] for line in lines(buf)] == ["index is stale"]

@@ -4,7 +4,8 @@
 //   OIDC_PORT       port (default 54388); the issuer is http://127.0.0.1:OIDC_PORT
 //   OIDC_REDIRECTS  comma-separated redirect URIs of client `peakend` (default: the test client's)
 // PUT /_test/users/<id> with a JSON body {"groups": [...], "halls": [...]} changes a user's claims (tests narrow a
-// manager's groups with it); it answers only on 127.0.0.1.
+// manager's groups with it); with a "password" too it makes a new user, so a test that changes claims can use a
+// user of its own (two test runs may share this provider); it answers only on 127.0.0.1.
 import http from 'node:http';
 import { Provider } from 'oidc-provider';
 
@@ -82,8 +83,11 @@ async function interaction(req, res) {
 
 async function testUsers(req, res, id) {
   if (req.method === 'DELETE') { Object.assign(users, structuredClone(START)); res.writeHead(204); return res.end(); }
-  if (!users[id]) { res.writeHead(404); return res.end(); }
   const change = JSON.parse(await body(req));
+  if (!users[id] && typeof change.password === 'string' && /^[a-z0-9-]{1,40}$/.test(id)) {
+    users[id] = { password: change.password, name: id, email: `${id}@example.com`, groups: [], halls: [] };
+  }
+  if (!users[id]) { res.writeHead(404); return res.end(); }
   for (const key of ['groups', 'halls']) if (Array.isArray(change[key])) users[id][key] = change[key];
   res.writeHead(204);
   return res.end();

@@ -75,6 +75,7 @@ def configure(level: int = logging.INFO, stream: IO[str] | None = None) -> None:
     handler = logging.StreamHandler(stream or _Stderr())
     handler.set_name(_MARK)
     handler.setFormatter(formatter)
+    handler.setLevel(level)  # a library that turns its own logger to DEBUG (bm25s does) stays quiet
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _MARK]:
         root.removeHandler(old)
