@@ -122,7 +122,21 @@ def test_bad_row_is_named_quarantined_and_good_rows_kept(store, bp, tmp_path, ro
     assert (line, qfield, qcode) == (5, field, code)  # header is line 1, the bad row line 5
     assert str(path) in en and "row 5" in en and f"'{field}'" in en
     assert "第 5 行" in zh
+    assert "a number" not in zh and "数字" not in en  # each message in one language
     assert json.loads(record)["moment_id"] == row[4]
+
+
+def test_a_file_s_commonest_problems_are_counted_by_field(duck, bp, tmp_path):
+    from peakend.service.workspace import Workspace
+
+    bad = [["v2", "H", "", "", "counter_result", 1, "", 7, "", "", ""],
+           ["v3", "H", "", "", "counter_result", 1, "", 4, "", "", ""],
+           ["v4", "H", "", "", "waiting", "x", "", "", "", "", ""]]
+    path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, *bad])
+    ingest_file(duck, path, Context(bp))
+    said = Workspace(duck).files.commonest(str(path), "en")
+    assert [(n, field) for n, field, _ in said] == [(2, "rating"), (1, "seq")]
+    assert "--rating-scale" in said[0][2]
 
 
 def test_missing_column_quarantines_rows_that_need_it(store, bp, tmp_path):

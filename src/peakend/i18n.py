@@ -139,6 +139,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                    "zh": "{option}：应为 {expected} 之一，实际为“{value}”"},
     "ingest_total": {"en": "{files} files, {stored} new records, {quarantined} rows quarantined (see `peakend quarantine`)",
                      "zh": "{files} 个文件，新入库 {stored} 条，隔离 {quarantined} 行（见 `peakend quarantine`）"},
+    "ingest_commonest": {"en": "  {rows} row(s): {field} — {message}", "zh": "  {rows} 行：{field} — {message}"},
     "shown": {"en": "({value} shown)", "zh": "（显示 {value} 条）"},
     "scoring": {"en": "scoring… {value}", "zh": "评分中… {value}"},
     "exporting": {"en": "exporting… {table} {rows}", "zh": "导出中… {table} {rows}"},

@@ -60,6 +60,9 @@ def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None
             for note in r.notes:
                 err.print(note, style="yellow", highlight=False, markup=False)
             show(r.summary())
+            for rows, name, message in ws.files.commonest(r.source, lang()) if r.quarantined else []:
+                err.print(say("ingest_commonest", rows=rows, field=name, message=message), highlight=False,
+                          markup=False)
             for c in r.clashes:
                 said = clash(r.source, c.row, c.kind, c.event_id, c.action, *clash_fields(c), lang())
                 err.print(said, highlight=False, markup=False)

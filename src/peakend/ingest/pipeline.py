@@ -22,7 +22,7 @@ from python_calamine import CalamineError
 
 from peakend.contract import FIELDS, Kind
 from peakend.errors import StoreUnavailable
-from peakend.i18n import both, say
+from peakend.i18n import say
 from peakend.ingest import corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
 from peakend.ingest.readers import (
@@ -34,7 +34,7 @@ from peakend.ingest.readers import (
     read_excel,
     text_column,
 )
-from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, q, remember_visits
+from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, expected_in, q, remember_visits
 from peakend.store.backlog import queue_visits
 from peakend.store.db import Store
 from peakend.store.lake import is_lake, lake_files
@@ -186,7 +186,8 @@ class Quarantine:
         for p in problems.drop_duplicates(["_row", "field"]).to_dict("records"):
             row, shown = int(p["_row"]), labels.get(p["field"], p["field"])
             value = shown_value(p["value"])
-            msg = both(p["code"], source=self.source, row=row, field=shown, value=value, expected=p["expected"])
+            msg = {code: say(p["code"], code, source=self.source, row=row, field=shown, value=value,
+                             expected=expected_in(p["expected"], code)) for code in ("en", "zh")}
             (self.rows if action == "rejected" else self.warned).add(row)
             found.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
                           "message_zh": msg["zh"], "action": action})

@@ -53,6 +53,7 @@ DECIMAL = r"\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|
 # A UTC offset after a time (10:00+08:00, 10:00:00-0530, 10:00+8): its sign (group 1), hours (2), minutes (3).
 OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?\s*([+-])([0-9]{1,2})(?::?([0-9]{2}))?$"
 OFFSETS = "-12:00 … +14:00"  # the offsets in use
+A_NUMBER = "a number"  # the expectation of a number, said in each language by `expected_in`
 CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # an RE2 class: controls other than tab and newlines
 PHONE = "_phone_digits"  # a customer key's digits when it is a phone (privacy.register's macros)
 TYPE_CODE = {
@@ -249,7 +250,7 @@ def _field_checks(kind: Kind) -> list[Rule]:
                                 "out_of_range", window)))
         elif spec.type in TYPE_CODE and spec.type != "rating":  # a rating's own check names its scale's words
             out.append(_check(spec.name, f"{raw} IS NOT NULL AND {typed} IS NULL", TYPE_CODE[spec.type],
-                              "a number / 数字" if spec.type == "float" else ""))
+                              A_NUMBER if spec.type == "float" else ""))
         finite = f" OR NOT isfinite({typed})" if spec.type == "float" else ""
         if spec.lo is not None and spec.hi is not None:
             out.append(_check(spec.name, f"{typed} < {spec.lo} OR {typed} > {spec.hi}{finite}", "out_of_range",
@@ -264,7 +265,7 @@ def _rating_checks(rating: str, scale: str, fractions: bool) -> list[Rule]:
     takes = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in SCALE_TAKES.items())
     out = [
         _check(rating, f"{q('raw_' + rating)} IS NOT NULL AND {q(rating)} IS NULL", "not_number",
-               expected_sql=f"CASE scale_norm {takes} ELSE 'a number / 数字' END"),
+               expected_sql=f"CASE scale_norm {takes} ELSE {lit(A_NUMBER)} END"),
         _check(
             scale,
             f"{q('raw_' + scale)} IS NOT NULL AND scale_norm IS NULL AND {q(rating)} IS NOT NULL",
@@ -401,3 +402,8 @@ def check(con: duckdb.DuckDBPyConnection, stage: str, kind: Kind, ctx: Context, 
     errors = con.execute(" UNION ALL ".join(c.select() for c in checks) + " ORDER BY _row, field").df()
     con.execute(f"ALTER TABLE typed RENAME TO {out}")
     return errors
+
+
+def expected_in(expected: str, language: str) -> str:
+    """An expectation as a problem message says it in `language` (only the bare "a number" needs words)."""
+    return "数字" if expected == A_NUMBER and language == "zh" else expected
