@@ -115,6 +115,18 @@ def test_the_command_line_loads_no_heavy_library_before_a_command_runs():
     assert out.strip() == "[]"
 
 
+def test_the_chinese_help_wraps_and_cuts_no_command_s_sentence():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80", "PEAKEND_LANG": "zh"}
+    out = subprocess.run([sys.executable, "-m", "peakend.cli", "--help"], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert "…" not in out  # rich broke zh only at spaces, and cut the rest with an ellipsis
+    assert "导入事件文件；错误行进入隔离区，并注明文件、行和字段。" in re.sub(r"[│\s]", "", out)
+
+
 def test_compare_writes_csv_and_json_and_refuses_another_format(demo_dir):
     import csv
     import io

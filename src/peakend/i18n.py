@@ -235,8 +235,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                  "zh": "{source}：不是数据湖（没有 visits/ 或 touches/ 文件夹）；`peakend export` 可写出"},
     "lake_table": {"en": "{source}: no {value}/ folder; `peakend export` writes every table",
                    "zh": "{source}：没有 {value}/ 文件夹；`peakend export` 会写出每张表"},
-    "fit_no_visits": {"en": "cannot fit: hall '{hall}' has no visits with an arrival or touch time in the store{between}",
-                      "zh": "无法拟合：营业厅“{hall}”在库中没有带到达或触点时间的来访{between}"},
+    "fit_no_visits": {"en": "cannot fit: hall '{hall}' has no visits with an arrival or touch time in the store{between} "
+                             "(a file needs an `arrival` or `start_at` column: see docs/en/reference/contract.md)",
+                      "zh": "无法拟合：营业厅“{hall}”在库中没有带到达或触点时间的来访{between}"
+                            "（文件需有 `arrival` 或 `start_at` 列：见 docs/zh/reference/contract.md）"},
     "fit_holdout": {"en": "cannot hold days out for the check: {days} day(s) with visits (need 2) and a held-out share "
                            "{holdout} (need between 0 and 1)",
                     "zh": "无法留出检验日：有来访的天数为 {days}（至少需要 2 天），留出比例 {holdout}（须在 0 与 1 之间）"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer.rich_utils
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from typer.models import CommandFunctionType
 
 from peakend.errors import PeakendError
@@ -47,6 +49,18 @@ def H(key: str) -> str:
     return HELP[key][read_lang(os.environ.get("PEAKEND_LANG", "en"))]
 for _word in [key[5:] for key in HELP if key.startswith("rich.")]:  # the help's own words (Options, default…)
     setattr(typer.rich_utils, _word, H("rich." + _word))
+_rich_text = typer.rich_utils._make_rich_text
+
+
+def _folded(*args: Any, **kwargs: Any) -> Any:
+    """Help text that wraps Chinese between characters (rich breaks only at spaces, and cut zh help with "…")."""
+    text = _rich_text(*args, **kwargs)
+    if isinstance(text, Text):
+        text.overflow = "fold"
+    return text
+
+
+typer.rich_utils._make_rich_text = _folded
 
 
 def opt(key: str, *names: str, **kwargs: Any) -> Any:
@@ -59,10 +73,17 @@ def day_opt(key: str, *names: str) -> Any:
     return typer.Option(*names, help=H(key), formats=["%Y-%m-%d"])
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text, in either language (up to its "。" or its ". ")."""
+    return re.split(r"(?<=。)|(?<=\.) (?=[A-Z`])", text, maxsplit=1)[0]
+
+
 class App(typer.Typer):
     """A Typer app whose commands tell a `PeakendError` in the session language and exit with its code."""
 
     def command(self, name: str | None = None, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        if kwargs.get("help") and "short_help" not in kwargs:  # click cuts at the first ". " — never at a "。"
+            kwargs["short_help"] = first_sentence(kwargs["help"])
         register = super().command(name, **kwargs)
 
         def decorate(fn: CommandFunctionType) -> CommandFunctionType:
