@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from peakend.contract import FIELDS, KEY_FIELDS, SET_FIELDS
@@ -31,7 +31,7 @@ from tests.test_web import PASSWORD, A, B, make_app
 ORIGIN = {"Origin": "http://testserver"}
 # Each example builds a store, so few of them, drawn the same way every run, and not shrunk (too slow here:
 # a failure prints the example as drawn).
-FEW = settings(max_examples=8, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
+FEW = settings(max_examples=5, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
                suppress_health_check=list(HealthCheck))
 
 
@@ -278,8 +278,9 @@ def touch(i: int, visit: str) -> dict:
     return {"touch_id": f"{visit}-{i}", "visit_id": visit, "hall_id": "H", "moment_id": "entering", "seq": i}
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.tuples(st.integers(1, 5), st.sets(st.integers(0, 4), max_size=2)), min_size=2, max_size=5))
+@example(shape=[(3, {0, 2}), (2, set()), (5, {4}), (1, {0})])  # poisoned first, last, whole and none
 def test_a_post_the_store_refuses_fails_alone_in_its_group(bp, monkeypatch, shape):
     """Posts of 1–5 records, some poisoned, ingested as one group: each post is answered as if only its
     poisoned records were refused, and only they are missing from the store."""

@@ -59,12 +59,14 @@ SCALE_TAKES: dict[str, str] = {
 # Characters typed full-width, and their ASCII twins (one for one): digits, letters, signs, the ideographic space.
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+_TO_HALF = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+_SPACES = re.compile(r"[ \t\n\f\r]+")
 
 
 def fold(text: str) -> str:
     """A word as answers are compared: full-width read as ASCII, spaces trimmed and collapsed, lower case
     (the same as `validate.fold_sql`)."""
-    return re.sub(r"[ \t\n\f\r]+", " ", text.translate(str.maketrans(FULL_WIDTH, HALF_WIDTH))).strip(" ").lower()
+    return _SPACES.sub(" ", text.translate(_TO_HALF)).strip(" ").lower()
 
 
 OUTCOME_ALIASES: dict[str, str] = {

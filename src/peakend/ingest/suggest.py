@@ -8,6 +8,7 @@ an exact name (1.0), an exact synonym (0.9), a synonym inside a longer name or a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,8 +67,15 @@ class Suggestion:
     score: float
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain(name: str) -> str:
     return _PUNCT.sub("", fold(name))
+
+
+@functools.cache
+def _names(field: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A field's synonyms, and its whole-only ones, as `_plain` reads them."""
+    return tuple(_plain(s) for s in SYNONYMS.get(field, ())), frozenset(_plain(s) for s in WHOLE_ONLY.get(field, ()))
 
 
 def _scores(column: str, fields: list[str]) -> list[tuple[float, str]]:
@@ -75,10 +83,10 @@ def _scores(column: str, fields: list[str]) -> list[tuple[float, str]]:
     plain, last = _plain(column), _plain(column.rsplit("/", 1)[-1])
     out = []
     for f in fields:
-        names = [_plain(s) for s in SYNONYMS.get(f, ())]
+        names, whole = _names(f)
         if plain == _plain(f) or last == _plain(f):
             out.append((EXACT, f))
-        elif plain in names or last in names or plain in {_plain(s) for s in WHOLE_ONLY.get(f, ())}:
+        elif plain in names or last in names or plain in whole:
             out.append((SYNONYM, f))
         else:
             inside = [n for n in names if len(n) >= 2 and n in plain]

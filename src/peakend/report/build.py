@@ -10,7 +10,6 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-import vl_convert
 from markupsafe import Markup
 
 from peakend.blueprint.load import check_text
@@ -19,6 +18,7 @@ from peakend.i18n import Lang, both, percent_format
 from peakend.loyalty.summary import loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
+from peakend.report.bundle import vega_bundle
 from peakend.report.floor import floor_svg, zone_figures
 from peakend.scoring.compare import compare_all
 from peakend.scoring.maturity import maturity
@@ -154,7 +154,7 @@ def render(store: Store, bp: Blueprint) -> str:
         bp=bp,
         data=data,
         specs=_specs(data, bp),
-        js=vl_convert.javascript_bundle(),  # type: ignore[call-arg]  # vl-convert's stub calls the optional snippet required
+        js=vega_bundle(),
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
     )
 

@@ -11,11 +11,15 @@ from peakend import settings
 from peakend.errors import MailRefused
 from peakend.i18n import Lang, say
 from peakend.report.build import write_report
+from peakend.report.bundle import vega_bundle
 from peakend.report.digest import Digest, digests, send, write
 from peakend.report.pdf import print_pdf
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
+
+
+__all__ = ["Reports", "vega_bundle"]
 
 
 class Reports:

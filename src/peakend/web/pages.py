@@ -9,7 +9,6 @@ last one with its age and, while a newer one is computed, a progress bar the pag
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 import re
 from collections.abc import Mapping
@@ -21,7 +20,6 @@ import altair as alt
 import jinja2
 import numpy as np
 import pandas as pd
-import vl_convert
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -35,6 +33,7 @@ from peakend.report.floor import alerts_by_zone, floor_svg
 from peakend.service.figures import MIN_TOUCHES
 from peakend.service.jobs import Answer
 from peakend.service.people import Principal
+from peakend.service.reports import vega_bundle
 from peakend.service.views import for_chart, named_verdicts, part_name
 from peakend.web.deps import (
     card_scope,
@@ -193,7 +192,7 @@ def spec(chart: alt.TopLevelMixin) -> str:
 @router.get("/static/vega.js")
 def vega_js() -> Response:
     """Vega, Vega-Lite and vega-embed in one script, served from the installed package (no CDN)."""
-    return Response(_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+    return Response(vega_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/static/peakend.js")
@@ -203,9 +202,6 @@ def app_js() -> Response:
     return Response(body, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
 
-@functools.cache
-def _bundle() -> str:
-    return vl_convert.javascript_bundle()  # type: ignore[call-arg]  # vl-convert's stub calls the optional snippet required
 
 
 @router.get("/login")
