@@ -121,6 +121,31 @@ def test_the_stream_sends_the_askers_lists_and_ends(web, monkeypatch):
     assert all(line.startswith("data: ") for line in body.strip().split("\n"))
     assert "A001" in body and "B001" not in body and "Hand to" in body
     assert signed_in(web, "au", "au-pass-1").get("/inbox/events").status_code == 403
+    monkeypatch.setattr(inbox, "KEEPALIVE_S", 0.05)
+    assert ": keep-alive\n\n" in s1.get("/inbox/events").text
+
+
+def test_the_stream_sends_again_when_an_alert_of_the_askers_halls_appears(web, monkeypatch):
+    from peakend.web import inbox
+
+    monkeypatch.setattr(inbox, "STREAM_S", 0.3)
+    monkeypatch.setattr(inbox, "TICK_S", 0.01)
+    ws, asked = web.state.peakend.ws, []
+    real = ws.inbox.pulse
+
+    def pulse(halls, now=None):  # alerts fired between the stream's questions: B's at the 2nd, A's at the 4th
+        asked.append(halls)
+        if len(asked) in (2, 4):
+            hall, ticket = (B, "B777") if len(asked) == 2 else (A, "A777")
+            alert(ws.store, f"new-{ticket}", hall, datetime.now(), ticket)
+        return real(halls, now)
+
+    monkeypatch.setattr(ws.inbox, "pulse", pulse)
+    text = signed_in(web, "s1", "s1-pass-1").get("/inbox/events?lang=en").text
+    assert len(asked) >= 4 and asked[0] == {A}
+    events = text.split("event: inbox\n")[1:]
+    assert len(events) == 2  # the lists as they were, then once more with A's new alert (B's changed nothing)
+    assert "A777" not in events[0] and "A777" in events[1] and "B777" not in text
     assert TestClient(web, follow_redirects=False).get("/inbox/events").status_code == 303  # to the login
 
 

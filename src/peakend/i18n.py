@@ -1745,6 +1745,9 @@ WORDS.update({
     "inbox_live": {"zh": "实时：新的提醒和工单会自动出现在这里，无需刷新。",
                    "en": "Live: new alerts and cases appear here by themselves, no reload needed."},
     "inbox_reload": {"zh": "刷新页面可看到新的提醒。", "en": "Reload the page to see new alerts."},
+    "act_inbox_claim": {"zh": "认领补救提醒", "en": "alert claimed"},
+    "act_inbox_hand": {"zh": "转交补救提醒", "en": "alert handed over"},
+    "act_inbox_handled": {"zh": "补救提醒已处理", "en": "alert handled"},
 })
 MESSAGES.update({
     "inbox_not_colleague": {"en": "'{value}' is not on the staff of hall {hall}: an alert is handed only to a "
