@@ -178,3 +178,24 @@ def test_a_stream_has_no_request_deadline_and_a_page_has(monkeypatch):
     asyncio.run(call("/inbox/events"))
     asyncio.run(call("/inbox"))
     assert seen["/inbox/events"] == float("inf") and 0 < seen["/inbox"] < 3600
+
+
+def test_the_stream_ends_once_its_asker_is_logged_out(web, monkeypatch):
+    from peakend.web import inbox
+
+    monkeypatch.setattr(inbox, "STREAM_S", 2.0)
+    monkeypatch.setattr(inbox, "TICK_S", 0.01)
+    ws, asked = web.state.peakend.ws, []
+    real = ws.inbox.pulse
+    s1 = signed_in(web, "s1", "s1-pass-1")
+
+    def pulse(halls, now=None):  # at the 2nd question: every session ended, and a new alert for hall A
+        asked.append(halls)
+        if len(asked) == 2:
+            ws.store.execute("DELETE FROM sessions")
+            alert(ws.store, "after-logout", A, datetime.now(), "A888")
+        return real(halls, now)
+
+    monkeypatch.setattr(ws.inbox, "pulse", pulse)
+    text = s1.get("/inbox/events?lang=en").text
+    assert len(asked) == 2 and text.count("event: inbox\n") == 1 and "A888" not in text  # ended, sent nothing

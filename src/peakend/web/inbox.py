@@ -58,6 +58,14 @@ def _fragment(request: Request, p: Principal, halls: set[str] | None) -> str:
     return bytes(render(request, "inbox_lists.html.j2", user=p, **_lists(request, halls)).body).decode()
 
 
+def _still(request: Request, p: Principal) -> bool:
+    """Whether the stream's asker is still signed in with the same role and halls."""
+    try:
+        return need_user(request) == p
+    except HTTPException:
+        return False
+
+
 def _event(name: str, html: str) -> str:
     """One server-sent event carrying `html` (each line its own `data:` field)."""
     return f"event: {name}\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
@@ -73,6 +81,8 @@ async def _stream(request: Request, p: Principal, halls: set[str] | None) -> Asy
         now = (await run_in_threadpool(inbox.pulse, halls), int(time.time() // 60))  # "… min ago" ticks too
         if now != seen:
             seen = now
+            if not await run_in_threadpool(_still, request, p):
+                return  # logged out, disabled or given other halls: the browser reconnects under its new rights
             html = await run_in_threadpool(_fragment, request, p, halls)
             if html != sent:
                 sent, quiet_since = html, time.monotonic()
