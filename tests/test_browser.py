@@ -589,7 +589,7 @@ def test_the_inbox_shows_a_new_alert_without_a_reload_and_its_actions_on_a_phone
     """A staff member's inbox open at 390 px: two poor ratings posted as a device would (the admin's session here)
     fire alerts in the server's live worker; the rows appear within 2 s of the alerts, the page not reloaded (its
     server-sent events); one is marked handled, the other handed to a colleague (li, manager of the hall). No
-    sideways scroll in zh or en. Screenshots: test-artifacts/inbox-390-*.png."""
+    sideways scroll in zh or en, at 390 or 1280 px. Screenshots: test-artifacts/inbox-{390,1280}-*.png."""
     sender, context = browser.new_context(), browser.new_context(viewport={"width": 390, "height": 844})
     try:
         fired, shown = inbox_on_a_phone(server, sender.new_page(), context.new_page())
@@ -636,6 +636,11 @@ def inbox_on_a_phone(server: str, poster, page) -> tuple[float, float]:
     assert fits(page)
     for path in (ARTIFACTS / "inbox-390-zh.png", DOCS / "zh" / "img" / f"{INBOX_PICTURE}.png"):
         page.screenshot(path=path, full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})  # a desk
+    for lang in ("zh", "en"):
+        page.goto(f"{server}/inbox?lang={lang}")
+        assert fits(page), lang
+        page.screenshot(path=ARTIFACTS / f"inbox-1280-{lang}.png", full_page=False)
     return fired, shown
 
 
