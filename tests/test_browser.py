@@ -570,6 +570,80 @@ def test_admins_add_an_integration_on_a_phone_and_a_desktop_in_both_languages(se
         assert fits(page), (width, lang)
         page.screenshot(path=ARTIFACTS / f"hooks-{width}-{lang}.png", full_page=True)
         context.close()
+
+
+INBOX_PICTURE = "alert-inbox"  # the guide's picture of the inbox on a phone (docs/{en,zh}/img/)
+
+
+def alert_fired(page, server: str, ticket: str) -> None:
+    """Wait (bounded) until the server's live worker has fired the recovery alert of the visit with `ticket`."""
+    for _ in range(150):  # the worker wakes at once; a loaded machine may take some seconds
+        alerts = page.request.get(f"{server}/api/v1/halls/{quote(A)}/live").json()["alerts"]
+        if any(a.get("ticket") == ticket for a in alerts):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the live worker fired no alert for ticket {ticket}")
+
+
+def test_the_inbox_shows_a_new_alert_without_a_reload_and_its_actions_on_a_phone(server, browser, capsys):
+    """A staff member's inbox open at 390 px: two poor ratings posted as a device would (the admin's session here)
+    fire alerts in the server's live worker; the rows appear within 2 s of the alerts, the page not reloaded (its
+    server-sent events); one is marked handled, the other handed to a colleague (li, manager of the hall). No
+    sideways scroll in zh or en, at 390 or 1280 px. Screenshots: test-artifacts/inbox-{390,1280}-*.png."""
+    sender, context = browser.new_context(), browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        fired, shown = inbox_on_a_phone(server, sender.new_page(), context.new_page())
+    finally:  # (an open event stream would hold the server's stop)
+        context.close()
+        sender.close()
+    with capsys.disabled():
+        print(f"\npoor rating posted → alert seen in the API {fired:.2f} s → its row in the open inbox {shown:.2f} s")
+
+
+def inbox_on_a_phone(server: str, poster, page) -> tuple[float, float]:
+    """The steps of the test above; when (after the post) the API had the alerts and the inbox showed them."""
+    for who, password, p in (("admin", "admin-pass", poster), ("天河02", "staff-pass-1", page)):  # (no landing page)
+        answer = p.request.post(server + "/api/v1/login", data={"username": who, "password": password},
+                                headers={"Origin": server})
+        assert answer.status == 200, answer.text()
+    page.goto(server + "/inbox?lang=en")
+    expect(page.locator("#inbox-live-note")).to_be_visible()  # the stream is open
+    page.evaluate("window.__same_page = 1")
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    bad = [{"touch_id": f"inbox-{i}", "visit_id": f"inbox-{i}", "hall_id": A, "moment_id": "counter_handling",
+            "seq": 1, "ticket": f"W90{i}", "start_at": now, "rating": 1, "rating_scale": "1-5"} for i in (1, 2)]
+    posted = time.perf_counter()
+    answer = poster.request.post(server + "/api/v1/touches/batch", data=bad, headers={"Origin": server})
+    assert answer.status == 200, answer.text()
+    alert_fired(poster, server, "W902")
+    fired = time.perf_counter() - posted
+    rows = [page.locator("#inbox-alerts > li", has_text=f"W90{i}") for i in (1, 2)]
+    for row in rows:
+        expect(row).to_be_visible(timeout=2000)  # a bound on the live update, not a timing assertion
+    shown = time.perf_counter() - posted
+    assert page.evaluate("window.__same_page") == 1  # no reload
+    assert fits(page)
+    for path in (ARTIFACTS / "inbox-390-en.png", DOCS / "en" / "img" / f"{INBOX_PICTURE}.png"):  # (the guide's too)
+        page.screenshot(path=path, full_page=False)
+    rows[0].locator("button.handled").click()
+    expect(rows[0]).to_contain_text("handled")
+    expect(rows[0].locator("button")).to_have_count(0)
+    rows[1].locator("select[name=to]").select_option("li")
+    rows[1].locator("button.hand").click()
+    expect(rows[1]).to_contain_text(re.compile(r"handed to .+ ago by "))
+    page.goto(server + "/inbox?lang=zh")
+    expect(rows[1]).to_contain_text("前转交给")
+    assert fits(page)
+    for path in (ARTIFACTS / "inbox-390-zh.png", DOCS / "zh" / "img" / f"{INBOX_PICTURE}.png"):
+        page.screenshot(path=path, full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})  # a desk
+    for lang in ("zh", "en"):
+        page.goto(f"{server}/inbox?lang={lang}")
+        assert fits(page), lang
+        page.screenshot(path=ARTIFACTS / f"inbox-1280-{lang}.png", full_page=False)
+    return fired, shown
+
+
 AIRPORT = "Queue, Check-in, Bag drop, Boarding"
 SHOWN_WRONG = re.compile(r"\b(nan|NaN|NaT|None)\b")
 

@@ -150,7 +150,8 @@ def test_every_picture_of_the_guides_is_taken_by_the_browser_tests():
     from tests import test_browser
 
     taken = {name for _, _, name, _ in test_browser.GUIDE_SHOTS} | {"import-mapping", "setup-account",
-                                                                   "setup-blueprint", "setup-data"}
+                                                                   "setup-blueprint", "setup-data",
+                                                                   "alert-inbox"}
     source = Path(test_browser.__file__).read_text("utf-8")
     assert all(f'"{name}"' in source for name in taken)
     for lang in ("en", "zh"):

@@ -173,7 +173,7 @@ def test_staff_see_their_halls_alerts_in_the_inbox_and_claim_one(web, bp):
     assert "No open cases in your halls" in page.text
     assert s1.post("/inbox/I1:low_e/claim").status_code == 422  # another hall's alert
     assert s1.post("/inbox/I0:low_e/claim").status_code == 303
-    assert "taken by s1" in s1.get("/inbox?lang=en").text
+    assert "ago by s1" in s1.get("/inbox?lang=en").text  # claimed … ago by s1
     s2 = signed_in(web, "s2", "staff-pass-2")
     assert "我来处理" in s2.get("/inbox?lang=zh").text  # s2's own alert, unclaimed
 

@@ -1733,3 +1733,27 @@ HELP.update({
     "opt.hours.wait": {"en": "Target wait in minutes.", "zh": "目标等待时间（分钟）。"},
     "opt.hours.share": {"en": "Share of customers to serve within the target wait.", "zh": "须在目标等待时间内接待的顾客比例。"},
 })
+
+# -- the frontline inbox: actions on an alert and its live stream (issue 35 item 3; service/inbox.py, web/inbox.py) --
+WORDS.update({
+    "inbox_handled": {"zh": "已处理", "en": "Handled"},
+    "inbox_hand": {"zh": "转交", "en": "Hand to"},
+    "inbox_colleague": {"zh": "转交给同事", "en": "Colleague to hand to"},
+    "inbox_no_colleague": {"zh": "本厅没有可转交的同事", "en": "no colleague of this hall to hand to"},
+    "inbox_claimed_ago": {"zh": "{who} {ago}前接手", "en": "claimed {ago} ago by {who}"},
+    "inbox_handed_ago": {"zh": "{who} {ago}前转交给 {to}", "en": "handed to {to} {ago} ago by {who}"},
+    "inbox_handled_ago": {"zh": "{who} {ago}前已处理", "en": "handled {ago} ago by {who}"},
+    "inbox_ticket": {"zh": "票号", "en": "ticket"},
+    "inbox_owner": {"zh": "负责人", "en": "owner"},
+    "inbox_live": {"zh": "实时：新的提醒和工单会自动出现在这里，无需刷新。",
+                   "en": "Live: new alerts and cases appear here by themselves, no reload needed."},
+    "inbox_reload": {"zh": "刷新页面可看到新的提醒。", "en": "Reload the page to see new alerts."},
+    "act_inbox_claim": {"zh": "认领补救提醒", "en": "alert claimed"},
+    "act_inbox_hand": {"zh": "转交补救提醒", "en": "alert handed over"},
+    "act_inbox_handled": {"zh": "补救提醒已处理", "en": "alert handled"},
+})
+MESSAGES.update({
+    "inbox_not_colleague": {"en": "'{value}' is not on the staff of hall {hall}: an alert is handed only to a "
+                                  "colleague of its own hall",
+                            "zh": "“{value}”不是营业厅 {hall} 的员工：提醒只能转交给本厅的同事"},
+})

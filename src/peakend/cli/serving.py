@@ -48,7 +48,7 @@ def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, 
 
     from peakend.service import redacted_url
     from peakend.web.app import create_app
-    from peakend.web.processes import proxies, serve_processes
+    from peakend.web.processes import proxies, serve_processes, stopping
 
     if workers > 1:
         return serve_processes(db, blueprint, host, port, workers, show, lambda line: err.print(line, style="red"))
@@ -58,7 +58,8 @@ def serve(db: DbOpt = DEFAULT_DB, blueprint: BpOpt = None, host: Annotated[str, 
         err.print(note, style="yellow", highlight=False, markup=False)
     if web.state.peakend.setup_code is not None:
         show(say("setup_code", host=host, port=port, code=web.state.peakend.setup_code))
-    uvicorn.run(web, host=host, port=port, log_level="warning", log_config=None, **proxies())  # logs: ours
+    uvicorn.run(web, host=host, port=port, log_level="warning", log_config=None,  # logs: ours
+                **proxies(), **stopping())
 
 
 @app.command("setup-code", help=H("cmd.setup_code"))

@@ -10,7 +10,8 @@
 - **Headers**: a Content-Security-Policy without inline script, no framing, no sniffing, no
   referrer sent elsewhere.
 - **NUL**: a path or query with a NUL character is answered 422 (no store keeps it).
-- **Deadline**: the work of a request stops itself after setting `request_deadline_s` (`peakend.deadline`).
+- **Deadline**: the work of a request stops itself after setting `request_deadline_s` (`peakend.deadline`); a
+  server-sent event stream (`STREAMS`) has none: it bounds its own time and checks the client is still there.
 - **Language**: `?lang=zh|en` on any request (a redirect's too) is remembered in cookie `lang`.
 - **Logins**: failed attempts are limited per user name and per client address (`service.limits`, in the store:
   every process counts them together).
@@ -18,6 +19,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +41,7 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 ]
+STREAMS = frozenset({"/inbox/events"})  # long-lived event streams: no request deadline (they bound themselves)
 DOCS = ("/docs", "/redoc")  # FastAPI's documentation pages load their script from a CDN: their own policy
 
 
@@ -81,7 +84,7 @@ class Guard:
             await send(message)
 
         try:
-            with within(settings.get("request_deadline_s")) as deadline:
+            with within(math.inf if scope["path"] in STREAMS else settings.get("request_deadline_s")) as deadline:
                 await self.app(scope, counted, secured)
         except BodyTooLarge:
             await _with_headers(_too_large(limit), scope)(scope, receive, send)

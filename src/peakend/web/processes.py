@@ -4,6 +4,7 @@ through the environment."""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import subprocess
@@ -43,7 +44,7 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
     keeper.start()
     try:
         uvicorn.run("peakend.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", log_config=None, **proxies())
+                    log_level="warning", log_config=None, **proxies(), **stopping())
     finally:
         stop.set()
         keeper.join(35)
@@ -54,6 +55,12 @@ def proxies() -> dict[str, Any]:
     client cannot pick its own address, and with it its login limits)."""
     trusted = settings.get("trusted_proxies").strip()
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
+def stopping() -> dict[str, Any]:
+    """uvicorn's stop: requests still running get the request deadline to finish, then are ended (an inbox's event
+    stream would run on for minutes: a restart never waits on an open page)."""
+    return {"timeout_graceful_shutdown": math.ceil(settings.get("request_deadline_s"))}
 
 
 def _supervise(stop: threading.Event, err: Callable[[str], None]) -> None:

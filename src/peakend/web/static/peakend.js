@@ -75,3 +75,31 @@ document.querySelectorAll("[data-job]").forEach(function (box) {
     }).catch(console.error);
   }, 1000);
 });
+
+// The frontline inbox: follow its server-sent events and put in the rows that changed, keeping the others as they
+// are (a colleague picked in a list stays picked). Without script the page works as well: reload to see more.
+(function () {
+  var box = document.getElementById("inbox-live");
+  if (!box || !window.EventSource) return;
+  var note = document.getElementById("inbox-live-note");
+  var source = new EventSource(box.dataset.events);
+  source.addEventListener("inbox", function (e) {
+    var fresh = document.createElement("div");
+    fresh.innerHTML = e.data;  // the server's own escaped HTML, as the page itself
+    Array.prototype.forEach.call(fresh.querySelectorAll("section[id]"), function (section) {
+      var old = document.getElementById(section.id);
+      if (!old) { box.appendChild(section); return; }
+      if (old.innerHTML === section.innerHTML) return;
+      var was = old.querySelector("ul[id]"), now = section.querySelector("ul[id]");
+      if (!was || !now || was.id !== now.id) { old.replaceWith(section); return; }
+      var kept = {};
+      Array.prototype.forEach.call(was.children, function (li) { kept[li.id] = li; });
+      was.replaceChildren.apply(was, Array.prototype.map.call(now.children, function (li) {
+        var same = kept[li.id];
+        return same && same.outerHTML === li.outerHTML ? same : li;
+      }));
+    });
+  });
+  source.onopen = function () { if (note) note.hidden = false; };
+  source.onerror = function () { if (note) note.hidden = true; };
+})();
