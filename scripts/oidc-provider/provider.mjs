@@ -1,4 +1,4 @@
-// A real OpenID provider for peakend's tests: panva's certified `oidc-provider` with two clients, a login form that
+// A real OpenID provider for peakend's tests: panva's certified `oidc-provider` with three clients, a login form that
 // checks passwords, and test users whose claims carry groups and halls. Started by scripts/services.sh.
 // Not for production: its keys are made at each start and its users are the test users below.
 //   OIDC_PORT       port (default 54388); the issuer is http://127.0.0.1:OIDC_PORT
@@ -9,9 +9,14 @@
 // PUT /_test/users/<id> with a JSON body {"groups": [...], "halls": [...]} changes a user's claims (tests narrow a
 // manager's groups with it); with a "password" too it makes a new user, so a test that changes claims can use a
 // user of its own (two test runs may share this provider); it answers only on 127.0.0.1.
+// GET /_test/version answers the SHA-256 of this file: scripts/services.sh warns when the provider already running on
+// its port is another one.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Provider } from 'oidc-provider';
 
+const VERSION = createHash('sha256').update(readFileSync(new URL(import.meta.url))).digest('hex');
 const port = Number(process.env.OIDC_PORT || 54388);
 const issuer = `http://127.0.0.1:${port}`;
 const redirects = (process.env.OIDC_REDIRECTS || 'http://testserver/sso/oidc/callback').split(',');
@@ -107,6 +112,7 @@ http.createServer(async (req, res) => {
   try {
     const path = new URL(req.url, issuer).pathname;
     if (path.startsWith('/interaction/')) return await interaction(req, res);
+    if (path === '/_test/version') { res.writeHead(200, { 'content-type': 'text/plain' }); return res.end(VERSION); }
     if (path.startsWith('/_test/users')) return await testUsers(req, res, decodeURIComponent(path.slice(13)));
     return handle(req, res);
   } catch (err) {
