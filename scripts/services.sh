@@ -50,6 +50,10 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if ! listening "$OIDC_PORT"; then
   OIDC_PORT="$OIDC_PORT" nohup node "$OIDC_DIR/provider.mjs" >"/tmp/peakend-oidc-$OIDC_PORT.log" 2>&1 &
   for _ in $(seq 50); do listening "$OIDC_PORT" && break; sleep 0.2; done
+elif [ "$(node -e "fetch('http://127.0.0.1:$OIDC_PORT/_test/version').then(r => r.text()).then(console.log, () => {})")" \
+      != "$(sha256sum "$OIDC_DIR/provider.mjs" | cut -d' ' -f1)" ]; then  # shared by other runs: not restarted here
+  echo "services: the OpenID provider on port $OIDC_PORT runs another scripts/oidc-provider/provider.mjs than this" \
+    "checkout's: stop it when no test run uses it and run this script again" >&2
 fi
 echo "export PEAKEND_TEST_OIDC=http://127.0.0.1:$OIDC_PORT"
 

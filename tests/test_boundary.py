@@ -168,6 +168,16 @@ def test_pages_carry_a_policy_without_inline_script_and_refuse_framing(app):
     assert "<script>" not in r.text  # every script has a source
 
 
+def test_forms_may_go_on_only_to_a_plain_oidc_issuer_origin(app, monkeypatch):
+    """Logout sends the browser on to the OIDC provider: form-action names its origin, and nothing else an issuer
+    setting could smuggle into the policy."""
+    for issuer, allowed in [("https://sso.example.com:8443/realms/x", "'self' https://sso.example.com:8443;"),
+                            ("https://a.example; script-src *", "'self';"), ("javascript:alert(1)", "'self';")]:
+        monkeypatch.setenv("PEAKEND_OIDC_ISSUER", issuer)
+        csp = TestClient(app).get("/login").headers["content-security-policy"]
+        assert f"form-action {allowed}" in csp and csp.count("script-src") == 1, issuer
+
+
 # -- CSRF, sessions, logins ----------------------------------------------------------------------------------
 def test_cookie_writes_need_this_sites_origin(app):
     admin = login(app, "admin")

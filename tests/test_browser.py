@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -74,6 +75,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SSO_MAPPING = {"PEAKEND_SSO_ROLES": "peakend-admins=admin,peakend-managers=manager,peakend-staff=staff",
+               "PEAKEND_SSO_HALLS": f"hall-tianhe={A},hall-huadu={B}"}
+
+
+def sso_settings() -> dict[str, str]:
+    """The served app's single sign-on: the test OpenID provider's `peakend-browser` client (a loopback client the
+    provider accepts on any port) and slapd with a service account, as scripts/services.sh started them."""
+    out = dict(SSO_MAPPING)
+    if issuer := os.environ.get("PEAKEND_TEST_OIDC"):
+        out.update({"PEAKEND_OIDC_ISSUER": issuer, "PEAKEND_OIDC_CLIENT_ID": "peakend-browser",
+                    "PEAKEND_OIDC_CLIENT_SECRET": "peakend-browser-secret",
+                    "PEAKEND_OIDC_SCOPES": "openid email profile groups"})
+    if ldap := os.environ.get("PEAKEND_TEST_LDAP"):
+        out.update({"PEAKEND_LDAP_URL": ldap, "PEAKEND_LDAP_BIND_DN": "cn=peakend-reader,dc=example,dc=org",
+                    "PEAKEND_LDAP_BIND_PASSWORD": "reader-pass",
+                    "PEAKEND_LDAP_USER_BASE": "ou=people,dc=example,dc=org",
+                    "PEAKEND_LDAP_GROUP_BASE": "ou=groups,dc=example,dc=org"})
+    return out
+
+
+def started(name: str) -> str:
+    """A test server's address from scripts/services.sh (the test fails saying so when it is not set)."""
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the tests with `make test`, which starts the sign-on servers")
+    return value
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A scored demo store with an admin and a manager of hall A, served by `peakend serve`."""
@@ -92,7 +121,8 @@ def server(tmp_path_factory):
         plant_roster(store)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "peakend.cli", "serve", "--db", str(db), "--port", str(port)],
-                            env={**env, "PEAKEND_SECRET": "browser-test", "PEAKEND_WEBHOOK_ALLOW_PRIVATE": "true"},
+                            env={**env, "PEAKEND_SECRET": "browser-test", "PEAKEND_WEBHOOK_ALLOW_PRIVATE": "true",
+                                 **sso_settings()},
                             stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/login")
@@ -772,3 +802,79 @@ def test_an_airport_from_setup_to_verdict_on_a_phone(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+def provider_user(groups: list[str]) -> str:
+    """A user of the test OpenID provider made for this test (password `right-pass`): the shared ones stay as they
+    are for other test runs."""
+    me = f"b-{uuid.uuid4().hex[:10]}"
+    body = {"password": "right-pass", "groups": groups, "halls": []}
+    httpx.put(f"{started('PEAKEND_TEST_OIDC')}/_test/users/{me}", json=body, timeout=10).raise_for_status()
+    return me
+
+
+def at_provider(page, issuer: str, user: str, password: str) -> None:
+    """Fill the provider's login form (the browser is on it)."""
+    expect(page).to_have_url(re.compile(f"^{re.escape(issuer)}/interaction/"))
+    page.fill("input[name=login]", user)
+    page.fill("input[name=password]", password)
+    page.click("form button")
+
+
+def test_staff_sign_in_through_the_openid_provider_on_a_phone_and_log_out_there_too(server, browser):
+    issuer, me = started("PEAKEND_TEST_OIDC"), provider_user(["peakend-staff", "hall-tianhe"])
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(server + "/login?lang=en")
+    page.click("#sso-oidc")
+    at_provider(page, issuer, me, "wrong-pass")
+    expect(page.locator("#problem")).to_have_text("wrong user name or password")  # the provider's own refusal
+    at_provider(page, issuer, me, "right-pass")
+    expect(page).to_have_url(f"{server}/blueprint")  # staff start at the playbook
+    expect(page.locator("#menu .right")).to_contain_text(me)  # signed in, under their name
+    assert fits(page)
+    page.click("#menu-button")
+    page.click("#menu form[action='/logout'] button")
+    expect(page).to_have_url(re.compile(f"^{re.escape(issuer)}/session/end"))  # the provider asks to sign out there
+    page.click("button[name=logout][value=yes]")
+    expect(page).to_have_url(re.compile(f"^{re.escape(server)}/login"))
+    expect(page.locator("#sso-oidc")).to_be_visible()
+    expect(page.locator("#menu")).to_have_count(0)  # the session is over: this page knows nobody
+    context.close()
+
+
+def test_groups_that_grant_no_role_get_a_clear_page_in_both_languages(server, browser):
+    """Screenshots: test-artifacts/sso-login-{en,zh}.png, sso-refused-{en,zh}.png (a phone)."""
+    issuer, me = started("PEAKEND_TEST_OIDC"), provider_user(["finance"])
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    for lang, title, refusal in [("en", "Single sign-on did not log you in", "Your groups"),
+                                 ("zh", "单点登录未能登录", "没有对应角色")]:
+        page.goto(f"{server}/login?lang={lang}")
+        assert fits(page)
+        page.screenshot(path=ARTIFACTS / f"sso-login-{lang}.png", full_page=True)
+        page.click("#sso-oidc")
+        if lang == "en":  # the second time the provider remembers the sign-in
+            at_provider(page, issuer, me, "right-pass")
+        expect(page.locator("#sso-problem strong")).to_have_text(title)
+        expect(page.locator("#sso-problem")).to_contain_text(refusal)
+        expect(page.locator("#sso-problem")).to_contain_text("finance")  # the groups it saw
+        assert fits(page)
+        page.screenshot(path=ARTIFACTS / f"sso-refused-{lang}.png", full_page=True)
+    page.goto(server + "/blueprint")
+    expect(page).to_have_url(re.compile(r"/login"))  # nobody logged in
+    context.close()
+
+
+def test_a_directory_account_logs_in_through_the_login_form(server, browser):
+    started("PEAKEND_TEST_LDAP")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    login(page, server, "qian", "not-qian-s-password")  # qian: staff of hall A in scripts/ldap/directory.ldif
+    expect(page.locator("#login-failed")).to_have_text("Wrong username or password")
+    page.fill("input[name=username]", "qian")  # the form again, on the page that refused
+    page.fill("input[name=password]", "qian-pass")
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server}/blueprint")
+    expect(page.locator("#menu .right")).to_contain_text("qian")
+    context.close()

@@ -193,5 +193,6 @@ def test_logout_ends_the_session_here_and_at_the_provider(app):
     end = out.headers["location"]
     assert end.startswith(f"{provider()}/session/end?") and "id_token_hint=" in end
     assert "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2Flogin" in end
+    assert f"form-action 'self' {provider()};" in out.headers["content-security-policy"]  # browsers may go there
     assert c.get("/admin/users").status_code == 303  # our session is over
     assert httpx.get(end, timeout=10).status_code == 200  # the provider accepts the hint: its logout page

@@ -1,14 +1,22 @@
-// A real OpenID provider for peakend's tests: panva's certified `oidc-provider` with two clients, a login form that
+// A real OpenID provider for peakend's tests: panva's certified `oidc-provider` with three clients, a login form that
 // checks passwords, and test users whose claims carry groups and halls. Started by scripts/services.sh.
 // Not for production: its keys are made at each start and its users are the test users below.
 //   OIDC_PORT       port (default 54388); the issuer is http://127.0.0.1:OIDC_PORT
 //   OIDC_REDIRECTS  comma-separated redirect URIs of client `peakend` (default: the test client's)
+// Client `peakend-browser` (secret `peakend-browser-secret`) is for the browser tests, whose server listens on a free
+// port of 127.0.0.1: it is a "native" client, which oidc-provider lets use its loopback redirect and logout URIs on
+// any port (RFC 8252 §7.3), so every test run, on any port, shares this one provider without restarting it.
 // PUT /_test/users/<id> with a JSON body {"groups": [...], "halls": [...]} changes a user's claims (tests narrow a
 // manager's groups with it); with a "password" too it makes a new user, so a test that changes claims can use a
 // user of its own (two test runs may share this provider); it answers only on 127.0.0.1.
+// GET /_test/version answers the SHA-256 of this file: scripts/services.sh warns when the provider already running on
+// its port is another one.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Provider } from 'oidc-provider';
 
+const VERSION = createHash('sha256').update(readFileSync(new URL(import.meta.url))).digest('hex');
 const port = Number(process.env.OIDC_PORT || 54388);
 const issuer = `http://127.0.0.1:${port}`;
 const redirects = (process.env.OIDC_REDIRECTS || 'http://testserver/sso/oidc/callback').split(',');
@@ -29,6 +37,9 @@ const provider = new Provider(issuer, {
   clients: [
     { client_id: 'peakend', client_secret: 'peakend-test-secret', redirect_uris: redirects,
       post_logout_redirect_uris: logouts, grant_types: ['authorization_code'], response_types: ['code'] },
+    { client_id: 'peakend-browser', client_secret: 'peakend-browser-secret', application_type: 'native',
+      redirect_uris: ['http://127.0.0.1/sso/oidc/callback'], post_logout_redirect_uris: ['http://127.0.0.1/login'],
+      grant_types: ['authorization_code'], response_types: ['code'] },
     { client_id: 'other-app', client_secret: 'other-test-secret', redirect_uris: redirects,
       grant_types: ['authorization_code'], response_types: ['code'] },
   ],
@@ -67,6 +78,9 @@ async function body(req) {
 
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
+  if (details.prompt.name === 'consent') { // asked of native clients every time: a first-party app, consent implied
+    return provider.interactionFinished(req, res, { consent: {} }, { mergeWithLastSubmission: true });
+  }
   if (req.method === 'GET') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     return res.end(form(details.uid));
@@ -98,6 +112,7 @@ http.createServer(async (req, res) => {
   try {
     const path = new URL(req.url, issuer).pathname;
     if (path.startsWith('/interaction/')) return await interaction(req, res);
+    if (path === '/_test/version') { res.writeHead(200, { 'content-type': 'text/plain' }); return res.end(VERSION); }
     if (path.startsWith('/_test/users')) return await testUsers(req, res, decodeURIComponent(path.slice(13)));
     return handle(req, res);
   } catch (err) {

@@ -1263,6 +1263,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "act_token_labelled": {"zh": "修改令牌标签", "en": "token labelled"},
     "act_sso_refused": {"zh": "单点登录被拒", "en": "sign-on refused"},
     "id_sso_button": {"zh": "单点登录（公司账户）", "en": "Sign in with your company account"},
+    "id_sso_refused": {"zh": "单点登录未能登录", "en": "Single sign-on did not log you in"},
     # integrations: webhooks, chat robots (issue 35)
     "hook_title": {"zh": "集成：Webhook 与群机器人", "en": "Integrations: webhooks and chat robots"},
     "hook_nav": {"zh": "集成", "en": "Integrations"},

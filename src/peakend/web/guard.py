@@ -8,7 +8,7 @@
   origin of every cross-site post, so neither a forged form nor a forged login gets through.
   Device and gateway writes carry a bearer token instead, which browsers never add by themselves.
 - **Headers**: a Content-Security-Policy without inline script, no framing, no sniffing, no
-  referrer sent elsewhere.
+  referrer sent elsewhere; forms post only here, or on to the OIDC provider (logout ends its session there).
 - **NUL**: a path or query with a NUL character is answered 422 (no store keeps it).
 - **Deadline**: the work of a request stops itself after setting `request_deadline_s` (`peakend.deadline`); a
   server-sent event stream (`STREAMS`) has none: it bounds its own time and checks the client is still there.
@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -42,6 +43,20 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
 ]
 STREAMS = frozenset({"/inbox/events"})  # long-lived event streams: no request deadline (they bound themselves)
+PLAIN_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+
+
+def security_headers() -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries. With OIDC set up, the policy's form-action names the provider's origin too:
+    the logout form's answer sends the browser on to the provider's end-session page, and browsers hold a form's
+    redirects to form-action."""
+    provider = _origin_of(settings.get("oidc_issuer") or "")
+    if not PLAIN_ORIGIN.fullmatch(provider):
+        return SECURITY_HEADERS
+    csp = CSP.replace("form-action 'self'", f"form-action 'self' {provider}")
+    return [(b"content-security-policy", csp.encode()), *SECURITY_HEADERS[1:]]
+
+
 DOCS = ("/docs", "/redoc")  # FastAPI's documentation pages load their script from a CDN: their own policy
 
 
@@ -80,7 +95,7 @@ class Guard:
 
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start" and not scope["path"].startswith(DOCS):
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, *remembered]
+                message["headers"] = [*message.get("headers", []), *security_headers(), *remembered]
             await send(message)
 
         try:
@@ -143,7 +158,7 @@ def allowed_origins(scope: Scope, headers: Headers) -> set[str]:
 
 def _with_headers(response: JSONResponse, scope: Scope) -> JSONResponse:
     if not scope["path"].startswith(DOCS):
-        response.raw_headers += SECURITY_HEADERS
+        response.raw_headers += security_headers()
     return response
 
 
