@@ -106,11 +106,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path | str, port: int, *more: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """`peakend serve` (with options `more`) on loopback, waited for until it answers."""
+def start_server(db: Path | str, port: int, *more: str, env: dict[str, str] | None = None,
+                 wait: float = 60) -> subprocess.Popen[bytes]:
+    """`peakend serve` (with options `more`) on loopback, waited for until it answers (at most `wait` seconds)."""
     cmd = [sys.executable, "-m", "peakend", "serve", "--db", str(db), "--port", str(port), *more]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
@@ -120,7 +121,7 @@ def start_server(db: Path | str, port: int, *more: str, env: dict[str, str] | No
         if proc.poll() is not None:
             raise SystemExit(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
     proc.kill()
-    raise SystemExit("server did not answer within 60 s")
+    raise SystemExit(f"server did not answer within {wait:.0f} s")
 
 
 def until_drained(device: httpx.Client, port: int, seconds: float) -> float:

@@ -345,3 +345,16 @@ def test_lean_station_passes_equal_the_general_pass(impatient):
         assert np.array_equal(getattr(lean, field), getattr(general, field)), field
     assert (lean.status == RENEGED).any() == impatient
     assert (lean.wait > 0).mean() > 0.3
+
+
+def test_ids_written_by_numpy_equal_the_f_string():
+    """The NumPy-written ids (every number within its width) and Arrow's pad-and-join (some number past it) both
+    give what an f-string gives: `head` + zero-padded numbers, wider numbers in full."""
+    from peakend.simulate.hall import _numbered
+
+    visit, seq = np.array([0, 7, 42, 9999, 3]), np.array([1, 2, 9, 3, 1])
+    want = [f"S1-261005-{v:04d}-{s}" for v, s in zip(visit, seq, strict=True)]
+    assert _numbered("S1-261005-", (visit, 4), "-", (seq, 1)).to_pylist() == want
+    wide, tens = np.array([5, 12345]), np.array([10, 1])  # past their widths: the general path
+    assert _numbered("厅", (wide, 4), "-", (tens, 1)).to_pylist() == ["厅0005-10", "厅12345-1"]
+    assert _numbered("C", (np.zeros(0, dtype=np.int64), 7)).to_pylist() == []

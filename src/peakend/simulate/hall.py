@@ -278,10 +278,32 @@ def _outcomes(model: HallModel, rows: _Rows, ended: np.ndarray, rng: np.random.G
     rows.outcome[last] = np.where(rows.outcome[last] == None, end, rows.outcome[last])  # noqa: E711
 
 
-def _numbered(head: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """Ids `head` + zero-padded number, built in Arrow (a Python f-string per id would dominate a day)."""
-    digits = pc.utf8_lpad(pc.cast(pa.array(numbers), pa.string()), width, "0")
-    return pc.binary_join_element_wise(pa.scalar(head), digits, "")
+def _numbered(*parts: str | tuple[np.ndarray, int]) -> pa.Array:
+    """Ids joined from text and numbers zero-padded to a width (`(numbers, width)`), one per row.
+
+    When every number fits its width, every id has the same length and NumPy writes their bytes into one
+    buffer (a Python f-string per id would dominate a day, and Arrow's cast, pad and join cost a quarter of
+    the day's tables); otherwise Arrow pads and joins.
+    """
+    fields = [(p.encode(), None, len(p.encode())) if isinstance(p, str) else (b"", p[0], p[1]) for p in parts]
+    n = len(next(x for _, x, _ in fields if x is not None))
+    width = sum(w for _, _, w in fields)
+    fits = all(x is None or not n or (x.min() >= 0 and x.max() < 10**w) for _, x, w in fields)
+    if not fits or n * width >= 2**31:
+        return pc.binary_join_element_wise(*(pa.scalar(p) if isinstance(p, str) else pc.utf8_lpad(
+            pc.cast(pa.array(p[0]), pa.string()), p[1], "0") for p in parts), "")
+    out, at = np.empty((n, width), dtype=np.uint8), 0
+    for text, numbers, w in fields:
+        if numbers is None:
+            out[:, at : at + w] = np.frombuffer(text, dtype=np.uint8)
+        else:
+            x = np.asarray(numbers, dtype=np.int64)
+            for col in range(at + w - 1, at - 1, -1):
+                out[:, col] = 48 + x % 10  # the ASCII digit
+                x = x // 10
+        at += w
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32) if n else np.zeros(1, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(out)])
 
 
 def _named(names: list[str], codes: np.ndarray) -> pa.Array:
@@ -304,14 +326,15 @@ def _frames(model: HallModel, day: date, prefix: str, arrival: np.ndarray, route
     start = rows.starts(arrival)[keep]
     rows = rows.take(keep)
     end = start + rows.dur
-    ids = _numbered(f"{prefix}{day:%y%m%d}-", np.arange(n), 4)
+    head = f"{prefix}{day:%y%m%d}-"
+    ids = _numbered(head, (np.arange(n), 4))
     first = rows.firsts()
     seq = np.arange(len(rows.visit)) - np.repeat(first, np.diff(np.r_[first, len(rows.visit)])) + 1
     staff = pa.array([f"{cfg.hall_id[:2]}{s:02d}" for s in range(1, cfg.staff + 1)])
     own = rng.integers(0, cfg.staff, n)[rows.visit]  # one staff member looks after a visit
     vid = ids.take(pa.array(rows.visit))
     touches = pa.table({
-        "touch_id": pc.binary_join_element_wise(vid, pc.cast(pa.array(seq), pa.string()), "-"),
+        "touch_id": _numbered(head, (rows.visit, 4), "-", (seq, 1)),
         "visit_id": vid,
         "moment_id": _named(model.moments, rows.moment),
         "seq": seq,
@@ -328,7 +351,7 @@ def _frames(model: HallModel, day: date, prefix: str, arrival: np.ndarray, route
     visits = pa.table({
         "visit_id": ids,
         "hall_id": _named([cfg.hall_id], np.zeros(n, dtype=np.int64)),
-        "customer_key": _numbered("C", rng.integers(1, 10**7, n), 7),
+        "customer_key": _numbered("C", (rng.integers(1, 10**7, n), 7)),
         "segment": _named(list(cfg.segments), _choose(cfg.segments, list(cfg.segments), n, rng)
                           if segment is None else segment),
         "route": _named(model.routes, route),

@@ -50,8 +50,8 @@ def simulate(
         out.append(simulate_day(model, start + timedelta(days=d), rng, f"{prefix}{replication}-" if replication
                                 else prefix))
         step(d + 1)
-    day = Day(pd.concat([d.visits for d in out], ignore_index=True),
-              pd.concat([d.touches for d in out], ignore_index=True))
+    day = out[0] if days == 1 else Day(pd.concat([d.visits for d in out], ignore_index=True),
+                                       pd.concat([d.touches for d in out], ignore_index=True))
     if rated and (cfg.ratings or cfg.survey_share):
         day, surveys, memory = rate(day, cfg, bp, rng)
     else:
