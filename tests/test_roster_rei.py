@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from peakend.demo.generate import HALLS
 from peakend.simulate.roster import Person, solve
-from peakend.simulate.roster_rei import Estimate, compare, effects, served_by
+from peakend.simulate.roster_rei import Estimate, compare, effects, replicate, served_by, t_interval
 
 DAY = date(2026, 12, 7)
 
@@ -27,7 +28,7 @@ def hall():
 def test_a_better_person_at_the_peak_station_predicts_a_higher_rei(bp):
     cfg = hall()
     aware, blind = at("g", range(10, 14)), at("n", range(10, 14))
-    got = compare([(DAY, cfg)], bp, aware, blind, effects({"g": 0.4, "n": -0.4}), reps=4)
+    got = compare([(DAY, cfg)], bp, aware, blind, effects({"g": 0.4, "n": -0.4}), reps=8)
     assert got.gain.low > 0 and got.aware.mean > got.blind.mean
     assert abs(got.gain.mean - (got.aware.mean - got.blind.mean)) < 1e-9
 
@@ -91,9 +92,32 @@ def test_the_service_simulates_the_forecast_s_days_with_the_servers_needed(bp, d
     people = [Person("g", "g", frozenset({"experience"}), score=0.9), Person("n", "n", frozenset({"experience"}),
                                                                             score=0.0)]
     got = ws.rosters.compare(HALLS[0].config(), needed, SimpleNamespace(assigned=at("g", range(10, 14))),
-                             SimpleNamespace(assigned=at("n", range(10, 14))), people, 4, 0)  # type: ignore[arg-type]
+                             SimpleNamespace(assigned=at("n", range(10, 14))), people, 8, 0)  # type: ignore[arg-type]
     ((day, cfg),) = seen
     assert day == DAY and (cfg.opens, cfg.closes) == (10, 14) and cfg.arrivals == {h: 30.0 for h in range(10, 14)}
     assert cfg.stations["experience"].servers == {10: 1, 11: 2, 12: 2, 13: 1}
     assert cfg.stations["counter"].servers == HALLS[0].config().stations["counter"].servers
     assert got.gain.low > 0
+
+
+def test_the_95_percent_intervals_cover_the_simulated_truth(bp):
+    """Coverage on simulated truth: 150 independent paired replications of a one-hour hall (28 visits each; the
+    counter, whose counter_result is a rated peak moment, staffed by one of two people 0.8 apart). An interval from
+    3 replications (the CLI's default) is judged against the mean of the other 147, which is independent of it and
+    has a standard error of about a twelfth of the interval's half-width; coverage is averaged over 20,000 random
+    triples (each triple's hit is an unbiased estimate of the coverage). Measured: gain 93.5%, mean REI 95%.
+    Fewer visits per replication skew the differences and lower it (experience zone, 28 visits: 91%)."""
+    cfg = hall()
+    pads = {k: v.model_copy(update={"share": 1.0}) for k, v in cfg.ratings.items()}
+    cfg = cfg.model_copy(update={"closes": 11, "ratings": pads, "arrivals": {10: 28.0}})
+    a, b, _ = replicate([(DAY, cfg)], bp, at("g", range(10, 11), "counter"), at("n", range(10, 11), "counter"),
+                        effects({"g": 0.4, "n": -0.4}), reps=150, seed=1)
+    pick = np.argpartition(np.random.default_rng(3).random((20_000, len(a))), 3, axis=1)[:, :3]  # random triples
+    for values in (a - b, a):
+        x = values[pick]
+        truth = (values.sum() - x.sum(axis=1)) / (len(values) - 3)
+        _, low, high = t_interval(x)
+        coverage = float(((low <= truth) & (truth <= high)).mean())
+        print(f"coverage {coverage:.4f}")
+        assert 0.91 <= coverage <= 0.99, coverage
+    assert (a - b).mean() > 0.5  # a real difference, not a degenerate case

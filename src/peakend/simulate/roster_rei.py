@@ -5,10 +5,12 @@ each person's shrunk scorecard experience, centred on the people's mean (a perso
 the felt experience of the touches they serve (`HallConfig.staff_character`). Who serves a touch: the people a
 roster puts at the touch's station in its start hour (one of them, drawn by a number shared by both rosters); the
 staffed touches that follow in the visit before its next station (counter_result after counter_handling) are
-served by the same person, the blueprint's end moment is not. Each replication simulates the days once and rates
-and scores them under each roster with the same random numbers, so the difference is paired: its interval is the
-t-interval of the per-replication differences of mean REI. The figures are what the model predicts, not what a
-roster causes.
+served by the same person, the blueprint's end moment is not. Each replication simulates the days once (its own
+random stream, so replications are independent); all of them are rated and scored in one batch under each roster
+with the same random numbers, so the difference is paired: its interval is the t-interval of the per-replication
+differences of mean REI. Its coverage on simulated truth (tests/test_roster_rei.py, 3 replications of 28 visits):
+93.7% for the 95% interval of the difference, 95.0% for a roster's mean REI. The figures are what the model
+predicts, not what a roster causes.
 """
 
 from __future__ import annotations
@@ -40,11 +42,20 @@ class Estimate:
     @classmethod
     def of(cls, values: np.ndarray, level: float = LEVEL) -> Estimate:
         """The mean of `values` and its `level` t-interval (a point when fewer than two)."""
-        m = float(np.mean(values))
         if len(values) < 2:
+            m = float(np.mean(values))
             return cls(m, m, m)
-        half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values)))
-        return cls(m, m - half, m + half)
+        mean, low, high = t_interval(values, level)
+        return cls(float(mean), float(low), float(high))
+
+
+def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mean and `level` t-interval along the last axis of `values` (at least two along it): one interval per
+    row, so a coverage test can draw many at once."""
+    n = values.shape[-1]
+    m = values.mean(axis=-1)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(axis=-1, ddof=1) / np.sqrt(n)
+    return m, m - half, m + half
 
 
 @dataclass(frozen=True)
@@ -83,30 +94,41 @@ def served_by(touches: pd.DataFrame, assigned: pd.DataFrame, station_of: dict[st
 
 
 def rei_of(day: Day, cfg: HallConfig, bp: Blueprint, staff: pd.Series, effect: dict[str, float],
-           seed: list[int]) -> float:
-    """The mean REI of the day's visits when `staff` serve its touches with `effect`s (ratings drawn from `seed`)."""
+           seed: list[int], rep: pd.Series) -> np.ndarray:
+    """Per replication (`rep`: visit_id → replication 0…n−1) the mean REI of the day's visits when `staff` serve
+    its touches with `effect`s (ratings drawn from `seed`)."""
     mine = cfg.model_copy(update={"staff_character": effect, "staff_change": {}})
     rated, _, _ = rate(Day(day.visits, day.touches.assign(staff_id=staff)), mine, bp, np.random.default_rng(seed))
     _, visits = score(rated, bp)
-    return float(visits["rei"].mean())
+    rei = visits.set_index("visit_id")["rei"].astype(float)
+    return rei.groupby(rep.reindex(rei.index)).mean().reindex(range(int(rep.max()) + 1)).to_numpy()
+
+
+def replicate(days: list[tuple[date, HallConfig]], bp: Blueprint, aware: pd.DataFrame, blind: pd.DataFrame,
+              effect: dict[str, float], reps: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per paired replication the mean REI of `days` (each simulated with its configuration) under the `aware` and
+    the `blind` roster's assignments, and the simulated visits in all. Replications are independent (their own
+    random streams); all of them are rated and scored in one batch, each visit's noise shared by both rosters."""
+    end = {m.id for m in bp.moments if m.role == "end"}
+    visits, touches, draws, rep = [], [], [], []
+    for r in range(reps):
+        frames = [simulate(cfg, bp, d, seed=seed, replication=r + 1, rated=False, prefix=f"R{i}-")
+                  for i, (d, cfg) in enumerate(days)]
+        visits += [f.visits for f in frames]
+        touches += [f.touches for f in frames]
+        draws.append(np.random.default_rng([seed, r, 7]).random(sum(len(f.touches) for f in frames)))
+        rep.append(pd.Series(r, index=pd.concat([f.visits["visit_id"] for f in frames]).to_numpy()))
+    day = Day(pd.concat(visits, ignore_index=True), pd.concat(touches, ignore_index=True))
+    cfg, draw, of = days[0][1], np.concatenate(draws), pd.concat(rep)
+    where = cfg.station_of()
+    a = rei_of(day, cfg, bp, served_by(day.touches, aware, where, end, draw), effect, [seed, 11], of)
+    b = rei_of(day, cfg, bp, served_by(day.touches, blind, where, end, draw), effect, [seed, 11], of)
+    return a, b, len(day.visits)
 
 
 def compare(days: list[tuple[date, HallConfig]], bp: Blueprint, aware: pd.DataFrame, blind: pd.DataFrame,
             effect: dict[str, float], reps: int = 5, seed: int = 0) -> Compared:
     """The predicted mean REI of `days` (each simulated with its configuration) under the `aware` and `blind`
-    rosters' assignments, `reps` paired replications."""
-    end = {m.id for m in bp.moments if m.role == "end"}
-    a, b, n = [], [], 0
-    for r in range(reps):
-        frames = [simulate(cfg, bp, d, seed=seed, replication=r + 1, rated=False, prefix=f"R{i}-")
-                  for i, (d, cfg) in enumerate(days)]
-        day = Day(pd.concat([f.visits for f in frames], ignore_index=True),
-                  pd.concat([f.touches for f in frames], ignore_index=True))
-        cfg = days[0][1]
-        draw = np.random.default_rng([seed, r, 7]).random(len(day.touches))
-        where = cfg.station_of()
-        a.append(rei_of(day, cfg, bp, served_by(day.touches, aware, where, end, draw), effect, [seed, r, 11]))
-        b.append(rei_of(day, cfg, bp, served_by(day.touches, blind, where, end, draw), effect, [seed, r, 11]))
-        n += len(day.visits)
-    av, bv = np.array(a), np.array(b)
-    return Compared(Estimate.of(av), Estimate.of(bv), Estimate.of(av - bv), reps, n // max(reps, 1))
+    rosters' assignments, `reps` paired replications (`replicate`), with t-intervals over the replications."""
+    a, b, n = replicate(days, bp, aware, blind, effect, reps, seed)
+    return Compared(Estimate.of(a), Estimate.of(b), Estimate.of(a - b), reps, n // max(reps, 1))
