@@ -22,6 +22,10 @@ from playwright.sync_api import expect, sync_playwright
 from peakend.store.db import connect
 from tests.conftest import add_token, add_user
 
+# Every page and expectation waits up to 30 s (Playwright's 5 s default), a bound and not a timing: the module's
+# tests share one server whose jobs queue behind each other, and CI runs on a loaded machine.
+expect.set_options(timeout=30_000)
+
 A, B = "天河北厅", "花都新华厅"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -361,7 +365,7 @@ def test_the_first_run_in_the_browser(browser, tmp_path):
         page.screenshot(path=ARTIFACTS / "setup-data.png", full_page=True)
         both_languages(page, "setup-data")
         page.click("#setup-demo button")
-        expect(page.locator("#setup-done")).to_be_visible(timeout=120_000)
+        expect(page.locator("#setup-done")).to_be_visible(timeout=300_000)  # the demo, built by a job
         page.click("#setup-done a")
         expect(page.locator("#halls tr")).to_have_count(9)  # the header and the demo's eight halls
         page.close()
