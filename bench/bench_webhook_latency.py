@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the last deliveries")
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (default: a scratch DuckDB file)")
     parser.add_argument("--workers", type=int, default=0, help="`serve --workers N` (PostgreSQL only)")
+    parser.add_argument("--note", default="", help="a word for the results file (e.g. the code measured)")
     args = parser.parse_args()
     more = ["--workers", str(args.workers)] if args.workers else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,7 +181,7 @@ def main() -> None:
     print(f"stages (medians)       : post → live pass {out['to_pass_s']:.2f} s, → fanned out {out['to_fanned_s']:.2f} s"
           f", → sent {out['to_sent_s']:.2f} s")
     print(f"target: p50 within {TARGET_P50_S:.0f} s ({'met' if out['p50_s'] <= TARGET_P50_S else 'NOT met'})")
-    append_result("webhook_latency", {"store": store, "workers": args.workers, "posts": out["posts"],
+    append_result("webhook_latency", {"note": args.note, "store": store, "workers": args.workers, "posts": out["posts"],
                                       "gap_s": args.gap, "delivered": out["delivered"],
                                       "unverified": out["unverified"], "p50_s": round(out["p50_s"], 3),
                                       "p90_s": round(out["p90_s"], 3), "max_s": round(out["max_s"], 3),
