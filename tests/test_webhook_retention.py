@@ -1,5 +1,6 @@
 """The outbox and the delivery log are trimmed after setting `webhook_keep_days` (sent, given-up and cancelled
-deliveries, then events with none left), never a pending delivery or an event not yet fanned out; the delivery loop
+deliveries, then events with none left), never a pending delivery, an event not yet fanned out or the opening of a
+case still open; the delivery loop
 trims at its start and then at most once an hour."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from peakend.live.outbox import event_id
 from peakend.service import Workspace
 from peakend.service import webhooks as hooks_module
 from peakend.service.webhooks import TRIM_S, run_webhooks
@@ -29,8 +31,16 @@ DELIVERIES = {"d_sent_old": ("sent_old", "sent", OLD, OLD), "d_failed_old": ("fa
               "d_cancelled": ("cancelled_old", "cancelled", OLD, None)}
 
 
+OPEN_CASE, CLOSED_CASE = event_id("case.opened", "V-open"), event_id("case.opened", "V-closed")
+
+
 def _filled(store) -> Workspace:
     ws = Workspace(store)
+    for case, status in (("V-open", "open"), ("V-closed", "resolved")):  # both opened long ago, no delivery left
+        store.execute("INSERT INTO cases (case_id, visit_id, hall_id, kind, status, opened_at, deadline) "
+                      "VALUES (?, ?, 'H1', 'complaint', ?, ?, ?)", [case, case, status, OLD, OLD])
+        store.execute("INSERT INTO outbox (event_id, kind, hall_id, created_at, payload, fanned_at) "
+                      "VALUES (?, 'case.opened', 'H1', ?, '{}', ?)", [event_id("case.opened", case), OLD, OLD])
     for ev, (created, fanned) in EVENTS.items():
         store.execute("INSERT INTO outbox (event_id, kind, hall_id, created_at, payload, fanned_at) "
                       "VALUES (?, 'alert.raised', 'H1', ?, '{}', ?)", [ev, created, fanned])
@@ -49,13 +59,16 @@ def _left(store) -> tuple[set[str], set[str]]:
 def test_trim_removes_what_is_done_and_old_and_keeps_the_rest(store, monkeypatch):
     monkeypatch.delenv("PEAKEND_WEBHOOK_KEEP_DAYS", raising=False)  # the default: 30 days
     ws = _filled(store)
-    assert ws.webhooks.trim() == (4, 4)  # d_sent_old, d_failed_old, d_mixed_old, d_cancelled; 4 events with none left
-    assert _left(store) == ({"pending_old", "unfanned_old", "sent_recent", "mixed"},
+    # d_sent_old, d_failed_old, d_mixed_old, d_cancelled; their 3 events, nobody_old and the closed case's opening
+    assert ws.webhooks.trim() == (4, 5)
+    assert _left(store) == ({"pending_old", "unfanned_old", "sent_recent", "mixed", OPEN_CASE},
                             {"d_pending_old", "d_recent", "d_mixed_replayed"})
     assert ws.webhooks.trim() == (0, 0)
     ws.webhooks.now = lambda: NOW + timedelta(days=20)  # keep until 2026-11-21 12:00: the November ones go too
     assert ws.webhooks.trim() == (2, 2)
-    assert _left(store) == ({"pending_old", "unfanned_old"}, {"d_pending_old"})  # never pending, never unfanned
+    assert _left(store) == ({"pending_old", "unfanned_old", OPEN_CASE}, {"d_pending_old"})  # never pending, unfanned
+    store.execute("UPDATE cases SET status = 'resolved' WHERE case_id = 'V-open'")
+    assert ws.webhooks.trim() == (0, 1)  # the case closed: its opening goes too
 
 
 def test_the_keep_setting_is_read(store, monkeypatch):
@@ -63,8 +76,8 @@ def test_the_keep_setting_is_read(store, monkeypatch):
     ws = _filled(store)
     assert ws.webhooks.trim() == (0, 0)
     monkeypatch.setenv("PEAKEND_WEBHOOK_KEEP_DAYS", "10")  # keep until 2026-11-21 12:00
-    assert ws.webhooks.trim() == (6, 6)
-    assert _left(store) == ({"pending_old", "unfanned_old"}, {"d_pending_old"})
+    assert ws.webhooks.trim() == (6, 7)
+    assert _left(store) == ({"pending_old", "unfanned_old", OPEN_CASE}, {"d_pending_old"})
 
 
 def test_the_delivery_loop_trims_at_start_and_then_at_most_hourly(monkeypatch):

@@ -32,7 +32,7 @@ from peakend.i18n import Lang
 from peakend.live import channels
 from peakend.live.channels import CHANNELS, ROBOTS, Endpoint
 from peakend.live.outbound import Refused, check, parse, post
-from peakend.live.outbox import KINDS
+from peakend.live.outbox import KINDS, event_id
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -405,15 +405,23 @@ class Webhooks:
     def trim(self) -> tuple[int, int]:
         """Remove what setting `webhook_keep_days` no longer keeps: deliveries sent, given up or cancelled whose last
         try (else their creation) is older, then events fanned out that long ago with no delivery left. A pending
-        delivery and an event not yet fanned out are never removed. (deliveries, events) removed."""
+        delivery and an event not yet fanned out are never removed, nor the `case.opened` event of a case still
+        open (its later events take the visit's peak and end from it). (deliveries, events) removed."""
         cutoff = self.now() - timedelta(days=settings.get("webhook_keep_days"))
+        old = ("fanned_at IS NOT NULL AND fanned_at < ? AND created_at < ? "
+               "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = outbox.event_id)")
         with self.store.transaction():
             deliveries = self.store.execute(
                 "DELETE FROM deliveries WHERE state IN ('sent', 'failed', 'cancelled') "
                 "AND coalesce(last_at, created_at) < ?", [cutoff])
-            events = self.store.execute(
-                "DELETE FROM outbox WHERE fanned_at IS NOT NULL AND fanned_at < ? AND created_at < ? "
-                "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = outbox.event_id)", [cutoff, cutoff])
+            events = self.store.execute(f"DELETE FROM outbox WHERE kind <> 'case.opened' AND {old}", [cutoff, cutoff])
+            still_open = {event_id("case.opened", str(c))
+                          for (c,) in self.store.rows("SELECT case_id FROM cases WHERE status = 'open'")}
+            opened = [str(e) for (e,) in self.store.rows(
+                f"SELECT event_id FROM outbox WHERE kind = 'case.opened' AND {old}", [cutoff, cutoff])]
+            gone = [[e] for e in opened if e not in still_open]
+            self.store.executemany("DELETE FROM outbox WHERE event_id = ?", gone)
+            events += len(gone)
         if deliveries or events:
             log.info("webhook retention removed %s deliveries and %s events", deliveries, events)
         return int(deliveries), int(events)
