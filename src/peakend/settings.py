@@ -201,6 +201,10 @@ SETTINGS: tuple[Setting, ...] = (
             "允许 Webhook 与机器人调用回环、私有与链路本地地址（测试或内网接收端）"),
     Setting("webhook_timeout_s", _positive(float), 10.0, "how long a webhook or robot send may take (s)",
             "一次 Webhook 或机器人发送的超时（秒）"),
+    Setting("webhook_keep_days", _positive(int), 30,
+            "sent and given-up deliveries and their events are removed from the outbox and the delivery log this "
+            "many days after their last try (pending ones never)",
+            "已送达或已放弃的投递及其事件在最后一次尝试后保留的天数，之后从发件箱与投递日志中删除（待投递的永不删除）"),
     Setting("public_url", str, "http://127.0.0.1:8000", "the server's address as links in robot messages begin",
             "机器人消息中链接所用的服务器地址"),
     Setting("metrics_token", str, None, "bearer token /metrics asks for (none: see metrics_open)",

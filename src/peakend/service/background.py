@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,8 @@ from peakend.service.webhooks import run_webhooks
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
-GATHER_S = 0.2  # the live worker gathers queued visits this long before a pass (alerts: < 1 s)
+GATHER_S = 0.2  # the live worker gathers queued visits this long before a pass (alerts: < 1 s) ...
+BURST_S = 1.0  # ... when woken within this long of its last pass (a burst); after a quiet spell it runs at once
 RETRY_S = 2.0
 
 
@@ -76,12 +78,15 @@ def run_heartbeat(ws: Workspace, stop: threading.Event) -> None:
 def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:
     """Run the live rules on queued visits whenever some are queued (and at start: what a crash left).
 
-    Once woken it gathers for `GATHER_S`, so that a burst of requests is taken by one pass;
-    requests that arrive while a pass runs are taken together by the next.
+    Woken within `BURST_S` of its last pass it gathers for `GATHER_S`, so that a burst of requests is taken by one
+    pass; woken after a quiet spell it runs at once (a lone complaint's alert is not held back). Requests that
+    arrive while a pass runs are taken together by the next.
     """
     log = logging.getLogger("peakend.live")
+    last = float("-inf")  # when the last pass ended (monotonic)
     while not stop.is_set():
-        stop.wait(GATHER_S)
+        if time.monotonic() - last < BURST_S:
+            stop.wait(GATHER_S)
         ws.live_wake.clear()
         try:
             run_pending(ws.store, ws.blueprint, ws.clock())
@@ -91,6 +96,7 @@ def run_live(ws: Workspace, stop: threading.Event, idle_s: float) -> None:
         except Exception:  # a lost connection or a bad blueprint: log, keep the queue, try again
             log.exception("live rules failed; the visits stay queued")
             stop.wait(RETRY_S)
+        last = time.monotonic()
         ws.live_wake.wait(idle_s)
 
 
@@ -119,7 +125,8 @@ def run_timers(ws: Workspace, stop: threading.Event, every: float) -> None:
             if fed != ws.clock().date():
                 fed = ws.clock().date()
                 ws.demo.start_today()
-            tick(ws.store, ws.blueprint, ws.clock(), ws.gateway)
+            if tick(ws.store, ws.blueprint, ws.clock(), ws.gateway):
+                ws.webhooks.wake.set()  # overdue and escalated cases' events: delivered now
         except Exception:  # a failed send or a lost connection: log, and try again next time
             log.exception("timers failed; retrying in %s s", every)
         stop.wait(every)

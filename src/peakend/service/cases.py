@@ -43,6 +43,7 @@ class Cases:
         a CaseError with its status."""
         {"comment": cases.comment, "reassign": cases.reassign, "resolve": cases.resolve}[action](
             self.ws.store, case_id, who, text, self.ws.clock())
+        self.ws.webhooks.wake.set()  # a resolved case's `case.closed` event: delivered now, not at the next poll
         if action == "reassign":  # who now handles a customer's case: in the activity log (a phone as its key)
             self.ws.activity.record(who, "case_reassigned", case_id, {"to": key_text(self.ws.store, text) or text})
 
@@ -63,4 +64,6 @@ class Cases:
     def sms_reply(self, sender: str, text: str, at: datetime | None, halls: list[str] | None) -> ReplyResult:
         """Record a customer's SMS reply (at `at`, default now): a survey answer to a visit of `halls` (None: any
         hall) or an opt-out."""
-        return handle_reply(self.ws.store, self.ws.blueprint, sender, text, at or self.ws.clock(), halls)
+        result = handle_reply(self.ws.store, self.ws.blueprint, sender, text, at or self.ws.clock(), halls)
+        self.ws.webhooks.wake.set()  # a negative answer's `survey.negative` event: delivered now
+        return result

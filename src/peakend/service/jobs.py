@@ -432,6 +432,8 @@ def run_jobs(jobs: Jobs, stop: threading.Event, wake: threading.Event, idle_s: f
         except Exception:  # a lost store: log and try again
             log.exception("could not claim a job")
             ran = False
-        if not ran:
+        if ran:
+            jobs.ws.webhooks.wake.set()  # a finished import's event: delivered now
+        else:
             wake.wait(idle_s)
             wake.clear()

@@ -32,7 +32,7 @@ from peakend.i18n import Lang
 from peakend.live import channels
 from peakend.live.channels import CHANNELS, ROBOTS, Endpoint
 from peakend.live.outbound import Refused, check, parse, post
-from peakend.live.outbox import KINDS
+from peakend.live.outbox import KINDS, event_id
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -402,6 +402,30 @@ class Webhooks:
         if out.gone:
             self.ws.activity.record("system", "webhook_disabled", ep.endpoint_id, {"status": 410})
 
+    def trim(self) -> tuple[int, int]:
+        """Remove what setting `webhook_keep_days` no longer keeps: deliveries sent, given up or cancelled whose last
+        try (else their creation) is older, then events fanned out that long ago with no delivery left. A pending
+        delivery and an event not yet fanned out are never removed, nor the `case.opened` event of a case still
+        open (its later events take the visit's peak and end from it). (deliveries, events) removed."""
+        cutoff = self.now() - timedelta(days=settings.get("webhook_keep_days"))
+        old = ("fanned_at IS NOT NULL AND fanned_at < ? AND created_at < ? "
+               "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = outbox.event_id)")
+        with self.store.transaction():
+            deliveries = self.store.execute(
+                "DELETE FROM deliveries WHERE state IN ('sent', 'failed', 'cancelled') "
+                "AND coalesce(last_at, created_at) < ?", [cutoff])
+            events = self.store.execute(f"DELETE FROM outbox WHERE kind <> 'case.opened' AND {old}", [cutoff, cutoff])
+            still_open = {event_id("case.opened", str(c))
+                          for (c,) in self.store.rows("SELECT case_id FROM cases WHERE status = 'open'")}
+            opened = [str(e) for (e,) in self.store.rows(
+                f"SELECT event_id FROM outbox WHERE kind = 'case.opened' AND {old}", [cutoff, cutoff])]
+            gone = [[e] for e in opened if e not in still_open]
+            self.store.executemany("DELETE FROM outbox WHERE event_id = ?", gone)
+            events += len(gone)
+        if deliveries or events:
+            log.info("webhook retention removed %s deliveries and %s events", deliveries, events)
+        return int(deliveries), int(events)
+
     def backlog(self) -> dict[str, int]:
         """Events not yet fanned out and deliveries by state (for /metrics)."""
         out = {"outbox_unfanned": int(self.store.scalar("SELECT count(*) FROM outbox WHERE fanned_at IS NULL"))}
@@ -438,10 +462,26 @@ def mask_mobile(m: str) -> str:
     return "" if not m else "•••" + m[-4:]
 
 
+TRIM_S = 3600.0  # the outbox and the delivery log are trimmed (setting `webhook_keep_days`) at most this often
+
+
 def run_webhooks(ws: Workspace, stop: threading.Event, idle_s: float = 1.0) -> None:
-    """The delivery loop: pump the outbox until stopped; between passes wait for a wake-up or `idle_s`."""
+    """The delivery loop: pump the outbox until stopped; between passes wait for a wake-up (an event written in
+    this process: `Webhooks.wake`) or `idle_s` (one written by another process, found by polling).
+
+    The wake-up is cleared before a pass, not after the wait: one set while a pass runs makes the next pass come
+    at once instead of being lost until the next poll. At start and every `TRIM_S` it trims what is past its
+    retention (`Webhooks.trim`)."""
     hooks = ws.webhooks
+    trimmed = float("-inf")
     while not stop.is_set():
+        if time.monotonic() - trimmed >= TRIM_S:
+            trimmed = time.monotonic()
+            try:
+                hooks.trim()
+            except Exception:  # a lost store: log, and try again in an hour
+                log.exception("webhook retention failed; retrying in an hour")
+        hooks.wake.clear()
         try:
             busy = hooks.pump()
         except Exception:  # a lost store: log, and try again
@@ -449,4 +489,3 @@ def run_webhooks(ws: Workspace, stop: threading.Event, idle_s: float = 1.0) -> N
             busy = 0
         if not busy:
             hooks.wake.wait(idle_s)
-            hooks.wake.clear()
