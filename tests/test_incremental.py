@@ -104,7 +104,7 @@ def run(make, bp, ops: list[tuple]) -> None:
         ful.close()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(ops=st.lists(step, min_size=2, max_size=12))
 def test_incremental_equals_full_on_duckdb(bp, ops):
