@@ -127,16 +127,17 @@ def test_bad_row_is_named_quarantined_and_good_rows_kept(store, bp, tmp_path, ro
 
 
 def test_a_file_s_commonest_problems_are_counted_by_field(duck, bp, tmp_path):
-    from peakend.service.workspace import Workspace
-
     bad = [["v2", "H", "", "", "counter_result", 1, "", 7, "", "", ""],
            ["v3", "H", "", "", "counter_result", 1, "", 4, "", "", ""],
            ["v4", "H", "", "", "waiting", "x", "", "", "", "", ""]]
     path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, *bad])
-    ingest_file(duck, path, Context(bp))
-    said = Workspace(duck).files.commonest(str(path), "en")
+    said = ingest_file(duck, path, Context(bp)).commonest
     assert [(n, field) for n, field, _ in said] == [(2, "rating"), (1, "seq")]
-    assert "--rating-scale" in said[0][2]
+    assert "--rating-scale" in said[0][2]["en"] and "row 5" in said[0][2]["en"]  # the first such row quoted
+    assert "第 5 行" in said[0][2]["zh"]
+    fixed = ingest_file(duck, path, Context(bp, "1-5")).commonest  # the same file again, its scale given
+    assert [(n, field) for n, field, _ in fixed] == [(1, "rating"), (1, "seq")]  # this run's problems only:
+    assert "--rating-scale" not in fixed[0][2]["en"] and "1–5" in fixed[0][2]["en"]  # 7 is past 1–5 now
 
 
 def test_missing_column_quarantines_rows_that_need_it(store, bp, tmp_path):

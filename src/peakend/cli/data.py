@@ -60,8 +60,8 @@ def ingest_files(ws: Workspace, files: list[Path], ctx: Any, mapping: Any = None
             for note in r.notes:
                 err.print(note, style="yellow", highlight=False, markup=False)
             show(r.summary())
-            for rows, name, message in ws.files.commonest(r.source, lang()) if r.quarantined else []:
-                err.print(say("ingest_commonest", rows=rows, field=name, message=message), highlight=False,
+            for rows, name, message in r.commonest:  # this run's, the first row of each quoted
+                err.print(say("ingest_commonest", rows=rows, field=name, message=message[lang()]), highlight=False,
                           markup=False)
             for c in r.clashes:
                 said = clash(r.source, c.row, c.kind, c.event_id, c.action, *clash_fields(c), lang())

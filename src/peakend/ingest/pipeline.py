@@ -97,6 +97,7 @@ class FileResult:
     kinds: dict[str, KindCounts] = field(default_factory=dict)
     fates: RowCounts = field(default_factory=RowCounts)
     clashes: list[corrections.Clash] = field(default_factory=list)  # the first `SHOWN_CLASHES`
+    commonest: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)  # (rows, field, message by lang)
 
     def absorb(self, out: Outcome) -> None:
         """Add what one chunk did."""
@@ -463,6 +464,19 @@ def _fates(size: int, bad: set[int], dropped: list[set[int]], clashes: list[corr
     return fates
 
 
+def commonest(problems: list[dict[str, object]], n: int = 3) -> list[tuple[int, str, dict[str, str]]]:
+    """This run's `n` commonest problems by field and code, most first: (rows, field, the first row's message in
+    each language)."""
+    groups: dict[tuple[str, str], list] = {}
+    for p in problems:
+        g = groups.setdefault((str(p["field"]), str(p["code"])), [0, p])
+        g[0] += 1
+        if int(str(p["row"])) < int(str(g[1]["row"])):
+            g[1] = p
+    ranked = sorted(groups.values(), key=lambda g: (-g[0], int(str(g[1]["row"]))))[:n]
+    return [(count, str(p["field"]), {"en": str(p["message_en"]), "zh": str(p["message_zh"])}) for count, p in ranked]
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -533,6 +547,7 @@ def _ingest_file(
     if parts is None and not result.notes:
         refuse("empty_file")
     result.quarantined = len(quarantine.rows)
+    result.commonest = commonest(quarantine.problems)
     store.execute(
         "INSERT INTO ingest_log (source_hash, source, kind, rows_read, stored, duplicates, quarantined) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -71,14 +71,6 @@ class Files:
                                    "LIMIT ?", [limit])
         return rows, corrections.listed(self.ws.store, limit)
 
-    def commonest(self, source: str, lang: str, n: int = 3) -> list[tuple[int, str, str]]:
-        """A file's `n` commonest quarantine reasons: (rows, field, one example message in `lang`), most first."""
-        column = "message_zh" if lang == "zh" else "message_en"
-        found = self.ws.store.query(f"SELECT count(*) AS n, field, min({column}) AS message FROM quarantine "
-                                    "WHERE source = ? GROUP BY field, code ORDER BY n DESC, field LIMIT ?",
-                                    [source, n])
-        return [(int(r.n), str(r.field), str(r.message)) for r in found.itertuples()]
-
 
 def kind_of(kind: str | None) -> Kind | None:
     """An `--kind` value checked: None (each row's kind read from its columns) or one kind (BadOption)."""
