@@ -612,7 +612,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     # identity (issue 34): users and tokens in the browser, single sign-on
     "id_not_yours": {"en": "'{value}' is not a user you manage: managers manage staff of their own halls only, and "
                            "give only their own halls",
-                     "zh": "“{value}”不是您可管理的用户：店长只能管理本营业厅的员工，且只能授予自己的营业厅"},
+                     "zh": "“{value}”不是您可管理的用户：厅经理只能管理本营业厅的员工，且只能授予自己的营业厅"},
     "id_not_self": {"en": "you cannot change, disable or reset your own account here (ask another admin)",
                     "zh": "不能在此修改、停用或重置您自己的账户（请另一位管理员操作）"},
     "id_halls_bad": {"en": "halls: at most {most} ids of at most 200 characters each",
@@ -1189,8 +1189,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "id_users_none": {"zh": "还没有您可管理的用户。", "en": "No user you manage yet."},
     "id_role": {"zh": "角色", "en": "Role"},
     "id_role_admin": {"zh": "管理员", "en": "Admin"},
-    "id_role_manager": {"zh": "店长", "en": "Manager"},
-    "id_role_auditor": {"zh": "神秘访客", "en": "Auditor"},
+    "id_role_manager": {"zh": "厅经理", "en": "Manager"},
+    "id_role_auditor": {"zh": "审核员", "en": "Auditor"},
     "id_role_staff": {"zh": "员工", "en": "Staff"},
     "id_halls": {"zh": "营业厅", "en": "Halls"},
     "id_hall": {"zh": "营业厅", "en": "Hall"},
