@@ -1271,7 +1271,6 @@ WORDS: dict[str, dict[Lang, str]] = {
     "inbox_alerts": {"zh": "补救提醒（近 12 小时，最新在前）", "en": "Recovery alerts (last 12 hours, newest first)"},
     "inbox_cases": {"zh": "未关闭的工单", "en": "Open cases"},
     "inbox_claim": {"zh": "我来处理", "en": "I'll take it"},
-    "inbox_claimed_by": {"zh": "{who} 已于 {at} 接手", "en": "taken by {who} at {at}"},
     "inbox_no_alerts": {"zh": "近 12 小时您的营业厅没有补救提醒。", "en": "No recovery alerts in your halls in the last 12 hours."},
     "inbox_no_cases": {"zh": "您的营业厅没有未关闭的工单。", "en": "No open cases in your halls."},
     "inbox_due": {"zh": "期限", "en": "due"},
