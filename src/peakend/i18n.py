@@ -1757,3 +1757,14 @@ MESSAGES.update({
                                   "colleague of its own hall",
                             "zh": "“{value}”不是营业厅 {hall} 的员工：提醒只能转交给本厅的同事"},
 })
+
+# -- journey order of touches sent without a time or a seq (ingest/order.py) --
+MESSAGES.update({
+    "ingest_row_order": {
+        "en": "{source}: the touches of {value} visit(s) have no time (start_at) and no seq: their journey order is "
+              "the order of the file's rows (seq 1, 2, … per visit; touches of a visit sent later come after the "
+              "stored ones)",
+        "zh": "{source}：{value} 个来访的接触既无时间（start_at）也无序号（seq）：其旅程顺序按文件中行的先后确定"
+              "（每个来访的 seq 依次记为 1、2、…；之后再发送的同一来访的接触排在已存接触之后）",
+    },
+})

@@ -25,6 +25,7 @@ from peakend.errors import StoreUnavailable
 from peakend.i18n import say
 from peakend.ingest import corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
+from peakend.ingest.order import number_timeless
 from peakend.ingest.readers import (
     READERS,
     Chunk,
@@ -98,10 +99,12 @@ class FileResult:
     fates: RowCounts = field(default_factory=RowCounts)
     clashes: list[corrections.Clash] = field(default_factory=list)  # the first `SHOWN_CLASHES`
     commonest: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)  # (rows, field, message by lang)
+    ordered: int = 0  # visits whose touches came without time and seq, numbered in row order (`ingest.order`)
 
     def absorb(self, out: Outcome) -> None:
         """Add what one chunk did."""
         self.stored += out.stored
+        self.ordered += out.ordered
         self.duplicates += out.duplicates
         self.fates.add(out.fates)
         for kind, k in out.kinds.items():
@@ -335,6 +338,7 @@ class Outcome:
     fates: RowCounts = field(default_factory=RowCounts)
     kinds: dict[str, KindCounts] = field(default_factory=dict)
     clashes: list[corrections.Clash] = field(default_factory=list)
+    ordered: int = 0  # visits numbered in row order (`ingest.order`)
 
 
 def _checked(con: duckdb.DuckDBPyConnection, store: Store, parts: list[Part], ctx: Context,
@@ -413,6 +417,8 @@ def _ingest_chunk(
                     f"CREATE OR REPLACE TEMP TABLE typed_ok AS SELECT * FROM typed_{i} "
                     "WHERE _row NOT IN (SELECT _row FROM bad_rows)"
                 ).fetchall()[0][0]
+                if part.kind == "touch" and len(parts) == 1:  # a wide file's touches have their seq
+                    out.ordered += number_timeless(store, ctx.replace)
                 done = store_rows(store, part.kind, ctx.replace)
                 if live and part.kind in ("touch", "visit"):
                     queue_visits(store, "incoming")
@@ -546,6 +552,8 @@ def _ingest_file(
         refuse("unreadable", str(exc), fmt)
     if parts is None and not result.notes:
         refuse("empty_file")
+    if result.ordered:
+        result.notes.append(say("ingest_row_order", source=source, value=result.ordered))
     result.quarantined = len(quarantine.rows)
     result.commonest = commonest(quarantine.problems)
     store.execute(
