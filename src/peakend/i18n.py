@@ -1764,7 +1764,7 @@ MESSAGES.update({
         "en": "{source}: the touches of {value} visit(s) have no time (start_at) and no seq: their journey order is "
               "the order of the file's rows (seq 1, 2, … per visit; touches of a visit sent later come after the "
               "stored ones)",
-        "zh": "{source}：{value} 个来访的接触既无时间（start_at）也无序号（seq）：其旅程顺序按文件中行的先后确定"
-              "（每个来访的 seq 依次记为 1、2、…；之后再发送的同一来访的接触排在已存接触之后）",
+        "zh": "{source}：{value} 个来访的触点既无时间（start_at）也无序号（seq）：其旅程顺序按文件中行的先后确定"
+              "（每个来访的 seq 依次记为 1、2、…；之后再发送的同一来访的触点排在已存触点之后）",
     },
 })
