@@ -98,6 +98,10 @@ def test_the_report_prints_to_pdf_with_its_charts(demo, tmp_path, monkeypatch):
     shutil.copy(demo / "peakend.duckdb", db)
     result = runner.invoke(app, ["--lang", "en", "report", "--db", str(db), "-o", str(tmp_path / "r.html"), "--pdf"])
     assert result.exit_code == 0, result.output
+    with connect(str(db)) as store:  # the demo's report computed the network's verdicts once, as the pages' job
+        runs = store.scalar("SELECT count(*) FROM score_runs")
+        assert store.rows("SELECT state, basis, halls FROM jobs WHERE kind = 'verdicts'") == [("done", runs, None)]
+    assert (tmp_path / "r.html").read_text("utf-8").count('<p class="verdict">') >= 1  # shown from the kept job
     pdf = (tmp_path / "r.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page\r") + pdf.count(
         b"/Type /Page/") + pdf.count(b"/Type /Page>") >= 3  # several pages: the charts and tables were drawn

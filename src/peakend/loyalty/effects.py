@@ -49,7 +49,7 @@ def _design(frame: pd.DataFrame, x: pd.Series) -> pd.DataFrame:
 def _fit(y: np.ndarray, x: pd.DataFrame) -> object:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sm.Logit(y, x).fit(disp=0, maxiter=200)
+        return sm.Logit(y, x, check_rank=False).fit(disp=0, maxiter=200)  # rank: a singular fit raises anyway
 
 
 def _cv_auc(y: np.ndarray, x: pd.DataFrame, folds: int, seed: int) -> float:

@@ -20,7 +20,7 @@ from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ran
 from peakend.report import charts
 from peakend.report.bundle import vega_bundle
 from peakend.report.floor import floor_svg, zone_figures
-from peakend.scoring.compare import compare_all
+from peakend.scoring.compare import Verdict
 from peakend.scoring.maturity import maturity
 from peakend.scoring.moments import falls
 from peakend.scoring.run import require_scores
@@ -75,8 +75,9 @@ def weights_note(store: Store, bp: Blueprint) -> dict[Lang, str]:
     return both(key, peak=w.peak, end=w.end, mean=w.mean, value=bp.id)
 
 
-def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
-    """Every table and figure the report shows."""
+def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list[Verdict]) -> dict[str, Any]:
+    """Every table and figure the report shows (the model comparison and its verdicts given: computed once per
+    scoring run, by the caller)."""
     require_scores(store)
     vs = store.table("visit_scores")
     qt = store.table("quarantine")
@@ -93,7 +94,6 @@ def gather(store: Store, bp: Blueprint) -> dict[str, Any]:
         quarantined = int(qt.count().execute())
     halls = maturity(store, bp, halls)
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
-    comparison, verdicts = compare_all(store)
     found = loyalty(store, bp)
     names = {lang: bp.names(lang) for lang in LANGS}
     return {
@@ -144,9 +144,9 @@ def _specs(data: dict[str, Any], bp: Blueprint) -> dict[str, dict[Lang, str]]:
     return specs
 
 
-def render(store: Store, bp: Blueprint) -> str:
+def render(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list[Verdict]) -> str:
     """The report as one HTML string."""
-    data = gather(store, bp)
+    data = gather(store, bp, comparison, verdicts)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
     template = env.from_string(resources.files("peakend.report").joinpath("report.html.j2").read_text("utf-8"))
@@ -159,8 +159,8 @@ def render(store: Store, bp: Blueprint) -> str:
     )
 
 
-def write_report(store: Store, bp: Blueprint, path: Path) -> Path:
+def write_report(store: Store, bp: Blueprint, path: Path, comparison: pd.DataFrame, verdicts: list[Verdict]) -> Path:
     """Write the report to `path` (folders created as needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(store, bp), "utf-8")
+    path.write_text(render(store, bp, comparison, verdicts), "utf-8")
     return path

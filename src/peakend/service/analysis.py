@@ -25,6 +25,7 @@ from peakend.scoring.compare import (
     Difference,
     Target,
     Verdict,
+    compare_all,
     compare_models,
     survey_frame,
     verdicts,
@@ -73,6 +74,19 @@ class Analysis:
         last = self.ws.jobs.last("verdicts", {}, halls)
         shown = None if last is None else last.result
         return None if shown is None else [_verdict(v) for v in shown["verdicts"]]
+
+    def findings(self) -> tuple[pd.DataFrame, list[Verdict]]:
+        """Every answer's model comparison (a table) and verdict on the whole network, computed once per scoring
+        run: the network's `verdicts` job when it is of the current run, else that job run here now (so the network
+        page shows what a report computed, and a second report computes nothing)."""
+        run = self.ws.scores.run_number()
+        last = self.ws.jobs.last("verdicts", {}, None)
+        if last is None or last.state != "done" or last.basis < run:
+            last = self.ws.jobs.run_here("verdicts", {}, "report", None, basis=run)
+        table = self.ws.jobs.frames(last.job_id).get("comparison") if last.state == "done" else None
+        if table is None or last.result is None:  # failed, or kept before tables were: computed here, errors raised
+            return compare_all(self.ws.store)
+        return table, [_verdict(v) for v in last.result["verdicts"]]
 
     def weights_said(self, found: list[Verdict] | None, lang: Lang) -> tuple[str, str | None]:
         """The weights REI runs on, in one sentence, and — when this store's own verdict says the plain mean predicts
@@ -163,10 +177,14 @@ def _verdict(kept: dict[str, Any]) -> Verdict:
 
 @job_kind("verdicts")
 def verdicts_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
-    """The verdicts of the job's halls, as a job."""
+    """The verdicts of the job's halls, as a job; the network's (no halls) with every model's comparison, the table
+    the report shows."""
     progress(step="verdicts")
-    found = ws.analysis.verdicts(job.halls)
-    return Outcome({"verdicts": [dataclasses.asdict(v) for v in found]})
+    if job.halls is not None:
+        return Outcome({"verdicts": [dataclasses.asdict(v) for v in ws.analysis.verdicts(job.halls)]})
+    ws.scores.require()
+    table, found = compare_all(ws.store)
+    return Outcome({"verdicts": [dataclasses.asdict(v) for v in found]}, {"comparison": table})
 
 
 def _library_stamp() -> tuple[str, float]:

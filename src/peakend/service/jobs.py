@@ -364,9 +364,9 @@ class Jobs:
         return True
 
     def run_here(self, kind: str, params: dict[str, Any], owner: str,
-                 halls: frozenset[str] | None = None) -> Job:
+                 halls: frozenset[str] | None = None, basis: int = 0) -> Job:
         """Queue a job and run it in this process now (the CLI, tests); its row says what happened."""
-        job = self.submit(kind, params, owner, halls, dedupe=False)
+        job = self.submit(kind, params, owner, halls, basis, dedupe=False)
         self.store.execute("UPDATE jobs SET state = 'running', claimed_by = ?, lease_until = ?, attempts = 1, "
                            "started_at = ? WHERE job_id = ?", [self.worker, self._lease(), datetime.now(), job.job_id])
         return self.run(self.get_or_fail(job.job_id))

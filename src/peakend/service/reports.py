@@ -30,7 +30,8 @@ class Reports:
 
     def html(self, out: Path) -> Path:
         """Write the HTML report (zh/en) of the scored store (NotScored otherwise)."""
-        return write_report(self.ws.store, self.ws.blueprint, out)
+        self.ws.scores.require()
+        return write_report(self.ws.store, self.ws.blueprint, out, *self.ws.analysis.findings())
 
     @staticmethod
     def pdf(html: Path, lang: str) -> Path:
