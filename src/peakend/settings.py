@@ -105,6 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("job_lease_seconds", _positive(float), 30.0,
             "a process's claim on a running job lasts this long unless renewed (after a crash, another takes it then)",
             "进程对运行中任务的认领时限（秒；未续期则由其他进程接手，例如崩溃后）"),
+    Setting("blas_threads", _positive(int), 1, "threads numpy's linear algebra uses per process (small fits: more "
+            "only contend)", "每个进程中 numpy 线性代数所用线程数（拟合矩阵小，线程多只会互相争抢）"),
     Setting("job_threads", _positive(int), 2, "jobs (scoring, verdicts, imports, what-ifs) run at once per process",
             "每个进程同时运行的任务数（评分、结论、导入、假设分析）"),
     Setting("keep_comments_days", int, 0, "survey comments are removed this many days after their answer (0: kept)",
