@@ -19,6 +19,26 @@ def test_ids_come_from_names_and_never_collide():
         "check_in", "check_in_2", "m3", "m_2nd_security", "m5"]
 
 
+def test_names_in_both_languages_and_the_queue_where_people_wait():
+    """`中文|English` gives each language its name (the id from the English); the diversion rule reads the queue at
+    the moment named for waiting and serves at the next; single names are listed in the header to translate."""
+    import yaml
+
+    text = new_blueprint_text(["到达|Arrive", "排队|Queue", "柜台办理|Counter", "离开|Leave"], "bank", "银行|Bank")
+    data = yaml.safe_load(text)
+    assert [(m["id"], m["zh"], m["en"]) for m in data["moments"]] == [
+        ("arrive", "到达", "Arrive"), ("queue", "排队", "Queue"), ("counter", "柜台办理", "Counter"),
+        ("leave", "离开", "Leave")]
+    assert data["live"]["diversion"] == {"queue_moment": "queue", "counter_moments": ["counter"]}
+    assert data["name"] == {"zh": "银行", "en": "Bank"} and "same name in zh and en" not in text
+    plain = new_blueprint_text(["greet", "wait for a table", "dinner"])
+    assert yaml.safe_load(plain)["live"]["diversion"] == {"queue_moment": "wait_for_a_table",
+                                                            "counter_moments": ["dinner"]}
+    assert "same name in zh and en (give each its own, or write `中文|English` in --moments): greet, " in plain
+    no_wait = yaml.safe_load(new_blueprint_text(["问候", "办理"]))["live"]["diversion"]
+    assert no_wait == {"queue_moment": "m1", "counter_moments": ["m2"]}  # 问候 (greeting) is not a queue
+
+
 def test_a_new_blueprint_is_valid_and_scores_a_journey(duck, tmp_path):
     text = new_blueprint_text(["Booking", "Check-in", "Boarding", "Baggage claim"], "airline", "Airline")
     bp, problems = check_text(text, "airline.yaml")

@@ -1,9 +1,11 @@
 """A minimal blueprint for any service from a list of its moments (`peakend blueprint new`).
 
 One lane, stage, flow and zone; the moments in journey order, the last one the end; one route
-through all of them; the default weights, grades and live rules, with the queue read at the first
-moment and served at the second (a service of one repeating moment — each turn of a conversation, each call —
-has one moment, which is also its end). A starting point to edit and check, valid as written.
+through all of them; the default weights, grades and live rules, with the queue read at the moment named for
+waiting (排队, 等候, 取号, queue, wait…; else the first) and served at the one after it (a service of one repeating
+moment — each turn of a conversation, each call — has one moment, which is also its end). A name written
+`中文|English` gives each language its own; a single name is used in both. A starting point to edit and check,
+valid as written.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from peakend.errors import BlueprintError
 from peakend.i18n import say
 
 ID = re.compile(r"[^a-z0-9]+")
+WAITING = ("排队", "等候", "等待", "取号", "叫号", "queue", "wait")  # words of a moment spent waiting
 
 
 def moment_id(name: str, taken: set[str]) -> str:
@@ -29,6 +32,23 @@ def moment_id(name: str, taken: set[str]) -> str:
     return found
 
 
+def both_names(name: str) -> tuple[str, str]:
+    """A moment's Chinese and English names from `中文|English` (either side may be left empty: the other is used);
+    a name without `|` serves both."""
+    zh, _, en = (part.strip() for part in name.partition("|"))
+    return zh or en, en or zh
+
+
+def queue_index(pairs: list[tuple[str, str]]) -> int:
+    """Where the queue is read: the first moment whose name speaks of waiting, else the first moment."""
+    return next((k for k, (zh, en) in enumerate(pairs) if any(w in f"{zh} {en}".lower() for w in WAITING)), 0)
+
+
+def same_names(data: dict[str, Any]) -> list[str]:
+    """The moments of a new blueprint's data whose Chinese and English names are the same (one to translate)."""
+    return [m["id"] for m in data["moments"] if m["zh"] == m["en"]]
+
+
 def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str = "My service") -> dict[str, Any]:
     """The blueprint (as YAML data) of a service whose key moments are `names`, in journey order."""
     names = [n.strip() for n in names if n.strip()]
@@ -36,15 +56,17 @@ def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str 
         from peakend.blueprint.load import BlueprintProblem
 
         raise BlueprintError([BlueprintProblem("--moments", "", None, say("bp_no_moments"))])
+    pairs = [both_names(n) for n in names]
     taken: set[str] = set()
-    ids = [moment_id(n, taken) for n in names]
+    ids = [moment_id(en, taken) for _, en in pairs]
     place = {"zone": "service", "lane": "customer", "stage": "journey", "flow": "customer"}
-    moments = [{"id": i, "zh": n, "en": n, **place, "role": "end" if k == len(ids) - 1 else "key", "importance": 3}
-               for k, (i, n) in enumerate(zip(ids, names, strict=True))]
+    moments = [{"id": i, "zh": zh, "en": en, **place, "role": "end" if k == len(ids) - 1 else "key",
+                "importance": 3} for k, (i, (zh, en)) in enumerate(zip(ids, pairs, strict=True))]
+    queue = queue_index(pairs)
     return {
         "id": blueprint_id,
         "version": "1",
-        "name": {"zh": name, "en": name},
+        "name": dict(zip(("zh", "en"), both_names(name), strict=True)),
         "lanes": [{"id": "customer", "zh": "客户行为", "en": "Customer actions"}],
         "stages": [{"id": "journey", "zh": "服务过程", "en": "Journey"}],
         "flows": [{"id": "customer", "zh": "客流", "en": "Customer flow"}],
@@ -55,7 +77,7 @@ def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str 
                    {"id": "great", "zh": "卓越", "en": "Great", "min_rei": 75}],
         "moments": moments,
         "routes": [{"id": "main", "zh": "主流程", "en": "Main journey", "moments": ids}],
-        "live": {"diversion": {"queue_moment": ids[0], "counter_moments": [ids[min(1, len(ids) - 1)]]}},
+        "live": {"diversion": {"queue_moment": ids[queue], "counter_moments": [ids[min(queue + 1, len(ids) - 1)]]}},
     }
 
 
@@ -64,4 +86,8 @@ def new_blueprint_text(names: list[str], blueprint_id: str = "my_service", name:
     header = ("# A minimal blueprint written by `peakend blueprint new`: edit names, zones, stages, standards and\n"
               "# guidelines, then check it with `peakend blueprint check FILE`.\n")
     data = new_blueprint(names, blueprint_id, name)
+    same = same_names(data)
+    if same:
+        header += (f"# The same name in zh and en (give each its own, or write `中文|English` in --moments): "
+                   f"{', '.join(same)}\n")
     return header + safe_yaml.dump(data, width=120)
