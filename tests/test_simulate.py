@@ -242,6 +242,32 @@ def test_a_fixed_seed_reproduces_exactly_and_another_differs(bp):
     assert not a.visits.arrival.equals(c.visits.arrival)
 
 
+def test_simulated_days_are_scored_by_the_stores_own_statements(bp):
+    """The simulator runs scoring's statements compiled once (cached per blueprint and schema): a rated day scores
+    exactly as Ibis itself runs the same definition, and a day with other ratings reuses the statements."""
+    import ibis
+
+    from peakend.scoring.experience import touch_experience
+    from peakend.scoring.visits import visit_scores
+    from peakend.simulate import experience
+
+    day = simulate(busy_hall(ratings={"counter_result": {"share": 0.7}, "leaving": {"share": 0.5, "scale": "sat3"}}),
+                   bp, date(2026, 10, 5), seed=3)
+    touches, visits = experience.score(day, bp)
+    te = touch_experience(ibis.memtable(experience._with_ratings(day.touches)), bp)
+    con = ibis.duckdb.connect()
+    by_ibis = [con.to_pandas(e) for e in (te, visit_scores(te, ibis.memtable(day.visits), bp.weights))]
+    for got, want, key in ((touches, by_ibis[0], "touch_id"), (visits, by_ibis[1], "visit_id")):
+        got, want = got.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=False, atol=1e-12)
+    assert touches["e_source"].eq("rating").any() and touches["e_source"].eq("inferred").any()
+    compiled = len(experience._SQL)
+    experience.score(simulate(busy_hall(ratings={"counter_result": {"share": 0.7}, "leaving": {"share": 0.5,
+                                                                                            "scale": "sat3"}}),
+                              bp, date(2026, 10, 6), seed=4), bp)
+    assert len(experience._SQL) == compiled  # the same blueprint and schemas: nothing compiled again
+
+
 def test_a_bad_configuration_is_named(bp):
     with pytest.raises(ConfigError, match="unknown route 'vip_lounge'"):
         simulate(busy_hall(routes={"vip_lounge": 1}), bp, date(2026, 10, 5))

@@ -3,7 +3,6 @@ abandonment of the training days (`effective_servers`)."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 from dataclasses import dataclass
 
@@ -55,7 +54,14 @@ def effective_servers(cfg: HallConfig, bp: Blueprint, obs: Observed, reps: int =
     raw = dict(enumerate(cfg.stations[name].schedule(cfg.opens, cfg.closes), start=cfg.opens))
     current: dict[int, float] = dict(raw)
     tried: dict[int, dict[float, tuple[float, float, float, float]]] = {h: {} for h in raw}
-    ask = functools.partial(_hourly, cfg, bp, obs, name, reps=reps, seed=seed)
+    asked: dict[tuple[tuple[int, float], ...], pd.DataFrame] = {}  # the same counts (a shift of 0) are simulated once
+
+    def ask(servers: dict[int, float]) -> pd.DataFrame:
+        key = tuple(sorted(servers.items()))
+        if key not in asked:
+            asked[key] = _hourly(cfg, bp, obs, name, servers, reps=reps, seed=seed)
+        return asked[key]
+
     for shifts, most in ((SHIFTS, rounds), (FINE, 2)):
         for _ in range(most):
             moved = False

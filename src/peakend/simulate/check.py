@@ -113,8 +113,9 @@ def day_interval(days: list[tuple[np.ndarray, np.ndarray]], est: np.ndarray,
     t = stats.t.ppf(0.975, n - 1)
     positive = est > 0
     ratio = np.divide(se, est, out=np.zeros_like(se), where=positive)
-    lo = np.where(positive, est * np.exp(-t * ratio), 0.0)
-    hi = np.where(positive, est * np.exp(t * ratio), t * se)
+    with np.errstate(over="ignore"):  # a figure near 0 with a wide spread: no upper bound (inf), not a warning
+        lo = np.where(positive, est * np.exp(-t * ratio), 0.0)
+        hi = np.where(positive, est * np.exp(t * ratio), t * se)
     root, half = np.sqrt(est[2]), t * ratio[2] * np.sqrt(est[2]) / 2  # the share: on the square-root scale
     lo[2], hi[2] = (max(root - half, 0.0) ** 2, (root + half) ** 2) if positive[2] else (0.0, hi[2])
     return lo, hi, se
