@@ -13,9 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from peakend.blueprint.model import Blueprint
 from peakend.loyalty.returns import horizon, returned_within
@@ -41,12 +38,16 @@ def _on_100(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _design(frame: pd.DataFrame, x: pd.Series) -> pd.DataFrame:
     """The predictor per 10 points, with hall and segment as fixed effects (one level of each left out)."""
+    import statsmodels.api as sm  # (statsmodels and scikit-learn load here, not when a server starts: seconds)
+
     groups = pd.get_dummies(frame[["hall_id", "segment"]].fillna("—").astype(str), drop_first=True, dtype=float)
     groups = groups.loc[:, groups.sum() >= MIN_EACH]  # a level seen a handful of times only separates the data
     return sm.add_constant(pd.concat([(x / 10).rename("per_10"), groups], axis=1), has_constant="add")
 
 
 def _fit(y: np.ndarray, x: pd.DataFrame) -> object:
+    import statsmodels.api as sm
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return sm.Logit(y, x, check_rank=False).fit(disp=0, maxiter=200)  # rank: a singular fit raises anyway
@@ -54,6 +55,9 @@ def _fit(y: np.ndarray, x: pd.DataFrame) -> object:
 
 def _cv_auc(y: np.ndarray, x: pd.DataFrame, folds: int, seed: int) -> float:
     """Out-of-fold ROC AUC of the logistic model."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
     prob = np.zeros(len(y))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
         fitted = _fit(y[train], x.iloc[train])

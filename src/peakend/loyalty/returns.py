@@ -17,7 +17,6 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.survfunc import SurvfuncRight
 
 from peakend.blueprint.model import Blueprint
 from peakend.scoring.halls import Z95
@@ -70,6 +69,8 @@ def return_share(frame: pd.DataFrame, days: int) -> ReturnShare:
     if not len(time) or not event.any():
         return ReturnShare(len(time), 0, days, 0.0 if len(time) else np.nan, np.nan, np.nan)
     time = np.maximum(time, 1e-6)  # a same-instant return still counts as a return
+    from statsmodels.duration.survfunc import SurvfuncRight  # (loads in seconds: only when asked)
+
     sf = SurvfuncRight(time, event.astype(int))
     at = np.searchsorted(sf.surv_times, days, side="right") - 1
     if at < 0:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from peakend.blueprint.model import Blueprint
 from peakend.store.db import Store
@@ -30,6 +29,8 @@ MIN_AUDITS, MIN_TOUCHES = 10, 30
 
 def wilson(k: pd.Series, n: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Wilson 95% intervals of k successes in n (NaN where n is 0)."""
+    from statsmodels.stats.proportion import proportion_confint  # (loads in seconds: only when asked)
+
     lo, hi = proportion_confint(k.to_numpy(float), n.clip(lower=1).to_numpy(float), alpha=0.05, method="wilson")
     empty = (n == 0).to_numpy()
     return np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 
 from peakend.store.db import Store
 
@@ -50,6 +49,8 @@ def did(frame: pd.DataFrame) -> Effect:
              for t in (1, 0) for a in (0, 1)}
     if min(cells.values()) == 0 or frame["staff_id"].nunique() < 2:
         return Effect(cells, np.nan, np.nan, np.nan)
+    import statsmodels.formula.api as smf  # (loads in seconds: only when asked)
+
     fit = smf.ols("e ~ C(staff_id) + after + trained:after", data=frame).fit(cov_type="HC1")
     lo, hi = fit.conf_int().loc["trained:after"]
     return Effect(cells, float(fit.params["trained:after"]), float(lo), float(hi))

@@ -60,7 +60,6 @@ import ibis
 import numpy as np
 import pandas as pd
 from scipy import special, stats
-from sklearn.model_selection import KFold, StratifiedKFold
 from threadpoolctl import ThreadpoolController
 
 from peakend.contract import SCALES
@@ -143,6 +142,8 @@ def repeated_splits(y: np.ndarray, stratify: bool, folds: int, repeats: int, see
     out: list[Split] = []
     for r in range(repeats):
         state = seed if r == 0 else int(np.random.SeedSequence([seed, r]).generate_state(1)[0])
+        from sklearn.model_selection import KFold, StratifiedKFold  # (loads in a second: only when asked)
+
         cv = (StratifiedKFold if stratify else KFold)(folds, shuffle=True, random_state=state)
         out += list(cv.split(np.zeros(len(y)), y))
     return out
@@ -452,6 +453,8 @@ def _logit_c(x: np.ndarray, y: np.ndarray) -> float:
     """The C of 10 log-spaced (1e-4…1e4) with the least mean log loss over 3 stratified folds (no shuffle, as
     LogisticRegressionCV's default)."""
     grid = np.logspace(-4, 4, 10)
+    from sklearn.model_selection import StratifiedKFold
+
     splits = list(StratifiedKFold(3).split(x, y))
     losses = np.zeros(len(grid))
     for tr, te in splits:
