@@ -835,7 +835,7 @@ def test_staff_sign_in_through_the_openid_provider_on_a_phone_and_log_out_there_
     at_provider(page, issuer, me, "wrong-pass")
     expect(page.locator("#problem")).to_have_text("wrong user name or password")  # the provider's own refusal
     at_provider(page, issuer, me, "right-pass")
-    expect(page).to_have_url(f"{server}/blueprint")  # staff start at the playbook
+    expect(page).to_have_url(f"{server}/inbox")  # staff start at their halls' alerts
     expect(page.locator("#menu .right")).to_contain_text(me)  # signed in, under their name
     assert fits(page)
     page.click("#menu-button")
@@ -880,6 +880,6 @@ def test_a_directory_account_logs_in_through_the_login_form(server, browser):
     page.fill("input[name=username]", "qian")  # the form again, on the page that refused
     page.fill("input[name=password]", "qian-pass")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server}/blueprint")
+    expect(page).to_have_url(f"{server}/inbox")
     expect(page.locator("#menu .right")).to_contain_text("qian")
     context.close()
