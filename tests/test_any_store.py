@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
@@ -211,26 +212,66 @@ def test_one_time_format_on_every_page(tmp_path):
 
 
 def test_a_hall_without_times_says_why_it_has_no_day(tmp_path):
-    """Touches with no time at all (no start, no arrival): the hall page shows no "today" zeros but says why, in
-    the page's language; with times, the day's figures are shown."""
+    """Touches with no time at all (no start, no arrival): the hall page shows no "today" zeros but says why, and
+    why its live cards miss the imported data; the network page's 7-day change says it needs times — each in the
+    page's language. A hall of the same store with times (one day of them) shows the day's figures, and its change
+    says the span is too short instead."""
     from fastapi.testclient import TestClient
 
     from peakend.web.app import create_app
     from tests.conftest import signed_in
 
-    for times in (False, True):
-        db = str(tmp_path / f"t{times}.duckdb")
-        shape = {"halls": 1, "moments": 3, "times": times, "ratings": "all", "surveys": False, "staff": False,
-                 "customers": False, "days": 1, "seed": 0}
-        [hall] = build(db, shape)
-        app = create_app(db, secret="s")
-        try:
-            app.state.peakend.ws.people.add_user("boss", "pass-word-1", "admin")
-            c: TestClient = signed_in(app, "boss", "pass-word-1")
-            en = c.get(f"/halls/{hall}", params={"lang": "en"}).text
-            zh = c.get(f"/halls/{hall}", params={"lang": "zh"}).text
+    db = str(tmp_path / "t.duckdb")
+    shape = {"halls": 1, "moments": 3, "times": False, "ratings": "all", "surveys": False, "staff": False,
+             "customers": False, "days": 1, "seed": 0}
+    [timeless] = build(db, shape)
+    timed = "有时间的厅"
+    with connect(db) as store:
+        ws = Workspace(store)
+        touches = [{"visit_id": f"t{v}", "hall_id": timed, "touch_id": f"t{v}-{k}", "moment_id": m, "seq": k,
+                    "start_at": f"2026-09-01 10:{v:02d}", "rating": 1 + (v + k) % 5, "rating_scale": "1-5"}
+                   for v in range(12) for k, m in enumerate(ws.blueprint.moment_ids())]
+        assert not ingest_records(store, touches, "touch", ws.files.context(), "gen").problems
+    assert CliRunner().invoke(cli, ["score", "--db", db]).exit_code == 0
+    reasons = {"zh": ("无时间：7 天变化需要触点或来访时间", "数据不足："),
+               "en": ("no times: the change over 7 days needs touch or visit times", "too short: ")}
+    app = create_app(db, secret="s")
+    try:
+        app.state.peakend.ws.people.add_user("boss", "pass-word-1", "admin")
+        c: TestClient = signed_in(app, "boss", "pass-word-1")
+        for hall, times in ((timeless, False), (timed, True)):
+            en = c.get(f"/halls/{quote(hall)}", params={"lang": "en"}).text
+            zh = c.get(f"/halls/{quote(hall)}", params={"lang": "zh"}).text
             assert ('id="today-none"' in en) is not times and ('id="today"' in en) is times
+            assert ('id="live-no-times"' in en) is not times and ('id="live-no-times"' in zh) is not times
             if not times:
                 assert "No touch of this hall has a time" in en and "本厅的触点都没有时间" in zh
-        finally:
-            app.state.peakend.store.close()
+                assert "count only live events" in en and "导入的数据不计入" in zh
+        for lang, said in reasons.items():
+            network = c.get("/", params={"lang": lang}).text
+            rows = {visible(r).split()[1]: visible(r) for r in network.split("<tr>")[2:4]}  # by hall name
+            assert said[0] in rows[timeless] and said[1] not in rows[timeless], rows
+            assert said[1] in rows[timed] and said[0] not in rows[timed], rows
+    finally:
+        app.state.peakend.store.close()
+
+
+def test_the_lift_chart_names_each_moment_whole_above_its_bar():
+    """Lift bars carry their moment's name above them as text as wide as the chart (no axis label cut at a fixed
+    width on a phone), the hall left out when all the bars are one hall's, and the full name in the tooltip."""
+    import json
+
+    import pandas as pd
+
+    from peakend.report.charts import lift_bars
+
+    long = "柜台业务办理与身份核验（含开户、挂失与大额取现的全部手续）"
+    top = pd.DataFrame({"hall_id": ["厅0", "厅0"], "moment_zh": [long, "离开"], "lift": [3.0, 1.0],
+                        "affected_visits": [9, 4]})
+    spec = json.loads(lift_bars(top, "zh").to_json())
+    text = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    assert text["encoding"]["text"]["field"] == "pair" and text["mark"]["limit"] == {"expr": "max(width, 40)"}
+    assert [r["pair"] for r in spec["datasets"][spec["data"]["name"]]] == [long, "离开"]
+    assert all(layer["encoding"]["y"]["axis"] is None for layer in spec["layer"])  # no axis labels to clip
+    two = json.loads(lift_bars(top.assign(hall_id=["厅0", "厅1"]), "zh").to_json())
+    assert [r["pair"] for r in two["datasets"][two["data"]["name"]]] == [f"厅0 · {long}", "厅1 · 离开"]

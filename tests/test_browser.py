@@ -292,6 +292,22 @@ def test_scorecards_for_the_manager_and_the_staff_member_s_own(server, browser):
     page.close()
 
 
+def test_staff_start_at_the_inbox_and_a_refusal_leads_on_on_a_phone(server, browser):
+    """Staff land on their inbox; the network page refuses them with a page naming their role and linking onward
+    (followed here). (Every page's tables that scroll in their box say so: `too_wide`.)"""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    login(page, server, "天河02", "staff-pass-1")
+    expect(page).to_have_url(f"{server}/inbox")
+    page.goto(server + "/?lang=zh")
+    expect(page.locator("#error")).to_have_text("您的角色（员工）不包括这一页。")
+    assert fits(page)
+    page.screenshot(path=ARTIFACTS / "phone-refused-staff.png", full_page=True)
+    page.locator("#refused-pages a").first.click()
+    expect(page).to_have_url(f"{server}/inbox")
+    context.close()
+
+
 def test_search_from_the_header_finds_the_complaint_module(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     login(page, server, "li", "manager-pass")
@@ -438,12 +454,15 @@ def every_page(server: str, case: str) -> list[str]:
             f"{hall}/roster"]
 
 
+SCROLL_HINTS = ("[...document.querySelectorAll('.scroll')].map(b => [b.scrollWidth > b.clientWidth + 1, "
+                "!!(b.previousElementSibling && b.previousElementSibling.classList.contains('scroll-hint'))])")
 CHARTS_DRAWN = "[...document.querySelectorAll('[data-spec]')].every(e => e.querySelector('svg'))"
 
 
 def too_wide(browser, server: str, width: int, height: int, shots: str = "") -> dict[str, int]:
-    """The pages an admin reaches that scroll sideways at `width` × `height`, with their width; each page's
-    screenshot saved as test-artifacts/{shots}-*.png when `shots` is given. One context, the pages in turn."""
+    """The pages an admin reaches that scroll sideways at `width` × `height`, with their width (and those whose
+    tables scroll in their box without saying so); each page's screenshot saved as test-artifacts/{shots}-*.png when
+    `shots` is given. One context, the pages in turn."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     login(page, server, "admin", "admin-pass")
@@ -453,6 +472,8 @@ def too_wide(browser, server: str, width: int, height: int, shots: str = "") -> 
         page.wait_for_function(CHARTS_DRAWN)
         if not fits(page):
             wide[path] = page.evaluate("document.documentElement.scrollWidth")
+        if any(scrolls != hinted for scrolls, hinted in page.evaluate(SCROLL_HINTS)):
+            wide[path + " (a table scrolls in its box without the hint above it, or has a hint but fits)"] = width
         if shots:
             name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "network"
             page.screenshot(path=ARTIFACTS / f"{shots}-{name}.png", full_page=True)
@@ -578,9 +599,9 @@ def test_a_manager_adds_staff_in_the_browser_and_they_set_their_password(server,
     page.click("#password-form button")
     expect(page.locator("#password-set")).to_be_visible()
     login(page, server, "小周", "zhou-pass-1")
-    expect(page).to_have_url(re.compile(r"/blueprint$"))
+    expect(page).to_have_url(re.compile(r"/inbox$"))
     page.goto(server + "/admin/tokens?lang=zh")
-    expect(page.locator("#error")).to_contain_text("无权")  # staff manage no tokens
+    expect(page.locator("#error")).to_contain_text("（员工）不包括")  # staff manage no tokens
     page.close()
 
 
@@ -835,7 +856,7 @@ def test_staff_sign_in_through_the_openid_provider_on_a_phone_and_log_out_there_
     at_provider(page, issuer, me, "wrong-pass")
     expect(page.locator("#problem")).to_have_text("wrong user name or password")  # the provider's own refusal
     at_provider(page, issuer, me, "right-pass")
-    expect(page).to_have_url(f"{server}/blueprint")  # staff start at the playbook
+    expect(page).to_have_url(f"{server}/inbox")  # staff start at their halls' alerts
     expect(page.locator("#menu .right")).to_contain_text(me)  # signed in, under their name
     assert fits(page)
     page.click("#menu-button")
@@ -880,6 +901,6 @@ def test_a_directory_account_logs_in_through_the_login_form(server, browser):
     page.fill("input[name=username]", "qian")  # the form again, on the page that refused
     page.fill("input[name=password]", "qian-pass")
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server}/blueprint")
+    expect(page).to_have_url(f"{server}/inbox")
     expect(page.locator("#menu .right")).to_contain_text("qian")
     context.close()

@@ -94,7 +94,7 @@ def test_binding_as_the_user_over_tls_reads_memberof_or_groups(app, monkeypatch,
         monkeypatch.delenv(f"PEAKEND_{name}")
     use(monkeypatch, LDAP_URL=env("LDAPS") if how == "ldaps" else env("LDAP"), LDAP_STARTTLS=str(how == "starttls"),
         LDAP_USER_DN=f"uid={{username}},{PEOPLE}", LDAP_GROUP_BASE=GROUPS)
-    assert login(app, "qian", "qian-pass").headers["location"] == "/blueprint"
+    assert login(app, "qian", "qian-pass").headers["location"] == "/inbox"
     assert app.state.peakend.ws.people.user("qian").halls == {A}
     monkeypatch.delenv("PEAKEND_LDAP_CA_FILE")  # the test CA unknown: its certificate is not trusted
     page = login(app, "qian", "qian-pass")

@@ -107,7 +107,7 @@ def test_first_login_creates_the_manager_and_a_narrowed_group_narrows_their_hall
 
 def test_a_halls_claim_counts_only_halls_this_store_knows(app):
     c = browser(app)
-    assert sso_login(c, "lin", "lin-pass").headers["location"] == "/blueprint"  # staff start at the playbook
+    assert sso_login(c, "lin", "lin-pass").headers["location"] == "/inbox"  # staff start at their halls' alerts
     assert app.state.peakend.ws.people.user("lin").halls == {A}  # 'no-such-hall' was dropped
 
 

@@ -221,6 +221,35 @@ def test_staff_sees_the_playbook_only(scored):
         assert staff.get(path).status_code == 403, path
 
 
+def test_staff_start_at_their_inbox_and_a_refusal_names_the_role_and_the_pages_onward(tmp_path):
+    """Staff land on their halls' inbox (not the playbook); a page their role does not include answers 403 with a
+    page in the reader's language: what they tried (escaped), their role by its name, links to what they can open."""
+    app = make_app(str(tmp_path / "r.duckdb"))
+    try:
+        add_user(app.state.peakend.store, "aud_a", PASSWORD, "auditor", [A])
+        staff = TestClient(app, follow_redirects=False, headers=ORIGIN)
+        landed = staff.post("/login", data={"username": "staff_a", "password": PASSWORD, "next": "/"})
+        assert landed.status_code == 303 and landed.headers["location"] == "/inbox"
+        assert staff.get("/inbox").status_code == 200
+        for lang, role, tried in (("zh", "（员工）", "营业厅页面"), ("en", "(Staff)", "hall page")):
+            page = staff.get(f"/halls/{quote('x<b>y')}", params={"lang": lang})
+            assert page.status_code == 403 and role in page.text and tried in page.text, page.text
+            assert "x&lt;b&gt;y" in page.text and "x<b>y" not in page.text  # the path as text, not markup
+            links = re.findall(r'<ul id="refused-pages">(.*?)</ul>', page.text, re.S)[0]
+            assert re.findall(r'href="([^"]+)"', links) == ["/inbox", "/cases", "/staff", "/blueprint", "/training"]
+            assert all(staff.get(link).status_code == 200 for link in ["/inbox", "/cases", "/staff", "/blueprint"])
+        network = staff.get("/", params={"lang": "en"})
+        assert network.status_code == 403 and "You tried to open: <b>Network</b>" in network.text
+        auditor = client(app, "aud_a")
+        page = auditor.get("/", params={"lang": "zh"})
+        assert page.status_code == 403 and "（审核员）" in page.text and 'href="/audit"' in page.text
+        page = client(app, "mgr_a").get("/quality", params={"lang": "zh"})
+        assert page.status_code == 403 and "（厅经理）" in page.text and "数据质量" in page.text
+        assert f'href="/halls/{quote(A, safe="")}"' in page.text  # their hall's page, by the hall's name
+    finally:
+        app.state.peakend.store.close()
+
+
 def test_every_route_refuses_strangers(scored):
     """Each API route answers 401 and each page sends to the login form without a session."""
     stranger = client(scored)

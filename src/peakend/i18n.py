@@ -1350,6 +1350,23 @@ WORDS: dict[str, dict[Lang, str]] = {
     "moment_removed": {"zh": "（已从蓝图删除）", "en": "(no longer in the blueprint)"},
     "import_scoring": {"zh": "新数据正在评分，约一分钟后可在网络总览中看到：", "en": "The new rows are being scored; "
                        "they show on the network page within a minute:"},
+    # trial (a new user's first week): refusals that say what to open instead; panels that need times say so
+    "refused_title": {"zh": "您的角色不能打开此页", "en": "Not a page for your role"},
+    "refused_tried": {"zh": "您想打开：", "en": "You tried to open:"},
+    "refused_role": {"zh": "您的角色（{role}）不包括这一页。", "en": "Your role ({role}) does not include this page."},
+    "refused_can": {"zh": "您可以打开：", "en": "Pages you can open:"},
+    "refused_ask": {"zh": "需要更多权限，请联系管理员。", "en": "To see more, ask an admin."},
+    "hall_page": {"zh": "营业厅页面", "en": "hall page"},
+    "trend_no_times": {"zh": "无时间：7 天变化需要触点或来访时间",
+                       "en": "no times: the change over 7 days needs touch or visit times"},
+    "trend_short": {"zh": "数据不足：7 天变化需要最近 7 天和之前 7 天都有来访",
+                    "en": "too short: the change over 7 days needs visits in the last 7 days and the 7 before"},
+    "live_no_times": {"zh": "触点没有时间，这些“今日”数字只来自实时接入的事件（设备、短信），导入的数据不计入。",
+                      "en": "The touches have no times, so these figures for today count only live events "
+                            "(devices, SMS), not imported data."},
+    "lift_none": {"zh": "没有哪个时刻的提升为正：把它做好不会抬高记忆体验指数。",
+                  "en": "No moment has a positive lift: doing it better would not raise the REI."},
+    "scroll_hint": {"zh": "表格可左右滑动 →", "en": "The table scrolls sideways →"},
 }
 
 

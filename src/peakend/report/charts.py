@@ -73,18 +73,19 @@ def peaks_and_ends(falls: pd.DataFrame, order: list[str], lang: Lang) -> alt.Cha
 
 
 def lift_bars(top: pd.DataFrame, lang: Lang) -> alt.Chart:
-    """The hall × moment pairs with the largest lift."""
-    df = top.assign(pair=top.hall_id + " · " + top[f"moment_{lang}"])
-    return (
-        alt.Chart(df)
-        .mark_bar(color="#b2182b")
-        .encode(
-            x=alt.X("lift:Q", title=w("lift_axis", lang)),
-            y=alt.Y("pair:N", sort="-x", title=None),
-            tooltip=["pair", alt.Tooltip("lift:Q", format=".2f"), "affected_visits"],
-        )
-        .properties(width=480, height=22 * len(df))
-    )
+    """The hall × moment pairs with the largest lift, each pair's name above its bar (whole on a wide screen, cut
+    with "…" at the chart's width on a phone, in full in the tooltip); the hall left out when there is one."""
+    name = top[f"moment_{lang}"].astype(str)
+    pair = name if top.hall_id.nunique() <= 1 else top.hall_id.astype(str) + " · " + name
+    df = top.assign(pair=pair)
+    tip: list[Any] = [alt.Tooltip("pair:N", title=w("moment", lang)), alt.Tooltip("lift:Q", format=".2f"),
+                      "affected_visits"]
+    y = alt.Y("pair:N", sort=alt.EncodingSortField("lift", order="descending"), title=None, axis=None)
+    base = alt.Chart(df).encode(y=y, tooltip=tip)
+    bars = base.mark_bar(color="#b2182b", height=14, yOffset=9).encode(x=alt.X("lift:Q", title=w("lift_axis", lang)))
+    labels = base.mark_text(align="left", baseline="bottom", dy=-1, fontSize=12,
+                            limit=alt.ExprRef("max(width, 40)")).encode(x=alt.value(0), text="pair:N")
+    return (bars + labels).properties(width=480, height=alt.Step(40))
 
 
 def models(cmp: pd.DataFrame, lang: Lang) -> alt.Chart:

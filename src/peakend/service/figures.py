@@ -106,6 +106,19 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
     return frame.assign(trend=frame.recent - frame.before).drop(columns=["recent", "before"])
 
 
+def trend_reasons(store: Store, frame: pd.DataFrame) -> dict[str, str]:
+    """Why a hall of `halls`' frame has no 7-day change, by hall: "no_times" when none of its visits has a day (no
+    touch start or visit arrival), else "short" (no visits in the last 7 days or in the 7 before them)."""
+    missing = [str(h) for h in frame.loc[frame["trend"].isna(), "hall_id"]] if len(frame) else []
+    if not missing:
+        return {}
+    vs = store.table("visit_scores")
+    vs = vs.filter(vs.hall_id.isin(missing) & vs.day.notnull())
+    with store.lock:
+        dated = set(vs.select("hall_id").distinct().to_pandas()["hall_id"].astype(str))
+    return {h: "short" if h in dated else "no_times" for h in missing}
+
+
 def graded_halls(store: Store, bp: Blueprint, visible: set[str] | None) -> pd.DataFrame:
     """`halls` with each hall's maturity grade from REI, audits and case timeliness, and what it lacks."""
     return maturity(store, bp, halls(store, visible))
@@ -387,6 +400,9 @@ class Figures:
 
     def graded_halls(self, visible: set[str] | None) -> pd.DataFrame:
         return graded_halls(self.store, self.bp, visible)
+
+    def trend_reasons(self, frame: pd.DataFrame) -> dict[str, str]:
+        return trend_reasons(self.store, frame)
 
     def hall_moments(self, hall_id: str) -> pd.DataFrame:
         return hall_moments(self.store, self.bp, hall_id)

@@ -33,6 +33,7 @@ from peakend.web import inbox as web_inbox
 from peakend.web import ops as web_ops
 from peakend.web.deps import AppState
 from peakend.web.guard import SESSION_COOKIE, Guard
+from peakend.web.refusal import refused_page
 from peakend.web.render import Computing, being_computed
 
 
@@ -118,7 +119,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if exc.status_code == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    key = "forbidden" if exc.status_code == 403 else "not_found"
+    if exc.status_code == 403:
+        return refused_page(request, exc.headers)  # what they tried, their role, the pages they can open
+    key = "not_found"
     return pages.render(request, "error.html.j2", status=exc.status_code, key=key, code=exc.status_code,
                         headers=exc.headers)  # a 429's Retry-After too
 

@@ -48,9 +48,9 @@ from peakend.web.deps import (
     safe_next,
     state,
 )
+from peakend.web.refusal import LANDING  # where a role that reads no network figures starts
 
 router = APIRouter(include_in_schema=False)
-LANDING = {"staff": "/blueprint", "auditor": "/audit"}  # where a role that reads no network figures starts
 
 
 def shown(value: object) -> object:
@@ -260,7 +260,8 @@ def network_page(request: Request) -> HTMLResponse:
     said = None if found is None else [v.say(lang) for v in found]
     weights, warning = st.ws.analysis.weights_said(found, lang)
     return render(request, "network.html.j2", user=p, halls=halls.to_dict("records"), chart=chart, verdicts=said,
-                  verdicts_job=job_view(answer, lang), weights=weights, warning=warning)
+                  verdicts_job=job_view(answer, lang), weights=weights, warning=warning,
+                  trend_why=st.ws.figures.trend_reasons(halls))
 
 
 @router.get("/halls/{hall_id}")

@@ -12,7 +12,8 @@ from peakend.errors import PeakendError
 from peakend.service.sso import Pending, SsoRefused
 from peakend.web.deps import begin_session, safe_next, state
 from peakend.web.guard import client_address
-from peakend.web.pages import LANDING, page_lang, render
+from peakend.web.pages import page_lang, render
+from peakend.web.refusal import LANDING
 
 router = APIRouter(include_in_schema=False)
 MOST_ANSWER_CHARS = 4000  # one query parameter of the provider's answer

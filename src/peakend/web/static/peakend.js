@@ -103,3 +103,24 @@ document.querySelectorAll("[data-job]").forEach(function (box) {
   source.onopen = function () { if (note) note.hidden = false; };
   source.onerror = function () { if (note) note.hidden = true; };
 })();
+
+// A table wider than its box scrolls inside it: say so above it (the box's shadow shows the edge), and again when the
+// screen turns; the hint goes when the table fits.
+(function () {
+  var hint = document.body.dataset.scrollHint;
+  function mark() {
+    document.querySelectorAll(".scroll").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1, said = box.previousElementSibling;
+      var has = said && said.classList.contains("scroll-hint");
+      if (wide && !has) {
+        var p = document.createElement("p");
+        p.className = "scroll-hint";
+        p.textContent = hint;
+        box.parentNode.insertBefore(p, box);
+      } else if (!wide && has) {
+        said.remove();
+      }
+    });
+  }
+  if (hint) { mark(); window.addEventListener("resize", mark); }
+})();
