@@ -6,8 +6,9 @@ warm load, each in the same run.
     python bench/bench_pages.py --touches 2e6 [--db postgresql://…]  # a synthetic store of N touches
 
 Builds the demo (`peakend demo`) into a temporary folder — or, with `--touches N`, bench_scoring.py's synthetic
-store of N touches (200 halls H0…H199, 30 days), on DuckDB or, with `--db`, copied into database
-`peakend_bench` on that PostgreSQL server as bench_pg_scoring.py does — re-scores it in full, then for each page:
+store of N touches (200 halls H0…H199, 30 days, stored in time order as they arrive), on DuckDB or, with `--db`,
+copied into database `peakend_bench` on that PostgreSQL server as bench_pg_scoring.py does — re-scores it in full,
+then for each page:
 the first load's time, and the median of `--runs` warm loads after the page's jobs ran to completion. Prints each
 page's times and ratio; appends to bench/results/pages.csv (with the touches and the engine). Targets (issues 30,
 31 and 38): first load under 2 s and warm under 1 s on the demo store, first/warm ≤ 2 for the network and what-if
@@ -70,7 +71,7 @@ def synthetic_store(folder: Path, n: int, server: str | None) -> str:
     `peakend_bench` on PostgreSQL `server` made afresh (copied from such a file)."""
     duck = folder / "peakend.duckdb"
     with Workspace.open(str(duck)) as ws:
-        generate(ws.store.stage, n, load_blueprint().moment_ids())
+        generate(ws.store.stage, n, load_blueprint().moment_ids(), in_time_order=True)
         if not server:
             return str(duck)
         url = fresh_database(server)

@@ -31,7 +31,7 @@ from peakend.scoring import coaching
 from peakend.scoring.audits import RATE_BY, audits_vs_customers, pass_rates
 from peakend.scoring.experience import TIE_DIGITS
 from peakend.scoring.maturity import maturity
-from peakend.scoring.moments import falls
+from peakend.scoring.moments import NO_DAY, falls
 from peakend.scoring.portable import count_if, share
 from peakend.scoring.run import require_scores
 from peakend.scoring.staff import MIN_TOUCHES, scorecards
@@ -139,14 +139,17 @@ def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[st
 
     A touch's day is that of its start, else of its visit's arrival. The latest day is looked for
     in the last `TREND_DAYS` first (by start time: an index range on the server, skipped row groups
-    in DuckDB), and in all history only when that week is empty.
+    in DuckDB), then from the hall's latest scored day on (`hall_parts`: the same range read), and in
+    all history only when both are empty.
     """
     today = today or date.today()
-    week = _hall_days(store, hall_id, today, today - timedelta(days=TREND_DAYS - 1))
+    week = today - timedelta(days=TREND_DAYS - 1)
     with store.lock:
-        day = week.day.max().execute()
-        if day is None or pd.isna(day):
-            day = _hall_days(store, hall_id, today, None).day.max().execute()
+        scored = _scored_day(store, hall_id, today)
+        for first in (week, *([scored] if scored is not None and scored < week else []), None):
+            day = _hall_days(store, hall_id, today, first).day.max().execute()
+            if day is not None and not pd.isna(day):
+                break
         if day is None or pd.isna(day):
             return {"day": None, "visits": 0, "touches": 0, "negative_share": None, "unresolved": 0}
         day = pd.Timestamp(day).date()
@@ -160,6 +163,15 @@ def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[st
         ).to_pandas().iloc[0]
     return {"day": day, "visits": int(row.visits), "touches": int(row.touches), "negative_share": row.low,
             "unresolved": int(row.unresolved or 0)}
+
+
+def _scored_day(store: Store, hall_id: str, last: date) -> date | None:
+    """The hall's latest day up to `last` with scored visits (None: no scores, or none that day or before)."""
+    if not store.has_table("hall_parts"):
+        return None
+    day = store.scalar("SELECT max(day) FROM hall_parts WHERE hall_id = ? AND day <= ? AND day > ?",
+                       [hall_id, last, NO_DAY])
+    return None if day is None or pd.isna(day) else pd.Timestamp(day).date()
 
 
 def _hall_days(store: Store, hall_id: str, last: date, first: date | None) -> ibis.Table:
