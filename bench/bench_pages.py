@@ -8,11 +8,11 @@ warm load, each in the same run.
 Builds the demo (`peakend demo`) into a temporary folder — or, with `--touches N`, bench_scoring.py's synthetic
 store of N touches (200 halls H0…H199, 30 days, stored in time order as they arrive), on DuckDB or, with `--db`,
 copied into database `peakend_bench` on that PostgreSQL server as bench_pg_scoring.py does — re-scores it in full,
-then for each page:
-the first load's time, and the median of `--runs` warm loads after the page's jobs ran to completion. Prints each
-page's times and ratio; appends to bench/results/pages.csv (with the touches and the engine). Targets (issues 30,
-31 and 38): first load under 2 s and warm under 1 s on the demo store, first/warm ≤ 2 for the network and what-if
-pages; each page's warm time at 20M touches ≤ 1.5× its time at 2M and ≤ 1 s, on both engines.
+then for each page (`--only`: these): the first load's time, and the median of `--runs` warm loads after the page's
+jobs ran to completion. Prints each page's times and ratio; appends to bench/results/pages.csv (with the touches
+and the engine). Targets (issues 30, 31 and 38): first load under 2 s and warm under 1 s on the demo store,
+first/warm ≤ 2 for the network and what-if pages; each page's warm time at 20M touches ≤ 1.5× its time at 2M and
+≤ 1 s, on both engines.
 """
 
 from __future__ import annotations
