@@ -28,20 +28,22 @@ from peakend.store.db import connect
 PER_VISIT = 6
 
 
-def generate(con, n: int, moments: list[str]) -> None:
-    """N touches of N/6 visits with ties, missing ratings, waits and outcomes."""
+def generate(con, n: int, moments: list[str], in_time_order: bool = False) -> None:
+    """N touches of N/6 visits with ties, missing ratings, waits and outcomes, over 30 days (`in_time_order`: the
+    visits stored in the order they arrive, as a live store holds them; else cycling through the 30 days)."""
     visits = n // PER_VISIT
     ids = ", ".join(f"'{m}'" for m in moments)
+    minute = f"(i * 43200) // {visits}" if in_time_order else "i % 43200"
     con.execute(f"""
         INSERT INTO visits (visit_id, hall_id, arrival, departure)
-        SELECT 'v' || i, 'H' || (i % 200), TIMESTAMP '2026-10-01 09:00' + to_minutes(i % 43200),
-               TIMESTAMP '2026-10-01 09:40' + to_minutes(i % 43200)
+        SELECT 'v' || i, 'H' || (i % 200), TIMESTAMP '2026-10-01 09:00' + to_minutes({minute}),
+               TIMESTAMP '2026-10-01 09:40' + to_minutes({minute})
         FROM range({visits}) r(i)""")
     con.execute(f"""
         INSERT INTO touches (touch_id, visit_id, moment_id, seq, start_at, rating, rating_scale,
                              wait_min, service_min, outcome)
         SELECT 'v' || v || '-' || s, 'v' || v, ([{ids}])[1 + (hash(v * 7 + s) % {len(moments)})::INT], s,
-               TIMESTAMP '2026-10-01 09:00' + to_minutes(v % 43200 + 5 * s),
+               TIMESTAMP '2026-10-01 09:00' + to_minutes({minute.replace("i", "v")} + 5 * s),
                CASE WHEN random() < 0.4 THEN 1 + floor(random() * 5) END,
                '1-5', round(random() * 30, 1), round(random() * 25, 1),
                (['resolved', 'unresolved', 'complaint', NULL, NULL])[1 + floor(random() * 5)::INT]

@@ -492,6 +492,28 @@ def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(st
     assert hall_today(store, "H", date(2026, 1, 4))["day"] is None
 
 
+def test_a_halls_latest_day_is_looked_for_from_its_latest_scored_day_and_a_stale_one_misleads_nothing(store):
+    """Past the last week, the search starts at the hall's latest scored day (`hall_parts`); when that day and the
+    days after it hold no touch (a scored day whose touches went), all history still answers: 5 January."""
+    from datetime import date, datetime
+
+    from peakend.service.figures import hall_today
+
+    store.executemany("INSERT INTO visits (visit_id, hall_id, arrival) VALUES (?, ?, ?)", [
+        ("old", "H", datetime(2026, 1, 5, 9)), ("other", "X", datetime(2026, 2, 20, 9))])
+    store.executemany("INSERT INTO touches (touch_id, visit_id, moment_id, start_at, rating, rating_scale, outcome) "
+                      "VALUES (?, ?, 'm', ?, ?, '1-5', ?)", [
+        ("o1", "old", datetime(2026, 1, 5, 9), 1, None), ("o2", "old", datetime(2026, 1, 5, 10), 5, "unresolved"),
+        ("x1", "other", datetime(2026, 2, 20, 9), 1, None)])
+    store.execute("CREATE TABLE hall_parts (hall_id VARCHAR, day DATE)")
+    jan5 = {"day": date(2026, 1, 5), "visits": 1, "touches": 2, "negative_share": 0.5, "unresolved": 1}
+    for scored in (date(2026, 1, 5), date(2026, 2, 1)):  # the true latest day; a stale one with no touch since
+        store.execute("DELETE FROM hall_parts")
+        store.executemany("INSERT INTO hall_parts VALUES (?, ?)", [("H", scored), ("X", date(2026, 2, 20)),
+                                                                   ("H", date(1900, 1, 1))])
+        assert hall_today(store, "H", date(2026, 3, 1)) == jan5, scored
+
+
 def test_the_network_page_states_the_verdict_of_the_model_comparison(app):
     """Answers that follow the visit's end: the page says peak + end predicts them better than the plain mean."""
     import random

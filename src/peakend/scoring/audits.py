@@ -42,14 +42,10 @@ def audits_vs_customers(store: Store, bp: Blueprint, halls: set[str] | None = No
     where = {c.id: c.moment for c in bp.audit_items() if c.moment}
     a = store.query("SELECT hall_id, item, passed FROM audits")
     a = a.assign(moment=a["item"].map(where)).dropna(subset=["moment"])
-    t = store.query("SELECT v.hall_id, t.moment_id AS moment, t.e FROM touch_scores t "
-                    "JOIN visit_scores v ON v.visit_id = t.visit_id WHERE t.e IS NOT NULL")
     if halls is not None:
-        a, t = a[a["hall_id"].isin(sorted(halls))], t[t["hall_id"].isin(sorted(halls))]
+        a = a[a["hall_id"].isin(sorted(halls))]
     audits = a.groupby(["hall_id", "moment"]).agg(audits=("passed", "size"), passed=("passed", "sum"))
-    felt = t.assign(bad=t["e"] < 0).groupby(["hall_id", "moment"]).agg(touches=("e", "size"), bad=("bad", "sum"),
-                                                                       mean_e=("e", "mean"))
-    out = audits.join(felt, how="left").reset_index()
+    out = audits.join(felt(store, set(audits.index.get_level_values("hall_id"))), how="left").reset_index()
     out[["touches", "bad"]] = out[["touches", "bad"]].fillna(0).astype(int)
     out["pass_rate"], out["bad_share"] = out["passed"] / out["audits"], out["bad"] / out["touches"].replace(0, np.nan)
     out["pass_low"], out["pass_high"] = wilson(out["passed"], out["audits"])
@@ -59,6 +55,19 @@ def audits_vs_customers(store: Store, bp: Blueprint, halls: set[str] | None = No
                              judged & (out["pass_high"] <= PASS_LOW) & (out["bad_high"] <= BAD_LOW)],
                             ["auditors_miss", "customers_content"], "")
     return out.sort_values(["hall_id", "flag", "moment"], ascending=[True, False, True], ignore_index=True)
+
+
+def felt(store: Store, halls: set[str]) -> pd.DataFrame:
+    """Per hall (of `halls`) and moment: touches, bad (e < 0) and mean_e, from the day parts the score run wrote
+    (`moment_parts`: a few rows per hall and day, however many touches the store holds)."""
+    if not halls:
+        return pd.DataFrame(columns=["touches", "bad", "mean_e"],
+                            index=pd.MultiIndex.from_tuples([], names=["hall_id", "moment"]))
+    marks = ", ".join("?" * len(halls))
+    t = store.query("SELECT hall_id, moment_id AS moment, sum(touches) AS touches, sum(negatives) AS bad, "
+                    f"sum(e_sum) / sum(touches) AS mean_e FROM moment_parts WHERE hall_id IN ({marks}) "
+                    "GROUP BY hall_id, moment_id", sorted(halls))
+    return t.astype({"touches": "int64", "bad": "int64", "mean_e": "float64"}).set_index(["hall_id", "moment"])
 
 
 def pass_rates(store: Store, bp: Blueprint, by: str, halls: set[str] | None = None) -> pd.DataFrame:
