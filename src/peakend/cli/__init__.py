@@ -75,9 +75,10 @@ class App(typer.Typer):
 
     key = "cmd."  # a command's help is the catalogue's "cmd.<name>" ("cmd.<group>.<name>" in a group)
 
-    def command(self, name: str | None = None, *, ws: str = "") -> Callable[[Fn], Fn]:  # type: ignore[override]
-        """A command. With `ws` ("read": the store is not made if missing, "write": it is; "+bp": and `--blueprint`
-        runs that file), its parameter `ws` is the store's workspace, given by `--db` in its place."""
+    def command(self, name: str | None = None, *, ws: str = "", **kwargs: Any) -> Callable[[Fn], Fn]:
+        """A command, its help the catalogue's `cmd.<name>` unless given. With `ws` ("read": the store is not made if
+        missing, "write": it is; "+bp": and `--blueprint` runs that file), its parameter `ws` is the store's
+        workspace, given by `--db` in its place."""
 
         def decorate(fn: Fn) -> Fn:
             @functools.wraps(fn)
@@ -96,9 +97,9 @@ class App(typer.Typer):
 
             run.__signature__ = _options(fn, ws)  # type: ignore[attr-defined]
             run.__annotations__ = {p.name: p.annotation for p in run.__signature__.parameters.values()}  # type: ignore
-            text = H(self.key + (name or fn.__name__).replace("-", "_"))
+            text = kwargs.pop("help", None) or H(self.key + (name or fn.__name__).replace("-", "_"))
             first = re.split(r"(?<=。)|(?<=\.) (?=[A-Z`])", text, maxsplit=1)[0]  # click cut at ". ", never at "。"
-            typer.Typer.command(self, name, help=text, short_help=first)(run)
+            typer.Typer.command(self, name, help=text, short_help=first, **kwargs)(run)
             return fn
 
         return decorate
