@@ -181,6 +181,4 @@ def warn(line: str, style: str = "yellow") -> None:
     err.print(line, style=style, highlight=False, markup=False)
 
 
-from peakend.cli import analysis, blueprints, data, hooks, planning, rosters, serving  # noqa: E402  (they add their commands)
-
-__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "hooks", "planning", "rosters", "serving"]
+from peakend.cli import analysis, blueprints, data, hooks, planning, rosters, serving  # noqa: E402, F401  (they add their commands)
