@@ -1,47 +1,42 @@
-"""The `peakend` command line: a thin adapter over the application layer (`peakend.service`).
-
-Each command parses its options, opens a `Workspace`, calls one use case and prints the answer; commands live in
-modules by group (blueprints, data, analysis, planning, serving). Every `PeakendError` is told once, here: its
-message in the session language on stderr, and its exit code. `--help` texts come from the catalogue in the
-language of `--lang` / `PEAKEND_LANG`. Commands import what they need when they run, so `--help` answers at once.
-"""
+"""The `peakend` command line, a thin adapter: each command parses its options, calls a use case of its store's
+`Workspace` (`peakend.service`) and returns what to print; `App.command` opens the workspace, prints the answer and
+tells a `PeakendError` (stderr, exit code). Help is the catalogue's in the language of `--lang` / `PEAKEND_LANG`;
+the service is imported when a command runs, so `--help` answers at once."""
 
 from __future__ import annotations
 
 import functools
+import importlib
+import inspect
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 import typer.rich_utils
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from typer.models import CommandFunctionType
+from typer.models import CommandFunctionType as Fn
 
 from peakend.errors import PeakendError
-from peakend.i18n import HELP, read_lang
+from peakend.i18n import HELP, header, read_lang
 from peakend.settings import DEFAULT_DB
 
 if TYPE_CHECKING:
-    from peakend.service import Workspace
+    from peakend import service
+    from peakend.service import Workspace, views
     from peakend.service.views import Shown
+Ws: TypeAlias = "Workspace"  # a command's workspace, its parameter `ws` (see `App.command`)
+Said: TypeAlias = "str | Shown | None"  # what a command prints: a line, or what a view shows
 
 
-def _lang_from_argv(argv: list[str]) -> None:
-    """`--lang zh` read before the commands are declared, so that their help is in that language too."""
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            os.environ["PEAKEND_LANG"] = read_lang(argv[i + 1])
-        elif arg.startswith("--lang="):
-            os.environ["PEAKEND_LANG"] = read_lang(arg.split("=", 1)[1])
-
-
-_lang_from_argv(sys.argv[1:])
+for _arg, _value in zip(sys.argv[1:], [*sys.argv[2:], ""], strict=False):  # `--lang zh` read before the commands
+    if _arg.startswith("--lang=") or (_arg == "--lang" and _value):  # are declared: their help in it too
+        os.environ["PEAKEND_LANG"] = read_lang(_arg[7:] or _value)
 
 
 def H(key: str) -> str:
@@ -63,40 +58,48 @@ def _folded(*args: Any, **kwargs: Any) -> Any:
 typer.rich_utils._make_rich_text = _folded
 
 
-def opt(key: str, *names: str, **kwargs: Any) -> Any:
-    """An option whose help is the catalogue's `key`."""
+def opt(key: str, *names: str, day: bool = False, **kwargs: Any) -> Any:
+    """An option whose help is the catalogue's `key` (`day`: a YYYY-MM-DD date)."""
+    if day:
+        kwargs["formats"] = ["%Y-%m-%d"]
     return typer.Option(*names, help=H(key), **kwargs)
 
 
-def day_opt(key: str, *names: str) -> Any:
-    """A YYYY-MM-DD option whose help is the catalogue's `key`."""
-    return typer.Option(*names, help=H(key), formats=["%Y-%m-%d"])
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of a help text, in either language (up to its "。" or its ". ")."""
-    return re.split(r"(?<=。)|(?<=\.) (?=[A-Z`])", text, maxsplit=1)[0]
+def arg(key: str, **kwargs: Any) -> Any:
+    """An argument whose help is the catalogue's `key`."""
+    return typer.Argument(help=H(key), **kwargs)
 
 
 class App(typer.Typer):
-    """A Typer app whose commands tell a `PeakendError` in the session language and exit with its code."""
+    """A Typer app whose commands get their store's workspace, print what they return and tell a `PeakendError`."""
 
-    def command(self, name: str | None = None, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
-        if kwargs.get("help") and "short_help" not in kwargs:  # click cuts at the first ". " — never at a "。"
-            kwargs["short_help"] = first_sentence(kwargs["help"])
-        register = super().command(name, **kwargs)
+    key = "cmd."  # a command's help is the catalogue's "cmd.<name>" ("cmd.<group>.<name>" in a group)
 
-        def decorate(fn: CommandFunctionType) -> CommandFunctionType:
+    def command(self, name: str | None = None, *, ws: str = "", **kwargs: Any) -> Callable[[Fn], Fn]:
+        """A command, its help the catalogue's `cmd.<name>` unless given. With `ws` ("read": the store is not made if
+        missing, "write": it is; "+bp": and `--blueprint` runs that file), its parameter `ws` is the store's
+        workspace, given by `--db` in its place."""
+
+        def decorate(fn: Fn) -> Fn:
             @functools.wraps(fn)
-            def run(*a: Any, **k: Any) -> Any:
+            def run(**k: Any) -> None:
                 try:
-                    return fn(*a, **k)
+                    if not ws:
+                        return show(fn(**k))
+                    bp = k.pop("blueprint") if ws.endswith("+bp") else None
+                    with workspace(k.pop("db"), bp, ws.startswith("write")) as k["ws"]:
+                        said = fn(**k)
+                    show(said)
                 except PeakendError as exc:  # told once: each line in the session language, on stderr
                     for line in exc.lines():
-                        err.print(line, style="red", markup=False, highlight=False)
+                        warn(line, "red")
                     raise typer.Exit(exc.exit_code) from exc
 
-            register(run)
+            run.__signature__ = _options(fn, ws)  # type: ignore[attr-defined]
+            run.__annotations__ = {p.name: p.annotation for p in run.__signature__.parameters.values()}  # type: ignore
+            text = kwargs.pop("help", None) or H(self.key + (name or fn.__name__).replace("-", "_"))
+            first = re.split(r"(?<=。)|(?<=\.) (?=[A-Z`])", text, maxsplit=1)[0]  # click cut at ". ", never at "。"
+            typer.Typer.command(self, name, help=text, short_help=first, **kwargs)(run)
             return fn
 
         return decorate
@@ -104,17 +107,43 @@ class App(typer.Typer):
     def group(self, name: str) -> App:
         """A sub-command group `name` (its help: the catalogue's `group.<name>`)."""
         sub = App(help=H(f"group.{name}"), no_args_is_help=True)
+        sub.key = f"cmd.{name}."
         self.add_typer(sub, name=name)
         return sub
 
 
+def _options(fn: Callable[..., Any], ws: str) -> inspect.Signature:
+    """What typer reads of `fn`: its parameters (keyword-only), `ws` replaced by `--db` (and `--blueprint`)."""
+    store = [("db", Db, DEFAULT_DB)] + ([("blueprint", Bp, None)] if ws.endswith("+bp") else [])
+    params = []
+    for p in inspect.signature(fn, eval_str=True).parameters.values():
+        got = [(p.name, p.annotation, p.default)] if p.name != "ws" else store
+        params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d) for n, a, d in got]
+    return inspect.Signature(params)
+
+
+class _Later:
+    """A package or module imported when first used (the service's take seconds; `--help` need not wait)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        found = importlib.import_module(self.name)
+        return getattr(found, attr) if hasattr(found, attr) else importlib.import_module(f"{self.name}.{attr}")
+
+
+if not TYPE_CHECKING:
+    service, views = _Later("peakend.service"), _Later("peakend.service.views")
 app = App(help=H("app"), no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-DbOpt = Annotated[str, opt("opt.db", "--db", envvar="PEAKEND_DB")]
-BpOpt = Annotated[Path | None, opt("opt.blueprint", "--blueprint", "-b")]
-SeedOpt = Annotated[int, opt("opt.seed")]
+Db = Annotated[str, opt("opt.db", "--db", envvar="PEAKEND_DB")]
+Bp = Annotated[Path | None, opt("opt.blueprint", "--blueprint", "-b")]
+Seed = Annotated[int, opt("opt.seed")]
 Who = Annotated[str, opt("opt.who")]
+Halls = Annotated[list[str] | None, opt("opt.hall")]
+Limit = Annotated[int, opt("opt.limit", min=1)]
 
 
 @app.callback()
@@ -125,39 +154,31 @@ def main(lang: Annotated[str | None, opt("opt.lang", "--lang")] = None) -> None:
 
 
 @contextmanager
-def workspace(db: str, blueprint: Path | None = None, create: bool = True, **kwargs: Any) -> Iterator[Workspace]:
-    """The workspace of the store at `db` (`blueprint`: run that file instead of the store's blueprint in force,
-    with a warning when they differ); the notes on the blueprint in force are printed first."""
-    from peakend.service import Workspace
-
-    with Workspace.open(db, blueprint, create, **kwargs) as ws:
+def workspace(db: str, blueprint: Path | None = None, create: bool = True) -> Iterator[Workspace]:
+    """The workspace of the store at `db` (`blueprint`: a file run instead), its blueprint's notes printed first."""
+    with service.Workspace.open(db, blueprint, create) as ws:
         for note in ws.blueprint_notes():
-            err.print(note, style="yellow", highlight=False, markup=False)
+            warn(note)
         yield ws
 
 
-def show(message: str) -> None:
-    """Print a line as it is (no markup, no highlighting)."""
-    console.print(message, highlight=False, markup=False)
-
-
-def tell_all(shown: Shown) -> None:
-    """Print what a view shows (`service.views.Shown`): each line as it is, each (title, data frame) as a table
-    (a missing value as an empty cell)."""
-    from peakend.i18n import header
-    from peakend.service.views import cell
-
-    for item in shown:
+def show(said: Said) -> None:
+    """Print a line, or what a view shows (`service.views.Shown`): each line as it is (no markup, no highlighting),
+    each (title, data frame) as a table (a missing value as an empty cell)."""
+    for item in [said] if isinstance(said, str) else said or []:
         if isinstance(item, str):
-            show(item)
+            console.print(item, highlight=False, markup=False)
             continue
         title, frame = item
         table = Table(*(header(str(c)) for c in frame.columns), title=title, box=None, padding=(0, 1))
         for row in frame.itertuples(index=False):
-            table.add_row(*(cell(v) for v in row))
+            table.add_row(*(views.cell(v) for v in row))
         console.print(table)
 
 
-from peakend.cli import analysis, blueprints, data, hooks, planning, rosters, serving  # noqa: E402  (they add their commands)
+def warn(line: str, style: str = "yellow") -> None:
+    """Print a line on stderr as it is, in `style`."""
+    err.print(line, style=style, highlight=False, markup=False)
 
-__all__ = ["DEFAULT_DB", "analysis", "app", "blueprints", "data", "hooks", "planning", "rosters", "serving"]
+
+from peakend.cli import analysis, blueprints, data, hooks, planning, rosters, serving  # noqa: E402, F401  (they add their commands)

@@ -70,6 +70,15 @@ class Reports:
             raise MailRefused(host=host, port=port, value=exc) from None
         return say("digest_sent", lang, sent=sent, host=host, port=port, without=len(found) - sent)
 
+    def deliver(self, folder: Path | None = None, lang: Lang | None = None) -> str:
+        """Make the digests, write them into `folder` (if given) or else send them, and say what was done."""
+        found = self.digests()
+        if not found:
+            return say("digest_none", lang)
+        if folder is not None:
+            return say("digest_written", lang, count=len(self.write(found, folder)), folder=folder)
+        return self.send(found, lang)
+
     @staticmethod
     def write(found: list[Digest], folder: Path) -> list[Path]:
         """Write the digests as .eml files into `folder`."""

@@ -27,6 +27,7 @@ from peakend.simulate.check import check_cells
 from peakend.simulate.run import Simulated
 
 if TYPE_CHECKING:
+    from peakend.ingest.pipeline import FileResult
     from peakend.live.replay import ReplayResult
     from peakend.scoring.compare import Comparison
     from peakend.scoring.run import ScoreResult
@@ -198,6 +199,13 @@ def compared_text(c: Comparison, target: str, seed: int, fmt: str) -> str:
     return json.dumps(body, ensure_ascii=False, indent=1, default=str) + "\n"
 
 
+def compared_as(c: Comparison, target: str, folds: int, seed: int, fmt: str, lang: Lang) -> Shown:
+    """The model comparison as `fmt` says: a table (`compared`), or its CSV or JSON text as one line."""
+    if fmt == "table":
+        return compared(c, target, folds, lang)
+    return [compared_text(c, target, seed, fmt).removesuffix("\n")]
+
+
 def found(hits: list[tuple[Doc, float]], query: str, lang: Lang) -> Shown:
     """The training search's hits, ranked, each with its score and text (or that nothing matches)."""
     if not hits:
@@ -218,6 +226,18 @@ def clash(source: str, row: object, kind: str, event_id: object, action: str, be
     """A conflict (or correction) of a sent row with the stored one, in words."""
     return say("clash", lang, source=source, row=row, kind=say(f"kind_{kind}", lang), value=event_id,
                action=say(f"clash_{action}", lang), before=before, sent=sent)
+
+
+def ingested(r: FileResult, lang: Lang) -> list[tuple[str, str]]:
+    """What the ingest of a file says, in order, each line with where it goes: "note" (a warning), "out" (its
+    summary) or "err" (this run's commonest problems, the first row of each quoted; its conflicts)."""
+    from peakend.service.files import clash_fields
+
+    commonest = [say("ingest_commonest", lang, rows=rows, field=name, message=message[lang])
+                 for rows, name, message in r.commonest]
+    clashes = [clash(r.source, c.row, c.kind, c.event_id, c.action, *clash_fields(c), lang) for c in r.clashes]
+    return [*(("note", note) for note in r.notes), ("out", r.summary()), *(("err", line) for line in commonest),
+            *(("err", line) for line in clashes)]
 
 
 def quarantined(rows: pd.DataFrame, clashes: pd.DataFrame, lang: Lang) -> Shown:

@@ -50,6 +50,21 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
         keeper.join(35)
 
 
+def serve_one(db: str, blueprint: Path | None, host: str, port: int, show: Callable[[str], None],
+              warn: Callable[[str], None]) -> None:
+    """Serve the store with one web process (its live loop in it); `show` and `warn` print a line to the console."""
+    from peakend.web.app import create_app
+
+    show(say("serving", host=host, port=port, db=redacted_url(db)))
+    web = create_app(db, blueprint)
+    for note in web.state.peakend.ws.blueprint_notes():
+        warn(note)
+    if web.state.peakend.setup_code is not None:
+        show(say("setup_code", host=host, port=port, code=web.state.peakend.setup_code))
+    uvicorn.run(web, host=host, port=port, log_level="warning", log_config=None,  # logs: ours
+                **proxies(), **stopping())
+
+
 def proxies() -> dict[str, Any]:
     """uvicorn's proxy options: X-Forwarded-For believed only from setting `trusted_proxies` (none by default: a
     client cannot pick its own address, and with it its login limits)."""
