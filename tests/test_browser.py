@@ -644,7 +644,8 @@ def alert_fired(page, server: str, ticket: str) -> None:
 def test_the_inbox_shows_a_new_alert_without_a_reload_and_its_actions_on_a_phone(server, browser, capsys):
     """A staff member's inbox open at 390 px: two poor ratings posted as a device would (the admin's session here)
     fire alerts in the server's live worker; the rows appear, the page not reloaded (its server-sent events: measured
-    0.04–0.8 s after the alerts, printed; the wait is bounded at 20 s so that a loaded machine cannot fail it); one is marked handled, the other handed to a colleague (li, manager of the hall). No
+    0.04–0.8 s after the alerts, printed; the wait is bounded at 20 s so that a loaded machine cannot fail it); one
+    is marked handled, the other handed to a colleague (li, manager of the hall). No
     sideways scroll in zh or en, at 390 or 1280 px. Screenshots: test-artifacts/inbox-{390,1280}-*.png."""
     sender, context = browser.new_context(), browser.new_context(viewport={"width": 390, "height": 844})
     try:
