@@ -79,3 +79,31 @@ def test_the_console_issues_a_fresh_setup_code_every_process_accepts(monkeypatch
     assert "already has users" in CliRunner().invoke(cli, ["setup-code", "--db", url]).output
     for app in (one, two):
         app.state.peakend.store.close()
+
+
+def test_a_server_started_after_setup_code_keeps_that_code(monkeypatch, tmp_path):
+    """`peakend setup-code` before `serve`: the server keeps the code the console printed (and says so) instead of
+    replacing it; a code given in PEAKEND_SETUP_CODE still wins; a store without a hand-made code gets a fresh one."""
+    from typer.testing import CliRunner
+
+    from peakend.cli import app as cli
+
+    db = str(tmp_path / "s.duckdb")
+    out = CliRunner().invoke(cli, ["--lang", "en", "setup-code", "--db", db])
+    made = out.output.split("setup code is ")[1].split()[0]
+    app = create_app(db, secret="s")
+    assert app.state.peakend.setup_code == ""  # kept: nothing new to print
+    form = {"username": "boss", "password": "secret-pass", "again": "secret-pass"}
+    me = TestClient(app, headers=ORIGIN, client=("198.51.100.2", 5000), follow_redirects=False)
+    assert me.post("/setup", data={**form, "code": made}).status_code == 303
+    app.state.peakend.store.close()
+    other = str(tmp_path / "t.duckdb")
+    CliRunner().invoke(cli, ["setup-code", "--db", other])
+    monkeypatch.setenv("PEAKEND_SETUP_CODE", "c0ffee34")
+    given = create_app(other, secret="s")
+    assert given.state.peakend.setup_code == "c0ffee34" and given.state.peakend.ws.limits.setup_code_right("c0ffee34")
+    given.state.peakend.store.close()
+    monkeypatch.delenv("PEAKEND_SETUP_CODE")
+    fresh = create_app(str(tmp_path / "u.duckdb"), secret="s")
+    assert len(fresh.state.peakend.setup_code or "") == 8
+    fresh.state.peakend.store.close()

@@ -16,6 +16,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "setup_code": {"en": "this store has no users yet: open http://{host}:{port}/setup and enter the setup code {code} "
                           "to create the first admin", "zh": "此存储还没有用户：打开 http://{host}:{port}/setup，输入设置码 {code} "
                                                             "创建第一个管理员"},
+    "setup_code_kept": {"en": "this store has no users yet: open http://{host}:{port}/setup and enter the setup code "
+                                "`peakend setup-code` printed (run it again for a new one)",
+                        "zh": "此存储还没有用户：打开 http://{host}:{port}/setup，输入 `peakend setup-code` 给出的设置码"
+                              "（再运行一次可得到新的设置码）"},
     "setup_code_fresh": {"en": "the new setup code is {code} (the earlier one no longer works; wrong guesses forgiven)",
                          "zh": "新的设置码是 {code}（之前的设置码已失效；错误尝试记录已清除）"},
     "setup_code_none": {"en": "this store already has users: sign in, or ask an admin (peakend user add)",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 SETUP_SECRET = "setup_code_sha256"  # the name of the setup code's hash in table `store_secrets`
+SETUP_BY_HAND = "setup_code_by_hand"  # present when `peakend setup-code` made it: a server start keeps it
 
 
 def _digest(code: str) -> str:
@@ -74,13 +75,16 @@ class Limits:
         self.store.execute("INSERT INTO login_failures (kind, key, failed_at) VALUES ('setup', ?, ?)",
                            [_key(address), datetime.now()])
 
-    def new_setup_code(self, code: str | None = None, forgive: bool = False) -> str:
+    def new_setup_code(self, code: str | None = None, forgive: bool = False, by_hand: bool = False) -> str:
         """Make `code` (default: a fresh random one) the store's setup code, replacing any earlier one; `forgive`:
-        forget every address's wrong guesses too (the one who can read the console is asking)."""
+        forget every address's wrong guesses too (the one who can read the console is asking); `by_hand`: made by
+        `peakend setup-code`, so that a server started later keeps it instead of making its own."""
         code = code or secrets.token_hex(4)
         with self.store.transaction():
-            self.store.execute("DELETE FROM store_secrets WHERE name = ?", [SETUP_SECRET])
+            self.store.execute("DELETE FROM store_secrets WHERE name IN (?, ?)", [SETUP_SECRET, SETUP_BY_HAND])
             self.store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?)", [SETUP_SECRET, _digest(code)])
+            if by_hand:
+                self.store.execute("INSERT INTO store_secrets (name, value) VALUES (?, '1')", [SETUP_BY_HAND])
             if forgive:
                 self.store.execute("DELETE FROM login_failures WHERE kind = 'setup'")
         return code
@@ -90,6 +94,16 @@ class Limits:
         stored = self.store.scalar("SELECT value FROM store_secrets WHERE name = ?", [SETUP_SECRET])
         return stored is not None and hmac.compare_digest(_digest(code), str(stored))
 
+    def start_setup_code(self, given: str | None) -> str:
+        """The setup code a server starting on a store without users shows: `given` (every process of `serve
+        --workers N` the same), else "" when `peakend setup-code` made one (kept: that console showed it), else a
+        fresh one."""
+        return "" if not given and self.setup_code_by_hand() else self.new_setup_code(given)
+
+    def setup_code_by_hand(self) -> bool:
+        """Whether the store's setup code was made by `peakend setup-code`."""
+        return bool(self.store.scalar("SELECT count(*) FROM store_secrets WHERE name = ?", [SETUP_BY_HAND]))
+
     def forget_setup_code(self) -> None:
         """The first admin exists: no setup code opens the store any more."""
-        self.store.execute("DELETE FROM store_secrets WHERE name = ?", [SETUP_SECRET])
+        self.store.execute("DELETE FROM store_secrets WHERE name IN (?, ?)", [SETUP_SECRET, SETUP_BY_HAND])

@@ -77,7 +77,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     )
     app.state.peakend = st
     if not ws.people.any_user():  # the first admin proves they can read the server's console
-        st.setup_code = ws.limits.new_setup_code(settings.get("setup_code"))  # (the same in every process)
+        st.setup_code = ws.limits.start_setup_code(settings.get("setup_code"))  # ("": one made by hand, kept)
     key = secret or settings.get("secret") or secrets.token_urlsafe(32)
     hours = settings.get("session_hours")
     app.add_middleware(SessionMiddleware, secret_key=key, max_age=int(hours * 3600), same_site="lax",

@@ -32,12 +32,15 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
         raise ServeError("workers_blueprint", path=blueprint)
     with Workspace.open(db) as ws:
         first_run = not ws.people.any_user()
+        kept = first_run and not settings.get("setup_code") and ws.limits.setup_code_by_hand()
     os.environ.update({"PEAKEND_DB": db, "PEAKEND_BACKGROUND": "false"})
     os.environ.setdefault("PEAKEND_SECRET", secrets.token_urlsafe(32))  # one key: a session holds on every process
     show(say("serving", host=host, port=port, db=redacted_url(db)))
     show(say("serving_workers", workers=workers))
-    if first_run:
-        os.environ["PEAKEND_SETUP_CODE"] = secrets.token_hex(4)
+    if kept:  # made by `peakend setup-code`: every process keeps it
+        show(say("setup_code_kept", host=host, port=port))
+    elif first_run:
+        os.environ["PEAKEND_SETUP_CODE"] = settings.get("setup_code") or secrets.token_hex(4)
         show(say("setup_code", host=host, port=port, code=os.environ["PEAKEND_SETUP_CODE"]))
     stop = threading.Event()
     keeper = threading.Thread(target=_supervise, args=(stop, err), name="peakend-live-keeper", daemon=True)
@@ -59,8 +62,10 @@ def serve_one(db: str, blueprint: Path | None, host: str, port: int, show: Calla
     web = create_app(db, blueprint)
     for note in web.state.peakend.ws.blueprint_notes():
         warn(note)
-    if web.state.peakend.setup_code is not None:
-        show(say("setup_code", host=host, port=port, code=web.state.peakend.setup_code))
+    code = web.state.peakend.setup_code
+    if code is not None:
+        show(say("setup_code", host=host, port=port, code=code) if code else say("setup_code_kept", host=host,
+                                                                                   port=port))
     uvicorn.run(web, host=host, port=port, log_level="warning", log_config=None,  # logs: ours
                 **proxies(), **stopping())
 
