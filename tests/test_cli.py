@@ -54,7 +54,8 @@ def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     result = runner.invoke(app, ["ingest", str(bad), str(empty), "--db", db])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # 2 of 3 rows quarantined: more than half, a script must notice
+    assert "2 of 3 rows (67%) were quarantined, more than 50%" in result.output
     assert "Traceback" not in result.output
     assert ("3 rows read: 1 stored, 0 already there, 0 corrected, 0 stored with a warning, 0 in conflict, "
             "2 quarantined") in result.output
@@ -63,6 +64,9 @@ def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
     assert "row 3: field 'moment_id' expected one of" in listed.output
     zh = runner.invoke(app, ["--lang", "zh", "quarantine", "--db", db])
     assert "第 3 行" in zh.output
+    fine = tmp_path / "fine.csv"
+    fine.write_text("visit_id,hall_id,moment_id,rating,rating_scale\nv4,H,leaving,5,1-5\nv5,H,nope,4,1-5\n")
+    assert runner.invoke(app, ["ingest", str(fine), "--db", db]).exit_code == 0  # half: not more than half
 
 
 def test_score_and_report_on_empty_store_say_what_to_do(tmp_path):

@@ -36,11 +36,11 @@ def _post_while_busy(gc: GroupCommit, lock: threading.RLock, posts: list[Post], 
         threads += [threading.Thread(target=send, args=(i,)) for i in range(1, len(posts))]
         for t in threads[1:]:
             t.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120  # a bound: it goes on as soon as all wait
         while len(gc._waiting) < len(posts) - 1 and time.monotonic() < deadline:
             time.sleep(0.001)
     for t in threads:
-        t.join(10)
+        t.join(120)
     return answers
 
 

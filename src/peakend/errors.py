@@ -91,6 +91,14 @@ class TrainingError(PeakendError):
     key = "training_problem"
 
 
+class MostlyRejected(PeakendError):
+    """An ingest run that quarantined more than the setting `ingest_max_rejected` of its rows: the rows that passed
+    are stored, but a script that runs it must notice."""
+
+    exit_code = 3
+    key = "ingest_mostly_rejected"
+
+
 class ReportError(PeakendError):
     """A report that could not be printed (no Chromium, or it failed)."""
 

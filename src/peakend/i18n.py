@@ -141,6 +141,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "unknown_moment": {"en": "unknown moment '{value}'; known: {expected}", "zh": "未知的关键时刻“{value}”；已知：{expected}"},
     "bad_option": {"en": "{option}: expected one of {expected}, got '{value}'",
                    "zh": "{option}：应为 {expected} 之一，实际为“{value}”"},
+    "ingest_mostly_rejected": {
+        "en": "{quarantined} of {rows} rows ({share:.0%}) were quarantined, more than {most:.0%}: check the mapping, "
+              "the rating scale and the column names (`peakend quarantine` lists each row with its reason); the rows "
+              "that passed are stored",
+        "zh": "{rows} 行中有 {quarantined} 行（{share:.0%}）被隔离，超过 {most:.0%}：请检查字段对应、评分量表和列名"
+              "（`peakend quarantine` 逐行列出原因）；通过检查的行已存储"},
     "ingest_total": {"en": "{files} files, {stored} new records, {quarantined} rows quarantined (see `peakend quarantine`)",
                      "zh": "{files} 个文件，新入库 {stored} 条，隔离 {quarantined} 行（见 `peakend quarantine`）"},
     "ingest_commonest": {"en": "  {rows} row(s): {field} — {message}", "zh": "  {rows} 行：{field} — {message}"},

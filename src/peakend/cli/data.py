@@ -29,6 +29,7 @@ def ingest(files: Annotated[list[Path], arg("opt.ingest.files", exists=True)], d
     with workspace(db, blueprint) as ws:
         ctx = ws.files.context(rating_scale, allow_fractions, replace)
         results = ingest_files(ws, files, ctx, ws.files.mapping(mapping), checked, encoding, sheet)
+    service.files.mostly_stored(results)
     stored, quarantined = sum(r.stored for r in results), sum(r.quarantined for r in results)
     return say("ingest_total", files=len(results), stored=stored, quarantined=quarantined) if len(results) > 1 else None
 

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any, cast, get_args
 
 import pandas as pd
 
+from peakend import settings
 from peakend.contract import Kind
-from peakend.errors import BadOption
+from peakend.errors import BadOption, MostlyRejected
 from peakend.ingest import corrections
 from peakend.ingest.mapping import Mapping, load_mapping
 from peakend.ingest.pipeline import FileResult, ingest_file, sources
 
-__all__ = ["FileResult", "Files", "clash_fields", "kind_of"]
+__all__ = ["FileResult", "Files", "clash_fields", "kind_of", "mostly_stored"]
 from peakend.ingest.validate import Context
 
 if TYPE_CHECKING:
@@ -70,6 +71,14 @@ class Files:
         rows = self.ws.store.query(f"SELECT action, {column} AS message FROM quarantine ORDER BY source, row_number "
                                    "LIMIT ?", [limit])
         return rows, corrections.listed(self.ws.store, limit)
+
+
+def mostly_stored(results: list[FileResult]) -> None:
+    """MostlyRejected (exit 3) when the files' quarantined rows are more than `ingest_max_rejected` of their rows."""
+    rows, bad = sum(r.rows for r in results), sum(r.quarantined for r in results)
+    most = settings.get("ingest_max_rejected")
+    if rows and bad / rows > most:
+        raise MostlyRejected(quarantined=bad, rows=rows, share=bad / rows, most=most)
 
 
 def kind_of(kind: str | None) -> Kind | None:
