@@ -75,7 +75,8 @@ class Files:
 
 def mostly_stored(results: list[FileResult]) -> None:
     """MostlyRejected (exit 3) when the files' quarantined rows are more than `ingest_max_rejected` of their rows."""
-    rows, bad = sum(r.rows for r in results), sum(r.quarantined for r in results)
+    rows = sum(r.rows for r in results)
+    bad = sum(min(r.quarantined, r.rows) for r in results)  # (an empty or unreadable file's record is not a row)
     most = settings.get("ingest_max_rejected")
     if rows and bad / rows > most:
         raise MostlyRejected(quarantined=bad, rows=rows, share=bad / rows, most=most)
