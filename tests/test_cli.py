@@ -54,7 +54,7 @@ def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     result = runner.invoke(app, ["ingest", str(bad), str(empty), "--db", db])
-    assert result.exit_code == 3, result.output  # 2 of 3 rows quarantined: more than half, a script must notice
+    assert result.exit_code == 1, result.output  # 2 of 3 rows quarantined: more than half, a script must notice
     assert "2 of 3 rows (67%) were quarantined, more than 50%" in " ".join(result.output.split())  # (wrapped)
     assert "Traceback" not in result.output
     assert ("3 rows read: 1 stored, 0 already there, 0 corrected, 0 stored with a warning, 0 in conflict, "

@@ -95,7 +95,7 @@ class MostlyRejected(PeakendError):
     """An ingest run that quarantined more than the setting `ingest_max_rejected` of its rows: the rows that passed
     are stored, but a script that runs it must notice."""
 
-    exit_code = 3
+    exit_code = 1
     key = "ingest_mostly_rejected"
 
 

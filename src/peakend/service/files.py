@@ -74,7 +74,7 @@ class Files:
 
 
 def mostly_stored(results: list[FileResult]) -> None:
-    """MostlyRejected (exit 3) when the files' quarantined rows are more than `ingest_max_rejected` of their rows."""
+    """MostlyRejected (exit 1) when the files' quarantined rows are more than `ingest_max_rejected` of their rows."""
     rows = sum(r.rows for r in results)
     bad = sum(min(r.quarantined, r.rows) for r in results)  # (an empty or unreadable file's record is not a row)
     most = settings.get("ingest_max_rejected")
