@@ -35,6 +35,11 @@ def test_names_in_both_languages_and_the_queue_where_people_wait():
     assert yaml.safe_load(plain)["live"]["diversion"] == {"queue_moment": "wait_for_a_table",
                                                             "counter_moments": ["dinner"]}
     assert "same name in zh and en (give each its own, or write `中文|English` in --moments): greet, " in plain
+    names = ["取号|Take a number", "排队等候|Waiting", "窗口缴费|Pay", "离开"]  # a ticket, then the wait itself
+    ticket_first = yaml.safe_load(new_blueprint_text(names))
+    assert ticket_first["live"]["diversion"] == {"queue_moment": "waiting", "counter_moments": ["pay"]}
+    only_ticket = yaml.safe_load(new_blueprint_text(["取号|Ticket", "窗口|Window"]))["live"]["diversion"]
+    assert only_ticket == {"queue_moment": "ticket", "counter_moments": ["window"]}
     no_wait = yaml.safe_load(new_blueprint_text(["问候", "办理"]))["live"]["diversion"]
     assert no_wait == {"queue_moment": "m1", "counter_moments": ["m2"]}  # 问候 (greeting) is not a queue
 

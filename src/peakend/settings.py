@@ -106,7 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
             "a process's claim on a running job lasts this long unless renewed (after a crash, another takes it then)",
             "进程对运行中任务的认领时限（秒；未续期则由其他进程接手，例如崩溃后）"),
     Setting("ingest_max_rejected", float, 0.5, "`peakend ingest` exits 1 when more than this share of the rows is "
-            "quarantined (1: never)", "隔离行的占比超过此值时，导入命令 peakend ingest 以退出码 1 结束（设为 1 则从不）"),
+            "quarantined (1: never)",
+            "隔离行的占比超过此值时，导入命令 peakend ingest 以退出码 1 结束（设为 1 则从不）"),
     Setting("blas_threads", _positive(int), 1, "threads numpy's linear algebra uses per process (small fits: more "
             "only contend)", "每个进程中 numpy 线性代数所用线程数（拟合矩阵小，线程多只会互相争抢）"),
     Setting("job_threads", _positive(int), 2, "jobs (scoring, verdicts, imports, what-ifs) run at once per process",

@@ -2,10 +2,10 @@
 
 One lane, stage, flow and zone; the moments in journey order, the last one the end; one route
 through all of them; the default weights, grades and live rules, with the queue read at the moment named for
-waiting (排队, 等候, 取号, queue, wait…; else the first) and served at the one after it (a service of one repeating
-moment — each turn of a conversation, each call — has one moment, which is also its end). A name written
-`中文|English` gives each language its own; a single name is used in both. A starting point to edit and check,
-valid as written.
+waiting (排队, 等候, queue, wait…; else a ticket: 取号, 叫号; else the first) and served at the one after it (a
+service of one repeating moment — each turn of a conversation, each call — has one moment, which is also its
+end). A name written `中文|English` gives each language its own; a single name is used in both. A starting point
+to edit and check, valid as written.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from peakend.errors import BlueprintError
 from peakend.i18n import say
 
 ID = re.compile(r"[^a-z0-9]+")
-WAITING = ("排队", "等候", "等待", "取号", "叫号", "queue", "wait")  # words of a moment spent waiting
+WAITING = ("排队", "等候", "等待", "queue", "wait")  # words of a moment spent waiting in the queue
+TICKET = ("取号", "叫号", "ticket")  # a ticket taken or called: the queue, when no moment names the waiting itself
 
 
 def moment_id(name: str, taken: set[str]) -> str:
@@ -40,8 +41,12 @@ def both_names(name: str) -> tuple[str, str]:
 
 
 def queue_index(pairs: list[tuple[str, str]]) -> int:
-    """Where the queue is read: the first moment whose name speaks of waiting, else the first moment."""
-    return next((k for k, (zh, en) in enumerate(pairs) if any(w in f"{zh} {en}".lower() for w in WAITING)), 0)
+    """Where the queue is read: the first moment whose name speaks of waiting, else of a ticket, else the first."""
+    for words in (WAITING, TICKET):
+        found = [k for k, (zh, en) in enumerate(pairs) if any(w in f"{zh} {en}".lower() for w in words)]
+        if found:
+            return found[0]
+    return 0
 
 
 def same_names(data: dict[str, Any]) -> list[str]:
