@@ -79,7 +79,8 @@ def _admin(request: Request) -> AppState:
 def setup_blueprint(request: Request) -> HTMLResponse:
     """Step 2: keep the built-in blueprint or upload one."""
     st = _admin(request)
-    return render(request, "setup.html.j2", step="blueprint", problem="", moments=len(st.blueprint.moments))
+    return render(request, "setup.html.j2", step="blueprint", problem="", moments=len(st.blueprint.moments),
+                  in_force=st.ws.in_force.number)
 
 
 @router.post("/setup/blueprint")
