@@ -94,7 +94,7 @@ def test_a_service_of_its_own_is_set_up_from_its_moments_in_order(fresh):
     bp = fresh.state.peakend.ws.blueprint
     assert [m.zh for m in bp.moments] == ["排队", "办理值机", "托运行李", "登机"] and bp.name.zh == "机场值机柜台"
     assert bp.moments[-1].role == "end" and bp.live.diversion.queue_moment in bp.moment_ids()
-    again = c.get("/setup/blueprint?lang=en").text  # back to the step: it names the blueprint in force, not the built-in
+    again = c.get("/setup/blueprint?lang=en").text  # back to the step: the blueprint in force, not the built-in
     assert "already runs blueprint version 1 (4 moments)" in again and "built-in telecom" not in again
     assert "已在使用蓝图第 1 版（4 个关键时刻）" in c.get("/setup/blueprint?lang=zh").text
 
