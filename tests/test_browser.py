@@ -727,13 +727,18 @@ def airport_files(folder: Path) -> tuple[Path, Path]:
 
 
 def verdict_shown(page, url: str) -> str:
-    """The network page's verdict panel once the server scored the imports and computed it (up to a minute)."""
+    """The network page's verdict panel once the server scored the imports and computed it (up to a minute).
+
+    While the page follows a job it reloads itself when the job ends: the test waits for that reload rather than
+    navigating at the same moment (a `goto` racing the page's own reload can wait out its whole timeout)."""
     for _ in range(60):
+        expect(page.locator("[data-job]")).to_have_count(0, timeout=60_000)
         page.goto(url + "/?lang=en")
         panel = page.locator("#verdicts, #verdicts-none")
         if page.locator("#halls").count() and panel.count():
             return panel.first.inner_text()
-        time.sleep(1)
+        if not page.locator("[data-job]").count():
+            time.sleep(1)
     raise AssertionError("no verdict shown: " + page.locator("main").inner_text())
 
 
