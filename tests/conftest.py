@@ -87,6 +87,38 @@ def demo(tmp_path_factory) -> Path:
     return folder
 
 
+def shared_demo(tmp_path_factory: pytest.TempPathFactory, days: int) -> tuple[Path, str]:
+    """`peakend demo --days <days>` run once for the whole test run, whichever worker asks first (the others wait
+    for it): its folder, never to be changed (copy it with `demo_copy`), and what the command printed (in English).
+    Each 3-day demo built costs a minute or more on a loaded machine; three test files use one."""
+    import fcntl
+
+    from typer.testing import CliRunner
+
+    from peakend.cli import app
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if WORKER else base  # the run's folder every worker shares (pytest-N/)
+    folder, said = root / f"shared-demo-{days}", root / f"shared-demo-{days}.txt"
+    with open(root / f"shared-demo-{days}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not said.exists():
+            result = CliRunner().invoke(app, ["demo", "--dir", str(folder), "--days", str(days)],
+                                        env={"PEAKEND_LANG": "en"})
+            assert result.exit_code == 0, result.output
+            said.write_text(result.output, "utf-8")
+    return folder, said.read_text("utf-8")
+
+
+def demo_copy(tmp_path_factory: pytest.TempPathFactory, days: int, into: Path) -> str:
+    """A copy of the shared demo of `days` days at `into` (a folder that does not exist yet); what `demo` printed."""
+    import shutil
+
+    folder, said = shared_demo(tmp_path_factory, days)
+    shutil.copytree(folder, into)
+    return said
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
 def store(request) -> Store:
     """An empty store, once embedded (DuckDB) and once on the PostgreSQL server."""

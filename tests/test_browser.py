@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from peakend.store.db import connect
-from tests.conftest import add_token, add_user
+from tests.conftest import add_token, add_user, demo_copy
 
 # Every page and expectation waits up to 30 s (Playwright's 5 s default), a bound and not a timing: the module's
 # tests share one server whose jobs queue behind each other, and CI runs on a loaded machine.
@@ -113,8 +113,7 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "peakend-demo" / "peakend.duckdb"
     env = {**os.environ, "PEAKEND_LANG": "en"}
-    subprocess.run([sys.executable, "-m", "peakend.cli", "demo", "--dir", str(db.parent), "--days", "3"],
-                   check=True, env=env, capture_output=True)
+    demo_copy(tmp_path_factory, 3, db.parent)  # `peakend demo --days 3`, shared with other test files
     with connect(db) as store:
         add_user(store, "admin", "admin-pass", "admin")
         add_user(store, "li", "manager-pass", "manager", [A])

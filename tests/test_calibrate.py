@@ -109,13 +109,14 @@ def test_new_weights_replace_the_blueprints_and_still_check():
     assert "# fitted in a test" in text and text.count("weights:") == default_text().count("weights:")
 
 
-def test_calibrate_command_fits_and_approve_saves_a_version(tmp_path):
+def test_calibrate_command_fits_and_approve_saves_a_version(tmp_path, tmp_path_factory):
     from peakend.cli import app
     from peakend.store.db import connect
+    from tests.conftest import demo_copy
 
     db = str(tmp_path / "demo" / "peakend.duckdb")
     runner = CliRunner()
-    assert runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--days", "2"]).exit_code == 0
+    demo_copy(tmp_path_factory, 3, tmp_path / "demo")  # `peakend demo --days 3`, shared with other test files
     result = runner.invoke(app, ["calibrate", "--db", db, "--boot", "100", "--approve"])
     assert result.exit_code == 0, result.output
     assert "95% bootstrap intervals" in result.output and "saved as blueprint version #1" in result.output

@@ -10,16 +10,17 @@ from typer.testing import CliRunner
 
 from peakend.blueprint.load import default_text
 from peakend.cli import app
+from tests.conftest import demo_copy
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    result = runner.invoke(app, ["demo", "--dir", str(folder), "--days", "3"])
-    assert result.exit_code == 0, result.output
-    assert "Open the report" in result.output
+    """`peakend demo --days 3` (the run's shared one, copied: these tests write to it)."""
+    folder = tmp_path_factory.mktemp("demo") / "d"
+    said = demo_copy(tmp_path_factory, 3, folder)
+    assert "Open the report" in said
     return folder
 
 
