@@ -130,6 +130,12 @@ def test_the_chinese_help_wraps_and_cuts_no_command_s_sentence():
                          env=env, check=True).stdout
     assert "…" not in out  # rich broke zh only at spaces, and cut the rest with an ellipsis
     assert "导入事件文件；错误行进入隔离区，并注明文件、行和字段。" in re.sub(r"[│\s]", "", out)
+    score = subprocess.run([sys.executable, "-m", "peakend.cli", "score", "--help"], capture_output=True, text=True,
+                           env=env, check=True).stdout
+    for said in (out, score):  # Click's and Typer's own words too: the usage line, --help, the completion options
+        assert "用法：" in said and "显示本帮助并退出。" in said
+        assert not re.search(r"Usage|Show this|completion for", said), said
+    assert "为当前 shell 安装命令补全。" in out
 
 
 def test_compare_writes_csv_and_json_and_refuses_another_format(demo_dir):

@@ -1581,6 +1581,11 @@ HELP: dict[str, dict[Lang, str]] = {
     "rich.DEFAULT_STRING": {"en": "[default: {}]", "zh": "[默认：{}]"},
     "rich.ENVVAR_STRING": {"en": "[env var: {}]", "zh": "[环境变量：{}]"},
     "rich.REQUIRED_LONG_STRING": {"en": "[required]", "zh": "[必填]"},
+    "help.usage": {"en": "Usage: ", "zh": "用法："},
+    "help.help": {"en": "Show this message and exit.", "zh": "显示本帮助并退出。"},
+    "help.install": {"en": "Install completion for the current shell.", "zh": "为当前 shell 安装命令补全。"},
+    "help.show": {"en": "Show completion for the current shell, to copy it or customize the installation.",
+                  "zh": "显示当前 shell 的命令补全脚本，以便复制或自定义安装。"},
     # integrations (issue 35)
     "group.webhook": {"en": "Webhooks and chat robots (WeCom, DingTalk, Feishu) that events are delivered to.", "zh": "接收事件的 Webhook 与群机器人（企业微信、钉钉、飞书）。"},
     "cmd.webhook.add": {"en": "Add an endpoint: a signed webhook or a chat robot; a webhook's secret is printed once.", "zh": "添加端点：签名的 Webhook 或群机器人；Webhook 的密钥只打印一次。"},

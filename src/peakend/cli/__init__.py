@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
+import typer._click.core
+import typer._click.formatting
+import typer.main
 import typer.rich_utils
 from rich.console import Console
 from rich.table import Table
@@ -56,6 +59,34 @@ def _folded(*args: Any, **kwargs: Any) -> Any:
 
 
 typer.rich_utils._make_rich_text = _folded
+_write_usage = typer._click.formatting.HelpFormatter.write_usage
+_help_option = typer._click.core.Command.get_help_option
+_completion = typer.main.get_install_completion_arguments
+
+
+def _usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+    """The usage line headed in the session language ("Usage:" is fixed in Click)."""
+    _write_usage(self, prog, args, H("help.usage") if prefix is None else prefix)
+
+
+def _help_said(self: Any, ctx: Any) -> Any:
+    """`--help` described in the session language."""
+    found = _help_option(self, ctx)
+    if found is not None:
+        found.help = H("help.help")
+    return found
+
+
+def _completion_said() -> Any:
+    """`--install-completion` and `--show-completion` described in the session language."""
+    install, show_ = _completion()
+    install.help, show_.help = H("help.install"), H("help.show")  # type: ignore[attr-defined]
+    return install, show_
+
+
+typer._click.formatting.HelpFormatter.write_usage = _usage  # type: ignore[method-assign]
+typer._click.core.Command.get_help_option = _help_said  # type: ignore[method-assign]
+typer.main.get_install_completion_arguments = _completion_said
 
 
 def opt(key: str, *names: str, day: bool = False, **kwargs: Any) -> Any:
