@@ -110,10 +110,9 @@ def trend_reasons(store: Store, frame: pd.DataFrame) -> dict[str, str]:
     missing = [str(h) for h in frame.loc[frame["trend"].isna(), "hall_id"]] if len(frame) else []
     if not missing:
         return {}
-    vs = store.table("visit_scores")
-    vs = vs.filter(vs.hall_id.isin(missing) & vs.day.notnull())
-    with store.lock:
-        dated = set(vs.select("hall_id").distinct().to_pandas()["hall_id"].astype(str))
+    marks = ", ".join("?" * len(missing))  # the day parts: a visit without a day is kept under NO_DAY
+    dated = {str(r[0]) for r in store.rows(
+        f"SELECT DISTINCT hall_id FROM hall_parts WHERE hall_id IN ({marks}) AND day <> ?", [*missing, NO_DAY])}
     return {h: "short" if h in dated else "no_times" for h in missing}
 
 
