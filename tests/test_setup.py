@@ -99,6 +99,25 @@ def test_a_service_of_its_own_is_set_up_from_its_moments_in_order(fresh):
     assert "已在使用蓝图第 1 版（4 个关键时刻）" in c.get("/setup/blueprint?lang=zh").text
 
 
+def test_a_store_with_data_is_offered_no_demo(fresh):
+    """The data step of a store that holds the user's own visits says how many, of how many halls, and offers the
+    ranking and more imports, not the demo (which would put eight demo halls beside them); a post is refused."""
+    from peakend.ingest.pipeline import ingest_records
+
+    ws = fresh.state.peakend.ws
+    touches = [{"visit_id": f"v{v}", "hall_id": f"厅{v % 2}", "moment_id": "leaving", "rating": 4,
+                "rating_scale": "1-5"} for v in range(3)]
+    assert not ingest_records(ws.store, touches, "touch", ws.files.context(), "pad").problems
+    c = browser(fresh)
+    c.post("/setup", data={"code": fresh.state.peakend.setup_code, "username": "boss", "password": "secret-pass",
+                           "again": "secret-pass"})
+    en, zh = c.get("/setup/data?lang=en").text, c.get("/setup/data?lang=zh").text
+    assert "already holds 3 visits of 2 halls" in en and "已有 2 个营业厅的 3 次来访" in zh
+    assert 'id="setup-demo"' not in en and 'id="setup-ranking"' in en and 'id="setup-import"' in en
+    assert c.post("/setup/demo").headers["location"] == "/setup/data"
+    assert ws.jobs.recent(kinds=("demo",)) == []
+
+
 def test_setup_pages_are_for_admins_only(fresh):
     from tests.conftest import add_user
 

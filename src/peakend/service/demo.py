@@ -45,6 +45,12 @@ class Demo:
         record_hall_names(self.ws.store)
         today.mark(self.ws.store, days, seed)
 
+    def data_held(self) -> tuple[int, int]:
+        """The visits and halls this store already holds (the first run offers the demo only to an empty store:
+        loaded into a store with data, its eight halls would stand beside the user's own)."""
+        visits, halls = self.ws.store.rows("SELECT count(*), count(DISTINCT hall_id) FROM visits")[0]
+        return int(visits), int(halls)
+
     def is_demo(self) -> bool:
         """Whether the store is the demo's (set up already: its blueprint, data and scores are in)."""
         return today.marked(self.ws.store) is not None

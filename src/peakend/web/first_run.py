@@ -116,7 +116,8 @@ def setup_data(request: Request) -> HTMLResponse:
     job = demo_job(st)
     view = job_view(Answer(None, job), lang) if job is not None and not job.finished else None
     return render(request, "setup.html.j2", step="data", problem="", status_text=demo_status(job, lang),
-                  days=int(job.params.get("days", DEMO_DAYS)) if job else DEMO_DAYS, job=view)
+                  days=int(job.params.get("days", DEMO_DAYS)) if job else DEMO_DAYS, job=view,
+                  held=None if job is not None else st.ws.demo.data_held())
 
 
 def demo_job(st: AppState) -> Job | None:
@@ -139,6 +140,8 @@ def setup_demo(request: Request) -> Response:
     """Load a week of the demo network into this store in the background."""
     st = _admin(request)
     job = demo_job(st)
+    if job is None and st.ws.demo.data_held()[0]:  # the user's own data: the page says so and offers no demo
+        return RedirectResponse("/setup/data", status_code=303)
     if job is None or job.finished:  # one load at a time (a second click follows the first)
         st.ws.jobs.submit("demo", {"days": DEMO_DAYS}, need_user(request).name)
     return RedirectResponse("/setup/data", status_code=303)
