@@ -915,7 +915,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "mean_e": {"zh": "平均 e", "en": "Mean e"},
     "peak_share": {"zh": "峰值占比", "en": "Peak share"},
     "end_share": {"zh": "终点占比", "en": "End share"},
-    "neg_share": {"zh": "负向峰值占比", "en": "Negative-peak share"},
+    "neg_share": {"zh": "负向峰值中落在此处的占比", "en": "Share of negative peaks here"},
     "lift_pts": {"zh": "改进收益", "en": "Lift"},
     "rei_axis": {"zh": "记忆体验指数 REI", "en": "Remembered Experience Index (REI)"},
     "mean_e_axis": {"zh": "平均体验值 e", "en": "Mean experience e"},
