@@ -1149,6 +1149,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "audit_pass": {"zh": "暗访通过率", "en": "Audit pass rate"},
     "too_few": {"zh": "太少", "en": "too few"},
     "train_hint": {"zh": "搜索培训，如：投诉处理", "en": "Search training, e.g. complaints"},
+    "train_hint_short": {"zh": "搜索培训", "en": "Search training"},
     "what_to_train": {"zh": "培训什么", "en": "What to train"},
     "modules": {"zh": "全部培训模块", "en": "All training modules"},
     "for_moments": {"zh": "适用时刻", "en": "For moments"},
