@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -126,3 +127,34 @@ def test_the_phone_key_is_made_once_per_store(store, monkeypatch):
     assert store_secret(store) == "from-env"
     monkeypatch.setenv("PEAKEND_PHONE_KEY", "changed-later")
     assert store_secret(store) == "from-env"
+
+
+@functools.cache
+def phone_reader():
+    """A store's staging connection with the phone macros, and the normalisation as it was without the ASCII
+    shortcut (every text translated)."""
+    from peakend.ingest import privacy
+    from peakend.store.db import connect
+
+    s = connect(":memory:")
+    privacy.register(s)
+    digits, values = privacy.other_digits()
+    wide = (privacy.FULL_WIDTH + digits).replace("'", "''")
+    narrow = (privacy.HALF_WIDTH + values).replace("'", "''")
+    always = (f"regexp_replace(translate(regexp_replace(trim(x), '\\p{{Cf}}', '', 'g'), '{wide}', '{narrow}'), "
+              "'^[Tt][Ee][Ll]:\\s*', '')")
+    return s, f"SELECT pk_phone_norm(x), {always} FROM (SELECT ?::VARCHAR AS x)"
+
+
+PHONE_PARTS = ["\u200b", "\ufeff", "１", "٣", "８", "（", "＋", *"0123456789 +-().tT:elL\t"]
+
+
+@given(st.text(st.one_of(st.sampled_from(PHONE_PARTS), st.characters(codec="utf-8")), max_size=24))
+@settings(max_examples=300, deadline=None)
+def test_the_store_reads_a_phone_the_same_with_or_without_its_ascii_shortcut(text):
+    """pk_phone_norm skips the translation of every script's digits for an all-ASCII text: the same text as the
+    macro without the shortcut (translating always, as it did before), whatever the text."""
+    store, sql = phone_reader()
+    with store.lock:
+        new, old = store.stage.execute(sql, [text]).fetchone()
+    assert new == old

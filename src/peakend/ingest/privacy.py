@@ -55,10 +55,14 @@ PHONE_TEXT = re.compile(
 # spaces, format characters (zero-width) or phone separators between them.
 MAYBE_PHONE = r"\pN(?:[\p{Zs}\p{Cf}().\-－（）]{0,4}\pN){6}"
 # pk_phone_digits: a phone's digits (China's +86/0086 dropped before a mobile), NULL if not a phone;
-# pk_phone_hash and pk_phone_mask work on those digits (compute them once per row: macros inline).
+# pk_phone_hash and pk_phone_mask work on those digits (compute them once per row: macros inline). Only a text with
+# a character beyond ASCII is translated (every digit of every script to ASCII): the translation's map of some 700
+# characters cost 0.1 ms a cell, 1 s of an 8,000-row file's 2.8 s ingest.
 MACROS = """
 CREATE OR REPLACE TEMP MACRO pk_phone_norm(x) AS (
-    regexp_replace(translate(regexp_replace(trim(x), '\\p{{Cf}}', '', 'g'), '{wide}', '{narrow}'),
+    regexp_replace(CASE WHEN regexp_matches(x, '[^\\x00-\\x7f]')
+                        THEN translate(regexp_replace(trim(x), '\\p{{Cf}}', '', 'g'), '{wide}', '{narrow}')
+                        ELSE trim(x) END,
                    '^[Tt][Ee][Ll]:\\s*', ''));
 CREATE OR REPLACE TEMP MACRO pk_phone_strip(x) AS (regexp_replace(pk_phone_norm(x), '[ ().+\\-]', '', 'g'));
 CREATE OR REPLACE TEMP MACRO pk_phone_digits(x) AS (
