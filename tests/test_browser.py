@@ -166,6 +166,8 @@ def test_manager_sees_only_own_hall_opens_a_visit_and_switches_language(server, 
     page.goto(f"{server}/halls/{quote(A)}")
     expect(page.locator("#chart-heatmap svg")).to_be_visible()
     page.locator("#moments a").first.click()
+    # the moment's figures are a job of the hall: the page shows its progress and reloads itself when it is done
+    expect(page.locator("#worst a").first).to_be_visible(timeout=120_000)
     page.locator("#worst a").first.click()
     expect(page.locator("#chart-timeline svg")).to_be_visible()
     expect(page.locator("#touches .end")).to_have_count(1)

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from peakend.live.pending import run_pending
 from peakend.live.rules import Fired
+from peakend.service.figures import moment_figures
 from peakend.web import api, exports, live, pages, whatif
 from peakend.web.app import create_app
 from tests.conftest import add_token, add_user, empty_postgres, run_jobs, scored_through_api
@@ -583,3 +584,46 @@ def test_every_page_showing_rei_says_its_weights_and_when_the_verdict_contradict
         assert "此处 REI 的权重：峰值 0.5、终值 0.5、平均 0（内置蓝图）。" in page, path
         assert 'id="weights-warning"' in page and "单纯平均比峰值+终值更能预测“总体满意度”" in page, path
     assert asked and all(h == frozenset({A}) for h in asked)  # the manager's own halls' verdict, not the network's
+
+
+def visit_touches(hall: str, visit: str, day: str, ratings: list[tuple[str, int]]) -> list[dict]:
+    """Rated touches of one visit on `day`, one minute apart."""
+    return [{**t, "start_at": f"{day} 10:0{t['seq']}"} for t in touches(hall, visit, ratings)]
+
+
+def test_moment_page_shows_its_job_then_the_hall_s_figures(app):
+    """The moment page computes nothing inline: its first load shows the hall's figures job, and once it ran, the
+    distribution and worst visits of that hall only. Ratings 1, 3, 5 (of 1–5) are e −1, 0, 1; at counter_result
+    hall A has m1 (−1, Nov 2), m2 (0) and m3 (−1, Nov 3): bins −1 ×2 and 0 ×1, worst m3 (later), m1, m2; B's b9
+    (−1) is not A's."""
+    admin = client(app, "admin")
+    sent = [*visit_touches(A, "m1", "2026-11-02", [("entering", 5), ("counter_result", 1), ("leaving", 5)]),
+            *visit_touches(A, "m2", "2026-11-02", [("counter_result", 3), ("leaving", 3)]),
+            *visit_touches(A, "m3", "2026-11-03", [("counter_result", 1), ("leaving", 1)]),
+            *visit_touches(B, "b9", "2026-11-04", [("counter_result", 1)])]
+    assert admin.post("/api/v1/touches/batch", json=sent).status_code == 200
+    live_rules(app)
+    scored_through_api(admin, app)
+    path = f"/halls/{quote(A)}/moments/counter_result?lang=en"
+    first = admin.get(path).text
+    assert 'id="moment-job"' in first and "Being computed" in first and 'id="worst"' not in first
+    assert run_jobs(app) >= 1
+    page = admin.get(path).text
+    assert 'id="moment-job"' not in page and 'id="moment-none"' not in page  # up to date with the scoring run
+    assert re.findall(r'<a href="/visits/(\w+)">', page.split('id="worst"')[1].split("</table>")[0]) == [
+        "m3", "m1", "m2"]
+    figures, found = app.state.peakend.ws.figures.moment_answer("admin", A, "counter_result")
+    assert found.running is None and figures is not None
+    dist, worst = figures
+    assert dist.to_dict("records") == [{"bin": -1.0, "touches": 2}, {"bin": 0.0, "touches": 1}]
+    assert list(worst.e) == [-1.0, -1.0, 0.0]
+    _, top = moment_figures(app.state.peakend.store, A, limit=2)  # the worst 2 of each moment (entering: m1 alone)
+    assert list(top[top.moment_id == "counter_result"].visit_id) == ["m3", "m1"] and len(top) == 1 + 2 + 2
+    for moment in ("entering", "counter_result", "leaving"):  # the same as the one-moment queries, on any engine
+        (d, w), _ = app.state.peakend.ws.figures.moment_answer("admin", A, moment)
+        assert d.to_dict("records") == app.state.peakend.ws.figures.moment_distribution(A, moment).to_dict("records")
+        assert list(w.visit_id) == list(app.state.peakend.ws.figures.worst_visits(A, moment).visit_id)
+    for lang, said in (("en", "The latest scoring run has no touch of this moment at this hall"),
+                       ("zh", "本厅在最近一次评分中没有这个时刻的触点")):
+        none = admin.get(f"/halls/{quote(A)}/moments/waiting?lang={lang}").text
+        assert 'id="moment-none"' in none and said in none and 'id="worst"' not in none

@@ -1801,3 +1801,9 @@ MESSAGES.update({
               "（每个来访的 seq 依次记为 1、2、…；之后再发送的同一来访的触点排在已存触点之后）",
     },
 })
+
+# -- the moment page's figures as a job of the hall (service/figures.py moment_figures) --
+WORDS.update({
+    "moment_none": {"zh": "本厅在最近一次评分中没有这个时刻的触点",
+                    "en": "The latest scoring run has no touch of this moment at this hall"},
+})

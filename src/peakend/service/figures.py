@@ -3,8 +3,9 @@
 Pages, the JSON query API and the CSV/XLSX export all call these, so a page and its export
 always agree. Every function that takes a hall returns only that hall's rows; checking that
 the asker may see the hall is the caller's job (see `service.people.Principal.sees`).
-Figures that take seconds (the loyalty panel, the comments index) are jobs (`loyalty_panel`, `comments`):
-a page shows the last one and the progress of the next (`Figures.loyalty_answer`, `Figures.comments_answer`).
+Figures that take seconds (the loyalty panel, the comments index, a hall's moment figures) are jobs
+(`loyalty_panel`, `comments`, `moment_figures`): a page shows the last one and the progress of the next
+(`Figures.loyalty_answer`, `Figures.comments_answer`, `Figures.moment_answer`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import pandas as pd
 import yaml
 
@@ -195,28 +197,49 @@ def _hall_days(hall_id: str, last: date, first: date | None) -> tuple[str, list[
     return f"FROM touches t JOIN visits v ON v.visit_id = t.visit_id WHERE {' AND '.join(where)}", params
 
 
-def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFrame:
-    """How the hall's experience values at one moment are spread, in tenths from −1 to 1."""
-    require_scores(store)
+WORST_COLUMNS = ("visit_id", "arrival", "e", "peak", "end", "rei", "peak_moment", "end_moment")
+
+
+def _hall_touches(store: Store, hall_id: str, moment_id: str | None) -> Any:
+    """The hall's scored touches (of one moment; None: of every moment) with their visit's figures (Ibis)."""
     ts = store.table("touch_scores")
     vs = store.table("visit_scores")
-    t = ts.filter((ts.moment_id == moment_id) & ts.visit_id.isin(vs.filter(vs.hall_id == hall_id).visit_id))
+    t = ts if moment_id is None else ts.filter(ts.moment_id == moment_id)
+    return t.join(vs.filter(vs.hall_id == hall_id), "visit_id").select("moment_id", *WORST_COLUMNS)
+
+
+def _binned(t: Any, by: list[str]) -> Any:
+    """Touches counted per `by` and bin of e (fifths from −1 to 1)."""
     binned = t.mutate(bin=((t.e * 5).round() / 5))
+    return binned.group_by([*by, "bin"]).agg(touches=binned.count()).order_by([*by, "bin"])
+
+
+def moment_distribution(store: Store, hall_id: str, moment_id: str) -> pd.DataFrame:
+    """How the hall's experience values at one moment are spread, in fifths from −1 to 1 (a scan of every
+    scored touch of the moment: the moment page reads `moment_figures`' job instead)."""
+    require_scores(store)
     with store.lock:
-        df = binned.group_by("bin").agg(touches=binned.count()).order_by("bin").to_pandas()
-    return df
+        return _binned(_hall_touches(store, hall_id, moment_id).select("e"), []).to_pandas()
 
 
 def worst_visits(store: Store, bp: Blueprint, hall_id: str, moment_id: str, limit: int = WORST_VISITS) -> pd.DataFrame:
     """The hall's most recent visits with the worst experience at one moment."""
     require_scores(store)
-    ts = store.table("touch_scores")
-    vs = store.table("visit_scores").filter(lambda v: v.hall_id == hall_id)
-    t = ts.filter(ts.moment_id == moment_id)
-    j = t.join(vs, "visit_id").select("visit_id", "arrival", "e", "peak", "end", "rei", "peak_moment", "end_moment")
+    j = _hall_touches(store, hall_id, moment_id).select(*WORST_COLUMNS)
     with store.lock:
-        df = j.order_by([j.e.asc(), j.arrival.desc(), j.visit_id]).limit(limit).to_pandas()
-    return df
+        return j.order_by([j.e.asc(), j.arrival.desc(), j.visit_id]).limit(limit).to_pandas()
+
+
+def moment_figures(store: Store, hall_id: str, limit: int = WORST_VISITS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`moment_distribution` and `worst_visits` of every moment of one hall at once (one pass over the scored
+    touches, which it has no hall to skip by), each with `moment_id`: the moment pages' job."""
+    require_scores(store)
+    j = _hall_touches(store, hall_id, None)
+    rank = ibis.row_number().over(group_by=j.moment_id, order_by=[j.e.asc(), j.arrival.desc(), j.visit_id])
+    worst = j.mutate(rank=rank)
+    worst = worst.filter(worst["rank"] < limit).order_by(["moment_id", "rank"]).drop("rank")
+    with store.lock:
+        return _binned(j, ["moment_id"]).to_pandas(), worst.to_pandas()
 
 
 def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object] | None, pd.DataFrame]:
@@ -557,6 +580,23 @@ class Figures:
             _indexes[job_id] = comments_text.index(rows)
         return _indexes[job_id], found
 
+    def moment_answer(self, owner: str, hall_id: str, moment_id: str
+                      ) -> tuple[tuple[pd.DataFrame, pd.DataFrame] | None, Answer]:
+        """The moment page's distribution and worst visits of `moment_id` at `hall_id`, from the hall's last
+        `moment_figures` job (None while there is none), and the job bringing it up to the latest scoring run
+        (NotScored before any run)."""
+        require_scores(self.store)
+        found = self.ws.jobs.answer("moment_figures", {"worst": WORST_VISITS}, owner, frozenset([hall_id]),
+                                    self.ws.scores.run_number())
+        if found.result is None or found.last is None:
+            return None, found
+        frames = self.ws.jobs.frames(found.last.job_id)
+
+        def mine(f: pd.DataFrame) -> pd.DataFrame:
+            return f[f["moment_id"] == moment_id].drop(columns="moment_id").reset_index(drop=True)
+
+        return (mine(frames["distribution"]), mine(frames["worst"])), found
+
     @staticmethod
     def said_about(index: comments_text.Index, halls: set[str] | None, moment: str, limit: int = 10) -> pd.DataFrame:
         """What customers said about `moment` at `halls` (None: all), worst first, from a comments index."""
@@ -593,3 +633,14 @@ def comments_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
                        tokens=rows["tokens"].map(lambda t: [str(x) for x in t]))
     return Outcome({"comments": len(rows)}, {"rows": rows})
 
+
+@job_kind("moment_figures")
+def moment_figures_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
+    """The distribution of e and the worst visits of every moment of the job's one hall, as a job (the moment
+    pages read it: computed inline, each scanned every scored touch of its moment)."""
+    if job.halls is None or len(job.halls) != 1:
+        raise ValueError("a moment_figures job is of one hall")
+    progress()
+    (hall,) = job.halls
+    dist, worst = moment_figures(ws.store, hall, int(job.params.get("worst", WORST_VISITS)))
+    return Outcome({"touches": int(dist["touches"].sum())}, {"distribution": dist, "worst": worst})

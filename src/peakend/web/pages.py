@@ -314,17 +314,18 @@ def moment_page(request: Request, hall_id: str, moment_id: str) -> HTMLResponse:
     if moment_id not in st.blueprint.moment_ids():
         raise HTTPException(404, "unknown moment")
     m = st.blueprint.moment(moment_id)
-    try:
-        dist = st.ws.figures.moment_distribution(hall_id, moment_id)
-        worst = st.ws.figures.worst_visits(hall_id, moment_id)
+    try:  # a job of the hall: computed here, they scanned every scored touch of the moment
+        figures, found = st.ws.figures.moment_answer(p.name, hall_id, moment_id)
     except NotScored:
-        dist, worst = None, None
+        figures, found = None, None
+    dist, worst = figures if figures is not None else (None, None)
     chart = spec(charts.distribution(dist, lang)) if dist is not None and len(dist) else None
     index, answer = st.ws.figures.comments_answer(p.name, frozenset([hall_id]))
     said = [] if index is None else st.ws.figures.said_about(index, {hall_id}, moment_id).to_dict("records")
     where = [part_name(st.blueprint, x, lang) for x in (m.zone, m.lane, m.stage)]
     return render(request, "moment.html.j2", user=p, hall_id=hall_id, m=m, chart=chart, where=where,
-                  worst=None if worst is None else worst.to_dict("records"), said=said,
+                  worst=None if worst is None else worst.to_dict("records"), said=said, scored=found is not None,
+                  moment_job=None if found is None else job_view(found, lang),
                   said_job=job_view(answer, lang), train=st.ws.figures.what_to_train(moment_id, lang),
                   library=bool(st.ws.figures.modules()))
 
