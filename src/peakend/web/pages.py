@@ -48,7 +48,7 @@ from peakend.web.deps import (
     safe_next,
     state,
 )
-from peakend.web.refusal import LANDING  # where a role that reads no network figures starts
+from peakend.web.refusal import LANDING, menu  # LANDING: where a role that reads no network figures starts
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,6 +130,7 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
     p = context.pop("user", None) or _quiet_principal(request)
     st = state(request)
     context.update(lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=st.blueprint, request=request,
+                   menu=[] if p is None else menu(p.role),
                    hall_names=st.ws.figures.hall_names(lang), staff_names=st.ws.figures.staff_names(lang))
     if name in REI_PAGES and p is not None:
         halls = None if p.is_admin else frozenset(p.halls)

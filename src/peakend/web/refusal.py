@@ -15,20 +15,21 @@ from peakend.service.people import Principal
 # Where a role that reads no network figures starts: staff at their halls' alerts, auditors at the audit form.
 LANDING = {"staff": "/inbox", "auditor": "/audit"}
 
-# The pages each role opens, in the order its menu lists them: (path, word naming the page).
-ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    "admin": (("/", "network"), ("/cases", "cases"), ("/staff", "staff_cards"), ("/audits", "audit_rates"),
-              ("/comments", "comments"), ("/blueprint", "blueprint"), ("/import", "import_title"),
-              ("/quality", "quality"), ("/admin/activity", "adm_nav"), ("/admin/users", "id_users"),
-              ("/inbox", "inbox_title"), ("/training", "training")),
-    "manager": (("/", "network"), ("/inbox", "inbox_title"), ("/cases", "cases"), ("/staff", "staff_cards"),
-                ("/audits", "audit_rates"), ("/comments", "comments"), ("/blueprint", "blueprint"),
-                ("/import", "import_title"), ("/admin/users", "id_users"), ("/training", "training")),
-    "auditor": (("/audit", "audit_form"), ("/audits", "audit_rates"), ("/blueprint", "blueprint"),
-                ("/training", "training")),
-    "staff": (("/inbox", "inbox_title"), ("/cases", "cases"), ("/staff", "staff_cards"), ("/blueprint", "blueprint"),
-              ("/training", "training")),
-}
+# Every page of the menu, in its order: (path, word naming the page, the roles it opens for). The menu of every page
+# (base.html.j2) and a refused page's list of where to go instead both read it.
+MENU: tuple[tuple[str, str, str], ...] = (
+    ("/", "network", "admin manager"), ("/audit", "audit_form", "auditor"), ("/cases", "cases", "admin manager staff"),
+    ("/staff", "staff_cards", "admin manager staff"), ("/audits", "audit_rates", "admin manager auditor"),
+    ("/comments", "comments", "admin manager"), ("/blueprint", "blueprint", "admin manager auditor staff"),
+    ("/import", "import_title", "admin manager"), ("/quality", "quality", "admin"),
+    ("/admin/activity", "adm_nav", "admin"), ("/admin/webhooks", "hook_nav", "admin"),
+    ("/admin/users", "id_users", "admin manager"), ("/admin/tokens", "id_tokens", "admin"),
+    ("/inbox", "inbox_title", "admin manager staff"))
+
+
+def menu(role: str) -> list[tuple[str, str]]:
+    """The menu's pages (path, word) a role opens, in the menu's order."""
+    return [(path, word) for path, word, roles in MENU if role in roles.split()]
 
 
 def tried(path: str, hall_names: dict[str, str], lang: Lang) -> str:
@@ -38,7 +39,7 @@ def tried(path: str, hall_names: dict[str, str], lang: Lang) -> str:
     parts = path.strip("/").split("/")
     if parts[0] == "halls" and len(parts) == 2:
         return f"{WORDS['hall_page'][lang]} · {hall_names.get(parts[1], parts[1])}"
-    for link, word in ROLE_PAGES["admin"]:
+    for link, word, _ in MENU:
         if link != "/" and path == link:
             return WORDS[word][lang]
     return path
@@ -48,7 +49,7 @@ def openable(p: Principal | None, lang: Lang) -> list[dict[str, str]]:
     """The pages `p`'s role opens (links and names), their landing page first; a manager's halls' pages too."""
     if p is None:
         return []
-    pages = [{"href": href, "name": WORDS[word][lang]} for href, word in ROLE_PAGES.get(p.role, ())]
+    pages = [{"href": href, "name": WORDS[word][lang]} for href, word in [*menu(p.role), ("/training", "training")]]
     first = LANDING.get(p.role)
     pages.sort(key=lambda x: x["href"] != first)
     if p.role == "manager":
