@@ -53,10 +53,10 @@ def quarantine(ws: Ws, limit: Annotated[int, opt("opt.limit")] = 50) -> Said:
     return views.quarantined(*ws.files.quarantined(lang(), limit), lang())
 
 
-def score_store(ws: Ws, full: bool = False) -> None:
-    """Score the store (what changed, unless `full`) with a status line, and print what was scored."""
+def score_store(ws: Ws, full: bool = False) -> str:
+    """Score the store (what changed, unless `full`) with a status line; what was scored."""
     with console.status(say("scoring", value="")) as status:
-        show(views.scored(ws.scores.run(full, lambda step: status.update(say("scoring", value=step))), lang()))
+        return views.scored(ws.scores.run(full, lambda step: status.update(say("scoring", value=step))), lang())
 
 
 @app.command("score")
@@ -68,8 +68,7 @@ def score_cmd(db: Db = DEFAULT_DB, blueprint: Bp = None, engine: Annotated[str |
     used = service.scores.lake_engine(db, engine, lake)
     with workspace(db, blueprint, create=lake is None) as ws:
         if lake is None:
-            score_store(ws, full)
-            return None
+            return score_store(ws, full)
         with console.status(say("scoring", value=used)) as status:
             r = ws.scores.lake(used, lake, out, master, lambda step: status.update(f"{used}: {step}"))
     return [views.scored(r, lang()), say("lake_scores", engine=used, folder=out or lake / "scores")]

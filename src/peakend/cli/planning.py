@@ -31,7 +31,7 @@ def simulate_cmd(config: ConfigArg = None, days: Annotated[int, opt("opt.days", 
         show(views.simulated(sim, ws.planning.summary(sim), days, files, lang()))
         if db:
             ingest_files(ws, files, ws.files.context())
-            score_store(ws)
+            show(score_store(ws))
 
 
 @app.command("plan")

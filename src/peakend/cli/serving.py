@@ -9,7 +9,7 @@ from typing import Annotated
 from rich.progress import Progress
 
 from peakend import settings
-from peakend.cli import Bp, Db, Said, Seed, Ws, app, arg, console, err, opt, service, show, views, warn, workspace
+from peakend.cli import Bp, Db, Said, Seed, Ws, app, arg, console, err, opt, show, views, warn, workspace
 from peakend.cli.data import ingest_files, score_store
 from peakend.i18n import lang, say
 
@@ -28,7 +28,7 @@ def demo(folder: Annotated[Path, opt("opt.demo.dir", "--dir")] = Path("peakend-d
         for f in others:
             ingest_files(ws, [f], ws.files.context(), ws.files.mapping_beside(f))
         ws.demo.record(days, seed)
-        score_store(ws)
+        show(score_store(ws))
         first = ws.demo.first_hall()  # the simulator's model of a hall, fitted back from the hall's own events
         with console.status(say("fitting", hall=first)):
             show(ws.planning.fit_written(first, folder / f"{first}.fitted.yaml", 3, seed, lang()))
@@ -63,13 +63,9 @@ def live_replay(day: Annotated[Path, arg("opt.replay.day", exists=True, dir_okay
     return views.replayed(r, lang())
 
 
-@live_app.command("work")
-def live_work(db: Db = settings.DEFAULT_DB, sms: SmsOpt = None) -> None:
-    with workspace(db) as ws:
-        ws.live.use_gateway(sms)
-        show(say("live_working", db=service.redacted_url(db), tick=settings.get("tick_seconds"),
-                 minutes=settings.get("score_minutes")))
-        service.background.work(ws)
+@live_app.command("work", ws="write")
+def live_work(ws: Ws, sms: SmsOpt = None) -> None:
+    ws.live.work(sms, show)
 
 
 @live_app.command("tick", ws="write+bp")
