@@ -48,8 +48,9 @@ def serve(db: Db = settings.DEFAULT_DB, blueprint: Bp = None, host: Annotated[st
 
 @app.command("setup-code", ws="write")
 def setup_code(ws: Ws) -> Said:
-    fresh = not ws.people.any_user() and ws.limits.new_setup_code(forgive=True, by_hand=True)
-    return say("setup_code_fresh", code=fresh) if fresh else say("setup_code_none")
+    if ws.people.any_user():
+        return say("setup_code_none")
+    return say("setup_code_fresh", code=ws.limits.new_setup_code(forgive=True, by_hand=True))
 
 
 @live_app.command("replay", ws="write+bp")
