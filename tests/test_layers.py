@@ -43,16 +43,15 @@ def test_the_architecture_page_names_every_module_by_its_path():
             assert module in named, f"docs/en/developer/architecture.md does not name {module}"
 
 
-CLI_LINES_PER_COMMAND = 16  # what a command still holds: its options, progress and printing (issue 30 asked for
-# 600 lines in all when there were 36 commands, 16.7 a command; measured 15.98 at 47 commands, the shared wiring
-# included, once `App.command(ws=…)` opened the workspace and printed the answer)
+CLI_LINES = 705  # issue 30 asked for 600 lines in all; at 47 commands: 752 once `App.command(ws=…)` opened the
+# workspace and printed the answer, 705 once what was not parse, call or print moved below the adapter
 SQL = re.compile(r"\bSELECT\b[^\n]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
                  r"|\bCREATE\s+TABLE\b|\.(execute|query|rows|scalar)\(|\bws\.store\b")
 
 
 def test_the_command_line_is_a_thin_adapter():
-    """The CLI package stays small for its commands (lines counted as `wc -l` does, the shared wiring included) and
-    holds no SQL: queries live below the service."""
+    """The CLI package stays small (lines counted as `wc -l` does, the shared wiring included; every one of its 47
+    commands still there) and holds no SQL: queries live below the service."""
     from typer.main import get_command
 
     from peakend.cli import app as cli
@@ -60,8 +59,7 @@ def test_the_command_line_is_a_thin_adapter():
     files = sorted((ROOT / "src" / "peakend" / "cli").glob("*.py"))
     total = sum(path.read_text("utf-8").count("\n") for path in files)
     commands = _commands(get_command(cli))
-    assert len(commands) >= 36 and 0 < total <= CLI_LINES_PER_COMMAND * len(commands), (
-        f"the CLI holds {total} lines for {len(commands)} commands")
+    assert len(commands) >= 47 and 0 < total <= CLI_LINES, f"the CLI holds {total} lines for {len(commands)} commands"
     for path in files:
         for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
             assert not SQL.search(line), f"{path.name}:{n}: {line.strip()}"

@@ -194,11 +194,13 @@ def workspace(db: str, blueprint: Path | None = None, create: bool = True) -> It
 
 
 def show(said: Said) -> None:
-    """Print a line, or what a view shows (`service.views.Shown`): each line as it is (no markup, no highlighting),
-    each (title, data frame) as a table (a missing value as an empty cell)."""
+    """Print a line, or what a view shows (`service.views.Shown`): each line as it is (no markup, no highlighting;
+    an `Aside` on stderr, a `Note` there in yellow), each (title, data frame) as a table (a missing value as an
+    empty cell)."""
     for item in [said] if isinstance(said, str) else said or []:
         if isinstance(item, str):
-            console.print(item, highlight=False, markup=False)
+            style = "yellow" if isinstance(item, views.Note) else None
+            (err if isinstance(item, views.Aside) else console).print(item, style=style, highlight=False, markup=False)
             continue
         title, frame = item
         table = Table(*(header(str(c)) for c in frame.columns), title=title, box=None, padding=(0, 1))

@@ -6,8 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from peakend.cli import Halls, Said, Seed, Who, Ws, app, arg, console, opt, show, views, warn
-from peakend.errors import BadOption
+from peakend.cli import Halls, Said, Seed, Who, Ws, app, arg, console, opt, show, views
 from peakend.i18n import lang, say
 
 train_app = app.group("train")
@@ -18,45 +17,34 @@ Target = Annotated[str, opt("opt.target")]
 @app.command("compare", ws="read")
 def compare_cmd(ws: Ws, target: Target = "overall", folds: Folds = 5, seed: Seed = 0,
                 fmt: Annotated[str, opt("opt.format", "--format")] = "table") -> Said:
-    if fmt not in ("table", "csv", "json"):
-        raise BadOption(option="--format", expected="table, csv, json", value=fmt)
+    views.format_checked(fmt)
     return views.compared_as(ws.analysis.compare(target, folds, seed), target, folds, seed, fmt, lang())
 
 
 @app.command("calibrate", ws="read")
 def calibrate_cmd(ws: Ws, target: Target = "overall", folds: Folds = 5, seed: Seed = 0,
                   boot: Annotated[int, opt("opt.boot", min=50, max=10_000)] = 400,
-                  approve: Annotated[bool, opt("opt.approve")] = False) -> None:
+                  approve: Annotated[bool, opt("opt.approve")] = False) -> Said:
     with console.status(say("scoring", value="calibrate")):
         c = ws.analysis.calibrate(target, boot, folds, seed)
     show(c.say(lang()))
-    if approve:
-        number, bp = ws.analysis.approve(c)
-        show(say("calibrate_saved", peak=bp.weights.peak, end=bp.weights.end, mean=bp.weights.mean, number=number))
-        if not c.recommend:
-            warn(say("calibrate_approved_anyway"))
+    return views.approved(*ws.analysis.approve(c), c.recommend, lang()) if approve else None
 
 
 @app.command("loyalty", ws="read+bp")
 def loyalty_cmd(ws: Ws, hall: Halls = None, seed: Seed = 0,
                 days: Annotated[int | None, opt("opt.days.return", min=1, max=730)] = None,
                 drivers: Annotated[bool, opt("opt.drivers")] = True,
-                out: Annotated[Path | None, opt("opt.out.csvs", file_okay=False)] = None) -> None:
+                out: Annotated[Path | None, opt("opt.out.csvs", file_okay=False)] = None) -> Said:
     with console.status(say("loyalty_working")):
         result = ws.analysis.loyalty(frozenset(hall) if hall else None, drivers, seed, days)
-    show(views.loyalty(result, ws.blueprint.names(lang()), lang()))
-    if out is not None:
-        show(say("loyalty_written", folder=out, tables=len(result.write(out))))
+    return views.loyalty(result, ws.blueprint.names(lang()), lang(), out)
 
 
 @app.command("staff", ws="read")
 def staff_cmd(ws: Ws, hall: Halls = None,
-              out: Annotated[Path | None, opt("opt.out.cards", dir_okay=False)] = None) -> None:
-    cards = ws.analysis.staff_cards(frozenset(hall) if hall else None)
-    show([(say("staff_title", least=views.MIN_TOUCHES), views.staff(cards))])
-    if out is not None:
-        cards.to_csv(out, index=False, encoding="utf-8")
-        show(say("staff_written", path=out))
+              out: Annotated[Path | None, opt("opt.out.cards", dir_okay=False)] = None) -> Said:
+    return views.staff_cards(ws.analysis.staff_cards(frozenset(hall) if hall else None), lang(), out)
 
 
 @train_app.command("search", ws="read+bp")
@@ -84,13 +72,9 @@ def train_list(ws: Ws) -> Said:
 
 @app.command(ws="read+bp")
 def report(ws: Ws, out: Annotated[Path, opt("opt.report.out", "--out", "-o")] = Path("peakend-report.html"),
-           pdf: Annotated[bool, opt("opt.report.pdf", "--pdf")] = False) -> None:
+           pdf: Annotated[bool, opt("opt.report.pdf", "--pdf")] = False) -> Said:
     with console.status(say("reporting")):
-        path = ws.reports.html(out)
-        done = ws.reports.pdf(path, lang()) if pdf else None
-    show(say("report_written", value=path.resolve()))
-    if done is not None:
-        show(say("pdf_written", value=done.resolve()))
+        return ws.reports.written(out, pdf, lang())
 
 
 @app.command(ws="read+bp")

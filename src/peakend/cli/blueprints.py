@@ -26,12 +26,11 @@ def settings_cmd() -> None:
 
 @bp_app.command("check")
 def check(file: FileArg) -> Said:
-    bp, problems = service.blueprints.check_file(file)
-    show([str(p) for p in problems])
-    if bp is None or problems:
+    problems, ok = service.blueprints.checked_file(file)
+    show(problems)
+    if ok is None:
         raise CheckFailed("bp_problems", source=file, value=len(problems))
-    summary = f"{len(bp.moments)} moments, {len(bp.routes)} routes, {len(bp.checklist)} checklist items"
-    return say("bp_ok", source=file, value=bp.id, expected=summary)
+    return ok
 
 
 @bp_app.command("use", ws="write")

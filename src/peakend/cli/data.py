@@ -29,26 +29,22 @@ def ingest(files: Annotated[list[Path], arg("opt.ingest.files", exists=True)], d
     with workspace(db, blueprint) as ws:
         ctx = ws.files.context(rating_scale, allow_fractions, replace)
         results = ingest_files(ws, files, ctx, ws.files.mapping(mapping), checked, encoding, sheet)
-    service.files.mostly_stored(results)
-    stored, quarantined = sum(r.stored for r in results), sum(r.quarantined for r in results)
-    return say("ingest_total", files=len(results), stored=stored, quarantined=quarantined) if len(results) > 1 else None
+    return service.files.total(results)
 
 
 def ingest_files(ws: Ws, files: list[Path], ctx: Any, mapping: Any = None, kind: Any = None, encoding: str = "auto",
-                 sheet: str | None = None, quiet: bool = False) -> list[service.files.FileResult]:
+                 sheet: str | None = None) -> list[service.files.FileResult]:
     """Ingest files with a progress bar each, printing what each one's ingest says (`views.ingested`)."""
     results = []
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=err, transient=True, disable=quiet) as bar:
+    with Progress(*columns, console=err, transient=True) as bar:
         def advance(path: Path, part: str | None) -> Any:
             task = bar.add_task(path.name + (f"#{part}" if part else ""), total=path.stat().st_size or None)
             return lambda done, size: bar.update(task, completed=done, total=size)
 
         for r in ws.files.each(files, ctx, mapping, kind, encoding, sheet, advance):
             results.append(r)
-            for where, line in [] if quiet else views.ingested(r, lang()):
-                (console if where == "out" else err).print(line, style="yellow" if where == "note" else None,
-                                                           highlight=False, markup=False)
+            show(views.ingested(r, lang()))
     return results
 
 
@@ -57,10 +53,10 @@ def quarantine(ws: Ws, limit: Annotated[int, opt("opt.limit")] = 50) -> Said:
     return views.quarantined(*ws.files.quarantined(lang(), limit), lang())
 
 
-def score_store(ws: Ws, full: bool = False) -> None:
-    """Score the store (what changed, unless `full`) with a status line, and print what was scored."""
+def score_store(ws: Ws, full: bool = False) -> str:
+    """Score the store (what changed, unless `full`) with a status line; what was scored."""
     with console.status(say("scoring", value="")) as status:
-        show(views.scored(ws.scores.run(full, lambda step: status.update(say("scoring", value=step))), lang()))
+        return views.scored(ws.scores.run(full, lambda step: status.update(say("scoring", value=step))), lang())
 
 
 @app.command("score")
@@ -72,8 +68,7 @@ def score_cmd(db: Db = DEFAULT_DB, blueprint: Bp = None, engine: Annotated[str |
     used = service.scores.lake_engine(db, engine, lake)
     with workspace(db, blueprint, create=lake is None) as ws:
         if lake is None:
-            score_store(ws, full)
-            return None
+            return score_store(ws, full)
         with console.status(say("scoring", value=used)) as status:
             r = ws.scores.lake(used, lake, out, master, lambda step: status.update(f"{used}: {step}"))
     return [views.scored(r, lang()), say("lake_scores", engine=used, folder=out or lake / "scores")]

@@ -39,17 +39,14 @@ def webhook_log(endpoint: Annotated[str | None, opt("opt.hook.endpoint", "--endp
 
 @webhook_app.command("remove", ws="read")
 def webhook_remove(endpoint: Endpoint, ws: Ws, who: Who = "cli") -> Said:
-    ws.webhooks.remove(endpoint, who)
-    return say("hook_removed", id=endpoint)
+    return say("hook_removed", id=ws.webhooks.remove(endpoint, who))
 
 
 @webhook_app.command("enable", ws="read")
 def webhook_enable(endpoint: Endpoint, ws: Ws, who: Who = "cli") -> Said:
-    ws.webhooks.enable(endpoint, who)
-    return say("hook_enabled", id=endpoint)
+    return say("hook_enabled", id=ws.webhooks.enable(endpoint, who))
 
 
 @webhook_app.command("replay", ws="read")
 def webhook_replay(delivery: Annotated[str, arg("opt.hook.delivery")], ws: Ws, who: Who = "cli") -> Said:
-    ws.webhooks.replay(delivery, who)
-    return say("hook_replayed", id=delivery)
+    return say("hook_replayed", id=ws.webhooks.replay(delivery, who))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from peakend.cli import Bp, Seed, Ws, app, arg, console, opt, show, views, workspace
+from peakend.cli import Bp, Said, Seed, Ws, app, arg, console, opt, show, views, workspace
 from peakend.cli.data import ingest_files, score_store
 from peakend.i18n import lang, say
 
@@ -31,7 +31,7 @@ def simulate_cmd(config: ConfigArg = None, days: Annotated[int, opt("opt.days", 
         show(views.simulated(sim, ws.planning.summary(sim), days, files, lang()))
         if db:
             ingest_files(ws, files, ws.files.context())
-            score_store(ws)
+            show(score_store(ws))
 
 
 @app.command("plan")
@@ -60,16 +60,7 @@ def fit_cmd(hall: Annotated[str, arg("opt.fit.hall")], ws: Ws,
             since: Annotated[datetime | None, opt("opt.fit.since", day=True)] = None,
             until: Annotated[datetime | None, opt("opt.fit.until", day=True)] = None, reps: Reps = 5, seed: Seed = 0,
             out: Annotated[Path | None, opt("opt.fit.out", "--out")] = None,
-            holdout: Annotated[float, opt("opt.fit.holdout", min=0, max=0.9)] = 0.25) -> None:
-    base = ws.planning.configs([like])[like.stem] if like else None
-    fit_hall(ws, hall, base, since and since.date(), until and until.date(), reps, seed,
-             out or Path(f"{hall}.fitted.yaml"), holdout)
-
-
-def fit_hall(ws: Ws, hall: str, base: Any, since: date | None, until: date | None, reps: int, seed: int,
-             out: Path, holdout: float = 0.25) -> None:
-    """Fit `hall`, print its notes, capacity and hourly check, write the YAML and the check's CSV."""
+            holdout: Annotated[float, opt("opt.fit.holdout", min=0, max=0.9)] = 0.25) -> Said:
     with console.status(say("fitting", hall=hall)):
-        r = ws.planning.fit(hall, base, since, until, reps, seed, holdout)
-    show(views.fitted(r, hall, lang()))
-    show(say("fit_written", config=out, table=ws.planning.write_fit(r, out)))
+        return ws.planning.fit_written(hall, out or Path(f"{hall}.fitted.yaml"), reps, seed, lang(), like,
+                                       since and since.date(), until and until.date(), holdout)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 from peakend.cli import Said, Ws, app, arg, console, opt, service
-from peakend.errors import PeakendError
 from peakend.i18n import lang, say
 
 HallArg = Annotated[str, arg("opt.fc.hall")]
@@ -35,20 +34,14 @@ def roster_staff_cmd(hall: HallArg, file: Annotated[Path, arg("opt.roster.file",
 def roster_cmd(hall: HallArg, week: Week, ws: Ws, upper: Annotated[bool, opt("opt.roster.upper")] = False,
                out: OutOpt = None, reps: Reps = 3,
                time_limit: Annotated[float, opt("opt.roster.time", min=1, max=600)] = 60.0) -> Said:
-    service.rosters.iso_week(week)
-    params = {"hall": hall, "week": week, "upper": upper, "reps": reps, "time_limit": time_limit}
     with console.status(""):
-        job = ws.jobs.run_here("roster", params, "cli", frozenset([hall]))
-    if job.state != "done" or job.result is None:
-        raise PeakendError(value=job.error(lang()))
-    return service.rosters.roster_shown(job.result, ws.jobs.frames(job.job_id), lang(), out)
+        return ws.rosters.roster_here(hall, week, lang(), out, upper, reps, time_limit)
 
 
 @app.command("hours", ws="read")
 def hours_cmd(hall: HallArg, week: Week, ws: Ws, keep: Annotated[float, opt("opt.hours.keep", min=0.5, max=1.0)] = 0.95,
               wait: Annotated[float, opt("opt.hours.wait", min=1, max=120)] = 10.0,
               share: Annotated[float, opt("opt.hours.share", min=0.5, max=1.0)] = 0.8, reps: Reps = 3) -> Said:
-    service.rosters.iso_week(week)
     with console.status(""):
         rows = ws.rosters.opening_hours(hall, week, wait, share, keep, reps)
     return list(service.rosters.hours_shown(hall, week, keep, rows, lang()))

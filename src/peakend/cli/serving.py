@@ -9,9 +9,8 @@ from typing import Annotated
 from rich.progress import Progress
 
 from peakend import settings
-from peakend.cli import Bp, Db, Said, Seed, Ws, app, arg, console, err, opt, service, show, views, warn, workspace
+from peakend.cli import Bp, Db, Said, Seed, Ws, app, arg, console, err, opt, show, views, warn, workspace
 from peakend.cli.data import ingest_files, score_store
-from peakend.cli.planning import fit_hall
 from peakend.i18n import lang, say
 
 live_app = app.group("live")
@@ -24,30 +23,27 @@ def demo(folder: Annotated[Path, opt("opt.demo.dir", "--dir")] = Path("peakend-d
     (folder / "peakend.duckdb").unlink(missing_ok=True)
     with workspace(str(folder / "peakend.duckdb")) as ws:
         with console.status(say("demo_generating")):
-            files = ws.demo.generate(folder / "sources", days, seed)
-        daily = [f for f in files if f.parent.name == "touches"]
-        done = ingest_files(ws, daily, ws.files.context(), quiet=True)
-        show(say("demo_daily", files=len(daily), rows=sum(r.rows for r in done), stored=sum(r.stored for r in done)))
-        for f in (f for f in files if f not in daily):
+            daily, others = ws.demo.generate(folder / "sources", days, seed)
+        show(ws.demo.ingest_daily(daily))
+        for f in others:
             ingest_files(ws, [f], ws.files.context(), ws.files.mapping_beside(f))
         ws.demo.record(days, seed)
-        score_store(ws)
+        show(score_store(ws))
         first = ws.demo.first_hall()  # the simulator's model of a hall, fitted back from the hall's own events
-        fit_hall(ws, first, None, None, None, 3, seed, folder / f"{first}.fitted.yaml")
+        with console.status(say("fitting", hall=first)):
+            show(ws.planning.fit_written(first, folder / f"{first}.fitted.yaml", 3, seed, lang()))
         with console.status(say("reporting")):
-            path = ws.reports.html(folder / "report.html")
-    return [say("report_written", value=path.resolve()), say("demo_where", value=path.resolve())]
+            written = ws.reports.written(folder / "report.html", False, lang())
+    return [*written, say("demo_where", value=(folder / "report.html").resolve())]
 
 
 @app.command()
 def serve(db: Db = settings.DEFAULT_DB, blueprint: Bp = None, host: Annotated[str, opt("opt.host")] = "127.0.0.1",
           port: Annotated[int, opt("opt.port", min=1, max=65535)] = 8000,
           workers: Annotated[int, opt("opt.workers", min=1, max=64)] = 1) -> None:
-    from peakend.web.processes import serve_one, serve_processes
+    from peakend.web.processes import serve as serve_web
 
-    if workers > 1:
-        return serve_processes(db, blueprint, host, port, workers, show, lambda line: warn(line, "red"))
-    serve_one(db, blueprint, host, port, show, warn)
+    serve_web(db, blueprint, host, port, workers, show, warn)
 
 
 @app.command("setup-code", ws="write")
@@ -68,13 +64,9 @@ def live_replay(day: Annotated[Path, arg("opt.replay.day", exists=True, dir_okay
     return views.replayed(r, lang())
 
 
-@live_app.command("work")
-def live_work(db: Db = settings.DEFAULT_DB, sms: SmsOpt = None) -> None:
-    with workspace(db) as ws:
-        ws.live.use_gateway(sms)
-        show(say("live_working", db=service.redacted_url(db), tick=settings.get("tick_seconds"),
-                 minutes=settings.get("score_minutes")))
-        service.background.work(ws)
+@live_app.command("work", ws="write")
+def live_work(ws: Ws, sms: SmsOpt = None) -> None:
+    ws.live.work(sms, show)
 
 
 @live_app.command("tick", ws="write+bp")

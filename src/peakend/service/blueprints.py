@@ -19,6 +19,7 @@ from peakend.ingest.mapping import load_mapping
 from peakend.store import blueprints as versions
 
 if TYPE_CHECKING:
+    from peakend.service.views import Shown
     from peakend.service.workspace import Workspace
 
 
@@ -44,6 +45,16 @@ def check_file(path: Path) -> tuple[Blueprint | None, list[BlueprintProblem]]:
     except UnicodeDecodeError as exc:
         return None, [BlueprintProblem(str(path), "", None, say("not_utf8", source=path, value=exc))]
     return check_text(text, str(path))
+
+
+def checked_file(path: Path) -> tuple[Shown, str | None]:
+    """A blueprint file checked as `peakend blueprint check` tells it: its problems, and (when it has none) the line
+    saying what it holds."""
+    bp, problems = check_file(path)
+    if bp is None or problems:
+        return [str(p) for p in problems], None
+    summary = f"{len(bp.moments)} moments, {len(bp.routes)} routes, {len(bp.checklist)} checklist items"
+    return [], say("bp_ok", source=path, value=bp.id, expected=summary)
 
 
 def mapping_moments(path: Path) -> list[str]:

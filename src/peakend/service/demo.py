@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from peakend.demo import today
 from peakend.demo.generate import HALLS, generate_demo, load_demo, record_coaching, record_hall_names
+from peakend.i18n import say
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
 
 if TYPE_CHECKING:
@@ -33,10 +34,17 @@ class Demo:
         return files
 
 
-    def generate(self, folder: Path, days: int, seed: int) -> list[Path]:
-        """The demo's source files simulated into `folder` (its daily touch logs under `touches/`), in ingest
-        order."""
-        return generate_demo(folder, self.ws.blueprint, days, seed)
+    def generate(self, folder: Path, days: int, seed: int) -> tuple[list[Path], list[Path]]:
+        """The demo's source files simulated into `folder`: its daily touch logs (under `touches/`), and the other
+        files, each in ingest order."""
+        files = generate_demo(folder, self.ws.blueprint, days, seed)
+        daily = [f for f in files if f.parent.name == "touches"]
+        return daily, [f for f in files if f not in daily]
+
+    def ingest_daily(self, daily: list[Path]) -> str:
+        """Ingest the demo's daily touch logs (nothing said of each); the line saying what they stored."""
+        done = list(self.ws.files.each(daily, self.ws.files.context()))
+        return say("demo_daily", files=len(daily), rows=sum(r.rows for r in done), stored=sum(r.stored for r in done))
 
     def record(self, days: int, seed: int) -> None:
         """What the demo's managers did by hand (its halls' names, its coaching assignment), and the mark that makes

@@ -13,11 +13,12 @@ import pandas as pd
 from peakend import settings
 from peakend.contract import Kind
 from peakend.errors import BadOption, MostlyRejected
+from peakend.i18n import say
 from peakend.ingest import corrections
 from peakend.ingest.mapping import Mapping, load_mapping
 from peakend.ingest.pipeline import FileResult, ingest_file, sources
 
-__all__ = ["FileResult", "Files", "clash_fields", "kind_of", "mostly_stored"]
+__all__ = ["FileResult", "Files", "clash_fields", "kind_of", "mostly_stored", "total"]
 from peakend.ingest.validate import Context
 
 if TYPE_CHECKING:
@@ -80,6 +81,14 @@ def mostly_stored(results: list[FileResult]) -> None:
     most = settings.get("ingest_max_rejected")
     if rows and bad / rows > most:
         raise MostlyRejected(quarantined=bad, rows=rows, share=bad / rows, most=most)
+
+
+def total(results: list[FileResult]) -> str | None:
+    """What several files' ingest stored and quarantined in all (None for one file); MostlyRejected (exit 1) when
+    most of their rows were quarantined."""
+    mostly_stored(results)
+    stored, quarantined = sum(r.stored for r in results), sum(r.quarantined for r in results)
+    return say("ingest_total", files=len(results), stored=stored, quarantined=quarantined) if len(results) > 1 else None
 
 
 def kind_of(kind: str | None) -> Kind | None:

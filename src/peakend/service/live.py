@@ -39,3 +39,16 @@ class Live:
     def tick(self) -> int:
         """Run every reminder, escalation and survey send due now; how many ran."""
         return tick(self.ws.store, self.ws.blueprint, self.ws.clock(), self.ws.gateway)
+
+    def work(self, sms: str | None, tell: Callable[[str], None]) -> None:
+        """Run the background work here (`peakend live work`) until SIGINT or SIGTERM, SMS sent through `sms`;
+        `tell` prints the line saying so."""
+        from peakend import settings
+        from peakend.i18n import say
+        from peakend.service import background
+        from peakend.store.db import redacted_url
+
+        self.use_gateway(sms)
+        tell(say("live_working", db=redacted_url(self.ws.store.url), tick=settings.get("tick_seconds"),
+                 minutes=settings.get("score_minutes")))
+        background.work(self.ws)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from peakend.errors import ConfigError, PeakendError
-from peakend.i18n import say
+from peakend.i18n import Lang, say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import plan as planner
 from peakend.simulate.config import HallConfig, load_config
@@ -27,6 +27,7 @@ from peakend.simulate.run import Simulated, simulate, write_events
 from peakend.simulate.whatif import FIT_DAYS, MOST_ADDED, Change, by_hour, fitted_now, what_if
 
 if TYPE_CHECKING:
+    from peakend.service.views import Shown
     from peakend.service.workspace import Workspace
 
 WHATIF_REPS = 5  # simulations behind each what-if figure (page and API alike)
@@ -172,6 +173,15 @@ class Planning:
         table = check(fitted.cfg, bp, test, reps, seed)
         classes = class_check(fitted.cfg, bp, test, reps, seed) if fitted.cfg.priority else None
         return FitReport(fitted, table, agreement(table, test), classes, parts.describe() if parts else None)
+
+    def fit_written(self, hall: str, out: Path, reps: int, seed: int, lang: Lang, like: Path | None = None,
+                    since: date | None = None, until: date | None = None, holdout: float = HOLDOUT) -> Shown:
+        """Fit `hall` (starting from the configuration file `like`), write its YAML and its check's CSV at `out`;
+        what the fit says (`views.fitted`), then where it was written."""
+        from peakend.service import views
+
+        r = self.fit(hall, self.configs([like])[like.stem] if like else None, since, until, reps, seed, holdout)
+        return [*views.fitted(r, hall, lang), say("fit_written", lang, config=out, table=self.write_fit(r, out))]
 
     def whatif(self, hall: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The what-if of `hall`: the change in `query` (ValueError for a bad one) applied to the hall fitted on

@@ -16,6 +16,7 @@ from peakend.report.digest import Digest, digests, send, write
 from peakend.report.pdf import print_pdf
 
 if TYPE_CHECKING:
+    from peakend.service.views import Shown
     from peakend.service.workspace import Workspace
 
 
@@ -37,6 +38,13 @@ class Reports:
     def pdf(html: Path, lang: str) -> Path:
         """Print a written report to a PDF beside it, in `lang` (ReportError without Chromium)."""
         return print_pdf(html, html.with_suffix(".pdf"), lang)
+
+    def written(self, out: Path, pdf: bool, lang: Lang) -> Shown:
+        """Write the HTML report (`pdf`: and its PDF, in `lang`); the lines saying where."""
+        html = self.html(out)
+        done = [self.pdf(html, lang)] if pdf else []
+        return [say("report_written", lang, value=html.resolve()), *(say("pdf_written", lang, value=p.resolve())
+                                                                     for p in done)]
 
     def digests(self) -> list[Digest]:
         """Each manager's weekly digest (NotScored when the store was never scored)."""

@@ -278,6 +278,17 @@ class Rosters:
         return self.ws.jobs.answer("roster", {"hall": hall, "week": week, "upper": upper}, owner, frozenset([hall]),
                                    0)
 
+    def roster_here(self, hall: str, week: str, lang: Lang, out: Path | None = None, upper: bool = False,
+                    reps: int = 3, time_limit: float = 60.0) -> list[str | tuple[str, pd.DataFrame]]:
+        """The roster of `hall` for `week` run here as a job (the command line's), shown (`roster_shown`);
+        PeakendError with the job's error when it failed."""
+        iso_week(week)
+        params = {"hall": hall, "week": week, "upper": upper, "reps": reps, "time_limit": time_limit}
+        job = self.ws.jobs.run_here("roster", params, "cli", frozenset([hall]))
+        if job.state != "done" or job.result is None:
+            raise PeakendError(value=job.error(lang))
+        return roster_shown(job.result, self.ws.jobs.frames(job.job_id), lang, out)
+
     def roster_latest(self, hall: str) -> Job | None:
         """The latest roster of `hall` that finished (for the page and the export), whatever its week."""
         for job in self.ws.jobs.recent(kinds=("roster",), limit=50):

@@ -1,7 +1,8 @@
 """Tables and lines as people read them: figures written with their intervals and marks, in the chosen language,
 for the command line (and any page that shows the same table).
 
-What a command prints is `Shown`: in order, a line (str) or a table under its title ((title, data frame)).
+What a command prints is `Shown`: in order, a line (str; an `Aside` on stderr, a `Note` there as a warning) or a
+table under its title ((title, data frame)).
 """
 
 from __future__ import annotations
@@ -35,9 +36,23 @@ if TYPE_CHECKING:
     from peakend.store.blueprints import InForce
     from peakend.text.training import Doc, Module
 
-__all__ = ["MIN_TOUCHES"]
-
 Shown = list[str | tuple[str, pd.DataFrame]]
+FORMATS = ("table", "csv", "json")
+
+
+class Aside(str):
+    """A line printed beside the output (on stderr): a run's commonest problems, its conflicts."""
+
+
+class Note(Aside):
+    """A warning, printed beside the output."""
+
+
+def format_checked(fmt: str) -> str:
+    """An `--format` value checked: table, csv or json (BadOption)."""
+    if fmt not in FORMATS:
+        raise BadOption(option="--format", expected=", ".join(FORMATS), value=fmt)
+    return fmt
 
 
 def staff(cards: pd.DataFrame) -> pd.DataFrame:
@@ -65,9 +80,9 @@ def coaching(found: pd.DataFrame, lang: Lang) -> Shown:
         "verdict": found["verdict"].map(lambda v: WORDS[f"verdict_{v}"][lang])}))]
 
 
-def loyalty(result: Loyalty, names: dict[str, str], lang: Lang) -> Shown:
+def loyalty(result: Loyalty, names: dict[str, str], lang: Lang, out: Path | None = None) -> Shown:
     """Loyalty as printed: the window when it is shorter than asked, the halls and models, the sentences on what a
-    bad moment costs, and each target's drivers."""
+    bad moment costs, and each target's drivers (`out`: its tables written to that folder too)."""
     days = result.days
     shown: Shown = [say("loyalty_window", lang, asked=result.asked, days=days)] if days < result.asked else []
     shown.append((say("loyalty_halls", lang, days=days), halls_shown(result.halls, lang)))
@@ -81,7 +96,23 @@ def loyalty(result: Loyalty, names: dict[str, str], lang: Lang) -> Shown:
                 "95%": table["low"].map(_tenths) + "–" + table["high"].map(_tenths),
                 "e": table["performance"].map("{:+.2f}".format),
                 "quadrant": table["quadrant"].map(lambda q: QUADRANTS[q][0 if lang == "zh" else 1])})))
+    return shown + ([say("loyalty_written", lang, folder=out, tables=len(result.write(out)))] if out else [])
+
+
+def staff_cards(cards: pd.DataFrame, lang: Lang, out: Path | None = None) -> Shown:
+    """The scorecards as a table under its title (`out`: written to that CSV file too)."""
+    shown: Shown = [(say("staff_title", lang, least=MIN_TOUCHES), staff(cards))]
+    if out is not None:
+        cards.to_csv(out, index=False, encoding="utf-8")
+        shown.append(say("staff_written", lang, path=out))
     return shown
+
+
+def approved(number: int, bp: Blueprint, recommend: bool, lang: Lang) -> Shown:
+    """Calibrated weights saved as the blueprint's version `number` (a `Note` when they were not recommended)."""
+    w = bp.weights
+    saved = say("calibrate_saved", lang, peak=w.peak, end=w.end, mean=w.mean, number=number)
+    return [saved] if recommend else [saved, Note(say("calibrate_approved_anyway", lang))]
 
 
 def _tenths(value: float) -> str:
@@ -228,16 +259,15 @@ def clash(source: str, row: object, kind: str, event_id: object, action: str, be
                action=say(f"clash_{action}", lang), before=before, sent=sent)
 
 
-def ingested(r: FileResult, lang: Lang) -> list[tuple[str, str]]:
-    """What the ingest of a file says, in order, each line with where it goes: "note" (a warning), "out" (its
-    summary) or "err" (this run's commonest problems, the first row of each quoted; its conflicts)."""
+def ingested(r: FileResult, lang: Lang) -> Shown:
+    """What the ingest of a file says, in order: its warnings (`Note`), its summary, then (`Aside`) this run's
+    commonest problems, the first row of each quoted, and its conflicts."""
     from peakend.service.files import clash_fields
 
     commonest = [say("ingest_commonest", lang, rows=rows, field=name, message=message[lang])
                  for rows, name, message in r.commonest]
     clashes = [clash(r.source, c.row, c.kind, c.event_id, c.action, *clash_fields(c), lang) for c in r.clashes]
-    return [*(("note", note) for note in r.notes), ("out", r.summary()), *(("err", line) for line in commonest),
-            *(("err", line) for line in clashes)]
+    return [*map(Note, r.notes), r.summary(), *map(Aside, commonest + clashes)]
 
 
 def quarantined(rows: pd.DataFrame, clashes: pd.DataFrame, lang: Lang) -> Shown:

@@ -180,7 +180,7 @@ class Webhooks:
             raise BadOption("hook_unknown", value=endpoint_id[:60])
         return dict(zip(cols, rows[0], strict=True))
 
-    def remove(self, endpoint_id: str, actor: str, address: str | None = None) -> None:
+    def remove(self, endpoint_id: str, actor: str, address: str | None = None) -> str:
         """Remove an endpoint; its deliveries still pending are cancelled (the log stays)."""
         self._endpoint(endpoint_id)
         with self.store.transaction():
@@ -188,15 +188,17 @@ class Webhooks:
                                [endpoint_id])
             self.store.execute("DELETE FROM endpoints WHERE endpoint_id = ?", [endpoint_id])
         self.ws.activity.record(actor, "webhook_removed", endpoint_id, None, address)
+        return endpoint_id
 
-    def enable(self, endpoint_id: str, actor: str, address: str | None = None) -> None:
+    def enable(self, endpoint_id: str, actor: str, address: str | None = None) -> str:
         """Enable an endpoint a 410 disabled (its pending deliveries go out again)."""
         self._endpoint(endpoint_id)
         self.store.execute("UPDATE endpoints SET disabled_at = NULL, disabled_why = NULL, slow_until = NULL "
                            "WHERE endpoint_id = ?", [endpoint_id])
         self.ws.activity.record(actor, "webhook_enabled", endpoint_id, None, address)
+        return endpoint_id
 
-    def replay(self, delivery_id: str, actor: str, address: str | None = None) -> None:
+    def replay(self, delivery_id: str, actor: str, address: str | None = None) -> str:
         """Send a delivery again now (sent, failed or cancelled ones too), with the same webhook-id."""
         n = self.store.execute("UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, last_error = NULL "
                                "WHERE delivery_id = ?", [self.now(), delivery_id])
@@ -204,6 +206,7 @@ class Webhooks:
             raise BadOption("hook_no_delivery", value=delivery_id[:120])
         self.ws.activity.record(actor, "webhook_replayed", delivery_id, None, address)
         self.wake.set()
+        return delivery_id
 
     def log(self, endpoint_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """The latest deliveries (of one endpoint), newest first."""

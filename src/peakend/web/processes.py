@@ -53,6 +53,15 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
         keeper.join(35)
 
 
+def serve(db: str, blueprint: Path | None, host: str, port: int, workers: int, show: Callable[[str], None],
+          warn: Callable[..., None]) -> None:
+    """`peakend serve`: one web process (`serve_one`), or `workers` of them (`serve_processes`, its lines on
+    stderr in red); `show` and `warn(line, style)` print a line to the console."""
+    if workers > 1:
+        return serve_processes(db, blueprint, host, port, workers, show, lambda line: warn(line, "red"))
+    serve_one(db, blueprint, host, port, show, warn)
+
+
 def serve_one(db: str, blueprint: Path | None, host: str, port: int, show: Callable[[str], None],
               warn: Callable[[str], None]) -> None:
     """Serve the store with one web process (its live loop in it); `show` and `warn` print a line to the console."""
