@@ -275,3 +275,46 @@ def test_the_lift_chart_names_each_moment_whole_above_its_bar():
     assert all(layer["encoding"]["y"]["axis"] is None for layer in spec["layer"])  # no axis labels to clip
     two = json.loads(lift_bars(top.assign(hall_id=["厅0", "厅1"]), "zh").to_json())
     assert [r["pair"] for r in two["datasets"][two["data"]["name"]]] == [f"厅0 · {long}", "厅1 · 离开"]
+
+
+def test_distinct_halls_are_the_same_on_either_store_with_or_without_an_index(store):
+    """`Store.distinct` (on PostgreSQL a step from value to value down an index that leads with the column, else a
+    DISTINCT) gives every non-null value once, in order: halls of visits (indexed), of audits (not), of none."""
+    assert store.distinct("visits", "hall_id") == [] == store.distinct("audits", "hall_id")
+    halls = ["南站", "A1", "a1", "B", "北站"]
+    store.executemany("INSERT INTO visits (visit_id, hall_id) VALUES (?, ?)",
+                      [(f"v{i}", halls[i % len(halls)]) for i in range(23)])
+    store.executemany("INSERT INTO audits (audit_id, hall_id, item, passed, audited_at) VALUES (?, ?, 'x', TRUE, "
+                      "TIMESTAMP '2026-01-01 10:00:00')", [(f"a{i}", halls[i % 2]) for i in range(5)])
+    expected = [r[0] for r in store.rows("SELECT DISTINCT hall_id FROM visits ORDER BY 1")]
+    assert store.distinct("visits", "hall_id") == expected and sorted(expected) == sorted(halls)
+    assert store.distinct("audits", "hall_id") == sorted(halls[:2], key=lambda h: expected.index(h))
+
+
+def test_the_network_trend_from_the_day_parts_equals_the_mean_of_the_visits(tmp_path_factory, tmp_path):
+    """Each hall's 7-day change, read from the day parts the score writes, equals the mean REI of its visits of the
+    last 7 days minus the 7 before, worked out with pandas from every scored visit (the 3-day demo: each change is
+    blank, the 7 days before are empty; so a copy with its visits moved 7 days back for half of them)."""
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from peakend.service import figures
+    from tests.conftest import demo_copy
+
+    demo_copy(tmp_path_factory, 3, tmp_path / "d")
+    with connect(str(tmp_path / "d" / "peakend.duckdb")) as store:
+        store.execute("UPDATE touches SET start_at = start_at - INTERVAL 7 DAY WHERE hash(visit_id) % 2 = 0")
+        store.execute("UPDATE visits SET arrival = arrival - INTERVAL 7 DAY WHERE hash(visit_id) % 2 = 0")
+        Workspace(store).scores.run(full=True)
+        found = figures.halls(store, None).set_index("hall_id")["trend"]
+        vs = store.query("SELECT hall_id, CAST(day AS VARCHAR) AS day, rei FROM visit_scores WHERE day IS NOT NULL")
+        day = pd.to_datetime(vs.day).dt.date
+        last, week = day.max(), timedelta(days=7)
+        recent = vs[day > last - week].groupby("hall_id").rei.mean()
+        before = vs[(day <= last - week) & (day > last - 2 * week)].groupby("hall_id").rei.mean()
+        expected = (recent - before).reindex(found.index)
+        assert found.notna().all() and len(found) == 8
+        assert (found - expected).abs().max() < 1e-9
+        one = found.index[3]
+        assert figures.halls(store, {one})["trend"].tolist() == [found[one]]

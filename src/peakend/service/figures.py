@@ -81,27 +81,30 @@ def former_names(store: Store) -> dict[str, tuple[str, str]]:
 
 
 def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
-    """Halls ranked by REI with grade and trend (REI of the last 7 days minus the 7 before).
+    """Halls ranked by REI with grade and trend (REI of the last 7 days minus the 7 before), the trend from the day
+    parts the score run writes (`hall_parts`: REI summed per hall and day), not from every scored visit.
 
     `visible` None means every hall.
     """
     require_scores(store)
     hs = store.table("hall_scores")
-    vs = store.table("visit_scores")
     if visible is not None:
         hs = hs.filter(hs.hall_id.isin(list(visible) or [""]))
-        vs = vs.filter(vs.hall_id.isin(list(visible) or [""]))
+    scope, among = ("", []) if visible is None else (f" AND hall_id IN ({', '.join('?' * len(visible))})",
+                                                     sorted(visible))
     with store.lock:
         frame = hs.order_by("rank").to_pandas()
-        last = vs.day.max().execute()
-    if frame.empty or last is None:
+    last = store.scalar(f"SELECT max(day) FROM hall_parts WHERE day <> ?{scope}", [NO_DAY, *among])
+    if frame.empty or last is None or (visible is not None and not visible):
         return frame.assign(trend=pd.Series(dtype=float))
     last = pd.Timestamp(last).date()
-    recent = vs.filter(vs.day > last - timedelta(days=TREND_DAYS))
-    before = vs.filter((vs.day <= last - timedelta(days=TREND_DAYS)) & (vs.day > last - timedelta(days=2 * TREND_DAYS)))
-    with store.lock:
-        r = recent.group_by("hall_id").agg(recent=recent.rei.mean()).to_pandas()
-        b = before.group_by("hall_id").agg(before=before.rei.mean()).to_pandas()
+
+    def mean_rei(name: str, after: date, upto: date) -> pd.DataFrame:
+        return store.query(f"SELECT hall_id, sum(rei_sum) / sum(visits) AS {name} FROM hall_parts "
+                           f"WHERE day > ? AND day <= ?{scope} GROUP BY hall_id", [after, upto, *among])
+
+    week = timedelta(days=TREND_DAYS)
+    r, b = mean_rei("recent", last - week, last), mean_rei("before", last - 2 * week, last - week)
     frame = frame.merge(r, on="hall_id", how="left").merge(b, on="hall_id", how="left")
     return frame.assign(trend=frame.recent - frame.before).drop(columns=["recent", "before"])
 
@@ -386,8 +389,7 @@ def hall_live(store: Store, hall_id: str, now: datetime) -> dict[str, Any]:
 
 def known_halls(store: Store) -> list[str]:
     """Every hall the store has a visit or an audit of, by id."""
-    rows = store.rows("SELECT hall_id FROM visits UNION SELECT hall_id FROM audits ORDER BY 1")
-    return [str(r[0]) for r in rows]
+    return sorted({str(h) for table in ("visits", "audits") for h in store.distinct(table, "hall_id")})
 
 
 def audit_rates(store: Store, bp: Blueprint, by: str, halls: set[str] | None) -> pd.DataFrame:

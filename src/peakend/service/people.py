@@ -209,6 +209,6 @@ class People:
 
     def halls(self) -> list[tuple[str, str | None, str | None]]:
         """Every hall with events or a name: (id, Chinese name, English name), by id."""
-        rows = self.store.rows("SELECT h.hall_id, n.zh, n.en FROM (SELECT hall_id FROM visits UNION SELECT hall_id "
-                               "FROM hall_names) h LEFT JOIN hall_names n USING (hall_id) ORDER BY 1")
-        return [(str(h), zh, en) for h, zh, en in rows]
+        names = {str(h): (zh, en) for h, zh, en in self.store.rows("SELECT hall_id, zh, en FROM hall_names")}
+        halls = sorted({*map(str, self.store.distinct("visits", "hall_id")), *names})
+        return [(h, *names.get(h, (None, None))) for h in halls]

@@ -183,6 +183,11 @@ class Store:
         with self.lock:
             return expr.to_pyarrow_batches(chunk_size=rows)
 
+    def distinct(self, table: str, column: str) -> list[Any]:
+        """The distinct non-null values of `table.column`, in order (a column scan on DuckDB)."""
+        return [r[0] for r in self.rows(f'SELECT DISTINCT "{column}" FROM {table} WHERE "{column}" IS NOT NULL '
+                                        "ORDER BY 1")]
+
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table (or view) called `name`."""
         # Not Ibis's list_tables: under DuckDB 2 it calls the removed fetch_arrow_table.
@@ -370,6 +375,22 @@ class PostgresStore(Store):
     """A shared PostgreSQL server; incoming rows are checked in a private in-memory DuckDB first."""
 
     backend: Backend = "postgres"
+
+    def distinct(self, table: str, column: str) -> list[Any]:
+        """As `Store.distinct`, by stepping through an index that leads with `column` from one value to the next
+        (PostgreSQL reads every row for a DISTINCT: 3.9 s for the halls of 20M touches' visits, 2 ms this way)."""
+        if not self._leads_index(table, column):
+            return super().distinct(table, column)
+        return [r[0] for r in self.rows(
+            f'WITH RECURSIVE d(v) AS (SELECT min("{column}") FROM {table} UNION ALL '
+            f'SELECT (SELECT min("{column}") FROM {table} WHERE "{column}" > d.v) FROM d WHERE d.v IS NOT NULL) '
+            "SELECT v FROM d WHERE v IS NOT NULL")]
+
+    def _leads_index(self, table: str, column: str) -> bool:
+        """Whether an index of `table` has `column` first (then each step of `distinct` is one index probe)."""
+        return bool(self.scalar(
+            "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "WHERE i.indrelid = to_regclass(?) AND a.attname = ?", [table, column]))
 
     def __init__(self, url: str):
         import psycopg
