@@ -193,6 +193,11 @@ def test_an_unreadable_upload_is_a_422_naming_what_is_wrong(web):
     c = login(web, "mgr_a", "mgr-pass-1")
     bad = c.post("/api/v1/imports", files={"file": ("pad.xlsx", b"visit_id,hall_id\nv1,H1\n", "application/zip")})
     assert bad.status_code == 422 and "pad.xlsx" in bad.json()["detail"]
+    binary = bytes(range(256)) * 8  # a program or an image sent as "pad.csv": its header is no text
+    api = c.post("/api/v1/imports", files={"file": ("pad.csv", binary, "text/csv")})
+    assert api.status_code == 422 and "first line is not text" in api.json()["detail"], api.text
+    page = c.post("/import", files={"file": ("pad.csv", binary, "text/csv")}, follow_redirects=True)
+    assert page.status_code == 422 and "first line is not text" in page.text
 
 
 AIRPORT = ["Queue", "Check-in", "Bag drop", "Boarding"]

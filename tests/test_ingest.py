@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peakend.ingest.mapping import load_mapping
-from peakend.ingest.pipeline import ingest_file
+from peakend.ingest.pipeline import ingest_file, ingest_records
 from peakend.ingest.readers import cell_text, read_csv, read_parquet, text_column
 from peakend.ingest.validate import Context
 from tests.conftest import write_csv
@@ -520,3 +520,24 @@ def test_a_two_row_header_is_read_by_its_lower_names_under_their_group(duck, bp,
     result = ingest_file(duck, path, Context(bp, rating_scale="1-5"))
     assert result.fates.stored == 2 and result.quarantined == 0
     assert duck.rows("SELECT visit_id, hall_id FROM visits") == [("g1", "H1")]
+
+
+def test_a_survey_without_a_scale_column_takes_the_scale_its_mapping_or_the_run_gives(duck, bp, tmp_path):
+    """A long survey export (visit, 1–5 satisfaction, 0–10 recommendation, no scale column) is stored with the scale
+    its mapping names (`overall_scale`) or the run's `--rating-scale`; each row was refused for 'no scale'."""
+    from dataclasses import replace
+
+    from peakend.ingest.mapping import Mapping
+
+    ingest_records(duck, [{"visit_id": f"c{i}", "hall_id": "西城", "moment_id": "leaving", "rating": 4,
+                           "rating_scale": "1-5"} for i in range(3)], "touch", Context(bp), "pad")
+    answers = [["c0", 4, 9], ["c1", 2, 3], ["c2", 7, 5]]
+    path = write_csv(tmp_path / "s.csv", ["客户号", "总体满意度", "推荐意愿"], answers)
+    columns = {"visit_id": "客户号", "overall": "总体满意度", "recommend": "推荐意愿"}
+    mapped = ingest_file(duck, path, Context(bp), Mapping(kind="survey", columns=columns, overall_scale="1-5"))
+    assert (mapped.stored, mapped.quarantined) == (2, 1)  # 7 is off the 1–5 scale: refused as such
+    assert duck.rows("SELECT visit_id, overall, overall_scale FROM surveys ORDER BY 1") == [
+        ("c0", 4.0, "1-5"), ("c1", 2.0, "1-5")]
+    duck.execute("DELETE FROM surveys")
+    run = ingest_file(duck, path, replace(Context(bp), rating_scale="1-5"), Mapping(kind="survey", columns=columns))
+    assert (run.stored, run.quarantined) == (2, 1)

@@ -170,7 +170,8 @@ def _source(name: str, columns: set[str], mapping: Mapping) -> str | None:
         return q(col)
     if name in mapping.defaults:
         return lit(mapping.defaults[name])
-    return None
+    scale = {"rating_scale": mapping.rating_scale, "overall_scale": mapping.overall_scale}.get(name)
+    return None if scale is None else lit(scale)  # the scale the mapping gives answers sent without one
 
 
 ANSWER_FIELDS = frozenset({"rating", "overall", "recommend", "repurchase", "relationship", "switch_resist"})

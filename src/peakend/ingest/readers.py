@@ -253,7 +253,13 @@ def _columns(names: list[str]) -> list[str]:
     """A header's names, stripped; Unreadable past `MAX_COLUMNS`."""
     if len(names) > MAX_COLUMNS:
         raise Unreadable(f"{len(names):,} columns; at most {MAX_COLUMNS:,} are read")
+    if any(NOT_TEXT.search(h) for h in names):  # bytes no text encoding gives: a binary file, not a table
+        raise Unreadable("its first line is not text (a binary file, or not a CSV)")
     return [h.strip() for h in names]
+
+
+# a byte the file's encoding could not read (errors="surrogateescape"), or a control character: no header's text
+NOT_TEXT = re.compile("[\udc80-\udcff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _csv_rows(reader: Any, problems: list[ReadProblem]) -> Iterator[list[str]]:

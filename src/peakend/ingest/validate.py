@@ -186,7 +186,7 @@ def typed_select(kind: Kind, ctx: Context, stage: str) -> str:
     if kind == "touch":
         cols.append(f"{_scale_expr('rating', 'rating_scale', ctx.rating_scale)} AS scale_norm")
     if kind == "survey":
-        cols.append(f"{_scale_expr('overall', 'overall_scale', None)} AS scale_norm")
+        cols.append(f"{_scale_expr('overall', 'overall_scale', ctx.rating_scale)} AS scale_norm")
     if any(spec.name == "customer_key" for spec in FIELDS[kind]):
         stage = f"(SELECT *, pk_phone_digits(customer_key) AS {PHONE} FROM {stage})"
     return f"SELECT {', '.join(cols)} FROM {stage}"
