@@ -180,3 +180,16 @@ def test_the_report_has_a_loyalty_section_with_the_quadrant(demo):
     assert "6. Loyalty: how many customers a visit keeps" in html and "六、忠诚度" in html
     assert 'data-chart="quadrant"' in html and '"quadrant": {' in html
     assert "visits that ended badly at Leaving came back within 6 days" in html
+
+
+def test_the_loyalty_interval_stays_on_the_index_s_0_to_100(bp):
+    """Three recommendation answers of 0, 0 and 10 (index 0, 0, 100 on the one component answered): mean 33.3, the
+    t interval 33.3 ± 4.30 · 57.7 / √3 = −110 to 177, shown cut to 0–100 (a user read −0.8 as a bug)."""
+    import numpy as np
+    import pandas as pd
+
+    from peakend.loyalty.index import COMPONENTS, summary
+
+    frame = pd.DataFrame({c: [np.nan] * 3 for c in COMPONENTS} | {"recommend": [0.0, 0.0, 10.0], "hall_id": "A"})
+    row = summary(frame, bp, "hall_id").iloc[0]
+    assert abs(row["loyalty"] - 100 / 3) < 1e-9 and (row["loyalty_low"], row["loyalty_high"]) == (0.0, 100.0)

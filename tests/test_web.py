@@ -213,6 +213,8 @@ def test_manager_of_a_never_sees_b(scored):
     run_jobs(scored)
     for path in b_paths():
         assert admin.get(path).status_code == 200, path
+    assert admin.get("/halls/NOPE").status_code == 404  # a hall the store has never heard of: no empty dashboard
+    assert mgr.get(f"/halls/{A}").status_code == 200
 
 
 def test_staff_sees_the_playbook_only(scored):

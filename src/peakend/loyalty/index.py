@@ -66,7 +66,8 @@ def nps(recommend: pd.Series) -> NPS:
 
 def summary(frame: pd.DataFrame, bp: Blueprint, by: str | list[str]) -> pd.DataFrame:
     """Per group: answers, mean loyalty index with its 95% Student-t interval (n − 1 degrees of freedom: the
-    normal quantile covered 85% at 5 answers, 89% at 10), NPS with its interval and shares."""
+    normal quantile covered 85% at 5 answers, 89% at 10; cut to the index's 0–100, which no mean leaves: a bound past
+    it read like −0.8 to a user, and cutting changes no interval's coverage), NPS with its interval and shares."""
     frame = frame.assign(loyalty=loyalty_index(frame, bp))
     rows = []
     for key, g in frame.groupby(by, sort=True):
@@ -75,7 +76,7 @@ def summary(frame: pd.DataFrame, bp: Blueprint, by: str | list[str]) -> pd.DataF
         n = nps(g["recommend"])
         keys = dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,), strict=True))
         rows.append({**keys, "answers": len(li), "loyalty": li.mean() if len(li) else np.nan,
-                     "loyalty_low": li.mean() - half, "loyalty_high": li.mean() + half,
+                     "loyalty_low": max(li.mean() - half, 0.0), "loyalty_high": min(li.mean() + half, 100.0),
                      "nps_answers": n.n, "nps": n.score, "nps_low": n.low, "nps_high": n.high,
                      "promoters": n.promoters, "passives": n.passives, "detractors": n.detractors})
     return pd.DataFrame(rows)

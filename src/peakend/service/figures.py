@@ -435,6 +435,11 @@ class Figures:
     def graded_halls(self, visible: set[str] | None) -> pd.DataFrame:
         return graded_halls(self.store, self.bp, visible)
 
+    def hall_known(self, hall_id: str) -> bool:
+        """Whether the store has a visit or an audit of the hall, or a name for it."""
+        return any(self.store.rows(f"SELECT 1 FROM {table} WHERE hall_id = ? LIMIT 1", [hall_id])
+                   for table in ("visits", "hall_names", "audits"))
+
     def trend_reasons(self, frame: pd.DataFrame) -> dict[str, str]:
         return trend_reasons(self.store, frame)
 

@@ -271,6 +271,8 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     p = hall_visible(request, hall_id)
     st, lang = state(request), page_lang(request)
     figures = st.ws.figures
+    if p.is_admin and not figures.hall_known(hall_id):  # a manager's own hall may have no data yet: its page says so
+        raise HTTPException(404, "no such hall")
     today = figures.hall_today(hall_id)
     try:
         moments = figures.hall_moments(hall_id)
