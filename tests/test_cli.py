@@ -68,6 +68,10 @@ def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
     fine = tmp_path / "fine.csv"
     fine.write_text("visit_id,hall_id,moment_id,rating,rating_scale\nv4,H,leaving,5,1-5\nv5,H,nope,4,1-5\n")
     assert runner.invoke(app, ["ingest", str(fine), "--db", db]).exit_code == 0  # half: not more than half
+    unknown = tmp_path / "own-words.csv"  # rows nothing tells the kind of: refused as a whole, every row counted
+    unknown.write_text("网点,客户号,评分\n东城,C1,4\nB,C2,5\n", "utf-8")
+    whole = runner.invoke(app, ["--lang", "en", "ingest", str(unknown), "--db", db])
+    assert whole.exit_code == 1 and "2 of 2 rows (100%) were quarantined" in " ".join(whole.output.split())
 
 
 def test_score_and_report_on_empty_store_say_what_to_do(tmp_path):

@@ -77,10 +77,18 @@ class Files:
 def mostly_stored(results: list[FileResult]) -> None:
     """MostlyRejected (exit 1) when the files' quarantined rows are more than `ingest_max_rejected` of their rows."""
     rows = sum(r.rows for r in results)
-    bad = sum(min(r.quarantined, r.rows) for r in results)  # (an empty or unreadable file's record is not a row)
+    bad = sum(_refused_rows(r) for r in results)
     most = settings.get("ingest_max_rejected")
     if rows and bad / rows > most:
         raise MostlyRejected(quarantined=bad, rows=rows, share=bad / rows, most=most)
+
+
+def _refused_rows(r: FileResult) -> int:
+    """A file's rows quarantined: all of them when it stored nothing and was refused as a whole (its rows could not
+    be told apart: one record for the file); an empty file's record is not a row."""
+    if r.quarantined and not r.stored and not r.duplicates:
+        return r.rows
+    return min(r.quarantined, r.rows)
 
 
 def total(results: list[FileResult]) -> str | None:
