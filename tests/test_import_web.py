@@ -294,3 +294,18 @@ def test_one_rule_tells_a_long_file_from_a_wide_one():
     assert implied_columns(["visit_id", "hall_id", "rating"]) == {}  # no moment column: nothing renamed
     assert wide_suggestions(["id", "排队", "Boarding", "满意度", "备注"], moments) == {
         "id": "visit_id", "排队": "m:queue", "Boarding": "m:boarding", "满意度": "overall"}
+
+
+def test_an_import_s_notes_are_in_the_page_s_language(web):
+    """A rating-pad file without times (its journey order read from its rows): the import page tells that note in
+    the page's language, whatever the server's (the job ran in English)."""
+    admin = login(web, "admin", "admin-pass-1")
+    body = "hall_id,visit_id,moment_id,rating\n" + "".join(f"{A},p{v},{m},4\n" for v in range(2)
+                                                          for m in ("entering", "leaving"))
+    token = admin.post("/api/v1/imports", files={"file": ("pad.csv", body.encode(), "text/csv")}).json()["token"]
+    columns = {"hall_id": "hall_id", "visit_id": "visit_id", "moment_id": "moment_id", "rating": "rating"}
+    admin.post(f"/api/v1/imports/{token}/run", json={"columns": columns, "rating_scale": "1-5"})
+    assert finished(admin, token)["stored"] == 4
+    zh, en = (admin.get(f"/import/{token}", params={"lang": lang}).text for lang in ("zh", "en"))
+    assert "2 个来访的触点既无时间" in zh and "have no time" not in zh
+    assert "the touches of 2 visit(s) have no time" in en

@@ -1441,6 +1441,19 @@ def both(key: str, **fields: object) -> dict[Lang, str]:
     return {code: say(key, code, **fields) for code in ("en", "zh")}
 
 
+class Said(str):
+    """A message in the session language that also holds itself in both (`in_both`): a note kept for a page."""
+
+    in_both: dict[Lang, str]
+
+
+def said(key: str, **fields: object) -> Said:
+    """Message `key` in the session language, and in both (`Said.in_both`) for whoever reads it later."""
+    out = Said(say(key, None, **fields))
+    out.in_both = both(key, **fields)
+    return out
+
+
 # The command line's --help, in the language of --lang / PEAKEND_LANG (the CLI reads it before declaring commands).
 HELP: dict[str, dict[Lang, str]] = {
     "app": {"en": "peakend: peak-end customer-experience management for service halls.", "zh": "peakend：基于峰终定律的营业厅客户体验管理。"},

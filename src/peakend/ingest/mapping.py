@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from peakend.blueprint.model import Blueprint
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind, detect_kind, fold
 from peakend.errors import MappingError
-from peakend.i18n import say
+from peakend.i18n import said
 from peakend.ingest.suggest import implied_columns
 from peakend.ingest.validate import fold_sql, lit, moment_names, q
 from peakend.safe_yaml import YamlRefused
@@ -296,7 +296,7 @@ def end_note(mapping: Mapping | None, bp: Blueprint, source: str) -> str | None:
     last, ends = mapping.moments[-1].moment, [m.id for m in bp.moments if m.role == "end"]
     if last in ends or moment_names(bp).get(last) in ends:  # the end named by its id or its name
         return None
-    return say("mapping_end", source=source, value=last, expected=", ".join(ends) or "-", blueprint=bp.id)
+    return said("mapping_end", source=source, value=last, expected=", ".join(ends) or "-", blueprint=bp.id)
 
 
 def used_columns(parts: list[Part], columns: list[str]) -> set[str]:

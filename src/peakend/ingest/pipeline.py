@@ -22,7 +22,7 @@ from python_calamine import CalamineError
 
 from peakend.contract import FIELDS, Kind
 from peakend.errors import StoreUnavailable
-from peakend.i18n import say
+from peakend.i18n import said, say
 from peakend.ingest import corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
 from peakend.ingest.order import number_timeless
@@ -305,11 +305,11 @@ def _records(con: duckdb.DuckDBPyConnection, rows: Iterable[int]) -> dict[int, s
 
 def _file_notes(source: str, columns: list[str], parts: list[Part]) -> list[str]:
     missing = dict.fromkeys(m for p in parts for m in p.missing)
-    notes = [say("missing_hall" if m == "hall_id" else "missing_column", source=source, field=m,
-                 value=", ".join(columns)) for m in missing]
+    notes: list[str] = [said("missing_hall" if m == "hall_id" else "missing_column", source=source, field=m,
+                              value=", ".join(columns)) for m in missing]
     extra = [c for c in columns if c not in used_columns(parts, columns)]
     if extra:
-        notes.append(say("extra_columns", source=source, value=", ".join(extra)))
+        notes.append(said("extra_columns", source=source, value=", ".join(extra)))
     return notes
 
 
@@ -523,7 +523,7 @@ def _ingest_file(
     def refuse(code: str, value: object = "", expected: object = "", row: int = 0) -> None:
         """A problem of the file as a whole: kept in quarantine (field `*`) and told as a note."""
         quarantine.file_problem(code, value, expected, row)
-        result.notes.append(say(code, source=source, value=value, expected=expected))
+        result.notes.append(said(code, source=source, value=value, expected=expected))
 
     if fmt is None or not path.is_file() or path.stat().st_size == 0:
         refuse("empty_file" if path.is_file() and fmt else "unreadable",
@@ -553,7 +553,7 @@ def _ingest_file(
     if parts is None and not result.notes:
         refuse("empty_file")
     if result.ordered:
-        result.notes.append(say("ingest_row_order", source=source, value=result.ordered))
+        result.notes.append(said("ingest_row_order", source=source, value=result.ordered))
     result.quarantined = len(quarantine.rows)
     result.commonest = commonest(quarantine.problems)
     store.execute(

@@ -175,4 +175,5 @@ def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     return Outcome({"scoring": _score_after(ws, job, f.stored + f.corrected), "source": r.source, "kind": r.kind,
                     "rows": r.rows, "stored": f.stored, "already": f.already,
                     "warned": f.warned, "conflicted": f.conflicted, "corrected": f.corrected,
-                    "quarantined": r.quarantined, "notes": r.notes, "sheet": sheet})
+                    "quarantined": r.quarantined, "notes": r.notes, "sheet": sheet,
+                    "notes_in_both": [getattr(n, "in_both", {"zh": n, "en": n}) for n in r.notes]})

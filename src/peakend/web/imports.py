@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from peakend import settings
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind
 from peakend.errors import FileUnreadable, JobStateError, MappingError
+from peakend.i18n import Lang
 from peakend.service.imports import KIND, Imports, formats, readable
 from peakend.service.jobs import Job
 from peakend.service.people import Principal
@@ -107,16 +108,18 @@ async def receive(st: AppState, upload: UploadFile, p: Principal) -> Job:
                                    None if p.is_admin else frozenset(p.halls))
 
 
-def report(st: AppState, job: Job) -> dict[str, Any]:
-    """The job's status, progress and, once done, its counts and its quarantined rows (the first 200)."""
+def report(st: AppState, job: Job, lang: Lang = "en") -> dict[str, Any]:
+    """The job's status, progress and, once done, its counts, its notes and error in `lang`, and its quarantined
+    rows (the first 200)."""
     r = job.result if job.state == "done" else None
     out: dict[str, Any] = {"token": job.job_id, "job_id": job.job_id, "name": job.params["name"],
                            "sheet": (r or {}).get("sheet", job.params.get("sheet")), "status": STATUS[job.state],
                            "state": job.state, "done_bytes": job.done, "total_bytes": job.total,
-                           "error": job.error("en") or ("cancelled" if job.state == "cancelled" else "")}
+                           "error": job.error(lang) or ("cancelled" if job.state == "cancelled" else "")}
     if r is not None:
         out |= {k: r[k] for k in ("rows", "stored", "already", "warned", "conflicted", "corrected", "quarantined",
                                   "notes", "kind")}
+        out["notes"] = [n[lang] for n in r["notes_in_both"]] if "notes_in_both" in r else r["notes"]
         out["problems"] = frame_json(st.ws.imports.quarantined(r["source"]))
         out["scoring"] = r.get("scoring")
     return out
@@ -309,7 +312,7 @@ def import_job_page(request: Request, token: str, sheet: str | None = None) -> H
         except FileUnreadable as exc:  # what is wrong with the file, named
             return render(request, "import.html.j2", status=422, user=p, step="upload", job=None,
                           problem=exc.say(page_lang(request)))
-    info = report(state(request), job)
+    info = report(state(request), job, page_lang(request))
     return render(request, "import.html.j2", user=p, step="run", job=_shown(job, info["sheet"]), info=info)
 
 
