@@ -252,6 +252,12 @@ def test_a_hall_without_times_says_why_it_has_no_day(tmp_path):
             rows = {visible(r).split()[1]: visible(r) for r in network.split("<tr>")[2:4]}  # by hall name
             assert said[0] in rows[timeless] and said[1] not in rows[timeless], rows
             assert said[1] in rows[timed] and said[0] not in rows[timed], rows
+        from tests.conftest import run_jobs
+
+        c.get(f"/halls/{quote(timeless)}/whatif")
+        run_jobs(app)  # the what-if's fit fails: no arrival or touch time; told once, not also as a failed job
+        whatif = c.get(f"/halls/{quote(timeless)}/whatif", params={"lang": "zh"}).text
+        assert whatif.count("无法拟合") == 1 and "计算失败" not in whatif
     finally:
         app.state.peakend.store.close()
 

@@ -68,7 +68,8 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
         p = hall_visible(request, hall_id)
         return render(request, "whatif.html.j2", status=422, user=p, hall_id=hall_id, form=None, job=None,
                       problem=WORDS["bad_change"][lang].format(why=exc.fields["why"]))
-    view, failed, result = job_view(found, lang), _failed(found), found.result
+    failed, result = _failed(found), found.result
+    view = None if failed is not None else job_view(found, lang)  # a failure is told once, as the page's problem
     st = state(request)
     status, problem = 200, ""
     if failed is not None:
