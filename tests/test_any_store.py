@@ -324,3 +324,4 @@ def test_the_network_trend_from_the_day_parts_equals_the_mean_of_the_visits(tmp_
         assert (found - expected).abs().max() < 1e-9
         one = found.index[3]
         assert figures.halls(store, {one})["trend"].tolist() == [found[one]]
+        assert figures.halls(store, set()).empty  # a manager of no hall yet: no rows, no SQL error

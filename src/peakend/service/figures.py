@@ -90,12 +90,12 @@ def halls(store: Store, visible: set[str] | None) -> pd.DataFrame:
     hs = store.table("hall_scores")
     if visible is not None:
         hs = hs.filter(hs.hall_id.isin(list(visible) or [""]))
-    scope, among = ("", []) if visible is None else (f" AND hall_id IN ({', '.join('?' * len(visible))})",
-                                                     sorted(visible))
+    among = [] if visible is None else sorted(visible) or [""]  # no hall visible: a hall no store has
+    scope = f" AND hall_id IN ({', '.join('?' * len(among))})" if among else ""
     with store.lock:
         frame = hs.order_by("rank").to_pandas()
     last = store.scalar(f"SELECT max(day) FROM hall_parts WHERE day <> ?{scope}", [NO_DAY, *among])
-    if frame.empty or last is None or (visible is not None and not visible):
+    if frame.empty or last is None:
         return frame.assign(trend=pd.Series(dtype=float))
     last = pd.Timestamp(last).date()
 

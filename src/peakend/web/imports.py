@@ -118,8 +118,8 @@ def report(st: AppState, job: Job, lang: Lang = "en") -> dict[str, Any]:
                            "error": job.error(lang) or ("cancelled" if job.state == "cancelled" else "")}
     if r is not None:
         out |= {k: r[k] for k in ("rows", "stored", "already", "warned", "conflicted", "corrected", "quarantined",
-                                  "notes", "kind")}
-        out["notes"] = [n[lang] for n in r["notes_in_both"]] if "notes_in_both" in r else r["notes"]
+                                  "kind")}
+        out["notes"] = [n[lang] for n in r["notes_in_both"]] if "notes_in_both" in r else r["notes"]  # (older jobs)
         out["problems"] = frame_json(st.ws.imports.quarantined(r["source"]))
         out["scoring"] = r.get("scoring")
     return out
