@@ -378,7 +378,8 @@ class PostgresStore(Store):
 
     def distinct(self, table: str, column: str) -> list[Any]:
         """As `Store.distinct`, by stepping through an index that leads with `column` from one value to the next
-        (PostgreSQL reads every row for a DISTINCT: 3.9 s for the halls of 20M touches' visits, 2 ms this way)."""
+        (PostgreSQL reads every row for a DISTINCT: at 20M touches the audits page's hall list took 3.9 s; the page
+        3.99 s -> 0.10 s this way)."""
         if not self._leads_index(table, column):
             return super().distinct(table, column)
         return [r[0] for r in self.rows(
@@ -387,10 +388,14 @@ class PostgresStore(Store):
             "SELECT v FROM d WHERE v IS NOT NULL")]
 
     def _leads_index(self, table: str, column: str) -> bool:
-        """Whether an index of `table` has `column` first (then each step of `distinct` is one index probe)."""
-        return bool(self.scalar(
-            "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-            "WHERE i.indrelid = to_regclass(?) AND a.attname = ?", [table, column]))
+        """Whether an index of `table` has `column` first (then each step of `distinct` is one index probe); asked
+        of the server once per store (its indexes are its migrations')."""
+        known: dict[tuple[str, str], bool] = vars(self).setdefault("_leading", {})
+        if (table, column) not in known:
+            known[table, column] = bool(self.scalar(
+                "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(?) AND a.attname = ?", [table, column]))
+        return known[table, column]
 
     def __init__(self, url: str):
         import psycopg
