@@ -50,3 +50,12 @@ def test_before_opening_the_day_is_shown_as_three_hours_old(tmp_path):
         start = rows["start_at"].map(datetime.fromisoformat)
         assert start.max() <= DAWN and start.min() >= DAWN - timedelta(hours=today.OPEN_HOURS, minutes=1)
         assert start.max() >= DAWN - timedelta(minutes=15)  # traffic right up to now
+
+
+def test_just_after_midnight_the_day_starts_at_midnight_not_yesterday(tmp_path):
+    late = datetime(2026, 12, 8, 0, 40)  # three hours ago was yesterday: the day would spill into it
+    with connect(str(tmp_path / "d.duckdb")) as store:
+        today.mark(store, 3, 7)
+        rows = today.today_rows(Workspace(store).blueprint, today.marked(store), late)
+        start = rows["start_at"].map(datetime.fromisoformat)
+        assert len(rows) > 0 and start.min() >= datetime(2026, 12, 8) and start.max() <= late

@@ -22,6 +22,7 @@ from peakend.simulate.fit import (
     class_check,
     fit,
     infer_routes,
+    latest_day,
     observed,
     servers_by_hour,
 )
@@ -101,6 +102,19 @@ def test_a_hall_without_data_or_routes_is_refused(duck, bp):
     nothing_known = Observed(obs.hall_id, obs.visits.assign(route=None), obs.touches.iloc[0:0])
     with pytest.raises(FitError, match="--like"):
         fit(nothing_known, bp)
+
+
+def test_the_day_to_fit_and_compare_with_is_the_latest_before_today_when_there_is_one(store):
+    rows = [("v1", "甲厅", "2026-12-05 10:00"), ("v2", "甲厅", "2026-12-06 23:30"), ("v3", "甲厅", "2026-12-08 00:20"),
+            ("v4", "乙厅", "2026-12-08 09:00")]
+    for visit, hall, arrival in rows:
+        store.execute("INSERT INTO visits (visit_id, hall_id, arrival) VALUES (?, ?, ?)", [visit, hall, arrival])
+    today = date(2026, 12, 8)
+    assert latest_day(store, "甲厅") == today  # no clock: the latest day with a visit
+    assert latest_day(store, "甲厅", today) == date(2026, 12, 6)  # today is not over: the day before it with visits
+    assert latest_day(store, "甲厅", date(2026, 12, 9)) == today  # yesterday is over
+    assert latest_day(store, "乙厅", today) == today  # only today's: today, rather than nothing
+    assert latest_day(store, "丙厅", today) is None
 
 
 TRUE = HallConfig.model_validate(dict(

@@ -2,7 +2,8 @@
 
 The demo's history ends on its last day; a served demo would show its live panels (alerts, cases in the inbox,
 overdue cases, live counters) at zero. `feed_today` simulates today in every demo hall with the demo's own model,
-keeps what happened by now — when the halls are closed now, the day is moved so that they opened `OPEN_HOURS` ago —
+keeps what happened by now — when the halls are closed now, the day is moved so that they opened `OPEN_HOURS` ago
+(at midnight, if that was yesterday: a day never spills into the one before) —
 and feeds it through ingest and the live rules a quarter of an hour at a time (`live.replay.replay_slices`): the
 alerts, cases, SMS surveys and timers that fire are the ones real events would fire. Run once a day (its ids hold
 the date: a second run stores nothing twice).
@@ -67,8 +68,9 @@ def today_rows(bp: Blueprint, demo: DemoMark, now: datetime) -> pd.DataFrame:
     times = {c: pd.to_datetime(rows[c], errors="coerce") for c in TIMES if c in rows}
     start = times["start_at"]
     shift = timedelta(0)
-    if not start.min() + timedelta(hours=1) <= now <= start.max():  # closed now: opened OPEN_HOURS ago
-        shift = now - (start.min() + timedelta(hours=OPEN_HOURS))
+    if not start.min() + timedelta(hours=1) <= now <= start.max():  # closed now: opened OPEN_HOURS ago, today
+        opened = max(now - timedelta(hours=OPEN_HOURS), datetime.combine(now.date(), datetime.min.time()))
+        shift = opened - start.min()
     for c, t in times.items():
         rows[c] = (t + shift).dt.strftime("%Y-%m-%d %H:%M:%S").where(t.notna(), None)
     return rows[(start + shift) <= now].sort_values("start_at", ignore_index=True)

@@ -185,9 +185,10 @@ class Planning:
 
     def whatif(self, hall: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The what-if of `hall`: the change in `query` (ValueError for a bad one) applied to the hall fitted on
-        its last weeks, both simulated on its latest day beside the day as it happened (FitError: no visits)."""
+        its last weeks, both simulated on its latest day before today beside that day as it happened (FitError: no
+        visits)."""
         bp = self.ws.blueprint
-        now = fitted_now(self.ws.store, bp, hall)
+        now = fitted_now(self.ws.store, bp, hall, self.ws.clock().date())
         try:
             change = Change.from_query(query, now.cfg)
         except ValueError as exc:

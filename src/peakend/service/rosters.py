@@ -127,7 +127,7 @@ class Rosters:
         """The hall fitted on its last weeks of visits (kept per store until they change)."""
         from peakend.simulate.whatif import fitted_now
 
-        return fitted_now(self.ws.store, self.ws.blueprint, hall).cfg
+        return fitted_now(self.ws.store, self.ws.blueprint, hall, self.ws.clock().date()).cfg
 
     def needs(self, hall: str, days: list[date], targets: Targets, upper: bool = False, reps: int = 5,
               seed: int = 0, stations: list[str] | None = None,

@@ -71,10 +71,15 @@ def hall_visits(store: Store, hall_id: str) -> ir.Table:
     return v.filter(v.arrival.notnull())
 
 
-def latest_day(store: Store, hall_id: str) -> date | None:
-    """The hall's most recent day with a visit."""
+def latest_day(store: Store, hall_id: str, today: date | None = None) -> date | None:
+    """The hall's most recent day with a visit — before `today` when it has one (today is not over: its visits so
+    far are not a day to fit or compare with), else today."""
     with store.lock:
-        last = hall_visits(store, hall_id).arrival.max().execute()
+        v = hall_visits(store, hall_id)
+        last = v.arrival.max().execute()
+        if today is not None and last is not None and not pd.isna(last) and pd.Timestamp(last).date() >= today:
+            before = v.filter(v.arrival < datetime.combine(today, time())).arrival.max().execute()
+            last = last if before is None or pd.isna(before) else before
     return None if last is None or pd.isna(last) else pd.Timestamp(last).date()
 
 

@@ -152,13 +152,14 @@ _fitted: weakref.WeakKeyDictionary[Store, dict[tuple[str, date, int, int, int], 
     weakref.WeakKeyDictionary())
 
 
-def fitted_now(store: Store, bp: Blueprint, hall_id: str) -> Now:
-    """Fit the hall on its last FIT_DAYS days of visits (FitError when it has none).
+def fitted_now(store: Store, bp: Blueprint, hall_id: str, today: date | None = None) -> Now:
+    """Fit the hall on its last FIT_DAYS days of visits up to its latest day before `today` (`latest_day`;
+    FitError when it has none).
 
     The fit (its effective capacity calibrated by simulation: seconds) is kept per store until the hall's
     visits or touches in those days, or the blueprint, change.
     """
-    day = latest_day(store, hall_id)
+    day = latest_day(store, hall_id, today)
     obs = observed(store, hall_id, day - timedelta(days=FIT_DAYS - 1) if day else None, day)
     assert day is not None  # observed() raised FitError otherwise
     key = (hall_id, day, len(obs.visits), len(obs.touches), hash(bp.model_dump_json()))
