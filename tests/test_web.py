@@ -469,6 +469,13 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").status_code == 200
     csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")
+    from datetime import datetime
+
+    ws = app.state.peakend.ws  # the hall page names the hall's latest day "today" only when it is today
+    ws.clock = lambda: datetime(2026, 10, 11, 15)
+    assert '<h2 id="today-title">Today · 2026-10-11</h2>' in mgr.get(f"/halls/{quote(A)}?lang=en").text
+    ws.clock = lambda: datetime(2026, 10, 20, 9)
+    assert '<h2 id="today-title">最近有数据的一天 · 2026-10-11</h2>' in mgr.get(f"/halls/{quote(A)}?lang=zh").text
 
 
 def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(store):
@@ -489,9 +496,11 @@ def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(st
         ("n1", "nostart", None, 4, None), ("n2", "nostart", None, None, "resolved"),
         ("x1", "other", datetime(2026, 3, 11, 9), 1, None), ("f1", "future", datetime(2026, 3, 12, 9), 1, None)])
     assert hall_today(store, "H", date(2026, 3, 11)) == {  # l1, n1, n2 on 10 March: 1 of 2 rated low
-        "day": date(2026, 3, 10), "visits": 2, "touches": 3, "negative_share": pytest.approx(1 / 3), "unresolved": 1}
+        "day": date(2026, 3, 10), "is_today": False, "visits": 2, "touches": 3, "negative_share": pytest.approx(1 / 3),
+        "unresolved": 1}
+    assert hall_today(store, "H", date(2026, 3, 10))["is_today"]  # a page names it "today" only then
     assert hall_today(store, "H", date(2026, 3, 9)) == {  # late's only touch started on the 10th: 5 January
-        "day": date(2026, 1, 5), "visits": 1, "touches": 2, "negative_share": 0.5, "unresolved": 1}
+        "day": date(2026, 1, 5), "is_today": False, "visits": 1, "touches": 2, "negative_share": 0.5, "unresolved": 1}
     assert hall_today(store, "H", date(2026, 1, 4))["day"] is None
 
 
@@ -509,7 +518,8 @@ def test_a_halls_latest_day_is_looked_for_from_its_latest_scored_day_and_a_stale
         ("o1", "old", datetime(2026, 1, 5, 9), 1, None), ("o2", "old", datetime(2026, 1, 5, 10), 5, "unresolved"),
         ("x1", "other", datetime(2026, 2, 20, 9), 1, None)])
     store.execute("CREATE TABLE hall_parts (hall_id VARCHAR, day DATE)")
-    jan5 = {"day": date(2026, 1, 5), "visits": 1, "touches": 2, "negative_share": 0.5, "unresolved": 1}
+    jan5 = {"day": date(2026, 1, 5), "is_today": False, "visits": 1, "touches": 2, "negative_share": 0.5,
+            "unresolved": 1}
     for scored in (date(2026, 1, 5), date(2026, 2, 1)):  # the true latest day; a stale one with no touch since
         store.execute("DELETE FROM hall_parts")
         store.executemany("INSERT INTO hall_parts VALUES (?, ?)", [("H", scored), ("X", date(2026, 2, 20)),

@@ -150,7 +150,8 @@ def hall_falls(store: Store, bp: Blueprint, hall_id: str) -> pd.DataFrame:
 
 
 def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[str, object]:
-    """Live figures of the hall's latest day up to today, from the raw events (no scoring needed).
+    """Live figures of the hall's latest day up to today, from the raw events (no scoring needed); `is_today` says
+    whether that day is today (a page names it "today" only then).
 
     A touch's day is that of its start, else of its visit's arrival. The latest day is looked for
     in the last `TREND_DAYS` first (by start time: an index range on the server, skipped row groups
@@ -167,14 +168,14 @@ def hall_today(store: Store, hall_id: str, today: date | None = None) -> dict[st
             if day is not None and not pd.isna(day):
                 break
         else:
-            return {"day": None, "visits": 0, "touches": 0, "negative_share": None, "unresolved": 0}
+            return {"day": None, "is_today": False, "visits": 0, "touches": 0, "negative_share": None, "unresolved": 0}
         day = pd.Timestamp(day).date()
         where, params = _hall_days(hall_id, day, day)
         visits, touches, low, unresolved = store.rows(
             "SELECT count(DISTINCT t.visit_id), count(*), sum(CASE WHEN t.rating_scale IS NOT NULL AND t.rating <= "
             "CASE WHEN t.rating_scale = 'sat3' THEN 1 ELSE 2 END THEN 1 ELSE 0 END), sum(CASE WHEN t.outcome IN "
             f"('unresolved', 'complaint', 'abandoned') THEN 1 ELSE 0 END) {where}", params)[0]
-    return {"day": day, "visits": int(visits), "touches": int(touches),
+    return {"day": day, "is_today": day == today, "visits": int(visits), "touches": int(touches),
             "negative_share": int(low or 0) / int(touches), "unresolved": int(unresolved or 0)}
 
 

@@ -221,10 +221,11 @@ def api_halls(request: Request) -> list[dict[str, Any]]:
 def api_hall(request: Request, hall_id: str) -> dict[str, Any]:
     """The hall page's figures."""
     hall_visible(request, hall_id)
-    figures = state(request).ws.figures
+    ws = state(request).ws
+    figures = ws.figures
     return {
         "hall_id": hall_id,
-        "today": {k: plain(v) for k, v in figures.hall_today(hall_id).items()},
+        "today": {k: plain(v) for k, v in figures.hall_today(hall_id, ws.clock().date()).items()},
         "moments": frame_json(figures.hall_moments(hall_id)),
         "falls": frame_json(figures.hall_falls(hall_id)),
     }

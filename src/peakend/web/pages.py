@@ -273,7 +273,7 @@ def hall_page(request: Request, hall_id: str) -> HTMLResponse:
     figures = st.ws.figures
     if p.is_admin and not figures.hall_known(hall_id):  # a manager's own hall may have no data yet: its page says so
         raise HTTPException(404, "no such hall")
-    today = figures.hall_today(hall_id)
+    today = figures.hall_today(hall_id, st.ws.clock().date())
     try:
         moments = figures.hall_moments(hall_id)
         falls = figures.hall_falls(hall_id)
