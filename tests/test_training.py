@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -85,7 +86,7 @@ def test_train_command_in_both_languages(tmp_path):
     out = CliRunner().invoke(app, ["train", "search", "the kiosk crashed", "--db", db, "--k", "2"]).output
     assert out.startswith("1. [self_service_guidance] Guiding self-service")
     zh = CliRunner().invoke(app, ["--lang", "zh", "train", "search", "咖啡", "--db", db]).output
-    assert "培训库中没有" in zh
+    assert "都不含这些词：咖啡。" in zh and "例如一个关键时刻的名称：" in zh  # why nothing matches, what to try
     assert "[end_leaving]" in CliRunner().invoke(app, ["train", "list", "--db", db]).output
 
 
@@ -99,6 +100,9 @@ def test_training_page_api_and_what_to_train_links(tmp_path):
     page = c.get("/training", params={"q": "客户很生气", "lang": "en"}).text
     assert page.index("Complaint handling") < page.index("All training modules")
     assert 'id="train-search"' in page  # the search box every page carries
+    miss = c.get("/training", params={"q": "xylophone", "lang": "en"}).text  # why nothing was found, what to try
+    assert re.search(r"None of the \d+ items searched .* holds these words: xylophone\. Try other words", miss)
+    assert "只有常用词" in c.get("/training", params={"q": "的", "lang": "zh"}).text
     hits = c.get("/api/v1/training", params={"q": "排隊太久", "lang": "en"}).json()
     assert hits[0]["id"] == "waiting_diversion" and hits[0]["title"] == "Waiting and diversion"
     m = TestClient(web, headers={"Origin": "http://testserver"})

@@ -41,7 +41,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "digest_written": {"en": "{count} digest(s) written to {folder}", "zh": "{count} 份周报已写入 {folder}"},
     "digest_smtp": {"en": "the SMTP server {host}:{port} did not take the digests: {value}",
                     "zh": "SMTP 服务器 {host}:{port} 未接收周报：{value}"},
-    "train_none": {"en": "nothing in the training library matches '{query}'", "zh": "培训库中没有与“{query}”匹配的内容"},
     "staff_title": {"en": "staff scorecards: mean e shrunk toward the hall's mean (empirical Bayes, 95% interval); "
                           "ranked with at least {least} touches",
                     "zh": "员工记分卡：平均体验值向本厅均值收缩（经验贝叶斯，95% 区间）；至少 {least} 个触点才参与排名"},
@@ -753,6 +752,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                              "served)",
                        "zh": "站点“{station}”：有效服务人数已按实测等候与离队用模拟校准；{of} 个时段中 {n} 个低于原始并发数"
                              "（原始并发数把所有曾服务过的人都算在内）"},
+    "no_results_words": {
+        "zh": "所搜的 {docs} 条内容（培训课程，蓝图中的行动指引与标准）都不含这些词：{words}。"
+              "换个说法试试，例如一个关键时刻的名称：{example}。",
+        "en": "None of the {docs} items searched (training modules, the blueprint's guidelines and standards) holds "
+              "these words: {words}. Try other words, such as a moment's name: {example}."},
+    "no_results_common": {
+        "zh": "“{q}”只有常用词，没有可搜索的词。换个说法试试，例如一个关键时刻的名称：{example}。",
+        "en": "'{q}' holds only common words, none to search for. Try other words, such as a moment's name: "
+              "{example}."},
 }
 
 

@@ -50,7 +50,7 @@ def staff_cmd(ws: Ws, hall: Halls = None,
 @train_app.command("search", ws="read+bp")
 def train_search(query: Annotated[str, arg("opt.query")], ws: Ws,
                  k: Annotated[int, opt("opt.k", min=1, max=50)] = 5) -> Said:
-    return views.found(ws.analysis.search(query, k), query, lang())
+    return views.found(hits := ws.analysis.search(query, k), "" if hits else ws.analysis.miss(query, lang()), lang())
 
 
 @train_app.command("assign", ws="write")

@@ -154,6 +154,17 @@ class Analysis:
         """Training modules and the blueprint's guidance best matching `query`, best first."""
         return self.engine().search(query, k=k)
 
+    def miss(self, query: str, lang: Lang) -> str:
+        """Why a training search for `query` found nothing, in `lang`: the words it looked for (or that it had only
+        common words), how many items it searched, and a moment's name to try instead."""
+        engine, bp = self.engine(), self.ws.blueprint
+        looked = engine.searched(query)
+        example = getattr(bp.moments[0], lang) if bp.moments else ""
+        if not looked:
+            return say("no_results_common", lang, q=query, example=example)
+        return say("no_results_words", lang, docs=len(engine.docs), example=example,
+                   words=("、" if lang == "zh" else ", ").join(looked))
+
     def what_to_train(self, moment: str | None, lang: str, k: int = 3) -> list[dict[str, Any]]:
         """The modules to train for `moment` (none for no moment), as pages show them."""
         bp = self.ws.blueprint

@@ -237,10 +237,10 @@ def compared_as(c: Comparison, target: str, folds: int, seed: int, fmt: str, lan
     return [compared_text(c, target, seed, fmt).removesuffix("\n")]
 
 
-def found(hits: list[tuple[Doc, float]], query: str, lang: Lang) -> Shown:
-    """The training search's hits, ranked, each with its score and text (or that nothing matches)."""
+def found(hits: list[tuple[Doc, float]], why: str, lang: Lang) -> Shown:
+    """The training search's hits, ranked, each with its score and text (or why nothing matches)."""
     if not hits:
-        return [say("train_none", lang, query=query)]
+        return [why]
     return [f"{rank}. [{doc.id}]{'' if doc.kind == 'module' else f' ({doc.kind})'} {getattr(doc.title, lang)} — "
             f"{score:.2f}\n   {getattr(doc.body, lang)}" for rank, (doc, score) in enumerate(hits, start=1)]
 

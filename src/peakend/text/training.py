@@ -108,6 +108,11 @@ class Engine:
         return [(self.docs[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True)
                 if s > 0 and s >= RELATIVE * best]
 
+    def searched(self, query: str) -> list[str]:
+        """The words of `query` a search looks for (its content words, each once, in order): what a search that
+        found nothing tells the user it looked for."""
+        return list(dict.fromkeys(words(query, self.extra)))
+
 
 def serving(lib: Library, bp: Blueprint) -> list[Module]:
     """The library's modules for `bp`'s service: those serving one of its moments (the shipped library serves the

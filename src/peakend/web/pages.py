@@ -382,7 +382,8 @@ def training_page(request: Request, q: str = "") -> HTMLResponse:
     hits = st.ws.figures.training_search(q, lang, k=20) if q else []
     modules = st.ws.figures.training_modules(lang)
     names = st.blueprint.names(lang)
-    return render(request, "training.html.j2", user=p, q=q, hits=hits, modules=modules, names=names)
+    why = st.ws.analysis.miss(q, lang) if q and not hits else ""
+    return render(request, "training.html.j2", user=p, q=q, hits=hits, modules=modules, names=names, why=why)
 
 
 SEARCH_MOST = 50  # hits shown on the comments page
