@@ -138,6 +138,24 @@ def test_the_demo_has_staff_who_differ_and_a_coached_one_who_improves(demo):
     with connect(str(demo / "peakend.duckdb")) as store:
         cards = scorecards(store)
         measured = effects(store, {m.id: m.moments for m in library().modules})
+        raw = store.query("SELECT v.hall_id, t.staff_id, t.moment_id, t.e, v.peak, v.peak_moment, v.\"end\", "
+                          "v.end_moment FROM touch_scores t JOIN visit_scores v USING (visit_id) "
+                          "WHERE t.staff_id IS NOT NULL AND t.e IS NOT NULL")
+        two = sorted(cards["hall_id"].unique())[:2]
+        pd.testing.assert_frame_equal(scorecards(store, set(two)),  # two halls: their cards as among all
+                                      cards[cards["hall_id"].isin(two)].reset_index(drop=True), rtol=0, atol=1e-12)
+    # the cards summed in the store equal pandas over every scored touch with a staff member (an independent sum)
+    raw["peak_here"] = (raw["peak"] < 0) & (raw["moment_id"] == raw["peak_moment"]) & ((raw["e"] - raw["peak"]).abs()
+                                                                                       < 1e-9)
+    raw["end_here"] = (raw["moment_id"] == raw["end_moment"]) & ((raw["e"] - raw["end"]).abs() < 1e-9)
+    by = raw.groupby(["hall_id", "staff_id"])
+    want = by.agg(touches=("e", "size"), mean_e=("e", "mean"), var_e=("e", "var"), negative_peak_share=(
+        "peak_here", "mean"), end_share=("end_here", "mean"))
+    got = cards.set_index(["hall_id", "staff_id"]).loc[want.index, list(want.columns)]
+    assert len(cards) == len(want) and np.allclose(got.astype(float), want.astype(float), rtol=0, atol=1e-9)
+    each = raw.groupby(["hall_id", "staff_id", "moment_id"])["e"].agg(["mean", "size"])
+    weakest = each[each["size"] >= 10].groupby(level=[0, 1])["mean"].min()
+    assert np.allclose(cards.set_index(["hall_id", "staff_id"]).loc[weakest.index, "weakest_e"], weakest, atol=1e-9)
     shrunk = cards.set_index(["hall_id", "staff_id"])["shrunk"]
     warmer = [shrunk[(h, f"{h[:2]}02")] > shrunk[(h, f"{h[:2]}05")] for h in cards["hall_id"].unique()]
     assert sum(warmer) >= 7  # the coached one (白云05) may have caught up after its training

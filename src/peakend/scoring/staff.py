@@ -53,14 +53,17 @@ def shrink(n: pd.Series, mean: pd.Series, var: pd.Series) -> pd.DataFrame:
                          "low": shrunk - half, "high": shrunk + half}, index=n.index)
 
 
-# a touch is the visit's peak (end) when it is at the peak (end) moment with the peak's (end's) e, to 1e-9
-TOUCHES_SQL = """
-SELECT v.hall_id, t.staff_id, t.moment_id, t.e,
-       CASE WHEN v.peak < 0 AND t.moment_id = v.peak_moment AND abs(t.e - v.peak) < 1e-9 THEN 1 ELSE 0 END
-           AS negative_peak,
-       CASE WHEN t.moment_id = v.end_moment AND abs(t.e - v."end") < 1e-9 THEN 1 ELSE 0 END AS is_end
+# Per hall, staff member and moment: touches, Σe, Σe², and how many were the visit's negative peak (its end) — a
+# touch is the peak (end) when it is at the peak (end) moment with the peak's (end's) e, to 1e-9. Summed in the
+# store (one scan, a small answer), rolled up to each staff member in pandas.
+PARTS_SQL = """
+SELECT v.hall_id, t.staff_id, t.moment_id, count(*) AS n, sum(t.e) AS s1, sum(t.e * t.e) AS s2,
+       sum(CASE WHEN v.peak < 0 AND t.moment_id = v.peak_moment AND abs(t.e - v.peak) < 1e-9 THEN 1 ELSE 0 END)
+           AS negative_peaks,
+       sum(CASE WHEN t.moment_id = v.end_moment AND abs(t.e - v."end") < 1e-9 THEN 1 ELSE 0 END) AS ends
 FROM touch_scores t JOIN visit_scores v ON v.visit_id = t.visit_id
-WHERE t.staff_id IS NOT NULL AND t.e IS NOT NULL
+WHERE t.staff_id IS NOT NULL AND t.e IS NOT NULL{halls}
+GROUP BY v.hall_id, t.staff_id, t.moment_id
 """
 
 
@@ -68,19 +71,23 @@ def scorecards(store: Store, halls: set[str] | None = None, staff: str | None = 
     """One card per hall and staff member (of `halls`, default all; only `staff` if given), ranked within the
     hall by the shrunk mean e: touches, mean e, shrunk mean with its interval, negative-peak and end shares,
     weakest moment, cases owned / closed in time, audit pass rate, `ranked` (enough touches)."""
-    t = store.query(TOUCHES_SQL)
-    if halls is not None:
-        t = t[t["hall_id"].isin(sorted(halls))]
-    if t.empty:
+    if halls is not None and not halls:
         return pd.DataFrame(columns=CARD_COLUMNS)
-    g = t.groupby(["hall_id", "staff_id"])
-    cards = g.agg(touches=("e", "size"), mean_e=("e", "mean"), var_e=("e", "var"),
-                  negative_peak_share=("negative_peak", "mean"), end_share=("is_end", "mean")).reset_index()
-    parts = [pd.concat([c, shrink(c["touches"], c["mean_e"], c["var_e"])], axis=1)
-             for _, c in cards.groupby("hall_id")]
-    cards = pd.concat(parts, ignore_index=True)
-    per_moment = t.groupby(["hall_id", "staff_id", "moment_id"])["e"].agg(["mean", "size"]).reset_index()
-    per_moment = per_moment[per_moment["size"] >= 10].sort_values("mean")
+    where = "" if halls is None else f" AND v.hall_id IN ({', '.join('?' * len(halls))})"
+    parts = store.query(PARTS_SQL.format(halls=where), sorted(halls) if halls is not None else None)
+    if parts.empty:
+        return pd.DataFrame(columns=CARD_COLUMNS)
+    parts[["s1", "s2"]] = parts[["s1", "s2"]].astype(float)
+    cards = parts.groupby(["hall_id", "staff_id"])[["n", "s1", "s2", "negative_peaks", "ends"]].sum().reset_index()
+    n = cards["n"].astype(float)
+    cards = cards.assign(touches=cards["n"].astype(int), mean_e=cards["s1"] / n,
+                         var_e=((cards["s2"] - cards["s1"] ** 2 / n) / (n - 1)).clip(lower=0).where(n > 1),
+                         negative_peak_share=cards["negative_peaks"] / n, end_share=cards["ends"] / n)
+    cards = pd.concat([pd.concat([c, shrink(c["touches"], c["mean_e"], c["var_e"])], axis=1)
+                       for _, c in cards.groupby("hall_id")], ignore_index=True)
+    per_moment = parts.assign(mean=parts["s1"] / parts["n"])  # the weakest: lowest mean, a tie to 1e-9 by moment id
+    per_moment = per_moment[per_moment["n"] >= 10].assign(tie=lambda f: f["mean"].round(9))
+    per_moment = per_moment.sort_values(["tie", "moment_id"], kind="stable")
     weakest = per_moment.drop_duplicates(["hall_id", "staff_id"]).rename(
         columns={"moment_id": "weakest_moment", "mean": "weakest_e"})[["hall_id", "staff_id", "weakest_moment",
                                                                         "weakest_e"]]
