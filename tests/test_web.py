@@ -603,7 +603,7 @@ def visit_touches(hall: str, visit: str, day: str, ratings: list[tuple[str, int]
     return [{**t, "start_at": f"{day} 10:0{t['seq']}"} for t in touches(hall, visit, ratings)]
 
 
-def test_moment_page_shows_its_job_then_the_hall_s_figures(app):
+def test_moment_page_shows_its_job_then_the_hall_s_figures(app, monkeypatch):
     """The moment page computes nothing inline: its first load shows the hall's figures job, and once it ran, the
     distribution and worst visits of that hall only. Ratings 1, 3, 5 (of 1–5) are e −1, 0, 1; at counter_result
     hall A has m1 (−1, Nov 2), m2 (0) and m3 (−1, Nov 3): bins −1 ×2 and 0 ×1, worst m3 (later), m1, m2; B's b9
@@ -631,10 +631,19 @@ def test_moment_page_shows_its_job_then_the_hall_s_figures(app):
     assert list(worst.e) == [-1.0, -1.0, 0.0]
     _, top = moment_figures(app.state.peakend.store, A, limit=2)  # the worst 2 of each moment (entering: m1 alone)
     assert list(top[top.moment_id == "counter_result"].visit_id) == ["m3", "m1"] and len(top) == 1 + 2 + 2
+    api = {m: admin.get(f"/api/v1/halls/{quote(A)}/moments/{m}").json() for m in ("entering", "counter_result")}
     for moment in ("entering", "counter_result", "leaving"):  # the same as the one-moment queries, on any engine
         (d, w), _ = app.state.peakend.ws.figures.moment_answer("admin", A, moment)
         assert d.to_dict("records") == app.state.peakend.ws.figures.moment_distribution(A, moment).to_dict("records")
         assert list(w.visit_id) == list(app.state.peakend.ws.figures.worst_visits(A, moment).visit_id)
+    figures_type = type(app.state.peakend.ws.figures)  # the API and exports read the current job: nothing inline
+    monkeypatch.setattr(figures_type, "moment_distribution", lambda *_: pytest.fail("computed inline"))
+    monkeypatch.setattr(figures_type, "worst_visits", lambda *_: pytest.fail("computed inline"))
+    for moment, before in api.items():
+        assert admin.get(f"/api/v1/halls/{quote(A)}/moments/{moment}").json() == before
+    assert [row["visit_id"] for row in api["counter_result"]["worst_visits"]] == ["m3", "m1", "m2"]
+    exported = admin.get(f"/api/v1/export/worst_visits.csv?hall={quote(A)}&moment=counter_result").content
+    assert [line.split(",")[0] for line in exported.decode("utf-8-sig").splitlines()[1:]] == ["m3", "m1", "m2"]
     for lang, said in (("en", "The latest scoring run has no touch of this moment at this hall"),
                        ("zh", "本厅在最近一次评分中没有这个时刻的触点")):
         none = admin.get(f"/halls/{quote(A)}/moments/waiting?lang={lang}").text

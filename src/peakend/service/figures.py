@@ -598,12 +598,25 @@ class Figures:
                                     self.ws.scores.run_number())
         if found.result is None or found.last is None:
             return None, found
-        frames = self.ws.jobs.frames(found.last.job_id)
+        return self._of_moment(found.last.job_id, moment_id), found
+
+    def moment_now(self, hall_id: str, moment_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The distribution and worst visits of `moment_id` at `hall_id` for the API and the exports, which answer
+        at once: the hall's `moment_figures` job's when it is of the latest scoring run, else computed now."""
+        require_scores(self.store)
+        last = self.ws.jobs.last("moment_figures", {"worst": WORST_VISITS}, frozenset([hall_id]))
+        if last is not None and last.state == "done" and last.basis >= self.ws.scores.run_number():
+            return self._of_moment(last.job_id, moment_id)
+        return self.moment_distribution(hall_id, moment_id), self.worst_visits(hall_id, moment_id)
+
+    def _of_moment(self, job_id: str, moment_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A `moment_figures` job's distribution and worst visits of one moment."""
+        frames = self.ws.jobs.frames(job_id)
 
         def mine(f: pd.DataFrame) -> pd.DataFrame:
             return f[f["moment_id"] == moment_id].drop(columns="moment_id").reset_index(drop=True)
 
-        return (mine(frames["distribution"]), mine(frames["worst"])), found
+        return mine(frames["distribution"]), mine(frames["worst"])
 
     @staticmethod
     def said_about(index: comments_text.Index, halls: set[str] | None, moment: str, limit: int = 10) -> pd.DataFrame:

@@ -330,11 +330,9 @@ def api_moment(request: Request, hall_id: str, moment_id: str) -> dict[str, Any]
     st = state(request)
     if moment_id not in st.blueprint.moment_ids():
         raise HTTPException(404, f"unknown moment '{moment_id}'")
-    return {
-        "moment": st.blueprint.moment(moment_id).model_dump(),
-        "distribution": frame_json(st.ws.figures.moment_distribution(hall_id, moment_id)),
-        "worst_visits": frame_json(st.ws.figures.worst_visits(hall_id, moment_id)),
-    }
+    distribution, worst = st.ws.figures.moment_now(hall_id, moment_id)
+    return {"moment": st.blueprint.moment(moment_id).model_dump(), "distribution": frame_json(distribution),
+            "worst_visits": frame_json(worst)}
 
 
 @router.get("/visits/{visit_id}", tags=["query"], summary="One visit and its touches")

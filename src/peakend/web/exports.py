@@ -109,13 +109,13 @@ def _export_falls(request: Request, _: Principal, args: dict[str, str | None]) -
 @exported("distribution")
 def _export_distribution(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
     hall = hall_arg(request, args)
-    return state(request).ws.figures.moment_distribution(hall, _moment_arg(request, args))
+    return state(request).ws.figures.moment_now(hall, _moment_arg(request, args))[0]
 
 
 @exported("worst_visits")
 def _export_worst(request: Request, _: Principal, args: dict[str, str | None]) -> pd.DataFrame:
     hall = hall_arg(request, args)
-    return state(request).ws.figures.worst_visits(hall, _moment_arg(request, args))
+    return state(request).ws.figures.moment_now(hall, _moment_arg(request, args))[1]
 
 
 @router.get("/export/{table}.{fmt}", tags=["query"], summary="Download a table a page shows, as CSV or XLSX")
