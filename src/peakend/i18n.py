@@ -684,6 +684,21 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "hook_added": {"en": "endpoint {id} added", "zh": "已添加端点 {id}"},
     "hook_secret": {"en": "its signing secret (shown once, keep it): {secret}",
                     "zh": "签名密钥（只显示一次，请保存）：{secret}"},
+    "hook_needs_server_secret": {
+        "en": "set PEAKEND_SECRET first (the same in every peakend process): endpoint signing secrets are stored "
+              "encrypted with a key derived from it",
+        "zh": "请先设置 PEAKEND_SECRET（所有 peakend 进程相同）：端点签名密钥以由它派生的密钥加密存储"},
+    "hook_secret_unreadable": {
+        "en": "endpoint {id}: its signing secret cannot be decrypted with this PEAKEND_SECRET (it was changed since "
+              "the secret was stored); set the PEAKEND_SECRET it was stored with and enable the endpoint, or remove "
+              "it and add it anew; its deliveries wait",
+        "zh": "端点 {id}：无法用当前的 PEAKEND_SECRET 解密其签名密钥（存储密钥后 PEAKEND_SECRET 被更改）；请恢复存储时的 "
+              "PEAKEND_SECRET 并重新启用该端点，或删除后重新添加；其投递在等待"},
+    "hook_secret_unset": {
+        "en": "endpoint {id}: its signing secret is stored encrypted but PEAKEND_SECRET is not set; set the one it was "
+              "stored with and enable the endpoint; its deliveries wait",
+        "zh": "端点 {id}：其签名密钥已加密存储，但未设置 PEAKEND_SECRET；请设置存储时的 PEAKEND_SECRET 并重新启用该端点；"
+              "其投递在等待"},
     "hook_removed": {"en": "endpoint {id} removed", "zh": "已删除端点 {id}"},
     "hook_enabled": {"en": "endpoint {id} enabled", "zh": "已启用端点 {id}"},
     "hook_replayed": {"en": "delivery {id} will be sent again", "zh": "投递 {id} 将重新发送"},
@@ -1306,6 +1321,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "hook_cancelled": {"zh": "已取消", "en": "cancelled"},
     "hook_active": {"zh": "启用中", "en": "active"},
     "hook_disabled": {"zh": "已停用", "en": "disabled"},
+    "hook_why_secret": {"zh": "签名密钥无法解密：PEAKEND_SECRET 已更改或未设置", "en": "signing secret unreadable: "
+                        "PEAKEND_SECRET changed or unset"},
     "hook_add": {"zh": "添加端点", "en": "Add an endpoint"},
     "hook_add_go": {"zh": "添加", "en": "Add"},
     "hook_all": {"zh": "全部（*）", "en": "all (*)"},
@@ -1326,7 +1343,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "act_webhook_removed": {"zh": "删除 Webhook", "en": "webhook removed"},
     "act_webhook_enabled": {"zh": "启用 Webhook", "en": "webhook enabled"},
     "act_webhook_replayed": {"zh": "重发投递", "en": "delivery replayed"},
-    "act_webhook_disabled": {"zh": "Webhook 被停用（410）", "en": "webhook disabled (410)"},
+    "act_webhook_disabled": {"zh": "Webhook 被停用", "en": "webhook disabled"},
     # import wizard: wide files (issue 31)
     "import_shape": {"zh": "文件的样子", "en": "The file's shape"},
     "import_shape_long": {"zh": "每次接触一行（有一列写明关键时刻）", "en": "One row per touch (a column names the moment)"},
