@@ -110,6 +110,7 @@ def stages(db: str, wall: dict[str, datetime]) -> dict[str, float]:
 def run(db: str, posts: int, gap: float, wait: float, more: list[str]) -> dict[str, float]:
     """Post the complaints to a served store; seconds from each post to its verified delivery, and the rest."""
     os.environ["PEAKEND_WEBHOOK_ALLOW_PRIVATE"] = "true"  # for add() here and for the server it starts
+    os.environ.setdefault("PEAKEND_SECRET", secrets.token_urlsafe(32))  # seals the endpoint's secret for both
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     arrived: dict[str, float] = {}
     bad: list[str] = []

@@ -144,10 +144,14 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]], encoding:
     return path
 
 
+SERVER_SECRET = "tests-server-secret"
+
+
 @pytest.fixture(autouse=True)
 def english(monkeypatch) -> None:
-    """Every test starts in English; `--lang zh` in one test must not leak into the next."""
+    """Every test starts in English (`--lang zh` in one test must not leak into the next), with a server secret."""
     monkeypatch.setenv("PEAKEND_LANG", "en")
+    monkeypatch.setenv("PEAKEND_SECRET", SERVER_SECRET)  # endpoint signing secrets are sealed with a key from it
 
 
 def add_user(store: Store, *args, **kwargs) -> None:

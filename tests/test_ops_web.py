@@ -109,9 +109,17 @@ def test_admins_manage_endpoints_in_the_browser(web, monkeypatch):
                                                     "mention": "13800001111", "secret": "SECabc"})
         assert added.status_code == 200
         assert "SECRET-TOKEN" not in added.text and "access_token=***" in added.text  # the robot's key stays hidden
-        assert "13800001111" not in added.text
+        assert "13800001111" not in added.text and "SECabc" not in added.text
     [endpoint] = web.state.peakend.ws.webhooks.endpoints()
     assert endpoint["events"] == "alert.raised,case.overdue" and endpoint["mention"] == "•••1111"
+    store = web.state.peakend.ws.store
+    assert "SECabc" not in str(store.scalar("SELECT secret FROM endpoints"))  # stored sealed
+    store.execute("UPDATE endpoints SET disabled_at = now(), disabled_why = 'secret_unreadable'")  # as a changed key
+    assert "signing secret unreadable: PEAKEND_SECRET changed or unset" in admin.get("/admin/webhooks?lang=en").text
+    assert "签名密钥无法解密" in admin.get("/admin/webhooks?lang=zh").text
+    monkeypatch.setenv("PEAKEND_SECRET", "")
+    unsealed = admin.post("/admin/webhooks", data={"channel": "webhook", "url": "http://127.0.0.1:9/x", "halls": "*"})
+    assert unsealed.status_code == 422 and "请先设置 PEAKEND_SECRET" in unsealed.text  # the page is in Chinese now
     gone = admin.post(f"/admin/webhooks/{endpoint['endpoint_id']}/remove")
     assert gone.status_code == 303 and web.state.peakend.ws.webhooks.endpoints() == []
     actions = set(web.state.peakend.ws.activity.recent(20)["action"])

@@ -33,7 +33,7 @@ from peakend.live.sms import FileGateway
 from peakend.service import Workspace
 from peakend.service.webhooks import MAX_ATTEMPTS, SCHEDULE_S, delay_s, retry_after_s
 from peakend.store.db import connect
-from tests.conftest import add_user, other_postgres
+from tests.conftest import SERVER_SECRET, add_user, other_postgres
 from tests.receivers import receiver
 
 DAY = Path(__file__).parent / "data" / "recorded_day.jsonl"
@@ -145,6 +145,65 @@ def test_a_receiver_gets_its_halls_events_signed_and_verifiable(ws):
         Webhook(secret).verify(rcv.got[0].body + b" ", rcv.got[0].headers)
     assert ws.webhooks.pump() == 0  # each once
     assert {r["state"] for r in ws.webhooks.log(ep)} == {"sent"}
+
+
+def _stored_secret(w: Workspace, ep: str) -> str:
+    return str(w.store.scalar("SELECT secret FROM endpoints WHERE endpoint_id = ?", [ep]))
+
+
+def test_a_signing_secret_is_stored_sealed_and_shown_nowhere(ws, caplog):
+    with receiver() as rcv:
+        ep, secret = ws.webhooks.add("webhook", rcv.url, ["case.opened"], [A], "admin")
+        stored = _stored_secret(ws, ep)
+        assert stored.startswith("sealed:v1:") and secret not in stored and secret[6:] not in stored
+        assert ws.webhooks.pump() == 2
+        assert {v["data"]["case_id"] for v in _verified(rcv, secret)} == {"V2", "V3"}
+    shown = (str(ws.webhooks.endpoints()) + "\n".join(ws.webhooks.endpoint_lines()) + str(ws.webhooks.log())
+             + str(ws.activity.recent(20).to_dict()) + caplog.text)
+    assert secret not in shown and secret[6:] not in shown and stored not in shown
+
+
+def test_a_changed_server_secret_disables_the_endpoint_by_name_and_sends_nothing(ws, monkeypatch, caplog):
+    hooks = ws.webhooks
+    with receiver() as rcv:
+        ep, secret = hooks.add("webhook", rcv.url, ["case.opened"], [A], "admin")
+        monkeypatch.setenv("PEAKEND_SECRET", "another-server-secret")
+        assert hooks.pump() == 2  # claimed, then given back: nothing sent, unsigned or otherwise
+        assert rcv.got == []
+        assert f"endpoint {ep}: its signing secret cannot be decrypted with this PEAKEND_SECRET" in caplog.text
+        [shown] = hooks.endpoints()
+        assert shown["disabled_at"] is not None and shown["secret_unreadable"]
+        assert "disabled: signing secret unreadable: PEAKEND_SECRET changed or unset" in hooks.endpoint_lines()[0]
+        assert [r["state"] for r in hooks.log(ep)] == ["pending", "pending"]  # they wait
+        assert hooks.pump() == 0  # a disabled endpoint is not tried again
+        monkeypatch.setenv("PEAKEND_SECRET", "")
+        hooks.enable(ep, "admin")
+        assert hooks.pump() == 2 and rcv.got == []
+        assert f"endpoint {ep}: its signing secret is stored encrypted but PEAKEND_SECRET is not set" in caplog.text
+        monkeypatch.setenv("PEAKEND_SECRET", SERVER_SECRET)  # the one it was sealed with, and enabled: it goes out
+        hooks.enable(ep, "admin")
+        assert hooks.pump() == 2
+        assert {v["data"]["case_id"] for v in _verified(rcv, secret)} == {"V2", "V3"}
+
+
+def test_a_secret_stored_in_clear_is_read_then_sealed_and_nothing_is_sealed_without_a_lasting_key(duck_ws,
+                                                                                                   monkeypatch):
+    hooks = duck_ws.webhooks
+    with receiver() as rcv:
+        ep, secret = hooks.add("webhook", rcv.url, ["case.opened"], [A], "admin")
+        duck_ws.store.execute("UPDATE endpoints SET secret = ? WHERE endpoint_id = ?", [secret, ep])  # as before
+        monkeypatch.setenv("PEAKEND_SECRET", "per-start:made-up")  # what `serve --workers` makes without one
+        assert hooks.seal_clear() == 0 and _stored_secret(duck_ws, ep) == secret
+        with pytest.raises(PeakendError, match="set PEAKEND_SECRET first"):
+            hooks.add("webhook", rcv.url, ["*"], [A], "admin")
+        assert hooks.pump() == 2  # read in clear
+        assert len(_verified(rcv, secret)) == 2
+        monkeypatch.setenv("PEAKEND_SECRET", SERVER_SECRET)
+        assert hooks.seal_clear() == 1 and hooks.seal_clear() == 0
+        assert _stored_secret(duck_ws, ep).startswith("sealed:v1:")
+        hooks.replay(hooks.log(ep)[0]["delivery_id"], "admin")
+        assert hooks.pump() == 1
+        assert len(_verified(rcv, secret)) == 3
 
 
 def test_an_endpoint_of_one_kind_gets_only_that_kind(duck_ws):

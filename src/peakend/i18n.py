@@ -683,7 +683,29 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "hook_added": {"en": "endpoint {id} added", "zh": "已添加端点 {id}"},
     "hook_secret": {"en": "its signing secret (shown once, keep it): {secret}",
                     "zh": "签名密钥（只显示一次，请保存）：{secret}"},
+    "hook_needs_server_secret": {
+        "en": "set PEAKEND_SECRET first (the same in every peakend process): endpoint signing secrets are stored "
+              "encrypted with a key derived from it",
+        "zh": "请先设置 PEAKEND_SECRET（所有 peakend 进程相同）：端点签名密钥以由它派生的密钥加密存储"},
+    "hook_secret_unreadable": {
+        "en": "endpoint {id}: its signing secret cannot be decrypted with this PEAKEND_SECRET (it was changed since "
+              "the secret was stored); set the PEAKEND_SECRET it was stored with and enable the endpoint, or remove "
+              "it and add it anew; its deliveries wait",
+        "zh": "端点 {id}：无法用当前的 PEAKEND_SECRET 解密其签名密钥（存储密钥后 PEAKEND_SECRET 被更改）；请恢复存储时的 "
+              "PEAKEND_SECRET 并重新启用该端点，或删除后重新添加；其投递在等待"},
+    "hook_secret_unset": {
+        "en": "endpoint {id}: its signing secret is stored encrypted but PEAKEND_SECRET is not set; set the one it was "
+              "stored with and enable the endpoint; its deliveries wait",
+        "zh": "端点 {id}：其签名密钥已加密存储，但未设置 PEAKEND_SECRET；请设置存储时的 PEAKEND_SECRET 并重新启用该端点；"
+              "其投递在等待"},
     "hook_removed": {"en": "endpoint {id} removed", "zh": "已删除端点 {id}"},
+    "jobs_pruned": {"en": "removed {jobs} jobs finished more than {days} days ago, {tables} stored tables and {files} "
+                          "upload files",
+                    "zh": "已删除结束超过 {days} 天的任务 {jobs} 个、保存的表 {tables} 张、上传文件 {files} 个"},
+    "jobs_pruned_dry": {"en": "would remove {jobs} jobs finished more than {days} days ago, {tables} stored tables and "
+                              "{files} upload files (nothing removed: --dry-run)",
+                        "zh": "将删除结束超过 {days} 天的任务 {jobs} 个、保存的表 {tables} 张、上传文件 {files} 个"
+                              "（--dry-run：未删除任何内容）"},
     "hook_enabled": {"en": "endpoint {id} enabled", "zh": "已启用端点 {id}"},
     "hook_replayed": {"en": "delivery {id} will be sent again", "zh": "投递 {id} 将重新发送"},
     "hook_none": {"en": "no webhook endpoints yet (`peakend webhook add`)",
@@ -1315,6 +1337,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "hook_cancelled": {"zh": "已取消", "en": "cancelled"},
     "hook_active": {"zh": "启用中", "en": "active"},
     "hook_disabled": {"zh": "已停用", "en": "disabled"},
+    "hook_why_secret": {"zh": "签名密钥无法解密：PEAKEND_SECRET 已更改或未设置", "en": "signing secret unreadable: "
+                        "PEAKEND_SECRET changed or unset"},
     "hook_add": {"zh": "添加端点", "en": "Add an endpoint"},
     "hook_add_go": {"zh": "添加", "en": "Add"},
     "hook_all": {"zh": "全部（*）", "en": "all (*)"},
@@ -1335,7 +1359,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "act_webhook_removed": {"zh": "删除 Webhook", "en": "webhook removed"},
     "act_webhook_enabled": {"zh": "启用 Webhook", "en": "webhook enabled"},
     "act_webhook_replayed": {"zh": "重发投递", "en": "delivery replayed"},
-    "act_webhook_disabled": {"zh": "Webhook 被停用（410）", "en": "webhook disabled (410)"},
+    "act_webhook_disabled": {"zh": "Webhook 被停用", "en": "webhook disabled"},
     # import wizard: wide files (issue 31)
     "import_shape": {"zh": "文件的样子", "en": "The file's shape"},
     "import_shape_long": {"zh": "每次接触一行（有一列写明关键时刻）", "en": "One row per touch (a column names the moment)"},
@@ -1509,6 +1533,10 @@ HELP: dict[str, dict[Lang, str]] = {
     "cmd.setup_code": {"en": "Print a fresh setup code for the first admin (the running server accepts it at once; the old one stops working).", "zh": "为第一个管理员打印新的设置码（运行中的服务器立即接受；旧设置码失效）。"},
     "cmd.live.replay": {"en": "Replay a recorded day: events in time order through ingest and the live rules, timers in between.", "zh": "回放记录的一天：事件按时间经过导入与实时规则，其间运行定时器。"},
     "cmd.live.work": {"en": "Run the live rules on queued visits, the due timers, jobs and the scheduled scoring without serving pages (the process `serve --workers N` starts).", "zh": "不提供网页，仅运行排队来访的实时规则、到期定时器、任务与定时评分（即 `serve --workers N` 启动的进程）。"},
+    "group.jobs": {"en": "Long work kept in the store (scoring runs, verdicts, figures, imports): its upkeep.", "zh": "存储中保存的长任务（评分、结论、图表数据、导入）的维护。"},
+    "cmd.jobs.prune": {"en": "Remove jobs finished more than --days ago (default: setting job_keep_days) with their stored tables and leftover upload files; the latest done job of each question, and queued and running ones, stay. The server does this once a day.", "zh": "删除结束超过 --days 天（默认：设置 job_keep_days）的任务及其保存的表与遗留的上传文件；每个问题最近一次完成的任务以及排队中、运行中的任务保留。服务器每天自动执行一次。"},
+    "opt.jobs.days": {"en": "Keep jobs finished within this many days (default: setting job_keep_days).", "zh": "保留在此天数内结束的任务（默认：设置 job_keep_days）。"},
+    "opt.jobs.dry": {"en": "Only count what would be removed.", "zh": "只统计将被删除的内容，不删除。"},
     "cmd.live.tick": {"en": "Run every reminder, escalation and survey send due now.", "zh": "运行当前到期的所有提醒、升级与调查发送。"},
     "cmd.hall.name": {"en": "Name a hall (or, with --staff, a staff member) in Chinese and English; pages show the name in their language instead of the id.", "zh": "为营业厅（或用 --staff 为员工）设置中英文名称；页面以其语言显示名称而非编号。"},
     "cmd.hall.list": {"en": "Every hall with events or a name: its id and names.", "zh": "列出有事件或名称的每个营业厅：编号与名称。"},
@@ -1614,7 +1642,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "cmd.webhook.add": {"en": "Add an endpoint: a signed webhook or a chat robot; a webhook's secret is printed once.", "zh": "添加端点：签名的 Webhook 或群机器人；Webhook 的密钥只打印一次。"},
     "cmd.webhook.list": {"en": "List the endpoints (URLs masked) and their deliveries.", "zh": "列出端点（地址已遮盖）及其投递情况。"},
     "cmd.webhook.remove": {"en": "Remove an endpoint (its pending deliveries are cancelled).", "zh": "删除端点（其待发送投递被取消）。"},
-    "cmd.webhook.enable": {"en": "Enable an endpoint a 410 answer disabled.", "zh": "重新启用因 410 回应而停用的端点。"},
+    "cmd.webhook.enable": {"en": "Enable an endpoint a 410 answer (or a signing secret PEAKEND_SECRET could not decrypt) disabled.", "zh": "重新启用因 410 回应（或 PEAKEND_SECRET 无法解密其签名密钥）而停用的端点。"},
     "cmd.webhook.replay": {"en": "Send a delivery again (its id from `webhook log`).", "zh": "重新发送一条投递（编号见 `webhook log`）。"},
     "cmd.webhook.log": {"en": "The latest deliveries, newest first.", "zh": "最近的投递，最新在前。"},
     "opt.hook.channel": {"en": "webhook, wecom, dingtalk or feishu.", "zh": "webhook、wecom、dingtalk 或 feishu。"},

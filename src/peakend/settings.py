@@ -112,6 +112,11 @@ SETTINGS: tuple[Setting, ...] = (
             "only contend)", "每个进程中 numpy 线性代数所用线程数（拟合矩阵小，线程多只会互相争抢）"),
     Setting("job_threads", _positive(int), 2, "jobs (scoring, verdicts, imports, what-ifs) run at once per process",
             "每个进程同时运行的任务数（评分、结论、导入、假设分析）"),
+    Setting("job_keep_days", _positive(int), 30,
+            "finished jobs and their stored tables are removed this many days after they finished, once a day, "
+            "except the latest done one of each question (pages show it); queued and running ones never",
+            "已结束的任务及其保存的表在结束后保留的天数，之后每天清理一次；每个问题最近一次完成的任务（页面显示它）"
+            "以及排队中、运行中的任务永不删除"),
     Setting("keep_comments_days", int, 0, "survey comments are removed this many days after their answer (0: kept)",
             "调查评论在回答后保留的天数，之后删除（0：一直保留）"),
     Setting("keep_customer_keys_days", int, 0,

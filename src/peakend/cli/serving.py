@@ -1,8 +1,9 @@
-"""`peakend demo`, `serve` and `live …`: the demo network, the web app (one process or several), and the live
-loop by hand."""
+"""`peakend demo`, `serve`, `live …` and `jobs prune`: the demo network, the web app (one process or several), the
+live loop by hand, and pruning finished jobs."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from peakend.cli import Bp, Db, Said, Seed, Ws, app, arg, console, err, opt, sho
 from peakend.cli.data import ingest_files, score_store
 from peakend.i18n import lang, say
 
-live_app = app.group("live")
+live_app, jobs_app = app.group("live"), app.group("jobs")
 SmsOpt = Annotated[str | None, opt("opt.sms", "--sms", envvar="PEAKEND_SMS_GATEWAY")]
 
 
@@ -73,3 +74,12 @@ def live_work(ws: Ws, sms: SmsOpt = None) -> None:
 def live_tick(ws: Ws, sms: SmsOpt = None) -> Said:
     ws.live.use_gateway(sms)
     return say("timers_ran", value=ws.live.tick())
+
+
+@jobs_app.command("prune", ws="read")
+def jobs_prune(ws: Ws, days: Annotated[int | None, opt("opt.jobs.days", "--days", min=1)] = None,
+               dry_run: Annotated[bool, opt("opt.jobs.dry", "--dry-run")] = False) -> Said:
+    days = settings.get("job_keep_days") if days is None else days
+    gone = ws.jobs.prune(datetime.now(), days, dry_run)
+    return say("jobs_pruned_dry" if dry_run else "jobs_pruned", jobs=gone.jobs, tables=gone.tables, files=gone.files,
+               days=days)

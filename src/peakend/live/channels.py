@@ -69,8 +69,10 @@ def new_secret() -> str:
 
 def signed_webhook(ep: Endpoint, event_id: str, body: str, epoch: float) -> Request:
     """A Standard Webhooks request of one event."""
+    if not ep.secret:
+        raise ValueError(f"webhook {ep.endpoint_id} has no signing secret: never sent unsigned")
     stamp = datetime.fromtimestamp(int(epoch), UTC)
-    signature = Webhook(ep.secret or "").sign(event_id, stamp, body)
+    signature = Webhook(ep.secret).sign(event_id, stamp, body)
     return Request(ep.url, {"webhook-id": event_id, "webhook-timestamp": str(int(epoch)),
                             "webhook-signature": signature, "User-Agent": "peakend-webhooks"}, body.encode())
 

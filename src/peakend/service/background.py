@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from peakend import settings
@@ -114,13 +115,16 @@ def run_scoring(ws: Workspace, stop: threading.Event, minutes: float) -> None:
 
 def run_timers(ws: Workspace, stop: threading.Event, every: float) -> None:
     """Run due reminders, escalations and survey sends every `every` seconds until stopped; on the demo's store,
-    once a day, start the job feeding today's simulated traffic (`ws.demo.start_today`).
+    once a day, start the job feeding today's simulated traffic (`ws.demo.start_today`); at start and once a day,
+    prune finished jobs (`prune_daily`).
 
     Timers live in the store, so after a restart the ones that came due meanwhile run at once.
     """
     log = logging.getLogger("peakend.timers")
     fed = None  # the day the demo's traffic was last asked for (a demo store only; once a day)
+    pruned = None  # the day finished jobs were last pruned
     while not stop.is_set():
+        pruned = prune_daily(ws, pruned, datetime.now())
         try:
             if fed != ws.clock().date():
                 fed = ws.clock().date()
@@ -130,6 +134,18 @@ def run_timers(ws: Workspace, stop: threading.Event, every: float) -> None:
         except Exception:  # a failed send or a lost connection: log, and try again next time
             log.exception("timers failed; retrying in %s s", every)
         stop.wait(every)
+
+
+def prune_daily(ws: Workspace, last: date | None, now: datetime) -> date | None:
+    """Prune finished jobs (`Jobs.prune`, setting `job_keep_days`) unless it was tried on `now`'s day already; the
+    day it was last tried (a failure is logged and tried again the next day)."""
+    if last == now.date():
+        return last
+    try:
+        ws.jobs.prune(now)
+    except Exception:  # a lost connection: log, and try again tomorrow
+        logging.getLogger("peakend.jobs").exception("pruning finished jobs failed; trying again tomorrow")
+    return now.date()
 
 
 RETENTION_S = 3600.0  # personal fields past their retention are removed hourly

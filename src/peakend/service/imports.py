@@ -11,6 +11,8 @@ read by source. A job started on one process is seen, followed and finished from
 from __future__ import annotations
 
 import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,18 @@ KIND = "import"
 PREVIEW_ROWS = 20
 SHOWN_PROBLEMS = 200
 _seen: dict[tuple[str, str | None], dict[str, Any]] = {}  # what `look` found, per upload and sheet (this process)
+
+
+def upload_root() -> Path:
+    """The folder uploads wait in (setting `uploads`, else one in the temp dir), each in a folder of its own."""
+    return Path(settings.get("uploads") or Path(tempfile.gettempdir()) / "peakend-uploads")
+
+
+def upload_of(params: dict[str, Any]) -> Iterable[Path]:
+    """An import's upload folder, if its path is one (pruning removes nothing outside the uploads folder)."""
+    path = Path(str(params.get("path", "")))
+    if path.parent.parent.resolve() == upload_root().resolve() and path.parent.name:
+        yield path.parent
 
 
 def readable(name: str) -> bool:
@@ -160,7 +174,8 @@ def _score_after(ws: Workspace, job: Job, new: int) -> str | None:
         return None
 
 
-@job_kind(KIND, rerun=True)  # ingest is idempotent by ids: a cut-off import run again stores no row twice
+# ingest is idempotent by ids: a cut-off import run again stores no row twice; each upload is a question of its own
+@job_kind(KIND, rerun=True, asked_again=False, files=upload_of)
 def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     """An uploaded file ingested with its mapping, bytes read reported as progress; the upload is deleted once its
     rows are stored or quarantined. New rows are scored next (a `score` job; not when setting `score_minutes` is

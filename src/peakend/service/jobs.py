@@ -8,6 +8,10 @@ the result, so a page on another process, or after a restart, finds it. A job wh
 out) is run again when its kind is idempotent (an import: ids make a second run store nothing twice), else marked
 failed with the reason. A page never runs a job itself: it shows the last finished result of the same question
 (`job_key`) with its age, and the progress of the one being computed (`Jobs.answer`).
+
+Finished jobs are pruned (`Jobs.prune`, once a day by the background timers, `peakend jobs prune` by hand): past
+setting `job_keep_days` a job goes with its tables and the files its kind names (an import's upload), unless it is
+queued or running, or the latest done one of a question a page asks again (its kind `asked_again`).
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -38,6 +44,8 @@ STATES = ("draft", "queued", "running", "done", "failed", "cancelled")
 FINISHED = ("done", "failed", "cancelled")
 MAX_ATTEMPTS = 3  # a job whose process died this often is failed, not run again
 WRITE_EVERY_S = 0.5  # progress is written (and a cancel looked for) at most this often
+PRUNABLE = ("done", "failed", "cancelled", "draft")  # a draft past the retention: an upload never imported
+PRUNE_BATCH = 500
 COLUMNS = ("job_id", "kind", "job_key", "params", "owner", "halls", "state", "basis", "done", "total", "step",
            "result", "error_en", "error_zh", "attempts", "cancel", "created_at", "started_at", "finished_at")
 
@@ -55,15 +63,20 @@ class Outcome:
 
 
 Work = Callable[["Workspace", "Job", "Progress"], Outcome]
+Files = Callable[[dict[str, Any]], Iterable[Path]]  # the files (folders) a job of given parameters leaves behind
 
 
 @dataclass(frozen=True)
 class JobKind:
-    """A kind of job: its work, and whether a job of it that was cut off is run again (idempotent work)."""
+    """A kind of job: its work, whether a job of it that was cut off is run again (idempotent work), whether a page
+    asks its question again (its latest done job is kept by pruning; an import's question, its upload, is asked
+    once), and the files a job of it leaves behind (removed with it)."""
 
     name: str
     work: Work
     rerun: bool = True
+    asked_again: bool = True
+    files: Files | None = None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -85,12 +98,13 @@ def kind_named(name: str) -> JobKind:
     return KINDS[name] if name in KINDS else _load_kinds()[name]
 
 
-def job_kind(name: str, rerun: bool = True) -> Callable[[Work], Work]:
+def job_kind(name: str, rerun: bool = True, asked_again: bool = True,
+             files: Files | None = None) -> Callable[[Work], Work]:
     """Register the work of job kind `name` (its module must be imported before a runner claims such a job:
     `peakend.service` imports every module that registers one)."""
 
     def register(work: Work) -> Work:
-        KINDS[name] = JobKind(name, work, rerun)
+        KINDS[name] = JobKind(name, work, rerun, asked_again, files)
         return work
 
     return register
@@ -182,6 +196,15 @@ class Progress:
         self.last = now
         if self.jobs.note(self.job_id, done, total, step):
             raise Cancelled
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What pruning removed (or, a dry run, would remove): jobs, their stored tables, files or folders."""
+
+    jobs: int = 0
+    tables: int = 0
+    files: int = 0
 
 
 @dataclass
@@ -413,6 +436,51 @@ class Jobs:
             except Exception:  # the store is gone: the lease runs out and another process takes the job
                 logging.getLogger("peakend.jobs").warning("could not renew the lease of job %s", job_id)
 
+    # -- pruning ---------------------------------------------------------------------------------------------
+    def prunable(self, now: datetime, keep_days: int) -> list[str]:
+        """The jobs pruning removes at `now`: finished (or drafts) more than `keep_days` ago, except the latest
+        done job of each question a page asks again; oldest first."""
+        cutoff = now - timedelta(days=keep_days)
+        marks = ", ".join("?" * len(PRUNABLE))
+        old = self.store.rows(f"SELECT job_id, kind, job_key, state FROM jobs WHERE state IN ({marks}) "
+                              "AND coalesce(finished_at, created_at) < ? ORDER BY coalesce(finished_at, created_at), "
+                              "job_id", [*PRUNABLE, cutoff])
+        latest = {str(key): str(job_id) for key, job_id in self.store.rows(
+            "SELECT job_key, job_id FROM jobs WHERE state = 'done' ORDER BY finished_at, job_id")}  # the last wins
+        return [str(job_id) for job_id, kind, key, state in old
+                if not (state == "done" and latest.get(str(key)) == job_id and _asked_again(str(kind)))]
+
+    def prune(self, now: datetime, keep_days: int | None = None, dry: bool = False) -> Pruned:
+        """Remove what `prunable` names with its tables and files (`dry`: only count them); what went. `keep_days`
+        defaults to setting `job_keep_days`."""
+        ids = self.prunable(now, settings.get("job_keep_days") if keep_days is None else keep_days)
+        jobs = tables = files = 0
+        for i in range(0, len(ids), PRUNE_BATCH):
+            batch = ids[i:i + PRUNE_BATCH]
+            marks = ", ".join("?" * len(batch))
+            if dry:
+                jobs += len(batch)
+                tables += int(self.store.scalar(f"SELECT count(*) FROM job_frames WHERE job_id IN ({marks})", batch))
+                files += sum(1 for kind, params in self.store.rows(
+                    f"SELECT kind, params FROM jobs WHERE job_id IN ({marks})", batch) for _ in _files(kind, params))
+                continue
+            with self.store.transaction():  # a draft queued meanwhile stays (its state is checked again here)
+                gone = self.store.rows(f"DELETE FROM jobs WHERE job_id IN ({marks}) AND state IN "
+                                       f"({', '.join('?' * len(PRUNABLE))}) RETURNING job_id, kind, params",
+                                       [*batch, *PRUNABLE])
+                if gone:
+                    went = [str(r[0]) for r in gone]
+                    tables += self.store.execute(
+                        f"DELETE FROM job_frames WHERE job_id IN ({', '.join('?' * len(went))})", went)
+            jobs += len(gone)
+            for _, kind, params in gone:
+                for path in _files(kind, params):
+                    shutil.rmtree(path, ignore_errors=True)
+                    files += 1
+        if jobs and not dry:
+            logging.getLogger("peakend.jobs").info("pruned %s jobs, %s tables, %s files", jobs, tables, files)
+        return Pruned(jobs, tables, files)
+
     @staticmethod
     def _lease() -> datetime:
         return datetime.now() + timedelta(seconds=settings.get("job_lease_seconds"))
@@ -420,6 +488,23 @@ class Jobs:
     def _select(self, where: str, params: list[Any]) -> list[Job]:
         rows = self.store.rows(f"SELECT {', '.join(COLUMNS)} FROM jobs WHERE {where}", params)
         return [Job.from_row(r) for r in rows]
+
+
+def _asked_again(kind: str) -> bool:
+    """Whether a page asks the question of a job of `kind` again (a kind nobody registered: taken as yes)."""
+    try:
+        return kind_named(kind).asked_again
+    except KeyError:
+        return True
+
+
+def _files(kind: str, params: str) -> list[Path]:
+    """The files (folders) a job of `kind` with `params` (JSON) left behind that are still there."""
+    try:
+        named = kind_named(kind).files
+    except KeyError:
+        return []
+    return [] if named is None else [p for p in named(json.loads(params)) if p.exists()]
 
 
 def run_jobs(jobs: Jobs, stop: threading.Event, wake: threading.Event, idle_s: float = 2.0) -> None:

@@ -10,6 +10,11 @@ Retries: after the n-th failed attempt the next comes `SCHEDULE_S[n-1]` seconds 
 (about three days in all, then it is given up); a `Retry-After` answer is honoured (up to a day); 429, 502 and 504
 slow the whole endpoint down until then; 410 disables the endpoint. A robot's messages batch events and keep to its
 rate (`channels.RATE` a minute).
+
+Signing secrets (a webhook's, a DingTalk or Feishu robot's) are stored sealed with a key derived from PEAKEND_SECRET
+(`service.sealing`); one stored in clear by an older peakend is read as it is and sealed at the loop's start. A
+secret the server's PEAKEND_SECRET cannot open disables its endpoint with the reason (`DISABLED_SECRET`) and an
+error in the log naming it: nothing goes out unsigned, and its deliveries wait for `enable`.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from peakend import settings
 from peakend.errors import BadOption, PeakendError
-from peakend.i18n import Lang
+from peakend.i18n import WORDS, Lang, lang
 from peakend.live import channels
 from peakend.live.channels import CHANNELS, ROBOTS, Endpoint
 from peakend.live.outbound import Refused, check, parse, post
 from peakend.live.outbox import KINDS, event_id
+from peakend.service import sealing
 
 if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
@@ -46,6 +52,7 @@ CLAIM_S = 120.0  # a claimed delivery is another process's to try again after th
 FAN_BATCH = 500
 SEND_BATCH = 50
 MOBILE = re.compile(r"^\+?\d{5,15}$")
+DISABLED_SECRET = "secret_unreadable"  # `disabled_why` of an endpoint whose secret PEAKEND_SECRET does not open
 log = logging.getLogger("peakend.webhooks")
 
 
@@ -125,11 +132,12 @@ class Webhooks:
                 raise BadOption("bad_option", option="secret", value="…", expected="whsec_…")
         elif channel == "wecom":
             secret = None
+        sealed = sealing.seal(secret) if secret else None
         endpoint_id = "ep_" + "".join(random.choices("abcdefghijkmnpqrstuvwxyz23456789", k=10))
         self.store.execute(
             "INSERT INTO endpoints (endpoint_id, channel, url, secret, events, halls, lang, mention, created_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [endpoint_id, channel, url.strip(), secret or None, kinds, scope, lang, _csv(phones) or None, actor,
+            [endpoint_id, channel, url.strip(), sealed, kinds, scope, lang, _csv(phones) or None, actor,
              self.now()])
         self.ws.activity.record(actor, "webhook_added", endpoint_id, {"channel": channel, "url": masked(url),
                                                                        "events": kinds, "halls": scope}, address)
@@ -171,6 +179,7 @@ class Webhooks:
             d = dict(zip(cols, r, strict=True))
             d["url"] = masked(str(d["url"]))
             d["mention"] = _csv(mask_mobile(m) for m in str(d["mention"] or "").split(","))
+            d["secret_unreadable"] = d["disabled_why"] == DISABLED_SECRET
             out.append(d)
         return out
 
@@ -222,7 +231,8 @@ class Webhooks:
         """The endpoints as the command line lists them, one a line."""
         return [f"{e['endpoint_id']}  {e['channel']}  {e['url']}  events={e['events']}  halls={e['halls']}  "
                 f"lang={e['lang']}  sent={e['sent']} pending={e['pending']} failed={e['failed']}  "
-                + (f"disabled: {e['disabled_why']}" if e["disabled_at"] else "active") for e in self.endpoints()]
+                + (f"disabled: {WORDS['hook_why_secret'][lang()] if e['secret_unreadable'] else e['disabled_why']}"
+                   if e["disabled_at"] else "active") for e in self.endpoints()]
 
     def log_lines(self, endpoint_id: str | None = None, limit: int = 50) -> list[str]:
         """The latest deliveries as the command line lists them, one a line."""
@@ -285,8 +295,13 @@ class Webhooks:
             by_ep.setdefault(ep_id, []).append((delivery, attempts, payload))
         for ep_id, items in by_ep.items():
             row = self._endpoint(ep_id)
-            ep: Endpoint = Endpoint(ep_id, str(row["channel"]), str(row["url"]), row["secret"], cast(Lang, row["lang"]),
-                          tuple(m for m in str(row["mention"] or "").split(",") if m))
+            try:
+                secret = self._secret(row)
+            except sealing.SecretUnreadable as exc:
+                self._unreadable(ep_id, exc, [d for d, _, _ in items])
+                continue
+            ep: Endpoint = Endpoint(ep_id, str(row["channel"]), str(row["url"]), secret, cast(Lang, row["lang"]),
+                                    tuple(m for m in str(row["mention"] or "").split(",") if m))
             try:
                 if ep.channel in ROBOTS:
                     self._robot(ep, items)
@@ -295,6 +310,44 @@ class Webhooks:
             except Exception:  # a bug or a lost store: the claims run out and the deliveries are tried again
                 log.exception("delivering to %s failed", ep_id)
         return len(claimed)
+
+    @staticmethod
+    def _secret(row: dict[str, Any]) -> str | None:
+        """An endpoint's signing secret opened (SecretUnreadable naming it, also for a webhook without one)."""
+        if row["secret"]:
+            return sealing.unseal(str(row["secret"]), str(row["endpoint_id"]))
+        if row["channel"] == "webhook":  # never sent unsigned
+            raise sealing.SecretUnreadable(id=row["endpoint_id"])
+        return None
+
+    def _unreadable(self, ep_id: str, exc: sealing.SecretUnreadable, deliveries: list[str]) -> None:
+        """Disable an endpoint whose secret cannot be opened, saying why (log, page, activity); its claimed
+        deliveries are given back, to go out once it is enabled with the right PEAKEND_SECRET."""
+        log.error("%s", exc.say("en"))
+        now = self.now()
+        with self.store.transaction():
+            self.store.executemany("UPDATE deliveries SET next_at = ? WHERE delivery_id = ?",
+                                   [[now, d] for d in deliveries])
+            self.store.execute("UPDATE endpoints SET disabled_at = ?, disabled_why = ? WHERE endpoint_id = ?",
+                               [now, DISABLED_SECRET, ep_id])
+        self.ws.activity.record("system", "webhook_disabled", ep_id, {"reason": DISABLED_SECRET})
+
+    def seal_clear(self) -> int:
+        """Seal the signing secrets an older peakend stored in clear (with a lasting PEAKEND_SECRET; else they stay
+        as they are, still read, and the log says so); how many were sealed."""
+        rows = [(str(e), str(s)) for e, s in self.store.rows(
+            "SELECT endpoint_id, secret FROM endpoints WHERE secret IS NOT NULL") if not sealing.is_sealed(str(s))]
+        if not rows:
+            return 0
+        if not sealing.can_seal():
+            log.warning("%s endpoint signing secrets are stored in clear: set PEAKEND_SECRET to have them encrypted",
+                        len(rows))
+            return 0
+        for endpoint_id, clear in rows:
+            self.store.execute("UPDATE endpoints SET secret = ? WHERE endpoint_id = ? AND secret = ?",
+                               [sealing.seal(clear), endpoint_id, clear])
+        log.info("sealed the signing secrets of %s endpoints stored in clear", len(rows))
+        return len(rows)
 
     def _webhook(self, ep: Endpoint, items: list[tuple[str, int, str]]) -> None:
         """Send a webhook's due events one by one; after a 410, 429, 502 or 504 the rest wait (their claims are
@@ -474,9 +527,13 @@ def run_webhooks(ws: Workspace, stop: threading.Event, idle_s: float = 1.0) -> N
 
     The wake-up is cleared before a pass, not after the wait: one set while a pass runs makes the next pass come
     at once instead of being lost until the next poll. At start and every `TRIM_S` it trims what is past its
-    retention (`Webhooks.trim`)."""
+    retention (`Webhooks.trim`). At start it seals the signing secrets stored in clear (`Webhooks.seal_clear`)."""
     hooks = ws.webhooks
     trimmed = float("-inf")
+    try:
+        hooks.seal_clear()
+    except Exception:  # a lost store: the clear secrets are still read; sealed at the next start
+        log.exception("could not seal the signing secrets stored in clear")
     while not stop.is_set():
         if time.monotonic() - trimmed >= TRIM_S:
             trimmed = time.monotonic()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -30,7 +29,7 @@ from peakend import settings
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind
 from peakend.errors import FileUnreadable, JobStateError, MappingError
 from peakend.i18n import Lang
-from peakend.service.imports import KIND, Imports, formats, readable
+from peakend.service.imports import KIND, Imports, formats, readable, upload_root
 from peakend.service.jobs import Job
 from peakend.service.people import Principal
 from peakend.web.deps import AppState, need_user, state
@@ -65,7 +64,7 @@ def job_of(request: Request, token: str) -> tuple[Principal, Job]:
 
 
 def _folder() -> Path:
-    folder = Path(settings.get("uploads") or Path(tempfile.gettempdir()) / "peakend-uploads")
+    folder = upload_root()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
