@@ -248,8 +248,8 @@ def test_staff_start_at_their_inbox_and_a_refusal_names_the_role_and_the_pages_o
         auditor = client(app, "aud_a")
         page = auditor.get("/", params={"lang": "zh"})
         assert page.status_code == 403 and "（审核员）" in page.text and 'href="/audit"' in page.text
-        page = client(app, "mgr_a").get("/quality", params={"lang": "zh"})
-        assert page.status_code == 403 and "（厅经理）" in page.text and "数据质量" in page.text
+        page = client(app, "mgr_a").get("/admin/activity", params={"lang": "zh"})
+        assert page.status_code == 403 and "（厅经理）" in page.text and "操作日志" in page.text
         assert f'href="/halls/{quote(A, safe="")}"' in page.text  # their hall's page, by the hall's name
     finally:
         app.state.peakend.store.close()
