@@ -3,6 +3,7 @@ mapping saved as the CLI's YAML, the ingest with its counts and quarantined rows
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -309,3 +310,34 @@ def test_an_import_s_notes_are_in_the_page_s_language(web):
     zh, en = (admin.get(f"/import/{token}", params={"lang": lang}).text for lang in ("zh", "en"))
     assert "2 个来访的触点既无时间" in zh and "have no time" not in zh
     assert "the touches of 2 visit(s) have no time" in en
+
+
+def test_the_import_pages_say_fields_moments_and_the_upload_in_words(web):
+    """The form names fields and moments in the page's language (ids only in the list of what a header types); the
+    report names the upload by file and uploader, moments by name and the form's scale, never `--rating-scale`,
+    which the CLI's message keeps."""
+    admin = login(web, "admin", "admin-pass-1")
+    body = f"hall_id,visit_id,moment_id,rating\n{A},p1,entering,4\n{A},p2,coffee,\n"
+    up = admin.post("/import", files={"file": ("pad.csv", body.encode(), "text/csv")})
+    form = admin.get(up.headers["location"] + "?lang=zh").text
+    picks = form.split('data-column="visit_id">', 1)[1].split("</select>", 1)[0]
+    assert '<option value="visit_id" selected>来访编号</option>' in picks and ">visit_id<" not in picks
+    assert '<option value="wait_min">等候分钟</option>' in picks
+    assert "来访编号 <code>visit_id</code>" in form  # what a header types
+    assert "进入营业厅 <code>entering</code>" in form
+    token = up.headers["location"].rsplit("/", 1)[1]
+    form = {"kind": "touch", "f:0": "hall_id", "f:1": "visit_id", "f:2": "moment_id", "f:3": "rating"}
+    assert admin.post(up.headers["location"], data=form).status_code == 303  # no rating scale chosen
+    done = finished(admin, token)
+    assert [(p["row_number"], p["code"]) for p in done["problems"]] == [(2, "no_scale"), (3, "not_in_set")], done
+    assert "--rating-scale" in done["problems"][0]["message_en"]  # the CLI's words, kept for the CLI
+    zh, en = (html.unescape(admin.get(f"/import/{token}", params={"lang": lang}).text) for lang in ("zh", "en"))
+    assert "--rating-scale" not in zh + en and "upload:admin" not in zh + en
+    assert "pad.csv（admin 上传） 第 2 行：字段“评分（rating）”有评分“4”但未给出量表；" \
+           "请在导入表单的“评分量表”中选择" in zh
+    assert '<p class="note" id="import-source">pad.csv（admin 上传）</p>' in zh
+    assert "pad.csv (uploaded by admin) row 2: field 'Rating' has a rating '4' but no scale; choose the " \
+           "scale under “Rating scale” in the import form" in en
+    assert "应为 寻找营业厅、" in zh and "进入营业厅、" in zh and "实际为“coffee”" in zh  # the moments by their names
+    assert "expected one of Finding the hall, Approach," in en
+    assert "entering" not in zh.split('id="import-problems"', 1)[1]

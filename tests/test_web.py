@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import threading
 import time
@@ -204,8 +205,9 @@ def test_manager_of_a_never_sees_b(scored):
         assert mgr.get(path).status_code in (403, 404), path
     assert [h["hall_id"] for h in mgr.get("/api/v1/halls").json()] == [A]
     assert B not in mgr.get("/api/v1/export/halls.csv").content.decode("utf-8-sig")
-    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/quality", "/api/v1/live/backlog"):
+    for path in ("/api/v1/quarantine", "/api/v1/export/quarantine.csv", "/api/v1/live/backlog"):
         assert mgr.get(path).status_code == 403, path
+    assert B not in mgr.get("/quality").text  # the quarantine of their halls only
     assert mgr.post("/blueprint", data={"text": "x"}).status_code == 403
     admin = client(scored, "admin")
     for path in b_paths():  # figures computed as jobs answer 202 (API) until they are computed
@@ -246,8 +248,8 @@ def test_staff_start_at_their_inbox_and_a_refusal_names_the_role_and_the_pages_o
         auditor = client(app, "aud_a")
         page = auditor.get("/", params={"lang": "zh"})
         assert page.status_code == 403 and "（审核员）" in page.text and 'href="/audit"' in page.text
-        page = client(app, "mgr_a").get("/quality", params={"lang": "zh"})
-        assert page.status_code == 403 and "（厅经理）" in page.text and "数据质量" in page.text
+        page = client(app, "mgr_a").get("/admin/activity", params={"lang": "zh"})
+        assert page.status_code == 403 and "（厅经理）" in page.text and "操作日志" in page.text
         assert f'href="/halls/{quote(A, safe="")}"' in page.text  # their hall's page, by the hall's name
     finally:
         app.state.peakend.store.close()
@@ -648,3 +650,41 @@ def test_moment_page_shows_its_job_then_the_hall_s_figures(app, monkeypatch):
                        ("zh", "本厅在最近一次评分中没有这个时刻的触点")):
         none = admin.get(f"/halls/{quote(A)}/moments/waiting?lang={lang}").text
         assert 'id="moment-none"' in none and said in none and 'id="worst"' not in none
+
+
+def picked_rows(page: str) -> list[str]:
+    """The keys of the quarantined rows a data-quality page offers to dismiss."""
+    return [html.unescape(k) for k in re.findall(r'name="row" value="([^"]*)"', page)]
+
+
+def test_a_manager_dismisses_the_quarantined_rows_of_their_halls_only(app):
+    """Hall A's bad row and hall B's: A's manager sees and dismisses A's (kept, marked with who and when, hidden, a
+    count shown); B's, posted by hand, is a 404 and nothing changes; a cross-site post is refused."""
+    bad = [{"touch_id": f"{v}-9", "visit_id": v, "hall_id": h, "moment_id": "coffee", "seq": 1}
+           for v, h in (("a9", A), ("b9", B))]
+    assert client(app, "admin").post("/api/v1/touches/batch", json=bad).status_code == 422
+    store = app.state.peakend.store
+    held = dict(store.rows("SELECT hall_id, source_hash FROM quarantine"))
+    assert sorted(held) == sorted([A, B])  # each row knows its hall
+    key_b = json.dumps([held[B], 1, "moment_id"])
+    mgr = client(app, "mgr_a")
+    page = mgr.get("/quality?lang=en")
+    assert page.status_code == 200 and f'<td class="hn">{A}</td>' in page.text and B not in page.text
+    assert picked_rows(page.text) == [json.dumps([held[A], 0, "moment_id"], ensure_ascii=False)]
+    assert mgr.post("/quality/dismiss", data={"row": key_b}).status_code == 404
+    assert mgr.post("/quality/dismiss", data={"row": [picked_rows(page.text)[0], key_b]}).status_code == 404
+    assert store.scalar("SELECT count(*) FROM quarantine WHERE dismissed_at IS NOT NULL") == 0  # nothing changed
+    forged = TestClient(app, follow_redirects=False, headers={"Origin": "http://evil.example"},
+                        cookies=mgr.cookies).post("/quality/dismiss", data={"row": picked_rows(page.text)})
+    assert forged.status_code == 403
+    done = mgr.post("/quality/dismiss", data={"row": picked_rows(page.text)})
+    assert done.status_code == 303 and done.headers["location"] == "/quality?done=1"
+    assert store.rows("SELECT hall_id, dismissed_by, dismissed_at IS NOT NULL FROM quarantine ORDER BY hall_id"
+                      ) == sorted([(A, "mgr_a", True), (B, None, False)])  # kept, marked; B's untouched
+    after = mgr.get("/quality?lang=zh").text
+    assert f'<td class="hn">{A}</td>' not in after and "1 行已标为已处理" in after
+    shown = mgr.get("/quality?dismissed=1&lang=en").text
+    assert f'<td class="hn">{A}</td>' in shown and "dismissed by mgr_a" in shown
+    assert f'<td class="hn">{B}</td>' in client(app, "admin").get("/quality").text  # the admin still sees B's row
+    assert client(app, "staff_a").get("/quality").status_code == 403
+    assert client(app, "staff_a").post("/quality/dismiss", data={"row": key_b}).status_code == 403

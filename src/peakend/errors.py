@@ -260,3 +260,10 @@ class BatchTooLarge(PeakendError):
 
     status = 413
     key = "batch_too_large"
+
+
+class QuarantineUnknown(PeakendError):
+    """A quarantined row that is not there, or not one the asker may handle (another manager's hall)."""
+
+    status = 404
+    key = "quarantine_unknown"

@@ -1414,6 +1414,35 @@ WORDS: dict[str, dict[Lang, str]] = {
 }
 
 
+# The event contract's fields as pages name them (the id, `contract.FIELDS`, is what a file header or a mapping types).
+FIELD_LABELS: dict[str, dict[Lang, str]] = {
+    "visit_id": {"zh": "来访编号", "en": "Visit id"}, "hall_id": {"zh": "营业厅", "en": "Hall"},
+    "customer_key": {"zh": "客户标识（电话）", "en": "Customer key (phone)"}, "ticket": {"zh": "排队票号", "en": "Ticket"},
+    "segment": {"zh": "客群", "en": "Segment"}, "route": {"zh": "动线", "en": "Route"},
+    "arrival": {"zh": "到厅时间", "en": "Arrival time"}, "departure": {"zh": "离厅时间", "en": "Departure time"},
+    "source": {"zh": "数据来源", "en": "Source"}, "touch_id": {"zh": "触点编号", "en": "Touch id"},
+    "moment_id": {"zh": "关键时刻", "en": "Key moment"}, "seq": {"zh": "顺序号", "en": "Order in the visit"},
+    "start_at": {"zh": "开始时间", "en": "Start time"}, "end_at": {"zh": "结束时间", "en": "End time"},
+    "staff_id": {"zh": "员工", "en": "Staff member"}, "rating": {"zh": "评分", "en": "Rating"},
+    "rating_scale": {"zh": "评分量表", "en": "Rating scale"}, "wait_min": {"zh": "等候分钟", "en": "Wait (minutes)"},
+    "service_min": {"zh": "办理分钟", "en": "Service (minutes)"}, "outcome": {"zh": "办理结果", "en": "Outcome"},
+    "survey_id": {"zh": "问卷编号", "en": "Survey id"}, "answered_at": {"zh": "答卷时间", "en": "Answered at"},
+    "overall": {"zh": "总体满意度", "en": "Overall satisfaction"},
+    "overall_scale": {"zh": "总体满意度量表", "en": "Overall satisfaction scale"},
+    "recommend": {"zh": "推荐意愿（0–10）", "en": "Would recommend (0–10)"},
+    "repurchase": {"zh": "再次购买意愿", "en": "Would buy again"}, "relationship": {"zh": "关系信任", "en": "Relationship"},
+    "switch_resist": {"zh": "不转网意愿", "en": "Would not switch"}, "comment": {"zh": "意见建议", "en": "Comment"},
+    "audit_id": {"zh": "暗访编号", "en": "Audit id"}, "audited_at": {"zh": "暗访时间", "en": "Audited at"},
+    "item": {"zh": "检查项", "en": "Checklist item"}, "passed": {"zh": "是否通过", "en": "Passed"},
+    "auditor": {"zh": "暗访员", "en": "Auditor"}, "note": {"zh": "备注", "en": "Note"},
+}
+
+
+def field_label(name: str, language: Lang) -> str:
+    """A contract field's name in `language` (a name that is no contract field: as it is)."""
+    return FIELD_LABELS[name][language] if name in FIELD_LABELS else name
+
+
 # any store (issue 31): the command line's table headers in Chinese (`header`); a header not here is printed as is
 HEADERS: dict[str, str] = {
     "hall": "营业厅", "staff": "员工", "rank": "排名", "touches": "触点数", "mean e": "平均 e",
@@ -1475,15 +1504,19 @@ def both(key: str, **fields: object) -> dict[Lang, str]:
 
 
 class Said(str):
-    """A message in the session language that also holds itself in both (`in_both`): a note kept for a page."""
+    """A message in the session language that also holds itself in both (`in_both`), and its key and fields
+    (`key`, `fields`: a page may word it its own way): a note kept for a page."""
 
     in_both: dict[Lang, str]
+    key: str
+    fields: dict[str, str]
 
 
 def said(key: str, **fields: object) -> Said:
     """Message `key` in the session language, and in both (`Said.in_both`) for whoever reads it later."""
     out = Said(say(key, None, **fields))
     out.in_both = both(key, **fields)
+    out.key, out.fields = key, {k: str(v) for k, v in fields.items()}
     return out
 
 
@@ -1856,4 +1889,60 @@ MESSAGES.update({
 WORDS.update({
     "moment_none": {"zh": "本厅在最近一次评分中没有这个时刻的触点",
                     "en": "The latest scoring run has no touch of this moment at this hall"},
+})
+
+# Quarantine on the web's pages: the import form's way, never a command-line option (`.web`: how a page words
+# message `key`; the command line keeps the message itself); an upload named by its file and uploader.
+MESSAGES.update({
+    "no_scale.web": {
+        "en": "{source} row {row}: field '{field}' has a rating '{value}' but no scale; choose the scale under "
+              "“Rating scale” in the import form, or give each row one of {expected}",
+        "zh": "{source} 第 {row} 行：字段“{field}”有评分“{value}”但未给出量表；请在导入表单的“评分量表”中选择，"
+              "或在每行给出 {expected} 之一",
+    },
+    "fraction.web": {
+        "en": "{source} row {row}: field '{field}' is {value}, between the points of scale {expected}; to accept "
+              "such ratings, tick “Accept ratings between a scale's points” in the import form",
+        "zh": "{source} 第 {row} 行：字段“{field}”为 {value}，不是量表 {expected} 的刻度；如需接受，"
+              "请在导入表单中勾选“接受量表点之间的评分”",
+    },
+    "bad_utf8.web": {
+        "en": "{source} row {row}: the line is not valid in the file's encoding (read as UTF-8; byte {value}); save "
+              "the file as UTF-8 (or GBK) and upload it again",
+        "zh": "{source} 第 {row} 行：该行不符合文件的编码（按 UTF-8 读取；字节 {value}）；请把文件另存为 UTF-8（或 GBK）"
+              "后重新上传",
+    },
+    "unknown_kind.web": {
+        "en": "{source}: cannot tell what the rows are (columns: {value}); choose the kind under “Kind of rows” "
+              "in the import form and which column holds what",
+        "zh": "{source}：无法判断数据类型（列：{value}）；请在导入表单的“记录类型”中选择，并为各列选择对应的字段",
+    },
+    "missing_hall.web": {
+        "en": "{source}: no column names the hall (columns found: {value}), so rows that create visits are "
+              "quarantined; if the whole file is one hall, type it under “One hall for the whole file” in the import "
+              "form, else choose the column that names the hall",
+        "zh": "{source}：没有列给出营业厅（已有列：{value}），需新建来访的行已隔离；若整个文件属于同一个厅，请在导入表单的"
+              "“整个文件属于一个营业厅”中填写，否则为给出营业厅的列选择“营业厅”",
+    },
+    "upload_source": {"en": "{name} (uploaded by {who})", "zh": "{name}（{who} 上传）"},
+    "quarantine_unknown": {"en": "no quarantined row you may handle: {value}", "zh": "没有您可处理的隔离行：{value}"},
+})
+WORDS.update({
+    "import_field_ids": {"zh": "文件表头或粘贴的对应中使用的字段名", "en": "Field names to type in a file header or a pasted mapping"},
+    "import_moment_ids": {"zh": "关键时刻的编号（长表的“关键时刻”列也可直接写时刻名称）",
+                          "en": "Key moments' ids (a long file's moment column may also give the moment's name)"},
+    "quality_pick": {"zh": "选择", "en": "Pick"},
+    "quality_dismiss": {"zh": "将所选行标为已处理", "en": "Dismiss the picked rows (mark handled)"},
+    "quality_dismiss_note": {"zh": "已处理的行仍然保留（记录处理人和时间），只是不再显示。",
+                             "en": "Dismissed rows are kept (with who dismissed them and when), only hidden."},
+    "quality_dismissed_n": {"zh": "{n} 行已标为已处理", "en": "{n} rows dismissed"},
+    "quality_show_dismissed": {"zh": "显示已处理的行", "en": "Show the dismissed rows"},
+    "quality_hide_dismissed": {"zh": "隐藏已处理的行", "en": "Hide the dismissed rows"},
+    "quality_dismissed_by": {"zh": "{who} 于 {when} 标为已处理", "en": "dismissed by {who} on {when}"},
+    "quality_done": {"zh": "已将 {n} 行标为已处理。", "en": "{n} rows dismissed."},
+    "quality_scope": {"zh": "只列出您所管营业厅的隔离行；没有营业厅的行由管理员处理。",
+                      "en": "Only the quarantined rows of your halls are listed; rows naming no hall are an admin's."},
+    "quality_empty": {"zh": "没有隔离的行。", "en": "No quarantined rows."},
+    "act_quarantine_dismissed": {"zh": "隔离行标为已处理", "en": "quarantined rows dismissed"},
+    "quality_none_picked": {"zh": "请先选择要标为已处理的行。", "en": "Pick the rows to dismiss first."},
 })

@@ -158,6 +158,28 @@ def kept_record(record: str | None) -> str | None:
     return text if text is None or len(text) <= RECORD_CHARS else text[:RECORD_CHARS] + "…"
 
 
+def row_halls(store: Store, records: dict[int, str]) -> dict[int, str]:
+    """The hall of each rejected record: its own `hall_id`, else that of the stored visit it names (a row naming
+    neither has none: only an admin handles it)."""
+    out, visits = {}, {}
+    for row, text in records.items():
+        try:
+            record = json.loads(text) if text else {}
+        except ValueError:  # a line the reader could not read: no fields
+            continue
+        hall, visit = (record.get(k) if isinstance(record, dict) else None for k in ("hall_id", "visit_id"))
+        if isinstance(hall, str) and hall.strip():
+            out[row] = hall.strip()
+        elif isinstance(visit, str) and visit and "\x00" not in visit:
+            visits[row] = visit
+    if visits:
+        ids = sorted(set(visits.values()))[:10_000]
+        found = dict(store.rows(f"SELECT visit_id, hall_id FROM visits WHERE visit_id IN ({', '.join('?' * len(ids))})",
+                                ids))
+        out |= {row: found[v] for row, v in visits.items() if v in found}
+    return out
+
+
 class Quarantine:
     """Writes rejected rows of one source, with bilingual messages, once per (row, field).
 
@@ -194,14 +216,18 @@ class Quarantine:
                              expected=expected_in(p["expected"], code)) for code in ("en", "zh")}
             (self.rows if action == "rejected" else self.warned).add(row)
             found.append({"row": row, "field": shown, "code": p["code"], "message_en": msg["en"],
-                          "message_zh": msg["zh"], "action": action})
+                          "message_zh": msg["zh"], "action": action, "field_id": str(p["field"]),
+                          "value_shown": "" if value is None else str(value), "expected": str(p["expected"] or "")})
         self.problems += found
+        halls = row_halls(self.store, records)
         # One insert of all of them (one statement per row took 6 ms a row: 20,000 rejected rows, two minutes).
         self.store.insert_rows("quarantine", pa.table({
             "source_hash": [self.hash] * len(found), "source": [self.source] * len(found),
             "row_number": pa.array([f["row"] for f in found], pa.int64()),
-            **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh", "action")},
+            **{k: [f[k] for f in found] for k in ("field", "code", "message_en", "message_zh", "action", "field_id",
+                                                  "value_shown", "expected")},
             "record": pa.array([kept_record(records.get(f["row"])) for f in found], pa.string()),
+            "hall_id": pa.array([halls.get(f["row"]) for f in found], pa.string()),
         }))
 
     def clashed(self, clashes: list[corrections.Clash]) -> None:

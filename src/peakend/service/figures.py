@@ -333,13 +333,32 @@ SUPERSEDED = (
 )
 
 
-def quarantine(store: Store, limit: int = 500) -> pd.DataFrame:
+def quarantine(store: Store, limit: int = 500, halls: frozenset[str] | None = None,
+               dismissed: bool | None = None) -> pd.DataFrame:
     """The quarantined records with their reasons, the current ones first (newest first), then those a later import
-    of the same source superseded (`superseded`)."""
+    of the same source superseded (`superseded`); of `halls` only (None: every row), dismissed or not (None:
+    both)."""
+    where, params = _quarantine_where(halls, dismissed)
     return store.query(
         "SELECT source, row_number, field, code, action, message_en, message_zh, record, quarantined_at, "
-        f"{SUPERSEDED} AS superseded FROM quarantine q ORDER BY superseded, quarantined_at DESC, source, row_number "
-        "LIMIT ?", [limit])
+        f"{SUPERSEDED} AS superseded, source_hash, field_id, value_shown, expected, hall_id, dismissed_by, "
+        f"dismissed_at FROM quarantine q{where} ORDER BY superseded, quarantined_at DESC, source, row_number, field "
+        "LIMIT ?", [*params, limit])
+
+
+def _quarantine_where(halls: frozenset[str] | None, dismissed: bool | None) -> tuple[str, list[str]]:
+    parts: list[str] = []
+    if halls is not None:
+        parts.append(f"hall_id IN ({', '.join('?' * len(halls))})" if halls else "FALSE")
+    if dismissed is not None:
+        parts.append(f"dismissed_at IS {'NOT ' if dismissed else ''}NULL")
+    return (" WHERE " + " AND ".join(parts) if parts else ""), list(sorted(halls or ()))
+
+
+def dismissed_count(store: Store, halls: frozenset[str] | None) -> int:
+    """How many quarantined rows of `halls` (None: every one) were dismissed."""
+    where, params = _quarantine_where(halls, True)
+    return int(store.scalar(f"SELECT count(*) FROM quarantine{where}", params))
 
 
 def visit_halls(store: Store, visit_ids: list[str], beside: bool = False) -> dict[str, str]:
@@ -495,15 +514,20 @@ class Figures:
     def quarantine(self, limit: int = 500) -> pd.DataFrame:
         return quarantine(self.store, limit)
 
-    def quality(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The data-quality page: quarantined records, visits the live worker parked, conflicts."""
+    def quality(self, halls: frozenset[str] | None = None, dismissed: bool = False
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+        """The data-quality page: quarantined records of `halls` (None: all) not dismissed (`dismissed`: those
+        dismissed), visits the live worker parked, conflicts (both: an admin's only), how many rows were dismissed."""
         from peakend.ingest import corrections
         from peakend.live import pending
 
-        rows, parked = quarantine(self.store), pending.parked(self.store)
+        rows, gone = quarantine(self.store, 500, halls, dismissed), dismissed_count(self.store, halls)
+        if halls is not None:
+            return rows, pd.DataFrame(), pd.DataFrame(), gone
+        parked = pending.parked(self.store)
         with self.store.lock:
             clashes = corrections.listed(self.store)
-        return rows, parked, clashes
+        return rows, parked, clashes, gone
 
     def visit_halls(self, visit_ids: list[str], beside: bool = False) -> dict[str, str]:
         return visit_halls(self.store, visit_ids, beside)

@@ -10,9 +10,11 @@ read by source. A job started on one process is seen, followed and finished from
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +23,13 @@ from pydantic import ValidationError
 
 from peakend import settings
 from peakend.blueprint.model import Blueprint
-from peakend.errors import FileUnreadable, JobStateError, MappingError, MappingTaken, NoData
+from peakend.contract import FIELDS
+from peakend.errors import FileUnreadable, JobStateError, MappingError, MappingTaken, NoData, QuarantineUnknown
+from peakend.i18n import MESSAGES, Lang, Said, field_label, say
 from peakend.ingest.mapping import Mapping, mapping_yaml, parse_mapping, read_as, save_mapping, saved_mappings
 from peakend.ingest.readers import FORMATS, detect_encoding, excel_sheets, file_format, preview
 from peakend.ingest.suggest import shape, suggest, suggested_kind, wide_suggestions
+from peakend.ingest.validate import expected_in
 from peakend.service.jobs import Job, Outcome, Progress, job_kind
 from peakend.service.people import Principal
 
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     from peakend.service.workspace import Workspace
 
 KIND = "import"
+FIELD_IDS = frozenset(f.name for k in FIELDS.values() for f in k)
 PREVIEW_ROWS = 20
 SHOWN_PROBLEMS = 200
 _seen: dict[tuple[str, str | None], dict[str, Any]] = {}  # what `look` found, per upload and sheet (this process)
@@ -132,9 +138,99 @@ class Imports:
         return self.ws.jobs.queue(job.job_id, {**job.params, "mapping": mapping_yaml(mapping), "sheet": sheet})
 
     def quarantined(self, source: str, limit: int = SHOWN_PROBLEMS) -> pd.DataFrame:
-        """The rows of `source` kept in quarantine, with their reasons, by row."""
-        return self.ws.store.query("SELECT row_number, field, code, message_en, message_zh FROM quarantine "
-                                   "WHERE source = ? ORDER BY row_number, field LIMIT ?", [source, limit])
+        """The rows of `source` kept in quarantine, with their reasons (and what the pages word them from), by
+        row."""
+        return self.ws.store.query("SELECT source, row_number, field, code, message_en, message_zh, field_id, "
+                                   "value_shown, expected FROM quarantine WHERE source = ? ORDER BY row_number, field "
+                                   "LIMIT ?", [source, limit])
+
+    def dismiss(self, keys: list[tuple[str, int, str]], who: str, halls: frozenset[str] | None,
+                address: str | None = None) -> int:
+        """Mark quarantined rows (source hash, row, field) handled by `who` now: kept, with who and when, hidden
+        from the data-quality page. Every one must be a row of `halls` (None: any row), else QuarantineUnknown
+        (404) and none is marked. The rows newly marked."""
+        keys = sorted(set(keys))[:MOST_DISMISSED]
+        if not keys:
+            return 0
+        store = self.ws.store
+        where = "(" + " OR ".join(["(source_hash = ? AND row_number = ? AND field = ?)"] * len(keys)) + ")"
+        params: list[object] = [x for k in keys for x in k]
+        if halls is not None:
+            where += f" AND hall_id IN ({', '.join('?' * len(halls))})" if halls else " AND FALSE"
+            params += sorted(halls)
+        with store.transaction():
+            if int(store.scalar(f"SELECT count(*) FROM quarantine WHERE {where}", params)) != len(keys):
+                raise QuarantineUnknown(value=f"{len(keys)} rows")
+            changed = store.execute(f"UPDATE quarantine SET dismissed_by = ?, dismissed_at = ? WHERE {where} "
+                                    "AND dismissed_at IS NULL", [who, datetime.now(), *params])
+        if changed:
+            self.ws.activity.record(who, "quarantine_dismissed", str(changed), {"rows": changed}, address)
+        return changed
+
+
+UPLOAD = re.compile(r"upload:(.+):([^:]+)", re.S)  # `source_of`: an uploaded file's name has no colon (`safe_name`)
+MOST_DISMISSED = 500  # quarantined rows dismissed by one post at most
+
+
+def source_words(source: str, lang: Lang) -> str:
+    """A source as a page says it: an upload by its file's name and who uploaded it; any other as it is kept."""
+    m = UPLOAD.fullmatch(source)
+    return say("upload_source", lang, name=m[2], who=m[1]) if m else source
+
+
+def field_words(shown: str, field_id: str | None, lang: Lang) -> str:
+    """A problem's field as a page says it: a contract field by its name, its id after it (what a file header
+    types); a column the file named otherwise, as the file names it."""
+    if field_id and shown == field_id and field_id in FIELD_IDS:
+        label = field_label(field_id, lang)
+        return label if label.lower() == field_id.lower() else f"{label}（{field_id}）" if lang == "zh" \
+            else f"{label} ({field_id})"
+    return shown
+
+
+def _web_key(key: str) -> str:
+    return key + ".web" if key + ".web" in MESSAGES else key
+
+
+def moment_list(bp: Blueprint, lang: Lang, ids: list[str] | None = None) -> str:
+    """Moments by their names in `lang` (`ids`: those; default every moment of the blueprint, in journey order)."""
+    known = set(bp.moment_ids())
+    names = [_moment(bp, m, lang) for m in (bp.moment_ids() if ids is None else ids) if m in known]
+    return ("、" if lang == "zh" else ", ").join(names)
+
+
+def _moment(bp: Blueprint, moment_id: str, lang: Lang) -> str:
+    m = bp.moment(moment_id)
+    return (m.zh if lang == "zh" else m.en) or moment_id
+
+
+def worded(row: dict[str, Any], lang: Lang, bp: Blueprint) -> str:
+    """A quarantined row's message as the web's pages word it: the upload by its file and uploader, the field by
+    its name, moments by their names, the import form's fields instead of command-line options. A row kept before
+    its value and expectation were (an older store): its message, only its source in words."""
+    stored = str(row.get(f"message_{lang}") or "")
+    source = str(row.get("source") or "")
+    if row.get("expected") is None or (isinstance(row.get("expected"), float)):  # NULL (pandas may give NaN)
+        return stored.replace(source, source_words(source, lang), 1) if source else stored
+    field_id, expected = row.get("field_id"), str(row["expected"])
+    if field_id == "moment_id" and row.get("code") == "not_in_set":
+        expected = moment_list(bp, lang)
+    return say(_web_key(str(row["code"])), lang, source=source_words(source, lang), row=row["row_number"],
+               field=field_words(str(row["field"]), field_id, lang), value=row.get("value_shown") or "",
+               expected=expected_in(expected, lang))
+
+
+def note_words(note: dict[str, Any], lang: Lang, bp: Blueprint) -> str:
+    """A file's note (`key`, `fields`) as the web's pages word it (see `worded`)."""
+    fields = dict(note["fields"])
+    if "source" in fields:
+        fields["source"] = source_words(fields["source"], lang)
+    if note["key"] == "mapping_end":  # the last moment and the end moments, by name
+        fields["value"] = moment_list(bp, lang, [fields.get("value", "")]) or fields.get("value", "")
+        fields["expected"] = moment_list(bp, lang, fields.get("expected", "").split(", "))
+    if note["key"] in ("missing_column", "missing_hall") and fields.get("field"):
+        fields["field"] = field_words(fields["field"], fields["field"], lang)
+    return say(_web_key(str(note["key"])), lang, **fields)
 
 
 def moment_words(bp: Blueprint) -> dict[str, str]:
@@ -191,4 +287,10 @@ def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
                     "rows": r.rows, "stored": f.stored, "already": f.already,
                     "warned": f.warned, "conflicted": f.conflicted, "corrected": f.corrected,
                     "quarantined": r.quarantined, "notes": r.notes, "sheet": sheet,
-                    "notes_in_both": [getattr(n, "in_both", {"zh": n, "en": n}) for n in r.notes]})
+                    "notes_in_both": [getattr(n, "in_both", {"zh": n, "en": n}) for n in r.notes],
+                    "notes_said": [_said(n) for n in r.notes]})
+
+
+def _said(note: str) -> dict[str, Any] | None:
+    """A note's key and fields (a page words it its own way), None for a note that is text only."""
+    return {"key": note.key, "fields": note.fields} if isinstance(note, Said) and hasattr(note, "key") else None

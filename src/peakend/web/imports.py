@@ -29,7 +29,18 @@ from peakend import settings
 from peakend.contract import FIELDS, SCALE_ALIASES, Kind
 from peakend.errors import FileUnreadable, JobStateError, MappingError
 from peakend.i18n import Lang
-from peakend.service.imports import KIND, Imports, formats, readable, upload_root
+from peakend.service.imports import (
+    KIND,
+    Imports,
+    field_words,
+    formats,
+    note_words,
+    readable,
+    source_of,
+    source_words,
+    upload_root,
+    worded,
+)
 from peakend.service.jobs import Job
 from peakend.service.people import Principal
 from peakend.web.deps import AppState, need_user, state
@@ -145,6 +156,9 @@ def mapping_from(sent: dict[str, Any], columns: list[str], moments: list[str] | 
 WIDE_VISIT = tuple(f.name for f in FIELDS["visit"])
 WIDE_SURVEY = tuple(f.name for f in FIELDS["survey"] if f.name not in ("visit_id", "survey_id", "overall_scale",
                                                                         "source"))
+
+
+ALL_FIELDS = tuple(dict.fromkeys(f.name for k in KINDS for f in FIELDS[k]))
 
 
 def _have(columns: list[str], named: Any) -> None:
@@ -298,7 +312,7 @@ def _mapping_page(request: Request, p: Principal, job: Job, sheet: str | None, s
     return render(request, "import.html.j2", status=status, user=p, step="map", job=_shown(job, seen["sheet"]),
                   seen=seen, fields=fields, kinds=KINDS, scales=list(SCALE_ALIASES), saved=sorted(saved),
                   problem=problem, sent=sent, lang_name=page_lang(request), shape=shape, halls=halls,
-                  wide_visit=WIDE_VISIT, wide_survey=WIDE_SURVEY, read=read)
+                  wide_visit=WIDE_VISIT, wide_survey=WIDE_SURVEY, read=read, all_fields=ALL_FIELDS)
 
 
 @router.get("/import/{token}", include_in_schema=False)
@@ -311,8 +325,23 @@ def import_job_page(request: Request, token: str, sheet: str | None = None) -> H
         except FileUnreadable as exc:  # what is wrong with the file, named
             return render(request, "import.html.j2", status=422, user=p, step="upload", job=None,
                           problem=exc.say(page_lang(request)))
-    info = report(state(request), job, page_lang(request))
-    return render(request, "import.html.j2", user=p, step="run", job=_shown(job, info["sheet"]), info=info)
+    info = worded_report(state(request), job, page_lang(request))
+    return render(request, "import.html.j2", user=p, step="run", job=_shown(job, info["sheet"]), info=info,
+                  uploaded_by=source_words(source_of(job), page_lang(request)))
+
+
+def worded_report(st: AppState, job: Job, lang: Lang) -> dict[str, Any]:
+    """`report` as the import page words it: notes and quarantined rows with the upload named by its file and
+    uploader, fields and moments by name, the form's fields instead of command-line options."""
+    info = report(st, job, lang)
+    said = (job.result or {}).get("notes_said") if job.state == "done" else None
+    if said and len(said) == len(info["notes"]):
+        info["notes"] = [note_words(n, lang, st.blueprint) if n else old for n, old in zip(said, info["notes"],
+                                                                                           strict=True)]
+    for x in info.get("problems") or []:
+        x["reason"] = worded(x, lang, st.blueprint)
+        x["shown_field"] = field_words(str(x["field"]), x.get("field_id"), lang)
+    return info
 
 
 @router.post("/import/{token}", include_in_schema=False)

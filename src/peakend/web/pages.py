@@ -9,6 +9,7 @@ last one with its age and, while a newer one is computed, a progress bar the pag
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -27,10 +28,11 @@ from markupsafe import Markup
 
 from peakend import settings
 from peakend.errors import BlueprintError, NotScored, PeakendError
-from peakend.i18n import WORDS, Lang, percent_format
+from peakend.i18n import FIELD_LABELS, WORDS, Lang, percent_format
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg
 from peakend.service.figures import MIN_TOUCHES
+from peakend.service.imports import field_words, source_words, worded
 from peakend.service.jobs import Answer
 from peakend.service.people import Principal
 from peakend.service.reports import vega_bundle
@@ -48,6 +50,7 @@ from peakend.web.deps import (
     safe_next,
     state,
 )
+from peakend.web.guard import client_address
 from peakend.web.refusal import LANDING, menu  # LANDING: where a role that reads no network figures starts
 
 router = APIRouter(include_in_schema=False)
@@ -130,6 +133,7 @@ def render(request: Request, name: str, status: int = 200, headers: Mapping[str,
     p = context.pop("user", None) or _quiet_principal(request)
     st = state(request)
     context.update(lang=lang, t={k: v[lang] for k, v in WORDS.items()}, user=p, bp=st.blueprint, request=request,
+                   field_names={k: v[lang] for k, v in FIELD_LABELS.items()},
                    menu=[] if p is None else menu(p.role),
                    hall_names=st.ws.figures.hall_names(lang), staff_names=st.ws.figures.staff_names(lang))
     if name in REI_PAGES and p is not None:
@@ -467,14 +471,56 @@ def blueprint_save(request: Request, text: Annotated[str, Form()]) -> HTMLRespon
                   problems=problems, saved=saved)
 
 
-@router.get("/quality")
-def quality_page(request: Request) -> HTMLResponse:
-    """Quarantined records with their reasons (admins)."""
+def _quality_reader(request: Request) -> tuple[Principal, frozenset[str] | None]:
+    """An admin (every quarantined row) or a manager (the rows of their halls)."""
     p = need_reader(request)
-    if not p.is_admin:
-        raise HTTPException(403, "only admins see the quarantine")
-    rows, parked, clashes = state(request).ws.figures.quality()
-    shown, pager = paged(request, rows[~rows["superseded"].astype(bool)].to_dict("records"))
+    if p.role not in ("admin", "manager"):
+        raise HTTPException(403, "only admins and managers see the quarantine")
+    return p, None if p.is_admin else frozenset(p.halls)
+
+
+@router.get("/quality")
+def quality_page(request: Request, dismissed: bool = False, done: int | None = None) -> HTMLResponse:
+    """Quarantined records with their reasons as the web words them (admins: all; managers: their halls'), the
+    dismissed ones hidden unless asked (`dismissed`), how many were dismissed; an admin also sees parked visits and
+    conflicts."""
+    p, halls = _quality_reader(request)
+    rows, parked, clashes, gone = state(request).ws.figures.quality(halls, dismissed)
+    lang, bp = page_lang(request), state(request).blueprint
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    for r in records:
+        r["reason"], r["shown_source"] = worded(r, lang, bp), source_words(str(r["source"]), lang)
+        r["shown_field"] = field_words(str(r["field"]), r.get("field_id"), lang)
+        r["key"] = json.dumps([r["source_hash"], int(r["row_number"]), r["field"]], ensure_ascii=False)
+    current = [r for r in records if not r["superseded"]]
+    shown, pager = paged(request, current, PAGE_ROWS, **({"dismissed": "1"} if dismissed else {}))
     return render(request, "quality.html.j2", user=p, rows=shown, pager=pager, parked=parked.to_dict("records"),
-                  conflicts=clashes.to_dict("records"),
-                  superseded=rows[rows["superseded"].astype(bool)].head(200).to_dict("records"))
+                  conflicts=clashes.to_dict("records"), dismissed=dismissed, gone=gone, done=done,
+                  superseded=[r for r in records if r["superseded"]][:200])
+
+
+@router.post("/quality/dismiss")
+async def quality_dismiss(request: Request) -> Response:
+    """Mark the picked quarantined rows handled (kept, hidden): every one a row of the sender's halls, else 404 and
+    none is marked."""
+    p, halls = _quality_reader(request)
+    async with request.form(max_fields=MOST_PICKED + 10) as sent:
+        picked = [v for v in sent.getlist("row") if isinstance(v, str)]
+    keys = [_row_key(v) for v in picked[:MOST_PICKED]]
+    n = state(request).ws.imports.dismiss(keys, p.name, halls, client_address(request.scope))
+    return RedirectResponse(f"/quality?done={n}", status_code=303)
+
+
+MOST_PICKED = 500  # rows one dismissal names at most
+
+
+def _row_key(text: str) -> tuple[str, int, str]:
+    """A picked row's key as the page sent it (JSON: source hash, row, field); 422 for anything else."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not (isinstance(found, list) and len(found) == 3 and isinstance(found[0], str) and isinstance(found[2], str)
+            and isinstance(found[1], int) and not isinstance(found[1], bool)):
+        raise HTTPException(422, "a picked row is not one of the page's")
+    return found[0][:400], found[1], found[2][:400]

@@ -21,7 +21,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("/", "network", "admin manager"), ("/audit", "audit_form", "auditor"), ("/cases", "cases", "admin manager staff"),
     ("/staff", "staff_cards", "admin manager staff"), ("/audits", "audit_rates", "admin manager auditor"),
     ("/comments", "comments", "admin manager"), ("/blueprint", "blueprint", "admin manager auditor staff"),
-    ("/import", "import_title", "admin manager"), ("/quality", "quality", "admin"),
+    ("/import", "import_title", "admin manager"), ("/quality", "quality", "admin manager"),
     ("/admin/activity", "adm_nav", "admin"), ("/admin/webhooks", "hook_nav", "admin"),
     ("/admin/users", "id_users", "admin manager"), ("/admin/tokens", "id_tokens", "admin"),
     ("/inbox", "inbox_title", "admin manager staff"))
