@@ -304,6 +304,28 @@ def test_phone_shows_masked_never_in_clear(app):
     assert "138****5678" in page and "1234 5678" not in page and "12345678" not in page
 
 
+def test_a_visit_without_an_arrival_arrived_at_its_first_touch(app):
+    """No arrival time and no survey: the visit page shows its earliest touch's time (10:02, though sent second) as
+    the arrival and says so; with no time at all it shows "–" and why; a visit with no touch says why it has no
+    timeline."""
+    sent = [{**t, "start_at": at} for t, at in zip(touches(A, "a9", [("entering", 4), ("leaving", 5)]),
+                                                 ["2026-11-02 10:05", "2026-11-02 10:02"], strict=True)]
+    sent += [{k: v for k, v in t.items() if k != "start_at"} for t in touches(A, "a10", [("leaving", 2)])]
+    assert device(app).post("/api/v1/touches/batch", json=sent).status_code == 200
+    app.state.peakend.store.execute("INSERT INTO visits (visit_id, hall_id) VALUES ('a11', ?)", [A])
+    admin = client(app, "admin")
+    v = admin.get("/api/v1/visits/a9").json()["visit"]
+    assert v["arrival"].startswith("2026-11-02T10:02") and v["arrival_from"] == "touch"
+    for lang, said in (("en", "(from its first touch)"), ("zh", "（按第一个触点的时间）")):
+        arrival = re.search(r'<span id="arrival">(.*?)</span></p>', admin.get(f"/visits/a9?lang={lang}").text, re.S)
+        assert " ".join(re.sub(r"<[^>]+>", " ", arrival.group(1)).split()) == f"2026-11-02 10:02 {said}"
+    untimed = admin.get("/visits/a10?lang=en").text
+    assert "— <small" in untimed and "(neither the visit nor its touches have a time)" in untimed
+    empty = {lang: admin.get(f"/visits/a11?lang={lang}").text for lang in ("zh", "en")}
+    assert 'id="no-touches"' in empty["en"] and "This visit has no touches recorded" in empty["en"]
+    assert "这次来访没有触点记录" in empty["zh"] and 'id="touches"' not in empty["zh"]
+
+
 def test_exports_match_the_api(scored):
     admin = client(scored, "admin")
     csv = admin.get("/api/v1/export/halls.csv")
