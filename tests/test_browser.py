@@ -213,7 +213,7 @@ def test_manager_tries_two_more_counters_on_the_what_if_page(server, browser):
     page.fill("input[name=closes]", "3")  # before opening: refused with the reason, the form kept
     page.locator("input[name=closes]").evaluate("e => e.removeAttribute('min')")
     page.click("#change button[type=submit]")
-    expect(page.locator("#problem")).to_contain_text("closes", timeout=120_000)
+    expect(page.locator("#problem")).to_contain_text("the closing hour must be from", timeout=120_000)
     expect(page.locator("input[name=closes]")).to_be_visible()  # the form kept
     page.close()
 
