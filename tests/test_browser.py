@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from peakend.store.db import connect
-from tests.conftest import add_token, add_user, demo_copy
+from tests.conftest import add_token, add_user, demo_copy, shared_demo
 
 # Every page and expectation waits up to 30 s (Playwright's 5 s default), a bound and not a timing: the module's
 # tests share one server whose jobs queue behind each other, and CI runs on a loaded machine.
@@ -213,7 +213,7 @@ def test_manager_tries_two_more_counters_on_the_what_if_page(server, browser):
     page.fill("input[name=closes]", "3")  # before opening: refused with the reason, the form kept
     page.locator("input[name=closes]").evaluate("e => e.removeAttribute('min')")
     page.click("#change button[type=submit]")
-    expect(page.locator("#problem")).to_contain_text("closes", timeout=120_000)
+    expect(page.locator("#problem")).to_contain_text("the closing hour must be from", timeout=120_000)
     expect(page.locator("input[name=closes]")).to_be_visible()  # the form kept
     page.close()
 
@@ -239,6 +239,20 @@ def test_a_planted_script_never_runs(server, browser):
 def fits(page) -> bool:
     """Whether the page needs no sideways scrolling."""
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_the_report_fits_a_phone_in_both_languages(browser, tmp_path_factory):
+    """The demo's HTML report (8 halls, every table and chart) at 390 px: no sideways scrolling once its charts are
+    drawn, in English (its language) and Chinese (#zh), and the page's lang follows."""
+    folder, _ = shared_demo(tmp_path_factory, 3)
+    for lang in ("en", "zh"):
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto((folder / "report.html").as_uri() + f"#{lang}")
+        page.wait_for_function("[...document.querySelectorAll('[data-chart]')].every(e => e.querySelector('svg'))")
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert fits(page), f"{lang}: {page.evaluate('document.documentElement.scrollWidth')} px wide"
+        page.screenshot(path=ARTIFACTS / f"report-390-{lang}.png", full_page=True)
+        page.close()
 
 
 def test_the_auditor_fills_an_audit_on_a_tablet_and_sees_the_pass_rates(server, browser):

@@ -46,6 +46,23 @@ def test_report_is_self_contained_and_bilingual(demo_dir):
         assert f'data-chart="{chart}"' in html and f'"{chart}": {{' in html
 
 
+def test_the_report_opens_in_its_language_and_says_so(tmp_path):
+    """`--lang en` writes a report whose page is English (`<html lang="en">`, the English half shown first, the
+    script's default), `--lang zh` a Chinese one; both halves are in each. A store of touches only, one hall."""
+    from tests.test_any_store import build
+
+    db = str(tmp_path / "s.duckdb")
+    build(db, {"halls": 1, "moments": 0, "times": True, "ratings": "some", "surveys": False, "staff": False,
+               "customers": False, "days": 3, "seed": 1})
+    assert runner.invoke(app, ["score", "--db", db]).exit_code == 0
+    for lang in ("en", "zh"):
+        out = tmp_path / f"r-{lang}.html"
+        assert runner.invoke(app, ["--lang", lang, "report", "--db", db, "-o", str(out)]).exit_code == 0
+        html = out.read_text("utf-8")
+        assert re.findall(r'<html lang="(\w+)">|<body class="([\w-]+)">', html) == [(lang, ""), ("", f"show-{lang}")]
+        assert f'|| "{lang}";' in html and "营业厅排名" in html and "Network ranking" in html
+
+
 def test_ingest_prints_summary_and_never_a_traceback(tmp_path):
     db = str(tmp_path / "s.duckdb")
     bad = tmp_path / "bad.csv"

@@ -307,6 +307,28 @@ def test_phone_shows_masked_never_in_clear(app):
     assert "138****5678" in page and "1234 5678" not in page and "12345678" not in page
 
 
+def test_a_visit_without_an_arrival_arrived_at_its_first_touch(app):
+    """No arrival time and no survey: the visit page shows its earliest touch's time (10:02, though sent second) as
+    the arrival and says so; with no time at all it shows "–" and why; a visit with no touch says why it has no
+    timeline."""
+    sent = [{**t, "start_at": at} for t, at in zip(touches(A, "a9", [("entering", 4), ("leaving", 5)]),
+                                                 ["2026-11-02 10:05", "2026-11-02 10:02"], strict=True)]
+    sent += [{k: v for k, v in t.items() if k != "start_at"} for t in touches(A, "a10", [("leaving", 2)])]
+    assert device(app).post("/api/v1/touches/batch", json=sent).status_code == 200
+    app.state.peakend.store.execute("INSERT INTO visits (visit_id, hall_id) VALUES ('a11', ?)", [A])
+    admin = client(app, "admin")
+    v = admin.get("/api/v1/visits/a9").json()["visit"]
+    assert v["arrival"].startswith("2026-11-02T10:02") and v["arrival_from"] == "touch"
+    for lang, said in (("en", "(from its first touch)"), ("zh", "（按第一个触点的时间）")):
+        arrival = re.search(r'<span id="arrival">(.*?)</span></p>', admin.get(f"/visits/a9?lang={lang}").text, re.S)
+        assert " ".join(re.sub(r"<[^>]+>", " ", arrival.group(1)).split()) == f"2026-11-02 10:02 {said}"
+    untimed = admin.get("/visits/a10?lang=en").text
+    assert "— <small" in untimed and "(neither the visit nor its touches have a time)" in untimed
+    empty = {lang: admin.get(f"/visits/a11?lang={lang}").text for lang in ("zh", "en")}
+    assert 'id="no-touches"' in empty["en"] and "This visit has no touches recorded" in empty["en"]
+    assert "这次来访没有触点记录" in empty["zh"] and 'id="touches"' not in empty["zh"]
+
+
 def test_exports_match_the_api(scored):
     admin = client(scored, "admin")
     csv = admin.get("/api/v1/export/halls.csv")
@@ -453,7 +475,8 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     opened = [h["hour"] for h in more["hours"] if (h["visits_whatif"] or 0) > 0]
     assert more["whatif"]["closes"] == 12 and max(opened) == 11
     bad = mgr.get(f"/api/v1/halls/{quote(A)}/whatif?add.counter_handling=lots")
-    assert bad.status_code == 422 and "add.counter_handling" in bad.json()["detail"]
+    assert bad.status_code == 422 and "servers added in every hour takes a whole number, not “lots”" in (
+        bad.json()["detail"])
     computing = mgr.get(f"/halls/{quote(A)}/whatif?add.counter_handling=3&lang=en")
     assert computing.status_code == 200 and 'id="whatif-job"' in computing.text and "whatif-day" not in computing.text
     run_jobs(app)
@@ -468,7 +491,7 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert mgr.get(f"/halls/{quote(A)}/whatif?closes=6").status_code == 200  # before opening: the job says so
     run_jobs(app)
     early = mgr.get(f"/halls/{quote(A)}/whatif?closes=6&lang=en")
-    assert early.status_code == 422 and "closes: 6 is outside" in early.text
+    assert early.status_code == 422 and "the closing hour must be from " in early.text and ", not 6" in early.text
     assert mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").status_code == 200
     csv = mgr.get(f"/api/v1/export/whatif.csv?hall={quote(A)}&add.counter_handling=3").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("hour,visits_today,visits_now,visits_whatif")
@@ -479,6 +502,61 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert '<h2 id="today-title">Today · 2026-10-11</h2>' in mgr.get(f"/halls/{quote(A)}?lang=en").text
     ws.clock = lambda: datetime(2026, 10, 20, 9)
     assert '<h2 id="today-title">最近有数据的一天 · 2026-10-11</h2>' in mgr.get(f"/halls/{quote(A)}?lang=zh").text
+
+
+def problem_of(page: str) -> str:
+    """The text of a page's problem paragraph."""
+    return html.unescape(re.search(r'<p class="problem" id="problem">(.*?)</p>', page, re.S).group(1))
+
+
+def test_what_if_of_a_store_without_waits_says_so_and_refusals_are_plain_words(tmp_path):
+    """A store of touches only (times and ratings, no wait, no arrival): every wait of the what-if is unknown ("–",
+    null), never a measured-looking 0.0 ± 0.0, and the page says why; a refused change and a hall without times are
+    told in the page's language in plain words (no parameter names, backticks or paths)."""
+    from peakend.ingest.pipeline import ingest_records
+    from peakend.service import Workspace
+
+    app = make_app(str(tmp_path / "w.duckdb"))
+    sent = [{"touch_id": f"w{d}{v}-{i}", "visit_id": f"w{d}{v}", "hall_id": A, "moment_id": m, "seq": i,
+             "start_at": f"2026-11-0{d} {10 + v // 2}:{(v % 2) * 30 + 2 * i:02d}", "rating": 1 + (v + i) % 5,
+             "rating_scale": "1-5"} for d in (2, 3, 4) for v in range(8)
+            for i, m in enumerate(["entering", "counter_handling", "leaving"])]
+    sent += [{"touch_id": "b1", "visit_id": "b1", "hall_id": B, "moment_id": "leaving", "rating": 4,
+              "rating_scale": "1-5"}]  # hall B: no time at all
+    store = app.state.peakend.store
+    assert not ingest_records(store, sent, "touch", Workspace(store).files.context(), "test").problems
+    admin = client(app, "admin")
+    for path in (f"/api/v1/halls/{quote(A)}/whatif", f"/api/v1/halls/{quote(A)}/whatif?closes=3",
+                 f"/api/v1/halls/{quote(B)}/whatif"):
+        admin.get(path)
+    run_jobs(app)
+    found = admin.get(f"/api/v1/halls/{quote(A)}/whatif").json()
+    assert found["day"] == "2026-11-04" and found["waits"] is False
+    days = {d["series"]: d for d in found["day_figures"]}
+    assert days["today"]["visits"] == 8 and all(d["wait"] is None and d["within"] is None for d in days.values())
+    assert all(h[f"wait_{s}"] is None for h in found["hours"] for s in ("today", "now", "whatif"))
+    for lang, why in (("zh", "数据中没有等候时间"), ("en", "no waiting times in the data")):
+        page = admin.get(f"/halls/{quote(A)}/whatif?lang={lang}").text
+        assert 'id="no-waits"' in page and why in page and "spec-whatif" not in page  # no chart of unknown waits
+        assert 'id="no-stations"' in page  # no wait, no queue: no station fitted, and the form says so
+        cells = re.findall(r'<tr data-series="(\w+)"><td>[^<]*</td><td class="num">[^<]*</td>\s*'
+                           r'<td class="num">([^<]*)</td>\s*<td class="num">([^<]*)</td>', page)
+        assert cells == [(s, "–", "–") for s in ("today", "now", "whatif")]  # mean wait, share within the target
+
+    def problem(hall: str, query: str, lang: str) -> str:
+        return problem_of(admin.get(f"/halls/{quote(hall)}/whatif?{query}&lang={lang}").text)
+
+    assert re.fullmatch(r"无法模拟此改变：关门时间须在 1\d 到 24 之间，不能是 3", problem(A, "closes=3", "zh"))
+    assert re.fullmatch(r"this change cannot be simulated: the closing hour must be from 1\d to 24, not 3",
+                        problem(A, "closes=3", "en"))
+    assert problem(A, "add.counter_handling=lots", "zh") == "改动有误：每个时段增减人数须为整数，不能是“lots”"
+    assert problem(A, "add.counter_handling=lots", "en") == (
+        "The change cannot be used: servers added in every hour takes a whole number, not “lots”")
+    assert problem(B, "", "zh") == ("本厅还没有可拟合的来访数据：来访和触点都没有时间（到达时间或触点开始时间），"
+                                    "而模拟需要知道客户何时到来")
+    assert problem(B, "", "en").startswith("No visits of this hall to fit yet: neither its visits nor their touches")
+    assert not re.search(r"[`/]|docs|start_at|--", problem(B, "", "zh") + problem(B, "", "en"))
+    store.close()
 
 
 def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(store):

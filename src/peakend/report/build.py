@@ -144,8 +144,8 @@ def _specs(data: dict[str, Any], bp: Blueprint) -> dict[str, dict[Lang, str]]:
     return specs
 
 
-def render(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list[Verdict]) -> str:
-    """The report as one HTML string."""
+def render(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list[Verdict], lang: Lang = "zh") -> str:
+    """The report as one HTML string, opening in `lang` (its reader switches to the other)."""
     data = gather(store, bp, comparison, verdicts)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
@@ -156,11 +156,13 @@ def render(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
         specs=_specs(data, bp),
         js=vega_bundle(),
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        lang=lang,
     )
 
 
-def write_report(store: Store, bp: Blueprint, path: Path, comparison: pd.DataFrame, verdicts: list[Verdict]) -> Path:
-    """Write the report to `path` (folders created as needed)."""
+def write_report(store: Store, bp: Blueprint, path: Path, comparison: pd.DataFrame, verdicts: list[Verdict],
+                 lang: Lang = "zh") -> Path:
+    """Write the report, opening in `lang`, to `path` (folders created as needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(store, bp, comparison, verdicts), "utf-8")
+    path.write_text(render(store, bp, comparison, verdicts, lang), "utf-8")
     return path

@@ -247,7 +247,8 @@ def moment_figures(store: Store, hall_id: str, limit: int = WORST_VISITS) -> tup
 
 
 def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object] | None, pd.DataFrame]:
-    """One visit's record and its touches in journey order, each with e and peak/end marks."""
+    """One visit's record and its touches in journey order, each with e and peak/end marks; a visit without an
+    arrival time arrived at its first touch's (`arrival_from` "touch"), as `simulate.observed.hall_visits` has it."""
     v = store.table("visits")
     with store.lock:
         rows = v.filter(v.visit_id == visit_id).drop("customer_key").to_pandas()
@@ -257,6 +258,8 @@ def visit(store: Store, bp: Blueprint, visit_id: str) -> tuple[dict[str, object]
     # The touches as stored now, each with e by the blueprint's rules (scored yet or not: pages read what is stored).
     touches = store.query(f"SELECT * FROM ({experience_sql(store, bp)}) AS x WHERE visit_id = ?", [visit_id])
     touches = touches.sort_values(["start_at", "seq", "touch_id"], na_position="first").reset_index(drop=True)
+    if record.get("arrival") is None and len(touches) and touches.start_at.notna().any():
+        record.update(arrival=pd.Timestamp(touches.start_at.min()), arrival_from="touch")  # as the fit takes it
     if len(touches):
         intensity = touches.e.abs().round(TIE_DIGITS)
         ties = touches.index[intensity == intensity.max()]

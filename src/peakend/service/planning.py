@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from peakend.errors import ConfigError, PeakendError
+from peakend.errors import ConfigError, FitError, PeakendError
 from peakend.i18n import Lang, say
 from peakend.service.jobs import Answer, Job, Outcome, Progress, job_kind
 from peakend.simulate import plan as planner
@@ -24,19 +24,34 @@ from peakend.simulate.hall import Day
 from peakend.simulate.observed import HOLDOUT
 from peakend.simulate.plan import Targets
 from peakend.simulate.run import Simulated, simulate, write_events
-from peakend.simulate.whatif import FIT_DAYS, MOST_ADDED, Change, by_hour, fitted_now, what_if
+from peakend.simulate.whatif import FIT_DAYS, MOST_ADDED, BadNumber, Change, by_hour, fitted_now, number, what_if
 
 if TYPE_CHECKING:
     from peakend.service.views import Shown
     from peakend.service.workspace import Workspace
 
 WHATIF_REPS = 5  # simulations behind each what-if figure (page and API alike)
+PAGE_FIT = {"fit_no_visits": "whatif_no_visits", "fit_no_names": "whatif_no_names"}  # why no fit, said on a page
 
 
 class BadChange(PeakendError):
-    """A what-if change that cannot be used (an unknown station, a number out of range)."""
+    """A what-if change that cannot be used (a word for a number, a number out of range), said in plain words of
+    the reader's language (`reason`): the field as the form labels it, never a parameter's name."""
 
     key = "whatif_bad_change"
+
+    def __init__(self, bad: BadNumber) -> None:
+        super().__init__(name=bad.name, raw=bad.raw[:40], whole=bad.whole, lo=bad.lo, hi=bad.hi)
+
+    def reason(self, lang: Lang | None = None) -> str:
+        """Why, in `lang`: which field, what it holds, what it takes."""
+        f = self.fields
+        key = "change_outside" if f["lo"] is not None else "change_not_whole" if f["whole"] else "change_not_number"
+        field = str(f["name"]).split(".")[0]
+        return say(key, lang, field=say(f"change_field_{field}", lang), raw=f["raw"], lo=f["lo"], hi=f["hi"])
+
+    def say(self, lang: Lang | None = None) -> str:
+        return say(self.key, lang, why=self.reason(lang))
 
 
 @dataclass
@@ -188,11 +203,14 @@ class Planning:
         its last weeks, both simulated on its latest day before today beside that day as it happened (FitError: no
         visits)."""
         bp = self.ws.blueprint
-        now = fitted_now(self.ws.store, bp, hall, self.ws.clock().date())
+        try:
+            now = fitted_now(self.ws.store, bp, hall, self.ws.clock().date())
+        except FitError as exc:  # the page's reader gets plain words, not the command line's columns and options
+            raise FitError(PAGE_FIT.get(exc.key, exc.key), **exc.fields) from None
         try:
             change = Change.from_query(query, now.cfg)
-        except ValueError as exc:
-            raise BadChange(why=str(exc)) from None
+        except BadNumber as exc:
+            raise BadChange(exc) from None
         result = what_if(self.ws.store, bp, now, change, reps=WHATIF_REPS)
         return {"result": result, "change": change, "fit_days": FIT_DAYS,
                 "fitted": now.cfg.model_dump(mode="json"), "day": now.day}
@@ -233,20 +251,16 @@ class Planning:
 def change_query(query: Mapping[str, str]) -> dict[str, str]:
     """The what-if change a query asks for (`add.<station>`, `divert_at`, `closes`; empty ones left out), each
     checked as a number in its range (BadChange naming the first that is not); stations are checked by the job."""
-    limits: dict[str, tuple[type, float, float]] = {"divert_at": (float, 0.5, 50), "closes": (int, 1, 24)}
+    limits: dict[str, tuple[bool, float, float]] = {"divert_at": (False, 0.5, 50), "closes": (True, 1, 24)}
     out = {}
     for name, raw in query.items():
         raw = str(raw).strip()
         if not raw or not (name.startswith("add.") or name in limits):
             continue
-        kind, lo, hi = limits.get(name, (int, -MOST_ADDED, MOST_ADDED))
         try:
-            value = kind(raw)
-        except ValueError:
-            why = f"{name}: '{raw}' is not {'a whole number' if kind is int else 'a number'}"
-            raise BadChange(why=why) from None
-        if not lo <= value <= hi:
-            raise BadChange(why=f"{name}: {raw} is outside {lo:g}–{hi:g}")
+            number(name, raw, *limits.get(name, (True, -MOST_ADDED, MOST_ADDED)))
+        except BadNumber as exc:
+            raise BadChange(exc) from None
         out[name] = raw
     return dict(sorted(out.items()))
 
@@ -259,6 +273,7 @@ def whatif_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
     result = found["result"]
     return Outcome({"day": str(found["day"]), "fitted": found["fitted"], "fit_days": found["fit_days"],
                     "changed": result.whatif.model_dump(mode="json"), "can_divert": result.can_divert,
+                    "waits": result.waits,
                     "change": found["change"].query()},
                    {"day_figures": result.day_figures, "hours": result.hours, "by_hour": by_hour(result)})
 

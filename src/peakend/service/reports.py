@@ -29,10 +29,10 @@ class Reports:
     def __init__(self, ws: Workspace):
         self.ws = ws
 
-    def html(self, out: Path) -> Path:
-        """Write the HTML report (zh/en) of the scored store (NotScored otherwise)."""
+    def html(self, out: Path, lang: Lang = "zh") -> Path:
+        """Write the HTML report (zh/en, opening in `lang`) of the scored store (NotScored otherwise)."""
         self.ws.scores.require()
-        return write_report(self.ws.store, self.ws.blueprint, out, *self.ws.analysis.findings())
+        return write_report(self.ws.store, self.ws.blueprint, out, *self.ws.analysis.findings(), lang=lang)
 
     @staticmethod
     def pdf(html: Path, lang: str) -> Path:
@@ -40,8 +40,8 @@ class Reports:
         return print_pdf(html, html.with_suffix(".pdf"), lang)
 
     def written(self, out: Path, pdf: bool, lang: Lang) -> Shown:
-        """Write the HTML report (`pdf`: and its PDF, in `lang`); the lines saying where."""
-        html = self.html(out)
+        """Write the HTML report, opening in `lang` (`pdf`: and its PDF, in `lang`); the lines saying where."""
+        html = self.html(out, lang)
         done = [self.pdf(html, lang)] if pdf else []
         return [say("report_written", lang, value=html.resolve()), *(say("pdf_written", lang, value=p.resolve())
                                                                      for p in done)]

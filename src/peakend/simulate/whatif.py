@@ -27,6 +27,7 @@ N = TypeVar("N", int, float)
 FIT_DAYS = 28  # the hall as it runs now: fitted from its last four weeks
 MOST_ADDED = 20
 SERIES = ("today", "now", "whatif")  # observed on the day; fitted model; fitted model changed
+WAIT_FIGURES = ("wait", "wait_ci", "within", "within_ci")  # what rests on measured waiting times
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,29 @@ class Change:
         return out
 
 
+class BadNumber(ValueError):
+    """A change's field that is not a number (`lo`, `hi` None) or is outside `lo`–`hi`; `whole`: it takes whole
+    numbers. Callers say it in the reader's language; str() is for logs."""
+
+    def __init__(self, name: str, raw: str, whole: bool, lo: float | None = None, hi: float | None = None):
+        self.name, self.raw, self.whole, self.lo, self.hi = name, raw, whole, lo, hi
+        super().__init__(f"{name}: '{raw}' is " + (f"outside {lo:g}–{hi:g}" if lo is not None and hi is not None
+                                                   else "not a whole number" if whole else "not a number"))
+
+
 def _number(name: str, raw: str, kind: Callable[[str], N], lo: float, hi: float) -> N:
     try:
         value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name}: '{raw}' is not {'a whole number' if kind is int else 'a number'}") from None
+        raise BadNumber(name, raw, kind is int) from None
     if not lo <= value <= hi:
-        raise ValueError(f"{name}: {raw} is outside {lo:g}–{hi:g}")
+        raise BadNumber(name, raw, kind is int, lo, hi)
     return value
+
+
+def number(name: str, raw: str, whole: bool, lo: float, hi: float) -> int | float:
+    """`raw` read as a whole number (`whole`) or a number within `lo`–`hi` (BadNumber otherwise)."""
+    return _number(name, raw, int, lo, hi) if whole else _number(name, raw, float, lo, hi)
 
 
 def diversion(cfg: HallConfig, bp: Blueprint, at: float) -> Diversion | None:
@@ -122,6 +138,7 @@ class WhatIf:
     hours: pd.DataFrame  # hour × series: visits, wait, within, rei (± ci for the simulated)
     day_figures: pd.DataFrame  # one row per series
     can_divert: bool
+    waits: bool = True  # the hall's data hold waiting times (else every wait figure is NaN: nothing measured)
 
 
 def observed_figures(store: Store, obs: Observed, day: date) -> pd.DataFrame:
@@ -179,7 +196,15 @@ def what_if(store: Store, bp: Blueprint, now: Now, change: Change, targets: Targ
                "whatif": visit_figures(later, bp, now.day, reps, seed, rated=True)}
     hours = pd.concat([hourly(f, targets).assign(series=k) for k, f in figures.items()], ignore_index=True)
     days = pd.DataFrame([{"series": k, **summary(f, targets)} for k, f in figures.items()])
-    return WhatIf(now.day, now.cfg, later, hours, days, diversion(now.cfg, bp, 1.0) is not None)
+    waits = bool(now.obs.touches["wait_min"].notna().any())
+    if not waits:  # no wait was measured: the observed 0 is missing data, the fitted one has nothing to rest on
+        hours, days = unmeasured(hours), unmeasured(days)
+    return WhatIf(now.day, now.cfg, later, hours, days, diversion(now.cfg, bp, 1.0) is not None, waits)
+
+
+def unmeasured(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its wait figures (mean wait, its interval, the share within the target) unknown (NaN)."""
+    return frame.assign(**{c: float("nan") for c in WAIT_FIGURES if c in frame})
 
 
 def by_hour(result: WhatIf) -> pd.DataFrame:

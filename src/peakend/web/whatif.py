@@ -67,7 +67,7 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
     except BadChange as exc:  # the form cannot be read
         p = hall_visible(request, hall_id)
         return render(request, "whatif.html.j2", status=422, user=p, hall_id=hall_id, form=None, job=None,
-                      problem=WORDS["bad_change"][lang].format(why=exc.fields["why"]))
+                      problem=WORDS["bad_change"][lang].format(why=exc.reason(lang)))
     failed, result = _failed(found), found.result
     view = None if failed is not None else job_view(found, lang)  # a failure is told once, as the page's problem
     st = state(request)
@@ -94,9 +94,11 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
         return render(request, "whatif.html.j2", status=status, **context)
     frames = _frames(request, found)
     query = "".join(f"&{quote(k)}={quote(v)}" for k, v in change.items())
+    waits = result.get("waits", True)  # False: the data hold no waiting times, each wait shows "–" and why
     return render(request, "whatif.html.j2", **{
-        **context, "query": query, "days": frames["day_figures"].to_dict("records"),
-        "hours": frames["by_hour"].to_dict("records"), "chart": spec(charts.whatif_waits(frames["hours"], lang)),
+        **context, "query": query, "days": frames["day_figures"].to_dict("records"), "waits": waits,
+        "hours": frames["by_hour"].to_dict("records"),
+        "chart": spec(charts.whatif_waits(frames["hours"], lang)) if waits else None,
         "within_label": WORDS["within_share"][lang].format(wait=f"{st.ws.planning.wait_target():g}")})
 
 
@@ -109,6 +111,7 @@ def api_whatif(request: Request, hall_id: str, divert_at: float | None = None, c
     A job: answers 202 with the job (follow it at /api/v1/jobs/{job_id}) until a first answer is computed, then the
     last answer with its age (`computed_at`, `age_s`) and `running`, the job computing a newer one if any.
     Answers 409 when the hall has no visits to fit, 422 for a change that cannot be used.
+    `waits` is false when the hall's data hold no waiting times: every wait figure is then null, not 0.
     """
     _, found = asked(request, hall_id)
     failed = _failed(found)
@@ -118,7 +121,8 @@ def api_whatif(request: Request, hall_id: str, divert_at: float | None = None, c
     if found.result is None or found.last is None:
         raise Computing(found)
     result, frames = found.result, _frames(request, found)
-    return {"hall_id": hall_id, "day": result["day"], "change": result["change"], "now": result["fitted"],
+    return {"hall_id": hall_id, "day": result["day"], "change": result["change"], "waits": result.get("waits", True),
+            "now": result["fitted"],
             "whatif": result["changed"], "day_figures": frame_json(frames["day_figures"]),
             "hours": frame_json(frames["by_hour"]), "job_id": found.last.job_id,
             "computed_at": found.last.public("en")["finished_at"], "age_s": round(found.last.age_s(), 1),
