@@ -58,6 +58,29 @@ def test_a_new_blueprint_is_valid_and_scores_a_journey(duck, tmp_path):
     assert duck.rows('SELECT peak, "end", rei FROM visit_scores') == [(1.0, 1.0, 100.0)]
 
 
+def test_a_new_blueprint_reads_unrated_touches_by_their_outcome_and_the_queue_s_wait(duck):
+    """Without ratings a new service is not all 0 (REI 50 everywhere): the built-in rule for outcomes, and at the
+    queue a wait past 5 minutes counts, at worst (−1) past 30. By hand, e of ticket, wait 17.5 min, counter
+    resolved, leave: 0, −(17.5 − 5)/25 = −0.5, 0.3, 0 → peak −0.5, end 0, REI = 50·(1 − 0.25) = 37.5; a wait of
+    40 min and an unresolved counter: 0, −1, −0.6, 0 → peak −1, REI 25. A visit all neutral has no peak to show."""
+    bp, _ = check_text(new_blueprint_text(["取号|Ticket", "等候|Wait", "柜台|Counter", "离开|Leave"]), "w.yaml")
+    assert bp is not None and bp.moment("wait").rule is not None and bp.moment("counter").rule is None
+    sent = []
+    for visit, wait, outcome in (("a", 17.5, "resolved"), ("b", 40, "unresolved"), ("c", 0, None)):
+        sent += [{"visit_id": visit, "hall_id": "东门", "moment_id": m, "seq": i, **extra} for i, (m, extra) in
+                 enumerate([("ticket", {}), ("wait", {"wait_min": wait}),
+                            ("counter", {"outcome": outcome} if outcome else {}), ("leave", {})])]
+    assert ingest_records(duck, sent, "touch", Context(bp), "api").stored == 12
+    score(duck, bp)
+    got = duck.rows('SELECT visit_id, peak, "end", rei FROM visit_scores ORDER BY visit_id')
+    assert got == [("a", -0.5, 0.0, 37.5), ("b", -1.0, 0.0, 25.0), ("c", 0.0, 0.0, 50.0)]
+    from peakend.scoring.moments import falls
+
+    counted = falls(duck.table("visit_scores")).to_pandas()
+    assert sorted(counted.itertuples(index=False, name=None)) == [  # c's peak of 0 is neither kind
+        ("leave", "end", 3), ("wait", "neg_peak", 2)]
+
+
 def test_the_command_writes_it_from_a_list_or_a_mapping(tmp_path):
     out = tmp_path / "bank.yaml"
     args = ["blueprint", "new", str(out), "--moments", "取号，等候，办理，离开", "--id", "bank"]

@@ -101,7 +101,7 @@ def test_training_page_api_and_what_to_train_links(tmp_path):
     assert page.index("Complaint handling") < page.index("All training modules")
     assert 'id="train-search"' in page  # the search box every page carries
     miss = c.get("/training", params={"q": "xylophone", "lang": "en"}).text  # why nothing was found, what to try
-    assert re.search(r"None of the \d+ items searched .* holds these words: xylophone\. Try other words", miss)
+    assert re.search(r"No item of the \d+ searched .* holds these words: xylophone\. Try other words", miss)
     assert "只有常用词" in c.get("/training", params={"q": "的", "lang": "zh"}).text
     hits = c.get("/api/v1/training", params={"q": "排隊太久", "lang": "en"}).json()
     assert hits[0]["id"] == "waiting_diversion" and hits[0]["title"] == "Waiting and diversion"

@@ -790,8 +790,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "no_results_words": {
         "zh": "所搜的 {docs} 条内容（培训课程，蓝图中的行动指引与标准）都不含这些词：{words}。"
               "换个说法试试，例如一个关键时刻的名称：{example}。",
-        "en": "None of the {docs} items searched (training modules, the blueprint's guidelines and standards) holds "
+        "en": "No item of the {docs} searched (training modules, the blueprint's guidelines and standards) holds "
               "these words: {words}. Try other words, such as a moment's name: {example}."},
+    "no_results_empty": {
+        "zh": "没有可搜索的内容：培训库中没有这项服务的课程，蓝图的关键时刻也还没有写行动指引或标准（可在蓝图页面添加）。",
+        "en": "There is nothing to search: the training library has no module for this service and the blueprint's "
+              "moments have no guidelines or standards yet (add them on the blueprint page)."},
     "no_results_common": {
         "zh": "“{q}”只有常用词，没有可搜索的词。换个说法试试，例如一个关键时刻的名称：{example}。",
         "en": "'{q}' holds only common words, none to search for. Try other words, such as a moment's name: "

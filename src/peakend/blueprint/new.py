@@ -1,7 +1,8 @@
 """A minimal blueprint for any service from a list of its moments (`peakend blueprint new`).
 
 One lane, stage, flow and zone; the moments in journey order, the last one the end; one route
-through all of them; the default weights, grades and live rules, with the queue read at the moment named for
+through all of them; the built-in blueprint's rule for unrated touches (their outcome; at the queue, its wait too);
+the default weights, grades and live rules, with the queue read at the moment named for
 waiting (排队, 等候, queue, wait…; else a ticket: 取号, 叫号; else the first) and served at the one after it (a
 service of one repeating moment — each turn of a conversation, each call — has one moment, which is also its
 end). A name written `中文|English` gives each language its own; a single name is used in both. A starting point
@@ -20,6 +21,8 @@ from peakend.i18n import say
 ID = re.compile(r"[^a-z0-9]+")
 WAITING = ("排队", "等候", "等待", "queue", "wait")  # words of a moment spent waiting in the queue
 TICKET = ("取号", "叫号", "ticket")  # a ticket taken or called: the queue, when no moment names the waiting itself
+# an unrated touch's e from its outcome (the built-in blueprint's default): without a rule every unrated touch is 0
+DEFAULT_RULE = {"base": 0.0, "outcome": {"resolved": 0.3, "unresolved": -0.6, "complaint": -0.9, "abandoned": -0.8}}
 
 
 def moment_id(name: str, taken: set[str]) -> str:
@@ -65,9 +68,12 @@ def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str 
     taken: set[str] = set()
     ids = [moment_id(en, taken) for _, en in pairs]
     place = {"zone": "service", "lane": "customer", "stage": "journey", "flow": "customer"}
-    moments = [{"id": i, "zh": zh, "en": en, **place, "role": "end" if k == len(ids) - 1 else "key",
-                "importance": 3} for k, (i, (zh, en)) in enumerate(zip(ids, pairs, strict=True))]
+    moments: list[dict[str, Any]] = [
+        {"id": i, "zh": zh, "en": en, **place, "role": "end" if k == len(ids) - 1 else "key", "importance": 3}
+        for k, (i, (zh, en)) in enumerate(zip(ids, pairs, strict=True))]
     queue = queue_index(pairs)
+    if len(ids) > 1:  # an unrated touch of the queue: worse past 5 minutes' wait, at worst (−1) past 30
+        moments[queue]["rule"] = {**DEFAULT_RULE, "wait": {"tolerance_min": 5, "worst_min": 30, "weight": 1.0}}
     return {
         "id": blueprint_id,
         "version": "1",
@@ -77,6 +83,7 @@ def new_blueprint(names: list[str], blueprint_id: str = "my_service", name: str 
         "flows": [{"id": "customer", "zh": "客流", "en": "Customer flow"}],
         "zones": [{"id": "service", "zh": "服务区", "en": "Service area"}],
         "weights": {"peak": 0.5, "end": 0.5, "mean": 0.0},
+        "default_rule": DEFAULT_RULE,
         "grades": [{"id": "qualified", "zh": "合格", "en": "Qualified", "min_rei": 55},
                    {"id": "good", "zh": "优秀", "en": "Good", "min_rei": 65},
                    {"id": "great", "zh": "卓越", "en": "Great", "min_rei": 75}],

@@ -113,7 +113,9 @@ def moment_scores(mp: ir.Table, hp: ir.Table) -> ir.Table:
 
 
 def falls(vs: ir.Table) -> ir.Table:
-    """Per moment and kind (pos_peak, neg_peak, end): how many of the visits `vs` fall there (n)."""
-    peaks = vs.select(moment_id=vs.peak_moment, kind=ibis.ifelse(vs.peak < 0, "neg_peak", "pos_peak"))
+    """Per moment and kind (pos_peak, neg_peak, end): how many of the visits `vs` fall there (n). A visit whose
+    peak is 0 (every touch neutral) has neither a positive nor a negative peak."""
+    vs_ = vs.filter(vs.peak != 0)
+    peaks = vs_.select(moment_id=vs_.peak_moment, kind=ibis.ifelse(vs_.peak < 0, "neg_peak", "pos_peak"))
     both = peaks.union(vs.select(moment_id=vs.end_moment, kind=ibis.literal("end")))
     return both.group_by(["moment_id", "kind"]).agg(n=both.count())

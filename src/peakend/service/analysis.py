@@ -160,6 +160,8 @@ class Analysis:
         engine, bp = self.engine(), self.ws.blueprint
         looked = engine.searched(query)
         example = getattr(bp.moments[0], lang) if bp.moments else ""
+        if not engine.docs:
+            return say("no_results_empty", lang)
         if not looked:
             return say("no_results_common", lang, q=query, example=example)
         return say("no_results_words", lang, docs=len(engine.docs), example=example,

@@ -53,6 +53,11 @@ class BadChange(PeakendError):
     def say(self, lang: Lang | None = None) -> str:
         return say(self.key, lang, why=self.reason(lang))
 
+    @property
+    def param(self) -> str:
+        """The query parameter at fault, which an API caller is told besides the words."""
+        return str(self.fields["name"])
+
 
 @dataclass
 class FitReport:

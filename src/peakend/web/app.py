@@ -130,7 +130,9 @@ async def _peakend_error(request: Request, exc: PeakendError) -> Response:
     """Every product error, once: its status, its message in both languages (the API) or the page's (pages)."""
     headers = {"Retry-After": "5"} if exc.status == 503 else None
     if _is_api(request):
-        return JSONResponse({"detail": exc.say("en"), "detail_zh": exc.say("zh")}, status_code=exc.status,
+        at_fault = getattr(exc, "param", None)  # the parameter a product error names, for an API caller
+        param = {"param": at_fault} if isinstance(at_fault, str) else {}
+        return JSONResponse({"detail": exc.say("en"), "detail_zh": exc.say("zh"), **param}, status_code=exc.status,
                             headers=headers)
     return pages.render(request, "error.html.j2", status=exc.status, headers=headers, code=exc.status,
                         message=exc.say(pages.page_lang(request)))
