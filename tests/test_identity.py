@@ -237,3 +237,26 @@ def test_the_group_mapping_grants_only_what_the_settings_say(monkeypatch):
     monkeypatch.setenv("PEAKEND_SSO_ROLES", "g-x=superuser")
     with pytest.raises(SettingError, match="PEAKEND_SSO_ROLES"):
         create_app(":memory:")  # a wrong mapping stops the start
+
+
+def test_a_session_holds_across_a_restart_without_a_server_secret(tmp_path, monkeypatch):
+    """No PEAKEND_SECRET: the cookie key is made once and kept in the store, so a restart (a new app on the same
+    store) keeps its users logged in; a logout still ends the session."""
+    monkeypatch.delenv("PEAKEND_SECRET")
+    db = str(tmp_path / "s.duckdb")
+    first = create_app(db)
+    add_user(first.state.peakend.store, "li", "li-password-1", "admin")
+    c = TestClient(first, headers={"Origin": "http://testserver"})
+    assert c.post("/api/v1/login", json={"username": "li", "password": "li-password-1"}).status_code == 200
+    cookies = dict(c.cookies)
+    key = first.state.peakend.ws.people.cookie_key()
+    first.state.peakend.store.close()
+    again = create_app(db)  # the restart
+    d = TestClient(again, headers={"Origin": "http://testserver"}, cookies=cookies)
+    asked = {"q": "queue"}
+    assert d.get("/api/v1/training", params=asked).status_code == 200
+    assert again.state.peakend.ws.people.cookie_key() == key
+    assert TestClient(again).get("/api/v1/training", params=asked).status_code == 401  # (no cookie: not logged in)
+    d.post("/logout")
+    assert d.get("/api/v1/training", params=asked).status_code == 401
+    again.state.peakend.store.close()

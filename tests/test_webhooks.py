@@ -192,7 +192,7 @@ def test_a_secret_stored_in_clear_is_read_then_sealed_and_nothing_is_sealed_with
     with receiver() as rcv:
         ep, secret = hooks.add("webhook", rcv.url, ["case.opened"], [A], "admin")
         duck_ws.store.execute("UPDATE endpoints SET secret = ? WHERE endpoint_id = ?", [secret, ep])  # as before
-        monkeypatch.setenv("PEAKEND_SECRET", "per-start:made-up")  # what `serve --workers` makes without one
+        monkeypatch.delenv("PEAKEND_SECRET")  # no lasting key: nothing sealed, nothing added
         assert hooks.seal_clear() == 0 and _stored_secret(duck_ws, ep) == secret
         with pytest.raises(PeakendError, match="set PEAKEND_SECRET first"):
             hooks.add("webhook", rcv.url, ["*"], [A], "admin")

@@ -184,6 +184,18 @@ class People:
                       [_token_hash(sid), username, now, now + timedelta(hours=hours)])
         return sid
 
+    def cookie_key(self) -> str:
+        """The key signing session cookies when no server secret (PEAKEND_SECRET) is set: made once and kept in the
+        store, so that sessions hold across restarts and on every process of the store. (It seals nothing: an
+        endpoint's secret still needs PEAKEND_SECRET, which does not sit beside what it seals.)"""
+        name = "session_cookie_key"
+        found = self.store.scalar("SELECT value FROM store_secrets WHERE name = ?", [name])
+        if not found:
+            self.store.execute("INSERT INTO store_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                               [name, secrets.token_urlsafe(32)])
+            found = self.store.scalar("SELECT value FROM store_secrets WHERE name = ?", [name])
+        return str(found)
+
     def session_user(self, sid: str) -> Principal | None:
         """The user of a live session, or None (unknown, ended or expired)."""
         rows = self.store.rows("SELECT username FROM sessions WHERE session_hash = ? AND expires_at > ?",

@@ -3,8 +3,7 @@ from the server's secret (setting `secret`, PEAKEND_SECRET).
 
 A sealed value is `sealed:v1:` + a Fernet token; anything else is a secret stored in clear by an older peakend,
 read as it is and sealed by `Webhooks.seal_clear` (the background loop's start) once a server secret is set. With
-no server secret, or the one `serve --workers` makes up per start (`EPHEMERAL`), nothing can be sealed (a new
-endpoint is refused: its secret would be lost at the next start), and a sealed secret cannot be read.
+no server secret nothing can be sealed (a new endpoint is refused) and a sealed secret cannot be read.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from peakend import settings
 from peakend.errors import PeakendError
 
 PREFIX = "sealed:v1:"
-EPHEMERAL = "per-start:"  # the prefix of a PEAKEND_SECRET made up for one start (`serve --workers` without one)
 INFO = b"peakend endpoint signing secrets v1"
 
 
@@ -38,7 +36,7 @@ class SecretUnreadable(PeakendError):
 
 def _fernet() -> Fernet | None:
     secret = settings.get("secret")
-    if not secret or secret.startswith(EPHEMERAL):
+    if not secret:
         return None
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=INFO).derive(secret.encode())
     return Fernet(base64.urlsafe_b64encode(key))

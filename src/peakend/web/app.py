@@ -9,7 +9,6 @@ job runners and the scheduled scoring). Every route is an adapter: parse, check 
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,8 +44,8 @@ def app_from_env() -> FastAPI:
 def create_app(store_url: str | None = None, blueprint: Path | None = None, secret: str | None = None) -> FastAPI:
     """The web app on the store at `store_url` (default: env PEAKEND_DB, else peakend.duckdb).
 
-    `secret` signs session cookies (default: env PEAKEND_SECRET, else a random one per start,
-    which logs everybody out on restart).
+    `secret` signs session cookies (default: env PEAKEND_SECRET, else a key kept in the store: sessions hold
+    across restarts).
     """
     logs.configure()  # JSON lines, phones and secrets scrubbed (service/logs.py)
     ws = Workspace.open(store_url, blueprint, lang="en")
@@ -78,7 +77,7 @@ def create_app(store_url: str | None = None, blueprint: Path | None = None, secr
     app.state.peakend = st
     if not ws.people.any_user():  # the first admin proves they can read the server's console
         st.setup_code = ws.limits.start_setup_code(settings.get("setup_code"))  # ("": one made by hand, kept)
-    key = secret or settings.get("secret") or secrets.token_urlsafe(32)
+    key = secret or settings.get("secret") or ws.people.cookie_key()
     hours = settings.get("session_hours")
     app.add_middleware(SessionMiddleware, secret_key=key, max_age=int(hours * 3600), same_site="lax",
                        session_cookie=SESSION_COOKIE)

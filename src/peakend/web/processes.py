@@ -20,7 +20,6 @@ from peakend import settings
 from peakend.errors import ServeError
 from peakend.i18n import say
 from peakend.service import Workspace, is_postgres, redacted_url
-from peakend.service.sealing import EPHEMERAL
 
 
 def serve_processes(db: str, blueprint: Path | None, host: str, port: int, workers: int,
@@ -35,8 +34,6 @@ def serve_processes(db: str, blueprint: Path | None, host: str, port: int, worke
         first_run = not ws.people.any_user()
         kept = first_run and not settings.get("setup_code") and ws.limits.setup_code_by_hand()
     os.environ.update({"PEAKEND_DB": db, "PEAKEND_BACKGROUND": "false"})
-    # one key: a session holds on every process; made up for this start only, it seals no endpoint secret
-    os.environ.setdefault("PEAKEND_SECRET", EPHEMERAL + secrets.token_urlsafe(32))
     show(say("serving", host=host, port=port, db=redacted_url(db)))
     show(say("serving_workers", workers=workers))
     if kept:  # made by `peakend setup-code`: every process keeps it
