@@ -155,3 +155,28 @@ def test_a_store_without_comments_answers_empty_not_an_error():
     said = mentions(empty)
     assert said.empty and list(said.columns).count("about") == 1
     assert index(empty).search("排队", None, BP).empty and themes(empty, BP).empty
+
+
+def test_comments_tied_to_no_moment_say_why_the_themes_are_empty(tmp_path):
+    """A new service's blueprint has no comment keywords: its comments tie to no moment, and the themes panel says
+    so (and what to do) instead of "No comments" beside a count of comments."""
+    from peakend.blueprint.new import new_blueprint_text
+
+    path = tmp_path / "bp.yaml"
+    path.write_text(new_blueprint_text(["取号|Ticket", "等候|Wait", "离开|Leave"]), "utf-8")
+    app = create_app(str(tmp_path / "k.duckdb"), blueprint=path, secret="s")
+    add_user(app.state.peakend.store, "admin", "admin-pass-1", "admin")
+    c = TestClient(app, headers={"Origin": "http://testserver"})
+    assert c.post("/api/v1/login", json={"username": "admin", "password": "admin-pass-1"}).status_code == 200
+    sent = {"visits": [{"visit_id": "v1", "hall_id": "东门", "arrival": "2026-11-02 10:00"}],
+            "touches": [{"visit_id": "v1", "moment_id": "wait", "seq": 1, "start_at": "2026-11-02 10:01"}],
+            "surveys": [{"visit_id": "v1", "overall": 1, "overall_scale": "1-5", "comment": "等太久了，很生气"}]}
+    for kind, rows in sent.items():
+        assert c.post(f"/api/v1/{kind}/batch", json=rows).status_code == 200, kind
+    c.get("/comments")
+    run_jobs(app)
+    for lang, said in (("en", "Comments: 1; none is a complaint tied to a key moment"),
+                       ("zh", "蓝图中的时刻还没有评论关键词")):
+        page = c.get("/comments", params={"lang": lang}).text
+        assert 'id="themes-none"' in page and said in page
+    app.state.peakend.store.close()

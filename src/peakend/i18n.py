@@ -1219,6 +1219,12 @@ WORDS: dict[str, dict[Lang, str]] = {
     "e_behind": {"zh": "该触点平均 e（正面 / 负面回复）", "en": "Touch's mean e (positive / negative replies)"},
     "agree": {"zh": "与触点一致", "en": "Agree with the touch"},
     "said_about": {"zh": "客户对这个时刻说了什么（最差在前）", "en": "What customers said about this moment (worst first)"},
+    "themes_untied": {"zh": "这 {n} 条评论中没有哪条是对应到某个关键时刻的抱怨：评论提到某个时刻的关键词时才归到那个时刻。",
+                      "en": "Comments: {n}; none is a complaint tied to a key moment (a comment is tied to a "
+                            "moment when it names one of the moment's keywords)."},
+    "themes_no_keywords": {"zh": "蓝图中的时刻还没有评论关键词：管理员可在“编辑蓝图”中为每个时刻添加。",
+                           "en": "The blueprint's moments have no comment keywords yet: an admin adds them on "
+                                 "the blueprint's edit page."},
     "no_comments": {"zh": "没有评论", "en": "No comments"},
     "polarity": {"zh": "倾向", "en": "Polarity"},
     "label_neg": {"zh": "负面", "en": "negative"},

@@ -412,7 +412,8 @@ def comments_page(request: Request, q: str = "", hall: str = "") -> HTMLResponse
     return render(request, "comments.html.j2", user=p, q=q, hall=hall, hits=hits.to_dict("records"),
                   themes=top.to_dict("records"), names=names, total=len(mine), peaks=peaks.to_dict("records"),
                   halls=sorted(mine["hall_id"].unique()) if p.is_admin else sorted(p.halls),
-                  comments_job=job_view(answer, lang), computing=False)
+                  comments_job=job_view(answer, lang), computing=False,
+                  keywords=any(m.keywords.zh or m.keywords.en for m in st.blueprint.moments))
 
 
 @router.get("/visits/{visit_id}")
