@@ -485,6 +485,7 @@ def test_what_if_page_and_api(app, bp, tmp_path):
     assert re.search(r"computed \d+ (s|min) ago", page.text)  # the answer's age
     assert page.status_code == 200 and 'id="whatif-day"' in page.text and "spec-whatif" in page.text
     assert "<td>Counter handling</td>" in page.text and "<td>counter_handling</td>" not in page.text  # names
+    assert 'id="misfit"' not in page.text  # the fitted hall reproduces the day it was fitted on
     assert "<td>11:00–12:00</td>" in page.text and "in every open hour" in page.text  # hours read as spans
     assert re.search(r"<td>\d\d:00–\d\d:00 \d", page.text)  # servers now, by runs of hours
     assert mgr.get(f"/halls/{quote(A)}/whatif?closes=99").status_code == 422
@@ -557,6 +558,21 @@ def test_what_if_of_a_store_without_waits_says_so_and_refusals_are_plain_words(t
     assert problem(B, "", "en").startswith("No visits of this hall to fit yet: neither its visits nor their touches")
     assert not re.search(r"[`/]|docs|start_at|--", problem(B, "", "zh") + problem(B, "", "en"))
     store.close()
+
+
+def test_a_model_that_does_not_reproduce_its_day_is_flagged():
+    """More than 2 min and half the observed wait apart: the what-if page warns (the trial's 0.1 against 12.8)."""
+    import pandas as pd
+
+    from peakend.service.planning import fit_gap
+
+    def days(now: float, today: float) -> pd.DataFrame:
+        return pd.DataFrame({"series": ["today", "now", "whatif"], "wait": [today, now, now]})
+
+    assert fit_gap(days(0.1, 12.8)) == (0.1, 12.8)
+    assert fit_gap(days(3.0, 4.0)) is None and fit_gap(days(10.0, 4.0)) == (10.0, 4.0)  # 1 < 2; 6 > max(2, 2)
+    assert fit_gap(days(13.0, 20.0)) is None and fit_gap(days(9.0, 20.0)) == (9.0, 20.0)  # 7 < 10; 11 > 10
+    assert fit_gap(days(float("nan"), 4.0)) is None and fit_gap(pd.DataFrame()) is None  # no waits: nothing to say
 
 
 def test_a_halls_latest_day_is_found_in_the_last_week_and_else_in_all_history(store):

@@ -845,6 +845,10 @@ WORDS: dict[str, dict[Lang, str]] = {
     "no_whatif": {"zh": "本厅还没有可拟合的来访数据：{why}", "en": "No visits of this hall to fit yet: {why}"},
     "no_stations": {"zh": "没有可增减人数的服务台：数据中没有哪个关键时刻记录了等候，也没有哪个紧跟在排队之后。",
                     "en": "No station to add servers to: no moment in the data records a wait or follows a queue."},
+    "whatif_misfit": {"zh": "模型没能还原这一天：模型的平均等候为 {model:.1f} 分钟，实际为 {happened:.1f} 分钟。在模型能还原之前，"
+                            "不要依据它推演的改动做决定。",
+                      "en": "The model does not reproduce this day: a mean wait of {model:.1f} min against "
+                            "{happened:.1f} as it happened. Do not decide on its what-ifs until it does."},
     "no_waits": {"zh": "等候显示为“–”：数据中没有等候时间（本厅的触点都没有记录等候时长），实况和模拟都无从得出等候。",
                  "en": "Waits show “–”: there are no waiting times in the data (none of this hall's touches records "
                        "a wait), so neither the day as it happened nor the simulation can tell one."},

@@ -253,6 +253,17 @@ class Planning:
                                                   for m in v.moments)} for k, v in cfg.stations.items()]}
 
 
+def fit_gap(days: pd.DataFrame) -> tuple[float, float] | None:
+    """The day's mean wait by the fitted model (`now`) and as it happened (`today`), when they differ by more than
+    2 minutes and half the observed wait: the model does not reproduce the day and its what-ifs are not to be
+    relied on (None: close enough, or no waits to compare)."""
+    wait = days.set_index("series")["wait"] if {"series", "wait"} <= set(days.columns) else pd.Series(dtype=float)
+    model, happened = wait.get("now"), wait.get("today")
+    if model is None or happened is None or pd.isna(model) or pd.isna(happened):
+        return None
+    return (float(model), float(happened)) if abs(model - happened) > max(2.0, 0.5 * happened) else None
+
+
 def change_query(query: Mapping[str, str]) -> dict[str, str]:
     """The what-if change a query asks for (`add.<station>`, `divert_at`, `closes`; empty ones left out), each
     checked as a number in its range (BadChange naming the first that is not); stations are checked by the job."""

@@ -16,7 +16,7 @@ from peakend.i18n import WORDS
 from peakend.report import charts
 from peakend.service.jobs import Answer, Job
 from peakend.service.people import Principal
-from peakend.service.planning import WHATIF_REPS, BadChange, change_query
+from peakend.service.planning import WHATIF_REPS, BadChange, change_query, fit_gap
 from peakend.web.deps import hall_visible, state
 from peakend.web.exports import exported
 from peakend.web.pages import job_view, page_lang, render, spec
@@ -97,6 +97,7 @@ def whatif_page(request: Request, hall_id: str) -> HTMLResponse:
     waits = result.get("waits", True)  # False: the data hold no waiting times, each wait shows "–" and why
     return render(request, "whatif.html.j2", **{
         **context, "query": query, "days": frames["day_figures"].to_dict("records"), "waits": waits,
+        "gap": fit_gap(frames["day_figures"]),
         "hours": frames["by_hour"].to_dict("records"),
         "chart": spec(charts.whatif_waits(frames["hours"], lang)) if waits else None,
         "within_label": WORDS["within_share"][lang].format(wait=f"{st.ws.planning.wait_target():g}")})
