@@ -67,6 +67,21 @@ def hand_observed() -> Observed:
     return Observed("手算厅", visits, pd.DataFrame(rows, columns=TOUCH_COLUMNS))
 
 
+def test_a_new_service_s_queue_is_where_people_wait_not_a_station():
+    """A blueprint of any service names its queue moment (`live.diversion.queue_moment`, here `wait`): the fit reads
+    waits there and makes no counter of it (a trial's what-if offered servers at its waiting moment)."""
+    from peakend.blueprint.load import check_text
+    from peakend.blueprint.new import new_blueprint_text
+
+    new, _ = check_text(new_blueprint_text(["取号|Ticket", "等候|Wait", "柜台|Counter", "离开|Leave"]), "w.yaml")
+    assert new is not None
+    obs = hand_observed()
+    renamed = {"waiting": "wait", "counter_handling": "counter", "leaving": "leave"}
+    obs = Observed(obs.hall_id, obs.visits.assign(route="main"), obs.touches.replace({"moment_id": renamed}))
+    cfg = fit(obs, new).cfg
+    assert cfg.queue_moments == ["wait"] and [s.moments for s in cfg.stations.values()] == [["counter"]]
+
+
 def test_estimators_by_hand(bp):
     fitted = fit(hand_observed(), bp)
     cfg = fitted.cfg

@@ -83,7 +83,8 @@ def fit(obs: Observed, bp: Blueprint, like: HallConfig | None = None, calibrate:
     routes = _shares(_routes(obs, bp, notes), {r.id for r in bp.routes}, "route", notes) or _kept(like, "routes")
     segments = _shares(obs.visits["segment"], None, "segment", notes) or base.segments
     last = obs.touches["visit_id"].ne(obs.touches["visit_id"].shift(-1))
-    queue = [m for m in base.queue_moments if m in bp.moment_ids()]
+    queue = [m for m in dict.fromkeys([*base.queue_moments, bp.live.diversion.queue_moment])  # where people wait:
+             if m in bp.moment_ids()]  # not a station (the blueprint's queue moment, whatever its id)
     known = set(bp.moment_ids())
     touches = obs.touches[obs.touches["moment_id"].isin(known)]
     if len(touches) < len(obs.touches):
