@@ -49,7 +49,8 @@ def test_a_new_store_leads_to_setup_and_only_the_console_s_code_makes_an_admin(f
     other = browser(fresh)  # the code is spent: nobody else becomes admin
     assert other.post("/setup", data={"code": code, "username": "eve", "password": "secret-pass",
                                       "again": "secret-pass"}).headers["location"] == "/login"
-    assert other.get("/setup").headers["location"] == "/login"
+    assert other.get("/setup").headers["location"] == "/login?lang=zh"
+    assert other.get("/setup?lang=en").headers["location"] == "/login?lang=en"  # the language asked for kept
     assert fresh.state.peakend.store.rows("SELECT count(*) FROM users")[0][0] == 1
 
 
@@ -124,7 +125,7 @@ def test_setup_pages_are_for_admins_only(fresh):
     add_user(fresh.state.peakend.store, "li", "manager-pass", "manager", ["天河北厅"])
     c = browser(fresh)
     assert c.post("/api/v1/login", json={"username": "li", "password": "manager-pass"}).status_code == 200
-    assert c.get("/setup").headers["location"] == "/login"  # a user exists: no setup
+    assert c.get("/setup").headers["location"] == "/login?lang=zh"  # a user exists: no setup
     assert c.get("/setup/data").status_code == 403 and c.post("/setup/demo").status_code == 403
 
 

@@ -31,8 +31,8 @@ DEMO_DAYS = FIRST_RUN_DAYS  # the first run's demo: a week, loaded in about 20 s
 @router.get("/setup")
 def setup_page(request: Request) -> Response:
     """Step 1: the setup code and the first admin's name and password (once users exist: the login)."""
-    if not first_run(state(request)):
-        return RedirectResponse("/login", status_code=303)
+    if not first_run(state(request)):  # the language asked for goes along
+        return RedirectResponse(f"/login?lang={page_lang(request)}", status_code=303)
     return render(request, "setup.html.j2", step="account", problem="")
 
 
