@@ -18,11 +18,16 @@ from __future__ import annotations
 import secrets
 import ssl
 import time
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import authlib.deprecate  # noqa: F401  (it shows its warnings always: the filter below goes in front of its own)
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+
+with warnings.catch_warnings():  # Authlib's notice that httpx is to be httpx2: said at every `serve`, to nobody's use
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
