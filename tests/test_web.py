@@ -248,7 +248,7 @@ def test_staff_start_at_their_inbox_and_a_refusal_names_the_role_and_the_pages_o
         assert network.status_code == 403 and "You tried to open: <b>Network</b>" in network.text
         auditor = client(app, "aud_a")
         page = auditor.get("/", params={"lang": "zh"})
-        assert page.status_code == 403 and "（审核员）" in page.text and 'href="/audit"' in page.text
+        assert page.status_code == 403 and "（暗访员）" in page.text and 'href="/audit"' in page.text
         page = client(app, "mgr_a").get("/admin/activity", params={"lang": "zh"})
         assert page.status_code == 403 and "（厅经理）" in page.text and "操作日志" in page.text
         assert f'href="/halls/{quote(A, safe="")}"' in page.text  # their hall's page, by the hall's name

@@ -402,8 +402,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source}: cannot tell what the rows are (columns: {value}); expected touch rows "
         "(with moment_id), visits, surveys (overall/recommend) or audits (item/passed); "
         "pass --kind or a --mapping",
-        "zh": "{source}：无法判断数据类型（列：{value}）；应为接触记录（含 moment_id）、来访、"
-        "问卷（overall/recommend）或稽核（item/passed）；请使用 --kind 或 --mapping",
+        "zh": "{source}：无法判断数据类型（列：{value}）；应为触点记录（含 moment_id）、来访、"
+        "问卷（overall/recommend）或暗访（item/passed）；请使用 --kind 或 --mapping",
     },
     "ingest_summary": {
         "en": "{source}: {rows} rows read: {stored} stored, {duplicates} already there, {corrected} corrected, "
@@ -417,10 +417,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "{kind}：新增 {stored} 条，已存在 {duplicates} 条，拒收 {rejected} 条，警告并舍弃 {warned} 条，"
         "冲突 {conflicts} 条，替换 {replaced} 条",
     },
-    "kind_touch": {"en": "touches", "zh": "接触"},
+    "kind_touch": {"en": "touches", "zh": "触点"},
     "kind_visit": {"en": "visits", "zh": "来访"},
     "kind_survey": {"en": "surveys", "zh": "问卷"},
-    "kind_audit": {"en": "audits", "zh": "稽核"},
+    "kind_audit": {"en": "audits", "zh": "暗访"},
     "clash": {
         "en": "{source} row {row}: {kind} {value} was sent before with different content ({action}): "
         "before {before}; sent {sent}",
@@ -449,7 +449,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "({expected}); the peak-end rule reads the last touch as the end, so check the moments' order or the "
         "blueprint",
         "zh": "警告：{source}：映射的最后一个时刻 '{value}' 不是蓝图 '{blueprint}' 的终点时刻（{expected}）；"
-        "峰终定律把最后一个接触当作终点，请检查时刻顺序或蓝图",
+        "峰终定律把最后一个触点当作终点，请检查时刻顺序或蓝图",
     },
     "bp_ok": {
         "en": "{source}: blueprint '{value}' is valid ({expected})",
@@ -468,7 +468,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
                  "zh": "增量评分：重新评分 {value} 次来访（--full：全部）"},
     "scored": {
         "en": "scored {visits} visit(s) ({touches} touch(es)) in {halls} hall(s) in {seconds:.1f} s",
-        "zh": "已评分：{halls} 个营业厅、{visits} 次来访（{touches} 个接触），用时 {seconds:.1f} 秒",
+        "zh": "已评分：{halls} 个营业厅、{visits} 次来访（{touches} 个触点），用时 {seconds:.1f} 秒",
     },
     "no_data": {
         "en": "nothing to score: {value} holds no touches yet; run `peakend ingest FILE` or `peakend demo`",
@@ -617,7 +617,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "whatif_no_names": {"en": "the moments its visits touched match none of the service's routes",
                         "zh": "来访经过的关键时刻与服务蓝图中的任何一条动线都对不上"},
     "not_a_sender": {"en": "only device tokens and admins may send events (auditors: audits), not {value} records",
-                     "zh": "只有设备令牌和管理员可发送事件（稽核员：稽核记录），不能发送 {value}"},
+                     "zh": "只有设备令牌和管理员可发送事件（暗访员：暗访记录），不能发送 {value}"},
     "batch_too_large": {"en": "at most {most} records per batch (setting PEAKEND_MAX_BATCH), got {value}",
                         "zh": "每批最多 {most} 条记录（设置 PEAKEND_MAX_BATCH），收到 {value} 条"},
     "being_computed": {"en": "being computed: follow the job, then ask again",
@@ -881,7 +881,7 @@ WORDS: dict[str, dict[Lang, str]] = {
                       "en": "Too few survey answers to tell yet (at least 20 per answer, and they must vary)."},
     "outcome_of_row": {"zh": "处理", "en": "What happened"},
     "action_rejected": {"zh": "整行隔离", "en": "row quarantined"},
-    "action_warned": {"zh": "该接触舍弃，其余入库", "en": "touch dropped, rest stored"},
+    "action_warned": {"zh": "该触点舍弃，其余入库", "en": "touch dropped, rest stored"},
     "conflicts": {"zh": "冲突与更正", "en": "Conflicts and corrections"},
     "conflicts_none": {"zh": "没有冲突：没有以不同内容重复发送的编号。", "en": "No conflicts: no id was sent again with different content."},
     "event": {"zh": "事件", "en": "Event"},
@@ -1268,7 +1268,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "id_role": {"zh": "角色", "en": "Role"},
     "id_role_admin": {"zh": "管理员", "en": "Admin"},
     "id_role_manager": {"zh": "厅经理", "en": "Manager"},
-    "id_role_auditor": {"zh": "审核员", "en": "Auditor"},
+    "id_role_auditor": {"zh": "暗访员", "en": "Auditor"},
     "id_role_staff": {"zh": "员工", "en": "Staff"},
     "id_halls": {"zh": "营业厅", "en": "Halls"},
     "id_hall": {"zh": "营业厅", "en": "Hall"},
@@ -1398,7 +1398,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "act_webhook_disabled": {"zh": "Webhook 被停用", "en": "webhook disabled"},
     # import wizard: wide files (issue 31)
     "import_shape": {"zh": "文件的样子", "en": "The file's shape"},
-    "import_shape_long": {"zh": "每次接触一行（有一列写明关键时刻）", "en": "One row per touch (a column names the moment)"},
+    "import_shape_long": {"zh": "每个触点一行（有一列写明关键时刻）", "en": "One row per touch (a column names the moment)"},
     "import_shape_wide": {"zh": "每位受访者（每次来访）一行，每个关键时刻一列",
                           "en": "One row per respondent (visit), one column per moment"},
     "import_wide_intro": {"zh": "为每列选择它是什么：来访编号、营业厅、某个关键时刻的评分或问卷答案。时刻按蓝图顺序读取；"
@@ -1562,7 +1562,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "group.blueprint": {"en": "Check, make and show service blueprints.", "zh": "检查、创建和查看服务蓝图。"},
     "group.train": {"en": "The training search engine: modules and the blueprint's guidance; coaching and its effect.", "zh": "培训搜索引擎：培训模块与蓝图指引；辅导及其效果。"},
     "group.hall": {"en": "Halls: their names in both languages (pages show names, not ids).", "zh": "营业厅：中英文名称（页面显示名称而非编号）。"},
-    "group.user": {"en": "Users of the web app (admin, manager, auditor, staff).", "zh": "网页应用的用户（管理员、厅经理、审核员、员工）。"},
+    "group.user": {"en": "Users of the web app (admin, manager, auditor, staff).", "zh": "网页应用的用户（管理员、厅经理、暗访员、员工）。"},
     "group.token": {"en": "Device tokens: each writes events of its hall only.", "zh": "设备令牌：每个令牌只能写入其所属营业厅的事件。"},
     "group.activity": {"en": "The activity log: who did what security-relevant thing, hash-chained.", "zh": "操作日志：谁做了哪些与安全相关的操作（哈希链，防篡改）。"},
     "group.customer": {"en": "A customer's rights over their data: export it, or erase it.", "zh": "客户对其数据的权利：导出或删除。"},
@@ -1583,7 +1583,7 @@ HELP: dict[str, dict[Lang, str]] = {
     "cmd.ingest": {"en": "Ingest event files; bad rows are quarantined with a message naming file, row and field. An id stored with different content is a conflict (see `peakend quarantine`), or a correction with --replace.", "zh": "导入事件文件；错误行进入隔离区，并注明文件、行和字段。已存编号内容不同时记为冲突（见 `peakend quarantine`），加 --replace 则作为更正。"},
     "cmd.quarantine": {"en": "List rejected rows and warnings (source, row, field and why), then conflicts with both versions.", "zh": "列出被拒的行与警告（来源、行、字段及原因），以及两个版本的冲突。"},
     "cmd.score": {"en": "Score visits by the peak-end rule (only what changed since the last run; --full: all), or a Parquet lake with --lake.", "zh": "按峰终定律为来访评分（仅评上次之后变化的部分；--full：全部），或用 --lake 为 Parquet 数据湖评分。"},
-    "cmd.export": {"en": "Write the store's visits, touches, surveys and audits as Parquet partitioned by date and hall.", "zh": "将存储中的来访、触点、调查与稽核按日期和营业厅分区写成 Parquet。"},
+    "cmd.export": {"en": "Write the store's visits, touches, surveys and audits as Parquet partitioned by date and hall.", "zh": "将存储中的来访、触点、调查与暗访按日期和营业厅分区写成 Parquet。"},
     "cmd.compare": {"en": "Cross-validate mean / peak / end / peak+end / … models of a survey answer, and say which predicts it better.", "zh": "交叉验证均值、峰值、终值、峰+终等模型对调查答案的预测，并说明哪个预测得更好。"},
     "cmd.calibrate": {"en": "Fit the weights of peak, end and mean to the store's survey answers, with intervals, tested out of sample; --approve saves them into the blueprint.", "zh": "用存储中的调查答案拟合峰、终、均值的权重（含区间，样本外检验）；--approve 将其写入蓝图。"},
     "cmd.loyalty": {"en": "Loyalty: index and NPS with intervals, returns and lapses, what drives them, what a bad moment costs.", "zh": "忠诚度：带区间的忠诚度指数与 NPS、回访与流失、驱动因素、一个差的时刻的代价。"},
