@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -14,7 +15,7 @@ from markupsafe import Markup
 
 from peakend.blueprint.load import check_text
 from peakend.blueprint.model import Blueprint, Moment
-from peakend.i18n import Lang, both, percent_format
+from peakend.i18n import Lang, answer_name, both, percent_format
 from peakend.loyalty.summary import loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
@@ -72,7 +73,7 @@ def weights_note(store: Store, bp: Blueprint) -> dict[Lang, str]:
         return both("weights_fitted", peak=w.peak, end=w.end, mean=w.mean, number=rows[0][0],
                     value=note.group(1) if note else "")
     key = "weights_rule" if (w.peak, w.end, w.mean) == (0.5, 0.5, 0.0) else "weights_set"
-    return both(key, peak=w.peak, end=w.end, mean=w.mean, value=bp.id)
+    return {lang: both(key, peak=w.peak, end=w.end, mean=w.mean, value=getattr(bp.name, lang))[lang] for lang in LANGS}
 
 
 def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list[Verdict]) -> dict[str, Any]:
@@ -106,8 +107,11 @@ def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
         "halls": halls,
         "moments": moments,
         "lifts": lifts,
-        "comparison": comparison,
-        "verdicts": [{lang: v.say(lang) for lang in LANGS} for v in verdicts],
+        "comparison": comparison.assign(**{f"target_{lang}": comparison["target"].map(
+            lambda t, lg=lang: answer_name(t, lg)) for lang in LANGS}) if len(comparison) else comparison,
+        "verdicts": [{lang: replace(v, target=answer_name(v.target, lang)).say(lang) for lang in LANGS}
+                     for v in verdicts],
+        "asked": {lang: [answer_name(c, lang) for c in found.asked_items] for lang in LANGS},
         "weights": weights_note(store, bp),
         "falls": _named(network_falls(store), bp),
         "period": (*(pd.Timestamp(d).date() for d in period.iloc[0, :2]), *period.iloc[0, 2:]),
