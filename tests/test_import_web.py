@@ -108,7 +108,7 @@ def test_the_merged_header_workbook_through_the_pages(web):
     summary = result.split('id="import-summary"', 1)[1].split("</ul>", 1)[0]  # one line per field, with its count
     assert summary.count("<li>") == 2, summary
     assert "Field 营业厅: 4 rows." in summary, summary  # the four rows of 珠江新城厅 (10 rows, 6 stored)
-    assert "Field 服务/评分: 1 rows." in summary, summary
+    assert "Field 服务/评分: 1 row." in summary, summary
     assert web.state.peakend.store.rows("SELECT count(*) FROM visits WHERE hall_id = ?", [Z])[0][0] == 0
 
 

@@ -97,9 +97,11 @@ def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
     found = loyalty(store, bp)
     names = {lang: bp.names(lang) for lang in LANGS}
+    named_halls = {lang: hall_names(store, lang) for lang in LANGS}
     return {
         "loyalty": found,
-        "loyalty_halls": {lang: halls_shown(found.halls, lang) for lang in LANGS},
+        "loyalty_halls": {lang: halls_shown(found.halls.assign(hall_id=found.halls["hall_id"].map(
+            lambda h, lg=lang: named_halls[lg].get(h, h))), lang) for lang in LANGS},  # each hall by its name
         "loyalty_models": ({lang: models_shown(found.models, lang, found.days) for lang in LANGS}
                            if len(found.models) else {}),
         "loyalty_effects": [{lang: effect_sentence(r, names[lang], found.days, lang) for lang in LANGS}
@@ -119,7 +121,7 @@ def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
         "quarantined": quarantined,
         "floors": {h: {lang: Markup(floor_svg(bp, zone_figures(store, bp, h), {}, lang)) for lang in LANGS}
                    for h in halls["hall_id"]} if bp.layout else {},
-        "hall_names": {lang: hall_names(store, lang) for lang in LANGS},
+        "hall_names": named_halls,
     }
 
 
