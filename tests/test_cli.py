@@ -61,6 +61,32 @@ def test_the_report_opens_in_its_language_and_says_so(tmp_path):
         html = out.read_text("utf-8")
         assert re.findall(r'<html lang="(\w+)">|<body class="([\w-]+)">', html) == [(lang, ""), ("", f"show-{lang}")]
         assert f'|| "{lang}";' in html and "营业厅排名" in html and "Network ranking" in html
+        assert re.search(r": 1 hall, \d+ visits, \d+ touches\.", html) and "1 halls" not in html
+
+
+def test_the_report_names_answers_and_the_blueprint_in_words(tmp_path):
+    """One hall whose surveys asked overall satisfaction and recommend (nothing else): the verdict and the
+    comparison table name it (总体满意度 / overall satisfaction), never the id `overall`; the weights name the
+    blueprint by its name (the built-in's 电信营业厅服务蓝图), not its id; the loyalty note lists what was asked,
+    with no telecom "switching"."""
+    from html import unescape
+
+    from tests.test_any_store import build
+
+    db = str(tmp_path / "s.duckdb")
+    build(db, {"halls": 1, "moments": 0, "times": True, "ratings": "all", "surveys": True, "staff": False,
+               "customers": False, "days": 3, "seed": 1})
+    assert runner.invoke(app, ["score", "--db", db]).exit_code == 0
+    out = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", "--db", db, "-o", str(out)]).exit_code == 0
+    html = out.read_text("utf-8")
+    text = unescape(re.sub(r"<script.*?</script>|<style.*?</style>", "", html, flags=re.S))
+    assert "在预测“总体满意度”上" in text and "in predicting overall satisfaction" in text
+    assert "“overall”" not in text and "predicting overall:" not in text and "<td>overall</td>" not in text
+    assert "问卷所问各组成部分（总体满意度、推荐意愿）" in text
+    assert "the components the surveys asked (overall satisfaction, likelihood to recommend)" in text
+    assert "转网" not in text and "switching" not in text and "telecom_hall" not in text
+    assert "蓝图“电信营业厅服务蓝图”设定" in text and "blueprint 'Telecom business hall service blueprint' sets" in text
 
 
 def test_ingest_prints_summary_and_never_a_traceback(tmp_path):

@@ -4,6 +4,7 @@ mapping saved as the CLI's YAML, the ingest with its counts and quarantined rows
 from __future__ import annotations
 
 import html
+import re
 import time
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def test_the_merged_header_workbook_through_the_pages(web):
     summary = result.split('id="import-summary"', 1)[1].split("</ul>", 1)[0]  # one line per field, with its count
     assert summary.count("<li>") == 2, summary
     assert "Field 营业厅: 4 rows." in summary, summary  # the four rows of 珠江新城厅 (10 rows, 6 stored)
-    assert "Field 服务/评分: 1 rows." in summary, summary
+    assert "Field 服务/评分: 1 row." in summary, summary
     assert web.state.peakend.store.rows("SELECT count(*) FROM visits WHERE hall_id = ?", [Z])[0][0] == 0
 
 
@@ -325,6 +326,12 @@ def test_the_import_pages_say_fields_moments_and_the_upload_in_words(web):
     assert '<option value="wait_min">等候分钟</option>' in picks
     assert "来访编号 <code>visit_id</code>" in form  # what a header types
     assert "进入营业厅 <code>entering</code>" in form
+    scales = form.split('name="rating_scale">', 1)[1].split("</select>", 1)[0]  # each scale once, by its name
+    assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', scales) == [
+        ("", "–"), ("1-5", "五分制（1–5）"), ("1-10", "十分制（1–10）"), ("0-10", "0–10 分"),
+        ("sat3", "满意/一般/不满意"), ("binary", "是/否")]
+    en_form = admin.get(up.headers["location"] + "?lang=en").text.split('name="rating_scale">', 1)[1]
+    assert ">Yes / no<" in en_form and ">yes/no<" not in en_form and ">3-level<" not in en_form
     token = up.headers["location"].rsplit("/", 1)[1]
     form = {"kind": "touch", "f:0": "hall_id", "f:1": "visit_id", "f:2": "moment_id", "f:3": "rating"}
     assert admin.post(up.headers["location"], data=form).status_code == 303  # no rating scale chosen

@@ -219,7 +219,7 @@ def test_jobs_prune_at_the_command_line(tmp_path):
                          [datetime.now() - timedelta(days=400), old.job_id])
     run = CliRunner().invoke
     dry = run(app, ["jobs", "prune", "--days", "30", "--dry-run", "--db", db])
-    assert dry.exit_code == 0 and "would remove 1 jobs finished more than 30 days ago, 1 stored tables" in dry.output
+    assert dry.exit_code == 0 and "would remove 1 job finished more than 30 days ago, 1 stored tables" in dry.output
     done = run(app, ["--lang", "zh", "jobs", "prune", "--db", db])
     assert done.exit_code == 0 and "已删除结束超过 30 天的任务 1 个、保存的表 1 张" in done.output
     with Workspace(connect(db)) as ws:

@@ -142,3 +142,34 @@ def test_the_peaks_and_ends_chart_gives_each_kind_one_colour_in_both_languages()
         colours[lang] = dict(zip(scale["domain"], scale["range"], strict=True))
     assert colours["zh"] == {"终点": "#2166ac", "负向峰值": "#b2182b", "正向峰值": "#999999"}
     assert colours["en"] == {"End": "#2166ac", "Negative peak": "#b2182b", "Positive peak": "#999999"}
+
+
+def test_the_model_chart_names_the_answer_and_its_axis_only_the_score():
+    """The model comparison's axis is titled by the score alone (the error bars' low end gave "…, lo") and its
+    legend names the answer in the chart's language, not its id."""
+    import json
+
+    import pandas as pd
+
+    from peakend.report import charts
+
+    cmp = pd.DataFrame({"model": ["mean"], "name_zh": ["仅平均"], "name_en": ["Mean only"], "score": [0.7],
+                        "sd": [0.1], "metric": ["r2"], "target": ["overall"], "target_zh": ["总体满意度"],
+                        "target_en": ["overall satisfaction"]})
+    for lang, axis, legend in (("en", "Cross-validated score", "overall satisfaction (R2)"),
+                               ("zh", "交叉验证得分", "总体满意度 (R2)")):
+        spec = json.loads(charts.script_json(charts.models(cmp, lang)))
+        titles = {layer["encoding"]["x"].get("title") for layer in spec["layer"]}
+        assert titles == {axis}, titles
+        assert [r["target_label"] for r in next(iter(spec["datasets"].values()))] == [legend]
+
+
+def test_a_count_of_one_takes_the_singular_in_english():
+    from peakend.i18n import one_counted, say
+
+    assert one_counted("1 halls, 1 routes, 11 visits, 1 touches, 0.1 days, 21 rows, 1 staff members") == \
+        "1 hall, 1 route, 11 visits, 1 touch, 0.1 days, 21 rows, 1 staff member"
+    assert say("ingest_total", "en", files=1, stored=2, quarantined=1).startswith(
+        "1 file, 2 new records, 1 row quarantined")
+    assert say("ingest_total", "zh", files=1, stored=2, quarantined=1) == say("ingest_total", "zh", files=1,
+                                                                             stored=2, quarantined=1)

@@ -35,7 +35,7 @@ def test_activity_verify_on_the_command_line_fails_on_a_hand_edited_row(tmp_path
     runner = CliRunner()
     assert runner.invoke(cli, ["token", "add", "--hall", "H1", "--label", "pad", "--db", db]).exit_code == 0
     ok = runner.invoke(cli, ["activity", "verify", "--db", db])
-    assert ok.exit_code == 0 and "1 rows" in ok.output
+    assert ok.exit_code == 0 and "1 row," in ok.output and "1 rows" not in ok.output
     with connect(db) as s:
         s.execute("UPDATE activity SET target = 'other' WHERE seq = 1")
     bad = runner.invoke(cli, ["activity", "verify", "--db", db])

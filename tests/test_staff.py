@@ -4,6 +4,7 @@ which cards (staff their own, managers their halls', another hall's a 404)."""
 from __future__ import annotations
 
 import math
+import re
 from urllib.parse import quote
 
 import numpy as np
@@ -162,3 +163,25 @@ def test_the_demo_has_staff_who_differ_and_a_coached_one_who_improves(demo):
     (row,) = measured.to_dict("records")
     assert (row["hall_id"], row["staff_id"], row["module_id"]) == ("白云新市厅", "白云05", "node_control")
     assert row["verdict"] == "detectable" and row["low"] > 0
+
+
+def test_the_staff_page_says_when_the_training_library_has_nothing(web, monkeypatch):
+    """No module for the weakest moment: the cell names the moment and says the library has none (never a bare
+    'moment:'); no module at all: the coaching form is not shown, a note says why. With modules, each field is
+    labelled."""
+    admin = login(web, "admin", "admin-pass-1")
+    with_modules = admin.get("/staff?lang=en").text.split('id="coaching-form"')[1].split("</form>")[0]
+    assert re.findall(r"<label>([^<]+) <", with_modules) == ["Hall", "Staff", "Module", "Day"]
+    figures = type(web.state.peakend.ws.figures)
+    monkeypatch.setattr(figures, "what_to_train", lambda self, moment, lang, k=3: [])
+    monkeypatch.setattr(figures, "modules", lambda self: {})
+    cards = figures.staff_cards  # every card's weakest moment: the counter's result (its ten touches are not here)
+    monkeypatch.setattr(figures, "staff_cards",
+                        lambda self, *a: cards(self, *a).assign(weakest_moment="counter_result"))
+    for lang, said, why in (("en", "no module for this moment in the training library",
+                             "The training library has no module for this service, so no training can be recorded"),
+                            ("zh", "培训库中没有针对这个时刻的课程", "培训库中没有这项服务的课程，因此还不能记录培训")):
+        page = admin.get(f"/staff?lang={lang}").text
+        cells = re.findall(r'<td data-label="[^"]+">([^<]*)<span class="note">([^<]*)</span></td></tr>', page)
+        assert cells == [(("Counter result: " if lang == "en" else "人工柜台办理结果："), said)] * 3, cells
+        assert why in page and '<select name="module">' not in page and 'action="/staff/coaching"' not in page

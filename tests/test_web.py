@@ -322,6 +322,8 @@ def test_a_visit_without_an_arrival_arrived_at_its_first_touch(app):
     for lang, said in (("en", "(from its first touch)"), ("zh", "（按第一个触点的时间）")):
         arrival = re.search(r'<span id="arrival">(.*?)</span></p>', admin.get(f"/visits/a9?lang={lang}").text, re.S)
         assert " ".join(re.sub(r"<[^>]+>", " ", arrival.group(1)).split()) == f"2026-11-02 10:02 {said}"
+    touches_table = admin.get("/visits/a9?lang=zh").text.split('id="touches"')[1].split("</table>")[0]
+    assert "来源" not in touches_table and touches_table.count("<td>") == 2 * 3  # no source: #, moment, peak mark
     untimed = admin.get("/visits/a10?lang=en").text
     assert "— <small" in untimed and "(neither the visit nor its touches have a time)" in untimed
     empty = {lang: admin.get(f"/visits/a11?lang={lang}").text for lang in ("zh", "en")}

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import string
 from typing import Literal
 
@@ -544,15 +545,17 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "（差 {pe_diff:+.3f}，区间 {pe_low:+.3f} 至 {pe_high:+.3f}）；对最好的单项 {single}：{single_score:.3f}"
         "（差 {one_diff:+.3f}，区间 {one_low:+.3f} 至 {one_high:+.3f}）。并未可检测地同时优于两者：不建议批准。",
     },
+    "bp_summary": {"en": "{moments} moments, {routes} routes, {items} checklist items",
+                   "zh": "{moments} 个关键时刻、{routes} 条动线、{items} 个检查项"},
     "weights_rule": {
         "en": "The REI weighs peak {peak}, end {end}, mean {mean}: the peak-end rule as blueprint '{value}' sets it "
         "(not fitted to these answers; `peakend calibrate` fits and tests weights).",
-        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}：蓝图 '{value}' 设定的峰终定律"
+        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}：蓝图“{value}”设定的峰终定律"
         "（未按这些答案拟合；`peakend calibrate` 可拟合并检验权重）。",
     },
     "weights_set": {
         "en": "The REI weighs peak {peak}, end {end}, mean {mean}, as blueprint '{value}' sets them by hand.",
-        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}，由蓝图 '{value}' 手工设定。",
+        "zh": "REI 的权重为 峰值 {peak}、终点 {end}、平均 {mean}，由蓝图“{value}”手工设定。",
     },
     "weights_fitted": {
         "en": "The REI weighs peak {peak}, end {end}, mean {mean}: fitted to what these customers report "
@@ -868,7 +871,7 @@ WORDS: dict[str, dict[Lang, str]] = {
     "answer_recommend": {"zh": "推荐意愿", "en": "likelihood to recommend"},
     "answer_repurchase": {"zh": "再次购买意愿", "en": "intent to buy again"},
     "answer_relationship": {"zh": "客户关系评价", "en": "rating of the relationship"},
-    "answer_switch_resist": {"zh": "不转投他家的意愿", "en": "resistance to switching"},
+    "answer_switch_resist": {"zh": "不会转投他家", "en": "staying with us"},
     "answer_promoter": {"zh": "推荐者（推荐意愿 ≥ 9）", "en": "being a promoter (recommend ≥ 9)"},
     "page_of": {"zh": "第 {page} 页，共 {pages} 页", "en": "page {page} of {pages}"},
     "page_prev": {"zh": "上一页", "en": "Previous"},
@@ -1427,6 +1430,16 @@ WORDS: dict[str, dict[Lang, str]] = {
     "answer_loyalty": {"zh": "忠诚度指数", "en": "loyalty index"},
     "answer_returned": {"zh": "回访", "en": "coming back"},
     "training_none_moment": {"zh": "培训库中还没有针对这个时刻的课程。", "en": "No training module serves this moment yet."},
+    "colon": {"zh": "：", "en": ": "},
+    "scale_1-5": {"zh": "五分制（1–5）", "en": "1 to 5"}, "scale_1-10": {"zh": "十分制（1–10）", "en": "1 to 10"},
+    "scale_0-10": {"zh": "0–10 分", "en": "0 to 10"},
+    "scale_sat3": {"zh": "满意/一般/不满意", "en": "Satisfied / neutral / dissatisfied"},
+    "scale_binary": {"zh": "是/否", "en": "Yes / no"},
+    "no_module_moment": {"zh": "培训库中没有针对这个时刻的课程", "en": "no module for this moment in the training library"},
+    "coaching_no_modules": {"zh": "培训库中没有这项服务的课程，因此还不能记录培训：可用设置 training（PEAKEND_TRAINING）"
+                                  "指定自己的培训库。",
+                            "en": "The training library has no module for this service, so no training can be recorded "
+                                  "yet: setting training (PEAKEND_TRAINING) names your own library."},
     "moment_removed": {"zh": "（已从蓝图删除）", "en": "(no longer in the blueprint)"},
     "import_scoring": {"zh": "新数据正在评分，约一分钟后可在网络总览中看到：", "en": "The new rows are being scored; "
                        "they show on the network page within a minute:"},
@@ -1467,7 +1480,7 @@ FIELD_LABELS: dict[str, dict[Lang, str]] = {
     "overall_scale": {"zh": "总体满意度量表", "en": "Overall satisfaction scale"},
     "recommend": {"zh": "推荐意愿（0–10）", "en": "Would recommend (0–10)"},
     "repurchase": {"zh": "再次购买意愿", "en": "Would buy again"}, "relationship": {"zh": "关系信任", "en": "Relationship"},
-    "switch_resist": {"zh": "不转网意愿", "en": "Would not switch"}, "comment": {"zh": "意见建议", "en": "Comment"},
+    "switch_resist": {"zh": "不会转投他家", "en": "Would stay with us"}, "comment": {"zh": "意见建议", "en": "Comment"},
     "audit_id": {"zh": "暗访编号", "en": "Audit id"}, "audited_at": {"zh": "暗访时间", "en": "Audited at"},
     "item": {"zh": "检查项", "en": "Checklist item"}, "passed": {"zh": "是否通过", "en": "Passed"},
     "auditor": {"zh": "暗访员", "en": "Auditor"}, "note": {"zh": "备注", "en": "Note"},
@@ -1529,9 +1542,32 @@ class _Numbers(string.Formatter):
 _numbers = _Numbers()
 
 
+_NOUNS = ("halls", "routes", "visits", "touches", "moments", "zones", "rows", "files", "answers", "records",
+          "surveys", "cases", "alerts", "comments", "replies", "notes", "days", "jobs", "events", "timers", "tables",
+          "checklist items", "items", "members", "modules", "users", "staff members", "counters", "customers",
+          "messages", "folds", "weeks", "hours", "minutes", "versions", "changes", "entries", "audits")
+_ONE = re.compile(r"(?<![\d.,·+−-])\b1 (" + "|".join(sorted(_NOUNS, key=len, reverse=True)) + r")\b")
+_SINGULAR = {"touches": "touch", "replies": "reply", "entries": "entry"}
+
+
+def one_counted(text: str) -> str:
+    """English `text` with a count of one agreeing with its noun: "1 halls" → "1 hall" (other counts unchanged)."""
+    return _ONE.sub(lambda m: "1 " + _SINGULAR.get(m[1], m[1][:-1]), text)
+
+
 def say(key: str, language: Lang | None = None, **fields: object) -> str:
-    """Render message `key` in `language` (default: the session language)."""
-    return _numbers.format(MESSAGES[key][language or lang()], **fields)
+    """Render message `key` in `language` (default: the session language); in English a count of one takes the
+    singular ("1 hall")."""
+    code = language or lang()
+    out = _numbers.format(MESSAGES[key][code], **fields)
+    return one_counted(out) if code == "en" else out
+
+
+def answer_name(answer: str, lang: Lang) -> str:
+    """A survey answer (`overall`, `switch_resist`, `promoter`, …) by its name in `lang` (WORDS `answer_<id>`);
+    an answer without one by its id."""
+    found = WORDS.get(f"answer_{answer}")
+    return found[lang] if found else answer
 
 
 def both(key: str, **fields: object) -> dict[Lang, str]:

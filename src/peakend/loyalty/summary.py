@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from peakend.blueprint.model import Blueprint
+from peakend.blueprint.model import COMPONENTS, Blueprint
 from peakend.loyalty.drivers import TARGETS, key_drivers
 from peakend.loyalty.effects import models, moment_effects
 from peakend.loyalty.frame import loyalty_frame
@@ -29,6 +29,7 @@ class Loyalty:
     models: pd.DataFrame
     moments: pd.DataFrame
     drivers: dict[str, pd.DataFrame]
+    asked_items: tuple[str, ...] = ()  # the components the surveys asked (at least one answer), blueprint order
 
     def write(self, folder: Path) -> list[Path]:
         """Every table as `loyalty_<name>.csv` in `folder`; the files written."""
@@ -69,4 +70,5 @@ def loyalty(store: Store, bp: Blueprint, halls: set[str] | None = None, drivers:
     known = frame[frame["customer_key"].notna()]
     drivers_by = {t: key_drivers(frame, bp, t, seed=seed) for t in TARGETS} if drivers else {}
     return Loyalty(bp.loyalty.return_days, horizon(known, bp.loyalty.return_days), hall_table(frame, bp), weeks,
-                   models(frame, bp, seed=seed) if fitted else pd.DataFrame(), moment_effects(frame, bp), drivers_by)
+                   models(frame, bp, seed=seed) if fitted else pd.DataFrame(), moment_effects(frame, bp), drivers_by,
+                   tuple(c for c in COMPONENTS if c in frame and frame[c].notna().any()))

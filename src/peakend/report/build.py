@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -14,7 +15,7 @@ from markupsafe import Markup
 
 from peakend.blueprint.load import check_text
 from peakend.blueprint.model import Blueprint, Moment
-from peakend.i18n import Lang, both, percent_format
+from peakend.i18n import Lang, answer_name, both, percent_format
 from peakend.loyalty.summary import loyalty
 from peakend.loyalty.view import effect_sentence, halls_shown, models_shown, ranked_effects
 from peakend.report import charts
@@ -72,7 +73,7 @@ def weights_note(store: Store, bp: Blueprint) -> dict[Lang, str]:
         return both("weights_fitted", peak=w.peak, end=w.end, mean=w.mean, number=rows[0][0],
                     value=note.group(1) if note else "")
     key = "weights_rule" if (w.peak, w.end, w.mean) == (0.5, 0.5, 0.0) else "weights_set"
-    return both(key, peak=w.peak, end=w.end, mean=w.mean, value=bp.id)
+    return {lang: both(key, peak=w.peak, end=w.end, mean=w.mean, value=getattr(bp.name, lang))[lang] for lang in LANGS}
 
 
 def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list[Verdict]) -> dict[str, Any]:
@@ -96,9 +97,11 @@ def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
     lifts = moments[moments.lift > 0].sort_values("lift", ascending=False).head(TOP_LIFTS)
     found = loyalty(store, bp)
     names = {lang: bp.names(lang) for lang in LANGS}
+    named_halls = {lang: hall_names(store, lang) for lang in LANGS}
     return {
         "loyalty": found,
-        "loyalty_halls": {lang: halls_shown(found.halls, lang) for lang in LANGS},
+        "loyalty_halls": {lang: halls_shown(found.halls.assign(hall_id=found.halls["hall_id"].map(
+            lambda h, lg=lang: named_halls[lg].get(h, h))), lang) for lang in LANGS},  # each hall by its name
         "loyalty_models": ({lang: models_shown(found.models, lang, found.days) for lang in LANGS}
                            if len(found.models) else {}),
         "loyalty_effects": [{lang: effect_sentence(r, names[lang], found.days, lang) for lang in LANGS}
@@ -106,8 +109,11 @@ def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
         "halls": halls,
         "moments": moments,
         "lifts": lifts,
-        "comparison": comparison,
-        "verdicts": [{lang: v.say(lang) for lang in LANGS} for v in verdicts],
+        "comparison": comparison.assign(**{f"target_{lang}": comparison["target"].map(
+            lambda t, lg=lang: answer_name(t, lg)) for lang in LANGS}) if len(comparison) else comparison,
+        "verdicts": [{lang: replace(v, target=answer_name(v.target, lang)).say(lang) for lang in LANGS}
+                     for v in verdicts],
+        "asked": {lang: [answer_name(c, lang) for c in found.asked_items] for lang in LANGS},
         "weights": weights_note(store, bp),
         "falls": _named(network_falls(store), bp),
         "period": (*(pd.Timestamp(d).date() for d in period.iloc[0, :2]), *period.iloc[0, 2:]),
@@ -115,7 +121,7 @@ def gather(store: Store, bp: Blueprint, comparison: pd.DataFrame, verdicts: list
         "quarantined": quarantined,
         "floors": {h: {lang: Markup(floor_svg(bp, zone_figures(store, bp, h), {}, lang)) for lang in LANGS}
                    for h in halls["hall_id"]} if bp.layout else {},
-        "hall_names": {lang: hall_names(store, lang) for lang in LANGS},
+        "hall_names": named_halls,
     }
 
 

@@ -94,16 +94,18 @@ def models(cmp: pd.DataFrame, lang: Lang) -> alt.Chart:
         label=cmp[f"name_{lang}"],
         lo=cmp.score - cmp.sd,
         hi=cmp.score + cmp.sd,
-        target_label=cmp.target + " (" + cmp.metric.str.upper() + ")",
+        target_label=cmp.get(f"target_{lang}", cmp.target) + " (" + cmp.metric.str.upper() + ")",
     )
     base = alt.Chart(df).encode(y=alt.Y("label:N", sort=None, title=w("model", lang)))
     bars = base.mark_bar().encode(
         x=alt.X("score:Q", title=w("score", lang)),
         color=alt.Color("target_label:N", title=w("target", lang)),
         yOffset="target_label:N",
-        tooltip=["label", "target_label", alt.Tooltip("score:Q", format=".3f")],
+        tooltip=[alt.Tooltip("label:N", title=w("model", lang)), alt.Tooltip("target_label:N", title=w("target", lang)),
+                 alt.Tooltip("score:Q", title=w("score", lang), format=".3f")],
     )
-    err = base.mark_errorbar(color="black").encode(x="lo:Q", x2="hi:Q", yOffset="target_label:N")
+    err = base.mark_errorbar(color="black").encode(x=alt.X("lo:Q", title=w("score", lang)), x2="hi:Q",
+                                                   yOffset="target_label:N")  # one axis title: the score's
     return (bars + err).properties(width=480, height=220)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from peakend.blueprint.model import Blueprint
 from peakend.errors import BadOption
-from peakend.i18n import WORDS, Lang, say
+from peakend.i18n import WORDS, Lang, answer_name, say
 from peakend.ingest.cells import inert as inert_cell
 from peakend.loyalty.drivers import QUADRANTS
 from peakend.loyalty.summary import Loyalty
@@ -337,13 +337,6 @@ def scored(r: ScoreResult, lang: Lang) -> str:
 
 
 # -- ids as pages name them, in the page's language (a zh page shows no English id, an en page no Chinese name)
-def answer_name(answer: str, lang: Lang) -> str:
-    """A survey answer (`overall`, `switch_resist`, `promoter`, …) by its name in `lang` (WORDS `answer_<id>`);
-    an answer without one by its id."""
-    found = WORDS.get(f"answer_{answer}")
-    return found[lang] if found else answer
-
-
 def named_verdicts(found: list[Verdict] | None, lang: Lang) -> list[Verdict] | None:
     """Verdicts whose target reads as the answer's name in `lang` (for their sentences, `Verdict.say`)."""
     return None if found is None else [replace(v, target=answer_name(v.target, lang)) for v in found]

@@ -26,9 +26,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from peakend import settings
-from peakend.contract import FIELDS, SCALE_ALIASES, Kind
+from peakend.contract import FIELDS, SCALE_ALIASES, SCALES, Kind
 from peakend.errors import FileUnreadable, JobStateError, MappingError
-from peakend.i18n import Lang
+from peakend.i18n import WORDS, Lang
 from peakend.service.imports import (
     KIND,
     Imports,
@@ -154,6 +154,16 @@ def mapping_from(sent: dict[str, Any], columns: list[str], moments: list[str] | 
 
 
 WIDE_VISIT = tuple(f.name for f in FIELDS["visit"])
+def scale_choices(lang: Lang) -> list[tuple[str, str]]:
+    """Each rating scale once, (its key, its name in `lang`): the form lists scales, a file may name aliases."""
+    return [(key, WORDS[f"scale_{key}"][lang]) for key in SCALES]
+
+
+def _scale(name: str | None) -> str | None:
+    """A saved mapping's scale as the form's choice (an alias read as the scale it names)."""
+    return SCALE_ALIASES.get(name, name) if name else name
+
+
 WIDE_SURVEY = tuple(f.name for f in FIELDS["survey"] if f.name not in ("visit_id", "survey_id", "overall_scale",
                                                                         "source"))
 
@@ -300,7 +310,7 @@ def _mapping_page(request: Request, p: Principal, job: Job, sheet: str | None, s
         seen["wide"] = seen["suggested"] | {c: f for f, c in m.survey.items() if c in seen["columns"]} | {
             mc.rating: f"m:{mc.moment}" for mc in m.moments if mc.rating in seen["columns"]}
         seen["kind"] = m.kind or seen["kind"]
-        sent = {"rating_scale": m.rating_scale, "overall_scale": m.overall_scale, "missing": m.missing,
+        sent = {"rating_scale": _scale(m.rating_scale), "overall_scale": _scale(m.overall_scale), "missing": m.missing,
                 "values": m.values, "hall": m.defaults.get("hall_id", "")}
     if sent.get("shape") and sent.get("shape") == shape:  # the form as it was sent
         picked = {c: sent.get(f"f:{i}", "") for i, c in enumerate(seen["columns"])}
@@ -310,7 +320,7 @@ def _mapping_page(request: Request, p: Principal, job: Job, sheet: str | None, s
                                                                             for f in k))
     halls = sorted(st.ws.figures.known_halls() if p.is_admin else p.halls)
     return render(request, "import.html.j2", status=status, user=p, step="map", job=_shown(job, seen["sheet"]),
-                  seen=seen, fields=fields, kinds=KINDS, scales=list(SCALE_ALIASES), saved=sorted(saved),
+                  seen=seen, fields=fields, kinds=KINDS, scales=scale_choices(page_lang(request)), saved=sorted(saved),
                   problem=problem, sent=sent, lang_name=page_lang(request), shape=shape, halls=halls,
                   wide_visit=WIDE_VISIT, wide_survey=WIDE_SURVEY, read=read, all_fields=ALL_FIELDS)
 

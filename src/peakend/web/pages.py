@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from peakend import settings
 from peakend.errors import BlueprintError, NotScored, PeakendError
-from peakend.i18n import FIELD_LABELS, WORDS, Lang, percent_format
+from peakend.i18n import FIELD_LABELS, WORDS, Lang, one_counted, percent_format
 from peakend.report import charts
 from peakend.report.floor import alerts_by_zone, floor_svg
 from peakend.service.figures import MIN_TOUCHES
@@ -114,6 +114,7 @@ def _staff_name(context: Any, staff_id: object) -> str:
 
 templates.env.filters["staff_name"] = _staff_name
 templates.env.filters["format"] = percent_format  # as Jinja's, but never "-0.000"
+templates.env.filters["one_counted"] = one_counted  # English: "1 row", not "1 rows"
 templates.env.filters["when"] = when  # one way to show a time (a datetime printed as it is already goes through it)
 
 
