@@ -99,6 +99,13 @@ class MostlyRejected(PeakendError):
     key = "ingest_mostly_rejected"
 
 
+class FilesRefused(PeakendError):
+    """An ingest run with files refused as a whole (a mapping that does not fit, a sheet not there): the input is
+    wrong, whatever the other files stored."""
+
+    key = "ingest_refused"
+
+
 class ReportError(PeakendError):
     """A report that could not be printed (no Chromium, or it failed)."""
 

@@ -398,6 +398,25 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source}: columns ignored (not in the event contract): {value}",
         "zh": "{source}：以下列不在事件契约中，已忽略：{value}",
     },
+    "mapping_no_column": {
+        "en": "{source}: the mapping names column(s) the file does not have: {value}; the file's columns are: "
+        "{expected}. Nothing of this file was stored: correct the mapping and run again",
+        "zh": "{source}：映射中的列不在文件中：{value}；文件的列为：{expected}。此文件未入库任何数据：请更正映射后重新导入",
+    },
+    "mapping_no_moment": {
+        "en": "{source}: the mapping names moment(s) the blueprint does not have: {value}; its moments (id, then "
+        "names) are: {expected}. Nothing of this file was stored: name each moment by its id or name",
+        "zh": "{source}：映射中的时刻不在蓝图中：{value}；蓝图的时刻（编号及名称）为：{expected}。此文件未入库任何数据："
+        "请用编号或名称指明每个时刻",
+    },
+    "no_sheet": {
+        "en": "{source}: the workbook has no sheet '{value}'; its sheets are: {expected}. Nothing was read from it",
+        "zh": "{source}：工作簿中没有工作表“{value}”；现有工作表：{expected}。未读取任何数据",
+    },
+    "ingest_refused": {
+        "en": "{value} file(s) refused as a whole (said above); nothing of them was stored",
+        "zh": "{value} 个文件被整体拒收（原因见上文），其数据均未入库",
+    },
     "unknown_kind": {
         "en": "{source}: cannot tell what the rows are (columns: {value}); expected touch rows "
         "(with moment_id), visits, surveys (overall/recommend) or audits (item/passed); "
