@@ -328,8 +328,9 @@ PAD = ["流水号", "营业厅", "柜台评分", "离开评分"]
 
 def pad_mapping(tmp_path, moments: list[dict[str, str]]):
     mpath = tmp_path / "pad.yaml"
-    mpath.write_text(yaml.safe_dump({"format": "wide", "rating_scale": "1-5", "moments": moments,
-                                     "columns": {"visit_id": "流水号", "hall_id": "营业厅"}}, allow_unicode=True), "utf-8")
+    mapping = {"format": "wide", "rating_scale": "1-5", "moments": moments,
+               "columns": {"visit_id": "流水号", "hall_id": "营业厅"}}
+    mpath.write_text(yaml.safe_dump(mapping, allow_unicode=True), "utf-8")
     return load_mapping(mpath)
 
 
@@ -354,7 +355,8 @@ def test_a_mapping_naming_a_column_or_moment_not_there_refuses_the_file(duck, bp
     assert "names column(s) the file does not have: 柜台办理评分; the file's columns are: 流水号, 营业厅, 柜台评分, " \
            "离开评分" in en
     assert "映射中的列不在文件中：柜台办理评分；文件的列为：流水号, 营业厅, 柜台评分, 离开评分" in zh
-    unknown = pad_mapping(tmp_path, [{"moment": "抄表", "rating": "柜台评分"}, {"moment": "离开", "rating": "离开评分"}])
+    unknown = pad_mapping(tmp_path, [{"moment": "抄表", "rating": "柜台评分"},
+                                     {"moment": "离开", "rating": "离开评分"}])
     result = ingest_file(duck, path, Context(bp), unknown)
     assert result.refused and count(duck, "touches") == 0
     assert "moment(s) the blueprint does not have: 抄表; its moments (id, then names) are: find_hall (寻找营业厅 / " \

@@ -46,7 +46,7 @@ class BlueprintError(PeakendError):
 
     def lines(self, lang: Lang | None = None) -> list[str]:
         """Each problem on its own line, with its place."""
-        return [str(p) for p in self.problems]
+        return [p.said(lang) for p in self.problems]
 
 
 class ConfigError(PeakendError):

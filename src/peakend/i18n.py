@@ -398,6 +398,18 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source}: columns ignored (not in the event contract): {value}",
         "zh": "{source}：以下列不在事件契约中，已忽略：{value}",
     },
+    # the schema's problems with a blueprint (pydantic's error kinds; the English message is pydantic's own)
+    "schema_missing": {"en": "Field required", "zh": "缺少必填字段"},
+    "schema_missing_fix": {"en": "add `{name}:` here (see the shipped blueprint, `peakend blueprint show`, for an "
+                                  "example)", "zh": "在此处添加 `{name}:`（示例见内置蓝图：`peakend blueprint show`）"},
+    "schema_extra": {"en": "Extra inputs are not permitted", "zh": "不认识的字段（蓝图没有这一项）"},
+    "schema_extra_fix": {"en": "remove `{name}` or correct its spelling", "zh": "删除 `{name}` 或更正其拼写"},
+    "schema_literal": {"en": "Input should be {expected}", "zh": "应为 {expected} 之一"},
+    "schema_literal_fix": {"en": "use one of the values named", "zh": "请使用所列的值之一"},
+    "schema_type": {"en": "Input should be a valid {type}", "zh": "应为{type}"},
+    "schema_type_fix": {"en": "give `{name}` as {type}", "zh": "将 `{name}` 写成{type}"},
+    "schema_range": {"en": "Input should be {op} {limit}", "zh": "应{op} {limit}"},
+    "schema_range_fix": {"en": "give `{name}` a value in the range named", "zh": "给 `{name}` 一个所列范围内的值"},
     "mapping_no_column": {
         "en": "{source}: the mapping names column(s) the file does not have: {value}; the file's columns are: "
         "{expected}. Nothing of this file was stored: correct the mapping and run again",
@@ -1991,3 +2003,17 @@ WORDS.update({
     "act_quarantine_dismissed": {"zh": "隔离行标为已处理", "en": "quarantined rows dismissed"},
     "quality_none_picked": {"zh": "请先选择要标为已处理的行。", "en": "Pick the rows to dismiss first."},
 })
+
+
+# Words of the schema's problems: a value's type (pydantic's error kind without `_type`/`_parsing`) and a bound.
+SCHEMA_WORDS: dict[str, dict[Lang, str]] = {
+    "int": {"en": "int", "zh": "整数"}, "float": {"en": "float", "zh": "数字"}, "bool": {"en": "bool", "zh": "布尔值（true 或 false）"},
+    "string": {"en": "string", "zh": "文本"}, "list": {"en": "list", "zh": "列表（- 项）"},
+    "dict": {"en": "dict", "zh": "映射（键: 值）"}, "model": {"en": "model", "zh": "映射（键: 值）"},
+    "date": {"en": "date", "zh": "日期"}, "datetime": {"en": "datetime", "zh": "日期时间"},
+    "greater_than_equal": {"en": "greater than or equal to", "zh": "大于或等于"},
+    "less_than_equal": {"en": "less than or equal to", "zh": "小于或等于"},
+    "greater_than": {"en": "greater than", "zh": "大于"}, "less_than": {"en": "less than", "zh": "小于"},
+    "or": {"en": " or ", "zh": " 或 "},
+}
+
