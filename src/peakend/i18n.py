@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import string
 from typing import Literal
 
@@ -1722,6 +1723,10 @@ HELP: dict[str, dict[Lang, str]] = {
     "rich.DEFAULT_STRING": {"en": "[default: {}]", "zh": "[默认：{}]"},
     "rich.ENVVAR_STRING": {"en": "[env var: {}]", "zh": "[环境变量：{}]"},
     "rich.REQUIRED_LONG_STRING": {"en": "[required]", "zh": "[必填]"},
+    "rich.ERRORS_PANEL_TITLE": {"en": "Error", "zh": "错误"},
+    "rich.RICH_HELP": {"en": "Try [blue]'{command_path} {help_option}'[/] for help.",
+                       "zh": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"},
+    "rich.ABORTED_TEXT": {"en": "Aborted.", "zh": "已中止。"},
     "help.usage": {"en": "Usage: ", "zh": "用法："},
     "help.help": {"en": "Show this message and exit.", "zh": "显示本帮助并退出。"},
     "help.install": {"en": "Install completion for the current shell.", "zh": "为当前 shell 安装命令补全。"},
@@ -2016,4 +2021,48 @@ SCHEMA_WORDS: dict[str, dict[Lang, str]] = {
     "greater_than": {"en": "greater than", "zh": "大于"}, "less_than": {"en": "less than", "zh": "小于"},
     "or": {"en": " or ", "zh": " 或 "},
 }
+
+
+# Click's usage errors as Chinese reads them (Click words them in English only): (pattern, its Chinese), in turn.
+CLICK_ZH: list[tuple[str, str]] = [
+    (r"Invalid value for (.+?): ", r"\1 的值无效："),
+    (r"Invalid value: ", "值无效："),
+    (r"(?i:path|file|directory) ('.*?') does not exist\.", r"路径 \1 不存在。"),
+    (r"(?i:path|file|directory) ('.*?') is a directory\.", r"\1 是文件夹，此处应为文件。"),
+    (r"(?i:path|file|directory) ('.*?') is a file\.", r"\1 是文件，此处应为文件夹。"),
+    (r"(?i:path|file|directory) ('.*?') is not readable\.", r"\1 不可读。"),
+    (r"(?i:path|file|directory) ('.*?') is not writable\.", r"\1 不可写。"),
+    (r"Missing argument (.+?)\.", r"缺少参数 \1。"),
+    (r"Missing option (.+?)\.", r"缺少选项 \1。"),
+    (r"Missing parameter:? ?(.*?)\.?$", r"缺少参数 \1。"),
+    (r"Missing command\.", "缺少子命令。"),
+    (r"No such option: (\S+)", r"没有选项 \1"),
+    (r" ?\(Possible options: (.+?)\)", r"（可能的选项：\1）"),
+    (r"No such command (.+?)\.", r"没有子命令 \1。"),
+    (r" ?Did you mean (.+?)\?", r"是否要用 \1？"),
+    (r"Got unexpected extra arguments?(?:\(s\))? \((.*)\)", r"多余的参数（\1）"),
+    (r"Option (.+?) requires an argument\.", r"选项 \1 需要一个值。"),
+    (r"Option (.+?) requires (\d+) arguments\.", r"选项 \1 需要 \2 个值。"),
+    (r"Option (.+?) does not take a value\.", r"选项 \1 不接受值。"),
+    (r"(?:Value )?('.*?') is not one of (.+?)\.", r"\1 不是 \2 之一。"),
+    (r"Input should be a valid integer.*", "应为整数"),
+    (r"Input should be a valid number.*", "应为数字"),
+    (r"Input should be a valid boolean.*", "应为布尔值（true 或 false）"),
+    (r"Input should be a valid datetime.*", "应为日期时间"),
+    (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"Input should be greater than or equal to (\S+)", r"应大于或等于 \1"),
+    (r"Input should be less than or equal to (\S+)", r"应小于或等于 \1"),
+    (r"Input should be greater than (\S+)", r"应大于 \1"),
+    (r"Input should be less than (\S+)", r"应小于 \1"),
+    (r"Input should be (.+)", r"应为 \1"),
+]
+
+
+def click_said(text: str, language: Lang | None = None) -> str:
+    """A usage error of Click's in `language` (default: the session's): in Chinese, each part it knows reworded."""
+    if (language or lang()) != "zh":
+        return text
+    for pattern, zh in CLICK_ZH:
+        text = re.sub(pattern, zh, text)
+    return text
 
