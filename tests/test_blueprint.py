@@ -58,6 +58,34 @@ def test_structural_errors_name_their_line():
     assert any("moments[3].colour" in p and "Extra inputs" in p for p in found)
 
 
+def test_a_refused_field_and_a_broken_route_both_reported_in_zh_and_en():
+    text = default_text().replace("moments: [entering, greeting, self_service, leaving]",
+                                  "moments: [entering, greting, self_service, leaving]")
+    text = text.replace("    role: end\n", "    role: ending\n", 1)
+    text = text.replace("  - id: entering\n    zh: 进入营业厅", "  - id: entering\n    zh: 进入营业厅\n    colour: red")
+    bp, found = check_text(text, "edited.yaml")
+    assert bp is None
+    role, colour, route = (line_of(text, n) for n in ("role: ending", "colour: red", "greting"))
+    assert [p.said("zh") for p in found] == [
+        f"edited.yaml:{colour}: moments[3].colour: 不认识的字段（蓝图没有这一项）\n    → 删除 `colour` 或更正其拼写",
+        f"edited.yaml:{role}: moments[15].role: 应为 'peak', 'end' 或 'key' 之一\n    → 请使用所列的值之一",
+        f"edited.yaml:{route}: routes[5].moments[1]: route 'self_service_route' names unknown moment 'greting'"
+        "\n    → did you mean 'greeting'?",  # found though the schema refused the file: the route is still read
+        f"edited.yaml:{line_of(text, 'moments:') + 1}: moments: no moment has role 'end': "
+        "the peak-end rule needs an end"
+        "\n    → set `role: end` on the journey's last moment ('leaving')",  # the list's first line; true as written
+    ]
+    assert str(found[1]).startswith(f"edited.yaml:{role}: moments[15].role: Input should be 'peak', 'end' or 'key'")
+    missing = problems("id: x\nversion: '1'\nname: {zh: 甲, en: A}\nlanes: []\nstages: []\nflows: []\nzones: []\n"
+                       "weights: {peak: 0.5, end: 0.5, mean: 0}\nimportance: high\n")
+    assert missing[:1] == ["edited.yaml:1: moments: Field required\n    → add `moments:` here "
+                           "(see the shipped blueprint, `peakend blueprint show`, for an example)"]
+    _, found = check_text("id: x\nversion: 1\n", "e.yaml")
+    assert found[0].said("zh") == "e.yaml:2: version: 应为文本\n    → 将 `version` 写成文本"
+    assert [p.said("zh") for p in found if p.path == "moments"] == [
+        "e.yaml:1: moments: 缺少必填字段\n    → 在此处添加 `moments:`（示例见内置蓝图：`peakend blueprint show`）"]
+
+
 def test_ramp_and_end_checks():
     text = default_text().replace(
         "wait: {tolerance_min: 5, worst_min: 30, weight: 1.0}", "wait: {tolerance_min: 35, worst_min: 30, weight: 1.0}"

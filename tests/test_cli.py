@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from peakend.blueprint.load import default_text
 from peakend.cli import app
+from peakend.i18n import click_said
 from tests.conftest import demo_copy
 
 runner = CliRunner()
@@ -183,6 +184,46 @@ def test_the_chinese_help_wraps_and_cuts_no_command_s_sentence():
         assert "用法：" in said and "显示本帮助并退出。" in said
         assert not re.search(r"Usage|Show this|completion for", said), said
     assert "为当前 shell 安装命令补全。" in out
+
+
+def test_click_s_usage_errors_in_chinese_under_lang_zh():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "200"}
+    run = subprocess.run([sys.executable, "-m", "peakend.cli", "--lang", "zh", "ingest", "nothere.csv"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 2
+    assert "运行 'python -m peakend.cli ingest --help' 查看帮助。" in run.stderr
+    assert "─ 错误 ─" in run.stderr and "'files' 的值无效：路径 'nothere.csv' 不存在。" in run.stderr
+    assert not re.search(r"Try|Invalid|Error|exist", run.stderr), run.stderr
+    said = {  # Click's words → the session's, by hand
+        "Missing argument 'files'.": "缺少参数 'files'。",
+        "No such option: --kindx (Possible options: --kind)": "没有选项 --kindx（可能的选项：--kind）",
+        "No such command 'ingestx'. Did you mean 'ingest', 'digest'?":
+            "没有子命令 'ingestx'。是否要用 'ingest', 'digest'？",
+        "Option '--kind' requires an argument.": "选项 '--kind' 需要一个值。",
+        "Got unexpected extra argument(s) (a b)": "多余的参数（a b）",
+        "Invalid value for 'file': file 'data' is a directory.": "'file' 的值无效：'data' 是文件夹，此处应为文件。",
+        "Invalid value for '--limit': Input should be a valid integer, unable to parse string as an integer":
+            "'--limit' 的值无效：应为整数",
+        "Invalid value for '--days': Input should be greater than or equal to 1": "'--days' 的值无效：应大于或等于 1",
+    }
+    for en, zh in said.items():
+        assert (click_said(en, "zh"), click_said(en, "en")) == (zh, en)
+
+
+def test_blueprint_check_tells_every_problem_in_chinese(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEAKEND_LANG", "zh")
+    broken = tmp_path / "b.yaml"
+    broken.write_text(default_text().replace("    role: end\n", "    role: ending\n", 1).replace(
+        "moments: [entering, greeting, self_service, leaving]", "moments: [entering, greting, self_service, leaving]"),
+        "utf-8")
+    result = runner.invoke(app, ["blueprint", "check", str(broken)])
+    assert result.exit_code == 1 and "发现 3 个问题" in result.output
+    assert "moments[15].role: 应为 'peak', 'end' 或 'key' 之一\n    → 请使用所列的值之一" in result.output
+    assert "names unknown moment 'greting'" in result.output and "Input should" not in result.output
 
 
 def test_compare_writes_csv_and_json_and_refuses_another_format(demo_dir):

@@ -57,7 +57,14 @@ def test_every_sheet_is_its_own_source_and_a_sheet_without_events_is_said(tmp_pa
         assert s.rows("SELECT count(*) FROM touches")[0][0] == 9
         assert {r[0].split("#")[1] for r in s.rows("SELECT source FROM ingest_log")} == {"评价流水", "说明"}
     missing = runner.invoke(app, ["ingest", str(TWINS / "merged.xlsx"), "--sheet", "no such", "--db", str(db)])
-    assert missing.exit_code == 0 and "no such" in missing.output and "Traceback" not in missing.output
+    assert missing.exit_code == 2 and "Traceback" not in missing.output, missing.output  # refused, its sheets named
+    assert "has no sheet 'no such'; its sheets are: 评价流水, 说明" in " ".join(missing.output.split())
+    zh = runner.invoke(app, ["--lang", "zh", "ingest", str(TWINS / "merged.xlsx"), "--sheet", "Sheet1",
+                             "--db", str(db)])
+    assert zh.exit_code == 2 and "工作簿中没有工作表“Sheet1”；现有工作表：评价流水, 说明" in zh.output
+    assert "1 个文件被整体拒收" in zh.output
+    with connect(str(db)) as s:
+        assert s.rows("SELECT count(*) FROM touches")[0][0] == 9  # nothing more stored
 
 
 def test_the_two_row_header_by_hand():

@@ -13,7 +13,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from peakend.ingest.mapping import Mapping
-from peakend.ingest.suggest import suggest, suggested_kind
+from peakend.ingest.suggest import implied_columns, suggest, suggested_kind
 from peakend.web.app import create_app
 from tests.conftest import add_user, run_jobs, signed_in
 
@@ -55,6 +55,12 @@ def test_suggestions_by_name_and_chinese_synonym():
                    "等候时长（分钟）": "wait_min"}  # 备注 is no touch field; visit_id is taken by the surer 流水号
     assert suggested_kind(suggest(["营业厅", "检查项", "是否通过"])) == "audit"
     assert {s.field for s in suggest(["visit_id", "流水号"])} == {"visit_id"}  # each field once, the exact name wins
+    for staff in ("柜员", "营业员", "窗口人员", "经办人", "柜台人员"):  # a utility centre's words for the clerk
+        assert {s.column: s.field for s in suggest(["流水号", "环节", staff], "touch")}[staff] == "staff_id", staff
+    # a name ending in a synonym is that field: 柜员评分 is a rating (of the clerk), 评分柜员 a clerk
+    assert [(s.field, s.score) for s in suggest(["柜员评分"], "touch")] == [("rating", 0.62)]
+    assert [s.field for s in suggest(["评分柜员"], "touch")] == ["staff_id"]
+    assert implied_columns(["流水号", "营业厅", "环节", "柜员"])["staff_id"] == "柜员"  # `peakend ingest`, no mapping
 
 
 def test_the_gbk_file_through_the_api_with_suggestions_and_a_saved_mapping(web):

@@ -323,6 +323,48 @@ def test_bad_mapping_is_reported(tmp_path):
         load_mapping(mpath)
 
 
+PAD = ["流水号", "营业厅", "柜台评分", "离开评分"]
+
+
+def pad_mapping(tmp_path, moments: list[dict[str, str]]):
+    mpath = tmp_path / "pad.yaml"
+    mapping = {"format": "wide", "rating_scale": "1-5", "moments": moments,
+               "columns": {"visit_id": "流水号", "hall_id": "营业厅"}}
+    mpath.write_text(yaml.safe_dump(mapping, allow_unicode=True), "utf-8")
+    return load_mapping(mpath)
+
+
+def test_a_mapping_names_moments_by_their_zh_or_en_name(duck, bp, tmp_path):
+    mapping = pad_mapping(tmp_path, [{"moment": "Counter result", "rating": "柜台评分"},
+                                     {"moment": "离开", "rating": "离开评分"}])
+    result = ingest_file(duck, write_csv(tmp_path / "p.csv", PAD, [["p1", "H", 4, 5]]), Context(bp), mapping)
+    assert not result.refused and not result.notes, result.notes  # leaving is the end: no warning either
+    assert duck.rows("SELECT moment_id, seq, rating FROM touches ORDER BY seq") == [
+        ("counter_result", 1, 4.0), ("leaving", 2, 5.0)]
+
+
+def test_a_mapping_naming_a_column_or_moment_not_there_refuses_the_file(duck, bp, tmp_path):
+    path = write_csv(tmp_path / "p.csv", PAD, [["p1", "H", 4, 5], ["p2", "H", 2, 3]])
+    typo = pad_mapping(tmp_path, [{"moment": "counter_result", "rating": "柜台办理评分"},
+                                  {"moment": "leaving", "rating": "离开评分"}])
+    result = ingest_file(duck, path, Context(bp), typo)
+    assert result.refused and (result.rows, result.stored, result.quarantined) == (2, 0, 1)
+    assert count(duck, "visits") == 0 and count(duck, "touches") == 0
+    [(row, field, code, en, zh, _)] = quarantined(duck)
+    assert (row, field, code) == (0, "*", "mapping_no_column")  # the file as a whole
+    assert "names column(s) the file does not have: 柜台办理评分; the file's columns are: 流水号, 营业厅, 柜台评分, " \
+           "离开评分" in en
+    assert "映射中的列不在文件中：柜台办理评分；文件的列为：流水号, 营业厅, 柜台评分, 离开评分" in zh
+    unknown = pad_mapping(tmp_path, [{"moment": "抄表", "rating": "柜台评分"},
+                                     {"moment": "离开", "rating": "离开评分"}])
+    result = ingest_file(duck, path, Context(bp), unknown)
+    assert result.refused and count(duck, "touches") == 0
+    assert "moment(s) the blueprint does not have: 抄表; its moments (id, then names) are: find_hall (寻找营业厅 / " \
+           "Finding the hall), approach" in result.notes[0].in_both["en"]  # type: ignore[attr-defined]
+    assert "映射中的时刻不在蓝图中：抄表；" in result.notes[0].in_both["zh"]  # type: ignore[attr-defined]
+    assert "leaving (离开 / Leaving)" in result.notes[0].in_both["zh"]  # type: ignore[attr-defined]
+
+
 def test_quarantine_is_idempotent(store, bp, tmp_path):
     path = write_csv(tmp_path / "bad.csv", HEADER, [*GOOD, ["v2", "H", "", "", "coffee", 1, "", "", "", "", ""]])
     ingest_file(store, path, Context(bp))

@@ -43,9 +43,10 @@ def test_the_architecture_page_names_every_module_by_its_path():
             assert module in named, f"docs/en/developer/architecture.md does not name {module}"
 
 
-CLI_LINES = 746  # issue 30 asked for 600 lines in all; at 47 commands: 752 once `App.command(ws=…)` opened the
+CLI_LINES = 757  # issue 30 asked for 600 lines in all; at 47 commands: 752 once `App.command(ws=…)` opened the
 # workspace and printed the answer, 705 once what was not parse, call or print moved below the adapter, 736 with
-# Click's own words (Usage, --help, completion) in Chinese; 746 at 48 (`jobs prune`)
+# Click's own words (Usage, --help, completion) in Chinese; 746 at 48 (`jobs prune`); 757 with Click's usage errors
+# in Chinese
 SQL = re.compile(r"\bSELECT\b[^\n]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
                  r"|\bCREATE\s+TABLE\b|\.(execute|query|rows|scalar)\(|\bws\.store\b")
 

@@ -46,7 +46,7 @@ class BlueprintError(PeakendError):
 
     def lines(self, lang: Lang | None = None) -> list[str]:
         """Each problem on its own line, with its place."""
-        return [str(p) for p in self.problems]
+        return [p.said(lang) for p in self.problems]
 
 
 class ConfigError(PeakendError):
@@ -97,6 +97,13 @@ class MostlyRejected(PeakendError):
 
     exit_code = 1
     key = "ingest_mostly_rejected"
+
+
+class FilesRefused(PeakendError):
+    """An ingest run with files refused as a whole (a mapping that does not fit, a sheet not there): the input is
+    wrong, whatever the other files stored."""
+
+    key = "ingest_refused"
 
 
 class ReportError(PeakendError):

@@ -399,6 +399,37 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "{source}: columns ignored (not in the event contract): {value}",
         "zh": "{source}：以下列不在事件契约中，已忽略：{value}",
     },
+    # the schema's problems with a blueprint (pydantic's error kinds; the English message is pydantic's own)
+    "schema_missing": {"en": "Field required", "zh": "缺少必填字段"},
+    "schema_missing_fix": {"en": "add `{name}:` here (see the shipped blueprint, `peakend blueprint show`, for an "
+                                  "example)", "zh": "在此处添加 `{name}:`（示例见内置蓝图：`peakend blueprint show`）"},
+    "schema_extra": {"en": "Extra inputs are not permitted", "zh": "不认识的字段（蓝图没有这一项）"},
+    "schema_extra_fix": {"en": "remove `{name}` or correct its spelling", "zh": "删除 `{name}` 或更正其拼写"},
+    "schema_literal": {"en": "Input should be {expected}", "zh": "应为 {expected} 之一"},
+    "schema_literal_fix": {"en": "use one of the values named", "zh": "请使用所列的值之一"},
+    "schema_type": {"en": "Input should be a valid {type}", "zh": "应为{type}"},
+    "schema_type_fix": {"en": "give `{name}` as {type}", "zh": "将 `{name}` 写成{type}"},
+    "schema_range": {"en": "Input should be {op} {limit}", "zh": "应{op} {limit}"},
+    "schema_range_fix": {"en": "give `{name}` a value in the range named", "zh": "给 `{name}` 一个所列范围内的值"},
+    "mapping_no_column": {
+        "en": "{source}: the mapping names column(s) the file does not have: {value}; the file's columns are: "
+        "{expected}. Nothing of this file was stored: correct the mapping and run again",
+        "zh": "{source}：映射中的列不在文件中：{value}；文件的列为：{expected}。此文件未入库任何数据：请更正映射后重新导入",
+    },
+    "mapping_no_moment": {
+        "en": "{source}: the mapping names moment(s) the blueprint does not have: {value}; its moments (id, then "
+        "names) are: {expected}. Nothing of this file was stored: name each moment by its id or name",
+        "zh": "{source}：映射中的时刻不在蓝图中：{value}；蓝图的时刻（编号及名称）为：{expected}。此文件未入库任何数据："
+        "请用编号或名称指明每个时刻",
+    },
+    "no_sheet": {
+        "en": "{source}: the workbook has no sheet '{value}'; its sheets are: {expected}. Nothing was read from it",
+        "zh": "{source}：工作簿中没有工作表“{value}”；现有工作表：{expected}。未读取任何数据",
+    },
+    "ingest_refused": {
+        "en": "{value} file(s) refused as a whole (said above); nothing of them was stored",
+        "zh": "{value} 个文件被整体拒收（原因见上文），其数据均未入库",
+    },
     "unknown_kind": {
         "en": "{source}: cannot tell what the rows are (columns: {value}); expected touch rows "
         "(with moment_id), visits, surveys (overall/recommend) or audits (item/passed); "
@@ -1737,6 +1768,10 @@ HELP: dict[str, dict[Lang, str]] = {
     "rich.DEFAULT_STRING": {"en": "[default: {}]", "zh": "[默认：{}]"},
     "rich.ENVVAR_STRING": {"en": "[env var: {}]", "zh": "[环境变量：{}]"},
     "rich.REQUIRED_LONG_STRING": {"en": "[required]", "zh": "[必填]"},
+    "rich.ERRORS_PANEL_TITLE": {"en": "Error", "zh": "错误"},
+    "rich.RICH_HELP": {"en": "Try [blue]'{command_path} {help_option}'[/] for help.",
+                       "zh": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"},
+    "rich.ABORTED_TEXT": {"en": "Aborted.", "zh": "已中止。"},
     "help.usage": {"en": "Usage: ", "zh": "用法："},
     "help.help": {"en": "Show this message and exit.", "zh": "显示本帮助并退出。"},
     "help.install": {"en": "Install completion for the current shell.", "zh": "为当前 shell 安装命令补全。"},
@@ -2018,3 +2053,61 @@ WORDS.update({
     "act_quarantine_dismissed": {"zh": "隔离行标为已处理", "en": "quarantined rows dismissed"},
     "quality_none_picked": {"zh": "请先选择要标为已处理的行。", "en": "Pick the rows to dismiss first."},
 })
+
+
+# Words of the schema's problems: a value's type (pydantic's error kind without `_type`/`_parsing`) and a bound.
+SCHEMA_WORDS: dict[str, dict[Lang, str]] = {
+    "int": {"en": "int", "zh": "整数"}, "float": {"en": "float", "zh": "数字"}, "bool": {"en": "bool", "zh": "布尔值（true 或 false）"},
+    "string": {"en": "string", "zh": "文本"}, "list": {"en": "list", "zh": "列表（- 项）"},
+    "dict": {"en": "dict", "zh": "映射（键: 值）"}, "model": {"en": "model", "zh": "映射（键: 值）"},
+    "date": {"en": "date", "zh": "日期"}, "datetime": {"en": "datetime", "zh": "日期时间"},
+    "greater_than_equal": {"en": "greater than or equal to", "zh": "大于或等于"},
+    "less_than_equal": {"en": "less than or equal to", "zh": "小于或等于"},
+    "greater_than": {"en": "greater than", "zh": "大于"}, "less_than": {"en": "less than", "zh": "小于"},
+    "or": {"en": " or ", "zh": " 或 "},
+}
+
+
+# Click's usage errors as Chinese reads them (Click words them in English only): (pattern, its Chinese), in turn.
+CLICK_ZH: list[tuple[str, str]] = [
+    (r"Invalid value for (.+?): ", r"\1 的值无效："),
+    (r"Invalid value: ", "值无效："),
+    (r"(?i:path|file|directory) ('.*?') does not exist\.", r"路径 \1 不存在。"),
+    (r"(?i:path|file|directory) ('.*?') is a directory\.", r"\1 是文件夹，此处应为文件。"),
+    (r"(?i:path|file|directory) ('.*?') is a file\.", r"\1 是文件，此处应为文件夹。"),
+    (r"(?i:path|file|directory) ('.*?') is not readable\.", r"\1 不可读。"),
+    (r"(?i:path|file|directory) ('.*?') is not writable\.", r"\1 不可写。"),
+    (r"Missing argument (.+?)\.", r"缺少参数 \1。"),
+    (r"Missing option (.+?)\.", r"缺少选项 \1。"),
+    (r"Missing parameter:? ?(.*?)\.?$", r"缺少参数 \1。"),
+    (r"Missing command\.", "缺少子命令。"),
+    (r"No such option: (\S+)", r"没有选项 \1"),
+    (r" ?\(Possible options: (.+?)\)", r"（可能的选项：\1）"),
+    (r"No such command (.+?)\.", r"没有子命令 \1。"),
+    (r" ?Did you mean (.+?)\?", r"是否要用 \1？"),
+    (r"Got unexpected extra arguments?(?:\(s\))? \((.*)\)", r"多余的参数（\1）"),
+    (r"Option (.+?) requires an argument\.", r"选项 \1 需要一个值。"),
+    (r"Option (.+?) requires (\d+) arguments\.", r"选项 \1 需要 \2 个值。"),
+    (r"Option (.+?) does not take a value\.", r"选项 \1 不接受值。"),
+    (r"(?:Value )?('.*?') is not one of (.+?)\.", r"\1 不是 \2 之一。"),
+    (r"Input should be a valid integer.*", "应为整数"),
+    (r"Input should be a valid number.*", "应为数字"),
+    (r"Input should be a valid boolean.*", "应为布尔值（true 或 false）"),
+    (r"Input should be a valid datetime.*", "应为日期时间"),
+    (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"Input should be greater than or equal to (\S+)", r"应大于或等于 \1"),
+    (r"Input should be less than or equal to (\S+)", r"应小于或等于 \1"),
+    (r"Input should be greater than (\S+)", r"应大于 \1"),
+    (r"Input should be less than (\S+)", r"应小于 \1"),
+    (r"Input should be (.+)", r"应为 \1"),
+]
+
+
+def click_said(text: str, language: Lang | None = None) -> str:
+    """A usage error of Click's in `language` (default: the session's): in Chinese, each part it knows reworded."""
+    if (language or lang()) != "zh":
+        return text
+    for pattern, zh in CLICK_ZH:
+        text = re.sub(pattern, zh, text)
+    return text
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from peakend.blueprint.model import Blueprint, semantic_problems
+from peakend.blueprint.model import Blueprint, Problem, semantic_problems
 from peakend.errors import BlueprintError
+from peakend.i18n import SCHEMA_WORDS, Lang, lang, say
 from peakend.safe_yaml import YamlRefused, compose, load
 
 DEFAULT_NAME = "telecom_hall.yaml"
@@ -19,36 +21,79 @@ DEFAULT_NAME = "telecom_hall.yaml"
 
 @dataclass(frozen=True)
 class BlueprintProblem:
-    """One problem of a blueprint file: where it is and what is wrong."""
+    """One problem of a blueprint file: where it is and what is wrong (`zh`, `fix_zh`: in Chinese, when said)."""
 
     source: str
     path: str
     line: int | None
     message: str
     fix: str = ""
+    zh: str = ""
+    fix_zh: str = ""
 
     def __str__(self) -> str:
+        return self.said("en")
+
+    def said(self, language: Lang | None = None) -> str:
+        """The problem with its place, in `language` (default: the session's; English where no Chinese is kept)."""
+        zh = (language or lang()) == "zh"
+        message, fix = (self.zh or self.message, self.fix_zh or self.fix) if zh else (self.message, self.fix)
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.path or '(top)'}: {self.message}" + (f"\n    → {self.fix}" if self.fix else "")
+        return f"{where}: {self.path or '(top)'}: {message}" + (f"\n    → {fix}" if fix else "")
+
+
+_BOUNDS = {"greater_than_equal": "ge", "less_than_equal": "le", "greater_than": "gt", "less_than": "lt"}
+
+
+def schema_words(error: dict[str, Any], language: Lang) -> tuple[str, str]:
+    """A problem the schema found (a missing, misspelt, mistyped field or a value not allowed) and how to fix it, in
+    `language`; ("", "") for a kind of problem without words of ours."""
+    kind, loc, ctx = error["type"], error["loc"], error.get("ctx") or {}
+    fields: dict[str, object] = {"name": str(loc[-1]) if loc else ""}
+    if kind in ("missing", "extra_forbidden"):
+        key = "schema_" + kind.split("_")[0]
+    elif kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", ""))
+        key, fields["expected"] = "schema_literal", expected.replace(" or ", SCHEMA_WORDS["or"][language])
+    elif kind in _BOUNDS:
+        key, fields["op"], fields["limit"] = "schema_range", SCHEMA_WORDS[kind][language], ctx.get(_BOUNDS[kind], "")
+    elif kind.endswith(("_type", "_parsing")):
+        name = kind.removesuffix("_type").removesuffix("_parsing")
+        key, fields["type"] = "schema_type", SCHEMA_WORDS.get(name, {}).get(language, name.replace("_", " "))
+    else:
+        return "", ""
+    return say(key, language, **fields), say(key + "_fix", language, **fields)
 
 
 def structural_fix(error: dict[str, Any]) -> str:
-    """How to fix a problem the schema found (a missing, misspelt or mistyped field)."""
-    kind, loc = error["type"], error["loc"]
-    name = str(loc[-1]) if loc else ""
-    if kind == "missing":
-        return f"add `{name}:` here (see the shipped blueprint, `peakend blueprint show`, for an example)"
-    if kind == "extra_forbidden":
-        return f"remove `{name}` or correct its spelling"
-    if kind in ("literal_error", "enum"):
-        return "use one of the values named"
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"give `{name}` as {kind.removesuffix('_type').removesuffix('_parsing').replace('_', ' ')}"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"give `{name}` a value in the range named"
-    return ""
+    """How to fix a problem the schema found (a missing, misspelt or mistyped field), in English."""
+    return schema_words(error, "en")[1]
 
 
+def _schema_problem(source: str, root: yaml.Node | None, error: dict[str, Any]) -> BlueprintProblem:
+    loc = tuple(error["loc"])
+    zh, fix_zh = schema_words(error, "zh")
+    return BlueprintProblem(source, _dotted(loc), _line_of(root, loc), error["msg"], structural_fix(error), zh, fix_zh)
+
+
+def _beyond(data: dict[str, Any], errors: list[dict[str, Any]]) -> list[Problem]:
+    """The cross-reference problems of a blueprint the schema refused, as far as they can be told: each refused
+    field left out (its default then read), they are those of what remains; none when it still is no blueprint."""
+    kept = copy.deepcopy(data)
+    for e in errors:
+        *parent, last = e["loc"] or ("",)
+        node: Any = kept
+        try:
+            for key in parent:
+                node = node[key]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(node, dict):
+            node.pop(last, None)
+    try:
+        return semantic_problems(Blueprint.model_validate(kept))
+    except ValidationError:
+        return []
 
 
 def default_text() -> str:
@@ -93,11 +138,12 @@ def check_text(text: str, source: str = "<blueprint>") -> tuple[Blueprint | None
     try:
         bp = Blueprint.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            BlueprintProblem(source, _dotted(tuple(e["loc"])), _line_of(root, tuple(e["loc"])), e["msg"],
-                             structural_fix(dict(e)))
-            for e in exc.errors()
-        ]
+        errors = [dict(e) for e in exc.errors()]
+        problems = [_schema_problem(source, root, e) for e in errors]
+        refused = [p.path for p in problems]
+        problems += [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg, fix)
+                     for loc, msg, fix in _beyond(data, errors)
+                     if not any(_dotted(loc).startswith(path) for path in refused)]
         return None, problems
     problems = [BlueprintProblem(source, _dotted(loc), _line_of(root, loc), msg, fix)
                 for loc, msg, fix in semantic_problems(bp)]

@@ -26,7 +26,7 @@ from rich.text import Text
 from typer.models import CommandFunctionType as Fn
 
 from peakend.errors import PeakendError
-from peakend.i18n import HELP, header, read_lang
+from peakend.i18n import HELP, click_said, header, read_lang
 from peakend.settings import DEFAULT_DB
 
 if TYPE_CHECKING:
@@ -84,6 +84,17 @@ def _completion_said() -> Any:
     return install, show_
 
 
+_format_error = typer.rich_utils.rich_format_error
+
+
+def _error_said(self: Any) -> None:
+    """Click's usage errors (no such file, a missing argument, an option not known…) in the session language."""
+    message = click_said(self.format_message(), read_lang(os.environ.get("PEAKEND_LANG", "en")))
+    self.format_message = lambda: message
+    _format_error(self)
+
+
+typer.rich_utils.rich_format_error = _error_said
 typer._click.formatting.HelpFormatter.write_usage = _usage  # type: ignore[method-assign]
 typer._click.core.Command.get_help_option = _help_said  # type: ignore[method-assign]
 typer.main.get_install_completion_arguments = _completion_said

@@ -299,6 +299,40 @@ def end_note(mapping: Mapping | None, bp: Blueprint, source: str) -> str | None:
     return said("mapping_end", source=source, value=last, expected=", ".join(ends) or "-", blueprint=bp.id)
 
 
+def named_columns(mapping: Mapping) -> list[str]:
+    """Every file column `mapping` names: its fields' columns, its moments' cells, survey answers, audit items and
+    the columns read by their own rules (`per_column`)."""
+    cells = [c for mc in mapping.moments for c in (mc.rating, mc.wait, mc.service, mc.outcome, mc.staff) if c]
+    return list(dict.fromkeys([*mapping.columns.values(), *cells, *mapping.survey.values(), *mapping.items.values(),
+                               *mapping.per_column]))
+
+
+def fitted(columns: list[str], mapping: Mapping | None, bp: Blueprint, source: str, sheet: bool = False
+           ) -> Mapping | None:
+    """`mapping` checked against a file's columns and the blueprint, its moments given by name read as their ids
+    (柜台办理 → counter). MappingError (`mapping_no_column`, `mapping_no_moment`) when it names a column the file
+    lacks or a moment the blueprint lacks. A workbook's `sheet` with none of its columns is one it is not for (a
+    note, a cover): left as it is."""
+    if mapping is None:
+        return None
+    named = named_columns(mapping)
+    absent = [c for c in named if c not in columns]
+    if sheet and len(absent) == len(named):
+        return mapping
+    if absent:
+        raise MappingError("mapping_no_column", source=source, value=", ".join(absent), expected=", ".join(columns))
+    ids, names = set(bp.moment_ids()), {fold(n): i for n, i in moment_names(bp).items()}
+    read = {mc.moment: mc.moment if mc.moment in ids else names.get(fold(mc.moment)) for mc in mapping.moments}
+    unknown = [m for m, found in read.items() if found is None]
+    if unknown:
+        raise MappingError("mapping_no_moment", source=source, value=", ".join(unknown),
+                           expected=", ".join(f"{m.id} ({m.zh} / {m.en})" for m in bp.moments))
+    if all(m == found for m, found in read.items()):
+        return mapping
+    moments = [mc.model_copy(update={"moment": read[mc.moment]}) for mc in mapping.moments]
+    return mapping.model_copy(update={"moments": moments})
+
+
 def used_columns(parts: list[Part], columns: list[str]) -> set[str]:
     """The file columns that some part reads."""
     return {c for c in columns if any(q(c) in p.sql for p in parts)}

@@ -21,10 +21,10 @@ import pyarrow as pa
 from python_calamine import CalamineError
 
 from peakend.contract import FIELDS, Kind
-from peakend.errors import StoreUnavailable
+from peakend.errors import MappingError, StoreUnavailable
 from peakend.i18n import said, say
 from peakend.ingest import corrections, privacy
-from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, plan_parts, used_columns
+from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, fitted, plan_parts, used_columns
 from peakend.ingest.order import number_timeless
 from peakend.ingest.readers import (
     READERS,
@@ -33,6 +33,7 @@ from peakend.ingest.readers import (
     excel_sheets,
     file_format,
     read_excel,
+    sheet_names,
     text_column,
 )
 from peakend.ingest.validate import CONTROL_CHARS, STORE_VISITS, Context, check, expected_in, q, remember_visits
@@ -100,6 +101,7 @@ class FileResult:
     clashes: list[corrections.Clash] = field(default_factory=list)  # the first `SHOWN_CLASHES`
     commonest: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)  # (rows, field, message by lang)
     ordered: int = 0  # visits whose touches came without time and seq, numbered in row order (`ingest.order`)
+    refused: bool = False  # refused as a whole, nothing of it read: a mapping that does not fit it, no such sheet
 
     def absorb(self, out: Outcome) -> None:
         """Add what one chunk did."""
@@ -558,11 +560,21 @@ def _ingest_file(
         result.quarantined = 1
         return result
     size = path.stat().st_size
+    if sheet is not None and fmt == "excel" and not _has_sheet(path, sheet, refuse):
+        result.quarantined, result.refused = 1, True
+        return result
     reader = functools.partial(read_excel, sheet=sheet) if fmt == "excel" else READERS[fmt]
     parts: list[Part] | None = None
     try:
         for chunk in reader(path, encoding, CHUNK_ROWS, lambda done: progress and progress(done, size)):
             if parts is None:
+                try:
+                    mapping = fitted(chunk.columns, mapping, ctx.blueprint, source, sheet is not None)
+                except MappingError as exc:  # a column or moment it names is not there: nothing of the file stored
+                    result.rows += chunk.size
+                    refuse(exc.key, exc.fields["value"], exc.fields["expected"])
+                    result.refused = True
+                    break
                 parts = plan_parts(chunk.columns, mapping, kind)
                 if not parts:
                     result.rows += chunk.size
@@ -596,6 +608,19 @@ def _ingest_file(
         ],
     )
     return result
+
+
+def _has_sheet(path: Path, sheet: str, refuse: Callable[..., None]) -> bool:
+    """Whether a workbook has sheet `sheet`; when it has not, refused naming the sheets it has (`no_sheet`). A
+    workbook that cannot be read is left to the reader to tell."""
+    try:
+        names = sheet_names(path)
+    except (OSError, ValueError, CalamineError):
+        return True
+    if sheet in names:
+        return True
+    refuse("no_sheet", sheet, ", ".join(names))
+    return False
 
 
 @dataclass

@@ -519,6 +519,13 @@ def excel_sheets(path: Path) -> list[str]:
         return []
 
 
+def sheet_names(path: Path) -> list[str]:
+    """Every worksheet of a workbook, hidden ones too, in its order (CalamineError, OSError when unreadable)."""
+    check_workbook(path)
+    with CalamineWorkbook.from_path(str(path)) as book:
+        return list(book.sheet_names)
+
+
 def _visible_sheets(path: Path) -> list[str]:
     check_workbook(path)
     with CalamineWorkbook.from_path(str(path)) as book:

@@ -52,7 +52,7 @@ def checked_file(path: Path) -> tuple[Shown, str | None]:
     saying what it holds."""
     bp, problems = check_file(path)
     if bp is None or problems:
-        return [str(p) for p in problems], None
+        return [p.said() for p in problems], None
     summary = say("bp_summary", moments=len(bp.moments), routes=len(bp.routes), items=len(bp.checklist))
     return [], say("bp_ok", source=path, value=bp.id, expected=summary)
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from peakend import settings
 from peakend.contract import Kind
-from peakend.errors import BadOption, MostlyRejected
+from peakend.errors import BadOption, FilesRefused, MostlyRejected
 from peakend.i18n import say
 from peakend.ingest import corrections
 from peakend.ingest.mapping import Mapping, load_mapping
@@ -92,8 +92,11 @@ def _refused_rows(r: FileResult) -> int:
 
 
 def total(results: list[FileResult]) -> str | None:
-    """What several files' ingest stored and quarantined in all (None for one file); MostlyRejected (exit 1) when
-    most of their rows were quarantined."""
+    """What several files' ingest stored and quarantined in all (None for one file); FilesRefused (exit 2) when a
+    file was refused as a whole, MostlyRejected (exit 1) when most of their rows were quarantined."""
+    refused = sum(r.refused for r in results)
+    if refused:
+        raise FilesRefused(value=refused)
     mostly_stored(results)
     stored, quarantined = sum(r.stored for r in results), sum(r.quarantined for r in results)
     return say("ingest_total", files=len(results), stored=stored, quarantined=quarantined) if len(results) > 1 else None
