@@ -355,7 +355,7 @@ def test_a_manager_imports_a_gbk_file_in_the_browser(server, browser, tmp_path):
     expect(page.locator("#import-state")).to_have_text("done", timeout=30_000)
     expect(page.locator("#n-stored")).to_have_text("6")  # hall A's rows; 珠江新城厅 is not this manager's
     expect(page.locator("#import-problems")).to_contain_text("may only write events of 天河北厅")
-    expect(page.locator("#import-problems")).to_contain_text("rating")
+    expect(page.locator("#import-problems")).to_contain_text("Rating")
     page.screenshot(path=ARTIFACTS / "import-result.png", full_page=True)
     page.close()
 

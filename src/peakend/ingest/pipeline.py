@@ -165,9 +165,11 @@ def row_halls(store: Store, records: dict[int, str]) -> dict[int, str]:
     neither has none: only an admin handles it)."""
     out, visits = {}, {}
     for row, text in records.items():
+        if not text or not text.lstrip().startswith("{"):  # no record of fields (a line not read, nested lists)
+            continue
         try:
-            record = json.loads(text) if text else {}
-        except ValueError:  # a line the reader could not read: no fields
+            record = json.loads(text)
+        except (ValueError, RecursionError):  # a line the reader could not read (or nested past Python's depth)
             continue
         hall, visit = (record.get(k) if isinstance(record, dict) else None for k in ("hall_id", "visit_id"))
         if isinstance(hall, str) and hall.strip():
