@@ -302,6 +302,11 @@ def test_one_rule_tells_a_long_file_from_a_wide_one():
     assert implied_columns(["visit_id", "hall_id", "rating"]) == {}  # no moment column: nothing renamed
     assert wide_suggestions(["id", "排队", "Boarding", "满意度", "备注"], moments) == {
         "id": "visit_id", "排队": "m:queue", "Boarding": "m:boarding", "满意度": "overall"}
+    # a column named "<moment>评分" / "<moment> rating" is that moment's rating; a rating of no moment is not
+    rated = ["流水号", "排队评分", "Boarding rating", "服务评分", "总体满意度"]
+    assert shape(rated, moments) == "wide"
+    assert wide_suggestions(rated, moments) == {"流水号": "visit_id", "排队评分": "m:queue",
+                                                "Boarding rating": "m:boarding", "总体满意度": "overall"}
 
 
 def test_an_import_s_notes_are_in_the_page_s_language(web):
