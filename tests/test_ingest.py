@@ -596,6 +596,7 @@ def test_rows_of_stored_visits_need_no_hall(store, bp, tmp_path):
     assert store.rows("SELECT visit_id, hall_id, arrival FROM visits ORDER BY 1") == [
         ("s1", "H", datetime(2026, 11, 2, 8, 59))]
     assert store.rows("SELECT row_number, field, code FROM quarantine") == [(3, "hall_id", "missing")]
+    assert any("no column names the hall" in n for n in got.notes)  # said when a row needed one
     (tmp_path / "m.yaml").write_text(yaml.safe_dump({"format": "wide", "columns": {"visit_id": "id"},
                                                      "rating_scale": "1-5",
                                                      "moments": [{"moment": "leaving", "rating": "离开评分"}],
@@ -604,6 +605,7 @@ def test_rows_of_stored_visits_need_no_hall(store, bp, tmp_path):
     wide = ingest_file(store, write_csv(tmp_path / "w.csv", ["id", "离开评分", "总体"], [["s1", 4, 5]]), Context(bp),
                        load_mapping(tmp_path / "m.yaml"))
     assert (wide.quarantined, wide.fates.stored) == (0, 1)
+    assert not any("no column names the hall" in n for n in wide.notes)  # no row needed one: nothing to say
     assert store.rows("SELECT visit_id, overall FROM surveys") == [("s1", 5.0)]
     assert store.rows("SELECT visit_id, moment_id, rating FROM touches ORDER BY moment_id") == [
         ("s1", "entering", None), ("s1", "leaving", 4.0)]

@@ -620,6 +620,8 @@ def _ingest_file(
     if result.ordered:
         result.notes.append(said("ingest_row_order", source=source, value=result.ordered))
     result.notes += attach_notes(source, result.kinds.get("touch"))
+    if not any(p["field_id"] == "hall_id" and p["code"] == "missing" for p in quarantine.problems):
+        result.notes = [n for n in result.notes if getattr(n, "key", "") != "missing_hall"]  # no row needed one
     result.quarantined = len(quarantine.rows)
     result.commonest = commonest(quarantine.problems)
     store.execute(
