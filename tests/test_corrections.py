@@ -308,8 +308,9 @@ def test_another_rating_for_a_rated_stored_touch_conflicts_or_corrects(store, bp
                                                           "staff_id"], QUEUE[:3]), Context(bp))
     (tmp_path / "pad.yaml").write_text(yaml.safe_dump(PAD, allow_unicode=True), "utf-8")
     m = load_mapping(tmp_path / "pad.yaml")
-    ingest_file(store, write_csv(tmp_path / "a.csv", ["id", "leaving"], [["v1", 5]]), Context(bp), m)
-    other = write_csv(tmp_path / "b.csv", ["id", "leaving"], [["v1", 2]])
+    cols = ["id", "counter", "leaving", "overall"]  # the columns the mapping names (blank: no counter, no answer)
+    ingest_file(store, write_csv(tmp_path / "a.csv", cols, [["v1", "", 5, ""]]), Context(bp), m)
+    other = write_csv(tmp_path / "b.csv", cols, [["v1", "", 2, ""]])
     got = ingest_file(store, other, Context(bp), m)
     assert fates(got)["conflicted"] == 1 and [c.action for c in got.clashes] == ["conflict"]
     assert (got.clashes[0].kept["rating"], got.clashes[0].sent["rating"]) == (5.0, 2.0)
