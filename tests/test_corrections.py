@@ -248,3 +248,74 @@ def test_a_corrected_file_supersedes_the_rows_its_first_import_set_aside(tmp_pat
         assert "1 quarantined rows superseded by a later import" in folded and "queue.csv" in folded
     finally:
         app.state.peakend.store.close()
+
+
+QUEUE = [  # a queue log: times and staff, no ratings (visit, moment, start, staff)
+    ["v1", "H", "entering", "2026-11-02 09:00", ""], ["v1", "H", "counter_handling", "2026-11-02 09:05", "S1"],
+    ["v1", "H", "leaving", "2026-11-02 09:20", ""],
+    ["v2", "H", "counter_handling", "2026-11-02 10:00", "S1"],  # two counter touches: which one is rated?
+    ["v2", "H", "counter_handling", "2026-11-02 10:10", "S2"], ["v2", "H", "leaving", "2026-11-02 10:20", ""],
+    ["v3", "H", "entering", "2026-11-02 11:00", ""], ["v3", "H", "leaving", "2026-11-02 11:20", ""],  # no counter
+]
+PAD = {"format": "wide", "columns": {"visit_id": "id"}, "rating_scale": "1-5",  # no hall: the visits are stored
+       "moments": [{"moment": "counter_handling", "rating": "counter"}, {"moment": "leaving", "rating": "leaving"}],
+       "survey": {"overall": "overall"}, "overall_scale": "1-5"}
+
+
+def test_ratings_of_stored_visits_are_attached_to_their_stored_touches(store, bp, tmp_path):
+    from peakend.scoring.run import score
+
+    ingest_file(store, write_csv(tmp_path / "queue.csv", ["visit_id", "hall_id", "moment_id", "start_at",
+                                                          "staff_id"], QUEUE), Context(bp))
+    score(store, bp)
+    # leaving unrated: its rule's base, 0.2
+    assert store.scalar("SELECT \"end\" FROM visit_scores WHERE visit_id = 'v1'") == 0.2
+    (tmp_path / "pad.yaml").write_text(yaml.safe_dump(PAD, allow_unicode=True), "utf-8")
+    pad = write_csv(tmp_path / "pad.csv", ["id", "counter", "leaving", "overall"],
+                    [["v1", 2, 5, 4], ["v2", 4, 3, 3], ["v3", 3, 1, 2], ["v4", 5, 5, 5]])  # v4: not stored, no hall
+    result = ingest_file(store, pad, Context(bp), load_mapping(tmp_path / "pad.yaml"))
+    assert fates(result) == {"stored": 3, "already": 0, "warned": 0, "conflicted": 0, "corrected": 0, "rejected": 1}
+    touches = result.kinds["touch"]
+    assert (touches.attached, touches.stored, touches.unattached_none, touches.unattached_several) == (4, 2, 1, 1)
+    notes = " ".join(result.notes)
+    assert "4 ratings attached to stored touches" in notes
+    assert "warning: 1 ratings without a time were stored as new touches" in notes and "no stored touch" in notes
+    assert "several stored touches of that moment" in notes
+    assert store.rows("SELECT visit_id, moment_id, staff_id, rating, rating_scale, start_at IS NULL FROM touches "
+                      "ORDER BY visit_id, start_at NULLS LAST, moment_id") == [
+        ("v1", "entering", None, None, None, False), ("v1", "counter_handling", "S1", 2.0, "1-5", False),
+        ("v1", "leaving", None, 5.0, "1-5", False),
+        ("v2", "counter_handling", "S1", None, None, False), ("v2", "counter_handling", "S2", None, None, False),
+        ("v2", "leaving", None, 3.0, "1-5", False), ("v2", "counter_handling", None, 4.0, "1-5", True),  # new
+        ("v3", "entering", None, None, None, False), ("v3", "leaving", None, 1.0, "1-5", False),
+        ("v3", "counter_handling", None, 3.0, "1-5", True)]  # no counter touch stored: a new one
+    assert store.rows("SELECT visit_id FROM rescore ORDER BY 1") == [("v1",), ("v2",), ("v3",)]
+    assert store.rows("SELECT row_number, field, code FROM quarantine ORDER BY 3") == [  # v4 only: no hall, unknown
+        (5, "hall_id", "missing"), (5, "id", "unknown_visit")]
+
+    again = ingest_file(store, pad, Context(bp), load_mapping(tmp_path / "pad.yaml"))  # the same file: no change
+    assert fates(again) == {"stored": 0, "already": 3, "warned": 0, "conflicted": 0, "corrected": 0, "rejected": 1}
+    assert again.kinds["touch"].attached == 0 and "attached" not in " ".join(again.notes)
+    assert store.scalar("SELECT count(*) FROM touches") == 10
+
+    score(store, bp)  # incremental: the attached ratings are scored; v1 ends on its rated leaving (5 of 1–5: +1)
+    assert store.rows("SELECT \"end\", touches FROM visit_scores WHERE visit_id = 'v1'") == [(1.0, 3)]
+    assert store.scalar("SELECT e FROM touch_scores WHERE visit_id = 'v1' AND moment_id = 'counter_handling'") == -0.5
+
+
+def test_another_rating_for_a_rated_stored_touch_conflicts_or_corrects(store, bp, tmp_path):
+    ingest_file(store, write_csv(tmp_path / "queue.csv", ["visit_id", "hall_id", "moment_id", "start_at",
+                                                          "staff_id"], QUEUE[:3]), Context(bp))
+    (tmp_path / "pad.yaml").write_text(yaml.safe_dump(PAD, allow_unicode=True), "utf-8")
+    m = load_mapping(tmp_path / "pad.yaml")
+    cols = ["id", "counter", "leaving", "overall"]  # the columns the mapping names (blank: no counter, no answer)
+    ingest_file(store, write_csv(tmp_path / "a.csv", cols, [["v1", "", 5, ""]]), Context(bp), m)
+    other = write_csv(tmp_path / "b.csv", cols, [["v1", "", 2, ""]])
+    got = ingest_file(store, other, Context(bp), m)
+    assert fates(got)["conflicted"] == 1 and [c.action for c in got.clashes] == ["conflict"]
+    assert (got.clashes[0].kept["rating"], got.clashes[0].sent["rating"]) == (5.0, 2.0)
+    assert store.scalar("SELECT rating FROM touches WHERE visit_id = 'v1' AND moment_id = 'leaving'") == 5.0
+    fixed = ingest_file(store, other, Context(bp, replace=True), m)
+    assert fates(fixed)["corrected"] == 1
+    assert store.rows("SELECT moment_id, rating FROM touches WHERE visit_id = 'v1' ORDER BY start_at") == [
+        ("entering", None), ("counter_handling", None), ("leaving", 2.0)]

@@ -240,8 +240,8 @@ def test_a_wide_survey_mapped_in_the_form_previewed_and_imported(web):
             "f:4": "m:boarding", "f:5": "overall", "hall": "T2 值机柜台", "rating_scale": "1-5",
             "overall_scale": "binary", "missing": "0, 99, N/A，不适用",
             "values": "satisfied=1, neutral or dissatisfied=0", "action": "preview"}
-    no_hall = admin.post(at + "?lang=en", data={**form, "hall": ""})
-    assert no_hall.status_code == 422 and "one hall for the whole file" in no_hall.text
+    no_hall = admin.post(at + "?lang=en", data={**form, "hall": ""})  # fine for stored visits: no hall needed
+    assert no_hall.status_code == 200 and 'id="read-as"' in no_hall.text
     shown = admin.post(at + "?lang=en", data=form)
     assert shown.status_code == 200
     read = shown.text.split('id="read-as"')[1].split("</section>")[0]
@@ -302,6 +302,11 @@ def test_one_rule_tells_a_long_file_from_a_wide_one():
     assert implied_columns(["visit_id", "hall_id", "rating"]) == {}  # no moment column: nothing renamed
     assert wide_suggestions(["id", "排队", "Boarding", "满意度", "备注"], moments) == {
         "id": "visit_id", "排队": "m:queue", "Boarding": "m:boarding", "满意度": "overall"}
+    # a column named "<moment>评分" / "<moment> rating" is that moment's rating; a rating of no moment is not
+    rated = ["流水号", "排队评分", "Boarding rating", "服务评分", "总体满意度"]
+    assert shape(rated, moments) == "wide"
+    assert wide_suggestions(rated, moments) == {"流水号": "visit_id", "排队评分": "m:queue",
+                                                "Boarding rating": "m:boarding", "总体满意度": "overall"}
 
 
 def test_an_import_s_notes_are_in_the_page_s_language(web):
@@ -317,6 +322,30 @@ def test_an_import_s_notes_are_in_the_page_s_language(web):
     zh, en = (admin.get(f"/import/{token}", params={"lang": lang}).text for lang in ("zh", "en"))
     assert "2 个来访的触点既无时间" in zh and "have no time" not in zh
     assert "the touches of 2 visit(s) have no time" in en
+
+
+def test_a_rating_pad_for_stored_visits_attaches_its_ratings_without_a_hall(web):
+    """A queue log with times, then a pad file, one row per visit, no hall: its "<moment> rating" column is
+    suggested as that moment, and its ratings go to the stored touches (the report says so in both languages)."""
+    admin = login(web, "admin", "admin-pass-1")
+    queue = f"hall_id,visit_id,moment_id,start_at\n{A},q1,entering,2026-11-02 09:00\n{A},q1,leaving,2026-11-02 09:10\n"
+    token = admin.post("/api/v1/imports", files={"file": ("queue.csv", queue.encode(), "text/csv")}).json()["token"]
+    admin.post(f"/api/v1/imports/{token}/run", json={"columns": {c: c for c in ("hall_id", "visit_id", "moment_id",
+                                                                                  "start_at")}})
+    assert finished(admin, token)["stored"] == 2
+    pad = "流水号,Leaving rating\nq1,5\n"
+    seen = admin.post("/api/v1/imports", files={"file": ("pad.csv", pad.encode(), "text/csv")}).json()
+    assert (seen["shape"], seen["wide"]) == ("wide", {"流水号": "visit_id", "Leaving rating": "m:leaving"})
+    admin.post(f"/api/v1/imports/{seen['token']}/run", json={
+        "format": "wide", "columns": {"visit_id": "流水号"}, "rating_scale": "1-5",
+        "moments": [{"moment": "leaving", "rating": "Leaving rating"}]})
+    got = finished(admin, seen["token"])
+    assert (got["stored"], got["quarantined"], got["attached"]) == (1, 0, 1)
+    zh, en = (admin.get(f"/import/{seen['token']}", params={"lang": lang}).text for lang in ("zh", "en"))
+    assert "1 条评分已并入已存触点" in zh and "1 ratings attached to stored touches" in en
+    store = web.state.peakend.ws.store
+    assert store.rows("SELECT moment_id, rating FROM touches ORDER BY start_at") == [("entering", None),
+                                                                                  ("leaving", 5.0)]
 
 
 def test_the_import_pages_say_fields_moments_and_the_upload_in_words(web):

@@ -583,3 +583,29 @@ def test_a_survey_without_a_scale_column_takes_the_scale_its_mapping_or_the_run_
     duck.execute("DELETE FROM surveys")
     run = ingest_file(duck, path, replace(Context(bp), rating_scale="1-5"), Mapping(kind="survey", columns=columns))
     assert (run.stored, run.quarantined) == (2, 1)
+
+
+def test_rows_of_stored_visits_need_no_hall(store, bp, tmp_path):
+    """hall_id is needed only to create a visit: a visit row or a wide row of a stored visit goes in without one
+    (and may fill in the visit's empty fields); a row that would create a visit is still quarantined."""
+    ingest_records(store, [{"visit_id": "s1", "hall_id": "H", "moment_id": "entering",
+                            "start_at": "2026-11-02 09:00"}], "touch", Context(bp), "api")
+    visits = write_csv(tmp_path / "v.csv", ["visit_id", "arrival"], [["s1", "2026-11-02 08:59"], ["n1", ""]])
+    got = ingest_file(store, visits, Context(bp), kind="visit")
+    assert (got.fates.already + got.fates.stored, got.fates.rejected) == (1, 1)
+    assert store.rows("SELECT visit_id, hall_id, arrival FROM visits ORDER BY 1") == [
+        ("s1", "H", datetime(2026, 11, 2, 8, 59))]
+    assert store.rows("SELECT row_number, field, code FROM quarantine") == [(3, "hall_id", "missing")]
+    assert any("no column names the hall" in n for n in got.notes)  # said when a row needed one
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump({"format": "wide", "columns": {"visit_id": "id"},
+                                                     "rating_scale": "1-5",
+                                                     "moments": [{"moment": "leaving", "rating": "离开评分"}],
+                                                     "survey": {"overall": "总体"}, "overall_scale": "1-5"},
+                                                    allow_unicode=True), "utf-8")
+    wide = ingest_file(store, write_csv(tmp_path / "w.csv", ["id", "离开评分", "总体"], [["s1", 4, 5]]), Context(bp),
+                       load_mapping(tmp_path / "m.yaml"))
+    assert (wide.quarantined, wide.fates.stored) == (0, 1)
+    assert not any("no column names the hall" in n for n in wide.notes)  # no row needed one: nothing to say
+    assert store.rows("SELECT visit_id, overall FROM surveys") == [("s1", 5.0)]
+    assert store.rows("SELECT visit_id, moment_id, rating FROM touches ORDER BY moment_id") == [
+        ("s1", "entering", None), ("s1", "leaving", 4.0)]

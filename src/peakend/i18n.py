@@ -1444,7 +1444,8 @@ WORDS: dict[str, dict[Lang, str]] = {
     "import_as_moment": {"zh": "关键时刻的评分", "en": "A moment's rating"},
     "import_as_survey": {"zh": "问卷答案", "en": "Survey answers"},
     "import_hall_one": {"zh": "整个文件属于一个营业厅", "en": "One hall for the whole file"},
-    "import_hall_hint": {"zh": "没有营业厅列时填写", "en": "when no column names the hall"},
+    "import_hall_hint": {"zh": "没有营业厅列时填写；只涉及已存来访时可不填",
+                         "en": "when no column names the hall; not needed when every row is a visit already stored"},
     "import_overall_scale": {"zh": "总体评价的量表", "en": "Scale of the overall answer"},
     "import_example": {"zh": "例", "en": "e.g."},
     "import_preview": {"zh": "预览读取结果", "en": "Preview"},
@@ -1979,6 +1980,34 @@ MESSAGES.update({
     "inbox_not_colleague": {"en": "'{value}' is not on the staff of hall {hall}: an alert is handed only to a "
                                   "colleague of its own hall",
                             "zh": "“{value}”不是营业厅 {hall} 的员工：提醒只能转交给本厅的同事"},
+})
+
+# -- ratings of stored touches (ingest/attach.py) --
+MESSAGES.update({
+    "ingest_attached": {
+        "en": "{source}: {value} ratings attached to stored touches (a rating without a time for a visit already "
+              "stored, given to its one stored touch of that moment)",
+        "zh": "{source}：{value} 条评分已并入已存触点（已存来访的无时间评分，并入该来访在该时刻唯一的已存触点）",
+    },
+    "ingest_unattached_none": {
+        "en": "{source}: warning: {value} ratings without a time were stored as new touches of visits already "
+              "stored, because those visits have no stored touch of that moment to attach them to",
+        "zh": "{source}：警告：{value} 条无时间的评分作为已存来访的新触点入库，因为这些来访在该时刻没有已存触点可并入",
+    },
+    "ingest_unattached_several": {
+        "en": "{source}: warning: {value} ratings without a time were stored as new touches of visits already "
+              "stored, because those visits have several stored touches of that moment (which one is rated "
+              "cannot be told)",
+        "zh": "{source}：警告：{value} 条无时间的评分作为已存来访的新触点入库，因为这些来访在该时刻有多个已存触点"
+              "（无法确定评的是哪一个）",
+    },
+    "ingest_unattached_sent": {
+        "en": "{source}: warning: {value} ratings without a time were stored as new touches of visits already "
+              "stored, because several ratings of the same moment were sent for one visit (which one belongs to "
+              "its stored touch cannot be told)",
+        "zh": "{source}：警告：{value} 条无时间的评分作为已存来访的新触点入库，因为同一来访的同一时刻发来了多条评分"
+              "（无法确定哪一条属于已存触点）",
+    },
 })
 
 # -- journey order of touches sent without a time or a seq (ingest/order.py) --

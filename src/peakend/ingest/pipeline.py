@@ -23,7 +23,7 @@ from python_calamine import CalamineError
 from peakend.contract import FIELDS, Kind
 from peakend.errors import MappingError, StoreUnavailable
 from peakend.i18n import said, say
-from peakend.ingest import corrections, privacy
+from peakend.ingest import attach, corrections, privacy
 from peakend.ingest.mapping import STAGE, Mapping, Part, end_note, fitted, plan_parts, used_columns
 from peakend.ingest.order import number_timeless
 from peakend.ingest.readers import (
@@ -62,7 +62,9 @@ class _Counts:
 @dataclass
 class KindCounts(_Counts):
     """What ingest did with one kind of event: stored new, already there, rejected, warned (touch dropped),
-    in conflict with a stored version (not applied), replaced (a correction applied)."""
+    in conflict with a stored version (not applied), replaced (a correction applied); and touches whose rating
+    was attached to a stored touch, or could not be (no stored touch of the moment, several, several sent:
+    `ingest.attach`)."""
 
     stored: int = 0
     duplicates: int = 0
@@ -70,6 +72,10 @@ class KindCounts(_Counts):
     warned: int = 0
     conflicts: int = 0
     replaced: int = 0
+    attached: int = 0
+    unattached_none: int = 0
+    unattached_several: int = 0
+    unattached_sent: int = 0
 
 
 @dataclass
@@ -122,6 +128,15 @@ class FileResult:
             lines.append("  " + say("ingest_kind", kind=say(f"kind_{kind}"), stored=k.stored, duplicates=k.duplicates,
                                     rejected=k.rejected, warned=k.warned, conflicts=k.conflicts, replaced=k.replaced))
         return "\n".join(lines)
+
+
+def attach_notes(source: str, k: KindCounts | None) -> list[str]:
+    """The notes on ratings attached to stored touches, and on those that could not be (how many, and why)."""
+    if k is None:
+        return []
+    found = [("ingest_attached", k.attached)] + [(f"ingest_unattached_{r}", getattr(k, f"unattached_{r}"))
+                                                 for r in attach.REASONS]
+    return [said(key, source=source, value=n) for key, n in found if n]
 
 
 SHOWN_CLASHES = 20  # conflicts a file's result lists with both versions (all are kept in the store)
@@ -441,6 +456,7 @@ def _ingest_chunk(
             bad, dropped, counts = _checked(con, store, parts, ctx, quarantine)
             new_rows: set[int] = set()
             clashes: list[corrections.Clash] = []
+            fresh: list[str] = []  # touches stored by this chunk's earlier parts (`attach`: no visit stored before)
             for i, part in enumerate(parts):
                 con.register("bad_rows", pd.DataFrame({"_row": sorted(dropped[i])}, dtype="int64"))
                 good = con.execute(
@@ -449,12 +465,15 @@ def _ingest_chunk(
                 ).fetchall()[0][0]
                 if part.kind == "touch" and len(parts) == 1:  # a wide file's touches have their seq
                     out.ordered += number_timeless(store, ctx.replace)
+                joined = attach.attach(store, ctx.replace, fresh) if part.kind == "touch" else attach.Attached(set())
                 done = store_rows(store, part.kind, ctx.replace)
+                fresh += done.new if part.kind == "touch" else []
                 if live and part.kind in ("touch", "visit"):
                     queue_visits(store, "incoming")
-                new_rows |= _rows_of(con, done.new, ctx.replace)
+                new_rows |= _rows_of(con, done.new, ctx.replace) | joined.rows
                 clashes += done.clashes
                 k = counts[part.kind]
+                _count_attached(k, joined)
                 k.conflicts += sum(c.action == "conflict" for c in done.clashes)
                 k.replaced += sum(c.action == "replaced" for c in done.clashes)
                 k.stored += len(done.new)
@@ -473,6 +492,14 @@ def _ingest_chunk(
         if small:
             con.execute("RESET threads")
     return out
+
+
+def _count_attached(k: KindCounts, joined: attach.Attached) -> None:
+    """Count touches whose rating was attached (stored, not already there) and those that could not be."""
+    k.attached += joined.touches
+    k.duplicates -= joined.touches
+    for reason, n in (joined.unattached or {}).items():
+        setattr(k, f"unattached_{reason}", getattr(k, f"unattached_{reason}") + n)
 
 
 def _rows_of(con: duckdb.DuckDBPyConnection, ids: list[str], replace: bool) -> set[int]:
@@ -594,6 +621,9 @@ def _ingest_file(
         refuse("empty_file")
     if result.ordered:
         result.notes.append(said("ingest_row_order", source=source, value=result.ordered))
+    result.notes += attach_notes(source, result.kinds.get("touch"))
+    if not any(p["field_id"] == "hall_id" and p["code"] == "missing" for p in quarantine.problems):
+        result.notes = [n for n in result.notes if getattr(n, "key", "") != "missing_hall"]  # no row needed one
     result.quarantined = len(quarantine.rows)
     result.commonest = commonest(quarantine.problems)
     store.execute(

@@ -116,10 +116,25 @@ def moment_column(columns: list[str]) -> str | None:
     return next((s.column for s in suggest(columns, "touch") if s.field == "moment_id"), None)
 
 
+RATED = ("评分", "打分", "rating", "score")  # words after a moment's name that make its column that moment's rating
+
+
+def _moment_of(column: str, folded: dict[str, str]) -> str | None:
+    """The moment a column is named as: a moment's name (`moments`' keys, plain), or one followed by a word of
+    `RATED` (柜台办理评分, Counter rating)."""
+    plain = _plain(column)
+    if plain in folded:
+        return folded[plain]
+    return next((folded[plain[: -len(w)]] for w in map(_plain, RATED) if plain.endswith(w) and plain[: -len(w)]
+                 in folded), None)
+
+
 def moment_columns(columns: list[str], moments: dict[str, str]) -> dict[str, str]:
-    """The columns named as a moment (`moments`: a moment's id, Chinese or English name → its id), column → id."""
+    """The columns named as a moment, or as a moment's rating (`moments`: a moment's id, Chinese or English name →
+    its id), column → id."""
     folded = {_plain(name): mid for name, mid in moments.items() if name.strip()}
-    return {c: folded[_plain(c)] for c in columns if _plain(c) in folded}
+    found = {c: _moment_of(c, folded) for c in columns}
+    return {c: mid for c, mid in found.items() if mid is not None}
 
 
 def shape(columns: list[str], moments: dict[str, str] | None = None) -> Shape | None:

@@ -236,8 +236,9 @@ def _field_checks(kind: Kind) -> list[Rule]:
     first, last = time_window()
     for spec in FIELDS[kind]:
         raw, typed = q("raw_" + spec.name), q(spec.name)
-        if spec.required:
-            out.append(_check(spec.name, f"{raw} IS NULL", "missing"))
+        if spec.required:  # a visit's hall is needed only to create it: a stored visit's is known
+            known = " AND known_hall IS NULL" if kind == "visit" and spec.name == "hall_id" else ""
+            out.append(_check(spec.name, f"{raw} IS NULL{known}", "missing"))
         if spec.type == "text":  # PostgreSQL cannot hold NUL in text; other controls are never meant
             most = settings.get("max_text_chars" if spec.free else "max_id_chars")
             out.append(_either(spec.name, (f"regexp_matches({raw}, '{CONTROL_CHARS}')", "control_char", ""),
@@ -398,6 +399,8 @@ def check(con: duckdb.DuckDBPyConnection, stage: str, kind: Kind, ctx: Context, 
         f"CREATE OR REPLACE TEMP TABLE typed AS WITH typed0 AS MATERIALIZED ({typed_select(kind, ctx, stage)})"
         f"{', ' + known if known else ''} SELECT t.*, {hall}, {_derived_id(kind)} AS _id FROM typed0 t {join}"
     )
+    if kind == "visit":  # a row of a stored visit without a hall: the visit's own (it may fill in empty fields)
+        con.execute("UPDATE typed SET hall_id = known_hall WHERE hall_id IS NULL AND known_hall IS NOT NULL")
     checks = _field_checks(kind) + _kind_checks(kind, ctx)
     errors = con.execute(" UNION ALL ".join(c.select() for c in checks) + " ORDER BY _row, field").df()
     con.execute(f"ALTER TABLE typed RENAME TO {out}")

@@ -287,6 +287,7 @@ def import_job(ws: Workspace, job: Job, progress: Progress) -> Outcome:
                     "rows": r.rows, "stored": f.stored, "already": f.already,
                     "warned": f.warned, "conflicted": f.conflicted, "corrected": f.corrected,
                     "quarantined": r.quarantined, "notes": r.notes, "sheet": sheet,
+                    "attached": r.kinds["touch"].attached if "touch" in r.kinds else 0,
                     "notes_in_both": [getattr(n, "in_both", {"zh": n, "en": n}) for n in r.notes],
                     "notes_said": [_said(n) for n in r.notes]})
 

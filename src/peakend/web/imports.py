@@ -132,6 +132,7 @@ def report(st: AppState, job: Job, lang: Lang = "en") -> dict[str, Any]:
         out["notes"] = [n[lang] for n in r["notes_in_both"]] if "notes_in_both" in r else r["notes"]  # (older jobs)
         out["problems"] = frame_json(st.ws.imports.quarantined(r["source"]))
         out["scoring"] = r.get("scoring")
+        out["attached"] = r.get("attached", 0)  # ratings attached to stored touches (older jobs: none said)
     return out
 
 
@@ -192,7 +193,8 @@ def _hall(sent: dict[str, Any]) -> dict[str, str]:
 
 
 def _wide_from(sent: dict[str, Any], columns: list[str], moments: list[str]) -> Mapping:
-    """A wide mapping: visit columns, the moments' columns in journey order, survey answers, one hall or a column."""
+    """A wide mapping: visit columns, the moments' columns in journey order, survey answers, one hall or a column
+    (or neither: rows of stored visits need none, those of new visits are quarantined saying how to give one)."""
     chosen, survey = _dict(sent, "columns"), _dict(sent, "survey")
     listed = sent.get("moments") or []
     said = [m for m in listed if isinstance(m, dict)] if isinstance(listed, list) else []
@@ -206,8 +208,6 @@ def _wide_from(sent: dict[str, Any], columns: list[str], moments: list[str]) -> 
     hall = _hall(sent)
     if "visit_id" not in chosen:
         raise HTTPException(422, "choose the column that names each visit (respondent): visit_id")
-    if "hall_id" not in chosen and not hall:
-        raise HTTPException(422, "choose the hall column, or type one hall for the whole file")
     if not said and not survey:
         raise HTTPException(422, "choose at least one moment column or survey answer")
     return _checked({"format": "wide", "columns": chosen, "defaults": hall, "moments": said, "survey": survey,
