@@ -111,7 +111,7 @@ def assert_inert(html: str, where: str) -> None:
             assert attrs.get("src") in SCRIPTS_OK or attrs.get("type") == "application/json", (where, attrs)
         if tag == "input":
             assert set(attrs) <= {"type", "name", "value", "autocomplete", "required", "min", "max", "step", "id",
-                                  "size", "placeholder", "maxlength", "class"}, (where, attrs)
+                                  "size", "placeholder", "maxlength", "class", "aria-label"}, (where, attrs)
 
 
 @FEW
