@@ -331,6 +331,16 @@ def test_a_visit_without_an_arrival_arrived_at_its_first_touch(app):
     assert "这次来访没有触点记录" in empty["zh"] and 'id="touches"' not in empty["zh"]
 
 
+def test_a_visit_all_neutral_marks_no_peak(app):
+    """Ratings of 3 (of 1–5) are e 0: the visit's peak is 0, which is no peak to mark (its end still is)."""
+    admin = client(app, "admin")
+    sent = visit_touches(A, "z0", "2026-11-02", [("entering", 3), ("leaving", 3)])
+    assert admin.post("/api/v1/touches/batch", json=sent).status_code == 200
+    scored_through_api(admin, app)
+    page = admin.get("/visits/z0?lang=en").text
+    assert '<span class="end">' in page and '<span class="peak">' not in page
+
+
 def test_exports_match_the_api(scored):
     admin = client(scored, "admin")
     csv = admin.get("/api/v1/export/halls.csv")
