@@ -795,3 +795,6 @@ def test_a_manager_dismisses_the_quarantined_rows_of_their_halls_only(app):
     assert f'<td class="hn">{B}</td>' in client(app, "admin").get("/quality").text  # the admin still sees B's row
     assert client(app, "staff_a").get("/quality").status_code == 403
     assert client(app, "staff_a").post("/quality/dismiss", data={"row": key_b}).status_code == 403
+    for depth in (2, 50, 5_000, 200_000):  # a key not the page's, nested past any parser's depth too: refused
+        hostile = "[" * depth + "]" * depth
+        assert mgr.post("/quality/dismiss", data={"row": hostile}).status_code in (400, 422), depth  # (400: too big)

@@ -519,8 +519,8 @@ MOST_PICKED = 500  # rows one dismissal names at most
 def _row_key(text: str) -> tuple[str, int, str]:
     """A picked row's key as the page sent it (JSON: source hash, row, field); 422 for anything else."""
     try:
-        found = json.loads(text)
-    except ValueError:
+        found = json.loads(text) if len(text) <= 1000 else None  # (a page's key is short; nesting stays shallow)
+    except (ValueError, RecursionError):
         found = None
     if not (isinstance(found, list) and len(found) == 3 and isinstance(found[0], str) and isinstance(found[2], str)
             and isinstance(found[1], int) and not isinstance(found[1], bool)):
